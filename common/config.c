@@ -1,0 +1,340 @@
+/* config - see config.h */
+#include "common/config.h"
+#include "common/buf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OFF(f) offsetof(struct evm_config, f)
+
+const struct config_key config_keys[] = {
+	{ "node.id", CONFIG_STRING, NULL,
+	  "Node identifier, unique in the cluster (default: the host name).", OFF(node_id), 0, 0 },
+	{ "node.data_dir", CONFIG_STRING, "./data",
+	  "Directory for the view (RocksDB) and, with the embedded log, the log segments.", OFF(node_data_dir), 0, 0 },
+	{ "node.roles", CONFIG_STRING, "projector,gateway",
+	  "Roles this node runs: projector, gateway (needs projector), delivery.", OFF(node_roles), 0, 0 },
+	{ "log.backend", CONFIG_BACKEND, NULL,
+	  "embedded or kafka (default: kafka when log.brokers is set, else embedded).", OFF(log_backend), 0, 0 },
+	{ "log.brokers", CONFIG_STRING, "",
+	  "Kafka bootstrap servers, host:port[,host:port...].", OFF(log_brokers), 0, 0 },
+	{ "log.topic_prefix", CONFIG_STRING, "evmail.",
+	  "Prefix of every topic name (mail, blob, directory, queue, cluster).", OFF(log_topic_prefix), 0, 0 },
+	{ "log.partitions", CONFIG_INT, "16",
+	  "Partition count P of the mail and blob topics when they are created; never changes after.", OFF(log_partitions), 1, 4096 },
+	{ "log.replication_factor", CONFIG_INT, "3",
+	  "Kafka replication factor for created topics (lowered to the broker count when fewer brokers exist).", OFF(log_replication_factor), 1, 32 },
+	{ "log.min_insync_replicas", CONFIG_INT, "2",
+	  "Kafka min.insync.replicas for created topics (at most the replication factor).", OFF(log_min_insync_replicas), 1, 32 },
+	{ "log.segment_bytes", CONFIG_INT, "67108864",
+	  "Embedded log: roll to a new segment file after this many bytes.", OFF(log_segment_bytes), 4096, INT64_C(1) << 40 },
+	{ "log.linger_ms", CONFIG_INT, "1",
+	  "Producer linger: how long a write may wait to share a batch (Kafka linger.ms; embedded group commit window).", OFF(log_linger_ms), 0, 1000 },
+	{ "log.level", CONFIG_STRING, "info",
+	  "Diagnostic log level: debug, info, warning, error.", OFF(log_level), 0, 0 },
+	{ "mgmt.listen", CONFIG_STRING, "127.0.0.1:8080",
+	  "Management HTTP listener: /healthz, /readyz, /metrics and the admin API used by evmailctl.", OFF(mgmt_listen), 0, 0 },
+	{ "mgmt.admin_token", CONFIG_STRING, "",
+	  "Bearer token required by the admin API (/admin/...); empty means none (keep mgmt.listen on loopback then).", OFF(mgmt_admin_token), 0, 0 },
+	{ "projector.batch_max", CONFIG_INT, "1000",
+	  "Most events applied in one RocksDB write batch.", OFF(projector_batch_max), 1, 100000 },
+	{ "projector.ready_lag", CONFIG_INT, "0",
+	  "/readyz is ready when every partition's lag is at most this many events.", OFF(projector_ready_lag), 0, INT64_MAX },
+	{ "projector.heartbeat_ms", CONFIG_INT, "2000",
+	  "How often the node publishes its heartbeat to the cluster topic.", OFF(projector_heartbeat_ms), 100, 600000 },
+};
+const size_t config_keys_count = sizeof config_keys / sizeof config_keys[0];
+
+static char config_error[512];
+
+static const struct config_key *config_find(const char *name)
+{
+	for (size_t i = 0; i < config_keys_count; i++) {
+		if (strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	}
+	return NULL;
+}
+
+static int config_apply(struct evm_config *cfg, const struct config_key *k, const char *value,
+			const char **error_r)
+{
+	char *base = (char *)cfg;
+
+	switch (k->type) {
+	case CONFIG_STRING: {
+		char **slot = (char **)(base + k->offset);
+		free(*slot);
+		*slot = xstrdup(value);
+		return 0;
+	}
+	case CONFIG_INT: {
+		int64_t *slot = (int64_t *)(base + k->offset);
+		char *end;
+		long long v;
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || v < k->min || v > k->max) {
+			snprintf(config_error, sizeof config_error,
+				 "%s: '%s' is not an integer from %lld to %lld", k->name, value,
+				 (long long)k->min, (long long)k->max);
+			*error_r = config_error;
+			return -1;
+		}
+		*slot = v;
+		return 0;
+	}
+	case CONFIG_BACKEND: {
+		enum evm_log_backend *slot = (enum evm_log_backend *)(base + k->offset);
+		if (strcmp(value, "embedded") == 0)
+			*slot = EVM_LOG_EMBEDDED;
+		else if (strcmp(value, "kafka") == 0)
+			*slot = EVM_LOG_KAFKA;
+		else {
+			snprintf(config_error, sizeof config_error,
+				 "%s: '%s' is not one of embedded, kafka", k->name, value);
+			*error_r = config_error;
+			return -1;
+		}
+		return 0;
+	}
+	}
+	return 0;
+}
+
+int config_set(struct evm_config *cfg, const char *key, const char *value, const char **error_r)
+{
+	const struct config_key *k = config_find(key);
+
+	if (k == NULL) {
+		snprintf(config_error, sizeof config_error, "unknown configuration key '%s'", key);
+		*error_r = config_error;
+		return -1;
+	}
+	return config_apply(cfg, k, value, error_r);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int config_read_file(struct evm_config *cfg, const char *path, const char **error_r)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], section[128] = "";
+	int lineno = 0;
+
+	if (f == NULL) {
+		snprintf(config_error, sizeof config_error, "cannot open %s: %s", path, strerror(errno));
+		*error_r = config_error;
+		return -1;
+	}
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *s, *eq, *key, *val, full[300];
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(config_error, sizeof config_error, "%s:%d: line too long", path, lineno);
+			goto fail;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+			if (close == NULL || close[1] != '\0' || (size_t)(close - s - 1) >= sizeof section) {
+				snprintf(config_error, sizeof config_error, "%s:%d: bad section header", path, lineno);
+				goto fail;
+			}
+			*close = '\0';
+			snprintf(section, sizeof section, "%s", trim(s + 1));
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(config_error, sizeof config_error, "%s:%d: expected key = value", path, lineno);
+			goto fail;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		if (strlen(val) >= 2 && val[0] == '"' && val[strlen(val) - 1] == '"') {
+			val[strlen(val) - 1] = '\0';
+			val++;
+		}
+		if (section[0] != '\0' && strchr(key, '.') == NULL) {
+			if ((size_t)snprintf(full, sizeof full, "%s.%s", section, key) >= sizeof full) {
+				snprintf(config_error, sizeof config_error, "%s:%d: key too long", path, lineno);
+				goto fail;
+			}
+		} else {
+			snprintf(full, sizeof full, "%s", key);
+		}
+		if (config_set(cfg, full, val, error_r) < 0) {
+			char inner[512];
+			snprintf(inner, sizeof inner, "%s", *error_r);
+			snprintf(config_error, sizeof config_error, "%s:%d: %s", path, lineno, inner);
+			goto fail;
+		}
+	}
+	fclose(f);
+	return 0;
+fail:
+	fclose(f);
+	*error_r = config_error;
+	return -1;
+}
+
+/* EVMAIL_<SECTION>_<KEY>: "log.topic_prefix" -> "EVMAIL_LOG_TOPIC_PREFIX". */
+static void config_env_name(const char *key, char *out, size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, "EVMAIL_");
+	for (const char *p = key; *p != '\0' && n + 1 < size; p++)
+		out[n++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+	out[n] = '\0';
+}
+
+int config_load(const char *path, struct evm_config *cfg_r, const char **error_r)
+{
+	char host[256];
+	int backend_set = 0;
+
+	memset(cfg_r, 0, sizeof *cfg_r);
+	for (size_t i = 0; i < config_keys_count; i++) {
+		if (config_keys[i].def != NULL &&
+		    config_apply(cfg_r, &config_keys[i], config_keys[i].def, error_r) < 0)
+			return -1;
+	}
+	if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
+		snprintf(host, sizeof host, "node");
+	host[sizeof host - 1] = '\0';
+	cfg_r->node_id = xstrdup(host);
+	cfg_r->log_backend = (enum evm_log_backend)-1;
+
+	if (path == NULL)
+		path = getenv("EVMAIL_CONFIG");
+	if (path != NULL && *path != '\0') {
+		if (config_read_file(cfg_r, path, error_r) < 0)
+			goto fail;
+		cfg_r->source = xstrdup(path);
+	} else {
+		cfg_r->source = xstrdup("");
+	}
+	for (size_t i = 0; i < config_keys_count; i++) {
+		char env[128];
+		const char *v;
+		config_env_name(config_keys[i].name, env, sizeof env);
+		v = getenv(env);
+		if (v != NULL && config_apply(cfg_r, &config_keys[i], v, error_r) < 0) {
+			char inner[512];
+			snprintf(inner, sizeof inner, "%s", *error_r);
+			snprintf(config_error, sizeof config_error, "environment %s: %s", env, inner);
+			*error_r = config_error;
+			goto fail;
+		}
+	}
+	backend_set = (int)cfg_r->log_backend != -1;
+	if (!backend_set)
+		cfg_r->log_backend = cfg_r->log_brokers[0] != '\0' ? EVM_LOG_KAFKA : EVM_LOG_EMBEDDED;
+	if (cfg_r->log_backend == EVM_LOG_KAFKA && cfg_r->log_brokers[0] == '\0') {
+		*error_r = "log.backend is kafka but log.brokers is empty";
+		goto fail;
+	}
+	if (cfg_r->node_id[0] == '\0' || strlen(cfg_r->node_id) > 200) {
+		*error_r = "node.id must be 1 to 200 characters";
+		goto fail;
+	}
+	if (cfg_r->log_topic_prefix[0] == '\0' || strlen(cfg_r->log_topic_prefix) > 100) {
+		*error_r = "log.topic_prefix must be 1 to 100 characters";
+		goto fail;
+	}
+	if (cfg_r->log_min_insync_replicas > cfg_r->log_replication_factor)
+		cfg_r->log_min_insync_replicas = cfg_r->log_replication_factor;
+	return 0;
+fail:
+	config_free(cfg_r);
+	return -1;
+}
+
+void config_free(struct evm_config *cfg)
+{
+	for (size_t i = 0; i < config_keys_count; i++) {
+		if (config_keys[i].type == CONFIG_STRING) {
+			char **slot = (char **)((char *)cfg + config_keys[i].offset);
+			free(*slot);
+			*slot = NULL;
+		}
+	}
+	free(cfg->source);
+	cfg->source = NULL;
+}
+
+void config_print(const struct evm_config *cfg, FILE *out)
+{
+	const char *base = (const char *)cfg;
+
+	fprintf(out, "# evmail configuration (source: %s)\n", cfg->source[0] ? cfg->source : "defaults + environment");
+	for (size_t i = 0; i < config_keys_count; i++) {
+		const struct config_key *k = &config_keys[i];
+		char env[128];
+		config_env_name(k->name, env, sizeof env);
+		fprintf(out, "\n# %s\n# environment: %s\n", k->doc, env);
+		switch (k->type) {
+		case CONFIG_STRING: {
+			const char *v = *(char *const *)(base + k->offset);
+			if (strcmp(k->name, "mgmt.admin_token") == 0 && v[0] != '\0')
+				v = "********";
+			fprintf(out, "%s = %s\n", k->name, v);
+			break;
+		}
+		case CONFIG_INT:
+			fprintf(out, "%s = %lld\n", k->name, (long long)*(const int64_t *)(base + k->offset));
+			break;
+		case CONFIG_BACKEND:
+			fprintf(out, "%s = %s\n", k->name,
+				cfg->log_backend == EVM_LOG_KAFKA ? "kafka" : "embedded");
+			break;
+		}
+	}
+}
+
+const char *config_topic(const struct evm_config *cfg, const char *suffix)
+{
+	static __thread char name[256];
+
+	snprintf(name, sizeof name, "%s%s", cfg->log_topic_prefix, suffix);
+	return name;
+}
+
+int config_has_role(const struct evm_config *cfg, const char *role)
+{
+	size_t n = strlen(role);
+	const char *p = cfg->node_roles;
+
+	while (*p != '\0') {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		while (len > 0 && *p == ' ') {
+			p++;
+			len--;
+		}
+		if (len == n && strncmp(p, role, n) == 0)
+			return 1;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* config - the one configuration file, with environment overrides.
+ *
+ * Format: INI sections ("[node]" then "id = a1") or dotted keys at top level
+ * ("node.id = a1"); '#' and ';' start comments. Every key can be overridden
+ * by EVMAIL_<SECTION>_<KEY> in upper case (log.backend -> EVMAIL_LOG_BACKEND).
+ * Precedence: built-in default < file < environment. Unknown keys and values
+ * that do not parse are errors, so a typo never silently falls back to a
+ * default. config_keys[] documents every key; `evmaild --check-config`
+ * prints it with the effective values. */
+#ifndef EVM_CONFIG_H
+#define EVM_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum evm_log_backend { EVM_LOG_EMBEDDED, EVM_LOG_KAFKA };
+
+struct evm_config {
+	char *node_id;
+	char *node_data_dir;
+	char *node_roles;          /* comma list: projector,gateway */
+	enum evm_log_backend log_backend;
+	char *log_brokers;         /* "" when none */
+	char *log_topic_prefix;
+	int64_t log_partitions;
+	int64_t log_replication_factor;
+	int64_t log_min_insync_replicas;
+	int64_t log_segment_bytes;
+	int64_t log_linger_ms;
+	char *log_level;
+	char *mgmt_listen;
+	char *mgmt_admin_token;    /* "" when none */
+	int64_t projector_batch_max;
+	int64_t projector_ready_lag;
+	int64_t projector_heartbeat_ms;
+	char *source;              /* file the config came from, or "" */
+};
+
+enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_BACKEND };
+
+struct config_key {
+	const char *name;          /* "section.key" */
+	enum config_type type;
+	const char *def;           /* NULL: computed (see doc) */
+	const char *doc;
+	size_t offset;             /* into struct evm_config */
+	int64_t min, max;          /* for CONFIG_INT */
+};
+
+extern const struct config_key config_keys[];
+extern const size_t config_keys_count;
+
+/* Loads defaults, then path (NULL: $EVMAIL_CONFIG if set, else no file),
+ * then the environment. Returns 0, or -1 with *error_r set to a static or
+ * thread-local message. */
+int config_load(const char *path, struct evm_config *cfg_r, const char **error_r);
+/* Applies one "section.key" = value; used by the file reader and tests. */
+int config_set(struct evm_config *cfg, const char *key, const char *value, const char **error_r);
+void config_free(struct evm_config *cfg);
+/* Prints every key with its effective value and documentation. */
+void config_print(const struct evm_config *cfg, FILE *out);
+/* Topic name for a suffix: prefix + suffix ("evmail." + "mail"). Static
+ * buffer per thread; valid until the next call on the same thread. */
+const char *config_topic(const struct evm_config *cfg, const char *suffix);
+/* True if roles contains role. */
+int config_has_role(const struct evm_config *cfg, const char *role);
+
+#endif

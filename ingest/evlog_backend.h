@@ -1,0 +1,56 @@
+/* evlog_backend - what a log backend implements (internal to ingest/).
+ *
+ * evlog.c holds the public functions and dispatches to these. Each backend
+ * embeds struct evlog as the FIRST member of its own struct and
+ * struct evlog_reader likewise, so evlog.c can reach ops and cfg. */
+#ifndef EVM_EVLOG_BACKEND_H
+#define EVM_EVLOG_BACKEND_H
+
+#include "ingest/evlog.h"
+
+struct evlog_ops {
+	const char *name;
+	int (*open)(const struct evm_config *cfg, struct event_base *base,
+		    struct evlog **log_r, const char **error_r);
+	void (*close)(struct evlog *log);
+	int (*refresh_topics)(struct evlog *log, int timeout_ms, const char **missing_r);
+	int (*append)(struct evlog *log, enum evm_topic_id topic, int32_t partition,
+		      const void *key, size_t key_len, const void *value, size_t value_len,
+		      evlog_append_cb *cb, void *ctx, const char **error_r);
+	size_t (*pending)(struct evlog *log);
+	int (*topics_create)(struct evlog *log, json_t **report_r, const char **error_r);
+	int (*topics_describe)(struct evlog *log, json_t **report_r, const char **error_r);
+
+	int (*reader_open)(struct evlog *log, struct evlog_reader **reader_r, const char **error_r);
+	int (*reader_assign)(struct evlog_reader *r, enum evm_topic_id topic, int32_t partition,
+			     int64_t next_offset, const char **error_r);
+	int (*reader_unassign_all)(struct evlog_reader *r, const char **error_r);
+	int (*reader_poll)(struct evlog_reader *r, int timeout_ms, size_t max,
+			   evlog_record_cb *cb, void *ctx, const char **error_r);
+	int (*reader_end_offset)(struct evlog_reader *r, enum evm_topic_id topic, int32_t partition,
+				 int timeout_ms, int64_t *end_r, const char **error_r);
+	void (*reader_close)(struct evlog_reader *r);
+};
+
+struct evlog {
+	const struct evlog_ops *ops;
+	const struct evm_config *cfg;
+	struct event_base *base;
+	/* Cached partition counts, -1 unknown; written with __atomic stores. */
+	int32_t partitions[EVM_TOPIC_COUNT];
+};
+
+struct evlog_reader {
+	const struct evlog_ops *ops;
+	struct evlog *log;
+};
+
+extern const struct evlog_ops evlog_embedded_ops;
+extern const struct evlog_ops evlog_kafka_ops;
+
+/* Helper for backends: the describe report entry's "problems" for a topic
+ * whose actual partition count / cleanup policy differ from the spec. */
+json_t *evlog_topic_problems(const struct evm_config *cfg, enum evm_topic_id topic,
+			     int32_t partitions, const char *cleanup_policy);
+
+#endif

@@ -1,0 +1,34 @@
+/* keys - the view's key layout, in one place.
+ *
+ * Text keys, '/'-separated, chosen so prefix scans list what a reader
+ * needs. Names used inside keys are validated not to contain '/' except the
+ * last component (an address's local part may hold '/', so addresses are
+ * only ever last).
+ *
+ *   off/<topic suffix>/<partition, 10 digits>  next offset to apply (decimal)
+ *   ev/<event id>                              outcome JSON of a command
+ *   dir/tenant/<tenant>                        tenant JSON
+ *   dir/domain/<domain>                        domain JSON
+ *   dir/tenant-domain/<tenant>/<domain>        "" (domains of a tenant)
+ *   dir/account/<address>                      account JSON (incl. password hash)
+ *   dir/domain-account/<domain>/<address>      "" (accounts of a domain)
+ *   dir/alias/<alias address>                  alias JSON (sorted targets)
+ *   dir/domain-alias/<domain>/<alias address>  "" (aliases of a domain)
+ *   stat/<name>                                deterministic counters (decimal)
+ *   local/...                                  node-local, not in the digest */
+#ifndef EVM_KEYS_H
+#define EVM_KEYS_H
+
+#define KEY_OFFSET "off/"
+#define KEY_EVENT "ev/"
+#define KEY_TENANT "dir/tenant/"
+#define KEY_DOMAIN "dir/domain/"
+#define KEY_TENANT_DOMAIN "dir/tenant-domain/"
+#define KEY_ACCOUNT "dir/account/"
+#define KEY_DOMAIN_ACCOUNT "dir/domain-account/"
+#define KEY_ALIAS "dir/alias/"
+#define KEY_DOMAIN_ALIAS "dir/domain-alias/"
+#define KEY_STAT "stat/"
+#define KEY_LOCAL "local/"
+
+#endif

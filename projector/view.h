@@ -1,0 +1,63 @@
+/* view - the node's materialised view: a RocksDB database.
+ *
+ * Keys are byte strings laid out in projector/keys.h. Committed state is
+ * read with view_get/view_scan from any thread. Writes happen only through a
+ * batch (one RocksDB WriteBatchWithIndex), which also reads through its own
+ * uncommitted writes, so an applier sees the effects of the events before
+ * it in the same batch. A batch holds the view changes of a run of events
+ * AND the new applied offsets, committed atomically: a crash loses either
+ * the whole batch or nothing, and replay resumes at the stored offsets.
+ *
+ * Commits are not fsync'ed: the view is derived from the log, and a batch
+ * lost to a power cut is replayed from it. Return convention for lookups:
+ * 1 found, 0 not found, -1 error. */
+#ifndef EVM_VIEW_H
+#define EVM_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct view;
+struct view_batch;
+
+/* Keys starting with this prefix are node-local and excluded from the
+ * digest (node id, local caches). */
+#define VIEW_LOCAL_PREFIX "local/"
+
+int view_open(const char *path, struct view **view_r, const char **error_r);
+void view_close(struct view **view);
+/* Closes, deletes every file of the database, and opens it empty again.
+ * No batch may be open and no other thread may use the view meanwhile. */
+int view_wipe(struct view *view, const char **error_r);
+
+/* *val_r is malloc'ed and NUL-terminated (not counted in *vlen_r). */
+int view_get(struct view *view, const void *key, size_t klen,
+	     char **val_r, size_t *vlen_r, const char **error_r);
+
+/* Called per key in byte order; return 0 to go on, 1 to stop early. */
+typedef int view_scan_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen);
+/* Every committed key starting with prefix. Returns 0 or -1. */
+int view_scan(struct view *view, const void *prefix, size_t plen,
+	      view_scan_cb *cb, void *ctx, const char **error_r);
+
+struct view_batch *view_batch_begin(struct view *view);
+int view_batch_get(struct view_batch *b, const void *key, size_t klen,
+		   char **val_r, size_t *vlen_r, const char **error_r);
+void view_batch_put(struct view_batch *b, const void *key, size_t klen,
+		    const void *val, size_t vlen);
+void view_batch_delete(struct view_batch *b, const void *key, size_t klen);
+/* Scan committed state overlaid with the batch's own writes. */
+int view_batch_scan(struct view_batch *b, const void *prefix, size_t plen,
+		    view_scan_cb *cb, void *ctx, const char **error_r);
+/* Number of puts and deletes so far. */
+size_t view_batch_count(struct view_batch *b);
+/* Commits atomically and frees the batch (also on failure); *b = NULL. */
+int view_batch_commit(struct view_batch **b, const char **error_r);
+void view_batch_abort(struct view_batch **b);
+
+/* SHA-256 over (klen, key, vlen, value) of every key in order, except keys
+ * under VIEW_LOCAL_PREFIX; out is 64 hex digits + NUL. Reads one consistent
+ * snapshot, so it may run while the projector writes. */
+int view_digest(struct view *view, char out[65], uint64_t *keys_r, const char **error_r);
+
+#endif
