@@ -2,6 +2,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
