@@ -1,0 +1,280 @@
+/* cmd_account - `evmailctl account ...` and `evmailctl alias ...`.
+ *
+ * Passwords are read from a prompt or stdin (never argv) and hashed here
+ * with yescrypt, so the plain text never leaves this process. */
+#include "admin/ctl.h"
+#include "admin/ctl_args.h"
+#include "common/address.h"
+#include "common/password.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACCOUNT_USAGE \
+	"account add ADDRESS [--name NAME] [--quota SIZE] [--disabled] [--password-stdin]\n" \
+	"       evmailctl account list [--domain DOMAIN] [--tenant NAME] [--json]\n" \
+	"       evmailctl account show ADDRESS [--json]\n" \
+	"       evmailctl account passwd ADDRESS [--password-stdin]\n" \
+	"       evmailctl account set ADDRESS [--name NAME] [--quota SIZE] [--state active|disabled]\n" \
+	"       evmailctl account remove ADDRESS"
+#define ALIAS_USAGE \
+	"alias add|remove ALIAS TARGET | alias list [--domain DOMAIN] [--tenant NAME] [--json]"
+
+/* "0" (unlimited), "1048576", "500M", "10G" (binary units). */
+static int parse_size(const char *s, int64_t *bytes_r)
+{
+	char *end;
+	long long v;
+	int64_t mul = 1;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || v < 0)
+		return -1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0': break;
+	case 'K': mul = INT64_C(1) << 10; end++; break;
+	case 'M': mul = INT64_C(1) << 20; end++; break;
+	case 'G': mul = INT64_C(1) << 30; end++; break;
+	case 'T': mul = INT64_C(1) << 40; end++; break;
+	default: return -1;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v > INT64_MAX / mul)
+		return -1;
+	*bytes_r = v * mul;
+	return 0;
+}
+
+static int new_password_hash(int from_stdin, char **hash_r)
+{
+	char *pw = NULL;
+	const char *error = NULL;
+	int ret;
+
+	if (ctl_read_password(from_stdin, &pw) != CTL_OK)
+		return CTL_FAIL;
+	ret = evm_password_hash(pw, hash_r, &error);
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+	return ret < 0 ? ctl_fail("cannot hash the password: %s", error) : CTL_OK;
+}
+
+static int account_add(struct ctl *ctl, const struct ctl_args *a, const char *address)
+{
+	const char *name = ctl_args_opt(a, "--name"), *quota_s = ctl_args_opt(a, "--quota");
+	int64_t quota = 0;
+	char *hash = NULL, msg[400];
+	json_t *data;
+	int ret;
+
+	if (quota_s != NULL && parse_size(quota_s, &quota) < 0)
+		return ctl_fail("--quota '%s' is not a size (e.g. 0, 500M, 10G)", quota_s);
+	if (new_password_hash(ctl_args_flag(a, "--password-stdin"), &hash) != CTL_OK)
+		return CTL_FAIL;
+	data = json_pack("{s:s,s:s,s:I,s:s,s:s}", "address", address, "display_name", name ? name : "",
+			 "quota", (json_int_t)quota,
+			 "state", ctl_args_flag(a, "--disabled") ? "disabled" : "active",
+			 "password_hash", hash);
+	free(hash);
+	if (data == NULL)
+		return ctl_fail("the display name is not valid UTF-8");
+	snprintf(msg, sizeof msg, "account %s created", address);
+	ret = ctl_command(ctl, "account.create", "", address, data, msg);
+	return ret;
+}
+
+/* passwd and set: read the full current state, change it, write it back as
+ * account.update (records carry the entity's full new state). */
+static int account_update(struct ctl *ctl, const struct ctl_args *a, const char *address, int passwd)
+{
+	const char *name = ctl_args_opt(a, "--name"), *quota_s = ctl_args_opt(a, "--quota");
+	const char *state = ctl_args_opt(a, "--state");
+	char path[600], msg[400];
+	int64_t quota;
+	json_t *acc, *data;
+
+	if (state != NULL && strcmp(state, "active") != 0 && strcmp(state, "disabled") != 0)
+		return ctl_fail("--state must be active or disabled");
+	if (quota_s != NULL && parse_size(quota_s, &quota) < 0)
+		return ctl_fail("--quota '%s' is not a size (e.g. 0, 500M, 10G)", quota_s);
+	snprintf(path, sizeof path, "/admin/accounts/%s?credentials=1", ctl_escape(address));
+	if (ctl_get(ctl, path, &acc) != CTL_OK)
+		return CTL_FAIL;
+	data = json_pack("{s:s,s:O,s:O,s:O,s:O}", "address", address,
+			 "display_name", json_object_get(acc, "display_name"),
+			 "quota", json_object_get(acc, "quota"),
+			 "state", json_object_get(acc, "state"),
+			 "password_hash", json_object_get(acc, "password_hash"));
+	json_decref(acc);
+	if (data == NULL)
+		return ctl_fail("the node returned an incomplete account");
+	if (passwd) {
+		char *hash = NULL;
+		if (new_password_hash(ctl_args_flag(a, "--password-stdin"), &hash) != CTL_OK) {
+			json_decref(data);
+			return CTL_FAIL;
+		}
+		json_object_set_new(data, "password_hash", json_string(hash));
+		free(hash);
+		snprintf(msg, sizeof msg, "password of %s changed", address);
+	} else {
+		if (name != NULL && json_object_set_new(data, "display_name", json_string(name)) < 0) {
+			json_decref(data);
+			return ctl_fail("the display name is not valid UTF-8");
+		}
+		if (quota_s != NULL)
+			json_object_set_new(data, "quota", json_integer(quota));
+		if (state != NULL)
+			json_object_set_new(data, "state", json_string(state));
+		snprintf(msg, sizeof msg, "account %s updated", address);
+	}
+	return ctl_command(ctl, "account.update", "", address, data, msg);
+}
+
+static int list_query(struct ctl *ctl, const struct ctl_args *a, const char *what, json_t **list_r)
+{
+	const char *domain = ctl_args_opt(a, "--domain"), *tenant = ctl_args_opt(a, "--tenant");
+	char path[1200], dom[EVM_DOMAIN_MAX + 1];
+	const char *error = NULL;
+	int n;
+
+	n = snprintf(path, sizeof path, "/admin/%s?", what);
+	if (domain != NULL) {
+		if (evm_domain_normalize(domain, dom, &error) < 0)
+			return ctl_fail("'%s' is not a valid domain: %s", domain, error);
+		n += snprintf(path + n, sizeof path - (size_t)n, "domain=%s&", ctl_escape(dom));
+	}
+	if (tenant != NULL)
+		snprintf(path + n, sizeof path - (size_t)n, "tenant=%s", ctl_escape(tenant));
+	return ctl_get(ctl, path, list_r);
+}
+
+static int account_list(struct ctl *ctl, const struct ctl_args *a)
+{
+	json_t *list, *acc;
+	size_t i;
+
+	if (list_query(ctl, a, "accounts", &list) != CTL_OK)
+		return CTL_FAIL;
+	if (ctl->json) {
+		ctl_print_json(list);
+		return CTL_OK;
+	}
+	json_array_foreach(list, i, acc)
+		printf("%-40s %-12s %-8s %s\n", json_string_value(json_object_get(acc, "address")),
+		       json_string_value(json_object_get(acc, "tenant")),
+		       json_string_value(json_object_get(acc, "state")),
+		       json_string_value(json_object_get(acc, "display_name")));
+	json_decref(list);
+	return CTL_OK;
+}
+
+static int account_show(struct ctl *ctl, const char *address)
+{
+	char path[600];
+	json_t *acc;
+
+	snprintf(path, sizeof path, "/admin/accounts/%s", ctl_escape(address));
+	if (ctl_get(ctl, path, &acc) != CTL_OK)
+		return CTL_FAIL;
+	if (ctl->json) {
+		ctl_print_json(acc);
+		return CTL_OK;
+	}
+	printf("address:      %s\ntenant:       %s\ndisplay name: %s\nstate:        %s\nquota:        %lld%s\n",
+	       json_string_value(json_object_get(acc, "address")),
+	       json_string_value(json_object_get(acc, "tenant")),
+	       json_string_value(json_object_get(acc, "display_name")),
+	       json_string_value(json_object_get(acc, "state")),
+	       (long long)json_integer_value(json_object_get(acc, "quota")),
+	       json_integer_value(json_object_get(acc, "quota")) == 0 ? " (unlimited)" : " bytes");
+	json_decref(acc);
+	return CTL_OK;
+}
+
+int cmd_account(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const opts[] = { "--name", "--quota", "--state", "--domain", "--tenant", NULL };
+	static const char *const flags[] = { "--password-stdin", "--disabled", NULL };
+	struct ctl_args a;
+	const char *verb, *error = NULL;
+	char address[EVM_ADDRESS_MAX + 1], msg[400];
+
+	if (argc < 1 || ctl_args_parse(&a, argc - 1, argv + 1, opts, flags) < 0)
+		return ctl_usage(ACCOUNT_USAGE);
+	verb = argv[0];
+	if (strcmp(verb, "list") == 0)
+		return a.npos == 0 ? account_list(ctl, &a) : ctl_usage(ACCOUNT_USAGE);
+	if (a.npos != 1)
+		return ctl_usage(ACCOUNT_USAGE);
+	if (evm_address_normalize(a.pos[0], address, &error) < 0)
+		return ctl_fail("'%s' is not a valid address: %s", a.pos[0], error);
+	if (strcmp(verb, "add") == 0)
+		return account_add(ctl, &a, address);
+	if (strcmp(verb, "show") == 0)
+		return account_show(ctl, address);
+	if (strcmp(verb, "passwd") == 0)
+		return account_update(ctl, &a, address, 1);
+	if (strcmp(verb, "set") == 0)
+		return account_update(ctl, &a, address, 0);
+	if (strcmp(verb, "remove") == 0) {
+		snprintf(msg, sizeof msg, "account %s removed", address);
+		return ctl_command(ctl, "account.remove", "", address,
+				   json_pack("{s:s}", "address", address), msg);
+	}
+	return ctl_usage(ACCOUNT_USAGE);
+}
+
+int cmd_alias(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const opts[] = { "--domain", "--tenant", NULL };
+	struct ctl_args a;
+	const char *verb, *error = NULL;
+	char alias[EVM_ADDRESS_MAX + 1], target[EVM_ADDRESS_MAX + 1], msg[800];
+
+	if (argc < 1 || ctl_args_parse(&a, argc - 1, argv + 1, opts, NULL) < 0)
+		return ctl_usage(ALIAS_USAGE);
+	verb = argv[0];
+	if (strcmp(verb, "list") == 0) {
+		json_t *list, *al, *t;
+		size_t i, k;
+		if (a.npos != 0)
+			return ctl_usage(ALIAS_USAGE);
+		if (list_query(ctl, &a, "aliases", &list) != CTL_OK)
+			return CTL_FAIL;
+		if (ctl->json) {
+			ctl_print_json(list);
+			return CTL_OK;
+		}
+		json_array_foreach(list, i, al) {
+			printf("%-40s ->", json_string_value(json_object_get(al, "alias")));
+			json_array_foreach(json_object_get(al, "targets"), k, t)
+				printf(" %s", json_string_value(t));
+			printf("\n");
+		}
+		json_decref(list);
+		return CTL_OK;
+	}
+	if (a.npos != 2)
+		return ctl_usage(ALIAS_USAGE);
+	if (evm_address_normalize(a.pos[0], alias, &error) < 0)
+		return ctl_fail("'%s' is not a valid address: %s", a.pos[0], error);
+	if (evm_address_normalize(a.pos[1], target, &error) < 0)
+		return ctl_fail("'%s' is not a valid address: %s", a.pos[1], error);
+	if (strcmp(verb, "add") == 0) {
+		snprintf(msg, sizeof msg, "alias %s -> %s added", alias, target);
+		return ctl_command(ctl, "alias.add", "", "",
+				   json_pack("{s:s,s:s}", "alias", alias, "target", target), msg);
+	}
+	if (strcmp(verb, "remove") == 0) {
+		snprintf(msg, sizeof msg, "alias %s -> %s removed", alias, target);
+		return ctl_command(ctl, "alias.remove", "", "",
+				   json_pack("{s:s,s:s}", "alias", alias, "target", target), msg);
+	}
+	return ctl_usage(ALIAS_USAGE);
+}

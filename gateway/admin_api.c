@@ -1,0 +1,319 @@
+/* admin_api - the JSON admin API under /admin/ (used by evmailctl).
+ *
+ *   POST /admin/commands   [{"type","tenant","account","data"}, ...]
+ *                          directory commands, appended in order; answers
+ *                          with their outcomes once all are applied
+ *   GET  /admin/tenants[/NAME]   /admin/domains[?tenant=]  /admin/domains/D
+ *   GET  /admin/accounts[?domain=&tenant=]  /admin/accounts/ADDRESS[?credentials=1]
+ *   GET  /admin/aliases[?domain=&tenant=]   /admin/aliases/ALIAS
+ *   GET  /admin/status     node, projector and cluster status
+ *   GET  /admin/digest     the view digest
+ *   POST /admin/rebuild    wipe the view and replay the log
+ *   GET  /admin/topics     describe topics; POST creates missing ones
+ * Every read answers from this node's view. */
+#include "gateway/command.h"
+#include "gateway/mgmt_http.h"
+#include "common/buf.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "projector/directory.h"
+
+#include <event2/buffer.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ADMIN_MAX_BATCH 10000
+#define ADMIN_COMMAND_TIMEOUT_MS 30000
+
+static const char *const admin_command_types[] = {
+	"tenant.create", "tenant.delete", "domain.add", "domain.remove",
+	"account.create", "account.update", "account.remove", "alias.add", "alias.remove",
+};
+
+static int admin_type_allowed(const char *type)
+{
+	for (size_t i = 0; i < sizeof admin_command_types / sizeof admin_command_types[0]; i++) {
+		if (strcmp(type, admin_command_types[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+struct admin_batch {
+	struct node *node;
+	struct evhttp_request *req;
+	json_t *outcomes;
+	size_t remaining;
+};
+
+struct admin_slot {
+	struct admin_batch *batch;
+	size_t index;
+};
+
+static void admin_command_done(void *ctx, int status, json_t *outcome, const char *error)
+{
+	struct admin_slot *slot = ctx;
+	struct admin_batch *b = slot->batch;
+
+	if (status == 0)
+		json_array_set(b->outcomes, slot->index, outcome);
+	else
+		json_array_set_new(b->outcomes, slot->index,
+				   json_pack("{s:s,s:s}", "status", "failed", "reason", error));
+	free(slot);
+	if (--b->remaining == 0) {
+		mgmt_reply_json(b->req, 200, b->outcomes);
+		free(b);
+	}
+}
+
+static json_t *read_body(struct evhttp_request *req, const char **error_r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	json_error_t jerr;
+	json_t *body;
+
+	body = json_loadb((const char *)evbuffer_pullup(in, (ev_ssize_t)len), len, 0, &jerr);
+	if (body == NULL)
+		*error_r = "request body is not valid JSON";
+	return body;
+}
+
+static const char *opt_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* POST /admin/commands: validates every command before appending any. */
+static void handle_commands(struct node *node, struct evhttp_request *req)
+{
+	const char *error = NULL;
+	json_t *body = read_body(req, &error), *cmd;
+	struct admin_batch *b;
+	size_t i, n;
+
+	if (body == NULL) {
+		mgmt_reply_error(req, 400, error);
+		return;
+	}
+	if (json_is_object(body)) {
+		json_t *arr = json_array();
+		json_array_append_new(arr, body);
+		body = arr;
+	}
+	n = json_is_array(body) ? json_array_size(body) : 0;
+	if (n == 0 || n > ADMIN_MAX_BATCH) {
+		json_decref(body);
+		mgmt_reply_error(req, 400, "expected 1 to 10000 commands");
+		return;
+	}
+	json_array_foreach(body, i, cmd) {
+		json_t *type = json_object_get(cmd, "type");
+		if (!json_is_object(cmd) || !json_is_string(type) ||
+		    !admin_type_allowed(json_string_value(type)) ||
+		    !json_is_object(json_object_get(cmd, "data"))) {
+			char msg[128];
+			snprintf(msg, sizeof msg, "command %zu: needs a known directory \"type\" and a \"data\" object", i);
+			json_decref(body);
+			mgmt_reply_error(req, 400, msg);
+			return;
+		}
+	}
+	b = xcalloc(1, sizeof *b);
+	b->node = node;
+	b->req = req;
+	b->outcomes = json_array();
+	b->remaining = n;
+	for (i = 0; i < n; i++)
+		json_array_append_new(b->outcomes, json_null());
+	json_array_foreach(body, i, cmd) {
+		struct evm_event ev;
+		struct admin_slot *slot = xcalloc(1, sizeof *slot);
+		slot->batch = b;
+		slot->index = i;
+		if (evm_event_init(&ev, json_string_value(json_object_get(cmd, "type")),
+				   opt_str(cmd, "tenant"), opt_str(cmd, "account"), "admin",
+				   json_deep_copy(json_object_get(cmd, "data")), &error) < 0) {
+			json_t *fail = json_pack("{s:s,s:s}", "status", "rejected", "reason", error);
+			admin_command_done(slot, 0, fail, NULL);
+			json_decref(fail);
+			continue;
+		}
+		command_submit(node, &ev, EVM_TOPIC_DIRECTORY, NULL, ADMIN_COMMAND_TIMEOUT_MS,
+			       admin_command_done, slot);
+	}
+	json_decref(body);
+}
+
+/* Replies with the result of a directory read: lookups 1/0/-1. */
+static void reply_lookup(struct evhttp_request *req, int ret, json_t *obj, const char *error,
+			 const char *what)
+{
+	if (ret < 0) {
+		mgmt_reply_error(req, 500, error);
+	} else if (ret == 0) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "no such %s", what);
+		mgmt_reply_error(req, 404, msg);
+	} else {
+		mgmt_reply_json(req, 200, obj);
+	}
+}
+
+static void reply_list(struct evhttp_request *req, int ret, json_t *list, const char *error)
+{
+	if (ret < 0)
+		mgmt_reply_error(req, 500, error);
+	else
+		mgmt_reply_json(req, 200, list);
+}
+
+/* Query parameter or NULL. Returned string lives as long as q. */
+static const char *query_param(struct evkeyvalq *q, const char *name)
+{
+	const char *v = evhttp_find_header(q, name);
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static void handle_directory_get(struct node *node, struct evhttp_request *req, const char *path)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	struct evkeyvalq q;
+	const char *error = NULL, *slash = strchr(path, '/');
+	char *name = NULL;
+	json_t *out = NULL;
+	int ret;
+
+	TAILQ_INIT(&q);
+	if (evhttp_uri_get_query(uri) != NULL && evhttp_parse_query_str(evhttp_uri_get_query(uri), &q) < 0) {
+		mgmt_reply_error(req, 400, "bad query string");
+		return;
+	}
+	if (slash != NULL) {
+		name = evhttp_uridecode(slash + 1, 0, NULL);
+		if (name == NULL || name[0] == '\0') {
+			mgmt_reply_error(req, 400, "empty name");
+			goto out;
+		}
+	}
+	if (strncmp(path, "tenants", 7) == 0 && (path[7] == '\0' || path[7] == '/')) {
+		if (name != NULL) {
+			ret = directory_tenant_get(node->view, name, &out, &error);
+			reply_lookup(req, ret, out, error, "tenant");
+		} else {
+			ret = directory_tenants(node->view, &out, &error);
+			reply_list(req, ret, out, error);
+		}
+	} else if (strncmp(path, "domains", 7) == 0 && (path[7] == '\0' || path[7] == '/')) {
+		if (name != NULL) {
+			ret = directory_domain_get(node->view, name, &out, &error);
+			reply_lookup(req, ret, out, error, "domain");
+		} else {
+			ret = directory_domains(node->view, query_param(&q, "tenant"), &out, &error);
+			reply_list(req, ret, out, error);
+		}
+	} else if (strncmp(path, "accounts", 8) == 0 && (path[8] == '\0' || path[8] == '/')) {
+		if (name != NULL) {
+			ret = directory_account_get(node->view, name, &out, &error);
+			/* The hash is only for evmailctl's read-modify-write of
+			 * account.update; listings never carry it. */
+			if (ret > 0 && query_param(&q, "credentials") == NULL)
+				json_object_del(out, "password_hash");
+			reply_lookup(req, ret, out, error, "account");
+		} else {
+			ret = directory_accounts(node->view, query_param(&q, "domain"),
+						 query_param(&q, "tenant"), &out, &error);
+			reply_list(req, ret, out, error);
+		}
+	} else if (strncmp(path, "aliases", 7) == 0 && (path[7] == '\0' || path[7] == '/')) {
+		if (name != NULL) {
+			ret = directory_alias_get(node->view, name, &out, &error);
+			reply_lookup(req, ret, out, error, "alias");
+		} else {
+			ret = directory_aliases(node->view, query_param(&q, "domain"),
+						query_param(&q, "tenant"), &out, &error);
+			reply_list(req, ret, out, error);
+		}
+	} else {
+		mgmt_reply_error(req, 404, "no such admin path");
+	}
+out:
+	free(name);
+	evhttp_clear_headers(&q);
+}
+
+static void handle_status(struct node *node, struct evhttp_request *req)
+{
+	json_t *st = projector_status(node->projector);
+
+	json_object_set_new(st, "node", json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}",
+		"id", node->cfg->node_id, "roles", node->cfg->node_roles,
+		"version", EVMAIL_VERSION,
+		"log_backend", node->cfg->log_backend == EVM_LOG_KAFKA ? "kafka" : "embedded",
+		"uptime_ms", (json_int_t)(evm_mono_ms() - node->started_ms),
+		"pending_appends", (json_int_t)evlog_pending(node->log)));
+	mgmt_reply_json(req, 200, st);
+}
+
+static void handle_digest(struct node *node, struct evhttp_request *req)
+{
+	char hex[65];
+	uint64_t keys = 0;
+	const char *error = NULL;
+
+	if (view_digest(node->view, hex, &keys, &error) < 0) {
+		mgmt_reply_error(req, 500, error);
+		return;
+	}
+	mgmt_reply_json(req, 200, json_pack("{s:s,s:I}", "digest", hex, "keys", (json_int_t)keys));
+}
+
+static void handle_topics(struct node *node, struct evhttp_request *req, int create)
+{
+	json_t *report = NULL;
+	const char *error = NULL;
+	int ret = create ? evlog_topics_create(node->log, &report, &error)
+			 : evlog_topics_describe(node->log, &report, &error);
+
+	if (ret < 0)
+		mgmt_reply_error(req, 502, error);
+	else
+		mgmt_reply_json(req, 200, report);
+}
+
+void admin_api_handle(struct node *node, struct evhttp_request *req, const char *path)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const char *error = NULL;
+
+	if (strcmp(path, "commands") == 0) {
+		if (method != EVHTTP_REQ_POST)
+			mgmt_reply_error(req, 405, "use POST");
+		else
+			handle_commands(node, req);
+	} else if (strcmp(path, "status") == 0) {
+		handle_status(node, req);
+	} else if (strcmp(path, "digest") == 0) {
+		handle_digest(node, req);
+	} else if (strcmp(path, "rebuild") == 0) {
+		if (method != EVHTTP_REQ_POST) {
+			mgmt_reply_error(req, 405, "use POST");
+		} else if (projector_rebuild(node->projector, &error) < 0) {
+			mgmt_reply_error(req, 409, error);
+		} else {
+			log_info("admin: view rebuild started");
+			mgmt_reply_json(req, 202, json_pack("{s:s}", "status", "rebuilding"));
+		}
+	} else if (strcmp(path, "topics") == 0) {
+		handle_topics(node, req, method == EVHTTP_REQ_POST);
+	} else if (method == EVHTTP_REQ_GET) {
+		handle_directory_get(node, req, path);
+	} else {
+		mgmt_reply_error(req, 404, "no such admin path");
+	}
+}

@@ -1,0 +1,66 @@
+/* metrics - Prometheus text exposition (format 0.0.4) of the node. */
+#include "gateway/mgmt_http.h"
+#include "common/buf.h"
+
+static void counter(struct buf *out, const char *name, const char *help, json_int_t v)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %lld\n", name, help, name, name, (long long)v);
+}
+
+static json_int_t jint(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+/* One gauge family with a sample per partition. */
+static void partition_gauge(struct buf *out, json_t *parts, const char *name, const char *field,
+			    const char *help)
+{
+	size_t i;
+	json_t *p;
+
+	buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	json_array_foreach(parts, i, p) {
+		buf_printf(out, "%s{topic=\"%s\",partition=\"%lld\"} %lld\n", name,
+			   json_string_value(json_object_get(p, "topic")),
+			   (long long)jint(p, "partition"), (long long)jint(p, field));
+	}
+}
+
+void metrics_render(struct node *node, struct buf *out)
+{
+	json_t *st = projector_status(node->projector);
+	json_t *parts = json_object_get(st, "partitions");
+
+	buf_printf(out, "# HELP evmail_build_info Build of this node.\n# TYPE evmail_build_info gauge\n"
+		   "evmail_build_info{version=\"%s\"} 1\n", EVMAIL_VERSION);
+	buf_printf(out, "# HELP evmail_ready 1 when every partition is caught up with the log end.\n"
+		   "# TYPE evmail_ready gauge\nevmail_ready %d\n",
+		   json_is_true(json_object_get(st, "ready")) ? 1 : 0);
+	counter(out, "evmail_events_applied_total", "Events applied to the view (accepted or rejected).",
+		jint(st, "events_applied"));
+	counter(out, "evmail_events_rejected_total", "Command events whose precondition failed.",
+		jint(st, "events_rejected"));
+	counter(out, "evmail_events_duplicate_total", "Events skipped because their id was already applied.",
+		jint(st, "duplicates"));
+	counter(out, "evmail_decode_errors_total", "Log records that failed strict envelope decoding.",
+		jint(st, "decode_errors"));
+	partition_gauge(out, parts, "evmail_partition_applied_offset", "applied",
+			"Next offset the projector will apply.");
+	partition_gauge(out, parts, "evmail_partition_end_offset", "end", "Log end offset.");
+	partition_gauge(out, parts, "evmail_partition_lag", "lag", "Events not yet applied.");
+	buf_printf(out, "# HELP evmail_log_pending_appends Appends waiting for the log's acknowledgement.\n"
+		   "# TYPE evmail_log_pending_appends gauge\nevmail_log_pending_appends %zu\n",
+		   evlog_pending(node->log));
+	buf_printf(out, "# HELP evmail_commands_total Commands submitted through this node, by result.\n"
+		   "# TYPE evmail_commands_total counter\n"
+		   "evmail_commands_total{result=\"accepted\"} %llu\n"
+		   "evmail_commands_total{result=\"rejected\"} %llu\n"
+		   "evmail_commands_total{result=\"failed\"} %llu\n",
+		   (unsigned long long)node->counters.commands_accepted,
+		   (unsigned long long)node->counters.commands_rejected,
+		   (unsigned long long)node->counters.commands_failed);
+	counter(out, "evmail_heartbeats_sent_total", "Heartbeats this node published.",
+		(json_int_t)node->counters.heartbeats_sent);
+	json_decref(st);
+}

@@ -1,0 +1,145 @@
+/* node - see node.h */
+#include "gateway/node.h"
+#include "gateway/command.h"
+#include "gateway/mgmt_http.h"
+#include "common/buf.h"
+#include "common/fsutil.h"
+#include "common/ids.h"
+#include "common/log.h"
+
+#include <signal.h>
+#include <string.h>
+
+/* The node's heartbeat (topic cluster, key = node id): who it is, what it
+ * runs, where its management listener is, and how far it has applied. */
+static void heartbeat_logged(void *ctx, int status, const char *error, int32_t partition, int64_t offset)
+{
+	struct node *node = ctx;
+
+	node->heartbeat_in_flight = 0;
+	if (status == 0)
+		node->counters.heartbeats_sent++;
+	else
+		log_warn("heartbeat not logged: %s", error);
+}
+
+static void heartbeat_tick(evutil_socket_t fd, short what, void *ctx)
+{
+	struct node *node = ctx;
+	json_t *st, *applied, *p;
+	struct evm_event ev;
+	const char *error = NULL;
+	char *payload = NULL, actor[256];
+	size_t len, i;
+
+	if (node->heartbeat_in_flight || evlog_partitions(node->log, EVM_TOPIC_CLUSTER) <= 0)
+		return;
+	st = projector_status(node->projector);
+	applied = json_object();
+	json_array_foreach(json_object_get(st, "partitions"), i, p) {
+		char key[160];
+		snprintf(key, sizeof key, "%s/%lld", json_string_value(json_object_get(p, "topic")),
+			 (long long)json_integer_value(json_object_get(p, "partition")));
+		json_object_set(applied, key, json_object_get(p, "applied"));
+	}
+	snprintf(actor, sizeof actor, "node:%s", node->cfg->node_id);
+	if (evm_event_init(&ev, "node.heartbeat", "", "", actor,
+			   json_pack("{s:s,s:s,s:s,s:s,s:o,s:b}", "node", node->cfg->node_id,
+				     "roles", node->cfg->node_roles, "mgmt", node->cfg->mgmt_listen,
+				     "version", EVMAIL_VERSION, "applied", applied,
+				     "ready", json_is_true(json_object_get(st, "ready"))),
+			   &error) < 0) {
+		log_warn("heartbeat: %s", error);
+		json_decref(st);
+		return;
+	}
+	json_decref(st);
+	if (evm_event_encode(&ev, &payload, &len, &error) == 0 &&
+	    evlog_append(node->log, EVM_TOPIC_CLUSTER, -1, node->cfg->node_id,
+			 strlen(node->cfg->node_id), payload, len, heartbeat_logged, node, &error) == 0)
+		node->heartbeat_in_flight = 1;
+	else
+		log_warn("heartbeat: %s", error);
+	free(payload);
+	evm_event_clear(&ev);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *ctx)
+{
+	struct node *node = ctx;
+
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopexit(node->base, NULL);
+}
+
+/* Roles this version knows; gateway reads the view in-process. */
+static int node_check_roles(const struct evm_config *cfg, const char **error_r)
+{
+	if (!config_has_role(cfg, "projector")) {
+		*error_r = "node.roles must include projector (every role reads the local view)";
+		return -1;
+	}
+	return 0;
+}
+
+int node_start(struct node *node, const struct evm_config *cfg, struct event_base *base,
+	       const char **error_r)
+{
+	static __thread char err[600];
+	char path[4096];
+	struct timeval hb;
+
+	memset(node, 0, sizeof *node);
+	node->cfg = cfg;
+	node->base = base;
+	node->started_ms = evm_mono_ms();
+	if (node_check_roles(cfg, error_r) < 0 || evm_mkdir_p(cfg->node_data_dir, error_r) < 0)
+		return -1;
+	if (evlog_open(cfg, base, &node->log, error_r) < 0) {
+		snprintf(err, sizeof err, "log: %s", *error_r);
+		*error_r = err;
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/view", cfg->node_data_dir);
+	if (view_open(path, &node->view, error_r) < 0) {
+		snprintf(err, sizeof err, "view %s: %s", path, *error_r);
+		*error_r = err;
+		goto fail;
+	}
+	if (projector_create(cfg, node->log, node->view, base, &node->projector, error_r) < 0 ||
+	    projector_start(node->projector, error_r) < 0)
+		goto fail;
+	if (mgmt_http_start(node, &node->mgmt, error_r) < 0)
+		goto fail;
+	node->heartbeat_timer = event_new(base, -1, EV_PERSIST, heartbeat_tick, node);
+	hb.tv_sec = cfg->projector_heartbeat_ms / 1000;
+	hb.tv_usec = (cfg->projector_heartbeat_ms % 1000) * 1000;
+	event_add(node->heartbeat_timer, &hb);
+	node->sig_term = evsignal_new(base, SIGTERM, on_signal, node);
+	node->sig_int = evsignal_new(base, SIGINT, on_signal, node);
+	event_add(node->sig_term, NULL);
+	event_add(node->sig_int, NULL);
+	log_info("node %s started: roles %s, %s log, data %s", cfg->node_id, cfg->node_roles,
+		 cfg->log_backend == EVM_LOG_KAFKA ? "kafka" : "embedded", cfg->node_data_dir);
+	return 0;
+fail:
+	node_stop(node);
+	return -1;
+}
+
+void node_stop(struct node *node)
+{
+	if (node->sig_term != NULL)
+		event_free(node->sig_term);
+	if (node->sig_int != NULL)
+		event_free(node->sig_int);
+	if (node->heartbeat_timer != NULL)
+		event_free(node->heartbeat_timer);
+	node->sig_term = node->sig_int = node->heartbeat_timer = NULL;
+	mgmt_http_stop(&node->mgmt);
+	if (node->projector != NULL)
+		projector_stop(node->projector);
+	evlog_close(&node->log);
+	projector_destroy(&node->projector);
+	view_close(&node->view);
+}

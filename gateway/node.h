@@ -1,0 +1,51 @@
+/* node - one evmaild process: the log, the view, the projector and the
+ * listeners its roles ask for, all driven by one libevent loop.
+ *
+ * The loop thread owns the log handle (appends and their callbacks), the
+ * management HTTP server and every waiter; the projector applies on its own
+ * thread and wakes the loop after each commit. */
+#ifndef EVM_NODE_H
+#define EVM_NODE_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "ingest/evlog.h"
+#include "projector/projector.h"
+#include "projector/view.h"
+
+struct mgmt_http;
+
+struct node_counters {
+	uint64_t commands_accepted;
+	uint64_t commands_rejected;
+	uint64_t commands_failed;
+	uint64_t heartbeats_sent;
+};
+
+struct node {
+	const struct evm_config *cfg;
+	struct event_base *base;
+	struct evlog *log;
+	struct view *view;
+	struct projector *projector;
+	struct mgmt_http *mgmt;
+	struct event *heartbeat_timer;
+	struct event *sig_term, *sig_int;
+	struct node_counters counters;
+	int64_t started_ms;
+	int heartbeat_in_flight;
+};
+
+/* Opens log and view, starts the projector, binds the management listener.
+ * Returns 0 or -1 with *error_r (the caller exits with it). */
+int node_start(struct node *node, const struct evm_config *cfg, struct event_base *base,
+	       const char **error_r);
+/* Stops listeners and the projector, flushes the log, closes everything. */
+void node_stop(struct node *node);
+
+#define EVMAIL_VERSION "0.1.0"
+
+#endif
