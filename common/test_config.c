@@ -1,0 +1,122 @@
+/* Unit tests: configuration defaults, file, environment precedence, errors. */
+#include "common/config.h"
+#include "tests/unit/testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[1100];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", test_tmpdir(name), name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void clear_env(void)
+{
+	unsetenv("EVMAIL_CONFIG");
+	unsetenv("EVMAIL_LOG_BACKEND");
+	unsetenv("EVMAIL_LOG_BROKERS");
+	unsetenv("EVMAIL_LOG_PARTITIONS");
+	unsetenv("EVMAIL_NODE_ID");
+	unsetenv("EVMAIL_MGMT_LISTEN");
+}
+
+static void test_defaults(void)
+{
+	struct evm_config cfg;
+	const char *error = NULL;
+
+	clear_env();
+	CHECK(config_load(NULL, &cfg, &error) == 0);
+	CHECK_EQ_STR(cfg.node_data_dir, "./data");
+	CHECK(cfg.log_backend == EVM_LOG_EMBEDDED);
+	CHECK_EQ_STR(cfg.log_topic_prefix, "evmail.");
+	CHECK_EQ_INT(cfg.log_partitions, 16);
+	CHECK_EQ_STR(cfg.mgmt_listen, "127.0.0.1:8080");
+	CHECK(cfg.node_id[0] != '\0');
+	CHECK_EQ_STR(config_topic(&cfg, "mail"), "evmail.mail");
+	CHECK(config_has_role(&cfg, "projector"));
+	CHECK(config_has_role(&cfg, "gateway"));
+	CHECK(!config_has_role(&cfg, "gate"));
+	config_free(&cfg);
+}
+
+static void test_file_and_env(void)
+{
+	struct evm_config cfg;
+	const char *error = NULL;
+	const char *path = write_file("a.conf",
+		"# comment\n[node]\nid = n1\ndata_dir = /tmp/x\n\n[log]\nbrokers = 127.0.0.1:9092\n"
+		"partitions = 4\ntopic_prefix = \"t.\"\nmgmt.listen = 127.0.0.1:9000\n");
+
+	clear_env();
+	setenv("EVMAIL_LOG_PARTITIONS", "8", 1);
+	CHECK(config_load(path, &cfg, &error) == 0);
+	CHECK_EQ_STR(cfg.node_id, "n1");
+	CHECK_EQ_STR(cfg.node_data_dir, "/tmp/x");
+	CHECK(cfg.log_backend == EVM_LOG_KAFKA);   /* brokers set, backend not */
+	CHECK_EQ_INT(cfg.log_partitions, 8);       /* environment wins */
+	CHECK_EQ_STR(cfg.log_topic_prefix, "t.");
+	CHECK_EQ_STR(cfg.mgmt_listen, "127.0.0.1:9000");
+	config_free(&cfg);
+	clear_env();
+}
+
+static void test_errors(void)
+{
+	struct evm_config cfg;
+	const char *error = NULL;
+
+	clear_env();
+	CHECK(config_load(write_file("b.conf", "[node]\nidd = x\n"), &cfg, &error) == -1);
+	CHECK(strstr(error, "unknown configuration key 'node.idd'") != NULL);
+	CHECK(config_load(write_file("c.conf", "[log]\npartitions = many\n"), &cfg, &error) == -1);
+	CHECK(strstr(error, "c.conf:2") != NULL);
+	CHECK(config_load(write_file("d.conf", "[log\n"), &cfg, &error) == -1);
+	CHECK(config_load(write_file("e.conf", "just words\n"), &cfg, &error) == -1);
+	CHECK(config_load("/nonexistent/evmail.conf", &cfg, &error) == -1);
+	setenv("EVMAIL_LOG_BACKEND", "nats", 1);
+	CHECK(config_load(NULL, &cfg, &error) == -1);
+	CHECK(strstr(error, "EVMAIL_LOG_BACKEND") != NULL);
+	setenv("EVMAIL_LOG_BACKEND", "kafka", 1);
+	CHECK(config_load(NULL, &cfg, &error) == -1);   /* kafka without brokers */
+	setenv("EVMAIL_LOG_PARTITIONS", "0", 1);
+	unsetenv("EVMAIL_LOG_BACKEND");
+	CHECK(config_load(NULL, &cfg, &error) == -1);
+	clear_env();
+}
+
+static void test_print(void)
+{
+	struct evm_config cfg;
+	const char *error = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	clear_env();
+	CHECK(config_load(NULL, &cfg, &error) == 0);
+	f = open_memstream(&text, &len);
+	config_print(&cfg, f);
+	fclose(f);
+	for (size_t i = 0; i < config_keys_count; i++)
+		CHECK(strstr(text, config_keys[i].name) != NULL);
+	CHECK(strstr(text, "EVMAIL_LOG_TOPIC_PREFIX") != NULL);
+	free(text);
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	test_run("defaults", test_defaults);
+	test_run("file and environment", test_file_and_env);
+	test_run("errors", test_errors);
+	test_run("print", test_print);
+	return test_done();
+}
