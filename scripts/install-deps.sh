@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of evmail on a fresh Debian 12
+# machine (run as root, or with sudo available), and resolves the Apache
+# Kafka broker jars used by the tests into tests/kafka/target/lib.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  librdkafka-dev librocksdb-dev libssl-dev libevent-dev libjansson-dev
+  libcrypt-dev zlib1g-dev
+  clang libclang-rt-14-dev
+  kcat openssl curl procps
+  openjdk-17-jre-headless maven
+  python3 python3-pytest
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The machine's python3 may be another interpreter than Debian's; make sure
+# the one on PATH has pytest.
+if ! python3 -c 'import pytest' 2>/dev/null; then
+  python3 -m pip install -q pytest
+fi
+
+# Kafka broker jars (KRaft), from Maven Central into the usual Maven cache.
+if [ ! -f tests/kafka/target/lib/.resolved ]; then
+  (cd tests/kafka && mvn -q -B dependency:copy-dependencies -DoutputDirectory=target/lib)
+  touch tests/kafka/target/lib/.resolved
+fi
+echo "install-deps: done"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Sets up and runs a single evmail node with the embedded log, and a demo
+# tenant, domain and account ready to log in. Ctrl-C stops the node; run it
+# again and it picks up where it left off (the data lives in ./data).
+#   EVMAIL_MGMT_LISTEN=127.0.0.1:8080 (default) EVMAIL_NODE_DATA_DIR=./data
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C build evmaild evmailctl
+
+export EVMAIL_NODE_DATA_DIR=${EVMAIL_NODE_DATA_DIR:-$PWD/data}
+export EVMAIL_MGMT_LISTEN=${EVMAIL_MGMT_LISTEN:-127.0.0.1:8080}
+DEMO_PASSWORD=${EVMAIL_DEMO_PASSWORD:-demo-password}
+
+./build/gateway/evmaild &
+NODE=$!
+trap 'kill $NODE 2>/dev/null; wait $NODE 2>/dev/null' EXIT INT TERM
+
+for _ in $(seq 1 100); do
+  if curl -fs "http://$EVMAIL_MGMT_LISTEN/readyz" >/dev/null 2>&1; then break; fi
+  kill -0 $NODE 2>/dev/null || { echo "evmaild exited; see the messages above"; exit 1; }
+  sleep 0.2
+done
+
+ctl=./build/admin/evmailctl
+# Idempotent: on a second run the demo entities already exist.
+$ctl tenant show demo >/dev/null 2>&1 || $ctl tenant create demo
+$ctl domain list --tenant demo | grep -q '^demo.test ' || $ctl domain add demo.test --tenant demo
+$ctl account show demo@demo.test >/dev/null 2>&1 ||
+  printf '%s\n' "$DEMO_PASSWORD" | $ctl account add demo@demo.test --name "Demo User" --quota 1G --password-stdin
+
+cat <<MSG
+
+evmail is running (embedded log, data in $EVMAIL_NODE_DATA_DIR).
+  demo account:  demo@demo.test  password: $DEMO_PASSWORD
+  health:        curl http://$EVMAIL_MGMT_LISTEN/readyz
+  metrics:       curl http://$EVMAIL_MGMT_LISTEN/metrics
+  admin:         $ctl status | $ctl account list | $ctl view digest
+Ctrl-C stops the node.
+MSG
+wait $NODE
