@@ -15,7 +15,7 @@ packages=(
   clang libclang-rt-14-dev
   kcat openssl curl procps
   openjdk-17-jre-headless maven
-  python3 python3-pytest
+  python3 python3-pytest python3-yaml
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -29,9 +29,8 @@ fi
 
 # The machine's python3 may be another interpreter than Debian's; make sure
 # the one on PATH has pytest.
-if ! python3 -c 'import pytest' 2>/dev/null; then
-  python3 -m pip install -q pytest
-fi
+python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
+python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
 
 # Kafka broker jars (KRaft), from Maven Central into the usual Maven cache.
 if [ ! -f tests/kafka/target/lib/.resolved ]; then

@@ -53,7 +53,7 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
 fi
 
 step "end-to-end tests (pytest)"
-EVMAIL_BUILD_DIR=$ROOT/build python3 -m pytest tests/e2e -v --junitxml="$OUT/pytest.xml" -p no:cacheprovider
+EVMAIL_BUILD_DIR=$ROOT/build python3 -m pytest tests/static tests/e2e -v --junitxml="$OUT/pytest.xml" -p no:cacheprovider
 rc=$?
 if [ $rc -ne 0 ]; then fail=1; fi
 
