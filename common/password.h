@@ -6,7 +6,7 @@
 #ifndef EVM_PASSWORD_H
 #define EVM_PASSWORD_H
 
-#define EVM_PASSWORD_MAX 1024
+#define EVM_PASSWORD_MAX 511   /* libxcrypt refuses passphrases of 512 octets or more */
 
 /* *hash_r is malloc'ed. Returns 0 or -1 with *error_r. */
 int evm_password_hash(const char *password, char **hash_r, const char **error_r);

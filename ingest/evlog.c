@@ -1,6 +1,7 @@
 /* evlog - public entry points; dispatches to the configured backend. */
 #include "ingest/evlog_backend.h"
 #include "common/ids.h"
+#include "common/log.h"
 
 #include <string.h>
 
@@ -60,9 +61,10 @@ int evlog_open(const struct evm_config *cfg, struct event_base *base,
 
 	if (ops->open(cfg, base, &log, error_r) < 0)
 		return -1;
-	log->ops = ops;
-	log->cfg = cfg;
-	log->base = base;
+	/* The backend set ops, cfg and base before starting any thread that
+	 * reads them (writing them here would race with those threads). */
+	if (log->ops != ops || log->cfg != cfg || log->base != base)
+		log_panic("log backend %s did not initialise struct evlog", ops->name);
 	*log_r = log;
 	return 0;
 }

@@ -2,7 +2,9 @@
  *
  * evlog.c holds the public functions and dispatches to these. Each backend
  * embeds struct evlog as the FIRST member of its own struct and
- * struct evlog_reader likewise, so evlog.c can reach ops and cfg. */
+ * struct evlog_reader likewise, so evlog.c can reach ops and cfg.
+ * open() fills ops, cfg, base and partitions[] (-1 where unknown) before it
+ * starts any thread. Every reader is closed before its log. */
 #ifndef EVM_EVLOG_BACKEND_H
 #define EVM_EVLOG_BACKEND_H
 

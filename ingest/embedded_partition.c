@@ -1,0 +1,247 @@
+/* embedded_partition - see embedded_partition.h */
+#include "ingest/embedded_partition.h"
+#include "ingest/embedded_fs.h"
+#include "ingest/embedded_record.h"
+#include "common/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Appends a segment to the partition's array. */
+static void add_segment(struct emb_partition *p, struct emb_segment *seg)
+{
+	if (p->nsegs == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 8;
+		p->segs = xrealloc(p->segs, p->cap * sizeof *p->segs);
+	}
+	p->segs[p->nsegs++] = seg;
+}
+
+/* qsort comparator for base offsets. */
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Lists the base offsets of the segment files in dir, sorted. */
+static int list_segments(const char *dir, int64_t **bases_r, size_t *n_r, const char **error_r)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int64_t *bases = NULL;
+	size_t n = 0, cap = 0;
+
+	if (d == NULL) {
+		*error_r = emb_errorf("open directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		int64_t base;
+		if (emb_segment_parse_name(de->d_name, &base) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			bases = xrealloc(bases, cap * sizeof *bases);
+		}
+		bases[n++] = base;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(bases, n, sizeof *bases, cmp_i64);
+	*bases_r = bases;
+	*n_r = n;
+	return 0;
+}
+
+/* Recovers the last segment: scan, cut a torn tail, adopt its index. */
+static int recover_last(struct emb_segment *seg, const char **error_r)
+{
+	struct emb_scan scan;
+
+	if (emb_segment_scan(seg, 1, &scan, error_r) < 0)
+		return -1;
+	seg->index = scan.index;
+	seg->indexed = 1;
+	seg->size = seg->w_size = scan.size;
+	seg->end = seg->w_end = scan.end;
+	if (seg->index.n > 0)
+		seg->w_last_index_pos = seg->index.v[seg->index.n - 1].pos;
+	return 0;
+}
+
+/* Opens (creating if needed) the partition directory and recovers it. */
+int emb_partition_load(struct emb_partition *p, const char *dir, int32_t id,
+		       const char **error_r)
+{
+	int64_t *bases = NULL;
+	size_t n = 0;
+	int ret = -1;
+
+	memset(p, 0, sizeof *p);
+	p->id = id;
+	p->dir = xstrdup(dir);
+	if (emb_mkdir_p(dir, error_r) < 0 || list_segments(dir, &bases, &n, error_r) < 0)
+		goto out;
+	if (n == 0) {
+		struct emb_segment *seg;
+		if (emb_segment_create(dir, 0, &seg, error_r) < 0)
+			goto out;
+		add_segment(p, seg);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct emb_segment *seg;
+		struct stat st;
+		if (emb_segment_open(dir, bases[i], &seg, error_r) < 0)
+			goto out;
+		add_segment(p, seg);
+		if (i + 1 == n)
+			break;
+		/* A closed segment: its end is the next base; checked when indexed. */
+		if (fstat(seg->fd, &st) < 0) {
+			*error_r = emb_errorf("stat %s: %s", seg->path, strerror(errno));
+			goto out;
+		}
+		seg->size = seg->w_size = st.st_size;
+		seg->end = seg->w_end = bases[i + 1];
+	}
+	if (recover_last(p->segs[p->nsegs - 1], error_r) < 0)
+		goto out;
+	p->next_offset = p->durable_end = p->segs[p->nsegs - 1]->end;
+	ret = 0;
+out:
+	free(bases);
+	return ret;
+}
+
+/* Closes the partition's segments and frees it. */
+void emb_partition_free(struct emb_partition *p)
+{
+	for (size_t i = 0; i < p->nsegs; i++)
+		emb_segment_free(&p->segs[i]);
+	free(p->segs);
+	free(p->dir);
+	free(p->pidx);
+	buf_free(&p->wbuf);
+	memset(p, 0, sizeof *p);
+}
+
+/* The segment holding offset (last base <= offset); mutex held. */
+struct emb_segment *emb_partition_find(const struct emb_partition *p, int64_t offset,
+				       struct emb_segment **next_r)
+{
+	size_t lo = 0, hi = p->nsegs;
+
+	*next_r = NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->segs[mid]->base <= offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	*next_r = lo < p->nsegs ? p->segs[lo] : NULL;
+	return p->segs[lo - 1];
+}
+
+/* Writer: writes the buffered records to the active segment (no fsync). */
+int emb_partition_flush(struct emb_partition *p, const char **error_r)
+{
+	struct emb_segment *seg = p->segs[p->nsegs - 1];
+
+	if (p->wbuf.len == 0)
+		return 0;
+	if (emb_pwrite_all(seg->fd, p->wbuf.data, p->wbuf.len, seg->w_size, seg->path, error_r) < 0)
+		return -1;
+	seg->w_size += (int64_t)p->wbuf.len;
+	buf_truncate(&p->wbuf, 0);
+	return 0;
+}
+
+/* Writer: fsyncs the active segment. */
+int emb_partition_sync(struct emb_partition *p, const char **error_r)
+{
+	struct emb_segment *seg = p->segs[p->nsegs - 1];
+
+	if (fdatasync(seg->fd) < 0) {
+		*error_r = emb_errorf("fsync %s: %s", seg->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes and fsyncs the active segment, then starts a new one at next_offset. */
+static int roll(struct emb_partition *p, pthread_mutex_t *mu, const char **error_r)
+{
+	struct emb_segment *seg;
+
+	if (emb_partition_flush(p, error_r) < 0 || emb_partition_sync(p, error_r) < 0)
+		return -1;
+	if (emb_segment_create(p->dir, p->next_offset, &seg, error_r) < 0)
+		return -1;
+	pthread_mutex_lock(mu);
+	add_segment(p, seg);
+	pthread_mutex_unlock(mu);
+	return 0;
+}
+
+/* Writer: encodes one record, rolling the segment first when it is full. */
+int emb_partition_stage(struct emb_partition *p, pthread_mutex_t *mu, int64_t segment_bytes,
+			int64_t ts, const void *key, size_t key_len, const void *value,
+			size_t value_len, int64_t *offset_r, const char **error_r)
+{
+	struct emb_segment *seg = p->segs[p->nsegs - 1];
+	int64_t pos = seg->w_size + (int64_t)p->wbuf.len;
+
+	if (pos > 0 && pos >= segment_bytes) {
+		if (roll(p, mu, error_r) < 0)
+			return -1;
+		seg = p->segs[p->nsegs - 1];
+		pos = 0;
+	}
+	if (pos - seg->w_last_index_pos >= EMB_INDEX_INTERVAL) {
+		if (p->npidx == p->cappidx) {
+			p->cappidx = p->cappidx ? p->cappidx * 2 : 16;
+			p->pidx = xrealloc(p->pidx, p->cappidx * sizeof *p->pidx);
+		}
+		p->pidx[p->npidx++] = (struct emb_pending_index){ seg, p->next_offset, pos };
+		seg->w_last_index_pos = pos;
+	}
+	emb_record_encode(&p->wbuf, p->next_offset, ts, key, key_len, value, value_len);
+	*offset_r = p->next_offset++;
+	seg->w_end = p->next_offset;
+	return 0;
+}
+
+/* Writer, mutex held: makes the batch visible to readers. */
+void emb_partition_publish(struct emb_partition *p)
+{
+	for (size_t i = 0; i < p->npidx; i++)
+		emb_index_add(&p->pidx[i].seg->index, p->pidx[i].offset, p->pidx[i].pos);
+	p->npidx = 0;
+	for (size_t i = p->batch_first_seg; i < p->nsegs; i++) {
+		p->segs[i]->size = p->segs[i]->w_size;
+		p->segs[i]->end = p->segs[i]->w_end;
+	}
+	p->durable_end = p->next_offset;
+}
+
+/* Writer: marks the partition failed after an I/O error. */
+void emb_partition_fail(struct emb_partition *p, const char *error)
+{
+	log_error("embedded log: partition %s failed, appends refused until reopen: %s",
+		  p->dir, error);
+	snprintf(p->fail_error, sizeof p->fail_error, "%s", error);
+	p->failed = 1;
+	p->npidx = 0;
+	buf_truncate(&p->wbuf, 0);
+}

@@ -1,0 +1,65 @@
+/* embedded_partition - the segments of one topic-partition.
+ *
+ * Loading recovers the partition: only the last segment can hold a torn
+ * tail (a roll fsyncs the old segment before the new one is created), so it
+ * is scanned and cut; earlier segments are indexed lazily by the first
+ * reader that needs them, which also checks every record there.
+ *
+ * Threads: segs/nsegs and durable_end are published under the log mutex;
+ * the writer-thread fields are touched only by the writer. */
+#ifndef EVM_EMBEDDED_PARTITION_H
+#define EVM_EMBEDDED_PARTITION_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "ingest/embedded_segment.h"
+
+struct emb_pending_index {
+	struct emb_segment *seg;
+	int64_t offset, pos;
+};
+
+struct emb_partition {
+	int32_t id;
+	char *dir;
+	/* published */
+	struct emb_segment **segs;
+	size_t nsegs, cap;
+	int64_t durable_end;
+	/* writer */
+	int64_t next_offset;
+	struct buf wbuf;                 /* encoded, not yet written */
+	struct emb_pending_index *pidx;  /* index entries to publish */
+	size_t npidx, cappidx;
+	size_t batch_first_seg;          /* segment active when the batch began */
+	int touched;
+	int failed;                      /* a write or fsync failed: no more appends */
+	char fail_error[512];
+};
+
+/* Opens (creating if needed) the partition directory and recovers it. */
+int emb_partition_load(struct emb_partition *p, const char *dir, int32_t id,
+		       const char **error_r);
+void emb_partition_free(struct emb_partition *p);
+/* The segment holding offset (last base <= offset); caller holds the mutex. */
+struct emb_segment *emb_partition_find(const struct emb_partition *p, int64_t offset,
+				       struct emb_segment **next_r);
+
+/* Writer: encodes one record for the partition, rolling to a new segment
+ * first when the active one has reached segment_bytes (the roll writes and
+ * fsyncs what is buffered, then locks mu to publish the new segment). */
+int emb_partition_stage(struct emb_partition *p, pthread_mutex_t *mu, int64_t segment_bytes,
+			int64_t ts, const void *key, size_t key_len, const void *value,
+			size_t value_len, int64_t *offset_r, const char **error_r);
+/* Writer: writes what is buffered to the active segment (no fsync). */
+int emb_partition_flush(struct emb_partition *p, const char **error_r);
+/* Writer: fsyncs the active segment. */
+int emb_partition_sync(struct emb_partition *p, const char **error_r);
+/* Writer, with the mutex held: makes the batch visible to readers. */
+void emb_partition_publish(struct emb_partition *p);
+/* Writer: marks the partition failed after an I/O error in a batch. */
+void emb_partition_fail(struct emb_partition *p, const char *error);
+
+#endif

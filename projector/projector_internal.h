@@ -1,0 +1,122 @@
+/* projector_internal - the projector's shared state (internal to projector*.c).
+ *
+ * Three kinds of fields, by who may touch them:
+ *  - set at creation, read-only afterwards (cfg, log, view, base);
+ *  - guarded by mu: what the projector thread publishes after a commit
+ *    (applied/end offsets, counters, state, node table, changed accounts),
+ *    read by projector_status() from any thread and by the loop thread;
+ *  - owned by one thread: the reader, the batch and `next` by the projector
+ *    thread; waiters, subscriptions and `seen` by the loop thread.
+ * stop and rebuild_req are flags set from outside, read with __atomic. */
+#ifndef EVM_PROJECTOR_INTERNAL_H
+#define EVM_PROJECTOR_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "projector/applier.h"
+#include "projector/projector.h"
+
+/* Persisted counters live under these keys (deterministic: they depend on
+ * the log prefix applied, nothing else), so a crash neither loses nor
+ * double-counts them, and the digest proves exactly-once processing. */
+#define KEY_STAT_APPLIED "stat/projector.applied"
+#define KEY_STAT_REJECTED "stat/projector.rejected"
+#define KEY_STAT_DUPLICATES "stat/projector.duplicates"
+#define KEY_STAT_DECODE_ERRORS "stat/projector.decode_errors"
+
+/* Cluster-topic offsets are node-local (the node table is memory only), so
+ * they are kept out of the digest under local/. */
+#define KEY_LOCAL_OFFSET "local/off/"
+
+#define HEARTBEAT_TYPE "node.heartbeat"
+
+enum proj_state { PROJ_WAITING, PROJ_RUNNING, PROJ_FAILED };
+
+struct proj_counters {
+	uint64_t applied;          /* accepted + rejected */
+	uint64_t rejected;
+	uint64_t duplicates;
+	uint64_t decode_errors;
+};
+
+struct proj_part {
+	enum evm_topic_id topic;
+	int32_t partition;
+	int64_t applied;           /* next offset to apply, as committed */
+	int64_t end;               /* log end offset; -1 unknown */
+	int64_t rebuild_target;    /* end offset when the rebuild started */
+};
+
+/* The records of one poll, applied into one view batch. */
+struct proj_batch {
+	struct projector *p;
+	struct view_batch *vb;
+	int64_t *next;             /* per part: next offset after this batch */
+	struct proj_counters delta;
+	json_t *changed;           /* accounts changed by accepted events */
+	size_t records;
+};
+
+struct projector {
+	const struct evm_config *cfg;
+	struct evlog *log;
+	struct view *view;
+	struct event_base *base;
+
+	pthread_t thread;
+	bool started;              /* loop thread: thread was created */
+	bool stopped;              /* loop thread: projector_stop has run */
+	int stop;                  /* __atomic */
+	int rebuild_req;           /* __atomic */
+
+	pthread_mutex_t mu;
+	enum proj_state state;
+	char detail[512];
+	bool rebuilding;
+	uint64_t rebuild_done, rebuild_total;
+	struct proj_part *parts;   /* mail, directory, cluster partitions */
+	size_t nparts;
+	struct proj_counters counters;
+	uint64_t cluster_decode_errors;
+	json_t *nodes;             /* node id -> heartbeat data + ts */
+	json_t *changed;           /* accounts changed since the loop last woke */
+
+	/* projector thread */
+	struct evlog_reader *reader;
+	int64_t *next;             /* per part: committed next offset */
+	int64_t next_end_refresh;  /* monotonic ms */
+
+	/* loop thread */
+	struct event *wake;
+	struct projector_waiter *waiters;
+	uint64_t wait_seq;         /* registration counter */
+	struct projector_sub *subs;
+	int notifying;
+};
+
+/* projector.c */
+void proj_set_state(struct projector *p, enum proj_state state, const char *detail);
+bool proj_stopping(struct projector *p);
+/* Index of (topic, partition) in parts, or -1. Caller holds mu or is the
+ * projector thread (parts never move once set up). */
+int proj_part_index(struct projector *p, enum evm_topic_id topic, int32_t partition);
+
+/* projector_loop.c */
+void *proj_thread_main(void *arg);
+
+/* projector_apply.c: one record into the batch; -1 stops the batch. */
+int proj_apply_record(struct projector *p, struct proj_batch *b,
+		      const struct evlog_record *rec, const char **error_r);
+
+/* projector_wait.c */
+void proj_wake_cb(evutil_socket_t fd, short what, void *arg);
+void proj_waiters_stop(struct projector *p);
+void proj_subs_free(struct projector *p);
+
+/* projector_nodes.c */
+void proj_node_heartbeat(struct projector *p, const struct evm_event *ev,
+			 const struct evlog_record *rec);
+
+#endif

@@ -1,0 +1,383 @@
+/* projector_loop - the projector thread: wait for topics, position the
+ * reader at the stored offsets, then poll / apply / commit / publish. */
+#include "projector/projector_internal.h"
+#include "projector/keys.h"
+#include "common/buf.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define POLL_TIMEOUT_MS 100
+#define END_REFRESH_MS 500
+#define END_TIMEOUT_MS 200
+#define RETRY_MS 1000
+
+/* The topics the projector consumes, in parts order. */
+static const enum evm_topic_id consumed[] = {
+	EVM_TOPIC_MAIL, EVM_TOPIC_DIRECTORY, EVM_TOPIC_CLUSTER,
+};
+
+/* Sleeps up to ms in short steps; returns early when asked to stop. */
+static void proj_sleep(struct projector *p, int ms)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+
+	for (int slept = 0; slept < ms && !proj_stopping(p); slept += 50)
+		nanosleep(&ts, NULL);
+}
+
+/* Blocks until every topic exists; -1 when asked to stop first. */
+static int wait_for_topics(struct projector *p)
+{
+	while (!proj_stopping(p)) {
+		const char *missing = NULL;
+		int ret = evlog_refresh_topics(p->log, 5000, &missing);
+		char detail[512];
+
+		if (ret == 1)
+			return 0;
+		if (ret == 0)
+			snprintf(detail, sizeof detail, "missing topics: %s", missing ? missing : "?");
+		else
+			snprintf(detail, sizeof detail, "cannot list topics: %s", missing ? missing : "?");
+		proj_set_state(p, PROJ_WAITING, detail);
+		proj_sleep(p, 1000);
+	}
+	return -1;
+}
+
+/* Builds the partition table from the (now known) partition counts. */
+static int setup_parts(struct projector *p, const char **error_r)
+{
+	size_t n = 0, i = 0;
+
+	for (size_t t = 0; t < sizeof consumed / sizeof consumed[0]; t++) {
+		int32_t np = evlog_partitions(p->log, consumed[t]);
+		if (np <= 0) {
+			*error_r = "a topic has no partitions";
+			return -1;
+		}
+		n += (size_t)np;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->parts = xcalloc(n, sizeof *p->parts);
+	for (size_t t = 0; t < sizeof consumed / sizeof consumed[0]; t++) {
+		int32_t np = evlog_partitions(p->log, consumed[t]);
+		for (int32_t part = 0; part < np; part++, i++) {
+			p->parts[i].topic = consumed[t];
+			p->parts[i].partition = part;
+			p->parts[i].end = -1;
+		}
+	}
+	p->nparts = n;
+	pthread_mutex_unlock(&p->mu);
+	p->next = xcalloc(n, sizeof *p->next);
+	return 0;
+}
+
+/* View key holding a partition's next offset. */
+static void offset_key(const struct proj_part *pt, char *key, size_t size)
+{
+	snprintf(key, size, "%s%s/%010d", pt->topic == EVM_TOPIC_CLUSTER ? KEY_LOCAL_OFFSET : KEY_OFFSET,
+		 evm_topics[pt->topic].suffix, (int)pt->partition);
+}
+
+/* Reads a decimal value from the view; missing means 0. */
+static int read_number(struct projector *p, const char *key, int64_t *val_r, const char **error_r)
+{
+	char *val = NULL, *end;
+	long long n;
+	int ret = view_get(p->view, key, strlen(key), &val, NULL, error_r);
+
+	*val_r = 0;
+	if (ret <= 0)
+		return ret;
+	n = strtoll(val, &end, 10);
+	if (*end != '\0' || end == val || n < 0) {
+		log_error("projector: view key %s holds %s, not a count", key, val);
+		free(val);
+		*error_r = "corrupt number in the view";
+		return -1;
+	}
+	free(val);
+	*val_r = n;
+	return 1;
+}
+
+/* Loads the persisted counters. */
+static int load_counters(struct projector *p, struct proj_counters *c, const char **error_r)
+{
+	int64_t v[4];
+
+	if (read_number(p, KEY_STAT_APPLIED, &v[0], error_r) < 0 ||
+	    read_number(p, KEY_STAT_REJECTED, &v[1], error_r) < 0 ||
+	    read_number(p, KEY_STAT_DUPLICATES, &v[2], error_r) < 0 ||
+	    read_number(p, KEY_STAT_DECODE_ERRORS, &v[3], error_r) < 0)
+		return -1;
+	c->applied = (uint64_t)v[0];
+	c->rejected = (uint64_t)v[1];
+	c->duplicates = (uint64_t)v[2];
+	c->decode_errors = (uint64_t)v[3];
+	return 0;
+}
+
+/* Drops every assignment and re-assigns each partition at its stored
+ * offset: the start, and the recovery after any failed batch. */
+static int resync(struct projector *p, const char **error_r)
+{
+	struct proj_counters c;
+
+	if (evlog_reader_unassign_all(p->reader, error_r) < 0 || load_counters(p, &c, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < p->nparts; i++) {
+		char key[128];
+
+		offset_key(&p->parts[i], key, sizeof key);
+		if (read_number(p, key, &p->next[i], error_r) < 0)
+			return -1;
+	}
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->nparts; i++)
+		p->parts[i].applied = p->next[i];
+	p->counters = c;
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->nparts; i++) {
+		if (evlog_reader_assign(p->reader, p->parts[i].topic, p->parts[i].partition,
+					p->next[i], error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Asks the log for every partition's end offset and stores them. */
+static void refresh_ends(struct projector *p)
+{
+	for (size_t i = 0; i < p->nparts; i++) {
+		const char *error = NULL;
+		int64_t end;
+
+		if (evlog_reader_end_offset(p->reader, p->parts[i].topic, p->parts[i].partition,
+					    END_TIMEOUT_MS, &end, &error) < 0) {
+			log_debug("projector: end offset of %s/%d: %s",
+				  evm_topics[p->parts[i].topic].suffix, (int)p->parts[i].partition, error);
+			continue;
+		}
+		pthread_mutex_lock(&p->mu);
+		p->parts[i].end = end;
+		pthread_mutex_unlock(&p->mu);
+	}
+	p->next_end_refresh = evm_mono_ms() + END_REFRESH_MS;
+}
+
+/* Wipes the view and re-assigns mail and directory from offset 0. The
+ * cluster topic keeps its position: its node table is not in the view. */
+static int rebuild(struct projector *p, const char **error_r)
+{
+	uint64_t total = 0;
+
+	__atomic_store_n(&p->rebuild_req, 0, __ATOMIC_RELEASE);
+	log_info("projector: rebuilding the view from the log");
+	if (evlog_reader_unassign_all(p->reader, error_r) < 0 || view_wipe(p->view, error_r) < 0)
+		return -1;
+	refresh_ends(p);
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->nparts; i++) {
+		struct proj_part *pt = &p->parts[i];
+		if (pt->topic == EVM_TOPIC_CLUSTER)
+			continue;
+		pt->applied = p->next[i] = 0;
+		pt->rebuild_target = pt->end < 0 ? 0 : pt->end;
+		total += (uint64_t)pt->rebuild_target;
+	}
+	memset(&p->counters, 0, sizeof p->counters);
+	p->rebuilding = true;
+	p->rebuild_done = 0;
+	p->rebuild_total = total;
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->nparts; i++) {
+		if (evlog_reader_assign(p->reader, p->parts[i].topic, p->parts[i].partition,
+					p->next[i], error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Rebuild progress; ends the rebuild once every target is reached.
+ * Caller holds mu. */
+static void rebuild_progress(struct projector *p)
+{
+	uint64_t done = 0;
+	bool caught_up = true;
+
+	for (size_t i = 0; i < p->nparts; i++) {
+		const struct proj_part *pt = &p->parts[i];
+		if (pt->topic == EVM_TOPIC_CLUSTER)
+			continue;
+		if (pt->applied < pt->rebuild_target)
+			caught_up = false;
+		done += (uint64_t)(pt->applied < pt->rebuild_target ? pt->applied : pt->rebuild_target);
+	}
+	p->rebuild_done = done;
+	if (caught_up) {
+		p->rebuilding = false;
+		log_info("projector: rebuild done, %llu records replayed", (unsigned long long)done);
+	}
+}
+
+/* Reader callback: one record into the batch. */
+static int on_record(void *ctx, const struct evlog_record *rec, const char **error_r)
+{
+	struct proj_batch *b = ctx;
+
+	return proj_apply_record(b->p, b, rec, error_r);
+}
+
+/* Puts a decimal value into the batch. */
+static void put_number(struct view_batch *vb, const char *key, uint64_t n)
+{
+	char val[32];
+
+	snprintf(val, sizeof val, "%llu", (unsigned long long)n);
+	view_batch_put(vb, key, strlen(key), val, strlen(val));
+}
+
+/* Adds the new offsets and counters to the batch and commits it. */
+static int commit_batch(struct projector *p, struct proj_batch *b, const char **error_r)
+{
+	const struct proj_counters *d = &b->delta;
+
+	for (size_t i = 0; i < p->nparts; i++) {
+		char key[128];
+
+		if (b->next[i] == p->next[i])
+			continue;
+		offset_key(&p->parts[i], key, sizeof key);
+		put_number(b->vb, key, (uint64_t)b->next[i]);
+	}
+	if (d->applied != 0)
+		put_number(b->vb, KEY_STAT_APPLIED, p->counters.applied + d->applied);
+	if (d->rejected != 0)
+		put_number(b->vb, KEY_STAT_REJECTED, p->counters.rejected + d->rejected);
+	if (d->duplicates != 0)
+		put_number(b->vb, KEY_STAT_DUPLICATES, p->counters.duplicates + d->duplicates);
+	if (d->decode_errors != 0)
+		put_number(b->vb, KEY_STAT_DECODE_ERRORS, p->counters.decode_errors + d->decode_errors);
+	return view_batch_commit(&b->vb, error_r);
+}
+
+/* After a commit: publish offsets, counters and changed accounts, then
+ * wake the loop thread. */
+static void publish(struct projector *p, struct proj_batch *b)
+{
+	size_t i;
+	json_t *acct;
+
+	memcpy(p->next, b->next, p->nparts * sizeof *p->next);
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->nparts; i++)
+		p->parts[i].applied = p->next[i];
+	p->counters.applied += b->delta.applied;
+	p->counters.rejected += b->delta.rejected;
+	p->counters.duplicates += b->delta.duplicates;
+	p->counters.decode_errors += b->delta.decode_errors;
+	json_array_foreach(b->changed, i, acct) {
+		size_t j;
+		json_t *have;
+		bool dup = false;
+		json_array_foreach(p->changed, j, have) {
+			if (json_equal(have, acct)) {
+				dup = true;
+				break;
+			}
+		}
+		if (!dup)
+			json_array_append(p->changed, acct);
+	}
+	if (p->rebuilding)
+		rebuild_progress(p);
+	pthread_mutex_unlock(&p->mu);
+	event_active(p->wake, EV_READ, 0);
+}
+
+/* A batch went through: leave "failed" or "waiting-for-topics". */
+static void mark_running(struct projector *p)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->state != PROJ_RUNNING) {
+		p->state = PROJ_RUNNING;
+		p->detail[0] = '\0';
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* One poll into one batch. Returns -1 when the batch was dropped and the
+ * reader must be re-positioned at the stored offsets. */
+static int run_batch(struct projector *p, const char **error_r)
+{
+	struct proj_batch batch = { .p = p };
+	struct proj_batch *b = &batch;
+	int ret;
+
+	b->vb = view_batch_begin(p->view);
+	b->next = xmalloc(p->nparts * sizeof *b->next);
+	memcpy(b->next, p->next, p->nparts * sizeof *b->next);
+	b->changed = json_array();
+	ret = evlog_reader_poll(p->reader, POLL_TIMEOUT_MS, (size_t)p->cfg->projector_batch_max,
+				on_record, b, error_r);
+	if (ret >= 0 && b->records > 0) {
+		ret = commit_batch(p, b, error_r);
+		if (ret == 0)
+			publish(p, b);
+	}
+	view_batch_abort(&b->vb);
+	json_decref(b->changed);
+	free(b->next);
+	if (ret < 0)
+		return -1;
+	mark_running(p);
+	return 0;
+}
+
+void *proj_thread_main(void *arg)
+{
+	struct projector *p = arg;
+	const char *error = NULL;
+	bool synced = false;
+
+	if (wait_for_topics(p) < 0)
+		return NULL;
+	if (setup_parts(p, &error) < 0) {
+		proj_set_state(p, PROJ_FAILED, error);
+		log_error("projector: %s", error);
+		return NULL;
+	}
+	while (!proj_stopping(p)) {
+		if (p->reader == NULL && evlog_reader_open(p->log, &p->reader, &error) < 0)
+			goto fail;
+		if (!synced) {
+			if (resync(p, &error) < 0)
+				goto fail;
+			synced = true;
+			refresh_ends(p);
+		}
+		if (__atomic_load_n(&p->rebuild_req, __ATOMIC_ACQUIRE) && rebuild(p, &error) < 0) {
+			__atomic_store_n(&p->rebuild_req, 1, __ATOMIC_RELEASE);
+			goto fail;
+		}
+		if (evm_mono_ms() >= p->next_end_refresh)
+			refresh_ends(p);
+		if (run_batch(p, &error) < 0)
+			goto fail;
+		continue;
+fail:
+		log_error("projector: %s; retrying from the stored offsets", error);
+		proj_set_state(p, PROJ_FAILED, error);
+		synced = false;
+		proj_sleep(p, RETRY_MS);
+	}
+	evlog_reader_close(&p->reader);
+	return NULL;
+}

@@ -1,0 +1,288 @@
+/* test_view - the RocksDB view wrapper. */
+#include "projector/view.h"
+#include "projector/projector_view.h"
+#include "tests/unit/testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct view *open_view(const char *name)
+{
+	const char *error = NULL;
+	struct view *v = NULL;
+	char path[1100];
+
+	snprintf(path, sizeof path, "%s/db", test_tmpdir(name));
+	if (view_open(path, &v, &error) < 0) {
+		fprintf(stderr, "view_open: %s\n", error);
+		return NULL;
+	}
+	return v;
+}
+
+static void put_commit(struct view *v, const char *key, const char *val)
+{
+	struct view_batch *b = view_batch_begin(v);
+	const char *error = NULL;
+
+	view_batch_put(b, key, strlen(key), val, strlen(val));
+	if (view_batch_commit(&b, &error) < 0)
+		fprintf(stderr, "commit: %s\n", error);
+}
+
+/* 1 and the value, 0 when missing. */
+static int get_str(struct view *v, const char *key, char *out, size_t size)
+{
+	const char *error = NULL;
+	char *val = NULL;
+	size_t len = 0;
+	int r = view_get(v, key, strlen(key), &val, &len, &error);
+
+	out[0] = '\0';
+	if (r == 1) {
+		snprintf(out, size, "%s", val);
+		if (strlen(val) != len)
+			r = -2;
+		free(val);
+	}
+	return r;
+}
+
+static int batch_get_str(struct view_batch *b, const char *key, char *out, size_t size)
+{
+	const char *error = NULL;
+	char *val = NULL;
+	int r = view_batch_get(b, key, strlen(key), &val, NULL, &error);
+
+	out[0] = '\0';
+	if (r == 1) {
+		snprintf(out, size, "%s", val);
+		free(val);
+	}
+	return r;
+}
+
+struct collect {
+	char text[1024];
+	int n;
+	int stop_after;
+};
+
+/* Appends "key=val;" per entry. */
+static int collect_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct collect *c = ctx;
+	size_t used = strlen(c->text);
+
+	snprintf(c->text + used, sizeof c->text - used, "%.*s=%.*s;", (int)klen, key, (int)vlen, val);
+	c->n++;
+	return c->stop_after > 0 && c->n >= c->stop_after;
+}
+
+static void test_get_put_scan(void)
+{
+	struct view *v = open_view("view-basic");
+	struct collect c = { .n = 0 };
+	const char *error = NULL;
+	char val[256];
+
+	CHECK(v != NULL);
+	CHECK_EQ_INT(get_str(v, "a", val, sizeof val), 0);
+	put_commit(v, "dir/x/1", "one");
+	put_commit(v, "dir/x/2", "two");
+	put_commit(v, "dir/y/1", "other");
+	put_commit(v, "dir/x", "prefix-itself");
+	CHECK_EQ_INT(get_str(v, "dir/x/1", val, sizeof val), 1);
+	CHECK_EQ_STR(val, "one");
+	CHECK_EQ_INT(view_scan(v, "dir/x/", 6, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "dir/x/1=one;dir/x/2=two;");
+	memset(&c, 0, sizeof c);
+	c.stop_after = 1;
+	CHECK_EQ_INT(view_scan(v, "dir/", 4, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "dir/x=prefix-itself;");
+	/* Binary values with NUL bytes keep their length. */
+	{
+		struct view_batch *b = view_batch_begin(v);
+		char *got = NULL;
+		size_t len = 0;
+		view_batch_put(b, "bin", 3, "a\0b", 3);
+		CHECK_EQ_INT(view_batch_commit(&b, &error), 0);
+		CHECK(b == NULL);
+		CHECK_EQ_INT(view_get(v, "bin", 3, &got, &len, &error), 1);
+		CHECK_EQ_INT(len, 3);
+		CHECK(memcmp(got, "a\0b", 4) == 0);
+		free(got);
+	}
+	view_close(&v);
+	CHECK(v == NULL);
+}
+
+static void test_batch_overlay(void)
+{
+	struct view *v = open_view("view-batch");
+	struct collect c = { .n = 0 };
+	const char *error = NULL;
+	struct view_batch *b;
+	char val[256];
+
+	CHECK(v != NULL);
+	put_commit(v, "k/1", "old1");
+	put_commit(v, "k/2", "old2");
+	put_commit(v, "k/3", "old3");
+	b = view_batch_begin(v);
+	view_batch_put(b, "k/2", 3, "new2", 4);
+	view_batch_put(b, "k/4", 3, "new4", 4);
+	view_batch_delete(b, "k/3", 3);
+	CHECK_EQ_INT(view_batch_count(b), 3);
+	/* The batch reads its own writes over committed state... */
+	CHECK_EQ_INT(batch_get_str(b, "k/1", val, sizeof val), 1);
+	CHECK_EQ_STR(val, "old1");
+	CHECK_EQ_INT(batch_get_str(b, "k/2", val, sizeof val), 1);
+	CHECK_EQ_STR(val, "new2");
+	CHECK_EQ_INT(batch_get_str(b, "k/3", val, sizeof val), 0);
+	CHECK_EQ_INT(view_batch_scan(b, "k/", 2, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "k/1=old1;k/2=new2;k/4=new4;");
+	/* ...while committed readers do not see them yet. */
+	CHECK_EQ_INT(get_str(v, "k/2", val, sizeof val), 1);
+	CHECK_EQ_STR(val, "old2");
+	CHECK_EQ_INT(get_str(v, "k/4", val, sizeof val), 0);
+	CHECK_EQ_INT(view_batch_commit(&b, &error), 0);
+	CHECK_EQ_INT(get_str(v, "k/2", val, sizeof val), 1);
+	CHECK_EQ_STR(val, "new2");
+	CHECK_EQ_INT(get_str(v, "k/3", val, sizeof val), 0);
+	/* An aborted batch leaves nothing. */
+	b = view_batch_begin(v);
+	view_batch_put(b, "k/9", 3, "x", 1);
+	view_batch_abort(&b);
+	CHECK(b == NULL);
+	CHECK_EQ_INT(get_str(v, "k/9", val, sizeof val), 0);
+	view_close(&v);
+}
+
+static void test_savepoint(void)
+{
+	struct view *v = open_view("view-savepoint");
+	struct collect c = { .n = 0 };
+	const char *error = NULL;
+	struct view_batch *b;
+	char val[256];
+
+	CHECK(v != NULL);
+	put_commit(v, "s/base", "b");
+	b = view_batch_begin(v);
+	view_batch_put(b, "s/kept", 6, "1", 1);
+	view_batch_savepoint(b);
+	view_batch_put(b, "s/kept", 6, "2", 1);
+	view_batch_put(b, "s/undone", 8, "x", 1);
+	view_batch_delete(b, "s/base", 6);
+	CHECK_EQ_INT(batch_get_str(b, "s/undone", val, sizeof val), 1);
+	CHECK_EQ_INT(view_batch_rollback(b, &error), 0);
+	CHECK_EQ_INT(batch_get_str(b, "s/kept", val, sizeof val), 1);
+	CHECK_EQ_STR(val, "1");
+	CHECK_EQ_INT(batch_get_str(b, "s/undone", val, sizeof val), 0);
+	CHECK_EQ_INT(batch_get_str(b, "s/base", val, sizeof val), 1);
+	/* Marks never rolled back stay harmless; a later one still works. */
+	view_batch_savepoint(b);
+	view_batch_put(b, "s/after", 7, "a", 1);
+	view_batch_savepoint(b);
+	view_batch_put(b, "s/gone", 6, "g", 1);
+	CHECK_EQ_INT(view_batch_rollback(b, &error), 0);
+	CHECK_EQ_INT(view_batch_scan(b, "s/", 2, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "s/after=a;s/base=b;s/kept=1;");
+	CHECK_EQ_INT(view_batch_commit(&b, &error), 0);
+	CHECK_EQ_INT(get_str(v, "s/undone", val, sizeof val), 0);
+	CHECK_EQ_INT(get_str(v, "s/after", val, sizeof val), 1);
+	/* Rolling back with no mark is an error, not a crash. */
+	b = view_batch_begin(v);
+	CHECK_EQ_INT(view_batch_rollback(b, &error), -1);
+	view_batch_abort(&b);
+	view_close(&v);
+}
+
+static void test_digest(void)
+{
+	struct view *a = open_view("view-digest-a");
+	struct view *b = open_view("view-digest-b");
+	char da[65], db[65], dc[65];
+	const char *error = NULL;
+	uint64_t ka = 0, kb = 0;
+
+	CHECK(a != NULL && b != NULL);
+	/* Same content, written in a different order and batching. */
+	put_commit(a, "x/1", "one");
+	put_commit(a, "x/2", "two");
+	put_commit(b, "x/2", "two");
+	put_commit(b, "x/1", "one");
+	put_commit(b, "local/node", "b-only");
+	CHECK_EQ_INT(view_digest(a, da, &ka, &error), 0);
+	CHECK_EQ_INT(view_digest(b, db, &kb, &error), 0);
+	CHECK_EQ_INT(strlen(da), 64);
+	CHECK_EQ_STR(da, db);
+	CHECK_EQ_INT(ka, 2);
+	CHECK_EQ_INT(kb, 2);
+	/* A different value, or a key/value boundary moved, differs. */
+	put_commit(b, "x/2", "twO");
+	CHECK_EQ_INT(view_digest(b, dc, NULL, &error), 0);
+	CHECK(strcmp(da, dc) != 0);
+	put_commit(b, "x/2", "two");
+	put_commit(a, "x/3", "ab");
+	put_commit(b, "x/3a", "b");
+	CHECK_EQ_INT(view_digest(a, da, NULL, &error), 0);
+	CHECK_EQ_INT(view_digest(b, db, NULL, &error), 0);
+	CHECK(strcmp(da, db) != 0);
+	/* The empty view's digest is SHA-256 of nothing. */
+	CHECK_EQ_INT(view_wipe(a, &error), 0);
+	CHECK_EQ_INT(view_digest(a, da, &ka, &error), 0);
+	CHECK_EQ_STR(da, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	CHECK_EQ_INT(ka, 0);
+	view_close(&a);
+	view_close(&b);
+}
+
+static void test_wipe(void)
+{
+	struct view *v = open_view("view-wipe");
+	const char *error = NULL;
+	char val[256];
+
+	CHECK(v != NULL);
+	put_commit(v, "w/1", "one");
+	put_commit(v, "local/id", "n1");
+	CHECK_EQ_INT(view_wipe(v, &error), 0);
+	CHECK_EQ_INT(get_str(v, "w/1", val, sizeof val), 0);
+	CHECK_EQ_INT(get_str(v, "local/id", val, sizeof val), 0);
+	/* Usable again after the wipe. */
+	put_commit(v, "w/2", "two");
+	CHECK_EQ_INT(get_str(v, "w/2", val, sizeof val), 1);
+	CHECK_EQ_STR(val, "two");
+	view_close(&v);
+}
+
+static void test_reopen(void)
+{
+	const char *dir = test_tmpdir("view-reopen");
+	const char *error = NULL;
+	struct view *v = NULL;
+	char path[1100], val[64];
+
+	snprintf(path, sizeof path, "%s/db", dir);
+	CHECK_EQ_INT(view_open(path, &v, &error), 0);
+	put_commit(v, "p/1", "kept");
+	view_close(&v);
+	CHECK_EQ_INT(view_open(path, &v, &error), 0);
+	CHECK_EQ_INT(get_str(v, "p/1", val, sizeof val), 1);
+	CHECK_EQ_STR(val, "kept");
+	view_close(&v);
+}
+
+int main(void)
+{
+	test_run("get, put and prefix scan", test_get_put_scan);
+	test_run("batch reads through its own writes", test_batch_overlay);
+	test_run("save points roll back one event's writes", test_savepoint);
+	test_run("digest: same content equal, local/ excluded", test_digest);
+	test_run("wipe empties the view", test_wipe);
+	test_run("committed data survives reopen", test_reopen);
+	return test_done();
+}

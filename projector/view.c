@@ -1,0 +1,382 @@
+/* view - see view.h. RocksDB through its C API. */
+#include "projector/view.h"
+#include "projector/projector_view.h"
+#include "common/buf.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct view {
+	char *path;
+	rocksdb_t *db;
+	rocksdb_options_t *opts;
+	rocksdb_readoptions_t *ropts;
+	rocksdb_writeoptions_t *wopts;
+	/* Readers hold it shared; view_wipe holds it exclusive while the
+	 * database is closed, destroyed and reopened. */
+	pthread_rwlock_t lock;
+};
+
+struct view_batch {
+	struct view *view;
+	rocksdb_writebatch_wi_t *wb;
+};
+
+/* RocksDB's messages are malloc'ed; ours are returned as thread-local text. */
+static const char *rocks_error(const char *what, char *err)
+{
+	static __thread char msg[512];
+
+	snprintf(msg, sizeof msg, "%s: %s", what, err ? err : "unknown error");
+	rocksdb_free(err);
+	return msg;
+}
+
+/* Opens (creating if missing) the database at view->path. */
+static int view_open_db(struct view *view, const char **error_r)
+{
+	char *err = NULL;
+
+	view->db = rocksdb_open(view->opts, view->path, &err);
+	if (err != NULL) {
+		view->db = NULL;
+		*error_r = rocks_error("view open", err);
+		return -1;
+	}
+	return 0;
+}
+
+int view_open(const char *path, struct view **view_r, const char **error_r)
+{
+	struct view *view = xcalloc(1, sizeof *view);
+
+	view->path = xstrdup(path);
+	view->opts = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(view->opts, 1);
+	/* Message bodies live in the view too: large values go to blob files
+	 * so compactions do not rewrite them (ARCHITECTURE.md, "Bodies"). */
+	rocksdb_options_set_enable_blob_files(view->opts, 1);
+	rocksdb_options_set_min_blob_size(view->opts, 4096);
+	view->ropts = rocksdb_readoptions_create();
+	view->wopts = rocksdb_writeoptions_create();
+	/* No fsync per commit: the view is derived from the log. A batch lost
+	 * to a power cut carried its offsets with it, so replay redoes it. */
+	rocksdb_writeoptions_set_sync(view->wopts, 0);
+	pthread_rwlock_init(&view->lock, NULL);
+	if (view_open_db(view, error_r) < 0) {
+		view_close(&view);
+		return -1;
+	}
+	*view_r = view;
+	return 0;
+}
+
+void view_close(struct view **viewp)
+{
+	struct view *view = *viewp;
+
+	if (view == NULL)
+		return;
+	if (view->db != NULL)
+		rocksdb_close(view->db);
+	rocksdb_readoptions_destroy(view->ropts);
+	rocksdb_writeoptions_destroy(view->wopts);
+	rocksdb_options_destroy(view->opts);
+	pthread_rwlock_destroy(&view->lock);
+	free(view->path);
+	free(view);
+	*viewp = NULL;
+}
+
+int view_wipe(struct view *view, const char **error_r)
+{
+	const char *reopen_error = NULL;
+	char *err = NULL;
+	int ret = 0;
+
+	pthread_rwlock_wrlock(&view->lock);
+	if (view->db != NULL) {
+		rocksdb_close(view->db);
+		view->db = NULL;
+	}
+	rocksdb_destroy_db(view->opts, view->path, &err);
+	if (err != NULL) {
+		*error_r = rocks_error("view wipe", err);
+		ret = -1;
+	}
+	/* Reopen even after a failed destroy, so the view stays usable. */
+	if (view_open_db(view, &reopen_error) < 0) {
+		if (ret == 0)
+			*error_r = reopen_error;
+		ret = -1;
+	}
+	pthread_rwlock_unlock(&view->lock);
+	return ret;
+}
+
+/* Takes the shared lock; fails (unlocked) if a failed wipe left no database. */
+static int view_lock_open(struct view *view, const char **error_r)
+{
+	pthread_rwlock_rdlock(&view->lock);
+	if (view->db == NULL) {
+		pthread_rwlock_unlock(&view->lock);
+		*error_r = "view is not open";
+		return -1;
+	}
+	return 0;
+}
+
+/* Copies a RocksDB value into a NUL-terminated malloc'ed string. */
+static void take_value(char *raw, size_t len, char **val_r, size_t *vlen_r)
+{
+	char *v = xmalloc(len + 1);
+
+	memcpy(v, raw, len);
+	v[len] = '\0';
+	rocksdb_free(raw);
+	*val_r = v;
+	if (vlen_r != NULL)
+		*vlen_r = len;
+}
+
+int view_get(struct view *view, const void *key, size_t klen,
+	     char **val_r, size_t *vlen_r, const char **error_r)
+{
+	char *err = NULL, *raw;
+	size_t len = 0;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	raw = rocksdb_get(view->db, view->ropts, key, klen, &len, &err);
+	pthread_rwlock_unlock(&view->lock);
+	if (err != NULL) {
+		*error_r = rocks_error("view get", err);
+		return -1;
+	}
+	if (raw == NULL)
+		return 0;
+	take_value(raw, len, val_r, vlen_r);
+	return 1;
+}
+
+/* Walks it from prefix while keys start with prefix. Takes the iterator. */
+static int scan_iter(rocksdb_iterator_t *it, const void *prefix, size_t plen,
+		     view_scan_cb *cb, void *ctx, const char **error_r)
+{
+	char *err = NULL;
+
+	for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v = rocksdb_iter_value(it, &vlen);
+
+		if (klen < plen || memcmp(k, prefix, plen) != 0)
+			break;
+		if (cb(ctx, k, klen, v, vlen) != 0)
+			break;
+	}
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	if (err != NULL) {
+		*error_r = rocks_error("view scan", err);
+		return -1;
+	}
+	return 0;
+}
+
+int view_scan(struct view *view, const void *prefix, size_t plen,
+	      view_scan_cb *cb, void *ctx, const char **error_r)
+{
+	int ret;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	ret = scan_iter(rocksdb_create_iterator(view->db, view->ropts), prefix, plen, cb, ctx, error_r);
+	pthread_rwlock_unlock(&view->lock);
+	return ret;
+}
+
+struct view_batch *view_batch_begin(struct view *view)
+{
+	struct view_batch *b = xcalloc(1, sizeof *b);
+
+	b->view = view;
+	/* overwrite_keys: the index keeps only the latest write of a key, which
+	 * is what reads through the batch and the merged iterator expect. */
+	b->wb = rocksdb_writebatch_wi_create(0, 1);
+	return b;
+}
+
+int view_batch_get(struct view_batch *b, const void *key, size_t klen,
+		   char **val_r, size_t *vlen_r, const char **error_r)
+{
+	struct view *view = b->view;
+	char *err = NULL, *raw;
+	size_t len = 0;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	raw = rocksdb_writebatch_wi_get_from_batch_and_db(b->wb, view->db, view->ropts,
+							  key, klen, &len, &err);
+	pthread_rwlock_unlock(&view->lock);
+	if (err != NULL) {
+		*error_r = rocks_error("view batch get", err);
+		return -1;
+	}
+	if (raw == NULL)
+		return 0;
+	take_value(raw, len, val_r, vlen_r);
+	return 1;
+}
+
+void view_batch_put(struct view_batch *b, const void *key, size_t klen,
+		    const void *val, size_t vlen)
+{
+	rocksdb_writebatch_wi_put(b->wb, key, klen, val, vlen);
+}
+
+void view_batch_delete(struct view_batch *b, const void *key, size_t klen)
+{
+	rocksdb_writebatch_wi_delete(b->wb, key, klen);
+}
+
+int view_batch_scan(struct view_batch *b, const void *prefix, size_t plen,
+		    view_scan_cb *cb, void *ctx, const char **error_r)
+{
+	struct view *view = b->view;
+	rocksdb_iterator_t *base, *it;
+	int ret;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	base = rocksdb_create_iterator(view->db, view->ropts);
+	/* The merged iterator takes ownership of base. */
+	it = rocksdb_writebatch_wi_create_iterator_with_base(b->wb, base);
+	ret = scan_iter(it, prefix, plen, cb, ctx, error_r);
+	pthread_rwlock_unlock(&view->lock);
+	return ret;
+}
+
+size_t view_batch_count(struct view_batch *b)
+{
+	return (size_t)rocksdb_writebatch_wi_count(b->wb);
+}
+
+void view_batch_savepoint(struct view_batch *b)
+{
+	rocksdb_writebatch_wi_set_save_point(b->wb);
+}
+
+int view_batch_rollback(struct view_batch *b, const char **error_r)
+{
+	char *err = NULL;
+
+	rocksdb_writebatch_wi_rollback_to_save_point(b->wb, &err);
+	if (err != NULL) {
+		*error_r = rocks_error("view batch rollback", err);
+		return -1;
+	}
+	return 0;
+}
+
+int view_batch_commit(struct view_batch **bp, const char **error_r)
+{
+	struct view_batch *b = *bp;
+	struct view *view = b->view;
+	char *err = NULL;
+
+	if (view_lock_open(view, error_r) < 0) {
+		view_batch_abort(bp);
+		return -1;
+	}
+	rocksdb_write_writebatch_wi(view->db, view->wopts, b->wb, &err);
+	pthread_rwlock_unlock(&view->lock);
+	view_batch_abort(bp);
+	if (err != NULL) {
+		*error_r = rocks_error("view commit", err);
+		return -1;
+	}
+	return 0;
+}
+
+void view_batch_abort(struct view_batch **bp)
+{
+	if (*bp == NULL)
+		return;
+	rocksdb_writebatch_wi_destroy((*bp)->wb);
+	free(*bp);
+	*bp = NULL;
+}
+
+/* Feeds a 4-byte big-endian length to the digest. */
+static void digest_len(EVP_MD_CTX *md, size_t len)
+{
+	unsigned char be[4] = {
+		(unsigned char)(len >> 24), (unsigned char)(len >> 16),
+		(unsigned char)(len >> 8), (unsigned char)len,
+	};
+
+	EVP_DigestUpdate(md, be, sizeof be);
+}
+
+int view_digest(struct view *view, char out[65], uint64_t *keys_r, const char **error_r)
+{
+	static const char hex[] = "0123456789abcdef";
+	const size_t llen = sizeof VIEW_LOCAL_PREFIX - 1;
+	rocksdb_readoptions_t *ro;
+	const rocksdb_snapshot_t *snap;
+	rocksdb_iterator_t *it;
+	EVP_MD_CTX *md;
+	unsigned char sum[32];
+	unsigned int sumlen = 0;
+	uint64_t keys = 0;
+	char *err = NULL;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	snap = rocksdb_create_snapshot(view->db);
+	ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_snapshot(ro, snap);
+	rocksdb_readoptions_set_fill_cache(ro, 0);
+	it = rocksdb_create_iterator(view->db, ro);
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		abort();
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v;
+
+		if (klen >= llen && memcmp(k, VIEW_LOCAL_PREFIX, llen) == 0)
+			continue;
+		v = rocksdb_iter_value(it, &vlen);
+		digest_len(md, klen);
+		EVP_DigestUpdate(md, k, klen);
+		digest_len(md, vlen);
+		EVP_DigestUpdate(md, v, vlen);
+		keys++;
+	}
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	rocksdb_release_snapshot(view->db, snap);
+	pthread_rwlock_unlock(&view->lock);
+	EVP_DigestFinal_ex(md, sum, &sumlen);
+	EVP_MD_CTX_free(md);
+	if (err != NULL) {
+		*error_r = rocks_error("view digest", err);
+		return -1;
+	}
+	for (unsigned int i = 0; i < sizeof sum; i++) {
+		out[2 * i] = hex[sum[i] >> 4];
+		out[2 * i + 1] = hex[sum[i] & 15];
+	}
+	out[64] = '\0';
+	if (keys_r != NULL)
+		*keys_r = keys;
+	return 0;
+}
