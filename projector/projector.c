@@ -16,6 +16,7 @@ static const char *const state_names[] = {
 	[PROJ_FAILED] = "failed",
 };
 
+/* Allocates a projector; nothing runs until projector_start. */
 int projector_create(const struct evm_config *cfg, struct evlog *log, struct view *view,
 		     struct event_base *base, struct projector **p_r, const char **error_r)
 {
@@ -40,6 +41,7 @@ int projector_create(const struct evm_config *cfg, struct evlog *log, struct vie
 	return 0;
 }
 
+/* Starts the projector thread. */
 int projector_start(struct projector *p, const char **error_r)
 {
 	int err;
@@ -58,6 +60,7 @@ int projector_start(struct projector *p, const char **error_r)
 	return 0;
 }
 
+/* Stops and joins the thread, then fails pending waiters (loop thread). */
 void projector_stop(struct projector *p)
 {
 	if (p->started && !p->stopped) {
@@ -68,6 +71,7 @@ void projector_stop(struct projector *p)
 	proj_waiters_stop(p);
 }
 
+/* Stops the projector and frees it with its subscriptions. */
 void projector_destroy(struct projector **pp)
 {
 	struct projector *p = *pp;
@@ -86,6 +90,7 @@ void projector_destroy(struct projector **pp)
 	*pp = NULL;
 }
 
+/* Sets the state shown by projector_status. */
 void proj_set_state(struct projector *p, enum proj_state state, const char *detail)
 {
 	pthread_mutex_lock(&p->mu);
@@ -94,11 +99,13 @@ void proj_set_state(struct projector *p, enum proj_state state, const char *deta
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* True once projector_stop has asked the thread to end. */
 bool proj_stopping(struct projector *p)
 {
 	return __atomic_load_n(&p->stop, __ATOMIC_ACQUIRE) != 0;
 }
 
+/* Index of a partition in the table, or -1. */
 int proj_part_index(struct projector *p, enum evm_topic_id topic, int32_t partition)
 {
 	/* A few dozen entries at most; parts are grouped by topic. */
@@ -109,6 +116,7 @@ int proj_part_index(struct projector *p, enum evm_topic_id topic, int32_t partit
 	return -1;
 }
 
+/* Reads the stored outcome of an event from the committed view. */
 int projector_outcome(struct projector *p, const char *event_id, json_t **outcome_r,
 		      const char **error_r)
 {
@@ -150,6 +158,7 @@ static json_t *part_status(struct projector *p, const struct proj_part *pt, bool
 			 "lag", (json_int_t)(lag < 0 ? 0 : lag));
 }
 
+/* Builds the status object under the mutex. */
 json_t *projector_status(struct projector *p)
 {
 	json_t *st, *parts = json_array();
@@ -177,6 +186,7 @@ json_t *projector_status(struct projector *p)
 	return st;
 }
 
+/* Asks the projector thread to wipe the view and replay the log. */
 int projector_rebuild(struct projector *p, const char **error_r)
 {
 	if (!p->started || proj_stopping(p)) {

@@ -135,6 +135,7 @@ static int apply_event(struct proj_batch *b, const struct evlog_record *rec,
 	return st == APPLY_FAILED ? -1 : 0;
 }
 
+/* Applies one polled record into the batch; -1 drops the whole batch. */
 int proj_apply_record(struct projector *p, struct proj_batch *b,
 		      const struct evlog_record *rec, const char **error_r)
 {

@@ -106,6 +106,14 @@ int proj_part_index(struct projector *p, enum evm_topic_id topic, int32_t partit
 /* projector_loop.c */
 void *proj_thread_main(void *arg);
 
+/* projector_offsets.c */
+/* Re-assigns every partition at its stored offset; loads the counters. */
+int proj_resync(struct projector *p, const char **error_r);
+/* Reads every partition's end offset into the table. */
+void proj_refresh_ends(struct projector *p);
+/* Adds the batch's new offsets and counters to it, then commits it. */
+int proj_commit_batch(struct projector *p, struct proj_batch *b, const char **error_r);
+
 /* projector_apply.c: one record into the batch; -1 stops the batch. */
 int proj_apply_record(struct projector *p, struct proj_batch *b,
 		      const struct evlog_record *rec, const char **error_r);

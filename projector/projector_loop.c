@@ -1,7 +1,6 @@
 /* projector_loop - the projector thread: wait for topics, position the
  * reader at the stored offsets, then poll / apply / commit / publish. */
 #include "projector/projector_internal.h"
-#include "projector/keys.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -11,8 +10,6 @@
 #include <time.h>
 
 #define POLL_TIMEOUT_MS 100
-#define END_REFRESH_MS 500
-#define END_TIMEOUT_MS 200
 #define RETRY_MS 1000
 
 /* The topics the projector consumes, in parts order. */
@@ -78,133 +75,6 @@ static int setup_parts(struct projector *p, const char **error_r)
 	return 0;
 }
 
-/* View key holding a partition's next offset. */
-static void offset_key(const struct proj_part *pt, char *key, size_t size)
-{
-	snprintf(key, size, "%s%s/%010d", pt->topic == EVM_TOPIC_CLUSTER ? KEY_LOCAL_OFFSET : KEY_OFFSET,
-		 evm_topics[pt->topic].suffix, (int)pt->partition);
-}
-
-/* Reads a decimal value from the view; missing means 0. */
-static int read_number(struct projector *p, const char *key, int64_t *val_r, const char **error_r)
-{
-	char *val = NULL, *end;
-	long long n;
-	int ret = view_get(p->view, key, strlen(key), &val, NULL, error_r);
-
-	*val_r = 0;
-	if (ret <= 0)
-		return ret;
-	n = strtoll(val, &end, 10);
-	if (*end != '\0' || end == val || n < 0) {
-		log_error("projector: view key %s holds %s, not a count", key, val);
-		free(val);
-		*error_r = "corrupt number in the view";
-		return -1;
-	}
-	free(val);
-	*val_r = n;
-	return 1;
-}
-
-/* Loads the persisted counters. */
-static int load_counters(struct projector *p, struct proj_counters *c, const char **error_r)
-{
-	int64_t v[4];
-
-	if (read_number(p, KEY_STAT_APPLIED, &v[0], error_r) < 0 ||
-	    read_number(p, KEY_STAT_REJECTED, &v[1], error_r) < 0 ||
-	    read_number(p, KEY_STAT_DUPLICATES, &v[2], error_r) < 0 ||
-	    read_number(p, KEY_STAT_DECODE_ERRORS, &v[3], error_r) < 0)
-		return -1;
-	c->applied = (uint64_t)v[0];
-	c->rejected = (uint64_t)v[1];
-	c->duplicates = (uint64_t)v[2];
-	c->decode_errors = (uint64_t)v[3];
-	return 0;
-}
-
-/* Drops every assignment and re-assigns each partition at its stored
- * offset: the start, and the recovery after any failed batch. */
-static int resync(struct projector *p, const char **error_r)
-{
-	struct proj_counters c;
-
-	if (evlog_reader_unassign_all(p->reader, error_r) < 0 || load_counters(p, &c, error_r) < 0)
-		return -1;
-	for (size_t i = 0; i < p->nparts; i++) {
-		char key[128];
-
-		offset_key(&p->parts[i], key, sizeof key);
-		if (read_number(p, key, &p->next[i], error_r) < 0)
-			return -1;
-	}
-	pthread_mutex_lock(&p->mu);
-	for (size_t i = 0; i < p->nparts; i++)
-		p->parts[i].applied = p->next[i];
-	p->counters = c;
-	pthread_mutex_unlock(&p->mu);
-	for (size_t i = 0; i < p->nparts; i++) {
-		if (evlog_reader_assign(p->reader, p->parts[i].topic, p->parts[i].partition,
-					p->next[i], error_r) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Asks the log for every partition's end offset and stores them. */
-static void refresh_ends(struct projector *p)
-{
-	for (size_t i = 0; i < p->nparts; i++) {
-		const char *error = NULL;
-		int64_t end;
-
-		if (evlog_reader_end_offset(p->reader, p->parts[i].topic, p->parts[i].partition,
-					    END_TIMEOUT_MS, &end, &error) < 0) {
-			log_debug("projector: end offset of %s/%d: %s",
-				  evm_topics[p->parts[i].topic].suffix, (int)p->parts[i].partition, error);
-			continue;
-		}
-		pthread_mutex_lock(&p->mu);
-		p->parts[i].end = end;
-		pthread_mutex_unlock(&p->mu);
-	}
-	p->next_end_refresh = evm_mono_ms() + END_REFRESH_MS;
-}
-
-/* Wipes the view and re-assigns mail and directory from offset 0. The
- * cluster topic keeps its position: its node table is not in the view. */
-static int rebuild(struct projector *p, const char **error_r)
-{
-	uint64_t total = 0;
-
-	__atomic_store_n(&p->rebuild_req, 0, __ATOMIC_RELEASE);
-	log_info("projector: rebuilding the view from the log");
-	if (evlog_reader_unassign_all(p->reader, error_r) < 0 || view_wipe(p->view, error_r) < 0)
-		return -1;
-	refresh_ends(p);
-	pthread_mutex_lock(&p->mu);
-	for (size_t i = 0; i < p->nparts; i++) {
-		struct proj_part *pt = &p->parts[i];
-		if (pt->topic == EVM_TOPIC_CLUSTER)
-			continue;
-		pt->applied = p->next[i] = 0;
-		pt->rebuild_target = pt->end < 0 ? 0 : pt->end;
-		total += (uint64_t)pt->rebuild_target;
-	}
-	memset(&p->counters, 0, sizeof p->counters);
-	p->rebuilding = true;
-	p->rebuild_done = 0;
-	p->rebuild_total = total;
-	pthread_mutex_unlock(&p->mu);
-	for (size_t i = 0; i < p->nparts; i++) {
-		if (evlog_reader_assign(p->reader, p->parts[i].topic, p->parts[i].partition,
-					p->next[i], error_r) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Rebuild progress; ends the rebuild once every target is reached.
  * Caller holds mu. */
 static void rebuild_progress(struct projector *p)
@@ -227,45 +97,46 @@ static void rebuild_progress(struct projector *p)
 	}
 }
 
+/* Wipes the view and re-assigns mail and directory from offset 0. The
+ * cluster topic keeps its position: its node table is not in the view. */
+static int rebuild(struct projector *p, const char **error_r)
+{
+	uint64_t total = 0;
+
+	__atomic_store_n(&p->rebuild_req, 0, __ATOMIC_RELEASE);
+	log_info("projector: rebuilding the view from the log");
+	if (evlog_reader_unassign_all(p->reader, error_r) < 0 || view_wipe(p->view, error_r) < 0)
+		return -1;
+	proj_refresh_ends(p);
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->nparts; i++) {
+		struct proj_part *pt = &p->parts[i];
+		if (pt->topic == EVM_TOPIC_CLUSTER)
+			continue;
+		pt->applied = p->next[i] = 0;
+		pt->rebuild_target = pt->end < 0 ? 0 : pt->end;
+		total += (uint64_t)pt->rebuild_target;
+	}
+	memset(&p->counters, 0, sizeof p->counters);
+	p->rebuilding = true;
+	p->rebuild_done = 0;
+	p->rebuild_total = total;
+	rebuild_progress(p);  /* an empty log is rebuilt at once */
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->nparts; i++) {
+		if (evlog_reader_assign(p->reader, p->parts[i].topic, p->parts[i].partition,
+					p->next[i], error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Reader callback: one record into the batch. */
 static int on_record(void *ctx, const struct evlog_record *rec, const char **error_r)
 {
 	struct proj_batch *b = ctx;
 
 	return proj_apply_record(b->p, b, rec, error_r);
-}
-
-/* Puts a decimal value into the batch. */
-static void put_number(struct view_batch *vb, const char *key, uint64_t n)
-{
-	char val[32];
-
-	snprintf(val, sizeof val, "%llu", (unsigned long long)n);
-	view_batch_put(vb, key, strlen(key), val, strlen(val));
-}
-
-/* Adds the new offsets and counters to the batch and commits it. */
-static int commit_batch(struct projector *p, struct proj_batch *b, const char **error_r)
-{
-	const struct proj_counters *d = &b->delta;
-
-	for (size_t i = 0; i < p->nparts; i++) {
-		char key[128];
-
-		if (b->next[i] == p->next[i])
-			continue;
-		offset_key(&p->parts[i], key, sizeof key);
-		put_number(b->vb, key, (uint64_t)b->next[i]);
-	}
-	if (d->applied != 0)
-		put_number(b->vb, KEY_STAT_APPLIED, p->counters.applied + d->applied);
-	if (d->rejected != 0)
-		put_number(b->vb, KEY_STAT_REJECTED, p->counters.rejected + d->rejected);
-	if (d->duplicates != 0)
-		put_number(b->vb, KEY_STAT_DUPLICATES, p->counters.duplicates + d->duplicates);
-	if (d->decode_errors != 0)
-		put_number(b->vb, KEY_STAT_DECODE_ERRORS, p->counters.decode_errors + d->decode_errors);
-	return view_batch_commit(&b->vb, error_r);
 }
 
 /* After a commit: publish offsets, counters and changed accounts, then
@@ -328,7 +199,7 @@ static int run_batch(struct projector *p, const char **error_r)
 	ret = evlog_reader_poll(p->reader, POLL_TIMEOUT_MS, (size_t)p->cfg->projector_batch_max,
 				on_record, b, error_r);
 	if (ret >= 0 && b->records > 0) {
-		ret = commit_batch(p, b, error_r);
+		ret = proj_commit_batch(p, b, error_r);
 		if (ret == 0)
 			publish(p, b);
 	}
@@ -341,6 +212,7 @@ static int run_batch(struct projector *p, const char **error_r)
 	return 0;
 }
 
+/* The projector thread: topics, positioning, then batches until stopped. */
 void *proj_thread_main(void *arg)
 {
 	struct projector *p = arg;
@@ -358,17 +230,17 @@ void *proj_thread_main(void *arg)
 		if (p->reader == NULL && evlog_reader_open(p->log, &p->reader, &error) < 0)
 			goto fail;
 		if (!synced) {
-			if (resync(p, &error) < 0)
+			if (proj_resync(p, &error) < 0)
 				goto fail;
 			synced = true;
-			refresh_ends(p);
+			proj_refresh_ends(p);
 		}
 		if (__atomic_load_n(&p->rebuild_req, __ATOMIC_ACQUIRE) && rebuild(p, &error) < 0) {
 			__atomic_store_n(&p->rebuild_req, 1, __ATOMIC_RELEASE);
 			goto fail;
 		}
 		if (evm_mono_ms() >= p->next_end_refresh)
-			refresh_ends(p);
+			proj_refresh_ends(p);
 		if (run_batch(p, &error) < 0)
 			goto fail;
 		continue;

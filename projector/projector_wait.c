@@ -73,6 +73,7 @@ static void waiter_fire(evutil_socket_t fd, short what, void *arg)
 	cb(ctx, status);
 }
 
+/* Registers a waiter for an offset; its callback always runs from its own event. */
 void projector_wait(struct projector *p, enum evm_topic_id topic, int32_t partition,
 		    int64_t offset, int timeout_ms, projector_wait_cb *cb, void *ctx,
 		    struct projector_waiter **w_r)
@@ -103,6 +104,7 @@ void projector_wait(struct projector *p, enum evm_topic_id topic, int32_t partit
 		*w_r = w;
 }
 
+/* Frees a waiter whose callback has not run. */
 void projector_wait_cancel(struct projector_waiter **w)
 {
 	if (*w == NULL)
@@ -133,6 +135,7 @@ void proj_waiters_stop(struct projector *p)
 	}
 }
 
+/* Registers a change callback for one account (NULL: all). */
 struct projector_sub *projector_subscribe(struct projector *p, const char *account,
 					  projector_change_cb *cb, void *ctx)
 {
@@ -164,6 +167,7 @@ static void sub_unlink_free(struct projector_sub *s)
 	free(s);
 }
 
+/* Removes a subscription; safe from inside a notification. */
 void projector_unsubscribe(struct projector_sub **s)
 {
 	if (*s == NULL)
@@ -175,6 +179,7 @@ void projector_unsubscribe(struct projector_sub **s)
 	*s = NULL;
 }
 
+/* Frees every subscription (projector_destroy). */
 void proj_subs_free(struct projector *p)
 {
 	while (p->subs != NULL)
@@ -205,6 +210,7 @@ static void notify(struct projector *p, json_t *changed)
 	}
 }
 
+/* The wake event: activate satisfied waiters, notify subscribers. */
 void proj_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct projector *p = arg;

@@ -469,6 +469,28 @@ static void test_restart_resumes(void)
 	env_close(&e);
 }
 
+/* A rebuild of an empty log ends at once; later events still apply. */
+static void test_rebuild_empty(void)
+{
+	struct env e;
+	void *ctx[2] = { &e, "running" };
+	const char *error = NULL;
+	char st[32], code[32], id[EVM_ID_HEX_LEN + 1];
+
+	CHECK(env_open(&e, "proj-rebuild-empty") == 0);
+	CHECK_EQ_INT(projector_rebuild(e.p, &error), -1);
+	CHECK(start(&e) == 0);
+	CHECK(run_until(&e, pred_state, ctx, 3000));
+	CHECK_EQ_INT(projector_rebuild(e.p, &error), 0);
+	usleep(300 * 1000);
+	CHECK(run_until(&e, pred_state, ctx, 3000));
+	push_dir(&e, 1, "tenant.create", "", json_pack("{s:s}", "name", "acme"));
+	CHECK(run_until(&e, pred_caught_up, &e, 5000));
+	CHECK_EQ_INT(outcome(&e, fake_id(1, id), st, code, NULL), 1);
+	CHECK_EQ_STR(st, "accepted");
+	env_close(&e);
+}
+
 struct ryw {
 	struct projector *p;
 	char id[EVM_ID_HEX_LEN + 1];
@@ -569,6 +591,7 @@ int main(void)
 	test_run("status: waiting for topics, ready, nodes", test_status_and_topics);
 	test_run("a failed batch is retried from stored offsets", test_failed_batch_retried);
 	test_run("restart resumes at the stored offsets", test_restart_resumes);
+	test_run("rebuild of an empty log", test_rebuild_empty);
 	test_run("read-your-writes over the embedded log", test_read_your_writes_embedded);
 	return test_done();
 }

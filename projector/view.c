@@ -50,6 +50,7 @@ static int view_open_db(struct view *view, const char **error_r)
 	return 0;
 }
 
+/* Opens (creating if missing) the RocksDB database at path. */
 int view_open(const char *path, struct view **view_r, const char **error_r)
 {
 	struct view *view = xcalloc(1, sizeof *view);
@@ -75,6 +76,7 @@ int view_open(const char *path, struct view **view_r, const char **error_r)
 	return 0;
 }
 
+/* Closes the database and frees the handle; *viewp = NULL. */
 void view_close(struct view **viewp)
 {
 	struct view *view = *viewp;
@@ -92,6 +94,7 @@ void view_close(struct view **viewp)
 	*viewp = NULL;
 }
 
+/* Closes, destroys and reopens the database empty. */
 int view_wipe(struct view *view, const char **error_r)
 {
 	const char *reopen_error = NULL;
@@ -143,6 +146,7 @@ static void take_value(char *raw, size_t len, char **val_r, size_t *vlen_r)
 		*vlen_r = len;
 }
 
+/* Reads one committed key: 1 found, 0 missing, -1 error. */
 int view_get(struct view *view, const void *key, size_t klen,
 	     char **val_r, size_t *vlen_r, const char **error_r)
 {
@@ -188,6 +192,7 @@ static int scan_iter(rocksdb_iterator_t *it, const void *prefix, size_t plen,
 	return 0;
 }
 
+/* Calls cb for every committed key under prefix, in byte order. */
 int view_scan(struct view *view, const void *prefix, size_t plen,
 	      view_scan_cb *cb, void *ctx, const char **error_r)
 {
@@ -200,6 +205,7 @@ int view_scan(struct view *view, const void *prefix, size_t plen,
 	return ret;
 }
 
+/* Starts an indexed write batch over the view. */
 struct view_batch *view_batch_begin(struct view *view)
 {
 	struct view_batch *b = xcalloc(1, sizeof *b);
@@ -211,6 +217,7 @@ struct view_batch *view_batch_begin(struct view *view)
 	return b;
 }
 
+/* Reads a key through the batch's own writes, then the committed view. */
 int view_batch_get(struct view_batch *b, const void *key, size_t klen,
 		   char **val_r, size_t *vlen_r, const char **error_r)
 {
@@ -233,17 +240,20 @@ int view_batch_get(struct view_batch *b, const void *key, size_t klen,
 	return 1;
 }
 
+/* Adds a put to the batch. */
 void view_batch_put(struct view_batch *b, const void *key, size_t klen,
 		    const void *val, size_t vlen)
 {
 	rocksdb_writebatch_wi_put(b->wb, key, klen, val, vlen);
 }
 
+/* Adds a delete to the batch. */
 void view_batch_delete(struct view_batch *b, const void *key, size_t klen)
 {
 	rocksdb_writebatch_wi_delete(b->wb, key, klen);
 }
 
+/* Scans committed state merged with the batch's writes. */
 int view_batch_scan(struct view_batch *b, const void *prefix, size_t plen,
 		    view_scan_cb *cb, void *ctx, const char **error_r)
 {
@@ -261,16 +271,19 @@ int view_batch_scan(struct view_batch *b, const void *prefix, size_t plen,
 	return ret;
 }
 
+/* Number of writes in the batch. */
 size_t view_batch_count(struct view_batch *b)
 {
 	return (size_t)rocksdb_writebatch_wi_count(b->wb);
 }
 
+/* Marks the batch for a later view_batch_rollback. */
 void view_batch_savepoint(struct view_batch *b)
 {
 	rocksdb_writebatch_wi_set_save_point(b->wb);
 }
 
+/* Undoes the batch's writes since its latest mark. */
 int view_batch_rollback(struct view_batch *b, const char **error_r)
 {
 	char *err = NULL;
@@ -283,6 +296,7 @@ int view_batch_rollback(struct view_batch *b, const char **error_r)
 	return 0;
 }
 
+/* Writes the batch atomically (unsynced, see view_open) and frees it. */
 int view_batch_commit(struct view_batch **bp, const char **error_r)
 {
 	struct view_batch *b = *bp;
@@ -303,6 +317,7 @@ int view_batch_commit(struct view_batch **bp, const char **error_r)
 	return 0;
 }
 
+/* Drops the batch unwritten. */
 void view_batch_abort(struct view_batch **bp)
 {
 	if (*bp == NULL)
@@ -323,6 +338,7 @@ static void digest_len(EVP_MD_CTX *md, size_t len)
 	EVP_DigestUpdate(md, be, sizeof be);
 }
 
+/* SHA-256 of every non-local entry of one snapshot, in key order. */
 int view_digest(struct view *view, char out[65], uint64_t *keys_r, const char **error_r)
 {
 	static const char hex[] = "0123456789abcdef";
