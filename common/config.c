@@ -47,6 +47,32 @@ const struct config_key config_keys[] = {
 	  "/readyz is ready when every partition's lag is at most this many events.", OFF(projector_ready_lag), 0, INT64_MAX },
 	{ "projector.heartbeat_ms", CONFIG_INT, "2000",
 	  "How often the node publishes its heartbeat to the cluster topic.", OFF(projector_heartbeat_ms), 100, 600000 },
+	{ "smtp.listen", CONFIG_STRING, "0.0.0.0:25",
+	  "Inbound SMTP (MX) listener, host:port; empty turns it off. Gateway role only.", OFF(smtp_listen), 0, 0 },
+	{ "smtp.hostname", CONFIG_STRING, "",
+	  "Name in the SMTP greeting and Received: fields (default: node.id).", OFF(smtp_hostname), 0, 0 },
+	{ "lmtp.listen", CONFIG_STRING, "",
+	  "LMTP listener (RFC 2033) for an MTA in front of evmail, host:port; empty = off.", OFF(lmtp_listen), 0, 0 },
+	{ "tls.cert", CONFIG_STRING, "",
+	  "PEM certificate chain for STARTTLS and implicit TLS; empty = no TLS offered.", OFF(tls_cert), 0, 0 },
+	{ "tls.key", CONFIG_STRING, "",
+	  "PEM private key matching tls.cert.", OFF(tls_key), 0, 0 },
+	{ "limits.smtp_line_length", CONFIG_INT, "4096",
+	  "Longest SMTP command or message line accepted, octets (RFC 5321 4.5.3.1 minimums: 512 and 1000).", OFF(limits_smtp_line_length), 1000, 1048576 },
+	{ "limits.message_size", CONFIG_INT, "52428800",
+	  "Largest message accepted, octets (advertised as SIZE).", OFF(limits_message_size), 1024, INT64_C(2147483647) },
+	{ "limits.recipients", CONFIG_INT, "100",
+	  "Most recipients in one SMTP transaction (RFC 5321 4.5.3.1.8: at least 100).", OFF(limits_recipients), 1, 100000 },
+	{ "limits.smtp_errors", CONFIG_INT, "10",
+	  "Errors in one SMTP session before it is disconnected.", OFF(limits_smtp_errors), 1, 1000 },
+	{ "limits.smtp_command_timeout_s", CONFIG_INT, "300",
+	  "Idle time allowed between SMTP commands, seconds (RFC 5321 4.5.3.2.7).", OFF(limits_smtp_command_timeout_s), 1, 86400 },
+	{ "limits.smtp_data_timeout_s", CONFIG_INT, "600",
+	  "Idle time allowed while receiving message data, seconds.", OFF(limits_smtp_data_timeout_s), 1, 86400 },
+	{ "limits.connections", CONFIG_INT, "2000",
+	  "Most concurrent connections per listener.", OFF(limits_connections), 1, 1000000 },
+	{ "limits.connections_per_ip", CONFIG_INT, "50",
+	  "Most concurrent connections from one client IP per listener.", OFF(limits_connections_per_ip), 1, 1000000 },
 };
 const size_t config_keys_count = sizeof config_keys / sizeof config_keys[0];
 
@@ -258,6 +284,10 @@ int config_load(const char *path, struct evm_config *cfg_r, const char **error_r
 	}
 	if (cfg_r->log_topic_prefix[0] == '\0' || strlen(cfg_r->log_topic_prefix) > 100) {
 		*error_r = "log.topic_prefix must be 1 to 100 characters";
+		goto fail;
+	}
+	if ((cfg_r->tls_cert[0] == '\0') != (cfg_r->tls_key[0] == '\0')) {
+		*error_r = "tls.cert and tls.key must be set together";
 		goto fail;
 	}
 	if (cfg_r->log_min_insync_replicas > cfg_r->log_replication_factor)

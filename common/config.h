@@ -33,6 +33,19 @@ struct evm_config {
 	int64_t projector_batch_max;
 	int64_t projector_ready_lag;
 	int64_t projector_heartbeat_ms;
+	char *smtp_listen;         /* "" = off */
+	char *smtp_hostname;       /* "" = node.id */
+	char *lmtp_listen;         /* "" = off */
+	char *tls_cert;            /* "" = no TLS */
+	char *tls_key;
+	int64_t limits_smtp_line_length;
+	int64_t limits_message_size;
+	int64_t limits_recipients;
+	int64_t limits_smtp_errors;
+	int64_t limits_smtp_command_timeout_s;
+	int64_t limits_smtp_data_timeout_s;
+	int64_t limits_connections;
+	int64_t limits_connections_per_ip;
 	char *source;              /* file the config came from, or "" */
 };
 

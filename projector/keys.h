@@ -15,6 +15,11 @@
  *   dir/alias/<alias address>                  alias JSON (sorted targets)
  *   dir/domain-alias/<domain>/<alias address>  "" (aliases of a domain)
  *   stat/<name>                                deterministic counters (decimal)
+ *   mail/<acct>/...                            an account's mail store; <acct> is
+ *                                              the address with '%' and '/' escaped
+ *                                              as %25 and %2F (see projector/mail_*.c)
+ *   blob/<blob id>/<index %06u>                chunk bytes
+ *   blobmeta/<blob id>                         {size, count, present}
  *   local/...                                  node-local, not in the digest */
 #ifndef EVM_KEYS_H
 #define EVM_KEYS_H
@@ -29,6 +34,9 @@
 #define KEY_ALIAS "dir/alias/"
 #define KEY_DOMAIN_ALIAS "dir/domain-alias/"
 #define KEY_STAT "stat/"
+#define KEY_MAIL "mail/"
+#define KEY_BLOB "blob/"
+#define KEY_BLOBMETA "blobmeta/"
 #define KEY_LOCAL "local/"
 
 #endif

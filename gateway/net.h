@@ -1,0 +1,53 @@
+/* net - the shared network layer of every protocol listener: TCP
+ * listeners on libevent, OpenSSL for implicit TLS and STARTTLS, limits on
+ * connections (total and per client IP). A protocol session gets a
+ * bufferevent and never reads the socket itself (STYLE.md: push parsers).
+ *
+ * Backpressure: sessions set a high read watermark and stop reading while
+ * their output is over its limit (libevent sample/le-proxy.c's pattern). */
+#ifndef EVM_NET_H
+#define EVM_NET_H
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+struct net_tls;
+struct net_listener;
+
+/* Loads a PEM certificate chain and key into a server SSL_CTX (TLS 1.2+,
+ * no compression, server cipher preference). Returns 0 or -1. */
+int net_tls_load(const char *cert_path, const char *key_path, struct net_tls **tls_r,
+		 const char **error_r);
+void net_tls_free(struct net_tls **tls);
+
+/* A new connection. bev is owned by the callee (free it when done and
+ * call net_conn_closed). tls is 1 for implicit TLS listeners. */
+typedef void net_accept_cb(void *ctx, struct net_listener *l, struct bufferevent *bev,
+			   const char *peer_ip, int tls);
+
+struct net_listener_settings {
+	const char *name;            /* "smtp", "lmtp", "imap": for logs */
+	const char *listen;          /* "host:port" ("[::1]:port") */
+	struct net_tls *tls;         /* for implicit TLS (implicit_tls=1) or STARTTLS */
+	int implicit_tls;
+	unsigned max_connections;    /* 0 = unlimited */
+	unsigned max_per_ip;         /* 0 = unlimited */
+	net_accept_cb *accept;
+	void *ctx;
+};
+
+/* Over a limit, the connection is closed at once after writing reject_line
+ * (e.g. "421 4.7.0 too many connections\r\n"). */
+int net_listen(struct event_base *base, const struct net_listener_settings *s,
+	       const char *reject_line, struct net_listener **l_r, const char **error_r);
+void net_listener_free(struct net_listener **l);
+/* A session ends: releases its slot in the limits. */
+void net_conn_closed(struct net_listener *l, const char *peer_ip);
+/* STARTTLS: wraps bev in a TLS server filter and returns the new
+ * bufferevent (the old one is owned by it). NULL on failure. */
+struct bufferevent *net_starttls(struct event_base *base, struct bufferevent *bev,
+				 struct net_tls *tls);
+/* Splits "host:port" / "[v6]:port". Returns 0 or -1. */
+int net_split_hostport(const char *s, char *host, size_t hsize, unsigned *port_r);
+
+#endif

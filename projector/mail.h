@@ -1,0 +1,102 @@
+/* mail - an account's mail store: events, appliers and the read API.
+ *
+ * EVENTS on the mail topic: key = the account address, so partition =
+ * fnv1a32(account) mod P and all of one account's events are totally
+ * ordered. Envelope: tenant = the account's tenant, account = the address,
+ * actor = "smtp", "lmtp", "imap:<session>", "admin" ... Every applier checks
+ * that the account exists in the directory (else rejected "not-found") and
+ * first PROVISIONS the account if it has no mailboxes yet: INBOX, Drafts
+ * (\Drafts), Sent (\Sent), Junk (\Junk), Trash (\Trash), Archive (\Archive),
+ * with mailbox ids = first 32 hex digits of SHA-256("<event id>/<name>")
+ * and UIDVALIDITY as for mailbox.create. Provisioning is deterministic:
+ * it depends only on the log.
+ *
+ *   mailbox.provision {}                       no-op once provisioned; the
+ *                      admin API appends it right after account.create
+ *   mailbox.create  {mailbox_id (32 hex, writer-chosen), name, special_use}
+ *                   name: UTF-8, hierarchy separator '/', no empty
+ *                   component, <= 512 octets, "INBOX" is case-insensitive
+ *                   and reserved; special_use "" or one of \Drafts \Sent
+ *                   \Junk \Trash \Archive \All \Flagged.
+ *                   Rejected "exists" when the name is taken.
+ *   mailbox.rename  {mailbox_id, name}        children move with it (RFC 9051 6.3.6)
+ *   mailbox.delete  {mailbox_id}              not INBOX; rejected "not-empty"
+ *                                             while it has children
+ *   mailbox.subscribe {name, subscribed: bool}
+ *   message.append  {mailbox_id | mailbox: "INBOX", blob_id, blob_size,
+ *                    prefix (string prepended to the blob, e.g. a
+ *                    Delivered-To line; "" if none), flags: ["\\Seen"...],
+ *                    keywords: ["$Junk"...], internal_date (ms),
+ *                    summary (the mime.h summary of the BLOB; its offsets are
+ *                    relative to the blob, readers add strlen(prefix)),
+ *                    dsn (object, optional)}
+ *                   size = strlen(prefix) + blob_size. Rejected "quota"
+ *                   when quota > 0 and used + size > quota.
+ *                   result: {mailbox_id, uid, uidvalidity, modseq, email_id}
+ *   message.store   {mailbox_id, uids: [[lo,hi]...], action: "add"|"remove"|"set",
+ *                    flags: [...], unchanged_since: modseq (optional)}
+ *                   result: {modseq, modified: [[lo,hi]...] (failed the
+ *                   unchanged-since test, RFC 7162 3.1.3)}
+ *   message.copy    {mailbox_id, uids, to_mailbox_id}
+ *                   result: {uidvalidity, src: [[..]], dst: [[..]]} (COPYUID)
+ *   message.move    {mailbox_id, uids, to_mailbox_id}   copy + expunge
+ *   message.expunge {mailbox_id, uids}
+ *
+ * IDENTIFIERS come from the log (ARCHITECTURE.md, Projection):
+ * UID = the mailbox's uidnext at apply time; MODSEQ = offset + 1 of the
+ * event; UIDVALIDITY = (offset + 1) of the creating event mod 2^32 (0 is
+ * mapped to 1); email_id = first 32 hex of SHA-256(blob_id + prefix)
+ * (the same content delivered twice has one email id, RFC 8474 EMAILID).
+ *
+ * BLOBS on the blob topic: key "<blob id>/<chunk index>", partition =
+ * fnv1a32(blob id) mod P, one event per chunk:
+ *   blob.chunk {blob_id, index, count, size, data (base64 of <= 512 KiB)}
+ * blob_id = SHA-256 hex of the whole body: identical content is one blob.
+ * The applier stores the chunk bytes; a blob is complete when all count
+ * chunks are present. Chunks are idempotent (the same key, same bytes).
+ *
+ * READ API: committed state, thread-safe. Mailbox and message objects:
+ *   mailbox {id, name, special_use, uidvalidity, uidnext, highestmodseq,
+ *            messages, unseen, size, subscribed}
+ *   message {uid, modseq, flags, keywords, internal_date, size, blob_id,
+ *            prefix, email_id, savedate}
+ *   (the summary is read separately: it is shared by copies)
+ * Lookups return 1 found, 0 not found, -1 error. */
+#ifndef EVM_MAIL_H
+#define EVM_MAIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "projector/view.h"
+
+#define MAIL_BLOB_CHUNK_MAX (512 * 1024)
+#define MAIL_MAILBOX_NAME_MAX 512
+
+int mail_mailboxes(struct view *view, const char *account, json_t **list_r, const char **error_r);
+int mail_mailbox_get(struct view *view, const char *account, const char *mailbox_id,
+		     json_t **mailbox_r, const char **error_r);
+int mail_mailbox_by_name(struct view *view, const char *account, const char *name,
+			 json_t **mailbox_r, const char **error_r);
+/* Messages of a mailbox in UID order, from uid_min on (0: all). */
+int mail_messages(struct view *view, const char *account, const char *mailbox_id,
+		  uint32_t uid_min, json_t **list_r, const char **error_r);
+int mail_message_get(struct view *view, const char *account, const char *mailbox_id,
+		     uint32_t uid, json_t **message_r, const char **error_r);
+int mail_summary_get(struct view *view, const char *account, const char *email_id,
+		     json_t **summary_r, const char **error_r);
+/* {"messages": n, "quota_used": bytes} for the whole account. */
+int mail_account_usage(struct view *view, const char *account, json_t **usage_r, const char **error_r);
+/* Expunged UIDs with modseq > since (for QRESYNC VANISHED), as [[lo,hi]...]. */
+int mail_vanished(struct view *view, const char *account, const char *mailbox_id,
+		  uint64_t since, json_t **ranges_r, const char **error_r);
+/* The whole body: prefix + blob. 1 and *data_r (malloc'ed) when every chunk
+ * is here, 0 when the blob is not (yet) complete on this node, -1 error. */
+int mail_message_body(struct view *view, const char *account, const char *mailbox_id,
+		      uint32_t uid, char **data_r, size_t *len_r, const char **error_r);
+/* A blob alone (0 when incomplete). */
+int mail_blob_read(struct view *view, const char *blob_id, char **data_r, size_t *len_r,
+		   const char **error_r);
+
+#endif
