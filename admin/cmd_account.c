@@ -21,7 +21,8 @@
 	"       evmailctl account set ADDRESS [--name NAME] [--quota SIZE] [--state active|disabled]\n" \
 	"       evmailctl account remove ADDRESS"
 #define ALIAS_USAGE \
-	"alias add|remove ALIAS TARGET | alias list [--domain DOMAIN] [--tenant NAME] [--json]"
+	"alias add|remove ALIAS TARGET | alias list [--domain DOMAIN] [--tenant NAME] [--json]\n" \
+	"       (ALIAS @domain is the domain's catch-all)"
 
 /* "0" (unlimited), "1048576", "500M", "10G" (binary units). */
 static int parse_size(const char *s, int64_t *bytes_r)
@@ -262,8 +263,15 @@ int cmd_alias(struct ctl *ctl, int argc, char **argv)
 	}
 	if (a.npos != 2)
 		return ctl_usage(ALIAS_USAGE);
-	if (evm_address_normalize(a.pos[0], alias, &error) < 0)
+	if (a.pos[0][0] == '@') {
+		/* "@domain": the domain's catch-all. */
+		char dom[EVM_DOMAIN_MAX + 1];
+		if (evm_domain_normalize(a.pos[0] + 1, dom, &error) < 0)
+			return ctl_fail("'%s' is not a valid catch-all (@domain): %s", a.pos[0], error);
+		snprintf(alias, sizeof alias, "@%s", dom);
+	} else if (evm_address_normalize(a.pos[0], alias, &error) < 0) {
 		return ctl_fail("'%s' is not a valid address: %s", a.pos[0], error);
+	}
 	if (evm_address_normalize(a.pos[1], target, &error) < 0)
 		return ctl_fail("'%s' is not a valid address: %s", a.pos[1], error);
 	if (strcmp(verb, "add") == 0) {
