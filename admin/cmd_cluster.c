@@ -177,10 +177,16 @@ int cmd_rebuild(struct ctl *ctl, int argc, char **argv)
 	struct ctl_args a;
 	const char *error = NULL;
 	json_t *reply = NULL, *st;
-	int status, tty = isatty(STDERR_FILENO), seen_rebuilding = 0;
+	json_int_t before;
+	int status, tty = isatty(STDERR_FILENO);
 
 	if (ctl_args_parse(&a, argc, argv, NULL, flags) < 0 || a.npos != 0)
 		return ctl_usage("rebuild [--no-wait]");
+	/* Rebuilds are told apart by the node's count of completed ones. */
+	if (ctl_get(ctl, "/admin/status", &st) != CTL_OK)
+		return CTL_FAIL;
+	before = json_integer_value(json_object_get(json_object_get(st, "rebuild"), "completed"));
+	json_decref(st);
 	status = ctl_http(ctl, "POST", "/admin/rebuild", json_object(), &reply, &error);
 	json_decref(reply);
 	if (status < 0)
@@ -198,8 +204,6 @@ int cmd_rebuild(struct ctl *ctl, int argc, char **argv)
 			return CTL_FAIL;
 		state = json_string_value(json_object_get(st, "state"));
 		rb = json_object_get(st, "rebuild");
-		if (state != NULL && strcmp(state, "rebuilding") == 0)
-			seen_rebuilding = 1;
 		if (tty)
 			progress_bar(json_integer_value(json_object_get(rb, "done")),
 				     json_integer_value(json_object_get(rb, "total")));
@@ -207,11 +211,11 @@ int cmd_rebuild(struct ctl *ctl, int argc, char **argv)
 			json_decref(st);
 			return ctl_fail("rebuild failed; see the node's log");
 		}
-		if ((seen_rebuilding || waited > 2) && state != NULL && strcmp(state, "running") == 0 &&
+		if (json_integer_value(json_object_get(rb, "completed")) > before &&
 		    json_is_true(json_object_get(st, "ready"))) {
 			if (tty)
 				fputc('\n', stderr);
-			printf("view rebuilt: %lld events applied\n",
+			printf("view rebuilt: %lld events replayed\n",
 			       (long long)json_integer_value(json_object_get(rb, "done")));
 			json_decref(st);
 			return CTL_OK;

@@ -51,11 +51,61 @@ struct admin_batch {
 struct admin_slot {
 	struct admin_batch *batch;
 	size_t index;
+	int account_create;
+	char account[EVM_EVENT_NAME_MAX + 1];
+	json_t *outcome;       /* held while the account is provisioned */
 };
+
+static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outcome, const char *error);
+
+/* mailbox.provision was applied (or not): the account.create outcome is
+ * what the client asked about. A failed provision is only logged: the mail
+ * appliers provision lazily on the account's first mail event anyway. */
+static void admin_provision_done(void *ctx, int status, json_t *outcome, const char *error)
+{
+	struct admin_slot *slot = ctx;
+	json_t *create = slot->outcome;
+
+	if (status < 0)
+		log_warn("admin: provisioning %s: %s", slot->account, error);
+	admin_slot_finish(slot, 0, create, NULL);
+	json_decref(create);
+}
+
+/* After an accepted account.create, the account's default mailboxes are
+ * created through the mail topic before the command is answered, so a
+ * client logging in right after sees INBOX, Sent, ... */
+static int admin_provision(struct admin_slot *slot, json_t *outcome)
+{
+	struct node *node = slot->batch->node;
+	const char *tenant = json_string_value(json_object_get(outcome, "tenant"));
+	const char *error = NULL;
+	struct evm_event ev;
+
+	if (evm_event_init(&ev, "mailbox.provision", tenant ? tenant : "", slot->account, "admin",
+			   NULL, &error) < 0) {
+		log_warn("admin: provisioning %s: %s", slot->account, error);
+		return -1;
+	}
+	slot->outcome = json_incref(outcome);
+	command_submit(node, &ev, EVM_TOPIC_MAIL, slot->account, ADMIN_COMMAND_TIMEOUT_MS,
+		       admin_provision_done, slot);
+	return 0;
+}
 
 static void admin_command_done(void *ctx, int status, json_t *outcome, const char *error)
 {
 	struct admin_slot *slot = ctx;
+	const char *st = status == 0 ? json_string_value(json_object_get(outcome, "status")) : NULL;
+
+	if (slot->account_create && st != NULL && strcmp(st, "accepted") == 0 &&
+	    admin_provision(slot, outcome) == 0)
+		return;
+	admin_slot_finish(slot, status, outcome, error);
+}
+
+static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outcome, const char *error)
+{
 	struct admin_batch *b = slot->batch;
 
 	if (status == 0)
@@ -136,11 +186,17 @@ static void handle_commands(struct node *node, struct evhttp_request *req)
 		struct admin_slot *slot = xcalloc(1, sizeof *slot);
 		slot->batch = b;
 		slot->index = i;
+		if (strcmp(json_string_value(json_object_get(cmd, "type")), "account.create") == 0) {
+			slot->account_create = 1;
+			snprintf(slot->account, sizeof slot->account, "%s",
+				 json_string_value(json_object_get(json_object_get(cmd, "data"), "address"))
+				 ?: "");
+		}
 		if (evm_event_init(&ev, json_string_value(json_object_get(cmd, "type")),
 				   opt_str(cmd, "tenant"), opt_str(cmd, "account"), "admin",
 				   json_deep_copy(json_object_get(cmd, "data")), &error) < 0) {
 			json_t *fail = json_pack("{s:s,s:s}", "status", "rejected", "reason", error);
-			admin_command_done(slot, 0, fail, NULL);
+			admin_slot_finish(slot, 0, fail, NULL);
 			json_decref(fail);
 			continue;
 		}

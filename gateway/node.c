@@ -44,7 +44,7 @@ static void heartbeat_tick(evutil_socket_t fd, short what, void *ctx)
 	}
 	snprintf(actor, sizeof actor, "node:%s", node->cfg->node_id);
 	if (evm_event_init(&ev, "node.heartbeat", "", "", actor,
-			   json_pack("{s:s,s:s,s:s,s:s,s:o,s:b}", "node", node->cfg->node_id,
+			   json_pack("{s:s,s:s,s:s,s:s,s:o,s:b}", "id", node->cfg->node_id,
 				     "roles", node->cfg->node_roles, "mgmt", node->cfg->mgmt_listen,
 				     "version", EVMAIL_VERSION, "applied", applied,
 				     "ready", json_is_true(json_object_get(st, "ready"))),

@@ -17,6 +17,7 @@ struct kafka_reader {
 	struct kafka_log *kl;
 	rd_kafka_t *rk;
 	rd_kafka_topic_partition_list_t *assignment;  /* the full current set */
+	int dirty;                         /* assignment changed since the last rd_kafka_assign */
 };
 
 /* evlog_reader_open(): a consumer on the log's brokers. */
@@ -56,11 +57,19 @@ int kafka_reader_open(struct evlog *log, struct evlog_reader **reader_r, const c
 	return 0;
 }
 
-/* Hands the full assignment list to librdkafka. */
+/* Hands the full assignment list to librdkafka, once per change set.
+ * Assignments are applied lazily at the next poll: calling rd_kafka_assign
+ * again while the previous assignment's partitions are still stopping trips
+ * an assertion in librdkafka 2.0 (rd_kafka_assignment_partition_stopped),
+ * so a run of assign/unassign calls (start-up, rebuild) becomes one call. */
 static int reader_apply(struct kafka_reader *kr, const char **error_r)
 {
-	rd_kafka_resp_err_t err = rd_kafka_assign(kr->rk, kr->assignment->cnt > 0 ? kr->assignment : NULL);
+	rd_kafka_resp_err_t err;
 
+	if (!kr->dirty)
+		return 0;
+	err = rd_kafka_assign(kr->rk, kr->assignment->cnt > 0 ? kr->assignment : NULL);
+	kr->dirty = 0;
 	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		*error_r = kafka_errf("kafka assign: %s", rd_kafka_err2str(err));
 		return -1;
@@ -85,7 +94,8 @@ int kafka_reader_assign(struct evlog_reader *r, enum evm_topic_id topic, int32_t
 	if (tp == NULL)
 		tp = rd_kafka_topic_partition_list_add(kr->assignment, name, partition);
 	tp->offset = next_offset;
-	return reader_apply(kr, error_r);
+	kr->dirty = 1;
+	return 0;
 }
 
 /* evlog_reader_unassign_all(): stops consuming everything. */
@@ -95,7 +105,8 @@ int kafka_reader_unassign_all(struct evlog_reader *r, const char **error_r)
 
 	rd_kafka_topic_partition_list_destroy(kr->assignment);
 	kr->assignment = rd_kafka_topic_partition_list_new(8);
-	return reader_apply(kr, error_r);
+	kr->dirty = 1;
+	return 0;
 }
 
 /* True for consumer errors that end the poll with -1; the others are
@@ -167,6 +178,8 @@ int kafka_reader_poll(struct evlog_reader *r, int timeout_ms, size_t max,
 	int64_t deadline = evm_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	size_t n = 0;
 
+	if (reader_apply(kr, error_r) < 0)
+		return -1;
 	while (n < max) {
 		int64_t left = n == 0 ? deadline - evm_mono_ms() : 0;
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(kr->rk, left > 0 ? (int)left : 0);

@@ -146,16 +146,18 @@ int projector_outcome(struct projector *p, const char *event_id, json_t **outcom
 /* One entry of status "partitions"; updates *ready. Caller holds mu. */
 static json_t *part_status(struct projector *p, const struct proj_part *pt, bool *ready)
 {
-	int64_t lag = pt->end < 0 ? -1 : pt->end - pt->applied;
+	bool known = pt->end >= 0;
+	/* The end is refreshed periodically; what we applied is in the log, so
+	 * the end is at least that. */
+	int64_t end = known && pt->end < pt->applied ? pt->applied : pt->end;
+	int64_t lag = known ? end - pt->applied : 0;
 
-	if (lag < -1)
-		lag = 0;  /* the end was read before our last commit */
-	if (lag < 0 || lag > p->cfg->projector_ready_lag)
+	if (!known || lag > p->cfg->projector_ready_lag)
 		*ready = false;
 	return json_pack("{s:s, s:i, s:I, s:I, s:I}",
 			 "topic", evm_topics[pt->topic].suffix, "partition", (int)pt->partition,
-			 "applied", (json_int_t)pt->applied, "end", (json_int_t)pt->end,
-			 "lag", (json_int_t)(lag < 0 ? 0 : lag));
+			 "applied", (json_int_t)pt->applied, "end", (json_int_t)end,
+			 "lag", (json_int_t)lag);
 }
 
 /* Builds the status object under the mutex. */
@@ -165,12 +167,17 @@ json_t *projector_status(struct projector *p)
 	const char *state;
 	bool ready;
 
+	bool requested = __atomic_load_n(&p->rebuild_req, __ATOMIC_ACQUIRE) != 0;
+
 	pthread_mutex_lock(&p->mu);
-	state = p->state == PROJ_RUNNING && p->rebuilding ? "rebuilding" : state_names[p->state];
-	ready = p->state == PROJ_RUNNING && !p->rebuilding && p->nparts > 0;
+	/* A requested rebuild counts as begun: a client polling right after
+	 * projector_rebuild() must not see the old view as "ready". */
+	state = p->state == PROJ_RUNNING && (p->rebuilding || requested) ? "rebuilding"
+									   : state_names[p->state];
+	ready = p->state == PROJ_RUNNING && !p->rebuilding && !requested && p->nparts > 0;
 	for (size_t i = 0; i < p->nparts; i++)
 		json_array_append_new(parts, part_status(p, &p->parts[i], &ready));
-	st = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:o, s:o}",
+	st = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o, s:o}",
 		       "state", state, "detail", p->detail, "ready", ready,
 		       "events_applied", (json_int_t)p->counters.applied,
 		       "events_rejected", (json_int_t)p->counters.rejected,
@@ -179,6 +186,7 @@ json_t *projector_status(struct projector *p)
 						     p->cluster_decode_errors),
 		       "rebuild", "done", (json_int_t)p->rebuild_done,
 		       "total", (json_int_t)p->rebuild_total,
+		       "completed", (json_int_t)p->rebuilds_completed,
 		       "partitions", parts, "nodes", json_deep_copy(p->nodes));
 	pthread_mutex_unlock(&p->mu);
 	if (st == NULL)

@@ -70,12 +70,14 @@ int projector_outcome(struct projector *p, const char *event_id, json_t **outcom
 /* Snapshot, safe from any thread:
  *   {"state":"running"|"waiting-for-topics"|"rebuilding"|"failed",
  *    "detail":"..", "ready":bool, "events_applied":n, "events_rejected":n,
- *    "duplicates":n, "decode_errors":n, "rebuild":{"done":n,"total":n},
+ *    "duplicates":n, "decode_errors":n,
+ *    "rebuild":{"done":n,"total":n,"completed":rebuilds finished since start},
  *    "partitions":[{"topic":"directory","partition":0,"applied":n,
  *                   "end":n,"lag":n}],
  *    "nodes":{"<id>":{heartbeat data..., "ts":ms}}}
  * "applied" is the next offset to apply; lag = end - applied; ready when
- * running and every lag <= projector.ready_lag. */
+ * running and every lag <= projector.ready_lag. From projector_rebuild()
+ * until the replay has caught up, state is "rebuilding" and ready false. */
 json_t *projector_status(struct projector *p);
 
 /* Wipes the view and replays every topic from its start, on the projector

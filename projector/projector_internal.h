@@ -76,6 +76,7 @@ struct projector {
 	char detail[512];
 	bool rebuilding;
 	uint64_t rebuild_done, rebuild_total;
+	uint64_t rebuilds_completed;   /* since start; lets clients tell rebuilds apart */
 	struct proj_part *parts;   /* mail, directory, cluster partitions */
 	size_t nparts;
 	struct proj_counters counters;

@@ -14,7 +14,7 @@
 
 /* The topics the projector consumes, in parts order. */
 static const enum evm_topic_id consumed[] = {
-	EVM_TOPIC_MAIL, EVM_TOPIC_DIRECTORY, EVM_TOPIC_CLUSTER,
+	EVM_TOPIC_MAIL, EVM_TOPIC_BLOB, EVM_TOPIC_DIRECTORY, EVM_TOPIC_CLUSTER,
 };
 
 /* Sleeps up to ms in short steps; returns early when asked to stop. */
@@ -93,6 +93,7 @@ static void rebuild_progress(struct projector *p)
 	p->rebuild_done = done;
 	if (caught_up) {
 		p->rebuilding = false;
+		p->rebuilds_completed++;
 		log_info("projector: rebuild done, %llu records replayed", (unsigned long long)done);
 	}
 }

@@ -12,7 +12,21 @@ ninja -C build evmaild evmailctl
 
 export EVMAIL_NODE_DATA_DIR=${EVMAIL_NODE_DATA_DIR:-$PWD/data}
 export EVMAIL_MGMT_LISTEN=${EVMAIL_MGMT_LISTEN:-127.0.0.1:8080}
+export EVMAIL_SMTP_LISTEN=${EVMAIL_SMTP_LISTEN:-127.0.0.1:2525}
+export EVMAIL_LMTP_LISTEN=${EVMAIL_LMTP_LISTEN:-127.0.0.1:2424}
 DEMO_PASSWORD=${EVMAIL_DEMO_PASSWORD:-demo-password}
+
+# A self-signed certificate for STARTTLS, made once.
+TLS_DIR=$EVMAIL_NODE_DATA_DIR/tls
+if [ ! -f "$TLS_DIR/cert.pem" ]; then
+  mkdir -p "$TLS_DIR"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=demo.test" \
+    -addext "subjectAltName=DNS:demo.test,DNS:localhost,IP:127.0.0.1" \
+    -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" 2>/dev/null
+  chmod 600 "$TLS_DIR/key.pem"
+fi
+export EVMAIL_TLS_CERT=${EVMAIL_TLS_CERT:-$TLS_DIR/cert.pem}
+export EVMAIL_TLS_KEY=${EVMAIL_TLS_KEY:-$TLS_DIR/key.pem}
 
 ./build/gateway/evmaild &
 NODE=$!
@@ -35,6 +49,8 @@ cat <<MSG
 
 evmail is running (embedded log, data in $EVMAIL_NODE_DATA_DIR).
   demo account:  demo@demo.test  password: $DEMO_PASSWORD
+  SMTP (MX):     $EVMAIL_SMTP_LISTEN (STARTTLS, self-signed)   LMTP: $EVMAIL_LMTP_LISTEN
+                 e.g. swaks --server $EVMAIL_SMTP_LISTEN --to demo@demo.test
   health:        curl http://$EVMAIL_MGMT_LISTEN/readyz
   metrics:       curl http://$EVMAIL_MGMT_LISTEN/metrics
   admin:         $ctl status | $ctl account list | $ctl view digest
