@@ -409,7 +409,8 @@ static void test_status_and_topics(void)
 	usleep(700 * 1000);
 	st = projector_status(e.p);
 	CHECK(json_is_true(json_object_get(st, "ready")));
-	CHECK_EQ_INT(json_array_size(json_object_get(st, "partitions")), 3 + 1 + 1);
+	/* mail (3) + blob (3) + directory + cluster */
+	CHECK_EQ_INT(json_array_size(json_object_get(st, "partitions")), 3 + 3 + 1 + 1);
 	node = json_object_get(json_object_get(st, "nodes"), "n1");
 	CHECK(node != NULL);
 	CHECK_EQ_STR(json_string_value(json_object_get(node, "roles")), "projector,gateway");
