@@ -17,6 +17,8 @@
  *   alias.add       {alias, target}           alias's domain ours, alias not
  *                   an account, target a valid address, not already there
  *   alias.remove    {alias, target}
+ *                   the alias "@domain" is the domain's catch-all (RFC 5321
+ *                   mail to any unknown local part of the domain)
  * quota: bytes, 0 = unlimited. state: "active" or "disabled".
  * password_hash: a crypt(3) string (yescrypt "$y$..."), never plain text.
  *

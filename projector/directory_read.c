@@ -353,8 +353,14 @@ int directory_alias_get(struct view *view, const char *alias, json_t **alias_r, 
 	const char *ignored;
 
 	*alias_r = NULL;
-	if (evm_address_normalize(alias, norm, &ignored) < 0)
+	if (alias[0] == '@') {
+		/* "@domain": the domain's catch-all. */
+		norm[0] = '@';
+		if (evm_domain_normalize(alias + 1, norm + 1, &ignored) < 0)
+			return 0;
+	} else if (evm_address_normalize(alias, norm, &ignored) < 0) {
 		return 0;
+	}
 	return get_record(view, KEY_ALIAS, norm, alias_r, error_r);
 }
 

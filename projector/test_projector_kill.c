@@ -150,13 +150,21 @@ static int caught_up(struct projector *p, struct fake_log *fl)
 	int ok = strcmp(json_string_value(json_object_get(st, "state")), "running") == 0;
 	size_t i;
 
-	ok = ok && json_array_size(json_object_get(st, "partitions")) == MAIL_PARTS + 2;
+	/* mail and blob have MAIL_PARTS partitions each; directory, cluster 1 */
+	ok = ok && json_array_size(json_object_get(st, "partitions")) == 2 * MAIL_PARTS + 2;
 	json_array_foreach(json_object_get(st, "partitions"), i, pt) {
 		const char *name = json_string_value(json_object_get(pt, "topic"));
 		int32_t part = (int32_t)json_integer_value(json_object_get(pt, "partition"));
-		enum evm_topic_id t = strcmp(name, "mail") == 0 ? EVM_TOPIC_MAIL :
-			strcmp(name, "directory") == 0 ? EVM_TOPIC_DIRECTORY : EVM_TOPIC_CLUSTER;
-		if (json_integer_value(json_object_get(pt, "applied")) != fake_end(fl, t, part))
+		int t = -1;
+		for (int k = 0; k < EVM_TOPIC_COUNT; k++) {
+			if (strcmp(name, evm_topics[k].suffix) == 0)
+				t = k;
+		}
+		if (t < 0) {
+			ok = 0;
+			break;
+		}
+		if (json_integer_value(json_object_get(pt, "applied")) != fake_end(fl, (enum evm_topic_id)t, part))
 			ok = 0;
 	}
 	json_decref(st);
