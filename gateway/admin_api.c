@@ -51,45 +51,51 @@ struct admin_batch {
 struct admin_slot {
 	struct admin_batch *batch;
 	size_t index;
-	int account_create;
+	/* A mail-topic event to append once the directory command is accepted
+	 * (mail.h: the mail partition gets what it needs from the directory
+	 * through events, never by reading directory state). */
+	const char *followup_type;
+	json_t *followup_data;
 	char account[EVM_EVENT_NAME_MAX + 1];
-	json_t *outcome;       /* held while the account is provisioned */
+	json_t *outcome;       /* held while the follow-up is applied */
 };
 
 static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outcome, const char *error);
 
-/* mailbox.provision was applied (or not): the account.create outcome is
- * what the client asked about. A failed provision is only logged: the mail
- * appliers provision lazily on the account's first mail event anyway. */
-static void admin_provision_done(void *ctx, int status, json_t *outcome, const char *error)
+/* The follow-up was applied (or not): the directory command's outcome is
+ * what the client asked about. A failed follow-up is logged; provisioning
+ * also happens lazily on the account's first mail event. */
+static void admin_followup_done(void *ctx, int status, json_t *outcome, const char *error)
 {
 	struct admin_slot *slot = ctx;
-	json_t *create = slot->outcome;
+	json_t *first = slot->outcome;
+	const char *st = status == 0 ? json_string_value(json_object_get(outcome, "status")) : NULL;
 
-	if (status < 0)
-		log_warn("admin: provisioning %s: %s", slot->account, error);
-	admin_slot_finish(slot, 0, create, NULL);
-	json_decref(create);
+	if (status < 0 || st == NULL || strcmp(st, "accepted") != 0)
+		log_warn("admin: %s for %s: %s", slot->followup_type, slot->account,
+			 status < 0 ? error : json_string_value(json_object_get(outcome, "reason")));
+	admin_slot_finish(slot, 0, first, NULL);
+	json_decref(first);
 }
 
-/* After an accepted account.create, the account's default mailboxes are
- * created through the mail topic before the command is answered, so a
- * client logging in right after sees INBOX, Sent, ... */
-static int admin_provision(struct admin_slot *slot, json_t *outcome)
+/* Appends the follow-up event to the account's mail partition. */
+static int admin_followup(struct admin_slot *slot, json_t *outcome)
 {
 	struct node *node = slot->batch->node;
 	const char *tenant = json_string_value(json_object_get(outcome, "tenant"));
 	const char *error = NULL;
 	struct evm_event ev;
 
-	if (evm_event_init(&ev, "mailbox.provision", tenant ? tenant : "", slot->account, "admin",
-			   NULL, &error) < 0) {
-		log_warn("admin: provisioning %s: %s", slot->account, error);
+	if (evm_event_init(&ev, slot->followup_type, tenant ? tenant : "", slot->account, "admin",
+			   slot->followup_data, &error) < 0) {
+		slot->followup_data = NULL;
+		log_warn("admin: %s for %s: %s", slot->followup_type, slot->account, error);
 		return -1;
 	}
+	slot->followup_data = NULL;
 	slot->outcome = json_incref(outcome);
 	command_submit(node, &ev, EVM_TOPIC_MAIL, slot->account, ADMIN_COMMAND_TIMEOUT_MS,
-		       admin_provision_done, slot);
+		       admin_followup_done, slot);
 	return 0;
 }
 
@@ -98,10 +104,31 @@ static void admin_command_done(void *ctx, int status, json_t *outcome, const cha
 	struct admin_slot *slot = ctx;
 	const char *st = status == 0 ? json_string_value(json_object_get(outcome, "status")) : NULL;
 
-	if (slot->account_create && st != NULL && strcmp(st, "accepted") == 0 &&
-	    admin_provision(slot, outcome) == 0)
+	if (slot->followup_type != NULL && st != NULL && strcmp(st, "accepted") == 0 &&
+	    admin_followup(slot, outcome) == 0)
 		return;
 	admin_slot_finish(slot, status, outcome, error);
+}
+
+/* account.create -> mailbox.provision {quota}; account.update ->
+ * account.quota {quota}. */
+static void admin_plan_followup(struct admin_slot *slot, json_t *cmd)
+{
+	const char *type = json_string_value(json_object_get(cmd, "type"));
+	json_t *data = json_object_get(cmd, "data");
+	const char *address = json_string_value(json_object_get(data, "address"));
+	json_t *quota = json_object_get(data, "quota");
+
+	if (address == NULL || !json_is_integer(quota))
+		return;
+	if (strcmp(type, "account.create") == 0)
+		slot->followup_type = "mailbox.provision";
+	else if (strcmp(type, "account.update") == 0)
+		slot->followup_type = "account.quota";
+	else
+		return;
+	snprintf(slot->account, sizeof slot->account, "%s", address);
+	slot->followup_data = json_pack("{s:O}", "quota", quota);
 }
 
 static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outcome, const char *error)
@@ -113,6 +140,7 @@ static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outco
 	else
 		json_array_set_new(b->outcomes, slot->index,
 				   json_pack("{s:s,s:s}", "status", "failed", "reason", error));
+	json_decref(slot->followup_data);
 	free(slot);
 	if (--b->remaining == 0) {
 		mgmt_reply_json(b->req, 200, b->outcomes);
@@ -186,12 +214,7 @@ static void handle_commands(struct node *node, struct evhttp_request *req)
 		struct admin_slot *slot = xcalloc(1, sizeof *slot);
 		slot->batch = b;
 		slot->index = i;
-		if (strcmp(json_string_value(json_object_get(cmd, "type")), "account.create") == 0) {
-			slot->account_create = 1;
-			snprintf(slot->account, sizeof slot->account, "%s",
-				 json_string_value(json_object_get(json_object_get(cmd, "data"), "address"))
-				 ?: "");
-		}
+		admin_plan_followup(slot, cmd);
 		if (evm_event_init(&ev, json_string_value(json_object_get(cmd, "type")),
 				   opt_str(cmd, "tenant"), opt_str(cmd, "account"), "admin",
 				   json_deep_copy(json_object_get(cmd, "data")), &error) < 0) {

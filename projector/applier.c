@@ -9,6 +9,8 @@
  * entries: cheaper than hashing at this size, and order-independent. */
 static const struct applier *const applier_tables[] = {
 	directory_appliers,
+	mail_appliers,
+	blob_appliers,
 };
 
 const struct applier *applier_find(const char *type)

@@ -58,5 +58,7 @@ const struct applier *applier_find(const char *type);
 
 /* Per-aggregate tables, terminated by { NULL }. */
 extern const struct applier directory_appliers[];
+extern const struct applier mail_appliers[];
+extern const struct applier blob_appliers[];
 
 #endif

@@ -1,6 +1,8 @@
 /* directory_alias - appliers of alias.add and alias.remove (see
  * projector/directory.h for the rules). An alias record holds its targets
- * sorted by byte order, so its bytes depend only on the set. */
+ * sorted by byte order, so its bytes depend only on the set. The alias
+ * "@domain" is the domain's catch-all; otherwise it is an alias like any
+ * other (same record, same index, same rules). */
 #include "projector/directory_internal.h"
 
 #include <string.h>
@@ -12,12 +14,34 @@ struct alias_fields {
 	const char *domain;
 };
 
+/* The alias field: an address, or "@domain" (empty local part), the
+ * domain's catch-all, which receives mail for every address of the domain
+ * that is neither an account nor an alias. Both in normal form. */
+static const char *alias_field(struct apply_ctx *ctx)
+{
+	char norm[EVM_DOMAIN_MAX + 1];
+	const char *error = NULL;
+	const char *s = evm_data_str(ctx->ev, "alias", EVM_ADDRESS_MAX, &error);
+
+	if (s == NULL || s[0] != '@')
+		return dir_field_address(ctx, "alias");
+	if (evm_domain_normalize(s + 1, norm, &error) < 0) {
+		apply_reject(ctx, "invalid", "alias: catch-all %s", error);
+		return NULL;
+	}
+	if (strcmp(norm, s + 1) != 0) {
+		apply_reject(ctx, "invalid", "alias: domain not in normal (lower-case) form");
+		return NULL;
+	}
+	return s;
+}
+
 static int alias_fields(struct apply_ctx *ctx, struct alias_fields *f)
 {
-	if ((f->alias = dir_field_address(ctx, "alias")) == NULL ||
+	if ((f->alias = alias_field(ctx)) == NULL ||
 	    (f->target = dir_field_address(ctx, "target")) == NULL)
 		return -1;
-	f->domain = evm_address_domain(f->alias);
+	f->domain = f->alias[0] == '@' ? f->alias + 1 : evm_address_domain(f->alias);
 	return 0;
 }
 

@@ -3,16 +3,26 @@
  * EVENTS on the mail topic: key = the account address, so partition =
  * fnv1a32(account) mod P and all of one account's events are totally
  * ordered. Envelope: tenant = the account's tenant, account = the address,
- * actor = "smtp", "lmtp", "imap:<session>", "admin" ... Every applier checks
- * that the account exists in the directory (else rejected "not-found") and
- * first PROVISIONS the account if it has no mailboxes yet: INBOX, Drafts
- * (\Drafts), Sent (\Sent), Junk (\Junk), Trash (\Trash), Archive (\Archive),
- * with mailbox ids = first 32 hex digits of SHA-256("<event id>/<name>")
- * and UIDVALIDITY as for mailbox.create. Provisioning is deterministic:
- * it depends only on the log.
+ * actor = "smtp", "lmtp", "imap:<session>", "admin" ...
  *
- *   mailbox.provision {}                       no-op once provisioned; the
- *                      admin API appends it right after account.create
+ * PARTITION-LOCAL STATE. Mail appliers read and write only the account's
+ * mail state (keys under mail/<acct>/), never directory or blob keys: the
+ * mail partition is replayed independently of the directory and blob
+ * partitions, so an outcome that read their state would depend on how far
+ * each had been replayed, and two replays could disagree. What the mail
+ * store needs from the directory is carried into the mail partition by
+ * events the admin API appends: mailbox.provision {quota} after
+ * account.create and account.quota {quota} after an account.update.
+ *
+ * Every applier first PROVISIONS the account if it has no mailboxes yet
+ * (quota 0 = unlimited until told otherwise): INBOX, Drafts (\Drafts),
+ * Sent (\Sent), Junk (\Junk), Trash (\Trash), Archive (\Archive), with
+ * mailbox ids = first 32 hex digits of SHA-256("<event id>/<name>") and
+ * UIDVALIDITY as for mailbox.create. Provisioning is deterministic: it
+ * depends only on the log.
+ *
+ *   mailbox.provision {quota}                  provisions (once) and sets the quota
+ *   account.quota   {quota}                    sets the quota (bytes, 0 = unlimited)
  *   mailbox.create  {mailbox_id (32 hex, writer-chosen), name, special_use}
  *                   name: UTF-8, hierarchy separator '/', no empty
  *                   component, <= 512 octets, "INBOX" is case-insensitive
@@ -31,7 +41,7 @@
  *                    relative to the blob, readers add strlen(prefix)),
  *                    dsn (object, optional)}
  *                   size = strlen(prefix) + blob_size. Rejected "quota"
- *                   when quota > 0 and used + size > quota.
+ *                   when the mail state's quota > 0 and used + size > quota.
  *                   result: {mailbox_id, uid, uidvalidity, modseq, email_id}
  *   message.store   {mailbox_id, uids: [[lo,hi]...], action: "add"|"remove"|"set",
  *                    flags: [...], unchanged_since: modseq (optional)}

@@ -484,6 +484,74 @@ static void test_alias(void)
 	CHECK_EQ_STR(run("account.create", "", ACCOUNT("info@acme.test")), "accepted");
 }
 
+/* "@domain" is the domain's catch-all: an alias with an empty local part,
+ * only for a domain of ours, in normal form. */
+static void test_catch_all(void)
+{
+	json_t *a = NULL, *list = NULL;
+	const char *error;
+	struct outcome o;
+	struct view_batch *b;
+
+	setup_basic("dir-catch-all");
+	CHECK_EQ_STR(run("account.create", "", ACCOUNT("bob@acme.test")), "accepted");
+	b = view_batch_begin(view);
+	CHECK_EQ_INT(apply_in(b, "alias.add", "acme", ALIAS("@acme.test", "bob@acme.test"), &o),
+		     APPLY_ACCEPTED);
+	CHECK_EQ_STR(json_string_value(json_object_get(o.result, "alias")), "@acme.test");
+	CHECK_EQ_STR(json_string_value(json_object_get(o.result, "tenant")), "acme");
+	outcome_clear(&o);
+	CHECK_EQ_INT(view_batch_commit(&b, &error), 0);
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@acme.test", "ext@elsewhere.test")), "accepted");
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@acme.test", "bob@acme.test")), "exists");
+
+	/* The record and the domain's index, like any alias. */
+	CHECK_EQ_INT(directory_aliases(view, "acme.test", NULL, &list, &error), 0);
+	CHECK_EQ_INT(json_array_size(list), 1);
+	a = json_array_get(list, 0);
+	CHECK_EQ_STR(json_string_value(json_object_get(a, "alias")), "@acme.test");
+	CHECK_EQ_STR(json_string_value(json_object_get(a, "domain")), "acme.test");
+	CHECK_EQ_STR(json_string_value(json_object_get(a, "tenant")), "acme");
+	CHECK_EQ_INT(json_array_size(json_object_get(a, "targets")), 2);
+	CHECK_EQ_STR(target_at(a, 0), "bob@acme.test");
+	CHECK_EQ_STR(target_at(a, 1), "ext@elsewhere.test");
+	json_decref(list);
+	CHECK_EQ_INT(directory_aliases(view, NULL, "acme", &list, &error), 0);
+	CHECK_EQ_INT(json_array_size(list), 1);
+	json_decref(list);
+	/* It keeps its domain from being removed. */
+	CHECK_EQ_STR(run("account.remove", "", ADDR("bob@acme.test")), "accepted");
+	CHECK_EQ_STR(run("domain.remove", "", DOMAIN("acme.test", "acme")), "not-empty");
+
+	/* Only our domains, only the normal form, a real target. */
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@nowhere.test", "bob@acme.test")), "not-found");
+	CHECK_EQ_STR(run("alias.add", "globex", ALIAS("@acme.example", "bob@acme.test")), "forbidden");
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@Acme.example", "bob@acme.test")), "invalid");
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@", "bob@acme.test")), "invalid");
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@@acme.example", "bob@acme.test")), "invalid");
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@localhost", "bob@acme.test")), "invalid");
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@acme..example", "bob@acme.test")), "invalid");
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@acme.example/x", "bob@acme.test")), "invalid");
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@acme.example", "@acme.example")), "invalid");
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@acme.example", "@acme.test")), "invalid");
+	CHECK_EQ_STR(run("alias.add", "", ALIAS("@acme.example", "")), "invalid");
+	CHECK_EQ_STR(run("alias.add", "", json_pack("{s:i, s:s}", "alias", 5, "target", "bob@acme.test")), "invalid");
+	/* A catch-all name is never an account. */
+	CHECK_EQ_STR(run("account.create", "", ACCOUNT("@acme.example")), "invalid");
+
+	/* Remove: target by target, the last one removes it. */
+	CHECK_EQ_STR(run("alias.remove", "", ALIAS("@acme.example", "bob@acme.test")), "not-found");
+	CHECK_EQ_STR(run("alias.remove", "", ALIAS("@ACME.test", "bob@acme.test")), "invalid");
+	CHECK_EQ_STR(run("alias.remove", "globex", ALIAS("@acme.test", "bob@acme.test")), "forbidden");
+	CHECK_EQ_STR(run("alias.remove", "", ALIAS("@acme.test", "bob@acme.test")), "accepted");
+	CHECK_EQ_STR(run("alias.remove", "acme", ALIAS("@acme.test", "ext@elsewhere.test")), "accepted");
+	CHECK_EQ_INT(directory_aliases(view, "acme.test", NULL, &list, &error), 0);
+	CHECK_EQ_INT(json_array_size(list), 0);
+	json_decref(list);
+	CHECK_EQ_STR(run("alias.remove", "", ALIAS("@acme.test", "ext@elsewhere.test")), "not-found");
+	CHECK_EQ_STR(run("domain.remove", "", DOMAIN("acme.test", "acme")), "accepted");
+}
+
 /* Listings by domain, by tenant, both and neither, across domains. */
 static void test_listings(void)
 {
@@ -636,6 +704,7 @@ int main(void)
 	test_run("domain", test_domain);
 	test_run("account", test_account);
 	test_run("alias", test_alias);
+	test_run("catch-all", test_catch_all);
 	test_run("listings", test_listings);
 	test_run("one batch", test_one_batch);
 	test_run("determinism", test_determinism);

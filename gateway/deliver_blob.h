@@ -1,0 +1,29 @@
+/* deliver_blob - stores a body in the blob topic (internal to deliver).
+ *
+ * The body is cut into ceil(len / MAIL_BLOB_CHUNK_MAX) blob.chunk events
+ * (projector/mail.h), key "<blob id>/<index>", all in the partition
+ * evm_partition_for(blob id) of the blob topic, so one blob's chunks are
+ * ordered and land together. */
+#ifndef EVM_DELIVER_BLOB_H
+#define EVM_DELIVER_BLOB_H
+
+#include <stddef.h>
+
+#include "gateway/node.h"
+
+#define DELIVER_BLOB_ID_LEN 64
+
+/* blob_id = SHA-256 hex of data (out holds DELIVER_BLOB_ID_LEN + 1). */
+void deliver_blob_id(const void *data, size_t len, char out[DELIVER_BLOB_ID_LEN + 1]);
+
+/* status 0: every chunk is durable in the log; -1: some chunk is not
+ * (error says why). */
+typedef void deliver_blob_cb(void *ctx, int status, const char *error);
+
+/* Appends every chunk of data (len > 0). The log copies the payloads, so
+ * data may be freed when this returns. cb runs exactly once on the loop,
+ * after the last chunk's delivery report, never inside this call. */
+void deliver_blob_store(struct node *node, const char *actor, const char *blob_id,
+			const void *data, size_t len, deliver_blob_cb *cb, void *ctx);
+
+#endif

@@ -1,0 +1,276 @@
+/* deliver_message - one inbound message to its local recipients (see
+ * deliver.h): the body once as a blob, then one message.append per target
+ * through the command path, each answered with the projector's outcome. */
+#include "gateway/deliver.h"
+#include "gateway/command.h"
+#include "gateway/deliver_blob.h"
+#include "common/buf.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/mime.h"
+#include "projector/mail.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <string.h>
+
+#define DELIVER_APPEND_TIMEOUT_MS 30000
+
+struct delivery;
+
+/* One target's append in flight. */
+struct delivery_rcpt {
+	struct delivery *d;
+	size_t index;
+};
+
+/* Everything deliver_message keeps from the request until the callback. */
+struct delivery {
+	struct node *node;
+	deliver_done_cb *cb;
+	void *ctx;
+	char actor[EVM_EVENT_NAME_MAX + 1];
+	char blob_id[DELIVER_BLOB_ID_LEN + 1];
+	size_t blob_size;
+	int64_t internal_date;
+	json_t *summary;
+	json_t *dsn;                         /* copy of req->dsn or NULL */
+	struct deliver_target *targets;
+	struct delivery_rcpt *rcpts;
+	struct deliver_result *results;
+	size_t ntargets;
+	size_t pending;                      /* appends not answered yet */
+	struct event *defer;
+};
+
+static void set_result(struct deliver_result *r, int ok, const char *code, const char *enhanced,
+		       const char *text)
+{
+	r->ok = ok;
+	snprintf(r->code, sizeof r->code, "%s", code);
+	snprintf(r->enhanced, sizeof r->enhanced, "%s", enhanced);
+	snprintf(r->text, sizeof r->text, "%s", text);
+}
+
+static void set_tempfail(struct deliver_result *r)
+{
+	set_result(r, 0, "451", "4.3.0", "Temporary failure storing the message, try again later");
+}
+
+/* Answers the caller, logs the delivery and frees it. */
+static void delivery_finish(struct delivery *d)
+{
+	struct buf codes = BUF_INIT;
+	size_t stored = 0;
+
+	for (size_t i = 0; i < d->ntargets; i++) {
+		buf_printf(&codes, "%s%s", i ? "," : "", d->results[i].code);
+		stored += d->results[i].ok != 0;
+	}
+	log_info("deliver: %s blob %s size %zu recipients %zu stored %zu result %s", d->actor,
+		 d->blob_id[0] ? d->blob_id : "-", d->blob_size, d->ntargets, stored,
+		 d->ntargets ? codes.data : "-");
+	buf_free(&codes);
+	d->cb(d->ctx, d->results, d->ntargets);
+	if (d->defer != NULL)
+		event_free(d->defer);
+	json_decref(d->summary);
+	json_decref(d->dsn);
+	free(d->targets);
+	free(d->rcpts);
+	free(d->results);
+	free(d);
+}
+
+static void delivery_deferred(evutil_socket_t fd, short what, void *ctx)
+{
+	delivery_finish(ctx);
+}
+
+/* Maps the projector's outcome of a message.append to an SMTP reply. */
+static void map_outcome(struct deliver_result *r, int status, json_t *outcome, const char *error)
+{
+	const char *st, *code, *reason, *email_id;
+	json_t *uid;
+	char text[sizeof r->text];
+
+	if (status < 0) {
+		set_tempfail(r);
+		return;
+	}
+	st = json_string_value(json_object_get(outcome, "status"));
+	if (st != NULL && strcmp(st, "accepted") == 0) {
+		email_id = json_string_value(json_object_get(outcome, "email_id"));
+		uid = json_object_get(outcome, "uid");
+		if (email_id != NULL && json_is_integer(uid))
+			snprintf(text, sizeof text, "Ok: stored as %s/%" JSON_INTEGER_FORMAT, email_id,
+				 json_integer_value(uid));
+		else
+			snprintf(text, sizeof text, "Ok: stored");
+		set_result(r, 1, "250", "2.0.0", text);
+		return;
+	}
+	code = json_string_value(json_object_get(outcome, "code"));
+	reason = json_string_value(json_object_get(outcome, "reason"));
+	if (code != NULL && strcmp(code, "quota") == 0) {
+		set_result(r, 0, "552", "5.2.2", "Mailbox full");
+	} else if (code != NULL && strcmp(code, "not-found") == 0) {
+		set_result(r, 0, "550", "5.1.1", "No such mailbox");
+	} else {
+		snprintf(text, sizeof text, "Rejected: %s", reason ? reason : code ? code : "unknown");
+		set_result(r, 0, "554", "5.0.0", text);
+	}
+}
+
+static void append_done(void *ctx, int status, json_t *outcome, const char *error)
+{
+	struct delivery_rcpt *rc = ctx;
+	struct delivery *d = rc->d;
+
+	const char *reason;
+
+	map_outcome(&d->results[rc->index], status, outcome, error);
+	if (status == 0 && !d->results[rc->index].ok) {
+		reason = json_string_value(json_object_get(outcome, "reason"));
+		log_info("deliver: blob %s to %s rejected: %s", d->blob_id,
+			 d->targets[rc->index].account, reason ? reason : "(no reason)");
+	}
+	if (--d->pending == 0)
+		delivery_finish(d);
+}
+
+/* The rcpts entry for rcpt (normalised): by exact key, else by a key
+ * that normalises to it (the caller may key by the address as given). */
+static json_t *dsn_rcpt(json_t *rcpts, const char *rcpt, const char **key_r)
+{
+	char norm[EVM_ADDRESS_MAX + 1];
+	const char *key, *ignored;
+	json_t *v;
+
+	if ((v = json_object_get(rcpts, rcpt)) != NULL) {
+		*key_r = rcpt;
+		return v;
+	}
+	json_object_foreach(rcpts, key, v) {
+		if (evm_address_normalize(key, norm, &ignored) == 0 && strcmp(norm, rcpt) == 0) {
+			*key_r = key;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* The DSN parameters of one recipient: {"ret","envid","rcpts":{rcpt:{..}}}
+ * restricted to rcpt; NULL when the request had none. */
+static json_t *dsn_for(json_t *dsn, const char *rcpt)
+{
+	json_t *out, *mine;
+	const char *key = NULL;
+
+	if (!json_is_object(dsn))
+		return NULL;
+	out = json_object();
+	if (json_object_get(dsn, "ret") != NULL)
+		json_object_set(out, "ret", json_object_get(dsn, "ret"));
+	if (json_object_get(dsn, "envid") != NULL)
+		json_object_set(out, "envid", json_object_get(dsn, "envid"));
+	mine = dsn_rcpt(json_object_get(dsn, "rcpts"), rcpt, &key);
+	if (mine != NULL)
+		json_object_set_new(out, "rcpts", json_pack("{s:O}", key, mine));
+	return out;
+}
+
+/* Submits target i's message.append; on a local failure answers it at once
+ * (we are on the loop, inside the blob callback, so that is allowed). */
+static void submit_append(struct delivery *d, size_t i)
+{
+	const struct deliver_target *t = &d->targets[i];
+	struct evm_event ev;
+	const char *error = NULL;
+	json_t *data, *dsn;
+	char prefix[EVM_ADDRESS_MAX + 32];
+
+	snprintf(prefix, sizeof prefix, "Delivered-To: %s\r\n", t->rcpt);
+	data = json_pack("{s:s, s:s, s:I, s:s, s:[], s:[], s:I, s:O}", "mailbox", "INBOX",
+			 "blob_id", d->blob_id, "blob_size", (json_int_t)d->blob_size, "prefix", prefix,
+			 "flags", "keywords", "internal_date", (json_int_t)d->internal_date,
+			 "summary", d->summary);
+	if (data != NULL && (dsn = dsn_for(d->dsn, t->rcpt)) != NULL)
+		json_object_set_new(data, "dsn", dsn);
+	if (data == NULL ||
+	    evm_event_init(&ev, "message.append", t->tenant, t->account, d->actor, data, &error) < 0) {
+		log_error("deliver: cannot build message.append for %s: %s", t->account,
+			  error ? error : "json");
+		set_tempfail(&d->results[i]);
+		if (--d->pending == 0)
+			delivery_finish(d);
+		return;
+	}
+	command_submit(d->node, &ev, EVM_TOPIC_MAIL, t->account, DELIVER_APPEND_TIMEOUT_MS,
+		       append_done, &d->rcpts[i]);
+}
+
+/* Every chunk reported: append per target, or fail them all. */
+static void blob_stored(void *ctx, int status, const char *error)
+{
+	struct delivery *d = ctx;
+
+	if (status < 0) {
+		log_warn("deliver: blob %s not stored: %s", d->blob_id, error);
+		for (size_t i = 0; i < d->ntargets; i++)
+			set_tempfail(&d->results[i]);
+		delivery_finish(d);
+		return;
+	}
+	/* One extra count while submitting: a target that fails locally is
+	 * answered at once, and the last answer must not free d mid-loop. */
+	d->pending = d->ntargets + 1;
+	for (size_t i = 0; i < d->ntargets; i++)
+		submit_append(d, i);
+	if (--d->pending == 0)
+		delivery_finish(d);
+}
+
+void deliver_message(struct node *node, const struct deliver_request *req,
+		     deliver_done_cb *cb, void *ctx)
+{
+	struct delivery *d = xcalloc(1, sizeof *d);
+	struct buf blob = BUF_INIT;
+
+	d->node = node;
+	d->cb = cb;
+	d->ctx = ctx;
+	d->internal_date = evm_now_ms();
+	snprintf(d->actor, sizeof d->actor, "%s", req->actor ? req->actor : "smtp");
+	d->ntargets = req->ntargets;
+	d->results = xcalloc(d->ntargets ? d->ntargets : 1, sizeof *d->results);
+	for (size_t i = 0; i < d->ntargets; i++)
+		set_tempfail(&d->results[i]);
+	if (d->ntargets == 0) {
+		d->defer = evtimer_new(node->base, delivery_deferred, d);
+		event_active(d->defer, EV_TIMEOUT, 0);
+		return;
+	}
+	d->targets = xcalloc(d->ntargets, sizeof *d->targets);
+	memcpy(d->targets, req->targets, d->ntargets * sizeof *d->targets);
+	d->rcpts = xcalloc(d->ntargets, sizeof *d->rcpts);
+	for (size_t i = 0; i < d->ntargets; i++) {
+		d->rcpts[i].d = d;
+		d->rcpts[i].index = i;
+	}
+	if (req->dsn != NULL)
+		d->dsn = json_deep_copy(req->dsn);
+
+	/* RFC 5321 4.4: Return-Path first, then the trace fields. */
+	buf_reserve(&blob, 32 + strlen(req->mail_from ? req->mail_from : "") +
+			   strlen(req->received ? req->received : "") + req->len);
+	buf_printf(&blob, "Return-Path: <%s>\r\n", req->mail_from ? req->mail_from : "");
+	if (req->received != NULL)
+		buf_puts(&blob, req->received);
+	buf_append(&blob, req->data, req->len);
+	d->blob_size = blob.len;
+	deliver_blob_id(blob.data, blob.len, d->blob_id);
+	d->summary = mime_parse(blob.data, blob.len, NULL);
+	deliver_blob_store(node, d->actor, d->blob_id, blob.data, blob.len, blob_stored, d);
+	buf_free(&blob);
+}

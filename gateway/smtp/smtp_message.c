@@ -1,0 +1,153 @@
+/* smtp_message - the end of a message: the content checks, the Received:
+ * field (RFC 5321 4.4), the delivery and its replies (RFC 2033 4.2). */
+#include "gateway/smtp/smtp_session_private.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* RFC 5322 3.3 date-time in UTC, independent of the locale. */
+static void rfc5322_date(char *out, size_t size)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	snprintf(out, size, "%s, %d %s %d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
+		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* RFC 3848 / RFC 6531 3.7.3 with-protocol names. */
+static const char *with_protocol(const struct smtp_session *s)
+{
+	if (s->set.lmtp)
+		return s->tls ? "LMTPS" : "LMTP";
+	if (s->txn.smtputf8)
+		return s->tls ? "UTF8SMTPS" : "UTF8SMTP";
+	if (!s->esmtp)
+		return "SMTP";
+	return s->tls ? "ESMTPS" : "ESMTP";
+}
+
+/* Received: from <helo> ([ip]) by <host> with <proto> id <id> [for <rcpt>]; <date>
+ * The client's address is not looked up in DNS (TCP-info is the literal). */
+static char *received_field(const struct smtp_session *s, const char *msgid)
+{
+	struct buf b = BUF_INIT;
+	char date[64];
+
+	rfc5322_date(date, sizeof date);
+	buf_printf(&b, "Received: from %s ([%s%s])\r\n\tby %s with %s id %s",
+		   s->helo != NULL ? s->helo : "unknown", strchr(s->peer_ip, ':') != NULL ? "IPv6:" : "",
+		   s->peer_ip, s->set.hostname, with_protocol(s), msgid);
+	if (s->txn.nrcpts == 1 && strlen(s->txn.rcpts[0].path) < 300)
+		buf_printf(&b, "\r\n\tfor <%s>", s->txn.rcpts[0].path);
+	buf_printf(&b, ";\r\n\t%s\r\n", date);
+	return buf_steal(&b);
+}
+
+static int severity(const struct deliver_result *r)
+{
+	return r->ok ? 2 : r->code[0] == '5' ? 5 : 4;
+}
+
+/* A backend result as a reply line, defensively: a malformed code becomes 451. */
+static void reply_result(struct smtp_session *s, const struct deliver_result *r, const char *msgid)
+{
+	if (r->ok) {
+		smtp_reply(s, "250 2.0.0 Ok: %s delivered", msgid);
+	} else if ((r->code[0] == '4' || r->code[0] == '5') && r->code[1] >= '0' && r->code[1] <= '9' &&
+		   r->code[2] >= '0' && r->code[2] <= '9' && r->code[3] == '\0' && r->enhanced[0] == r->code[0] &&
+		   memchr(r->text, '\0', sizeof r->text) != NULL && strpbrk(r->text, "\r\n") == NULL) {
+		smtp_reply(s, "%s %s %s", r->code, r->enhanced, r->text[0] != '\0' ? r->text : "Delivery failed");
+	} else {
+		smtp_reply(s, "451 4.3.0 Delivery failed, try again later");
+	}
+}
+
+static void delivered(void *ctx, const struct deliver_result *results, size_t n)
+{
+	struct smtp_session *s = ctx;
+	struct smtp_txn *t = &s->txn;
+	static const struct deliver_result tempfail = { 0, "451", "4.3.0", "Delivery failed, try again later" };
+	char msgid[40];
+	size_t ok = 0;
+
+	snprintf(msgid, sizeof msgid, "%s.%u", s->id, s->messages);
+	if (s->bev == NULL) {
+		log_info("smtp[%s]: delivery of %s finished after the client left", s->id, msgid);
+		smtp_session_unref(s);
+		return;
+	}
+	if (n != t->ntargets)
+		results = NULL;
+	for (size_t i = 0; results != NULL && i < n; i++)
+		ok += results[i].ok != 0;
+	if (s->set.lmtp) {
+		/* One reply per accepted RCPT, in order; the worst of its targets. */
+		for (size_t i = 0; i < t->nrcpts; i++) {
+			const struct deliver_result *worst = NULL;
+			for (size_t j = 0; results != NULL && j < t->rcpts[i].ntargets; j++) {
+				const struct deliver_result *r = &results[t->rcpts[i].targets[j]];
+				if (worst == NULL || severity(r) > severity(worst))
+					worst = r;
+			}
+			reply_result(s, worst != NULL ? worst : &tempfail, msgid);
+		}
+	} else if (ok > 0) {
+		/* SMTP has one reply: stored for at least one account is a success. */
+		if (ok < n)
+			log_warn("smtp[%s]: %s stored for %zu of %zu accounts", s->id, msgid, ok, n);
+		smtp_reply(s, "250 2.0.0 Ok: %s delivered", msgid);
+	} else {
+		reply_result(s, results != NULL && n > 0 ? &results[0] : &tempfail, msgid);
+	}
+	log_info("%s[%s]: message %s from=<%s> size=%zu rcpts=%zu accounts=%zu stored=%zu",
+		 s->set.lmtp ? "lmtp" : "smtp", s->id, msgid, t->mail_from, t->msg.len, t->nrcpts, t->ntargets, ok);
+	smtp_txn_reset(s);
+	smtp_set_state(s, SMTP_S_READY);
+	smtp_run(s);
+	smtp_session_unref(s);
+}
+
+void smtp_txn_data_end(struct smtp_session *s)
+{
+	struct smtp_txn *t = &s->txn;
+	struct deliver_request req;
+	const char *reject = NULL;
+	char msgid[40], *received;
+
+	s->messages++;
+	if (t->data.too_big)
+		reject = "552 5.3.4 Message size exceeds fixed maximum message size";
+	else if (t->data.bare_crlf)
+		reject = "550 5.6.11 message contains bare CR or LF (RFC 5321 2.3.8)";
+	else if (t->data.line_too_long)
+		reject = "554 5.6.0 Message contains a line longer than allowed";
+	if (reject != NULL) {
+		log_info("%s[%s]: message rejected: %s", s->set.lmtp ? "lmtp" : "smtp", s->id, reject);
+		smtp_reply_txn(s, reject);
+		smtp_txn_reset(s);
+		smtp_set_state(s, SMTP_S_READY);
+		return;
+	}
+	snprintf(msgid, sizeof msgid, "%s.%u", s->id, s->messages);
+	received = received_field(s, msgid);
+	memset(&req, 0, sizeof req);
+	req.actor = s->set.lmtp ? "lmtp" : "smtp";
+	req.mail_from = t->mail_from;
+	req.received = received;
+	req.data = t->msg.data != NULL ? t->msg.data : "";
+	req.len = t->msg.len;
+	req.targets = t->targets;
+	req.ntargets = t->ntargets;
+	req.dsn = t->dsn;
+	smtp_set_state(s, SMTP_S_WAIT);
+	smtp_session_ref(s);
+	s->backend.deliver(s->backend.ctx, &req, delivered, s);
+	free(received);
+}

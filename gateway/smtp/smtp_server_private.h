@@ -1,0 +1,20 @@
+/* smtp_server_private - struct smtp_server, shared by smtp_server.c and
+ * smtp_node.c. */
+#ifndef EVM_SMTP_SERVER_PRIVATE_H
+#define EVM_SMTP_SERVER_PRIVATE_H
+
+#include "gateway/smtp/smtp_server.h"
+
+struct smtp_conn;
+
+struct smtp_server {
+	struct event_base *base;
+	struct smtp_server_settings set;
+	char *hostname;
+	struct net_tls *owned_tls;      /* loaded by smtp_server_start */
+	struct net_listener *listener;
+	struct smtp_conn *conns;
+	unsigned nconns;
+};
+
+#endif

@@ -1,0 +1,104 @@
+/* smtp_session_private - the session's state shared by smtp_session.c (I/O,
+ * lifecycle), smtp_commands.c (one handler per verb) and smtp_txn.c (the
+ * mail transaction: parameters, recipients, Received:, delivery). */
+#ifndef EVM_SMTP_SESSION_PRIVATE_H
+#define EVM_SMTP_SESSION_PRIVATE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "gateway/smtp/smtp_data.h"
+#include "gateway/smtp/smtp_parser.h"
+#include "gateway/smtp/smtp_session.h"
+
+#define SMTP_MAX_TARGETS 10000        /* unique accounts in one transaction */
+#define SMTP_OUT_HIGH (256 * 1024)    /* stop reading above this much unsent output */
+#define SMTP_IN_HIGH (256 * 1024)     /* read at most this much ahead */
+
+enum smtp_state {
+	SMTP_S_INIT,       /* no HELO/EHLO yet */
+	SMTP_S_READY,      /* greeted, no transaction */
+	SMTP_S_MAIL,       /* MAIL accepted (RCPTs, DATA, BDAT) */
+	SMTP_S_DATA,       /* reading DATA content */
+	SMTP_S_BDAT,       /* reading a BDAT chunk */
+	SMTP_S_WAIT,       /* delivery in flight: input left unread */
+	SMTP_S_CLOSING,    /* flushing the last reply */
+};
+
+struct smtp_rcpt {
+	char *path;                   /* as given, for LMTP replies, DSN and "for" */
+	size_t *targets;              /* indexes into txn.targets */
+	size_t ntargets;
+};
+
+struct smtp_txn {
+	char *mail_from;              /* NULL: no MAIL yet */
+	int smtputf8;
+	uint64_t declared_size;
+	json_t *dsn;                  /* NULL until a DSN parameter */
+	struct smtp_rcpt *rcpts;
+	size_t nrcpts;
+	struct deliver_target *targets;
+	size_t ntargets;
+	int used_bdat;
+	uint64_t bdat_octets;         /* chunk octets received so far */
+	const char *bdat_error;       /* the transaction failed: reply to every chunk */
+	struct buf msg;
+	struct smtp_data data;
+};
+
+struct smtp_session {
+	unsigned refs;
+	struct event_base *base;
+	struct bufferevent *bev;      /* NULL once the connection is gone */
+	struct smtp_session_settings set;
+	struct smtp_backend backend;
+	smtp_session_closed_cb *closed;
+	void *closed_ctx;
+	char peer_ip[64];
+	char id[17];
+	enum smtp_state state;
+	int tls;
+	int esmtp;                    /* EHLO/LHLO (1) or HELO (0) */
+	char *helo;
+	unsigned errors;
+	unsigned messages;
+	struct smtp_parser *parser;
+	struct smtp_txn txn;
+	uint64_t bdat_remaining;
+	int bdat_last;
+	const char *bdat_discard;     /* chunk refused: consume it, then this reply */
+	int paused;                   /* output over SMTP_OUT_HIGH */
+	int flush_tries;
+	int tls_shutdown;             /* close_notify sent */
+};
+
+/* smtp_session.c */
+void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A 4xx/5xx reply to a client mistake: counts toward limits.smtp_errors
+ * and closes with 421 at the limit. */
+void smtp_reply_error(struct smtp_session *s, const char *line);
+void smtp_close_after_flush(struct smtp_session *s, const char *why);
+void smtp_set_state(struct smtp_session *s, enum smtp_state st);
+void smtp_starttls(struct smtp_session *s);
+void smtp_session_ref(struct smtp_session *s);
+void smtp_session_unref(struct smtp_session *s);
+void smtp_run(struct smtp_session *s);
+
+/* smtp_commands.c */
+void smtp_dispatch(struct smtp_session *s, const struct smtp_command *cmd);
+void smtp_bdat_chunk_done(struct smtp_session *s);
+
+/* smtp_txn.c */
+void smtp_txn_reset(struct smtp_session *s);
+/* MAIL parameters (RFC 1870, 6152, 6531, 3461 4.3/4.4); 0 or -1 after replying. */
+int smtp_txn_mail(struct smtp_session *s, const struct smtp_command *cmd);
+/* RCPT: parameters, resolution, the reply. */
+void smtp_txn_rcpt(struct smtp_session *s, const struct smtp_command *cmd);
+/* The content is complete (DATA end or BDAT LAST): checks, then delivery. */
+void smtp_txn_data_end(struct smtp_session *s);
+/* One reply per accepted RCPT in LMTP, one in SMTP. */
+void smtp_reply_txn(struct smtp_session *s, const char *line);
+
+#endif

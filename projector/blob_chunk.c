@@ -1,0 +1,214 @@
+/* blob_chunk - the applier of blob.chunk (projector/mail.h) and the blob
+ * aggregate's applier table.
+ *
+ * A chunk is stored decoded under blob/<id>/<index>; blobmeta/<id> counts
+ * the chunks present. The same chunk again (a producer retry, or the same
+ * content uploaded twice) changes nothing; a chunk that contradicts what
+ * is stored (other bytes at the same index, another size or count) is
+ * rejected "conflict". The chunk that completes a blob is accepted only if
+ * all chunks together have the announced size and SHA-256 = the blob id, so
+ * a complete blob is always the right body. */
+#include "projector/mail_internal.h"
+#include "common/log.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The value of a base64 digit, or -1. */
+static int b64_digit(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Strict RFC 4648 base64 (standard alphabet, padded, canonical). Returns
+ * the decoded length, or -1. out holds len / 4 * 3 bytes. */
+static long b64_decode(const char *in, size_t len, unsigned char *out)
+{
+	size_t i, o = 0;
+
+	if (len % 4 != 0)
+		return -1;
+	for (i = 0; i < len; i += 4) {
+		const unsigned char *q = (const unsigned char *)in + i;
+		int pad = 0, v[4];
+
+		if (i + 4 == len)
+			pad = (q[3] == '=') + (q[2] == '=' && q[3] == '=');
+		for (int k = 0; k < 4 - pad; k++) {
+			if ((v[k] = b64_digit(q[k])) < 0)
+				return -1;
+		}
+		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		if (pad == 2) {
+			if (v[1] & 15)
+				return -1;
+			break;
+		}
+		out[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
+		if (pad == 1) {
+			if (v[2] & 3)
+				return -1;
+			break;
+		}
+		out[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+	}
+	return (long)o;
+}
+
+/* Hashes every chunk in order (this one from memory) and checks the total
+ * size and the id: 1 right, 0 wrong, -1 view error. */
+static int blob_verify(struct view_batch *b, const char *blob_id, int64_t count, int64_t size,
+		       int64_t index, const unsigned char *data, size_t dlen, const char **error_r)
+{
+	static const char hex[] = "0123456789abcdef";
+	EVP_MD_CTX *sha = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct buf key = BUF_INIT;
+	char got[2 * 32 + 1];
+	int64_t total = 0;
+	int ret = -1;
+
+	if (sha == NULL || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1)
+		log_panic("blob: SHA-256 failed");
+	for (int64_t i = 0; i < count; i++) {
+		char *val = NULL;
+		size_t vlen = 0;
+		int r;
+
+		if (i == index) {
+			EVP_DigestUpdate(sha, data, dlen);
+			total += (int64_t)dlen;
+			continue;
+		}
+		blob_key(&key, blob_id, i);
+		if ((r = view_batch_get(b, key.data, key.len, &val, &vlen, error_r)) <= 0) {
+			if (r == 0) {
+				log_error("blob: %s counts a chunk %lld that is missing", blob_id, (long long)i);
+				*error_r = MAIL_CORRUPT;
+			}
+			goto out;
+		}
+		EVP_DigestUpdate(sha, val, vlen);
+		total += (int64_t)vlen;
+		free(val);
+	}
+	if (EVP_DigestFinal_ex(sha, md, &mdlen) != 1 || mdlen != 32)
+		log_panic("blob: SHA-256 failed");
+	for (int i = 0; i < 32; i++) {
+		got[2 * i] = hex[md[i] >> 4];
+		got[2 * i + 1] = hex[md[i] & 15];
+	}
+	got[64] = '\0';
+	ret = total == size && strcmp(got, blob_id) == 0;
+out:
+	EVP_MD_CTX_free(sha);
+	buf_free(&key);
+	return ret;
+}
+
+/* blob.chunk {blob_id, index, count, size, data}. */
+static enum apply_status blob_apply_chunk(struct apply_ctx *ctx, const char **error_r)
+{
+	const struct evm_event *ev = ctx->ev;
+	const char *blob_id, *data, *error = NULL;
+	int64_t count, index, size, present = 0, v;
+	unsigned char *bytes = NULL;
+	struct buf key = BUF_INIT;
+	json_t *meta = NULL;
+	enum apply_status st = APPLY_FAILED;
+	char *old = NULL;
+	size_t oldlen = 0;
+	long dlen;
+	int r;
+
+	if ((blob_id = evm_data_str(ev, "blob_id", MAIL_BLOB_ID_LEN, &error)) == NULL ||
+	    !mail_hex_valid(blob_id, MAIL_BLOB_ID_LEN))
+		return apply_reject(ctx, "invalid", "blob_id: not 64 lower-case hex digits");
+	if (evm_data_int(ev, "count", 1, MAIL_BLOB_COUNT_MAX, &count, &error) < 0)
+		return apply_reject(ctx, "invalid", "count: %s", error);
+	if (evm_data_int(ev, "index", 0, count - 1, &index, &error) < 0)
+		return apply_reject(ctx, "invalid", "index: %s", error);
+	if (evm_data_int(ev, "size", 0, count * MAIL_BLOB_CHUNK_MAX, &size, &error) < 0)
+		return apply_reject(ctx, "invalid", "size: %s", error);
+	if ((data = evm_data_str(ev, "data", (MAIL_BLOB_CHUNK_MAX + 2) / 3 * 4, &error)) == NULL)
+		return apply_reject(ctx, "invalid", "data: %s", error);
+	bytes = xmalloc(strlen(data) / 4 * 3 + 1);
+	if ((dlen = b64_decode(data, strlen(data), bytes)) < 0 || dlen > MAIL_BLOB_CHUNK_MAX ||
+	    dlen > size) {
+		free(bytes);
+		return apply_reject(ctx, "invalid", "data: not canonical base64 of at most %d octets "
+				    "within the blob's size", MAIL_BLOB_CHUNK_MAX);
+	}
+	blob_meta_key(&key, blob_id);
+	if ((r = mail_batch_get_json(ctx->batch, &key, &meta, error_r)) < 0)
+		goto out;
+	if (r == 1) {
+		if (mail_rec_int(meta, "count", &v, error_r) < 0)
+			goto out;
+		if (v != count) {
+			st = apply_reject(ctx, "conflict", "blob %s has %lld chunks, not %lld", blob_id,
+					  (long long)v, (long long)count);
+			goto out;
+		}
+		if (mail_rec_int(meta, "size", &v, error_r) < 0 ||
+		    mail_rec_int(meta, "present", &present, error_r) < 0)
+			goto out;
+		if (v != size) {
+			st = apply_reject(ctx, "conflict", "blob %s has %lld octets, not %lld", blob_id,
+					  (long long)v, (long long)size);
+			goto out;
+		}
+	}
+	blob_key(&key, blob_id, index);
+	if ((r = view_batch_get(ctx->batch, key.data, key.len, &old, &oldlen, error_r)) < 0)
+		goto out;
+	if (r == 1) {
+		if (oldlen != (size_t)dlen || memcmp(old, bytes, oldlen) != 0) {
+			st = apply_reject(ctx, "conflict", "chunk %lld of blob %s differs from the stored one",
+					  (long long)index, blob_id);
+			goto out;
+		}
+	} else {
+		if (present + 1 == count) {
+			if ((r = blob_verify(ctx->batch, blob_id, count, size, index, bytes, (size_t)dlen,
+					     error_r)) < 0)
+				goto out;
+			if (r == 0) {
+				st = apply_reject(ctx, "invalid", "the chunks of blob %s do not hash to its id "
+						  "or add up to its size", blob_id);
+				goto out;
+			}
+		}
+		view_batch_put(ctx->batch, key.data, key.len, bytes, (size_t)dlen);
+		present++;
+		json_decref(meta);
+		meta = json_pack("{s:I, s:I, s:I}", "count", (json_int_t)count, "present",
+				 (json_int_t)present, "size", (json_int_t)size);
+		blob_meta_key(&key, blob_id);
+		mail_batch_put_json(ctx->batch, &key, meta);
+	}
+	mail_result(ctx, "blob_id", json_string(blob_id));
+	mail_result(ctx, "index", json_integer(index));
+	mail_result(ctx, "present", json_integer(present));
+	mail_result(ctx, "complete", json_boolean(present == count));
+	st = APPLY_ACCEPTED;
+out:
+	free(bytes);
+	free(old);
+	json_decref(meta);
+	buf_free(&key);
+	return st;
+}
+
+const struct applier blob_appliers[] = {
+	{ "blob.chunk", EVM_TOPIC_BLOB, blob_apply_chunk },
+	{ NULL, EVM_TOPIC_BLOB, NULL },
+};

@@ -1,0 +1,17 @@
+/* mail_appliers - the mail aggregate's applier table (projector/mail.h). */
+#include "projector/mail_internal.h"
+
+const struct applier mail_appliers[] = {
+	{ "mailbox.provision", EVM_TOPIC_MAIL, mail_apply_provision },
+	{ "account.quota", EVM_TOPIC_MAIL, mail_apply_quota },
+	{ "mailbox.create", EVM_TOPIC_MAIL, mail_apply_mailbox_create },
+	{ "mailbox.rename", EVM_TOPIC_MAIL, mail_apply_mailbox_rename },
+	{ "mailbox.delete", EVM_TOPIC_MAIL, mail_apply_mailbox_delete },
+	{ "mailbox.subscribe", EVM_TOPIC_MAIL, mail_apply_subscribe },
+	{ "message.append", EVM_TOPIC_MAIL, mail_apply_append },
+	{ "message.store", EVM_TOPIC_MAIL, mail_apply_store },
+	{ "message.copy", EVM_TOPIC_MAIL, mail_apply_copy },
+	{ "message.move", EVM_TOPIC_MAIL, mail_apply_move },
+	{ "message.expunge", EVM_TOPIC_MAIL, mail_apply_expunge },
+	{ NULL, EVM_TOPIC_MAIL, NULL },
+};

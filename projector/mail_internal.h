@@ -1,0 +1,190 @@
+/* mail_internal - helpers shared by the mail appliers and the read API.
+ * Not for use outside projector/mail_*.c and projector/blob_*.c.
+ *
+ * Every applier follows one shape, so that a rejected command writes
+ * nothing (applier.h): validate every data field, open the account
+ * (mail_acct_open), check every precondition, and only then write. An
+ * account without mailboxes is provisioned VIRTUALLY by mail_acct_open (its
+ * six mailboxes live in memory and lookups see them); mail_acct_begin_write
+ * writes them for real just before the first write of an accepted command.
+ *
+ * Helpers named mail_field_* read one data field of ctx->ev, validate it
+ * completely and, when it is malformed, record an "invalid" rejection and
+ * return NULL or -1. */
+#ifndef EVM_MAIL_INTERNAL_H
+#define EVM_MAIL_INTERNAL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "common/address.h"
+#include "common/buf.h"
+#include "projector/applier.h"
+#include "projector/mail.h"
+#include "projector/mail_keys.h"
+
+#define MAIL_JSON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS)
+#define MAIL_ID_LEN 32
+#define MAIL_BLOB_ID_LEN 64
+#define MAIL_UID_MAX UINT32_MAX
+#define MAIL_RANGES_MAX 10000
+#define MAIL_KEYWORDS_MAX 100
+#define MAIL_KEYWORD_LEN_MAX 255
+/* Entries in a flag list of message.store: every system flag and keyword,
+ * with room for duplicates. */
+#define MAIL_FLAG_LIST_MAX 256
+#define MAIL_PREFIX_MAX (64 * 1024)
+#define MAIL_BLOB_COUNT_MAX 1000000
+#define MAIL_BLOB_SIZE_MAX ((int64_t)MAIL_BLOB_COUNT_MAX * MAIL_BLOB_CHUNK_MAX)
+/* 9999-12-31T23:59:59.999Z */
+#define MAIL_DATE_MAX INT64_C(253402300799999)
+/* Message-IDs indexed per summary, and their length. */
+#define MAIL_MSGID_INDEX_MAX 16
+#define MAIL_MSGID_LEN_MAX 512
+#define MAIL_CORRUPT "corrupt mail record in the view"
+
+/* IMAP system flags (RFC 9051 2.3.2), bit order = stored order. */
+enum {
+	MAIL_F_ANSWERED = 1 << 0,
+	MAIL_F_DELETED = 1 << 1,
+	MAIL_F_DRAFT = 1 << 2,
+	MAIL_F_FLAGGED = 1 << 3,
+	MAIL_F_SEEN = 1 << 4,
+};
+
+/* A set of UIDs: sorted, merged, non-empty ranges. */
+struct mail_uidset {
+	uint32_t (*r)[2];
+	size_t n;
+};
+
+/* One account, opened by an applier. */
+struct mail_acct {
+	struct apply_ctx *ctx;
+	const char *address;     /* ctx->ev->account */
+	int64_t quota;           /* from the mail state; 0 = unlimited */
+	int64_t modseq;          /* offset + 1 of the event */
+	int provisioned;         /* mail/<acct>/usage exists in the view */
+	json_t *usage;           /* {"messages","quota_used"} */
+	json_t *virt;            /* virtual mailboxes while not provisioned */
+	struct buf key;          /* scratch */
+};
+
+/* ---- account (mail_account.c) ---- */
+
+/* Checks the envelope account (an address in normal form) and loads its
+ * quota and usage from its mail state. APPLY_ACCEPTED means go on. */
+enum apply_status mail_acct_open(struct apply_ctx *ctx, struct mail_acct *a, const char **error_r);
+void mail_acct_close(struct mail_acct *a);
+/* Before the first write: provisions the account if needed and notes the
+ * change for push. */
+void mail_acct_begin_write(struct mail_acct *a);
+/* Stores the quota (0 = unlimited: no record). After begin_write. */
+void mail_acct_set_quota(struct mail_acct *a, int64_t quota);
+/* Writes the usage record (after changing a->usage). */
+void mail_acct_put_usage(struct mail_acct *a);
+/* Adds to the usage counters. */
+void mail_acct_usage_add(struct mail_acct *a, int64_t messages, int64_t bytes);
+
+/* Mailbox by id / by (canonical) name: 1 found (a new reference / the id
+ * copied into id_out), 0 not found, -1 error. */
+int mail_mbox_get(struct mail_acct *a, const char *id, json_t **mbox_r, const char **error_r);
+int mail_mbox_by_name(struct mail_acct *a, const char *name, char id_out[MAIL_ID_LEN + 1],
+		      const char **error_r);
+void mail_mbox_put(struct mail_acct *a, json_t *mbox);
+/* A new mailbox record (counters zero, uidnext 1). */
+json_t *mail_mbox_new(const char *id, const char *name, const char *special_use,
+		      uint32_t uidvalidity, int64_t modseq);
+/* UIDVALIDITY of a mailbox created by the event at offset. */
+uint32_t mail_uidvalidity(int64_t offset);
+
+/* Summary reference counting: delta > 0 adds references (summary is
+ * stored with its Message-ID index when the email id is new; summary may
+ * be NULL only when the email id is known); delta < 0 drops them and the
+ * last one removes the summary. 0 or -1 (view error or corrupt). */
+int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, int64_t delta,
+		   const char **error_r);
+
+/* ---- messages (mail_msgs.c) ---- */
+
+/* The messages of a mailbox whose UIDs are in set (NULL: all), in UID
+ * order, appended to list. count is the mailbox's message count (chooses
+ * point lookups or one scan). */
+int mail_msgs_collect(struct mail_acct *a, const char *mailbox_id, const struct mail_uidset *set,
+		      int64_t count, json_t *list, const char **error_r);
+void mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg);
+void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, uint32_t uid);
+void mail_tombstone_put(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq);
+/* Removes messages (records already collected) from a mailbox record and
+ * the account: counters, summaries, and (tombstones set) expunge tombstones.
+ * Does not write mbox. */
+int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, json_t *msgs,
+		     int tombstones, const char **error_r);
+
+/* ---- records and fields (mail_util.c) ---- */
+
+int mail_batch_get_json(struct view_batch *b, const struct buf *key, json_t **obj_r,
+			const char **error_r);
+/* A decimal value: 1 found, 0 not, -1 error or not a number. */
+int mail_batch_get_int(struct view_batch *b, const struct buf *key, int64_t *val_r,
+		       const char **error_r);
+void mail_batch_put_json(struct view_batch *b, const struct buf *key, json_t *obj);
+void mail_batch_put_int(struct view_batch *b, const struct buf *key, int64_t val);
+void mail_batch_put_str(struct view_batch *b, const struct buf *key, const char *s);
+void mail_batch_delete(struct view_batch *b, const struct buf *key);
+/* Keys under prefix (after the prefix) appended to names. */
+int mail_batch_names(struct view_batch *b, const struct buf *prefix, json_t *names,
+		     const char **error_r);
+
+/* Integer member of a stored record; -1 with MAIL_CORRUPT when missing. */
+int mail_rec_int(json_t *obj, const char *member, int64_t *val_r, const char **error_r);
+const char *mail_rec_str(json_t *obj, const char *member, const char **error_r);
+/* Adds delta to an integer member (must exist). */
+void mail_rec_add(json_t *obj, const char *member, int64_t delta);
+void mail_rec_set(json_t *obj, const char *member, int64_t val);
+
+int mail_hex_valid(const char *s, size_t len);
+/* first 32 hex digits of SHA-256(a + b) */
+void mail_hash_id(const char *a, const char *b, char out[MAIL_ID_LEN + 1]);
+
+/* Canonical mailbox name: validated (mail.h) with a leading INBOX component
+ * in upper case. 0, or -1 with *error_r. */
+int mail_name_canonical(const char *in, char out[MAIL_MAILBOX_NAME_MAX + 1], const char **error_r);
+int mail_name_is_inbox(const char *name);
+
+const char *mail_field_id(struct apply_ctx *ctx, const char *field);
+int mail_field_name(struct apply_ctx *ctx, const char *field, char out[MAIL_MAILBOX_NAME_MAX + 1]);
+int mail_field_uids(struct apply_ctx *ctx, const char *field, struct mail_uidset *set);
+void mail_uidset_free(struct mail_uidset *set);
+int mail_uidset_has(const struct mail_uidset *set, uint32_t uid);
+/* Sorted UIDs -> [[lo,hi]...]. */
+json_t *mail_ranges(const uint32_t *uids, size_t n);
+
+/* A list of flags. sys_ok: system flags allowed; kw_ok: keywords allowed.
+ * *sys_r gets the bits, *kw_r a new array of distinct keywords (sorted).
+ * An absent field is an empty list when optional. 0 or -1 (rejected). */
+int mail_field_flags(struct apply_ctx *ctx, const char *field, int optional, int sys_ok,
+		     int kw_ok, unsigned *sys_r, json_t **kw_r);
+json_t *mail_flags_json(unsigned sys);
+unsigned mail_flags_bits(json_t *arr);
+/* Keyword lists: union / difference (case-insensitive), sorted. New refs. */
+json_t *mail_kw_union(json_t *a, json_t *b);
+json_t *mail_kw_minus(json_t *a, json_t *b);
+
+/* Sets a result member (stolen value). */
+void mail_result(struct apply_ctx *ctx, const char *name, json_t *value);
+
+/* The appliers (tables in mail_appliers.c). */
+applier_fn mail_apply_provision;
+applier_fn mail_apply_quota;
+applier_fn mail_apply_mailbox_create;
+applier_fn mail_apply_mailbox_rename;
+applier_fn mail_apply_mailbox_delete;
+applier_fn mail_apply_subscribe;
+applier_fn mail_apply_append;
+applier_fn mail_apply_store;
+applier_fn mail_apply_copy;
+applier_fn mail_apply_move;
+applier_fn mail_apply_expunge;
+
+#endif

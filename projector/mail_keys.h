@@ -1,0 +1,67 @@
+/* mail_keys - the sub-layout of the mail store and the blob store under
+ * KEY_MAIL, KEY_BLOB and KEY_BLOBMETA (projector/keys.h). Internal to
+ * projector/mail_*.c and projector/blob_*.c.
+ *
+ * <acct> is the account address with '%' escaped as %25 and '/' as %2F, so
+ * it is exactly one key component. <uid> is 10 decimal digits and <index> 6,
+ * so byte order is numeric order. Names of mailboxes hold '/' and are always
+ * the last component. Every JSON value is JSON_COMPACT|JSON_SORT_KEYS.
+ *
+ *   mail/<acct>/usage                       {"messages":n,"quota_used":bytes};
+ *                                           present iff the account is provisioned
+ *   mail/<acct>/quota                       bytes (decimal) from mailbox.provision /
+ *                                           account.quota; absent = 0 = unlimited
+ *   mail/<acct>/mbox/<mailbox id>           mailbox record {id, name, special_use,
+ *                                           uidvalidity, uidnext, highestmodseq,
+ *                                           messages, unseen, size}
+ *   mail/<acct>/name/<name>                 the mailbox id (name index)
+ *   mail/<acct>/sub/<name>                  "" (subscribed names; a name need not
+ *                                           exist, RFC 9051 6.3.7)
+ *   mail/<acct>/msg/<mailbox id>/<uid>      message record {uid, modseq, flags,
+ *                                           keywords, internal_date, size, blob_id,
+ *                                           prefix, email_id, savedate}
+ *   mail/<acct>/gone/<mailbox id>/<uid>     modseq of the expunge (decimal), for
+ *                                           QRESYNC VANISHED; removed with the mailbox
+ *   mail/<acct>/email/<email id>            the MIME summary (common/mime.h), one per
+ *                                           email id, shared by every copy
+ *   mail/<acct>/eref/<email id>             how many messages carry the email id
+ *                                           (decimal); the last expunge removes the
+ *                                           summary and its mid/ entries
+ *   mail/<acct>/mid/<message-id>/<email id> "" (threading: Message-ID -> email ids;
+ *                                           <message-id> without <>, escaped as <acct>)
+ *   blob/<blob id>/<index>                  the chunk's decoded bytes
+ *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
+ */
+#ifndef EVM_MAIL_KEYS_H
+#define EVM_MAIL_KEYS_H
+
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "projector/keys.h"
+
+#define MAIL_K_USAGE "usage"
+#define MAIL_K_QUOTA "quota"
+#define MAIL_K_MBOX "mbox/"
+#define MAIL_K_NAME "name/"
+#define MAIL_K_SUB "sub/"
+#define MAIL_K_MSG "msg/"
+#define MAIL_K_GONE "gone/"
+#define MAIL_K_EMAIL "email/"
+#define MAIL_K_EREF "eref/"
+#define MAIL_K_MID "mid/"
+
+/* Appends s with '%' -> %25 and '/' -> %2F. */
+void mail_key_escape(struct buf *k, const char *s);
+/* Sets k to "mail/<acct>/". */
+void mail_key_account(struct buf *k, const char *account);
+/* Sets k to "mail/<acct>/" + kind + a (a may be NULL). */
+void mail_key(struct buf *k, const char *account, const char *kind, const char *a);
+/* Sets k to "mail/<acct>/" + kind + mailbox + "/" (+ uid when uid > 0). */
+void mail_key_uid(struct buf *k, const char *account, const char *kind, const char *mailbox,
+		  uint32_t uid);
+/* Sets k to "blob/<blob id>/" (+ index when index >= 0). */
+void blob_key(struct buf *k, const char *blob_id, int64_t index);
+void blob_meta_key(struct buf *k, const char *blob_id);
+
+#endif

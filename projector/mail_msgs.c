@@ -1,0 +1,130 @@
+/* mail_msgs - message records of a mailbox: gathering a UID set, writing,
+ * removing with counters and tombstones (see mail_internal.h). */
+#include "projector/mail_internal.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct collect {
+	const struct mail_uidset *set;
+	json_t *list;
+	size_t plen;
+	int corrupt;
+};
+
+static int collect_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct collect *c = vctx;
+	json_t *msg;
+	char digits[11];
+	uint32_t uid;
+
+	if (klen - c->plen != 10) {
+		c->corrupt = 1;
+		return 1;
+	}
+	memcpy(digits, key + c->plen, 10);
+	digits[10] = '\0';
+	uid = (uint32_t)strtoul(digits, NULL, 10);
+	if (c->set != NULL && !mail_uidset_has(c->set, uid))
+		return 0;
+	msg = json_loadb(val, vlen, 0, NULL);
+	if (!json_is_object(msg)) {
+		json_decref(msg);
+		c->corrupt = 1;
+		return 1;
+	}
+	json_array_append_new(c->list, msg);
+	return 0;
+}
+
+int mail_msgs_collect(struct mail_acct *a, const char *mailbox_id, const struct mail_uidset *set,
+		      int64_t count, json_t *list, const char **error_r)
+{
+	uint64_t span = 0;
+	json_t *msg;
+	int r;
+
+	if (!a->provisioned || count == 0)
+		return 0;
+	if (set != NULL) {
+		for (size_t i = 0; i < set->n; i++)
+			span += (uint64_t)set->r[i][1] - set->r[i][0] + 1;
+	}
+	if (set == NULL || span > (uint64_t)count) {
+		struct collect c = { set, list, 0, 0 };
+
+		mail_key_uid(&a->key, a->address, MAIL_K_MSG, mailbox_id, 0);
+		c.plen = a->key.len;
+		if (view_batch_scan(a->ctx->batch, a->key.data, a->key.len, collect_cb, &c, error_r) < 0)
+			return -1;
+		if (c.corrupt) {
+			log_error("mail: a message record of %s/%s is corrupt", a->address, mailbox_id);
+			*error_r = MAIL_CORRUPT;
+			return -1;
+		}
+		return 0;
+	}
+	/* Fewer UIDs asked than messages held: look each one up. */
+	for (size_t i = 0; i < set->n; i++) {
+		for (uint64_t uid = set->r[i][0]; uid <= set->r[i][1]; uid++) {
+			mail_key_uid(&a->key, a->address, MAIL_K_MSG, mailbox_id, (uint32_t)uid);
+			if ((r = mail_batch_get_json(a->ctx->batch, &a->key, &msg, error_r)) < 0)
+				return -1;
+			if (r == 1)
+				json_array_append_new(list, msg);
+		}
+	}
+	return 0;
+}
+
+void mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg)
+{
+	uint32_t uid = (uint32_t)json_integer_value(json_object_get(msg, "uid"));
+
+	mail_key_uid(&a->key, a->address, MAIL_K_MSG, mailbox_id, uid);
+	mail_batch_put_json(a->ctx->batch, &a->key, msg);
+}
+
+void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, uint32_t uid)
+{
+	mail_key_uid(&a->key, a->address, MAIL_K_MSG, mailbox_id, uid);
+	mail_batch_delete(a->ctx->batch, &a->key);
+}
+
+void mail_tombstone_put(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq)
+{
+	mail_key_uid(&a->key, a->address, MAIL_K_GONE, mailbox_id, uid);
+	mail_batch_put_int(a->ctx->batch, &a->key, modseq);
+}
+
+int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, json_t *msgs,
+		     int tombstones, const char **error_r)
+{
+	size_t i;
+	json_t *msg;
+
+	json_array_foreach(msgs, i, msg) {
+		int64_t uid, size;
+		const char *email_id;
+
+		if (mail_rec_int(msg, "uid", &uid, error_r) < 0 ||
+		    mail_rec_int(msg, "size", &size, error_r) < 0 ||
+		    (email_id = mail_rec_str(msg, "email_id", error_r)) == NULL)
+			return -1;
+		mail_msg_delete(a, mailbox_id, (uint32_t)uid);
+		if (tombstones)
+			mail_tombstone_put(a, mailbox_id, (uint32_t)uid, a->modseq);
+		mail_rec_add(mbox, "messages", -1);
+		mail_rec_add(mbox, "size", -size);
+		if (!(mail_flags_bits(json_object_get(msg, "flags")) & MAIL_F_SEEN))
+			mail_rec_add(mbox, "unseen", -1);
+		mail_acct_usage_add(a, -1, -size);
+		if (mail_email_ref(a, email_id, NULL, -1, error_r) < 0)
+			return -1;
+	}
+	if (tombstones && json_array_size(msgs) > 0)
+		mail_rec_set(mbox, "highestmodseq", a->modseq);
+	return 0;
+}
