@@ -104,6 +104,11 @@ static int rebuild(struct projector *p, const char **error_r)
 {
 	uint64_t total = 0;
 
+	/* Mark the rebuild begun before clearing the request, so no status
+	 * read in between sees the view being wiped as "running" and ready. */
+	pthread_mutex_lock(&p->mu);
+	p->rebuilding = true;
+	pthread_mutex_unlock(&p->mu);
 	__atomic_store_n(&p->rebuild_req, 0, __ATOMIC_RELEASE);
 	log_info("projector: rebuilding the view from the log");
 	if (evlog_reader_unassign_all(p->reader, error_r) < 0 || view_wipe(p->view, error_r) < 0)

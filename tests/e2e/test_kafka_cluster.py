@@ -109,7 +109,7 @@ def test_readiness_topics_and_replication(nodes, kafka_env):
     assert "kafka-a" in res.out and "kafka-b" in res.out, repr(res)
     assert b.listen in res.out, repr(res)
     sj = assert_ok(a.ctl("status", "--json")).json()
-    hb_b = [v for v in sj["nodes"].values() if v.get("node") == "kafka-b"][0]
+    hb_b = [v for v in sj["nodes"].values() if v.get("id") == "kafka-b"][0]
     assert hb_b.get("mgmt") == b.listen and "ready" in hb_b, sj["nodes"]
     assert isinstance(hb_b.get("ts"), int) and hb_b.get("applied"), hb_b
     mail_parts = [p for p in sj["partitions"] if p["topic"] == "mail"]
