@@ -2,6 +2,7 @@
 #include "gateway/node.h"
 #include "gateway/command.h"
 #include "gateway/mgmt_http.h"
+#include "gateway/smtp/smtp_server.h"
 #include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/ids.h"
@@ -82,6 +83,27 @@ static int node_check_roles(const struct evm_config *cfg, const char **error_r)
 	return 0;
 }
 
+/* The protocol listeners of the gateway role. */
+static int node_start_gateways(struct node *node, const char **error_r)
+{
+	static __thread char err[600];
+	const struct evm_config *cfg = node->cfg;
+
+	if (cfg->smtp_listen[0] != '\0' &&
+	    smtp_server_start(node, 0, cfg->smtp_listen, &node->smtp, error_r) < 0) {
+		snprintf(err, sizeof err, "smtp.listen %s: %s", cfg->smtp_listen, *error_r);
+		*error_r = err;
+		return -1;
+	}
+	if (cfg->lmtp_listen[0] != '\0' &&
+	    smtp_server_start(node, 1, cfg->lmtp_listen, &node->lmtp, error_r) < 0) {
+		snprintf(err, sizeof err, "lmtp.listen %s: %s", cfg->lmtp_listen, *error_r);
+		*error_r = err;
+		return -1;
+	}
+	return 0;
+}
+
 int node_start(struct node *node, const struct evm_config *cfg, struct event_base *base,
 	       const char **error_r)
 {
@@ -111,6 +133,8 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		goto fail;
 	if (mgmt_http_start(node, &node->mgmt, error_r) < 0)
 		goto fail;
+	if (config_has_role(cfg, "gateway") && node_start_gateways(node, error_r) < 0)
+		goto fail;
 	node->heartbeat_timer = event_new(base, -1, EV_PERSIST, heartbeat_tick, node);
 	hb.tv_sec = cfg->projector_heartbeat_ms / 1000;
 	hb.tv_usec = (cfg->projector_heartbeat_ms % 1000) * 1000;
@@ -136,6 +160,8 @@ void node_stop(struct node *node)
 	if (node->heartbeat_timer != NULL)
 		event_free(node->heartbeat_timer);
 	node->sig_term = node->sig_int = node->heartbeat_timer = NULL;
+	smtp_server_stop(&node->smtp);
+	smtp_server_stop(&node->lmtp);
 	mgmt_http_stop(&node->mgmt);
 	if (node->projector != NULL)
 		projector_stop(node->projector);

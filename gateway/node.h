@@ -17,6 +17,7 @@
 #include "projector/view.h"
 
 struct mgmt_http;
+struct smtp_server;
 
 struct node_counters {
 	uint64_t commands_accepted;
@@ -32,6 +33,7 @@ struct node {
 	struct view *view;
 	struct projector *projector;
 	struct mgmt_http *mgmt;
+	struct smtp_server *smtp, *lmtp;   /* gateway role, when configured */
 	struct event *heartbeat_timer;
 	struct event *sig_term, *sig_int;
 	struct node_counters counters;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* ARCHITECTURE.md, "The log". The directory topic is compacted by entity in
- * the design; see ingest/directory_events.h for why its records are keyed so
+ * the design; see projector/directory.h for why its records are keyed so
  * that compaction never drops a command a replay depends on. */
 const struct evm_topic_spec evm_topics[EVM_TOPIC_COUNT] = {
 	[EVM_TOPIC_MAIL] = { EVM_TOPIC_MAIL, "mail", 0, "delete", "-1" },

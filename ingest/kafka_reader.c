@@ -196,17 +196,27 @@ int kafka_reader_poll(struct evlog_reader *r, int timeout_ms, size_t max,
 	return (int)n;
 }
 
-/* evlog_reader_end_offset(): the high watermark from the partition leader. */
+/* evlog_reader_end_offset(): the high watermark. For an assigned
+ * partition, the one every fetch response carries (cached by librdkafka,
+ * at most fetch.wait.max.ms old); asking the leader instead queues behind
+ * the consumer's long-poll fetch and cost ~100 ms per partition on the
+ * projector thread (bench/README.md). Unassigned or not yet fetched
+ * partitions are asked for. */
 int kafka_reader_end_offset(struct evlog_reader *r, enum evm_topic_id topic, int32_t partition,
 			    int timeout_ms, int64_t *end_r, const char **error_r)
 {
 	struct kafka_reader *kr = (struct kafka_reader *)r;
-	int64_t low, high;
+	int64_t low = -1, high = -1;
 	rd_kafka_resp_err_t err;
 
 	if ((int)topic < 0 || topic >= EVM_TOPIC_COUNT) {
 		*error_r = "unknown topic";
 		return -1;
+	}
+	err = rd_kafka_get_watermark_offsets(kr->rk, kr->kl->topic_names[topic], partition, &low, &high);
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0) {
+		*end_r = high;
+		return 0;
 	}
 	err = rd_kafka_query_watermark_offsets(kr->rk, kr->kl->topic_names[topic], partition,
 					       &low, &high, timeout_ms);

@@ -36,7 +36,7 @@ int projector_create(const struct evm_config *cfg, struct evlog *log, struct vie
 	p->state = PROJ_WAITING;
 	snprintf(p->detail, sizeof p->detail, "not started");
 	p->nodes = json_object();
-	p->changed = json_array();
+	p->changed = json_object();
 	*p_r = p;
 	return 0;
 }

@@ -45,23 +45,15 @@ static void put_outcome(struct proj_batch *b, const struct apply_ctx *ctx, enum 
 	json_decref(o);
 }
 
-/* Adds the accounts an accepted event changed to the batch's list. */
+/* Adds the accounts an accepted event changed to the batch's set (a JSON
+ * object used as a set: linear in the batch size). */
 static void merge_changed(struct proj_batch *b, json_t *changed)
 {
-	size_t i, j;
-	json_t *v, *have;
+	size_t i;
+	json_t *v;
 
-	json_array_foreach(changed, i, v) {
-		bool dup = false;
-		json_array_foreach(b->changed, j, have) {
-			if (json_equal(have, v)) {
-				dup = true;
-				break;
-			}
-		}
-		if (!dup)
-			json_array_append(b->changed, v);
-	}
+	json_array_foreach(changed, i, v)
+		json_object_set_new(b->changed, json_string_value(v), json_true());
 }
 
 /* Runs the event's applier inside a save point, so a rejection leaves no

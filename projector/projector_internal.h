@@ -55,7 +55,7 @@ struct proj_batch {
 	struct view_batch *vb;
 	int64_t *next;             /* per part: next offset after this batch */
 	struct proj_counters delta;
-	json_t *changed;           /* accounts changed by accepted events */
+	json_t *changed;           /* set (object) of accounts changed by accepted events */
 	size_t records;
 };
 

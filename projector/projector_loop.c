@@ -150,7 +150,6 @@ static int on_record(void *ctx, const struct evlog_record *rec, const char **err
 static void publish(struct projector *p, struct proj_batch *b)
 {
 	size_t i;
-	json_t *acct;
 
 	memcpy(p->next, b->next, p->nparts * sizeof *p->next);
 	pthread_mutex_lock(&p->mu);
@@ -160,19 +159,7 @@ static void publish(struct projector *p, struct proj_batch *b)
 	p->counters.rejected += b->delta.rejected;
 	p->counters.duplicates += b->delta.duplicates;
 	p->counters.decode_errors += b->delta.decode_errors;
-	json_array_foreach(b->changed, i, acct) {
-		size_t j;
-		json_t *have;
-		bool dup = false;
-		json_array_foreach(p->changed, j, have) {
-			if (json_equal(have, acct)) {
-				dup = true;
-				break;
-			}
-		}
-		if (!dup)
-			json_array_append(p->changed, acct);
-	}
+	json_object_update(p->changed, b->changed);
 	if (p->rebuilding)
 		rebuild_progress(p);
 	pthread_mutex_unlock(&p->mu);
@@ -201,7 +188,7 @@ static int run_batch(struct projector *p, const char **error_r)
 	b->vb = view_batch_begin(p->view);
 	b->next = xmalloc(p->nparts * sizeof *b->next);
 	memcpy(b->next, p->next, p->nparts * sizeof *b->next);
-	b->changed = json_array();
+	b->changed = json_object();
 	ret = evlog_reader_poll(p->reader, POLL_TIMEOUT_MS, (size_t)p->cfg->projector_batch_max,
 				on_record, b, error_r);
 	if (ret >= 0 && b->records > 0) {

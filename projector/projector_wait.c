@@ -190,12 +190,11 @@ void proj_subs_free(struct projector *p)
 static void notify(struct projector *p, json_t *changed)
 {
 	struct projector_sub *s, *next;
-	size_t i;
+	const char *account;
 	json_t *v;
 
 	p->notifying++;
-	json_array_foreach(changed, i, v) {
-		const char *account = json_string_value(v);
+	json_object_foreach(changed, account, v) {
 		for (s = p->subs; s != NULL; s = s->next) {
 			if (!s->dead && (s->account == NULL || strcmp(s->account, account) == 0))
 				s->cb(s->ctx, account);
@@ -219,7 +218,7 @@ void proj_wake_cb(evutil_socket_t fd, short what, void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	changed = p->changed;
-	p->changed = json_array();
+	p->changed = json_object();
 	pthread_mutex_unlock(&p->mu);
 	for (w = p->waiters; w != NULL; w = w->next) {
 		if (is_applied(p, w->topic, w->partition, w->offset))

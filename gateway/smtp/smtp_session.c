@@ -57,6 +57,8 @@ void smtp_set_state(struct smtp_session *s, enum smtp_state st)
 {
 	enum smtp_state old = s->state;
 
+	if (old == SMTP_S_CLOSING)
+		return;
 	s->state = st;
 	if (s->bev == NULL || st == SMTP_S_CLOSING)
 		return;
@@ -179,6 +181,7 @@ void smtp_starttls(struct smtp_session *s)
 
 	evbuffer_drain(bufferevent_get_input(s->bev), evbuffer_get_length(bufferevent_get_input(s->bev)));
 	bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
+	bufferevent_set_timeouts(s->bev, NULL, NULL);   /* the TLS filter above it has its own */
 	nbev = net_starttls(s->base, s->bev, s->set.tls);
 	if (nbev == NULL) {
 		bufferevent_setcb(s->bev, on_read, on_write, on_event, s);

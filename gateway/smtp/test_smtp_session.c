@@ -502,6 +502,30 @@ static void test_backpressure(void)
 	stop();
 }
 
+static void test_data_line_and_timeout(void)
+{
+	struct buf in = BUF_INIT;
+	int eof;
+	char *got;
+
+	defaults();
+	set.data_timeout_s = 1;
+	start();
+	buf_puts(&in, "EHLO c\r\nMAIL FROM:<s@o.example>\r\nRCPT TO:<a@x.test>\r\nDATA\r\n");
+	for (int i = 0; i < 1001; i++)
+		buf_puts(&in, "x");
+	buf_puts(&in, "\r\n.\r\nMAIL FROM:<s@o.example>\r\nRCPT TO:<a@x.test>\r\nDATA\r\npartial");
+	got = converse_step(in.data, in.len, 0, NULL, &eof);
+	CHECK(strstr(got, "354 End data with <CR><LF>.<CR><LF>\r\n554 5.6.0 Message contains a line longer than allowed\r\n"
+		      "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
+		      "421 4.4.2 mx.test Timeout exceeded, closing connection\r\n") != NULL);
+	CHECK(eof);
+	CHECK_EQ_INT(fake.calls, 0);
+	free(got);
+	buf_free(&in);
+	stop();
+}
+
 static void test_misc(void)
 {
 	defaults();
@@ -534,6 +558,7 @@ int main(void)
 	test_run("command timeout", test_timeout);
 	test_run("backpressure", test_backpressure);
 	test_run("misc parameters and STARTTLS off", test_misc);
+	test_run("DATA line limit and data timeout", test_data_line_and_timeout);
 	if (base != NULL)
 		event_base_free(base);
 	fake_free(&fake);

@@ -210,6 +210,7 @@ class Node:
         self.data_dir = Path(data_dir) if data_dir else None
         self.node_id = node_id or name
         self.port = free_port()
+        self.smtp_port = free_port()   # every node's MX listener, on loopback
         self.extra_env = dict(env or {})
         self.proc = None
         self.log_path = self.workdir / f"{name}.log"
@@ -223,8 +224,13 @@ class Node:
         return f"127.0.0.1:{self.port}"
 
     @property
+    def smtp_listen(self):
+        return f"127.0.0.1:{self.smtp_port}"
+
+    @property
     def env(self):
         e = clean_env(EVMAIL_NODE_ID=self.node_id, EVMAIL_MGMT_LISTEN=self.listen,
+                      EVMAIL_SMTP_LISTEN=self.smtp_listen,
                       EVMAIL_PROJECTOR_HEARTBEAT_MS=self.extra_env.get(
                           "EVMAIL_PROJECTOR_HEARTBEAT_MS", "300"))
         if self.data_dir is not None:
