@@ -187,13 +187,16 @@ static int account_show(struct ctl *ctl, const char *address)
 		ctl_print_json(acc);
 		return CTL_OK;
 	}
-	printf("address:      %s\ntenant:       %s\ndisplay name: %s\nstate:        %s\nquota:        %lld%s\n",
+	printf("address:      %s\ntenant:       %s\ndisplay name: %s\nstate:        %s\nquota:        %lld%s\n"
+	       "messages:     %lld\nquota used:   %lld bytes\n",
 	       json_string_value(json_object_get(acc, "address")),
 	       json_string_value(json_object_get(acc, "tenant")),
 	       json_string_value(json_object_get(acc, "display_name")),
 	       json_string_value(json_object_get(acc, "state")),
 	       (long long)json_integer_value(json_object_get(acc, "quota")),
-	       json_integer_value(json_object_get(acc, "quota")) == 0 ? " (unlimited)" : " bytes");
+	       json_integer_value(json_object_get(acc, "quota")) == 0 ? " (unlimited)" : " bytes",
+	       (long long)json_integer_value(json_object_get(acc, "messages")),
+	       (long long)json_integer_value(json_object_get(acc, "quota_used")));
 	json_decref(acc);
 	return CTL_OK;
 }

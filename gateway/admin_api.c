@@ -10,6 +10,7 @@
  *   GET  /admin/digest     the view digest
  *   POST /admin/rebuild    wipe the view and replay the log
  *   GET  /admin/topics     describe topics; POST creates missing ones
+ *   GET  /admin/mail/...   an account's mail store (admin_mail.c)
  * Every read answers from this node's view. */
 #include "gateway/command.h"
 #include "gateway/mgmt_http.h"
@@ -17,6 +18,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "projector/directory.h"
+#include "projector/mail.h"
 
 #include <event2/buffer.h>
 #include <sys/queue.h>
@@ -259,6 +261,23 @@ static const char *query_param(struct evkeyvalq *q, const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+/* The mail store's usage of an account: "messages" and "quota_used". */
+static void add_usage(struct node *node, json_t *account)
+{
+	const char *address = json_string_value(json_object_get(account, "address"));
+	const char *error = NULL;
+	json_t *usage = NULL;
+	int ret = address ? mail_account_usage(node->view, address, &usage, &error) : 0;
+
+	if (ret < 0)
+		log_warn("admin: usage of %s: %s", address, error);
+	json_object_set_new(account, "messages",
+			    json_integer(ret > 0 ? json_integer_value(json_object_get(usage, "messages")) : 0));
+	json_object_set_new(account, "quota_used",
+			    json_integer(ret > 0 ? json_integer_value(json_object_get(usage, "quota_used")) : 0));
+	json_decref(usage);
+}
+
 static void handle_directory_get(struct node *node, struct evhttp_request *req, const char *path)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
@@ -303,6 +322,8 @@ static void handle_directory_get(struct node *node, struct evhttp_request *req, 
 			 * account.update; listings never carry it. */
 			if (ret > 0 && query_param(&q, "credentials") == NULL)
 				json_object_del(out, "password_hash");
+			if (ret > 0)
+				add_usage(node, out);
 			reply_lookup(req, ret, out, error, "account");
 		} else {
 			ret = directory_accounts(node->view, query_param(&q, "domain"),
@@ -390,6 +411,8 @@ void admin_api_handle(struct node *node, struct evhttp_request *req, const char 
 		}
 	} else if (strcmp(path, "topics") == 0) {
 		handle_topics(node, req, method == EVHTTP_REQ_POST);
+	} else if (strncmp(path, "mail/", 5) == 0 && method == EVHTTP_REQ_GET) {
+		admin_mail_handle(node, req, path + 5);
 	} else if (method == EVHTTP_REQ_GET) {
 		handle_directory_get(node, req, path);
 	} else {

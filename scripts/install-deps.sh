@@ -13,7 +13,7 @@ packages=(
   librdkafka-dev librocksdb-dev libssl-dev libevent-dev libjansson-dev
   libcrypt-dev zlib1g-dev
   clang libclang-rt-14-dev
-  kcat openssl curl procps
+  kcat openssl curl procps swaks
   openjdk-17-jre-headless maven
   python3 python3-pytest python3-yaml
 )
