@@ -36,6 +36,12 @@ struct evm_config {
 	char *smtp_listen;         /* "" = off */
 	char *smtp_hostname;       /* "" = node.id */
 	char *lmtp_listen;         /* "" = off */
+	char *imap_listen;         /* "" = off */
+	char *imaps_listen;        /* "" = off; needs tls.cert */
+	int64_t imap_allow_plaintext_auth;
+	int64_t limits_imap_idle_timeout_s;
+	int64_t limits_imap_preauth_timeout_s;
+	int64_t limits_imap_literal;
 	char *tls_cert;            /* "" = no TLS */
 	char *tls_key;
 	int64_t limits_smtp_line_length;

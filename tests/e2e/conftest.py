@@ -211,6 +211,7 @@ class Node:
         self.node_id = node_id or name
         self.port = free_port()
         self.smtp_port = free_port()   # every node's MX listener, on loopback
+        self.imap_port = free_port()
         self.extra_env = dict(env or {})
         self.proc = None
         self.log_path = self.workdir / f"{name}.log"
@@ -228,9 +229,14 @@ class Node:
         return f"127.0.0.1:{self.smtp_port}"
 
     @property
+    def imap_listen(self):
+        return f"127.0.0.1:{self.imap_port}"
+
+    @property
     def env(self):
         e = clean_env(EVMAIL_NODE_ID=self.node_id, EVMAIL_MGMT_LISTEN=self.listen,
                       EVMAIL_SMTP_LISTEN=self.smtp_listen,
+                      EVMAIL_IMAP_LISTEN=self.imap_listen, EVMAIL_IMAPS_LISTEN="",
                       EVMAIL_PROJECTOR_HEARTBEAT_MS=self.extra_env.get(
                           "EVMAIL_PROJECTOR_HEARTBEAT_MS", "300"))
         if self.data_dir is not None:
@@ -522,3 +528,139 @@ def reference_hash(node, tenant="hashref", domain="hashref.example"):
     h = acc["password_hash"]
     assert h.startswith("$y$"), acc
     return h
+
+
+# --------------------------------------------------------------------------
+# mail store and SMTP helpers (test_smtp_*.py)
+# --------------------------------------------------------------------------
+
+# A well-formed yescrypt string (no password verifies against it): for
+# accounts that only receive mail.
+DUMMY_PASSWORD_HASH = "$y$j9T$evmailtestsaltsaltsalt$" + "A" * 43
+
+
+def mail_directory(node, tenant, domain, accounts=(), quota=None):
+    """tenant + domain + accounts (local parts or full addresses) through
+    one POST /admin/commands; asserts every command was accepted."""
+    cmds = [cmd("tenant.create", {"name": tenant}, tenant=tenant),
+            cmd("domain.add", {"domain": domain, "tenant": tenant}, tenant=tenant)]
+    addrs = []
+    for a in accounts:
+        addr = a if "@" in a else f"{a}@{domain}"
+        q = (quota or {}).get(addr, 0) if isinstance(quota, dict) else (quota or 0)
+        cmds.append(cmd("account.create", account_data(addr, DUMMY_PASSWORD_HASH, quota=q), tenant=tenant, account=addr))
+        addrs.append(addr)
+    outs = node.commands(cmds)
+    bad = [(c["type"], o) for c, o in zip(cmds, outs) if o.get("status") != "accepted"]
+    assert not bad, bad
+    return addrs
+
+
+def mail_mailboxes(node, addr):
+    return node.get_json(f"/admin/mail/{urllib.request.quote(addr, safe='@')}/mailboxes")
+
+
+def mail_inbox(node, addr):
+    """(mailbox id, [message records in UID order]) of addr's INBOX."""
+    boxes = [m for m in mail_mailboxes(node, addr) if m["name"].upper() == "INBOX"]
+    if not boxes:
+        return None, []
+    mid = boxes[0]["id"]
+    msgs = node.get_json(f"/admin/mail/{urllib.request.quote(addr, safe='@')}/mailboxes/{mid}/messages")
+    return mid, sorted(msgs, key=lambda m: m["uid"])
+
+
+def mail_raw(node, addr, mailbox_id, uid, timeout=30.0):
+    """The stored bytes of one message (waits while the blob is incomplete)."""
+    path = f"/admin/mail/{urllib.request.quote(addr, safe='@')}/mailboxes/{mailbox_id}/messages/{uid}/raw"
+    got = {}
+
+    def fetch():
+        r = node.http("GET", path)
+        got["r"] = r
+        return r.status == 200 and r
+
+    return wait_until(fetch, timeout, interval=0.1, what=f"raw body of {addr} uid {uid}",
+                      diag=lambda: f"last answer: {got.get('r')!r}").body
+
+
+def mail_bodies(node, addr, timeout=30.0):
+    """[(message record, raw bytes)] of addr's INBOX in UID order."""
+    mid, msgs = mail_inbox(node, addr)
+    return [(m, mail_raw(node, addr, mid, m["uid"], timeout)) for m in msgs]
+
+
+def self_signed_cert(directory, cn="mx.evmail.test"):
+    """(cert path, key path): a throwaway self-signed pair made by openssl."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    p = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", f"/CN={cn}", "-keyout", key, "-out", cert], env=clean_env(), timeout=60)
+    assert p.returncode == 0, p.stderr
+    return cert, key
+
+
+class SmtpRaw:
+    """A raw SMTP/LMTP client on a socket: sends bytes exactly as given and
+    parses replies (for pipelining, BDAT, smuggling and per-recipient LMTP
+    replies, which smtplib cannot do)."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=30.0):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+        self.transcript = []
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.transcript.append(b"C: " + data[:300])
+        self.sock.sendall(data)
+
+    def reply(self):
+        """One (possibly multi-line) reply: (code, [text lines]); (None, [])
+        when the server closed the connection."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    self.transcript.append(b"S: <closed>")
+                    return (None, lines) if not lines else (int(lines[-1][:3]), lines)
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            self.transcript.append(b"S: " + line)
+            text = line.decode("utf-8", "replace")
+            lines.append(text)
+            if len(text) < 4 or text[3] != "-":
+                return int(text[:3]), lines
+
+    def replies(self, n):
+        return [self.reply() for _ in range(n)]
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5.0):
+        """True when the server closes the connection within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except ConnectionError:
+            return True
+        except OSError:
+            return False
+
+    def log(self):
+        return b"\n".join(self.transcript).decode("utf-8", "replace")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
