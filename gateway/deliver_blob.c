@@ -19,6 +19,8 @@ struct blob_upload {
 	int failed;
 	char error[256];
 	struct event *defer;
+	int32_t partition;
+	int64_t last_offset;   /* highest offset reported, -1 before any */
 };
 
 void deliver_blob_id(const void *data, size_t len, char out[DELIVER_BLOB_ID_LEN + 1])
@@ -38,7 +40,8 @@ void deliver_blob_id(const void *data, size_t len, char out[DELIVER_BLOB_ID_LEN 
 
 static void upload_finish(struct blob_upload *up)
 {
-	up->cb(up->ctx, up->failed ? -1 : 0, up->failed ? up->error : NULL);
+	up->cb(up->ctx, up->failed ? -1 : 0, up->failed ? up->error : NULL, up->partition,
+	       up->last_offset);
 	if (up->defer != NULL)
 		event_free(up->defer);
 	free(up);
@@ -60,6 +63,8 @@ static void chunk_logged(void *ctx, int status, const char *error, int32_t parti
 
 	if (status < 0)
 		upload_fail(up, "blob chunk not logged: ", error);
+	else if (offset > up->last_offset)
+		up->last_offset = offset;
 	if (--up->pending == 0)
 		upload_finish(up);
 }
@@ -111,6 +116,8 @@ void deliver_blob_store(struct node *node, const char *actor, const char *blob_i
 	else if (parts <= 0)
 		upload_fail(up, "", "the blob topic does not exist (yet)");
 	partition = up->failed ? 0 : evm_partition_for(blob_id, strlen(blob_id), parts);
+	up->partition = partition;
+	up->last_offset = -1;
 	for (size_t i = 0; i < count && !up->failed; i++) {
 		size_t off = i * MAIL_BLOB_CHUNK_MAX;
 		size_t n = len - off < MAIL_BLOB_CHUNK_MAX ? len - off : MAIL_BLOB_CHUNK_MAX;

@@ -8,6 +8,7 @@
 #define EVM_DELIVER_BLOB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gateway/node.h"
 
@@ -16,9 +17,11 @@
 /* blob_id = SHA-256 hex of data (out holds DELIVER_BLOB_ID_LEN + 1). */
 void deliver_blob_id(const void *data, size_t len, char out[DELIVER_BLOB_ID_LEN + 1]);
 
-/* status 0: every chunk is durable in the log; -1: some chunk is not
+/* status 0: every chunk is durable in the log, the last one at
+ * (partition, last_offset) of the blob topic; -1: some chunk is not
  * (error says why). */
-typedef void deliver_blob_cb(void *ctx, int status, const char *error);
+typedef void deliver_blob_cb(void *ctx, int status, const char *error, int32_t partition,
+			     int64_t last_offset);
 
 /* Appends every chunk of data (len > 0). The log copies the payloads, so
  * data may be freed when this returns. cb runs exactly once on the loop,

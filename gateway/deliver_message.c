@@ -210,8 +210,30 @@ static void submit_append(struct delivery *d, size_t i)
 		       append_done, &d->rcpts[i]);
 }
 
-/* Every chunk reported: append per target, or fail them all. */
-static void blob_stored(void *ctx, int status, const char *error)
+/* The local projector has the body (or gave up waiting): append per
+ * target. */
+static void blob_applied(void *ctx, int status)
+{
+	struct delivery *d = ctx;
+
+	if (status < 0)
+		log_warn("deliver: blob %s is durable but not yet applied here; appending anyway",
+			 d->blob_id);
+	/* One extra count while submitting: a target that fails locally is
+	 * answered at once, and the last answer must not free d mid-loop. */
+	d->pending = d->ntargets + 1;
+	for (size_t i = 0; i < d->ntargets; i++)
+		submit_append(d, i);
+	if (--d->pending == 0)
+		delivery_finish(d);
+}
+
+/* Every chunk reported. Before the appends, wait until the local projector
+ * applied the last chunk, so this node can serve the body as soon as the
+ * client is answered (read-your-writes for bodies too; other nodes catch
+ * up with the blob partition on their own). Or fail every target. */
+static void blob_stored(void *ctx, int status, const char *error, int32_t partition,
+			int64_t last_offset)
 {
 	struct delivery *d = ctx;
 
@@ -222,13 +244,8 @@ static void blob_stored(void *ctx, int status, const char *error)
 		delivery_finish(d);
 		return;
 	}
-	/* One extra count while submitting: a target that fails locally is
-	 * answered at once, and the last answer must not free d mid-loop. */
-	d->pending = d->ntargets + 1;
-	for (size_t i = 0; i < d->ntargets; i++)
-		submit_append(d, i);
-	if (--d->pending == 0)
-		delivery_finish(d);
+	projector_wait(d->node->projector, EVM_TOPIC_BLOB, partition, last_offset,
+		       DELIVER_APPEND_TIMEOUT_MS, blob_applied, d, NULL);
 }
 
 void deliver_message(struct node *node, const struct deliver_request *req,

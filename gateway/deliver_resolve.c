@@ -153,6 +153,62 @@ static int lookup_catch_all(struct resolve *r, const char *domain, enum deliver_
 	return 0;
 }
 
+/* True when s is well-formed UTF-8 (RFC 3629) with at least one non-ASCII
+ * character and no control characters. */
+static int is_utf8_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int non_ascii = 0;
+
+	while (*p != '\0') {
+		size_t n;
+		if (*p < 0x80) {
+			if (*p < 0x20 || *p == 0x7f)
+				return 0;
+			p++;
+			continue;
+		}
+		non_ascii = 1;
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 1;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			n = 2;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			n = 3;
+		else
+			return 0;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+		}
+		p += n + 1;
+	}
+	return non_ascii;
+}
+
+/* An internationalised address (RFC 6531 3.3, SMTPUTF8): valid, but no
+ * account has one (names are ASCII), so it is "no such user" in one of our
+ * domains and "not ours" elsewhere (a U-label domain is never ours). */
+static enum deliver_rcpt_status resolve_utf8(struct view *view, const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@'), *error = NULL;
+	char domain[EVM_DOMAIN_MAX + 1];
+	json_t *dom = NULL;
+	int ret;
+
+	if (at == NULL || at == rcpt || strlen(rcpt) > EVM_ADDRESS_MAX || !is_utf8_text(rcpt))
+		return RCPT_INVALID;
+	if (evm_domain_normalize(at + 1, domain, &error) < 0)
+		return is_utf8_text(at + 1) ? RCPT_NOT_LOCAL : RCPT_INVALID;
+	ret = directory_domain_get(view, domain, &dom, &error);
+	json_decref(dom);
+	if (ret < 0) {
+		log_warn("deliver: domain %s: %s", domain, error);
+		return RCPT_TEMPFAIL;
+	}
+	return ret > 0 ? RCPT_UNKNOWN : RCPT_NOT_LOCAL;
+}
+
 enum deliver_rcpt_status deliver_resolve(struct view *view, const char *rcpt,
 					 struct deliver_target **targets_r, size_t *n_r)
 {
@@ -165,8 +221,10 @@ enum deliver_rcpt_status deliver_resolve(struct view *view, const char *rcpt,
 
 	*targets_r = NULL;
 	*n_r = 0;
-	if (rcpt == NULL || evm_address_normalize(rcpt, norm, &error) < 0)
+	if (rcpt == NULL)
 		return RCPT_INVALID;
+	if (evm_address_normalize(rcpt, norm, &error) < 0)
+		return resolve_utf8(view, rcpt);
 	domain = evm_address_domain(norm);
 	ret = directory_domain_get(view, domain, &dom, &error);
 	json_decref(dom);
