@@ -3,6 +3,7 @@
 #include "gateway/command.h"
 #include "gateway/mgmt_http.h"
 #include "gateway/smtp/smtp_server.h"
+#include "gateway/imap/imap_server.h"
 #include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/ids.h"
@@ -101,6 +102,19 @@ static int node_start_gateways(struct node *node, const char **error_r)
 		*error_r = err;
 		return -1;
 	}
+	if (cfg->imap_listen[0] != '\0' &&
+	    imap_server_start(node, cfg->imap_listen, 0, &node->imap, error_r) < 0) {
+		snprintf(err, sizeof err, "imap.listen %s: %s", cfg->imap_listen, *error_r);
+		*error_r = err;
+		return -1;
+	}
+	/* Implicit TLS needs a certificate; without one the listener stays off. */
+	if (cfg->imaps_listen[0] != '\0' && cfg->tls_cert[0] != '\0' &&
+	    imap_server_start(node, cfg->imaps_listen, 1, &node->imaps, error_r) < 0) {
+		snprintf(err, sizeof err, "imaps.listen %s: %s", cfg->imaps_listen, *error_r);
+		*error_r = err;
+		return -1;
+	}
 	return 0;
 }
 
@@ -160,6 +174,8 @@ void node_stop(struct node *node)
 	if (node->heartbeat_timer != NULL)
 		event_free(node->heartbeat_timer);
 	node->sig_term = node->sig_int = node->heartbeat_timer = NULL;
+	imap_server_stop(&node->imap);
+	imap_server_stop(&node->imaps);
 	smtp_server_stop(&node->smtp);
 	smtp_server_stop(&node->lmtp);
 	mgmt_http_stop(&node->mgmt);

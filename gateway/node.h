@@ -18,6 +18,7 @@
 
 struct mgmt_http;
 struct smtp_server;
+struct imap_server;
 
 struct node_counters {
 	uint64_t commands_accepted;
@@ -34,6 +35,7 @@ struct node {
 	struct projector *projector;
 	struct mgmt_http *mgmt;
 	struct smtp_server *smtp, *lmtp;   /* gateway role, when configured */
+	struct imap_server *imap, *imaps;
 	struct event *heartbeat_timer;
 	struct event *sig_term, *sig_int;
 	struct node_counters counters;

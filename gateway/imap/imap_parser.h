@@ -64,6 +64,7 @@ struct imap_command {
 	size_t nargs;
 };
 
+/* A 0 field means its default. */
 struct imap_parser_limits {
 	size_t max_line;       /* octets of command text excluding literals; default 65536 */
 	size_t max_literal;    /* default 64 MiB; before authentication set small */
@@ -95,7 +96,8 @@ void imap_parser_reset(struct imap_parser *p);
 size_t imap_parser_literal_remaining(const struct imap_parser *p);
 
 /* Helpers for handlers. */
-/* Sequence sets (RFC 9051 9: sequence-set, incl. '*' and "$" SEARCHRES).
+/* Sequence sets (RFC 9051 9: sequence-set, incl. '*'; "$" SEARCHRES is
+ * not parsed here: handlers check for it first). Numbers are 1..2^32-1.
  * Ranges are normalised (lo <= hi, sorted, merged); star is the value for
  * '*'. Returns 0, or -1 on syntax error. *ranges_r malloc'ed pairs. */
 struct imap_range { unsigned lo, hi; };

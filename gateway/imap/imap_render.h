@@ -19,12 +19,19 @@
 
 #include "common/buf.h"
 
-/* An IMAP string: quoted if it can be, else a literal; NULL -> NIL. */
+/* An IMAP string: quoted if it can be, else a literal; NULL -> NIL.
+ * A literal is used for more than 1024 octets, for CR, LF or NUL, and for
+ * any 8-bit octet: IMAP4rev1 quoted strings are 7-bit only, and a literal
+ * is valid for rev1 and rev2 clients alike (whether or not they enabled
+ * UTF8=ACCEPT). '"' and '\\' are escaped in quoted strings. */
 void imap_render_string(struct buf *out, const char *s, size_t len);
 void imap_render_nstring(struct buf *out, const char *s);   /* NULL -> NIL */
 
 void imap_render_envelope(struct buf *out, json_t *envelope);
-/* extensible: BODYSTRUCTURE (with extension data) vs BODY. */
+/* extensible: BODYSTRUCTURE (with extension data) vs BODY. Values as the
+ * summary stores them (type, subtype, encoding in lower case); parameters
+ * sorted by name, so a stored summary renders like a fresh one; empty
+ * parameter lists are NIL. prefix_len changes nothing (sizes are bodies). */
 void imap_render_bodystructure(struct buf *out, json_t *summary, size_t prefix_len, bool extensible);
 
 enum imap_section_kind {
@@ -49,19 +56,33 @@ struct imap_section {
 	uint32_t offset, length;
 };
 
-/* Parses the text between '[' and ']' (e.g. "1.2.HEADER.FIELDS (From To)")
- * and an optional "<o.l>" suffix. Returns 0, or -1 (BAD). */
+/* Parses the text between '[' and ']' (e.g. "1.2.HEADER.FIELDS (From To)";
+ * keywords case-insensitive; field names atoms or quoted strings) and an
+ * optional partial: NULL or "" for none, else the NUL-terminated text
+ * including the angle brackets, e.g. "<0.100>" (length must be non-zero;
+ * values above 2^32-1 are clamped). Returns 0, or -1 (BAD; nothing to
+ * free). On 0, call imap_section_free(). */
 int imap_section_parse(const char *spec, size_t len, const char *partial, struct imap_section *sec_r);
 void imap_section_free(struct imap_section *sec);
-/* Appends the section's octets (before <partial> is applied) to out.
- * Returns 0; 1 when the part does not exist (RFC: the result is an empty
- * string); -1 for a section that cannot apply (e.g. HEADER of a leaf that
- * is not message/rfc822 is still valid per RFC 9051 6.4.5 — follow it). */
+/* Appends the section's octets to out. The <partial> range is NOT applied:
+ * the session cuts [offset, offset+length) from the result and answers
+ * BODY[...]<offset> (RFC 9051 6.4.5). BODY[] and BODY[HEADER] include the
+ * prefix; BODY[n] / n.MIME / n.TEXT never do, except part 1 of a
+ * non-multipart message, whose MIME header is the message header.
+ * HEADER.FIELDS[.NOT] return the matching fields as stored (folded), in
+ * message order, then the header's blank line (if it has one).
+ * Returns 0; 1 when the part does not exist, or when HEADER / TEXT /
+ * HEADER.FIELDS follow a part that is not a parsed message/rfc822 (the
+ * answer is an empty string); -1 when the summary does not fit the message
+ * (a broken view: log it). out is untouched unless 0 is returned. */
 int imap_section_fetch(const char *msg, size_t msg_len, size_t prefix_len, json_t *summary,
 		       const struct imap_section *sec, struct buf *out);
 /* BINARY[section]: the part's body with its Content-Transfer-Encoding
- * decoded. Returns 0, 1 for no such part, -2 for an unknown encoding
- * (the server answers NO [UNKNOWN-CTE]). */
+ * decoded (base64, quoted-printable; 7bit, 8bit, binary as they are);
+ * BINARY[] is the whole message. BINARY.SIZE is out->len. Returns 0, 1 for
+ * no such part, -2 for an unknown encoding (the server answers NO
+ * [UNKNOWN-CTE]), -1 for a section that is not part numbers only (BAD) or
+ * a summary that does not fit the message. <partial> is the caller's. */
 int imap_binary_fetch(const char *msg, size_t msg_len, size_t prefix_len, json_t *summary,
 		      const struct imap_section *sec, struct buf *out);
 

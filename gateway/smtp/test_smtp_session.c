@@ -65,6 +65,7 @@ static char *converse_step(const char *in, size_t len, size_t step, const char *
 	struct buf out = BUF_INIT;
 	size_t off = 0;
 	int64_t deadline = evm_mono_ms() + 5000;
+	size_t searched = 0;
 	int eof = 0;
 
 	buf_puts(&out, "");
@@ -90,8 +91,11 @@ static char *converse_step(const char *in, size_t len, size_t step, const char *
 			eof = 1;
 			break;
 		}
-		if (off == len && until != NULL && strstr(out.data, until) != NULL)
+		/* Search only the new part (plus an overlap): big outputs stay linear. */
+		if (off == len && until != NULL && strstr(out.data + searched, until) != NULL)
 			break;
+		if (until != NULL && out.len > strlen(until))
+			searched = out.len - strlen(until);
 		if (!progress)
 			usleep(200);
 	}
@@ -494,8 +498,9 @@ static void test_backpressure(void)
 		buf_puts(&in, "NOOP\r\n");
 	buf_puts(&in, "QUIT\r\n");
 	got = converse_step(in.data, in.len, 0, "221 ", NULL);
-	for (p = got; (p = strstr(p, "250 2.0.0 Ok\r\n")) != NULL; p += 14)
-		n++;
+	/* memcmp, not strstr: ASan's strstr rescans the whole rest each call. */
+	for (p = got; *p != '\0'; p = strchr(p, '\n') != NULL ? strchr(p, '\n') + 1 : p + strlen(p))
+		n += memcmp(p, "250 2.0.0 Ok\r\n", 14) == 0;
 	CHECK_EQ_INT(n, 200000);
 	free(got);
 	buf_free(&in);

@@ -1,0 +1,169 @@
+/* imap_cmd_append - APPEND (RFC 9051 6.3.12; RFC 4315 APPENDUID; RFC 7889
+ * APPENDLIMIT): the message is stored as a blob first (gateway/deliver_blob.h,
+ * the same chunks delivery writes), then one message.append event names
+ * it with its MIME summary; the tagged OK carries [APPENDUID uidvalidity
+ * uid] from the projector's outcome. */
+#include "gateway/imap/imap_session_private.h"
+#include "gateway/deliver_blob.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/mime.h"
+#include "projector/mail.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct append {
+	struct imap_session *s;
+	char mailbox_id[33];
+	char blob_id[DELIVER_BLOB_ID_LEN + 1];
+	size_t size;
+	int64_t date;
+	json_t *flags, *keywords, *summary;
+};
+
+static void append_free(struct append *a)
+{
+	json_decref(a->flags);
+	json_decref(a->keywords);
+	json_decref(a->summary);
+	free(a);
+}
+
+/* RFC 9051 9 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be " d"). */
+static int parse_date_time(const char *v, int64_t *ms_r)
+{
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+	int d, y, h, mi, se, zone, m = -1;
+	char ms[4], sign;
+	time_t t;
+
+	memset(&tm, 0, sizeof tm);
+	if (strlen(v) != 26 || sscanf(v, "%2d-%3c-%4d %2d:%2d:%2d %c%4d", &d, ms, &y, &h, &mi, &se, &sign,
+				      &zone) != 8 || (sign != '+' && sign != '-'))
+		return -1;
+	ms[3] = '\0';
+	for (int i = 0; i < 12; i++) {
+		if (strcasecmp(ms, mon[i]) == 0)
+			m = i;
+	}
+	if (m < 0 || d < 1 || d > 31 || y < 1970 || h > 23 || mi > 59 || se > 60 || zone % 100 > 59)
+		return -1;
+	tm.tm_mday = d;
+	tm.tm_mon = m;
+	tm.tm_year = y - 1900;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	t = timegm(&tm);
+	t -= (sign == '+' ? 1 : -1) * ((zone / 100) * 3600 + (zone % 100) * 60);
+	if (t < 0)
+		return -1;
+	*ms_r = (int64_t)t * 1000;
+	return 0;
+}
+
+static void append_done(struct imap_session *s, int status, json_t *outcome, const char *error)
+{
+	if (!imap_outcome_ok(s, status, outcome, error, "APPEND"))
+		return;
+	imap_ok(s, "[APPENDUID %" JSON_INTEGER_FORMAT " %" JSON_INTEGER_FORMAT "] APPEND completed",
+		json_integer_value(json_object_get(outcome, "uidvalidity")),
+		json_integer_value(json_object_get(outcome, "uid")));
+}
+
+static void blob_stored(void *ctx, int status, const char *error, int32_t partition,
+			int64_t last_offset)
+{
+	struct append *a = ctx;
+	struct imap_session *s = a->s;
+
+	if (s->bev != NULL && !s->closing) {
+		if (status < 0) {
+			log_warn("imap[%s]: APPEND blob %s not stored: %s", s->id, a->blob_id, error);
+			imap_no(s, "[UNAVAILABLE] Cannot store the message, try again later");
+		} else {
+			imap_submit(s, "message.append",
+				    json_pack("{s:s, s:s, s:I, s:s, s:O, s:O, s:I, s:O}", "mailbox_id",
+					      a->mailbox_id, "blob_id", a->blob_id, "blob_size",
+					      (json_int_t)a->size, "prefix", "", "flags", a->flags, "keywords",
+					      a->keywords, "internal_date", (json_int_t)a->date, "summary",
+					      a->summary),
+				    append_done);
+		}
+	}
+	append_free(a);
+	imap_session_unref(s);
+}
+
+void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
+{
+	char name[MAIL_MAILBOX_NAME_MAX + 1];
+	const struct imap_arg *msg;
+	const char *error = NULL;
+	struct append *a;
+	json_t *box = NULL, *all, *v;
+	size_t i, next = 1;
+	int r;
+
+	if (cmd->nargs < 2 || cmd->nargs > 4 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0) {
+		imap_bad(s, "APPEND needs a mailbox name and a message");
+		return;
+	}
+	a = xcalloc(1, sizeof *a);
+	a->s = s;
+	a->flags = json_array();
+	a->keywords = json_array();
+	a->date = evm_now_ms();
+	all = json_array();
+	if (next < cmd->nargs - 1 && cmd->args[next].type == IMAP_ARG_LIST) {
+		if (imap_flag_list(&cmd->args[next], all) < 0)
+			goto bad;
+		next++;
+	}
+	if (next < cmd->nargs - 1) {
+		if (cmd->args[next].type != IMAP_ARG_STRING || parse_date_time(cmd->args[next].str, &a->date) < 0)
+			goto bad;
+		next++;
+	}
+	if (next != cmd->nargs - 1 || cmd->args[next].type != IMAP_ARG_STRING)
+		goto bad;
+	json_array_foreach(all, i, v)
+		json_array_append(json_string_value(v)[0] == '\\' ? a->flags : a->keywords, v);
+	json_decref(all);
+	msg = &cmd->args[next];
+	if (msg->len == 0) {
+		append_free(a);
+		imap_no(s, "[CANNOT] Empty message");
+		return;
+	}
+	if (msg->len > s->set.max_literal) {
+		append_free(a);
+		imap_no(s, "[TOOBIG] Message larger than APPENDLIMIT");
+		return;
+	}
+	if ((r = mail_mailbox_by_name(s->node->view, s->account, name, &box, &error)) <= 0) {
+		append_free(a);
+		if (r < 0)
+			imap_no(s, "[SERVERBUG] Cannot read the mailbox list: %s", error);
+		else
+			imap_no(s, "[TRYCREATE] No such mailbox");
+		return;
+	}
+	snprintf(a->mailbox_id, sizeof a->mailbox_id, "%s", json_string_value(json_object_get(box, "id")));
+	json_decref(box);
+	a->size = msg->len;
+	deliver_blob_id(msg->str, msg->len, a->blob_id);
+	a->summary = mime_parse(msg->str, msg->len, NULL);
+	imap_session_ref(s);
+	deliver_blob_store(s->node, s->actor, a->blob_id, msg->str, msg->len, blob_stored, a);
+	return;
+bad:
+	json_decref(all);
+	append_free(a);
+	imap_bad(s, "Invalid APPEND arguments");
+}

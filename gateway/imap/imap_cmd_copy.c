@@ -1,0 +1,110 @@
+/* imap_cmd_copy - COPY, MOVE and their UID forms (RFC 9051 6.4.7, 6.4.8;
+ * RFC 6851 MOVE; RFC 4315 COPYUID). One message.copy / message.move event;
+ * COPYUID comes from the projector's outcome {uidvalidity, src, dst}. A
+ * MOVE answers "* OK [COPYUID ...]" first, then the EXPUNGE responses of
+ * the moved messages, then the tagged OK. */
+#include "gateway/imap/imap_session_private.h"
+#include "common/log.h"
+#include "projector/mail.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void copyuid(json_t *outcome, struct buf *out)
+{
+	json_t *src = json_object_get(outcome, "src"), *dst = json_object_get(outcome, "dst");
+
+	if (json_array_size(src) == 0 || json_array_size(dst) == 0)
+		return;
+	buf_printf(out, "[COPYUID %" JSON_INTEGER_FORMAT " ",
+		   json_integer_value(json_object_get(outcome, "uidvalidity")));
+	imap_ranges_string(src, out);
+	buf_puts(out, " ");
+	imap_ranges_string(dst, out);
+	buf_puts(out, "] ");
+}
+
+static void copy_done(struct imap_session *s, int status, json_t *outcome, const char *error)
+{
+	struct buf code = BUF_INIT;
+	int move = s->cur != NULL && strcmp(s->cur->name, "MOVE") == 0;
+
+	if (!imap_outcome_ok(s, status, outcome, error, move ? "MOVE" : "COPY"))
+		return;
+	copyuid(outcome, &code);
+	if (move) {
+		const char *err = NULL;
+
+		if (code.len > 0)
+			imap_line(s, "* OK %sMoved", code.data);
+		if (imap_mbox_sync(s, s->mbox, &err) < 0)
+			log_warn("imap[%s]: sync: %s", s->id, err);
+		s->changed = 0;
+		imap_mbox_report(s, 1);
+		imap_ok(s, "MOVE completed");
+	} else {
+		imap_ok(s, "%sCOPY completed", code.data ? code.data : "");
+	}
+	buf_free(&code);
+}
+
+static void copy_or_move(struct imap_session *s, const struct imap_command *cmd, int move)
+{
+	char name[MAIL_MAILBOX_NAME_MAX + 1];
+	const char *set, *error = NULL;
+	size_t *idx = NULL, n = 0, k = 0;
+	json_t *box = NULL;
+	int r;
+
+	if (cmd->nargs != 2 || cmd->args[0].type != IMAP_ARG_ATOM || (set = cmd->args[0].str) == NULL ||
+	    imap_mailbox_arg(&cmd->args[1], name, sizeof name) < 0) {
+		imap_bad(s, "%s needs a sequence set and a mailbox name", cmd->name);
+		return;
+	}
+	if (imap_mbox_select(s->mbox, set, cmd->uid, &idx, &n) < 0) {
+		imap_bad(s, "Invalid sequence set");
+		return;
+	}
+	if (move && s->mbox->readonly) {
+		free(idx);
+		imap_no(s, "[READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	if ((r = mail_mailbox_by_name(s->node->view, s->account, name, &box, &error)) <= 0) {
+		free(idx);
+		if (r < 0)
+			imap_no(s, "[SERVERBUG] Cannot read the mailbox list: %s", error);
+		else
+			imap_no(s, "[TRYCREATE] No such mailbox");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!s->mbox->msgs[idx[i]].expunged)
+			idx[k++] = idx[i];
+	}
+	if (k == 0) {
+		free(idx);
+		json_decref(box);
+		if (n > 0)
+			imap_no(s, "[EXPUNGEISSUED] The messages were expunged meanwhile");
+		else
+			imap_ok(s, "%s completed", cmd->name);
+		return;
+	}
+	imap_submit(s, move ? "message.move" : "message.copy",
+		    json_pack("{s:s, s:o, s:O}", "mailbox_id", s->mbox->id, "uids",
+			      imap_mbox_uid_ranges(s->mbox, idx, k), "to_mailbox_id", json_object_get(box, "id")),
+		    copy_done);
+	free(idx);
+	json_decref(box);
+}
+
+void imap_cmd_copy(struct imap_session *s, const struct imap_command *cmd)
+{
+	copy_or_move(s, cmd, 0);
+}
+
+void imap_cmd_move(struct imap_session *s, const struct imap_command *cmd)
+{
+	copy_or_move(s, cmd, 1);
+}

@@ -1,0 +1,448 @@
+/* imap_cmd_fetch - FETCH and UID FETCH (RFC 9051 6.4.5, 7.5.2; RFC 3516
+ * BINARY). Data items are rendered by imap_render.h from the message
+ * record, its MIME summary and (when a section is asked for) its bytes.
+ * A non-PEEK body fetch sets \Seen through a message.store event first,
+ * so the FETCH responses carry the new FLAGS. Messages expunged by
+ * another session but not announced yet are skipped (OK [EXPUNGEISSUED]). */
+#include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_render.h"
+#include "common/log.h"
+#include "projector/mail.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+enum fkind {
+	F_FLAGS, F_UID, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_BODY, F_BODYSTRUCTURE,
+	F_SECTION, F_BINARY, F_BINARY_SIZE, F_RFC822, F_RFC822_HEADER, F_RFC822_TEXT,
+};
+
+struct fitem {
+	enum fkind kind;
+	struct imap_section sec;
+	char *label;            /* "BODY[1.2]" as answered, without <origin> */
+};
+
+struct fetch {
+	struct fitem *items;
+	size_t n;
+	size_t *idx, nidx;
+	int sets_seen;          /* a non-PEEK body item */
+	int has_flags;
+};
+
+static void fetch_free(void *p)
+{
+	struct fetch *f = p;
+
+	for (size_t i = 0; i < f->n; i++) {
+		imap_section_free(&f->items[i].sec);
+		free(f->items[i].label);
+	}
+	free(f->items);
+	free(f->idx);
+	free(f);
+}
+
+static struct fitem *add(struct fetch *f, enum fkind kind)
+{
+	struct fitem *it;
+
+	f->items = xrealloc(f->items, (f->n + 1) * sizeof *f->items);
+	it = &f->items[f->n++];
+	memset(it, 0, sizeof *it);
+	it->kind = kind;
+	if (kind == F_FLAGS)
+		f->has_flags = 1;
+	return it;
+}
+
+/* BODY[...], BODY.PEEK[...], BINARY[...], BINARY.PEEK[...], BINARY.SIZE[...]. */
+static int parse_section_item(struct fetch *f, const char *atom)
+{
+	const char *lb = strchr(atom, '['), *rb = strrchr(atom, ']');
+	size_t nl = (size_t)(lb - atom);
+	enum fkind kind;
+	int peek = 0;
+	struct fitem *it;
+	struct buf label = BUF_INIT;
+
+	if (rb == NULL || rb < lb)
+		return -1;
+	if (nl == 4 && strncasecmp(atom, "BODY", 4) == 0)
+		kind = F_SECTION;
+	else if (nl == 9 && strncasecmp(atom, "BODY.PEEK", 9) == 0)
+		kind = F_SECTION, peek = 1;
+	else if (nl == 6 && strncasecmp(atom, "BINARY", 6) == 0)
+		kind = F_BINARY;
+	else if (nl == 11 && strncasecmp(atom, "BINARY.PEEK", 11) == 0)
+		kind = F_BINARY, peek = 1;
+	else if (nl == 11 && strncasecmp(atom, "BINARY.SIZE", 11) == 0)
+		kind = F_BINARY_SIZE, peek = 1;
+	else
+		return -1;
+	it = add(f, kind);
+	if (imap_section_parse(lb + 1, (size_t)(rb - lb - 1), rb[1] ? rb + 1 : NULL, &it->sec) < 0) {
+		f->n--;
+		return -1;
+	}
+	if (kind != F_SECTION && (it->sec.kind != IMAP_SECTION_ALL || (kind == F_BINARY_SIZE && it->sec.partial))) {
+		imap_section_free(&it->sec);
+		f->n--;
+		return -1;
+	}
+	buf_puts(&label, kind == F_SECTION ? "BODY[" : kind == F_BINARY ? "BINARY[" : "BINARY.SIZE[");
+	buf_append(&label, lb + 1, (size_t)(rb - lb - 1));
+	buf_puts(&label, "]");
+	it->label = buf_steal(&label);
+	if (!peek)
+		f->sets_seen = 1;
+	return 0;
+}
+
+static int parse_item(struct fetch *f, const struct imap_arg *a)
+{
+	static const struct { const char *name; enum fkind kind; } simple[] = {
+		{ "FLAGS", F_FLAGS }, { "UID", F_UID }, { "INTERNALDATE", F_INTERNALDATE },
+		{ "RFC822.SIZE", F_SIZE }, { "ENVELOPE", F_ENVELOPE }, { "BODY", F_BODY },
+		{ "BODYSTRUCTURE", F_BODYSTRUCTURE }, { "RFC822", F_RFC822 },
+		{ "RFC822.HEADER", F_RFC822_HEADER }, { "RFC822.TEXT", F_RFC822_TEXT },
+	};
+	const char *v;
+
+	if (a->type != IMAP_ARG_ATOM || (v = a->str) == NULL)
+		return -1;
+	if (strchr(v, '[') != NULL)
+		return parse_section_item(f, v);
+	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+		if (strcasecmp(v, simple[i].name) == 0) {
+			add(f, simple[i].kind);
+			if (simple[i].kind == F_RFC822 || simple[i].kind == F_RFC822_TEXT)
+				f->sets_seen = 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* RFC 9051 6.4.5 macros. */
+static int parse_items(struct fetch *f, const struct imap_arg *a)
+{
+	if (a->type == IMAP_ARG_ATOM && strcasecmp(a->str, "ALL") == 0) {
+		add(f, F_FLAGS), add(f, F_INTERNALDATE), add(f, F_SIZE), add(f, F_ENVELOPE);
+		return 0;
+	}
+	if (a->type == IMAP_ARG_ATOM && strcasecmp(a->str, "FAST") == 0) {
+		add(f, F_FLAGS), add(f, F_INTERNALDATE), add(f, F_SIZE);
+		return 0;
+	}
+	if (a->type == IMAP_ARG_ATOM && strcasecmp(a->str, "FULL") == 0) {
+		add(f, F_FLAGS), add(f, F_INTERNALDATE), add(f, F_SIZE), add(f, F_ENVELOPE), add(f, F_BODY);
+		return 0;
+	}
+	if (a->type != IMAP_ARG_LIST)
+		return parse_item(f, a);
+	if (a->count == 0)
+		return -1;
+	for (size_t i = 0; i < a->count; i++) {
+		if (parse_item(f, &a->list[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* An IMAP literal (literal8 when it holds NUL, RFC 3516). */
+static void literal(struct buf *out, const char *data, size_t len, int binary)
+{
+	int nul = binary && memchr(data, '\0', len) != NULL;
+
+	buf_printf(out, "%s{%zu}\r\n", nul ? "~" : "", len);
+	buf_append(out, data, len);
+}
+
+static void internaldate(struct buf *out, int64_t ms)
+{
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	buf_printf(out, "\"%02d-%s-%04d %02d:%02d:%02d +0000\"", tm.tm_mday, mon[tm.tm_mon],
+		   tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Per message: what is loaded lazily. */
+struct msgdata {
+	json_t *summary;
+	char *body;
+	size_t len, prefix_len;
+};
+
+static size_t prefix_len(json_t *rec)
+{
+	const char *p = json_string_value(json_object_get(rec, "prefix"));
+
+	return p != NULL ? strlen(p) : 0;
+}
+
+static int need_summary(struct imap_session *s, json_t *rec, struct msgdata *d)
+{
+	const char *error = NULL;
+
+	if (d->summary != NULL)
+		return 0;
+	if (mail_summary_get(s->node->view, s->account, json_string_value(json_object_get(rec, "email_id")),
+			     &d->summary, &error) <= 0) {
+		d->summary = json_object();
+		return -1;
+	}
+	return 0;
+}
+
+static int need_body(struct imap_session *s, struct imap_msg *m, struct msgdata *d)
+{
+	const char *error = NULL;
+
+	if (d->body != NULL)
+		return 0;
+	d->prefix_len = prefix_len(m->rec);
+	if (mail_message_body(s->node->view, s->account, s->mbox->id, m->uid, &d->body, &d->len, &error) <= 0)
+		return -1;
+	return need_summary(s, m->rec, d) < 0 ? -1 : 0;
+}
+
+/* One section item's data into out. -1: the body is not available. */
+static int render_section(struct imap_session *s, struct imap_msg *m, struct msgdata *d,
+			  const struct fitem *it, struct buf *out)
+{
+	struct buf data = BUF_INIT;
+	const struct imap_section *sec = &it->sec;
+	size_t off = 0, len;
+	int r;
+
+	if (need_body(s, m, d) < 0)
+		return -1;
+	if (it->kind == F_BINARY || it->kind == F_BINARY_SIZE) {
+		r = imap_binary_fetch(d->body, d->len, d->prefix_len, d->summary, sec, &data);
+		if (r == -2) {
+			buf_free(&data);
+			return -2;
+		}
+	} else {
+		r = imap_section_fetch(d->body, d->len, d->prefix_len, d->summary, sec, &data);
+	}
+	if (it->kind == F_BINARY_SIZE) {
+		buf_printf(out, "%s %zu", it->label, data.len);
+		buf_free(&data);
+		return 0;
+	}
+	len = data.len;
+	if (sec->partial) {
+		off = sec->offset < data.len ? sec->offset : data.len;
+		len = data.len - off < sec->length ? data.len - off : sec->length;
+		buf_printf(out, "%s<%u> ", it->label, sec->offset);
+	} else {
+		buf_printf(out, "%s ", it->label);
+	}
+	if (r < 0)
+		buf_puts(out, "NIL");
+	else
+		literal(out, data.data ? data.data + off : "", len, it->kind == F_BINARY);
+	buf_free(&data);
+	return 0;
+}
+
+/* The FETCH response of message i: 0, -1 body unavailable, -2 unknown CTE. */
+static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf *out)
+{
+	struct imap_msg *m = &s->mbox->msgs[i];
+	struct msgdata d = { NULL, NULL, 0, 0 };
+	int ret = 0, uid_done = 0;
+
+	buf_printf(out, "* %zu FETCH (", i + 1);
+	for (size_t k = 0; k < f->n && ret == 0; k++) {
+		const struct fitem *it = &f->items[k];
+
+		if (it->kind == F_UID && uid_done)
+			continue;
+		if (k > 0)
+			buf_puts(out, " ");
+		switch (it->kind) {
+		case F_FLAGS:
+			buf_puts(out, "FLAGS ");
+			imap_flags_string(m->rec, out);
+			break;
+		case F_UID:
+			buf_printf(out, "UID %u", m->uid);
+			uid_done = 1;
+			break;
+		case F_INTERNALDATE:
+			buf_puts(out, "INTERNALDATE ");
+			internaldate(out, json_integer_value(json_object_get(m->rec, "internal_date")));
+			break;
+		case F_SIZE:
+			buf_printf(out, "RFC822.SIZE %" JSON_INTEGER_FORMAT,
+				   json_integer_value(json_object_get(m->rec, "size")));
+			break;
+		case F_ENVELOPE:
+			need_summary(s, m->rec, &d);
+			buf_puts(out, "ENVELOPE ");
+			imap_render_envelope(out, json_object_get(d.summary, "envelope"));
+			break;
+		case F_BODY:
+		case F_BODYSTRUCTURE:
+			need_summary(s, m->rec, &d);
+			d.prefix_len = prefix_len(m->rec);
+			buf_puts(out, it->kind == F_BODY ? "BODY " : "BODYSTRUCTURE ");
+			imap_render_bodystructure(out, d.summary, d.prefix_len, it->kind == F_BODYSTRUCTURE);
+			break;
+		case F_RFC822:
+		case F_RFC822_HEADER:
+		case F_RFC822_TEXT: {
+			struct buf data = BUF_INIT;
+			struct imap_section sec;
+
+			memset(&sec, 0, sizeof sec);
+			sec.kind = it->kind == F_RFC822 ? IMAP_SECTION_ALL :
+				   it->kind == F_RFC822_HEADER ? IMAP_SECTION_HEADER : IMAP_SECTION_TEXT;
+			if (need_body(s, m, &d) < 0) {
+				ret = -1;
+				break;
+			}
+			imap_section_fetch(d.body, d.len, d.prefix_len, d.summary, &sec, &data);
+			buf_puts(out, it->kind == F_RFC822 ? "RFC822 " :
+				      it->kind == F_RFC822_HEADER ? "RFC822.HEADER " : "RFC822.TEXT ");
+			literal(out, data.data ? data.data : "", data.len, 0);
+			buf_free(&data);
+			break;
+		}
+		default:
+			ret = render_section(s, m, &d, it, out);
+			break;
+		}
+	}
+	buf_puts(out, ")\r\n");
+	json_decref(d.summary);
+	free(d.body);
+	return ret;
+}
+
+static void fetch_output(struct imap_session *s, struct fetch *f)
+{
+	int issued = 0;
+
+	for (size_t k = 0; k < f->nidx; k++) {
+		struct imap_msg *m = &s->mbox->msgs[f->idx[k]];
+		struct buf out = BUF_INIT;
+		int r;
+
+		if (m->expunged) {
+			issued = 1;
+			continue;
+		}
+		if (m->dirty && !f->has_flags) {
+			/* \Seen was just set (or someone changed the flags). */
+			add(f, F_FLAGS);
+			f->has_flags = 0;
+			r = render(s, f, f->idx[k], &out);
+			f->n--;
+		} else {
+			r = render(s, f, f->idx[k], &out);
+		}
+		m->dirty = 0;
+		if (r == -2) {
+			buf_free(&out);
+			imap_no(s, "[UNKNOWN-CTE] Cannot decode the part's transfer encoding");
+			return;
+		}
+		if (r < 0) {
+			buf_free(&out);
+			imap_no(s, "[UNAVAILABLE] The message body is not available yet, try again later");
+			return;
+		}
+		imap_write(s, out.data, out.len);
+		buf_free(&out);
+	}
+	if (issued)
+		imap_ok(s, "[EXPUNGEISSUED] Some messages were expunged meanwhile");
+	else
+		imap_ok(s, "FETCH completed");
+}
+
+static void seen_done(struct imap_session *s, int status, json_t *outcome, const char *error)
+{
+	struct fetch *f = s->op;
+	const char *err = NULL;
+
+	s->op = NULL;
+	s->op_free = NULL;
+	if (imap_outcome_ok(s, status, outcome, error, "FETCH")) {
+		if (imap_mbox_sync(s, s->mbox, &err) < 0)
+			log_warn("imap[%s]: sync: %s", s->id, err);
+		s->changed = 0;
+		fetch_output(s, f);
+	}
+	fetch_free(f);
+}
+
+static int is_seen(json_t *rec)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(rec, "flags"), i, v) {
+		if (strcmp(json_string_value(v), "\\Seen") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
+{
+	struct fetch *f = xcalloc(1, sizeof *f);
+	const char *set;
+	size_t *unseen, nunseen = 0;
+
+	if (cmd->nargs != 2 || (set = imap_arg_str(&cmd->args[0])) == NULL ||
+	    cmd->args[0].type != IMAP_ARG_ATOM) {
+		fetch_free(f);
+		imap_bad(s, "FETCH needs a sequence set and data items");
+		return;
+	}
+	if (cmd->uid)
+		add(f, F_UID);
+	if (parse_items(f, &cmd->args[1]) < 0) {
+		fetch_free(f);
+		imap_bad(s, "Invalid FETCH data item");
+		return;
+	}
+	if (imap_mbox_select(s->mbox, set, cmd->uid, &f->idx, &f->nidx) < 0) {
+		fetch_free(f);
+		imap_bad(s, "Invalid sequence set");
+		return;
+	}
+	unseen = xcalloc(f->nidx + 1, sizeof *unseen);
+	if (f->sets_seen && !s->mbox->readonly) {
+		for (size_t k = 0; k < f->nidx; k++) {
+			struct imap_msg *m = &s->mbox->msgs[f->idx[k]];
+			if (!m->expunged && !is_seen(m->rec))
+				unseen[nunseen++] = f->idx[k];
+		}
+	}
+	if (nunseen == 0) {
+		free(unseen);
+		fetch_output(s, f);
+		fetch_free(f);
+		return;
+	}
+	s->op = f;
+	s->op_free = fetch_free;
+	imap_submit(s, "message.store",
+		    json_pack("{s:s, s:o, s:s, s:[s]}", "mailbox_id", s->mbox->id, "uids",
+			      imap_mbox_uid_ranges(s->mbox, unseen, nunseen), "action", "add", "flags", "\\Seen"),
+		    seen_done);
+	free(unseen);
+}

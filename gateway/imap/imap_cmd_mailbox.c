@@ -1,0 +1,209 @@
+/* imap_cmd_mailbox - CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE,
+ * STATUS and NAMESPACE (RFC 9051 6.3.4-6.3.11). LIST and LSUB are in
+ * imap_cmd_list.c. Every change is a mail event (projector/mail.h) and is
+ * answered with the projector's outcome. */
+#include "gateway/imap/imap_session_private.h"
+#include "common/ids.h"
+#include "projector/mail.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NAME_SIZE (MAIL_MAILBOX_NAME_MAX + 1)
+
+/* The mailbox record of name: 1, or 0 after answering NO. */
+static int find_mailbox(struct imap_session *s, const char *name, json_t **box_r, const char *nocode)
+{
+	const char *error = NULL;
+	int r = mail_mailbox_by_name(s->node->view, s->account, name, box_r, &error);
+
+	if (r < 0)
+		imap_no(s, "[SERVERBUG] Cannot read the mailbox list: %s", error);
+	else if (r == 0)
+		imap_no(s, "[%s] No such mailbox", nocode);
+	return r > 0;
+}
+
+static void done_simple(struct imap_session *s, int status, json_t *outcome, const char *error)
+{
+	const char *what = s->cur != NULL ? s->cur->name : "command";
+
+	if (imap_outcome_ok(s, status, outcome, error, what))
+		imap_ok(s, "%s completed", what);
+}
+
+void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
+{
+	char name[NAME_SIZE], id[EVM_ID_HEX_LEN + 1];
+
+	if (cmd->nargs != 1 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0) {
+		imap_bad(s, "CREATE needs a valid mailbox name");
+		return;
+	}
+	if (strcmp(name, "INBOX") == 0) {
+		imap_no(s, "[ALREADYEXISTS] INBOX always exists");
+		return;
+	}
+	evm_random_id(id);
+	imap_submit(s, "mailbox.create",
+		    json_pack("{s:s, s:s, s:s}", "mailbox_id", id, "name", name, "special_use", ""),
+		    done_simple);
+}
+
+void imap_cmd_delete(struct imap_session *s, const struct imap_command *cmd)
+{
+	char name[NAME_SIZE];
+	json_t *box = NULL;
+
+	if (cmd->nargs != 1 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0) {
+		imap_bad(s, "DELETE needs a valid mailbox name");
+		return;
+	}
+	if (strcmp(name, "INBOX") == 0) {
+		imap_no(s, "[CANNOT] INBOX cannot be deleted");
+		return;
+	}
+	if (!find_mailbox(s, name, &box, "NONEXISTENT"))
+		return;
+	imap_submit(s, "mailbox.delete",
+		    json_pack("{s:O}", "mailbox_id", json_object_get(box, "id")), done_simple);
+	json_decref(box);
+}
+
+void imap_cmd_rename(struct imap_session *s, const struct imap_command *cmd)
+{
+	char from[NAME_SIZE], to[NAME_SIZE];
+	json_t *box = NULL;
+
+	if (cmd->nargs != 2 || imap_mailbox_arg(&cmd->args[0], from, sizeof from) < 0 ||
+	    imap_mailbox_arg(&cmd->args[1], to, sizeof to) < 0) {
+		imap_bad(s, "RENAME needs two valid mailbox names");
+		return;
+	}
+	if (strcmp(to, "INBOX") == 0) {
+		imap_no(s, "[ALREADYEXISTS] INBOX always exists");
+		return;
+	}
+	if (strcmp(from, "INBOX") == 0) {
+		imap_no(s, "[CANNOT] Renaming INBOX is not supported");
+		return;
+	}
+	if (!find_mailbox(s, from, &box, "NONEXISTENT"))
+		return;
+	imap_submit(s, "mailbox.rename",
+		    json_pack("{s:O, s:s}", "mailbox_id", json_object_get(box, "id"), "name", to),
+		    done_simple);
+	json_decref(box);
+}
+
+static void subscribe(struct imap_session *s, const struct imap_command *cmd, int on)
+{
+	char name[NAME_SIZE];
+
+	if (cmd->nargs != 1 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0) {
+		imap_bad(s, "%s needs a valid mailbox name", cmd->name);
+		return;
+	}
+	imap_submit(s, "mailbox.subscribe", json_pack("{s:s, s:b}", "name", name, "subscribed", on),
+		    done_simple);
+}
+
+void imap_cmd_subscribe(struct imap_session *s, const struct imap_command *cmd)
+{
+	subscribe(s, cmd, 1);
+}
+
+void imap_cmd_unsubscribe(struct imap_session *s, const struct imap_command *cmd)
+{
+	subscribe(s, cmd, 0);
+}
+
+/* Messages with \Deleted (STATUS DELETED, RFC 9051 6.3.11). */
+static long count_deleted(struct imap_session *s, const char *id)
+{
+	json_t *list = NULL, *m, *f;
+	const char *error = NULL;
+	size_t i, j;
+	long n = 0;
+
+	if (mail_messages(s->node->view, s->account, id, 0, &list, &error) < 0)
+		return -1;
+	json_array_foreach(list, i, m) {
+		json_array_foreach(json_object_get(m, "flags"), j, f) {
+			if (strcmp(json_string_value(f), "\\Deleted") == 0)
+				n++;
+		}
+	}
+	json_decref(list);
+	return n;
+}
+
+void imap_cmd_status(struct imap_session *s, const struct imap_command *cmd)
+{
+	char name[NAME_SIZE];
+	const struct imap_arg *items;
+	struct buf out = BUF_INIT;
+	json_t *box = NULL;
+
+	if (cmd->nargs != 2 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0 ||
+	    cmd->args[1].type != IMAP_ARG_LIST || cmd->args[1].count == 0) {
+		imap_bad(s, "STATUS needs a mailbox name and a list of items");
+		return;
+	}
+	items = cmd->args[1].list;
+	for (size_t i = 0; i < cmd->args[1].count; i++) {
+		const char *it = items[i].type == IMAP_ARG_ATOM ? items[i].str : "";
+		if (strcasecmp(it, "MESSAGES") && strcasecmp(it, "UIDNEXT") && strcasecmp(it, "UIDVALIDITY") &&
+		    strcasecmp(it, "UNSEEN") && strcasecmp(it, "RECENT") && strcasecmp(it, "SIZE") &&
+		    strcasecmp(it, "DELETED")) {
+			imap_bad(s, "Unknown STATUS item");
+			return;
+		}
+	}
+	if (!find_mailbox(s, name, &box, "NONEXISTENT"))
+		return;
+	buf_puts(&out, "* STATUS ");
+	imap_quote(&out, json_string_value(json_object_get(box, "name")));
+	buf_puts(&out, " (");
+	for (size_t i = 0; i < cmd->args[1].count; i++) {
+		const char *it = items[i].str;
+		char up[16];
+		json_int_t v;
+		size_t k;
+
+		for (k = 0; it[k] != '\0' && k < sizeof up - 1; k++)
+			up[k] = (char)(it[k] >= 'a' && it[k] <= 'z' ? it[k] - 32 : it[k]);
+		up[k] = '\0';
+
+		if (strcasecmp(it, "RECENT") == 0)
+			v = 0;
+		else if (strcasecmp(it, "DELETED") == 0)
+			v = count_deleted(s, json_string_value(json_object_get(box, "id")));
+		else if (strcasecmp(it, "MESSAGES") == 0)
+			v = json_integer_value(json_object_get(box, "messages"));
+		else if (strcasecmp(it, "UIDNEXT") == 0)
+			v = json_integer_value(json_object_get(box, "uidnext"));
+		else if (strcasecmp(it, "UIDVALIDITY") == 0)
+			v = json_integer_value(json_object_get(box, "uidvalidity"));
+		else if (strcasecmp(it, "UNSEEN") == 0)
+			v = json_integer_value(json_object_get(box, "unseen"));
+		else
+			v = json_integer_value(json_object_get(box, "size"));
+		if (v < 0)
+			v = 0;
+		buf_printf(&out, "%s%s %" JSON_INTEGER_FORMAT, i ? " " : "", up, v);
+	}
+	buf_puts(&out, ")");
+	imap_line(s, "%s", out.data);
+	buf_free(&out);
+	json_decref(box);
+	imap_ok(s, "STATUS completed");
+}
+
+/* RFC 2342 / RFC 9051 6.3.10: one personal namespace, '/' separated. */
+void imap_cmd_namespace(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_line(s, "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+	imap_ok(s, "NAMESPACE completed");
+}

@@ -1,0 +1,194 @@
+/* imap_cmd_select - SELECT, EXAMINE, CLOSE, UNSELECT, CHECK, EXPUNGE and
+ * UID EXPUNGE (RFC 9051 6.3.2, 6.3.3, 6.4.1, 6.4.2, 6.4.3, 6.4.9; RFC
+ * 4315 UID EXPUNGE; RFC 3691 UNSELECT). */
+#include "gateway/imap/imap_session_private.h"
+#include "common/log.h"
+#include "projector/mail.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+static void select_mailbox(struct imap_session *s, const struct imap_command *cmd, int readonly)
+{
+	char name[MAIL_MAILBOX_NAME_MAX + 1];
+	struct imap_mbox *mb = NULL;
+	const char *error = NULL;
+	int r;
+
+	if (cmd->nargs != 1 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0) {
+		imap_bad(s, "%s needs a valid mailbox name", cmd->name);
+		return;
+	}
+	/* RFC 9051 6.3.2: a SELECT first deselects, even when it fails. */
+	if (s->mbox != NULL) {
+		imap_deselect(s);
+		imap_line(s, "* OK [CLOSED] Previous mailbox closed");
+	}
+	if ((r = imap_mbox_open(s, name, readonly, &mb, &error)) <= 0) {
+		if (r < 0)
+			imap_no(s, "[SERVERBUG] Cannot open the mailbox: %s", error);
+		else
+			imap_no(s, "[NONEXISTENT] No such mailbox");
+		return;
+	}
+	s->mbox = mb;
+	s->state = IMAP_S_SELECTED;
+	s->changed = 0;
+	imap_line(s, "* %zu EXISTS", mb->n);
+	if (!s->rev2) {
+		size_t first_unseen = 0;
+
+		imap_line(s, "* 0 RECENT");
+		for (size_t i = 0; i < mb->n && first_unseen == 0; i++) {
+			json_t *f;
+			size_t j;
+			int seen = 0;
+
+			json_array_foreach(json_object_get(mb->msgs[i].rec, "flags"), j, f)
+				seen |= strcmp(json_string_value(f), "\\Seen") == 0;
+			if (!seen)
+				first_unseen = i + 1;
+		}
+		if (first_unseen > 0)
+			imap_line(s, "* OK [UNSEEN %zu] First unseen", first_unseen);
+	}
+	imap_line(s, "* FLAGS (" SYSTEM_FLAGS ")");
+	imap_line(s, "* OK [PERMANENTFLAGS (%s)] Flags permitted",
+		  readonly ? "" : SYSTEM_FLAGS " \\*");
+	imap_line(s, "* OK [UIDVALIDITY %u] UIDs valid", mb->uidvalidity);
+	imap_line(s, "* OK [UIDNEXT %u] Predicted next UID", mb->uidnext);
+	imap_line(s, "* OK [HIGHESTMODSEQ %lld] Highest", (long long)mb->highestmodseq);
+	if (s->rev2) {
+		struct buf q = BUF_INIT;
+
+		imap_quote(&q, mb->name);
+		imap_line(s, "* LIST () \"/\" %s", q.data);
+		buf_free(&q);
+	}
+	imap_ok(s, "[%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE", cmd->name);
+}
+
+void imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)
+{
+	select_mailbox(s, cmd, 0);
+}
+
+void imap_cmd_examine(struct imap_session *s, const struct imap_command *cmd)
+{
+	select_mailbox(s, cmd, 1);
+}
+
+void imap_cmd_unselect(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_deselect(s);
+	imap_ok(s, "UNSELECT completed");
+}
+
+void imap_cmd_check(struct imap_session *s, const struct imap_command *cmd)
+{
+	imap_ok(s, "CHECK completed");
+}
+
+static int has_deleted(json_t *rec)
+{
+	json_t *f;
+	size_t j;
+
+	json_array_foreach(json_object_get(rec, "flags"), j, f) {
+		if (strcmp(json_string_value(f), "\\Deleted") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The UIDs to expunge: \Deleted ones (within set when given), from the
+ * current view. NULL when there are none. */
+static json_t *deleted_ranges(struct imap_session *s, const char *set, int *bad_r)
+{
+	struct imap_mbox *mb = s->mbox;
+	size_t *idx = NULL, n = 0, k = 0;
+	const char *error = NULL;
+	json_t *ranges = NULL;
+
+	*bad_r = 0;
+	if (imap_mbox_sync(s, mb, &error) < 0)
+		log_warn("imap[%s]: sync: %s", s->id, error);
+	if (set != NULL) {
+		if (imap_mbox_select(mb, set, true, &idx, &n) < 0) {
+			*bad_r = 1;
+			return NULL;
+		}
+	} else {
+		idx = xcalloc(mb->n + 1, sizeof *idx);
+		for (size_t i = 0; i < mb->n; i++)
+			idx[n++] = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!mb->msgs[idx[i]].expunged && has_deleted(mb->msgs[idx[i]].rec))
+			idx[k++] = idx[i];
+	}
+	if (k > 0)
+		ranges = imap_mbox_uid_ranges(mb, idx, k);
+	free(idx);
+	return ranges;
+}
+
+static void expunge_done(struct imap_session *s, int status, json_t *outcome, const char *error)
+{
+	if (imap_outcome_ok(s, status, outcome, error, "EXPUNGE"))
+		imap_ok(s, "EXPUNGE completed");
+}
+
+void imap_cmd_expunge(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *set = NULL;
+	json_t *ranges;
+	int bad;
+
+	if ((cmd->uid && (cmd->nargs != 1 || (set = imap_arg_str(&cmd->args[0])) == NULL)) ||
+	    (!cmd->uid && cmd->nargs != 0)) {
+		imap_bad(s, cmd->uid ? "UID EXPUNGE needs a UID set" : "EXPUNGE takes no arguments");
+		return;
+	}
+	if (s->mbox->readonly) {
+		imap_no(s, "[READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	ranges = deleted_ranges(s, set, &bad);
+	if (bad) {
+		imap_bad(s, "Invalid UID set");
+		return;
+	}
+	if (ranges == NULL) {
+		imap_ok(s, "EXPUNGE completed");
+		return;
+	}
+	imap_submit(s, "message.expunge", json_pack("{s:s, s:o}", "mailbox_id", s->mbox->id, "uids", ranges),
+		    expunge_done);
+}
+
+static void close_done(struct imap_session *s, int status, json_t *outcome, const char *error)
+{
+	imap_deselect(s);
+	if (imap_outcome_ok(s, status, outcome, error, "CLOSE"))
+		imap_ok(s, "CLOSE completed");
+}
+
+/* RFC 9051 6.4.1: expunge silently, then deselect. */
+void imap_cmd_close(struct imap_session *s, const struct imap_command *cmd)
+{
+	json_t *ranges = NULL;
+	int bad;
+
+	if (!s->mbox->readonly)
+		ranges = deleted_ranges(s, NULL, &bad);
+	if (ranges == NULL) {
+		imap_deselect(s);
+		imap_ok(s, "CLOSE completed");
+		return;
+	}
+	imap_submit(s, "message.expunge", json_pack("{s:s, s:o}", "mailbox_id", s->mbox->id, "uids", ranges),
+		    close_done);
+}

@@ -1,0 +1,52 @@
+/* imap_cmd_table - THE command table (RFC 9051 6; RFC 3501 for LSUB and
+ * CHECK): name, handler, the states it is valid in and whether it has a
+ * UID form or works by sequence numbers. */
+#include "gateway/imap/imap_session_private.h"
+
+#include <string.h>
+
+#define ANY (IMAP_CMD_NOAUTH | IMAP_CMD_AUTH)
+#define AUTH IMAP_CMD_AUTH
+#define SEL (IMAP_CMD_AUTH | IMAP_CMD_SELECTED)
+
+static const struct imap_cmd_def cmds[] = {
+	{ "CAPABILITY", imap_cmd_capability, ANY },
+	{ "NOOP", imap_cmd_noop, ANY },
+	{ "LOGOUT", imap_cmd_logout, ANY },
+	{ "ID", imap_cmd_id, ANY },
+	{ "STARTTLS", imap_cmd_starttls, IMAP_CMD_NOAUTH },
+	{ "AUTHENTICATE", imap_cmd_authenticate, IMAP_CMD_NOAUTH },
+	{ "LOGIN", imap_cmd_login, IMAP_CMD_NOAUTH },
+	{ "ENABLE", imap_cmd_enable, AUTH },
+	{ "NAMESPACE", imap_cmd_namespace, AUTH },
+	{ "SELECT", imap_cmd_select, AUTH },
+	{ "EXAMINE", imap_cmd_examine, AUTH },
+	{ "CREATE", imap_cmd_create, AUTH },
+	{ "DELETE", imap_cmd_delete, AUTH },
+	{ "RENAME", imap_cmd_rename, AUTH },
+	{ "SUBSCRIBE", imap_cmd_subscribe, AUTH },
+	{ "UNSUBSCRIBE", imap_cmd_unsubscribe, AUTH },
+	{ "LIST", imap_cmd_list, AUTH },
+	{ "LSUB", imap_cmd_lsub, AUTH },
+	{ "STATUS", imap_cmd_status, AUTH },
+	{ "APPEND", imap_cmd_append, AUTH },
+	{ "IDLE", imap_cmd_idle, AUTH },
+	{ "CHECK", imap_cmd_check, SEL },
+	{ "CLOSE", imap_cmd_close, SEL },
+	{ "UNSELECT", imap_cmd_unselect, SEL },
+	{ "EXPUNGE", imap_cmd_expunge, SEL | IMAP_CMD_UIDOK },
+	{ "SEARCH", imap_cmd_search, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
+	{ "FETCH", imap_cmd_fetch, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
+	{ "STORE", imap_cmd_store, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
+	{ "COPY", imap_cmd_copy, SEL | IMAP_CMD_UIDOK },
+	{ "MOVE", imap_cmd_move, SEL | IMAP_CMD_UIDOK },
+};
+
+const struct imap_cmd_def *imap_cmd_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	}
+	return NULL;
+}

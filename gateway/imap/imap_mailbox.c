@@ -1,0 +1,227 @@
+/* imap_mailbox - the selected mailbox of a session: a snapshot of its
+ * messages (UID order = sequence order) and the updates the client has
+ * not learnt yet (RFC 9051 5.2, 7.4.1, 7.5.1).
+ *
+ * Sequence numbers change only when the client is told: a message gone
+ * from the view stays in the snapshot, marked expunged, until an EXPUNGE
+ * response may be sent (never during FETCH, STORE or SEARCH by sequence
+ * number); new messages are announced with EXISTS and changed flags with
+ * FETCH (FLAGS) when a command completes, or at once while idling. */
+#include "gateway/imap/imap_session_private.h"
+#include "common/log.h"
+#include "projector/mail.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void imap_mbox_free(struct imap_mbox **mbp)
+{
+	struct imap_mbox *mb = *mbp;
+
+	if (mb == NULL)
+		return;
+	for (size_t i = 0; i < mb->n; i++)
+		json_decref(mb->msgs[i].rec);
+	free(mb->msgs);
+	free(mb->name);
+	free(mb);
+	*mbp = NULL;
+}
+
+void imap_deselect(struct imap_session *s)
+{
+	imap_mbox_free(&s->mbox);
+	if (s->state == IMAP_S_SELECTED)
+		s->state = IMAP_S_AUTH;
+}
+
+static void push_msg(struct imap_mbox *mb, uint32_t uid, json_t *rec)
+{
+	if (mb->n == mb->cap) {
+		mb->cap = mb->cap ? mb->cap * 2 : 64;
+		mb->msgs = xrealloc(mb->msgs, mb->cap * sizeof *mb->msgs);
+	}
+	memset(&mb->msgs[mb->n], 0, sizeof mb->msgs[mb->n]);
+	mb->msgs[mb->n].uid = uid;
+	mb->msgs[mb->n].rec = json_incref(rec);
+	mb->n++;
+}
+
+static int same_flags(json_t *a, json_t *b)
+{
+	return json_equal(json_object_get(a, "flags"), json_object_get(b, "flags")) &&
+	       json_equal(json_object_get(a, "keywords"), json_object_get(b, "keywords"));
+}
+
+static int load_state(struct imap_session *s, struct imap_mbox *mb, json_t *box)
+{
+	mb->uidvalidity = (uint32_t)json_integer_value(json_object_get(box, "uidvalidity"));
+	mb->uidnext = (uint32_t)json_integer_value(json_object_get(box, "uidnext"));
+	mb->highestmodseq = json_integer_value(json_object_get(box, "highestmodseq"));
+	return 0;
+}
+
+int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **error_r)
+{
+	json_t *box = NULL, *list = NULL, *m;
+	size_t i, j = 0, nold = mb->n;
+	int r;
+
+	if ((r = mail_mailbox_get(s->node->view, s->account, mb->id, &box, error_r)) < 0)
+		return -1;
+	if (r == 0) {
+		/* Deleted under us: every message is gone. */
+		for (i = 0; i < mb->n; i++)
+			mb->msgs[i].expunged = 1;
+		return 0;
+	}
+	load_state(s, mb, box);
+	json_decref(box);
+	if (mail_messages(s->node->view, s->account, mb->id, 0, &list, error_r) < 0)
+		return -1;
+	/* Merge the two UID-ordered lists. */
+	json_array_foreach(list, i, m) {
+		uint32_t uid = (uint32_t)json_integer_value(json_object_get(m, "uid"));
+
+		while (j < nold && mb->msgs[j].uid < uid)
+			mb->msgs[j++].expunged = 1;
+		if (j < nold && mb->msgs[j].uid == uid) {
+			struct imap_msg *msg = &mb->msgs[j++];
+
+			if (!msg->expunged && !same_flags(msg->rec, m))
+				msg->dirty = 1;
+			json_decref(msg->rec);
+			msg->rec = json_incref(m);
+			continue;
+		}
+		if (nold == 0 || uid > mb->msgs[nold - 1].uid)
+			push_msg(mb, uid, m);
+	}
+	while (j < nold)
+		mb->msgs[j++].expunged = 1;
+	json_decref(list);
+	return 0;
+}
+
+int imap_mbox_open(struct imap_session *s, const char *name, int readonly, struct imap_mbox **mb_r,
+		   const char **error_r)
+{
+	struct imap_mbox *mb;
+	json_t *box = NULL;
+	int r;
+
+	*mb_r = NULL;
+	if ((r = mail_mailbox_by_name(s->node->view, s->account, name, &box, error_r)) <= 0)
+		return r;
+	mb = xcalloc(1, sizeof *mb);
+	snprintf(mb->id, sizeof mb->id, "%s", json_string_value(json_object_get(box, "id")));
+	mb->name = xstrdup(json_string_value(json_object_get(box, "name")));
+	mb->readonly = readonly;
+	json_decref(box);
+	if (imap_mbox_sync(s, mb, error_r) < 0) {
+		imap_mbox_free(&mb);
+		return -1;
+	}
+	mb->exists_sent = mb->n;
+	*mb_r = mb;
+	return 1;
+}
+
+void imap_mbox_report(struct imap_session *s, int allow_expunge)
+{
+	struct imap_mbox *mb = s->mbox;
+	const char *error = NULL;
+	size_t i, k;
+
+	if (mb == NULL)
+		return;
+	if (s->changed) {
+		s->changed = 0;
+		if (imap_mbox_sync(s, mb, &error) < 0)
+			log_warn("imap[%s]: sync %s: %s", s->id, mb->name, error);
+	}
+	if (allow_expunge) {
+		/* Highest first, so every number sent is still valid as sent. */
+		for (i = mb->n; i-- > 0;) {
+			if (!mb->msgs[i].expunged)
+				continue;
+			if (i < mb->exists_sent) {
+				imap_line(s, "* %zu EXPUNGE", i + 1);
+				mb->exists_sent--;
+			}
+			json_decref(mb->msgs[i].rec);
+		}
+		for (i = 0, k = 0; i < mb->n; i++) {
+			if (!mb->msgs[i].expunged)
+				mb->msgs[k++] = mb->msgs[i];
+		}
+		mb->n = k;
+	}
+	if (mb->n != mb->exists_sent) {
+		imap_line(s, "* %zu EXISTS", mb->n);
+		mb->exists_sent = mb->n;
+	}
+	for (i = 0; i < mb->n; i++) {
+		struct buf fl = BUF_INIT;
+
+		if (!mb->msgs[i].dirty || mb->msgs[i].expunged)
+			continue;
+		mb->msgs[i].dirty = 0;
+		imap_flags_string(mb->msgs[i].rec, &fl);
+		imap_line(s, "* %zu FETCH (UID %u FLAGS %s)", i + 1, mb->msgs[i].uid, fl.data);
+		buf_free(&fl);
+	}
+}
+
+int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **idx_r, size_t *n_r)
+{
+	struct imap_range *r = NULL;
+	size_t nr = 0, n = 0, cap = 16, *idx;
+	unsigned star = uid ? (mb->n ? mb->msgs[mb->n - 1].uid : 0) : (unsigned)mb->n;
+
+	*idx_r = NULL;
+	*n_r = 0;
+	if (imap_seqset_parse(set, star, &r, &nr) < 0)
+		return -1;
+	idx = xcalloc(cap, sizeof *idx);
+	if (!uid) {
+		for (size_t i = 0; i < nr; i++) {
+			if (r[i].lo == 0 || r[i].hi > mb->n) {
+				free(r);
+				free(idx);
+				return -1;
+			}
+		}
+	}
+	for (size_t i = 0; i < mb->n; i++) {
+		unsigned key = uid ? mb->msgs[i].uid : (unsigned)(i + 1);
+
+		if (!imap_seqset_contains(r, nr, key))
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			idx = xrealloc(idx, cap * sizeof *idx);
+		}
+		idx[n++] = i;
+	}
+	free(r);
+	*idx_r = idx;
+	*n_r = n;
+	return 0;
+}
+
+json_t *imap_mbox_uid_ranges(struct imap_mbox *mb, const size_t *idx, size_t n)
+{
+	json_t *out = json_array();
+	size_t i = 0;
+
+	while (i < n) {
+		uint32_t lo = mb->msgs[idx[i]].uid, hi = lo;
+
+		while (i + 1 < n && mb->msgs[idx[i + 1]].uid == hi + 1)
+			hi = mb->msgs[idx[++i]].uid;
+		json_array_append_new(out, json_pack("[I,I]", (json_int_t)lo, (json_int_t)hi));
+		i++;
+	}
+	return out;
+}

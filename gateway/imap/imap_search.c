@@ -1,0 +1,500 @@
+/* imap_search - SEARCH criteria (RFC 9051 6.4.4) parsed into a tree and
+ * matched against one message of the selected mailbox: flags and sizes
+ * from the message record, addresses, subject and Date from the MIME
+ * summary, HEADER / BODY / TEXT from the stored bytes. String matches are
+ * case-insensitive substring matches (ASCII case folding) on decoded
+ * UTF-8 header values; BODY and TEXT match the raw (transfer-encoded)
+ * octets. Dates compare by UTC day. */
+#include "gateway/imap/imap_session_private.h"
+#include "common/mime.h"
+#include "projector/mail.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+enum skind {
+	S_ALL, S_NONE, S_AND, S_OR, S_NOT, S_SEQ, S_UID, S_FLAG, S_UNFLAG, S_KEYWORD, S_UNKEYWORD,
+	S_ADDR, S_SUBJECT, S_HEADER, S_BODY, S_TEXT, S_LARGER, S_SMALLER,
+	S_BEFORE, S_ON, S_SINCE, S_SENTBEFORE, S_SENTON, S_SENTSINCE,
+};
+
+struct snode {
+	enum skind k;
+	struct snode **kids;
+	size_t nkids;
+	const char *str;          /* borrowed from the command's arguments */
+	const char *field;        /* S_ADDR: "from"...; S_HEADER: the field name */
+	int64_t num;              /* size, or a day number */
+	struct imap_range *r;
+	size_t nr;
+};
+
+struct imap_search {
+	struct snode *root;
+	/* the message being matched */
+	json_t *summary;
+	char *body;
+	size_t len;
+	int body_missing;
+};
+
+static struct snode *node_new(enum skind k)
+{
+	struct snode *n = xcalloc(1, sizeof *n);
+
+	n->k = k;
+	return n;
+}
+
+static void node_free(struct snode *n)
+{
+	if (n == NULL)
+		return;
+	for (size_t i = 0; i < n->nkids; i++)
+		node_free(n->kids[i]);
+	free(n->kids);
+	free(n->r);
+	free(n);
+}
+
+static void node_add(struct snode *p, struct snode *kid)
+{
+	p->kids = xrealloc(p->kids, (p->nkids + 1) * sizeof *p->kids);
+	p->kids[p->nkids++] = kid;
+}
+
+/* "1-Feb-1994" -> days since the epoch; -1 invalid. */
+static int64_t parse_day(const char *v)
+{
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+	char ms[4];
+	int d, y, m = -1, used = 0;
+
+	if (v == NULL || sscanf(v, "%2d-%3c-%4d%n", &d, ms, &y, &used) != 3 || v[used] != '\0')
+		return -1;
+	ms[3] = '\0';
+	for (int i = 0; i < 12; i++) {
+		if (strcasecmp(ms, mon[i]) == 0)
+			m = i;
+	}
+	if (m < 0 || d < 1 || d > 31 || y < 1900)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_mday = d;
+	tm.tm_mon = m;
+	tm.tm_year = y - 1900;
+	return (int64_t)timegm(&tm) / 86400;
+}
+
+struct pstate {
+	const struct imap_arg *args;
+	size_t n, i;
+	struct imap_mbox *mb;
+	const char *error;
+};
+
+static const char *next_str(struct pstate *p)
+{
+	const char *v;
+
+	if (p->i >= p->n || (v = imap_arg_str(&p->args[p->i])) == NULL)
+		return NULL;
+	p->i++;
+	return v;
+}
+
+static struct snode *parse_key(struct pstate *p);
+
+static struct snode *flag_node(enum skind k, const char *flag)
+{
+	struct snode *n = node_new(k);
+
+	n->str = flag;
+	return n;
+}
+
+static struct snode *parse_key(struct pstate *p)
+{
+	static const struct { const char *key; enum skind k; const char *flag; } flags[] = {
+		{ "ANSWERED", S_FLAG, "\\Answered" }, { "DELETED", S_FLAG, "\\Deleted" },
+		{ "DRAFT", S_FLAG, "\\Draft" }, { "FLAGGED", S_FLAG, "\\Flagged" },
+		{ "SEEN", S_FLAG, "\\Seen" }, { "UNANSWERED", S_UNFLAG, "\\Answered" },
+		{ "UNDELETED", S_UNFLAG, "\\Deleted" }, { "UNDRAFT", S_UNFLAG, "\\Draft" },
+		{ "UNFLAGGED", S_UNFLAG, "\\Flagged" }, { "UNSEEN", S_UNFLAG, "\\Seen" },
+		{ "OLD", S_ALL, NULL }, { "ALL", S_ALL, NULL }, { "NEW", S_NONE, NULL },
+		{ "RECENT", S_NONE, NULL },
+	};
+	static const struct { const char *key; enum skind k; const char *field; } strs[] = {
+		{ "FROM", S_ADDR, "from" }, { "TO", S_ADDR, "to" }, { "CC", S_ADDR, "cc" },
+		{ "BCC", S_ADDR, "bcc" }, { "SUBJECT", S_SUBJECT, NULL }, { "BODY", S_BODY, NULL },
+		{ "TEXT", S_TEXT, NULL }, { "KEYWORD", S_KEYWORD, NULL }, { "UNKEYWORD", S_UNKEYWORD, NULL },
+	};
+	static const struct { const char *key; enum skind k; } dates[] = {
+		{ "BEFORE", S_BEFORE }, { "ON", S_ON }, { "SINCE", S_SINCE },
+		{ "SENTBEFORE", S_SENTBEFORE }, { "SENTON", S_SENTON }, { "SENTSINCE", S_SENTSINCE },
+	};
+	const struct imap_arg *a;
+	struct snode *n;
+	const char *key, *v;
+
+	if (p->i >= p->n) {
+		p->error = "Missing search key";
+		return NULL;
+	}
+	a = &p->args[p->i++];
+	if (a->type == IMAP_ARG_LIST) {
+		struct pstate sub = { a->list, a->count, 0, p->mb, NULL };
+
+		if (a->count == 0) {
+			p->error = "Empty search list";
+			return NULL;
+		}
+		n = node_new(S_AND);
+		while (sub.i < sub.n) {
+			struct snode *k = parse_key(&sub);
+			if (k == NULL) {
+				p->error = sub.error;
+				node_free(n);
+				return NULL;
+			}
+			node_add(n, k);
+		}
+		return n;
+	}
+	if (a->type != IMAP_ARG_ATOM) {
+		p->error = "Invalid search key";
+		return NULL;
+	}
+	key = a->str;
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		if (strcasecmp(key, flags[i].key) == 0)
+			return flag_node(flags[i].k, flags[i].flag);
+	}
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		if (strcasecmp(key, strs[i].key) != 0)
+			continue;
+		if ((v = next_str(p)) == NULL) {
+			p->error = "Missing search string";
+			return NULL;
+		}
+		n = node_new(strs[i].k);
+		n->str = v;
+		n->field = strs[i].field;
+		return n;
+	}
+	for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+		if (strcasecmp(key, dates[i].key) != 0)
+			continue;
+		n = node_new(dates[i].k);
+		if ((n->num = parse_day(next_str(p))) < 0) {
+			free(n);
+			p->error = "Invalid search date";
+			return NULL;
+		}
+		return n;
+	}
+	if (strcasecmp(key, "LARGER") == 0 || strcasecmp(key, "SMALLER") == 0) {
+		char *end;
+
+		v = next_str(p);
+		n = node_new(toupper((unsigned char)key[0]) == 'L' ? S_LARGER : S_SMALLER);
+		if (v == NULL || !isdigit((unsigned char)v[0]) || (n->num = strtoll(v, &end, 10), *end != '\0')) {
+			free(n);
+			p->error = "Invalid size";
+			return NULL;
+		}
+		return n;
+	}
+	if (strcasecmp(key, "HEADER") == 0) {
+		n = node_new(S_HEADER);
+		if ((n->field = next_str(p)) == NULL || (n->str = next_str(p)) == NULL) {
+			free(n);
+			p->error = "HEADER needs a field name and a string";
+			return NULL;
+		}
+		return n;
+	}
+	if (strcasecmp(key, "NOT") == 0 || strcasecmp(key, "OR") == 0) {
+		int or = toupper((unsigned char)key[0]) == 'O';
+		struct snode *k;
+
+		n = node_new(or ? S_OR : S_NOT);
+		for (int j = 0; j < (or ? 2 : 1); j++) {
+			if ((k = parse_key(p)) == NULL) {
+				node_free(n);
+				return NULL;
+			}
+			node_add(n, k);
+		}
+		return n;
+	}
+	if (strcasecmp(key, "UID") == 0) {
+		struct imap_mbox *mb = p->mb;
+
+		n = node_new(S_UID);
+		if ((v = next_str(p)) == NULL ||
+		    imap_seqset_parse(v, mb->n ? mb->msgs[mb->n - 1].uid : 0, &n->r, &n->nr) < 0) {
+			node_free(n);
+			p->error = "Invalid UID set";
+			return NULL;
+		}
+		return n;
+	}
+	n = node_new(S_SEQ);
+	if (imap_seqset_parse(key, (unsigned)p->mb->n, &n->r, &n->nr) < 0) {
+		node_free(n);
+		p->error = "Unknown search key";
+		return NULL;
+	}
+	return n;
+}
+
+int imap_search_parse(const struct imap_arg *args, size_t n, struct imap_mbox *mb,
+		      struct imap_search **sr_r, const char **error_r)
+{
+	struct pstate p = { args, n, 0, mb, NULL };
+	struct snode *root = node_new(S_AND), *k;
+
+	if (n == 0) {
+		free(root);
+		*error_r = "Missing search key";
+		return -1;
+	}
+	while (p.i < p.n) {
+		if ((k = parse_key(&p)) == NULL) {
+			node_free(root);
+			*error_r = p.error ? p.error : "Invalid search";
+			return -1;
+		}
+		node_add(root, k);
+	}
+	*sr_r = xcalloc(1, sizeof **sr_r);
+	(*sr_r)->root = root;
+	return 0;
+}
+
+void imap_search_free(struct imap_search **sr)
+{
+	if (*sr == NULL)
+		return;
+	node_free((*sr)->root);
+	json_decref((*sr)->summary);
+	free((*sr)->body);
+	free(*sr);
+	*sr = NULL;
+}
+
+/* Case-insensitive (ASCII) substring. */
+static int ci_find(const char *h, size_t hl, const char *n)
+{
+	size_t nl = strlen(n);
+
+	if (nl == 0)
+		return 1;
+	for (size_t i = 0; i + nl <= hl; i++) {
+		if (tolower((unsigned char)h[i]) == tolower((unsigned char)n[0]) && nl <= hl - i) {
+			size_t j = 0;
+			while (j < nl && tolower((unsigned char)h[i + j]) == tolower((unsigned char)n[j]))
+				j++;
+			if (j == nl)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int has_flag(json_t *rec, const char *member, const char *flag)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(rec, member), i, v) {
+		if (strcasecmp(json_string_value(v), flag) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static json_t *summary(struct imap_session *s, struct imap_search *sr, json_t *rec)
+{
+	const char *error = NULL;
+
+	if (sr->summary == NULL &&
+	    mail_summary_get(s->node->view, s->account, json_string_value(json_object_get(rec, "email_id")),
+			     &sr->summary, &error) <= 0)
+		sr->summary = json_object();
+	return sr->summary;
+}
+
+static int body(struct imap_session *s, struct imap_search *sr, struct imap_msg *m)
+{
+	const char *error = NULL;
+
+	if (sr->body == NULL && !sr->body_missing &&
+	    mail_message_body(s->node->view, s->account, s->mbox->id, m->uid, &sr->body, &sr->len, &error) <= 0)
+		sr->body_missing = 1;
+	return sr->body != NULL;
+}
+
+/* The end of the top-level header block (after the blank line). */
+static size_t header_end(const char *b, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (b[i] == '\n' && (b[i + 1] == '\n' || (b[i + 1] == '\r' && i + 2 < len && b[i + 2] == '\n')))
+			return i + 1;
+	}
+	return len;
+}
+
+/* HEADER field string: each field of that name, unfolded and decoded. */
+static int header_match(const char *b, size_t len, const char *field, const char *str)
+{
+	size_t end = header_end(b, len), fl = strlen(field), i = 0;
+
+	while (i < end) {
+		size_t ls = i, ve;
+
+		while (i < end && !(b[i] == '\n' && (i + 1 >= end || (b[i + 1] != ' ' && b[i + 1] != '\t'))))
+			i++;
+		ve = i;
+		i++;
+		if (ve - ls > fl && strncasecmp(b + ls, field, fl) == 0 && b[ls + fl] == ':') {
+			char *raw = xstrndup(b + ls + fl + 1, ve - ls - fl - 1), *dec;
+			int hit;
+
+			for (char *p = raw; *p; p++) {
+				if (*p == '\r' || *p == '\n')
+					*p = ' ';
+			}
+			dec = mime_decode_header(raw, strlen(raw));
+			hit = ci_find(dec, strlen(dec), str);
+			free(dec);
+			free(raw);
+			if (hit)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int addr_match(json_t *list, const char *str)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(list, i, a) {
+		const char *name = json_string_value(json_object_get(a, "name"));
+		const char *email = json_string_value(json_object_get(a, "email"));
+
+		if ((name != NULL && ci_find(name, strlen(name), str)) ||
+		    (email != NULL && ci_find(email, strlen(email), str)))
+			return 1;
+	}
+	return 0;
+}
+
+/* RFC 9051 6.4.4: SENT* compare the date in the Date field's own zone: the
+ * offset of its trailing "+hhmm" / "-hhmm" in milliseconds (0 if none). */
+static int64_t zone_ms(const char *raw)
+{
+	const char *p;
+	int64_t z;
+
+	if (raw == NULL || (p = strrchr(raw, ' ')) == NULL)
+		return 0;
+	p++;
+	if ((p[0] != '+' && p[0] != '-') || strlen(p) < 5 || !isdigit((unsigned char)p[1]) ||
+	    !isdigit((unsigned char)p[2]) || !isdigit((unsigned char)p[3]) || !isdigit((unsigned char)p[4]))
+		return 0;
+	z = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600000 + ((p[3] - '0') * 10 + (p[4] - '0')) * 60000;
+	return p[0] == '-' ? -z : z;
+}
+
+static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n, size_t idx)
+{
+	struct imap_msg *m = &s->mbox->msgs[idx];
+	json_t *h;
+	const char *v;
+	int64_t day, ms;
+
+	switch (n->k) {
+	case S_ALL:
+		return 1;
+	case S_NONE:
+		return 0;
+	case S_AND:
+		for (size_t i = 0; i < n->nkids; i++) {
+			if (!eval(s, sr, n->kids[i], idx))
+				return 0;
+		}
+		return 1;
+	case S_OR:
+		return eval(s, sr, n->kids[0], idx) || eval(s, sr, n->kids[1], idx);
+	case S_NOT:
+		return !eval(s, sr, n->kids[0], idx);
+	case S_SEQ:
+		return imap_seqset_contains(n->r, n->nr, (unsigned)(idx + 1));
+	case S_UID:
+		return imap_seqset_contains(n->r, n->nr, m->uid);
+	case S_FLAG:
+		return has_flag(m->rec, "flags", n->str);
+	case S_UNFLAG:
+		return !has_flag(m->rec, "flags", n->str);
+	case S_KEYWORD:
+		return has_flag(m->rec, "keywords", n->str);
+	case S_UNKEYWORD:
+		return !has_flag(m->rec, "keywords", n->str);
+	case S_LARGER:
+		return json_integer_value(json_object_get(m->rec, "size")) > n->num;
+	case S_SMALLER:
+		return json_integer_value(json_object_get(m->rec, "size")) < n->num;
+	case S_BEFORE:
+	case S_ON:
+	case S_SINCE:
+		day = json_integer_value(json_object_get(m->rec, "internal_date")) / 86400000;
+		return n->k == S_BEFORE ? day < n->num : n->k == S_ON ? day == n->num : day >= n->num;
+	case S_SENTBEFORE:
+	case S_SENTON:
+	case S_SENTSINCE:
+		h = json_object_get(json_object_get(summary(s, sr, m->rec), "headers"), "date");
+		if (!json_is_integer(h))
+			return 0;
+		ms = json_integer_value(h) + zone_ms(json_string_value(json_object_get(
+			json_object_get(summary(s, sr, m->rec), "envelope"), "date")));
+		day = (ms >= 0 ? ms : ms - 86399999) / 86400000;
+		return n->k == S_SENTBEFORE ? day < n->num : n->k == S_SENTON ? day == n->num : day >= n->num;
+	case S_ADDR:
+		h = json_object_get(summary(s, sr, m->rec), "headers");
+		return addr_match(json_object_get(h, n->field), n->str);
+	case S_SUBJECT:
+		v = json_string_value(json_object_get(json_object_get(summary(s, sr, m->rec), "headers"), "subject"));
+		return v != NULL && ci_find(v, strlen(v), n->str);
+	case S_HEADER:
+		return body(s, sr, m) && header_match(sr->body, sr->len, n->field, n->str);
+	case S_BODY:
+		if (!body(s, sr, m))
+			return 0;
+		day = (int64_t)header_end(sr->body, sr->len);
+		return ci_find(sr->body + day, sr->len - (size_t)day, n->str);
+	case S_TEXT:
+		return body(s, sr, m) && ci_find(sr->body, sr->len, n->str);
+	}
+	return 0;
+}
+
+int imap_search_match(struct imap_session *s, struct imap_search *sr, size_t idx)
+{
+	int r = eval(s, sr, sr->root, idx);
+
+	json_decref(sr->summary);
+	sr->summary = NULL;
+	free(sr->body);
+	sr->body = NULL;
+	sr->body_missing = 0;
+	return r;
+}

@@ -1,0 +1,116 @@
+/* imap_server - see imap_server.h */
+#include "gateway/imap/imap_server.h"
+#include "common/buf.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct imap_conn {
+	struct imap_conn *prev, *next;
+	struct imap_session *session;
+	struct imap_server *server;
+};
+
+struct imap_server {
+	struct node *node;
+	struct imap_session_settings set;
+	struct net_tls *tls;
+	struct net_listener *listener;
+	struct imap_conn *conns;
+	unsigned nconns;
+};
+
+static void session_closed(void *ctx, struct imap_session *session, const char *peer_ip)
+{
+	struct imap_conn *c = ctx;
+	struct imap_server *srv = c->server;
+
+	net_conn_closed(srv->listener, peer_ip);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->nconns--;
+	free(c);
+}
+
+static void on_accept(void *ctx, struct net_listener *l, struct bufferevent *bev, const char *peer_ip,
+		      int tls)
+{
+	struct imap_server *srv = ctx;
+	struct imap_conn *c = xcalloc(1, sizeof *c);
+
+	c->server = srv;
+	c->next = srv->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	srv->conns = c;
+	srv->nconns++;
+	c->session = imap_session_start(srv->node, bev, peer_ip, tls, &srv->set, session_closed, c);
+}
+
+int imap_server_start(struct node *node, const char *listen, int implicit_tls,
+		      struct imap_server **s_r, const char **error_r)
+{
+	const struct evm_config *cfg = node->cfg;
+	struct imap_server *srv;
+	struct net_listener_settings ls;
+	struct net_tls *tls = NULL;
+
+	if (implicit_tls && cfg->tls_cert[0] == '\0') {
+		*error_r = "implicit TLS needs tls.cert and tls.key";
+		return -1;
+	}
+	if (cfg->tls_cert[0] != '\0' && net_tls_load(cfg->tls_cert, cfg->tls_key, &tls, error_r) < 0)
+		return -1;
+	srv = xcalloc(1, sizeof *srv);
+	srv->node = node;
+	srv->tls = tls;
+	srv->set.tls = tls;
+	srv->set.allow_plaintext_auth = cfg->imap_allow_plaintext_auth != 0;
+	srv->set.preauth_timeout_s = (unsigned)cfg->limits_imap_preauth_timeout_s;
+	srv->set.idle_timeout_s = (unsigned)cfg->limits_imap_idle_timeout_s;
+	srv->set.max_literal = (size_t)cfg->limits_imap_literal;
+	if ((int64_t)srv->set.max_literal > cfg->limits_message_size)
+		srv->set.max_literal = (size_t)cfg->limits_message_size;
+	memset(&ls, 0, sizeof ls);
+	ls.name = implicit_tls ? "imaps" : "imap";
+	ls.listen = listen;
+	ls.tls = tls;
+	ls.implicit_tls = implicit_tls;
+	ls.max_connections = (unsigned)cfg->limits_connections;
+	ls.max_per_ip = (unsigned)cfg->limits_connections_per_ip;
+	ls.accept = on_accept;
+	ls.ctx = srv;
+	if (net_listen(node->base, &ls, "* BYE Too many connections, try again later\r\n", &srv->listener,
+		       error_r) < 0) {
+		net_tls_free(&srv->tls);
+		free(srv);
+		return -1;
+	}
+	*s_r = srv;
+	return 0;
+}
+
+unsigned imap_server_sessions(const struct imap_server *s)
+{
+	return s->nconns;
+}
+
+void imap_server_stop(struct imap_server **sp)
+{
+	struct imap_server *srv = *sp;
+
+	if (srv == NULL)
+		return;
+	/* Each close unlinks its conn through session_closed. */
+	while (srv->conns != NULL)
+		imap_session_close(srv->conns->session);
+	net_listener_free(&srv->listener);
+	net_tls_free(&srv->tls);
+	free(srv);
+	*sp = NULL;
+}

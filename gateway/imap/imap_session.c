@@ -1,0 +1,490 @@
+/* imap_session - I/O, the input loop, dispatch and command completion of
+ * one IMAP session (see imap_session.h). Commands are in imap_cmd_*.c. */
+#include "gateway/imap/imap_session_private.h"
+#include "common/ids.h"
+#include "common/log.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void on_read(struct bufferevent *bev, void *ctx);
+static void on_write(struct bufferevent *bev, void *ctx);
+static void on_event(struct bufferevent *bev, short what, void *ctx);
+static void run(struct imap_session *s);
+
+const char *imap_session_id(const struct imap_session *s)
+{
+	return s->id;
+}
+
+void imap_session_ref(struct imap_session *s)
+{
+	s->refs++;
+}
+
+void imap_session_unref(struct imap_session *s)
+{
+	if (--s->refs > 0)
+		return;
+	if (s->op != NULL && s->op_free != NULL)
+		s->op_free(s->op);
+	imap_mbox_free(&s->mbox);
+	imap_parser_free(&s->parser);
+	if (s->resume != NULL)
+		event_free(s->resume);
+	if (s->idle_timer != NULL)
+		event_free(s->idle_timer);
+	free(s);
+}
+
+/* RFC 9051 5.4: the autologout timer; longer once authenticated. */
+static void set_timeouts(struct imap_session *s)
+{
+	struct timeval rd = { (time_t)s->set.preauth_timeout_s, 0 };
+	struct timeval wr = { IMAP_WRITE_TIMEOUT_S, 0 };
+
+	if (s->state != IMAP_S_NOAUTH)
+		rd.tv_sec = (time_t)s->set.idle_timeout_s;
+	bufferevent_set_timeouts(s->bev, &rd, &wr);
+}
+
+static void setup_bev(struct imap_session *s)
+{
+	bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, IMAP_IN_HIGH);
+	bufferevent_setwatermark(s->bev, EV_WRITE, IMAP_OUT_HIGH / 2, 0);
+	set_timeouts(s);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+/* The connection is gone: free it, tell the owner, drop its reference. */
+static void finish_close(struct imap_session *s, const char *why)
+{
+	if (s->bev == NULL)
+		return;
+	log_info("imap[%s]: disconnect from [%s]: %s (user=%s, bad=%u)", s->id, s->peer_ip, why,
+		 s->account[0] ? s->account : "-", s->bad);
+	bufferevent_free(s->bev);
+	s->bev = NULL;
+	s->closing = 1;
+	projector_unsubscribe(&s->sub);
+	if (s->idle_timer != NULL)
+		event_del(s->idle_timer);
+	if (s->closed != NULL)
+		s->closed(s->closed_ctx, s, s->peer_ip);
+	imap_session_unref(s);
+}
+
+void imap_session_close(struct imap_session *s)
+{
+	finish_close(s, "server shutdown");
+}
+
+/* A TLS filter may still hold bytes in the bufferevent under it. */
+static void flush_retry(evutil_socket_t fd, short what, void *ctx)
+{
+	struct imap_session *s = ctx;
+	struct bufferevent *under;
+
+	if (s->bev == NULL) {
+		imap_session_unref(s);
+		return;
+	}
+	under = bufferevent_get_underlying(s->bev);
+	if (under != NULL && evbuffer_get_length(bufferevent_get_output(under)) > 0 &&
+	    ++s->flush_tries < 50) {
+		struct timeval tv = { 0, 20000 };
+		event_base_once(s->base, -1, EV_TIMEOUT, flush_retry, s, &tv);
+		return;
+	}
+	finish_close(s, "closed");
+	imap_session_unref(s);
+}
+
+static void try_finish_flush(struct imap_session *s)
+{
+	SSL *ssl;
+
+	if (s->bev == NULL || evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
+		return;
+	if (s->tls && !s->tls_shutdown && (ssl = bufferevent_openssl_get_ssl(s->bev)) != NULL) {
+		s->tls_shutdown = 1;
+		if (SSL_is_init_finished(ssl))
+			(void)SSL_shutdown(ssl);
+		ERR_clear_error();
+	}
+	imap_session_ref(s);
+	flush_retry(-1, 0, s);
+}
+
+void imap_close_after_flush(struct imap_session *s, const char *why)
+{
+	if (s->bev == NULL || s->closing)
+		return;
+	log_debug("imap[%s]: closing: %s", s->id, why);
+	s->closing = 1;
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+	try_finish_flush(s);
+}
+
+void imap_write(struct imap_session *s, const void *data, size_t len)
+{
+	if (s->bev != NULL && !s->closing)
+		evbuffer_add(bufferevent_get_output(s->bev), data, len);
+}
+
+void imap_printf(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->bev == NULL || s->closing)
+		return;
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
+	va_end(ap);
+}
+
+void imap_line(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->bev == NULL || s->closing)
+		return;
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
+	va_end(ap);
+	evbuffer_add(bufferevent_get_output(s->bev), "\r\n", 2);
+}
+
+/* The command is over: the next one may be read. */
+static void cmd_end(struct imap_session *s)
+{
+	s->in_cmd = 0;
+	s->cur = NULL;
+	s->line_fn = NULL;
+	/* After an asynchronous command nobody is reading: wake the loop
+	 * (harmless when the loop is running anyway). */
+	if (s->resume != NULL && s->bev != NULL)
+		event_active(s->resume, EV_TIMEOUT, 0);
+}
+
+static void tagged(struct imap_session *s, const char *status, const char *fmt, va_list ap)
+{
+	if (s->mbox != NULL && strcmp(status, "BAD") != 0) {
+		unsigned flags = s->cur != NULL ? s->cur->flags : 0;
+		imap_mbox_report(s, !(flags & IMAP_CMD_SEQ) || s->cur_uid);
+	}
+	imap_printf(s, "%s %s ", s->tag[0] ? s->tag : "*", status);
+	if (s->bev != NULL && !s->closing) {
+		evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
+		evbuffer_add(bufferevent_get_output(s->bev), "\r\n", 2);
+	}
+	cmd_end(s);
+}
+
+void imap_ok(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tagged(s, "OK", fmt, ap);
+	va_end(ap);
+}
+
+void imap_no(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tagged(s, "NO", fmt, ap);
+	va_end(ap);
+}
+
+void imap_bad(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tagged(s, "BAD", fmt, ap);
+	va_end(ap);
+	if (++s->bad >= IMAP_MAX_BAD) {
+		imap_line(s, "* BYE Too many invalid commands");
+		imap_close_after_flush(s, "too many bad commands");
+	}
+}
+
+void imap_capability_string(struct imap_session *s, struct buf *out)
+{
+	buf_puts(out, "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
+		      "MOVE CHILDREN SPECIAL-USE");
+	if (s->state == IMAP_S_NOAUTH) {
+		if (s->set.tls != NULL && !s->tls)
+			buf_puts(out, " STARTTLS");
+		if (s->tls || s->set.allow_plaintext_auth)
+			buf_puts(out, " AUTH=PLAIN");
+		else
+			buf_puts(out, " LOGINDISABLED");
+	}
+	buf_printf(out, " APPENDLIMIT=%zu", s->set.max_literal);
+}
+
+/* RFC 9051 6.2.1: after "OK Begin TLS" the client's plain-text input is
+ * discarded (command injection, CVE-2011-0411 / RFC 7817 et al.), the
+ * parser starts over. */
+void imap_starttls(struct imap_session *s)
+{
+	struct bufferevent *nbev;
+
+	evbuffer_drain(bufferevent_get_input(s->bev), evbuffer_get_length(bufferevent_get_input(s->bev)));
+	bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
+	bufferevent_set_timeouts(s->bev, NULL, NULL);
+	nbev = net_starttls(s->base, s->bev, s->set.tls);
+	if (nbev == NULL) {
+		bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
+		finish_close(s, "STARTTLS setup failed");
+		return;
+	}
+	s->bev = nbev;
+	s->tls = 1;
+	imap_parser_reset(s->parser);
+	setup_bev(s);
+	log_info("imap[%s]: starttls", s->id);
+}
+
+static void on_change(void *ctx, const char *account)
+{
+	struct imap_session *s = ctx;
+
+	s->changed = 1;
+	if (s->idling && s->mbox != NULL && s->bev != NULL && !s->closing)
+		imap_mbox_report(s, 1);
+}
+
+void imap_logged_in(struct imap_session *s, const char *account, const char *tenant)
+{
+	struct imap_parser_limits lim = { IMAP_AUTH_LINE, s->set.max_literal, 10000, 16 };
+
+	snprintf(s->account, sizeof s->account, "%s", account);
+	snprintf(s->tenant, sizeof s->tenant, "%s", tenant);
+	s->state = IMAP_S_AUTH;
+	imap_parser_set_limits(s->parser, &lim);
+	if (s->node != NULL && s->node->projector != NULL)
+		s->sub = projector_subscribe(s->node->projector, s->account, on_change, s);
+	if (s->bev != NULL)
+		set_timeouts(s);
+	log_info("imap[%s]: login %s from [%s]", s->id, s->account, s->peer_ip);
+}
+
+/* ---- input ---- */
+
+static void dispatch(struct imap_session *s, const struct imap_command *cmd)
+{
+	const struct imap_cmd_def *def = imap_cmd_find(cmd->name);
+
+	snprintf(s->tag, sizeof s->tag, "%s", cmd->tag);
+	s->in_cmd = 1;
+	s->cur = def;
+	s->cur_uid = cmd->uid;
+	if (def == NULL) {
+		imap_bad(s, "Unknown command");
+		return;
+	}
+	if (cmd->uid && !(def->flags & IMAP_CMD_UIDOK)) {
+		imap_bad(s, "UID %s is not a command", cmd->name);
+		return;
+	}
+	if (s->state == IMAP_S_NOAUTH && !(def->flags & IMAP_CMD_NOAUTH)) {
+		imap_bad(s, "Log in first");
+		return;
+	}
+	if (s->state != IMAP_S_NOAUTH && !(def->flags & IMAP_CMD_AUTH)) {
+		imap_bad(s, "Already authenticated");
+		return;
+	}
+	if ((def->flags & IMAP_CMD_SELECTED) && s->mbox == NULL) {
+		imap_bad(s, "No mailbox selected");
+		return;
+	}
+	def->fn(s, cmd);
+}
+
+/* One line for a line handler: 1 handled, 0 need more. */
+static int feed_line(struct imap_session *s, struct evbuffer *in)
+{
+	size_t len;
+	char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+
+	if (line == NULL) {
+		if (evbuffer_get_length(in) > IMAP_AUTH_LINE) {
+			imap_line(s, "* BYE Line too long");
+			imap_close_after_flush(s, "line too long");
+		}
+		return 0;
+	}
+	s->line_fn(s, line, len);
+	explicit_bzero(line, len);
+	free(line);
+	return 1;
+}
+
+static void parse_error(struct imap_session *s, struct imap_command *cmd, const char *error)
+{
+	snprintf(s->tag, sizeof s->tag, "%s", cmd != NULL && cmd->tag[0] ? cmd->tag : "*");
+	s->cur = NULL;
+	s->cur_uid = false;
+	s->in_cmd = 1;
+	if (imap_parser_literal_too_big(s->parser)) {
+		imap_no(s, "[TOOBIG] %s", error ? error : "Literal too big");
+		return;
+	}
+	imap_bad(s, "%s", error ? error : "Syntax error");
+}
+
+/* Processes buffered input in order until it runs out or the session must
+ * wait (a command in flight, output backpressure, closing). */
+static void run_locked(struct imap_session *s)
+{
+	while (s->bev != NULL && !s->closing) {
+		struct evbuffer *in = bufferevent_get_input(s->bev);
+		struct evbuffer_iovec v;
+		struct imap_command *cmd = NULL;
+		const char *error = NULL;
+		size_t used = 0;
+
+		if (s->in_cmd && s->line_fn == NULL)
+			return;
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > IMAP_OUT_HIGH) {
+			s->paused = 1;
+			bufferevent_disable(s->bev, EV_READ);
+			return;
+		}
+		if (evbuffer_get_length(in) == 0)
+			return;
+		if (s->line_fn != NULL) {
+			if (!feed_line(s, in))
+				return;
+			continue;
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			return;
+		switch (imap_parser_feed(s->parser, v.iov_base, v.iov_len, &used, &cmd, &error)) {
+		case IMAP_PARSE_NEED_MORE:
+			evbuffer_drain(in, used);
+			break;
+		case IMAP_PARSE_CONTINUE:
+			evbuffer_drain(in, used);
+			imap_line(s, "+ Ready for literal data");
+			break;
+		case IMAP_PARSE_COMMAND:
+			evbuffer_drain(in, used);
+			dispatch(s, cmd);
+			break;
+		case IMAP_PARSE_ERROR:
+			evbuffer_drain(in, used);
+			parse_error(s, cmd, error);
+			break;
+		}
+	}
+}
+
+static void run(struct imap_session *s)
+{
+	imap_session_ref(s);
+	run_locked(s);
+	imap_session_unref(s);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *ctx)
+{
+	run(ctx);
+}
+
+static void on_read(struct bufferevent *bev, void *ctx)
+{
+	run(ctx);
+}
+
+static void on_write(struct bufferevent *bev, void *ctx)
+{
+	struct imap_session *s = ctx;
+
+	if (s->closing) {
+		try_finish_flush(s);
+		return;
+	}
+	if (s->paused && evbuffer_get_length(bufferevent_get_output(bev)) <= IMAP_OUT_HIGH / 2) {
+		s->paused = 0;
+		bufferevent_enable(bev, EV_READ);
+		run(s);
+	}
+}
+
+static void on_event(struct bufferevent *bev, short what, void *ctx)
+{
+	struct imap_session *s = ctx;
+
+	imap_session_ref(s);
+	if (what & BEV_EVENT_CONNECTED) {
+		/* TLS handshake done */
+	} else if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !s->closing) {
+		imap_line(s, "* BYE Autologout; idle for too long");
+		imap_close_after_flush(s, "timeout");
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		finish_close(s, "write timeout");
+	} else if (what & BEV_EVENT_EOF) {
+		finish_close(s, "lost connection");
+	} else if (what & BEV_EVENT_ERROR) {
+		unsigned long e = bufferevent_get_openssl_error(bev);
+		char msg[160] = "network error";
+
+		if (e != 0)
+			snprintf(msg, sizeof msg, "TLS error %lu", e);
+		finish_close(s, msg);
+	}
+	imap_session_unref(s);
+}
+
+struct imap_session *imap_session_start(struct node *node, struct bufferevent *bev,
+					const char *peer_ip, int tls,
+					const struct imap_session_settings *set,
+					imap_session_closed_cb *closed, void *closed_ctx)
+{
+	struct imap_session *s = xcalloc(1, sizeof *s);
+	struct imap_parser_limits lim = { IMAP_PREAUTH_LINE, IMAP_PREAUTH_LITERAL, 100, 4 };
+	char rid[EVM_ID_HEX_LEN + 1];
+	struct buf caps = BUF_INIT;
+
+	s->refs = 1;
+	s->node = node;
+	s->base = bufferevent_get_base(bev);
+	s->bev = bev;
+	s->set = *set;
+	if (s->set.preauth_timeout_s == 0)
+		s->set.preauth_timeout_s = 60;
+	if (s->set.idle_timeout_s == 0)
+		s->set.idle_timeout_s = 1800;
+	if (s->set.max_literal == 0)
+		s->set.max_literal = 50u * 1024 * 1024;
+	s->closed = closed;
+	s->closed_ctx = closed_ctx;
+	snprintf(s->peer_ip, sizeof s->peer_ip, "%s", peer_ip);
+	evm_random_id(rid);
+	memcpy(s->id, rid, sizeof s->id - 1);
+	snprintf(s->actor, sizeof s->actor, "imap:%s", s->id);
+	s->tls = tls;
+	s->state = IMAP_S_NOAUTH;
+	s->parser = imap_parser_new(&lim);
+	s->resume = event_new(s->base, -1, 0, on_resume, s);
+	setup_bev(s);
+	log_info("imap[%s]: connect from [%s]%s", s->id, s->peer_ip, tls ? " (TLS)" : "");
+	imap_capability_string(s, &caps);
+	imap_line(s, "* OK [CAPABILITY %s] evmail ready", caps.data);
+	buf_free(&caps);
+	return s;
+}

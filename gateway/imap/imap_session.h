@@ -1,0 +1,42 @@
+/* imap_session - one IMAP4rev2 / IMAP4rev1 session (RFC 9051, RFC 3501
+ * compatible) on a bufferevent from net.h: the push parser is fed from the
+ * input buffer, commands are dispatched from one table
+ * (imap_cmd_table.c) in order, one at a time; a command that writes waits
+ * for the projector's outcome (gateway/command.h) before its tagged answer
+ * and before the next pipelined command is read.
+ *
+ * The session reads only the authenticated account's data: the account
+ * address is the key of every read and every event. */
+#ifndef EVM_IMAP_SESSION_H
+#define EVM_IMAP_SESSION_H
+
+#include <event2/bufferevent.h>
+#include <stddef.h>
+
+#include "gateway/net.h"
+#include "gateway/node.h"
+
+struct imap_session;
+
+struct imap_session_settings {
+	struct net_tls *tls;            /* STARTTLS offered when set and not yet TLS; borrowed */
+	int allow_plaintext_auth;       /* LOGIN/AUTHENTICATE without TLS */
+	unsigned preauth_timeout_s;     /* idle time before authentication */
+	unsigned idle_timeout_s;        /* idle time after authentication (>= 30 min) */
+	size_t max_literal;             /* after authentication (APPENDLIMIT) */
+};
+
+/* The connection is gone (the owner releases its net slot). */
+typedef void imap_session_closed_cb(void *ctx, struct imap_session *s, const char *peer_ip);
+
+/* Takes bev over, sends the greeting. tls: 1 when bev is already TLS. */
+struct imap_session *imap_session_start(struct node *node, struct bufferevent *bev,
+					const char *peer_ip, int tls,
+					const struct imap_session_settings *set,
+					imap_session_closed_cb *closed, void *closed_ctx);
+/* Closes at once (server shutdown); closed is called. */
+void imap_session_close(struct imap_session *s);
+/* 16 hex digits, for logs. */
+const char *imap_session_id(const struct imap_session *s);
+
+#endif
