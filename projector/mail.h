@@ -69,7 +69,7 @@
  *   mailbox {id, name, special_use, uidvalidity, uidnext, highestmodseq,
  *            messages, unseen, size, subscribed}
  *   message {uid, modseq, flags, keywords, internal_date, size, blob_id,
- *            prefix, email_id, savedate}
+ *            prefix, email_id, savedate, dsn (when the append carried one)}
  *   (the summary is read separately: it is shared by copies)
  * Lookups return 1 found, 0 not found, -1 error. */
 #ifndef EVM_MAIL_H
@@ -98,6 +98,10 @@ int mail_summary_get(struct view *view, const char *account, const char *email_i
 		     json_t **summary_r, const char **error_r);
 /* {"messages": n, "quota_used": bytes} for the whole account. */
 int mail_account_usage(struct view *view, const char *account, json_t **usage_r, const char **error_r);
+/* 1 when the account's mail state has a quota and quota_used + size would
+ * exceed it (for refusing early at RCPT time; the projector's check on
+ * message.append stays the one that counts). 0 when not, -1 on error. */
+int mail_over_quota(struct view *view, const char *account, uint64_t size, const char **error_r);
 /* Expunged UIDs with modseq > since (for QRESYNC VANISHED), as [[lo,hi]...]. */
 int mail_vanished(struct view *view, const char *account, const char *mailbox_id,
 		  uint64_t since, json_t **ranges_r, const char **error_r);

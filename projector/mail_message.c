@@ -118,6 +118,10 @@ enum apply_status mail_apply_append(struct apply_ctx *ctx, const char **error_r)
 			"internal_date", (json_int_t)date, "size", (json_int_t)size,
 			"blob_id", blob_id, "prefix", prefix, "email_id", email_id,
 			"savedate", (json_int_t)ev->ts);
+	/* RFC 3461 parameters travel with the message (for the DSNs the
+	 * delivery role will send); copies keep them. */
+	if (dsn != NULL)
+		json_object_set(msg, "dsn", dsn);
 	mail_msg_put(&a, id, msg);
 	json_decref(msg);
 	mail_rec_set(mbox, "uidnext", uidnext + 1);

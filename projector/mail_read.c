@@ -309,6 +309,37 @@ int mail_account_usage(struct view *view, const char *account, json_t **usage_r,
 	return r;
 }
 
+int mail_over_quota(struct view *view, const char *account, uint64_t size, const char **error_r)
+{
+	char acct[EVM_ADDRESS_MAX + 1], *val = NULL, *end;
+	struct buf key = BUF_INIT;
+	json_t *usage = NULL;
+	long long quota;
+	uint64_t used;
+	int r;
+
+	if (norm_account(account, acct) < 0)
+		return 0;
+	mail_key(&key, acct, MAIL_K_QUOTA, NULL);
+	r = view_get(view, key.data, key.len, &val, NULL, error_r);
+	buf_free(&key);
+	if (r <= 0)
+		return r;
+	quota = strtoll(val, &end, 10);
+	r = *end == '\0' && end != val && quota > 0;
+	free(val);
+	if (!r)
+		return 0;
+	mail_key(&key, acct, MAIL_K_USAGE, NULL);
+	r = get_json(view, &key, &usage, error_r);
+	buf_free(&key);
+	if (r < 0)
+		return -1;
+	used = r > 0 ? (uint64_t)json_integer_value(json_object_get(usage, "quota_used")) : 0;
+	json_decref(usage);
+	return used + size > (uint64_t)quota;
+}
+
 int mail_vanished(struct view *view, const char *account, const char *mailbox_id,
 		  uint64_t since, json_t **ranges_r, const char **error_r)
 {

@@ -1,6 +1,8 @@
 /* smtp_node - smtp_server_start(): a listener configured from the node,
  * delivering through gateway/deliver.h. */
 #include "gateway/deliver.h"
+#include "common/log.h"
+#include "projector/mail.h"
 #include "gateway/smtp/smtp_server_private.h"
 
 static enum deliver_rcpt_status node_resolve(void *ctx, const char *rcpt,
@@ -9,6 +11,17 @@ static enum deliver_rcpt_status node_resolve(void *ctx, const char *rcpt,
 	struct node *node = ctx;
 
 	return deliver_resolve(node->view, rcpt, targets_r, n_r);
+}
+
+static int node_over_quota(void *ctx, const char *account, uint64_t size)
+{
+	struct node *node = ctx;
+	const char *error = NULL;
+	int r = mail_over_quota(node->view, account, size, &error);
+
+	if (r < 0)
+		log_warn("smtp: quota of %s: %s", account, error);
+	return r > 0;
 }
 
 static void node_deliver(void *ctx, const struct deliver_request *req, deliver_done_cb *cb, void *cb_ctx)
@@ -39,6 +52,7 @@ int smtp_server_start(struct node *node, int lmtp, const char *listen, struct sm
 	set.max_per_ip = (unsigned)cfg->limits_connections_per_ip;
 	set.backend.resolve = node_resolve;
 	set.backend.deliver = node_deliver;
+	set.backend.over_quota = node_over_quota;
 	set.backend.ctx = node;
 	if (smtp_server_create(node->base, &set, s_r, error_r) < 0) {
 		net_tls_free(&tls);

@@ -29,6 +29,8 @@ struct smtp_backend {
 	/* deliver_message() semantics: cb runs exactly once, later, on the loop. */
 	void (*deliver)(void *ctx, const struct deliver_request *req, deliver_done_cb *cb,
 			void *cb_ctx);
+	/* Optional: 1 when account cannot take size more octets (quota). */
+	int (*over_quota)(void *ctx, const char *account, uint64_t size);
 	void *ctx;
 };
 

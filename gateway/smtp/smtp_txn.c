@@ -190,6 +190,19 @@ static const char *rcpt_params(struct smtp_session *s, const struct smtp_command
 	return NULL;
 }
 
+/* True when the backend can tell and every target is over its quota for
+ * the declared size (0 when none was declared: already full). */
+static int all_over_quota(struct smtp_session *s, const struct deliver_target *targets, size_t n)
+{
+	if (s->backend.over_quota == NULL || n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!s->backend.over_quota(s->backend.ctx, targets[i].account, s->txn.declared_size))
+			return 0;
+	}
+	return 1;
+}
+
 /* Adds a resolved target once per account; returns its index. */
 static size_t add_target(struct smtp_txn *t, const struct deliver_target *tg)
 {
@@ -241,6 +254,17 @@ void smtp_txn_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 		st = RCPT_TEMPFAIL;
 	log_info("%s[%s]: rcpt to=<%s> %s", s->set.lmtp ? "lmtp" : "smtp", s->id, cmd->path,
 		 rcpt_replies[st] + 10);
+	if (st == RCPT_OK && all_over_quota(s, targets, n)) {
+		/* Refused early, before the data (RFC 1870 6: the declared SIZE
+		 * decides); temporary, as the mailbox may be emptied. The
+		 * projector's check on the append still decides at the end. */
+		log_info("%s[%s]: rcpt to=<%s> mailbox full", s->set.lmtp ? "lmtp" : "smtp", s->id,
+			 cmd->path);
+		free(targets);
+		json_decref(dsn);
+		smtp_reply(s, "452 4.2.2 Mailbox full");
+		return;
+	}
 	if (st != RCPT_OK) {
 		free(targets);
 		json_decref(dsn);

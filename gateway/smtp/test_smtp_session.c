@@ -41,7 +41,7 @@ static void start(void)
 {
 	int sv[2];
 	struct bufferevent *bev;
-	struct smtp_backend be = { fake_resolve, fake_deliver, &fake };
+	struct smtp_backend be = { .resolve = fake_resolve, .deliver = fake_deliver, .ctx = &fake };
 
 	if (base == NULL)
 		base = event_base_new();

@@ -72,7 +72,7 @@ static struct smtp_server *server(unsigned port, int implicit, unsigned per_ip)
 	s.implicit_tls = implicit;
 	s.max_connections = 100;
 	s.max_per_ip = per_ip;
-	s.backend = (struct smtp_backend){ fake_resolve, fake_deliver, &fake };
+	s.backend = (struct smtp_backend){ .resolve = fake_resolve, .deliver = fake_deliver, .ctx = &fake };
 	if (smtp_server_create(base, &s, &srv, &error) < 0) {
 		fprintf(stderr, "%s\n", error);
 		abort();
