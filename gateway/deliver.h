@@ -11,6 +11,13 @@
  * half-delivered from the client's point of view; an orphan blob without a
  * referencing message is harmless.
  *
+ * One reply for several targets (SMTP): once one target has stored the
+ * message the client will be told 250, so a target refused only for its
+ * quota is appended again with over_quota_ok (projector/mail.h) rather
+ * than silently losing the message (there is no bounce yet). Refused at
+ * RCPT time when the mailbox is already full (smtp_txn.c), this only
+ * happens for races and undeclared sizes; it is logged.
+ *
  * What is stored: blob = "Return-Path: <from>\r\n" + the Received line(s)
  * + the message as received (dot-unstuffed, CRLF line ends); per recipient
  * prefix = "Delivered-To: <rcpt>\r\n". A message to N recipients of this
@@ -59,6 +66,7 @@ struct deliver_request {
 	const struct deliver_target *targets;  /* one per accepted RCPT expansion */
 	size_t ntargets;
 	json_t *dsn;                   /* optional: {"ret","envid","rcpts":{rcpt:{"notify","orcpt"}}} */
+	int single_reply;              /* SMTP: one reply for every target (LMTP: 0) */
 };
 
 struct deliver_result {

@@ -41,6 +41,9 @@ struct delivery {
 	size_t ntargets;
 	size_t pending;                      /* appends not answered yet */
 	struct event *defer;
+	int single_reply;
+	int grace_pass;                      /* over-quota targets appended again */
+	char *over_quota_ok;                 /* per target: append with over_quota_ok */
 };
 
 static void set_result(struct deliver_result *r, int ok, const char *code, const char *enhanced,
@@ -79,6 +82,7 @@ static void delivery_finish(struct delivery *d)
 	free(d->targets);
 	free(d->rcpts);
 	free(d->results);
+	free(d->over_quota_ok);
 	free(d);
 }
 
@@ -122,6 +126,41 @@ static void map_outcome(struct deliver_result *r, int status, json_t *outcome, c
 	}
 }
 
+static void submit_append(struct delivery *d, size_t i);
+
+/* Single reply (SMTP): when some target stored the message and others were
+ * refused only for quota, append those again with over_quota_ok, since the
+ * client is about to hear 250 for all. Returns 1 when a pass started. */
+static int grace_pass(struct delivery *d)
+{
+	size_t stored = 0, quota = 0;
+
+	if (!d->single_reply || d->grace_pass)
+		return 0;
+	for (size_t i = 0; i < d->ntargets; i++) {
+		if (d->results[i].ok)
+			stored++;
+		else if (strcmp(d->results[i].code, "552") == 0)
+			quota++;
+	}
+	if (stored == 0 || quota == 0)
+		return 0;
+	d->grace_pass = 1;
+	d->pending = quota + 1;
+	for (size_t i = 0; i < d->ntargets; i++) {
+		if (!d->results[i].ok && strcmp(d->results[i].code, "552") == 0) {
+			log_warn("deliver: blob %s: %s is over quota but the message was accepted for "
+				 "other recipients; storing it over quota", d->blob_id,
+				 d->targets[i].account);
+			d->over_quota_ok[i] = 1;
+			submit_append(d, i);
+		}
+	}
+	if (--d->pending == 0)
+		delivery_finish(d);
+	return 1;
+}
+
 static void append_done(void *ctx, int status, json_t *outcome, const char *error)
 {
 	struct delivery_rcpt *rc = ctx;
@@ -135,7 +174,7 @@ static void append_done(void *ctx, int status, json_t *outcome, const char *erro
 		log_info("deliver: blob %s to %s rejected: %s", d->blob_id,
 			 d->targets[rc->index].account, reason ? reason : "(no reason)");
 	}
-	if (--d->pending == 0)
+	if (--d->pending == 0 && !grace_pass(d))
 		delivery_finish(d);
 }
 
@@ -197,6 +236,8 @@ static void submit_append(struct delivery *d, size_t i)
 			 "summary", d->summary);
 	if (data != NULL && (dsn = dsn_for(d->dsn, t->rcpt)) != NULL)
 		json_object_set_new(data, "dsn", dsn);
+	if (data != NULL && d->over_quota_ok[i])
+		json_object_set_new(data, "over_quota_ok", json_true());
 	if (data == NULL ||
 	    evm_event_init(&ev, "message.append", t->tenant, t->account, d->actor, data, &error) < 0) {
 		log_error("deliver: cannot build message.append for %s: %s", t->account,
@@ -260,6 +301,8 @@ void deliver_message(struct node *node, const struct deliver_request *req,
 	d->internal_date = evm_now_ms();
 	snprintf(d->actor, sizeof d->actor, "%s", req->actor ? req->actor : "smtp");
 	d->ntargets = req->ntargets;
+	d->single_reply = req->single_reply;
+	d->over_quota_ok = xcalloc(d->ntargets ? d->ntargets : 1, 1);
 	d->results = xcalloc(d->ntargets ? d->ntargets : 1, sizeof *d->results);
 	for (size_t i = 0; i < d->ntargets; i++)
 		set_tempfail(&d->results[i]);

@@ -41,7 +41,10 @@
  *                    relative to the blob, readers add strlen(prefix)),
  *                    dsn (object, optional)}
  *                   size = strlen(prefix) + blob_size. Rejected "quota"
- *                   when the mail state's quota > 0 and used + size > quota.
+ *                   when the mail state's quota > 0 and used + size > quota,
+ *                   unless over_quota_ok: true (the writer already promised
+ *                   the message: one SMTP reply for several recipients; the
+ *                   size still counts).
  *                   result: {mailbox_id, uid, uidvalidity, modseq, email_id}
  *   message.store   {mailbox_id, uids: [[lo,hi]...], action: "add"|"remove"|"set",
  *                    flags: [...], unchanged_since: modseq (optional)}

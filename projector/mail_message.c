@@ -39,7 +39,7 @@ enum apply_status mail_apply_append(struct apply_ctx *ctx, const char **error_r)
 	struct mail_acct a;
 	enum apply_status st = APPLY_REJECTED;
 	unsigned sys, kwsys;
-	int r;
+	int r, over_quota_ok;
 
 	memset(&a, 0, sizeof a);
 	if (json_object_get(ev->data, "mailbox_id") != NULL) {
@@ -74,6 +74,12 @@ enum apply_status mail_apply_append(struct apply_ctx *ctx, const char **error_r)
 		apply_reject(ctx, "invalid", "summary: not an object");
 		goto out;
 	}
+	if (json_object_get(ev->data, "over_quota_ok") != NULL &&
+	    !json_is_boolean(json_object_get(ev->data, "over_quota_ok"))) {
+		apply_reject(ctx, "invalid", "over_quota_ok: not a boolean");
+		goto out;
+	}
+	over_quota_ok = json_is_true(json_object_get(ev->data, "over_quota_ok"));
 	if (dsn != NULL && !json_is_object(dsn)) {
 		apply_reject(ctx, "invalid", "dsn: not an object");
 		goto out;
@@ -101,7 +107,7 @@ enum apply_status mail_apply_append(struct apply_ctx *ctx, const char **error_r)
 	    mail_rec_int(a.usage, "quota_used", &used, error_r) < 0)
 		goto out;
 	size = (int64_t)strlen(prefix) + blob_size;
-	if (a.quota > 0 && used + size > a.quota) {
+	if (a.quota > 0 && used + size > a.quota && !over_quota_ok) {
 		st = apply_reject(ctx, "quota", "%lld + %lld octets exceed the quota of %lld",
 				  (long long)used, (long long)size, (long long)a.quota);
 		goto out;

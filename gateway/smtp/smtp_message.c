@@ -139,6 +139,7 @@ void smtp_txn_data_end(struct smtp_session *s)
 	received = received_field(s, msgid);
 	memset(&req, 0, sizeof req);
 	req.actor = s->set.lmtp ? "lmtp" : "smtp";
+	req.single_reply = !s->set.lmtp;
 	req.mail_from = t->mail_from;
 	req.received = received;
 	req.data = t->msg.data != NULL ? t->msg.data : "";

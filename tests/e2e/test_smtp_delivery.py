@@ -652,10 +652,12 @@ def test_connections_per_ip_limit(nodes):
 
 
 def test_quota_mixed_recipients_smtp(nodes):
-    """SMTP has one reply after DATA: with one recipient over quota and one
-    fine, the message is accepted (stored for the one) -- evmail's choice,
-    gateway/smtp/smtp_message.c; the over-quota account gets nothing. A
-    message only for the over-quota account gets 552 5.2.2."""
+    """SMTP has one reply after DATA. With SIZE declared (RFC 1870), a
+    recipient whose mailbox cannot take the message is refused at RCPT
+    (452 4.2.2) and the others get it. Without SIZE, the over-quota
+    recipient is only found after DATA; once another recipient stored the
+    message the client is told 250, so the over-quota one gets it too,
+    stored over quota (gateway/deliver.h) -- never silently dropped."""
     node = mx_node(nodes)
     small, roomy = mail_directory(node, "t1", DOMAIN, ["small", "roomy"], quota={f"small@{DOMAIN}": 10240})
     acc = node.get_json(f"/admin/accounts/{small}")
@@ -667,17 +669,33 @@ def test_quota_mixed_recipients_smtp(nodes):
     try:
         s.ehlo("quota.example")
         assert s.sendmail("x@sender.example", [small], fits) == {}
+        # SIZE declared (smtplib sends it): refused at RCPT for small only
         refused = s.sendmail("x@sender.example", [small, roomy], big)
-        assert refused == {}, refused
-        with pytest.raises(smtplib.SMTPDataError) as e:
+        assert list(refused) == [small] and refused[small][0] == 452, refused
+        assert b"4.2.2" in refused[small][1], refused
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as e:
             s.sendmail("x@sender.example", [small], big)
-        assert e.value.smtp_code == 552 and b"5.2.2" in e.value.smtp_error, e.value
+        assert e.value.recipients[small][0] == 452, e.value.recipients
+        # no SIZE: both accepted at RCPT, one reply after DATA
+        code, _ = s.mail("x@sender.example")
+        assert code == 250
+        assert s.rcpt(small)[0] == 250 and s.rcpt(roomy)[0] == 250
+        code, resp = s.data(big)
+        assert code == 250, (code, resp)
     finally:
         s.quit()
-    assert inbox_count(node, small) == 1
-    assert inbox_count(node, roomy) == 1
+    assert inbox_count(node, small) == 2
+    assert inbox_count(node, roomy) == 2
     acc = assert_ok(node.ctl("--json", "account", "show", small)).json()
-    assert acc["messages"] == 1 and 1000 < acc["quota_used"] <= 10240, acc
+    assert acc["messages"] == 2 and acc["quota_used"] > 10240, acc
+    # the mailbox is now over quota: the next message is refused at RCPT
+    s = smtp(node)
+    try:
+        s.ehlo("quota.example")
+        code, _ = s.mail("x@sender.example")
+        assert s.rcpt(small)[0] == 452
+    finally:
+        s.quit()
 
 
 def test_size_boundary_line_length_and_dsn_parameters(nodes):
