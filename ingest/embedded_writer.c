@@ -100,6 +100,63 @@ static void maybe_crash(struct emb_partition *last_p, size_t last_size)
 	_exit(EMB_TEST_CRASH_STATUS);
 }
 
+#define EMB_SYNC_THREADS 8
+#define EMB_SYNC_ERROR_MAX 256
+
+struct emb_sync_job {
+	struct emb_partition **parts;
+	size_t n, first, step;
+	char (*errors)[EMB_SYNC_ERROR_MAX];   /* "" when that partition synced */
+};
+
+/* Syncs parts first, first + step, ... (error text kept per partition). */
+static void *sync_worker(void *arg)
+{
+	struct emb_sync_job *j = arg;
+
+	for (size_t i = j->first; i < j->n; i += j->step) {
+		const char *error = NULL;
+		if (!j->parts[i]->failed && emb_partition_sync(j->parts[i], &error) < 0)
+			snprintf(j->errors[i], EMB_SYNC_ERROR_MAX, "%s", error);
+	}
+	return NULL;
+}
+
+/* fdatasync of every touched partition file, up to EMB_SYNC_THREADS at a
+ * time. A batch touches many files (a delivery writes a blob chunk in one
+ * partition and the message in another), and syncing them one after the
+ * other made the writer wait for each flush in turn (bench/README.md:
+ * 1,791 sequential fdatasyncs for 1,000 messages). Every sync still
+ * completes before the batch is published or acknowledged. */
+static void sync_touched(struct emb_partition **touched, size_t n)
+{
+	size_t nthreads = n < EMB_SYNC_THREADS ? n : EMB_SYNC_THREADS;
+	struct emb_sync_job jobs[EMB_SYNC_THREADS];
+	pthread_t tids[EMB_SYNC_THREADS];
+	int created[EMB_SYNC_THREADS] = { 0 };
+	char (*errors)[EMB_SYNC_ERROR_MAX];
+
+	if (n == 0)
+		return;
+	errors = xcalloc(n, EMB_SYNC_ERROR_MAX);
+	for (size_t k = 0; k < nthreads; k++)
+		jobs[k] = (struct emb_sync_job){ touched, n, k, nthreads, errors };
+	for (size_t k = 1; k < nthreads; k++)
+		created[k] = pthread_create(&tids[k], NULL, sync_worker, &jobs[k]) == 0;
+	sync_worker(&jobs[0]);
+	for (size_t k = 1; k < nthreads; k++) {
+		if (created[k])
+			pthread_join(tids[k], NULL);
+		else
+			sync_worker(&jobs[k]);   /* no thread to be had: do it here */
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (errors[i][0] != '\0')
+			emb_partition_fail(touched[i], errors[i]);
+	}
+	free(errors);
+}
+
 /* Writes one batch: stage every record, write each touched partition, fsync
  * each once. Sets every item's status; returns the touched partitions. */
 static void write_batch(struct embedded_log *l, struct emb_item *batch,
@@ -140,10 +197,7 @@ static void write_batch(struct embedded_log *l, struct emb_item *batch,
 			emb_partition_fail(touched[i], error);
 	}
 	maybe_crash(last_p, last_size);
-	for (size_t i = 0; i < n; i++) {
-		if (!touched[i]->failed && emb_partition_sync(touched[i], &error) < 0)
-			emb_partition_fail(touched[i], error);
-	}
+	sync_touched(touched, n);
 	/* A partition that failed anywhere in the batch fails all of its items. */
 	for (struct emb_item *item = batch; item != NULL; item = item->next) {
 		struct emb_partition *p = item_partition(l, item);
