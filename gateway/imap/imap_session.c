@@ -219,10 +219,29 @@ void imap_bad(struct imap_session *s, const char *fmt, ...)
 	}
 }
 
+/* The capabilities advertised in every state, one per line: an extension
+ * is listed only once it is complete (issue 4). */
+static const char *const imap_capabilities[] = {
+	"IMAP4rev1",
+	"IMAP4rev2",
+	"LITERAL+",
+	"SASL-IR",
+	"ID",
+	"ENABLE",
+	"IDLE",
+	"NAMESPACE",
+	"UNSELECT",
+	"UIDPLUS",
+	"MOVE",
+	"CHILDREN",
+	"SPECIAL-USE",
+	NULL
+};
+
 void imap_capability_string(struct imap_session *s, struct buf *out)
 {
-	buf_puts(out, "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
-		      "MOVE CHILDREN SPECIAL-USE");
+	for (size_t i = 0; imap_capabilities[i] != NULL; i++)
+		buf_printf(out, "%s%s", i ? " " : "", imap_capabilities[i]);
 	if (s->state == IMAP_S_NOAUTH) {
 		if (s->set.tls != NULL && !s->tls)
 			buf_puts(out, " STARTTLS");
