@@ -1,11 +1,13 @@
 /* cmd_account - `evmailctl account ...` and `evmailctl alias ...`.
  *
  * Passwords are read from a prompt or stdin (never argv) and hashed here
- * with yescrypt, so the plain text never leaves this process. */
+ * with yescrypt (and into SCRAM-SHA-256 keys), so the plain text never
+ * leaves this process. */
 #include "admin/ctl.h"
 #include "admin/ctl_args.h"
 #include "common/address.h"
 #include "common/password.h"
+#include "common/scram.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -51,7 +53,9 @@ static int parse_size(const char *s, int64_t *bytes_r)
 	return 0;
 }
 
-static int new_password_hash(int from_stdin, char **hash_r)
+/* Reads a new password; its yescrypt hash and its SCRAM-SHA-256 keys
+ * (common/scram.h: PBKDF2-HMAC-SHA-256, random salt). */
+static int new_password_hash(int from_stdin, char **hash_r, json_t **scram_r)
 {
 	char *pw = NULL;
 	const char *error = NULL;
@@ -60,9 +64,17 @@ static int new_password_hash(int from_stdin, char **hash_r)
 	if (ctl_read_password(from_stdin, &pw) != CTL_OK)
 		return CTL_FAIL;
 	ret = evm_password_hash(pw, hash_r, &error);
+	*scram_r = ret < 0 ? NULL : evm_scram_record_new(pw);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);
-	return ret < 0 ? ctl_fail("cannot hash the password: %s", error) : CTL_OK;
+	if (ret < 0)
+		return ctl_fail("cannot hash the password: %s", error);
+	if (*scram_r == NULL) {
+		free(*hash_r);
+		*hash_r = NULL;
+		return ctl_fail("cannot derive the SCRAM-SHA-256 keys");
+	}
+	return CTL_OK;
 }
 
 static int account_add(struct ctl *ctl, const struct ctl_args *a, const char *address)
@@ -70,17 +82,17 @@ static int account_add(struct ctl *ctl, const struct ctl_args *a, const char *ad
 	const char *name = ctl_args_opt(a, "--name"), *quota_s = ctl_args_opt(a, "--quota");
 	int64_t quota = 0;
 	char *hash = NULL, msg[400];
-	json_t *data;
+	json_t *data, *scram = NULL;
 	int ret;
 
 	if (quota_s != NULL && parse_size(quota_s, &quota) < 0)
 		return ctl_fail("--quota '%s' is not a size (e.g. 0, 500M, 10G)", quota_s);
-	if (new_password_hash(ctl_args_flag(a, "--password-stdin"), &hash) != CTL_OK)
+	if (new_password_hash(ctl_args_flag(a, "--password-stdin"), &hash, &scram) != CTL_OK)
 		return CTL_FAIL;
-	data = json_pack("{s:s,s:s,s:I,s:s,s:s}", "address", address, "display_name", name ? name : "",
+	data = json_pack("{s:s,s:s,s:I,s:s,s:s,s:o}", "address", address, "display_name", name ? name : "",
 			 "quota", (json_int_t)quota,
 			 "state", ctl_args_flag(a, "--disabled") ? "disabled" : "active",
-			 "password_hash", hash);
+			 "password_hash", hash, "scram_sha256", scram);
 	free(hash);
 	if (data == NULL)
 		return ctl_fail("the display name is not valid UTF-8");
@@ -111,16 +123,21 @@ static int account_update(struct ctl *ctl, const struct ctl_args *a, const char 
 			 "quota", json_object_get(acc, "quota"),
 			 "state", json_object_get(acc, "state"),
 			 "password_hash", json_object_get(acc, "password_hash"));
+	/* Kept as it is unless the password changes. */
+	if (data != NULL && json_object_get(acc, "scram_sha256") != NULL)
+		json_object_set(data, "scram_sha256", json_object_get(acc, "scram_sha256"));
 	json_decref(acc);
 	if (data == NULL)
 		return ctl_fail("the node returned an incomplete account");
 	if (passwd) {
 		char *hash = NULL;
-		if (new_password_hash(ctl_args_flag(a, "--password-stdin"), &hash) != CTL_OK) {
+		json_t *scram = NULL;
+		if (new_password_hash(ctl_args_flag(a, "--password-stdin"), &hash, &scram) != CTL_OK) {
 			json_decref(data);
 			return CTL_FAIL;
 		}
 		json_object_set_new(data, "password_hash", json_string(hash));
+		json_object_set_new(data, "scram_sha256", scram);
 		free(hash);
 		snprintf(msg, sizeof msg, "password of %s changed", address);
 	} else {

@@ -320,8 +320,10 @@ static void handle_directory_get(struct node *node, struct evhttp_request *req, 
 			ret = directory_account_get(node->view, name, &out, &error);
 			/* The hash is only for evmailctl's read-modify-write of
 			 * account.update; listings never carry it. */
-			if (ret > 0 && query_param(&q, "credentials") == NULL)
+			if (ret > 0 && query_param(&q, "credentials") == NULL) {
 				json_object_del(out, "password_hash");
+				json_object_del(out, "scram_sha256");
+			}
 			if (ret > 0)
 				add_usage(node, out);
 			reply_lookup(req, ret, out, error, "account");

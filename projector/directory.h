@@ -21,6 +21,11 @@
  *                   mail to any unknown local part of the domain)
  * quota: bytes, 0 = unlimited. state: "active" or "disabled".
  * password_hash: a crypt(3) string (yescrypt "$y$..."), never plain text.
+ * scram_sha256 (optional, account.create/update): {salt (base64, 8-64
+ *   octets), iterations (4096..1000000), stored_key, server_key (base64,
+ *   32 octets each)} for SASL SCRAM-SHA-256 (RFC 5802, RFC 7677; made by
+ *   evmailctl with common/scram.h), validated strictly; an account.update
+ *   without it drops it (stale keys must not outlive a password change).
  *
  * Why records are keyed by event id, not entity id: the records are commands
  * whose outcome depends on what came before (a create is rejected when the
@@ -30,7 +35,8 @@
  * compaction removes nothing, and every replay sees the same history.
  *
  * Read functions read committed state (thread-safe). Listings are arrays
- * sorted by name. Account objects from listings omit password_hash. */
+ * sorted by name. Account objects from listings omit password_hash and
+ * scram_sha256. */
 #ifndef EVM_DIRECTORY_H
 #define EVM_DIRECTORY_H
 
@@ -43,7 +49,7 @@ int directory_tenants(struct view *view, json_t **list_r, const char **error_r);
 int directory_domain_get(struct view *view, const char *domain, json_t **domain_r, const char **error_r);
 /* tenant NULL: every domain. */
 int directory_domains(struct view *view, const char *tenant, json_t **list_r, const char **error_r);
-/* Includes password_hash. 1 found, 0 not, -1 error. */
+/* Includes password_hash and scram_sha256. 1 found, 0 not, -1 error. */
 int directory_account_get(struct view *view, const char *address, json_t **account_r, const char **error_r);
 /* domain and tenant are optional filters (NULL: all). */
 int directory_accounts(struct view *view, const char *domain, const char *tenant,

@@ -1,18 +1,41 @@
 /* directory_account - appliers of account.create, account.update and
  * account.remove (see projector/directory.h for the rules). */
 #include "projector/directory_internal.h"
+#include "common/scram.h"
 
 #include <string.h>
 
+/* The optional scram_sha256 object of the event data, validated strictly
+ * (common/scram.h): 0 with *rec_r (NULL when absent), or -1 (rejected). */
+static int scram_field(struct apply_ctx *ctx, json_t **rec_r)
+{
+	json_t *rec = json_object_get(ctx->ev->data, "scram_sha256");
+	const char *error = NULL;
+
+	*rec_r = NULL;
+	if (rec == NULL)
+		return 0;
+	if (evm_scram_record_parse(rec, NULL, NULL, NULL, NULL, NULL, &error) < 0) {
+		apply_reject(ctx, "invalid", "scram_sha256: %s", error);
+		return -1;
+	}
+	*rec_r = rec;
+	return 0;
+}
+
 /* The stored account record; created and updated are event times. */
-static json_t *account_record(const struct dir_account_fields *f, const char *tenant,
+static json_t *account_record(const struct dir_account_fields *f, json_t *scram, const char *tenant,
 			      const char *domain, int64_t created, int64_t updated)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I}",
-			 "address", f->address, "tenant", tenant, "domain", domain,
-			 "display_name", f->display_name, "quota", (json_int_t)f->quota,
-			 "state", f->state, "password_hash", f->password_hash,
-			 "created", (json_int_t)created, "updated", (json_int_t)updated);
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I}",
+				"address", f->address, "tenant", tenant, "domain", domain,
+				"display_name", f->display_name, "quota", (json_int_t)f->quota,
+				"state", f->state, "password_hash", f->password_hash,
+				"created", (json_int_t)created, "updated", (json_int_t)updated);
+
+	if (rec != NULL && scram != NULL)
+		json_object_set_new(rec, "scram_sha256", json_deep_copy(scram));
+	return rec;
 }
 
 /* account.create: the domain must exist (it gives the tenant) and the
@@ -23,10 +46,10 @@ enum apply_status dir_apply_account_create(struct apply_ctx *ctx, const char **e
 	struct buf key = BUF_INIT;
 	enum apply_status st = APPLY_FAILED;
 	const char *domain, *tenant;
-	json_t *dom = NULL, *rec;
+	json_t *dom = NULL, *rec, *scram;
 	int r;
 
-	if (dir_account_fields(ctx, &f) < 0)
+	if (dir_account_fields(ctx, &f) < 0 || scram_field(ctx, &scram) < 0)
 		return APPLY_REJECTED;
 	domain = evm_address_domain(f.address);
 	dir_key(&key, KEY_DOMAIN, domain, NULL);
@@ -53,7 +76,7 @@ enum apply_status dir_apply_account_create(struct apply_ctx *ctx, const char **e
 			st = apply_reject(ctx, "exists", "%s is an alias", f.address);
 		goto out;
 	}
-	rec = account_record(&f, tenant, domain, ctx->ev->ts, ctx->ev->ts);
+	rec = account_record(&f, scram, tenant, domain, ctx->ev->ts, ctx->ev->ts);
 	dir_key(&key, KEY_ACCOUNT, f.address, NULL);
 	dir_batch_put_json(ctx->batch, &key, rec);
 	json_decref(rec);
@@ -76,10 +99,10 @@ enum apply_status dir_apply_account_update(struct apply_ctx *ctx, const char **e
 	struct buf key = BUF_INIT;
 	enum apply_status st = APPLY_FAILED;
 	const char *tenant, *domain;
-	json_t *old = NULL, *created, *rec;
+	json_t *old = NULL, *created, *rec, *scram;
 	int r;
 
-	if (dir_account_fields(ctx, &f) < 0)
+	if (dir_account_fields(ctx, &f) < 0 || scram_field(ctx, &scram) < 0)
 		return APPLY_REJECTED;
 	dir_key(&key, KEY_ACCOUNT, f.address, NULL);
 	if ((r = dir_batch_get_json(ctx->batch, &key, &old, error_r)) <= 0) {
@@ -99,7 +122,7 @@ enum apply_status dir_apply_account_update(struct apply_ctx *ctx, const char **e
 		st = APPLY_REJECTED;
 		goto out;
 	}
-	rec = account_record(&f, tenant, domain, json_integer_value(created), ctx->ev->ts);
+	rec = account_record(&f, scram, tenant, domain, json_integer_value(created), ctx->ev->ts);
 	dir_batch_put_json(ctx->batch, &key, rec);
 	json_decref(rec);
 	dir_result(ctx, "tenant", tenant, "address", f.address, (char *)NULL);

@@ -70,8 +70,10 @@ static int collect_cb(void *vctx, const char *key, size_t klen, const char *val,
 		c->corrupt = 1;
 		return 1;
 	}
-	if (c->strip_password)
+	if (c->strip_password) {
 		json_object_del(obj, "password_hash");
+		json_object_del(obj, "scram_sha256");
+	}
 	json_array_append_new(c->list, obj);
 	return 0;
 }
@@ -120,8 +122,10 @@ static int load_records(struct view *view, const char *prefix, json_t *names, co
 			json_decref(obj);
 			continue;
 		}
-		if (strip_password)
+		if (strip_password) {
 			json_object_del(obj, "password_hash");
+			json_object_del(obj, "scram_sha256");
+		}
 		json_array_append_new(list, obj);
 	}
 	*list_r = list;

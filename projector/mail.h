@@ -105,6 +105,12 @@ int mail_account_usage(struct view *view, const char *account, json_t **usage_r,
  * exceed it (for refusing early at RCPT time; the projector's check on
  * message.append stays the one that counts). 0 when not, -1 on error. */
 int mail_over_quota(struct view *view, const char *account, uint64_t size, const char **error_r);
+/* The subscribed mailbox names (existing or not) as a JSON array of
+ * strings (always set; free it). 0, or -1 on error. */
+int mail_subscriptions(struct view *view, const char *account, json_t **names_r, const char **error_r);
+/* The account's quota in bytes (0 = unlimited) into *quota_r: 1 when the
+ * mail state has one, 0 when not (*quota_r = 0), -1 on error. */
+int mail_account_quota(struct view *view, const char *account, uint64_t *quota_r, const char **error_r);
 /* Expunged UIDs with modseq > since (for QRESYNC VANISHED), as [[lo,hi]...]. */
 int mail_vanished(struct view *view, const char *account, const char *mailbox_id,
 		  uint64_t since, json_t **ranges_r, const char **error_r);

@@ -309,6 +309,54 @@ int mail_account_usage(struct view *view, const char *account, json_t **usage_r,
 	return r;
 }
 
+/* The subscribed names, existing or not (RFC 5258 \NonExistent). */
+int mail_subscriptions(struct view *view, const char *account, json_t **names_r, const char **error_r)
+{
+	char acct[EVM_ADDRESS_MAX + 1];
+	struct buf key = BUF_INIT;
+	json_t *subs = json_array(), *p;
+	size_t i;
+	int r;
+
+	*names_r = json_array();
+	if (norm_account(account, acct) < 0) {
+		json_decref(subs);
+		return 0;
+	}
+	mail_key(&key, acct, MAIL_K_SUB, NULL);
+	r = scan_into(view, &key, 1, subs, error_r);
+	buf_free(&key);
+	if (r == 0) {
+		json_array_foreach(subs, i, p)
+			json_array_append(*names_r, json_array_get(p, 0));
+	}
+	json_decref(subs);
+	return r;
+}
+
+/* The quota of the account's mail state (bytes, 0 = unlimited). */
+int mail_account_quota(struct view *view, const char *account, uint64_t *quota_r, const char **error_r)
+{
+	char acct[EVM_ADDRESS_MAX + 1], *val = NULL, *end;
+	struct buf key = BUF_INIT;
+	long long quota;
+	int r;
+
+	*quota_r = 0;
+	if (norm_account(account, acct) < 0)
+		return 0;
+	mail_key(&key, acct, MAIL_K_QUOTA, NULL);
+	r = view_get(view, key.data, key.len, &val, NULL, error_r);
+	buf_free(&key);
+	if (r <= 0)
+		return r;
+	quota = strtoll(val, &end, 10);
+	if (*end == '\0' && end != val && quota > 0)
+		*quota_r = (uint64_t)quota;
+	free(val);
+	return 1;
+}
+
 int mail_over_quota(struct view *view, const char *account, uint64_t size, const char **error_r)
 {
 	char acct[EVM_ADDRESS_MAX + 1], *val = NULL, *end;

@@ -1,6 +1,7 @@
 /* test_directory - the directory appliers and read API against a real
  * view: every accept path, every rejection, and determinism. */
 #include "projector/applier.h"
+#include "common/scram.h"
 #include "projector/directory.h"
 #include "projector/keys.h"
 #include "tests/unit/testlib.h"
@@ -409,6 +410,65 @@ static void test_account(void)
 	CHECK_EQ_STR(run("account.create", "", ACCOUNT("bob@acme.test")), "accepted");
 }
 
+/* account data with a scram_sha256 member (stolen). */
+static json_t *scram_account(const char *address, json_t *scram)
+{
+	json_t *d = ACCOUNT(address);
+
+	json_object_set_new(d, "scram_sha256", scram);
+	return d;
+}
+
+#define SCRAM_REC(salt, it, sk, svk) json_pack("{s:s, s:I, s:s, s:s}", "salt", (salt), \
+	"iterations", (json_int_t)(it), "stored_key", (sk), "server_key", (svk))
+#define K32 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+/* The optional scram_sha256 object: validated strictly, stored, dropped
+ * by an update without it, never in listings. */
+static void test_account_scram(void)
+{
+	json_t *a = NULL, *list = NULL;
+	const char *error;
+
+	setup_basic("dir-account-scram");
+	CHECK_EQ_STR(run("account.create", "", scram_account("s1@acme.test", evm_scram_record_new("pw"))), "accepted");
+	CHECK_EQ_INT(directory_account_get(view, "s1@acme.test", &a, &error), 1);
+	CHECK(json_is_object(json_object_get(a, "scram_sha256")));
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_object_get(a, "scram_sha256"), "iterations")), 10000);
+	json_decref(a);
+	CHECK_EQ_INT(directory_accounts(view, "acme.test", NULL, &list, &error), 0);
+	CHECK(json_object_get(json_array_get(list, 0), "scram_sha256") == NULL);
+	json_decref(list);
+	CHECK_EQ_INT(directory_accounts(view, NULL, NULL, &list, &error), 0);
+	CHECK(json_object_get(json_array_get(list, 0), "scram_sha256") == NULL);
+	json_decref(list);
+	/* invalid records */
+	CHECK_EQ_STR(run("account.create", "", scram_account("s2@acme.test", json_string("x"))), "invalid");
+	CHECK_EQ_STR(run("account.create", "", scram_account("s2@acme.test",
+		SCRAM_REC("c2FsdHNhbHQ=", 4095, K32, K32))), "invalid");
+	CHECK_EQ_STR(run("account.create", "", scram_account("s2@acme.test",
+		SCRAM_REC("c2FsdA==", 4096, K32, K32))), "invalid");          /* salt of 4 octets */
+	CHECK_EQ_STR(run("account.create", "", scram_account("s2@acme.test",
+		SCRAM_REC("c2FsdHNhbHQ", 4096, K32, K32))), "invalid");       /* no padding */
+	CHECK_EQ_STR(run("account.create", "", scram_account("s2@acme.test",
+		SCRAM_REC("c2FsdHNhbHQ=", 4096, "AAEC", K32))), "invalid");   /* short key */
+	CHECK_EQ_STR(run("account.create", "", scram_account("s2@acme.test",
+		json_pack("{s:s, s:s, s:s, s:s}", "salt", "c2FsdHNhbHQ=", "iterations", "4096",
+			  "stored_key", K32, "server_key", K32))), "invalid");
+	a = SCRAM_REC("c2FsdHNhbHQ=", 4096, K32, K32);
+	json_object_set_new(a, "extra", json_true());
+	CHECK_EQ_STR(run("account.create", "", scram_account("s2@acme.test", a)), "invalid");
+	CHECK_EQ_STR(run("account.create", "", scram_account("s2@acme.test",
+		SCRAM_REC("c2FsdHNhbHQ=", 4096, K32, K32))), "accepted");
+	/* an update without it drops it */
+	CHECK_EQ_STR(run("account.update", "", ACCOUNT("s2@acme.test")), "accepted");
+	CHECK_EQ_INT(directory_account_get(view, "s2@acme.test", &a, &error), 1);
+	CHECK(json_object_get(a, "scram_sha256") == NULL);
+	json_decref(a);
+	CHECK_EQ_STR(run("account.update", "", scram_account("s2@acme.test",
+		SCRAM_REC("c2FsdHNhbHQ=", 4096, "AAEC", K32))), "invalid");
+}
+
 static const char *target_at(json_t *alias, size_t i)
 {
 	return json_string_value(json_array_get(json_object_get(alias, "targets"), i));
@@ -703,6 +763,7 @@ int main(void)
 	test_run("tenant", test_tenant);
 	test_run("domain", test_domain);
 	test_run("account", test_account);
+	test_run("account scram_sha256", test_account_scram);
 	test_run("alias", test_alias);
 	test_run("catch-all", test_catch_all);
 	test_run("listings", test_listings);

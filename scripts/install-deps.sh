@@ -11,9 +11,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
   build-essential cmake ninja-build pkg-config git
   librdkafka-dev librocksdb-dev libssl-dev libevent-dev libjansson-dev
-  libcrypt-dev zlib1g-dev
+  libcrypt-dev zlib1g-dev libutf8proc-dev
   clang libclang-rt-14-dev
-  kcat openssl curl procps swaks
+  kcat openssl curl procps swaks isync
   openjdk-17-jre-headless maven
   python3 python3-pytest python3-yaml
 )

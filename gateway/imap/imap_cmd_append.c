@@ -33,7 +33,7 @@ static void append_free(struct append *a)
 }
 
 /* RFC 9051 9 date-time: "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be " d"). */
-static int parse_date_time(const char *v, int64_t *ms_r)
+int imap_date_time_parse(const char *v, int64_t *ms_r)
 {
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
@@ -107,35 +107,44 @@ void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 	const char *error = NULL;
 	struct append *a;
 	json_t *box = NULL, *all, *v;
-	size_t i, next = 1;
+	size_t i, next = 1, end;
 	int r;
 
-	if (cmd->nargs < 2 || cmd->nargs > 4 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0) {
+	if (imap_append_multi(s, cmd))
+		return;   /* MULTIAPPEND or CATENATE: imap_cmd_multiappend.c */
+	if (cmd->nargs < 2 || cmd->nargs > 4 || imap_mailbox_arg_s(s, &cmd->args[0], name, sizeof name) < 0) {
 		imap_bad(s, "APPEND needs a mailbox name and a message");
 		return;
 	}
+	/* RFC 6855 4: after ENABLE UTF8=ACCEPT the message may come as
+	 * "UTF8 (~{n}...)". */
+	end = cmd->nargs - 1;
+	if (s->utf8 && cmd->nargs >= 3 && cmd->args[end].type == IMAP_ARG_LIST && cmd->args[end].count == 1 &&
+	    cmd->args[end].list[0].literal8 && cmd->args[end - 1].type == IMAP_ARG_ATOM &&
+	    strcasecmp(cmd->args[end - 1].str, "UTF8") == 0)
+		end--;
 	a = xcalloc(1, sizeof *a);
 	a->s = s;
 	a->flags = json_array();
 	a->keywords = json_array();
 	a->date = evm_now_ms();
 	all = json_array();
-	if (next < cmd->nargs - 1 && cmd->args[next].type == IMAP_ARG_LIST) {
+	if (next < end && cmd->args[next].type == IMAP_ARG_LIST) {
 		if (imap_flag_list(&cmd->args[next], all) < 0)
 			goto bad;
 		next++;
 	}
-	if (next < cmd->nargs - 1) {
-		if (cmd->args[next].type != IMAP_ARG_STRING || parse_date_time(cmd->args[next].str, &a->date) < 0)
+	if (next < end) {
+		if (cmd->args[next].type != IMAP_ARG_STRING || imap_date_time_parse(cmd->args[next].str, &a->date) < 0)
 			goto bad;
 		next++;
 	}
-	if (next != cmd->nargs - 1 || cmd->args[next].type != IMAP_ARG_STRING)
+	if (next != end || (end == cmd->nargs - 1 && cmd->args[next].type != IMAP_ARG_STRING))
 		goto bad;
 	json_array_foreach(all, i, v)
 		json_array_append(json_string_value(v)[0] == '\\' ? a->flags : a->keywords, v);
 	json_decref(all);
-	msg = &cmd->args[next];
+	msg = end == cmd->nargs - 1 ? &cmd->args[next] : &cmd->args[end + 1].list[0];
 	if (msg->len == 0) {
 		append_free(a);
 		imap_no(s, "[CANNOT] Empty message");

@@ -1,6 +1,7 @@
 /* imap_cmd_auth - commands of any state and authentication: CAPABILITY,
  * NOOP, LOGOUT, ID, STARTTLS, AUTHENTICATE PLAIN (RFC 4616, SASL-IR RFC
- * 4959), LOGIN, ENABLE (RFC 9051 6.1, 6.2, 6.3.1; RFC 2971). */
+ * 4959; LOGIN and SCRAM-SHA-256 are in imap_auth_ext.c), LOGIN, ENABLE
+ * (RFC 9051 6.1, 6.2, 6.3.1; RFC 2971; UTF8=ACCEPT RFC 6855 3). */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/node.h"
 
@@ -153,6 +154,11 @@ void imap_cmd_authenticate(struct imap_session *s, const struct imap_command *cm
 		imap_bad(s, "AUTHENTICATE needs a mechanism");
 		return;
 	}
+	if (imap_auth_ext_known(mech)) {
+		if (!plaintext_refused(s))
+			imap_auth_ext_start(s, cmd);
+		return;
+	}
 	if (strcasecmp(mech, "PLAIN") != 0) {
 		imap_no(s, "Unsupported authentication mechanism");
 		return;
@@ -191,6 +197,21 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_command *cmd)
 		if (strcasecmp(c, "IMAP4rev2") == 0 && !s->rev2) {
 			s->rev2 = 1;
 			buf_puts(&on, " IMAP4rev2");
+		}
+		/* RFC 6855 3: UTF-8 quoted strings and mailbox names. */
+		if (strcasecmp(c, "UTF8=ACCEPT") == 0 && !s->utf8) {
+			s->utf8 = 1;
+			buf_puts(&on, " UTF8=ACCEPT");
+		}
+		/* RFC 7162 3.1, 3.2.3: QRESYNC implies CONDSTORE. */
+		if (strcasecmp(c, "CONDSTORE") == 0 && !s->condstore) {
+			imap_condstore_enable(s);
+			buf_puts(&on, " CONDSTORE");
+		}
+		if (strcasecmp(c, "QRESYNC") == 0 && !s->qresync) {
+			imap_condstore_enable(s);
+			s->qresync = 1;
+			buf_puts(&on, " QRESYNC");
 		}
 	}
 	imap_line(s, "* ENABLED%s", on.len ? on.data : "");

@@ -57,7 +57,7 @@ static void copy_or_move(struct imap_session *s, const struct imap_command *cmd,
 	int r;
 
 	if (cmd->nargs != 2 || cmd->args[0].type != IMAP_ARG_ATOM || (set = cmd->args[0].str) == NULL ||
-	    imap_mailbox_arg(&cmd->args[1], name, sizeof name) < 0) {
+	    imap_mailbox_arg_s(s, &cmd->args[1], name, sizeof name) < 0) {
 		imap_bad(s, "%s needs a sequence set and a mailbox name", cmd->name);
 		return;
 	}

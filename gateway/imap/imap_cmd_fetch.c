@@ -3,7 +3,9 @@
  * record, its MIME summary and (when a section is asked for) its bytes.
  * A non-PEEK body fetch sets \Seen through a message.store event first,
  * so the FETCH responses carry the new FLAGS. Messages expunged by
- * another session but not announced yet are skipped (OK [EXPUNGEISSUED]). */
+ * another session but not announced yet are skipped (OK [EXPUNGEISSUED]).
+ * RFC 7162: the MODSEQ item, the (CHANGEDSINCE n [VANISHED]) modifiers
+ * (imap_condstore.c parses them). */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_render.h"
 #include "common/log.h"
@@ -17,6 +19,8 @@
 enum fkind {
 	F_FLAGS, F_UID, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_BODY, F_BODYSTRUCTURE,
 	F_SECTION, F_BINARY, F_BINARY_SIZE, F_RFC822, F_RFC822_HEADER, F_RFC822_TEXT,
+	F_MODSEQ,               /* RFC 7162 3.1.4 */
+	F_EMAILID, F_THREADID, F_SAVEDATE, F_PREVIEW,   /* imap_fetch_ext.c */
 };
 
 struct fitem {
@@ -31,6 +35,7 @@ struct fetch {
 	size_t *idx, nidx;
 	int sets_seen;          /* a non-PEEK body item */
 	int has_flags;
+	int has_modseq;
 };
 
 static void fetch_free(void *p)
@@ -54,6 +59,8 @@ static struct fitem *add(struct fetch *f, enum fkind kind)
 	it = &f->items[f->n++];
 	memset(it, 0, sizeof *it);
 	it->kind = kind;
+	if (kind == F_MODSEQ)
+		f->has_modseq = 1;
 	if (kind == F_FLAGS)
 		f->has_flags = 1;
 	return it;
@@ -109,6 +116,9 @@ static int parse_item(struct fetch *f, const struct imap_arg *a)
 		{ "RFC822.SIZE", F_SIZE }, { "ENVELOPE", F_ENVELOPE }, { "BODY", F_BODY },
 		{ "BODYSTRUCTURE", F_BODYSTRUCTURE }, { "RFC822", F_RFC822 },
 		{ "RFC822.HEADER", F_RFC822_HEADER }, { "RFC822.TEXT", F_RFC822_TEXT },
+		{ "MODSEQ", F_MODSEQ },
+		{ "EMAILID", F_EMAILID }, { "THREADID", F_THREADID }, { "SAVEDATE", F_SAVEDATE },
+		{ "PREVIEW", F_PREVIEW },
 	};
 	const char *v;
 
@@ -147,6 +157,9 @@ static int parse_items(struct fetch *f, const struct imap_arg *a)
 	if (a->count == 0)
 		return -1;
 	for (size_t i = 0; i < a->count; i++) {
+		/* RFC 8970 3: PREVIEW (LAZY): the preview is always at hand. */
+		if (a->list[i].type == IMAP_ARG_LIST && f->n > 0 && f->items[f->n - 1].kind == F_PREVIEW)
+			continue;
 		if (parse_item(f, &a->list[i]) < 0)
 			return -1;
 	}
@@ -271,6 +284,9 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf 
 		if (k > 0)
 			buf_puts(out, " ");
 		switch (it->kind) {
+		case F_MODSEQ:
+			buf_printf(out, "MODSEQ (%lld)", (long long)imap_msg_modseq(m->rec));
+			break;
 		case F_FLAGS:
 			buf_puts(out, "FLAGS ");
 			imap_flags_string(m->rec, out);
@@ -319,6 +335,14 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf 
 			buf_free(&data);
 			break;
 		}
+		case F_EMAILID:
+		case F_THREADID:
+		case F_SAVEDATE:
+		case F_PREVIEW:
+			if (it->kind == F_PREVIEW)
+				need_summary(s, m->rec, &d);
+			imap_fetch_ext_render(out, (enum imap_fetch_ext)(it->kind - F_EMAILID), m->rec, d.summary);
+			break;
 		default:
 			ret = render_section(s, m, &d, it, out);
 			break;
@@ -343,12 +367,23 @@ static void fetch_output(struct imap_session *s, struct fetch *f)
 			issued = 1;
 			continue;
 		}
-		if (m->dirty && !f->has_flags) {
-			/* \Seen was just set (or someone changed the flags). */
-			add(f, F_FLAGS);
-			f->has_flags = 0;
+		if (m->dirty && (!f->has_flags || (s->condstore && !f->has_modseq))) {
+			/* \Seen was just set (or someone changed the flags); with
+			 * CONDSTORE also UID and MODSEQ (RFC 7162 3.1.4). */
+			size_t n0 = f->n;
+			int hf = f->has_flags, hm = f->has_modseq;
+
+			if (!hf)
+				add(f, F_FLAGS);
+			if (s->condstore) {
+				add(f, F_UID);
+				if (!hm)
+					add(f, F_MODSEQ);
+			}
 			r = render(s, f, f->idx[k], &out);
-			f->n--;
+			f->n = n0;
+			f->has_flags = hf;
+			f->has_modseq = hm;
 		} else {
 			r = render(s, f, f->idx[k], &out);
 		}
@@ -403,10 +438,12 @@ static int is_seen(json_t *rec)
 void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 {
 	struct fetch *f = xcalloc(1, sizeof *f);
-	const char *set;
+	const char *set, *error = NULL;
 	size_t *unseen, nunseen = 0;
+	uint64_t since = 0;
+	int vanished = 0;
 
-	if (cmd->nargs != 2 || (set = imap_arg_str(&cmd->args[0])) == NULL ||
+	if ((cmd->nargs != 2 && cmd->nargs != 3) || (set = imap_arg_str(&cmd->args[0])) == NULL ||
 	    cmd->args[0].type != IMAP_ARG_ATOM) {
 		fetch_free(f);
 		imap_bad(s, "FETCH needs a sequence set and data items");
@@ -419,10 +456,33 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 		imap_bad(s, "Invalid FETCH data item");
 		return;
 	}
+	if (cmd->nargs == 3 && imap_fetch_modifiers(s, cmd, &cmd->args[2], &since, &vanished, &error) < 0) {
+		fetch_free(f);
+		imap_bad(s, "%s", error);
+		return;
+	}
+	if (cmd->nargs == 3 && !f->has_modseq)
+		add(f, F_MODSEQ);   /* RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ */
+	if (f->has_modseq)
+		imap_condstore_enable(s);
 	if (imap_mbox_select(s->mbox, set, cmd->uid, &f->idx, &f->nidx) < 0) {
 		fetch_free(f);
 		imap_bad(s, "Invalid sequence set");
 		return;
+	}
+	if (cmd->nargs == 3) {
+		size_t k = 0;
+
+		/* Only what changed after the client's modseq. */
+		for (size_t j = 0; j < f->nidx; j++) {
+			struct imap_msg *m = &s->mbox->msgs[f->idx[j]];
+
+			if (!m->expunged && (uint64_t)imap_msg_modseq(m->rec) > since)
+				f->idx[k++] = f->idx[j];
+		}
+		f->nidx = k;
+		if (vanished)
+			imap_fetch_vanished(s, set, since);
 	}
 	unseen = xcalloc(f->nidx + 1, sizeof *unseen);
 	if (f->sets_seen && !s->mbox->readonly) {

@@ -36,9 +36,17 @@ static void done_simple(struct imap_session *s, int status, json_t *outcome, con
 void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
 {
 	char name[NAME_SIZE], id[EVM_ID_HEX_LEN + 1];
+	const char *use = "", *uerr = NULL;
 
-	if (cmd->nargs != 1 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0) {
+	if (cmd->nargs < 1 || cmd->nargs > 2 || imap_mailbox_arg_s(s, &cmd->args[0], name, sizeof name) < 0) {
 		imap_bad(s, "CREATE needs a valid mailbox name");
+		return;
+	}
+	if (cmd->nargs == 2 && imap_create_params(&cmd->args[1], &use, &uerr) < 0) {
+		if (strcmp(uerr, "BAD") == 0)
+			imap_bad(s, "Invalid CREATE parameters");
+		else
+			imap_no(s, "%s", uerr);
 		return;
 	}
 	if (strcmp(name, "INBOX") == 0) {
@@ -47,8 +55,8 @@ void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
 	}
 	evm_random_id(id);
 	imap_submit(s, "mailbox.create",
-		    json_pack("{s:s, s:s, s:s}", "mailbox_id", id, "name", name, "special_use", ""),
-		    done_simple);
+		    json_pack("{s:s, s:s, s:s}", "mailbox_id", id, "name", name, "special_use", use),
+		    imap_create_done);
 }
 
 void imap_cmd_delete(struct imap_session *s, const struct imap_command *cmd)
@@ -56,7 +64,7 @@ void imap_cmd_delete(struct imap_session *s, const struct imap_command *cmd)
 	char name[NAME_SIZE];
 	json_t *box = NULL;
 
-	if (cmd->nargs != 1 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0) {
+	if (cmd->nargs != 1 || imap_mailbox_arg_s(s, &cmd->args[0], name, sizeof name) < 0) {
 		imap_bad(s, "DELETE needs a valid mailbox name");
 		return;
 	}
@@ -76,8 +84,8 @@ void imap_cmd_rename(struct imap_session *s, const struct imap_command *cmd)
 	char from[NAME_SIZE], to[NAME_SIZE];
 	json_t *box = NULL;
 
-	if (cmd->nargs != 2 || imap_mailbox_arg(&cmd->args[0], from, sizeof from) < 0 ||
-	    imap_mailbox_arg(&cmd->args[1], to, sizeof to) < 0) {
+	if (cmd->nargs != 2 || imap_mailbox_arg_s(s, &cmd->args[0], from, sizeof from) < 0 ||
+	    imap_mailbox_arg_s(s, &cmd->args[1], to, sizeof to) < 0) {
 		imap_bad(s, "RENAME needs two valid mailbox names");
 		return;
 	}
@@ -101,7 +109,7 @@ static void subscribe(struct imap_session *s, const struct imap_command *cmd, in
 {
 	char name[NAME_SIZE];
 
-	if (cmd->nargs != 1 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0) {
+	if (cmd->nargs != 1 || imap_mailbox_arg_s(s, &cmd->args[0], name, sizeof name) < 0) {
 		imap_bad(s, "%s needs a valid mailbox name", cmd->name);
 		return;
 	}
@@ -119,84 +127,24 @@ void imap_cmd_unsubscribe(struct imap_session *s, const struct imap_command *cmd
 	subscribe(s, cmd, 0);
 }
 
-/* Messages with \Deleted (STATUS DELETED, RFC 9051 6.3.11). */
-static long count_deleted(struct imap_session *s, const char *id)
-{
-	json_t *list = NULL, *m, *f;
-	const char *error = NULL;
-	size_t i, j;
-	long n = 0;
-
-	if (mail_messages(s->node->view, s->account, id, 0, &list, &error) < 0)
-		return -1;
-	json_array_foreach(list, i, m) {
-		json_array_foreach(json_object_get(m, "flags"), j, f) {
-			if (strcmp(json_string_value(f), "\\Deleted") == 0)
-				n++;
-		}
-	}
-	json_decref(list);
-	return n;
-}
-
+/* RFC 9051 6.3.11; the items are rendered by imap_status.c. */
 void imap_cmd_status(struct imap_session *s, const struct imap_command *cmd)
 {
 	char name[NAME_SIZE];
-	const struct imap_arg *items;
-	struct buf out = BUF_INIT;
 	json_t *box = NULL;
 
-	if (cmd->nargs != 2 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0 ||
+	if (cmd->nargs != 2 || imap_mailbox_arg_s(s, &cmd->args[0], name, sizeof name) < 0 ||
 	    cmd->args[1].type != IMAP_ARG_LIST || cmd->args[1].count == 0) {
 		imap_bad(s, "STATUS needs a mailbox name and a list of items");
 		return;
 	}
-	items = cmd->args[1].list;
-	for (size_t i = 0; i < cmd->args[1].count; i++) {
-		const char *it = items[i].type == IMAP_ARG_ATOM ? items[i].str : "";
-		if (strcasecmp(it, "MESSAGES") && strcasecmp(it, "UIDNEXT") && strcasecmp(it, "UIDVALIDITY") &&
-		    strcasecmp(it, "UNSEEN") && strcasecmp(it, "RECENT") && strcasecmp(it, "SIZE") &&
-		    strcasecmp(it, "DELETED")) {
-			imap_bad(s, "Unknown STATUS item");
-			return;
-		}
+	if (imap_status_check(cmd->args[1].list, cmd->args[1].count) < 0) {
+		imap_bad(s, "Unknown STATUS item");
+		return;
 	}
 	if (!find_mailbox(s, name, &box, "NONEXISTENT"))
 		return;
-	buf_puts(&out, "* STATUS ");
-	imap_quote(&out, json_string_value(json_object_get(box, "name")));
-	buf_puts(&out, " (");
-	for (size_t i = 0; i < cmd->args[1].count; i++) {
-		const char *it = items[i].str;
-		char up[16];
-		json_int_t v;
-		size_t k;
-
-		for (k = 0; it[k] != '\0' && k < sizeof up - 1; k++)
-			up[k] = (char)(it[k] >= 'a' && it[k] <= 'z' ? it[k] - 32 : it[k]);
-		up[k] = '\0';
-
-		if (strcasecmp(it, "RECENT") == 0)
-			v = 0;
-		else if (strcasecmp(it, "DELETED") == 0)
-			v = count_deleted(s, json_string_value(json_object_get(box, "id")));
-		else if (strcasecmp(it, "MESSAGES") == 0)
-			v = json_integer_value(json_object_get(box, "messages"));
-		else if (strcasecmp(it, "UIDNEXT") == 0)
-			v = json_integer_value(json_object_get(box, "uidnext"));
-		else if (strcasecmp(it, "UIDVALIDITY") == 0)
-			v = json_integer_value(json_object_get(box, "uidvalidity"));
-		else if (strcasecmp(it, "UNSEEN") == 0)
-			v = json_integer_value(json_object_get(box, "unseen"));
-		else
-			v = json_integer_value(json_object_get(box, "size"));
-		if (v < 0)
-			v = 0;
-		buf_printf(&out, "%s%s %" JSON_INTEGER_FORMAT, i ? " " : "", up, v);
-	}
-	buf_puts(&out, ")");
-	imap_line(s, "%s", out.data);
-	buf_free(&out);
+	imap_status_line(s, box, cmd->args[1].list, cmd->args[1].count);
 	json_decref(box);
 	imap_ok(s, "STATUS completed");
 }

@@ -15,18 +15,28 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 	char name[MAIL_MAILBOX_NAME_MAX + 1];
 	struct imap_mbox *mb = NULL;
 	const char *error = NULL;
+	struct imap_select_opts opts;
 	int r;
 
-	if (cmd->nargs != 1 || imap_mailbox_arg(&cmd->args[0], name, sizeof name) < 0) {
+	memset(&opts, 0, sizeof opts);
+	if (cmd->nargs < 1 || cmd->nargs > 2 || imap_mailbox_arg_s(s, &cmd->args[0], name, sizeof name) < 0) {
 		imap_bad(s, "%s needs a valid mailbox name", cmd->name);
 		return;
 	}
+	/* RFC 7162 3.1.8, 3.2.5: (CONDSTORE) and (QRESYNC (...)). */
+	if (cmd->nargs == 2 && imap_select_opts_parse(s, &cmd->args[1], &opts, &error) < 0) {
+		imap_bad(s, "%s", error);
+		return;
+	}
+	if (opts.condstore || opts.qresync)
+		imap_condstore_enable(s);
 	/* RFC 9051 6.3.2: a SELECT first deselects, even when it fails. */
 	if (s->mbox != NULL) {
 		imap_deselect(s);
 		imap_line(s, "* OK [CLOSED] Previous mailbox closed");
 	}
 	if ((r = imap_mbox_open(s, name, readonly, &mb, &error)) <= 0) {
+		imap_select_opts_free(&opts);
 		if (r < 0)
 			imap_no(s, "[SERVERBUG] Cannot open the mailbox: %s", error);
 		else
@@ -59,6 +69,7 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 		  readonly ? "" : SYSTEM_FLAGS " \\*");
 	imap_line(s, "* OK [UIDVALIDITY %u] UIDs valid", mb->uidvalidity);
 	imap_line(s, "* OK [UIDNEXT %u] Predicted next UID", mb->uidnext);
+	imap_line(s, "* OK [MAILBOXID (%s)] Ok", mb->id);   /* RFC 8474 4.2 */
 	imap_line(s, "* OK [HIGHESTMODSEQ %lld] Highest", (long long)mb->highestmodseq);
 	if (s->rev2) {
 		struct buf q = BUF_INIT;
@@ -67,6 +78,8 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 		imap_line(s, "* LIST () \"/\" %s", q.data);
 		buf_free(&q);
 	}
+	imap_qresync_select(s, &opts);
+	imap_select_opts_free(&opts);
 	imap_ok(s, "[%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE", cmd->name);
 }
 
@@ -137,8 +150,19 @@ static json_t *deleted_ranges(struct imap_session *s, const char *set, int *bad_
 
 static void expunge_done(struct imap_session *s, int status, json_t *outcome, const char *error)
 {
-	if (imap_outcome_ok(s, status, outcome, error, "EXPUNGE"))
+	const char *err = NULL;
+
+	if (!imap_outcome_ok(s, status, outcome, error, "EXPUNGE"))
+		return;
+	if (!s->condstore) {
 		imap_ok(s, "EXPUNGE completed");
+		return;
+	}
+	/* RFC 7162 3.2.7: the new HIGHESTMODSEQ in the tagged OK. */
+	if (imap_mbox_sync(s, s->mbox, &err) < 0)
+		log_warn("imap[%s]: sync: %s", s->id, err);
+	s->changed = 0;
+	imap_ok(s, "[HIGHESTMODSEQ %lld] EXPUNGE completed", (long long)s->mbox->highestmodseq);
 }
 
 void imap_cmd_expunge(struct imap_session *s, const struct imap_command *cmd)

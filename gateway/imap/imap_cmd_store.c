@@ -2,7 +2,10 @@
  * -FLAGS and their .SILENT forms, as one message.store event. The new
  * flags are read back from the view and sent as untagged FETCH responses
  * (with UID for UID STORE) unless .SILENT. \Recent is not kept and is
- * ignored. */
+ * ignored. CONDSTORE (RFC 7162 3.1.3): the (UNCHANGEDSINCE n) modifier is
+ * checked by the projector, whose "modified" UIDs become OK [MODIFIED];
+ * once CONDSTORE is on, FETCH responses carry UID and MODSEQ, also for
+ * .SILENT. */
 #include "gateway/imap/imap_session_private.h"
 #include "common/log.h"
 
@@ -13,6 +16,8 @@
 struct store {
 	size_t *idx, n;
 	int silent;
+	int64_t *old;           /* UNCHANGEDSINCE: modseqs before the store */
+	json_t *modified;       /* UIDs that failed UNCHANGEDSINCE (RFC 7162 3.1.3) */
 };
 
 static void store_free(void *p)
@@ -20,7 +25,52 @@ static void store_free(void *p)
 	struct store *st = p;
 
 	free(st->idx);
+	free(st->old);
+	json_decref(st->modified);
 	free(st);
+}
+
+/* 1 when uid is in a [[lo,hi]...] array. */
+static int in_ranges(json_t *ranges, uint32_t uid)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(ranges, i, r) {
+		if (uid >= json_integer_value(json_array_get(r, 0)) && uid <= json_integer_value(json_array_get(r, 1)))
+			return 1;
+	}
+	return 0;
+}
+
+/* RFC 7162 3.1.3: "OK [MODIFIED set]", UIDs for UID STORE, else sequence numbers. */
+static void store_modified(struct imap_session *s, struct store *st)
+{
+	size_t *seqs = xcalloc(st->n + 1, sizeof *seqs), ns = 0;
+	json_t *set = st->modified;
+	struct buf out = BUF_INIT;
+
+	if (!s->cur_uid) {
+		for (size_t k = 0; k < st->n; k++) {
+			if (in_ranges(st->modified, s->mbox->msgs[st->idx[k]].uid))
+				seqs[ns++] = st->idx[k];
+		}
+		set = json_array();
+		for (size_t k = 0; k < ns; k++) {
+			size_t j = k;
+
+			while (j + 1 < ns && seqs[j + 1] == seqs[j] + 1)
+				j++;
+			json_array_append_new(set, json_pack("[I,I]", (json_int_t)seqs[k] + 1, (json_int_t)seqs[j] + 1));
+			k = j;
+		}
+	}
+	imap_ranges_string(set, &out);
+	imap_ok(s, "[MODIFIED %s] Conditional STORE failed", out.data);
+	buf_free(&out);
+	if (set != st->modified)
+		json_decref(set);
+	free(seqs);
 }
 
 /* A flag as the store wants it: system flags in canonical case. */
@@ -67,25 +117,27 @@ static void store_output(struct imap_session *s, struct store *st)
 
 	for (size_t k = 0; k < st->n; k++) {
 		struct imap_msg *m = &s->mbox->msgs[st->idx[k]];
-		struct buf fl = BUF_INIT;
 
 		if (m->expunged) {
 			issued = 1;
 			continue;
 		}
+		if (in_ranges(st->modified, m->uid))
+			continue;
 		if (st->silent && !m->dirty)
 			continue;
 		m->dirty = 0;
-		if (st->silent)
+		if (st->silent) {
+			/* RFC 7162 3.1.3: the new MODSEQ even for .SILENT. */
+			if (s->condstore && st->old != NULL && imap_msg_modseq(m->rec) != st->old[k])
+				imap_flags_fetch(s, st->idx[k], 1, 0);
 			continue;
-		imap_flags_string(m->rec, &fl);
-		if (s->cur_uid)
-			imap_line(s, "* %zu FETCH (UID %u FLAGS %s)", st->idx[k] + 1, m->uid, fl.data);
-		else
-			imap_line(s, "* %zu FETCH (FLAGS %s)", st->idx[k] + 1, fl.data);
-		buf_free(&fl);
+		}
+		imap_flags_fetch(s, st->idx[k], s->cur_uid, 1);   /* + UID MODSEQ with CONDSTORE */
 	}
-	if (issued)
+	if (json_array_size(st->modified) > 0)
+		store_modified(s, st);
+	else if (issued)
 		imap_ok(s, "[EXPUNGEISSUED] Some messages were expunged meanwhile");
 	else
 		imap_ok(s, "STORE completed");
@@ -102,6 +154,7 @@ static void store_done(struct imap_session *s, int status, json_t *outcome, cons
 		if (imap_mbox_sync(s, s->mbox, &err) < 0)
 			log_warn("imap[%s]: sync: %s", s->id, err);
 		s->changed = 0;
+		st->modified = json_incref(json_object_get(outcome, "modified"));
 		store_output(s, st);
 	}
 	store_free(st);
@@ -111,15 +164,30 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 {
 	const char *set, *item, *action;
 	struct store *st;
-	json_t *flags;
-	size_t *live, nlive = 0;
+	json_t *flags, *data;
+	size_t *live, nlive = 0, a0 = 1;
+	uint64_t since = 0;
+	int cond = 0;
 
-	if (cmd->nargs < 3 || cmd->args[0].type != IMAP_ARG_ATOM || cmd->args[1].type != IMAP_ARG_ATOM) {
+	/* RFC 7162 3.1.3: STORE set (UNCHANGEDSINCE n) item flags. */
+	if (cmd->nargs >= 4 && cmd->args[1].type == IMAP_ARG_LIST) {
+		const struct imap_arg *m = &cmd->args[1];
+
+		if (m->count != 2 || m->list[0].type != IMAP_ARG_ATOM ||
+		    strcasecmp(m->list[0].str, "UNCHANGEDSINCE") != 0 || imap_modseq_arg(&m->list[1], 1, &since) < 0) {
+			imap_bad(s, "Invalid STORE modifier");
+			return;
+		}
+		cond = 1;
+		a0 = 2;
+		imap_condstore_enable(s);
+	}
+	if (cmd->nargs < a0 + 2 || cmd->args[0].type != IMAP_ARG_ATOM || cmd->args[a0].type != IMAP_ARG_ATOM) {
 		imap_bad(s, "STORE needs a sequence set, an item and flags");
 		return;
 	}
 	set = cmd->args[0].str;
-	item = cmd->args[1].str;
+	item = cmd->args[a0].str;
 	st = xcalloc(1, sizeof *st);
 	action = item[0] == '+' ? "add" : item[0] == '-' ? "remove" : "set";
 	if (item[0] == '+' || item[0] == '-')
@@ -132,7 +200,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	flags = json_array();
-	for (size_t i = 2; i < cmd->nargs; i++) {
+	for (size_t i = a0 + 1; i < cmd->nargs; i++) {
 		if (imap_flag_list(&cmd->args[i], flags) < 0) {
 			json_decref(flags);
 			store_free(st);
@@ -153,11 +221,13 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	live = xcalloc(st->n + 1, sizeof *live);
+	st->old = xcalloc(st->n + 1, sizeof *st->old);
 	for (size_t k = 0; k < st->n; k++) {
+		st->old[k] = imap_msg_modseq(s->mbox->msgs[st->idx[k]].rec);
 		if (!s->mbox->msgs[st->idx[k]].expunged)
 			live[nlive++] = st->idx[k];
 	}
-	if (nlive == 0 || (json_array_size(flags) == 0 && strcmp(action, "set") != 0)) {
+	if (nlive == 0 || (json_array_size(flags) == 0 && strcmp(action, "set") != 0 && !cond)) {
 		free(live);
 		json_decref(flags);
 		store_output(s, st);
@@ -166,9 +236,10 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 	}
 	s->op = st;
 	s->op_free = store_free;
-	imap_submit(s, "message.store",
-		    json_pack("{s:s, s:o, s:s, s:o}", "mailbox_id", s->mbox->id, "uids",
-			      imap_mbox_uid_ranges(s->mbox, live, nlive), "action", action, "flags", flags),
-		    store_done);
+	data = json_pack("{s:s, s:o, s:s, s:o}", "mailbox_id", s->mbox->id, "uids",
+			 imap_mbox_uid_ranges(s->mbox, live, nlive), "action", action, "flags", flags);
+	if (cond)
+		json_object_set_new(data, "unchanged_since", json_integer((json_int_t)since));
+	imap_submit(s, "message.store", data, store_done);
 	free(live);
 }

@@ -31,6 +31,7 @@ static const struct imap_cmd_def cmds[] = {
 	{ "STATUS", imap_cmd_status, AUTH },
 	{ "APPEND", imap_cmd_append, AUTH },
 	{ "IDLE", imap_cmd_idle, AUTH },
+	{ "COMPRESS", imap_cmd_compress, AUTH },
 	{ "CHECK", imap_cmd_check, SEL },
 	{ "CLOSE", imap_cmd_close, SEL },
 	{ "UNSELECT", imap_cmd_unselect, SEL },
@@ -40,6 +41,12 @@ static const struct imap_cmd_def cmds[] = {
 	{ "STORE", imap_cmd_store, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
 	{ "COPY", imap_cmd_copy, SEL | IMAP_CMD_UIDOK },
 	{ "MOVE", imap_cmd_move, SEL | IMAP_CMD_UIDOK },
+	{ "SORT", imap_cmd_sort, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
+	{ "THREAD", imap_cmd_thread, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
+	{ "CANCELUPDATE", imap_cmd_cancelupdate, SEL },
+	{ "GETQUOTAROOT", imap_cmd_getquotaroot, AUTH },
+	{ "GETQUOTA", imap_cmd_getquota, AUTH },
+	{ "SETQUOTA", imap_cmd_setquota, AUTH },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

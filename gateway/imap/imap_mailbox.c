@@ -23,6 +23,8 @@ void imap_mbox_free(struct imap_mbox **mbp)
 	for (size_t i = 0; i < mb->n; i++)
 		json_decref(mb->msgs[i].rec);
 	free(mb->msgs);
+	free(mb->saved);
+	imap_context_free_all(mb);
 	free(mb->name);
 	free(mb);
 	*mbp = NULL;
@@ -140,12 +142,27 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 		if (imap_mbox_sync(s, mb, &error) < 0)
 			log_warn("imap[%s]: sync %s: %s", s->id, mb->name, error);
 	}
+	if (allow_expunge && s->qresync) {
+		/* RFC 7162 3.2.10: one VANISHED instead of EXPUNGEs, for the
+		 * messages the client was told about. */
+		json_t *gone = json_array();
+		size_t known = mb->exists_sent;
+
+		for (i = 0; i < mb->n && i < known; i++) {
+			if (!mb->msgs[i].expunged)
+				continue;
+			imap_ranges_add(gone, mb->msgs[i].uid);
+			mb->exists_sent--;
+		}
+		imap_vanished(s, gone, 0);
+		json_decref(gone);
+	}
 	if (allow_expunge) {
 		/* Highest first, so every number sent is still valid as sent. */
 		for (i = mb->n; i-- > 0;) {
 			if (!mb->msgs[i].expunged)
 				continue;
-			if (i < mb->exists_sent) {
+			if (i < mb->exists_sent && !s->qresync) {
 				imap_line(s, "* %zu EXPUNGE", i + 1);
 				mb->exists_sent--;
 			}
@@ -162,26 +179,22 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 		mb->exists_sent = mb->n;
 	}
 	for (i = 0; i < mb->n; i++) {
-		struct buf fl = BUF_INIT;
-
 		if (!mb->msgs[i].dirty || mb->msgs[i].expunged)
 			continue;
 		mb->msgs[i].dirty = 0;
-		imap_flags_string(mb->msgs[i].rec, &fl);
-		imap_line(s, "* %zu FETCH (UID %u FLAGS %s)", i + 1, mb->msgs[i].uid, fl.data);
-		buf_free(&fl);
+		imap_flags_fetch(s, i, 1, 1);   /* + MODSEQ with CONDSTORE (RFC 7162 3.1.4) */
 	}
+	imap_context_report(s);   /* RFC 5267 4.3.3: ADDTO after EXISTS */
 }
 
 int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **idx_r, size_t *n_r)
 {
 	struct imap_range *r = NULL;
 	size_t nr = 0, n = 0, cap = 16, *idx;
-	unsigned star = uid ? (mb->n ? mb->msgs[mb->n - 1].uid : 0) : (unsigned)mb->n;
 
 	*idx_r = NULL;
 	*n_r = 0;
-	if (imap_seqset_parse(set, star, &r, &nr) < 0)
+	if (imap_set_resolve(mb, set, uid, &r, &nr) < 0)   /* RFC 5182: "$" too */
 		return -1;
 	idx = xcalloc(cap, sizeof *idx);
 	if (!uid) {

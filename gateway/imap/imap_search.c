@@ -2,9 +2,11 @@
  * matched against one message of the selected mailbox: flags and sizes
  * from the message record, addresses, subject and Date from the MIME
  * summary, HEADER / BODY / TEXT from the stored bytes. String matches are
- * case-insensitive substring matches (ASCII case folding) on decoded
- * UTF-8 header values; BODY and TEXT match the raw (transfer-encoded)
- * octets. Dates compare by UTC day. */
+ * substring matches under i;unicode-casemap (RFC 5051, imap_casemap.c) on
+ * decoded UTF-8 header values; BODY and TEXT match the raw
+ * (transfer-encoded) octets. Dates compare by UTC day; OLDER / YOUNGER
+ * (RFC 5032) by seconds against the wall clock. "$" (RFC 5182) is the
+ * saved result wherever a sequence set is allowed. */
 #include "gateway/imap/imap_session_private.h"
 #include "common/mime.h"
 #include "projector/mail.h"
@@ -19,6 +21,10 @@ enum skind {
 	S_ALL, S_NONE, S_AND, S_OR, S_NOT, S_SEQ, S_UID, S_FLAG, S_UNFLAG, S_KEYWORD, S_UNKEYWORD,
 	S_ADDR, S_SUBJECT, S_HEADER, S_BODY, S_TEXT, S_LARGER, S_SMALLER,
 	S_BEFORE, S_ON, S_SINCE, S_SENTBEFORE, S_SENTON, S_SENTSINCE,
+	S_MODSEQ,       /* RFC 7162 3.1.5 */
+	S_OLDER, S_YOUNGER,       /* RFC 5032 WITHIN: num = seconds */
+	S_SAVEDBEFORE, S_SAVEDON, S_SAVEDSINCE,   /* RFC 8514 4.3 */
+	S_EMAILID, S_THREADID,    /* RFC 8474 6 */
 };
 
 struct snode {
@@ -26,6 +32,7 @@ struct snode {
 	struct snode **kids;
 	size_t nkids;
 	const char *str;          /* borrowed from the command's arguments */
+	char *mapped;             /* str casemapped (RFC 5051), for text matches */
 	const char *field;        /* S_ADDR: "from"...; S_HEADER: the field name */
 	int64_t num;              /* size, or a day number */
 	struct imap_range *r;
@@ -57,6 +64,7 @@ static void node_free(struct snode *n)
 		node_free(n->kids[i]);
 	free(n->kids);
 	free(n->r);
+	free(n->mapped);
 	free(n);
 }
 
@@ -128,15 +136,18 @@ static struct snode *parse_key(struct pstate *p)
 		{ "UNFLAGGED", S_UNFLAG, "\\Flagged" }, { "UNSEEN", S_UNFLAG, "\\Seen" },
 		{ "OLD", S_ALL, NULL }, { "ALL", S_ALL, NULL }, { "NEW", S_NONE, NULL },
 		{ "RECENT", S_NONE, NULL },
+		{ "SAVEDATESUPPORTED", S_ALL, NULL },   /* RFC 8514 4.3: every mailbox has save dates */
 	};
 	static const struct { const char *key; enum skind k; const char *field; } strs[] = {
 		{ "FROM", S_ADDR, "from" }, { "TO", S_ADDR, "to" }, { "CC", S_ADDR, "cc" },
 		{ "BCC", S_ADDR, "bcc" }, { "SUBJECT", S_SUBJECT, NULL }, { "BODY", S_BODY, NULL },
 		{ "TEXT", S_TEXT, NULL }, { "KEYWORD", S_KEYWORD, NULL }, { "UNKEYWORD", S_UNKEYWORD, NULL },
+		{ "EMAILID", S_EMAILID, NULL }, { "THREADID", S_THREADID, NULL },
 	};
 	static const struct { const char *key; enum skind k; } dates[] = {
 		{ "BEFORE", S_BEFORE }, { "ON", S_ON }, { "SINCE", S_SINCE },
 		{ "SENTBEFORE", S_SENTBEFORE }, { "SENTON", S_SENTON }, { "SENTSINCE", S_SENTSINCE },
+		{ "SAVEDBEFORE", S_SAVEDBEFORE }, { "SAVEDON", S_SAVEDON }, { "SAVEDSINCE", S_SAVEDSINCE },
 	};
 	const struct imap_arg *a;
 	struct snode *n;
@@ -184,6 +195,7 @@ static struct snode *parse_key(struct pstate *p)
 		}
 		n = node_new(strs[i].k);
 		n->str = v;
+		n->mapped = imap_casemap(v, strlen(v));
 		n->field = strs[i].field;
 		return n;
 	}
@@ -210,11 +222,48 @@ static struct snode *parse_key(struct pstate *p)
 		}
 		return n;
 	}
+	if (strcasecmp(key, "MODSEQ") == 0) {
+		/* RFC 7162 3.1.5: MODSEQ [entry-name entry-type-req] valzer; one
+		 * modseq per message covers every entry. */
+		uint64_t ms;
+
+		if (p->i + 2 < p->n && p->args[p->i].type == IMAP_ARG_STRING) {
+			const char *t = imap_arg_str(&p->args[p->i + 1]);
+
+			if (t == NULL || (strcasecmp(t, "priv") && strcasecmp(t, "shared") && strcasecmp(t, "all"))) {
+				p->error = "Invalid MODSEQ entry type";
+				return NULL;
+			}
+			p->i += 2;
+		}
+		if (p->i >= p->n || imap_modseq_arg(&p->args[p->i], 1, &ms) < 0) {
+			p->error = "Invalid MODSEQ";
+			return NULL;
+		}
+		p->i++;
+		n = node_new(S_MODSEQ);
+		n->num = (int64_t)ms;
+		return n;
+	}
 	if (strcasecmp(key, "HEADER") == 0) {
 		n = node_new(S_HEADER);
 		if ((n->field = next_str(p)) == NULL || (n->str = next_str(p)) == NULL) {
 			free(n);
 			p->error = "HEADER needs a field name and a string";
+			return NULL;
+		}
+		n->mapped = imap_casemap(n->str, strlen(n->str));
+		return n;
+	}
+	if (strcasecmp(key, "OLDER") == 0 || strcasecmp(key, "YOUNGER") == 0) {
+		char *end;
+
+		v = next_str(p);
+		n = node_new(toupper((unsigned char)key[0]) == 'O' ? S_OLDER : S_YOUNGER);
+		if (v == NULL || !isdigit((unsigned char)v[0]) || (n->num = strtoll(v, &end, 10), *end != '\0') ||
+		    n->num < 1) {
+			free(n);
+			p->error = "Invalid interval";
 			return NULL;
 		}
 		return n;
@@ -238,7 +287,7 @@ static struct snode *parse_key(struct pstate *p)
 
 		n = node_new(S_UID);
 		if ((v = next_str(p)) == NULL ||
-		    imap_seqset_parse(v, mb->n ? mb->msgs[mb->n - 1].uid : 0, &n->r, &n->nr) < 0) {
+		    imap_set_resolve(mb, v, true, &n->r, &n->nr) < 0) {
 			node_free(n);
 			p->error = "Invalid UID set";
 			return NULL;
@@ -246,7 +295,7 @@ static struct snode *parse_key(struct pstate *p)
 		return n;
 	}
 	n = node_new(S_SEQ);
-	if (imap_seqset_parse(key, (unsigned)p->mb->n, &n->r, &n->nr) < 0) {
+	if (imap_set_resolve(p->mb, key, false, &n->r, &n->nr) < 0) {   /* RFC 5182: "$" */
 		node_free(n);
 		p->error = "Unknown search key";
 		return NULL;
@@ -287,25 +336,6 @@ void imap_search_free(struct imap_search **sr)
 	free((*sr)->body);
 	free(*sr);
 	*sr = NULL;
-}
-
-/* Case-insensitive (ASCII) substring. */
-static int ci_find(const char *h, size_t hl, const char *n)
-{
-	size_t nl = strlen(n);
-
-	if (nl == 0)
-		return 1;
-	for (size_t i = 0; i + nl <= hl; i++) {
-		if (tolower((unsigned char)h[i]) == tolower((unsigned char)n[0]) && nl <= hl - i) {
-			size_t j = 0;
-			while (j < nl && tolower((unsigned char)h[i + j]) == tolower((unsigned char)n[j]))
-				j++;
-			if (j == nl)
-				return 1;
-		}
-	}
-	return 0;
 }
 
 static int has_flag(json_t *rec, const char *member, const char *flag)
@@ -372,7 +402,7 @@ static int header_match(const char *b, size_t len, const char *field, const char
 					*p = ' ';
 			}
 			dec = mime_decode_header(raw, strlen(raw));
-			hit = ci_find(dec, strlen(dec), str);
+			hit = imap_casemap_find(dec, strlen(dec), str);
 			free(dec);
 			free(raw);
 			if (hit)
@@ -391,8 +421,8 @@ static int addr_match(json_t *list, const char *str)
 		const char *name = json_string_value(json_object_get(a, "name"));
 		const char *email = json_string_value(json_object_get(a, "email"));
 
-		if ((name != NULL && ci_find(name, strlen(name), str)) ||
-		    (email != NULL && ci_find(email, strlen(email), str)))
+		if ((name != NULL && imap_casemap_find(name, strlen(name), str)) ||
+		    (email != NULL && imap_casemap_find(email, strlen(email), str)))
 			return 1;
 	}
 	return 0;
@@ -458,6 +488,21 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 	case S_SINCE:
 		day = json_integer_value(json_object_get(m->rec, "internal_date")) / 86400000;
 		return n->k == S_BEFORE ? day < n->num : n->k == S_ON ? day == n->num : day >= n->num;
+	case S_EMAILID:
+		v = json_string_value(json_object_get(m->rec, "email_id"));
+		return v != NULL && strcmp(v, n->str) == 0;
+	case S_THREADID:
+		return 0;   /* THREADID is NIL: no thread ids */
+	case S_SAVEDBEFORE:
+	case S_SAVEDON:
+	case S_SAVEDSINCE:
+		day = json_integer_value(json_object_get(m->rec, "savedate")) / 86400000;
+		return n->k == S_SAVEDBEFORE ? day < n->num : n->k == S_SAVEDON ? day == n->num : day >= n->num;
+	case S_OLDER:
+	case S_YOUNGER:
+		/* RFC 5032: against the gateway's wall clock, in seconds */
+		ms = (int64_t)time(NULL) * 1000 - json_integer_value(json_object_get(m->rec, "internal_date"));
+		return n->k == S_OLDER ? ms > n->num * 1000 : ms <= n->num * 1000;
 	case S_SENTBEFORE:
 	case S_SENTON:
 	case S_SENTSINCE:
@@ -470,21 +515,40 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 		return n->k == S_SENTBEFORE ? day < n->num : n->k == S_SENTON ? day == n->num : day >= n->num;
 	case S_ADDR:
 		h = json_object_get(summary(s, sr, m->rec), "headers");
-		return addr_match(json_object_get(h, n->field), n->str);
+		return addr_match(json_object_get(h, n->field), n->mapped);
 	case S_SUBJECT:
 		v = json_string_value(json_object_get(json_object_get(summary(s, sr, m->rec), "headers"), "subject"));
-		return v != NULL && ci_find(v, strlen(v), n->str);
+		return v != NULL && imap_casemap_find(v, strlen(v), n->mapped);
 	case S_HEADER:
-		return body(s, sr, m) && header_match(sr->body, sr->len, n->field, n->str);
+		return body(s, sr, m) && header_match(sr->body, sr->len, n->field, n->mapped);
 	case S_BODY:
 		if (!body(s, sr, m))
 			return 0;
 		day = (int64_t)header_end(sr->body, sr->len);
-		return ci_find(sr->body + day, sr->len - (size_t)day, n->str);
+		return imap_casemap_find(sr->body + day, sr->len - (size_t)day, n->mapped);
 	case S_TEXT:
-		return body(s, sr, m) && ci_find(sr->body, sr->len, n->str);
+		return body(s, sr, m) && imap_casemap_find(sr->body, sr->len, n->mapped);
+	case S_MODSEQ:
+		return imap_msg_modseq(m->rec) >= n->num;
 	}
 	return 0;
+}
+
+/* 1 when n or a node under it is MODSEQ. */
+static int uses_modseq(const struct snode *n)
+{
+	if (n->k == S_MODSEQ)
+		return 1;
+	for (size_t i = 0; i < n->nkids; i++) {
+		if (uses_modseq(n->kids[i]))
+			return 1;
+	}
+	return 0;
+}
+
+int imap_search_uses_modseq(const struct imap_search *sr)
+{
+	return sr != NULL && uses_modseq(sr->root);
 }
 
 int imap_search_match(struct imap_session *s, struct imap_search *sr, size_t idx)

@@ -86,19 +86,48 @@ void imap_session_close(struct imap_session *s)
 }
 
 /* A TLS filter may still hold bytes in the bufferevent under it. */
+/* Octets not yet handed to the socket, over every layer (COMPRESS, TLS). */
+static size_t pending_output(struct bufferevent *bev)
+{
+	size_t n = 0;
+
+	for (; bev != NULL; bev = bufferevent_get_underlying(bev))
+		n += evbuffer_get_length(bufferevent_get_output(bev));
+	return n;
+}
+
+/* The TLS connection, under a COMPRESS layer if any; NULL without TLS. */
+static SSL *session_ssl(struct bufferevent *bev)
+{
+	SSL *ssl = NULL;
+
+	for (; bev != NULL && ssl == NULL; bev = bufferevent_get_underlying(bev))
+		ssl = bufferevent_openssl_get_ssl(bev);
+	return ssl;
+}
+
+/* Waits until every layer has written its output, then sends the TLS
+ * close_notify (after the last response, even under COMPRESS) and
+ * closes once that is out too (at most ~1 s). */
 static void flush_retry(evutil_socket_t fd, short what, void *ctx)
 {
 	struct imap_session *s = ctx;
-	struct bufferevent *under;
+	struct timeval tv = { 0, 20000 };
+	SSL *ssl;
 
 	if (s->bev == NULL) {
 		imap_session_unref(s);
 		return;
 	}
-	under = bufferevent_get_underlying(s->bev);
-	if (under != NULL && evbuffer_get_length(bufferevent_get_output(under)) > 0 &&
-	    ++s->flush_tries < 50) {
-		struct timeval tv = { 0, 20000 };
+	if (pending_output(s->bev) > 0 && ++s->flush_tries < 50) {
+		event_base_once(s->base, -1, EV_TIMEOUT, flush_retry, s, &tv);
+		return;
+	}
+	if (s->tls && !s->tls_shutdown && (ssl = session_ssl(s->bev)) != NULL) {
+		s->tls_shutdown = 1;
+		if (SSL_is_init_finished(ssl))
+			(void)SSL_shutdown(ssl);
+		ERR_clear_error();
 		event_base_once(s->base, -1, EV_TIMEOUT, flush_retry, s, &tv);
 		return;
 	}
@@ -108,16 +137,8 @@ static void flush_retry(evutil_socket_t fd, short what, void *ctx)
 
 static void try_finish_flush(struct imap_session *s)
 {
-	SSL *ssl;
-
 	if (s->bev == NULL || evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
 		return;
-	if (s->tls && !s->tls_shutdown && (ssl = bufferevent_openssl_get_ssl(s->bev)) != NULL) {
-		s->tls_shutdown = 1;
-		if (SSL_is_init_finished(ssl))
-			(void)SSL_shutdown(ssl);
-		ERR_clear_error();
-	}
 	imap_session_ref(s);
 	flush_retry(-1, 0, s);
 }
@@ -226,15 +247,40 @@ static const char *const imap_capabilities[] = {
 	"IMAP4rev2",
 	"LITERAL+",
 	"SASL-IR",
+	"COMPRESS=DEFLATE",
+	"UTF8=ACCEPT",
 	"ID",
 	"ENABLE",
 	"IDLE",
 	"NAMESPACE",
 	"UNSELECT",
 	"UIDPLUS",
+	"ESEARCH",
+	"SEARCHRES",
+	"SORT",
+	"SORT=DISPLAY",
+	"ESORT",
+	"THREAD=ORDEREDSUBJECT",
+	"THREAD=REFERENCES",
+	"WITHIN",
+	"CONTEXT=SEARCH",
+	"CONTEXT=SORT",
 	"MOVE",
+	"CONDSTORE",
+	"QRESYNC",
 	"CHILDREN",
 	"SPECIAL-USE",
+	"LIST-EXTENDED",
+	"LIST-STATUS",
+	"STATUS=SIZE",
+	"CREATE-SPECIAL-USE",
+	"QUOTA",
+	"QUOTA=RES-STORAGE",
+	"MULTIAPPEND",
+	"CATENATE",
+	"PREVIEW",
+	"SAVEDATE",
+	"OBJECTID",
 	NULL
 };
 
@@ -246,7 +292,7 @@ void imap_capability_string(struct imap_session *s, struct buf *out)
 		if (s->set.tls != NULL && !s->tls)
 			buf_puts(out, " STARTTLS");
 		if (s->tls || s->set.allow_plaintext_auth)
-			buf_puts(out, " AUTH=PLAIN");
+			buf_puts(out, " AUTH=PLAIN AUTH=SCRAM-SHA-256 AUTH=LOGIN");
 		else
 			buf_puts(out, " LOGINDISABLED");
 	}

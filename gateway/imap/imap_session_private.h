@@ -84,6 +84,10 @@ struct imap_session {
 	char account[EVM_ADDRESS_MAX + 1];
 	char tenant[64];
 	int rev2;                        /* ENABLE IMAP4rev2 */
+	int compress;                    /* RFC 4978: DEFLATE layer active (imap_compress.c) */
+	int utf8;                        /* RFC 6855: ENABLE UTF8=ACCEPT */
+	int condstore;                   /* RFC 7162 3.1: a CONDSTORE enabling command was seen */
+	int qresync;                     /* RFC 7162 3.2.3: ENABLE QRESYNC */
 	struct projector_sub *sub;
 	int changed;                     /* the projector changed the account */
 	struct imap_mbox *mbox;          /* selected mailbox */
@@ -139,6 +143,9 @@ struct imap_mbox {
 	struct imap_msg *msgs;    /* in UID order = sequence order */
 	size_t n, cap;
 	size_t exists_sent;       /* the EXISTS the client knows */
+	uint32_t *saved;          /* RFC 5182 "$": UIDs saved by SEARCH RETURN (SAVE) */
+	size_t nsaved;
+	struct imap_uctx *uctx;   /* RFC 5267 4.3 update contexts (imap_context.c) */
 };
 
 /* Loads name's state and messages. 1 found, 0 no such mailbox, -1 error. */
@@ -168,6 +175,25 @@ void imap_deselect(struct imap_session *s);
  * [AUTHENTICATIONFAILED]). user and password are copied and wiped. */
 void imap_auth_verify(struct imap_session *s, const char *user, const char *password);
 
+/* ---- imap_auth_ext.c: AUTHENTICATE LOGIN and SCRAM-SHA-256 ---- */
+int imap_auth_ext_known(const char *mech);
+/* Runs the exchange and answers (TLS policy checked by the caller). */
+void imap_auth_ext_start(struct imap_session *s, const struct imap_command *cmd);
+/* imap_compress.c: RFC 4978 COMPRESS DEFLATE. */
+imap_cmd_fn imap_cmd_compress;
+
+/* ---- imap_mbox_name.c: mailbox names on the wire (mUTF-7 for rev1) ---- */
+int imap_names_mutf7(const struct imap_session *s);
+/* A name or pattern from the client as UTF-8 (v, or decoded into tmp);
+ * NULL when invalid for the session's encoding. */
+const char *imap_name_in(struct imap_session *s, const char *v, struct buf *tmp);
+/* imap_mailbox_arg after decoding modified UTF-7 when the session uses it. */
+int imap_mailbox_arg_s(struct imap_session *s, const struct imap_arg *a, char *out, size_t size);
+/* imap_quote of a mailbox name, modified UTF-7 when the session uses it. */
+void imap_quote_mailbox(struct imap_session *s, struct buf *out, const char *name);
+/* imap_list_pattern of a reference and pattern in the session's encoding. */
+char *imap_list_pattern_s(struct imap_session *s, const char *ref, const char *pat);
+
 /* ---- command handlers (imap_cmd_*.c) ---- */
 imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_starttls,
 	imap_cmd_authenticate, imap_cmd_login, imap_cmd_enable, imap_cmd_id, imap_cmd_namespace,
@@ -176,6 +202,31 @@ imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_startt
 	imap_cmd_examine, imap_cmd_close, imap_cmd_unselect, imap_cmd_expunge, imap_cmd_check,
 	imap_cmd_search, imap_cmd_fetch, imap_cmd_store, imap_cmd_copy, imap_cmd_move,
 	imap_cmd_idle;
+/* RFC 5256 SORT / THREAD, RFC 5267 ESORT (imap_cmd_sort.c, imap_cmd_thread.c). */
+imap_cmd_fn imap_cmd_sort, imap_cmd_thread;
+/* RFC 9208 QUOTA (imap_cmd_quota.c). */
+imap_cmd_fn imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota;
+/* imap_cmd_createext.c: CREATE's "(USE (\\Sent))" (RFC 6154 3) into *use_r
+ * ("" for none); -1 with *error_r = "BAD" or a NO text. */
+int imap_create_params(const struct imap_arg *a, const char **use_r, const char **error_r);
+/* mailbox.create's outcome: OK [MAILBOXID (id)] (RFC 8474 4.1). */
+imap_write_cb imap_create_done;
+/* imap_status.c: 0 when every STATUS item is known, else -1 (BAD). */
+int imap_status_check(const struct imap_arg *items, size_t n);
+/* "* STATUS name (item value ...)" of a mailbox record (RFC 9051 7.3.2). */
+void imap_status_line(struct imap_session *s, json_t *box, const struct imap_arg *items, size_t n);
+/* imap_fetch_ext.c: FETCH EMAILID, THREADID (RFC 8474), SAVEDATE (RFC 8514),
+ * PREVIEW (RFC 8970) of a message record and its summary. */
+enum imap_fetch_ext { IMAP_FX_EMAILID, IMAP_FX_THREADID, IMAP_FX_SAVEDATE, IMAP_FX_PREVIEW };
+void imap_fetch_ext_render(struct buf *out, enum imap_fetch_ext which, json_t *rec, json_t *summary);
+/* imap_cmd_append.c: RFC 9051 9 date-time to ms. 0 or -1. */
+int imap_date_time_parse(const char *v, int64_t *ms_r);
+/* imap_cmd_multiappend.c: handles APPEND with several messages (RFC 3502)
+ * or CATENATE (RFC 4469) and returns 1; 0 for a plain APPEND. */
+int imap_append_multi(struct imap_session *s, const struct imap_command *cmd);
+/* imap_catenate.c: appends the message the CATENATE parts list (RFC 4469)
+ * builds to out: 0, or -1 after answering NO [BADURL]/[TOOBIG] or BAD. */
+int imap_catenate(struct imap_session *s, const struct imap_arg *parts, struct buf *out);
 
 /* Argument helpers: the string value of an atom, quoted string or
  * literal (NULL for NIL and lists). */
@@ -198,5 +249,105 @@ int imap_search_parse(const struct imap_arg *args, size_t n, struct imap_mbox *m
 /* 1 matches, 0 not, -1 error reading the view. */
 int imap_search_match(struct imap_session *s, struct imap_search *sr, size_t idx);
 void imap_search_free(struct imap_search **sr);
+/* 1 when the criteria use MODSEQ (RFC 7162 3.1.5). */
+int imap_search_uses_modseq(const struct imap_search *sr);
+
+/* ---- imap_condstore.c: CONDSTORE / QRESYNC (RFC 7162) ---- */
+/* A mod-sequence-value (1*DIGIT <= 2^63-1; zero only when allow_zero). 0 or -1. */
+int imap_modseq_arg(const struct imap_arg *a, int allow_zero, uint64_t *v_r);
+/* A CONDSTORE enabling command was issued (RFC 7162 3.1). */
+void imap_condstore_enable(struct imap_session *s);
+/* The modseq of a message record. */
+int64_t imap_msg_modseq(json_t *rec);
+/* The unsolicited or STORE FETCH response of message i: FLAGS, plus UID
+ * and MODSEQ when uid is set or CONDSTORE is on (RFC 7162 3.1.4). */
+void imap_flags_fetch(struct imap_session *s, size_t i, int uid, int flags);
+/* Appends uid to a [[lo,hi]...] array kept in ascending order. */
+void imap_ranges_add(json_t *ranges, uint32_t uid);
+/* "* VANISHED [(EARLIER) ]<set>" (RFC 7162 3.2.10); nothing when empty. */
+void imap_vanished(struct imap_session *s, json_t *ranges, int earlier);
+/* VANISHED (EARLIER) for the expunged UIDs in set with modseq > since
+ * (RFC 7162 3.2.5, 3.2.6). 0, or -1 on a view error. */
+int imap_vanished_since(struct imap_session *s, const struct imap_range *set, size_t nset,
+			uint64_t since);
+struct imap_select_opts {
+	int condstore, qresync;
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	struct imap_range *known;     /* known-uids, NULL: all */
+	size_t nknown;
+};
+/* SELECT/EXAMINE parameters (RFC 7162 3.1.8, 3.2.5). 0, or -1 with *error_r (BAD). */
+int imap_select_opts_parse(struct imap_session *s, const struct imap_arg *a, struct imap_select_opts *o,
+			   const char **error_r);
+void imap_select_opts_free(struct imap_select_opts *o);
+/* After the SELECT responses: VANISHED (EARLIER) and FETCH of what changed
+ * since the client's modseq (RFC 7162 3.2.5). */
+void imap_qresync_select(struct imap_session *s, const struct imap_select_opts *o);
+/* FETCH modifiers (CHANGEDSINCE, VANISHED). 0, or -1 with *error_r (BAD). */
+int imap_fetch_modifiers(struct imap_session *s, const struct imap_command *cmd, const struct imap_arg *a,
+			 uint64_t *since_r, int *vanished_r, const char **error_r);
+/* UID FETCH (VANISHED): the VANISHED (EARLIER) response for a UID set. */
+void imap_fetch_vanished(struct imap_session *s, const char *set, uint64_t since);
+/* The MODSEQ of a SEARCH result (idx[n]; opts IMAP_RET_*; imin/imax: the
+ * MIN and MAX messages' indexes) (RFC 7162 3.1.5). */
+int64_t imap_result_modseq(struct imap_session *s, const size_t *idx, size_t n, unsigned opts, size_t imin,
+			   size_t imax);
+/* 1 when SEARCH/SORT criteria use MODSEQ; enables CONDSTORE then (RFC 7162 3.1.5). */
+int imap_search_args_modseq(struct imap_session *s, const struct imap_arg *args, size_t n);
+
+/* ---- imap_searchres.c: RFC 5182 SEARCHRES ---- */
+/* A sequence set (uid: a UID set) that may be "$", the saved result, as
+ * ranges like imap_seqset_parse's (malloc'ed; none for an empty "$").
+ * 0, or -1 on a syntax error. */
+int imap_set_resolve(struct imap_mbox *mb, const char *set, bool uid, struct imap_range **r_r, size_t *n_r);
+/* Replaces the saved result by the UIDs of the messages idx[n]. */
+void imap_searchres_save(struct imap_mbox *mb, const size_t *idx, size_t n);
+
+/* ---- imap_esearch.c: RETURN options and ESEARCH (RFC 4731, 5182, 5267) ---- */
+enum { IMAP_RET_MIN = 1, IMAP_RET_MAX = 2, IMAP_RET_COUNT = 4, IMAP_RET_ALL = 8,
+       IMAP_RET_SAVE = 16, IMAP_RET_PARTIAL = 32, IMAP_RET_UPDATE = 64, IMAP_RET_CONTEXT = 128 };
+struct imap_ret {
+	unsigned opts;           /* IMAP_RET_*; 0 after "RETURN ()" means ALL */
+	uint32_t plo, phi;       /* PARTIAL lo:hi (1-based positions) */
+	bool modseq;             /* the criteria used MODSEQ: add "MODSEQ n" (RFC 7162 3.1.5) */
+};
+/* "RETURN (...)" at args[0]: 1 (two arguments used), 0 absent, -1 invalid
+ * (*error_r for BAD). */
+int imap_return_parse(const struct imap_arg *args, size_t n, struct imap_ret *ret, const char **error_r);
+/* true for the charsets searched (UTF-8, US-ASCII). */
+bool imap_charset_ok(const char *cs);
+/* Indexes (ascending, malloc'ed) of the messages matching the criteria,
+ * expunged ones left out. 0, or -1 with *error_r (BAD). */
+int imap_search_run(struct imap_session *s, const struct imap_arg *args, size_t n, size_t **idx_r,
+		    size_t *n_r, const char **error_r);
+/* SAVE, then "* ESEARCH ..." unless SAVE is the only option, for the
+ * result idx[n] in result order (sorted: SORT's order, else ascending). */
+void imap_esearch_result(struct imap_session *s, const size_t *idx, size_t n, const struct imap_ret *ret,
+			 bool sorted);
+
+/* ---- imap_context.c: RFC 5267 4.3 UPDATE contexts ---- */
+struct imap_uctx;
+/* After SEARCH / SORT with RETURN (UPDATE): keeps the criteria (crit: the
+ * SORT criteria list, NULL for SEARCH) and the result idx[n] in result
+ * order; sends "* NO [NOUPDATE ..]" instead for commands by sequence
+ * number or past the limit. */
+void imap_context_add(struct imap_session *s, const struct imap_arg *crit, const struct imap_arg *keys,
+		      size_t nkeys, const size_t *idx, size_t n);
+/* true when tag names a live context (UPDATE with that tag is BAD). */
+bool imap_context_tag_used(struct imap_mbox *mb, const char *tag);
+/* Sends ADDTO / REMOVEFROM for every context whose result changed. */
+void imap_context_report(struct imap_session *s);
+void imap_context_free_all(struct imap_mbox *mb);
+imap_cmd_fn imap_cmd_cancelupdate;
+/* imap_cmd_sort.c: sorts idx[n] by a SORT criteria list; -1 if invalid. */
+int imap_sort_idx(struct imap_session *s, const struct imap_arg *crit, size_t *idx, size_t n);
+
+/* ---- imap_casemap.c: RFC 5051 i;unicode-casemap ---- */
+/* The casemapped form (titlecase, then NFKD) of UTF-8 text, malloc'ed;
+ * invalid octets are kept as they are. Compare results octet by octet. */
+char *imap_casemap(const char *s, size_t len);
+/* 1 when the casemapped needle occurs in the casemapped text h[hl]. */
+int imap_casemap_find(const char *h, size_t hl, const char *needle_mapped);
 
 #endif

@@ -1,0 +1,322 @@
+/* imap_condstore - the shared pieces of CONDSTORE and QRESYNC (RFC 7162):
+ * mod-sequence arguments, the CONDSTORE enabled state, FETCH responses
+ * with MODSEQ, VANISHED responses and the QRESYNC parameter of SELECT and
+ * EXAMINE. Every mailbox has persistent modseqs (MODSEQ = log offset + 1,
+ * ARCHITECTURE.md), so NOMODSEQ is never sent. The per-command parts live
+ * in the command files (FETCH CHANGEDSINCE/VANISHED, STORE UNCHANGEDSINCE,
+ * SEARCH MODSEQ, STATUS HIGHESTMODSEQ). */
+#include "gateway/imap/imap_session_private.h"
+#include "common/log.h"
+#include "projector/mail.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* RFC 7162 7: mod-sequence-value = 1*DIGIT, a positive 63-bit integer;
+ * mod-sequence-valzer also allows 0. */
+int imap_modseq_arg(const struct imap_arg *a, int allow_zero, uint64_t *v_r)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (a->type != IMAP_ARG_ATOM || a->str[0] == '\0' || strlen(a->str) > 19)
+		return -1;
+	for (p = a->str; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v > (uint64_t)INT64_MAX || (v == 0 && !allow_zero))
+		return -1;
+	*v_r = v;
+	return 0;
+}
+
+/* RFC 7162 3.1: from now on every untagged FETCH carries UID and MODSEQ.
+ * SELECT and EXAMINE always send HIGHESTMODSEQ here, so a client that
+ * enables CONDSTORE with a mailbox selected already knows it. */
+void imap_condstore_enable(struct imap_session *s)
+{
+	s->condstore = 1;
+}
+
+/* The modseq of a message record (0 when missing). */
+int64_t imap_msg_modseq(json_t *rec)
+{
+	return json_integer_value(json_object_get(rec, "modseq"));
+}
+
+/* "* i FETCH (UID u FLAGS (..) MODSEQ (m))" (RFC 7162 3.1.4: UID and
+ * MODSEQ once CONDSTORE is enabled, also for STORE .SILENT, 3.1.3). */
+void imap_flags_fetch(struct imap_session *s, size_t i, int uid, int flags)
+{
+	struct imap_msg *m = &s->mbox->msgs[i];
+	struct buf out = BUF_INIT;
+
+	buf_printf(&out, "* %zu FETCH (", i + 1);
+	if (uid || s->condstore)
+		buf_printf(&out, "UID %u", m->uid);
+	if (flags) {
+		buf_puts(&out, out.data[out.len - 1] == '(' ? "FLAGS " : " FLAGS ");
+		imap_flags_string(m->rec, &out);
+	}
+	if (s->condstore)
+		buf_printf(&out, " MODSEQ (%lld)", (long long)imap_msg_modseq(m->rec));
+	buf_puts(&out, ")");
+	imap_line(s, "%s", out.data);
+	buf_free(&out);
+}
+
+void imap_vanished(struct imap_session *s, json_t *ranges, int earlier)
+{
+	struct buf set = BUF_INIT;
+
+	if (json_array_size(ranges) == 0)
+		return;
+	imap_ranges_string(ranges, &set);
+	imap_line(s, "* VANISHED %s%s", earlier ? "(EARLIER) " : "", set.data);
+	buf_free(&set);
+}
+
+/* 1 when uid is a live (not expunged) message of the snapshot. */
+static int live_uid(struct imap_mbox *mb, uint32_t uid)
+{
+	size_t lo = 0, hi = mb->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mb->msgs[mid].uid == uid)
+			return !mb->msgs[mid].expunged;
+		if (mb->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+void imap_ranges_add(json_t *out, uint32_t uid)
+{
+	json_t *last = json_array_get(out, json_array_size(out) - 1);
+
+	if (last != NULL && json_integer_value(json_array_get(last, 1)) + 1 == (json_int_t)uid) {
+		json_array_set_new(last, 1, json_integer(uid));
+		return;
+	}
+	json_array_append_new(out, json_pack("[I,I]", (json_int_t)uid, (json_int_t)uid));
+}
+
+int imap_vanished_since(struct imap_session *s, const struct imap_range *set, size_t nset,
+			uint64_t since)
+{
+	struct imap_mbox *mb = s->mbox;
+	json_t *gone = NULL, *r, *out = json_array();
+	const char *error = NULL;
+	size_t i;
+
+	if (mail_vanished(s->node->view, s->account, mb->id, since, &gone, &error) < 0) {
+		log_warn("imap[%s]: vanished %s: %s", s->id, mb->name, error);
+		json_decref(out);
+		return -1;
+	}
+	json_array_foreach(gone, i, r) {
+		uint32_t lo = (uint32_t)json_integer_value(json_array_get(r, 0));
+		uint32_t hi = (uint32_t)json_integer_value(json_array_get(r, 1));
+
+		for (uint64_t u = lo; u <= hi; u++) {
+			if ((set == NULL || imap_seqset_contains(set, nset, (unsigned)u)) &&
+			    !live_uid(mb, (uint32_t)u))
+				imap_ranges_add(out, (uint32_t)u);
+		}
+	}
+	imap_vanished(s, out, 1);
+	json_decref(gone);
+	json_decref(out);
+	return 0;
+}
+
+void imap_select_opts_free(struct imap_select_opts *o)
+{
+	free(o->known);
+	o->known = NULL;
+}
+
+/* RFC 7162 3.2.5: "(" uidvalidity SP mod-sequence-value [SP known-uids]
+ * [SP seq-match-data] ")". seq-match-data is checked, not used: the
+ * tombstones give the exact VANISHED set. */
+static int parse_qresync(const struct imap_arg *l, struct imap_select_opts *o, const char **error_r)
+{
+	const char *uv = NULL;
+	char *end;
+	unsigned long v;
+	size_t k = 2;
+	struct imap_range *r = NULL;
+	size_t nr = 0;
+
+	*error_r = "Invalid QRESYNC parameters";
+	if (l->type != IMAP_ARG_LIST || l->count < 2 || l->count > 4 || l->list[0].type != IMAP_ARG_ATOM)
+		return -1;
+	uv = l->list[0].str;
+	v = strtoul(uv, &end, 10);
+	if (uv[0] < '1' || uv[0] > '9' || *end != '\0' || v > 0xffffffffUL)
+		return -1;
+	o->uidvalidity = (uint32_t)v;
+	if (imap_modseq_arg(&l->list[1], 1, &o->modseq) < 0)
+		return -1;
+	if (k < l->count && l->list[k].type == IMAP_ARG_ATOM) {
+		if (imap_seqset_parse(l->list[k].str, 0xffffffffu, &o->known, &o->nknown) < 0)
+			return -1;
+		k++;
+	}
+	if (k < l->count) {
+		const struct imap_arg *m = &l->list[k++];
+
+		if (m->type != IMAP_ARG_LIST || m->count != 2 || m->list[0].type != IMAP_ARG_ATOM ||
+		    m->list[1].type != IMAP_ARG_ATOM)
+			return -1;
+		for (int j = 0; j < 2; j++) {
+			if (imap_seqset_parse(m->list[j].str, 0xffffffffu, &r, &nr) < 0)
+				return -1;
+			free(r);
+			r = NULL;
+		}
+	}
+	return k == l->count ? 0 : -1;
+}
+
+int imap_select_opts_parse(struct imap_session *s, const struct imap_arg *a, struct imap_select_opts *o,
+			   const char **error_r)
+{
+	memset(o, 0, sizeof *o);
+	*error_r = "Invalid SELECT parameters";
+	if (a->type != IMAP_ARG_LIST)
+		return -1;
+	for (size_t i = 0; i < a->count; i++) {
+		const struct imap_arg *p = &a->list[i];
+
+		if (p->type == IMAP_ARG_ATOM && strcasecmp(p->str, "CONDSTORE") == 0) {
+			o->condstore = 1;
+		} else if (p->type == IMAP_ARG_ATOM && strcasecmp(p->str, "QRESYNC") == 0 && !o->qresync &&
+			   i + 1 < a->count) {
+			/* RFC 7162 3.2.5: BAD unless QRESYNC was enabled. */
+			if (!s->qresync) {
+				*error_r = "QRESYNC is not enabled";
+				return -1;
+			}
+			o->qresync = 1;
+			if (parse_qresync(&a->list[++i], o, error_r) < 0) {
+				imap_select_opts_free(o);
+				return -1;
+			}
+		} else {
+			imap_select_opts_free(o);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void imap_qresync_select(struct imap_session *s, const struct imap_select_opts *o)
+{
+	struct imap_mbox *mb = s->mbox;
+
+	/* RFC 7162 3.2.5: a different UIDVALIDITY: no resynchronisation. */
+	if (!o->qresync || o->uidvalidity != mb->uidvalidity)
+		return;
+	imap_vanished_since(s, o->known, o->nknown, o->modseq);
+	for (size_t i = 0; i < mb->n; i++) {
+		struct imap_msg *m = &mb->msgs[i];
+
+		if (m->expunged || (uint64_t)imap_msg_modseq(m->rec) <= o->modseq ||
+		    (o->known != NULL && !imap_seqset_contains(o->known, o->nknown, m->uid)))
+			continue;
+		imap_flags_fetch(s, i, 1, 1);
+		m->dirty = 0;
+	}
+}
+
+/* FETCH modifiers (RFC 7162 3.1.4.1 CHANGEDSINCE, 3.2.6 VANISHED): "("
+ * "CHANGEDSINCE" SP mod-sequence-value [SP "VANISHED"] ")" in any order.
+ * VANISHED only for UID FETCH, with CHANGEDSINCE, after ENABLE QRESYNC. */
+int imap_fetch_modifiers(struct imap_session *s, const struct imap_command *cmd, const struct imap_arg *a,
+			 uint64_t *since_r, int *vanished_r, const char **error_r)
+{
+	int since = 0;
+
+	*vanished_r = 0;
+	*error_r = "Invalid FETCH modifier";
+	if (a->type != IMAP_ARG_LIST || a->count == 0)
+		return -1;
+	for (size_t i = 0; i < a->count; i++) {
+		const struct imap_arg *m = &a->list[i];
+
+		if (m->type == IMAP_ARG_ATOM && strcasecmp(m->str, "CHANGEDSINCE") == 0 && !since &&
+		    i + 1 < a->count && imap_modseq_arg(&a->list[i + 1], 1, since_r) == 0) {
+			since = 1;
+			i++;
+		} else if (m->type == IMAP_ARG_ATOM && strcasecmp(m->str, "VANISHED") == 0 && !*vanished_r) {
+			*vanished_r = 1;
+		} else {
+			return -1;
+		}
+	}
+	if (*vanished_r && (!cmd->uid || !since || !s->qresync)) {
+		*error_r = !s->qresync ? "QRESYNC is not enabled" :
+			   "VANISHED needs UID FETCH and CHANGEDSINCE";
+		return -1;
+	}
+	if (!since)
+		return -1;
+	return 0;
+}
+
+/* UID FETCH ... (VANISHED): VANISHED (EARLIER) for the expunged UIDs of
+ * set changed after since; '*' is the highest UID ever assigned. */
+void imap_fetch_vanished(struct imap_session *s, const char *set, uint64_t since)
+{
+	struct imap_range *r = NULL;
+	size_t nr = 0;
+	unsigned star = s->mbox->uidnext > 1 ? s->mbox->uidnext - 1 : 1;
+
+	if (imap_seqset_parse(set, star, &r, &nr) < 0)
+		return;
+	imap_vanished_since(s, r, nr, since);
+	free(r);
+}
+
+/* RFC 7162 3.1.5: the highest modseq of the messages a SEARCH returns;
+ * with only MIN and/or MAX, of the ones returned. imin/imax are indexes. */
+int64_t imap_result_modseq(struct imap_session *s, const size_t *idx, size_t n, unsigned opts, size_t imin,
+			   size_t imax)
+{
+	int64_t best = 0, v;
+
+	if (!(opts & (IMAP_RET_ALL | IMAP_RET_COUNT | IMAP_RET_PARTIAL)) && (opts & (IMAP_RET_MIN | IMAP_RET_MAX))) {
+		if (opts & IMAP_RET_MIN)
+			best = imap_msg_modseq(s->mbox->msgs[imin].rec);
+		if ((opts & IMAP_RET_MAX) && (v = imap_msg_modseq(s->mbox->msgs[imax].rec)) > best)
+			best = v;
+		return best;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((v = imap_msg_modseq(s->mbox->msgs[idx[i]].rec)) > best)
+			best = v;
+	}
+	return best;
+}
+
+/* 1 when SEARCH/SORT criteria use MODSEQ (RFC 7162 3.1.5: a CONDSTORE
+ * enabling command whose result carries the highest MODSEQ); enables it. */
+int imap_search_args_modseq(struct imap_session *s, const struct imap_arg *args, size_t n)
+{
+	struct imap_search *sr = NULL;
+	const char *error = NULL;
+	int r = imap_search_parse(args, n, s->mbox, &sr, &error) == 0 && imap_search_uses_modseq(sr);
+
+	imap_search_free(&sr);
+	if (r)
+		imap_condstore_enable(s);
+	return r;
+}

@@ -1,0 +1,211 @@
+/* imap_esearch - what SEARCH and SORT share: the RETURN options (RFC 4731
+ * 3.1 MIN MAX COUNT ALL, RFC 5182 SAVE, RFC 5267 4.4 PARTIAL), running
+ * the criteria over the selected mailbox, and the "* ESEARCH" answer
+ * (RFC 4731 3.1, RFC 9051 7.3.4; RFC 5267 3.1 for ESORT: ALL in sort
+ * order, MIN / MAX the first / last sorted message). */
+#include "gateway/imap/imap_session_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* "lo:hi" of two nz-numbers (RFC 5267 4.4 partial-range). 0 or -1. */
+static int parse_partial(const char *v, uint32_t *lo, uint32_t *hi)
+{
+	unsigned long a, b;
+	char *end;
+
+	if (v == NULL || v[0] < '1' || v[0] > '9')
+		return -1;
+	a = strtoul(v, &end, 10);
+	if (*end != ':' || end[1] < '1' || end[1] > '9')
+		return -1;
+	b = strtoul(end + 1, &end, 10);
+	if (*end != '\0' || a > UINT32_MAX || b > UINT32_MAX)
+		return -1;
+	*lo = (uint32_t)(a < b ? a : b);
+	*hi = (uint32_t)(a < b ? b : a);
+	return 0;
+}
+
+/* RFC 4731 3.1 search-return-opts (+ SAVE, RFC 5182; PARTIAL, RFC 5267 4.4). */
+int imap_return_parse(const struct imap_arg *args, size_t n, struct imap_ret *ret, const char **error_r)
+{
+	static const struct { const char *name; unsigned bit; } opts[] = {
+		{ "MIN", IMAP_RET_MIN }, { "MAX", IMAP_RET_MAX }, { "COUNT", IMAP_RET_COUNT },
+		{ "ALL", IMAP_RET_ALL }, { "SAVE", IMAP_RET_SAVE },
+		{ "UPDATE", IMAP_RET_UPDATE }, { "CONTEXT", IMAP_RET_CONTEXT },   /* RFC 5267 4.2, 4.3 */
+	};
+	const struct imap_arg *l;
+
+	memset(ret, 0, sizeof *ret);
+	if (n < 1 || args[0].type != IMAP_ARG_ATOM || strcasecmp(args[0].str, "RETURN") != 0)
+		return 0;
+	if (n < 2 || args[1].type != IMAP_ARG_LIST) {
+		*error_r = "RETURN needs a list of options";
+		return -1;
+	}
+	l = args[1].list;
+	for (size_t i = 0; i < args[1].count; i++) {   /* RFC 5182 2.1: a failed SAVE empties "$" */
+		const char *o = imap_arg_str(&l[i]);
+
+		if (o != NULL && strcasecmp(o, "SAVE") == 0)
+			ret->opts |= IMAP_RET_SAVE;
+	}
+	for (size_t i = 0; i < args[1].count; i++) {
+		const char *o = imap_arg_str(&l[i]);
+		size_t k;
+
+		if (o != NULL && strcasecmp(o, "PARTIAL") == 0 && l[i].type == IMAP_ARG_ATOM) {
+			if (i + 1 >= args[1].count ||
+			    parse_partial(imap_arg_str(&l[i + 1]), &ret->plo, &ret->phi) < 0) {
+				*error_r = "Invalid PARTIAL range";
+				return -1;
+			}
+			ret->opts |= IMAP_RET_PARTIAL;
+			i++;
+			continue;
+		}
+		for (k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+			if (o != NULL && l[i].type == IMAP_ARG_ATOM && strcasecmp(o, opts[k].name) == 0)
+				break;
+		}
+		if (k == sizeof opts / sizeof opts[0]) {
+			*error_r = "Unknown RETURN option";
+			return -1;
+		}
+		ret->opts |= opts[k].bit;
+	}
+	/* RFC 5267 4.4: PARTIAL and ALL are mutually exclusive. */
+	if ((ret->opts & IMAP_RET_PARTIAL) && (ret->opts & IMAP_RET_ALL)) {
+		*error_r = "PARTIAL and ALL cannot be combined";
+		return -1;
+	}
+	return 1;
+}
+
+/* RFC 9051 6.4.4: UTF-8 and US-ASCII are the charsets searched. */
+bool imap_charset_ok(const char *cs)
+{
+	return cs != NULL && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "US-ASCII") == 0);
+}
+
+/* The messages matching the criteria, in mailbox order. */
+int imap_search_run(struct imap_session *s, const struct imap_arg *args, size_t n, size_t **idx_r,
+		    size_t *n_r, const char **error_r)
+{
+	struct imap_search *sr = NULL;
+	struct imap_mbox *mb = s->mbox;
+	size_t *idx, k = 0;
+
+	*idx_r = NULL;
+	*n_r = 0;
+	if (imap_search_parse(args, n, mb, &sr, error_r) < 0)
+		return -1;
+	idx = xcalloc(mb->n + 1, sizeof *idx);
+	for (size_t i = 0; i < mb->n; i++) {
+		if (!mb->msgs[i].expunged && imap_search_match(s, sr, i) > 0)
+			idx[k++] = i;
+	}
+	imap_search_free(&sr);
+	*idx_r = idx;
+	*n_r = k;
+	return 0;
+}
+
+/* The number the client sees for message index i. */
+static unsigned num(struct imap_session *s, size_t i)
+{
+	return s->cur_uid ? s->mbox->msgs[i].uid : (unsigned)(i + 1);
+}
+
+/* v[n] as a sequence set keeping its order: only ascending runs of
+ * consecutive numbers become ranges (RFC 5267 3: ALL in sort order). */
+static void put_set(struct buf *out, const unsigned *v, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+
+		while (j + 1 < n && v[j + 1] == v[j] + 1)
+			j++;
+		buf_printf(out, "%s%u", i ? "," : "", v[i]);
+		if (j > i)
+			buf_printf(out, ":%u", v[j]);
+		i = j + 1;
+	}
+}
+
+/* RFC 5182 2.4: with SAVE and only MIN and/or MAX, just those are saved. */
+static void save(struct imap_session *s, const size_t *idx, size_t n, unsigned o, size_t imin, size_t imax)
+{
+	size_t pick[2], k = 0;
+
+	if (!(o & (IMAP_RET_ALL | IMAP_RET_COUNT | IMAP_RET_PARTIAL)) && (o & (IMAP_RET_MIN | IMAP_RET_MAX))) {
+		if (n > 0 && (o & IMAP_RET_MIN))
+			pick[k++] = imin;
+		if (n > 0 && (o & IMAP_RET_MAX) && !(k == 1 && imax == imin))
+			pick[k++] = imax;
+		imap_searchres_save(s->mbox, pick, k);
+		return;
+	}
+	imap_searchres_save(s->mbox, idx, n);
+}
+
+/* SAVE, then the ESEARCH response (RFC 4731 3.1; RFC 5267 3.1 when sorted). */
+void imap_esearch_result(struct imap_session *s, const size_t *idx, size_t n, const struct imap_ret *ret,
+			 bool sorted)
+{
+	/* RFC 4731 3.1: no result option (RETURN (), or only hints) means ALL */
+	unsigned res = ret->opts & (IMAP_RET_MIN | IMAP_RET_MAX | IMAP_RET_COUNT | IMAP_RET_ALL | IMAP_RET_PARTIAL);
+	unsigned o = ret->opts | (res == 0 && !(ret->opts & IMAP_RET_SAVE) ? IMAP_RET_ALL : 0);
+	unsigned *v = xcalloc(n + 1, sizeof *v);
+	size_t imin = 0, imax = 0;
+	struct buf out = BUF_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		v[i] = num(s, idx[i]);
+		if (v[i] < v[imin])
+			imin = i;
+		if (v[i] > v[imax])
+			imax = i;
+	}
+	if (sorted && n > 0) {   /* RFC 5267 3.1: MIN / MAX are the first / last sorted */
+		imin = 0;
+		imax = n - 1;
+	}
+	if (o & IMAP_RET_SAVE)
+		save(s, idx, n, o, n ? idx[imin] : 0, n ? idx[imax] : 0);
+	if (res == 0 && (o & IMAP_RET_SAVE)) {   /* RFC 5182 2.1: no ESEARCH for SAVE alone */
+		free(v);
+		return;
+	}
+	buf_puts(&out, "* ESEARCH (TAG ");
+	imap_quote(&out, s->tag);
+	buf_puts(&out, ")");
+	if (s->cur_uid)
+		buf_puts(&out, " UID");
+	if ((o & IMAP_RET_MIN) && n > 0)
+		buf_printf(&out, " MIN %u", v[imin]);
+	if ((o & IMAP_RET_MAX) && n > 0)
+		buf_printf(&out, " MAX %u", v[imax]);
+	if (o & IMAP_RET_COUNT)
+		buf_printf(&out, " COUNT %zu", n);
+	if ((o & IMAP_RET_ALL) && n > 0) {
+		buf_puts(&out, " ALL ");
+		put_set(&out, v, n);
+	}
+	if (o & IMAP_RET_PARTIAL) {
+		/* RFC 5267 4.4: the positions lo..hi of the result, NIL if none */
+		buf_printf(&out, " PARTIAL (%u:%u ", ret->plo, ret->phi);
+		if (ret->plo > n)
+			buf_puts(&out, "NIL");
+		else
+			put_set(&out, v + ret->plo - 1, (ret->phi < n ? ret->phi : n) - ret->plo + 1);
+		buf_puts(&out, ")");
+	}
+	if (ret->modseq && n > 0)
+		buf_printf(&out, " MODSEQ %lld", (long long)imap_result_modseq(s, idx, n, o, idx[imin], idx[imax]));
+	imap_line(s, "%s", out.data);
+	buf_free(&out);
+	free(v);
+}

@@ -1,0 +1,207 @@
+"""The IMAP search family on one evmaild, driven by Python's imaplib:
+SORT (RFC 5256) with every key and REVERSE, SORT=DISPLAY (RFC 5957),
+ESORT, PARTIAL and UPDATE contexts followed across two sessions
+(RFC 5267), THREAD=ORDEREDSUBJECT and THREAD=REFERENCES
+(RFC 5256), ESEARCH for IMAP4rev1 clients asking with RETURN (RFC 4731),
+SEARCHRES "$" in later commands (RFC 5182), WITHIN (RFC 5032) and
+i;unicode-casemap text matching (RFC 5051)."""
+
+import imaplib
+import time
+
+import pytest
+
+from test_imap_core import imap_node, login
+
+MSGS = [
+    (b"From: Zed <zed@x.org>\r\nTo: bea@imap.example\r\nCc: Ann <mo@x.org>\r\n"
+     b"Subject: Hello\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\nMessage-ID: <a@x>\r\n\r\nfirst\r\n"),
+    (b"From: Yolanda <alice@x.org>\r\nTo: al@imap.example\r\nSubject: Re: Hello\r\n"
+     b"Date: Tue, 7 Feb 1995 10:00:00 +0000\r\nMessage-ID: <b@x>\r\nReferences: <a@x>\r\n\r\n"
+     b"second, longer body\r\n"),
+    (b"From: carl@x.org\r\nTo: Zoe <cy@imap.example>\r\nSubject: =?utf-8?q?=C3=A9cole?=\r\n"
+     b"Date: Wed, 7 Feb 1990 10:00:00 +0000\r\nMessage-ID: <c@x>\r\n\r\nthird\r\n"),
+    (b"From: dan@x.org\r\nTo: bea@imap.example\r\nSubject: [list] Re: Hello\r\n"
+     b"Date: Thu, 7 Feb 1996 10:00:00 +0000\r\nMessage-ID: <d@x>\r\nIn-Reply-To: <b@x>\r\n\r\nfourth\r\n"),
+]
+
+
+@pytest.fixture
+def box(nodes):
+    node = imap_node(nodes)
+    m = login(node)
+    assert m.create("Search")[0] == "OK"
+    for i, raw in enumerate(MSGS):
+        flags = "(\\Seen)" if i == 1 else "()"
+        typ, data = m.append("Search", flags, None, raw)
+        assert typ == "OK", data
+    typ, data = m.select("Search")
+    assert typ == "OK" and data == [b"4"], data
+    m.evm_node = node
+    yield m
+    m.logout()
+
+
+def run(m, *args):
+    typ, data = m._simple_command(*args)
+    assert typ == "OK", (args, data)
+    return m
+
+
+def esearch(m, *args):
+    run(m, *args)
+    return m._untagged_response("OK", [None], "ESEARCH")[1]
+
+
+def bad(m, *args):
+    with pytest.raises(imaplib.IMAP4.error):
+        m._simple_command(*args)
+
+
+def test_capabilities(box):
+    typ, caps = box.capability()
+    for c in ("ESEARCH", "SEARCHRES", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT",
+              "THREAD=REFERENCES", "WITHIN", "CONTEXT=SEARCH", "CONTEXT=SORT"):
+        assert f" {c} ".encode() in caps[0] + b" ", caps
+
+
+def test_sort(box):
+    def sort(crit, search="ALL", uid=False):
+        typ, data = (box.uid("SORT", crit, "UTF-8", search) if uid else box.sort(crit, "UTF-8", search))
+        assert typ == "OK", data
+        return data[0].decode()
+
+    assert sort("(SUBJECT)") == "3 1 2 4"
+    assert sort("(DATE)") == "3 1 2 4"
+    assert sort("(REVERSE DATE)") == "4 2 1 3"
+    assert sort("(ARRIVAL)") == "1 2 3 4"
+    assert sort("(FROM)") == "2 3 4 1"
+    assert sort("(DISPLAYFROM)") == "3 4 2 1"
+    assert sort("(TO)") == "2 1 4 3"
+    assert sort("(DISPLAYTO)") == "2 1 4 3"
+    assert sort("(REVERSE CC DATE)") == "1 3 2 4"
+    by_size = sorted(range(4), key=lambda i: (len(MSGS[i]), i))
+    assert sort("(SIZE)") == " ".join(str(i + 1) for i in by_size)
+    assert sort("(SUBJECT)", "UNSEEN", uid=True) == "3 1 4"
+    with pytest.raises(imaplib.IMAP4.error):
+        box.sort("(NOSUCHKEY)", "UTF-8", "ALL")
+    typ, data = box.sort("(DATE)", "ISO-8859-99", "ALL")
+    assert typ == "NO"
+
+
+def after_tag(m):
+    """The last ESEARCH response without its (TAG "...") correlator."""
+    line = m.untagged_responses.pop("ESEARCH", [b""])[-1]
+    assert line.startswith(b'(TAG "'), line
+    return line.split(b") ", 1)[1] if b") " in line else b""
+
+
+def test_esearch_esort_partial(box):
+    run(box, "SEARCH", "RETURN", "(MIN MAX COUNT)", "ALL")
+    assert after_tag(box) == b"MIN 1 MAX 4 COUNT 4"
+    run(box, "SEARCH", "RETURN", "()", "UNSEEN")
+    assert after_tag(box) == b"ALL 1,3:4"
+    run(box, "SEARCH", "RETURN", "(COUNT)", "DELETED")
+    assert after_tag(box) == b"COUNT 0"
+    run(box, "SEARCH", "RETURN", "(PARTIAL 2:3)", "ALL")
+    assert after_tag(box) == b"PARTIAL (2:3 2:3)"
+    run(box, "SORT", "RETURN", "(ALL)", "(SUBJECT)", "UTF-8", "ALL")
+    assert after_tag(box) == b"ALL 3,1:2,4"
+    run(box, "SORT", "RETURN", "(MIN MAX)", "(REVERSE DATE)", "UTF-8", "ALL")
+    assert after_tag(box) == b"MIN 4 MAX 3"   # RFC 5267 3.1: first / last sorted
+    typ, data = box.uid("SORT", "RETURN", "(PARTIAL 2:3)", "(REVERSE DATE)", "UTF-8", "ALL")
+    assert typ == "OK", data
+    assert after_tag(box) == b"UID PARTIAL (2:3 2,1)"
+    bad(box, "SEARCH", "RETURN", "(NOPE)", "ALL")
+    typ, data = box.search(None, "ALL")
+    assert data == [b"1 2 3 4"], data
+
+
+def test_thread(box):
+    typ, data = box.thread("REFERENCES", "UTF-8", "ALL")
+    assert typ == "OK" and data == [b"(3)(1 2 4)"], data
+    typ, data = box.thread("ORDEREDSUBJECT", "UTF-8", "ALL")
+    assert typ == "OK" and data == [b"(3)(1 (2)(4))"], data
+    typ, data = box.uid("THREAD", "REFERENCES", "UTF-8", "UNSEEN")
+    assert typ == "OK" and data == [b"(3)(1 4)"], data
+
+
+def test_searchres(box):
+    typ, data = box._simple_command("SEARCH", "RETURN", "(SAVE)", "UNSEEN")
+    assert typ == "OK" and "ESEARCH" not in box.untagged_responses
+    typ, data = box.fetch("$", "(UID)")
+    assert typ == "OK" and len(data) == 3, data
+    typ, data = box.store("$", "+FLAGS", "(\\Flagged)")
+    assert typ == "OK", data
+    typ, data = box.search(None, "FLAGGED")
+    assert data == [b"1 3 4"], data
+    typ, data = box.uid("SEARCH", "UID", "$", "SUBJECT", "hello")
+    assert data == [b"1 4"], data
+    typ, data = box.copy("$", "Trash")
+    assert typ == "OK", data
+    run(box, "SEARCH", "RETURN", "(SAVE MAX)", "FLAGGED")
+    typ, data = box.search(None, "$")
+    assert data == [b"4"], data
+    bad(box, "SEARCH", "RETURN", "(SAVE)", "BOGUS")   # RFC 5182 2.1: "$" is now empty
+    typ, data = box.search(None, "$")
+    assert data == [b""], data
+
+
+def test_within_and_casemap(box):
+    typ, data = box.search(None, "YOUNGER", "3600")
+    assert data == [b"1 2 3 4"], data
+    typ, data = box.search(None, "OLDER", "3600")
+    assert data == [b""], data
+    assert box.create("Old")[0] == "OK"
+    typ, data = box.append("Old", None, imaplib.Time2Internaldate(946684800), b"Subject: old\r\n\r\nx\r\n")
+    assert typ == "OK", data
+    assert box.select("Old")[0] == "OK"
+    typ, data = box.search(None, "OLDER", "3600")
+    assert data == [b"1"], data
+    typ, data = box.search(None, "YOUNGER", str(int(time.time()) - 946684800 + 86400))
+    assert data == [b"1"], data
+    typ, data = box.search(None, "YOUNGER", "3600")
+    assert data == [b""], data
+    assert box.select("Search")[0] == "OK"
+    box.literal = "\u00c9COLE".encode()
+    typ, data = box.search("UTF-8", "SUBJECT")
+    assert typ == "OK" and data == [b"3"], data
+    typ, data = box.search(None, "FROM", "yOlAnDa")
+    assert data == [b"2"], data
+
+
+def updates(m, want, timeout=10):
+    """NOOPs until want ESEARCH updates arrived (the change reaches the
+    session through the projector's notification)."""
+    got, deadline = [], time.monotonic() + timeout
+    while len(got) < want and time.monotonic() < deadline:
+        m.noop()
+        got += m.untagged_responses.pop("ESEARCH", [])
+        time.sleep(0.05)
+    return got
+
+
+def test_context_update(box):
+    """RFC 5267 4.3: a UID SEARCH / UID SORT with UPDATE hears of changes
+    made by another session, until CANCELUPDATE."""
+    imaplib.Commands.setdefault("CANCELUPDATE", ("SELECTED",))
+    other = login(box.evm_node)
+    assert other.select("Search")[0] == "OK"
+    typ, data = box.uid("SEARCH", "RETURN", "(UPDATE COUNT)", "UNSEEN")
+    assert typ == "OK", data
+    line = box.untagged_responses.pop("ESEARCH")[-1]
+    tag = line.split(b'"')[1].decode()
+    assert line.endswith(b"UID COUNT 3"), line
+    typ, data = box.uid("SORT", "RETURN", "(UPDATE)", "(DATE)", "UTF-8", "UNSEEN")
+    assert typ == "OK", data
+    stag = box.untagged_responses.pop("ESEARCH")[-1].split(b'"')[1].decode()
+    assert other.store("1", "+FLAGS", "(\\Seen)")[0] == "OK"
+    got = updates(box, 2)
+    assert f'(TAG "{tag}") UID REMOVEFROM (0 1)'.encode() in got, got
+    assert f'(TAG "{stag}") UID REMOVEFROM (2 1)'.encode() in got, got
+    typ, data = box._simple_command("CANCELUPDATE", f'"{tag}"')
+    assert typ == "OK", data
+    assert other.store("1", "-FLAGS", "(\\Seen)")[0] == "OK"
+    got = updates(box, 1)
+    assert got == [f'(TAG "{stag}") UID ADDTO (2 1)'.encode()], got
+    other.logout()
