@@ -61,11 +61,19 @@ int imap_outcome_ok(struct imap_session *s, int status, json_t *outcome, const c
 	reason = json_string_value(json_object_get(outcome, "reason"));
 	if (code == NULL)
 		code = "";
-	if (strcmp(code, "exists") == 0)
+	if (strcmp(code, "exists") == 0) {
 		rc = "ALREADYEXISTS";
-	else if (strcmp(code, "not-found") == 0)
-		rc = "NONEXISTENT";
-	else if (strcmp(code, "quota") == 0)
+	} else if (strcmp(code, "not-found") == 0) {
+		/* The mailbox went away between the lookup and the log (a DELETE
+		 * won the race, maybe through another node). For a destination,
+		 * RFC 9051 6.3.12 / 6.4.7 require TRYCREATE. The projector's
+		 * reason names internal mailbox ids: not for the client. */
+		bool dest = strcmp(what, "APPEND") == 0 || strcmp(what, "COPY") == 0 ||
+			    strcmp(what, "MOVE") == 0;
+		imap_no(s, "[%s] %s failed: the mailbox does not exist", dest ? "TRYCREATE" : "NONEXISTENT",
+			what);
+		return 0;
+	} else if (strcmp(code, "quota") == 0)
 		rc = "OVERQUOTA";
 	else if (strcmp(code, "not-empty") == 0)
 		rc = "HASCHILDREN";

@@ -187,7 +187,7 @@ def mbsync_ok(rc, node, *args):
     code, out = mbsync(rc, *args)
     assert code == 0, f"mbsync exited {code}:\n{out}\n{node.diag(40)}"
     complaints = [ln for ln in out.splitlines() if re.search(r"(?i)\b(error|warning)\b", ln)]
-    assert not complaints, f"mbsync complained:\n" + "\n".join(complaints) + f"\n---\n{out}"
+    assert not complaints, "mbsync complained:\n" + "\n".join(complaints) + f"\n---\n{out}"
     return out
 
 

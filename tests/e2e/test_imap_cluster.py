@@ -2,12 +2,18 @@
 (separate data directories, one topic prefix; topics made by evmailctl):
 
 - IDLE on B is told "* n EXISTS" soon after an SMTP delivery through A
-  (bounded, measured and printed);
-- a STORE +FLAGS on A reaches B as an untagged FETCH, in IDLE and on NOOP;
+  (bounded by PUSH_BOUND, measured and printed); a STORE +FLAGS and an
+  EXPUNGE through A reach B as untagged FETCH / EXPUNGE, in IDLE and on NOOP;
 - APPEND through A and B at the same time into one mailbox: 40 distinct
-  UIDs 1..40, the same messages on both nodes and the same view digest;
-- CREATE of one name through A and B at the same time: exactly one OK and
-  one NO [ALREADYEXISTS], and both nodes end up with one such mailbox.
+  UIDs 1..40, the same messages on both nodes, an IDLE watcher on B told
+  "* 40 EXISTS", and the same view digest (GET /admin/digest);
+- CREATE of one name (and RENAME of two mailboxes to one name) through A
+  and B at the same time: exactly one OK and one NO [ALREADYEXISTS];
+- +FLAGS and MOVE of the same messages through both nodes at once; an
+  EXPUNGE race followed by IDLE watchers on both nodes; APPEND racing a
+  DELETE of its mailbox; CONDSTORE UNCHANGEDSINCE racing across nodes;
+- mbsync switching between A and B with one state file (same UIDVALIDITY
+  and UIDs everywhere: nothing is transferred again).
 
 ARCHITECTURE.md: "A change made through node A reaches an IDLE client on
 node B through B's own projector"; "The first command in the log wins a
