@@ -173,6 +173,7 @@ static int nsessions;
 
 static void session_start(struct session *s);
 static void session_close(struct session *s, int restart);
+static void restart_later(struct session *s);
 
 static unsigned rnd(void)
 {
@@ -440,7 +441,26 @@ static void on_event(struct bufferevent *bev, short what, void *ctx)
 		idle_setup_done(s, 0);
 	else if (opt.mode_idle && s->st == S_IDLING)
 		idle_ready--;
-	session_close(s, !opt.mode_idle);
+	session_close(s, 0);
+	if (!opt.mode_idle)
+		restart_later(s);   /* not in a tight loop if the server refuses */
+}
+
+static void restart_cb(evutil_socket_t fd, short what, void *ctx)
+{
+	struct session *s = ctx;
+	(void)fd; (void)what;
+
+	if (!stopping && s->bev == NULL)
+		session_start(s);
+}
+
+static void restart_later(struct session *s)
+{
+	struct timeval tv = { 0, 100000 };
+
+	if (!stopping)
+		event_base_once(base, -1, EV_TIMEOUT, restart_cb, s, &tv);
 }
 
 static void session_close(struct session *s, int restart)
@@ -483,6 +503,8 @@ static void session_start(struct session *s)
 		s->st = S_DEAD;
 		if (opt.mode_idle)
 			idle_setup_done(s, 0);
+		else
+			restart_later(s);
 	}
 }
 

@@ -22,10 +22,11 @@
 #
 # Environment: SESSIONS (50), USERS (20), DURATION (30), WARMUP (3),
 # PREFILL (50), SIZE (4096), BODY_FETCHES (3), ROUNDS (1: FETCH..EXPUNGE
-# rounds per login; more amortises LOGIN), IDLE (5000), HOLD (10),
-# (0 = no idle phase), PARALLEL (100, sessions being set up at once in idle mode), DOVECOT_IDLE
-# (same as IDLE; 0 = skip Dovecot's idle measurement), BUILD_DIR (build),
-# NO_BUILD=1 (use the binaries already in BUILD_DIR),
+# rounds per login; more amortises LOGIN), BENCH_ARGS (more bench_imap
+# options for the load runs, e.g. -v), IDLE (5000; 0 = no idle phase),
+# HOLD (10), PARALLEL (100, sessions being set up at once in idle mode),
+# DOVECOT_IDLE (same as IDLE; 0 = skip Dovecot's idle measurement),
+# BUILD_DIR (build), NO_BUILD=1 (use the binaries already in BUILD_DIR),
 # IMAP_BENCH_TIMEOUT (whole run, default 1800 s), KEEP=1 (keep the temp
 # dir). Everything started here is stopped on any exit (trap), by the pid
 # this script got for it, and only that.
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--keep) KEEP=1; shift ;;
 	--no-dovecot-idle) DOVECOT_IDLE=0; shift ;;
-	-h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+	-h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
 	*) echo "run-imap-bench.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
 	esac
 done
@@ -66,6 +67,9 @@ IDLE=${IDLE:-5000}
 HOLD=${HOLD:-10}
 PARALLEL=${PARALLEL:-100}
 DOVECOT_IDLE=${DOVECOT_IDLE:-$IDLE}
+# connection limits of both servers: room for the larger of IDLE and SESSIONS
+CONNS=$((IDLE > SESSIONS ? IDLE : SESSIONS))
+[ "$CONNS" -ge 1000 ] || CONNS=1000
 DOMAIN=bench.test
 PASSWORD=bench-password-1
 
@@ -116,7 +120,7 @@ BENCH="$BUILD_DIR/bench/bench_imap"
 
 # Both servers and the client need a socket per idle session.
 HARD=$(ulimit -Hn)
-WANT=$((IDLE * 2 + 2000))
+WANT=$((CONNS * 2 + 2000))
 if [ "$HARD" != unlimited ] && [ "$HARD" -lt "$WANT" ]; then
 	ulimit -Hn "$WANT" 2>/dev/null || WANT=$HARD
 fi
@@ -334,7 +338,7 @@ run_load() {
 	log "$label: load: $SESSIONS sessions, $USERS users, ${WARMUP}+${DURATION} s, $ROUNDS round(s) per login"
 	"$BENCH" --label "$label" --port "$port" --users "$USERS" --password "$PASSWORD" \
 		--sessions "$SESSIONS" --duration "$DURATION" --warmup "$WARMUP" \
-		--size "$SIZE" --body-fetches "$BODY_FETCHES" --rounds "$ROUNDS" \
+		--size "$SIZE" --body-fetches "$BODY_FETCHES" --rounds "$ROUNDS" ${BENCH_ARGS:-} \
 		>"$RESULTS/$label.out" 2>"$RESULTS/$label.err" || true
 	c1=$(py cpu-tree "$pid")
 	echo "$c0 $c1" > "$RESULTS/$label.cpu"
@@ -386,8 +390,8 @@ EVM_ENV=(env -i PATH="$PATH" HOME="${HOME:-/root}" LC_ALL=C
 	EVMAIL_SMTP_HOSTNAME=evmail.bench.local EVMAIL_LMTP_LISTEN=
 	EVMAIL_IMAP_LISTEN="127.0.0.1:$IPORT" EVMAIL_IMAPS_LISTEN=
 	EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH=1
-	EVMAIL_LIMITS_CONNECTIONS=$((IDLE + 1000))
-	EVMAIL_LIMITS_CONNECTIONS_PER_IP=$((IDLE + 1000)))
+	EVMAIL_LIMITS_CONNECTIONS=$((CONNS + 1000))
+	EVMAIL_LIMITS_CONNECTIONS_PER_IP=$((CONNS + 1000)))
 log "evmail: starting evmaild (mgmt $MPORT, imap $IPORT, smtp $SPORT), log $EVM_DIR/evmaild.log"
 (cd "$EVM_DIR" && exec "${EVM_ENV[@]}" "$EVMAILD" >"$EVM_DIR/evmaild.log" 2>&1 </dev/null) &
 EVM_PID=$!
@@ -436,9 +440,9 @@ default_internal_user = dovecot
 default_login_user = dovenull
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
-mail_max_userip_connections = $((IDLE + 1000))
-default_process_limit = $((IDLE + 1000))
-default_client_limit = $((IDLE * 2 + 1000))
+mail_max_userip_connections = $((CONNS + 1000))
+default_process_limit = $((CONNS + 1000))
+default_client_limit = $((CONNS * 2 + 1000))
 default_vsz_limit = 1G
 passdb {
   driver = passwd-file
@@ -460,16 +464,16 @@ service imap-login {
   service_count = 0
   process_min_avail = $(nproc)
   process_limit = 64
-  client_limit = $((IDLE * 2 + 1000))
+  client_limit = $((CONNS * 2 + 1000))
 }
 service imap {
-  process_limit = $((IDLE + 1000))
+  process_limit = $((CONNS + 1000))
 }
 service anvil {
-  client_limit = $((IDLE * 3 + 1000))
+  client_limit = $((CONNS * 3 + 1000))
 }
 service auth {
-  client_limit = $((IDLE * 3 + 1000))
+  client_limit = $((CONNS * 3 + 1000))
 }
 EOF
 chmod 644 "$DC_CONF"
@@ -518,7 +522,7 @@ def rd(label, ext):
     p = os.path.join(r, label + "." + ext)
     return open(p).read().split() if os.path.exists(p) else None
 print("evmail vs Dovecot: IMAP, one run ($(date -u '+%Y-%m-%d %H:%M UTC'))")
-print("  machine: nproc $(nproc), $CPU, Linux $(uname -r), Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1), evmail $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')")
+print("  machine: nproc $(nproc), $CPU, Linux $(uname -r), Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1)")
 print("  load: $SESSIONS sessions over $USERS users, $WARMUP s warm-up + $DURATION s; loop = LOGIN, SELECT INBOX, [FETCH 1:* (UID FLAGS),")
 print("        UID FETCH $BODY_FETCHES x BODY.PEEK[], STORE +FLAGS (\\\\Seen), APPEND $SIZE B, UID STORE +FLAGS.SILENT (\\\\Deleted), EXPUNGE] x $ROUNDS, LOGOUT;")
 print("        $PREFILL messages of $SIZE B per INBOX at start; passwords: yescrypt \$y\$j9T\$ in both")
