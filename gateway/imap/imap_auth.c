@@ -3,7 +3,12 @@
  * comes back to the loop through event_active (libevent is set up for
  * threads by main: evthread_use_pthreads). An unknown or disabled account
  * is checked against a dummy hash, so the answer takes as long and says
- * the same (RFC 9051 7.1 AUTHENTICATIONFAILED; no user enumeration). */
+ * the same (RFC 9051 7.1 AUTHENTICATIONFAILED; no user enumeration).
+ *
+ * At most IMAP_AUTH_CONCURRENT checks run at once; the rest wait in a FIFO
+ * (loop thread only, no locks). Each yescrypt check uses ~16 MiB: a burst
+ * of logins (wrong passwords included) must not become gigabytes of
+ * memory and hundreds of threads (bench/README.md, IMAP findings). */
 #include "gateway/imap/imap_session_private.h"
 #include "common/log.h"
 #include "common/password.h"
@@ -15,7 +20,10 @@
 
 #define IMAP_DUMMY_HASH "$y$j9T$NZFDRRWZkdzWPjx4VuTMU/$o9Y0Whp8m.T8p7AeJbjUEXmVuREK8T8lFnCRJR6skYD"
 
+#define IMAP_AUTH_CONCURRENT 4
+
 struct auth_job {
+	struct auth_job *next;           /* waiting queue */
 	struct imap_session *s;
 	struct event *done;
 	char *password;
@@ -48,11 +56,25 @@ static void *worker(void *ctx)
 	return NULL;
 }
 
+static unsigned auth_running;
+static struct auth_job *auth_queue_head, *auth_queue_tail;
+
+static void auth_start(struct auth_job *job);
+
 static void verified(evutil_socket_t fd, short what, void *ctx)
 {
 	struct auth_job *job = ctx;
 	struct imap_session *s = job->s;
 	struct buf caps = BUF_INIT;
+
+	auth_running--;
+	if (auth_queue_head != NULL) {
+		struct auth_job *next = auth_queue_head;
+		auth_queue_head = next->next;
+		if (auth_queue_head == NULL)
+			auth_queue_tail = NULL;
+		auth_start(next);
+	}
 
 	if (s->bev != NULL && !s->closing) {
 		if (job->usable && job->result == 1) {
@@ -100,8 +122,6 @@ static void lookup(struct imap_session *s, const char *user, struct auth_job *jo
 void imap_auth_verify(struct imap_session *s, const char *user, const char *password)
 {
 	struct auth_job *job = xcalloc(1, sizeof *job);
-	pthread_attr_t attr;
-	pthread_t th;
 
 	job->s = s;
 	job->password = xstrdup(password);
@@ -111,10 +131,28 @@ void imap_auth_verify(struct imap_session *s, const char *user, const char *pass
 		job->hash = xstrdup(IMAP_DUMMY_HASH);
 	job->done = event_new(s->base, -1, 0, verified, job);
 	imap_session_ref(s);
+	if (auth_running >= IMAP_AUTH_CONCURRENT) {
+		if (auth_queue_tail != NULL)
+			auth_queue_tail->next = job;
+		else
+			auth_queue_head = job;
+		auth_queue_tail = job;
+		return;
+	}
+	auth_start(job);
+}
+
+/* Runs one check on a detached worker thread (loop thread). */
+static void auth_start(struct auth_job *job)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+
+	auth_running++;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&th, &attr, worker, job) != 0) {
-		log_error("imap[%s]: cannot start an authentication thread", s->id);
+		log_error("imap[%s]: cannot start an authentication thread", job->s->id);
 		job->result = -1;
 		event_active(job->done, EV_TIMEOUT, 0);
 	}
