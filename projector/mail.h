@@ -54,6 +54,17 @@
  *                   result: {uidvalidity, src: [[..]], dst: [[..]]} (COPYUID)
  *   message.move    {mailbox_id, uids, to_mailbox_id}   copy + expunge
  *   message.expunge {mailbox_id, uids}
+ *   mailbox.claim_recent {mailbox_id}
+ *                   IMAP4rev1 \Recent (RFC 3501 2.3.2; RFC 9051 has none):
+ *                   a message is recent in exactly one session, the first
+ *                   to claim the mailbox after it arrived. The applier sets
+ *                   the mailbox's recent_uid (absent = 0) to uidnext - 1
+ *                   (it never goes down) and writes nothing else; nothing
+ *                   at all when no UID is newly claimed.
+ *                   result: {mailbox_id, claimed_from (the previous
+ *                   recent_uid), recent_uid}: the submitter's \Recent
+ *                   messages are claimed_from < uid <= recent_uid (none
+ *                   when equal). Unclaimed (STATUS RECENT): uid > recent_uid.
  *
  * IDENTIFIERS come from the log (ARCHITECTURE.md, Projection):
  * UID = the mailbox's uidnext at apply time; MODSEQ = offset + 1 of the
@@ -70,7 +81,7 @@
  *
  * READ API: committed state, thread-safe. Mailbox and message objects:
  *   mailbox {id, name, special_use, uidvalidity, uidnext, highestmodseq,
- *            messages, unseen, size, subscribed}
+ *            messages, unseen, size, subscribed, recent_uid (once claimed)}
  *   message {uid, modseq, flags, keywords, internal_date, size, blob_id,
  *            prefix, email_id, savedate, dsn (when the append carried one)}
  *   (the summary is read separately: it is shared by copies)

@@ -13,5 +13,6 @@ const struct applier mail_appliers[] = {
 	{ "message.copy", EVM_TOPIC_MAIL, mail_apply_copy },
 	{ "message.move", EVM_TOPIC_MAIL, mail_apply_move },
 	{ "message.expunge", EVM_TOPIC_MAIL, mail_apply_expunge },
+	{ "mailbox.claim_recent", EVM_TOPIC_MAIL, mail_apply_claim_recent },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

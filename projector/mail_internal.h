@@ -186,5 +186,6 @@ applier_fn mail_apply_store;
 applier_fn mail_apply_copy;
 applier_fn mail_apply_move;
 applier_fn mail_apply_expunge;
+applier_fn mail_apply_claim_recent;
 
 #endif

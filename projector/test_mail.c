@@ -319,7 +319,7 @@ static void test_registry(void)
 	static const char *const types[] = {
 		"mailbox.provision", "account.quota", "mailbox.create", "mailbox.rename", "mailbox.delete",
 		"mailbox.subscribe", "message.append", "message.store", "message.copy",
-		"message.move", "message.expunge",
+		"message.move", "message.expunge", "mailbox.claim_recent",
 	};
 
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
@@ -1163,6 +1163,60 @@ static void test_blobs(void)
 	free(body);
 }
 
+static json_t *claim_data(const char *mb)
+{
+	return json_pack("{s:s}", "mailbox_id", mb);
+}
+
+/* mailbox.claim_recent: each claim takes the UIDs no claim took before. */
+static void test_claim_recent(void)
+{
+	char inbox[33];
+
+	fresh("mail-recent", 0);
+	CHECK_EQ_STR(run("mailbox.provision", BOB, NULL), "accepted");
+	snprintf(inbox, sizeof inbox, "%s", mb_id(BOB, "INBOX"));
+	/* Empty mailbox: nothing claimed, nothing written. */
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, claim_data(inbox)), "accepted");
+	CHECK_EQ_INT(res_int("claimed_from"), 0);
+	CHECK_EQ_INT(res_int("recent_uid"), 0);
+	CHECK(json_object_get(mailbox(BOB, inbox), "recent_uid") == NULL);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_STR(run("message.append", BOB, append_data(inbox, BLOB_A, 10, "", NULL, NULL)), "accepted");
+	/* The first claim takes 1..3, the second nothing. */
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, claim_data(inbox)), "accepted");
+	CHECK_EQ_INT(res_int("claimed_from"), 0);
+	CHECK_EQ_INT(res_int("recent_uid"), 3);
+	CHECK_EQ_INT(mb_int(BOB, inbox, "recent_uid"), 3);
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, claim_data(inbox)), "accepted");
+	CHECK_EQ_INT(res_int("claimed_from"), 3);
+	CHECK_EQ_INT(res_int("recent_uid"), 3);
+	/* New arrivals: the next claim takes exactly them. */
+	CHECK_EQ_STR(run("message.append", BOB, append_data(inbox, BLOB_B, 10, "", NULL, NULL)), "accepted");
+	CHECK_EQ_STR(run("message.append", BOB, append_data(inbox, BLOB_C, 10, "", NULL, NULL)), "accepted");
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, claim_data(inbox)), "accepted");
+	CHECK_EQ_INT(res_int("claimed_from"), 3);
+	CHECK_EQ_INT(res_int("recent_uid"), 5);
+	/* An expunge never lowers it; other counters are untouched. */
+	CHECK_EQ_STR(run("message.expunge", BOB, json_pack("{s:s, s:o}", "mailbox_id", inbox, "uids", uids1(5, 5))),
+		     "accepted");
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, claim_data(inbox)), "accepted");
+	CHECK_EQ_INT(res_int("claimed_from"), 5);
+	CHECK_EQ_INT(res_int("recent_uid"), 5);
+	CHECK_EQ_INT(mb_int(BOB, inbox, "messages"), 4);
+	CHECK(counters_exact(BOB));
+	/* Other mailboxes have their own. */
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, claim_data(mb_id(BOB, "Sent"))), "accepted");
+	CHECK_EQ_INT(res_int("claimed_from"), 0);
+	CHECK_EQ_INT(res_int("recent_uid"), 0);
+	/* Rejections. */
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, claim_data(MB3)), "not-found");
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, claim_data("nothex")), "invalid");
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, json_object()), "invalid");
+	/* A fresh account (virtual mailboxes): accepted, nothing claimed. */
+	CHECK_EQ_STR(run("mailbox.claim_recent", ALICE, claim_data(MB3)), "not-found");
+}
+
 /* A fixed pseudo-random workload over two accounts. */
 static void workload(struct view *v)
 {
@@ -1226,6 +1280,8 @@ static void workload(struct view *v)
 			break;
 		}
 		json_decref(flags);
+		if (i % 7 == 0)
+			run_on(v, "mailbox.claim_recent", accts[a], json_pack("{s:s}", "mailbox_id", mb));
 	}
 #undef RND
 }
@@ -1265,6 +1321,7 @@ int main(void)
 	test_run("message.copy/move/expunge: COPYUID, counters, tombstones", test_copy_move_expunge);
 	test_run("summaries shared by copies, refcounted", test_summary_refcount);
 	test_run("blob chunks and message bodies", test_blobs);
+	test_run("mailbox.claim_recent: claimed ranges", test_claim_recent);
 	test_run("determinism and exact counters over a workload", test_determinism_and_counters);
 	json_decref(last);
 	view_close(&view);

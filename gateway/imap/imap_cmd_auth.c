@@ -196,6 +196,11 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_command *cmd)
 		}
 		if (strcasecmp(c, "IMAP4rev2") == 0 && !s->rev2) {
 			s->rev2 = 1;
+			if (s->mbox != NULL) {
+				/* RFC 9051 has no \Recent (imap_recent.c) */
+				s->mbox->claim = 0;
+				s->mbox->nrecent = 0;
+			}
 			buf_puts(&on, " IMAP4rev2");
 		}
 		/* RFC 6855 3: UTF-8 quoted strings and mailbox names. */

@@ -166,10 +166,12 @@ static int parse_items(struct fetch *f, const struct imap_arg *a)
 	return 0;
 }
 
-/* An IMAP literal (literal8 when it holds NUL, RFC 3516). */
-static void literal(struct buf *out, const char *data, size_t len, int binary)
+/* An IMAP literal; literal8 when it holds NUL (RFC 3516 4.2: BINARY
+ * results; a message APPENDed as literal8 is stored as it came, RFC 3516
+ * 4.4, and a literal cannot carry its NULs back in BODY[] either). */
+static void literal(struct buf *out, const char *data, size_t len)
 {
-	int nul = binary && memchr(data, '\0', len) != NULL;
+	int nul = memchr(data, '\0', len) != NULL;
 
 	buf_printf(out, "%s{%zu}\r\n", nul ? "~" : "", len);
 	buf_append(out, data, len);
@@ -263,7 +265,7 @@ static int render_section(struct imap_session *s, struct imap_msg *m, struct msg
 	if (r < 0)
 		buf_puts(out, "NIL");
 	else
-		literal(out, data.data ? data.data + off : "", len, it->kind == F_BINARY);
+		literal(out, data.data ? data.data + off : "", len);
 	buf_free(&data);
 	return 0;
 }
@@ -289,7 +291,7 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf 
 			break;
 		case F_FLAGS:
 			buf_puts(out, "FLAGS ");
-			imap_flags_string(m->rec, out);
+			imap_flags_string(m->rec, imap_msg_recent(s->mbox, m->uid), out);
 			break;
 		case F_UID:
 			buf_printf(out, "UID %u", m->uid);
@@ -331,7 +333,7 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf 
 			imap_section_fetch(d.body, d.len, d.prefix_len, d.summary, &sec, &data);
 			buf_puts(out, it->kind == F_RFC822 ? "RFC822 " :
 				      it->kind == F_RFC822_HEADER ? "RFC822.HEADER " : "RFC822.TEXT ");
-			literal(out, data.data ? data.data : "", data.len, 0);
+			literal(out, data.data ? data.data : "", data.len);
 			buf_free(&data);
 			break;
 		}

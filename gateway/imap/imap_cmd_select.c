@@ -10,6 +10,99 @@
 
 #define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
 
+/* The SELECT/EXAMINE responses for the opened s->mbox. */
+static void select_respond(struct imap_session *s, const char *what, int readonly, struct imap_select_opts *opts)
+{
+	struct imap_mbox *mb = s->mbox;
+
+	s->state = IMAP_S_SELECTED;
+	s->changed = 0;
+	imap_line(s, "* %zu EXISTS", mb->n);
+	if (!s->rev2) {
+		size_t first_unseen = 0;
+
+		/* RFC 3501 2.3.2: what this session's claim took. */
+		imap_line(s, "* %zu RECENT", imap_recent_count(mb));
+		for (size_t i = 0; i < mb->n && first_unseen == 0; i++) {
+			json_t *f;
+			size_t j;
+			int seen = 0;
+
+			json_array_foreach(json_object_get(mb->msgs[i].rec, "flags"), j, f)
+				seen |= strcmp(json_string_value(f), "\\Seen") == 0;
+			if (!seen)
+				first_unseen = i + 1;
+		}
+		if (first_unseen > 0)
+			imap_line(s, "* OK [UNSEEN %zu] First unseen", first_unseen);
+	}
+	imap_line(s, "* FLAGS (" SYSTEM_FLAGS ")");
+	imap_line(s, "* OK [PERMANENTFLAGS (%s)] Flags permitted",
+		  readonly ? "" : SYSTEM_FLAGS " \\*");
+	imap_line(s, "* OK [UIDVALIDITY %u] UIDs valid", mb->uidvalidity);
+	imap_line(s, "* OK [UIDNEXT %u] Predicted next UID", mb->uidnext);
+	imap_line(s, "* OK [MAILBOXID (%s)] Ok", mb->id);   /* RFC 8474 4.2 */
+	imap_line(s, "* OK [HIGHESTMODSEQ %lld] Highest", (long long)mb->highestmodseq);
+	if (s->rev2) {
+		struct buf q = BUF_INIT;
+
+		imap_quote(&q, mb->name);
+		imap_line(s, "* LIST () \"/\" %s", q.data);
+		buf_free(&q);
+	}
+	imap_qresync_select(s, opts);
+	imap_ok(s, "[%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE", what);
+}
+
+/* A rev1 SELECT waiting for its mailbox.claim_recent (s->op). */
+struct select_claim {
+	struct imap_select_opts opts;
+	char name[MAIL_MAILBOX_NAME_MAX + 1];
+	char id[33];
+};
+
+static void select_claim_free(void *p)
+{
+	struct select_claim *c = p;
+
+	imap_select_opts_free(&c->opts);
+	free(c);
+}
+
+/* The claim is applied: the snapshot taken now holds every message it
+ * took; those are \Recent in this session. */
+static void select_claimed(struct imap_session *s, int status, json_t *outcome, const char *error)
+{
+	struct select_claim *c = s->op;
+	const char *st = status == 0 ? json_string_value(json_object_get(outcome, "status")) : NULL;
+	const char *err = NULL;
+	struct imap_mbox *mb = NULL;
+	int r;
+
+	s->op = NULL;
+	s->op_free = NULL;
+	if ((r = imap_mbox_open(s, c->name, 0, &mb, &err)) <= 0) {
+		if (r < 0)
+			imap_no(s, "[SERVERBUG] Cannot open the mailbox: %s", err);
+		else
+			imap_no(s, "[NONEXISTENT] No such mailbox");
+		select_claim_free(c);
+		return;
+	}
+	mb->claim = 1;
+	if (strcmp(mb->id, c->id) == 0 && st != NULL && strcmp(st, "accepted") == 0) {
+		imap_recent_claimed(mb, outcome);
+	} else {
+		/* Not retried: what is here now stays not \Recent here. */
+		log_warn("imap[%s]: claim_recent failed: %s", s->id, error ? error : "rejected");
+		if (mb->n > 0)
+			mb->claimed = mb->msgs[mb->n - 1].uid;
+	}
+	s->mbox = mb;
+	select_respond(s, "SELECT", 0, &c->opts);
+	select_claim_free(c);
+}
+
 static void select_mailbox(struct imap_session *s, const struct imap_command *cmd, int readonly)
 {
 	char name[MAIL_MAILBOX_NAME_MAX + 1];
@@ -43,44 +136,28 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 			imap_no(s, "[NONEXISTENT] No such mailbox");
 		return;
 	}
+	if (!readonly && !s->rev2 && (mb->n == 0 || mb->msgs[mb->n - 1].uid <= mb->view_recent)) {
+		/* IMAP4rev1 SELECT with nothing to claim (no event logged):
+		 * later arrivals are claimed in the background. */
+		mb->claim = 1;
+		mb->claimed = mb->view_recent;
+	} else if (!readonly && !s->rev2) {
+		/* IMAP4rev1 SELECT: claim \Recent first (imap_recent.c), then
+		 * answer from a snapshot taken after the claim. */
+		struct select_claim *c = xcalloc(1, sizeof *c);
+
+		c->opts = opts;
+		snprintf(c->name, sizeof c->name, "%s", name);
+		snprintf(c->id, sizeof c->id, "%s", mb->id);
+		imap_mbox_free(&mb);
+		s->op = c;
+		s->op_free = select_claim_free;
+		imap_submit(s, "mailbox.claim_recent", json_pack("{s:s}", "mailbox_id", c->id), select_claimed);
+		return;
+	}
 	s->mbox = mb;
-	s->state = IMAP_S_SELECTED;
-	s->changed = 0;
-	imap_line(s, "* %zu EXISTS", mb->n);
-	if (!s->rev2) {
-		size_t first_unseen = 0;
-
-		imap_line(s, "* 0 RECENT");
-		for (size_t i = 0; i < mb->n && first_unseen == 0; i++) {
-			json_t *f;
-			size_t j;
-			int seen = 0;
-
-			json_array_foreach(json_object_get(mb->msgs[i].rec, "flags"), j, f)
-				seen |= strcmp(json_string_value(f), "\\Seen") == 0;
-			if (!seen)
-				first_unseen = i + 1;
-		}
-		if (first_unseen > 0)
-			imap_line(s, "* OK [UNSEEN %zu] First unseen", first_unseen);
-	}
-	imap_line(s, "* FLAGS (" SYSTEM_FLAGS ")");
-	imap_line(s, "* OK [PERMANENTFLAGS (%s)] Flags permitted",
-		  readonly ? "" : SYSTEM_FLAGS " \\*");
-	imap_line(s, "* OK [UIDVALIDITY %u] UIDs valid", mb->uidvalidity);
-	imap_line(s, "* OK [UIDNEXT %u] Predicted next UID", mb->uidnext);
-	imap_line(s, "* OK [MAILBOXID (%s)] Ok", mb->id);   /* RFC 8474 4.2 */
-	imap_line(s, "* OK [HIGHESTMODSEQ %lld] Highest", (long long)mb->highestmodseq);
-	if (s->rev2) {
-		struct buf q = BUF_INIT;
-
-		imap_quote(&q, mb->name);
-		imap_line(s, "* LIST () \"/\" %s", q.data);
-		buf_free(&q);
-	}
-	imap_qresync_select(s, &opts);
+	select_respond(s, cmd->name, readonly, &opts);
 	imap_select_opts_free(&opts);
-	imap_ok(s, "[%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE", cmd->name);
 }
 
 void imap_cmd_select(struct imap_session *s, const struct imap_command *cmd)

@@ -59,7 +59,7 @@ void imap_flags_fetch(struct imap_session *s, size_t i, int uid, int flags)
 		buf_printf(&out, "UID %u", m->uid);
 	if (flags) {
 		buf_puts(&out, out.data[out.len - 1] == '(' ? "FLAGS " : " FLAGS ");
-		imap_flags_string(m->rec, &out);
+		imap_flags_string(m->rec, imap_msg_recent(s->mbox, m->uid), &out);
 	}
 	if (s->condstore)
 		buf_printf(&out, " MODSEQ (%lld)", (long long)imap_msg_modseq(m->rec));

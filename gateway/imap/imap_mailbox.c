@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Tells a reopened mailbox from the one a background claim was for. */
+static unsigned mbox_serial;
+
 void imap_mbox_free(struct imap_mbox **mbp)
 {
 	struct imap_mbox *mb = *mbp;
@@ -24,6 +27,7 @@ void imap_mbox_free(struct imap_mbox **mbp)
 		json_decref(mb->msgs[i].rec);
 	free(mb->msgs);
 	free(mb->saved);
+	free(mb->recent);
 	imap_context_free_all(mb);
 	free(mb->name);
 	free(mb);
@@ -60,6 +64,7 @@ static int load_state(struct imap_session *s, struct imap_mbox *mb, json_t *box)
 	mb->uidvalidity = (uint32_t)json_integer_value(json_object_get(box, "uidvalidity"));
 	mb->uidnext = (uint32_t)json_integer_value(json_object_get(box, "uidnext"));
 	mb->highestmodseq = json_integer_value(json_object_get(box, "highestmodseq"));
+	mb->view_recent = (uint32_t)json_integer_value(json_object_get(box, "recent_uid"));
 	return 0;
 }
 
@@ -116,6 +121,7 @@ int imap_mbox_open(struct imap_session *s, const char *name, int readonly, struc
 	if ((r = mail_mailbox_by_name(s->node->view, s->account, name, &box, error_r)) <= 0)
 		return r;
 	mb = xcalloc(1, sizeof *mb);
+	mb->serial = ++mbox_serial;
 	snprintf(mb->id, sizeof mb->id, "%s", json_string_value(json_object_get(box, "id")));
 	mb->name = xstrdup(json_string_value(json_object_get(box, "name")));
 	mb->readonly = readonly;
@@ -174,9 +180,18 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 		}
 		mb->n = k;
 	}
+	/* New arrivals are \Recent here if this session claims them first. */
+	imap_recent_claim(s);
 	if (mb->n != mb->exists_sent) {
 		imap_line(s, "* %zu EXISTS", mb->n);
 		mb->exists_sent = mb->n;
+		/* with a claim in flight, RECENT follows its outcome */
+		mb->recent_dirty |= !s->rev2 && !mb->claiming;
+	}
+	if (mb->recent_dirty && !s->rev2) {
+		/* RFC 3501 7.3.2 (RECENT follows EXISTS). */
+		imap_line(s, "* %zu RECENT", imap_recent_count(mb));
+		mb->recent_dirty = 0;
 	}
 	for (i = 0; i < mb->n; i++) {
 		if (!mb->msgs[i].dirty || mb->msgs[i].expunged)

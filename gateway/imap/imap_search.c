@@ -25,6 +25,7 @@ enum skind {
 	S_OLDER, S_YOUNGER,       /* RFC 5032 WITHIN: num = seconds */
 	S_SAVEDBEFORE, S_SAVEDON, S_SAVEDSINCE,   /* RFC 8514 4.3 */
 	S_EMAILID, S_THREADID,    /* RFC 8474 6 */
+	S_RECENT, S_NEW, S_OLD,   /* RFC 3501 6.4.4: \Recent in this session (imap_recent.c) */
 };
 
 struct snode {
@@ -134,8 +135,8 @@ static struct snode *parse_key(struct pstate *p)
 		{ "SEEN", S_FLAG, "\\Seen" }, { "UNANSWERED", S_UNFLAG, "\\Answered" },
 		{ "UNDELETED", S_UNFLAG, "\\Deleted" }, { "UNDRAFT", S_UNFLAG, "\\Draft" },
 		{ "UNFLAGGED", S_UNFLAG, "\\Flagged" }, { "UNSEEN", S_UNFLAG, "\\Seen" },
-		{ "OLD", S_ALL, NULL }, { "ALL", S_ALL, NULL }, { "NEW", S_NONE, NULL },
-		{ "RECENT", S_NONE, NULL },
+		{ "OLD", S_OLD, NULL }, { "ALL", S_ALL, NULL }, { "NEW", S_NEW, NULL },
+		{ "RECENT", S_RECENT, NULL },
 		{ "SAVEDATESUPPORTED", S_ALL, NULL },   /* RFC 8514 4.3: every mailbox has save dates */
 	};
 	static const struct { const char *key; enum skind k; const char *field; } strs[] = {
@@ -475,6 +476,12 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 		return has_flag(m->rec, "flags", n->str);
 	case S_UNFLAG:
 		return !has_flag(m->rec, "flags", n->str);
+	case S_RECENT:
+		return imap_msg_recent(s->mbox, m->uid);
+	case S_NEW:
+		return imap_msg_recent(s->mbox, m->uid) && !has_flag(m->rec, "flags", "\\Seen");
+	case S_OLD:
+		return !imap_msg_recent(s->mbox, m->uid);
 	case S_KEYWORD:
 		return has_flag(m->rec, "keywords", n->str);
 	case S_UNKEYWORD:

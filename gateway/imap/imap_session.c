@@ -268,6 +268,7 @@ static const char *const imap_capabilities[] = {
 	"MOVE",
 	"CONDSTORE",
 	"QRESYNC",
+	"BINARY",
 	"CHILDREN",
 	"SPECIAL-USE",
 	"LIST-EXTENDED",

@@ -146,6 +146,16 @@ struct imap_mbox {
 	uint32_t *saved;          /* RFC 5182 "$": UIDs saved by SEARCH RETURN (SAVE) */
 	size_t nsaved;
 	struct imap_uctx *uctx;   /* RFC 5267 4.3 update contexts (imap_context.c) */
+	unsigned serial;          /* tells a reopened mailbox from this one */
+	/* IMAP4rev1 \Recent (RFC 3501 2.3.2, imap_recent.c): the UID ranges
+	 * this session claimed (mailbox.claim_recent), ascending. */
+	int claim;                /* a rev1 SELECT: claims new arrivals */
+	int claiming;             /* a claim is in flight */
+	int recent_dirty;         /* the RECENT count changed, not sent yet */
+	uint32_t claimed;         /* every UID up to this is decided */
+	uint32_t view_recent;     /* the mailbox's recent_uid in the view */
+	uint32_t (*recent)[2];
+	size_t nrecent;
 };
 
 /* Loads name's state and messages. 1 found, 0 no such mailbox, -1 error. */
@@ -165,9 +175,22 @@ int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **i
 json_t *imap_mbox_uid_ranges(struct imap_mbox *mb, const size_t *idx, size_t n);
 /* "1:3,7" of a [[lo,hi]...] array. */
 void imap_ranges_string(json_t *ranges, struct buf *out);
-/* "(\Seen $Junk)" of a message record. */
-void imap_flags_string(json_t *rec, struct buf *out);
+/* "(\Seen $Junk)" of a message record (recent: with \Recent first). */
+void imap_flags_string(json_t *rec, int recent, struct buf *out);
 void imap_deselect(struct imap_session *s);
+
+/* ---- imap_recent.c: IMAP4rev1 \Recent (RFC 3501 2.3.2) ---- */
+/* 1 when uid is \Recent in this session. */
+int imap_msg_recent(const struct imap_mbox *mb, uint32_t uid);
+/* The RECENT count: messages of the snapshot not expunged and \Recent. */
+size_t imap_recent_count(const struct imap_mbox *mb);
+/* Records a mailbox.claim_recent outcome {claimed_from, recent_uid}: 1
+ * when it made messages \Recent here, else 0. */
+int imap_recent_claimed(struct imap_mbox *mb, json_t *outcome);
+/* When the selected mailbox claims and has messages above what it has
+ * decided: submits a claim in the background (the session goes on); its
+ * outcome adds to the recent set and a RECENT response follows. */
+void imap_recent_claim(struct imap_session *s);
 
 /* ---- imap_auth.c ---- */
 /* Checks a user name and password on a worker thread (yescrypt is slow),

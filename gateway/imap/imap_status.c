@@ -59,6 +59,24 @@ static json_int_t count_deleted(struct imap_session *s, const char *id, int stor
 	return storage ? (bytes + 1023) / 1024 : n;
 }
 
+/* STATUS RECENT: the messages no session has claimed yet (RFC 3501
+ * 2.3.2; mailbox.claim_recent in projector/mail.h): uid > recent_uid. */
+static json_int_t count_recent(struct imap_session *s, json_t *box)
+{
+	json_int_t from = json_integer_value(json_object_get(box, "recent_uid")), n;
+	json_t *list = NULL;
+	const char *error = NULL;
+
+	if (from < 0 || from >= (json_int_t)UINT32_MAX)
+		return 0;
+	if (mail_messages(s->node->view, s->account, json_string_value(json_object_get(box, "id")),
+			  (uint32_t)from + 1, &list, &error) < 0)
+		return 0;
+	n = (json_int_t)json_array_size(list);
+	json_decref(list);
+	return n;
+}
+
 void imap_status_line(struct imap_session *s, json_t *box, const struct imap_arg *items, size_t n)
 {
 	struct buf out = BUF_INIT;
@@ -80,6 +98,8 @@ void imap_status_line(struct imap_session *s, json_t *box, const struct imap_arg
 		}
 		if (strcmp(it, "DELETED") == 0 || strcmp(it, "DELETED-STORAGE") == 0)
 			v = count_deleted(s, json_string_value(json_object_get(box, "id")), it[7] == '-');
+		else if (strcmp(it, "RECENT") == 0)
+			v = count_recent(s, box);
 		else if (strcmp(it, "MESSAGES") == 0)
 			v = json_integer_value(json_object_get(box, "messages"));
 		else if (strcmp(it, "UIDNEXT") == 0)

@@ -351,13 +351,14 @@ static void test_append_fetch(void)
 	append(&c, "b", "INBOX", "()", "Subject: two\r\n\r\nbody two\r\n");
 	o = cmd(&c, "c", "c SELECT INBOX");
 	CHECK(HAS(o, "* 2 EXISTS"));
+	CHECK(HAS(o, "* 2 RECENT"));   /* the first rev1 SELECT claims them */
 	CHECK(HAS(o, "* OK [UIDVALIDITY "));
 	CHECK(HAS(o, "* OK [UIDNEXT 3]"));
 	CHECK(HAS(o, "c OK [READ-WRITE]"));
 	free(o);
 	snprintf(expect, sizeof expect, "BODY[] {%zu}\r\n%s)", strlen(MSG1), MSG1);
 	o = cmd(&c, "d", "d FETCH 1 (UID FLAGS BODY.PEEK[])");
-	CHECK(HAS(o, "* 1 FETCH (UID 1 FLAGS (\\Flagged) BODY[] {"));
+	CHECK(HAS(o, "* 1 FETCH (UID 1 FLAGS (\\Recent \\Flagged) BODY[] {"));
 	CHECK(HAS(o, expect));
 	free(o);
 	o = cmd(&c, "e", "e FETCH 1 (ENVELOPE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (Subject)])");
@@ -369,7 +370,7 @@ static void test_append_fetch(void)
 	CHECK(HAS(o, "\\Seen"));
 	CHECK(HAS(o, "body two"));
 	free(o);
-	CMD_HAS(&c, "g", "g STORE 1 +FLAGS (\\Deleted $Work)", "* 1 FETCH (FLAGS (\\Deleted \\Flagged $Work))");
+	CMD_HAS(&c, "g", "g STORE 1 +FLAGS (\\Deleted $Work)", "* 1 FETCH (FLAGS (\\Recent \\Deleted \\Flagged $Work))");
 	CMD_HAS(&c, "g2", "g2 UID STORE 1 -FLAGS.SILENT (\\Deleted)", "g2 OK");
 	CMD_HAS(&c, "h", "h SEARCH SUBJECT hello", "* SEARCH 1\r\n");
 	CMD_HAS(&c, "h2", "h2 SEARCH BODY needle", "* SEARCH 1\r\n");
@@ -408,6 +409,11 @@ static void test_expunge_rules(void)
 	append(&a, "z", "Rules", "()", "Subject: r2\r\n\r\ntwo\r\n");
 	CMD_HAS(&a, "a1", "a1 SELECT Rules", "* 2 EXISTS");
 	CMD_HAS(&b, "b1", "b1 SELECT Rules", "* 2 EXISTS");
+	CMD_HAS(&b, "b1r", "b1r NOOP", "b1r OK");
+	/* \Recent only in a, which selected first (RFC 3501 2.3.2). */
+	o = cmd(&b, "b1f", "b1f FETCH 1:2 (FLAGS)");
+	CHECK(!HAS(o, "\\Recent"));
+	free(o);
 	CMD_HAS(&b, "b2", "b2 EXPUNGE", "* 1 EXPUNGE");
 	o = cmd(&a, "a2", "a2 FETCH 2 (UID)");
 	CHECK(HAS(o, "* 2 FETCH (UID 2)"));
@@ -420,7 +426,7 @@ static void test_expunge_rules(void)
 	CMD_HAS(&a, "a5", "a5 FETCH 1 (UID)", "* 1 FETCH (UID 2)");
 	/* flags changed by b reach a at its next command */
 	CMD_HAS(&b, "b3", "b3 STORE 1 +FLAGS (\\Answered)", "b3 OK");
-	CMD_HAS(&a, "a6", "a6 NOOP", "* 1 FETCH (UID 2 FLAGS (\\Answered))");
+	CMD_HAS(&a, "a6", "a6 NOOP", "* 1 FETCH (UID 2 FLAGS (\\Recent \\Answered))");
 	client_close(&a);
 	client_close(&b);
 }

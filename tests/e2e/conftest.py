@@ -479,6 +479,45 @@ def kafka_env(kafka_brokers):
     }
 
 
+@pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
+def backend(request):
+    """The log backend of a single-node test, one run each: "embedded", or
+    "kafka" (a real broker; under CI a missing broker fails, see
+    kafka_brokers)."""
+    return request.param
+
+
+@pytest.fixture
+def backend_env(request, backend):
+    """The environment that puts a node on the test's backend: {} for the
+    embedded log; for Kafka the test's own topic prefix (kafka_env), with
+    the topics created by evmailctl."""
+    if backend == "embedded":
+        return {}
+    kenv = request.getfixturevalue("kafka_env")
+    assert_ok(evmailctl(["topics", "create"], clean_env(**kenv), timeout=120))
+    return kenv
+
+
+@pytest.fixture
+def backend_nodes(nodes, backend, backend_env):
+    """Like nodes, on the test's backend: backend_nodes("a", env={...})
+    (env wins over the backend settings). At teardown every node still
+    running must report that backend in /admin/status."""
+    made = []
+
+    def make(name, env=None, **kw):
+        node = nodes(name, env={**backend_env, **(env or {})}, **kw)
+        made.append(node)
+        return node
+
+    yield make
+    for node in made:
+        if node.alive():
+            got = node.status()["node"]["log_backend"]
+            assert got == backend, f"{node.name} ran on the {got} log, not on {backend}"
+
+
 # --------------------------------------------------------------------------
 # directory workload helpers
 # --------------------------------------------------------------------------

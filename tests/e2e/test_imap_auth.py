@@ -1,4 +1,5 @@
-"""IMAP authentication and connection extensions on a real evmaild:
+"""IMAP authentication and connection extensions on a real evmaild, on the
+embedded log and on Kafka (fixture backend):
 AUTHENTICATE SCRAM-SHA-256 (RFC 5802 / RFC 7677; a small client written
 here with hashlib/hmac, driven through imaplib.authenticate) with the keys
 evmailctl derives on `account add` / `account passwd`, AUTHENTICATE LOGIN
@@ -43,8 +44,8 @@ def auth_node(nodes, tls_dir=None, plaintext=True):
 
 
 @pytest.fixture
-def node(nodes):
-    return auth_node(nodes)
+def node(backend_nodes):
+    return auth_node(backend_nodes)
 
 
 class Scram:
@@ -177,8 +178,8 @@ def test_curl_auth_login(node):
     assert '"INBOX"' in r.stdout or "INBOX" in r.stdout, r.stdout
 
 
-def test_auth_needs_tls(nodes, tmp_path):
-    node = auth_node(nodes, tls_dir=tmp_path / "tls", plaintext=False)
+def test_auth_needs_tls(backend_nodes, tmp_path):
+    node = auth_node(backend_nodes, tls_dir=tmp_path / "tls", plaintext=False)
     m = connect(node)
     assert "LOGINDISABLED" in m.capabilities and "AUTH=SCRAM-SHA-256" not in m.capabilities
     typ, data = m._simple_command("AUTHENTICATE", "SCRAM-SHA-256")

@@ -1,9 +1,10 @@
-"""IMAP list/status/quota/append extensions on one evmaild with the embedded
-log, driven by Python's imaplib and a raw socket (several literals in one
-command): LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), SPECIAL-USE and
-CREATE-SPECIAL-USE (RFC 6154), STATUS=SIZE (RFC 8438), QUOTA (RFC 9208) with
-APPEND over quota, MULTIAPPEND all or none (RFC 3502), CATENATE (RFC 4469),
-OBJECTID (RFC 8474), SAVEDATE (RFC 8514) and PREVIEW (RFC 8970)."""
+"""IMAP list/status/quota/append extensions on one evmaild, on the embedded
+log and on Kafka (fixture backend), driven by Python's imaplib and a raw
+socket (several literals in one command): LIST-EXTENDED (RFC 5258),
+LIST-STATUS (RFC 5819), SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154),
+STATUS=SIZE (RFC 8438), QUOTA (RFC 9208) with APPEND over quota,
+MULTIAPPEND all or none (RFC 3502), CATENATE (RFC 4469), OBJECTID (RFC
+8474), SAVEDATE (RFC 8514) and PREVIEW (RFC 8970)."""
 
 import imaplib
 import re
@@ -20,8 +21,8 @@ PASSWORD = "ext-test-pw"
 
 
 @pytest.fixture
-def node(nodes):
-    node = nodes("imapext", env={"EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH": "1",
+def node(backend_nodes):
+    node = backend_nodes("imapext", env={"EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH": "1",
                                  "EVMAIL_SMTP_HOSTNAME": "mx1.evmail.test"})
     node.start(wait="ready")
     assert_ok(node.ctl("tenant", "create", "extt"))

@@ -1,4 +1,5 @@
-"""The IMAP search family on one evmaild, driven by Python's imaplib:
+"""The IMAP search family on one evmaild, on the embedded log and on Kafka
+(fixture backend), driven by Python's imaplib:
 SORT (RFC 5256) with every key and REVERSE, SORT=DISPLAY (RFC 5957),
 ESORT, PARTIAL and UPDATE contexts followed across two sessions
 (RFC 5267), THREAD=ORDEREDSUBJECT and THREAD=REFERENCES
@@ -27,8 +28,8 @@ MSGS = [
 
 
 @pytest.fixture
-def box(nodes):
-    node = imap_node(nodes)
+def box(backend_nodes):
+    node = imap_node(backend_nodes)
     m = login(node)
     assert m.create("Search")[0] == "OK"
     for i, raw in enumerate(MSGS):

@@ -1,0 +1,132 @@
+/* imap_recent - IMAP4rev1 \Recent (RFC 3501 2.3.2; RFC 9051 has none).
+ *
+ * A message is \Recent in exactly one session, cluster-wide: the first to
+ * claim its mailbox after it arrived. A claim is the mail event
+ * mailbox.claim_recent (projector/mail.h); the log orders the claims and
+ * the projector's outcome says which UIDs this one took (claimed_from <
+ * uid <= recent_uid). A rev1 SELECT claims before it answers
+ * (imap_cmd_select.c); while the mailbox is selected, new arrivals are
+ * claimed in the background and announced with RECENT after EXISTS.
+ * EXAMINE and IMAP4rev2 sessions never claim. */
+#include "gateway/imap/imap_session_private.h"
+#include "gateway/command.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int imap_msg_recent(const struct imap_mbox *mb, uint32_t uid)
+{
+	size_t lo = 0, hi;
+
+	if (mb == NULL)
+		return 0;
+	hi = mb->nrecent;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (uid < mb->recent[mid][0])
+			hi = mid;
+		else if (uid > mb->recent[mid][1])
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+size_t imap_recent_count(const struct imap_mbox *mb)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; mb->nrecent > 0 && i < mb->n; i++)
+		n += !mb->msgs[i].expunged && imap_msg_recent(mb, mb->msgs[i].uid);
+	return n;
+}
+
+int imap_recent_claimed(struct imap_mbox *mb, json_t *outcome)
+{
+	json_t *f = json_object_get(outcome, "claimed_from"), *t = json_object_get(outcome, "recent_uid");
+	json_int_t from, to;
+
+	if (!json_is_integer(f) || !json_is_integer(t))
+		return 0;
+	from = json_integer_value(f);
+	to = json_integer_value(t);
+	if (from < 0 || to > (json_int_t)UINT32_MAX)
+		return 0;
+	if (to > (json_int_t)mb->claimed)
+		mb->claimed = (uint32_t)to;
+	if (to <= from)
+		return 0;
+	/* Claims are ordered by the log and each takes UIDs above every
+	 * earlier claim's: the new range goes last (merged when adjacent). */
+	if (mb->nrecent > 0 && mb->recent[mb->nrecent - 1][1] >= (uint32_t)from) {
+		if ((uint32_t)to > mb->recent[mb->nrecent - 1][1])
+			mb->recent[mb->nrecent - 1][1] = (uint32_t)to;
+		return 1;
+	}
+	mb->recent = xrealloc(mb->recent, (mb->nrecent + 1) * sizeof *mb->recent);
+	mb->recent[mb->nrecent][0] = (uint32_t)from + 1;
+	mb->recent[mb->nrecent][1] = (uint32_t)to;
+	mb->nrecent++;
+	return 1;
+}
+
+struct claim_op {
+	struct imap_session *s;
+	unsigned serial;
+	uint32_t upto;     /* the highest UID seen when claiming */
+};
+
+static void claim_done(void *ctx, int status, json_t *outcome, const char *error)
+{
+	struct claim_op *op = ctx;
+	struct imap_session *s = op->s;
+	struct imap_mbox *mb = s->mbox;
+	const char *st = status == 0 ? json_string_value(json_object_get(outcome, "status")) : NULL;
+
+	if (mb != NULL && mb->serial == op->serial) {
+		mb->claiming = 0;
+		if (st != NULL && strcmp(st, "accepted") == 0) {
+			if (imap_recent_claimed(mb, outcome))
+				mb->recent_dirty = 1;
+		} else {
+			/* Not retried: those messages stay not \Recent here. */
+			log_warn("imap[%s]: claim_recent failed: %s", s->id, error ? error : "rejected");
+			if (op->upto > mb->claimed)
+				mb->claimed = op->upto;
+		}
+		/* What the claim took is in the view now. */
+		s->changed = 1;
+		if (s->idling && s->bev != NULL && !s->closing)
+			imap_mbox_report(s, 1);
+	}
+	free(op);
+	imap_session_unref(s);
+}
+
+void imap_recent_claim(struct imap_session *s)
+{
+	struct imap_mbox *mb = s->mbox;
+	struct claim_op *op;
+	struct evm_event ev;
+	const char *error = NULL;
+
+	if (mb == NULL || !mb->claim || mb->claiming || s->rev2 || mb->n == 0 ||
+	    mb->msgs[mb->n - 1].uid <= mb->claimed || s->bev == NULL || s->closing)
+		return;
+	if (evm_event_init(&ev, "mailbox.claim_recent", s->tenant, s->account, s->actor,
+			   json_pack("{s:s}", "mailbox_id", mb->id), &error) < 0) {
+		log_error("imap[%s]: cannot build mailbox.claim_recent: %s", s->id, error);
+		mb->claimed = mb->msgs[mb->n - 1].uid;
+		return;
+	}
+	op = xcalloc(1, sizeof *op);
+	op->s = s;
+	op->serial = mb->serial;
+	op->upto = mb->msgs[mb->n - 1].uid;
+	mb->claiming = 1;
+	imap_session_ref(s);
+	command_submit(s->node, &ev, EVM_TOPIC_MAIL, s->account, IMAP_COMMAND_TIMEOUT_MS, claim_done, op);
+}
