@@ -217,6 +217,22 @@ static int need_summary(struct imap_session *s, json_t *rec, struct msgdata *d)
 	return 0;
 }
 
+/* A body could not be read: the message was expunged by another session
+ * since our snapshot (RFC 5530 EXPUNGEISSUED: it will not come back), or
+ * its blob has not reached this node's view yet (try again). */
+static void imap_fetch_unavailable(struct imap_session *s, uint32_t uid)
+{
+	const char *error = NULL;
+	json_t *rec = NULL;
+	int r = mail_message_get(s->node->view, s->account, s->mbox->id, uid, &rec, &error);
+
+	json_decref(rec);
+	if (r == 0)
+		imap_no(s, "[EXPUNGEISSUED] Some of the requested messages no longer exist");
+	else
+		imap_no(s, "[UNAVAILABLE] The message body is not available yet, try again later");
+}
+
 static int need_body(struct imap_session *s, struct imap_msg *m, struct msgdata *d)
 {
 	const char *error = NULL;
@@ -397,7 +413,7 @@ static void fetch_output(struct imap_session *s, struct fetch *f)
 		}
 		if (r < 0) {
 			buf_free(&out);
-			imap_no(s, "[UNAVAILABLE] The message body is not available yet, try again later");
+			imap_fetch_unavailable(s, m->uid);
 			return;
 		}
 		imap_write(s, out.data, out.len);
