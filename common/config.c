@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <strings.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +58,62 @@ const struct config_key config_keys[] = {
 	  "IMAP listener (STARTTLS), host:port; empty turns it off. Gateway role only.", OFF(imap_listen), 0, 0 },
 	{ "imaps.listen", CONFIG_STRING, "0.0.0.0:993",
 	  "IMAP over implicit TLS, host:port; empty = off; only started when tls.cert is set.", OFF(imaps_listen), 0, 0 },
-	{ "imap.allow_plaintext_auth", CONFIG_INT, "0",
+	{ "imap.allow_plaintext_auth", CONFIG_BOOL, "0",
 	  "1 allows LOGIN/AUTHENTICATE before STARTTLS on imap.listen (tests, demos); 0 refuses it.", OFF(imap_allow_plaintext_auth), 0, 1 },
+	{ "submission.listen", CONFIG_STRING, "0.0.0.0:587",
+	  "Message submission listener (RFC 6409; STARTTLS required before AUTH), host:port; empty = off. Gateway role only.", OFF(submission_listen), 0, 0 },
+	{ "submissions.listen", CONFIG_STRING, "0.0.0.0:465",
+	  "Submission over implicit TLS (RFC 8314), host:port; empty = off; only started when tls.cert is set.", OFF(submissions_listen), 0, 0 },
+	{ "submission.allow_plaintext_auth", CONFIG_BOOL, "0",
+	  "1 allows AUTH before STARTTLS on submission.listen (tests only); 0 refuses it (530 5.7.0).", OFF(submission_allow_plaintext_auth), 0, 1 },
+	{ "limits.submission_per_hour", CONFIG_INT, "1000",
+	  "Most messages one account may submit per hour (sliding window, per node); 0 = unlimited.", OFF(limits_submission_per_hour), 0, 100000000 },
+	{ "dkim.sign", CONFIG_BOOL, "1",
+	  "Sign submitted mail with the sender domain's DKIM keys (evmailctl dkim create).", OFF(dkim_sign), 0, 1 },
+	{ "delivery.relay", CONFIG_STRING, "",
+	  "Send every remote message through this smart host, host:port (as Postfix's relayhost; no MX lookup); empty = deliver by MX.", OFF(delivery_relay), 0, 0 },
+	{ "delivery.relay_user", CONFIG_STRING, "",
+	  "AUTH user name for delivery.relay (AUTH only when set; TLS is then required).", OFF(delivery_relay_user), 0, 0 },
+	{ "delivery.relay_password_file", CONFIG_STRING, "",
+	  "File holding the AUTH password for delivery.relay (first line).", OFF(delivery_relay_password_file), 0, 0 },
+	{ "delivery.relay_tls", CONFIG_STRING, "verify",
+	  "TLS toward relays and routes: none, may (opportunistic), encrypt (required, unverified), verify (required, certificate and name checked).", OFF(delivery_relay_tls), 0, 0 },
+	{ "delivery.routes", CONFIG_STRING, "",
+	  "Per-domain routes (transport map): domain=host:port[,domain=host:port...]; in a file also 'delivery.route.DOMAIN = host:port'.", OFF(delivery_routes), 0, 0 },
+	{ "delivery.smtp_port", CONFIG_INT, "25",
+	  "TCP port of MX hosts (25; tests point it elsewhere). TLSA names follow it (RFC 7672 2.2.3).", OFF(delivery_smtp_port), 1, 65535 },
+	{ "delivery.helo_name", CONFIG_STRING, "",
+	  "Name sent in EHLO by the delivery role (default: smtp.hostname, else node.id).", OFF(delivery_helo_name), 0, 0 },
+	{ "delivery.retry_min_s", CONFIG_INT, "300",
+	  "First retry delay after a temporary failure, seconds (doubles per attempt).", OFF(delivery_retry_min_s), 1, 86400 },
+	{ "delivery.retry_max_s", CONFIG_INT, "3600",
+	  "Longest delay between two attempts, seconds.", OFF(delivery_retry_max_s), 1, 604800 },
+	{ "delivery.max_lifetime_s", CONFIG_INT, "432000",
+	  "Give up and bounce after a message has been queued this long, seconds (default 5 days).", OFF(delivery_max_lifetime_s), 1, 5184000 },
+	{ "delivery.delay_warning_s", CONFIG_INT, "14400",
+	  "Send a delay DSN to the sender once a message has waited this long, seconds; 0 = never.", OFF(delivery_delay_warning_s), 0, 5184000 },
+	{ "delivery.concurrency", CONFIG_INT, "100",
+	  "Most outbound SMTP connections a delivery node keeps open at once.", OFF(delivery_concurrency), 1, 100000 },
+	{ "delivery.concurrency_per_domain", CONFIG_INT, "10",
+	  "Most outbound SMTP connections to one destination domain at once.", OFF(delivery_concurrency_per_domain), 1, 10000 },
+	{ "delivery.messages_per_connection", CONFIG_INT, "100",
+	  "Most messages sent over one outbound connection before it is closed.", OFF(delivery_messages_per_connection), 1, 100000 },
+	{ "delivery.connect_timeout_s", CONFIG_INT, "30",
+	  "Outbound TCP connect timeout, seconds.", OFF(delivery_connect_timeout_s), 1, 3600 },
+	{ "delivery.command_timeout_s", CONFIG_INT, "300",
+	  "Time to wait for one SMTP reply, seconds (RFC 5321 4.5.3.2).", OFF(delivery_command_timeout_s), 1, 3600 },
+	{ "delivery.tls_ca_file", CONFIG_STRING, "",
+	  "CA bundle for verifying MTA-STS policy hosts, MX hosts under MTA-STS, and relays (default: the system's).", OFF(delivery_tls_ca_file), 0, 0 },
+	{ "delivery.mta_sts", CONFIG_BOOL, "1",
+	  "Apply MTA-STS policies (RFC 8461) of destination domains.", OFF(delivery_mta_sts), 0, 1 },
+	{ "delivery.mta_sts_port", CONFIG_INT, "443",
+	  "HTTPS port of mta-sts.<domain> policy hosts (443; tests point it elsewhere).", OFF(delivery_mta_sts_port), 1, 65535 },
+	{ "delivery.dane", CONFIG_BOOL, "1",
+	  "Apply DANE (RFC 7672): TLSA records under DNSSEC make TLS mandatory and pin the certificate.", OFF(delivery_dane), 0, 1 },
+	{ "dns.resolvers", CONFIG_STRING, "",
+	  "DNS servers the delivery role asks, ip[@port][,ip[@port]...]; empty = those of /etc/resolv.conf.", OFF(dns_resolvers), 0, 0 },
+	{ "dns.trust_anchor_file", CONFIG_STRING, "/usr/share/dns/root.key",
+	  "DNSSEC trust anchor(s) in zone-file form (DS or DNSKEY); empty or missing file = no validation (no DANE).", OFF(dns_trust_anchor_file), 0, 0 },
 	{ "tls.cert", CONFIG_STRING, "",
 	  "PEM certificate chain for STARTTLS and implicit TLS; empty = no TLS offered.", OFF(tls_cert), 0, 0 },
 	{ "tls.key", CONFIG_STRING, "",
@@ -99,6 +154,41 @@ static const struct config_key *config_find(const char *name)
 	return NULL;
 }
 
+int config_parse_bool(const char *v)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on" };
+	static const char *const no[] = { "0", "false", "no", "off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* "delivery.route.DOMAIN = host:port" (file form) adds DOMAIN=host:port to
+ * delivery.routes. */
+static int config_add_route(struct evm_config *cfg, const char *domain, const char *target,
+			    const char **error_r)
+{
+	struct buf b = BUF_INIT;
+
+	if (domain[0] == '\0' || strchr(domain, ',') != NULL || strchr(domain, '=') != NULL ||
+	    target[0] == '\0' || strchr(target, ',') != NULL) {
+		snprintf(config_error, sizeof config_error, "delivery.route.%s: bad domain or host:port", domain);
+		*error_r = config_error;
+		return -1;
+	}
+	if (cfg->delivery_routes != NULL && cfg->delivery_routes[0] != '\0')
+		buf_printf(&b, "%s,", cfg->delivery_routes);
+	buf_printf(&b, "%s=%s", domain, target);
+	free(cfg->delivery_routes);
+	cfg->delivery_routes = buf_steal(&b);
+	return 0;
+}
+
 static int config_apply(struct evm_config *cfg, const struct config_key *k, const char *value,
 			const char **error_r)
 {
@@ -127,6 +217,18 @@ static int config_apply(struct evm_config *cfg, const struct config_key *k, cons
 		*slot = v;
 		return 0;
 	}
+	case CONFIG_BOOL: {
+		int64_t *slot = (int64_t *)(base + k->offset);
+		int b = config_parse_bool(value);
+		if (b < 0) {
+			snprintf(config_error, sizeof config_error,
+				 "%s: '%s' is not a boolean (true/false, yes/no, on/off, 1/0)", k->name, value);
+			*error_r = config_error;
+			return -1;
+		}
+		*slot = b;
+		return 0;
+	}
 	case CONFIG_BACKEND: {
 		enum evm_log_backend *slot = (enum evm_log_backend *)(base + k->offset);
 		if (strcmp(value, "embedded") == 0)
@@ -149,6 +251,8 @@ int config_set(struct evm_config *cfg, const char *key, const char *value, const
 {
 	const struct config_key *k = config_find(key);
 
+	if (k == NULL && strncmp(key, "delivery.route.", 15) == 0)
+		return config_add_route(cfg, key + 15, value, error_r);
 	if (k == NULL) {
 		snprintf(config_error, sizeof config_error, "unknown configuration key '%s'", key);
 		*error_r = config_error;
@@ -341,6 +445,7 @@ void config_print(const struct evm_config *cfg, FILE *out)
 			fprintf(out, "%s = %s\n", k->name, v);
 			break;
 		}
+		case CONFIG_BOOL:
 		case CONFIG_INT:
 			fprintf(out, "%s = %lld\n", k->name, (long long)*(const int64_t *)(base + k->offset));
 			break;

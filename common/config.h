@@ -42,6 +42,33 @@ struct evm_config {
 	int64_t limits_imap_idle_timeout_s;
 	int64_t limits_imap_preauth_timeout_s;
 	int64_t limits_imap_literal;
+	char *submission_listen;   /* "" = off */
+	char *submissions_listen;  /* "" = off; needs tls.cert */
+	int64_t submission_allow_plaintext_auth;
+	int64_t limits_submission_per_hour;   /* 0 = unlimited */
+	int64_t dkim_sign;
+	char *delivery_relay;      /* "" = by MX */
+	char *delivery_relay_user;
+	char *delivery_relay_password_file;
+	char *delivery_relay_tls;  /* none, may, encrypt, verify */
+	char *delivery_routes;     /* "domain=host:port,..." */
+	int64_t delivery_smtp_port;
+	char *delivery_helo_name;
+	int64_t delivery_retry_min_s;
+	int64_t delivery_retry_max_s;
+	int64_t delivery_max_lifetime_s;
+	int64_t delivery_delay_warning_s;
+	int64_t delivery_concurrency;
+	int64_t delivery_concurrency_per_domain;
+	int64_t delivery_messages_per_connection;
+	int64_t delivery_connect_timeout_s;
+	int64_t delivery_command_timeout_s;
+	char *delivery_tls_ca_file;
+	int64_t delivery_mta_sts;
+	int64_t delivery_mta_sts_port;
+	int64_t delivery_dane;
+	char *dns_resolvers;       /* "" = /etc/resolv.conf */
+	char *dns_trust_anchor_file;
 	char *tls_cert;            /* "" = no TLS */
 	char *tls_key;
 	int64_t limits_smtp_line_length;
@@ -55,7 +82,7 @@ struct evm_config {
 	char *source;              /* file the config came from, or "" */
 };
 
-enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_BACKEND };
+enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_BOOL, CONFIG_BACKEND };
 
 struct config_key {
 	const char *name;          /* "section.key" */
@@ -81,6 +108,8 @@ void config_print(const struct evm_config *cfg, FILE *out);
 /* Topic name for a suffix: prefix + suffix ("evmail." + "mail"). Static
  * buffer per thread; valid until the next call on the same thread. */
 const char *config_topic(const struct evm_config *cfg, const char *suffix);
+/* 1 for 1/true/yes/on, 0 for 0/false/no/off (any case), -1 otherwise. */
+int config_parse_bool(const char *v);
 /* True if roles contains role. */
 int config_has_role(const struct evm_config *cfg, const char *role);
 

@@ -19,6 +19,7 @@
 struct mgmt_http;
 struct smtp_server;
 struct imap_server;
+struct queue_worker;
 
 struct node_counters {
 	uint64_t commands_accepted;
@@ -36,6 +37,8 @@ struct node {
 	struct mgmt_http *mgmt;
 	struct smtp_server *smtp, *lmtp;   /* gateway role, when configured */
 	struct imap_server *imap, *imaps;
+	struct smtp_server *submission, *submissions;   /* gateway role, RFC 6409 / 8314 */
+	struct queue_worker *delivery;                  /* delivery role (gateway/outbound) */
 	struct event *heartbeat_timer;
 	struct event *sig_term, *sig_int;
 	struct node_counters counters;

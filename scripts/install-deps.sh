@@ -12,8 +12,10 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   librdkafka-dev librocksdb-dev libssl-dev libevent-dev libjansson-dev
   libcrypt-dev zlib1g-dev libutf8proc-dev
+  libunbound-dev libcurl4-openssl-dev dns-root-data
   clang libclang-rt-14-dev
-  kcat openssl curl procps swaks isync
+  kcat openssl curl procps swaks libnet-ssleay-perl libio-socket-ssl-perl isync
+  postfix nsd ldnsutils unbound-anchor python3-dkim python3-dnspython
   openjdk-17-jre-headless maven
   python3 python3-pytest python3-yaml
 )
@@ -23,6 +25,10 @@ for p in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
+  # Postfix is a test peer started by the harness with its own configuration
+  # directory: keep the package from configuring a system mailer.
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  echo "postfix postfix/mailname string localhost" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
@@ -31,6 +37,9 @@ fi
 # the one on PATH has pytest.
 python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
+# dkimpy: the independent DKIM verifier of the sending tests.
+python3 -c 'import dkim' 2>/dev/null || python3 -m pip install -q dkimpy
+python3 -c 'import dns.resolver' 2>/dev/null || python3 -m pip install -q dnspython
 
 # Kafka broker jars (KRaft), from Maven Central into the usual Maven cache.
 if [ ! -f tests/kafka/target/lib/.resolved ]; then
