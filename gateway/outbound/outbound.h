@@ -82,10 +82,19 @@ typedef void outbound_done_cb(void *ctx, const struct outbound_result *results, 
 
 struct outbound;
 
-/* rr is borrowed (outlives ob). tls_ctx: none needed, outbound makes its
- * own client SSL_CTX (CA file delivery.tls_ca_file, else the system's). */
+/* How outbound finds routes: route_resolve() in the node (the queue worker
+ * passes { route_resolve_fn, rr }), a fake in unit tests. resolve has
+ * route_resolve()'s contract (cb exactly once, later, on the loop). */
+struct outbound_resolver {
+	void (*resolve)(void *ctx, const char *domain, route_cb *cb, void *cb_ctx);
+	void *ctx;
+};
+
+/* resolver is copied; its ctx must outlive ob. outbound makes its own
+ * client SSL_CTX (CA file delivery.tls_ca_file, else the system's). */
 int outbound_create(struct event_base *base, const struct evm_config *cfg,
-		    struct route_resolver *rr, struct outbound **ob_r, const char **error_r);
+		    const struct outbound_resolver *resolver, struct outbound **ob_r,
+		    const char **error_r);
 /* Copies msg (the caller may free it after the call). cb runs exactly once,
  * later, on the loop; never inside this call. */
 void outbound_send(struct outbound *ob, const struct outbound_msg *msg, outbound_done_cb *cb,
