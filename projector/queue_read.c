@@ -10,13 +10,13 @@
 #include <string.h>
 
 /* Parses a stored item; NULL (logged) when it is not one. */
-static json_t *parse_item(const char *key, const char *val, size_t vlen)
+static json_t *parse_item(const char *key, size_t klen, const char *val, size_t vlen)
 {
 	json_t *item = json_loadb(val, vlen, 0, NULL);
 
 	if (!json_is_object(item) || !json_is_array(json_object_get(item, "rcpts"))) {
 		json_decref(item);
-		log_error("queue: %s in the view is not a queue record", key);
+		log_error("queue: %.*s in the view is not a queue record", (int)klen, key);
 		return NULL;
 	}
 	return item;
@@ -34,7 +34,7 @@ int queue_item_get(struct view *view, const char *id, json_t **item_r, const cha
 		return 0;
 	queue_key_item(&key, id);
 	r = view_get(view, key.data, key.len, &val, &vlen, error_r);
-	if (r > 0 && (*item_r = parse_item(key.data, val, vlen)) == NULL) {
+	if (r > 0 && (*item_r = parse_item(key.data, key.len, val, vlen)) == NULL) {
 		*error_r = QUEUE_CORRUPT;
 		r = -1;
 	}
@@ -124,7 +124,7 @@ struct list_ctx {
 static int list_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct list_ctx *l = ctx;
-	json_t *item = parse_item(key, val, vlen);
+	json_t *item = parse_item(key, klen, val, vlen);
 
 	if (item == NULL) {
 		l->corrupt = 1;
@@ -152,7 +152,7 @@ int queue_list(struct view *view, size_t max, json_t **items_r, const char **err
 static int stats_item_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct queue_stats *st = ctx;
-	json_t *item = parse_item(key, val, vlen), *r;
+	json_t *item = parse_item(key, klen, val, vlen), *r;
 	int64_t arrival;
 	size_t i;
 
@@ -181,11 +181,15 @@ static int stats_counter_cb(void *ctx, const char *key, size_t klen, const char 
 		[QS_DEFERRED] = &st->deferred, [QS_FAILED] = &st->failed, [QS_REMOVED] = &st->removed,
 	};
 	const char *name = key + strlen(KEY_QUEUE_STAT);
+	size_t nlen = klen - strlen(KEY_QUEUE_STAT);
+	uint64_t n = 0;
 
+	/* (the value is not NUL-terminated) */
+	for (size_t i = 0; i < vlen && i < 19 && val[i] >= '0' && val[i] <= '9'; i++)
+		n = n * 10 + (uint64_t)(val[i] - '0');
 	for (int s = 0; s < QS_COUNT; s++) {
-		if (strlen(queue_stat_names[s]) == klen - strlen(KEY_QUEUE_STAT) &&
-		    memcmp(name, queue_stat_names[s], klen - strlen(KEY_QUEUE_STAT)) == 0)
-			*fields[s] = strtoull(val, NULL, 10);
+		if (strlen(queue_stat_names[s]) == nlen && memcmp(name, queue_stat_names[s], nlen) == 0)
+			*fields[s] = n;
 	}
 	return 0;
 }
