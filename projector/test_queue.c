@@ -147,6 +147,16 @@ static json_t *item(const char *id)
 	return it;
 }
 
+/* 1 when the item exists. */
+static int has_item(const char *id)
+{
+	json_t *it = item(id);
+	int found = it != NULL;
+
+	json_decref(it);
+	return found;
+}
+
 /* A member of an item (int or bool as 0/1); -1 when there is no item. */
 static int64_t item_int(const char *id, const char *member)
 {
@@ -406,10 +416,10 @@ static void test_attempt(void)
 	CHECK_EQ_STR(run("queue.attempt", attempt(ID1, json_pack("[o]", result(X2, "failed", 0)), T0 + 900000)),
 		     "accepted");
 	CHECK_EQ_STR(rcpt_str(ID1, X2, "dsn_due"), "failure");
-	CHECK(item(ID1) != NULL);
+	CHECK(has_item(ID1));
 	CHECK_EQ_STR(run("queue.notified", json_pack("{s:s, s:s, s:[s]}", "id", ID1, "kind", "dsn", "rcpts", X2)),
 		     "accepted");
-	CHECK(item(ID1) == NULL);
+	CHECK(!has_item(ID1));
 	CHECK_EQ_INT(count_keys(KEY_QUEUE_DUE), 0);
 	CHECK_EQ_INT(count_keys(KEY_QUEUE_ITEM), 0);
 	CHECK_EQ_INT(stat_of("failed"), 1);
@@ -462,7 +472,7 @@ static void test_delete(void)
 	CHECK_EQ_STR(run("queue.enqueue", enq2(ID1, "")), "accepted");
 	CHECK_EQ_STR(run("queue.hold", json_pack("{s:s}", "id", ID1)), "accepted");
 	CHECK_EQ_STR(run("queue.delete", del(ID1, 0)), "accepted");
-	CHECK(item(ID1) == NULL);
+	CHECK(!has_item(ID1));
 	CHECK_EQ_INT(count_keys("q/item/"), 0);
 	CHECK_EQ_INT(count_keys(KEY_QUEUE_DUE), 0);
 	CHECK_EQ_INT(stat_of("failed"), 2);
@@ -487,7 +497,7 @@ static void test_delete(void)
 	/* The worker sent it: the item is done. */
 	CHECK_EQ_STR(run("queue.notified", json_pack("{s:s, s:s, s:[s]}", "id", ID2, "kind", "dsn", "rcpts", X2)),
 		     "accepted");
-	CHECK(item(ID2) == NULL);
+	CHECK(!has_item(ID2));
 	CHECK_EQ_INT(count_keys("q/"), count_keys(KEY_QUEUE_STAT));
 	CHECK_EQ_STR(run("queue.delete", del(ID2, 1)), "not-found");
 	CHECK_EQ_STR(run("queue.enqueue", enq2(ID3, "")), "accepted");
@@ -594,10 +604,10 @@ static void test_dsn_schedule(void)
 	CHECK_EQ_INT(item_int(ID2, "dsn_pending"), 1);
 	CHECK_EQ_STR(run("queue.notified", json_pack("{s:s, s:s, s:[s]}", "id", ID2, "kind", "dsn", "rcpts", X1)),
 		     "accepted");
-	CHECK(item(ID2) != NULL);
+	CHECK(has_item(ID2));
 	CHECK_EQ_STR(run("queue.notified", json_pack("{s:s, s:s, s:[s]}", "id", ID2, "kind", "dsn", "rcpts", X2)),
 		     "accepted");
-	CHECK(item(ID2) == NULL);
+	CHECK(!has_item(ID2));
 	CHECK_EQ_INT(queue_item_get(view, "not an id", &(json_t *){ NULL }, &error), 0);
 }
 
