@@ -5,6 +5,7 @@
 #define EVM_CTL_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "common/config.h"
 
@@ -53,5 +54,11 @@ int cmd_alias(struct ctl *ctl, int argc, char **argv);
 int cmd_status(struct ctl *ctl, int argc, char **argv);
 int cmd_view(struct ctl *ctl, int argc, char **argv);
 int cmd_rebuild(struct ctl *ctl, int argc, char **argv);
+int cmd_queue(struct ctl *ctl, int argc, char **argv);
+
+/* The human output of `queue list` and `queue show` (cmd_queue.c); now in
+ * ms, so ages and due times are relative to it. */
+void ctl_queue_print_list(FILE *out, json_t *items, long long now);
+void ctl_queue_print_item(FILE *out, json_t *item, long long now);
 
 #endif

@@ -19,6 +19,8 @@ static void usage(FILE *out)
 		"  status\n"
 		"  view digest\n"
 		"  rebuild [--no-wait]\n"
+		"  queue list [--limit N] | show ID | retry ID|--all | hold ID | release ID\n"
+		"  queue delete ID [--bounce]\n"
 		"\n"
 		"The node is reached at mgmt.listen from the configuration (EVMAIL_MGMT_LISTEN)\n"
 		"unless --node is given. Exit status: 0 done, 1 failed or refused, 2 usage.\n");
@@ -107,6 +109,8 @@ int main(int argc, char **argv)
 		ret = cmd_view(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "rebuild") == 0)
 		ret = cmd_rebuild(&ctl, argc - i, argv + i);
+	else if (strcmp(cmd, "queue") == 0)
+		ret = cmd_queue(&ctl, argc - i, argv + i);
 	else {
 		usage(stderr);
 		ret = CTL_USAGE;

@@ -11,6 +11,7 @@
  *   POST /admin/rebuild    wipe the view and replay the log
  *   GET  /admin/topics     describe topics; POST creates missing ones
  *   GET  /admin/mail/...   an account's mail store (admin_mail.c)
+ *   /admin/queue[/...]     the outbound queue (admin_queue.c)
  * Every read answers from this node's view. */
 #include "gateway/command.h"
 #include "gateway/mgmt_http.h"
@@ -413,6 +414,8 @@ void admin_api_handle(struct node *node, struct evhttp_request *req, const char 
 		}
 	} else if (strcmp(path, "topics") == 0) {
 		handle_topics(node, req, method == EVHTTP_REQ_POST);
+	} else if (strcmp(path, "queue") == 0 || strncmp(path, "queue/", 6) == 0) {
+		admin_queue_handle(node, req, path + 5);
 	} else if (strncmp(path, "mail/", 5) == 0 && method == EVHTTP_REQ_GET) {
 		admin_mail_handle(node, req, path + 5);
 	} else if (method == EVHTTP_REQ_GET) {

@@ -1,6 +1,9 @@
 /* metrics - Prometheus text exposition (format 0.0.4) of the node. */
 #include "gateway/mgmt_http.h"
 #include "common/buf.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "projector/queue.h"
 
 static void counter(struct buf *out, const char *name, const char *help, json_int_t v)
 {
@@ -25,6 +28,43 @@ static void partition_gauge(struct buf *out, json_t *parts, const char *name, co
 			   json_string_value(json_object_get(p, "topic")),
 			   (long long)jint(p, "partition"), (long long)jint(p, field));
 	}
+}
+
+/* The outbound queue as this node's view sees it (projector/queue.h). */
+static void queue_metrics(struct node *node, struct buf *out)
+{
+	struct queue_stats st;
+	const char *error = NULL;
+	int64_t age = 0;
+
+	if (queue_stats(node->view, &st, &error) < 0) {
+		log_warn("metrics: queue stats: %s", error);
+		return;
+	}
+	if (st.oldest_arrival > 0 && evm_now_ms() > st.oldest_arrival)
+		age = (evm_now_ms() - st.oldest_arrival) / 1000;
+	buf_printf(out, "# HELP evmail_queue_items Items in the outbound queue.\n"
+		   "# TYPE evmail_queue_items gauge\nevmail_queue_items %llu\n",
+		   (unsigned long long)st.size);
+	buf_printf(out, "# HELP evmail_queue_recipients Recipients of queued items not delivered or failed yet.\n"
+		   "# TYPE evmail_queue_recipients gauge\nevmail_queue_recipients %llu\n",
+		   (unsigned long long)st.recipients);
+	buf_printf(out, "# HELP evmail_queue_held Queue items on hold.\n"
+		   "# TYPE evmail_queue_held gauge\nevmail_queue_held %llu\n", (unsigned long long)st.held);
+	buf_printf(out, "# HELP evmail_queue_oldest_age_seconds Age of the oldest queue item (0 when empty).\n"
+		   "# TYPE evmail_queue_oldest_age_seconds gauge\nevmail_queue_oldest_age_seconds %lld\n",
+		   (long long)age);
+	buf_printf(out, "# HELP evmail_queue_events_total Queue events applied: items enqueued and removed, "
+		   "recipient results delivered, deferred, failed.\n"
+		   "# TYPE evmail_queue_events_total counter\n"
+		   "evmail_queue_events_total{kind=\"enqueued\"} %llu\n"
+		   "evmail_queue_events_total{kind=\"delivered\"} %llu\n"
+		   "evmail_queue_events_total{kind=\"deferred\"} %llu\n"
+		   "evmail_queue_events_total{kind=\"failed\"} %llu\n"
+		   "evmail_queue_events_total{kind=\"removed\"} %llu\n",
+		   (unsigned long long)st.enqueued, (unsigned long long)st.delivered,
+		   (unsigned long long)st.deferred, (unsigned long long)st.failed,
+		   (unsigned long long)st.removed);
 }
 
 void metrics_render(struct node *node, struct buf *out)
@@ -62,5 +102,6 @@ void metrics_render(struct node *node, struct buf *out)
 		   (unsigned long long)node->counters.commands_failed);
 	counter(out, "evmail_heartbeats_sent_total", "Heartbeats this node published.",
 		(json_int_t)node->counters.heartbeats_sent);
+	queue_metrics(node, out);
 	json_decref(st);
 }

@@ -20,6 +20,9 @@ void mgmt_reply_error(struct evhttp_request *req, int code, const char *message)
 void admin_api_handle(struct node *node, struct evhttp_request *req, const char *path);
 /* /admin/mail/... (admin_mail.c); path is what follows "mail/". */
 void admin_mail_handle(struct node *node, struct evhttp_request *req, const char *path);
+/* /admin/queue... (admin_queue.c); path is what follows "queue" ("" or
+ * "/..."). */
+void admin_queue_handle(struct node *node, struct evhttp_request *req, const char *path);
 /* Prometheus exposition (metrics.c), appended to out. */
 struct buf;
 void metrics_render(struct node *node, struct buf *out);

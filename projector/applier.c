@@ -11,6 +11,7 @@ static const struct applier *const applier_tables[] = {
 	directory_appliers,
 	mail_appliers,
 	blob_appliers,
+	queue_appliers,
 };
 
 const struct applier *applier_find(const char *type)

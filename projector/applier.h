@@ -60,5 +60,6 @@ const struct applier *applier_find(const char *type);
 extern const struct applier directory_appliers[];
 extern const struct applier mail_appliers[];
 extern const struct applier blob_appliers[];
+extern const struct applier queue_appliers[];
 
 #endif

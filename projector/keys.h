@@ -20,6 +20,7 @@
  *                                              as %25 and %2F (see projector/mail_*.c)
  *   blob/<blob id>/<index %06u>                chunk bytes
  *   blobmeta/<blob id>                         {size, count, present}
+ *   q/item|due|stat/...                        the outbound queue (projector/queue.h)
  *   local/...                                  node-local, not in the digest */
 #ifndef EVM_KEYS_H
 #define EVM_KEYS_H

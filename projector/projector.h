@@ -35,7 +35,8 @@ struct projector_sub;
 int projector_create(const struct evm_config *cfg, struct evlog *log, struct view *view,
 		     struct event_base *base, struct projector **p_r, const char **error_r);
 /* Starts the thread: reads stored offsets from the view, assigns every
- * partition of the mail, directory and cluster topics, and applies. */
+ * partition of the mail, blob, directory, queue and cluster topics, and
+ * applies. */
 int projector_start(struct projector *p, const char **error_r);
 /* Stops and joins the thread (the batch in progress is committed or
  * dropped whole). Pending waiters get status -1. */

@@ -86,7 +86,7 @@ static enum apply_status run_applier(struct proj_batch *b, struct apply_ctx *ctx
 	return st;
 }
 
-/* A decoded event of the mail or directory topic. */
+/* A decoded event of a projected topic (every one but cluster). */
 static int apply_event(struct proj_batch *b, const struct evlog_record *rec,
 		       const struct evm_event *ev, const char **error_r)
 {

@@ -77,7 +77,7 @@ struct projector {
 	bool rebuilding;
 	uint64_t rebuild_done, rebuild_total;
 	uint64_t rebuilds_completed;   /* since start; lets clients tell rebuilds apart */
-	struct proj_part *parts;   /* mail, directory, cluster partitions */
+	struct proj_part *parts;   /* mail, blob, directory, queue, cluster partitions */
 	size_t nparts;
 	struct proj_counters counters;
 	uint64_t cluster_decode_errors;

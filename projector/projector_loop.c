@@ -14,7 +14,7 @@
 
 /* The topics the projector consumes, in parts order. */
 static const enum evm_topic_id consumed[] = {
-	EVM_TOPIC_MAIL, EVM_TOPIC_BLOB, EVM_TOPIC_DIRECTORY, EVM_TOPIC_CLUSTER,
+	EVM_TOPIC_MAIL, EVM_TOPIC_BLOB, EVM_TOPIC_DIRECTORY, EVM_TOPIC_QUEUE, EVM_TOPIC_CLUSTER,
 };
 
 /* Sleeps up to ms in short steps; returns early when asked to stop. */
@@ -98,8 +98,9 @@ static void rebuild_progress(struct projector *p)
 	}
 }
 
-/* Wipes the view and re-assigns mail and directory from offset 0. The
- * cluster topic keeps its position: its node table is not in the view. */
+/* Wipes the view and re-assigns mail, blob, directory and queue from
+ * offset 0. The cluster topic keeps its position: its node table is not
+ * in the view. */
 static int rebuild(struct projector *p, const char **error_r)
 {
 	uint64_t total = 0;

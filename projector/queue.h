@@ -71,7 +71,13 @@
  *    "rcpts":[{"addr","orcpt","notify","status":"queued"|"deferred"|
  *              "delivered"|"failed","reply","enhanced","remote",
  *              "attempts":n,"dsn_due":""|"failure"|"success"|"relayed"}],
- *    "dsn_pending":bool}
+ *    "dsn_pending":bool, "retry_at":ms}
+ * next_try is when the item is due (its due-index key); retry_at is when
+ * its pending recipients are due (the last attempt's or retry's next_try).
+ * They differ only while a DSN is due: next_try is then the ts of the
+ * event that made it due, and returns to retry_at once queue.notified
+ * clears the last dsn_due. A scheduler sends due DSNs at next_try and
+ * attempts pending recipients only once retry_at has passed.
  */
 #ifndef EVM_QUEUE_H
 #define EVM_QUEUE_H

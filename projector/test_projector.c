@@ -95,9 +95,10 @@ static long long status_applied(struct projector *p, const char *topic, int part
 /* True when every partition of the fake log is applied to its end. */
 static int caught_up(struct env *e)
 {
-	static const enum evm_topic_id topics[] = { EVM_TOPIC_MAIL, EVM_TOPIC_DIRECTORY, EVM_TOPIC_CLUSTER };
+	static const enum evm_topic_id topics[] = { EVM_TOPIC_MAIL, EVM_TOPIC_DIRECTORY, EVM_TOPIC_QUEUE,
+						    EVM_TOPIC_CLUSTER };
 
-	for (size_t t = 0; t < 3; t++) {
+	for (size_t t = 0; t < sizeof topics / sizeof topics[0]; t++) {
 		for (int32_t i = 0; i < e->fl->nparts[topics[t]]; i++) {
 			if (status_applied(e->p, evm_topics[topics[t]].suffix, i) != fake_end(e->fl, topics[t], i))
 				return 0;
@@ -409,8 +410,8 @@ static void test_status_and_topics(void)
 	usleep(700 * 1000);
 	st = projector_status(e.p);
 	CHECK(json_is_true(json_object_get(st, "ready")));
-	/* mail (3) + blob (3) + directory + cluster */
-	CHECK_EQ_INT(json_array_size(json_object_get(st, "partitions")), 3 + 3 + 1 + 1);
+	/* mail (3) + blob (3) + directory + queue (3) + cluster */
+	CHECK_EQ_INT(json_array_size(json_object_get(st, "partitions")), 3 + 3 + 1 + 3 + 1);
 	node = json_object_get(json_object_get(st, "nodes"), "n1");
 	CHECK(node != NULL);
 	CHECK_EQ_STR(json_string_value(json_object_get(node, "roles")), "projector,gateway");

@@ -150,8 +150,9 @@ static int caught_up(struct projector *p, struct fake_log *fl)
 	int ok = strcmp(json_string_value(json_object_get(st, "state")), "running") == 0;
 	size_t i;
 
-	/* mail and blob have MAIL_PARTS partitions each; directory, cluster 1 */
-	ok = ok && json_array_size(json_object_get(st, "partitions")) == 2 * MAIL_PARTS + 2;
+	/* mail, blob and queue have MAIL_PARTS partitions each; directory,
+	 * cluster 1 */
+	ok = ok && json_array_size(json_object_get(st, "partitions")) == 3 * MAIL_PARTS + 2;
 	json_array_foreach(json_object_get(st, "partitions"), i, pt) {
 		const char *name = json_string_value(json_object_get(pt, "topic"));
 		int32_t part = (int32_t)json_integer_value(json_object_get(pt, "partition"));
