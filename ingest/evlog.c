@@ -12,7 +12,10 @@ const struct evm_topic_spec evm_topics[EVM_TOPIC_COUNT] = {
 	[EVM_TOPIC_MAIL] = { EVM_TOPIC_MAIL, "mail", 0, "delete", "-1" },
 	[EVM_TOPIC_BLOB] = { EVM_TOPIC_BLOB, "blob", 0, "compact", NULL },
 	[EVM_TOPIC_DIRECTORY] = { EVM_TOPIC_DIRECTORY, "directory", 1, "compact", NULL },
-	[EVM_TOPIC_QUEUE] = { EVM_TOPIC_QUEUE, "queue", 0, "delete", "604800000" },
+	/* The queue keeps its history: a held item may outlive any fixed horizon,
+	 * and a view rebuilt from the log must hold the same queue as one that
+	 * applied it live. Its records are small (bodies are in the blob topic). */
+	[EVM_TOPIC_QUEUE] = { EVM_TOPIC_QUEUE, "queue", 0, "delete", "-1" },
 	[EVM_TOPIC_CLUSTER] = { EVM_TOPIC_CLUSTER, "cluster", 1, "compact", NULL },
 };
 
