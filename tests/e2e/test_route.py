@@ -259,3 +259,25 @@ def test_bad_route_configuration_is_reported(world):
                        text=True, timeout=ROUTE_TIMEOUT)
     assert p.returncode == 1
     assert "delivery.relay_tls" in p.stderr
+
+
+from dnsenv import dns_env  # noqa: E402,F401 - the fixture, as other tests use it
+
+
+def test_dns_env_fixture_restart_and_aaaa(dns_env, binaries):
+    env = dns_env()
+    env.mail_domain("v6.example", mx=[(10, "mx1")], addr6="::1")
+    env.settings = {**env.start(), "EVMAIL_DELIVERY_SMTP_PORT": str(SMTP_PORT)}
+    rc, out = route(env, "v6.example")
+    assert rc == 0, out
+    assert out["hosts"][0]["addresses"] == ["::1", "127.0.0.1"]       # AAAA first
+    assert out["mx_secure"] is True
+    # Zones change after start: edit, restart (re-signed, same port).
+    env.zone("v6.example").add("@", "MX", "5 mx0.v6.example.").add("mx0", "A", "127.0.0.2")
+    port = env.dns_port
+    env.restart()
+    assert env.dns_port == port
+    rc, out = route(env, "v6.example")
+    assert rc == 0, out
+    assert names(out) == ["mx0.v6.example", "mx1.v6.example"]
+    assert out["hosts"][0]["addresses"] == ["127.0.0.2"]
