@@ -125,10 +125,10 @@ static int configure(struct ub_ctx *ub, const char *resolvers, const char *ta_fi
 		*error_r = dns_error;
 		return -1;
 	}
+	/* Forwarders on loopback (a local cache such as 127.0.0.53, or the
+	 * tests' server) are meant to be asked. */
+	(void)ub_ctx_set_option(ub, "do-not-query-localhost:", "no");
 	if (resolvers[0] != '\0') {
-		/* Forwarders on loopback (a local cache, or the tests' server) are
-		 * meant to be asked. */
-		(void)ub_ctx_set_option(ub, "do-not-query-localhost:", "no");
 		if (set_forwarders(ub, resolvers, error_r) < 0)
 			return -1;
 	} else if ((r = ub_ctx_resolvconf(ub, NULL)) != 0) {

@@ -59,9 +59,10 @@ static void describe_policy(struct route *r)
 	snprintf(r->policy, sizeof r->policy, "%s%s%s", dane ? "dane" : "",
 		 dane && (r->sts_enforce || r->sts_testing) ? ", " : "",
 		 r->sts_enforce ? "mta-sts enforce" : r->sts_testing ? "mta-sts testing" : "");
-	if (r->policy[0] == '\0')
-		snprintf(r->policy, sizeof r->policy, "%s",
-			 r->kind == ROUTE_RELAY || r->kind == ROUTE_TRANSPORT ? "relay_tls" : "none");
+	if (r->policy[0] == '\0' && (r->kind == ROUTE_RELAY || r->kind == ROUTE_TRANSPORT) && r->nhosts > 0)
+		snprintf(r->policy, sizeof r->policy, "relay_tls %s", route_tls_name(r->hosts[0].tls));
+	else if (r->policy[0] == '\0')
+		snprintf(r->policy, sizeof r->policy, "none");
 }
 
 /* The first host error, bogus ones first (the queue shows it to admins). */

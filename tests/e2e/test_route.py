@@ -228,6 +228,7 @@ def test_relay_from_configuration(world):
     assert h["addresses"] == ["127.0.0.1"]
     assert h["tls"] == "verify" and h["verify_name"] == "mx1.plain.example"
     assert h["auth"] is True
+    assert out["policy"] == "relay_tls verify"
 
 
 def test_transport_route_wins_over_relay(world):
