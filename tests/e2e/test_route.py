@@ -44,6 +44,15 @@ def world(tmp_path_factory, binaries):
     env.mail_domain("stsgone.example", signed=False, mx=[(10, "mx1")])
     env.mta_sts("stsgone.example", mode="enforce", mx=["mx9.stsgone.example"])
     env.set_policy_text("stsgone.example", None)         # TXT published, policy 404
+    # Policies that must not be taken: a redirect, the wrong media type, > 64 KiB.
+    for name, status, ctype, body in (
+            ("stsredir", 301, "text/plain", "version: STSv1\nmode: enforce\nmx: x.y\nmax_age: 60\n"),
+            ("ststype", 200, "text/html", "version: STSv1\nmode: enforce\nmx: x.y\nmax_age: 60\n"),
+            ("stsbig", 200, "text/plain",
+             "version: STSv1\nmode: enforce\nmx: x.y\nmax_age: 60\n" + "x: y\n" * 20000)):
+        env.mail_domain(f"{name}.example", signed=False, mx=[(10, "mx1")])
+        env.mta_sts(f"{name}.example", mode="enforce", mx=["x.y"])
+        env.set_policy_text(f"{name}.example", body, status=status, ctype=ctype)
     both_cert, _ = env.issue_cert("mx1.both.example")
     env.mail_domain("both.example", mx=[(10, "mx1"), (20, "mx2")], tlsa_cert=both_cert,
                     smtp_port=SMTP_PORT)
@@ -199,6 +208,14 @@ def test_mta_sts_policy_unavailable_means_no_policy(world):
     assert rc == 0, out
     assert out["sts_enforce"] is False
     assert names(out) == ["mx1.stsgone.example"] and out["hosts"][0]["tls"] == "may"
+
+
+@pytest.mark.parametrize("domain", ["stsredir.example", "ststype.example", "stsbig.example"])
+def test_mta_sts_bad_fetch_means_no_policy(world, domain):
+    rc, out = route(world, domain)
+    assert rc == 0, out
+    assert out["sts_enforce"] is False and names(out) == [f"mx1.{domain}"]
+    assert (domain, "/.well-known/mta-sts.txt") in world.sts_requests
 
 
 def test_mta_sts_wrong_ca_means_no_policy(world, tmp_path):
