@@ -2,10 +2,13 @@
 #include "gateway/node.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "gateway/outbound/route.h"
+#include "gateway/outbound/route_report.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,10 +16,14 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: evmaild [--config FILE] [--check-config]\n"
+		"usage: evmaild [--config FILE] [--check-config | --route DOMAIN]\n"
 		"  --config FILE   configuration file (default: $EVMAIL_CONFIG, else none)\n"
 		"  --check-config  validate the configuration, print every key with its\n"
 		"                  effective value and documentation, and exit\n"
+		"  --route DOMAIN  resolve where mail to DOMAIN goes, as the delivery role\n"
+		"                  would (relay/routes, MX, addresses, DNSSEC, DANE, MTA-STS),\n"
+		"                  print it as JSON and exit: 0 when deliverable, 1 when not\n"
+		"                  (\"status\": \"temporary\" or \"permanent\" and the error)\n"
 		"  --version       print the version and exit\n"
 		"Every key can be set from the environment as EVMAIL_<SECTION>_<KEY>.\n");
 }
@@ -32,16 +39,59 @@ static enum log_level parse_level(const char *s)
 	return LOG_INFO;
 }
 
+struct route_query {
+	const char *domain;
+	int status;
+};
+
+static void route_printed(void *ctx, enum route_status status, const struct route *r, const char *error)
+{
+	struct route_query *q = ctx;
+	json_t *j = route_report_json(q->domain, status, r, error);
+
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(j);
+	q->status = status == ROUTE_OK ? 0 : 1;
+}
+
+/* --route DOMAIN: the route on a private loop, as JSON (an admin's
+ * posttls-finger: why does mail to DOMAIN wait?). */
+static int print_route(const struct evm_config *cfg, const char *domain)
+{
+	struct route_query q = { domain, -1 };
+	struct route_resolver *rr = NULL;
+	struct event_base *base;
+	const char *error = NULL;
+
+	if (evthread_use_pthreads() < 0 || (base = event_base_new()) == NULL) {
+		fprintf(stderr, "evmaild: cannot create the event loop\n");
+		return 1;
+	}
+	if (route_resolver_create(base, cfg, &rr, &error) < 0) {
+		fprintf(stderr, "evmaild: %s\n", error);
+		event_base_free(base);
+		return 1;
+	}
+	route_resolve(rr, domain, route_printed, &q);
+	while (q.status < 0 && event_base_loop(base, EVLOOP_ONCE) == 0)
+		;
+	route_resolver_free(&rr);
+	event_base_free(base);
+	return q.status < 0 ? 1 : q.status;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "route", required_argument, NULL, 'r' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config_path = NULL, *error = NULL;
+	const char *config_path = NULL, *error = NULL, *route_domain = NULL;
 	int check = 0, c;
 	struct evm_config cfg;
 	struct event_base *base;
@@ -51,6 +101,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'k': check = 1; break;
+		case 'r': route_domain = optarg; break;
 		case 'V': printf("evmaild %s\n", EVMAIL_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -72,6 +123,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(parse_level(cfg.log_level));
+	if (route_domain != NULL) {
+		int rc = print_route(&cfg, route_domain);
+
+		config_free(&cfg);
+		return rc;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() < 0)
 		log_fatal("libevent has no pthreads support");
