@@ -155,7 +155,7 @@ int outbound_create(struct event_base *base, const struct evm_config *cfg,
 static void copy_msg(struct ob_send *s, const struct outbound_msg *m)
 {
 	struct buf b = BUF_INIT;
-	size_t *offs = xcalloc(m->nrcpts * 3 + 4, sizeof *offs), k = 0;
+	size_t *offs = xcalloc(m->nrcpts * 3 + 5, sizeof *offs), k = 0;
 	const char *strs[4] = { m->from, m->domain, m->ret, m->envid };
 
 	for (int i = 0; i < 4; i++) {

@@ -205,7 +205,7 @@ void ob_conn_on_timer(evutil_socket_t fd, short what, void *ctx)
 		ob_conn_kill(c);
 		return;
 	default:
-		ob_conn_fail(c, "4.4.2", "%s: timeout %s", c->remote, c->last_cmd);
+		ob_conn_fail(c, "4.4.2", "%s: timeout %s", c->remote, ob_conn_phase(c));
 	}
 }
 
@@ -221,8 +221,8 @@ static void dispatch(struct ob_conn *c, const struct smtp_reply *r)
 	smtp_reply_format(r, line, sizeof line);
 	if (r->code == 421 || c->state == CONN_IDLE || c->state == CONN_READY) {
 		/* RFC 5321 3.8: 421 = the server is closing the channel */
-		ob_conn_fail(c, r->enhanced[0] != '\0' ? r->enhanced : "4.4.2", "%s: %s %s", c->remote, line,
-			     c->last_cmd);
+		ob_conn_fail(c, r->enhanced[0] != '\0' ? r->enhanced : "4.4.2", "%s: %s (%s)", c->remote, line,
+			     ob_conn_phase(c));
 		return;
 	}
 	if (c->state == CONN_RSET) {
@@ -262,7 +262,7 @@ static void on_read(struct bufferevent *bev, void *ctx)
 		st = smtp_reply_feed(c->parser, v.iov_base, v.iov_len, &used, &r, &error);
 		evbuffer_drain(in, used);
 		if (st == SMTP_REPLY_ERROR) {
-			ob_conn_fail(c, "4.5.0", "%s: bad reply %s: %s", c->remote, c->last_cmd, error);
+			ob_conn_fail(c, "4.5.0", "%s: bad reply %s: %s", c->remote, ob_conn_phase(c), error);
 			return;
 		}
 		if (st == SMTP_REPLY_DONE)
@@ -313,9 +313,9 @@ static void on_event(struct bufferevent *bev, short what, void *ctx)
 		tls_error(c, tls, sizeof tls, (what & BEV_EVENT_EOF) ? "connection closed" : "failed"),
 			ob_conn_fail(c, "4.7.5", "%s: TLS handshake failed: %s", c->remote, tls);
 	else if (what & BEV_EVENT_EOF)
-		ob_conn_fail(c, "4.4.2", "%s: connection lost %s", c->remote, c->last_cmd);
+		ob_conn_fail(c, "4.4.2", "%s: connection lost %s", c->remote, ob_conn_phase(c));
 	else
-		ob_conn_fail(c, "4.4.2", "%s: connection error %s: %s", c->remote, c->last_cmd,
+		ob_conn_fail(c, "4.4.2", "%s: connection error %s: %s", c->remote, ob_conn_phase(c),
 			     c->tls ? "TLS" : evutil_socket_error_to_string(err));
 }
 

@@ -154,6 +154,8 @@ void ob_dialog_tls_done(struct ob_conn *c);
 void ob_txn_start(struct ob_conn *c);
 void ob_txn_reply(struct ob_conn *c, const struct smtp_reply *r);
 void ob_txn_body_more(struct ob_conn *c);
+/* For reports: "after RCPT TO" = what the awaited reply answers. */
+const char *ob_conn_phase(const struct ob_conn *c);
 
 /* outbound_params.c */
 /* Appends the MAIL FROM line (no CRLF) for msg over a server offering ext. */

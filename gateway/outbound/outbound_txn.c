@@ -8,6 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *ob_conn_phase(const struct ob_conn *c)
+{
+	static const char *const names[] = { "after MAIL FROM", "after RCPT TO", "after DATA",
+					     "after end of data", "after BDAT", "after end of data" };
+
+	if (c->state == CONN_TXN && c->expect_head < c->nexpect)
+		return names[c->expect[c->expect_head]];
+	return c->last_cmd;
+}
+
 static void expect(struct ob_conn *c, enum ob_expect kind, size_t rcpt)
 {
 	if (c->nexpect == c->expect_cap) {
