@@ -45,7 +45,7 @@ struct tsrv {
 	struct tsrv_conf conf;
 	struct net_tls *tls;
 	int connections, open, max_open, messages, tls_sessions;
-	struct buf log;              /* "C: line\n" per command, "TLS\n" after a handshake */
+	struct buf log;              /* "C: line\n" per command, "TLS\n" when TLS starts */
 	struct buf data;             /* the last message, unstuffed */
 	struct tsess *sessions;
 };
@@ -60,10 +60,10 @@ struct tsess {
 	struct buf msg;
 };
 
-static void ts_read(struct bufferevent *bev, void *ctx);
-static void ts_event(struct bufferevent *bev, short what, void *ctx);
+static inline void ts_read(struct bufferevent *bev, void *ctx);
+static inline void ts_event(struct bufferevent *bev, short what, void *ctx);
 
-static void ts_close(struct tsess *t)
+static inline void ts_close(struct tsess *t)
 {
 	struct tsess **pp;
 
@@ -82,7 +82,7 @@ static void ts_close(struct tsess *t)
 	free(t);
 }
 
-static void ts_reply(struct tsess *t, const char *line)
+static inline void ts_reply(struct tsess *t, const char *line)
 {
 	if (t->holding) {
 		buf_printf(&t->held, "%s\r\n", line);
@@ -91,14 +91,14 @@ static void ts_reply(struct tsess *t, const char *line)
 	evbuffer_add_printf(bufferevent_get_output(t->bev), "%s\r\n", line);
 }
 
-static void ts_flush_held(struct tsess *t)
+static inline void ts_flush_held(struct tsess *t)
 {
 	evbuffer_add(bufferevent_get_output(t->bev), t->held.data != NULL ? t->held.data : "", t->held.len);
 	buf_truncate(&t->held, 0);
 	t->holding = 0;
 }
 
-static void ts_message_done(struct tsess *t)
+static inline void ts_message_done(struct tsess *t)
 {
 	struct tsrv *s = t->srv;
 	const char *r = s->conf.data_reply != NULL ? s->conf.data_reply : "250 2.0.0 queued as X";
@@ -113,7 +113,7 @@ static void ts_message_done(struct tsess *t)
 	evbuffer_add_printf(bufferevent_get_output(t->bev), "%s\r\n", r);
 }
 
-static void ts_ehlo(struct tsess *t)
+static inline void ts_ehlo(struct tsess *t)
 {
 	const char *kw = t->srv->conf.keywords != NULL ? t->srv->conf.keywords : "PIPELINING\n8BITMIME\nSIZE 1000000\nDSN";
 	struct buf b = BUF_INIT;
@@ -132,7 +132,7 @@ static void ts_ehlo(struct tsess *t)
 	buf_free(&b);
 }
 
-static const char *ts_rcpt_reply(struct tsess *t, const char *line)
+static inline const char *ts_rcpt_reply(struct tsess *t, const char *line)
 {
 	for (int i = 0; i < 4 && t->srv->conf.rcpt_addr[i] != NULL; i++)
 		if (strstr(line, t->srv->conf.rcpt_addr[i]) != NULL)
@@ -140,7 +140,7 @@ static const char *ts_rcpt_reply(struct tsess *t, const char *line)
 	return "250 2.1.5 ok";
 }
 
-static void ts_command(struct tsess *t, const char *line)
+static inline void ts_command(struct tsess *t, const char *line)
 {
 	struct tsrv *s = t->srv;
 
@@ -161,6 +161,8 @@ static void ts_command(struct tsess *t, const char *line)
 			abort();
 		t->bev = nb;
 		t->tls = 1;
+		s->tls_sessions++;
+		buf_puts(&s->log, "TLS\n");
 		bufferevent_setcb(nb, ts_read, NULL, ts_event, t);
 		bufferevent_enable(nb, EV_READ | EV_WRITE);
 	} else if (strncasecmp(line, "AUTH PLAIN ", 11) == 0) {
@@ -196,7 +198,7 @@ static void ts_command(struct tsess *t, const char *line)
 	}
 }
 
-static void ts_read(struct bufferevent *bev, void *ctx)
+static inline void ts_read(struct bufferevent *bev, void *ctx)
 {
 	struct tsess *t = ctx;
 	char *line;
@@ -243,20 +245,17 @@ static void ts_read(struct bufferevent *bev, void *ctx)
 	}
 }
 
-static void ts_event(struct bufferevent *bev, short what, void *ctx)
+static inline void ts_event(struct bufferevent *bev, short what, void *ctx)
 {
 	struct tsess *t = ctx;
 
-	if (what & BEV_EVENT_CONNECTED) {
-		t->srv->tls_sessions++;
-		buf_puts(&t->srv->log, "TLS\n");
+	if (what & BEV_EVENT_CONNECTED)
 		return;
-	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		ts_close(t);
 }
 
-static void ts_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *ctx)
+static inline void ts_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *ctx)
 {
 	struct tsrv *s = ctx;
 	struct tsess *t = calloc(1, sizeof *t);
@@ -277,7 +276,7 @@ static void ts_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 }
 
 /* Listens on 127.0.0.1 at a free port. */
-static void tsrv_start(struct tsrv *s, struct event_base *base, const struct tsrv_conf *conf, struct net_tls *tls)
+static inline void tsrv_start(struct tsrv *s, struct event_base *base, const struct tsrv_conf *conf, struct net_tls *tls)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof sa;
@@ -296,7 +295,7 @@ static void tsrv_start(struct tsrv *s, struct event_base *base, const struct tsr
 }
 
 /* Stops listening and closes every session. */
-static void tsrv_stop(struct tsrv *s)
+static inline void tsrv_stop(struct tsrv *s)
 {
 	while (s->sessions != NULL)
 		ts_close(s->sessions);
@@ -307,7 +306,7 @@ static void tsrv_stop(struct tsrv *s)
 }
 
 /* A port nothing listens on (bound, then closed). */
-static unsigned tsrv_closed_port(void)
+static inline unsigned tsrv_closed_port(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof sa;

@@ -21,7 +21,7 @@ struct later_resolve {
 	void *ctx;
 };
 
-static void resolve_now(evutil_socket_t fd, short what, void *arg)
+static inline void resolve_now(evutil_socket_t fd, short what, void *arg)
 {
 	struct later_resolve *p = arg;
 
@@ -29,7 +29,7 @@ static void resolve_now(evutil_socket_t fd, short what, void *arg)
 	free(p);
 }
 
-static void fake_resolve(void *ctx, const char *domain, route_cb *cb, void *cb_ctx)
+static inline void fake_resolve(void *ctx, const char *domain, route_cb *cb, void *cb_ctx)
 {
 	struct later_resolve *p = calloc(1, sizeof *p);
 	struct timeval tv = { 0, 0 };
@@ -40,7 +40,7 @@ static void fake_resolve(void *ctx, const char *domain, route_cb *cb, void *cb_c
 	event_base_once(base, -1, EV_TIMEOUT, resolve_now, p, &tv);
 }
 
-static void route_reset(void)
+static inline void route_reset(void)
 {
 	memset(&the_route, 0, sizeof the_route);
 	snprintf(the_route.domain, sizeof the_route.domain, "example.test");
@@ -48,7 +48,7 @@ static void route_reset(void)
 	the_error[0] = '\0';
 }
 
-static struct route_host *add_host(const char *name, unsigned port, enum route_tls tls)
+static inline struct route_host *add_host(const char *name, unsigned port, enum route_tls tls)
 {
 	struct route_host *h = &the_route.hosts[the_route.nhosts++];
 
@@ -61,7 +61,7 @@ static struct route_host *add_host(const char *name, unsigned port, enum route_t
 }
 
 /* The config for one test: defaults, then "key=value" pairs. */
-static void config_with(const char *const *kv)
+static inline void config_with(const char *const *kv)
 {
 	const char *error = NULL;
 
@@ -78,7 +78,7 @@ static void config_with(const char *const *kv)
 		}
 }
 
-static struct outbound *make_ob(void)
+static inline struct outbound *make_ob(void)
 {
 	struct outbound_resolver r = { fake_resolve, NULL };
 	struct outbound *ob = NULL;
@@ -104,7 +104,7 @@ struct outcome {
 	char error[513];
 };
 
-static void on_done(void *ctx, const struct outbound_result *res, size_t n, const char *error)
+static inline void on_done(void *ctx, const struct outbound_result *res, size_t n, const char *error)
 {
 	struct outcome *o = ctx;
 
@@ -118,7 +118,7 @@ static void on_done(void *ctx, const struct outbound_result *res, size_t n, cons
 
 static int waited_out;
 
-static void wait_bound(evutil_socket_t fd, short what, void *arg)
+static inline void wait_bound(evutil_socket_t fd, short what, void *arg)
 {
 	waited_out = 1;
 	event_base_loopbreak(base);
@@ -126,7 +126,7 @@ static void wait_bound(evutil_socket_t fd, short what, void *arg)
 
 /* Runs the loop until every outcome is done (at most 60 s: a bound, not a
  * measurement). Returns 0, or -1 when the bound was hit. */
-static int wait_all(struct outcome *o, size_t n)
+static inline int wait_all(struct outcome *o, size_t n)
 {
 	struct event *bound = evtimer_new(base, wait_bound, NULL);
 	struct timeval tv = { 60, 0 };
@@ -146,7 +146,7 @@ static int wait_all(struct outcome *o, size_t n)
 }
 
 /* Lets pending work (closes, QUIT answers) run for a few loop turns. */
-static void settle(void)
+static inline void settle(void)
 {
 	for (int i = 0; i < 20; i++)
 		event_base_loop(base, EVLOOP_NONBLOCK);
@@ -161,7 +161,7 @@ static struct outbound_rcpt test_rcpts[4] = {
 	{ "d@example.test", "", "" },
 };
 
-static struct outbound_msg test_msg(size_t nrcpts)
+static inline struct outbound_msg test_msg(size_t nrcpts)
 {
 	struct outbound_msg m = { 0 };
 
@@ -177,7 +177,7 @@ static struct outbound_msg test_msg(size_t nrcpts)
 }
 
 /* Sends one message and waits for its outcome. */
-static int send_one(struct outbound *ob, const struct outbound_msg *m, struct outcome *o)
+static inline int send_one(struct outbound *ob, const struct outbound_msg *m, struct outcome *o)
 {
 	memset(o, 0, sizeof *o);
 	outbound_send(ob, m, on_done, o);
