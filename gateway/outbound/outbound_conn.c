@@ -64,12 +64,15 @@ void ob_conn_kill(struct ob_conn *c)
 void ob_conn_fail(struct ob_conn *c, const char *enhanced, const char *fmt, ...)
 {
 	struct ob_send *s = c->send;
-	char why[OB_ERR_MAX];
+	char why[OB_ERR_MAX], enh[12];
 	va_list ap;
 
+	/* the arguments may point into the reply parser that kill frees */
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
+	snprintf(enh, sizeof enh, "%s", enhanced != NULL ? enhanced : "");
+	enhanced = enh;
 	c->send = NULL;
 	ob_conn_kill(c);
 	if (s != NULL)
