@@ -322,21 +322,19 @@ static void on_event(struct bufferevent *bev, short what, void *ctx)
 			     c->tls ? "TLS" : evutil_socket_error_to_string(err));
 }
 
-/* QUIT without waiting (shutdown): straight to the socket, or through
- * the TLS object into the socket under the filter. */
+/* QUIT without waiting (shutdown): through the TLS filter into the socket
+ * bufferevent under it, then straight to the socket. Best effort. */
 static void quit_now(struct ob_conn *c)
 {
 	struct bufferevent *under = bufferevent_get_underlying(c->bev);
-	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct bufferevent *sock = under != NULL ? under : c->bev;
 
-	if (under != NULL && ssl != NULL) {
-		if (SSL_is_init_finished(ssl) && SSL_write(ssl, "QUIT\r\n", 6) > 0)
-			(void)evbuffer_write(bufferevent_get_output(under), bufferevent_getfd(under));
-		ERR_clear_error();
-	} else if (bufferevent_getfd(c->bev) >= 0) {
-		evbuffer_add(bufferevent_get_output(c->bev), "QUIT\r\n", 6);
-		(void)evbuffer_write(bufferevent_get_output(c->bev), bufferevent_getfd(c->bev));
-	}
+	evbuffer_add(bufferevent_get_output(c->bev), "QUIT\r\n", 6);
+	if (under != NULL)
+		bufferevent_flush(c->bev, EV_WRITE, BEV_FLUSH);   /* encrypts into under */
+	if (bufferevent_getfd(sock) >= 0)
+		(void)evbuffer_write(bufferevent_get_output(sock), bufferevent_getfd(sock));
+	ERR_clear_error();
 }
 
 void ob_conn_close_all(struct outbound *ob)
