@@ -101,7 +101,7 @@ static void test_malformed(void)
 	CASE("MAIL FROM:a@b.example\r\nMAIL TO:<a@b.example>\r\nMAIL\r\nRCPT TO:<>\r\nRCPT TO:<a>\r\n"
 	     "MAIL FROM:<a@b.example\r\nMAIL FROM:<a@b.example>X=\r\nMAIL FROM:<a@b.example> =1\r\n"
 	     "MAIL FROM:<a@b.example> A=b=c\r\nMAIL FROM:<a b@c.example>\r\nMAIL FROM:<a@b..example>\r\n"
-	     "EHLO\r\nHELO   \r\nDATA x\r\nQUIT now\r\nFOO\r\nAUTH PLAIN\r\nGET / HTTP/1.1\r\n"
+	     "EHLO\r\nHELO   \r\nDATA x\r\nQUIT now\r\nFOO\r\nTURN\r\nGET / HTTP/1.1\r\n"
 	     "BDAT\r\nBDAT x\r\nBDAT 10 FIRST\r\nBDAT 1234567890123456789\r\nBDAT 10 last\r\nBDAT 0\r\n"
 	     "\r\n \r\nVRFY\r\n",
 	     "ERR[501 5.1.7 Bad sender address syntax]\nERR[501 5.5.4 Syntax: MAIL FROM:<address> [parameters]]\n"
