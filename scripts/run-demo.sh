@@ -16,6 +16,8 @@ export EVMAIL_SMTP_LISTEN=${EVMAIL_SMTP_LISTEN:-127.0.0.1:2525}
 export EVMAIL_LMTP_LISTEN=${EVMAIL_LMTP_LISTEN:-127.0.0.1:2424}
 export EVMAIL_IMAP_LISTEN=${EVMAIL_IMAP_LISTEN:-127.0.0.1:1143}
 export EVMAIL_IMAPS_LISTEN=${EVMAIL_IMAPS_LISTEN:-127.0.0.1:1993}
+export EVMAIL_SUBMISSION_LISTEN=${EVMAIL_SUBMISSION_LISTEN:-127.0.0.1:1587}
+export EVMAIL_SUBMISSIONS_LISTEN=${EVMAIL_SUBMISSIONS_LISTEN:-127.0.0.1:1465}
 DEMO_PASSWORD=${EVMAIL_DEMO_PASSWORD:-demo-password}
 
 # A self-signed certificate for STARTTLS, made once.
@@ -55,6 +57,8 @@ evmail is running (embedded log, data in $EVMAIL_NODE_DATA_DIR).
                  e.g. swaks --server $EVMAIL_SMTP_LISTEN --to demo@demo.test
   IMAP:          $EVMAIL_IMAP_LISTEN (STARTTLS)   IMAPS: $EVMAIL_IMAPS_LISTEN
                  e.g. curl -k --ssl-reqd imaps://$EVMAIL_IMAPS_LISTEN/INBOX -u demo@demo.test:$DEMO_PASSWORD
+  Submission:    $EVMAIL_SUBMISSION_LISTEN (STARTTLS + AUTH)   implicit TLS: $EVMAIL_SUBMISSIONS_LISTEN
+                 e.g. swaks --server $EVMAIL_SUBMISSION_LISTEN --tls --auth-user demo@demo.test --to demo@demo.test
   health:        curl http://$EVMAIL_MGMT_LISTEN/readyz
   metrics:       curl http://$EVMAIL_MGMT_LISTEN/metrics
   admin:         $ctl status | $ctl account list | $ctl view digest
