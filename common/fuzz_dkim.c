@@ -1,6 +1,6 @@
 /* fuzz_dkim - libFuzzer target for the DKIM signer's header split and
- * relaxed canonicalisation (common/dkim.c) over arbitrary messages (not
- * built by CMake).
+ * relaxed canonicalisation (common/dkim.c) over arbitrary messages (built
+ * with -DEVMAIL_FUZZ=ON, or by hand):
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
  *       common/fuzz_dkim.c common/dkim.c common/scram.c common/buf.c \
