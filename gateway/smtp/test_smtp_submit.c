@@ -306,7 +306,7 @@ static void test_from_header_rules(void)
 {
 	defaults();
 	start();
-	converse("EHLO c\r\nAUTH PLAIN " PLAIN_OK "\r\n", "235");
+	free(converse("EHLO c\r\nAUTH PLAIN " PLAIN_OK "\r\n", "235"));
 	EXPECT("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nDATA\r\nFrom: b@x.test\r\n\r\nx\r\n.\r\n", "553",
 	       "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
 	       "553 5.7.1 From: header address not owned by the authenticated user\r\n");
@@ -330,7 +330,7 @@ static void test_auth_login_cancel_errors(void)
 	defaults();
 	set.max_errors = 5;
 	start();
-	converse("EHLO c\r\n", "CHUNKING");
+	free(converse("EHLO c\r\n", "CHUNKING"));
 	EXPECT("AUTH LOGIN\r\n", "\r\n", "334 VXNlcm5hbWU6\r\n");
 	EXPECT("*\r\n", "\r\n", "501 5.0.0 Authentication cancelled\r\n");
 	EXPECT("AUTH LOGIN YUB4LnRlc3Q=\r\n", "\r\n", "334 UGFzc3dvcmQ6\r\n");
@@ -387,7 +387,7 @@ static void test_failures_and_rate(void)
 	rate = smtp_rate_new(2);
 	set.rate = rate;
 	start();
-	converse("EHLO c\r\nAUTH PLAIN " PLAIN_OK "\r\n", "235");
+	free(converse("EHLO c\r\nAUTH PLAIN " PLAIN_OK "\r\n", "235"));
 	/* The queue refuses: 451, though the local copy was stored. */
 	sf.queue_fail = 1;
 	EXPECT_IN("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nRCPT TO:<r@remote.example>\r\nDATA\r\n"
