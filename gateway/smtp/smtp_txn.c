@@ -267,7 +267,7 @@ void smtp_txn_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	if ((unsigned)st >= sizeof rcpt_replies / sizeof rcpt_replies[0])
 		st = RCPT_TEMPFAIL;
 	log_info("%s[%s]: rcpt to=<%s> %s", s->set.lmtp ? "lmtp" : "smtp", s->id, cmd->path,
-		 rcpt_replies[st] + 10);
+		 st == RCPT_NOT_LOCAL && s->set.submission ? "remote (queued)" : rcpt_replies[st] + 10);
 	if (st == RCPT_OK && all_over_quota(s, targets, n)) {
 		/* Refused early, before the data (RFC 1870 6: the declared SIZE
 		 * decides); temporary, as the mailbox may be emptied. The
