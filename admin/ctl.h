@@ -51,6 +51,7 @@ int cmd_tenant(struct ctl *ctl, int argc, char **argv);
 int cmd_domain(struct ctl *ctl, int argc, char **argv);
 int cmd_account(struct ctl *ctl, int argc, char **argv);
 int cmd_alias(struct ctl *ctl, int argc, char **argv);
+int cmd_dkim(struct ctl *ctl, int argc, char **argv);
 int cmd_status(struct ctl *ctl, int argc, char **argv);
 int cmd_view(struct ctl *ctl, int argc, char **argv);
 int cmd_rebuild(struct ctl *ctl, int argc, char **argv);

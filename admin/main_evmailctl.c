@@ -16,6 +16,8 @@ static void usage(FILE *out)
 		"  domain add|list|remove DOMAIN --tenant NAME\n"
 		"  account add|list|show|passwd|set|remove ADDRESS   (add/passwd: --password-stdin)\n"
 		"  alias add|list|remove ALIAS TARGET\n"
+		"  dkim create DOMAIN [--selector S] [--algorithm ed25519|rsa2048]\n"
+		"  dkim list [DOMAIN] | show DOMAIN SELECTOR | remove DOMAIN SELECTOR\n"
 		"  status\n"
 		"  view digest\n"
 		"  rebuild [--no-wait]\n"
@@ -103,6 +105,8 @@ int main(int argc, char **argv)
 		ret = cmd_account(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "alias") == 0)
 		ret = cmd_alias(&ctl, argc - i, argv + i);
+	else if (strcmp(cmd, "dkim") == 0)
+		ret = cmd_dkim(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "status") == 0)
 		ret = cmd_status(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "view") == 0)

@@ -6,6 +6,8 @@
  *   GET  /admin/tenants[/NAME]   /admin/domains[?tenant=]  /admin/domains/D
  *   GET  /admin/accounts[?domain=&tenant=]  /admin/accounts/ADDRESS[?credentials=1]
  *   GET  /admin/aliases[?domain=&tenant=]   /admin/aliases/ALIAS
+ *   GET  /admin/dkim[?domain=]  /admin/dkim/DOMAIN/SELECTOR  DKIM keys
+ *                          (public part only: never the private key)
  *   GET  /admin/status     node, projector and cluster status
  *   GET  /admin/digest     the view digest
  *   POST /admin/rebuild    wipe the view and replay the log
@@ -33,6 +35,7 @@
 static const char *const admin_command_types[] = {
 	"tenant.create", "tenant.delete", "domain.add", "domain.remove",
 	"account.create", "account.update", "account.remove", "alias.add", "alias.remove",
+	"dkim.set", "dkim.remove",
 };
 
 static int admin_type_allowed(const char *type)
@@ -340,6 +343,18 @@ static void handle_directory_get(struct node *node, struct evhttp_request *req, 
 		} else {
 			ret = directory_aliases(node->view, query_param(&q, "domain"),
 						query_param(&q, "tenant"), &out, &error);
+			reply_list(req, ret, out, error);
+		}
+	} else if (strncmp(path, "dkim", 4) == 0 && (path[4] == '\0' || path[4] == '/')) {
+		char *sel = name != NULL ? strchr(name, '/') : NULL;
+		if (name != NULL && sel == NULL) {
+			mgmt_reply_error(req, 404, "use /admin/dkim/DOMAIN/SELECTOR");
+		} else if (name != NULL) {
+			*sel++ = '\0';
+			ret = directory_dkim_get(node->view, name, sel, 0, &out, &error);
+			reply_lookup(req, ret, out, error, "DKIM key");
+		} else {
+			ret = directory_dkim_keys(node->view, query_param(&q, "domain"), 0, &out, &error);
 			reply_list(req, ret, out, error);
 		}
 	} else {

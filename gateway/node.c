@@ -108,6 +108,20 @@ static int node_start_gateways(struct node *node, const char **error_r)
 		*error_r = err;
 		return -1;
 	}
+	/* RFC 6409 submission (STARTTLS), and RFC 8314 submissions (implicit
+	 * TLS: needs a certificate; without one the listener stays off). */
+	if (cfg->submission_listen[0] != '\0' &&
+	    smtp_submission_start(node, cfg->submission_listen, 0, &node->submission, error_r) < 0) {
+		snprintf(err, sizeof err, "submission.listen %s: %s", cfg->submission_listen, *error_r);
+		*error_r = err;
+		return -1;
+	}
+	if (cfg->submissions_listen[0] != '\0' && cfg->tls_cert[0] != '\0' &&
+	    smtp_submission_start(node, cfg->submissions_listen, 1, &node->submissions, error_r) < 0) {
+		snprintf(err, sizeof err, "submissions.listen %s: %s", cfg->submissions_listen, *error_r);
+		*error_r = err;
+		return -1;
+	}
 	/* Implicit TLS needs a certificate; without one the listener stays off. */
 	if (cfg->imaps_listen[0] != '\0' && cfg->tls_cert[0] != '\0' &&
 	    imap_server_start(node, cfg->imaps_listen, 1, &node->imaps, error_r) < 0) {
@@ -178,6 +192,8 @@ void node_stop(struct node *node)
 	imap_server_stop(&node->imaps);
 	smtp_server_stop(&node->smtp);
 	smtp_server_stop(&node->lmtp);
+	smtp_server_stop(&node->submission);
+	smtp_server_stop(&node->submissions);
 	mgmt_http_stop(&node->mgmt);
 	if (node->projector != NULL)
 		projector_stop(node->projector);

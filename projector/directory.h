@@ -19,6 +19,14 @@
  *   alias.remove    {alias, target}
  *                   the alias "@domain" is the domain's catch-all (RFC 5321
  *                   mail to any unknown local part of the domain)
+ *   dkim.set        {domain, selector, algorithm, private_key, public_key}
+ *                   a DKIM signing key (RFC 6376, RFC 8463): the domain
+ *                   must exist (else not-found); selector lower-case DNS
+ *                   labels (<= 63 octets); algorithm "ed25519-sha256" or
+ *                   "rsa-sha256"; private_key PEM; public_key the base64 of
+ *                   the DNS record's p= value. Replaces the key of the same
+ *                   selector. domain.remove is rejected while keys remain.
+ *   dkim.remove     {domain, selector}        the key must exist
  * quota: bytes, 0 = unlimited. state: "active" or "disabled".
  * password_hash: a crypt(3) string (yescrypt "$y$..."), never plain text.
  * scram_sha256 (optional, account.create/update): {salt (base64, 8-64
@@ -57,5 +65,13 @@ int directory_accounts(struct view *view, const char *domain, const char *tenant
 int directory_alias_get(struct view *view, const char *alias, json_t **alias_r, const char **error_r);
 int directory_aliases(struct view *view, const char *domain, const char *tenant,
 		      json_t **list_r, const char **error_r);
+/* DKIM keys of domain (NULL: every domain), sorted by domain then
+ * selector: {domain, selector, tenant, algorithm, public_key} and, with
+ * with_private, private_key. 0 (an unknown domain has none) or -1. */
+int directory_dkim_keys(struct view *view, const char *domain, int with_private, json_t **list_r,
+			const char **error_r);
+/* One key: 1 found, 0 not, -1 error. */
+int directory_dkim_get(struct view *view, const char *domain, const char *selector,
+		       int with_private, json_t **key_r, const char **error_r);
 
 #endif

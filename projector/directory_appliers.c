@@ -11,5 +11,7 @@ const struct applier directory_appliers[] = {
 	{ "account.remove", EVM_TOPIC_DIRECTORY, dir_apply_account_remove },
 	{ "alias.add", EVM_TOPIC_DIRECTORY, dir_apply_alias_add },
 	{ "alias.remove", EVM_TOPIC_DIRECTORY, dir_apply_alias_remove },
+	{ "dkim.set", EVM_TOPIC_DIRECTORY, dir_apply_dkim_set },
+	{ "dkim.remove", EVM_TOPIC_DIRECTORY, dir_apply_dkim_remove },
 	{ NULL, EVM_TOPIC_DIRECTORY, NULL },
 };

@@ -142,6 +142,12 @@ enum apply_status dir_apply_domain_remove(struct apply_ctx *ctx, const char **er
 			st = apply_reject(ctx, "not-empty", "domain %s still has aliases", domain);
 		goto out;
 	}
+	dir_key(&key, KEY_DKIM, domain, "");
+	if ((r = dir_batch_any(ctx->batch, &key, error_r)) != 0) {
+		if (r > 0)
+			st = apply_reject(ctx, "not-empty", "domain %s still has DKIM keys", domain);
+		goto out;
+	}
 	dir_key(&key, KEY_DOMAIN, domain, NULL);
 	dir_batch_delete(ctx->batch, &key);
 	dir_key(&key, KEY_TENANT_DOMAIN, tenant, domain);

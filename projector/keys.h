@@ -14,6 +14,7 @@
  *   dir/domain-account/<domain>/<address>      "" (accounts of a domain)
  *   dir/alias/<alias address>                  alias JSON (sorted targets)
  *   dir/domain-alias/<domain>/<alias address>  "" (aliases of a domain)
+ *   dir/dkim/<domain>/<selector>               DKIM key JSON (incl. private key)
  *   stat/<name>                                deterministic counters (decimal)
  *   mail/<acct>/...                            an account's mail store; <acct> is
  *                                              the address with '%' and '/' escaped
@@ -34,6 +35,7 @@
 #define KEY_DOMAIN_ACCOUNT "dir/domain-account/"
 #define KEY_ALIAS "dir/alias/"
 #define KEY_DOMAIN_ALIAS "dir/domain-alias/"
+#define KEY_DKIM "dir/dkim/"
 #define KEY_STAT "stat/"
 #define KEY_MAIL "mail/"
 #define KEY_BLOB "blob/"

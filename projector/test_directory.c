@@ -757,6 +757,67 @@ static void test_determinism(void)
 	CHECK(strcmp(d1, d3) != 0);
 }
 
+#define DKIM(d, s, alg, pub) json_pack("{s:s, s:s, s:s, s:s, s:s}", "domain", (d), "selector", (s), \
+	"algorithm", (alg), "private_key", "-----BEGIN PRIVATE KEY-----\nMC4CAQ\n-----END PRIVATE KEY-----\n", \
+	"public_key", (pub))
+#define ED_PUB "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+
+/* dkim.set / dkim.remove and their reads. */
+static void test_dkim(void)
+{
+	json_t *list = NULL, *k = NULL;
+	const char *error;
+
+	setup_basic("dir-dkim");
+	CHECK_EQ_STR(run("dkim.set", "", DKIM("acme.test", "evm202501", "ed25519-sha256", ED_PUB)), "accepted");
+	CHECK_EQ_STR(run("dkim.set", "acme", DKIM("acme.test", "r1", "rsa-sha256", "TUlJQkln")), "accepted");
+	CHECK_EQ_STR(run("dkim.set", "", DKIM("globex.test", "a.b-c", "ed25519-sha256", ED_PUB)), "accepted");
+	/* Preconditions and bounds. */
+	CHECK_EQ_STR(run("dkim.set", "", DKIM("nowhere.test", "s", "ed25519-sha256", ED_PUB)), "not-found");
+	CHECK_EQ_STR(run("dkim.set", "globex", DKIM("acme.test", "s", "ed25519-sha256", ED_PUB)), "forbidden");
+	CHECK_EQ_STR(run("dkim.set", "", DKIM("acme.test", "Upper", "ed25519-sha256", ED_PUB)), "invalid");
+	CHECK_EQ_STR(run("dkim.set", "", DKIM("acme.test", "a..b", "ed25519-sha256", ED_PUB)), "invalid");
+	CHECK_EQ_STR(run("dkim.set", "", DKIM("acme.test", "s/x", "ed25519-sha256", ED_PUB)), "invalid");
+	CHECK_EQ_STR(run("dkim.set", "", DKIM("acme.test", "s", "rsa-sha1", ED_PUB)), "invalid");
+	CHECK_EQ_STR(run("dkim.set", "", DKIM("acme.test", "s", "ed25519-sha256", "TUlJQkln")), "invalid");
+	CHECK_EQ_STR(run("dkim.set", "", DKIM("acme.test", "s", "ed25519-sha256", "not base64")), "invalid");
+	CHECK_EQ_STR(run("dkim.set", "", json_pack("{s:s, s:s, s:s, s:s, s:s}", "domain", "acme.test", "selector",
+						  "s", "algorithm", "ed25519-sha256", "private_key", "secret",
+						  "public_key", ED_PUB)), "invalid");
+	/* Reads: sorted, the private key only when asked. */
+	CHECK_EQ_INT(directory_dkim_keys(view, "ACME.test", 0, &list, &error), 0);
+	CHECK_EQ_INT(json_array_size(list), 2);
+	CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(list, 0), "selector")), "evm202501");
+	CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(list, 1), "algorithm")), "rsa-sha256");
+	CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(list, 1), "tenant")), "acme");
+	CHECK(json_object_get(json_array_get(list, 0), "private_key") == NULL);
+	json_decref(list);
+	CHECK_EQ_INT(directory_dkim_keys(view, NULL, 1, &list, &error), 0);
+	CHECK_EQ_INT(json_array_size(list), 3);
+	CHECK(json_object_get(json_array_get(list, 2), "private_key") != NULL);
+	json_decref(list);
+	CHECK_EQ_INT(directory_dkim_get(view, "acme.test", "r1", 0, &k, &error), 1);
+	CHECK_EQ_STR(json_string_value(json_object_get(k, "public_key")), "TUlJQkln");
+	json_decref(k);
+	CHECK_EQ_INT(directory_dkim_get(view, "acme.test", "nope", 0, &k, &error), 0);
+	/* Replace, remove; the domain cannot go while keys remain. */
+	CHECK_EQ_STR(run("dkim.set", "", DKIM("acme.test", "r1", "ed25519-sha256", ED_PUB)), "accepted");
+	CHECK_EQ_INT(directory_dkim_get(view, "acme.test", "r1", 0, &k, &error), 1);
+	CHECK_EQ_STR(json_string_value(json_object_get(k, "algorithm")), "ed25519-sha256");
+	json_decref(k);
+	CHECK_EQ_STR(run("domain.remove", "", DOMAIN("globex.test", "globex")), "not-empty");
+	CHECK_EQ_STR(run("dkim.remove", "", json_pack("{s:s, s:s}", "domain", "globex.test", "selector", "zz")),
+		     "not-found");
+	CHECK_EQ_STR(run("dkim.remove", "acme", json_pack("{s:s, s:s}", "domain", "globex.test", "selector", "a.b-c")),
+		     "forbidden");
+	CHECK_EQ_STR(run("dkim.remove", "", json_pack("{s:s, s:s}", "domain", "globex.test", "selector", "a.b-c")),
+		     "accepted");
+	CHECK_EQ_STR(run("domain.remove", "", DOMAIN("globex.test", "globex")), "accepted");
+	CHECK_EQ_INT(directory_dkim_keys(view, "globex.test", 1, &list, &error), 0);
+	CHECK_EQ_INT(json_array_size(list), 0);
+	json_decref(list);
+}
+
 int main(void)
 {
 	test_run("registry", test_registry);
@@ -766,6 +827,7 @@ int main(void)
 	test_run("account scram_sha256", test_account_scram);
 	test_run("alias", test_alias);
 	test_run("catch-all", test_catch_all);
+	test_run("dkim", test_dkim);
 	test_run("listings", test_listings);
 	test_run("one batch", test_one_batch);
 	test_run("determinism", test_determinism);

@@ -39,6 +39,8 @@ python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
 # dkimpy: the independent DKIM verifier of the sending tests.
 python3 -c 'import dkim' 2>/dev/null || python3 -m pip install -q dkimpy
+# PyNaCl: dkimpy's ed25519-sha256 (RFC 8463) verification.
+python3 -c 'import nacl' 2>/dev/null || python3 -m pip install -q pynacl
 python3 -c 'import dns.resolver' 2>/dev/null || python3 -m pip install -q dnspython
 
 # Kafka broker jars (KRaft), from Maven Central into the usual Maven cache.

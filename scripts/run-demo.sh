@@ -58,10 +58,10 @@ evmail is running (embedded log, data in $EVMAIL_NODE_DATA_DIR).
   SMTP (MX):     $EVMAIL_SMTP_LISTEN (STARTTLS, self-signed)   LMTP: $EVMAIL_LMTP_LISTEN
                  e.g. swaks --server $EVMAIL_SMTP_LISTEN --to demo@demo.test
   IMAP:          $EVMAIL_IMAP_LISTEN (STARTTLS)   IMAPS: $EVMAIL_IMAPS_LISTEN
-  submission:    $EVMAIL_SUBMISSION_LISTEN (STARTTLS, AUTH)   submissions: $EVMAIL_SUBMISSIONS_LISTEN (TLS)
+                 e.g. curl -k --ssl-reqd imaps://$EVMAIL_IMAPS_LISTEN/INBOX -u demo@demo.test:$DEMO_PASSWORD
+  Submission:    $EVMAIL_SUBMISSION_LISTEN (STARTTLS + AUTH)   implicit TLS: $EVMAIL_SUBMISSIONS_LISTEN
                  e.g. swaks --server $EVMAIL_SUBMISSION_LISTEN --tls --auth-user demo@demo.test \\
                         --auth-password $DEMO_PASSWORD --from demo@demo.test --to demo@demo.test
-                 e.g. curl -k --ssl-reqd imaps://$EVMAIL_IMAPS_LISTEN/INBOX -u demo@demo.test:$DEMO_PASSWORD
   health:        curl http://$EVMAIL_MGMT_LISTEN/readyz
   metrics:       curl http://$EVMAIL_MGMT_LISTEN/metrics
   admin:         $ctl status | $ctl account list | $ctl view digest | $ctl queue list

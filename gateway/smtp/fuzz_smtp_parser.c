@@ -24,12 +24,32 @@ static void transcript(const uint8_t *data, size_t size, size_t step, struct buf
 {
 	struct smtp_parser *p = smtp_parser_new(512);
 	size_t off = 0;
+	int raw = 0;                   /* after "AUTH mech": one response line */
 
 	while (off < size) {
-		size_t n = step == 0 || size - off < step ? size - off : step, used = 0;
+		size_t n = step == 0 || size - off < step ? size - off : step, used = 0, llen = 0;
 		const struct smtp_command *cmd = NULL;
-		const char *reply = NULL;
-		enum smtp_parse_status st = smtp_parser_feed(p, data + off, n, &used, &cmd, &reply);
+		const char *reply = NULL, *line = NULL;
+		enum smtp_parse_status st;
+
+		if (raw) {
+			st = smtp_parser_feed_line(p, data + off, n, &used, &line, &llen, &reply);
+			check(used > 0 && used <= n);
+			off += used;
+			if (st == SMTP_PARSE_COMMAND) {
+				check(line != NULL && strlen(line) <= llen && llen < 512);
+				buf_printf(out, "L%zu %.*s\n", llen, (int)llen, line);
+				raw = 0;
+			} else if (st == SMTP_PARSE_ERROR) {
+				check(reply != NULL && strncmp(reply, "500 5.5.6 ", 10) == 0);
+				buf_printf(out, "E%s\n", reply);
+				raw = 0;
+			} else {
+				check(used == n);
+			}
+			continue;
+		}
+		st = smtp_parser_feed(p, data + off, n, &used, &cmd, &reply);
 
 		check(used > 0 && used <= n);
 		off += used;
@@ -45,7 +65,10 @@ static void transcript(const uint8_t *data, size_t size, size_t step, struct buf
 				   (unsigned long long)cmd->bdat_size, cmd->bdat_last);
 			for (size_t i = 0; i < cmd->nparams; i++)
 				buf_printf(out, " %s=%s", cmd->params[i].name, cmd->params[i].value ? cmd->params[i].value : "-");
+			if (cmd->auth_ir != NULL)
+				buf_printf(out, " IR=%s", cmd->auth_ir);
 			buf_puts(out, "\n");
+			raw = cmd->verb == SMTP_AUTH && cmd->auth_ir == NULL;
 			break;
 		case SMTP_PARSE_ERROR:
 		case SMTP_PARSE_FATAL:

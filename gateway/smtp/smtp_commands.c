@@ -41,6 +41,11 @@ static void cmd_hello(struct smtp_session *s, const struct smtp_command *cmd)
 	smtp_reply(s, "250-SIZE %zu", s->set.max_message);
 	if (s->set.tls != NULL && !s->tls)
 		smtp_reply(s, "250-STARTTLS");
+	/* RFC 4954 4, RFC 8314 3.3: AUTH only where a password may travel. */
+	if (s->set.submission && (s->tls || s->set.allow_plaintext_auth))
+		smtp_reply(s, "250-AUTH PLAIN LOGIN SCRAM-SHA-256");
+	if (s->set.submission && s->tls)
+		smtp_reply(s, "250-REQUIRETLS");
 	smtp_reply(s, "250-ENHANCEDSTATUSCODES");
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-SMTPUTF8");
@@ -58,7 +63,12 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		smtp_reply_error(s, "503 5.5.1 Nested MAIL command");
 		return;
 	}
-	if (smtp_txn_mail(s, cmd) < 0)
+	/* RFC 6409 4.3 (and RFC 4954 6): submission needs an authenticated client. */
+	if (s->set.submission && s->account == NULL) {
+		smtp_reply_error(s, "530 5.7.0 Authentication required");
+		return;
+	}
+	if (smtp_txn_mail(s, cmd) < 0 || (s->set.submission && smtp_submit_mail(s) < 0))
 		return;
 	smtp_set_state(s, SMTP_S_MAIL);
 	smtp_reply(s, "250 2.1.0 Ok");
@@ -78,7 +88,7 @@ static const char *txn_not_ready(const struct smtp_session *s)
 {
 	if (s->state != SMTP_S_MAIL)
 		return "503 5.5.1 Need MAIL command";
-	if (s->txn.nrcpts == 0)
+	if (s->txn.nrcpts + s->txn.nremote == 0)
 		return "554 5.5.1 No valid recipients";
 	return NULL;
 }
@@ -169,8 +179,9 @@ static void cmd_quit(struct smtp_session *s, const struct smtp_command *cmd)
 
 static void cmd_help(struct smtp_session *s, const struct smtp_command *cmd)
 {
-	smtp_reply(s, "214 2.0.0 Commands: %s MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY%s",
-		   s->set.lmtp ? "LHLO" : "HELO EHLO", s->set.tls != NULL && !s->tls ? " STARTTLS" : "");
+	smtp_reply(s, "214 2.0.0 Commands: %s MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY%s%s",
+		   s->set.lmtp ? "LHLO" : "HELO EHLO", s->set.tls != NULL && !s->tls ? " STARTTLS" : "",
+		   s->set.submission ? " AUTH" : "");
 }
 
 /* RFC 5321 3.5.3: never disclose whether an account exists. */
@@ -208,7 +219,7 @@ static void (*const handlers[])(struct smtp_session *, const struct smtp_command
 	[SMTP_MAIL] = cmd_mail, [SMTP_RCPT] = cmd_rcpt, [SMTP_DATA] = cmd_data,
 	[SMTP_BDAT] = cmd_bdat, [SMTP_RSET] = cmd_rset, [SMTP_NOOP] = cmd_noop,
 	[SMTP_QUIT] = cmd_quit, [SMTP_HELP] = cmd_help, [SMTP_VRFY] = cmd_vrfy,
-	[SMTP_EXPN] = cmd_expn, [SMTP_STARTTLS] = cmd_starttls,
+	[SMTP_EXPN] = cmd_expn, [SMTP_STARTTLS] = cmd_starttls, [SMTP_AUTH] = smtp_cmd_auth,
 };
 
 void smtp_dispatch(struct smtp_session *s, const struct smtp_command *cmd)

@@ -8,7 +8,7 @@
 #include <time.h>
 
 /* RFC 5322 3.3 date-time in UTC, independent of the locale. */
-static void rfc5322_date(char *out, size_t size)
+void smtp_rfc5322_date(char *out, size_t size)
 {
 	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -21,26 +21,28 @@ static void rfc5322_date(char *out, size_t size)
 		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* RFC 3848 / RFC 6531 3.7.3 with-protocol names. */
+/* RFC 3848 / RFC 6531 3.7.3 with-protocol names ("A": authenticated). */
 static const char *with_protocol(const struct smtp_session *s)
 {
+	int a = s->account != NULL;
+
 	if (s->set.lmtp)
 		return s->tls ? "LMTPS" : "LMTP";
 	if (s->txn.smtputf8)
-		return s->tls ? "UTF8SMTPS" : "UTF8SMTP";
+		return s->tls ? (a ? "UTF8SMTPSA" : "UTF8SMTPS") : (a ? "UTF8SMTPA" : "UTF8SMTP");
 	if (!s->esmtp)
 		return "SMTP";
-	return s->tls ? "ESMTPS" : "ESMTP";
+	return s->tls ? (a ? "ESMTPSA" : "ESMTPS") : (a ? "ESMTPA" : "ESMTP");
 }
 
 /* Received: from <helo> ([ip]) by <host> with <proto> id <id> [for <rcpt>]; <date>
  * The client's address is not looked up in DNS (TCP-info is the literal). */
-static char *received_field(const struct smtp_session *s, const char *msgid)
+char *smtp_received_field(const struct smtp_session *s, const char *msgid)
 {
 	struct buf b = BUF_INIT;
 	char date[64];
 
-	rfc5322_date(date, sizeof date);
+	smtp_rfc5322_date(date, sizeof date);
 	buf_printf(&b, "Received: from %s ([%s%s])\r\n\tby %s with %s id %s",
 		   s->helo != NULL ? s->helo : "unknown", strchr(s->peer_ip, ':') != NULL ? "IPv6:" : "",
 		   s->peer_ip, s->set.hostname, with_protocol(s), msgid);
@@ -136,7 +138,11 @@ void smtp_txn_data_end(struct smtp_session *s)
 		return;
 	}
 	snprintf(msgid, sizeof msgid, "%s.%u", s->id, s->messages);
-	received = received_field(s, msgid);
+	if (s->set.submission) {
+		smtp_submit_data_end(s, msgid);
+		return;
+	}
+	received = smtp_received_field(s, msgid);
 	memset(&req, 0, sizeof req);
 	req.actor = s->set.lmtp ? "lmtp" : "smtp";
 	req.single_reply = !s->set.lmtp;

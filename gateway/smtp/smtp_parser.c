@@ -22,11 +22,11 @@ static const struct {
 	{ "MAIL", SMTP_MAIL }, { "RCPT", SMTP_RCPT }, { "DATA", SMTP_DATA },
 	{ "BDAT", SMTP_BDAT }, { "RSET", SMTP_RSET }, { "NOOP", SMTP_NOOP },
 	{ "QUIT", SMTP_QUIT }, { "HELP", SMTP_HELP }, { "VRFY", SMTP_VRFY },
-	{ "EXPN", SMTP_EXPN }, { "STARTTLS", SMTP_STARTTLS },
+	{ "EXPN", SMTP_EXPN }, { "STARTTLS", SMTP_STARTTLS }, { "AUTH", SMTP_AUTH },
 };
 
 /* Known SMTP extensions or obsolete verbs we do not offer (RFC 5321 4.2.4: 502). */
-static const char *const unimplemented[] = { "AUTH", "TURN", "ETRN", "ATRN", "SEND", "SOML", "SAML", "XCLIENT", "XFORWARD" };
+static const char *const unimplemented[] = { "TURN", "ETRN", "ATRN", "SEND", "SOML", "SAML", "XCLIENT", "XFORWARD" };
 /* A browser or proxy talking to port 25 (cross-protocol attacks): hang up. */
 static const char *const non_smtp[] = { "GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS", "DELETE" };
 
@@ -346,6 +346,22 @@ static enum smtp_parse_status parse_line(struct smtp_parser *p, char *line, size
 			return SMTP_PARSE_ERROR;
 		}
 		break;
+	case SMTP_AUTH:            /* AUTH mechanism [initial-response] */
+		if (*args == '\0') {
+			*reply_r = "501 5.5.4 Syntax: AUTH mechanism [initial-response]";
+			return SMTP_PARSE_ERROR;
+		}
+		if ((end = strchr(args, ' ')) != NULL) {
+			*end++ = '\0';
+			while (*end == ' ')
+				end++;
+			if (strchr(end, ' ') != NULL) {
+				*reply_r = "501 5.5.4 Syntax: AUTH mechanism [initial-response]";
+				return SMTP_PARSE_ERROR;
+			}
+			cmd->auth_ir = end;
+		}
+		break;
 	case SMTP_NOOP:
 	case SMTP_HELP:
 		break;
@@ -354,14 +370,15 @@ static enum smtp_parse_status parse_line(struct smtp_parser *p, char *line, size
 	return SMTP_PARSE_COMMAND;
 }
 
-enum smtp_parse_status smtp_parser_feed(struct smtp_parser *p, const unsigned char *in, size_t len,
-					size_t *consumed_r, const struct smtp_command **cmd_r,
+/* Collects one line into p->line: SMTP_PARSE_COMMAND when complete (its
+ * length without CR LF in *len_r), MORE, or ERROR (too long). */
+static enum smtp_parse_status take_line(struct smtp_parser *p, const unsigned char *in, size_t len,
+					size_t *consumed_r, size_t *len_r, const char *too_long,
 					const char **reply_r)
 {
 	const unsigned char *lf = memchr(in, '\n', len);
 	size_t take = lf != NULL ? (size_t)(lf - in) : len;
 
-	*cmd_r = NULL;
 	*reply_r = NULL;
 	*consumed_r = lf != NULL ? take + 1 : len;
 	if (!p->skipping) {
@@ -379,12 +396,44 @@ enum smtp_parse_status smtp_parser_feed(struct smtp_parser *p, const unsigned ch
 		return SMTP_PARSE_MORE;
 	if (p->skipping) {
 		smtp_parser_reset(p);
-		*reply_r = "500 5.5.2 Line too long";
+		*reply_r = too_long;
 		return SMTP_PARSE_ERROR;
 	}
 	len = p->len;
 	p->len = 0;
 	if (len > 0 && p->line[len - 1] == '\r')
 		len--;
-	return parse_line(p, p->line, len, cmd_r, reply_r);
+	*len_r = len;
+	return SMTP_PARSE_COMMAND;
+}
+
+enum smtp_parse_status smtp_parser_feed(struct smtp_parser *p, const unsigned char *in, size_t len,
+					size_t *consumed_r, const struct smtp_command **cmd_r,
+					const char **reply_r)
+{
+	enum smtp_parse_status st;
+	size_t n = 0;
+
+	*cmd_r = NULL;
+	st = take_line(p, in, len, consumed_r, &n, "500 5.5.2 Line too long", reply_r);
+	if (st != SMTP_PARSE_COMMAND)
+		return st;
+	return parse_line(p, p->line, n, cmd_r, reply_r);
+}
+
+enum smtp_parse_status smtp_parser_feed_line(struct smtp_parser *p, const unsigned char *in, size_t len,
+					     size_t *consumed_r, const char **line_r, size_t *len_r,
+					     const char **reply_r)
+{
+	enum smtp_parse_status st;
+
+	*line_r = NULL;
+	*len_r = 0;
+	st = take_line(p, in, len, consumed_r, len_r,
+		       "500 5.5.6 Authentication exchange line is too long", reply_r);
+	if (st == SMTP_PARSE_COMMAND) {
+		p->line[*len_r] = '\0';
+		*line_r = p->line;
+	}
+	return st;
 }

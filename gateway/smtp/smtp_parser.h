@@ -22,6 +22,7 @@
 enum smtp_verb {
 	SMTP_HELO, SMTP_EHLO, SMTP_LHLO, SMTP_MAIL, SMTP_RCPT, SMTP_DATA, SMTP_BDAT,
 	SMTP_RSET, SMTP_NOOP, SMTP_QUIT, SMTP_HELP, SMTP_VRFY, SMTP_EXPN, SMTP_STARTTLS,
+	SMTP_AUTH,
 };
 
 struct smtp_param {
@@ -33,7 +34,9 @@ struct smtp_param {
 struct smtp_command {
 	enum smtp_verb verb;
 	const char *name;          /* "MAIL" */
-	char *arg;                 /* HELO/EHLO/LHLO domain, VRFY/HELP/NOOP text; "" if none */
+	char *arg;                 /* HELO/EHLO/LHLO domain, VRFY/HELP/NOOP text, AUTH
+				    * mechanism; "" if none */
+	char *auth_ir;             /* AUTH initial response (RFC 4954 4), NULL if none */
 	char *path;                /* MAIL/RCPT: inside the <>, source route removed; "" = <> */
 	int path_8bit;             /* path has octets >= 0x80 (needs SMTPUTF8) */
 	struct smtp_param params[SMTP_MAX_PARAMS];
@@ -62,6 +65,15 @@ void smtp_parser_reset(struct smtp_parser *p);
 enum smtp_parse_status smtp_parser_feed(struct smtp_parser *p, const unsigned char *in, size_t len,
 					size_t *consumed_r, const struct smtp_command **cmd_r,
 					const char **reply_r);
+
+/* An AUTH response line (RFC 4954 4), not a command: consumes up to one
+ * line end; SMTP_PARSE_COMMAND with *line_r (NUL-terminated, CR LF
+ * removed, valid until the next call) and *len_r; SMTP_PARSE_MORE; or
+ * SMTP_PARSE_ERROR "500 5.5.6 Authentication exchange line is too long"
+ * past max_line. */
+enum smtp_parse_status smtp_parser_feed_line(struct smtp_parser *p, const unsigned char *in, size_t len,
+					     size_t *consumed_r, const char **line_r, size_t *len_r,
+					     const char **reply_r);
 
 /* The value of a parameter, or NULL; *present_r tells a bare keyword. */
 const struct smtp_param *smtp_command_param(const struct smtp_command *cmd, const char *name);

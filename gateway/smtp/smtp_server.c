@@ -93,6 +93,8 @@ void smtp_server_stop(struct smtp_server **sp)
 		smtp_session_close(srv->conns->session);
 	net_listener_free(&srv->listener);
 	net_tls_free(&srv->owned_tls);
+	if (srv->on_stop != NULL)
+		srv->on_stop();
 	free(srv->hostname);
 	free(srv);
 	*sp = NULL;

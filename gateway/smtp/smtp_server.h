@@ -25,6 +25,13 @@ struct smtp_server;
  * unreadable certificate). */
 int smtp_server_start(struct node *node, int lmtp, const char *listen, struct smtp_server **s_r,
 		      const char **error_r);
+/* A message submission listener (RFC 6409; implicit_tls: RFC 8314
+ * "submissions", needs tls.cert): AUTH against the directory, sender
+ * checks, submission.allow_plaintext_auth, limits.submission_per_hour (one
+ * window for all of the node's submission listeners), dkim.sign, and the
+ * outbound queue for remote recipients. */
+int smtp_submission_start(struct node *node, const char *listen, int implicit_tls,
+			  struct smtp_server **s_r, const char **error_r);
 /* Closes the listener and every session; NULL-safe, sets *s to NULL. */
 void smtp_server_stop(struct smtp_server **s);
 

@@ -12,6 +12,7 @@ struct smtp_server {
 	struct smtp_server_settings set;
 	char *hostname;
 	struct net_tls *owned_tls;      /* loaded by smtp_server_start */
+	void (*on_stop)(void);          /* run by smtp_server_stop (smtp_node.c's limiter) */
 	struct net_listener *listener;
 	struct smtp_conn *conns;
 	unsigned nconns;

@@ -32,8 +32,10 @@ void smtp_session_unref(struct smtp_session *s)
 	if (--s->refs > 0)
 		return;
 	smtp_txn_reset(s);
+	smtp_auth_free(s);
 	smtp_parser_free(&s->parser);
 	free(s->helo);
+	free(s->account);
 	free(s);
 }
 
@@ -194,6 +196,9 @@ void smtp_starttls(struct smtp_session *s)
 	smtp_txn_reset(s);
 	free(s->helo);
 	s->helo = NULL;
+	smtp_auth_free(s);
+	free(s->account);
+	s->account = NULL;
 	s->esmtp = 0;
 	s->state = SMTP_S_INIT;
 	setup_bev(s);
@@ -229,6 +234,28 @@ static void run_locked(struct smtp_session *s)
 				evbuffer_drain(in, used);
 			}
 			break;
+		case SMTP_S_AUTH: {
+			const char *line;
+			size_t llen;
+
+			switch (smtp_parser_feed_line(s->parser, v.iov_base, v.iov_len, &used, &line, &llen,
+						      &reply)) {
+			case SMTP_PARSE_COMMAND:
+				evbuffer_drain(in, used);
+				smtp_auth_line(s, line, llen);
+				break;
+			case SMTP_PARSE_ERROR:
+				evbuffer_drain(in, used);
+				smtp_auth_free(s);
+				smtp_set_state(s, SMTP_S_READY);
+				smtp_reply_error(s, reply);
+				break;
+			default:
+				evbuffer_drain(in, used);
+				break;
+			}
+			break;
+		}
 		case SMTP_S_BDAT:
 			used = v.iov_len < s->bdat_remaining ? v.iov_len : (size_t)s->bdat_remaining;
 			if (s->bdat_discard == NULL) {

@@ -1,7 +1,9 @@
 /* smtp_session - one SMTP (RFC 5321) or LMTP (RFC 2033) conversation on a
  * bufferevent: the command state machine, PIPELINING (RFC 2920), DATA and
  * BDAT (RFC 3030), STARTTLS (RFC 3207), SIZE, 8BITMIME, SMTPUTF8, DSN,
- * ENHANCEDSTATUSCODES.
+ * ENHANCEDSTATUSCODES; in submission mode (RFC 6409) also AUTH (RFC 4954,
+ * smtp_auth.c), sender checks, message fix-ups, DKIM signing and the
+ * outbound queue for remote recipients (smtp_submit.c).
  *
  * Resolution and delivery go through struct smtp_backend, so the session
  * runs with the real deliver_* functions in the server and with fakes in
@@ -19,8 +21,12 @@
 #include <event2/bufferevent.h>
 #include <stddef.h>
 
+#include "gateway/auth_password.h"
 #include "gateway/deliver.h"
 #include "gateway/net.h"
+#include "gateway/outbound/enqueue.h"
+
+struct smtp_rate;
 
 struct smtp_backend {
 	/* deliver_resolve() semantics. */
@@ -31,6 +37,22 @@ struct smtp_backend {
 			void *cb_ctx);
 	/* Optional: 1 when account cannot take size more octets (quota). */
 	int (*over_quota)(void *ctx, const char *account, uint64_t size);
+	/* Submission only (all required there): */
+	/* auth_password_verify() semantics: cb runs once, later, on the loop. */
+	void (*auth_password)(void *ctx, const char *user, const char *password, auth_password_cb *cb,
+			      void *cb_ctx);
+	/* The SCRAM-SHA-256 record (projector/directory.h) of user when it is an
+	 * active account: 1 with *rec_r (new reference) and tenant (64
+	 * octets), 0 when not (unknown, disabled, no SCRAM keys). */
+	int (*scram_lookup)(void *ctx, const char *user, json_t **rec_r, char *tenant);
+	/* 1 when account may send as address: the account itself, or an alias
+	 * whose targets include it; 0 when not; -1 on a lookup error. */
+	int (*sender_allowed)(void *ctx, const char *account, const char *address);
+	/* The DKIM keys of domain with their private keys (directory_dkim_keys
+	 * form, new reference), or NULL when it has none. */
+	json_t *(*dkim_keys)(void *ctx, const char *domain);
+	/* outbound_enqueue() semantics: cb runs exactly once, later, on the loop. */
+	void (*enqueue)(void *ctx, const struct enqueue_request *req, enqueue_done_cb *cb, void *cb_ctx);
 	void *ctx;
 };
 
@@ -44,6 +66,10 @@ struct smtp_session_settings {
 	unsigned max_errors;       /* limits.smtp_errors */
 	unsigned command_timeout_s;
 	unsigned data_timeout_s;
+	int submission;            /* RFC 6409 message submission (needs the backend's submission part) */
+	int allow_plaintext_auth;  /* submission: AUTH before STARTTLS (tests only) */
+	int dkim_sign;             /* submission: sign with the From: domain's keys */
+	struct smtp_rate *rate;    /* submission: messages per account and hour; NULL = unlimited */
 };
 
 struct smtp_session;

@@ -1,6 +1,7 @@
 /* smtp_session_private - the session's state shared by smtp_session.c (I/O,
- * lifecycle), smtp_commands.c (one handler per verb) and smtp_txn.c (the
- * mail transaction: parameters, recipients, Received:, delivery). */
+ * lifecycle), smtp_commands.c (one handler per verb), smtp_txn.c (the
+ * mail transaction: parameters, recipients), smtp_message.c (Received:,
+ * delivery), smtp_auth.c (AUTH) and smtp_submit.c (submission mode). */
 #ifndef EVM_SMTP_SESSION_PRIVATE_H
 #define EVM_SMTP_SESSION_PRIVATE_H
 
@@ -22,7 +23,8 @@ enum smtp_state {
 	SMTP_S_MAIL,       /* MAIL accepted (RCPTs, DATA, BDAT) */
 	SMTP_S_DATA,       /* reading DATA content */
 	SMTP_S_BDAT,       /* reading a BDAT chunk */
-	SMTP_S_WAIT,       /* delivery in flight: input left unread */
+	SMTP_S_AUTH,       /* reading an AUTH response line (RFC 4954 4) */
+	SMTP_S_WAIT,       /* delivery or password check in flight: input left unread */
 	SMTP_S_CLOSING,    /* flushing the last reply */
 };
 
@@ -32,9 +34,20 @@ struct smtp_rcpt {
 	size_t ntargets;
 };
 
+/* A recipient outside our domains (submission): for the outbound queue. */
+struct smtp_remote {
+	char *addr;
+	char *orcpt;                  /* "" when none */
+	char *notify;                 /* "" when none */
+};
+
 struct smtp_txn {
 	char *mail_from;              /* NULL: no MAIL yet */
 	int smtputf8;
+	int body8bit;                 /* BODY=8BITMIME */
+	int requiretls;               /* REQUIRETLS (RFC 8689 4), submission over TLS */
+	struct smtp_remote *remote;   /* submission: recipients to queue */
+	size_t nremote;
 	uint64_t declared_size;
 	json_t *dsn;                  /* NULL until a DSN parameter */
 	struct smtp_rcpt *rcpts;
@@ -72,6 +85,10 @@ struct smtp_session {
 	int paused;                   /* output over SMTP_OUT_HIGH */
 	int flush_tries;
 	int tls_shutdown;             /* close_notify sent */
+	char *account;                /* submission: the authenticated account, NULL before AUTH */
+	char tenant[64];
+	struct smtp_auth *auth;       /* an AUTH exchange in progress */
+	struct smtp_submit *submit;   /* a submitted message's deliveries in flight */
 };
 
 /* smtp_session.c */
@@ -100,5 +117,27 @@ void smtp_txn_rcpt(struct smtp_session *s, const struct smtp_command *cmd);
 void smtp_txn_data_end(struct smtp_session *s);
 /* One reply per accepted RCPT in LMTP, one in SMTP. */
 void smtp_reply_txn(struct smtp_session *s, const char *line);
+
+/* smtp_message.c */
+/* The Received: field for this message (RFC 5321 4.4, RFC 3848). */
+char *smtp_received_field(const struct smtp_session *s, const char *msgid);
+/* RFC 5322 3.3 date-time of now in UTC. */
+void smtp_rfc5322_date(char *out, size_t size);
+
+/* smtp_auth.c */
+void smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *cmd);
+/* One response line of the exchange (CRLF removed). */
+void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
+/* Frees an exchange in progress (session end). */
+void smtp_auth_free(struct smtp_session *s);
+
+/* smtp_submit.c */
+/* MAIL in submission: AUTH done, sender allowed, rate; 0 or -1 after replying. */
+int smtp_submit_mail(struct smtp_session *s);
+/* A recipient resolved RCPT_NOT_LOCAL in submission: queued; the reply. */
+void smtp_submit_remote_rcpt(struct smtp_session *s, const char *path, json_t *dsn);
+/* The content is complete and passed the content checks: fix up, sign,
+ * deliver locally and queue; replies when both are done. */
+void smtp_submit_data_end(struct smtp_session *s, const char *msgid);
 
 #endif

@@ -21,6 +21,12 @@ void smtp_txn_reset(struct smtp_session *s)
 		free(t->rcpts[i].targets);
 	}
 	free(t->rcpts);
+	for (size_t i = 0; i < t->nremote; i++) {
+		free(t->remote[i].addr);
+		free(t->remote[i].orcpt);
+		free(t->remote[i].notify);
+	}
+	free(t->remote);
 	free(t->targets);
 	buf_free(&t->msg);
 	memset(t, 0, sizeof *t);
@@ -96,6 +102,8 @@ int smtp_txn_mail(struct smtp_session *s, const struct smtp_command *cmd)
 			else if (p->value == NULL || (strcasecmp(p->value, "7BIT") != 0 &&
 						      strcasecmp(p->value, "8BITMIME") != 0))
 				err = "501 5.5.4 Bad BODY parameter";
+			else
+				t->body8bit = strcasecmp(p->value, "8BITMIME") == 0;
 		} else if (strcmp(p->name, "SMTPUTF8") == 0) {    /* RFC 6531 3.4 */
 			if (p->value != NULL)
 				err = "501 5.5.4 SMTPUTF8 takes no value";
@@ -110,6 +118,12 @@ int smtp_txn_mail(struct smtp_session *s, const struct smtp_command *cmd)
 				err = "501 5.5.4 Bad ENVID parameter";
 			else
 				json_object_set_new(dsn_obj(t), "envid", json_string(p->value));
+		} else if (strcmp(p->name, "REQUIRETLS") == 0 && s->set.submission && s->tls) {
+			/* RFC 8689 4.1: offered on submission over TLS only; carried
+			 * into the queue so the next hops must use TLS too. */
+			if (p->value != NULL)
+				err = "501 5.5.4 REQUIRETLS takes no value";
+			t->requiretls = 1;
 		} else {
 			err = "555 5.5.4 Unsupported MAIL parameter";
 		}
@@ -234,7 +248,7 @@ void smtp_txn_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	json_t *dsn;
 	struct smtp_rcpt *r;
 
-	if (t->nrcpts >= s->set.max_recipients || t->ntargets >= SMTP_MAX_TARGETS) {
+	if (t->nrcpts + t->nremote >= s->set.max_recipients || t->ntargets >= SMTP_MAX_TARGETS) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}
@@ -253,7 +267,7 @@ void smtp_txn_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	if ((unsigned)st >= sizeof rcpt_replies / sizeof rcpt_replies[0])
 		st = RCPT_TEMPFAIL;
 	log_info("%s[%s]: rcpt to=<%s> %s", s->set.lmtp ? "lmtp" : "smtp", s->id, cmd->path,
-		 rcpt_replies[st] + 10);
+		 st == RCPT_NOT_LOCAL && s->set.submission ? "remote (queued)" : rcpt_replies[st] + 10);
 	if (st == RCPT_OK && all_over_quota(s, targets, n)) {
 		/* Refused early, before the data (RFC 1870 6: the declared SIZE
 		 * decides); temporary, as the mailbox may be emptied. The
@@ -263,6 +277,11 @@ void smtp_txn_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 		free(targets);
 		json_decref(dsn);
 		smtp_reply(s, "452 4.2.2 Mailbox full");
+		return;
+	}
+	if (st == RCPT_NOT_LOCAL && s->set.submission) {
+		free(targets);
+		smtp_submit_remote_rcpt(s, cmd->path, dsn);
 		return;
 	}
 	if (st != RCPT_OK) {

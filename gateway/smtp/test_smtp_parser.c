@@ -20,6 +20,8 @@ static void describe(struct buf *out, enum smtp_parse_status st, const struct sm
 		buf_printf(out, " %llu%s", (unsigned long long)cmd->bdat_size, cmd->bdat_last ? " LAST" : "");
 	else if (cmd->arg[0] != '\0')
 		buf_printf(out, " '%s'", cmd->arg);
+	if (cmd->auth_ir != NULL)
+		buf_printf(out, " ir='%s'", cmd->auth_ir);
 	for (size_t i = 0; i < cmd->nparams; i++)
 		buf_printf(out, " %s%s%s", cmd->params[i].name, cmd->params[i].value ? "=" : "",
 			   cmd->params[i].value ? cmd->params[i].value : "");
@@ -101,7 +103,7 @@ static void test_malformed(void)
 	CASE("MAIL FROM:a@b.example\r\nMAIL TO:<a@b.example>\r\nMAIL\r\nRCPT TO:<>\r\nRCPT TO:<a>\r\n"
 	     "MAIL FROM:<a@b.example\r\nMAIL FROM:<a@b.example>X=\r\nMAIL FROM:<a@b.example> =1\r\n"
 	     "MAIL FROM:<a@b.example> A=b=c\r\nMAIL FROM:<a b@c.example>\r\nMAIL FROM:<a@b..example>\r\n"
-	     "EHLO\r\nHELO   \r\nDATA x\r\nQUIT now\r\nFOO\r\nAUTH PLAIN\r\nGET / HTTP/1.1\r\n"
+	     "EHLO\r\nHELO   \r\nDATA x\r\nQUIT now\r\nFOO\r\nTURN\r\nGET / HTTP/1.1\r\n"
 	     "BDAT\r\nBDAT x\r\nBDAT 10 FIRST\r\nBDAT 1234567890123456789\r\nBDAT 10 last\r\nBDAT 0\r\n"
 	     "\r\n \r\nVRFY\r\n",
 	     "ERR[501 5.1.7 Bad sender address syntax]\nERR[501 5.5.4 Syntax: MAIL FROM:<address> [parameters]]\n"
@@ -188,6 +190,64 @@ static void test_stops_after_line(void)
 	CHECK(p == NULL);
 }
 
+/* AUTH mechanism [initial-response] (RFC 4954 4). */
+static void test_auth(void)
+{
+	CASE("AUTH PLAIN\r\nAUTH PLAIN dGVzdA==\r\nauth login  =\r\nAUTH\r\nAUTH A B C\r\n",
+	     "AUTH 'PLAIN'\nAUTH 'PLAIN' ir='dGVzdA=='\nAUTH 'login' ir='='\n"
+	     "ERR[501 5.5.4 Syntax: AUTH mechanism [initial-response]]\n"
+	     "ERR[501 5.5.4 Syntax: AUTH mechanism [initial-response]]\n");
+}
+
+/* Response lines of an AUTH exchange: every step size gives the same lines. */
+static char *run_lines(const char *in, size_t len, size_t step)
+{
+	struct smtp_parser *p = smtp_parser_new(512);
+	struct buf out = BUF_INIT;
+	size_t off = 0;
+
+	while (off < len) {
+		size_t n = step == 0 || len - off < step ? len - off : step, used, llen;
+		const char *line, *reply;
+		enum smtp_parse_status st;
+
+		st = smtp_parser_feed_line(p, (const unsigned char *)in + off, n, &used, &line, &llen, &reply);
+		if (used > n || used == 0)
+			abort();
+		off += used;
+		if (st == SMTP_PARSE_COMMAND)
+			buf_printf(&out, "L[%.*s]%zu\n", (int)llen, line, llen);
+		else if (st == SMTP_PARSE_ERROR)
+			buf_printf(&out, "ERR[%s]\n", reply);
+	}
+	smtp_parser_free(&p);
+	buf_puts(&out, "");
+	return buf_steal(&out);
+}
+
+static void test_feed_line(void)
+{
+	struct buf in = BUF_INIT;
+	const char *expect = "L[dGVzdA==]8\nL[*]1\nL[]0\nL[MAIL FROM:<x>]13\n"
+			     "ERR[500 5.5.6 Authentication exchange line is too long]\nL[after]5\n";
+
+	buf_puts(&in, "dGVzdA==\r\n*\r\n\r\nMAIL FROM:<x>\n");
+	for (int i = 0; i < 600; i++)
+		buf_puts(&in, "A");
+	buf_puts(&in, "\r\nafter\r\n");
+	for (size_t step = 0; step <= 7; step++) {
+		char *got;
+		if (step != 0 && step != 1 && step != 7)
+			continue;
+		got = run_lines(in.data, in.len, step);
+		if (strcmp(got, expect) != 0)
+			fprintf(stderr, "step %zu got:\n%s", step, got);
+		CHECK(strcmp(got, expect) == 0);
+		free(got);
+	}
+	buf_free(&in);
+}
+
 int main(void)
 {
 	test_run("basic verbs", test_basic_verbs);
@@ -197,5 +257,7 @@ int main(void)
 	test_run("parameter count limit", test_too_many_params);
 	test_run("line length limit", test_line_limit);
 	test_run("one line per call", test_stops_after_line);
+	test_run("AUTH", test_auth);
+	test_run("AUTH response lines", test_feed_line);
 	return test_done();
 }

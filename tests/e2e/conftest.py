@@ -212,6 +212,8 @@ class Node:
         self.port = free_port()
         self.smtp_port = free_port()   # every node's MX listener, on loopback
         self.imap_port = free_port()
+        self.submission_port = free_port()    # RFC 6409, STARTTLS
+        self.submissions_port = free_port()   # RFC 8314, implicit TLS (only with a cert)
         self.extra_env = dict(env or {})
         self.proc = None
         self.log_path = self.workdir / f"{name}.log"
@@ -233,10 +235,20 @@ class Node:
         return f"127.0.0.1:{self.imap_port}"
 
     @property
+    def submission_listen(self):
+        return f"127.0.0.1:{self.submission_port}"
+
+    @property
+    def submissions_listen(self):
+        return f"127.0.0.1:{self.submissions_port}"
+
+    @property
     def env(self):
         e = clean_env(EVMAIL_NODE_ID=self.node_id, EVMAIL_MGMT_LISTEN=self.listen,
                       EVMAIL_SMTP_LISTEN=self.smtp_listen,
                       EVMAIL_IMAP_LISTEN=self.imap_listen, EVMAIL_IMAPS_LISTEN="",
+                      EVMAIL_SUBMISSION_LISTEN=self.submission_listen,
+                      EVMAIL_SUBMISSIONS_LISTEN=self.submissions_listen,
                       EVMAIL_PROJECTOR_HEARTBEAT_MS=self.extra_env.get(
                           "EVMAIL_PROJECTOR_HEARTBEAT_MS", "300"))
         if self.data_dir is not None:

@@ -1,0 +1,145 @@
+/* auth_password - see auth_password.h. */
+#include "gateway/auth_password.h"
+#include "common/address.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/password.h"
+#include "projector/directory.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A valid yescrypt string no password matches: the cost of a real check. */
+#define AUTH_DUMMY_HASH "$y$j9T$NZFDRRWZkdzWPjx4VuTMU/$o9Y0Whp8m.T8p7AeJbjUEXmVuREK8T8lFnCRJR6skYD"
+
+struct auth_job {
+	struct auth_job *next;           /* waiting queue */
+	auth_password_cb *cb;
+	void *ctx;
+	struct event *done;
+	char *password;
+	char *hash;
+	int usable;                      /* the account exists and is active */
+	int result;                      /* evm_password_verify's */
+	char account[EVM_ADDRESS_MAX + 1];
+	char tenant[64];
+};
+
+/* Loop-thread state: checks running, and the FIFO of those waiting. */
+static unsigned auth_running;
+static struct auth_job *auth_queue_head, *auth_queue_tail;
+
+static void auth_start(struct auth_job *job);
+
+/* Wipes the password and frees the job. */
+static void job_free(struct auth_job *job)
+{
+	if (job->password != NULL) {
+		explicit_bzero(job->password, strlen(job->password));
+		free(job->password);
+	}
+	free(job->hash);
+	if (job->done != NULL)
+		event_free(job->done);
+	free(job);
+}
+
+/* The worker thread: only the hash computation, then wake the loop. */
+static void *worker(void *ctx)
+{
+	struct auth_job *job = ctx;
+	const char *error = NULL;
+
+	job->result = evm_password_verify(job->password, job->hash, &error);
+	event_active(job->done, EV_TIMEOUT, 0);
+	return NULL;
+}
+
+/* Back on the loop: start the next waiting check, then answer. */
+static void verified(evutil_socket_t fd, short what, void *ctx)
+{
+	struct auth_job *job = ctx;
+	int ok = job->usable && job->result == 1;
+
+	auth_running--;
+	if (auth_queue_head != NULL) {
+		struct auth_job *next = auth_queue_head;
+		auth_queue_head = next->next;
+		if (auth_queue_head == NULL)
+			auth_queue_tail = NULL;
+		auth_start(next);
+	}
+	job->cb(job->ctx, ok, job->account, ok ? job->tenant : "");
+	job_free(job);
+}
+
+/* The account's hash and tenant when it may log in. */
+static void lookup(struct view *view, const char *user, struct auth_job *job)
+{
+	const char *error = NULL, *hash, *state, *tenant;
+	json_t *acc = NULL;
+
+	if (evm_address_normalize(user, job->account, &error) < 0) {
+		job->account[0] = '\0';
+		return;
+	}
+	if (view == NULL)
+		return;
+	if (directory_account_get(view, job->account, &acc, &error) <= 0) {
+		if (error != NULL)
+			log_warn("auth: account lookup: %s", error);
+		return;
+	}
+	hash = json_string_value(json_object_get(acc, "password_hash"));
+	state = json_string_value(json_object_get(acc, "state"));
+	tenant = json_string_value(json_object_get(acc, "tenant"));
+	if (hash != NULL && state != NULL && strcmp(state, "active") == 0 && tenant != NULL &&
+	    strlen(tenant) < sizeof job->tenant && evm_password_hash_valid(hash)) {
+		job->hash = xstrdup(hash);
+		snprintf(job->tenant, sizeof job->tenant, "%s", tenant);
+		job->usable = 1;
+	}
+	json_decref(acc);
+}
+
+void auth_password_verify(struct event_base *base, struct view *view, const char *user,
+			  const char *password, auth_password_cb *cb, void *ctx)
+{
+	struct auth_job *job = xcalloc(1, sizeof *job);
+
+	job->cb = cb;
+	job->ctx = ctx;
+	job->password = xstrdup(password);
+	if (strlen(user) <= EVM_ADDRESS_MAX)
+		lookup(view, user, job);
+	if (job->hash == NULL)
+		job->hash = xstrdup(AUTH_DUMMY_HASH);
+	job->done = event_new(base, -1, 0, verified, job);
+	if (auth_running >= AUTH_PASSWORD_CONCURRENT) {
+		if (auth_queue_tail != NULL)
+			auth_queue_tail->next = job;
+		else
+			auth_queue_head = job;
+		auth_queue_tail = job;
+		return;
+	}
+	auth_start(job);
+}
+
+/* Runs one check on a detached worker thread (loop thread). */
+static void auth_start(struct auth_job *job)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+
+	auth_running++;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, worker, job) != 0) {
+		log_error("auth: cannot start a password-check thread");
+		job->result = -1;
+		event_active(job->done, EV_TIMEOUT, 0);
+	}
+	pthread_attr_destroy(&attr);
+}

@@ -1,0 +1,36 @@
+/* auth_password - checks an account's password without blocking the loop,
+ * for every protocol (IMAP LOGIN/AUTHENTICATE, SMTP AUTH).
+ *
+ * yescrypt takes ~50-100 ms and ~16 MiB, so each check runs on a
+ * short-lived worker thread and comes back to the loop through
+ * event_active (libevent is set up for threads by main:
+ * evthread_use_pthreads). At most AUTH_PASSWORD_CONCURRENT checks run at
+ * once; the rest wait in a FIFO (loop thread only, no locks): a burst of
+ * logins, wrong passwords included, must not become gigabytes of memory and
+ * hundreds of threads (bench/README.md, IMAP findings).
+ *
+ * An unknown, disabled or malformed account is checked against a dummy
+ * hash, so the answer takes as long and says the same (no user
+ * enumeration). The password copy is wiped (explicit_bzero) when done. */
+#ifndef EVM_AUTH_PASSWORD_H
+#define EVM_AUTH_PASSWORD_H
+
+#include <event2/event.h>
+
+#include "projector/view.h"
+
+#define AUTH_PASSWORD_CONCURRENT 4
+
+/* ok 1: the password matches an active account; account is its normalised
+ * address and tenant its tenant. ok 0: refused (account is the normalised
+ * name or "" when the name is not an address; tenant ""). */
+typedef void auth_password_cb(void *ctx, int ok, const char *account, const char *tenant);
+
+/* Looks user up in view (NULL view: every user is unknown), verifies
+ * password on a worker thread; cb runs exactly once, later, on base's
+ * loop, never inside this call. user and password are copied. The caller
+ * keeps ctx alive until cb. */
+void auth_password_verify(struct event_base *base, struct view *view, const char *user,
+			  const char *password, auth_password_cb *cb, void *ctx);
+
+#endif
