@@ -203,7 +203,7 @@ evmail_phase() {
 		EVMAIL_NODE_ID="smtpbench-$name" EVMAIL_NODE_DATA_DIR="$dir/data"
 		EVMAIL_MGMT_LISTEN="127.0.0.1:$mport" EVMAIL_SMTP_LISTEN="127.0.0.1:$sport"
 		EVMAIL_SMTP_HOSTNAME=evmail.bench.local EVMAIL_LMTP_LISTEN=
-		EVMAIL_IMAP_LISTEN= EVMAIL_IMAPS_LISTEN= "$@")
+		EVMAIL_IMAP_LISTEN= EVMAIL_IMAPS_LISTEN= EVMAIL_SUBMISSION_LISTEN= EVMAIL_SUBMISSIONS_LISTEN= "$@")
 	if [ -n "${KAFKA_BROKERS:-}" ]; then
 		log "$name: creating topics"
 		"${EVM_ENV[@]}" "$EVMAILCTL" topics create >&2 || die "$name: evmailctl topics create failed"

@@ -16,6 +16,10 @@ export EVMAIL_SMTP_LISTEN=${EVMAIL_SMTP_LISTEN:-127.0.0.1:2525}
 export EVMAIL_LMTP_LISTEN=${EVMAIL_LMTP_LISTEN:-127.0.0.1:2424}
 export EVMAIL_IMAP_LISTEN=${EVMAIL_IMAP_LISTEN:-127.0.0.1:1143}
 export EVMAIL_IMAPS_LISTEN=${EVMAIL_IMAPS_LISTEN:-127.0.0.1:1993}
+export EVMAIL_SUBMISSION_LISTEN=${EVMAIL_SUBMISSION_LISTEN:-127.0.0.1:1587}
+export EVMAIL_SUBMISSIONS_LISTEN=${EVMAIL_SUBMISSIONS_LISTEN:-127.0.0.1:1465}
+# The demo sends: the delivery role runs beside the gateway.
+export EVMAIL_NODE_ROLES=${EVMAIL_NODE_ROLES:-projector,gateway,delivery}
 DEMO_PASSWORD=${EVMAIL_DEMO_PASSWORD:-demo-password}
 
 # A self-signed certificate for STARTTLS, made once.
@@ -54,10 +58,13 @@ evmail is running (embedded log, data in $EVMAIL_NODE_DATA_DIR).
   SMTP (MX):     $EVMAIL_SMTP_LISTEN (STARTTLS, self-signed)   LMTP: $EVMAIL_LMTP_LISTEN
                  e.g. swaks --server $EVMAIL_SMTP_LISTEN --to demo@demo.test
   IMAP:          $EVMAIL_IMAP_LISTEN (STARTTLS)   IMAPS: $EVMAIL_IMAPS_LISTEN
+  submission:    $EVMAIL_SUBMISSION_LISTEN (STARTTLS, AUTH)   submissions: $EVMAIL_SUBMISSIONS_LISTEN (TLS)
+                 e.g. swaks --server $EVMAIL_SUBMISSION_LISTEN --tls --auth-user demo@demo.test \\
+                        --auth-password $DEMO_PASSWORD --from demo@demo.test --to demo@demo.test
                  e.g. curl -k --ssl-reqd imaps://$EVMAIL_IMAPS_LISTEN/INBOX -u demo@demo.test:$DEMO_PASSWORD
   health:        curl http://$EVMAIL_MGMT_LISTEN/readyz
   metrics:       curl http://$EVMAIL_MGMT_LISTEN/metrics
-  admin:         $ctl status | $ctl account list | $ctl view digest
+  admin:         $ctl status | $ctl account list | $ctl view digest | $ctl queue list
 Ctrl-C stops the node.
 MSG
 wait $NODE
