@@ -104,14 +104,12 @@ static void xtext_decode(const char *in, char *out, size_t size)
 static void put_orcpt(struct buf *b, const char *orcpt, int utf8)
 {
 	const char *semi = strchr(orcpt, ';');
-	char addr[1024];
+	char addr[1024], type[33];
 
 	xtext_decode(semi != NULL ? semi + 1 : orcpt, addr, sizeof addr);
+	snprintf(type, sizeof type, "%.*s", semi != NULL ? (int)(semi - orcpt) : 0, orcpt);
 	buf_puts(b, "Original-Recipient: ");
-	if (semi != NULL)
-		buf_append(b, orcpt, (size_t)(semi - orcpt) < 32 ? (size_t)(semi - orcpt) : 32);
-	else
-		buf_puts(b, "rfc822");
+	put_clean(b, type[0] != '\0' ? type : "rfc822", 32, 0);
 	buf_puts(b, ";");
 	put_clean(b, addr, DSN_TEXT_MAX, utf8);
 	buf_puts(b, "\r\n");
