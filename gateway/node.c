@@ -4,6 +4,7 @@
 #include "gateway/mgmt_http.h"
 #include "gateway/smtp/smtp_server.h"
 #include "gateway/imap/imap_server.h"
+#include "gateway/outbound/queue_worker.h"
 #include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/ids.h"
@@ -163,6 +164,12 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		goto fail;
 	if (config_has_role(cfg, "gateway") && node_start_gateways(node, error_r) < 0)
 		goto fail;
+	if (config_has_role(cfg, "delivery") &&
+	    queue_worker_start(node, &node->delivery, error_r) < 0) {
+		snprintf(err, sizeof err, "delivery: %s", *error_r);
+		*error_r = err;
+		goto fail;
+	}
 	node->heartbeat_timer = event_new(base, -1, EV_PERSIST, heartbeat_tick, node);
 	hb.tv_sec = cfg->projector_heartbeat_ms / 1000;
 	hb.tv_usec = (cfg->projector_heartbeat_ms % 1000) * 1000;
@@ -188,6 +195,8 @@ void node_stop(struct node *node)
 	if (node->heartbeat_timer != NULL)
 		event_free(node->heartbeat_timer);
 	node->sig_term = node->sig_int = node->heartbeat_timer = NULL;
+	/* Before the projector and the log: its waiters and appends end here. */
+	queue_worker_stop(&node->delivery);
 	imap_server_stop(&node->imap);
 	imap_server_stop(&node->imaps);
 	smtp_server_stop(&node->smtp);

@@ -238,4 +238,6 @@ const struct evlog_ops evlog_embedded_ops = {
 	.reader_poll = emb_reader_poll,
 	.reader_end_offset = emb_reader_end_offset,
 	.reader_close = emb_reader_close,
+	.group_join = emb_group_join,
+	.group_leave = emb_group_leave,
 };

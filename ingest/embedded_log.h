@@ -84,4 +84,9 @@ int emb_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t deadl
 void emb_test_crash_after_write(int batch, int torn);
 void emb_test_hold_writes(int hold);
 
+/* embedded_group.c: the one node owns every partition of the topic. */
+int emb_group_join(struct evlog *log, enum evm_topic_id topic, const char *name,
+		   evlog_group_cb *cb, void *ctx, struct evlog_group **g_r, const char **error_r);
+void emb_group_leave(struct evlog_group *g);
+
 #endif

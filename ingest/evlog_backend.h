@@ -9,6 +9,7 @@
 #define EVM_EVLOG_BACKEND_H
 
 #include "ingest/evlog.h"
+#include "ingest/evlog_group.h"
 
 struct evlog_ops {
 	const char *name;
@@ -32,6 +33,13 @@ struct evlog_ops {
 	int (*reader_end_offset)(struct evlog_reader *r, enum evm_topic_id topic, int32_t partition,
 				 int timeout_ms, int64_t *end_r, const char **error_r);
 	void (*reader_close)(struct evlog_reader *r);
+
+	/* ingest/evlog_group.h: the backend fills g->ops and g->log; leave
+	 * stops every callback and frees. */
+	int (*group_join)(struct evlog *log, enum evm_topic_id topic, const char *name,
+			  evlog_group_cb *cb, void *ctx, struct evlog_group **g_r,
+			  const char **error_r);
+	void (*group_leave)(struct evlog_group *g);
 };
 
 struct evlog {
@@ -46,6 +54,15 @@ struct evlog_reader {
 	const struct evlog_ops *ops;
 	struct evlog *log;
 };
+
+/* A group membership: each backend embeds it as the FIRST member. */
+struct evlog_group {
+	const struct evlog_ops *ops;
+	struct evlog *log;
+};
+
+/* Sorts partitions ascending (backends hand cb a sorted set). */
+void evlog_group_sort(int32_t *partitions, size_t n);
 
 extern const struct evlog_ops evlog_embedded_ops;
 extern const struct evlog_ops evlog_kafka_ops;

@@ -22,6 +22,8 @@ const struct evlog_ops evlog_kafka_ops = {
 	.reader_poll = kafka_reader_poll,
 	.reader_end_offset = kafka_reader_end_offset,
 	.reader_close = kafka_reader_close,
+	.group_join = kafka_group_join,
+	.group_leave = kafka_group_leave,
 };
 
 /* Formats into one of four rotating thread-local buffers. */

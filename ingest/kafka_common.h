@@ -9,7 +9,7 @@
  *
  * Files: kafka_common.c (configuration, logging, metadata, the ops table),
  * kafka_producer.c (open/close/append), kafka_admin.c (topics),
- * kafka_reader.c (the consumer). */
+ * kafka_reader.c (the consumer), kafka_group.c (group membership). */
 #ifndef EVM_KAFKA_COMMON_H
 #define EVM_KAFKA_COMMON_H
 
@@ -83,5 +83,10 @@ int kafka_reader_poll(struct evlog_reader *r, int timeout_ms, size_t max,
 int kafka_reader_end_offset(struct evlog_reader *r, enum evm_topic_id topic, int32_t partition,
 			    int timeout_ms, int64_t *end_r, const char **error_r);
 void kafka_reader_close(struct evlog_reader *r);
+
+/* kafka_group.c: evlog_group_join/leave on a consumer group. */
+int kafka_group_join(struct evlog *log, enum evm_topic_id topic, const char *name,
+		     evlog_group_cb *cb, void *ctx, struct evlog_group **g_r, const char **error_r);
+void kafka_group_leave(struct evlog_group *g);
 
 #endif

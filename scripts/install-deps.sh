@@ -12,7 +12,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   librdkafka-dev librocksdb-dev libssl-dev libevent-dev libjansson-dev
   libcrypt-dev zlib1g-dev libutf8proc-dev
-  libunbound-dev libcurl4-openssl-dev dns-root-data
+  libunbound-dev libcurl4-openssl-dev dns-root-data libidn2-dev
   clang libclang-rt-14-dev
   kcat openssl curl procps swaks libnet-ssleay-perl libio-socket-ssl-perl isync
   postfix nsd ldnsutils unbound-anchor python3-dkim python3-dnspython
