@@ -203,7 +203,13 @@ int queue_plan_make(json_t *item, int64_t now_ms, const struct queue_plan_cfg *c
 	if (json_is_true(json_object_get(item, "held")))
 		return 0;
 	if (plan_expire(item, rcpts, now_ms, node_id, plan_r) ||
-	    plan_delay(item, rcpts, now_ms, plan_r) || plan_send(rcpts, plan_r))
+	    plan_delay(item, rcpts, now_ms, plan_r))
+		return 0;
+	/* While a DSN was due, next_try was pulled forward; the recipients
+	 * themselves are due at retry_at (projector/queue.h). */
+	if (json_integer_value(json_object_get(item, "retry_at")) > now_ms)
+		return 0;
+	if (plan_send(rcpts, plan_r))
 		return 0;
 	plan_r->kind = QPLAN_NONE;
 	return 0;

@@ -46,7 +46,9 @@ char *smtp_received_field(const struct smtp_session *s, const char *msgid)
 	buf_printf(&b, "Received: from %s ([%s%s])\r\n\tby %s with %s id %s",
 		   s->helo != NULL ? s->helo : "unknown", strchr(s->peer_ip, ':') != NULL ? "IPv6:" : "",
 		   s->peer_ip, s->set.hostname, with_protocol(s), msgid);
-	if (s->txn.nrcpts == 1 && strlen(s->txn.rcpts[0].path) < 300)
+	/* Only for a single recipient in all: the field travels with every copy,
+	 * local and queued, and must not reveal the other (Bcc) recipients. */
+	if (s->txn.nrcpts == 1 && s->txn.nremote == 0 && strlen(s->txn.rcpts[0].path) < 300)
 		buf_printf(&b, "\r\n\tfor <%s>", s->txn.rcpts[0].path);
 	buf_printf(&b, ";\r\n\t%s\r\n", date);
 	return buf_steal(&b);
