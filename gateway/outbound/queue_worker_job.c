@@ -196,6 +196,10 @@ static void group_done(void *ctx, const struct outbound_result *results, size_t 
 		job->results[g->rcpts[i]] = queue_rcpt_result(jstr(r, "addr"), st[results[i].status],
 							       results[i].reply, results[i].enhanced,
 							       results[i].remote, results[i].dsn_passed);
+		/* One line per recipient and attempt, as an MTA's log has it. */
+		log_info("queue %s: to=<%s> relay=%s status=%s (%s)", job->id, jstr(r, "addr"),
+			 results[i].remote[0] != '\0' ? results[i].remote : "none", st[results[i].status],
+			 results[i].reply);
 	}
 	if (error != NULL && error[0] != '\0') {
 		size_t len = strlen(job->error);

@@ -303,3 +303,29 @@ def test_hold_release_delete_bounce(world, tmp_path):
         assert b"multipart/report" in raw and b"hank@busy.example" in raw
     finally:
         sink.stop()
+
+
+def test_delay_notice_once_then_still_retried(world, tmp_path):
+    sink = SmtpSink().start()
+    try:
+        def setup(dns):
+            dns.mail_domain("later.example", signed=False, mx=[(10, "mx1")])
+
+        w = world(setup, sink.port, EVMAIL_DELIVERY_DELAY_WARNING_S="2")
+        sink.script_rcpt("ivan@later.example", ["451 4.4.1 not now"] * 1000)
+        w.submit(["ivan@later.example"], "patience")
+        qid = w.only_item()
+        (rec, raw), = wait_until(lambda: mail_bodies(w.node, w.alice) or None, DELIVERY_WAIT,
+                                 what="the delay notice in alice's INBOX")
+        it = wait_until(lambda: (lambda i: i if i["delay_notified"] and i["attempts"] >= 2 else None)(
+            w.item(qid)), DELIVERY_WAIT, what="the item notified and retried")
+        assert it["rcpts"][0]["status"] == "deferred", it
+        text = raw.decode("utf-8", "replace")
+        assert "multipart/report" in text and re.search(r"Action: delayed", text), text[:2000]
+        assert re.search(r"Status: 4\.4\.1", text), text[:2000]
+        # One notice only, however many attempts follow.
+        wait_until(lambda: w.item(qid)["attempts"] >= it["attempts"] + 1, DELIVERY_WAIT,
+                   what="another attempt")
+        assert len(mail_bodies(w.node, w.alice)) == 1
+    finally:
+        sink.stop()
