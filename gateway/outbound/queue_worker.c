@@ -151,7 +151,12 @@ static void scan(struct queue_worker *w)
 				part_wait(pt);
 			continue;
 		}
-		if (queue_due_scan(w->node->view, pt->partition, now, w->max_jobs - w->njobs, scan_item, &sc,
+		/* Items in flight stay in the due index until their outcome is
+		 * applied, and they come first in due order: the scan must look
+		 * past them (at most njobs of them) to fill the free slots, or a
+		 * large backlog drains in waves (bench: 1-2 s stalls). scan_item
+		 * stops once every slot is taken. */
+		if (queue_due_scan(w->node->view, pt->partition, now, w->max_jobs, scan_item, &sc,
 				   &error) < 0)
 			log_warn("delivery: scanning queue partition %d: %s", (int)pt->partition, error);
 	}
