@@ -168,3 +168,43 @@ def test_status_table_and_json(node):
     assert me["version"] == "0.1.0" and me["roles"] == "projector,gateway"
     assert isinstance(me["lag"], int) and me["lag"] >= 0, me
     assert me["draining"] is False and "age_ms" in me
+
+
+@pytest.mark.kafka
+def test_drain_another_node_through_the_cluster(nodes, kafka_env):
+    """Two nodes on Kafka: `evmailctl --node A node drain B` reaches B at
+    the management address of B's heartbeat; A keeps serving; A's status
+    shows B draining, with every node's lag; undrain through A again."""
+    a = nodes("drain-a", env=kafka_env)
+    b = nodes("drain-b", env=kafka_env)
+    assert_ok(a.ctl("topics", "create"))
+    a.start(wait="ready", timeout=90)
+    b.start(wait="ready", timeout=90)
+    wait_until(lambda: {"drain-a", "drain-b"} <= set(a.status()["nodes"]), 30,
+               what="both heartbeats on A", diag=lambda: str(a.status()))
+
+    res = assert_ok(a.ctl("node", "drain", "drain-b"))     # a.ctl talks to A
+    assert "drain-b draining" in res.out, res
+    r = b.http("GET", "/readyz")
+    assert r.status == 503 and r.text.strip() == "draining", r
+    assert a.http("GET", "/readyz").status == 200
+    s = SmtpRaw(b.smtp_port)
+    assert s.reply()[0] == 421 and s.closed()
+    s = SmtpRaw(a.smtp_port)
+    assert s.reply()[0] == 220
+    s.close()
+
+    def b_draining_on_a():
+        st = a.status()
+        return st["nodes"].get("drain-b", {}).get("draining") is True and st
+    st = wait_until(b_draining_on_a, 30, what="B's heartbeat with draining on A")
+    for n in ("drain-a", "drain-b"):
+        assert isinstance(st["nodes"][n]["lag"], int) and st["nodes"][n]["lag"] >= 0, st["nodes"][n]
+    row = next(l for l in assert_ok(a.ctl("status")).out.splitlines() if l.startswith("drain-b "))
+    assert "draining" in row, row
+
+    assert_ok(a.ctl("node", "undrain", "drain-b"))
+    assert b.http("GET", "/readyz").status == 200
+    s = SmtpRaw(b.smtp_port)
+    assert s.reply()[0] == 220
+    s.close()
