@@ -1,4 +1,5 @@
-/* cmd_cluster - `evmailctl topics|status|view digest|rebuild`. */
+/* cmd_cluster - `evmailctl topics|status|view digest|rebuild` (the
+ * cluster table of status and `node drain` are in cmd_node.c). */
 #include "admin/ctl.h"
 #include "admin/ctl_args.h"
 #include "ingest/evlog.h"
@@ -92,8 +93,7 @@ int cmd_topics(struct ctl *ctl, int argc, char **argv)
 
 int cmd_status(struct ctl *ctl, int argc, char **argv)
 {
-	json_t *st, *p, *nodes, *n, *node;
-	const char *id;
+	json_t *st, *p, *node;
 	size_t i;
 
 	if (argc != 0)
@@ -105,12 +105,15 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 		return CTL_OK;
 	}
 	node = json_object_get(st, "node");
-	printf("node %s (%s, %s log): %s%s%s\n", json_string_value(json_object_get(node, "id")),
+	printf("node %s (%s, version %s, %s log): %s%s%s, %lld open sessions\n",
+	       json_string_value(json_object_get(node, "id")),
 	       json_string_value(json_object_get(node, "roles")),
+	       json_string_value(json_object_get(node, "version")),
 	       json_string_value(json_object_get(node, "log_backend")),
 	       json_string_value(json_object_get(st, "state")),
 	       json_is_true(json_object_get(st, "ready")) ? ", ready" : ", not ready",
-	       json_string_length(json_object_get(st, "detail")) ? "" : "");
+	       json_is_true(json_object_get(node, "draining")) ? ", DRAINING" : "",
+	       (long long)json_integer_value(json_object_get(node, "sessions")));
 	if (json_string_length(json_object_get(st, "detail")))
 		printf("  %s\n", json_string_value(json_object_get(st, "detail")));
 	printf("events applied %lld, rejected %lld, duplicates %lld, decode errors %lld\n\n",
@@ -125,14 +128,7 @@ int cmd_status(struct ctl *ctl, int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(p, "applied")),
 		       (long long)json_integer_value(json_object_get(p, "end")),
 		       (long long)json_integer_value(json_object_get(p, "lag")));
-	nodes = json_object_get(st, "nodes");
-	if (json_object_size(nodes) > 0) {
-		printf("\n%-24s %-22s %-20s %s\n", "NODE", "ROLES", "MGMT", "READY");
-		json_object_foreach(nodes, id, n)
-			printf("%-24s %-22s %-20s %s\n", id, json_string_value(json_object_get(n, "roles")),
-			       json_string_value(json_object_get(n, "mgmt")),
-			       json_is_true(json_object_get(n, "ready")) ? "yes" : "no");
-	}
+	ctl_status_print_nodes(stdout, st);
 	json_decref(st);
 	return CTL_OK;
 }

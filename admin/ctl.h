@@ -56,6 +56,18 @@ int cmd_status(struct ctl *ctl, int argc, char **argv);
 int cmd_view(struct ctl *ctl, int argc, char **argv);
 int cmd_rebuild(struct ctl *ctl, int argc, char **argv);
 int cmd_queue(struct ctl *ctl, int argc, char **argv);
+int cmd_node(struct ctl *ctl, int argc, char **argv);
+
+/* cmd_node.c: where to reach node name, from a /admin/status reply: *self_r
+ * 1 when it is the node that answered (host and port untouched), else its
+ * heartbeat's management address in host/port. -1 with *error_r when name
+ * sent no heartbeat or advertises no reachable address (a wildcard). */
+int ctl_node_target(json_t *status, const char *name, char *host, size_t hsize, unsigned *port_r,
+		    int *self_r, const char **error_r);
+/* The cluster table of `status`: each node's roles, version, lag (events
+ * behind this node's log ends at its last heartbeat), readiness, draining,
+ * heartbeat age and management address. */
+void ctl_status_print_nodes(FILE *out, json_t *status);
 
 /* The human output of `queue list` and `queue show` (cmd_queue.c); now in
  * ms, so ages and due times are relative to it. */

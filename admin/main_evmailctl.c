@@ -18,7 +18,8 @@ static void usage(FILE *out)
 		"  alias add|list|remove ALIAS TARGET\n"
 		"  dkim create DOMAIN [--selector S] [--algorithm ed25519|rsa2048]\n"
 		"  dkim list [DOMAIN] | show DOMAIN SELECTOR | remove DOMAIN SELECTOR\n"
-		"  status\n"
+		"  status                                   (this node and every node's heartbeat)\n"
+		"  node drain|undrain NAME [--wait]         refuse new sessions, close idle ones\n"
 		"  view digest\n"
 		"  rebuild [--no-wait]\n"
 		"  queue list [--limit N] | show ID | retry ID|--all | hold ID | release ID\n"
@@ -115,6 +116,8 @@ int main(int argc, char **argv)
 		ret = cmd_rebuild(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "queue") == 0)
 		ret = cmd_queue(&ctl, argc - i, argv + i);
+	else if (strcmp(cmd, "node") == 0)
+		ret = cmd_node(&ctl, argc - i, argv + i);
 	else {
 		usage(stderr);
 		ret = CTL_USAGE;

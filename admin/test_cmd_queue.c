@@ -201,6 +201,8 @@ static int start_node(void)
 	if (config_load(NULL, &cfg, &error) < 0 || config_set(&cfg, "node.data_dir", dir, &error) < 0 ||
 	    config_set(&cfg, "log.backend", "embedded", &error) < 0 ||
 	    config_set(&cfg, "node.roles", "projector", &error) < 0 ||
+	    config_set(&cfg, "node.user", "", &error) < 0 ||   /* ctest may run as root */
+	    config_set(&cfg, "node.allow_root", "true", &error) < 0 ||
 	    config_set(&cfg, "mgmt.listen", listen, &error) < 0) {
 		fprintf(stderr, "config: %s\n", error);
 		return -1;

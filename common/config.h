@@ -19,6 +19,9 @@ struct evm_config {
 	char *node_id;
 	char *node_data_dir;
 	char *node_roles;          /* comma list: projector,gateway */
+	char *node_user;           /* "" = no switch (needs node.allow_root as root) */
+	char *node_group;          /* "" = node.user's primary group */
+	int64_t node_allow_root;
 	enum evm_log_backend log_backend;
 	char *log_brokers;         /* "" when none */
 	char *log_topic_prefix;

@@ -25,6 +25,9 @@ static void clear_env(void)
 	unsetenv("EVMAIL_LOG_PARTITIONS");
 	unsetenv("EVMAIL_NODE_ID");
 	unsetenv("EVMAIL_MGMT_LISTEN");
+	unsetenv("EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH");
+	unsetenv("EVMAIL_NODE_ALLOW_ROOT");
+	unsetenv("EVMAIL_NODE_USER");
 }
 
 static void test_defaults(void)
@@ -92,6 +95,48 @@ static void test_errors(void)
 	clear_env();
 }
 
+/* Every spelling of a boolean, from the environment (issue 8: "=true"
+ * used to stop the node) and from a file; anything else is an error that
+ * names the variable. */
+static void test_booleans(void)
+{
+	static const struct { const char *text; int value; } cases[] = {
+		{ "true", 1 }, { "TRUE", 1 }, { "yes", 1 }, { "on", 1 }, { "1", 1 },
+		{ "false", 0 }, { "No", 0 }, { "off", 0 }, { "OFF", 0 }, { "0", 0 },
+	};
+	struct evm_config cfg;
+	const char *error = NULL;
+
+	clear_env();
+	CHECK(config_load(NULL, &cfg, &error) == 0);
+	CHECK_EQ_INT(cfg.imap_allow_plaintext_auth, 0);   /* default */
+	CHECK_EQ_INT(cfg.node_allow_root, 0);
+	CHECK_EQ_STR(cfg.node_user, "evmail");
+	CHECK_EQ_STR(cfg.node_group, "");
+	config_free(&cfg);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		setenv("EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH", cases[i].text, 1);
+		CHECK(config_load(NULL, &cfg, &error) == 0);
+		CHECK_EQ_INT(cfg.imap_allow_plaintext_auth, cases[i].value);
+		config_free(&cfg);
+	}
+	setenv("EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH", "maybe", 1);
+	CHECK(config_load(NULL, &cfg, &error) == -1);
+	CHECK(strstr(error, "EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH") != NULL);
+	CHECK(strstr(error, "true/false") != NULL);
+	setenv("EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH", "", 1);
+	CHECK(config_load(NULL, &cfg, &error) == -1);
+	clear_env();
+	CHECK(config_load(write_file("bool.conf", "[node]\nallow_root = yes\nuser =\n"
+				     "[imap]\nallow_plaintext_auth = on\n"), &cfg, &error) == 0);
+	CHECK_EQ_INT(cfg.node_allow_root, 1);
+	CHECK_EQ_STR(cfg.node_user, "");
+	CHECK_EQ_INT(cfg.imap_allow_plaintext_auth, 1);
+	config_free(&cfg);
+	CHECK(config_load(write_file("bool2.conf", "[node]\nallow_root = sure\n"), &cfg, &error) == -1);
+	CHECK(strstr(error, "bool2.conf:2") != NULL);
+}
+
 static void test_print(void)
 {
 	struct evm_config cfg;
@@ -117,6 +162,7 @@ int main(void)
 	test_run("defaults", test_defaults);
 	test_run("file and environment", test_file_and_env);
 	test_run("errors", test_errors);
+	test_run("booleans", test_booleans);
 	test_run("print", test_print);
 	return test_done();
 }

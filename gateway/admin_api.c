@@ -8,7 +8,10 @@
  *   GET  /admin/aliases[?domain=&tenant=]   /admin/aliases/ALIAS
  *   GET  /admin/dkim[?domain=]  /admin/dkim/DOMAIN/SELECTOR  DKIM keys
  *                          (public part only: never the private key)
- *   GET  /admin/status     node, projector and cluster status
+ *   GET  /admin/status     node, projector and cluster status (each node's
+ *                          heartbeat with its lag against our log ends)
+ *   POST /admin/drain      {"node": ID, "drain": bool}: drain or undrain this
+ *                          node (409 when ID is another node)
  *   GET  /admin/digest     the view digest
  *   POST /admin/rebuild    wipe the view and replay the log
  *   GET  /admin/topics     describe topics; POST creates missing ones
@@ -365,17 +368,75 @@ out:
 	evhttp_clear_headers(&q);
 }
 
+/* A heartbeat's lag: the events between what the node had applied when it
+ * sent it ("applied": {"topic/partition": next offset}) and this node's
+ * view of each partition's end; -1 when it reports no partition. */
+static json_int_t node_lag(json_t *hb, json_t *parts)
+{
+	json_t *applied = json_object_get(hb, "applied"), *p, *a;
+	json_int_t lag = 0;
+	int seen = 0;
+	size_t i;
+
+	json_array_foreach(parts, i, p) {
+		char key[160];
+		json_int_t end = json_integer_value(json_object_get(p, "end"));
+
+		snprintf(key, sizeof key, "%s/%lld", json_string_value(json_object_get(p, "topic")),
+			 (long long)json_integer_value(json_object_get(p, "partition")));
+		if (!json_is_integer(a = json_object_get(applied, key)))
+			continue;
+		seen = 1;
+		if (end > json_integer_value(a))
+			lag += end - json_integer_value(a);
+	}
+	return seen ? lag : -1;
+}
+
 static void handle_status(struct node *node, struct evhttp_request *req)
 {
-	json_t *st = projector_status(node->projector);
+	json_t *st = projector_status(node->projector), *hb;
+	const char *id;
 
-	json_object_set_new(st, "node", json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}",
+	json_object_foreach(json_object_get(st, "nodes"), id, hb) {
+		json_object_set_new(hb, "lag", json_integer(node_lag(hb, json_object_get(st, "partitions"))));
+		json_object_set_new(hb, "age_ms", json_integer(evm_now_ms() -
+							      json_integer_value(json_object_get(hb, "ts"))));
+	}
+	json_object_set_new(st, "node", json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b,s:I}",
 		"id", node->cfg->node_id, "roles", node->cfg->node_roles,
 		"version", EVMAIL_VERSION,
 		"log_backend", node->cfg->log_backend == EVM_LOG_KAFKA ? "kafka" : "embedded",
 		"uptime_ms", (json_int_t)(evm_mono_ms() - node->started_ms),
-		"pending_appends", (json_int_t)evlog_pending(node->log)));
+		"pending_appends", (json_int_t)evlog_pending(node->log),
+		"draining", node->draining != 0, "sessions", (json_int_t)node_sessions(node)));
 	mgmt_reply_json(req, 200, st);
+}
+
+/* POST /admin/drain {"node": ID, "drain": true|false}. The id guards against
+ * a stale or reused management address: a node only drains itself. */
+static void handle_drain(struct node *node, struct evhttp_request *req)
+{
+	const char *error = NULL, *id;
+	json_t *body = read_body(req, &error), *on;
+
+	if (body == NULL) {
+		mgmt_reply_error(req, 400, error);
+		return;
+	}
+	id = json_string_value(json_object_get(body, "node"));
+	on = json_object_get(body, "drain");
+	if (id == NULL || !json_is_boolean(on)) {
+		mgmt_reply_error(req, 400, "expected {\"node\": ID, \"drain\": true|false}");
+	} else if (strcmp(id, node->cfg->node_id) != 0) {
+		mgmt_reply_error(req, 409, "this is another node");
+	} else {
+		node_set_draining(node, json_is_true(on));
+		mgmt_reply_json(req, 200, json_pack("{s:s,s:b,s:I}", "node", node->cfg->node_id,
+						    "draining", node->draining != 0,
+						    "sessions", (json_int_t)node_sessions(node)));
+	}
+	json_decref(body);
 }
 
 static void handle_digest(struct node *node, struct evhttp_request *req)
@@ -416,6 +477,11 @@ void admin_api_handle(struct node *node, struct evhttp_request *req, const char 
 			handle_commands(node, req);
 	} else if (strcmp(path, "status") == 0) {
 		handle_status(node, req);
+	} else if (strcmp(path, "drain") == 0) {
+		if (method != EVHTTP_REQ_POST)
+			mgmt_reply_error(req, 405, "use POST");
+		else
+			handle_drain(node, req);
 	} else if (strcmp(path, "digest") == 0) {
 		handle_digest(node, req);
 	} else if (strcmp(path, "rebuild") == 0) {

@@ -5,6 +5,7 @@
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,9 @@ static void mgmt_request(struct evhttp_request *req, void *arg)
 	}
 	if (strcmp(path, "/healthz") == 0) {
 		reply_text(req, 200, "text/plain; charset=utf-8", "ok\n", 3);
+	} else if (strcmp(path, "/readyz") == 0 && m->node->draining) {
+		/* evmailctl node drain: load balancers stop sending here. */
+		reply_text(req, 503, "text/plain; charset=utf-8", "draining\n", 9);
 	} else if (strcmp(path, "/readyz") == 0) {
 		handle_readyz(m->node, req);
 	} else if (strcmp(path, "/metrics") == 0) {
@@ -166,8 +170,10 @@ int mgmt_http_start(struct node *node, struct mgmt_http **mgmt_r, const char **e
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(m->http, mgmt_request, m);
 	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port) != 0) {
-		snprintf(err, sizeof err, "cannot listen on %s (mgmt.listen): address in use or not local",
-			 node->cfg->mgmt_listen);
+		snprintf(err, sizeof err, "cannot listen on %s (mgmt.listen): %s", node->cfg->mgmt_listen,
+			 errno == EACCES && port < 1024 ? "permission denied (a port below 1024 needs root "
+							  "or CAP_NET_BIND_SERVICE)"
+							: "address in use or not local");
 		evhttp_free(m->http);
 		free(m);
 		*error_r = err;

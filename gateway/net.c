@@ -300,7 +300,11 @@ int net_listen(struct event_base *base, const struct net_listener_settings *s,
 					 512, res->ai_addr, (int)res->ai_addrlen);
 	freeaddrinfo(res);
 	if (l->evl == NULL) {
-		snprintf(err, sizeof err, "%s: cannot listen on %s: %s", s->name, s->listen, strerror(errno));
+		int e = errno;
+
+		snprintf(err, sizeof err, "%s: cannot listen on %s: %s%s", s->name, s->listen, strerror(e),
+			 e == EACCES && portnum < 1024 ? " (a port below 1024 needs root or CAP_NET_BIND_SERVICE)"
+						       : "");
 		*error_r = err;
 		free(l->reject_line);
 		free(l->name);

@@ -9,9 +9,12 @@
 #include "common/fsutil.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "gateway/privdrop.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The node's heartbeat (topic cluster, key = node id): who it is, what it
  * runs, where its management listener is, and how far it has applied. */
@@ -47,10 +50,11 @@ static void heartbeat_tick(evutil_socket_t fd, short what, void *ctx)
 	}
 	snprintf(actor, sizeof actor, "node:%s", node->cfg->node_id);
 	if (evm_event_init(&ev, "node.heartbeat", "", "", actor,
-			   json_pack("{s:s,s:s,s:s,s:s,s:o,s:b}", "id", node->cfg->node_id,
+			   json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:b}", "id", node->cfg->node_id,
 				     "roles", node->cfg->node_roles, "mgmt", node->cfg->mgmt_listen,
 				     "version", EVMAIL_VERSION, "applied", applied,
-				     "ready", json_is_true(json_object_get(st, "ready"))),
+				     "ready", json_is_true(json_object_get(st, "ready")),
+				     "draining", node->draining != 0),
 			   &error) < 0) {
 		log_warn("heartbeat: %s", error);
 		json_decref(st);
@@ -133,23 +137,69 @@ static int node_start_gateways(struct node *node, const char **error_r)
 	return 0;
 }
 
+/* The order of node_start, and why (issue 8, privileges):
+ *
+ *   1. configuration checks, the data dir (made as whoever we are), the
+ *      privilege plan (refuses root without node.user unless
+ *      node.allow_root), and root-owned entries of the data dir handed to
+ *      node.user;
+ *   2. the privileged part: every socket (management, SMTP, LMTP,
+ *      submission(s), IMAP(S)) bound and every TLS key read;
+ *   3. the switch to node.user/node.group (privdrop_apply), verified;
+ *   4. everything else as that user: the log (Kafka starts librdkafka's
+ *      threads; the embedded log opens its segments), the view (RocksDB's
+ *      threads), the projector thread, the delivery role.
+ *
+ * So the switch happens while the process has ONE thread: no credential
+ * question for threads (raw setuid changes only the calling thread; glibc
+ * signals every thread to follow, but no thread exists yet to need it),
+ * and every file in the data dir is created by the user. No client input
+ * is read before step 3: listeners only accept once event_base_dispatch
+ * runs, after node_start returns. */
+static int node_switch_user(struct node *node, const struct privdrop *pd, const char **error_r)
+{
+	static __thread char err[700];
+	const char *dir = node->cfg->node_data_dir;
+
+	if (privdrop_apply(pd, error_r) < 0)
+		return -1;
+	if (pd->active && access(dir, R_OK | W_OK | X_OK) != 0) {
+		snprintf(err, sizeof err, "node.data_dir %s is not writable by %s: %s (check it and "
+			 "every parent directory)", dir, pd->user, strerror(errno));
+		*error_r = err;
+		return -1;
+	}
+	return 0;
+}
+
 int node_start(struct node *node, const struct evm_config *cfg, struct event_base *base,
 	       const char **error_r)
 {
 	static __thread char err[600];
 	char path[4096];
 	struct timeval hb;
+	struct privdrop pd;
 
 	memset(node, 0, sizeof *node);
 	node->cfg = cfg;
 	node->base = base;
 	node->started_ms = evm_mono_ms();
-	if (node_check_roles(cfg, error_r) < 0 || evm_mkdir_p(cfg->node_data_dir, error_r) < 0)
+	if (node_check_roles(cfg, error_r) < 0 || evm_mkdir_p(cfg->node_data_dir, error_r) < 0 ||
+	    privdrop_plan(cfg->node_user, cfg->node_group, cfg->node_allow_root != 0, geteuid(), &pd,
+			  error_r) < 0)
 		return -1;
+	if (pd.active && privdrop_chown_tree(cfg->node_data_dir, pd.uid, pd.gid, error_r) < 0)
+		return -1;
+	if (mgmt_http_start(node, &node->mgmt, error_r) < 0)
+		goto fail;
+	if (config_has_role(cfg, "gateway") && node_start_gateways(node, error_r) < 0)
+		goto fail;
+	if (node_switch_user(node, &pd, error_r) < 0)
+		goto fail;
 	if (evlog_open(cfg, base, &node->log, error_r) < 0) {
 		snprintf(err, sizeof err, "log: %s", *error_r);
 		*error_r = err;
-		return -1;
+		goto fail;
 	}
 	snprintf(path, sizeof path, "%s/view", cfg->node_data_dir);
 	if (view_open(path, &node->view, error_r) < 0) {
@@ -159,10 +209,6 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 	}
 	if (projector_create(cfg, node->log, node->view, base, &node->projector, error_r) < 0 ||
 	    projector_start(node->projector, error_r) < 0)
-		goto fail;
-	if (mgmt_http_start(node, &node->mgmt, error_r) < 0)
-		goto fail;
-	if (config_has_role(cfg, "gateway") && node_start_gateways(node, error_r) < 0)
 		goto fail;
 	if (config_has_role(cfg, "delivery") &&
 	    queue_worker_start(node, &node->delivery, error_r) < 0) {
@@ -184,6 +230,42 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 fail:
 	node_stop(node);
 	return -1;
+}
+
+void node_set_draining(struct node *node, int on)
+{
+	on = on != 0;
+	if (node->draining != on)
+		log_info("node %s: %s", node->cfg->node_id, on ? "draining: new sessions refused, idle ones closed"
+							     : "undrained: accepting sessions");
+	node->draining = on;
+	smtp_server_set_draining(node->smtp, on);
+	smtp_server_set_draining(node->lmtp, on);
+	smtp_server_set_draining(node->submission, on);
+	smtp_server_set_draining(node->submissions, on);
+	imap_server_set_draining(node->imap, on);
+	imap_server_set_draining(node->imaps, on);
+	/* The cluster hears it now rather than at the next tick. */
+	heartbeat_tick(-1, 0, node);
+}
+
+unsigned node_sessions(const struct node *node)
+{
+	unsigned n = 0;
+
+	if (node->smtp != NULL)
+		n += smtp_server_sessions(node->smtp);
+	if (node->lmtp != NULL)
+		n += smtp_server_sessions(node->lmtp);
+	if (node->submission != NULL)
+		n += smtp_server_sessions(node->submission);
+	if (node->submissions != NULL)
+		n += smtp_server_sessions(node->submissions);
+	if (node->imap != NULL)
+		n += imap_server_sessions(node->imap);
+	if (node->imaps != NULL)
+		n += imap_server_sessions(node->imaps);
+	return n;
 }
 
 void node_stop(struct node *node)

@@ -44,6 +44,7 @@ struct node {
 	struct node_counters counters;
 	int64_t started_ms;
 	int heartbeat_in_flight;
+	int draining;            /* node_set_draining: refuse new sessions, close idle ones */
 };
 
 /* Opens log and view, starts the projector, binds the management listener.
@@ -52,6 +53,16 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 	       const char **error_r);
 /* Stops listeners and the projector, flushes the log, closes everything. */
 void node_stop(struct node *node);
+/* Drains (on 1) or undrains (0) the node so it can be stopped without
+ * cutting anyone off (`evmailctl node drain`): every listener answers new
+ * connections with SMTP/LMTP/submission 421 4.3.2 or IMAP BYE [UNAVAILABLE],
+ * open sessions are closed the same way once idle (between transactions,
+ * between commands, in IDLE); /readyz says "draining" (503) and heartbeats
+ * carry "draining". Node-local and not persisted: a restart undrains. Loop
+ * thread only. */
+void node_set_draining(struct node *node, int on);
+/* Open protocol sessions over every listener (drain progress). */
+unsigned node_sessions(const struct node *node);
 
 #define EVMAIL_VERSION "0.1.0"
 

@@ -2,6 +2,8 @@
 # Sets up and runs a single evmail node with the embedded log, and a demo
 # tenant, domain and account ready to log in. Ctrl-C stops the node; run it
 # again and it picks up where it left off (the data lives in ./data).
+# Run as root, it does what an installation does: the node binds its ports
+# as root and then runs as the system user "evmail", made here if missing.
 #   EVMAIL_MGMT_LISTEN=127.0.0.1:8080 (default) EVMAIL_NODE_DATA_DIR=./data
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +12,17 @@ bash scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build evmaild evmailctl
 
+if [ "$(id -u)" = 0 ]; then
+  getent passwd evmail >/dev/null ||
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin evmail
+  export EVMAIL_NODE_USER=evmail
+  # The user must reach the data dir; a checkout under a closed home is not.
+  if [ -z "${EVMAIL_NODE_DATA_DIR:-}" ] && ! runuser -u evmail -- test -x "$PWD"; then
+    export EVMAIL_NODE_DATA_DIR=/var/lib/evmail
+    echo "run-demo: $PWD is closed to the evmail user; the data lives in $EVMAIL_NODE_DATA_DIR"
+  fi
+fi
 export EVMAIL_NODE_DATA_DIR=${EVMAIL_NODE_DATA_DIR:-$PWD/data}
 export EVMAIL_MGMT_LISTEN=${EVMAIL_MGMT_LISTEN:-127.0.0.1:8080}
 export EVMAIL_SMTP_LISTEN=${EVMAIL_SMTP_LISTEN:-127.0.0.1:2525}

@@ -140,7 +140,8 @@ CMD_TESTUTIL_UNUSED static void on_closed(void *ctx, struct imap_session *s, con
 
 CMD_TESTUTIL_UNUSED static void client_open(struct client *c)
 {
-	struct imap_session_settings set = { NULL, 1, 60, 1800, 1000000 };
+	struct imap_session_settings set = { .allow_plaintext_auth = 1, .preauth_timeout_s = 60,
+					      .idle_timeout_s = 1800, .max_literal = 1000000 };
 	struct bufferevent *bev;
 	int sv[2];
 

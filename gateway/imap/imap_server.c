@@ -100,6 +100,20 @@ unsigned imap_server_sessions(const struct imap_server *s)
 	return s->nconns;
 }
 
+void imap_server_set_draining(struct imap_server *s, int on)
+{
+	struct imap_conn *c, *next;
+
+	if (s == NULL)
+		return;
+	s->set.draining = on;
+	/* next is taken first: a session may end (and free its conn) inside. */
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		imap_session_set_draining(c->session, on);
+	}
+}
+
 void imap_server_stop(struct imap_server **sp)
 {
 	struct imap_server *srv = *sp;

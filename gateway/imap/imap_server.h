@@ -30,5 +30,8 @@ int imap_server_start(struct node *node, const char *listen, int implicit_tls,
 void imap_server_stop(struct imap_server **s);
 /* Open connections (tests, metrics). */
 unsigned imap_server_sessions(const struct imap_server *s);
+/* Drain (on 1): new connections get "* BYE [UNAVAILABLE]" and are closed,
+ * open sessions once no command is in progress; on 0 undoes it. NULL-safe. */
+void imap_server_set_draining(struct imap_server *s, int on);
 
 #endif

@@ -412,6 +412,20 @@ static void parse_error(struct imap_session *s, struct imap_command *cmd, const 
 	imap_bad(s, "%s", error ? error : "Syntax error");
 }
 
+/* A draining node says goodbye to a session with no command in progress
+ * (between commands, or in IDLE: RFC 9051 6.3.13 lets the server end it),
+ * never in the middle of a literal; RFC 5530 3 UNAVAILABLE tells the
+ * client to try again, elsewhere. 1 when it did. */
+static int drain_now(struct imap_session *s)
+{
+	if (!s->draining || s->bev == NULL || s->closing || (s->in_cmd && !s->idling) ||
+	    imap_parser_literal_remaining(s->parser) > 0)
+		return 0;
+	imap_line(s, "* BYE [UNAVAILABLE] Node draining, try another server");
+	imap_close_after_flush(s, "node draining");
+	return 1;
+}
+
 /* Processes buffered input in order until it runs out or the session must
  * wait (a command in flight, output backpressure, closing). */
 static void run_locked(struct imap_session *s)
@@ -423,7 +437,7 @@ static void run_locked(struct imap_session *s)
 		const char *error = NULL;
 		size_t used = 0;
 
-		if (s->in_cmd && s->line_fn == NULL)
+		if ((s->in_cmd && s->line_fn == NULL) || drain_now(s))
 			return;
 		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > IMAP_OUT_HIGH) {
 			s->paused = 1;
@@ -464,6 +478,13 @@ static void run(struct imap_session *s)
 	imap_session_ref(s);
 	run_locked(s);
 	imap_session_unref(s);
+}
+
+void imap_session_set_draining(struct imap_session *s, int on)
+{
+	s->draining = on;
+	if (on)
+		run(s);
 }
 
 static void on_resume(evutil_socket_t fd, short what, void *ctx)
@@ -549,6 +570,12 @@ struct imap_session *imap_session_start(struct node *node, struct bufferevent *b
 	s->resume = event_new(s->base, -1, 0, on_resume, s);
 	setup_bev(s);
 	log_info("imap[%s]: connect from [%s]%s", s->id, s->peer_ip, tls ? " (TLS)" : "");
+	/* RFC 9051 7.1.5: BYE as the greeting refuses the connection. */
+	if (set->draining) {
+		s->draining = 1;
+		drain_now(s);
+		return s;
+	}
 	imap_capability_string(s, &caps);
 	imap_line(s, "* OK [CAPABILITY %s] evmail ready", caps.data);
 	buf_free(&caps);

@@ -24,6 +24,7 @@ struct imap_session_settings {
 	unsigned preauth_timeout_s;     /* idle time before authentication */
 	unsigned idle_timeout_s;        /* idle time after authentication (>= 30 min) */
 	size_t max_literal;             /* after authentication (APPENDLIMIT) */
+	int draining;                   /* the node is draining: greet with BYE and close */
 };
 
 /* The connection is gone (the owner releases its net slot). */
@@ -36,6 +37,10 @@ struct imap_session *imap_session_start(struct node *node, struct bufferevent *b
 					imap_session_closed_cb *closed, void *closed_ctx);
 /* Closes at once (server shutdown); closed is called. */
 void imap_session_close(struct imap_session *s);
+/* The node drains (on 1): the session sends "* BYE [UNAVAILABLE]" and
+ * closes as soon as no command is in progress (RFC 9051 7.1.5), at once
+ * when it is between commands or in IDLE; on 0 takes it back. */
+void imap_session_set_draining(struct imap_session *s, int on);
 /* 16 hex digits, for logs. */
 const char *imap_session_id(const struct imap_session *s);
 

@@ -93,6 +93,7 @@ struct imap_session {
 	struct imap_mbox *mbox;          /* selected mailbox */
 	struct event *idle_timer;        /* keepalive while idling */
 	int idling;
+	int draining;                    /* BYE once no command is in progress */
 	void *op;                        /* state of an async command */
 	void (*op_free)(void *op);       /* frees op if the session ends first */
 };

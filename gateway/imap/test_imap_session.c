@@ -251,6 +251,65 @@ static void test_idle(void)
 	client_close(&c);
 }
 
+/* A draining node (RFC 9051 7.1.5, RFC 5530 UNAVAILABLE): BYE now to a
+ * session between commands or in IDLE, after the tagged reply to one in a
+ * command (here an AUTHENTICATE exchange), and as the greeting of a new
+ * connection. */
+static void test_draining(void)
+{
+	struct imap_session_settings set = { .allow_plaintext_auth = 1, .preauth_timeout_s = 60,
+					      .idle_timeout_s = 1800, .max_literal = 1000000,
+					      .draining = 1 };
+	struct client between, idling, authing, fresh;
+	int sv[2];
+
+	login(&between);
+	login(&idling);
+	free(cmd(&idling, "a", "a SELECT INBOX"));
+	send_raw(&idling, "b IDLE\r\n", 8);
+	CHECK(pump(&idling, "+ idling\r\n"));
+	client_open(&authing);
+	CHECK(pump(&authing, "\r\n"));
+	authing.in.len = 0;   /* the greeting's "LITERAL+ " is not the continuation */
+	authing.in.data[0] = '\0';
+	send_raw(&authing, "e AUTHENTICATE PLAIN\r\n", 22);
+	CHECK(pump(&authing, "+ "));
+
+	imap_session_set_draining(between.s, 1);
+	imap_session_set_draining(idling.s, 1);
+	imap_session_set_draining(authing.s, 1);
+	CHECK(pump(&between, NULL));   /* until EOF */
+	CHECK(HAS(between.in.data, "* BYE [UNAVAILABLE] Node draining"));
+	CHECK(between.closed);
+	CHECK(pump(&idling, NULL));
+	CHECK(HAS(idling.in.data, "* BYE [UNAVAILABLE]"));
+	CHECK(idling.closed);
+	/* The exchange in progress ends first, then BYE. */
+	CHECK(!authing.closed);
+	send_raw(&authing, "AGFteUBhY21lLnRlc3QAc2VjcmV0\r\n", 30);
+	CHECK(pump(&authing, NULL));
+	CHECK(HAS(authing.in.data, "e OK"));
+	CHECK(strstr(authing.in.data, "e OK") < strstr(authing.in.data, "* BYE [UNAVAILABLE]"));
+	CHECK(authing.closed);
+	client_close(&between);
+	client_close(&idling);
+	client_close(&authing);
+
+	/* A new connection: BYE as the greeting. */
+	memset(&fresh, 0, sizeof fresh);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	evutil_make_socket_nonblocking(sv[0]);
+	evutil_make_socket_nonblocking(sv[1]);
+	fresh.fd = sv[1];
+	buf_puts(&fresh.in, "");
+	fresh.s = imap_session_start(&node, bufferevent_socket_new(node.base, sv[0], BEV_OPT_CLOSE_ON_FREE),
+				     "192.0.2.1", 0, &set, on_closed, &fresh);
+	CHECK(pump(&fresh, NULL));
+	CHECK(strncmp(fresh.in.data, "* BYE [UNAVAILABLE]", 19) == 0);
+	CHECK(fresh.closed);
+	client_close(&fresh);
+}
+
 static void test_pipelining_and_bytes(void)
 {
 	struct client c;
@@ -296,6 +355,7 @@ int main(void)
 	test_run("APPEND, SELECT, FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE", test_append_fetch);
 	test_run("EXPUNGE rules between sessions", test_expunge_rules);
 	test_run("IDLE gets EXISTS from a delivery", test_idle);
+	test_run("draining", test_draining);
 	test_run("pipelining, one byte at a time", test_pipelining_and_bytes);
 	test_run("errors and limits", test_errors);
 	projector_stop(node.projector);

@@ -82,6 +82,20 @@ unsigned smtp_server_sessions(const struct smtp_server *s)
 	return s->nconns;
 }
 
+void smtp_server_set_draining(struct smtp_server *s, int on)
+{
+	struct smtp_conn *c, *next;
+
+	if (s == NULL)
+		return;
+	s->set.session.draining = on;
+	/* next is taken first: a session may end (and free its conn) inside. */
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		smtp_session_set_draining(c->session, on);
+	}
+}
+
 void smtp_server_stop(struct smtp_server **sp)
 {
 	struct smtp_server *srv = *sp;

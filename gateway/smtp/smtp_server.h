@@ -48,5 +48,8 @@ int smtp_server_create(struct event_base *base, const struct smtp_server_setting
 		       struct smtp_server **s_r, const char **error_r);
 /* Number of open connections (tests, metrics). */
 unsigned smtp_server_sessions(const struct smtp_server *s);
+/* Drain (on 1): new connections get 421 4.3.2 and are closed, open
+ * sessions close once between transactions; on 0 undoes it. NULL-safe. */
+void smtp_server_set_draining(struct smtp_server *s, int on);
 
 #endif

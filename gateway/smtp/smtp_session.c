@@ -205,6 +205,26 @@ void smtp_starttls(struct smtp_session *s)
 	log_info("%s[%s]: starttls", proto(s), s->id);
 }
 
+/* A draining node closes a session between transactions (no MAIL yet or
+ * the last one answered) with 421 (RFC 5321 3.8; RFC 3463 X.3.2 "system
+ * not accepting network messages"). 1 when it did. */
+static int drain_now(struct smtp_session *s)
+{
+	if (!s->draining || s->bev == NULL || (s->state != SMTP_S_INIT && s->state != SMTP_S_READY))
+		return 0;
+	smtp_reply(s, "421 4.3.2 %s Service not available, node draining, try another server",
+		   s->set.hostname);
+	smtp_close_after_flush(s, "node draining");
+	return 1;
+}
+
+void smtp_session_set_draining(struct smtp_session *s, int on)
+{
+	s->draining = on;
+	if (on)
+		smtp_run(s);
+}
+
 /* Processes buffered input in order until it runs out or the session must
  * wait (delivery, output backpressure, closing). */
 static void run_locked(struct smtp_session *s)
@@ -216,7 +236,7 @@ static void run_locked(struct smtp_session *s)
 		const char *reply;
 		size_t used;
 
-		if (s->state == SMTP_S_WAIT || s->state == SMTP_S_CLOSING)
+		if (s->state == SMTP_S_WAIT || s->state == SMTP_S_CLOSING || drain_now(s))
 			return;
 		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > SMTP_OUT_HIGH) {
 			s->paused = 1;
@@ -371,6 +391,14 @@ struct smtp_session *smtp_session_start(struct event_base *base, struct bufferev
 	s->parser = smtp_parser_new(set->max_line);
 	setup_bev(s);
 	log_info("%s[%s]: connect from [%s]%s", proto(s), s->id, s->peer_ip, tls ? " (TLS)" : "");
+	/* RFC 5321 3.1 / 4.3.2: a server that takes no mail now may answer the
+	 * connection with 421 instead of 220; the close waits for the flush,
+	 * never runs inside this call. */
+	if (set->draining) {
+		s->draining = 1;
+		drain_now(s);
+		return s;
+	}
 	smtp_reply(s, "220 %s %s evmail ready", set->hostname, set->lmtp ? "LMTP" : "ESMTP");
 	return s;
 }

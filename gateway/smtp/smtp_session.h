@@ -70,6 +70,7 @@ struct smtp_session_settings {
 	int allow_plaintext_auth;  /* submission: AUTH before STARTTLS (tests only) */
 	int dkim_sign;             /* submission: sign with the From: domain's keys */
 	struct smtp_rate *rate;    /* submission: messages per account and hour; NULL = unlimited */
+	int draining;              /* the node is draining: greet with 421 and close */
 };
 
 struct smtp_session;
@@ -87,6 +88,10 @@ struct smtp_session *smtp_session_start(struct event_base *base, struct bufferev
 					smtp_session_closed_cb *closed, void *closed_ctx);
 /* Closes the connection now (server shutdown): runs closed. */
 void smtp_session_close(struct smtp_session *s);
+/* The node drains (on 1): the session answers 421 4.3.2 and closes as soon
+ * as it is between transactions (RFC 5321 3.8), now if it is already;
+ * a transaction in progress is finished first. on 0 takes it back. */
+void smtp_session_set_draining(struct smtp_session *s, int on);
 /* The session id used in logs and Received:. */
 const char *smtp_session_id(const struct smtp_session *s);
 

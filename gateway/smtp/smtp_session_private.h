@@ -89,6 +89,7 @@ struct smtp_session {
 	char tenant[64];
 	struct smtp_auth *auth;       /* an AUTH exchange in progress */
 	struct smtp_submit *submit;   /* a submitted message's deliveries in flight */
+	int draining;                 /* close with 421 once between transactions */
 };
 
 /* smtp_session.c */

@@ -469,6 +469,64 @@ static void test_disconnects(void)
 	stop();
 }
 
+#define DRAINING "421 4.3.2 mx.test Service not available, node draining, try another server\r\n"
+
+/* A draining node (RFC 5321 3.8): 421 between transactions, at once when
+ * idle, after the reply of a transaction in progress, and as the greeting
+ * of a new connection; undraining takes it back. */
+static void test_draining(void)
+{
+	char expect[512], *got;
+	int eof;
+
+	/* Idle after EHLO: 421 and close now. */
+	defaults();
+	start();
+	free(converse("EHLO c.example\r\n", "CHUNKING\r\n"));
+	smtp_session_set_draining(sess, 1);
+	got = converse_step("", 0, 0, NULL, &eof);
+	CHECK_EQ_STR(got, DRAINING);
+	CHECK(eof);
+	free(got);
+	CHECK_EQ_INT(closed_calls, 1);
+	stop();
+
+	/* In a transaction: it finishes (250), then 421. */
+	start();
+	free(converse("EHLO c.example\r\nMAIL FROM:<s@o.example>\r\nRCPT TO:<a@x.test>\r\n", "2.1.5"));
+	smtp_session_set_draining(sess, 1);
+	for (int i = 0; i < 20; i++)   /* nothing yet: a transaction is not idle */
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	CHECK(read(cfd, expect, sizeof expect) == -1 && errno == EAGAIN);
+	CHECK(sess != NULL);
+	got = converse_step("DATA\r\nSubject: d\r\n\r\nx\r\n.\r\nNOOP\r\n", 33, 0, NULL, &eof);
+	snprintf(expect, sizeof expect,
+		 "354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 Ok: %s.1 delivered\r\n" DRAINING, sid);
+	CHECK_EQ_STR(got, expect);   /* the pipelined NOOP is never answered */
+	CHECK(eof);
+	free(got);
+	CHECK_EQ_INT(fake.calls, 1);
+	stop();
+
+	/* Undrained before the transaction ended: the session goes on. */
+	start();
+	free(converse("EHLO c.example\r\nMAIL FROM:<s@o.example>\r\n", "2.1.0"));
+	smtp_session_set_draining(sess, 1);
+	smtp_session_set_draining(sess, 0);
+	EXPECT("RSET\r\nNOOP\r\n", "2.0.0 Ok\r\n250 2.0.0", "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n");
+	stop();
+
+	/* A new connection while draining: 421 instead of 220. */
+	set.draining = 1;
+	start();
+	got = converse_step("EHLO c.example\r\n", 16, 0, NULL, &eof);
+	CHECK_EQ_STR(got, DRAINING);
+	CHECK(eof);
+	free(got);
+	stop();
+	set.draining = 0;
+}
+
 static void test_timeout(void)
 {
 	int eof;
@@ -561,6 +619,7 @@ int main(void)
 	test_run("garbage and long lines", test_garbage_and_long_lines);
 	test_run("disconnects", test_disconnects);
 	test_run("command timeout", test_timeout);
+	test_run("draining", test_draining);
 	test_run("backpressure", test_backpressure);
 	test_run("misc parameters and STARTTLS off", test_misc);
 	test_run("DATA line limit and data timeout", test_data_line_and_timeout);

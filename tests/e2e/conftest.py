@@ -250,7 +250,11 @@ class Node:
                       EVMAIL_SUBMISSION_LISTEN=self.submission_listen,
                       EVMAIL_SUBMISSIONS_LISTEN=self.submissions_listen,
                       EVMAIL_PROJECTOR_HEARTBEAT_MS=self.extra_env.get(
-                          "EVMAIL_PROJECTOR_HEARTBEAT_MS", "300"))
+                          "EVMAIL_PROJECTOR_HEARTBEAT_MS", "300"),
+                      # CI runs as root, in private 0700 temp dirs: stay root
+                      # (even where an "evmail" user exists, as after
+                      # scripts/run-demo.sh). test_privdrop.py overrides both.
+                      EVMAIL_NODE_USER="", EVMAIL_NODE_ALLOW_ROOT="true")
         if self.data_dir is not None:
             e["EVMAIL_NODE_DATA_DIR"] = str(self.data_dir)
         for k, v in self.extra_env.items():
