@@ -26,8 +26,7 @@ if [ -z "$type" ] && [ -f "$build/CMakeCache.txt" ]; then
 fi
 type=${type:-Release}
 
-cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$type" \
-      -DCMAKE_INSTALL_PREFIX="$prefix" >/dev/null
+cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$type" >/dev/null
 # Only the two programs the image ships: the tests are not part of it.
 ninja -C "$build" -j "$jobs" evmaild evmailctl
 cmake --install "$build" --prefix "$prefix" >/dev/null
