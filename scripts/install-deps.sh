@@ -18,6 +18,7 @@ packages=(
   postfix nsd ldnsutils unbound-anchor python3-dkim python3-dnspython
   openjdk-17-jre-headless maven
   python3 python3-pytest python3-yaml
+  systemd
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -42,6 +43,19 @@ python3 -c 'import dkim' 2>/dev/null || python3 -m pip install -q dkimpy
 # PyNaCl: dkimpy's ed25519-sha256 (RFC 8463) verification.
 python3 -c 'import nacl' 2>/dev/null || python3 -m pip install -q pynacl
 python3 -c 'import dns.resolver' 2>/dev/null || python3 -m pip install -q dnspython
+# Validators of deploy/ (tests/static/test_deploy_*.py): JSON schemas
+# (compose, Marathon, Strimzi) and kubernetes-validate, which carries the
+# Kubernetes API schemas of each version.
+python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
+python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q kubernetes-validate==1.37.0
+# helm, for `helm lint` and `helm template` of deploy/helm/evmail, built
+# from its Go module with the machine's Go (no prebuilt download).
+HELM_VERSION=v3.22.1
+if ! command -v helm >/dev/null 2>&1; then
+  GO=$(command -v go || echo /usr/local/go/bin/go)
+  echo "install-deps: building helm $HELM_VERSION with $($GO version)"
+  GOBIN=/usr/local/bin GOFLAGS=-buildvcs=false "$GO" install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+fi
 
 # Kafka broker jars (KRaft), from Maven Central into the usual Maven cache.
 if [ ! -f tests/kafka/target/lib/.resolved ]; then
