@@ -32,8 +32,8 @@
 # this script got for it, and only that.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SELF="$ROOT/bench/$(basename "$0")"
+BENCH_NAME=run-imap-bench
+. "$(dirname "$0")/lib.sh"     # ROOT, SELF, log, die, ...
 
 KEEP=${KEEP:-0}
 while [ $# -gt 0 ]; do
@@ -47,11 +47,7 @@ done
 export KEEP
 [ -n "${DOVECOT_IDLE:-}" ] && export DOVECOT_IDLE
 
-IMAP_BENCH_TIMEOUT=${IMAP_BENCH_TIMEOUT:-1800}
-if [ -z "${IMAP_BENCH_BOUNDED:-}" ]; then
-	export IMAP_BENCH_BOUNDED=1
-	exec timeout --kill-after=30 "$IMAP_BENCH_TIMEOUT" bash "$SELF"
-fi
+bench_bound IMAP_BENCH 1800
 
 BUILD_DIR=${BUILD_DIR:-build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
@@ -73,40 +69,20 @@ CONNS=$((IDLE > SESSIONS ? IDLE : SESSIONS))
 DOMAIN=bench.test
 PASSWORD=bench-password-1
 
-log() { echo "run-imap-bench: $*" >&2; }
-die() { log "$*"; exit 1; }
-
 # ---------------------------------------------------------------- install
 install_dovecot() {
-	local added_policy=0
 	if [ -x /usr/sbin/dovecot ] && [ -x /usr/lib/dovecot/imap ]; then
 		return 0
 	fi
 	[ "$(id -u)" = 0 ] || die "dovecot-imapd is not installed and we are not root"
 	log "installing dovecot-imapd (no service started)"
-	# No init system runs here, but make sure invoke-rc.d never starts the
-	# system instance: policy-rc.d exit 101 = "action forbidden".
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		added_policy=1
-	fi
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd >&2; then
-		apt-get update >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd >&2 || {
-			[ $added_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-			die "apt-get install dovecot-imapd failed"
-		}
-	fi
-	[ $added_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
+	apt_install_no_service dovecot-imapd
 	[ -x /usr/sbin/dovecot ] || die "dovecot installed but /usr/sbin/dovecot is missing"
 }
 
 install_dovecot
 export PATH="$PATH:/usr/sbin:/usr/bin"
-for tool in cmake ninja python3 perl; do
-	command -v $tool >/dev/null || die "$tool not found (bash scripts/install-deps.sh)"
-done
+need_tools cmake ninja python3 perl
 
 # ---------------------------------------------------------------- build
 if [ "${NO_BUILD:-0}" != 1 ]; then
@@ -128,11 +104,9 @@ ulimit -n "$WANT" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 log "ulimit -n $(ulimit -n)"
 
 # ---------------------------------------------------------------- cleanup
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/evmail-imap-bench.XXXXXX")
-chmod 755 "$TMP"      # Dovecot's unprivileged processes walk into it
+bench_tmpdir imap
 RESULTS="$TMP/results"
 mkdir -p "$RESULTS"
-EVM_PID=
 DC_PID=
 DC_CONF=
 BENCH_PID=
@@ -144,68 +118,21 @@ stop_bench() {
 	BENCH_PID=
 }
 
-stop_evmaild() {
-	[ -n "$EVM_PID" ] || return 0
-	if kill -0 "$EVM_PID" 2>/dev/null; then
-		kill -TERM "$EVM_PID" 2>/dev/null || true
-		for _ in $(seq 1 200); do
-			kill -0 "$EVM_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$EVM_PID" 2>/dev/null; then
-			log "evmaild (pid $EVM_PID) ignored SIGTERM for 20 s: SIGKILL"
-			kill -KILL "$EVM_PID" 2>/dev/null || true
-		fi
-	fi
-	wait "$EVM_PID" 2>/dev/null || true
-	EVM_PID=
-}
-
 # dovecot's master was started by us with -F (foreground): its pid is ours.
 # `doveadm stop` asks the same master; SIGTERM to the master stops all its
 # children.
 stop_dovecot() {
 	[ -n "$DC_PID" ] || return 0
-	if kill -0 "$DC_PID" 2>/dev/null; then
-		kill -TERM "$DC_PID" 2>/dev/null || true
-		for _ in $(seq 1 300); do
-			kill -0 "$DC_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$DC_PID" 2>/dev/null; then
-			log "dovecot master (pid $DC_PID) still running after 30 s: SIGKILL"
-			kill -KILL "$DC_PID" 2>/dev/null || true
-		fi
-	fi
-	wait "$DC_PID" 2>/dev/null || true
+	stop_pid "$DC_PID" 300 "dovecot master (pid $DC_PID) still running after 30 s: SIGKILL"
 	DC_PID=
 }
 
-cleanup() {
-	local rc=$?
-	set +e
-	trap - EXIT INT TERM
-	stop_bench
-	stop_evmaild
-	stop_dovecot
-	if [ "$KEEP" = 1 ]; then
-		log "kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'log "timed out or terminated"; exit 143' TERM
+bench_traps stop_bench stop_evmaild stop_dovecot
 
 # ---------------------------------------------------------------- helpers
 HELPER="$TMP/helper.py"
 cat > "$HELPER" <<'PY'
 import socket, sys, time, smtplib, urllib.request, os
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); print(p)
 
 def wait_tcp(port, timeout):
     end = time.time() + float(timeout)
@@ -311,8 +238,7 @@ def tree(root):
 
 cmd = sys.argv[1]
 a = sys.argv[2:]
-if cmd == "free-port": free_port()
-elif cmd == "wait-tcp": sys.exit(wait_tcp(*a))
+if cmd == "wait-tcp": sys.exit(wait_tcp(*a))
 elif cmd == "wait-http": sys.exit(wait_http(*a))
 elif cmd == "prefill-smtp": prefill_smtp(*a)
 elif cmd == "prefill-maildir": prefill_maildir(*a)
@@ -381,9 +307,9 @@ run_idle() {
 # ---------------------------------------------------------------- evmail
 EVM_DIR="$TMP/evmail"
 mkdir -p "$EVM_DIR"
-MPORT=$(py free-port)
-IPORT=$(py free-port)
-SPORT=$(py free-port)
+MPORT=$(free_port)
+IPORT=$(free_port)
+SPORT=$(free_port)
 EVM_ENV=(env -i PATH="$PATH" HOME="${HOME:-/root}" LC_ALL=C
 	EVMAIL_NODE_ID=imapbench EVMAIL_NODE_DATA_DIR="$EVM_DIR/data"
 	EVMAIL_NODE_USER= EVMAIL_NODE_ALLOW_ROOT=true
@@ -415,7 +341,7 @@ log "evmail: prefill took $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || echo
 DC_DIR="$TMP/dovecot"
 mkdir -p "$DC_DIR/run" "$DC_DIR/state" "$DC_DIR/mail"
 chmod 755 "$DC_DIR" "$DC_DIR/mail"
-DPORT=$(py free-port)
+DPORT=$(free_port)
 MUID=$(id -u nobody)
 MGID=$(id -g nobody)
 HASH=$(yescrypt_hash)

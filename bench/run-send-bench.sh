@@ -41,8 +41,8 @@
 # that: processes are stopped by the pid this script got for them.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SELF="$ROOT/bench/$(basename "$0")"
+BENCH_NAME=run-send-bench
+. "$(dirname "$0")/lib.sh"     # ROOT, SELF, log, die, ...
 DRIVE="$ROOT/bench/send_bench_drive.py"
 
 N=${N:-2000}
@@ -61,13 +61,7 @@ while [ $# -gt 0 ]; do
 done
 export N BACKLOG DKIM KEEP
 
-# Bound the whole run: re-run this script under timeout(1), which sends TERM
-# to the whole process group (the EXIT trap below then cleans up).
-SEND_BENCH_TIMEOUT=${SEND_BENCH_TIMEOUT:-1200}
-if [ -z "${SEND_BENCH_BOUNDED:-}" ]; then
-	export SEND_BENCH_BOUNDED=1
-	exec timeout --kill-after=30 "$SEND_BENCH_TIMEOUT" bash "$SELF"
-fi
+bench_bound SEND_BENCH 1200
 
 BUILD_DIR=${BUILD_DIR:-build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
@@ -80,41 +74,9 @@ SENDER=sender@$DOMAIN
 PASSWORD=bench-password-1
 CONCURRENCY=20
 
-log() { echo "run-send-bench: $*" >&2; }
-die() { log "$*"; exit 1; }
-
-# ---------------------------------------------------------------- install
-install_postfix() {
-	local added_policy=0
-	if command -v postfix >/dev/null && [ -x /usr/sbin/smtp-sink ]; then
-		return 0
-	fi
-	[ "$(id -u)" = 0 ] || die "postfix is not installed and we are not root"
-	log "installing postfix (no configuration, no service started)"
-	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-	# No init system runs here, but make sure invoke-rc.d never starts the
-	# system instance on port 25: policy-rc.d exit 101 = "action forbidden".
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		added_policy=1
-	fi
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y postfix >&2; then
-		apt-get update >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y postfix >&2 || {
-			[ $added_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-			die "apt-get install postfix failed"
-		}
-	fi
-	[ $added_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-	command -v postfix >/dev/null && [ -x /usr/sbin/smtp-sink ] || die "postfix installed but smtp-sink is missing"
-}
-
-install_postfix
+install_postfix smtp-sink
 export PATH="$PATH:/usr/sbin"
-for tool in cmake ninja python3; do
-	command -v $tool >/dev/null || die "$tool not found (bash scripts/install-deps.sh)"
-done
+need_tools cmake ninja python3
 [ "$(id -u)" = 0 ] || die "run as root: the private Postfix instance needs it"
 
 # ---------------------------------------------------------------- build
@@ -125,48 +87,10 @@ EVMAILD="$BUILD_DIR/gateway/evmaild"
 EVMAILCTL="$BUILD_DIR/admin/evmailctl"
 
 # ---------------------------------------------------------------- cleanup
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/evmail-send-bench.XXXXXX")
-chmod 755 "$TMP"     # Postfix's unprivileged daemons walk into it
+bench_tmpdir send
 RESULTS="$TMP/results.jsonl"
 SINK_LOG="$TMP/sink.out"
-EVM_PID=
 SINK_PID=
-PF_ETC=
-PF_MASTER=
-
-stop_evmaild() {
-	[ -n "$EVM_PID" ] || return 0
-	if kill -0 "$EVM_PID" 2>/dev/null; then
-		kill -TERM "$EVM_PID" 2>/dev/null || true
-		for _ in $(seq 1 200); do
-			kill -0 "$EVM_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$EVM_PID" 2>/dev/null; then
-			log "evmaild (pid $EVM_PID) ignored SIGTERM for 20 s: SIGKILL"
-			kill -KILL "$EVM_PID" 2>/dev/null || true
-		fi
-	fi
-	wait "$EVM_PID" 2>/dev/null || true
-	EVM_PID=
-}
-
-stop_postfix() {
-	[ -n "$PF_ETC" ] || return 0
-	postfix -c "$PF_ETC" stop >/dev/null 2>&1 || true
-	if [ -n "$PF_MASTER" ]; then
-		for _ in $(seq 1 100); do
-			kill -0 "$PF_MASTER" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$PF_MASTER" 2>/dev/null; then
-			log "postfix master (pid $PF_MASTER) still running after stop: SIGKILL"
-			kill -KILL "$PF_MASTER" 2>/dev/null || true
-		fi
-	fi
-	PF_ETC=
-	PF_MASTER=
-}
 
 stop_sink() {
 	[ -n "$SINK_PID" ] || return 0
@@ -175,25 +99,8 @@ stop_sink() {
 	SINK_PID=
 }
 
-cleanup() {
-	local rc=$?
-	set +e
-	trap - EXIT INT TERM
-	stop_evmaild
-	stop_postfix
-	stop_sink
-	if [ "$KEEP" = 1 ]; then
-		log "kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'log "timed out or terminated"; exit 143' TERM
+bench_traps stop_evmaild stop_postfix stop_sink
 
-free_port() { python3 "$DRIVE" free-port; }
 sink_count() { python3 "$DRIVE" sink-count "$SINK_LOG"; }
 
 # ---------------------------------------------------------------- the sink
@@ -212,6 +119,7 @@ evm_start() {
 	shift 3
 	EVM_ENV=(env -i PATH="$PATH" HOME="${HOME:-/root}" LC_ALL=C
 		EVMAIL_NODE_ID="sendbench-$name" EVMAIL_NODE_DATA_DIR="$dir/data" EVMAIL_NODE_ROLES="$roles"
+		EVMAIL_NODE_USER= EVMAIL_NODE_ALLOW_ROOT=true
 		EVMAIL_MGMT_LISTEN="127.0.0.1:$MPORT" EVMAIL_SMTP_LISTEN="127.0.0.1:$SPORT"
 		EVMAIL_SMTP_HOSTNAME=evmail.bench.local EVMAIL_LMTP_LISTEN=
 		EVMAIL_SUBMISSION_LISTEN="127.0.0.1:$SUBPORT" EVMAIL_SUBMISSIONS_LISTEN=
@@ -331,87 +239,31 @@ postfix_start() {
 	PF_LOG="$dir/maillog"
 	PF_PORT=$(free_port)
 	PF_HOLD_PORT=$(free_port)
-	cat > "$dir/etc/main.cf" <<EOF
-# private instance for bench/run-send-bench.sh; nothing outside $dir
-compatibility_level = 3.6
-queue_directory = $dir/queue
-data_directory = $dir/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = postfix.bench.local
-mydomain = bench.local
-myorigin = \$myhostname
+	{
+		postfix_main_cf "$dir"
+		cat <<EOF
 # no local delivery: everything goes to the relay host (the sink)
-mydestination =
-local_recipient_maps =
 local_transport = error:no local delivery in this bench
-alias_maps =
-alias_database =
-relay_domains =
 relayhost = [127.0.0.1]:$SINK_PORT
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 default_destination_concurrency_limit = $CONCURRENCY
 smtp_destination_concurrency_limit = $CONCURRENCY
 smtp_tls_security_level = none
 smtp_sasl_auth_enable = no
 smtp_helo_name = postfix.bench.local
-biff = no
-smtputf8_enable = no
-# relaxed for the load: no reverse lookups, no per-client limits, no
-# inbound flow delay
-smtpd_peername_lookup = no
-smtpd_client_connection_count_limit = 0
-smtpd_client_connection_rate_limit = 0
-smtpd_client_message_rate_limit = 0
-in_flow_delay = 0s
-default_process_limit = 200
-maillog_file_prefixes = $dir
-maillog_file = $dir/maillog
 EOF
-	cat > "$dir/etc/master.cf" <<EOF
+	} > "$dir/etc/main.cf"
+	{
+		cat <<EOF
 127.0.0.1:$PF_PORT inet n - n - - smtpd
 127.0.0.1:$PF_HOLD_PORT inet n - n - - smtpd -o smtpd_client_restrictions=check_client_access,static:HOLD
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
 EOF
+		postfix_master_cf
+		echo "relay     unix  -       -       n       -       -       smtp"
+	} > "$dir/etc/master.cf"
 	log "postfix: starting a private instance (postfix -c $dir/etc, smtpd 127.0.0.1:$PF_PORT, hold smtpd 127.0.0.1:$PF_HOLD_PORT)"
-	PF_ETC="$dir/etc"
-	postfix -c "$PF_ETC" check >&2 || die "postfix check failed"
-	postfix -c "$PF_ETC" start >&2 || die "postfix start failed"
-	for _ in $(seq 1 100); do
-		[ -s "$dir/queue/pid/master.pid" ] && break
-		sleep 0.1
-	done
-	PF_MASTER=$(tr -d ' \n' < "$dir/queue/pid/master.pid" 2>/dev/null || true)
+	postfix_start_instance "$dir"
 	python3 "$DRIVE" wait-smtp "$PF_PORT" --timeout 30 ||
 		{ tail -n 20 "$PF_LOG" >&2; die "postfix: no SMTP listener"; }
-}
-
-postfix_problems() {
-	if grep -qE '(warning|error|fatal|panic):' "$PF_LOG"; then
-		log "postfix: warnings in its maillog:"
-		grep -E '(warning|error|fatal|panic):' "$PF_LOG" | sed 's/^.*\]: //' | sort | uniq -c | sort -rn | head -n 10 >&2
-	fi
 }
 
 postfix_phases() {
@@ -434,7 +286,7 @@ postfix_phases() {
 			tail -n 20 "$PF_LOG" >&2
 		fi
 	fi
-	postfix_problems
+	postfix_problems "$PF_LOG"
 	stop_postfix
 	return $rc
 }

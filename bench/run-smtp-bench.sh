@@ -29,8 +29,8 @@
 # pid this script got for them.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SELF="$ROOT/bench/$(basename "$0")"
+BENCH_NAME=run-smtp-bench
+. "$(dirname "$0")/lib.sh"     # ROOT, SELF, log, die, ...
 DRIVE="$ROOT/bench/smtp_bench_drive.py"
 
 N=${N:-2000}
@@ -47,13 +47,7 @@ while [ $# -gt 0 ]; do
 done
 export N KAFKA KEEP
 
-# Bound the whole run: re-run this script under timeout(1), which sends TERM
-# to the whole process group (the EXIT trap below then cleans up).
-SMTP_BENCH_TIMEOUT=${SMTP_BENCH_TIMEOUT:-900}
-if [ -z "${SMTP_BENCH_BOUNDED:-}" ]; then
-	export SMTP_BENCH_BOUNDED=1
-	exec timeout --kill-after=30 "$SMTP_BENCH_TIMEOUT" bash "$SELF"
-fi
+bench_bound SMTP_BENCH 900
 
 BUILD_DIR=${BUILD_DIR:-build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
@@ -68,41 +62,9 @@ KAFKA_PARTITIONS=${KAFKA_PARTITIONS:-4}
 DOMAIN=bench.test
 PASSWORD=bench-password-1
 
-log() { echo "run-smtp-bench: $*" >&2; }
-die() { log "$*"; exit 1; }
-
-# ---------------------------------------------------------------- install
-install_postfix() {
-	local added_policy=0
-	if command -v postfix >/dev/null && [ -x /usr/sbin/smtp-source ]; then
-		return 0
-	fi
-	[ "$(id -u)" = 0 ] || die "postfix is not installed and we are not root"
-	log "installing postfix (no configuration, no service started)"
-	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-	# No init system runs here, but make sure invoke-rc.d never starts the
-	# system instance on port 25: policy-rc.d exit 101 = "action forbidden".
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		added_policy=1
-	fi
-	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y postfix >&2; then
-		apt-get update >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y postfix >&2 || {
-			[ $added_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-			die "apt-get install postfix failed"
-		}
-	fi
-	[ $added_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-	command -v postfix >/dev/null && [ -x /usr/sbin/smtp-source ] || die "postfix installed but smtp-source is missing"
-}
-
-install_postfix
+install_postfix smtp-source
 export PATH="$PATH:/usr/sbin"
-for tool in cmake ninja python3; do
-	command -v $tool >/dev/null || die "$tool not found (bash scripts/install-deps.sh)"
-done
+need_tools cmake ninja python3
 
 # ---------------------------------------------------------------- build
 log "building evmaild and evmailctl in $BUILD_DIR"
@@ -112,73 +74,10 @@ EVMAILD="$BUILD_DIR/gateway/evmaild"
 EVMAILCTL="$BUILD_DIR/admin/evmailctl"
 
 # ---------------------------------------------------------------- cleanup
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/evmail-smtp-bench.XXXXXX")
-chmod 755 "$TMP"     # Postfix's unprivileged daemons walk into it
+bench_tmpdir smtp
 RESULTS="$TMP/results.jsonl"
-EVM_PID=
-PF_ETC=
-PF_MASTER=
-BROKER_DIR=
 
-stop_evmaild() {
-	[ -n "$EVM_PID" ] || return 0
-	if kill -0 "$EVM_PID" 2>/dev/null; then
-		kill -TERM "$EVM_PID" 2>/dev/null || true
-		for _ in $(seq 1 200); do
-			kill -0 "$EVM_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$EVM_PID" 2>/dev/null; then
-			log "evmaild (pid $EVM_PID) ignored SIGTERM for 20 s: SIGKILL"
-			kill -KILL "$EVM_PID" 2>/dev/null || true
-		fi
-	fi
-	wait "$EVM_PID" 2>/dev/null || true
-	EVM_PID=
-}
-
-stop_postfix() {
-	[ -n "$PF_ETC" ] || return 0
-	postfix -c "$PF_ETC" stop >/dev/null 2>&1 || true
-	if [ -n "$PF_MASTER" ]; then
-		for _ in $(seq 1 100); do
-			kill -0 "$PF_MASTER" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$PF_MASTER" 2>/dev/null; then
-			log "postfix master (pid $PF_MASTER) still running after stop: SIGKILL"
-			kill -KILL "$PF_MASTER" 2>/dev/null || true
-		fi
-	fi
-	PF_ETC=
-	PF_MASTER=
-}
-
-stop_broker() {
-	[ -n "$BROKER_DIR" ] || return 0
-	"$ROOT/tests/kafka/broker.sh" stop "$BROKER_DIR" >&2 || true
-	BROKER_DIR=
-}
-
-cleanup() {
-	local rc=$?
-	set +e
-	trap - EXIT INT TERM
-	stop_evmaild
-	stop_postfix
-	stop_broker
-	if [ "$KEEP" = 1 ]; then
-		log "kept $TMP"
-	else
-		rm -rf "$TMP"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'log "timed out or terminated"; exit 143' TERM
-
-free_port() { python3 "$DRIVE" free-port "$@"; }
+bench_traps stop_evmaild stop_postfix stop_broker
 
 drive() { # NAME PORT (--mgmt HOST:PORT | --maildirs DIR --queue DIR)
 	local name=$1 port=$2
@@ -248,84 +147,30 @@ postfix_phase() {
 	chown postfix "$dir/data"
 	chown nobody:nogroup "$dir/maildirs"
 	port=$(free_port)
-	cat > "$dir/etc/main.cf" <<EOF
-# private instance for bench/run-smtp-bench.sh; nothing outside $dir
-compatibility_level = 3.6
-queue_directory = $dir/queue
-data_directory = $dir/data
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = postfix.bench.local
-mydomain = bench.local
-myorigin = \$myhostname
-mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-relay_domains =
+	{
+		postfix_main_cf "$dir"
+		cat <<EOF
 relayhost =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
 virtual_mailbox_domains = $DOMAIN
 virtual_mailbox_base = $dir/maildirs
 virtual_mailbox_maps = texthash:$dir/etc/vmailbox
 virtual_uid_maps = static:$(id -u nobody)
 virtual_gid_maps = static:$(id -g nobody)
-biff = no
-smtputf8_enable = no
-# relaxed for the load: no reverse lookups, no per-client limits, no
-# inbound flow delay (smtpd does not slow down when qmgr lags)
-smtpd_peername_lookup = no
-smtpd_client_connection_count_limit = 0
-smtpd_client_connection_rate_limit = 0
-smtpd_client_message_rate_limit = 0
-in_flow_delay = 0s
-default_process_limit = 200
-maillog_file_prefixes = $dir
-maillog_file = $dir/maillog
 EOF
+	} > "$dir/etc/main.cf"
 	for k in $(seq 1 "$USERS"); do echo "user$k@$DOMAIN user$k/"; done > "$dir/etc/vmailbox"
-	cat > "$dir/etc/master.cf" <<EOF
-127.0.0.1:$port inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-virtual   unix  -       n       n       -       -       virtual
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-smtp      unix  -       -       n       -       -       smtp
-EOF
+	{
+		echo "127.0.0.1:$port inet n - n - - smtpd"
+		postfix_master_cf
+		echo "virtual   unix  -       n       n       -       -       virtual"
+	} > "$dir/etc/master.cf"
 	log "postfix: starting a private instance (postfix -c $dir/etc, smtpd 127.0.0.1:$port)"
-	PF_ETC="$dir/etc"
-	postfix -c "$PF_ETC" check >&2 || die "postfix check failed"
-	postfix -c "$PF_ETC" start >&2 || die "postfix start failed"
-	for _ in $(seq 1 100); do
-		[ -s "$dir/queue/pid/master.pid" ] && break
-		sleep 0.1
-	done
-	PF_MASTER=$(tr -d ' \n' < "$dir/queue/pid/master.pid" 2>/dev/null || true)
+	postfix_start_instance "$dir"
 	python3 "$DRIVE" wait-smtp "$port" --timeout 30 ||
 		{ tail -n 20 "$dir/maillog" >&2; die "postfix: no SMTP listener"; }
 	log "postfix: driving $N messages"
 	drive postfix "$port" --maildirs "$dir/maildirs" --queue "$dir/queue" || rc=1
-	if grep -qE '(warning|error|fatal|panic):' "$dir/maillog"; then
-		log "postfix: warnings in its maillog:"
-		grep -E '(warning|error|fatal|panic):' "$dir/maillog" | sed 's/^.*\]: //' | sort | uniq -c | sort -rn | head -n 10 >&2
-	fi
+	postfix_problems "$dir/maillog"
 	stop_postfix
 	return $rc
 }

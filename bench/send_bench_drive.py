@@ -48,18 +48,18 @@ Exit 1 when something failed or never finished (the line says so), else 0.
 
 import argparse
 import base64
-import json
 import os
 import re
-import signal
 import socket
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
-QUEUE_SUBDIRS = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
+from bench_common import (QUEUE_SUBDIRS, add_tool_parsers, count_files, http_get,
+                          finish_run, install_signal_handlers, loadavg, rate,
+                          ratio_printer, run_tool, start_table, wait_until)
+
+PROG = "send_bench_drive"
 SINK_RE = re.compile(rb"mesg=(\d+)")
 SESS_RE = re.compile(rb"sess=(\d+)")
 
@@ -82,23 +82,6 @@ def sink_count(path, regex=SINK_RE):
 def sink_sessions(path):
     """SMTP sessions the sink has seen end (sess=A)."""
     return sink_count(path, SESS_RE)
-
-
-def count_files(root, subdirs):
-    n = 0
-    for d in subdirs:
-        for _base, _dirs, files in os.walk(os.path.join(root, d)):
-            n += len(files)
-    return n
-
-
-def http_get(mgmt, path, timeout=5.0):
-    req = urllib.request.Request(f"http://{mgmt}{path}", headers={"Connection": "close"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 def evmail_queue_items(mgmt):
@@ -127,14 +110,6 @@ def queue_size(a):
     if a.mgmt:
         return evmail_queue_items(a.mgmt)
     return None
-
-
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
 
 
 # ---------------------------------------------------------------- SMTP client
@@ -261,16 +236,6 @@ class Load:
                 s.close()
 
 
-def wait_until(pred, deadline, step=0.005):
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(step)
-
-
 def cmd_run(a):
     res = {"name": a.name, "kind": "backlog" if a.submit_only else "throughput", "n": a.n,
            "sessions": a.sessions, "size": a.size, "warmup": a.warmup}
@@ -347,20 +312,11 @@ def cmd_run(a):
                 status = f"timeout: the backlog is not all queued ({res.get('queued')})"
         res["sink_sessions"] = sink_sessions(a.sink_log) - sess0
         res["load_end"] = loadavg()
-    res["status"] = status
-    with open(a.out, "a") as f:
-        f.write(json.dumps(res) + "\n")
-    msg = f"{a.name}: {status}"
-    if "accept_s" in res:
-        msg += f"; {L.sent} accepted in {res['accept_s']:.3f} s"
-    if "sink_s" in res:
-        msg += f", sink counted {a.n} after {res['sink_s']:.3f} s"
-    if "empty_s" in res:
-        msg += f", queue empty after {res['empty_s']:.3f} s"
-    if "queued_s" in res:
-        msg += f", {res.get('queued')} queued after {res['queued_s']:.3f} s"
-    print(msg, file=sys.stderr)
-    return 0 if status == "ok" else 1
+    return finish_run(a.out, res, status, (
+        ("accept_s", "; {accepted} accepted in {accept_s:.3f} s"),
+        ("sink_s", ", sink counted {n} after {sink_s:.3f} s"),
+        ("empty_s", ", queue empty after {empty_s:.3f} s"),
+        ("queued_s", ", {queued} queued after {queued_s:.3f} s")))
 
 
 def cmd_drain(a):
@@ -404,35 +360,15 @@ def cmd_drain(a):
         else:
             status = f"the queue never emptied ({queue_size(a)} left)"
     res["load_end"] = loadavg()
-    res["status"] = status
-    with open(a.out, "a") as f:
-        f.write(json.dumps(res) + "\n")
-    msg = f"{a.name}: {status}"
-    if "drain_s" in res:
-        msg += f"; sink counted {a.n} after {res['drain_s']:.3f} s"
-    if "ready_s" in res:
-        msg += f" (/readyz 200 after {res['ready_s']:.3f} s, sink had {res['sink_at_ready']} then)"
-    if "empty_s" in res:
-        msg += f", queue empty after {res['empty_s']:.3f} s"
-    print(msg, file=sys.stderr)
-    return 0 if status == "ok" else 1
+    return finish_run(a.out, res, status, (
+        ("drain_s", "; sink counted {n} after {drain_s:.3f} s"),
+        ("ready_s", " (/readyz 200 after {ready_s:.3f} s, sink had {sink_at_ready} then)"),
+        ("empty_s", ", queue empty after {empty_s:.3f} s")))
 
 
 # ---------------------------------------------------------------- table
-def rate(n, s):
-    return n / s if s else 0.0
-
-
 def cmd_table(a):
-    rows = []
-    with open(a.file) as f:
-        for line in f:
-            if line.strip():
-                rows.append(json.loads(line))
-    by = {r["name"]: r for r in rows}
-    for t in a.title or []:
-        print(t)
-    print()
+    rows, by = start_table(a.file, a.title)
     print(f"  {'path':<50} {'msg/s':>8} {'seconds':>9} {'messages':>8}  notes")
     rates = {}
 
@@ -487,12 +423,7 @@ def cmd_table(a):
     line("pd:empty", "postfix drain: ... and queue empty", "postfix-drain", "empty_s", "no queue file left")
     print()
     print("  ratios (evmail / postfix, messages per second; higher is better for evmail)")
-
-    def ratio(label, x, y):
-        vx, vy = rates.get(x), rates.get(y)
-        txt = f"{vx / vy:.2f}" if vx and vy else "-"
-        print(f"  {label:<66} {txt:>6}")
-
+    ratio = ratio_printer(rates, 66, 6)
     ratio("submission 250", "e:acc", "p:acc")
     ratio("outbound throughput, submission -> accepted by the sink", "e:sink", "p:sink")
     if "evmail-dkim" in by:
@@ -509,55 +440,8 @@ def cmd_table(a):
     return 0 if all(r["status"] == "ok" for r in rows) else 1
 
 
-# ---------------------------------------------------------------- small tools
-def cmd_wait_http(a):
-    deadline = time.monotonic() + a.timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            st, body = http_get(a.hostport, a.path, timeout=2.0)
-            last = f"HTTP {st}: {body[:300]!r}"
-            if st == a.status:
-                return 0
-        except OSError as e:
-            last = repr(e)
-        time.sleep(0.1)
-    print(f"send_bench_drive: timed out after {a.timeout:.0f} s waiting for "
-          f"http://{a.hostport}{a.path} (last: {last})", file=sys.stderr)
-    return 1
-
-
-def cmd_wait_smtp(a):
-    deadline = time.monotonic() + a.timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", a.port), timeout=1.0) as s:
-                s.settimeout(5.0)
-                if s.recv(512).startswith(b"220"):
-                    s.sendall(b"QUIT\r\n")
-                    return 0
-        except OSError:
-            pass
-        time.sleep(0.1)
-    print(f"send_bench_drive: no SMTP greeting on 127.0.0.1:{a.port} after {a.timeout:.0f} s",
-          file=sys.stderr)
-    return 1
-
-
-def cmd_free_port(_a):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        print(s.getsockname()[1])
-    return 0
-
-
-def on_signal(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
 def main():
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    install_signal_handlers()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
 
@@ -596,16 +480,11 @@ def main():
     t = sub.add_parser("table")
     t.add_argument("file")
     t.add_argument("--title", action="append")
-    w = sub.add_parser("wait-http")
-    w.add_argument("hostport")
-    w.add_argument("path")
-    w.add_argument("--status", type=int, default=200)
-    w.add_argument("--timeout", type=float, default=60.0)
-    wp = sub.add_parser("wait-smtp")
-    wp.add_argument("port", type=int)
-    wp.add_argument("--timeout", type=float, default=60.0)
-    sub.add_parser("free-port")
+    add_tool_parsers(sub)
     a = ap.parse_args()
+    rc = run_tool(a, PROG)
+    if rc is not None:
+        return rc
     if a.cmd == "run":
         if a.sessions < 1 or a.n < 1:
             ap.error("--sessions and --n must be at least 1")
@@ -619,12 +498,6 @@ def main():
     if a.cmd == "sink-count":
         print(sink_count(a.file))
         return 0
-    if a.cmd == "wait-http":
-        return cmd_wait_http(a)
-    if a.cmd == "wait-smtp":
-        return cmd_wait_smtp(a)
-    if a.cmd == "free-port":
-        return cmd_free_port(a)
     return cmd_table(a)
 
 

@@ -38,22 +38,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
-QUEUE_SUBDIRS = ("maildrop", "incoming", "active", "deferred", "hold", "corrupt")
+from bench_common import (QUEUE_SUBDIRS, add_tool_parsers, count_files, http_get,
+                          finish_run, install_signal_handlers, loadavg, rate,
+                          ratio_printer, run_tool, start_table)
 
-
-def count_files(root, subdirs=None):
-    n = 0
-    try:
-        names = subdirs if subdirs is not None else os.listdir(root)
-    except OSError:
-        return 0
-    for d in names:
-        for base, _dirs, files in os.walk(os.path.join(root, d)):
-            n += len(files)
-    return n
+PROG = "smtp_bench_drive"
 
 
 def maildir_count(maildirs):
@@ -72,15 +62,6 @@ def maildir_count(maildirs):
     return n
 
 
-def http_get(mgmt, path, timeout=5.0):
-    req = urllib.request.Request(f"http://{mgmt}{path}", headers={"Connection": "close"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-
-
 def evmail_state(mgmt, users, domain):
     """(readyz status, sum of the accounts' messages)."""
     st, _ = http_get(mgmt, "/readyz")
@@ -90,14 +71,6 @@ def evmail_state(mgmt, users, domain):
         if code == 200:
             total += int(json.loads(body).get("messages", 0))
     return st, total
-
-
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
 
 
 def start_sources(a, n, tag, logdir, extra):
@@ -213,87 +186,13 @@ def cmd_run(a):
             res["load_end"] = loadavg()
     finally:
         stop_sources(procs)
-    res["status"] = status
-    with open(a.out, "a") as f:
-        f.write(json.dumps(res) + "\n")
-    msg = f"{a.name}: {status}"
-    if "accept_s" in res:
-        msg += f"; {a.n} accepted in {res['accept_s']:.3f} s"
-    if "stored_s" in res:
-        msg += f", stored after {res['stored_s']:.3f} s ({res.get('stored_state')})"
-    print(msg, file=sys.stderr)
-    return 0 if status == "ok" else 1
-
-
-def cmd_wait_http(a):
-    deadline = time.monotonic() + a.timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            st, body = http_get(a.hostport, a.path, timeout=2.0)
-            last = f"HTTP {st}: {body[:300]!r}"
-            if st == a.status:
-                return 0
-        except OSError as e:
-            last = repr(e)
-        time.sleep(0.1)
-    print(f"smtp_bench_drive: timed out after {a.timeout:.0f} s waiting for "
-          f"http://{a.hostport}{a.path} (last: {last})", file=sys.stderr)
-    return 1
-
-
-def cmd_wait_port(a):
-    import socket
-    deadline = time.monotonic() + a.timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", a.port), timeout=1.0) as s:
-                s.settimeout(5.0)
-                if s.recv(512).startswith(b"220"):
-                    s.sendall(b"QUIT\r\n")
-                    return 0
-        except OSError:
-            pass
-        time.sleep(0.1)
-    print(f"smtp_bench_drive: no SMTP greeting on 127.0.0.1:{a.port} after {a.timeout:.0f} s",
-          file=sys.stderr)
-    return 1
-
-
-def cmd_free_port(a):
-    import socket
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if not a.pair:
-            print(port)
-            return 0
-        if port < 65534:
-            try:
-                with socket.socket() as s2:
-                    s2.bind(("127.0.0.1", port + 1))
-                print(port)
-                return 0
-            except OSError:
-                pass
-    return 1
-
-
-def rate(n, s):
-    return n / s if s else 0.0
+    return finish_run(a.out, res, status, (
+        ("accept_s", "; {n} accepted in {accept_s:.3f} s"),
+        ("stored_s", ", stored after {stored_s:.3f} s ({stored_state})")))
 
 
 def cmd_table(a):
-    rows = []
-    with open(a.file) as f:
-        for line in f:
-            if line.strip():
-                rows.append(json.loads(line))
-    by = {r["name"]: r for r in rows}
-    for t in a.title or []:
-        print(t)
-    print()
+    rows, by = start_table(a.file, a.title)
     print(f"  {'path':<44} {'msg/s':>9} {'seconds':>9} {'messages':>9}  notes")
 
     def line(label, r, key, note=""):
@@ -323,12 +222,7 @@ def cmd_table(a):
         rates[name + ":stored"] = line(label_st, r, "stored_s", note_st)
     print()
     print("  ratios (evmail / postfix, higher is better for evmail)")
-
-    def ratio(label, x, y):
-        vx, vy = rates.get(x), rates.get(y)
-        txt = f"{vx / vy:.2f}" if vx and vy else "-"
-        print(f"  {label:<60} {txt:>7}")
-
+    ratio = ratio_printer(rates, 60, 7)
     ratio("evmail embedded 250 / postfix 250 (queued)", "evmail-embedded:accept", "postfix:accept")
     ratio("evmail embedded applied / postfix delivered to maildir", "evmail-embedded:stored", "postfix:stored")
     if "evmail-kafka" in by:
@@ -342,15 +236,8 @@ def cmd_table(a):
     return 0 if all(r["status"] == "ok" for r in rows) else 1
 
 
-def on_signal(signum, _frame):
-    # run the finally blocks: smtp-source processes are in their own
-    # sessions and do not get the group's signal
-    raise SystemExit(128 + signum)
-
-
 def main():
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    install_signal_handlers()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run")
@@ -373,23 +260,11 @@ def main():
     t = sub.add_parser("table")
     t.add_argument("file")
     t.add_argument("--title", action="append")
-    w = sub.add_parser("wait-http")
-    w.add_argument("hostport")
-    w.add_argument("path")
-    w.add_argument("--status", type=int, default=200)
-    w.add_argument("--timeout", type=float, default=60.0)
-    wp = sub.add_parser("wait-smtp")
-    wp.add_argument("port", type=int)
-    wp.add_argument("--timeout", type=float, default=60.0)
-    fp = sub.add_parser("free-port")
-    fp.add_argument("--pair", action="store_true")
+    add_tool_parsers(sub, pair=True)
     a = ap.parse_args()
-    if a.cmd == "wait-http":
-        return cmd_wait_http(a)
-    if a.cmd == "wait-smtp":
-        return cmd_wait_port(a)
-    if a.cmd == "free-port":
-        return cmd_free_port(a)
+    rc = run_tool(a, PROG)
+    if rc is not None:
+        return rc
     if a.cmd == "run":
         if bool(a.maildirs) == bool(a.mgmt) or (a.maildirs and not a.queue):
             ap.error("run needs --maildirs and --queue (postfix) or --mgmt (evmail)")
