@@ -42,6 +42,10 @@ const struct config_key config_keys[] = {
 	  "Embedded log: roll to a new segment file after this many bytes.", OFF(log_segment_bytes), 4096, INT64_C(1) << 40 },
 	{ "log.linger_ms", CONFIG_INT, "1",
 	  "Producer linger: how long a write may wait to share a batch (Kafka linger.ms; embedded group commit window).", OFF(log_linger_ms), 0, 1000 },
+	{ "log.write_timeout_ms", CONFIG_INT, "10000",
+	  "How long a write waits for the log's acknowledgement before it fails with a temporary error "
+	  "(SMTP 451, IMAP NO [UNAVAILABLE], HTTP 503); Kafka's message.timeout.ms is set to it.",
+	  OFF(log_write_timeout_ms), 2000, 300000 },
 	{ "log.level", CONFIG_STRING, "info",
 	  "Diagnostic log level: debug, info, warning, error.", OFF(log_level), 0, 0 },
 	{ "mgmt.listen", CONFIG_STRING, "127.0.0.1:8080",

@@ -55,6 +55,7 @@ struct admin_batch {
 	struct evhttp_request *req;
 	json_t *outcomes;
 	size_t remaining;
+	char failed[256];      /* first command whose fate is unknown, "" if none */
 };
 
 struct admin_slot {
@@ -144,17 +145,29 @@ static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outco
 {
 	struct admin_batch *b = slot->batch;
 
-	if (status == 0)
+	if (status == 0) {
 		json_array_set(b->outcomes, slot->index, outcome);
-	else
+	} else {
 		json_array_set_new(b->outcomes, slot->index,
 				   json_pack("{s:s,s:s}", "status", "failed", "reason", error));
+		if (b->failed[0] == '\0')
+			snprintf(b->failed, sizeof b->failed, "%s", error ? error : "command failed");
+	}
 	json_decref(slot->followup_data);
 	free(slot);
-	if (--b->remaining == 0) {
+	if (--b->remaining > 0)
+		return;
+	if (b->failed[0] != '\0') {
+		/* Not logged, or logged with no answer in time: a temporary
+		 * failure (RFC 9110 15.6.4); the caller retries, and a command
+		 * that did get through is then rejected as a duplicate. */
+		char msg[320];
+		snprintf(msg, sizeof msg, "the log is unavailable, try again later: %s", b->failed);
+		mgmt_reply_json(b->req, 503, json_pack("{s:s,s:o}", "error", msg, "outcomes", b->outcomes));
+	} else {
 		mgmt_reply_json(b->req, 200, b->outcomes);
-		free(b);
 	}
+	free(b);
 }
 
 static json_t *read_body(struct evhttp_request *req, const char **error_r)

@@ -60,6 +60,16 @@ static void set_tempfail(struct deliver_result *r)
 	set_result(r, 0, "451", "4.3.0", "Temporary failure storing the message, try again later");
 }
 
+/* A write that failed or whose fate is unknown: 451 4.3.0, or 452 4.3.1
+ * when the log's storage is full (RFC 3463 3.4, "mail system full"). */
+static void set_write_failed(struct deliver_result *r, const char *error)
+{
+	if (error != NULL && strstr(error, EVLOG_ERR_STORAGE_FULL) != NULL)
+		set_result(r, 0, "452", "4.3.1", "Insufficient system storage, try again later");
+	else
+		set_tempfail(r);
+}
+
 /* Answers the caller, logs the delivery and frees it. */
 static void delivery_finish(struct delivery *d)
 {
@@ -99,7 +109,7 @@ static void map_outcome(struct deliver_result *r, int status, json_t *outcome, c
 	char text[sizeof r->text];
 
 	if (status < 0) {
-		set_tempfail(r);
+		set_write_failed(r, error);
 		return;
 	}
 	st = json_string_value(json_object_get(outcome, "status"));
@@ -281,7 +291,7 @@ static void blob_stored(void *ctx, int status, const char *error, int32_t partit
 	if (status < 0) {
 		log_warn("deliver: blob %s not stored: %s", d->blob_id, error);
 		for (size_t i = 0; i < d->ntargets; i++)
-			set_tempfail(&d->results[i]);
+			set_write_failed(&d->results[i], error);
 		delivery_finish(d);
 		return;
 	}

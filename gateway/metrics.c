@@ -67,6 +67,31 @@ static void queue_metrics(struct node *node, struct buf *out)
 		   (unsigned long long)st.removed);
 }
 
+/* Whether the log answers writes (ingest/evlog.h, evlog_health). */
+static void log_metrics(struct node *node, struct buf *out)
+{
+	struct evlog_health h;
+
+	evlog_health(node->log, &h);
+	buf_printf(out, "# HELP evmail_log_reachable 1 while the log acknowledges appends, 0 after a "
+		   "failure or timeout until the next acknowledged append.\n"
+		   "# TYPE evmail_log_reachable gauge\nevmail_log_reachable %d\n", h.reachable ? 1 : 0);
+	buf_printf(out, "# HELP evmail_log_storage_full 1 while appends fail because the log's storage is full.\n"
+		   "# TYPE evmail_log_storage_full gauge\nevmail_log_storage_full %d\n",
+		   !h.reachable && h.storage_full ? 1 : 0);
+	buf_printf(out, "# HELP evmail_log_appends_total Appends answered by the log (or by log.write_timeout_ms), by result.\n"
+		   "# TYPE evmail_log_appends_total counter\n"
+		   "evmail_log_appends_total{result=\"ok\"} %llu\n"
+		   "evmail_log_appends_total{result=\"failed\"} %llu\n"
+		   "evmail_log_appends_total{result=\"timeout\"} %llu\n",
+		   (unsigned long long)h.appends_ok,
+		   (unsigned long long)(h.appends_failed - h.appends_timed_out),
+		   (unsigned long long)h.appends_timed_out);
+	counter(out, "evmail_log_appends_failed_total",
+		"Appends that failed or were not acknowledged within log.write_timeout_ms.",
+		(json_int_t)h.appends_failed);
+}
+
 void metrics_render(struct node *node, struct buf *out)
 {
 	json_t *st = projector_status(node->projector);
@@ -92,6 +117,7 @@ void metrics_render(struct node *node, struct buf *out)
 	buf_printf(out, "# HELP evmail_log_pending_appends Appends waiting for the log's acknowledgement.\n"
 		   "# TYPE evmail_log_pending_appends gauge\nevmail_log_pending_appends %zu\n",
 		   evlog_pending(node->log));
+	log_metrics(node, out);
 	buf_printf(out, "# HELP evmail_commands_total Commands submitted through this node, by result.\n"
 		   "# TYPE evmail_commands_total counter\n"
 		   "evmail_commands_total{result=\"accepted\"} %llu\n"

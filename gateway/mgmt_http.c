@@ -48,15 +48,34 @@ static void reply_text(struct evhttp_request *req, int code, const char *ctype, 
 	evbuffer_free(out);
 }
 
-/* /readyz: ready only when the projector runs and every partition is
- * caught up with the log end within projector.ready_lag. */
+/* Why the log makes this node not ready (its writes would fail): the
+ * reason as text, or NULL when the log is reachable (evlog_health). */
+static const char *readyz_log_problem(struct node *node)
+{
+	static char why[320];
+	struct evlog_health h;
+
+	evlog_health(node->log, &h);
+	if (h.reachable)
+		return NULL;
+	snprintf(why, sizeof why, "%s: %s", h.storage_full ? "log storage full" : "log unreachable",
+		 h.reason);
+	return why;
+}
+
+/* /readyz: ready only when the log is reachable, the projector runs and
+ * every partition is caught up with the log end within
+ * projector.ready_lag. */
 static void handle_readyz(struct node *node, struct evhttp_request *req)
 {
 	json_t *st = projector_status(node->projector);
-	int ready = json_is_true(json_object_get(st, "ready"));
+	const char *log_problem = readyz_log_problem(node);
+	int ready = json_is_true(json_object_get(st, "ready")) && log_problem == NULL;
 	struct buf b = BUF_INIT;
 
-	if (ready) {
+	if (log_problem != NULL) {
+		buf_printf(&b, "not ready: %s\n", log_problem);
+	} else if (ready) {
 		buf_puts(&b, "ready\n");
 	} else {
 		const char *state = json_string_value(json_object_get(st, "state"));

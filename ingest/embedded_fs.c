@@ -1,6 +1,7 @@
 /* embedded_fs - see embedded_fs.h */
 #include "ingest/embedded_fs.h"
 #include "common/buf.h"
+#include "ingest/evlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,13 @@
 #include <unistd.h>
 
 static _Thread_local char error_text[1024];
+
+const char *emb_io_errorf(int err, const char *what, const char *path)
+{
+	if (err == ENOSPC || err == EDQUOT || err == EFBIG)
+		return emb_errorf("%s: %s %s: %s", EVLOG_ERR_STORAGE_FULL, what, path, strerror(err));
+	return emb_errorf("%s %s: %s", what, path, strerror(err));
+}
 
 /* Formats an error message into this thread's buffer and returns it. */
 const char *emb_errorf(const char *fmt, ...)
@@ -89,7 +97,8 @@ int emb_pwrite_all(int fd, const void *data, size_t len, int64_t pos, const char
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			*error_r = emb_errorf("write %s: %s", path, n < 0 ? strerror(errno) : "no progress");
+			*error_r = n < 0 ? emb_io_errorf(errno, "write", path)
+					 : emb_errorf("write %s: no progress", path);
 			return -1;
 		}
 		p += n;

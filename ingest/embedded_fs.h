@@ -11,6 +11,10 @@
 
 /* Formats an error message into this thread's buffer and returns it. */
 const char *emb_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The error text of a failed write, sync or create of path: starts with
+ * EVLOG_ERR_STORAGE_FULL (ingest/evlog.h) when err says the storage is full
+ * (ENOSPC, EDQUOT, EFBIG: file system full, quota, file size limit). */
+const char *emb_io_errorf(int err, const char *what, const char *path);
 /* mkdir -p. */
 int emb_mkdir_p(const char *path, const char **error_r);
 /* fsync a directory so a create, rename or truncate in it is durable. */

@@ -173,7 +173,7 @@ int emb_partition_sync(struct emb_partition *p, const char **error_r)
 	struct emb_segment *seg = p->segs[p->nsegs - 1];
 
 	if (fdatasync(seg->fd) < 0) {
-		*error_r = emb_errorf("fsync %s: %s", seg->path, strerror(errno));
+		*error_r = emb_io_errorf(errno, "fsync", seg->path);
 		return -1;
 	}
 	return 0;
@@ -238,10 +238,53 @@ void emb_partition_publish(struct emb_partition *p)
 /* Writer: marks the partition failed after an I/O error. */
 void emb_partition_fail(struct emb_partition *p, const char *error)
 {
-	log_error("embedded log: partition %s failed, appends refused until reopen: %s",
+	log_error("embedded log: partition %s failed, appends refused until it is repaired: %s",
 		  p->dir, error);
 	snprintf(p->fail_error, sizeof p->fail_error, "%s", error);
 	p->failed = 1;
 	p->npidx = 0;
 	buf_truncate(&p->wbuf, 0);
+}
+
+/* Writer: puts a failed partition back to its published (durable) state so
+ * that appends can go on: the segments a failed roll created are removed,
+ * the active one is cut back to its durable size (a cut needs no space), and
+ * the writer's position is the durable end again. Until this succeeds the
+ * partition stays failed; it is tried again on the next append. */
+int emb_partition_repair(struct emb_partition *p, pthread_mutex_t *mu, const char **error_r)
+{
+	struct emb_segment *seg;
+	int removed = 0;
+
+	pthread_mutex_lock(mu);
+	/* Readers never reach a segment at or past durable_end (embedded_reader.c
+	 * seek): those hold only records of failed batches. */
+	while (p->nsegs > 1 && p->segs[p->nsegs - 1]->base >= p->durable_end) {
+		seg = p->segs[p->nsegs - 1];
+		if (unlink(seg->path) < 0 && errno != ENOENT) {
+			*error_r = emb_io_errorf(errno, "remove", seg->path);
+			pthread_mutex_unlock(mu);
+			return -1;
+		}
+		p->nsegs--;
+		emb_segment_free(&seg);
+		removed = 1;
+	}
+	seg = p->segs[p->nsegs - 1];
+	pthread_mutex_unlock(mu);
+	if (removed && emb_fsync_dir(p->dir, error_r) < 0)
+		return -1;
+	if (ftruncate(seg->fd, (off_t)seg->size) < 0 || fsync(seg->fd) < 0) {
+		*error_r = emb_io_errorf(errno, "truncate", seg->path);
+		return -1;
+	}
+	seg->w_size = seg->size;
+	seg->w_end = seg->end;
+	seg->w_last_index_pos = seg->index.n > 0 ? seg->index.v[seg->index.n - 1].pos : -EMB_INDEX_INTERVAL;
+	p->next_offset = p->durable_end;
+	p->npidx = 0;
+	buf_truncate(&p->wbuf, 0);
+	p->failed = 0;
+	log_info("embedded log: partition %s repaired at offset %lld", p->dir, (long long)p->durable_end);
+	return 0;
 }

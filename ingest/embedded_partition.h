@@ -61,5 +61,9 @@ int emb_partition_sync(struct emb_partition *p, const char **error_r);
 void emb_partition_publish(struct emb_partition *p);
 /* Writer: marks the partition failed after an I/O error in a batch. */
 void emb_partition_fail(struct emb_partition *p, const char *error);
+/* Writer: back to the durable state after a failure (the segments the
+ * failed batch created removed, the active one cut to its durable size), so
+ * appends go on; -1 (still failed) when the cut itself fails. */
+int emb_partition_repair(struct emb_partition *p, pthread_mutex_t *mu, const char **error_r);
 
 #endif

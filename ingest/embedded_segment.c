@@ -90,7 +90,7 @@ static int segment_new(const char *dir, int64_t base, int flags, struct emb_segm
 	seg->path = emb_path(dir, name);
 	seg->fd = open(seg->path, flags | O_RDWR | O_CLOEXEC, 0644);
 	if (seg->fd < 0) {
-		*error_r = emb_errorf("open %s: %s", seg->path, strerror(errno));
+		*error_r = emb_io_errorf(errno, "open", seg->path);
 		emb_segment_free(&seg);
 		return -1;
 	}

@@ -3,6 +3,7 @@
 #include "ingest/embedded_record.h"
 #include "common/buf.h"
 #include "common/ids.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -175,6 +176,11 @@ static void write_batch(struct embedded_log *l, struct emb_item *batch,
 			}
 			touched[n++] = p;
 			p->touched = 1;
+			/* A partition that failed in an earlier batch (disk full,
+			 * an I/O error) is put back to its durable state and
+			 * tried again: appends go on once space returns. */
+			if (p->failed && emb_partition_repair(p, &l->mu, &error) < 0)
+				log_error("embedded log: partition %s not repaired: %s", p->dir, error);
 			p->batch_first_seg = p->nsegs - 1;
 		}
 		if (p->failed) {

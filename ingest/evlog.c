@@ -68,6 +68,8 @@ int evlog_open(const struct evm_config *cfg, struct event_base *base,
 	 * reads them (writing them here would race with those threads). */
 	if (log->ops != ops || log->cfg != cfg || log->base != base)
 		log_panic("log backend %s did not initialise struct evlog", ops->name);
+	log->health.reachable = 1;
+	log->health.since_ms = evm_mono_ms();
 	*log_r = log;
 	return 0;
 }
@@ -76,6 +78,9 @@ void evlog_close(struct evlog **log)
 {
 	if (*log == NULL)
 		return;
+	/* No deadlines during the close: the backend answers every append
+	 * itself (flushed or "log closed"). */
+	evlog_track_close(*log);
 	(*log)->ops->close(*log);
 	*log = NULL;
 }
@@ -94,6 +99,9 @@ int evlog_append(struct evlog *log, enum evm_topic_id topic, int32_t partition,
 		 const void *key, size_t key_len, const void *value, size_t value_len,
 		 evlog_append_cb *cb, void *ctx, const char **error_r)
 {
+	evlog_append_cb *tcb;
+	void *tctx;
+
 	if (partition < 0) {
 		int32_t n = evlog_partitions(log, topic);
 		if (n <= 0) {
@@ -102,8 +110,13 @@ int evlog_append(struct evlog *log, enum evm_topic_id topic, int32_t partition,
 		}
 		partition = evm_partition_for(key, key_len, n);
 	}
-	return log->ops->append(log, topic, partition, key, key_len, value, value_len,
-				cb, ctx, error_r);
+	evlog_track_begin(log, cb, ctx, &tcb, &tctx);
+	if (log->ops->append(log, topic, partition, key, key_len, value, value_len,
+			     tcb, tctx, error_r) < 0) {
+		evlog_track_abort(tctx);
+		return -1;
+	}
+	return 0;
 }
 
 size_t evlog_pending(struct evlog *log)

@@ -98,6 +98,35 @@ int evlog_append(struct evlog *log, enum evm_topic_id topic, int32_t partition,
 /* Appends still waiting for their callback. */
 size_t evlog_pending(struct evlog *log);
 
+/* Bounded writes. Every append's callback comes within
+ * log.write_timeout_ms (plus a second's grace for the backend's own timeout,
+ * Kafka's message.timeout.ms, to report first): an append the log has not
+ * answered by then is failed with "no acknowledgement from the log ..."
+ * and a later answer from the backend is dropped. Its fate is unknown: the
+ * caller reports a temporary failure, the client retries, and a duplicate
+ * is possible (never a loss).
+ *
+ * Reachability, as this node sees it (loop thread). The log turns
+ * unreachable when an append fails or times out, or the backend says so
+ * (Kafka: all brokers down; embedded: a write error), and reachable again
+ * with the next acknowledged append. The node's heartbeat appends every
+ * projector.heartbeat_ms, so it recovers by itself. */
+struct evlog_health {
+	int reachable;                 /* 1 until something says otherwise */
+	char reason[256];              /* why not, "" when reachable */
+	int storage_full;              /* the failure is the log's storage being full */
+	int64_t since_ms;              /* monotonic time of the last change */
+	uint64_t appends_ok;           /* acknowledged appends */
+	uint64_t appends_failed;       /* appends the log failed (not counting closing) */
+	uint64_t appends_timed_out;    /* appends failed for no answer in time */
+};
+/* Error text of an append refused because the log's storage is full (disk
+ * full, file size limit); gateways answer it with "insufficient storage"
+ * (SMTP 452 4.3.1, RFC 3463) rather than a generic temporary failure. */
+#define EVLOG_ERR_STORAGE_FULL "log storage full"
+/* Snapshot of the log's reachability (loop thread). */
+void evlog_health(struct evlog *log, struct evlog_health *h_r);
+
 /* Topic administration. report_r receives
  *   [{"name":..,"topic":"mail","partitions":N,"expected_partitions":N,
  *     "configs":{"cleanup.policy":..,...},"exists":true,"problems":[".."]}]

@@ -42,12 +42,20 @@ struct evlog_ops {
 	void (*group_leave)(struct evlog_group *g);
 };
 
+struct evlog_track;
+
 struct evlog {
 	const struct evlog_ops *ops;
 	const struct evm_config *cfg;
 	struct event_base *base;
 	/* Cached partition counts, -1 unknown; written with __atomic stores. */
 	int32_t partitions[EVM_TOPIC_COUNT];
+	/* evlog_track.c, loop thread only: appends in flight in submission
+	 * order (so deadlines are ordered too), the deadline timer and the
+	 * reachability of evlog_health(). Set up lazily on the first append. */
+	struct evlog_track *track_head, *track_tail;
+	struct event *track_timer;
+	struct evlog_health health;
 };
 
 struct evlog_reader {
@@ -63,6 +71,19 @@ struct evlog_group {
 
 /* Sorts partitions ascending (backends hand cb a sorted set). */
 void evlog_group_sort(int32_t *partitions, size_t n);
+
+/* evlog_track.c: evlog_append() goes through these. track_begin wraps
+ * (cb, ctx) and returns the callback/context to hand the backend; if the
+ * backend refuses the record, track_abort(ctx) undoes it. */
+void evlog_track_begin(struct evlog *log, evlog_append_cb *cb, void *ctx,
+		       evlog_append_cb **cb_r, void **ctx_r);
+void evlog_track_abort(void *tracked_ctx);
+/* Fails every tracked append still waiting and frees the timer; the
+ * backend's close (which calls every callback once) runs first. */
+void evlog_track_close(struct evlog *log);
+/* For backends: the log cannot be reached (reason), or its storage is
+ * full (storage_full). Loop thread. */
+void evlog_mark_unreachable(struct evlog *log, const char *reason, int storage_full);
 
 extern const struct evlog_ops evlog_embedded_ops;
 extern const struct evlog_ops evlog_kafka_ops;

@@ -78,15 +78,23 @@ static void kafka_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 /* Errors not tied to one message (broker down, fatal idempotence state). */
 static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
+	struct kafka_log *kl = opaque;
 	char fatal[512];
 
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
 		rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
 		log_error("kafka %s: fatal producer error %s: %s (appends will fail)",
 			  rd_kafka_name(rk), rd_kafka_err2name(ferr), fatal);
+		evlog_mark_unreachable(&kl->log, kafka_errf("fatal Kafka producer error: %s", fatal), 0);
 		return;
 	}
 	log_warn("kafka %s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name(err), reason);
+	/* Served by rd_kafka_poll on the loop thread, like delivery reports.
+	 * The next acknowledged append (the heartbeat at the latest) marks the
+	 * log reachable again. */
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		evlog_mark_unreachable(&kl->log, kafka_errf("no Kafka broker reachable (%s)",
+							    kl->log.cfg->log_brokers), 0);
 }
 
 /* The loop's read event: librdkafka signalled a non-empty main queue. */
@@ -105,13 +113,18 @@ static rd_kafka_conf_t *kafka_producer_conf(const struct evm_config *cfg, struct
 					    const char **error_r)
 {
 	rd_kafka_conf_t *conf = kafka_conf_new(cfg, "producer");
-	char linger[32];
+	char linger[32], timeout[32];
 
 	snprintf(linger, sizeof linger, "%lld", (long long)cfg->log_linger_ms);
+	/* log.write_timeout_ms bounds every append (evlog.h): librdkafka fails
+	 * a record it could not get acknowledged by then (message.timeout.ms,
+	 * alias delivery.timeout.ms; the default would be 300 s). */
+	snprintf(timeout, sizeof timeout, "%lld", (long long)cfg->log_write_timeout_ms);
 	if (kafka_conf_set(conf, "enable.idempotence", "true", error_r) < 0 ||
 	    kafka_conf_set(conf, "acks", "all", error_r) < 0 ||
 	    kafka_conf_set(conf, "socket.nagle.disable", "true", error_r) < 0 ||
 	    kafka_conf_set(conf, "linger.ms", linger, error_r) < 0 ||
+	    kafka_conf_set(conf, "message.timeout.ms", timeout, error_r) < 0 ||
 	    kafka_conf_set(conf, "allow.auto.create.topics", "false", error_r) < 0) {
 		rd_kafka_conf_destroy(conf);
 		return NULL;

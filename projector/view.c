@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+
+#define VIEW_SPACE_RESERVE (64ull * 1024 * 1024)
 
 struct view {
 	char *path;
@@ -297,13 +300,38 @@ int view_batch_rollback(struct view_batch *b, const char **error_r)
 }
 
 /* Writes the batch atomically (unsynced, see view_open) and frees it. */
+/* Refuses a commit while the view's file system is (nearly) full. RocksDB
+ * (7.x) must not meet ENOSPC in its WAL: after a failed WAL write it asserts
+ * on the next use of that file (RocksDB PR 12448) instead of returning the
+ * error. Keeping a reserve lets the projector stop and retry with a clear
+ * error instead; the reserve is 64 MiB (a memtable's worth, for its flush)
+ * or an eighth of a small file system. */
+static int view_space_check(struct view *view, const char **error_r)
+{
+	static __thread char msg[300];
+	struct statvfs st;
+	uint64_t total, avail, reserve;
+
+	if (statvfs(view->path, &st) < 0)
+		return 0;    /* no answer: let RocksDB try */
+	total = (uint64_t)st.f_blocks * st.f_frsize;
+	avail = (uint64_t)st.f_bavail * st.f_frsize;
+	reserve = total / 8 < VIEW_SPACE_RESERVE ? total / 8 : VIEW_SPACE_RESERVE;
+	if (avail >= reserve)
+		return 0;
+	snprintf(msg, sizeof msg, "view storage full: %llu bytes free in %s, %llu kept in reserve",
+		 (unsigned long long)avail, view->path, (unsigned long long)reserve);
+	*error_r = msg;
+	return -1;
+}
+
 int view_batch_commit(struct view_batch **bp, const char **error_r)
 {
 	struct view_batch *b = *bp;
 	struct view *view = b->view;
 	char *err = NULL;
 
-	if (view_lock_open(view, error_r) < 0) {
+	if (view_space_check(view, error_r) < 0 || view_lock_open(view, error_r) < 0) {
 		view_batch_abort(bp);
 		return -1;
 	}

@@ -92,6 +92,12 @@ static void select_claimed(struct imap_session *s, int status, json_t *outcome, 
 	mb->claim = 1;
 	if (strcmp(mb->id, c->id) == 0 && st != NULL && strcmp(st, "accepted") == 0) {
 		imap_recent_claimed(mb, outcome);
+	} else if (status < 0 && strcmp(mb->id, c->id) == 0 && mb->n > 0) {
+		/* The log did not take the claim in time: the SELECT still
+		 * answers, with the unclaimed messages \Recent here (RFC 3501
+		 * 2.3.2, imap_recent_assume). */
+		log_warn("imap[%s]: claim_recent failed: %s", s->id, error ? error : "?");
+		imap_recent_assume(mb, mb->view_recent, mb->msgs[mb->n - 1].uid);
 	} else {
 		/* Not retried: what is here now stays not \Recent here. */
 		log_warn("imap[%s]: claim_recent failed: %s", s->id, error ? error : "rejected");
@@ -141,6 +147,12 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 		 * later arrivals are claimed in the background. */
 		mb->claim = 1;
 		mb->claimed = mb->view_recent;
+	} else if (!readonly && !s->rev2 && !imap_recent_can_claim(s)) {
+		/* The log is unreachable: a read never waits on a write. What
+		 * nobody claimed is \Recent here (RFC 3501 2.3.2); arrivals
+		 * once the log is back are claimed in the background. */
+		mb->claim = 1;
+		imap_recent_assume(mb, mb->view_recent, mb->msgs[mb->n - 1].uid);
 	} else if (!readonly && !s->rev2) {
 		/* IMAP4rev1 SELECT: claim \Recent first (imap_recent.c), then
 		 * answer from a snapshot taken after the claim. */

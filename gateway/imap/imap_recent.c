@@ -73,6 +73,24 @@ int imap_recent_claimed(struct imap_mbox *mb, json_t *outcome)
 	return 1;
 }
 
+int imap_recent_assume(struct imap_mbox *mb, uint32_t from, uint32_t to)
+{
+	json_t *outcome = json_pack("{s:I,s:I}", "claimed_from", (json_int_t)from,
+				    "recent_uid", (json_int_t)to);
+	int ret = imap_recent_claimed(mb, outcome);
+
+	json_decref(outcome);
+	return ret;
+}
+
+int imap_recent_can_claim(struct imap_session *s)
+{
+	struct evlog_health h;
+
+	evlog_health(s->node->log, &h);
+	return h.reachable;
+}
+
 struct claim_op {
 	struct imap_session *s;
 	unsigned serial;

@@ -122,6 +122,9 @@ void imap_logged_in(struct imap_session *s, const char *account, const char *ten
  * stolen. The session waits (no further input is processed). */
 typedef void imap_write_cb(struct imap_session *s, int status, json_t *outcome, const char *error);
 void imap_submit(struct imap_session *s, const char *type, json_t *data, imap_write_cb *cb);
+/* ", the server's disk is full" when a failed write's error says the log's
+ * storage is full (EVLOG_ERR_STORAGE_FULL), else "": for NO [UNAVAILABLE]. */
+const char *imap_unavailable_why(const char *error);
 /* 1 when the outcome is "accepted"; else answers NO with a response code
  * mapped from the projector's code (RFC 5530) and returns 0. */
 int imap_outcome_ok(struct imap_session *s, int status, json_t *outcome, const char *error,
@@ -192,6 +195,15 @@ int imap_recent_claimed(struct imap_mbox *mb, json_t *outcome);
  * decided: submits a claim in the background (the session goes on); its
  * outcome adds to the recent set and a RECENT response follows. */
 void imap_recent_claim(struct imap_session *s);
+/* RFC 3501 2.3.2: "If it is not possible to determine whether or not this
+ * session is the first session to be notified about a message, then that
+ * message SHOULD be considered recent." When the log cannot take a claim,
+ * UIDs from < uid <= to are \Recent here without one (another session may
+ * show them as \Recent too). Returns 1 when the set grew. */
+int imap_recent_assume(struct imap_mbox *mb, uint32_t from, uint32_t to);
+/* 0 while the log is unreachable (evlog_health): a SELECT then does not
+ * wait for a claim, a read never waits on a write. */
+int imap_recent_can_claim(struct imap_session *s);
 
 /* ---- imap_auth.c ---- */
 /* Checks a user name and password on a worker thread (yescrypt is slow),

@@ -40,21 +40,38 @@ static void part_applied(void *ctx, int status)
 	event_active(pt->w->kick, 0, 0);
 }
 
-/* A gained partition: its end offset now, then wait until the local
- * projector applied everything before it (outcomes another owner logged). */
+/* A gained partition: its end offset now (asked off the loop thread), then
+ * wait until the local projector applied everything before it (outcomes
+ * another owner logged). */
 static void part_wait(struct qw_part *pt)
 {
 	struct queue_worker *w = pt->w;
-	const char *error = NULL;
-	int64_t end;
 
-	if (evlog_reader_end_offset(w->reader, EVM_TOPIC_QUEUE, pt->partition, QW_END_TIMEOUT_MS, &end,
-				    &error) < 0) {
-		log_warn("delivery: end offset of queue partition %d: %s (retrying)", (int)pt->partition, error);
+	if (pt->query != 0)
+		return;
+	pt->query = ++w->query_seq;
+	qw_offsets_ask(w, pt->partition, pt->query);
+}
+
+void qw_end_answered(struct queue_worker *w, int32_t partition, uint64_t id, int status,
+		     int64_t end, const char *error)
+{
+	struct qw_part *pt = NULL;
+
+	for (size_t i = 0; i < w->nparts && pt == NULL; i++) {
+		if (w->parts[i]->partition == partition && w->parts[i]->query == id)
+			pt = w->parts[i];
+	}
+	if (pt == NULL)
+		return;    /* lost (or gained again) since it was asked */
+	pt->query = 0;
+	if (status < 0) {
+		log_warn("delivery: end offset of queue partition %d: %s (retrying)", (int)partition, error);
 		return;    /* the timer retries: pt stays not ready, without a waiter */
 	}
 	if (end <= 0) {
 		pt->ready = 1;
+		event_active(w->kick, 0, 0);
 		return;
 	}
 	projector_wait(w->node->projector, EVM_TOPIC_QUEUE, pt->partition, end - 1, QW_WAIT_TIMEOUT_MS,
@@ -147,7 +164,7 @@ static void scan(struct queue_worker *w)
 		const char *error = NULL;
 
 		if (!pt->ready) {
-			if (pt->waiter == NULL)
+			if (pt->waiter == NULL && pt->query == 0)
 				part_wait(pt);
 			continue;
 		}
@@ -213,7 +230,7 @@ int queue_worker_start(struct node *node, struct queue_worker **w_r, const char 
 	res.resolve = resolve_adapter;
 	res.ctx = w->rr;
 	if (outbound_create(node->base, node->cfg, &res, &w->ob, error_r) < 0 ||
-	    evlog_reader_open(node->log, &w->reader, error_r) < 0)
+	    evlog_reader_open(node->log, &w->reader, error_r) < 0 || qw_offsets_start(w, error_r) < 0)
 		goto fail;
 	w->timer = event_new(node->base, -1, EV_PERSIST, timer_cb, w);
 	w->kick = event_new(node->base, -1, 0, kick_cb, w);
@@ -262,6 +279,7 @@ void queue_worker_stop(struct queue_worker **wp)
 	}
 	outbound_free(&w->ob);
 	route_resolver_free(&w->rr);
+	qw_offsets_stop(w);
 	evlog_reader_close(&w->reader);
 	free(w);
 	*wp = NULL;

@@ -26,7 +26,10 @@ struct qw_part {
 	int32_t partition;
 	int ready;                     /* applied up to the end it had when gained */
 	struct projector_waiter *waiter;
+	uint64_t query;                /* end-offset query in flight (its id), 0 none */
 };
+
+struct qw_offsets;
 
 /* One item being handled; in the worker's list while in flight (and while
  * resting after a failure, so it is not retried at once). */
@@ -49,7 +52,9 @@ struct qw_job {
 struct queue_worker {
 	struct node *node;
 	struct evlog_group *group;
-	struct evlog_reader *reader;   /* end offsets of gained partitions */
+	struct evlog_reader *reader;   /* end offsets of gained partitions (offsets thread) */
+	struct qw_offsets *offsets;    /* queue_worker_offsets.c */
+	uint64_t query_seq;
 	struct route_resolver *rr;
 	struct outbound *ob;
 	struct queue_plan_cfg pcfg;
@@ -64,6 +69,18 @@ struct queue_worker {
 	char hostname[256];
 	uint64_t rng;
 };
+
+/* queue_worker_offsets.c: end offsets asked off the loop thread (a
+ * Kafka query blocks up to QW_END_TIMEOUT_MS, for as long as no broker
+ * answers). The thread owns w->reader. qw_offsets_ask queues a query for
+ * partition tagged id; qw_end_answered(w, partition, id, ...) runs later on
+ * the loop thread with the result. */
+int qw_offsets_start(struct queue_worker *w, const char **error_r);
+void qw_offsets_ask(struct queue_worker *w, int32_t partition, uint64_t id);
+/* Joins the thread (a query in flight finishes first); no more answers. */
+void qw_offsets_stop(struct queue_worker *w);
+void qw_end_answered(struct queue_worker *w, int32_t partition, uint64_t id, int status,
+		     int64_t end, const char *error);
 
 /* Starts handling one due item (borrowed). 0 when taken, -1 when skipped
  * for now (body not complete here yet, nothing to do). */

@@ -14,6 +14,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/mime.h"
+#include "ingest/evlog.h"
 #include "projector/queue.h"
 
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct smtp_submit {
 	int local_done, local_ok;        /* some local target stored it */
 	struct deliver_result local_first;
 	int queue_ok;
+	int storage_full;                /* a half failed for the log's storage (452) */
 	char msgid[40];
 	char queue_id[QUEUE_ID_LEN + 1];
 };
@@ -224,6 +226,9 @@ static void submit_finish(struct smtp_submit *sub)
 		} else if (t->nremote == 0 && sub->local_first.code[0] == '5') {
 			smtp_reply(s, "%s %s %s", sub->local_first.code, sub->local_first.enhanced,
 				   sub->local_first.text);
+		} else if (sub->storage_full) {
+			/* RFC 3463 3.4: X.3.1 mail system full. */
+			smtp_reply(s, "452 4.3.1 Insufficient system storage, try again later");
 		} else {
 			smtp_reply(s, "451 4.3.0 Message not accepted, try again later");
 		}
@@ -247,6 +252,9 @@ static void local_done(void *ctx, const struct deliver_result *results, size_t n
 	if (n > 0 && memchr(results[0].text, '\0', sizeof results[0].text) != NULL &&
 	    strpbrk(results[0].text, "\r\n") == NULL)
 		sub->local_first = results[0];
+	for (size_t i = 0; i < n; i++)
+		sub->storage_full |= strcmp(results[i].code, "452") == 0 &&
+				     strcmp(results[i].enhanced, "4.3.1") == 0;
 	if (--sub->pending == 0)
 		submit_finish(sub);
 }
@@ -257,8 +265,11 @@ static void queue_done(void *ctx, int status, const char *id, const char *error)
 
 	sub->queue_ok = status == 0;
 	snprintf(sub->queue_id, sizeof sub->queue_id, "%s", id != NULL ? id : "");
-	if (status < 0)
+	if (status < 0) {
 		log_warn("smtp[%s]: %s not queued: %s", sub->s->id, sub->msgid, error);
+		if (error != NULL && strstr(error, EVLOG_ERR_STORAGE_FULL) != NULL)
+			sub->storage_full = 1;
+	}
 	if (--sub->pending == 0)
 		submit_finish(sub);
 }
