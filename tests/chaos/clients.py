@@ -24,6 +24,7 @@ from email.utils import formatdate
 from ledger import SLOW_OP  # noqa: F401  (documented threshold, used by Ledger.timed)
 
 OP_TIMEOUT = 30.0        # seconds: socket timeout of every client operation
+ROTATE_EVERY = 40        # operations on one connection before moving to the next node
 
 
 class Control:
@@ -48,6 +49,7 @@ class Worker(threading.Thread):
         self.conn_node = None
         self.pending = collections.deque()      # work to retry, oldest first
         self.tag = name
+        self.ops_on_conn = 0
 
     # -- connection handling ---------------------------------------------
     def connection(self):
@@ -79,6 +81,7 @@ class Worker(threading.Thread):
                 pass
         self.conn = None
         self.conn_node = None
+        self.ops_on_conn = 0
         self.cursor += 1
         if reconnect:
             self.ledger.count(f"{self.kind} reconnects")
@@ -98,6 +101,10 @@ class Worker(threading.Thread):
                 if item is None:
                     time.sleep(self.control.pause)
                     continue
+                if self.conn is not None and self.ops_on_conn >= ROTATE_EVERY:
+                    self.drop(reconnect=False)      # spread the load: every node serves everyone
+                    self.ledger.count(f"{self.kind} rotations")
+                self.ops_on_conn += 1
                 done = self.attempt(item, retry)
                 if not done:
                     self.pending.append(item)

@@ -12,7 +12,7 @@ test_join_and_rolling_restart: a fourth node joins a quarter of the way in
 (fresh data directory: it replays the log, then serves; the clients add it
 once /readyz says ready), then every node is restarted (SIGTERM) one at a
 time, each gated on /readyz. The clients see nothing worse than a
-reconnect: every operation is done in the end.
+reconnect: every operation is done in the end, and every stop exits 0.
 
 Both end with verify.py's checks on every node; the counts are printed.
 """
@@ -216,6 +216,7 @@ def test_join_and_rolling_restart(chaos_nodes, kafka3, sink, chaos_settings):
     pool = NodePool(nodes)
     workers = start_load(pool, ledger, control, rng.random())
     t0 = time.monotonic()
+    exits = {}
     try:
         time.sleep(s["join_duration"] / 4)
         fourth = chaos_nodes("r4", node_env(kenv, sink.port, "r4"))
@@ -227,6 +228,7 @@ def test_join_and_rolling_restart(chaos_nodes, kafka3, sink, chaos_settings):
         for n in list(nodes):
             t = time.monotonic()
             rc = n.stop()
+            exits[n.name] = rc
             ledger.event(f"node {n.name} stopped (SIGTERM, exit {rc}) in {time.monotonic() - t:.1f}s")
             t = time.monotonic()
             n.start(wait="ready", timeout=120)
@@ -243,3 +245,5 @@ def test_join_and_rolling_restart(chaos_nodes, kafka3, sink, chaos_settings):
                                       f"completed\n{ledger.summary()}")
     assert counts["found"] == counts[EXPECTED], problems[:20]
     assert not problems, "\n".join(problems[:40])
+    # A stop is part of every rolling restart: it must be clean.
+    assert all(rc == 0 for rc in exits.values()), f"exit status after SIGTERM: {exits}"

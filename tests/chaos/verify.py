@@ -148,6 +148,8 @@ def check_msg(node, acct, m, copies, stats):
         out.append(f"{node.name}: {acct}: acknowledged {m.msgid} found {len(copies)} times "
                    f"(expected {least}..{most}; unknown outcomes {m.unknown}, "
                    f"late temporary failures {m.tempfail_late}): {copies}")
+    if len(m.places) > 1:
+        stats["place uncertain (unknown outcome of MOVE/EXPUNGE)"] += 1
     if len(copies) > 1:
         stats["duplicates (unknown outcome)" if m.unknown else "duplicates (late 4xx/NO)"] += 1
     if m.flagged and any("\\Flagged" not in c[2] for c in copies):
