@@ -2,9 +2,10 @@
 # Runs the whole evmail test suite on this machine: installs dependencies,
 # builds (normal, ASan+UBSan, libFuzzer), starts a real Kafka broker (KRaft)
 # on 127.0.0.1, runs the C unit tests (ctest), the fuzz targets for a short
-# time, the end-to-end tests (pytest), stops the broker, and prints a summary.
+# time, the end-to-end tests (pytest), stops the broker, runs the short chaos
+# variant (tests/chaos, with a 3-broker cluster of its own), and prints a summary.
 # Usage: scripts/test.sh            (everything)
-#        SKIP_ASAN=1 SKIP_FUZZ=1 scripts/test.sh   (quicker local run)
+#        SKIP_ASAN=1 SKIP_FUZZ=1 SKIP_CHAOS=1 scripts/test.sh   (quicker local run)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -56,6 +57,17 @@ step "end-to-end tests (pytest)"
 EVMAIL_BUILD_DIR=$ROOT/build python3 -m pytest tests/static tests/e2e -v --junitxml="$OUT/pytest.xml" -p no:cacheprovider
 rc=$?
 if [ $rc -ne 0 ]; then fail=1; fi
+
+if [ -z "${SKIP_CHAOS:-}" ]; then
+  # Short variant (about 4 minutes): its own 3-broker KRaft cluster, node and
+  # broker kills under load, a node joining, a rolling restart.
+  # scripts/chaos.sh runs the full 5-minute variant.
+  step "chaos tests, short variant (pytest tests/chaos)"
+  stop_broker   # the single broker is not used any more: its memory and CPU go to the cluster
+  EVMAIL_BUILD_DIR=$ROOT/build EVMAIL_REQUIRE_KAFKA=1 CHAOS_DURATION=75 CHAOS_KILL_MIN=8 CHAOS_KILL_MAX=15 \
+    CHAOS_JOIN_DURATION=50 timeout --kill-after=30 900 \
+    python3 -m pytest tests/chaos -v -s --junitxml="$OUT/pytest-chaos.xml" -p no:cacheprovider || fail=1
+fi
 
 step "summary"
 python3 scripts/summarize.py "$OUT"/*.xml || fail=1
