@@ -71,12 +71,44 @@ static void heartbeat_tick(evutil_socket_t fd, short what, void *ctx)
 	evm_event_clear(&ev);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *ctx)
+/* How long a stop waits for transactions in flight to be answered. */
+#define NODE_STOP_GRACE_MS 10000
+
+/* During a stop: leave the loop once no session is left and the log has
+ * acknowledged every append, or when the grace period is over. */
+static void stop_tick(evutil_socket_t fd, short what, void *ctx)
 {
 	struct node *node = ctx;
 
-	log_info("signal %d: shutting down", (int)sig);
-	event_base_loopexit(node->base, NULL);
+	if ((node_sessions(node) == 0 && evlog_pending(node->log) == 0) ||
+	    evm_mono_ms() >= node->stop_deadline_ms) {
+		if (node_sessions(node) > 0)
+			log_warn("stopping with %u session(s) still open after %d s", node_sessions(node),
+				 NODE_STOP_GRACE_MS / 1000);
+		event_base_loopexit(node->base, NULL);
+	}
+}
+
+/* SIGTERM/SIGINT: a graceful stop. The node drains (new sessions refused,
+ * idle ones closed, a transaction in flight is answered first, so a client
+ * is not left with a message it cannot know the fate of), then the loop
+ * ends and node_stop() closes everything. A second signal stops at once. */
+static void on_signal(evutil_socket_t sig, short what, void *ctx)
+{
+	struct node *node = ctx;
+	struct timeval tick = { 0, 100 * 1000 };
+
+	if (node->stop_timer != NULL) {
+		log_info("signal %d again: stopping now", (int)sig);
+		event_base_loopexit(node->base, NULL);
+		return;
+	}
+	log_info("signal %d: shutting down (draining %u session(s), at most %d s)", (int)sig,
+		 node_sessions(node), NODE_STOP_GRACE_MS / 1000);
+	node_set_draining(node, 1);
+	node->stop_deadline_ms = evm_mono_ms() + NODE_STOP_GRACE_MS;
+	node->stop_timer = event_new(node->base, -1, EV_PERSIST, stop_tick, node);
+	event_add(node->stop_timer, &tick);
 }
 
 /* Roles this version knows; gateway reads the view in-process. */
@@ -276,7 +308,9 @@ void node_stop(struct node *node)
 		event_free(node->sig_int);
 	if (node->heartbeat_timer != NULL)
 		event_free(node->heartbeat_timer);
-	node->sig_term = node->sig_int = node->heartbeat_timer = NULL;
+	if (node->stop_timer != NULL)
+		event_free(node->stop_timer);
+	node->sig_term = node->sig_int = node->heartbeat_timer = node->stop_timer = NULL;
 	/* Before the projector and the log: its waiters and appends end here. */
 	queue_worker_stop(&node->delivery);
 	imap_server_stop(&node->imap);

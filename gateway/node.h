@@ -45,6 +45,8 @@ struct node {
 	int64_t started_ms;
 	int heartbeat_in_flight;
 	int draining;            /* node_set_draining: refuse new sessions, close idle ones */
+	struct event *stop_timer;      /* a graceful stop is in progress (on_signal) */
+	int64_t stop_deadline_ms;      /* monotonic: stop even if sessions remain */
 };
 
 /* Opens log and view, starts the projector, binds the management listener.

@@ -92,6 +92,11 @@ int evlog_refresh_topics(struct evlog *log, int timeout_ms, const char **missing
 
 int32_t evlog_partitions(struct evlog *log, enum evm_topic_id topic)
 {
+	/* NULL once closed: work still finishing during a shutdown (a waiter
+	 * cancelled by projector_stop continuing a delivery) gets "no topic"
+	 * and fails, instead of touching a freed log. */
+	if (log == NULL)
+		return -1;
 	return __atomic_load_n(&log->partitions[topic], __ATOMIC_ACQUIRE);
 }
 
@@ -102,6 +107,10 @@ int evlog_append(struct evlog *log, enum evm_topic_id topic, int32_t partition,
 	evlog_append_cb *tcb;
 	void *tctx;
 
+	if (log == NULL) {
+		*error_r = "log closed";
+		return -1;
+	}
 	if (partition < 0) {
 		int32_t n = evlog_partitions(log, topic);
 		if (n <= 0) {
@@ -121,6 +130,8 @@ int evlog_append(struct evlog *log, enum evm_topic_id topic, int32_t partition,
 
 size_t evlog_pending(struct evlog *log)
 {
+	if (log == NULL)
+		return 0;
 	return log->ops->pending(log);
 }
 

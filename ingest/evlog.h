@@ -84,7 +84,9 @@ void evlog_close(struct evlog **log);
  * any thread. Returns 1 when every topic exists, 0 when some are missing
  * (*missing_r: their names, thread-local text), -1 on error. */
 int evlog_refresh_topics(struct evlog *log, int timeout_ms, const char **missing_r);
-/* Cached partition count of a topic; -1 while unknown or missing. */
+/* Cached partition count of a topic; -1 while unknown or missing, or when
+ * log is NULL (closed: evlog_append then fails with "log closed" too, so
+ * work that outlives the log during a shutdown fails cleanly). */
 int32_t evlog_partitions(struct evlog *log, enum evm_topic_id topic);
 
 /* Appends one record (loop thread only). partition -1 means
