@@ -28,6 +28,7 @@ void imap_mbox_free(struct imap_mbox **mbp)
 	free(mb->msgs);
 	free(mb->saved);
 	free(mb->recent);
+	json_decref(mb->keywords);
 	imap_context_free_all(mb);
 	free(mb->name);
 	free(mb);
@@ -206,6 +207,9 @@ int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **i
 {
 	struct imap_range *r = NULL;
 	size_t nr = 0, n = 0, cap = 16, *idx;
+	/* Only messages the client was told exist (RFC 9051 7.4.1: a number
+	 * above the last EXISTS is never sent; newer ones come after it). */
+	size_t known = mb->exists_sent < mb->n ? mb->exists_sent : mb->n;
 
 	*idx_r = NULL;
 	*n_r = 0;
@@ -214,14 +218,14 @@ int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **i
 	idx = xcalloc(cap, sizeof *idx);
 	if (!uid) {
 		for (size_t i = 0; i < nr; i++) {
-			if (r[i].lo == 0 || r[i].hi > mb->n) {
+			if (r[i].lo == 0 || r[i].hi > known) {
 				free(r);
 				free(idx);
 				return -1;
 			}
 		}
 	}
-	for (size_t i = 0; i < mb->n; i++) {
+	for (size_t i = 0; i < known; i++) {
 		unsigned key = uid ? mb->msgs[i].uid : (unsigned)(i + 1);
 
 		if (!imap_seqset_contains(r, nr, key))

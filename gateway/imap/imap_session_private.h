@@ -157,6 +157,7 @@ struct imap_mbox {
 	uint32_t view_recent;     /* the mailbox's recent_uid in the view */
 	uint32_t (*recent)[2];
 	size_t nrecent;
+	json_t *keywords;         /* the keywords FLAGS announced (imap_keywords.c) */
 };
 
 /* Loads name's state and messages. 1 found, 0 no such mailbox, -1 error. */
@@ -192,6 +193,13 @@ int imap_recent_claimed(struct imap_mbox *mb, json_t *outcome);
  * decided: submits a claim in the background (the session goes on); its
  * outcome adds to the recent set and a RECENT response follows. */
 void imap_recent_claim(struct imap_session *s);
+
+/* ---- imap_keywords.c: FLAGS announcements (RFC 9051 7.3.5) ---- */
+/* SELECT / EXAMINE: "* FLAGS" and "* OK [PERMANENTFLAGS]" with every
+ * keyword of the snapshot. */
+void imap_keywords_select(struct imap_session *s);
+/* Before a FETCH response with rec's flags: announces its new keywords. */
+void imap_keywords_check(struct imap_session *s, json_t *rec);
 
 /* ---- imap_auth.c ---- */
 /* Checks a user name and password on a worker thread (yescrypt is slow),
