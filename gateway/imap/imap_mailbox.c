@@ -149,6 +149,8 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 		if (imap_mbox_sync(s, mb, &error) < 0)
 			log_warn("imap[%s]: sync %s: %s", s->id, mb->name, error);
 	}
+	if (allow_expunge)
+		imap_context_report(s);   /* RFC 5267 4.3.4: REMOVEFROM before EXPUNGE */
 	if (allow_expunge && s->qresync) {
 		/* RFC 7162 3.2.10: one VANISHED instead of EXPUNGEs, for the
 		 * messages the client was told about. */
