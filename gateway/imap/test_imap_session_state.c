@@ -147,6 +147,14 @@ static void test_binary_empty(void)
 	o = cmd(&c, "f", "f FETCH 1 (BINARY.SIZE[1] BINARY.SIZE[2])");
 	CHECK(HAS(o, "BINARY.SIZE[1] 0 BINARY.SIZE[2] 0"));
 	free(o);
+	/* a truncated multipart whose last part is empty, a headers-only part */
+	append(&c, "g", "Bin", "()",
+	       "Subject: t\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
+	       "--B\r\nContent-Type: text/plain\r\n--B\r\n\r\n");
+	CMD_HAS(&c, "h", "h NOOP", "h OK");
+	o = cmd(&c, "i", "i FETCH 2 (BINARY.PEEK[1] BINARY.PEEK[2] BODY.PEEK[1] BODY.PEEK[2])");
+	CHECK(HAS(o, "* 2 FETCH (BINARY[1] {0}\r\n BINARY[2] {0}\r\n BODY[1] {0}\r\n BODY[2] {0}\r\n)"));
+	free(o);
 	client_close(&c);
 }
 
