@@ -306,6 +306,8 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf 
 			buf_printf(out, "MODSEQ (%lld)", (long long)imap_msg_modseq(m->rec));
 			break;
 		case F_FLAGS:
+			/* written before this response, which is still in out */
+			imap_keywords_check(s, m->rec);
 			buf_puts(out, "FLAGS ");
 			imap_flags_string(m->rec, imap_msg_recent(s->mbox, m->uid), out);
 			break;

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
-
 /* The SELECT/EXAMINE responses for the opened s->mbox. */
 static void select_respond(struct imap_session *s, const char *what, int readonly, struct imap_select_opts *opts)
 {
@@ -36,9 +34,7 @@ static void select_respond(struct imap_session *s, const char *what, int readonl
 		if (first_unseen > 0)
 			imap_line(s, "* OK [UNSEEN %zu] First unseen", first_unseen);
 	}
-	imap_line(s, "* FLAGS (" SYSTEM_FLAGS ")");
-	imap_line(s, "* OK [PERMANENTFLAGS (%s)] Flags permitted",
-		  readonly ? "" : SYSTEM_FLAGS " \\*");
+	imap_keywords_select(s);   /* FLAGS, PERMANENTFLAGS with the keywords in use */
 	imap_line(s, "* OK [UIDVALIDITY %u] UIDs valid", mb->uidvalidity);
 	imap_line(s, "* OK [UIDNEXT %u] Predicted next UID", mb->uidnext);
 	imap_line(s, "* OK [MAILBOXID (%s)] Ok", mb->id);   /* RFC 8474 4.2 */
@@ -127,13 +123,13 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 		imap_bad(s, "%s", error);
 		return;
 	}
-	if (opts.condstore || opts.qresync)
-		imap_condstore_enable(s);
 	/* RFC 9051 6.3.2: a SELECT first deselects, even when it fails. */
 	if (s->mbox != NULL) {
 		imap_deselect(s);
 		imap_line(s, "* OK [CLOSED] Previous mailbox closed");
 	}
+	if (opts.condstore || opts.qresync)
+		imap_condstore_enable(s);
 	if ((r = imap_mbox_open(s, name, readonly, &mb, &error)) <= 0) {
 		imap_select_opts_free(&opts);
 		if (r < 0)

@@ -34,10 +34,13 @@ int imap_modseq_arg(const struct imap_arg *a, int allow_zero, uint64_t *v_r)
 }
 
 /* RFC 7162 3.1: from now on every untagged FETCH carries UID and MODSEQ.
- * SELECT and EXAMINE always send HIGHESTMODSEQ here, so a client that
- * enables CONDSTORE with a mailbox selected already knows it. */
+ * RFC 7162 3.1.2.1: the first CONDSTORE enabling command after a SELECT
+ * or EXAMINE without CONDSTORE is followed by "OK [HIGHESTMODSEQ n]" (a
+ * SELECT after enabling already said it). */
 void imap_condstore_enable(struct imap_session *s)
 {
+	if (!s->condstore && s->mbox != NULL)
+		imap_line(s, "* OK [HIGHESTMODSEQ %lld] Highest", (long long)s->mbox->highestmodseq);
 	s->condstore = 1;
 }
 
@@ -54,6 +57,8 @@ void imap_flags_fetch(struct imap_session *s, size_t i, int uid, int flags)
 	struct imap_msg *m = &s->mbox->msgs[i];
 	struct buf out = BUF_INIT;
 
+	if (flags)
+		imap_keywords_check(s, m->rec);   /* RFC 9051 7.3.5: FLAGS first */
 	buf_printf(&out, "* %zu FETCH (", i + 1);
 	if (uid || s->condstore)
 		buf_printf(&out, "UID %u", m->uid);

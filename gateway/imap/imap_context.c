@@ -1,12 +1,13 @@
-/* imap_context - RFC 5267 4.3 update contexts: a UID SEARCH or UID SORT
- * with RETURN (UPDATE) keeps its criteria (a deep copy of the arguments)
- * and its result as UIDs with the selected mailbox; whenever the mailbox
- * changed, imap_mbox_report() calls imap_context_report(), which runs the
- * criteria again and sends "* ESEARCH (TAG ..) UID REMOVEFROM (..) ADDTO
- * (..)" (after EXISTS, 4.3.3). Contexts of SEARCH / SORT by sequence
- * number are refused with NOUPDATE (4.3.1: the client may retry with UID);
- * so no REMOVEFROM ever has to precede an EXPUNGE (4.3.4). Contexts end
- * with CANCELUPDATE (4.3.5) or when the mailbox is closed. */
+/* imap_context - RFC 5267 4.3 update contexts: a SEARCH or SORT (or
+ * their UID forms) with RETURN (UPDATE) keeps its criteria (a deep copy
+ * of the arguments) and its result as UIDs with the selected mailbox;
+ * whenever the mailbox changed, imap_mbox_report() calls
+ * imap_context_report(), which runs the criteria again over the messages
+ * the client knows and sends "* ESEARCH (TAG ..) [UID] REMOVEFROM (..)
+ * ADDTO (..)" in the numbers of the command (UIDs or sequence numbers):
+ * once before any EXPUNGE, so a removal is told while its sequence number
+ * is still valid (4.3.4), and again after EXISTS for additions (4.3.3).
+ * Contexts end with CANCELUPDATE (4.3.5) or when the mailbox is closed. */
 #include "gateway/imap/imap_session_private.h"
 
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 struct imap_uctx {
 	struct imap_uctx *next;
 	char tag[IMAP_TAG_MAX + 1];
+	bool uid;                    /* UID SEARCH / UID SORT: numbers are UIDs */
 	struct imap_arg *crit;       /* SORT criteria (copy), NULL for SEARCH */
 	struct imap_arg *keys;       /* search keys (copy) */
 	size_t nkeys;
@@ -84,8 +86,8 @@ bool imap_context_tag_used(struct imap_mbox *mb, const char *tag)
 	return false;
 }
 
-/* FNV-1a over every message's UID, MODSEQ and expunged mark: any change
- * that can change a result changes it. */
+/* FNV-1a over every message's UID, MODSEQ and expunged mark, and the
+ * count the client knows: any change that can change a result changes it. */
 static uint64_t mbox_sig(const struct imap_mbox *mb)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -97,7 +99,7 @@ static uint64_t mbox_sig(const struct imap_mbox *mb)
 		for (size_t k = 0; k < sizeof v; k++)
 			h = (h ^ ((const unsigned char *)v)[k]) * 1099511628211ull;
 	}
-	return h ^ mb->n;
+	return h ^ mb->n ^ ((uint64_t)mb->exists_sent << 32);
 }
 
 void imap_context_add(struct imap_session *s, const struct imap_arg *crit, const struct imap_arg *keys,
@@ -109,17 +111,17 @@ void imap_context_add(struct imap_session *s, const struct imap_arg *crit, const
 
 	for (c = mb->uctx; c != NULL; c = c->next)
 		count++;
-	if (!s->cur_uid || count >= IMAP_CONTEXTS_MAX) {
+	if (count >= IMAP_CONTEXTS_MAX) {
 		struct buf t = BUF_INIT;
 
 		imap_quote(&t, s->tag);
-		imap_line(s, "* NO [NOUPDATE %s] %s", t.data,
-			  s->cur_uid ? "Too many contexts" : "Only UID SEARCH and UID SORT are updated");
+		imap_line(s, "* NO [NOUPDATE %s] Too many contexts", t.data);
 		buf_free(&t);
 		return;
 	}
 	c = xcalloc(1, sizeof *c);
 	snprintf(c->tag, sizeof c->tag, "%s", s->tag);
+	c->uid = s->cur_uid;
 	c->crit = crit != NULL ? args_dup(crit, 1) : NULL;
 	c->keys = args_dup(keys, nkeys);
 	c->nkeys = nkeys;
@@ -130,6 +132,27 @@ void imap_context_add(struct imap_session *s, const struct imap_arg *crit, const
 	c->sig = mbox_sig(mb);
 	c->next = mb->uctx;
 	mb->uctx = c;
+}
+
+/* The number the client knows uid by in context c: the UID, or its
+ * sequence number (0 when it is not in the snapshot). */
+static uint32_t ctx_num(const struct imap_mbox *mb, const struct imap_uctx *c, uint32_t uid)
+{
+	size_t lo = 0, hi = mb->n;
+
+	if (c->uid)
+		return uid;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mb->msgs[mid].uid == uid)
+			return (uint32_t)(mid + 1);
+		if (mb->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }
 
 /* v[n] in order, ascending runs as ranges. */
@@ -177,15 +200,17 @@ static bool has_uid(const uint32_t *v, size_t n, uint32_t uid)
  * (sort keys never change, so kept results keep their relative order). */
 static void send_diff(struct imap_session *s, struct imap_uctx *c, const uint32_t *nu, size_t nn)
 {
+	struct imap_mbox *mb = s->mbox;
 	struct buf out = BUF_INIT, rm = BUF_INIT, add = BUF_INIT;
 	uint32_t *run = xcalloc(nn + c->n + 1, sizeof *run);
 	uint32_t *so = sorted_copy(c->uids, c->n), *sn = sorted_copy(nu, nn);
 	size_t k = 0;
 
 	if (c->crit == NULL) {
+		/* UIDs and sequence numbers ascend together */
 		for (size_t i = 0; i < c->n; i++) {
-			if (!has_uid(sn, nn, c->uids[i]))
-				run[k++] = c->uids[i];
+			if (!has_uid(sn, nn, c->uids[i]) && ctx_num(mb, c, c->uids[i]) != 0)
+				run[k++] = ctx_num(mb, c, c->uids[i]);
 		}
 		if (k > 0) {
 			buf_puts(&rm, "0 ");
@@ -194,7 +219,7 @@ static void send_diff(struct imap_session *s, struct imap_uctx *c, const uint32_
 		k = 0;
 		for (size_t i = 0; i < nn; i++) {
 			if (!has_uid(so, c->n, nu[i]))
-				run[k++] = nu[i];
+				run[k++] = ctx_num(mb, c, nu[i]);
 		}
 		if (k > 0) {
 			buf_puts(&add, "0 ");
@@ -202,8 +227,8 @@ static void send_diff(struct imap_session *s, struct imap_uctx *c, const uint32_
 		}
 	} else {
 		for (size_t i = c->n; i-- > 0;) {
-			if (!has_uid(sn, nn, c->uids[i]))
-				buf_printf(&rm, "%s%zu %u", rm.len ? " " : "", i + 1, c->uids[i]);
+			if (!has_uid(sn, nn, c->uids[i]) && ctx_num(mb, c, c->uids[i]) != 0)
+				buf_printf(&rm, "%s%zu %u", rm.len ? " " : "", i + 1, ctx_num(mb, c, c->uids[i]));
 		}
 		for (size_t i = 0; i < nn;) {
 			size_t j = i;
@@ -215,14 +240,16 @@ static void send_diff(struct imap_session *s, struct imap_uctx *c, const uint32_
 			while (j < nn && !has_uid(so, c->n, nu[j]))
 				j++;
 			buf_printf(&add, "%s%zu ", add.len ? " " : "", i + 1);
-			put_uids(&add, nu + i, j - i);
+			for (size_t q = i; q < j; q++)
+				run[q - i] = ctx_num(mb, c, nu[q]);
+			put_uids(&add, run, j - i);
 			i = j;
 		}
 	}
 	if (rm.len > 0 || add.len > 0) {
 		buf_puts(&out, "* ESEARCH (TAG ");
 		imap_quote(&out, c->tag);
-		buf_puts(&out, ") UID");
+		buf_puts(&out, c->uid ? ") UID" : ")");
 		if (rm.len > 0)
 			buf_printf(&out, " REMOVEFROM (%s)", rm.data);
 		if (add.len > 0)

@@ -103,7 +103,8 @@ int imap_search_run(struct imap_session *s, const struct imap_arg *args, size_t 
 	if (imap_search_parse(args, n, mb, &sr, error_r) < 0)
 		return -1;
 	idx = xcalloc(mb->n + 1, sizeof *idx);
-	for (size_t i = 0; i < mb->n; i++) {
+	/* only messages the client knows exist (RFC 9051 7.4.1) */
+	for (size_t i = 0; i < mb->n && i < mb->exists_sent; i++) {
 		if (!mb->msgs[i].expunged && imap_search_match(s, sr, i) > 0)
 			idx[k++] = i;
 	}

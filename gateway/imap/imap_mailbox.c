@@ -28,6 +28,7 @@ void imap_mbox_free(struct imap_mbox **mbp)
 	free(mb->msgs);
 	free(mb->saved);
 	free(mb->recent);
+	json_decref(mb->keywords);
 	imap_context_free_all(mb);
 	free(mb->name);
 	free(mb);
@@ -148,6 +149,8 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 		if (imap_mbox_sync(s, mb, &error) < 0)
 			log_warn("imap[%s]: sync %s: %s", s->id, mb->name, error);
 	}
+	if (allow_expunge)
+		imap_context_report(s);   /* RFC 5267 4.3.4: REMOVEFROM before EXPUNGE */
 	if (allow_expunge && s->qresync) {
 		/* RFC 7162 3.2.10: one VANISHED instead of EXPUNGEs, for the
 		 * messages the client was told about. */
@@ -206,6 +209,9 @@ int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **i
 {
 	struct imap_range *r = NULL;
 	size_t nr = 0, n = 0, cap = 16, *idx;
+	/* Only messages the client was told exist (RFC 9051 7.4.1: a number
+	 * above the last EXISTS is never sent; newer ones come after it). */
+	size_t known = mb->exists_sent < mb->n ? mb->exists_sent : mb->n;
 
 	*idx_r = NULL;
 	*n_r = 0;
@@ -214,14 +220,14 @@ int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **i
 	idx = xcalloc(cap, sizeof *idx);
 	if (!uid) {
 		for (size_t i = 0; i < nr; i++) {
-			if (r[i].lo == 0 || r[i].hi > mb->n) {
+			if (r[i].lo == 0 || r[i].hi > known) {
 				free(r);
 				free(idx);
 				return -1;
 			}
 		}
 	}
-	for (size_t i = 0; i < mb->n; i++) {
+	for (size_t i = 0; i < known; i++) {
 		unsigned key = uid ? mb->msgs[i].uid : (unsigned)(i + 1);
 
 		if (!imap_seqset_contains(r, nr, key))

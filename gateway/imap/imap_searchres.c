@@ -56,7 +56,9 @@ int imap_set_resolve(struct imap_mbox *mb, const char *set, bool uid, struct ima
 	if (set == NULL)
 		return -1;
 	if (strcmp(set, "$") != 0) {
-		unsigned star = uid ? (mb->n ? mb->msgs[mb->n - 1].uid : 0) : (unsigned)mb->n;
+		/* '*' is the last message the client was told exists */
+		size_t known = mb->exists_sent < mb->n ? mb->exists_sent : mb->n;
+		unsigned star = uid ? (known ? mb->msgs[known - 1].uid : 0) : (unsigned)known;
 
 		return imap_seqset_parse(set, star, r_r, n_r);
 	}
@@ -64,7 +66,7 @@ int imap_set_resolve(struct imap_mbox *mb, const char *set, bool uid, struct ima
 	for (size_t i = 0; i < mb->nsaved; i++) {
 		size_t at = find_uid(mb, mb->saved[i]);
 
-		if (at == mb->n || mb->msgs[at].expunged)
+		if (at >= mb->exists_sent || at == mb->n || mb->msgs[at].expunged)
 			continue;
 		v[k++] = uid ? mb->saved[i] : (unsigned)(at + 1);
 	}

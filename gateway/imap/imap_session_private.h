@@ -160,6 +160,7 @@ struct imap_mbox {
 	uint32_t view_recent;     /* the mailbox's recent_uid in the view */
 	uint32_t (*recent)[2];
 	size_t nrecent;
+	json_t *keywords;         /* the keywords FLAGS announced (imap_keywords.c) */
 };
 
 /* Loads name's state and messages. 1 found, 0 no such mailbox, -1 error. */
@@ -204,6 +205,13 @@ int imap_recent_assume(struct imap_mbox *mb, uint32_t from, uint32_t to);
 /* 0 while the log is unreachable (evlog_health): a SELECT then does not
  * wait for a claim, a read never waits on a write. */
 int imap_recent_can_claim(struct imap_session *s);
+
+/* ---- imap_keywords.c: FLAGS announcements (RFC 9051 7.3.5) ---- */
+/* SELECT / EXAMINE: "* FLAGS" and "* OK [PERMANENTFLAGS]" with every
+ * keyword of the snapshot. */
+void imap_keywords_select(struct imap_session *s);
+/* Before a FETCH response with rec's flags: announces its new keywords. */
+void imap_keywords_check(struct imap_session *s, json_t *rec);
 
 /* ---- imap_auth.c ---- */
 /* Checks a user name and password on a worker thread (yescrypt is slow),
@@ -366,13 +374,14 @@ void imap_esearch_result(struct imap_session *s, const size_t *idx, size_t n, co
 struct imap_uctx;
 /* After SEARCH / SORT with RETURN (UPDATE): keeps the criteria (crit: the
  * SORT criteria list, NULL for SEARCH) and the result idx[n] in result
- * order; sends "* NO [NOUPDATE ..]" instead for commands by sequence
- * number or past the limit. */
+ * order (UIDs or sequence numbers, as the command used); sends "* NO
+ * [NOUPDATE ..]" instead past the limit. */
 void imap_context_add(struct imap_session *s, const struct imap_arg *crit, const struct imap_arg *keys,
 		      size_t nkeys, const size_t *idx, size_t n);
 /* true when tag names a live context (UPDATE with that tag is BAD). */
 bool imap_context_tag_used(struct imap_mbox *mb, const char *tag);
-/* Sends ADDTO / REMOVEFROM for every context whose result changed. */
+/* Sends ADDTO / REMOVEFROM for every context whose result changed, over
+ * the messages the client knows (called before EXPUNGE and after EXISTS). */
 void imap_context_report(struct imap_session *s);
 void imap_context_free_all(struct imap_mbox *mb);
 imap_cmd_fn imap_cmd_cancelupdate;

@@ -1,0 +1,80 @@
+/* imap_keywords - the FLAGS a session has announced for its selected
+ * mailbox (RFC 9051 7.3.5, RFC 3501 7.2.6): SELECT / EXAMINE announce the
+ * system flags and every keyword a message carries; before any FETCH
+ * response (solicited or not) carries a keyword the client has not been
+ * told of, say "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" again
+ * with it. Keywords are compared case-insensitively (RFC 9051 2.3.2). */
+#include "gateway/imap/imap_session_private.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+/* 1 when kw is among the announced keywords. */
+static int announced(const struct imap_mbox *mb, const char *kw)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(mb->keywords, i, v) {
+		if (strcasecmp(json_string_value(v), kw) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Adds rec's unannounced keywords to the set: 1 when any was new. */
+static int add_keywords(struct imap_mbox *mb, json_t *rec)
+{
+	json_t *v;
+	size_t i;
+	int added = 0;
+
+	if (mb->keywords == NULL)
+		mb->keywords = json_array();
+	json_array_foreach(json_object_get(rec, "keywords"), i, v) {
+		const char *kw = json_string_value(v);
+
+		if (kw != NULL && !announced(mb, kw)) {
+			json_array_append_new(mb->keywords, json_string(kw));
+			added = 1;
+		}
+	}
+	return added;
+}
+
+/* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" (read-only: none are
+ * permanent; else \* too: clients may create keywords). */
+static void send_flags(struct imap_session *s)
+{
+	struct imap_mbox *mb = s->mbox;
+	struct buf kw = BUF_INIT;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(mb->keywords, i, v)
+		buf_printf(&kw, " %s", json_string_value(v));
+	imap_line(s, "* FLAGS (" SYSTEM_FLAGS "%s)", kw.len ? kw.data : "");
+	if (mb->readonly)
+		imap_line(s, "* OK [PERMANENTFLAGS ()] Flags permitted");
+	else
+		imap_line(s, "* OK [PERMANENTFLAGS (" SYSTEM_FLAGS "%s \\*)] Flags permitted",
+			  kw.len ? kw.data : "");
+	buf_free(&kw);
+}
+
+void imap_keywords_select(struct imap_session *s)
+{
+	struct imap_mbox *mb = s->mbox;
+
+	for (size_t i = 0; i < mb->n; i++)
+		add_keywords(mb, mb->msgs[i].rec);
+	send_flags(s);
+}
+
+void imap_keywords_check(struct imap_session *s, json_t *rec)
+{
+	if (s->mbox != NULL && add_keywords(s->mbox, rec))
+		send_flags(s);
+}
