@@ -114,6 +114,19 @@ static const struct valid_case valid[] = {
 	{ "a X (((a)) ()) (b)\r\n", 0, "C a X (((a)) ()) (b)\n" },
 	{ "a X BODY[HEADER.FIELDS (\"a\\\"]b\")]\r\n", 0, "C a X BODY[HEADER.FIELDS (\"a\\\"]b\")]\n" },
 	{ "a X \"\xFF\x01\"\r\n", 0, "C a X \"\\xFF\\x01\"\n" },
+	/* '[' is an ATOM-CHAR and ']' an ASTRING-CHAR (RFC 9051 9): a '['
+	 * left open by the line end or by a second '[' was no section. */
+	{ "a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n", 0,
+	  "C a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\n" },
+	{ "a LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*\r\n", 0,
+	  "C a LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*\n" },
+	{ "a SELECT a]b[\n", 0, "C a SELECT a]b[\n" },
+	{ "a RENAME x[y x[z]\r\n", 0, "C a RENAME x[y x[z]\n" },
+	{ "a X a[b c (d \"e f\") g\r\n", 0, "C a X a[b c (d \"e f\") g\n" },
+	{ "a X a[b c[d e\r\n", 0, "C a X a[b c[d e\n" },
+	{ "a X a[b (c[d] e[f) g\r\n", 0, "C a X a[b (c[d] e[f) g\n" },
+	{ "a X a[b c[ d[\r\n", 0, "C a X a[b c[ d[\n" },
+	{ "a X [ [\r\n", 0, "C a X [ [\n" },
 	/* Pipelining: several commands in one buffer */
 	{ "a NOOP\r\nb LOGIN {1+}\r\nx y\r\nc FETCH 1 (FLAGS)\r\nd UID FETCH 1 BODY[]\n", 0,
 	  "C a NOOP\nC b LOGIN {1}\"x\" y\nC c FETCH 1 (FLAGS)\nC d UID FETCH 1 BODY[]\n" },
