@@ -257,7 +257,10 @@ def test_catenate_relative_urls(node):
     r = s.ok('APPEND Dst CATENATE (URL "/Src/;uid=1/;section=HEADER" TEXT {4+}\r\nmid\n)'
              ' CATENATE (URL "/Src/;uid=1")')
     assert re.search(r"APPENDUID \d+ 4:5", r), r
-    bodies = [fetch_body(s, "Dst", i) for i in range(1, 6)]
+    # An absolute URL of this session's own account resolves too.
+    r = s.ok(f'APPEND Dst CATENATE (URL "imap://{USER.replace("@", "%40")};AUTH=*@127.0.0.1/Src/;UID=1")')
+    bodies = [fetch_body(s, "Dst", i) for i in range(1, 7)]
+    assert bodies[5] == SRC
     header = "Subject: source\r\nFrom: a@b.example\r\n\r\n"
     assert bodies[0] == header + "hello\r\n", bodies[0]
     assert bodies[1] == "Subject: glued\r\n\r\nsource text\r\n", bodies[1]
@@ -266,7 +269,8 @@ def test_catenate_relative_urls(node):
     assert bodies[4] == SRC
     s.ok("UNSELECT")
     for url in ("/Nope/;uid=1", f"/Src;uidvalidity={int(uidvalidity) + 1}/;uid=1",
-                "/Src/;uid=9", "imap://zed@imap.example/INBOX/;uid=1",
+                "/Src/;uid=9", "imap://zed@imap.example/INBOX/;uid=1", "imap://127.0.0.1/Src/;uid=1",
+                "imap://zed%40imap.example@127.0.0.1/Src/;uid=1",
                 "/Src/;uid=1/;section=BOGUS"):
         r = s.cmd(f'APPEND Dst CATENATE (URL "{url}")')
         assert s.status(r) == "NO" and "[BADURL" in r, (url, r)
