@@ -130,8 +130,9 @@ static void emit(struct addr_out *o, const struct buf *name, const char *mbox, s
 	}
 }
 
-/* Reads a domain after '@': atoms and domain literals joined by dots. */
-static void read_domain(struct lex *l, struct buf *dom)
+/* Reads a domain after '@': atoms and domain literals joined by dots;
+ * *end_r is where its last piece ends (unchanged when none). */
+static void read_domain(struct lex *l, struct buf *dom, size_t *end_r)
 {
 	for (;;) {
 		struct tok t = lex_peek(l);
@@ -142,7 +143,43 @@ static void read_domain(struct lex *l, struct buf *dom)
 			break;   /* "a@b c@d": the next word starts a new address */
 		lex_next(l);
 		raw_append(dom, l, &t);
+		*end_r = t.end;
 	}
+}
+
+/* The text of the first comment in s[from, to) into name, without its
+ * parentheses, quoted pairs undone, nested comments kept as written: the
+ * display name of "user@domain (Real Name)" (RFC 5322 3.4 obsoletes this
+ * use of comments but clients still write it; RFC 3501 7.4.2 leaves the
+ * envelope name to the server, Dovecot takes the comment). */
+static void comment_name(const char *s, size_t from, size_t to, struct buf *name)
+{
+	size_t i = from;
+	unsigned depth = 0;
+
+	while (i < to && s[i] != '(')
+		i++;
+	for (; i < to; i++) {
+		char c = s[i];
+
+		if (c == '\\' && i + 1 < to) {
+			c = s[++i];
+		} else if (c == '(') {
+			if (depth++ == 0)
+				continue;
+		} else if (c == ')') {
+			if (--depth == 0)
+				break;
+		}
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c == '\t')
+			c = ' ';
+		if (c != ' ' || (name->len > 0 && name->data[name->len - 1] != ' '))
+			buf_append(name, &c, 1);
+	}
+	while (name->len > 0 && name->data[name->len - 1] == ' ')
+		buf_truncate(name, name->len - 1);
 }
 
 /* Reads an angle-addr after '<' (obs-route "@a,@b:" skipped, RFC 5322 4.4). */
@@ -163,7 +200,9 @@ static void read_angle(struct lex *l, struct buf *local, struct buf *dom)
 		if (t.type == T_END || (t.type == T_SPECIAL && t.c == '>'))
 			return;
 		if (t.type == T_SPECIAL && t.c == '@') {
-			read_domain(l, dom);
+			size_t end = 0;
+
+			read_domain(l, dom, &end);
 		} else if (t.type != T_SPECIAL && dom->len == 0) {
 			raw_append(local, l, &t);
 		}
@@ -202,9 +241,16 @@ static bool parse_one(struct lex *l, struct addr_out *o, bool *in_group)
 				t = lex_peek(l);
 			}
 		} else if (t.type == T_SPECIAL && t.c == '@' && local.len > 0) {
-			read_domain(l, &dom);
-			emit(o, NULL, local.data, local.len, dom.data == NULL ? "" : dom.data, dom.len,
+			struct buf cname = BUF_INIT;
+			size_t end = t.end;
+			struct tok next;
+
+			read_domain(l, &dom, &end);
+			next = lex_peek(l);
+			comment_name(l->s, end, next.type == T_END ? l->len : next.start, &cname);
+			emit(o, &cname, local.data, local.len, dom.data == NULL ? "" : dom.data, dom.len,
 			     false);
+			buf_free(&cname);
 			got = true;
 		} else if (t.type == T_SPECIAL && t.c == ':' && !*in_group) {
 			emit(o, NULL, phrase.data == NULL ? "" : phrase.data, phrase.len, NULL, 0, true);

@@ -58,6 +58,19 @@ static void test_addresses(void)
 		  "[{\"email\":\"\",\"name\":null}]" },
 		{ "x@[127.0.0.1]", "[{\"adl\":null,\"host\":\"[127.0.0.1]\",\"mailbox\":\"x\",\"name\":null}]",
 		  "[{\"email\":\"x@[127.0.0.1]\",\"name\":null}]" },
+		/* A comment after an addr-spec is its display name. */
+		{ "carl@x.org (Carl  (the) \\) Q) , \"Real Name\" <u@d.org> (ignored)",
+		  "[{\"adl\":null,\"host\":\"x.org\",\"mailbox\":\"carl\",\"name\":\"Carl (the) ) Q\"},"
+		  "{\"adl\":null,\"host\":\"d.org\",\"mailbox\":\"u\",\"name\":\"Real Name\"}]",
+		  "[{\"email\":\"carl@x.org\",\"name\":\"Carl (the) ) Q\"},{\"email\":\"u@d.org\",\"name\":\"Real Name\"}]" },
+		{ "G: a@x.org (A), b@y.org;, c@z.org ()",
+		  "[{\"adl\":null,\"host\":null,\"mailbox\":\"G\",\"name\":null},"
+		  "{\"adl\":null,\"host\":\"x.org\",\"mailbox\":\"a\",\"name\":\"A\"},"
+		  "{\"adl\":null,\"host\":\"y.org\",\"mailbox\":\"b\",\"name\":null},"
+		  "{\"adl\":null,\"host\":null,\"mailbox\":null,\"name\":null},"
+		  "{\"adl\":null,\"host\":\"z.org\",\"mailbox\":\"c\",\"name\":null}]",
+		  "[{\"email\":\"a@x.org\",\"name\":\"A\"},{\"email\":\"b@y.org\",\"name\":null},"
+		  "{\"email\":\"c@z.org\",\"name\":null}]" },
 		{ "Unterminated <a@b", "[{\"adl\":null,\"host\":\"b\",\"mailbox\":\"a\",\"name\":\"Unterminated\"}]",
 		  "[{\"email\":\"a@b\",\"name\":\"Unterminated\"}]" },
 	};

@@ -1,8 +1,8 @@
 /* imap_catenate - builds one message from CATENATE parts (RFC 4469 3):
  * TEXT literals and URLs naming a message or a body part of this account,
  * "/mailbox[;UIDVALIDITY=n]/;UID=n[/;SECTION=x]" (RFC 5092 relative
- * form; an "imap://authority" prefix is skipped). A bad URL is answered
- * NO [BADURL url] (RFC 4469 6). */
+ * form, keywords in any case; an "imap://user@host" prefix only for this
+ * session's account). A bad URL is answered NO [BADURL url] (RFC 4469 6). */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_render.h"
 #include "projector/mail.h"
@@ -34,6 +34,47 @@ static char *pct_decode(const char *s, size_t len)
 	return out;
 }
 
+/* The first case-insensitive occurrence of needle in s, or NULL (RFC 5092
+ * 6: URL keywords such as ";UID=" are case-insensitive). */
+static const char *find_ci(const char *s, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *s != '\0'; s++) {
+		if (strncasecmp(s, needle, n) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* An absolute "imap://" URL (RFC 5092 3) names this session's account only
+ * when its iuserinfo ("user" or "user;AUTH=x") is that account: another
+ * account's URL is a bad URL (no ACL grants exist), indistinguishable from
+ * a missing mailbox. *path_r: where the "/mailbox" part starts. */
+static int url_authority(struct imap_session *s, const char *url, const char **path_r)
+{
+	const char *auth = url + 7, *slash = strchr(auth, '/'), *at, *uend;
+	char *user;
+	int ret;
+
+	if (slash == NULL)
+		return -1;
+	for (at = slash; at > auth && at[-1] != '@'; at--)
+		;
+	if (at == auth)
+		return -1;
+	at--;   /* the last '@' before the path: the host has none */
+	uend = memchr(auth, ';', (size_t)(at - auth));
+	if (uend == NULL)
+		uend = at;
+	if ((user = pct_decode(auth, (size_t)(uend - auth))) == NULL)
+		return -1;
+	ret = strcasecmp(user, s->account) == 0 ? 0 : -1;
+	free(user);
+	*path_r = slash;
+	return ret;
+}
+
 /* The octets a URL names, appended to out: 0, or -1 (bad URL). */
 static int url_data(struct imap_session *s, const char *url, struct buf *out)
 {
@@ -44,20 +85,14 @@ static int url_data(struct imap_session *s, const char *url, struct buf *out)
 	size_t len = 0;
 	int ret = -1;
 
-	if (strncasecmp(p, "imap://", 7) == 0 && (p = strchr(p + 7, '/')) == NULL)
+	if (strncasecmp(p, "imap://", 7) == 0 && url_authority(s, url, &p) < 0)
 		return -1;
-	if (*p++ != '/' || (semi = strstr(p, "/;UID=")) == NULL)
+	if (*p++ != '/' || (semi = find_ci(p, "/;UID=")) == NULL)
 		return -1;
 	{
-		const char *mend = semi, *uv = NULL;
+		const char *mend = semi, *uv = find_ci(p, ";UIDVALIDITY=");
 
-		for (const char *q = p; q < semi; q++) {
-			if (strncasecmp(q, ";UIDVALIDITY=", 13) == 0) {
-				uv = q;
-				break;
-			}
-		}
-		if (uv != NULL) {
+		if (uv != NULL && uv < semi) {
 			mend = uv;
 			uidvalidity = strtoul(uv + 13, &end, 10);
 			if (end != semi || uidvalidity == 0)

@@ -101,12 +101,42 @@ char *imap_list_pattern(const char *ref, const char *pat)
 	return buf_steal(&b);
 }
 
+/* One LSUB line. */
+static void lsub_line(struct imap_session *s, const char *attrs, const char *name)
+{
+	struct buf line = BUF_INIT;
+
+	buf_printf(&line, "* LSUB (%s) \"/\" ", attrs);
+	imap_quote_mailbox(s, &line, name);
+	imap_line(s, "%s", line.data);
+	buf_free(&line);
+}
+
+/* RFC 3501 6.3.9: with "%", a subscribed name below a level the pattern
+ * stops at makes that level appear, \Noselect unless it is subscribed
+ * itself ("foo/bar" subscribed, "foo" not: LSUB "" % gives foo
+ * \Noselect). seen holds the names already answered. */
+static void lsub_parents(struct imap_session *s, const char *fp, const char *name, json_t *subscribed,
+			 json_t *seen)
+{
+	for (const char *slash = strchr(name, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+		char *parent = xstrndup(name, (size_t)(slash - name));
+
+		if (imap_list_match(fp, parent) && json_object_get(subscribed, parent) == NULL &&
+		    json_object_get(seen, parent) == NULL) {
+			json_object_set_new(seen, parent, json_true());
+			lsub_line(s, "\\Noselect", parent);
+		}
+		free(parent);
+	}
+}
+
 /* RFC 3501 6.3.9 LSUB: the subscribed names, whether or not the mailbox
  * exists (a subscription outlives its mailbox). */
 void imap_cmd_lsub(struct imap_session *s, const struct imap_command *cmd)
 {
 	const char *ref, *pat, *error = NULL;
-	json_t *subs = NULL, *v;
+	json_t *subs = NULL, *v, *subscribed, *seen;
 	char *fp;
 	size_t i;
 
@@ -126,17 +156,29 @@ void imap_cmd_lsub(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	fp = imap_list_pattern_s(s, ref, pat);
+	subscribed = json_object();
+	seen = json_object();
 	json_array_foreach(subs, i, v) {
-		struct buf line = BUF_INIT;
+		if (json_string_value(v) != NULL)
+			json_object_set_new(subscribed, json_string_value(v), json_true());
+	}
+	json_array_foreach(subs, i, v) {
+		const char *name = json_string_value(v);
 
-		if (!imap_list_match(fp, json_string_value(v)))
+		if (name == NULL)
 			continue;
-		buf_puts(&line, "* LSUB () \"/\" ");
-		imap_quote_mailbox(s, &line, json_string_value(v));
-		imap_line(s, "%s", line.data);
-		buf_free(&line);
+		if (imap_list_match(fp, name)) {
+			if (json_object_get(seen, name) == NULL) {
+				json_object_set_new(seen, name, json_true());
+				lsub_line(s, "", name);
+			}
+		} else if (strchr(fp, '%') != NULL) {
+			lsub_parents(s, fp, name, subscribed, seen);
+		}
 	}
 	free(fp);
+	json_decref(subscribed);
+	json_decref(seen);
 	json_decref(subs);
 	imap_ok(s, "LSUB completed");
 }

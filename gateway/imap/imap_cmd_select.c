@@ -114,8 +114,14 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 	int r;
 
 	memset(&opts, 0, sizeof opts);
-	if (cmd->nargs < 1 || cmd->nargs > 2 || imap_mailbox_arg_s(s, &cmd->args[0], name, sizeof name) < 0) {
-		imap_bad(s, "%s needs a valid mailbox name", cmd->name);
+	if (cmd->nargs < 1 || cmd->nargs > 2 || imap_arg_str(&cmd->args[0]) == NULL) {
+		imap_bad(s, "%s needs a mailbox name", cmd->name);
+		return;
+	}
+	/* An astring that is no name we could hold (bad modified UTF-7, too
+	 * long) names no mailbox: NO, not BAD (RFC 9051 6.3.2). */
+	if (imap_mailbox_arg_s(s, &cmd->args[0], name, sizeof name) < 0) {
+		imap_no(s, "[NONEXISTENT] No such mailbox");
 		return;
 	}
 	/* RFC 7162 3.1.8, 3.2.5: (CONDSTORE) and (QRESYNC (...)). */

@@ -22,7 +22,9 @@
  *
  * Arguments are kept generic: atoms (anything up to SP, CRLF, '(' ')' or
  * '[' ... ']' sections kept inside the atom, e.g. BODY.PEEK[HEADER.FIELDS
- * (From)]<0.100> is ONE atom including its bracketed part), quoted strings
+ * (From)]<0.100> is ONE atom including its bracketed part; a '[' that the
+ * line end or another '[' leaves unclosed is an ordinary ASTRING-CHAR, as
+ * in the mailbox "a[b"), quoted strings
  * (unescaped), literals {n}, {n+} (LITERAL+ / LITERAL-, RFC 7888) and
  * literal8 ~{n} (BINARY, RFC 3516), NIL, and parenthesised lists (nested).
  * Command handlers interpret them. Limits (struct imap_parser_limits) are

@@ -113,8 +113,10 @@ static enum imap_step atom_byte(struct imap_parser *p, unsigned char c)
 {
 	if (is_atom_char(c)) {
 		buf_append(&p->tok, &c, 1);
-		if (c == '[')
+		if (c == '[') {
 			p->state = PS_BRACKET;
+			p->bracket_at = p->tok.len;
+		}
 		return STEP_MORE;
 	}
 	if (!atom_finish(p))
@@ -122,15 +124,44 @@ static enum imap_step atom_byte(struct imap_parser *p, unsigned char c)
 	return args_byte(p, c);
 }
 
+/* The line ends, or a second '[' comes, inside an unclosed "[": it was no
+ * section but an ASTRING-CHAR ('[' is an ATOM-CHAR, RFC 9051 9), as in
+ * the mailbox "a[b" or "RENAME a[b c[d]". The atom ends at the first
+ * octet after the '[' that no atom may hold; what followed it is read
+ * again as ordinary arguments, then c. That text holds no CR, LF, '{' or
+ * '[' (each ends or refuses a section), so it cannot complete the command
+ * nor leave a section open: the loop runs once, and as the next section
+ * can only start at c or later, every octet is read again at most once. */
+static enum imap_step bracket_unclosed(struct imap_parser *p, unsigned char c)
+{
+	while (p->state == PS_BRACKET) {
+		struct buf tail = BUF_INIT;
+		size_t k = p->bracket_at;
+
+		while (k < p->tok.len && is_atom_char((unsigned char)p->tok.data[k]))
+			k++;
+		buf_append(&tail, p->tok.data + k, p->tok.len - k);
+		buf_truncate(&p->tok, k);
+		if (!atom_finish(p)) {
+			buf_free(&tail);
+			return imap_parser_fail(p, "Invalid command name", c);
+		}
+		for (size_t i = 0; i < tail.len && p->state != PS_SKIP; i++)
+			imap_parser_text_byte(p, (unsigned char)tail.data[i]);
+		buf_free(&tail);
+	}
+	return imap_parser_text_byte(p, c);
+}
+
 /* Inside the "[...]" section of an atom (raw, handlers parse it). */
 static enum imap_step bracket_byte(struct imap_parser *p, unsigned char c)
 {
 	switch (p->state) {
 	case PS_BRACKET:
-		if (c == '[' || c == '{' || (is_ctl_or_8bit(c) && c != '\r' && c != '\n'))
+		if (c == '{' || (is_ctl_or_8bit(c) && c != '\r' && c != '\n'))
 			return imap_parser_fail(p, "Invalid characters in section", c);
-		if (c == '\r' || c == '\n')
-			return imap_parser_fail(p, "Missing ']'", c);
+		if (c == '\r' || c == '\n' || c == '[')
+			return bracket_unclosed(p, c);
 		if (c == ']')
 			p->state = PS_ATOM;
 		else if (c == '"')

@@ -98,6 +98,7 @@ struct imap_parser {
 	size_t tag_len;
 
 	struct buf tok;          /* the atom or quoted string being read */
+	size_t bracket_at;       /* tok offset just after the atom's open '[' */
 	struct buf lit;          /* the literal being read */
 	uint64_t lit_size;       /* announced size, then octets remaining */
 	bool lit_plus, lit_binary;

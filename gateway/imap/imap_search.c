@@ -413,11 +413,22 @@ static int header_match(const char *b, size_t len, const char *field, const char
 	return 0;
 }
 
-static int addr_match(json_t *list, const char *str)
+/* RFC 9051 6.4.4 FROM/TO/CC/BCC: str (case-mapped) within a display name
+ * or an address of the field (list: the summary's headers form), or
+ * within the name of a group (env: its envelope form, where a group start
+ * is an address with a mailbox and no host, RFC 9051 7.5.2). */
+static int addr_match(json_t *list, json_t *env, const char *str)
 {
 	json_t *a;
 	size_t i;
 
+	json_array_foreach(env, i, a) {
+		const char *group = json_string_value(json_object_get(a, "mailbox"));
+
+		if (group != NULL && json_is_null(json_object_get(a, "host")) &&
+		    imap_casemap_find(group, strlen(group), str))
+			return 1;
+	}
 	json_array_foreach(list, i, a) {
 		const char *name = json_string_value(json_object_get(a, "name"));
 		const char *email = json_string_value(json_object_get(a, "email"));
@@ -522,7 +533,9 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 		return n->k == S_SENTBEFORE ? day < n->num : n->k == S_SENTON ? day == n->num : day >= n->num;
 	case S_ADDR:
 		h = json_object_get(summary(s, sr, m->rec), "headers");
-		return addr_match(json_object_get(h, n->field), n->mapped);
+		return addr_match(json_object_get(h, n->field),
+				  json_object_get(json_object_get(summary(s, sr, m->rec), "envelope"), n->field),
+				  n->mapped);
 	case S_SUBJECT:
 		v = json_string_value(json_object_get(json_object_get(summary(s, sr, m->rec), "headers"), "subject"));
 		return v != NULL && imap_casemap_find(v, strlen(v), n->mapped);

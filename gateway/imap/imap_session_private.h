@@ -16,7 +16,7 @@
 #define IMAP_OUT_HIGH (1024 * 1024)      /* stop reading above this much unsent output */
 #define IMAP_IN_HIGH (256 * 1024)        /* read at most this much ahead */
 #define IMAP_MAX_BAD 10                  /* BYE after this many BAD commands */
-#define IMAP_PREAUTH_LINE 8192
+#define IMAP_PREAUTH_LINE 32768          /* holds an ID of 30 maximal pairs (RFC 2971 3.3) */
 #define IMAP_PREAUTH_LITERAL 8192
 #define IMAP_AUTH_LINE 65536
 #define IMAP_IDLE_KEEPALIVE_S 120

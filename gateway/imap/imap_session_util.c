@@ -6,9 +6,11 @@
 #include <string.h>
 #include <strings.h>
 
+/* An astring's value: NIL is the string "NIL" as typed (RFC 9051 9:
+ * astring = 1*ASTRING-CHAR / string; only nstring reads NIL as null). */
 const char *imap_arg_str(const struct imap_arg *a)
 {
-	if (a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_STRING)
+	if (a->type != IMAP_ARG_ATOM && a->type != IMAP_ARG_STRING && a->type != IMAP_ARG_NIL)
 		return NULL;
 	return a->str;
 }

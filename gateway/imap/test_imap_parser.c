@@ -9,6 +9,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* Chunks of *ctx octets. */
+static size_t transcript_seven(void *ctx)
+{
+	return *(const size_t *)ctx;
+}
 
 struct valid_case {
 	const char *in;
@@ -114,6 +121,19 @@ static const struct valid_case valid[] = {
 	{ "a X (((a)) ()) (b)\r\n", 0, "C a X (((a)) ()) (b)\n" },
 	{ "a X BODY[HEADER.FIELDS (\"a\\\"]b\")]\r\n", 0, "C a X BODY[HEADER.FIELDS (\"a\\\"]b\")]\n" },
 	{ "a X \"\xFF\x01\"\r\n", 0, "C a X \"\\xFF\\x01\"\n" },
+	/* '[' is an ATOM-CHAR and ']' an ASTRING-CHAR (RFC 9051 9): a '['
+	 * left open by the line end or by a second '[' was no section. */
+	{ "a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n", 0,
+	  "C a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\n" },
+	{ "a LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*\r\n", 0,
+	  "C a LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*\n" },
+	{ "a SELECT a]b[\n", 0, "C a SELECT a]b[\n" },
+	{ "a RENAME x[y x[z]\r\n", 0, "C a RENAME x[y x[z]\n" },
+	{ "a X a[b c (d \"e f\") g\r\n", 0, "C a X a[b c (d \"e f\") g\n" },
+	{ "a X a[b c[d e\r\n", 0, "C a X a[b c[d e\n" },
+	{ "a X a[b (c[d] e[f) g\r\n", 0, "C a X a[b (c[d] e[f) g\n" },
+	{ "a X a[b c[ d[\r\n", 0, "C a X a[b c[ d[\n" },
+	{ "a X [ [\r\n", 0, "C a X [ [\n" },
 	/* Pipelining: several commands in one buffer */
 	{ "a NOOP\r\nb LOGIN {1+}\r\nx y\r\nc FETCH 1 (FLAGS)\r\nd UID FETCH 1 BODY[]\n", 0,
 	  "C a NOOP\nC b LOGIN {1}\"x\" y\nC c FETCH 1 (FLAGS)\nC d UID FETCH 1 BODY[]\n" },
@@ -284,6 +304,50 @@ static void test_big_literal(void)
 	imap_parser_free(&p);
 }
 
+/* RFC 2971 3.3: an ID of 30 pairs at the maximal sizes (field 30 octets,
+ * value 1024) fits the session's pre-authentication limits (a 32 KiB line,
+ * 100 arguments, imap_session_private.h), whole, by octet and by 7
+ * octets; one more octet of line does not. */
+static void test_id_preauth_limits(void)
+{
+	const struct imap_parser_limits preauth = { .max_line = 32768, .max_literal = 8192,
+						    .max_args = 100, .max_depth = 4 };
+	const size_t seven = 7;
+	struct buf in = BUF_INIT, want = BUF_INIT, big = BUF_INIT;
+	char value[1025], *got;
+
+	memset(value, 'v', 1024);
+	value[1024] = '\0';
+	buf_puts(&in, "a ID (");
+	buf_puts(&want, "C a ID (");
+	for (int i = 0; i < 30; i++) {
+		buf_printf(&in, "%s\"f%02dxxxxxxxxxxxxxxxxxxxxxxxxxxx\" \"%s\"", i > 0 ? " " : "", i, value);
+		buf_printf(&want, "%s\"f%02dxxxxxxxxxxxxxxxxxxxxxxxxxxx\" \"%s\"", i > 0 ? " " : "", i, value);
+	}
+	buf_puts(&in, ")\r\n");
+	buf_puts(&want, ")\n");
+	got = transcript(in.data, in.len, NULL, NULL, &preauth);
+	CHECK(transcript_same("whole", 0, got, want.data));
+	free(got);
+	got = transcript(in.data, in.len, transcript_one_octet, NULL, &preauth);
+	CHECK(transcript_same("bytewise", 0, got, want.data));
+	free(got);
+	got = transcript(in.data, in.len, transcript_seven, (void *)&seven, &preauth);
+	CHECK(transcript_same("seven", 0, got, want.data));
+	free(got);
+	/* Padding the line to max_line + 1 octets of text. */
+	buf_append(&big, in.data, in.len - 3);
+	while (big.len < 32768 + 1 - 2)   /* then "x)": 32769 octets of text */
+		buf_puts(&big, " ");
+	buf_puts(&big, "x)\r\n");
+	got = transcript(big.data, big.len, transcript_one_octet, NULL, &preauth);
+	CHECK_EQ_STR(got, "E a Command line too long\n");
+	free(got);
+	buf_free(&in);
+	buf_free(&want);
+	buf_free(&big);
+}
+
 int main(void)
 {
 	test_run("valid commands: whole, bytewise, random splits", test_valid_commands);
@@ -292,5 +356,6 @@ int main(void)
 	test_run("CONTINUE protocol for {n}", test_continue_protocol);
 	test_run("reset", test_reset);
 	test_run("big literal", test_big_literal);
+	test_run("ID of 30 maximal pairs under the pre-auth limits", test_id_preauth_limits);
 	return test_done();
 }
