@@ -1,5 +1,6 @@
 /* metrics - Prometheus text exposition (format 0.0.4) of the node. */
 #include "gateway/mgmt_http.h"
+#include "gateway/net.h"
 #include "common/buf.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -128,6 +129,9 @@ void metrics_render(struct node *node, struct buf *out)
 		   (unsigned long long)node->counters.commands_failed);
 	counter(out, "evmail_heartbeats_sent_total", "Heartbeats this node published.",
 		(json_int_t)node->counters.heartbeats_sent);
+	counter(out, "evmail_tcp_quickacks_total",
+		"Immediate ACKs requested while a client sent a literal or body in parts.",
+		(json_int_t)net_quickack_count());
 	queue_metrics(node, out);
 	json_decref(st);
 }

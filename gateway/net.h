@@ -47,6 +47,17 @@ void net_conn_closed(struct net_listener *l, const char *peer_ip);
  * bufferevent (the old one is owned by it). NULL on failure. */
 struct bufferevent *net_starttls(struct event_base *base, struct bufferevent *bev,
 				 struct net_tls *tls);
+/* The session read part of a request (a literal, a message body, a line)
+ * and waits for the rest with nothing to send: acknowledge what arrived now
+ * (Linux TCP_QUICKACK; it is not sticky, so call it after every such read).
+ * A client that sends a literal and its closing CRLF in two writes (Python's
+ * imaplib) has Nagle's algorithm hold the CRLF until that ACK; a delayed
+ * ACK (~40 ms) would stall every APPEND (issue 9). Any layer (TLS,
+ * COMPRESS) above the socket is fine. Returns 1 when an ACK was requested,
+ * 0 when not possible (no TCP socket, not Linux). */
+int net_quickack(struct bufferevent *bev);
+/* How many ACKs net_quickack requested since start (all threads). */
+unsigned long long net_quickack_count(void);
 /* Splits "host:port" / "[v6]:port". Returns 0 or -1. */
 int net_split_hostport(const char *s, char *host, size_t hsize, unsigned *port_r);
 

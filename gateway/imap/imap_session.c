@@ -426,10 +426,23 @@ static int drain_now(struct imap_session *s)
 	return 1;
 }
 
+/* The input ran out in the middle of a command (a literal, or the rest of
+ * the line after one) and nothing is queued for the client: acknowledge the
+ * octets now instead of after the kernel's delayed-ACK timer, or a client
+ * under Nagle's algorithm holds back the rest (imaplib sends a literal and
+ * its CRLF in two writes; issue 9). */
+static void ack_partial(struct imap_session *s)
+{
+	if (pending_output(s->bev) == 0)
+		(void)net_quickack(s->bev);
+}
+
 /* Processes buffered input in order until it runs out or the session must
  * wait (a command in flight, output backpressure, closing). */
 static void run_locked(struct imap_session *s)
 {
+	int partial = 0;    /* this call consumed part of a command */
+
 	while (s->bev != NULL && !s->closing) {
 		struct evbuffer *in = bufferevent_get_input(s->bev);
 		struct evbuffer_iovec v;
@@ -444,8 +457,11 @@ static void run_locked(struct imap_session *s)
 			bufferevent_disable(s->bev, EV_READ);
 			return;
 		}
-		if (evbuffer_get_length(in) == 0)
+		if (evbuffer_get_length(in) == 0) {
+			if (partial)
+				ack_partial(s);
 			return;
+		}
 		if (s->line_fn != NULL) {
 			if (!feed_line(s, in))
 				return;
@@ -456,17 +472,21 @@ static void run_locked(struct imap_session *s)
 		switch (imap_parser_feed(s->parser, v.iov_base, v.iov_len, &used, &cmd, &error)) {
 		case IMAP_PARSE_NEED_MORE:
 			evbuffer_drain(in, used);
+			partial = 1;
 			break;
 		case IMAP_PARSE_CONTINUE:
 			evbuffer_drain(in, used);
 			imap_line(s, "+ Ready for literal data");
+			partial = 0;    /* the "+" carries the ACK */
 			break;
 		case IMAP_PARSE_COMMAND:
 			evbuffer_drain(in, used);
+			partial = 0;
 			dispatch(s, cmd);
 			break;
 		case IMAP_PARSE_ERROR:
 			evbuffer_drain(in, used);
+			partial = 0;
 			parse_error(s, cmd, error);
 			break;
 		}
@@ -505,6 +525,11 @@ static void on_write(struct bufferevent *bev, void *ctx)
 		try_finish_flush(s);
 		return;
 	}
+	/* The "+" continuation is out and the literal comes next: like
+	 * Dovecot, leave delayed-ACK mode now so the kernel acknowledges the
+	 * literal as it arrives (the write put the socket back in it). */
+	if (imap_parser_literal_remaining(s->parser) > 0 && pending_output(bev) == 0)
+		(void)net_quickack(bev);
 	if (s->paused && evbuffer_get_length(bufferevent_get_output(bev)) <= IMAP_OUT_HIGH / 2) {
 		s->paused = 0;
 		bufferevent_enable(bev, EV_READ);

@@ -225,10 +225,27 @@ void smtp_session_set_draining(struct smtp_session *s, int on)
 		smtp_run(s);
 }
 
+/* The input ran out in the middle of a command line, a DATA body or a BDAT
+ * chunk and nothing is queued for the client: acknowledge now, not after
+ * the kernel's delayed-ACK timer, or a client under Nagle's algorithm holds
+ * back its last small write (the ".\r\n" after the body, a chunk after
+ * its BDAT line) for ~40 ms (issue 9). */
+static void ack_partial(struct smtp_session *s)
+{
+	struct bufferevent *b;
+
+	for (b = s->bev; b != NULL; b = bufferevent_get_underlying(b))
+		if (evbuffer_get_length(bufferevent_get_output(b)) > 0)
+			return;
+	(void)net_quickack(s->bev);
+}
+
 /* Processes buffered input in order until it runs out or the session must
  * wait (delivery, output backpressure, closing). */
 static void run_locked(struct smtp_session *s)
 {
+	int partial = 0;    /* this call consumed part of a command, body or chunk */
+
 	while (s->bev != NULL) {
 		struct evbuffer *in = bufferevent_get_input(s->bev);
 		struct evbuffer_iovec v;
@@ -243,12 +260,17 @@ static void run_locked(struct smtp_session *s)
 			bufferevent_disable(s->bev, EV_READ);
 			return;
 		}
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0) {
+			if (partial)
+				ack_partial(s);
 			return;
+		}
+		partial = 1;
 		switch (s->state) {
 		case SMTP_S_DATA:
 			if (smtp_data_feed(&s->txn.data, v.iov_base, v.iov_len, &used)) {
 				evbuffer_drain(in, used);
+				partial = 0;
 				smtp_txn_data_end(s);
 			} else {
 				evbuffer_drain(in, used);
@@ -262,10 +284,12 @@ static void run_locked(struct smtp_session *s)
 						      &reply)) {
 			case SMTP_PARSE_COMMAND:
 				evbuffer_drain(in, used);
+				partial = 0;
 				smtp_auth_line(s, line, llen);
 				break;
 			case SMTP_PARSE_ERROR:
 				evbuffer_drain(in, used);
+				partial = 0;
 				smtp_auth_free(s);
 				smtp_set_state(s, SMTP_S_READY);
 				smtp_reply_error(s, reply);
@@ -284,8 +308,10 @@ static void run_locked(struct smtp_session *s)
 			}
 			evbuffer_drain(in, used);
 			s->bdat_remaining -= used;
-			if (s->bdat_remaining == 0)
+			if (s->bdat_remaining == 0) {
+				partial = 0;
 				smtp_bdat_chunk_done(s);
+			}
 			break;
 		default:
 			switch (smtp_parser_feed(s->parser, v.iov_base, v.iov_len, &used, &cmd, &reply)) {
@@ -295,13 +321,17 @@ static void run_locked(struct smtp_session *s)
 			case SMTP_PARSE_COMMAND:
 				evbuffer_drain(in, used);
 				smtp_dispatch(s, cmd);
+				/* BDAT: its chunk may be behind the client's Nagle */
+				partial = s->state == SMTP_S_BDAT;
 				break;
 			case SMTP_PARSE_ERROR:
 				evbuffer_drain(in, used);
+				partial = 0;
 				smtp_reply_error(s, reply);
 				break;
 			case SMTP_PARSE_FATAL:
 				evbuffer_drain(in, used);
+				partial = 0;
 				smtp_reply(s, "%s", reply);
 				smtp_close_after_flush(s, "non-SMTP command");
 				break;
@@ -331,6 +361,12 @@ static void on_write(struct bufferevent *bev, void *ctx)
 		try_finish_flush(s);
 		return;
 	}
+	/* The 354 is out and the body comes next: leave delayed-ACK mode now
+	 * (the write put the socket back in it), so the kernel acknowledges
+	 * the body as it arrives and the client's last small write (".\r\n")
+	 * is not held by its Nagle algorithm. */
+	if (s->state == SMTP_S_DATA && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		(void)net_quickack(bev);
 	if (s->paused && evbuffer_get_length(bufferevent_get_output(bev)) <= SMTP_OUT_HIGH / 2) {
 		s->paused = 0;
 		if (s->state != SMTP_S_WAIT)
