@@ -46,6 +46,9 @@ struct evm_config {
 	int64_t limits_imap_idle_timeout_s;
 	int64_t limits_imap_preauth_timeout_s;
 	int64_t limits_imap_literal;
+	char *pop3_listen;         /* "" = off */
+	char *pop3s_listen;        /* "" = off; needs tls.cert */
+	int64_t pop3_allow_plaintext_auth;
 	char *submission_listen;   /* "" = off */
 	char *submissions_listen;  /* "" = off; needs tls.cert */
 	int64_t submission_allow_plaintext_auth;

@@ -4,6 +4,7 @@
 #include "gateway/mgmt_http.h"
 #include "gateway/smtp/smtp_server.h"
 #include "gateway/imap/imap_server.h"
+#include "gateway/pop3/pop3_server.h"
 #include "gateway/outbound/queue_worker.h"
 #include "common/buf.h"
 #include "common/fsutil.h"
@@ -166,6 +167,20 @@ static int node_start_gateways(struct node *node, const char **error_r)
 		*error_r = err;
 		return -1;
 	}
+	/* POP3 (STLS when a certificate is set) and POP3S (implicit TLS:
+	 * only with a certificate). */
+	if (cfg->pop3_listen[0] != '\0' &&
+	    pop3_server_start(node, cfg->pop3_listen, 0, &node->pop3, error_r) < 0) {
+		snprintf(err, sizeof err, "pop3.listen %s: %s", cfg->pop3_listen, *error_r);
+		*error_r = err;
+		return -1;
+	}
+	if (cfg->pop3s_listen[0] != '\0' && cfg->tls_cert[0] != '\0' &&
+	    pop3_server_start(node, cfg->pop3s_listen, 1, &node->pop3s, error_r) < 0) {
+		snprintf(err, sizeof err, "pop3s.listen %s: %s", cfg->pop3s_listen, *error_r);
+		*error_r = err;
+		return -1;
+	}
 	return 0;
 }
 
@@ -176,7 +191,7 @@ static int node_start_gateways(struct node *node, const char **error_r)
  *      node.allow_root), and root-owned entries of the data dir handed to
  *      node.user;
  *   2. the privileged part: every socket (management, SMTP, LMTP,
- *      submission(s), IMAP(S)) bound and every TLS key read;
+ *      submission(s), IMAP(S), POP3(S)) bound and every TLS key read;
  *   3. the switch to node.user/node.group (privdrop_apply), verified;
  *   4. everything else as that user: the log (Kafka starts librdkafka's
  *      threads; the embedded log opens its segments), the view (RocksDB's
@@ -277,6 +292,8 @@ void node_set_draining(struct node *node, int on)
 	smtp_server_set_draining(node->submissions, on);
 	imap_server_set_draining(node->imap, on);
 	imap_server_set_draining(node->imaps, on);
+	pop3_server_set_draining(node->pop3, on);
+	pop3_server_set_draining(node->pop3s, on);
 	/* The cluster hears it now rather than at the next tick. */
 	heartbeat_tick(-1, 0, node);
 }
@@ -297,6 +314,8 @@ unsigned node_sessions(const struct node *node)
 		n += imap_server_sessions(node->imap);
 	if (node->imaps != NULL)
 		n += imap_server_sessions(node->imaps);
+	n += pop3_server_sessions(node->pop3);
+	n += pop3_server_sessions(node->pop3s);
 	return n;
 }
 
@@ -315,6 +334,8 @@ void node_stop(struct node *node)
 	queue_worker_stop(&node->delivery);
 	imap_server_stop(&node->imap);
 	imap_server_stop(&node->imaps);
+	pop3_server_stop(&node->pop3);
+	pop3_server_stop(&node->pop3s);
 	smtp_server_stop(&node->smtp);
 	smtp_server_stop(&node->lmtp);
 	smtp_server_stop(&node->submission);

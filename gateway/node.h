@@ -19,6 +19,7 @@
 struct mgmt_http;
 struct smtp_server;
 struct imap_server;
+struct pop3_server;
 struct queue_worker;
 
 struct node_counters {
@@ -37,6 +38,7 @@ struct node {
 	struct mgmt_http *mgmt;
 	struct smtp_server *smtp, *lmtp;   /* gateway role, when configured */
 	struct imap_server *imap, *imaps;
+	struct pop3_server *pop3, *pop3s;             /* gateway role, RFC 1939 */
 	struct smtp_server *submission, *submissions;   /* gateway role, RFC 6409 / 8314 */
 	struct queue_worker *delivery;                  /* delivery role (gateway/outbound) */
 	struct event *heartbeat_timer;
@@ -57,7 +59,8 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 void node_stop(struct node *node);
 /* Drains (on 1) or undrains (0) the node so it can be stopped without
  * cutting anyone off (`evmailctl node drain`): every listener answers new
- * connections with SMTP/LMTP/submission 421 4.3.2 or IMAP BYE [UNAVAILABLE],
+ * connections with SMTP/LMTP/submission 421 4.3.2, IMAP BYE [UNAVAILABLE] or
+ * POP3 -ERR [SYS/TEMP],
  * open sessions are closed the same way once idle (between transactions,
  * between commands, in IDLE); /readyz says "draining" (503) and heartbeats
  * carry "draining". Node-local and not persisted: a restart undrains. Loop
