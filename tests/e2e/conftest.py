@@ -212,6 +212,8 @@ class Node:
         self.port = free_port()
         self.smtp_port = free_port()   # every node's MX listener, on loopback
         self.imap_port = free_port()
+        self.pop3_port = free_port()
+        self.pop3s_port = free_port()         # implicit TLS (only with a cert)
         self.submission_port = free_port()    # RFC 6409, STARTTLS
         self.submissions_port = free_port()   # RFC 8314, implicit TLS (only with a cert)
         self.extra_env = dict(env or {})
@@ -235,6 +237,14 @@ class Node:
         return f"127.0.0.1:{self.imap_port}"
 
     @property
+    def pop3_listen(self):
+        return f"127.0.0.1:{self.pop3_port}"
+
+    @property
+    def pop3s_listen(self):
+        return f"127.0.0.1:{self.pop3s_port}"
+
+    @property
     def submission_listen(self):
         return f"127.0.0.1:{self.submission_port}"
 
@@ -247,6 +257,7 @@ class Node:
         e = clean_env(EVMAIL_NODE_ID=self.node_id, EVMAIL_MGMT_LISTEN=self.listen,
                       EVMAIL_SMTP_LISTEN=self.smtp_listen,
                       EVMAIL_IMAP_LISTEN=self.imap_listen, EVMAIL_IMAPS_LISTEN="",
+                      EVMAIL_POP3_LISTEN=self.pop3_listen, EVMAIL_POP3S_LISTEN=self.pop3s_listen,
                       EVMAIL_SUBMISSION_LISTEN=self.submission_listen,
                       EVMAIL_SUBMISSIONS_LISTEN=self.submissions_listen,
                       EVMAIL_PROJECTOR_HEARTBEAT_MS=self.extra_env.get(
