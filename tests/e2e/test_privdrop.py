@@ -193,6 +193,7 @@ def test_low_port_without_root_names_the_capability(open_dir, system_user, binar
     env = clean_env(EVMAIL_NODE_ID="low", EVMAIL_NODE_DATA_DIR=str(work / "data"),
                     EVMAIL_MGMT_LISTEN=f"127.0.0.1:{free_port()}", EVMAIL_SMTP_LISTEN="127.0.0.1:1",
                     EVMAIL_IMAP_LISTEN="", EVMAIL_IMAPS_LISTEN="", EVMAIL_SUBMISSION_LISTEN="",
+                    EVMAIL_POP3_LISTEN="", EVMAIL_POP3S_LISTEN="",
                     EVMAIL_SUBMISSIONS_LISTEN="")
     p = subprocess.run([str(EVMAILD)], env=env, cwd=str(work), user=uid, group=gid, extra_groups=[],
                        capture_output=True, text=True, timeout=60)
