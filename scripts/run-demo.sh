@@ -73,8 +73,8 @@ evmail is running (embedded log, data in $EVMAIL_NODE_DATA_DIR).
   SMTP (MX):     $EVMAIL_SMTP_LISTEN (STARTTLS, self-signed)   LMTP: $EVMAIL_LMTP_LISTEN
                  e.g. swaks --server $EVMAIL_SMTP_LISTEN --to demo@demo.test
   IMAP:          $EVMAIL_IMAP_LISTEN (STARTTLS)   IMAPS: $EVMAIL_IMAPS_LISTEN
-  POP3:          $EVMAIL_POP3_LISTEN (STLS)   POP3S: $EVMAIL_POP3S_LISTEN
                  e.g. curl -k --ssl-reqd imaps://$EVMAIL_IMAPS_LISTEN/INBOX -u demo@demo.test:$DEMO_PASSWORD
+  POP3:          $EVMAIL_POP3_LISTEN (STLS)   POP3S: $EVMAIL_POP3S_LISTEN
   Submission:    $EVMAIL_SUBMISSION_LISTEN (STARTTLS + AUTH)   implicit TLS: $EVMAIL_SUBMISSIONS_LISTEN
                  e.g. swaks --server $EVMAIL_SUBMISSION_LISTEN --tls --auth-user demo@demo.test \\
                         --auth-password $DEMO_PASSWORD --from demo@demo.test --to demo@demo.test
