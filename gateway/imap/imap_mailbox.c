@@ -183,13 +183,17 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 		}
 		mb->n = k;
 	}
-	/* New arrivals are \Recent here if this session claims them first. */
+	/* New arrivals are \Recent here if this session claims them first
+	 * (RFC 3501 2.3.2): they are announced once the claim is decided,
+	 * so no session asking later counts them as recent. Until then
+	 * nothing more is sent (imap_recent.c runs the report again). */
 	imap_recent_claim(s);
+	if (mb->claiming)
+		return;
 	if (mb->n != mb->exists_sent) {
 		imap_line(s, "* %zu EXISTS", mb->n);
 		mb->exists_sent = mb->n;
-		/* with a claim in flight, RECENT follows its outcome */
-		mb->recent_dirty |= !s->rev2 && !mb->claiming;
+		mb->recent_dirty |= !s->rev2;   /* RFC 3501 7.3.2: RECENT with every EXISTS */
 	}
 	if (mb->recent_dirty && !s->rev2) {
 		/* RFC 3501 7.3.2 (RECENT follows EXISTS). */

@@ -96,6 +96,8 @@ struct imap_session {
 	int draining;                    /* BYE once no command is in progress */
 	void *op;                        /* state of an async command */
 	void (*op_free)(void *op);       /* frees op if the session ends first */
+	char *held_reply;                /* the tagged reply waiting for a \Recent claim (imap_recent.c) */
+	int held_expunge;                /* the report before it may send EXPUNGE */
 };
 
 /* ---- imap_session.c ---- */
@@ -112,6 +114,9 @@ void imap_line(struct imap_session *s, const char *fmt, ...) __attribute__((form
 void imap_ok(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void imap_no(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void imap_bad(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends the tagged reply held while the selected mailbox's \Recent claim
+ * was in flight (after the mailbox updates) and ends the command. */
+void imap_reply_release(struct imap_session *s);
 void imap_close_after_flush(struct imap_session *s, const char *why);
 void imap_capability_string(struct imap_session *s, struct buf *out);
 void imap_starttls(struct imap_session *s);
