@@ -207,6 +207,28 @@ static void test_selected_sessions(void)
 	EXPECT(&c, "c6 ", "c6 OK");
 	send_line(&a, "a4 SEARCH RECENT");
 	REPLY_HAS(&a, "a4 ", "* SEARCH 1 2\r\n* 3 EXISTS\r\n* 2 RECENT\r\na4 OK");
+
+	/* arrivals while a claim is in flight are claimed next, and the
+	 * earlier ones are announced meanwhile (whatever the timing, b ends
+	 * with both told and \Recent) */
+	send_line(&b, "b5 IDLE");
+	EXPECT(&b, "+ ", "+");
+	send_line(&c, "c7 APPEND Sel {18+}");
+	send_line(&c, "Subject: 4\r\n\r\n4\r\n");
+	send_line(&c, "c8 APPEND Sel {18+}");
+	send_line(&c, "Subject: 5\r\n\r\n5\r\n");
+	EXPECT(&c, "c7 ", "OK [APPENDUID");
+	EXPECT(&c, "c8 ", "OK [APPENDUID");
+	EXPECT(&b, "* 5 EXISTS", "EXISTS");
+	EXPECT(&b, "* 3 RECENT", "RECENT");
+	send_line(&b, "DONE");
+	EXPECT(&b, "b5 ", "b5 OK");
+	send_line(&b, "b6 SEARCH RECENT");
+	EXPECT(&b, "* SEARCH", "* SEARCH 3 4 5");
+	EXPECT(&b, "b6 ", "b6 OK");
+	send_line(&c, "c9 STATUS Sel (RECENT)");
+	EXPECT(&c, "* STATUS", "(RECENT 0)");
+	EXPECT(&c, "c9 ", "c9 OK");
 	client_close(&a);
 	client_close(&b);
 	client_close(&c);
