@@ -203,7 +203,7 @@ static void tagged(struct imap_session *s, const char *status, const char *fmt, 
 		int allow_expunge = !(flags & IMAP_CMD_SEQ) || s->cur_uid;
 
 		imap_mbox_report(s, allow_expunge);
-		if (s->mbox != NULL && s->mbox->claiming && s->bev != NULL && !s->closing) {
+		if (s->mbox != NULL && s->mbox->claiming && !s->reply_now && s->bev != NULL && !s->closing) {
 			/* RFC 3501 2.3.2: new arrivals are announced once this
 			 * session's \Recent claim is decided (imap_recent.c);
 			 * the reply waits for it, no further input is read. */
@@ -220,6 +220,7 @@ static void tagged(struct imap_session *s, const char *status, const char *fmt, 
 			return;
 		}
 	}
+	s->reply_now = 0;
 	imap_printf(s, "%s %s ", s->tag[0] ? s->tag : "*", status);
 	if (s->bev != NULL && !s->closing) {
 		evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
