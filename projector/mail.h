@@ -57,7 +57,9 @@
  *   mailbox.claim_recent {mailbox_id}
  *                   IMAP4rev1 \Recent (RFC 3501 2.3.2; RFC 9051 has none):
  *                   a message is recent in exactly one session, the first
- *                   to claim the mailbox after it arrived. The applier sets
+ *                   to claim the mailbox after it arrived (a rev1 SELECT, or
+ *                   a session with it selected learning of arrivals).
+ *                   The applier sets
  *                   the mailbox's recent_uid (absent = 0) to uidnext - 1
  *                   (it never goes down) and writes nothing else; nothing
  *                   at all when no UID is newly claimed.

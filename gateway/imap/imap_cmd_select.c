@@ -19,8 +19,10 @@ static void select_respond(struct imap_session *s, const char *what, int readonl
 	if (!s->rev2) {
 		size_t first_unseen = 0;
 
-		/* RFC 3501 2.3.2: what this session's claim took. */
+		/* RFC 3501 2.3.2: what this session's claim took (EXAMINE:
+		 * what nobody claimed). */
 		imap_line(s, "* %zu RECENT", imap_recent_count(mb));
+		mb->recent_dirty = 0;
 		for (size_t i = 0; i < mb->n && first_unseen == 0; i++) {
 			json_t *f;
 			size_t j;
@@ -170,6 +172,8 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 		return;
 	}
 	s->mbox = mb;
+	if (readonly)
+		imap_recent_claim(s);   /* rev1 EXAMINE: \Recent without a claim (imap_recent.c) */
 	select_respond(s, cmd->name, readonly, &opts);
 	imap_select_opts_free(&opts);
 }

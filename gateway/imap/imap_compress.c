@@ -175,6 +175,7 @@ void imap_cmd_compress(struct imap_session *s, const struct imap_command *cmd)
 		imap_bad(s, "Unknown compression algorithm");
 		return;
 	}
+	s->reply_now = 1;   /* the OK goes out uncompressed, now (RFC 4978 3) */
 	imap_ok(s, "DEFLATE active");
 	if (s->bev == NULL || s->closing)
 		return;

@@ -140,7 +140,7 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 {
 	struct imap_mbox *mb = s->mbox;
 	const char *error = NULL;
-	size_t i, k;
+	size_t i, k, told;
 
 	if (mb == NULL)
 		return;
@@ -183,26 +183,37 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 		}
 		mb->n = k;
 	}
-	/* New arrivals are \Recent here if this session claims them first. */
+	/* New arrivals are \Recent here if this session claims them first
+	 * (RFC 3501 2.3.2): they are announced once the claim is decided,
+	 * so no session asking later counts them as recent (imap_recent.c
+	 * reports again, or releases the held tagged reply, on its outcome). */
 	imap_recent_claim(s);
-	if (mb->n != mb->exists_sent) {
-		imap_line(s, "* %zu EXISTS", mb->n);
-		mb->exists_sent = mb->n;
-		/* with a claim in flight, RECENT follows its outcome */
-		mb->recent_dirty |= !s->rev2 && !mb->claiming;
+	told = mb->n;
+	if (mb->claiming) {
+		/* Only the decided ones (UID order): a claim for later
+		 * arrivals never holds back those of an earlier one. */
+		while (told > mb->exists_sent && mb->msgs[told - 1].uid > mb->claimed)
+			told--;
+	}
+	if (told != mb->exists_sent && (told > mb->exists_sent || !mb->claiming)) {
+		imap_line(s, "* %zu EXISTS", told);
+		mb->exists_sent = told;
+		mb->recent_dirty |= !s->rev2;   /* RFC 3501 7.3.2: RECENT with every EXISTS */
 	}
 	if (mb->recent_dirty && !s->rev2) {
 		/* RFC 3501 7.3.2 (RECENT follows EXISTS). */
 		imap_line(s, "* %zu RECENT", imap_recent_count(mb));
 		mb->recent_dirty = 0;
 	}
-	for (i = 0; i < mb->n; i++) {
+	for (i = 0; i < mb->n && i < mb->exists_sent; i++) {
 		if (!mb->msgs[i].dirty || mb->msgs[i].expunged)
 			continue;
 		mb->msgs[i].dirty = 0;
 		imap_flags_fetch(s, i, 1, 1);   /* + MODSEQ with CONDSTORE (RFC 7162 3.1.4) */
 	}
-	imap_context_report(s);   /* RFC 5267 4.3.3: ADDTO after EXISTS */
+	/* RFC 5267 4.3.3: ADDTO after EXISTS; once every arrival is told. */
+	if (!mb->claiming)
+		imap_context_report(s);
 }
 
 int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **idx_r, size_t *n_r)

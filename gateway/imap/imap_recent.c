@@ -5,9 +5,16 @@
  * mailbox.claim_recent (projector/mail.h); the log orders the claims and
  * the projector's outcome says which UIDs this one took (claimed_from <
  * uid <= recent_uid). A rev1 SELECT claims before it answers
- * (imap_cmd_select.c); while the mailbox is selected, new arrivals are
- * claimed in the background and announced with RECENT after EXISTS.
- * EXAMINE and IMAP4rev2 sessions never claim. */
+ * (imap_cmd_select.c). While the mailbox is selected, new arrivals are
+ * claimed when the session learns of them: their EXISTS, with RECENT, and
+ * the command's tagged reply wait for the claim's outcome, so a session
+ * asking after this one was told finds them claimed.
+ *
+ * A claim never makes a read wait on an unreachable log: then, and when
+ * the log does not take the claim, the arrivals nobody claimed are
+ * \Recent here without a claim ("SHOULD be considered recent", 2.3.2).
+ * EXAMINE shows what nobody claimed as \Recent and claims nothing;
+ * IMAP4rev2 sessions (RFC 9051) neither see nor claim \Recent. */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/command.h"
 #include "common/log.h"
@@ -97,6 +104,18 @@ struct claim_op {
 	uint32_t upto;     /* the highest UID seen when claiming */
 };
 
+/* UIDs above what nobody had claimed, up to upto, are \Recent here
+ * without a claim (EXAMINE; a claim the log could not take). */
+static void assume_unclaimed(struct imap_mbox *mb, uint32_t upto)
+{
+	uint32_t from = mb->claimed > mb->view_recent ? mb->claimed : mb->view_recent;
+
+	if (upto > from && imap_recent_assume(mb, from, upto))
+		mb->recent_dirty = 1;
+	if (upto > mb->claimed)
+		mb->claimed = upto;
+}
+
 static void claim_done(void *ctx, int status, json_t *outcome, const char *error)
 {
 	struct claim_op *op = ctx;
@@ -109,16 +128,26 @@ static void claim_done(void *ctx, int status, json_t *outcome, const char *error
 		if (st != NULL && strcmp(st, "accepted") == 0) {
 			if (imap_recent_claimed(mb, outcome))
 				mb->recent_dirty = 1;
+		} else if (status < 0) {
+			/* The log did not take it in time: RFC 3501 2.3.2. */
+			log_warn("imap[%s]: claim_recent failed: %s", s->id, error ? error : "?");
+			assume_unclaimed(mb, op->upto);
 		} else {
-			/* Not retried: those messages stay not \Recent here. */
-			log_warn("imap[%s]: claim_recent failed: %s", s->id, error ? error : "rejected");
-			if (op->upto > mb->claimed)
-				mb->claimed = op->upto;
+			/* Rejected (the mailbox went away): not \Recent here. */
+			const char *code = json_string_value(json_object_get(outcome, "code"));
+
+			log_warn("imap[%s]: claim_recent rejected: %s", s->id, code ? code : "?");
 		}
+		if (op->upto > mb->claimed)
+			mb->claimed = op->upto;
 		/* What the claim took is in the view now. */
 		s->changed = 1;
-		if (s->idling && s->bev != NULL && !s->closing)
-			imap_mbox_report(s, 1);
+		if (s->bev != NULL && !s->closing) {
+			if (s->held_reply != NULL)
+				imap_reply_release(s);
+			else if (s->idling)
+				imap_mbox_report(s, 1);
+		}
 	}
 	free(op);
 	imap_session_unref(s);
@@ -130,20 +159,33 @@ void imap_recent_claim(struct imap_session *s)
 	struct claim_op *op;
 	struct evm_event ev;
 	const char *error = NULL;
+	uint32_t last;
 
-	if (mb == NULL || !mb->claim || mb->claiming || s->rev2 || mb->n == 0 ||
-	    mb->msgs[mb->n - 1].uid <= mb->claimed || s->bev == NULL || s->closing)
+	if (mb == NULL || s->rev2 || mb->claiming || mb->n == 0 || mb->msgs[mb->n - 1].uid <= mb->claimed)
 		return;
+	last = mb->msgs[mb->n - 1].uid;
+	if (!mb->claim) {
+		/* EXAMINE: RFC 3501 6.3.2, \Recent is not lost. */
+		assume_unclaimed(mb, last);
+		return;
+	}
+	if (s->bev == NULL || s->closing)
+		return;
+	if (!imap_recent_can_claim(s)) {
+		/* A read never waits on an unreachable log. */
+		assume_unclaimed(mb, last);
+		return;
+	}
 	if (evm_event_init(&ev, "mailbox.claim_recent", s->tenant, s->account, s->actor,
 			   json_pack("{s:s}", "mailbox_id", mb->id), &error) < 0) {
 		log_error("imap[%s]: cannot build mailbox.claim_recent: %s", s->id, error);
-		mb->claimed = mb->msgs[mb->n - 1].uid;
+		assume_unclaimed(mb, last);
 		return;
 	}
 	op = xcalloc(1, sizeof *op);
 	op->s = s;
 	op->serial = mb->serial;
-	op->upto = mb->msgs[mb->n - 1].uid;
+	op->upto = last;
 	mb->claiming = 1;
 	imap_session_ref(s);
 	command_submit(s->node, &ev, EVM_TOPIC_MAIL, s->account, IMAP_COMMAND_TIMEOUT_MS, claim_done, op);

@@ -33,6 +33,7 @@ void imap_session_unref(struct imap_session *s)
 		return;
 	if (s->op != NULL && s->op_free != NULL)
 		s->op_free(s->op);
+	free(s->held_reply);
 	imap_mbox_free(&s->mbox);
 	imap_parser_free(&s->parser);
 	if (s->resume != NULL)
@@ -199,13 +200,48 @@ static void tagged(struct imap_session *s, const char *status, const char *fmt, 
 {
 	if (s->mbox != NULL && strcmp(status, "BAD") != 0) {
 		unsigned flags = s->cur != NULL ? s->cur->flags : 0;
-		imap_mbox_report(s, !(flags & IMAP_CMD_SEQ) || s->cur_uid);
+		int allow_expunge = !(flags & IMAP_CMD_SEQ) || s->cur_uid;
+
+		imap_mbox_report(s, allow_expunge);
+		if (s->mbox != NULL && s->mbox->claiming && !s->reply_now && s->bev != NULL && !s->closing) {
+			/* RFC 3501 2.3.2: new arrivals are announced once this
+			 * session's \Recent claim is decided (imap_recent.c);
+			 * the reply waits for it, no further input is read. */
+			struct buf r = BUF_INIT;
+
+			buf_printf(&r, "%s %s ", s->tag[0] ? s->tag : "*", status);
+			buf_vprintf(&r, fmt, ap);
+			buf_puts(&r, "\r\n");
+			free(s->held_reply);
+			s->held_reply = xstrdup(r.data);
+			s->held_expunge = allow_expunge;
+			s->line_fn = NULL;
+			buf_free(&r);
+			return;
+		}
 	}
+	s->reply_now = 0;
 	imap_printf(s, "%s %s ", s->tag[0] ? s->tag : "*", status);
 	if (s->bev != NULL && !s->closing) {
 		evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
 		evbuffer_add(bufferevent_get_output(s->bev), "\r\n", 2);
 	}
+	cmd_end(s);
+}
+
+void imap_reply_release(struct imap_session *s)
+{
+	char *reply = s->held_reply;
+
+	if (reply == NULL)
+		return;
+	s->held_reply = NULL;
+	/* What the claim decided comes first; a claim started now for
+	 * later arrivals does not hold the reply again. */
+	if (s->mbox != NULL)
+		imap_mbox_report(s, s->held_expunge);
+	imap_write(s, reply, strlen(reply));
+	free(reply);
 	cmd_end(s);
 }
 

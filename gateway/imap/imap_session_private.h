@@ -96,6 +96,10 @@ struct imap_session {
 	int draining;                    /* BYE once no command is in progress */
 	void *op;                        /* state of an async command */
 	void (*op_free)(void *op);       /* frees op if the session ends first */
+	char *held_reply;                /* the tagged reply waiting for a \Recent claim (imap_recent.c) */
+	int held_expunge;                /* the report before it may send EXPUNGE */
+	int reply_now;                   /* the command acts on the connection right after its
+					  * tagged reply (COMPRESS): never held */
 };
 
 /* ---- imap_session.c ---- */
@@ -112,6 +116,9 @@ void imap_line(struct imap_session *s, const char *fmt, ...) __attribute__((form
 void imap_ok(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void imap_no(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void imap_bad(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends the tagged reply held while the selected mailbox's \Recent claim
+ * was in flight (after the mailbox updates) and ends the command. */
+void imap_reply_release(struct imap_session *s);
 void imap_close_after_flush(struct imap_session *s, const char *why);
 void imap_capability_string(struct imap_session *s, struct buf *out);
 void imap_starttls(struct imap_session *s);
@@ -192,9 +199,11 @@ size_t imap_recent_count(const struct imap_mbox *mb);
 /* Records a mailbox.claim_recent outcome {claimed_from, recent_uid}: 1
  * when it made messages \Recent here, else 0. */
 int imap_recent_claimed(struct imap_mbox *mb, json_t *outcome);
-/* When the selected mailbox claims and has messages above what it has
- * decided: submits a claim in the background (the session goes on); its
- * outcome adds to the recent set and a RECENT response follows. */
+/* Decides \Recent for the snapshot's messages above mb->claimed: a rev1
+ * SELECT submits a claim (mb->claiming; the arrivals are announced and a
+ * held tagged reply released on its outcome), or, with the log
+ * unreachable, takes what nobody claimed without one; EXAMINE takes what
+ * nobody claimed without claiming; IMAP4rev2 sessions nothing. */
 void imap_recent_claim(struct imap_session *s);
 /* RFC 3501 2.3.2: "If it is not possible to determine whether or not this
  * session is the first session to be notified about a message, then that

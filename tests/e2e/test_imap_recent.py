@@ -2,8 +2,11 @@
 a message is \\Recent in exactly one session, the first to SELECT its
 mailbox (read-write) after it arrived, decided by the log
 (mailbox.claim_recent). A delivery while a rev1 session has the mailbox
-selected becomes \\Recent there (announced with RECENT). EXAMINE and
-IMAP4rev2 sessions never claim. STATUS RECENT counts what nobody claimed."""
+selected becomes \\Recent in the first such session to learn of it: it
+claims it before it answers the command that announces EXISTS, with RECENT
+in the same response, so no session asking later counts it as recent.
+EXAMINE shows what nobody claimed as \\Recent without claiming it; IMAP4rev2
+sessions never see \\Recent. STATUS RECENT counts what nobody claimed."""
 
 import re
 import time
@@ -97,13 +100,13 @@ def test_recent_in_one_session_only(node):
         assert 3 not in recent_uids(b)
         assert search(b, "RECENT") == []
 
-        # EXAMINE never claims
+        # EXAMINE shows what nobody claimed, and does not claim it
         deliver(node, message("r4"))
         typ, _ = d.select("INBOX", readonly=True)
         assert typ == "OK"
-        assert recent_resp(d) == 0
+        assert recent_resp(d) == 1
         d.noop()
-        assert recent_uids(d) == set()
+        assert recent_uids(d) == {4}
         assert status_recent(c) == 1
         assert wait_recent(a, 4)
         # a new SELECT in a: nothing left to claim, and the earlier
@@ -113,6 +116,91 @@ def test_recent_in_one_session_only(node):
         assert recent_uids(a) == set()
     finally:
         for m in (a, b, c, d):
+            m.logout()
+
+
+def test_selected_sessions_claim_before_telling(node):
+    """Issue 9 1.1: two sessions have INBOX selected when a message
+    arrives; the first told of it (its NOOP's EXISTS) gets it \\Recent,
+    with RECENT in that NOOP's response; the second is told of it not
+    recent; a third connection's STATUS then counts nothing recent."""
+    deliver(node, message("s1"))
+    a, b, c = login(node), login(node), login(node)
+    try:
+        assert a.select("INBOX")[0] == "OK"
+        assert recent_resp(a) == 1
+        assert b.select("INBOX")[0] == "OK"
+        assert recent_resp(b) == 0
+        assert status_recent(c) == 0
+
+        deliver(node, message("s2"))
+        assert status_recent(c) == 1                 # nobody told yet
+        typ, _ = a.noop()
+        assert typ == "OK"
+        assert a.response("EXISTS")[1][-1] == b"2"
+        assert recent_resp(a) == 2                   # in the same response
+        typ, _ = b.noop()
+        assert typ == "OK"
+        assert b.response("EXISTS")[1][-1] == b"2"
+        assert recent_resp(b) == 0
+        assert status_recent(c) == 0                 # the third connection
+        assert recent_uids(a) == {1, 2}
+        assert recent_uids(b) == set()
+        assert search(a, "RECENT") == [1, 2]
+        assert search(b, "RECENT") == []
+
+        # the same with the second session first
+        deliver(node, message("s3"), message("s4"))
+        typ, _ = b.noop()
+        assert typ == "OK"
+        assert b.response("EXISTS")[1][-1] == b"4"
+        assert recent_resp(b) == 2
+        assert status_recent(c) == 0
+        a.noop()
+        assert a.response("EXISTS")[1][-1] == b"4"
+        assert recent_resp(a) == 2                   # still its 1 and 2
+        assert recent_uids(a) == {1, 2}
+        assert recent_uids(b) == {3, 4}
+        # a new SELECT elsewhere finds nothing to claim
+        assert c.select("INBOX")[0] == "OK"
+        assert recent_resp(c) == 0
+        assert recent_uids(c) == set()
+    finally:
+        for m in (a, b, c):
+            m.logout()
+
+
+def test_examine_reports_unclaimed_without_claiming(node):
+    """Issue 9 1.1: EXAMINE of a mailbox with 2 new messages answers
+    `* 2 RECENT` and leaves them to the next SELECT."""
+    deliver(node, message("e1"), message("e2"))
+    e, s, c = login(node), login(node), login(node)
+    try:
+        typ, _ = e.select("INBOX", readonly=True)
+        assert typ == "OK"
+        assert recent_resp(e) == 2
+        assert recent_uids(e) == {1, 2}
+        assert search(e, "RECENT") == [1, 2]
+        assert status_recent(c) == 2                 # not claimed
+        typ, _ = e.select("INBOX", readonly=True)    # again: still there
+        assert typ == "OK"
+        assert recent_resp(e) == 2
+        # a message arriving while examined: unclaimed, so \Recent there
+        deliver(node, message("e3"))
+        e.noop()
+        assert e.response("EXISTS")[1][-1] == b"3"
+        assert recent_resp(e) == 3
+        assert status_recent(c) == 3
+        typ, _ = s.select("INBOX")
+        assert typ == "OK"
+        assert recent_resp(s) == 3                   # SELECT claims them all
+        assert status_recent(c) == 0
+        typ, _ = e.select("INBOX", readonly=True)
+        assert typ == "OK"
+        assert recent_resp(e) == 0
+        assert recent_uids(e) == set()
+    finally:
+        for m in (e, s, c):
             m.logout()
 
 
