@@ -1,7 +1,8 @@
 /* fuzz_imap_parser - libFuzzer target for the IMAP command parser and
  * sequence sets.
  *
- * The first octet picks the limits (default, small, tiny), the rest is a
+ * The first octet picks the limits (default, small, tiny, LITERAL- with
+ * non-synchronising literals of at most 8 octets), the rest is a
  * client's byte stream. Besides not crashing: the stream fed whole, one
  * octet at a time and in chunks chosen by the input gives the same
  * sequence of results (commands with their argument trees, CONTINUEs,
@@ -71,9 +72,10 @@ static void fuzz_seqset(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct imap_parser_limits limits[] = {
-		{ 0, 0, 0, 0 },
+		{ .max_line = 0 },
 		{ .max_line = 200, .max_literal = 64, .max_args = 16, .max_depth = 4 },
 		{ .max_line = 20, .max_literal = 3, .max_args = 2, .max_depth = 1 },
+		{ .max_line = 200, .max_literal = 64, .max_args = 16, .max_depth = 4, .max_nonsync = 8 },
 	};
 	const struct imap_parser_limits *lim;
 	struct input_chunks ic = { data, size, 0 };
@@ -82,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	lim = &limits[data[0] % 3];
+	lim = &limits[data[0] % 4];
 	in = (const char *)data + 1;
 	size--;
 	whole = transcript(in, size, NULL, NULL, lim);

@@ -2,7 +2,8 @@
  * APPENDLIMIT): the message is stored as a blob first (gateway/deliver_blob.h,
  * the same chunks delivery writes), then one message.append event names
  * it with its MIME summary; the tagged OK carries [APPENDUID uidvalidity
- * uid] from the projector's outcome. */
+ * uid] from the projector's outcome. imap_append_one is shared with
+ * REPLACE (imap_cmd_replace.c). */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/deliver_blob.h"
 #include "common/ids.h"
@@ -17,6 +18,7 @@
 
 struct append {
 	struct imap_session *s;
+	imap_write_cb *done;
 	char mailbox_id[33];
 	char blob_id[DELIVER_BLOB_ID_LEN + 1];
 	size_t size;
@@ -94,16 +96,20 @@ static void blob_stored(void *ctx, int status, const char *error, int32_t partit
 					      (json_int_t)a->size, "prefix", "", "flags", a->flags, "keywords",
 					      a->keywords, "internal_date", (json_int_t)a->date, "summary",
 					      a->summary),
-				    append_done);
+				    a->done);
 		}
 	}
 	append_free(a);
 	imap_session_unref(s);
 }
 
-void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
+/* Validates APPEND's arguments args[n] (mailbox [flags] [date-time]
+ * message), stores the message as a blob, then submits message.append with
+ * done as its callback. 0 when started, -1 after answering BAD or NO. */
+int imap_append_one(struct imap_session *s, const struct imap_arg *args, size_t nargs, imap_write_cb *done)
 {
 	char name[MAIL_MAILBOX_NAME_MAX + 1];
+	const char *what = s->cur != NULL ? s->cur->name : "APPEND";
 	const struct imap_arg *msg;
 	const char *error = NULL;
 	struct append *a;
@@ -111,50 +117,49 @@ void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 	size_t i, next = 1, end;
 	int r;
 
-	if (imap_append_multi(s, cmd))
-		return;   /* MULTIAPPEND or CATENATE: imap_cmd_multiappend.c */
-	if (cmd->nargs < 2 || cmd->nargs > 4 || imap_mailbox_arg_s(s, &cmd->args[0], name, sizeof name) < 0) {
-		imap_bad(s, "APPEND needs a mailbox name and a message");
-		return;
+	if (nargs < 2 || nargs > 4 || imap_mailbox_arg_s(s, &args[0], name, sizeof name) < 0) {
+		imap_bad(s, "%s needs a mailbox name and a message", what);
+		return -1;
 	}
 	/* RFC 6855 4: after ENABLE UTF8=ACCEPT the message may come as
 	 * "UTF8 (~{n}...)". */
-	end = cmd->nargs - 1;
-	if (s->utf8 && cmd->nargs >= 3 && cmd->args[end].type == IMAP_ARG_LIST && cmd->args[end].count == 1 &&
-	    cmd->args[end].list[0].literal8 && cmd->args[end - 1].type == IMAP_ARG_ATOM &&
-	    strcasecmp(cmd->args[end - 1].str, "UTF8") == 0)
+	end = nargs - 1;
+	if (s->utf8 && nargs >= 3 && args[end].type == IMAP_ARG_LIST && args[end].count == 1 &&
+	    args[end].list[0].literal8 && args[end - 1].type == IMAP_ARG_ATOM &&
+	    strcasecmp(args[end - 1].str, "UTF8") == 0)
 		end--;
 	a = xcalloc(1, sizeof *a);
 	a->s = s;
+	a->done = done;
 	a->flags = json_array();
 	a->keywords = json_array();
 	a->date = evm_now_ms();
 	all = json_array();
-	if (next < end && cmd->args[next].type == IMAP_ARG_LIST) {
-		if (imap_flag_list(&cmd->args[next], all) < 0)
+	if (next < end && args[next].type == IMAP_ARG_LIST) {
+		if (imap_flag_list(&args[next], all) < 0)
 			goto bad;
 		next++;
 	}
 	if (next < end) {
-		if (cmd->args[next].type != IMAP_ARG_STRING || imap_date_time_parse(cmd->args[next].str, &a->date) < 0)
+		if (args[next].type != IMAP_ARG_STRING || imap_date_time_parse(args[next].str, &a->date) < 0)
 			goto bad;
 		next++;
 	}
-	if (next != end || (end == cmd->nargs - 1 && cmd->args[next].type != IMAP_ARG_STRING))
+	if (next != end || (end == nargs - 1 && args[next].type != IMAP_ARG_STRING))
 		goto bad;
 	json_array_foreach(all, i, v)
 		json_array_append(json_string_value(v)[0] == '\\' ? a->flags : a->keywords, v);
 	json_decref(all);
-	msg = end == cmd->nargs - 1 ? &cmd->args[next] : &cmd->args[end + 1].list[0];
+	msg = end == nargs - 1 ? &args[next] : &args[end + 1].list[0];
 	if (msg->len == 0) {
 		append_free(a);
 		imap_no(s, "[CANNOT] Empty message");
-		return;
+		return -1;
 	}
 	if (msg->len > s->set.max_literal) {
 		append_free(a);
 		imap_no(s, "[TOOBIG] Message larger than APPENDLIMIT");
-		return;
+		return -1;
 	}
 	if ((r = mail_mailbox_by_name(s->node->view, s->account, name, &box, &error)) <= 0) {
 		append_free(a);
@@ -162,7 +167,7 @@ void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 			imap_no(s, "[SERVERBUG] Cannot read the mailbox list: %s", error);
 		else
 			imap_no(s, "[TRYCREATE] No such mailbox");
-		return;
+		return -1;
 	}
 	snprintf(a->mailbox_id, sizeof a->mailbox_id, "%s", json_string_value(json_object_get(box, "id")));
 	json_decref(box);
@@ -171,9 +176,17 @@ void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
 	a->summary = mime_parse(msg->str, msg->len, NULL);
 	imap_session_ref(s);
 	deliver_blob_store(s->node, s->actor, a->blob_id, msg->str, msg->len, blob_stored, a);
-	return;
+	return 0;
 bad:
 	json_decref(all);
 	append_free(a);
-	imap_bad(s, "Invalid APPEND arguments");
+	imap_bad(s, "Invalid %s arguments", what);
+	return -1;
+}
+
+void imap_cmd_append(struct imap_session *s, const struct imap_command *cmd)
+{
+	if (imap_append_multi(s, cmd))
+		return;   /* MULTIAPPEND or CATENATE: imap_cmd_multiappend.c */
+	imap_append_one(s, cmd->args, cmd->nargs, append_done);
 }

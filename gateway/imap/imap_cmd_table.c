@@ -1,5 +1,5 @@
 /* imap_cmd_table - THE command table (RFC 9051 6; RFC 3501 for LSUB and
- * CHECK): name, handler, the states it is valid in and whether it has a
+ * CHECK; RFC 8437 UNAUTHENTICATE; RFC 8508 REPLACE): name, handler, the states it is valid in and whether it has a
  * UID form or works by sequence numbers. */
 #include "gateway/imap/imap_session_private.h"
 
@@ -17,6 +17,7 @@ static const struct imap_cmd_def cmds[] = {
 	{ "STARTTLS", imap_cmd_starttls, IMAP_CMD_NOAUTH },
 	{ "AUTHENTICATE", imap_cmd_authenticate, IMAP_CMD_NOAUTH },
 	{ "LOGIN", imap_cmd_login, IMAP_CMD_NOAUTH },
+	{ "UNAUTHENTICATE", imap_cmd_unauthenticate, AUTH },
 	{ "ENABLE", imap_cmd_enable, AUTH },
 	{ "NAMESPACE", imap_cmd_namespace, AUTH },
 	{ "SELECT", imap_cmd_select, AUTH },
@@ -41,6 +42,7 @@ static const struct imap_cmd_def cmds[] = {
 	{ "STORE", imap_cmd_store, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
 	{ "COPY", imap_cmd_copy, SEL | IMAP_CMD_UIDOK },
 	{ "MOVE", imap_cmd_move, SEL | IMAP_CMD_UIDOK },
+	{ "REPLACE", imap_cmd_replace, SEL | IMAP_CMD_UIDOK },
 	{ "SORT", imap_cmd_sort, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
 	{ "THREAD", imap_cmd_thread, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
 	{ "CANCELUPDATE", imap_cmd_cancelupdate, SEL },

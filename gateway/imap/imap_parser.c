@@ -94,7 +94,13 @@ bool imap_parser_literal_too_big(const struct imap_parser *p)
 	return p->too_big;
 }
 
-/* Drops any partial command. */
+/* Whether the input can no longer be parsed (RFC 7888 4). */
+bool imap_parser_fatal(const struct imap_parser *p)
+{
+	return p->fatal;
+}
+
+/* Drops any partial command (not a fatal error: that input stays lost). */
 void imap_parser_reset(struct imap_parser *p)
 {
 	begin_command(p);
@@ -150,10 +156,16 @@ enum imap_parse_result imap_parser_feed(struct imap_parser *p, const char *data,
 	enum imap_step r = STEP_MORE;
 	size_t i = 0;
 
-	if (p->finished)
-		begin_command(p);
 	*cmd_r = NULL;
 	*error_r = NULL;
+	if (p->fatal) {
+		*consumed_r = 0;
+		*cmd_r = &p->cmd;
+		*error_r = IMAP_NONSYNC_TOOBIG;
+		return IMAP_PARSE_ERROR;
+	}
+	if (p->finished)
+		begin_command(p);
 	while (i < len && r == STEP_MORE) {
 		unsigned char c;
 

@@ -72,6 +72,8 @@ struct imap_parser_limits {
 	size_t max_literal;    /* default 64 MiB; before authentication set small */
 	size_t max_args;       /* total arguments incl. list elements; default 10000 */
 	unsigned max_depth;    /* list nesting; default 16 */
+	size_t max_nonsync;    /* octets of a non-synchronising literal {n+}; 0: up to
+				* max_literal (LITERAL+); 4096 for LITERAL- (RFC 7888 4) */
 };
 
 enum imap_parse_result {
@@ -92,6 +94,12 @@ enum imap_parse_result imap_parser_feed(struct imap_parser *p, const char *data,
 					const char **error_r);
 /* After IMAP_PARSE_ERROR: true when the error is a literal over max_literal. */
 bool imap_parser_literal_too_big(const struct imap_parser *p);
+/* After IMAP_PARSE_ERROR: true when a non-synchronising literal over
+ * max_nonsync was announced (RFC 7888 4: "<tag> BAD [TOOBIG]"). Its octets
+ * are already on their way and are not read: the input cannot be
+ * resynchronised, every later feed returns the same error without
+ * consuming anything, and the caller closes the connection. */
+bool imap_parser_fatal(const struct imap_parser *p);
 /* Forgets any partial command (after a command was handled, or to abort). */
 void imap_parser_reset(struct imap_parser *p);
 /* Bytes of the current literal still expected (for IDLE/APPEND flow and tests). */

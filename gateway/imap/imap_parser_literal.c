@@ -50,12 +50,26 @@ static void skip_literal(struct imap_parser *p, uint64_t n)
 	p->state = n > 0 ? PS_SKIP_LITERAL : PS_SKIP;
 }
 
+/* RFC 7888 4 (LITERAL-): a non-synchronising literal over 4096 octets is
+ * rejected with a tagged BAD [TOOBIG]; its octets are not read (the
+ * session closes the connection): true when n is one. */
+static bool nonsync_over(struct imap_parser *p, bool plus, uint64_t n)
+{
+	if (!plus || p->lim.max_nonsync == 0 || n <= p->lim.max_nonsync)
+		return false;
+	p->fatal = true;
+	p->error = IMAP_NONSYNC_TOOBIG;
+	return true;
+}
+
 /* The announcement ended with its CRLF: accept the literal or refuse it.
  * A synchronising literal over the limit is refused before the client sends
  * it; a non-synchronising one is already on its way and is skipped
- * (RFC 7888 4). */
+ * (RFC 7888 4), unless it is over max_nonsync. */
 static enum imap_step literal_announced(struct imap_parser *p)
 {
+	if (nonsync_over(p, p->lit_plus, p->lit_size))
+		return imap_parser_error_done(p);
 	if (p->lit_size > p->lim.max_literal) {
 		p->too_big = true;
 		if (p->error == NULL)
@@ -141,6 +155,8 @@ enum imap_step imap_parser_skip_byte(struct imap_parser *p, unsigned char c)
 {
 	if (c == '\n') {
 		if ((p->skip_lit == SL_CLOSE || p->skip_lit == SL_CR) && p->skip_plus) {
+			if (nonsync_over(p, true, p->skip_size))
+				return imap_parser_error_done(p);
 			skip_literal(p, p->skip_size);
 			return STEP_MORE;
 		}

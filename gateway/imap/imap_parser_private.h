@@ -103,6 +103,7 @@ struct imap_parser {
 	uint64_t lit_size;       /* announced size, then octets remaining */
 	bool lit_plus, lit_binary;
 	bool too_big;
+	bool fatal;              /* a non-synchronising literal over max_nonsync: sticky */
 
 	const char *error;
 	enum imap_skip_lit skip_lit;
@@ -116,6 +117,9 @@ struct imap_parser {
 	struct imap_arg_builder args;
 	struct imap_command cmd;
 };
+
+/* The error text of a non-synchronising literal over max_nonsync. */
+#define IMAP_NONSYNC_TOOBIG "[TOOBIG] Non-synchronizing literal over 4096 octets (LITERAL-)"
 
 /* What handling one octet led to. */
 enum imap_step {

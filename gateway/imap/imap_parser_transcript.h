@@ -8,6 +8,8 @@
  *                             {n}"literal", ~{n}"literal8", (list)
  *   + tag                     IMAP_PARSE_CONTINUE
  *   E tag [TOOBIG ]text       IMAP_PARSE_ERROR
+ *   F tag text                IMAP_PARSE_ERROR with imap_parser_fatal():
+ *                             the transcript ends there
  *   \x01! what               the parser broke its contract (\x01 appears
  *                             nowhere else: strings are escaped)
  * Strings show '"', '\' escaped and other octets outside 0x20-0x7e as \xNN. */
@@ -115,6 +117,10 @@ static inline void transcript_run(struct imap_parser *p, const char *in, size_t 
 			buf_puts(out, "\n");
 			break;
 		case IMAP_PARSE_ERROR:
+			if (imap_parser_fatal(p)) {
+				buf_printf(out, "F %s %s\n", cmd->tag, error ? error : "! no text");
+				return;
+			}
 			buf_printf(out, "E %s %s%s\n", cmd->tag,
 				   imap_parser_literal_too_big(p) ? "TOOBIG " : "", error ? error : "! no text");
 			break;

@@ -281,7 +281,6 @@ void imap_bad(struct imap_session *s, const char *fmt, ...)
 static const char *const imap_capabilities[] = {
 	"IMAP4rev1",
 	"IMAP4rev2",
-	"LITERAL+",
 	"SASL-IR",
 	"COMPRESS=DEFLATE",
 	"UTF8=ACCEPT",
@@ -318,6 +317,8 @@ static const char *const imap_capabilities[] = {
 	"PREVIEW",
 	"SAVEDATE",
 	"OBJECTID",
+	"UNAUTHENTICATE",
+	"REPLACE",
 	NULL
 };
 
@@ -325,6 +326,10 @@ void imap_capability_string(struct imap_session *s, struct buf *out)
 {
 	for (size_t i = 0; imap_capabilities[i] != NULL; i++)
 		buf_printf(out, "%s%s", i ? " " : "", imap_capabilities[i]);
+	/* RFC 7888 4: non-synchronising literals of any size (up to
+	 * APPENDLIMIT) once authenticated, at most 4096 octets before; never
+	 * both capabilities at once. */
+	buf_puts(out, s->state == IMAP_S_NOAUTH ? " LITERAL-" : " LITERAL+");
 	if (s->state == IMAP_S_NOAUTH) {
 		if (s->set.tls != NULL && !s->tls)
 			buf_puts(out, " STARTTLS");
@@ -370,7 +375,8 @@ static void on_change(void *ctx, const char *account)
 
 void imap_logged_in(struct imap_session *s, const char *account, const char *tenant)
 {
-	struct imap_parser_limits lim = { IMAP_AUTH_LINE, s->set.max_literal, 10000, 16 };
+	struct imap_parser_limits lim = { .max_line = IMAP_AUTH_LINE, .max_literal = s->set.max_literal,
+					  .max_args = 10000, .max_depth = 16 };
 
 	snprintf(s->account, sizeof s->account, "%s", account);
 	snprintf(s->tenant, sizeof s->tenant, "%s", tenant);
@@ -381,6 +387,27 @@ void imap_logged_in(struct imap_session *s, const char *account, const char *ten
 	if (s->bev != NULL)
 		set_timeouts(s);
 	log_info("imap[%s]: login %s from [%s]", s->id, s->account, s->peer_ip);
+}
+
+/* RFC 8437 3: back to the not-authenticated state as if the connection were
+ * new, keeping the TLS and COMPRESS layers: no mailbox, no account, no
+ * ENABLEd extension, pre-authentication limits and timeouts. */
+void imap_logged_out(struct imap_session *s)
+{
+	struct imap_parser_limits lim = { .max_line = IMAP_PREAUTH_LINE, .max_literal = IMAP_PREAUTH_LITERAL,
+					  .max_args = 100, .max_depth = 4, .max_nonsync = IMAP_LITERAL_MINUS };
+
+	log_info("imap[%s]: unauthenticate %s from [%s]", s->id, s->account, s->peer_ip);
+	imap_deselect(s);
+	projector_unsubscribe(&s->sub);
+	s->state = IMAP_S_NOAUTH;
+	s->account[0] = '\0';
+	s->tenant[0] = '\0';
+	s->rev2 = s->utf8 = s->condstore = s->qresync = 0;
+	s->changed = 0;
+	imap_parser_set_limits(s->parser, &lim);
+	if (s->bev != NULL)
+		set_timeouts(s);
 }
 
 /* ---- input ---- */
@@ -441,6 +468,14 @@ static void parse_error(struct imap_session *s, struct imap_command *cmd, const 
 	s->cur = NULL;
 	s->cur_uid = false;
 	s->in_cmd = 1;
+	if (imap_parser_fatal(s->parser)) {
+		/* RFC 7888 4: BAD [TOOBIG]; the literal's octets, already sent,
+		 * are not read: the connection cannot go on. */
+		imap_bad(s, "%s", error);
+		imap_line(s, "* BYE Non-synchronizing literal too big");
+		imap_close_after_flush(s, "non-synchronizing literal over the LITERAL- limit");
+		return;
+	}
 	if (imap_parser_literal_too_big(s->parser)) {
 		imap_no(s, "[TOOBIG] %s", error ? error : "Literal too big");
 		return;
@@ -604,7 +639,8 @@ struct imap_session *imap_session_start(struct node *node, struct bufferevent *b
 					imap_session_closed_cb *closed, void *closed_ctx)
 {
 	struct imap_session *s = xcalloc(1, sizeof *s);
-	struct imap_parser_limits lim = { IMAP_PREAUTH_LINE, IMAP_PREAUTH_LITERAL, 100, 4 };
+	struct imap_parser_limits lim = { .max_line = IMAP_PREAUTH_LINE, .max_literal = IMAP_PREAUTH_LITERAL,
+					  .max_args = 100, .max_depth = 4, .max_nonsync = IMAP_LITERAL_MINUS };
 	char rid[EVM_ID_HEX_LEN + 1];
 	struct buf caps = BUF_INIT;
 

@@ -18,6 +18,7 @@
 #define IMAP_MAX_BAD 10                  /* BYE after this many BAD commands */
 #define IMAP_PREAUTH_LINE 32768          /* holds an ID of 30 maximal pairs (RFC 2971 3.3) */
 #define IMAP_PREAUTH_LITERAL 8192
+#define IMAP_LITERAL_MINUS 4096          /* non-synchronising literals before login (RFC 7888 4) */
 #define IMAP_AUTH_LINE 65536
 #define IMAP_IDLE_KEEPALIVE_S 120
 #define IMAP_WRITE_TIMEOUT_S 120
@@ -94,6 +95,8 @@ struct imap_session {
 	struct event *idle_timer;        /* keepalive while idling */
 	int idling;
 	int draining;                    /* BYE once no command is in progress */
+	uint32_t replace_uid;            /* REPLACE (RFC 8508): the message to expunge
+					  * once its replacement is appended */
 	void *op;                        /* state of an async command */
 	void (*op_free)(void *op);       /* frees op if the session ends first */
 	char *held_reply;                /* the tagged reply waiting for a \Recent claim (imap_recent.c) */
@@ -124,6 +127,9 @@ void imap_capability_string(struct imap_session *s, struct buf *out);
 void imap_starttls(struct imap_session *s);
 /* Authentication succeeded: state, limits, push subscription. */
 void imap_logged_in(struct imap_session *s, const char *account, const char *tenant);
+/* UNAUTHENTICATE (RFC 8437): undoes imap_logged_in and every ENABLE; TLS
+ * and COMPRESS stay. */
+void imap_logged_out(struct imap_session *s);
 /* Writes: submits one mail event for the account; cb runs on the loop once
  * (not when the connection is gone), after the projector's outcome. data is
  * stolen. The session waits (no further input is processed). */
@@ -259,6 +265,8 @@ imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_startt
 imap_cmd_fn imap_cmd_sort, imap_cmd_thread;
 /* RFC 9208 QUOTA (imap_cmd_quota.c). */
 imap_cmd_fn imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota;
+/* RFC 8437 UNAUTHENTICATE (imap_cmd_unauth.c); RFC 8508 REPLACE (imap_cmd_replace.c). */
+imap_cmd_fn imap_cmd_unauthenticate, imap_cmd_replace;
 /* imap_cmd_createext.c: CREATE's "(USE (\\Sent))" (RFC 6154 3) into *use_r
  * ("" for none); -1 with *error_r = "BAD" or a NO text. */
 int imap_create_params(const struct imap_arg *a, const char **use_r, const char **error_r);
@@ -272,6 +280,11 @@ void imap_status_line(struct imap_session *s, json_t *box, const struct imap_arg
  * PREVIEW (RFC 8970) of a message record and its summary. */
 enum imap_fetch_ext { IMAP_FX_EMAILID, IMAP_FX_THREADID, IMAP_FX_SAVEDATE, IMAP_FX_PREVIEW };
 void imap_fetch_ext_render(struct buf *out, enum imap_fetch_ext which, json_t *rec, json_t *summary);
+/* imap_cmd_append.c: APPEND's arguments args[n] (mailbox [flags]
+ * [date-time] message): the message is stored, then one message.append
+ * is submitted with done as its callback. 0 when started, -1 after
+ * answering BAD or NO (REPLACE uses it too). */
+int imap_append_one(struct imap_session *s, const struct imap_arg *args, size_t nargs, imap_write_cb *done);
 /* imap_cmd_append.c: RFC 9051 9 date-time to ms. 0 or -1. */
 int imap_date_time_parse(const char *v, int64_t *ms_r);
 /* imap_cmd_multiappend.c: handles APPEND with several messages (RFC 3502)

@@ -127,23 +127,38 @@ static void test_utf8_names(void)
 	client_close(&c);
 }
 
-/* RFC 7888: non-synchronising literals (LITERAL+, which includes
- * IMAP4rev2's LITERAL-) before and after authentication; one over the
- * limit is skipped and refused, and the session goes on. */
+/* RFC 7888: before authentication LITERAL- (non-synchronising literals of
+ * at most 4096 octets; a bigger one is BAD [TOOBIG] and the connection
+ * ends, section 4), after it LITERAL+ (any size up to APPENDLIMIT). */
 static void test_literal_plus(void)
 {
 	struct client c;
-	char *big = xmalloc(9001), line[64];
+	char *big = xmalloc(9001), line[64], *l;
 
 	memset(big, 'x', 9000);
 	big[9000] = '\0';
+	client_open(&c);
+	l = until_line(&c, "* OK");
+	CHECK(HAS(l, " LITERAL- ") && !HAS(l, "LITERAL+"));
+	free(l);
+	send_raw(&c, "a LOGIN {4096+}\r\n", 17);
+	send_raw(&c, big, 4096);
+	send_line(&c, " secret");
+	EXPECT(&c, "a ", "a NO [AUTHENTICATIONFAILED]");
+	send_raw(&c, "b LOGIN {4097+}\r\n", 17);
+	send_raw(&c, big, 4097);
+	send_line(&c, " secret");
+	EXPECT(&c, "b ", "b BAD [TOOBIG]");
+	EXPECT(&c, "* ", "* BYE");
+	free(until_line(&c, "never"));   /* until EOF */
+	CHECK(c.closed);
+	client_close(&c);
+
 	greet(&c);
-	send_raw(&c, "a LOGIN {9001+}\r\n", 17);
-	send_raw(&c, big, 9000);
-	send_line(&c, "x secret");
-	EXPECT(&c, "a ", "a NO [TOOBIG]");
 	send_line(&c, "b LOGIN {13+}\r\namy@acme.test {6+}\r\nsecret");
-	EXPECT(&c, "b ", "b OK");
+	l = until_line(&c, "b ");
+	CHECK(HAS(l, "b OK [CAPABILITY ") && HAS(l, " LITERAL+ ") && !HAS(l, "LITERAL-"));
+	free(l);
 	send_line(&c, "c ENABLE IMAP4rev2");
 	EXPECT(&c, "c ", "c OK");
 	memcpy(big, "Subject: big\r\n\r\n", 16);
@@ -155,12 +170,13 @@ static void test_literal_plus(void)
 	client_close(&c);
 	free(big);
 }
+
 int main(void)
 {
 	setup("imap-ext-node");
 	test_run("COMPRESS=DEFLATE", test_compress);
 	test_run("UTF8=ACCEPT, modified UTF-7 names", test_utf8_names);
-	test_run("LITERAL+ / LITERAL-", test_literal_plus);
+	test_run("LITERAL- before login, LITERAL+ after", test_literal_plus);
 	teardown();
 	return test_done();
 }
