@@ -61,10 +61,11 @@ static void set_tempfail(struct deliver_result *r)
 }
 
 /* A write that failed or whose fate is unknown: 451 4.3.0, or 452 4.3.1
- * when the log's storage is full (RFC 3463 3.4, "mail system full"). */
-static void set_write_failed(struct deliver_result *r, const char *error)
+ * when the log's or the view's storage is full (RFC 3463 3.4, "mail
+ * system full"): the client is told the disk is the problem either way. */
+static void set_write_failed(struct deliver_result *r, struct node *node, const char *error)
 {
-	if (error != NULL && strstr(error, EVLOG_ERR_STORAGE_FULL) != NULL)
+	if (node_storage_full(node, error))
 		set_result(r, 0, "452", "4.3.1", "Insufficient system storage, try again later");
 	else
 		set_tempfail(r);
@@ -102,14 +103,15 @@ static void delivery_deferred(evutil_socket_t fd, short what, void *ctx)
 }
 
 /* Maps the projector's outcome of a message.append to an SMTP reply. */
-static void map_outcome(struct deliver_result *r, int status, json_t *outcome, const char *error)
+static void map_outcome(struct deliver_result *r, struct node *node, int status, json_t *outcome,
+			const char *error)
 {
 	const char *st, *code, *reason, *email_id;
 	json_t *uid;
 	char text[sizeof r->text];
 
 	if (status < 0) {
-		set_write_failed(r, error);
+		set_write_failed(r, node, error);
 		return;
 	}
 	st = json_string_value(json_object_get(outcome, "status"));
@@ -178,7 +180,7 @@ static void append_done(void *ctx, int status, json_t *outcome, const char *erro
 
 	const char *reason;
 
-	map_outcome(&d->results[rc->index], status, outcome, error);
+	map_outcome(&d->results[rc->index], d->node, status, outcome, error);
 	if (status == 0 && !d->results[rc->index].ok) {
 		reason = json_string_value(json_object_get(outcome, "reason"));
 		log_info("deliver: blob %s to %s rejected: %s", d->blob_id,
@@ -291,7 +293,7 @@ static void blob_stored(void *ctx, int status, const char *error, int32_t partit
 	if (status < 0) {
 		log_warn("deliver: blob %s not stored: %s", d->blob_id, error);
 		for (size_t i = 0; i < d->ntargets; i++)
-			set_write_failed(&d->results[i], error);
+			set_write_failed(&d->results[i], d->node, error);
 		delivery_finish(d);
 		return;
 	}

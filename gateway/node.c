@@ -279,6 +279,25 @@ fail:
 	return -1;
 }
 
+int node_storage_full(struct node *node, const char *error)
+{
+	json_t *st;
+	const char *detail;
+	int full;
+
+	if (error != NULL && strstr(error, EVLOG_ERR_STORAGE_FULL) != NULL)
+		return 1;
+	if (node == NULL || node->projector == NULL)
+		return 0;
+	st = projector_status(node->projector);
+	detail = json_string_value(json_object_get(st, "detail"));
+	full = json_is_string(json_object_get(st, "state")) &&
+	       strcmp(json_string_value(json_object_get(st, "state")), "failed") == 0 &&
+	       detail != NULL && strstr(detail, "view storage full") != NULL;
+	json_decref(st);
+	return full;
+}
+
 void node_set_draining(struct node *node, int on)
 {
 	on = on != 0;

@@ -69,6 +69,11 @@ void node_set_draining(struct node *node, int on);
 /* Open protocol sessions over every listener (drain progress). */
 unsigned node_sessions(const struct node *node);
 
+/* 1 when a failed write is the disk's fault: error names the log's full
+ * storage, or this node's view stopped for lack of space (a logged write
+ * then never applies here). Gateways answer 452 4.3.1 / "disk is full". */
+int node_storage_full(struct node *node, const char *error);
+
 #define EVMAIL_VERSION "0.1.0"
 
 #endif

@@ -2,6 +2,7 @@
 #include "projector/view.h"
 #include "projector/projector_view.h"
 #include "common/buf.h"
+#include "common/log.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@ struct view {
 	/* Readers hold it shared; view_wipe holds it exclusive while the
 	 * database is closed, destroyed and reopened. */
 	pthread_rwlock_t lock;
+	int write_failed;          /* a write failed once (e.g. ENOSPC): see view_close */
 };
 
 struct view_batch {
@@ -80,12 +82,38 @@ int view_open(const char *path, struct view **view_r, const char **error_r)
 }
 
 /* Closes the database and frees the handle; *viewp = NULL. */
+/* 1 when a write failed or RocksDB counted a background error. */
+static int view_had_io_error(struct view *view)
+{
+	char *bg;
+	int had = __atomic_load_n(&view->write_failed, __ATOMIC_RELAXED);
+
+	bg = rocksdb_property_value(view->db, "rocksdb.background-errors");
+	if (bg != NULL) {
+		had |= strtoull(bg, NULL, 10) > 0;
+		rocksdb_free(bg);
+	}
+	return had;
+}
+
 void view_close(struct view **viewp)
 {
 	struct view *view = *viewp;
 
 	if (view == NULL)
 		return;
+	log_debug("view %s: closing", view->path);
+	if (view->db != NULL && view_had_io_error(view)) {
+		/* RocksDB 7.8 asserts (aborts) when it syncs a file that failed
+		 * before, e.g. a WAL that met a full disk (RocksDB PR 12448). The
+		 * process is exiting: leave the database as a crash would, which
+		 * it is built to survive (the WAL replays, and the projector
+		 * resumes from the offsets stored with the last committed batch).
+		 * The handle is leaked on purpose. */
+		log_warn("view %s: closing without a final flush after a storage error "
+			 "(it reopens like after a crash)", view->path);
+		view->db = NULL;
+	}
 	if (view->db != NULL)
 		rocksdb_close(view->db);
 	rocksdb_readoptions_destroy(view->ropts);
@@ -319,6 +347,9 @@ static int view_space_check(struct view *view, const char **error_r)
 	reserve = total / 8 < VIEW_SPACE_RESERVE ? total / 8 : VIEW_SPACE_RESERVE;
 	if (avail >= reserve)
 		return 0;
+	/* Near full: RocksDB's own background files (memtable flushes, the
+	 * MANIFEST) may have met ENOSPC already; view_close must not sync them. */
+	__atomic_store_n(&view->write_failed, 1, __ATOMIC_RELAXED);
 	snprintf(msg, sizeof msg, "view storage full: %llu bytes free in %s, %llu kept in reserve",
 		 (unsigned long long)avail, view->path, (unsigned long long)reserve);
 	*error_r = msg;
@@ -336,6 +367,8 @@ int view_batch_commit(struct view_batch **bp, const char **error_r)
 		return -1;
 	}
 	rocksdb_write_writebatch_wi(view->db, view->wopts, b->wb, &err);
+	if (err != NULL)
+		__atomic_store_n(&view->write_failed, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&view->lock);
 	view_batch_abort(bp);
 	if (err != NULL) {

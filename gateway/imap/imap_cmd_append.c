@@ -88,7 +88,7 @@ static void blob_stored(void *ctx, int status, const char *error, int32_t partit
 		if (status < 0) {
 			log_warn("imap[%s]: APPEND blob %s not stored: %s", s->id, a->blob_id, error);
 			imap_no(s, "[UNAVAILABLE] Cannot store the message%s, try again later",
-				imap_unavailable_why(error));
+				imap_unavailable_why(s, error));
 		} else {
 			imap_submit(s, "message.append",
 				    json_pack("{s:s, s:s, s:I, s:s, s:O, s:O, s:I, s:O}", "mailbox_id",

@@ -34,7 +34,7 @@ static void replace_expunged(struct imap_session *s, int status, json_t *outcome
 	if (status < 0 || st == NULL || strcmp(st, "accepted") != 0) {
 		log_warn("imap[%s]: REPLACE: expunge failed: %s", s->id, error ? error : st ? st : "?");
 		imap_no(s, "[UNAVAILABLE] REPLACE appended the new message but could not expunge the old one%s",
-			imap_unavailable_why(error));
+			imap_unavailable_why(s, error));
 		return;
 	}
 	imap_mbox_report(s, 1);

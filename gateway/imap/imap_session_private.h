@@ -137,7 +137,7 @@ typedef void imap_write_cb(struct imap_session *s, int status, json_t *outcome, 
 void imap_submit(struct imap_session *s, const char *type, json_t *data, imap_write_cb *cb);
 /* ", the server's disk is full" when a failed write's error says the log's
  * storage is full (EVLOG_ERR_STORAGE_FULL), else "": for NO [UNAVAILABLE]. */
-const char *imap_unavailable_why(const char *error);
+const char *imap_unavailable_why(struct imap_session *s, const char *error);
 /* 1 when the outcome is "accepted"; else answers NO with a response code
  * mapped from the projector's code (RFC 5530) and returns 0. */
 int imap_outcome_ok(struct imap_session *s, int status, json_t *outcome, const char *error,

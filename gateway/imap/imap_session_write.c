@@ -44,9 +44,9 @@ void imap_submit(struct imap_session *s, const char *type, json_t *data, imap_wr
 	command_submit(s->node, &ev, EVM_TOPIC_MAIL, s->account, IMAP_COMMAND_TIMEOUT_MS, submit_done, op);
 }
 
-const char *imap_unavailable_why(const char *error)
+const char *imap_unavailable_why(struct imap_session *s, const char *error)
 {
-	if (error != NULL && strstr(error, EVLOG_ERR_STORAGE_FULL) != NULL)
+	if (node_storage_full(s->node, error))
 		return ": the server's disk is full";
 	return "";
 }
@@ -58,7 +58,7 @@ int imap_outcome_ok(struct imap_session *s, int status, json_t *outcome, const c
 
 	if (status < 0) {
 		log_warn("imap[%s]: %s failed: %s", s->id, what, error ? error : "?");
-		imap_no(s, "[UNAVAILABLE] %s failed%s, try again later", what, imap_unavailable_why(error));
+		imap_no(s, "[UNAVAILABLE] %s failed%s, try again later", what, imap_unavailable_why(s, error));
 		return 0;
 	}
 	st = json_string_value(json_object_get(outcome, "status"));

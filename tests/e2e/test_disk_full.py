@@ -193,9 +193,10 @@ def test_view_disk_full_projector_retries(nodes, mounts, tmp_path):
 
     filler = fill(view)
     # The log takes the message; the view cannot apply it: a temporary
-    # failure (its fate unknown to the node), never a crash.
+    # failure that says the disk is full (its fate unknown to the node),
+    # never a crash.
     code, text, during = smtp_send(node, "view full")
-    assert code == 451 and "4.3.0" in text, text
+    assert code == 452 and "4.3.1" in text, text
     wait_until(lambda: readyz(node)[0] == 503, 30, what="/readyz 503 while the view is full")
     st, text = readyz(node)
     assert "not ready" in text, text
