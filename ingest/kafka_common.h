@@ -26,8 +26,18 @@ struct kafka_pending;
 
 struct kafka_log {
 	struct evlog log;                  /* first: evlog.c casts */
-	rd_kafka_t *rk;                    /* producer; also metadata and admin */
+	rd_kafka_t *rk;                    /* first producer; metadata and admin for good */
 	rd_kafka_queue_t *mainq;
+	/* Appends go to prod. An idempotent producer that meets a fatal error
+	 * (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER after a leader change) refuses
+	 * every later append; librdkafka's answer is a new instance. prod is
+	 * then replaced on the loop thread (kafka_producer_reset); rk stays,
+	 * since other threads use it for metadata, which a fatal producer
+	 * still serves. */
+	rd_kafka_t *prod;
+	rd_kafka_queue_t *prodq;           /* prod's main queue when prod != rk */
+	struct event *reset_ev;
+	int resets;
 	int wake_fds[2];                   /* librdkafka writes [1], loop reads [0] */
 	struct event *wake_ev;
 	struct kafka_pending *pending_head;  /* in-flight appends, oldest first */

@@ -83,9 +83,12 @@ static void kafka_error_cb(rd_kafka_t *rk, int err, const char *reason, void *op
 
 	if (err == RD_KAFKA_RESP_ERR__FATAL) {
 		rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-		log_error("kafka %s: fatal producer error %s: %s (appends will fail)",
+		log_error("kafka %s: fatal producer error %s: %s (a new producer takes over)",
 			  rd_kafka_name(rk), rd_kafka_err2name(ferr), fatal);
 		evlog_mark_unreachable(&kl->log, kafka_errf("fatal Kafka producer error: %s", fatal), 0);
+		/* Not from inside the handle's own callback: on the next turn. */
+		if (rk == kl->prod && kl->reset_ev != NULL && !kl->closing)
+			event_active(kl->reset_ev, 0, 0);
 		return;
 	}
 	log_warn("kafka %s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name(err), reason);
@@ -106,6 +109,56 @@ static void kafka_wake_cb(evutil_socket_t fd, short what, void *arg)
 	while (read(fd, drain, sizeof drain) > 0)
 		;
 	rd_kafka_poll(kl->rk, 0);
+	if (kl->prod != kl->rk)
+		rd_kafka_poll(kl->prod, 0);
+}
+
+static rd_kafka_conf_t *kafka_producer_conf(const struct evm_config *cfg, struct kafka_log *kl,
+					    const char **error_r);
+
+/* Replaces a producer that went fatal (loop thread). Its appends in
+ * flight are failed now — their fate is unknown, so callers answer with a
+ * temporary error and clients retry (a duplicate is possible, a loss is
+ * not); a late report from the old handle is ignored (done). The old
+ * handle is destroyed unless it is rk, which metadata users keep. */
+static void kafka_producer_reset(evutil_socket_t fd, short what, void *arg)
+{
+	struct kafka_log *kl = arg;
+	rd_kafka_conf_t *conf;
+	rd_kafka_t *old = kl->prod, *fresh;
+	rd_kafka_queue_t *oldq = kl->prodq;
+	const char *error = NULL;
+	char errstr[512];
+
+	if (kl->closing || rd_kafka_fatal_error(old, errstr, sizeof errstr) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	conf = kafka_producer_conf(kl->log.cfg, kl, &error);
+	if (conf == NULL)
+		return;
+	fresh = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+	if (fresh == NULL) {
+		rd_kafka_conf_destroy(conf);
+		log_error("kafka log: cannot make a new producer: %s", errstr);
+		return;
+	}
+	while (kl->pending_head != NULL) {
+		struct kafka_pending *p = kl->pending_head;
+		pending_unlink(kl, p);
+		p->done = 1;        /* freed by its late report, or leaked with the handle */
+		p->cb(p->ctx, -1, "kafka producer replaced after a fatal error (fate unknown)", -1, -1);
+	}
+	kl->prod = fresh;
+	kl->prodq = rd_kafka_queue_get_main(fresh);
+	rd_kafka_queue_io_event_enable(kl->prodq, kl->wake_fds[1], "1", 1);
+	kl->resets++;
+	log_warn("kafka log: producer replaced after a fatal error (%d so far)", kl->resets);
+	if (old != kl->rk) {
+		rd_kafka_queue_io_event_enable(oldq, -1, NULL, 0);
+		rd_kafka_queue_destroy(oldq);
+		rd_kafka_purge(old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_destroy(old);
+	}
+	rd_kafka_poll(kl->prod, 0);
 }
 
 /* The producer configuration of ARCHITECTURE.md "The log". */
@@ -140,6 +193,13 @@ static void kafka_free(struct kafka_log *kl)
 {
 	if (kl->wake_ev != NULL)
 		event_free(kl->wake_ev);
+	if (kl->reset_ev != NULL)
+		event_free(kl->reset_ev);
+	if (kl->prod != NULL && kl->prod != kl->rk) {
+		rd_kafka_queue_io_event_enable(kl->prodq, -1, NULL, 0);
+		rd_kafka_queue_destroy(kl->prodq);
+		rd_kafka_destroy(kl->prod);
+	}
 	if (kl->mainq != NULL) {
 		rd_kafka_queue_io_event_enable(kl->mainq, -1, NULL, 0);
 		rd_kafka_queue_destroy(kl->mainq);
@@ -195,6 +255,8 @@ int kafka_open(const struct evm_config *cfg, struct event_base *base,
 		*error_r = kafka_errf("kafka producer: %s", errstr);
 		goto fail;
 	}
+	kl->prod = kl->rk;
+	kl->reset_ev = event_new(base, -1, 0, kafka_producer_reset, kl);
 	kl->mainq = rd_kafka_queue_get_main(kl->rk);
 	rd_kafka_queue_io_event_enable(kl->mainq, kl->wake_fds[1], "1", 1);
 	kl->wake_ev = event_new(base, kl->wake_fds[0], EV_READ | EV_PERSIST, kafka_wake_cb, kl);
@@ -229,12 +291,12 @@ void kafka_close(struct evlog *log)
 	kl->closing = 1;
 	event_del(kl->wake_ev);
 	/* flush serves the main queue itself: delivery reports run here. */
-	rd_kafka_flush(kl->rk, KAFKA_CLOSE_FLUSH_MS);
+	rd_kafka_flush(kl->prod, KAFKA_CLOSE_FLUSH_MS);
 	if (kl->pending > 0) {
 		log_warn("kafka log: closing with %zu appends unacknowledged", kl->pending);
-		rd_kafka_purge(kl->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_purge(kl->prod, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 		while (kl->pending > 0 && waited < 2000) {
-			rd_kafka_poll(kl->rk, 100);
+			rd_kafka_poll(kl->prod, 100);
 			waited += 100;
 		}
 	}
@@ -281,7 +343,7 @@ int kafka_append(struct evlog *log, enum evm_topic_id topic, int32_t partition,
 	p->ctx = ctx;
 	/* The topic is referenced by name only once we know it exists, so the
 	 * producer's metadata request never asks a broker to auto-create it. */
-	err = rd_kafka_producev(kl->rk,
+	err = rd_kafka_producev(kl->prod,
 				RD_KAFKA_V_TOPIC(kl->topic_names[topic]),
 				RD_KAFKA_V_PARTITION(partition),
 				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

@@ -8,6 +8,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "ingest/evlog.h"
+#include "ingest/kafka_common.h"
 #include "tests/unit/testlib.h"
 
 #include <event2/event.h>
@@ -389,6 +390,48 @@ static void test_mock_append_read(void)
 	config_free(&cfg);
 }
 
+/* An idempotent producer that goes fatal (as OUT_OF_ORDER_SEQUENCE_NUMBER
+ * after a leader change did in the chaos test) is replaced: appends work
+ * again without restarting the node. */
+static void test_mock_fatal_producer_replaced(void)
+{
+	struct evm_config cfg;
+	struct event_base *base = event_base_new();
+	struct evlog *log = NULL;
+	struct appended a[3];
+	const char *error;
+	rd_kafka_t *first;
+	int64_t deadline;
+
+	memset(a, 0, sizeof a);
+	brokers = mock_brokers;
+	CHECK(make_cfg(&cfg, "mockfatal", "2") == 0);
+	mock_create_topics(&cfg, -1);
+	CHECK(evlog_open(&cfg, base, &log, &error) == 0);
+	CHECK_EQ_INT(evlog_refresh_topics(log, 5000, &error), 1);
+	CHECK_EQ_INT(evlog_append(log, EVM_TOPIC_MAIL, 0, "k", 1, "v", 1, append_cb, &a[0], &error), 0);
+	run_until_idle(base, log, 20000);
+	CHECK_EQ_INT(a[0].status, 0);
+	first = ((struct kafka_log *)log)->prod;
+	CHECK(rd_kafka_test_fatal_error(first, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+					"injected by the test") == RD_KAFKA_RESP_ERR_NO_ERROR);
+	deadline = evm_mono_ms() + 20000;
+	while (((struct kafka_log *)log)->prod == first && evm_mono_ms() < deadline) {
+		struct timeval tv = { 0, 50 * 1000 };
+		event_base_loopexit(base, &tv);
+		event_base_dispatch(base);
+	}
+	CHECK(((struct kafka_log *)log)->prod != first);
+	CHECK_EQ_INT(((struct kafka_log *)log)->resets, 1);
+	CHECK_EQ_INT(evlog_append(log, EVM_TOPIC_MAIL, 1, "k", 1, "w", 1, append_cb, &a[1], &error), 0);
+	run_until_idle(base, log, 20000);
+	CHECK_EQ_INT(a[1].calls, 1);
+	CHECK_EQ_INT(a[1].status, 0);
+	evlog_close(&log);
+	config_free(&cfg);
+	event_base_free(base);
+}
+
 /* Broker down: reads return 0 records (not an error); close fails the
  * appends it could not deliver with "log closed", each exactly once. */
 static void test_mock_broker_down(void)
@@ -648,6 +691,7 @@ int main(void)
 	test_run("mock: refresh_topics names missing topics", test_mock_refresh_missing);
 	test_run("mock: append callbacks and reader round trip", test_mock_append_read);
 	test_run("mock: broker down, reads idle, close fails appends", test_mock_broker_down);
+	test_run("mock: a producer gone fatal is replaced, appends work again", test_mock_fatal_producer_replaced);
 	test_run("unreachable broker: refresh_topics fails", test_unreachable);
 
 	if (real != NULL && *real != '\0') {
