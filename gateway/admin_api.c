@@ -19,6 +19,7 @@
  *   /admin/queue[/...]     the outbound queue (admin_queue.c)
  * Every read answers from this node's view. */
 #include "gateway/command.h"
+#include "gateway/outbound/queue_worker.h"
 #include "gateway/mgmt_http.h"
 #include "common/buf.h"
 #include "common/ids.h"
@@ -423,6 +424,9 @@ static void handle_status(struct node *node, struct evhttp_request *req)
 		"uptime_ms", (json_int_t)(evm_mono_ms() - node->started_ms),
 		"pending_appends", (json_int_t)evlog_pending(node->log),
 		"draining", node->draining != 0, "sessions", (json_int_t)node_sessions(node)));
+	/* The delivery role: owned queue partitions, attempts in flight. */
+	if (node->delivery != NULL)
+		json_object_set_new(st, "delivery", queue_worker_status(node->delivery));
 	mgmt_reply_json(req, 200, st);
 }
 

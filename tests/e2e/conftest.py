@@ -53,12 +53,21 @@ def kafka_required():
 # small helpers
 # --------------------------------------------------------------------------
 
+_HANDED_OUT = set()   # ports free_port() gave this process: never twice
+
+
 def free_port(pair=False):
-    """A TCP port free on 127.0.0.1 right now (and port+1 too with pair)."""
+    """A TCP port free on 127.0.0.1 right now (and port+1 too with pair),
+    never one this process was given before: a node takes seven ports
+    before it binds any, and the kernel may offer the same free one twice
+    (CI saw submissions.listen and pop3s.listen collide)."""
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
+        if port in _HANDED_OUT or (pair and port + 1 in _HANDED_OUT):
+            continue
+        _HANDED_OUT.add(port)
         if not pair:
             return port
         if port >= 65534:
@@ -66,6 +75,7 @@ def free_port(pair=False):
         try:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s2:
                 s2.bind(("127.0.0.1", port + 1))
+            _HANDED_OUT.add(port + 1)
             return port
         except OSError:
             continue

@@ -101,6 +101,17 @@ def _run(nodes, kafka_env, sink):
     b = delivery_node(nodes, "qb", kafka_env, sink.port)
     a.start(wait="ready", timeout=90)
     b.start(wait="ready", timeout=90)
+    # The group settles before the load: a partition moved from a to b by
+    # b's arrival while a had an attempt in flight would be attempted twice
+    # (that duplicate is the rebalance's, not the kill's this test is about).
+    nparts = int(kafka_env.get("EVMAIL_LOG_PARTITIONS", "16"))
+
+    def settled():
+        owned = [set(n.status().get("delivery", {}).get("owned", [])) for n in (a, b)]
+        return (all(owned) and not (owned[0] & owned[1])
+                and owned[0] | owned[1] == set(range(nparts)))
+    wait_until(settled, 60, what="the delivery group to own every queue partition, once",
+               diag=lambda: json.dumps([n.status().get("delivery") for n in (a, b)]))
     assert_ok(a.ctl("tenant", "create", "queuet"))
     assert_ok(a.ctl("domain", "add", "queue.test", "--tenant", "queuet"))
     assert_ok(a.ctl("account", "add", USER, "--password-stdin", input=PASSWORD + "\n"))
