@@ -111,23 +111,33 @@ int imap_append_one(struct imap_session *s, const struct imap_arg *args, size_t 
 	char name[MAIL_MAILBOX_NAME_MAX + 1];
 	const char *what = s->cur != NULL ? s->cur->name : "APPEND";
 	const struct imap_arg *msg;
+	struct imap_arg built;
+	struct buf cat = BUF_INIT;
 	const char *error = NULL;
 	struct append *a;
 	json_t *box = NULL, *all, *v;
 	size_t i, next = 1, end;
-	int r;
+	int r, catenate = 0;
 
-	if (nargs < 2 || nargs > 4 || imap_mailbox_arg_s(s, &args[0], name, sizeof name) < 0) {
+	if (nargs < 2 || nargs > 5 || imap_mailbox_arg_s(s, &args[0], name, sizeof name) < 0) {
 		imap_bad(s, "%s needs a mailbox name and a message", what);
 		return -1;
 	}
 	/* RFC 6855 4: after ENABLE UTF8=ACCEPT the message may come as
-	 * "UTF8 (~{n}...)". */
+	 * "UTF8 (~{n}...)"; RFC 4469 5 (and RFC 8508 4.2 for REPLACE): as
+	 * "CATENATE (parts)". Both take two arguments. */
 	end = nargs - 1;
-	if (s->utf8 && nargs >= 3 && args[end].type == IMAP_ARG_LIST && args[end].count == 1 &&
-	    args[end].list[0].literal8 && args[end - 1].type == IMAP_ARG_ATOM &&
-	    strcasecmp(args[end - 1].str, "UTF8") == 0)
-		end--;
+	if (nargs >= 3 && args[end].type == IMAP_ARG_LIST && args[end - 1].type == IMAP_ARG_ATOM) {
+		if (s->utf8 && args[end].count == 1 && args[end].list[0].literal8 &&
+		    strcasecmp(args[end - 1].str, "UTF8") == 0)
+			end--;
+		else if (strcasecmp(args[end - 1].str, "CATENATE") == 0)
+			end--, catenate = 1;
+	}
+	if (nargs == 5 && end == nargs - 1) {
+		imap_bad(s, "Invalid %s arguments", what);
+		return -1;
+	}
 	a = xcalloc(1, sizeof *a);
 	a->s = s;
 	a->done = done;
@@ -150,18 +160,34 @@ int imap_append_one(struct imap_session *s, const struct imap_arg *args, size_t 
 	json_array_foreach(all, i, v)
 		json_array_append(json_string_value(v)[0] == '\\' ? a->flags : a->keywords, v);
 	json_decref(all);
-	msg = end == nargs - 1 ? &args[next] : &args[end + 1].list[0];
+	if (catenate) {
+		if (imap_catenate(s, &args[end + 1], &cat) < 0) {
+			buf_free(&cat);
+			append_free(a);
+			return -1;   /* answered */
+		}
+		memset(&built, 0, sizeof built);
+		built.type = IMAP_ARG_STRING;
+		built.str = cat.data != NULL ? cat.data : "";
+		built.len = cat.len;
+		msg = &built;
+	} else {
+		msg = end == nargs - 1 ? &args[next] : &args[end + 1].list[0];
+	}
 	if (msg->len == 0) {
+		buf_free(&cat);
 		append_free(a);
 		imap_no(s, "[CANNOT] Empty message");
 		return -1;
 	}
 	if (msg->len > s->set.max_literal) {
+		buf_free(&cat);
 		append_free(a);
 		imap_no(s, "[TOOBIG] Message larger than APPENDLIMIT");
 		return -1;
 	}
 	if ((r = mail_mailbox_by_name(s->node->view, s->account, name, &box, &error)) <= 0) {
+		buf_free(&cat);
 		append_free(a);
 		if (r < 0)
 			imap_no(s, "[SERVERBUG] Cannot read the mailbox list: %s", error);
@@ -176,6 +202,7 @@ int imap_append_one(struct imap_session *s, const struct imap_arg *args, size_t 
 	a->summary = mime_parse(msg->str, msg->len, NULL);
 	imap_session_ref(s);
 	deliver_blob_store(s->node, s->actor, a->blob_id, msg->str, msg->len, blob_stored, a);
+	buf_free(&cat);   /* the log copied the payload */
 	return 0;
 bad:
 	json_decref(all);

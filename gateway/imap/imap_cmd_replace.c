@@ -15,7 +15,10 @@
  *      untagged APPENDUID), the old one stays too, and the tagged NO says
  *      so (RFC 8508 3.1: "NO - ... can't remove old message"); the client
  *      may expunge it itself. A client never sees the old message gone
- *      without the new one stored. */
+ *      without the new one stored.
+ * The message may be built by CATENATE (RFC 8508 4.2: a server with both
+ * extensions MUST take CATENATE's append-data here), through
+ * imap_append_one; its URLs are resolved before the old message goes. */
 #include "gateway/imap/imap_session_private.h"
 #include "common/log.h"
 

@@ -194,3 +194,29 @@ def test_literal_minus_before_login(node):
     out = r.cmd(b"d APPEND INBOX " + lit(msg("big") + b"z" * 20000 + b"\r\n"))
     assert tagged(out, b"d").startswith(b"d OK [APPENDUID"), out
     r.close()
+
+
+def test_replace_catenate(node):
+    """RFC 8508 4.2: a server with REPLACE and CATENATE takes CATENATE's
+    append-data in REPLACE; a part may be the message being replaced."""
+    r = Raw(node)
+    out = login(r)
+    assert b"CATENATE" in out and b"REPLACE" in out, out
+    assert tagged(r.cmd(b"a CREATE Drafts2"), b"a").startswith(b"a OK")
+    assert b"OK [APPENDUID" in r.cmd(b"b APPEND Drafts2 " + lit(msg("draft-1")))
+    assert tagged(r.cmd(b"c SELECT Drafts2"), b"c").startswith(b"c OK [READ-WRITE]")
+    # the new draft = the old one's header + a new text
+    out = r.cmd(b'd UID REPLACE 1 Drafts2 (\\Draft) CATENATE (URL "/Drafts2/;UID=1/;SECTION=HEADER" TEXT '
+                + lit(b"second version\r\n") + b")")
+    assert re.search(rb"\* OK \[APPENDUID \d+ 2\].*\* 1 EXPUNGE\r\n.*d OK", out, re.S), out
+    out = r.cmd(b"e UID FETCH 2 (FLAGS BODY.PEEK[])")
+    assert b"draft-1" in out and b"second version" in out and b"\\Draft" in out, out
+    assert b"(MESSAGES 1)" in r.cmd(b"f STATUS Drafts2 (MESSAGES)")
+    # a URL that names nothing: NO [BADURL], the old message stays
+    out = tagged(r.cmd(b'g UID REPLACE 2 Drafts2 CATENATE (URL "/Drafts2/;UID=99")'), b"g")
+    assert out.startswith(b"g NO [BADURL"), out
+    assert b"(MESSAGES 1 UIDNEXT 3)" in r.cmd(b"h STATUS Drafts2 (MESSAGES UIDNEXT)")
+    # CATENATE without its list is BAD, the session stays usable
+    assert tagged(r.cmd(b"i REPLACE 1 Drafts2 CATENATE"), b"i").startswith(b"i BAD")
+    assert tagged(r.cmd(b"j NOOP"), b"j").startswith(b"j OK")
+    r.close()
