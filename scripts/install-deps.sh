@@ -14,7 +14,7 @@ packages=(
   libcrypt-dev zlib1g-dev libutf8proc-dev
   libunbound-dev libcurl4-openssl-dev dns-root-data libidn2-dev
   clang libclang-rt-14-dev
-  kcat openssl curl procps swaks libnet-ssleay-perl libio-socket-ssl-perl isync
+  kcat openssl curl procps swaks libnet-ssleay-perl libio-socket-ssl-perl isync fetchmail
   postfix nsd ldnsutils unbound-anchor python3-dkim python3-dnspython
   openjdk-17-jre-headless maven
   python3 python3-pytest python3-yaml
