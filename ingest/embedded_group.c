@@ -29,10 +29,12 @@ static void emb_group_assign_cb(evutil_socket_t fd, short what, void *arg)
 
 /* evlog_group_join() on the embedded log. */
 int emb_group_join(struct evlog *log, enum evm_topic_id topic, const char *name,
-		   evlog_group_cb *cb, void *ctx, struct evlog_group **g_r, const char **error_r)
+		   evlog_group_cb *cb, evlog_group_busy_cb *busy, void *ctx,
+		   struct evlog_group **g_r, const char **error_r)
 {
 	struct emb_group *g = xcalloc(1, sizeof *g);
 
+	(void)busy;                    /* the one owner never gives a partition up */
 	g->group.ops = log->ops;
 	g->group.log = log;
 	g->topic = topic;

@@ -86,7 +86,8 @@ void emb_test_hold_writes(int hold);
 
 /* embedded_group.c: the one node owns every partition of the topic. */
 int emb_group_join(struct evlog *log, enum evm_topic_id topic, const char *name,
-		   evlog_group_cb *cb, void *ctx, struct evlog_group **g_r, const char **error_r);
+		   evlog_group_cb *cb, evlog_group_busy_cb *busy, void *ctx,
+		   struct evlog_group **g_r, const char **error_r);
 void emb_group_leave(struct evlog_group *g);
 
 #endif

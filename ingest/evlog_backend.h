@@ -37,8 +37,8 @@ struct evlog_ops {
 	/* ingest/evlog_group.h: the backend fills g->ops and g->log; leave
 	 * stops every callback and frees. */
 	int (*group_join)(struct evlog *log, enum evm_topic_id topic, const char *name,
-			  evlog_group_cb *cb, void *ctx, struct evlog_group **g_r,
-			  const char **error_r);
+			  evlog_group_cb *cb, evlog_group_busy_cb *busy, void *ctx,
+			  struct evlog_group **g_r, const char **error_r);
 	void (*group_leave)(struct evlog_group *g);
 };
 

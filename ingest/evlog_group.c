@@ -21,7 +21,8 @@ void evlog_group_sort(int32_t *partitions, size_t n)
 }
 
 int evlog_group_join(struct evlog *log, enum evm_topic_id topic, const char *name,
-		     evlog_group_cb *cb, void *ctx, struct evlog_group **g_r, const char **error_r)
+		     evlog_group_cb *cb, evlog_group_busy_cb *busy, void *ctx, struct evlog_group **g_r,
+		     const char **error_r)
 {
 	struct evlog_group *g;
 
@@ -30,7 +31,7 @@ int evlog_group_join(struct evlog *log, enum evm_topic_id topic, const char *nam
 		*error_r = "group join: bad topic, name or callback";
 		return -1;
 	}
-	if (log->ops->group_join(log, topic, name, cb, ctx, &g, error_r) < 0)
+	if (log->ops->group_join(log, topic, name, cb, busy, ctx, &g, error_r) < 0)
 		return -1;
 	if (g->ops != log->ops || g->log != log)
 		log_panic("log backend %s did not initialise struct evlog_group", log->ops->name);

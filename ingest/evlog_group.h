@@ -24,8 +24,21 @@ struct evlog_group;
 
 typedef void evlog_group_cb(void *ctx, const int32_t *partitions, size_t n);
 
+/* Asked on the group's own thread before partitions are given up in a
+ * rebalance (not when the membership was lost, nor on leave): how much work
+ * on them is still in flight. The group waits, asking again every
+ * EVLOG_GROUP_BUSY_POLL_MS for up to EVLOG_GROUP_REVOKE_WAIT_MS, until the
+ * answer is 0 before it lets them go, so the next owner never starts what
+ * this one is still doing. Must be thread-safe and must not block. */
+typedef size_t evlog_group_busy_cb(void *ctx, const int32_t *partitions, size_t n);
+
+#define EVLOG_GROUP_REVOKE_WAIT_MS 30000
+#define EVLOG_GROUP_BUSY_POLL_MS 50
+
+/* busy may be NULL. */
 int evlog_group_join(struct evlog *log, enum evm_topic_id topic, const char *name,
-		     evlog_group_cb *cb, void *ctx, struct evlog_group **g_r, const char **error_r);
+		     evlog_group_cb *cb, evlog_group_busy_cb *busy, void *ctx, struct evlog_group **g_r,
+		     const char **error_r);
 /* Leaves the group (the partitions go to the others at once); cb is never
  * called again. NULL-safe; sets *g NULL. */
 void evlog_group_leave(struct evlog_group **g);

@@ -96,7 +96,8 @@ void kafka_reader_close(struct evlog_reader *r);
 
 /* kafka_group.c: evlog_group_join/leave on a consumer group. */
 int kafka_group_join(struct evlog *log, enum evm_topic_id topic, const char *name,
-		     evlog_group_cb *cb, void *ctx, struct evlog_group **g_r, const char **error_r);
+		     evlog_group_cb *cb, evlog_group_busy_cb *busy, void *ctx,
+		     struct evlog_group **g_r, const char **error_r);
 void kafka_group_leave(struct evlog_group *g);
 
 #endif

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GROUP_POLL_MS 100
 #define GROUP_SESSION_TIMEOUT "10000"
@@ -30,6 +31,7 @@ struct kafka_group {
 	struct kafka_log *kl;
 	enum evm_topic_id topic;
 	evlog_group_cb *cb;
+	evlog_group_busy_cb *busy;
 	void *ctx;
 	rd_kafka_t *rk;
 	struct event *ev;              /* loop: a new assignment is published */
@@ -93,6 +95,42 @@ static void group_check(const char *what, rd_kafka_error_t *error)
 	rd_kafka_error_destroy(error);
 }
 
+/* Before giving parts up (poll thread): waits, bounded, until the user's
+ * busy callback says nothing is in flight on them. Blocking here holds the
+ * rebalance: the coordinator assigns them to another member only once we
+ * return (the rebalance timeout is max.poll.interval.ms, far above the
+ * bound). Not while leaving: the loop that finishes the work may be the
+ * one waiting for this thread. */
+static void group_wait_idle(struct kafka_group *g, const rd_kafka_topic_partition_list_t *parts)
+{
+	const char *name = g->kl->topic_names[g->topic];
+	int32_t *mine = xcalloc((size_t)parts->cnt + 1, sizeof *mine);
+	size_t n = 0, busy = 0;
+	int closing;
+
+	for (int i = 0; i < parts->cnt; i++) {
+		if (strcmp(parts->elems[i].topic, name) == 0)
+			mine[n++] = parts->elems[i].partition;
+	}
+	pthread_mutex_lock(&g->mu);
+	closing = g->closing || g->stop;
+	pthread_mutex_unlock(&g->mu);
+	if (g->busy != NULL && n > 0 && !closing) {
+		for (int waited = 0; waited < EVLOG_GROUP_REVOKE_WAIT_MS; waited += EVLOG_GROUP_BUSY_POLL_MS) {
+			if ((busy = g->busy(g->ctx, mine, n)) == 0)
+				break;
+			if (waited == 0)
+				log_info("kafka group %s: %zu in flight on the %zu partitions given up; "
+					 "waiting for them", name, busy, n);
+			usleep(EVLOG_GROUP_BUSY_POLL_MS * 1000);
+		}
+		if (busy > 0)
+			log_warn("kafka group %s: giving up %zu partitions with %zu still in flight after %d ms",
+				 name, n, busy, EVLOG_GROUP_REVOKE_WAIT_MS);
+	}
+	free(mine);
+}
+
 /* Rebalance callback (poll thread, inside consumer_poll or close). With the
  * cooperative protocol parts is the increment; with eager, the whole new
  * assignment (assign) or everything (revoke). */
@@ -118,6 +156,8 @@ static void group_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (rd_kafka_assignment_lost(rk))
 			log_warn("kafka group %s: assignment lost (session timed out)",
 				 g->kl->topic_names[g->topic]);
+		else
+			group_wait_idle(g, parts);
 		if (coop)
 			group_check("incremental unassign", rd_kafka_incremental_unassign(rk, parts));
 		else if ((e = rd_kafka_assign(rk, NULL)) != RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -245,7 +285,8 @@ static void group_free(struct kafka_group *g)
 
 /* evlog_group_join() on Kafka: subscribe, then the thread keeps us in. */
 int kafka_group_join(struct evlog *log, enum evm_topic_id topic, const char *name,
-		     evlog_group_cb *cb, void *ctx, struct evlog_group **g_r, const char **error_r)
+		     evlog_group_cb *cb, evlog_group_busy_cb *busy, void *ctx,
+		     struct evlog_group **g_r, const char **error_r)
 {
 	struct kafka_group *g = xcalloc(1, sizeof *g);
 	rd_kafka_topic_partition_list_t *sub;
@@ -257,6 +298,7 @@ int kafka_group_join(struct evlog *log, enum evm_topic_id topic, const char *nam
 	g->kl = (struct kafka_log *)log;
 	g->topic = topic;
 	g->cb = cb;
+	g->busy = busy;
 	g->ctx = ctx;
 	pthread_mutex_init(&g->mu, NULL);
 	g->ev = event_new(log->base, -1, 0, group_event_cb, g);

@@ -112,7 +112,7 @@ static void test_embedded(void)
 	CHECK(embedded_cfg(&cfg, test_tmpdir("group-embedded")) == 0);
 	CHECK(evlog_open(&cfg, base, &log, &error) == 0);
 	in_join = 1;
-	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, &m, &g, &error) == 0);
+	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, NULL, &m, &g, &error) == 0);
 	in_join = 0;
 	CHECK_EQ_INT(m.calls, 0);
 	CHECK(run_until(base, done_all, &m));
@@ -126,11 +126,11 @@ static void test_embedded(void)
 	evlog_group_leave(&g);
 	/* Leave before the first report: cb never runs. */
 	memset(&m, 0, sizeof m);
-	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, &m, &g, &error) == 0);
+	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, NULL, &m, &g, &error) == 0);
 	evlog_group_leave(&g);
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	CHECK_EQ_INT(m.calls, 0);
-	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "", member_cb, &m, &g, &error) < 0);
+	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "", member_cb, NULL, &m, &g, &error) < 0);
 	evlog_close(&log);
 	config_free(&cfg);
 	event_base_free(base);
@@ -205,14 +205,81 @@ static void test_kafka_split_and_leave(void)
 
 	CHECK(kafka_cfg(&cfg, "split", "t1") == 0);
 	CHECK(kafka_open_log(&cfg, base, &log) == 0);
-	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, &a, &ga, &error) == 0);
+	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, NULL, &a, &ga, &error) == 0);
 	CHECK(run_until(base, done_all, &a));
-	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, &b, &gb, &error) == 0);
+	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, NULL, &b, &gb, &error) == 0);
 	CHECK(run_until(base, done_split, &p));
 	CHECK(a.on_loop && b.on_loop);
 	/* b leaves: a gets everything back without waiting for a timeout. */
 	evlog_group_leave(&gb);
 	CHECK(run_until(base, done_all, &a));
+	evlog_group_leave(&ga);
+	evlog_close(&log);
+	config_free(&cfg);
+	event_base_free(base);
+}
+
+
+/* a's work in flight, as its busy callback reports it (group thread). */
+static int a_busy;            /* __atomic */
+static int a_asked;           /* __atomic: how often the group asked */
+
+static size_t busy_cb(void *ctx, const int32_t *partitions, size_t n)
+{
+	(void)ctx;
+	(void)partitions;
+	__atomic_add_fetch(&a_asked, 1, __ATOMIC_SEQ_CST);
+	return n > 0 && __atomic_load_n(&a_busy, __ATOMIC_SEQ_CST) ? 1 : 0;
+}
+
+static int done_asked(void *ctx)
+{
+	(void)ctx;
+	return __atomic_load_n(&a_asked, __ATOMIC_SEQ_CST) > 0;
+}
+
+struct window {
+	struct member *b;
+	int64_t until;
+};
+
+/* Fails early when b was given anything before the window ends. */
+static int b_gets_something_or_window_ends(void *ctx)
+{
+	struct window *win = ctx;
+
+	return win->b->n > 0 || evm_mono_ms() >= win->until;
+}
+
+/* While a says work is in flight on the partitions a rebalance takes from
+ * it, the group holds them: b is given nothing until a is idle. */
+static void test_kafka_revoke_waits_for_busy(void)
+{
+	struct evm_config cfg;
+	struct event_base *base = event_base_new();
+	struct evlog *log = NULL;
+	struct evlog_group *ga = NULL, *gb = NULL;
+	struct member a = { 0 }, b = { 0 };
+	struct pair p = { &a, &b };
+	struct window win = { &b, 0 };
+	const char *error;
+
+	CHECK(kafka_cfg(&cfg, "busy", "t1") == 0);
+	CHECK(kafka_open_log(&cfg, base, &log) == 0);
+	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, busy_cb, &a, &ga, &error) == 0);
+	CHECK(run_until(base, done_all, &a));
+	__atomic_store_n(&a_busy, 1, __ATOMIC_SEQ_CST);
+	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, NULL, &b, &gb, &error) == 0);
+	/* the rebalance starts within a few seconds; a is asked, keeps saying busy */
+	CHECK(run_until(base, done_asked, NULL));
+	win.until = evm_mono_ms() + 3000;
+	CHECK(run_until(base, b_gets_something_or_window_ends, &win));
+	CHECK_EQ_INT((int)b.n, 0);
+	CHECK(owns_all(&a));
+	/* a is idle: the partitions move */
+	__atomic_store_n(&a_busy, 0, __ATOMIC_SEQ_CST);
+	CHECK(run_until(base, done_split, &p));
+	evlog_group_leave(&gb);
 	evlog_group_leave(&ga);
 	evlog_close(&log);
 	config_free(&cfg);
@@ -299,7 +366,7 @@ static void test_kafka_killed(void)
 		waitpid(pid, &status, 0);
 		CHECK(!"the other process never owned every partition");
 	}
-	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, &a, &ga, &error) == 0);
+	CHECK(evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", member_cb, NULL, &a, &ga, &error) == 0);
 	if (!run_until(base, done_split_child, &p)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
@@ -337,7 +404,7 @@ static int child_main(const char *b, const char *id)
 	snprintf(run_id, sizeof run_id, "%s", id);
 	if (kafka_cfg(&cfg, "killed", "t2") < 0 || evlog_open(&cfg, base, &log, &error) < 0 ||
 	    evlog_refresh_topics(log, 10000, &error) != 1 ||
-	    evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", child_cb, NULL, &g, &error) < 0)
+	    evlog_group_join(log, EVM_TOPIC_QUEUE, "delivery", child_cb, NULL, NULL, &g, &error) < 0)
 		return 2;
 	/* The parent kills us; bounded anyway. */
 	alarm(300);
@@ -364,6 +431,7 @@ int main(int argc, char **argv)
 		brokers = real;
 		test_run("kafka: two members split, one leaves", test_kafka_split_and_leave);
 		test_run("kafka: a member killed, the other takes over", test_kafka_killed);
+		test_run("kafka: a revoke waits while the member is busy", test_kafka_revoke_waits_for_busy);
 	} else if ((ci != NULL && (strcmp(ci, "true") == 0 || strcmp(ci, "1") == 0)) ||
 		   (req != NULL && *req != '\0' && strcmp(req, "0") != 0)) {
 		fprintf(stderr, "FAILED: a real Kafka broker is required (set EVMAIL_TEST_KAFKA_BROKERS)\n");

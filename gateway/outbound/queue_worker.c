@@ -115,6 +115,7 @@ static void on_assignment(void *ctx, const int32_t *partitions, size_t n)
 	free(w->parts);
 	w->parts = next;
 	w->nparts = n;
+	qw_busy_assigned(&w->busy);
 	event_active(w->kick, 0, 0);
 }
 
@@ -205,6 +206,7 @@ static void worker_init(struct queue_worker *w, struct node *node)
 	char rnd[EVM_ID_HEX_LEN + 1];
 
 	w->node = node;
+	qw_busy_init(&w->busy);
 	w->pcfg.retry_min_s = cfg->delivery_retry_min_s;
 	w->pcfg.retry_max_s = cfg->delivery_retry_max_s;
 	w->max_jobs = (size_t)(cfg->delivery_concurrency > 0 ? cfg->delivery_concurrency : 1) * 4;
@@ -240,8 +242,8 @@ int queue_worker_start(struct node *node, struct queue_worker **w_r, const char 
 	}
 	event_add(w->timer, &tv);
 	w->sub = projector_subscribe(node->projector, NULL, on_change, w);
-	if (evlog_group_join(node->log, EVM_TOPIC_QUEUE, "delivery", on_assignment, w, &w->group,
-			     error_r) < 0)
+	if (evlog_group_join(node->log, EVM_TOPIC_QUEUE, "delivery", on_assignment, qw_busy_revoking, w,
+			     &w->group, error_r) < 0)
 		goto fail;
 	log_info("delivery role started (%s)", w->actor);
 	*w_r = w;
@@ -257,6 +259,7 @@ void queue_worker_stop(struct queue_worker **wp)
 
 	if (w == NULL)
 		return;
+	qw_busy_stopping(&w->busy);
 	evlog_group_leave(&w->group);
 	projector_unsubscribe(&w->sub);
 	if (w->timer != NULL)
@@ -281,6 +284,7 @@ void queue_worker_stop(struct queue_worker **wp)
 	route_resolver_free(&w->rr);
 	qw_offsets_stop(w);
 	evlog_reader_close(&w->reader);
+	qw_busy_free(&w->busy);
 	free(w);
 	*wp = NULL;
 }

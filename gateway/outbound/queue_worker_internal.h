@@ -4,6 +4,7 @@
 #define EVM_QUEUE_WORKER_INTERNAL_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "gateway/node.h"
@@ -31,6 +32,30 @@ struct qw_part {
 
 struct qw_offsets;
 
+/* queue_worker_busy.c: attempts in flight per partition, shared with the
+ * group's thread (mu guards everything). */
+struct qw_busy {
+	pthread_mutex_t mu;
+	uint32_t *count;               /* attempts in flight, by partition */
+	unsigned char *revoking;       /* being given up: start nothing there */
+	size_t cap;
+	int stopping;                  /* the worker is stopping: never wait */
+};
+void qw_busy_init(struct qw_busy *b);
+void qw_busy_free(struct qw_busy *b);
+/* An attempt starts on partition: 0, or -1 when the partition is being
+ * given up (do not start it). Loop thread. */
+int qw_busy_enter(struct qw_busy *b, int32_t partition);
+/* The attempt has logged its outcome (or failed before logging any). */
+void qw_busy_leave(struct qw_busy *b, int32_t partition);
+/* evlog_group_busy_cb (the group's thread; ctx = the worker): marks the
+ * partitions as being given up and counts what runs on them. */
+size_t qw_busy_revoking(void *ctx, const int32_t *partitions, size_t n);
+/* A new assignment reached the loop: nothing is being given up now. */
+void qw_busy_assigned(struct qw_busy *b);
+/* Before leaving the group: the group must not wait for the loop. */
+void qw_busy_stopping(struct qw_busy *b);
+
 /* One item being handled; in the worker's list while in flight (and while
  * resting after a failure, so it is not retried at once). */
 struct qw_job {
@@ -47,6 +72,7 @@ struct qw_job {
 	json_t **results;              /* per item rcpt: its result (SEND) */
 	char error[QUEUE_REPLY_MAX + 1];
 	int64_t rest_until;            /* > 0: resting after a failure (mono ms) */
+	int busy;                      /* counted in w->busy (qw_busy_enter) */
 };
 
 struct queue_worker {
@@ -65,6 +91,7 @@ struct queue_worker {
 	struct qw_job *jobs;           /* in flight or resting */
 	size_t njobs;
 	size_t max_jobs;
+	struct qw_busy busy;           /* in flight per partition, for rebalances */
 	char actor[300];
 	char hostname[256];
 	uint64_t rng;

@@ -36,6 +36,8 @@ void qw_job_free(struct qw_job *job)
 	struct queue_worker *w = job->w;
 	size_t n = json_array_size(json_object_get(job->item, "rcpts"));
 
+	if (w != NULL && job->busy)
+		qw_busy_leave(&w->busy, job->partition);
 	if (w != NULL) {
 		if (job->prev != NULL)
 			job->prev->next = job->next;
@@ -67,6 +69,10 @@ static void job_rest(struct qw_job *job, const char *why)
 		rest = QW_REST_MAX_MS;
 	log_warn("queue %s: %s (retrying in %lld s)", job->id, why, (long long)(rest / 1000));
 	job->rest_until = evm_mono_ms() + rest;
+	if (job->busy) {
+		qw_busy_leave(&w->busy, job->partition);
+		job->busy = 0;
+	}
 }
 
 /* command_submit answered: the item's outcome is in the log (and view). */
@@ -289,6 +295,9 @@ int qw_job_start(struct queue_worker *w, int32_t partition, json_t *item)
 		    ((job->plan.kind == QPLAN_DSN || job->plan.kind == QPLAN_DELAY) && !job->plan.dsn_silent);
 	if (need_body && job_read_body(job) <= 0)
 		goto skip;          /* the blob is not here yet: the next scan retries */
+	if (qw_busy_enter(&w->busy, partition) < 0)
+		goto skip;          /* the partition is being given up */
+	job->busy = 1;
 	job->next = w->jobs;
 	if (w->jobs != NULL)
 		w->jobs->prev = job;
