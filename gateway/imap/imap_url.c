@@ -240,7 +240,7 @@ int imap_url_parse(const char *url, size_t len, struct imap_url *u, const char *
 	/* RFC 5092: enc-mailbox [";UIDVALIDITY=" nz-number] "/;UID=" nz-number;
 	 * a mailbox has no raw ';', so it ends at the first one. */
 	e = comp_end(p, end);
-	if (e == end)
+	if (e == end || e == p)
 		goto bad;
 	if (e[-1] == '/') {
 		u->mailbox = pct_decode(p, (size_t)(e - 1 - p));
