@@ -67,6 +67,30 @@
  *                   recent_uid), recent_uid}: the submitter's \Recent
  *                   messages are claimed_from < uid <= recent_uid (none
  *                   when equal). Unclaimed (STATUS RECENT): uid > recent_uid.
+ *   mailbox.metadata {mailbox_id (32 hex, or "" for the server), entries:
+ *                    {"/private/x" | "/shared/x": base64 value | null}}
+ *                   RFC 5464 METADATA: sets the values and removes the
+ *                   null ones, all or none (RFC 5464 4.3). Entry names are
+ *                   lower-case (the writer folds them, 3.2), printable
+ *                   ASCII without '*', '%', "//" or a trailing '/', at
+ *                   most MAIL_META_NAME_MAX octets; 1..MAIL_META_SET_MAX
+ *                   per event. Rejected "not-found" without the mailbox,
+ *                   "invalid" for a value over MAIL_META_VALUE_MAX octets
+ *                   (MAXSIZE), "quota" when the mailbox (or the server)
+ *                   would hold more than MAIL_META_ENTRIES_MAX entries
+ *                   (TOOMANY). Entries are keyed by the mailbox id: they
+ *                   move with RENAME and go with DELETE (RFC 5464 3.2).
+ *                   result: {mailbox_id, entries (the count after)}
+ *   mailbox.urlauth_key {mailbox_id (32 hex, or ""), key (64 hex)}
+ *                   RFC 4467 3 mailbox access key, made by the writer with
+ *                   RAND_bytes: THE LOG HOLDS THIS SECRET, like the
+ *                   password hashes on the directory topic. With a mailbox
+ *                   id it is that mailbox's key (RESETKEY mailbox); with ""
+ *                   it is the account's base key and every mailbox's own
+ *                   key is dropped (RESETKEY). A mailbox without its own
+ *                   key uses one derived from the base key (the gateway
+ *                   derives it). The mailbox's key goes with DELETE.
+ *                   result: {mailbox_id}
  *
  * IDENTIFIERS come from the log (ARCHITECTURE.md, Projection):
  * UID = the mailbox's uidnext at apply time; MODSEQ = offset + 1 of the
@@ -99,6 +123,12 @@
 
 #define MAIL_BLOB_CHUNK_MAX (512 * 1024)
 #define MAIL_MAILBOX_NAME_MAX 512
+/* RFC 5464 limits, checked by the applier (the log decides). */
+#define MAIL_META_NAME_MAX 255
+#define MAIL_META_VALUE_MAX (64 * 1024)
+#define MAIL_META_ENTRIES_MAX 100
+#define MAIL_META_SET_MAX 100
+#define MAIL_META_SERVER "server"
 
 int mail_mailboxes(struct view *view, const char *account, json_t **list_r, const char **error_r);
 int mail_mailbox_get(struct view *view, const char *account, const char *mailbox_id,
@@ -134,5 +164,21 @@ int mail_message_body(struct view *view, const char *account, const char *mailbo
 /* A blob alone (0 when incomplete). */
 int mail_blob_read(struct view *view, const char *blob_id, char **data_r, size_t *len_r,
 		   const char **error_r);
+
+/* ---- METADATA and URLAUTH keys (mail_meta.c) ---- */
+/* 1 when name[len] is a valid (lower-case) entry name (mailbox.metadata). */
+int mail_meta_entry_valid(const char *name, size_t len);
+/* An entry's value (mailbox_id "" = the server): 1 and *val_r (malloc'ed,
+ * NUL-terminated, may hold NULs: *len_r), 0 when not set, -1 error. */
+int mail_metadata_get(struct view *view, const char *account, const char *mailbox_id,
+		      const char *entry, char **val_r, size_t *len_r, const char **error_r);
+/* The entry names set on a mailbox ("" = the server), sorted (always
+ * set; free it). 0 or -1. */
+int mail_metadata_names(struct view *view, const char *account, const char *mailbox_id,
+			json_t **names_r, const char **error_r);
+/* The access key of a mailbox, or with "" the account's base key, as 64
+ * hex digits: 1 found, 0 none, -1 error. */
+int mail_urlauth_key(struct view *view, const char *account, const char *mailbox_id,
+		     char hex_r[65], const char **error_r);
 
 #endif

@@ -14,5 +14,7 @@ const struct applier mail_appliers[] = {
 	{ "message.move", EVM_TOPIC_MAIL, mail_apply_move },
 	{ "message.expunge", EVM_TOPIC_MAIL, mail_apply_expunge },
 	{ "mailbox.claim_recent", EVM_TOPIC_MAIL, mail_apply_claim_recent },
+	{ "mailbox.metadata", EVM_TOPIC_MAIL, mail_apply_metadata },
+	{ "mailbox.urlauth_key", EVM_TOPIC_MAIL, mail_apply_urlauth_key },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

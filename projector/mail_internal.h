@@ -187,5 +187,12 @@ applier_fn mail_apply_copy;
 applier_fn mail_apply_move;
 applier_fn mail_apply_expunge;
 applier_fn mail_apply_claim_recent;
+applier_fn mail_apply_metadata;
+applier_fn mail_apply_urlauth_key;
+
+/* ---- metadata and access keys (mail_meta.c) ---- */
+/* Removes a deleted mailbox's METADATA entries and access key (after
+ * begin_write). 0 or -1. */
+int mail_meta_drop_mailbox(struct mail_acct *a, const char *mailbox_id, const char **error_r);
 
 #endif

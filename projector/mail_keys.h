@@ -29,6 +29,15 @@
  *                                           summary and its mid/ entries
  *   mail/<acct>/mid/<message-id>/<email id> "" (threading: Message-ID -> email ids;
  *                                           <message-id> without <>, escaped as <acct>)
+ *   mail/<acct>/meta/<mailbox id>/<entry>   RFC 5464 METADATA: the raw value of a
+ *                                           lower-case entry name ("/private/..." or
+ *                                           "/shared/..."); <mailbox id> "server" for
+ *                                           the server's entries (mailbox ""); removed
+ *                                           with the mailbox, kept on RENAME (the id)
+ *   mail/<acct>/ukey/<mailbox id>           RFC 4467 mailbox access key (64 hex);
+ *                                           "server": the account's base key, from
+ *                                           which a mailbox without its own key derives
+ *                                           one (gateway/imap/imap_urlauth.c)
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -50,6 +59,8 @@
 #define MAIL_K_EMAIL "email/"
 #define MAIL_K_EREF "eref/"
 #define MAIL_K_MID "mid/"
+#define MAIL_K_META "meta/"
+#define MAIL_K_UKEY "ukey/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);

@@ -253,7 +253,8 @@ out_noacct:
 }
 
 /* mailbox.delete {mailbox_id}: not INBOX, not while it has children. Its
- * messages go (quota is freed), its tombstones too. Subscriptions stay
+ * messages go (quota is freed), its tombstones, METADATA and access key
+ * too. Subscriptions stay
  * (RFC 9051 6.3.7: the server does not remove them unilaterally). */
 enum apply_status mail_apply_mailbox_delete(struct apply_ctx *ctx, const char **error_r)
 {
@@ -305,6 +306,8 @@ enum apply_status mail_apply_mailbox_delete(struct apply_ctx *ctx, const char **
 		buf_puts(&a.key, json_string_value(v));
 		mail_batch_delete(ctx->batch, &a.key);
 	}
+	if (mail_meta_drop_mailbox(&a, id, error_r) < 0)
+		goto out;
 	mail_key(&a.key, a.address, MAIL_K_NAME, name);
 	mail_batch_delete(ctx->batch, &a.key);
 	mail_key(&a.key, a.address, MAIL_K_MBOX, id);

@@ -1,5 +1,6 @@
 /* imap_cmd_table - THE command table (RFC 9051 6; RFC 3501 for LSUB and
- * CHECK; RFC 8437 UNAUTHENTICATE; RFC 8508 REPLACE): name, handler, the states it is valid in and whether it has a
+ * CHECK; RFC 8437 UNAUTHENTICATE; RFC 8508 REPLACE; RFC 5464 METADATA;
+ * RFC 4467 URLAUTH): name, handler, the states it is valid in and whether it has a
  * UID form or works by sequence numbers. */
 #include "gateway/imap/imap_session_private.h"
 
@@ -49,6 +50,11 @@ static const struct imap_cmd_def cmds[] = {
 	{ "GETQUOTAROOT", imap_cmd_getquotaroot, AUTH },
 	{ "GETQUOTA", imap_cmd_getquota, AUTH },
 	{ "SETQUOTA", imap_cmd_setquota, AUTH },
+	{ "GETMETADATA", imap_cmd_getmetadata, AUTH },
+	{ "SETMETADATA", imap_cmd_setmetadata, AUTH },
+	{ "GENURLAUTH", imap_cmd_genurlauth, AUTH },
+	{ "RESETKEY", imap_cmd_resetkey, AUTH },
+	{ "URLFETCH", imap_cmd_urlfetch, AUTH },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

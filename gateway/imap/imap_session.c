@@ -319,6 +319,9 @@ static const char *const imap_capabilities[] = {
 	"OBJECTID",
 	"UNAUTHENTICATE",
 	"REPLACE",
+	"METADATA",
+	"METADATA-SERVER",
+	"URLAUTH",
 	NULL
 };
 

@@ -267,6 +267,9 @@ imap_cmd_fn imap_cmd_sort, imap_cmd_thread;
 imap_cmd_fn imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota;
 /* RFC 8437 UNAUTHENTICATE (imap_cmd_unauth.c); RFC 8508 REPLACE (imap_cmd_replace.c). */
 imap_cmd_fn imap_cmd_unauthenticate, imap_cmd_replace;
+/* RFC 5464 METADATA (imap_cmd_metadata.c); RFC 4467 URLAUTH (imap_cmd_urlauth.c). */
+imap_cmd_fn imap_cmd_getmetadata, imap_cmd_setmetadata;
+imap_cmd_fn imap_cmd_genurlauth, imap_cmd_resetkey, imap_cmd_urlfetch;
 /* imap_cmd_createext.c: CREATE's "(USE (\\Sent))" (RFC 6154 3) into *use_r
  * ("" for none); -1 with *error_r = "BAD" or a NO text. */
 int imap_create_params(const struct imap_arg *a, const char **use_r, const char **error_r);
