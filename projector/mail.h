@@ -68,6 +68,11 @@
  *                   messages are claimed_from < uid <= recent_uid (none
  *                   when equal). Unclaimed (STATUS RECENT): uid > recent_uid.
  *
+ *   mailbox.acl     {mailbox_id, identifier, action, rights}  RFC 4314 ACLs;
+ *                   any event may carry "as": <sharee> (a write to a
+ *                   shared mailbox, checked against the owner's ACL): see
+ *                   projector/mail_acl.h
+ *
  * IDENTIFIERS come from the log (ARCHITECTURE.md, Projection):
  * UID = the mailbox's uidnext at apply time; MODSEQ = offset + 1 of the
  * event; UIDVALIDITY = (offset + 1) of the creating event mod 2^32 (0 is

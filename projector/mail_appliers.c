@@ -14,5 +14,6 @@ const struct applier mail_appliers[] = {
 	{ "message.move", EVM_TOPIC_MAIL, mail_apply_move },
 	{ "message.expunge", EVM_TOPIC_MAIL, mail_apply_expunge },
 	{ "mailbox.claim_recent", EVM_TOPIC_MAIL, mail_apply_claim_recent },
+	{ "mailbox.acl", EVM_TOPIC_MAIL, mail_apply_acl },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

@@ -188,4 +188,13 @@ applier_fn mail_apply_move;
 applier_fn mail_apply_expunge;
 applier_fn mail_apply_claim_recent;
 
+/* ---- ACL (mail_acl.c, projector/mail_acl.h) ---- */
+applier_fn mail_apply_acl;
+/* From mail_acct_open when the event's data has "as": the sharee's rights
+ * on the owner's mailboxes. APPLY_ACCEPTED means go on. */
+enum apply_status mail_acl_check(struct mail_acct *a, const char **error_r);
+/* Removes every grant on a mailbox and its sharee index entries (with
+ * mailbox.delete). 0 or -1. */
+int mail_acl_drop(struct mail_acct *a, const char *mailbox_id, const char **error_r);
+
 #endif

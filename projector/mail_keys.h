@@ -29,6 +29,12 @@
  *                                           summary and its mid/ entries
  *   mail/<acct>/mid/<message-id>/<email id> "" (threading: Message-ID -> email ids;
  *                                           <message-id> without <>, escaped as <acct>)
+ *   mail/<acct>/acl/<mailbox id>/<who>      the rights of <who> (an address escaped as
+ *                                           <acct>) on the mailbox, canonical letters
+ *                                           (projector/mail_acl.h); removed with it
+ *   mail/<sharee>/shared/<owner>/<mailbox id>  {"rights","tenant"}: what <owner> shares
+ *                                           with <sharee>; written ONLY by the owner's
+ *                                           partition (mailbox.acl, mailbox.delete)
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -50,6 +56,8 @@
 #define MAIL_K_EMAIL "email/"
 #define MAIL_K_EREF "eref/"
 #define MAIL_K_MID "mid/"
+#define MAIL_K_ACL "acl/"
+#define MAIL_K_SHARED "shared/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);
