@@ -49,6 +49,11 @@ static const struct imap_cmd_def cmds[] = {
 	{ "GETQUOTAROOT", imap_cmd_getquotaroot, AUTH },
 	{ "GETQUOTA", imap_cmd_getquota, AUTH },
 	{ "SETQUOTA", imap_cmd_setquota, AUTH },
+	{ "SETACL", imap_cmd_setacl, AUTH },
+	{ "DELETEACL", imap_cmd_deleteacl, AUTH },
+	{ "GETACL", imap_cmd_getacl, AUTH },
+	{ "LISTRIGHTS", imap_cmd_listrights, AUTH },
+	{ "MYRIGHTS", imap_cmd_myrights, AUTH },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

@@ -319,6 +319,8 @@ static const char *const imap_capabilities[] = {
 	"OBJECTID",
 	"UNAUTHENTICATE",
 	"REPLACE",
+	"ACL",
+	"RIGHTS=texk",
 	NULL
 };
 
