@@ -92,6 +92,11 @@
  *                   derives it). The mailbox's key goes with DELETE.
  *                   result: {mailbox_id}
  *
+ *   mailbox.acl     {mailbox_id, identifier, action, rights}  RFC 4314 ACLs;
+ *                   any event may carry "as": <sharee> (a write to a
+ *                   shared mailbox, checked against the owner's ACL): see
+ *                   projector/mail_acl.h
+ *
  * IDENTIFIERS come from the log (ARCHITECTURE.md, Projection):
  * UID = the mailbox's uidnext at apply time; MODSEQ = offset + 1 of the
  * event; UIDVALIDITY = (offset + 1) of the creating event mod 2^32 (0 is

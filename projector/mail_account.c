@@ -79,6 +79,10 @@ enum apply_status mail_acct_open(struct apply_ctx *ctx, struct mail_acct *a, con
 		a->usage = json_pack("{s:I, s:I}", "messages", (json_int_t)0, "quota_used", (json_int_t)0);
 		a->virt = virtual_mailboxes(ctx);
 	}
+	/* Submitted by a sharee: its rights on the owner's mailboxes first
+	 * (mail_acl.h). */
+	if (json_object_get(ctx->ev->data, "as") != NULL)
+		return mail_acl_check(a, error_r);
 	return APPLY_ACCEPTED;
 }
 

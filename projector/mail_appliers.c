@@ -16,5 +16,6 @@ const struct applier mail_appliers[] = {
 	{ "mailbox.claim_recent", EVM_TOPIC_MAIL, mail_apply_claim_recent },
 	{ "mailbox.metadata", EVM_TOPIC_MAIL, mail_apply_metadata },
 	{ "mailbox.urlauth_key", EVM_TOPIC_MAIL, mail_apply_urlauth_key },
+	{ "mailbox.acl", EVM_TOPIC_MAIL, mail_apply_acl },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

@@ -195,4 +195,13 @@ applier_fn mail_apply_urlauth_key;
  * begin_write). 0 or -1. */
 int mail_meta_drop_mailbox(struct mail_acct *a, const char *mailbox_id, const char **error_r);
 
+/* ---- ACL (mail_acl.c, projector/mail_acl.h) ---- */
+applier_fn mail_apply_acl;
+/* From mail_acct_open when the event's data has "as": the sharee's rights
+ * on the owner's mailboxes. APPLY_ACCEPTED means go on. */
+enum apply_status mail_acl_check(struct mail_acct *a, const char **error_r);
+/* Removes every grant on a mailbox and its sharee index entries (with
+ * mailbox.delete). 0 or -1. */
+int mail_acl_drop(struct mail_acct *a, const char *mailbox_id, const char **error_r);
+
 #endif

@@ -38,6 +38,12 @@
  *                                           "server": the account's base key, from
  *                                           which a mailbox without its own key derives
  *                                           one (gateway/imap/imap_urlauth.c)
+ *   mail/<acct>/acl/<mailbox id>/<who>      the rights of <who> (an address escaped as
+ *                                           <acct>) on the mailbox, canonical letters
+ *                                           (projector/mail_acl.h); removed with it
+ *   mail/<sharee>/shared/<owner>/<mailbox id>  {"rights","tenant"}: what <owner> shares
+ *                                           with <sharee>; written ONLY by the owner's
+ *                                           partition (mailbox.acl, mailbox.delete)
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -61,6 +67,8 @@
 #define MAIL_K_MID "mid/"
 #define MAIL_K_META "meta/"
 #define MAIL_K_UKEY "ukey/"
+#define MAIL_K_ACL "acl/"
+#define MAIL_K_SHARED "shared/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);

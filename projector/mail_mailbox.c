@@ -308,6 +308,9 @@ enum apply_status mail_apply_mailbox_delete(struct apply_ctx *ctx, const char **
 	}
 	if (mail_meta_drop_mailbox(&a, id, error_r) < 0)
 		goto out;
+	/* Its grants and their sharee index entries (mail_acl.h). */
+	if (mail_acl_drop(&a, id, error_r) < 0)
+		goto out;
 	mail_key(&a.key, a.address, MAIL_K_NAME, name);
 	mail_batch_delete(ctx->batch, &a.key);
 	mail_key(&a.key, a.address, MAIL_K_MBOX, id);

@@ -5,6 +5,7 @@
  * uid] from the projector's outcome. imap_append_one is shared with
  * REPLACE (imap_cmd_replace.c). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "gateway/deliver_blob.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -113,11 +114,10 @@ int imap_append_one(struct imap_session *s, const struct imap_arg *args, size_t 
 	const struct imap_arg *msg;
 	struct imap_arg built;
 	struct buf cat = BUF_INIT;
-	const char *error = NULL;
 	struct append *a;
 	json_t *box = NULL, *all, *v;
 	size_t i, next = 1, end;
-	int r, catenate = 0;
+	int catenate = 0;
 
 	if (nargs < 2 || nargs > 5 || imap_mailbox_arg_s(s, &args[0], name, sizeof name) < 0) {
 		imap_bad(s, "%s needs a mailbox name and a message", what);
@@ -186,15 +186,13 @@ int imap_append_one(struct imap_session *s, const struct imap_arg *args, size_t 
 		imap_no(s, "[TOOBIG] Message larger than APPENDLIMIT");
 		return -1;
 	}
-	if ((r = mail_mailbox_by_name(s->node->view, s->account, name, &box, &error)) <= 0) {
+	/* Own or shared (RFC 4314 4: i; flags without their right dropped). */
+	if (!imap_acl_find(s, name, MAIL_R_INSERT, "TRYCREATE", &box)) {
 		buf_free(&cat);
 		append_free(a);
-		if (r < 0)
-			imap_no(s, "[SERVERBUG] Cannot read the mailbox list: %s", error);
-		else
-			imap_no(s, "[TRYCREATE] No such mailbox");
 		return -1;
 	}
+	imap_acl_filter_flags(imap_acl_box_rights(box), a->flags, a->keywords);
 	snprintf(a->mailbox_id, sizeof a->mailbox_id, "%s", json_string_value(json_object_get(box, "id")));
 	json_decref(box);
 	a->size = msg->len;

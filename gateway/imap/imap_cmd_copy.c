@@ -4,6 +4,7 @@
  * MOVE answers "* OK [COPYUID ...]" first, then the EXPUNGE responses of
  * the moved messages, then the tagged OK. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "common/log.h"
 #include "projector/mail.h"
 
@@ -51,10 +52,9 @@ static void copy_done(struct imap_session *s, int status, json_t *outcome, const
 static void copy_or_move(struct imap_session *s, const struct imap_command *cmd, int move)
 {
 	char name[MAIL_MAILBOX_NAME_MAX + 1];
-	const char *set, *error = NULL;
+	const char *set;
 	size_t *idx = NULL, n = 0, k = 0;
 	json_t *box = NULL;
-	int r;
 
 	if (cmd->nargs != 2 || cmd->args[0].type != IMAP_ARG_ATOM || (set = cmd->args[0].str) == NULL ||
 	    imap_mailbox_arg_s(s, &cmd->args[1], name, sizeof name) < 0) {
@@ -70,12 +70,21 @@ static void copy_or_move(struct imap_session *s, const struct imap_command *cmd,
 		imap_no(s, "[READ-ONLY] Mailbox is read-only");
 		return;
 	}
-	if ((r = mail_mailbox_by_name(s->node->view, s->account, name, &box, &error)) <= 0) {
+	/* RFC 4314 4: MOVE needs t and e on the source, both i on the target. */
+	if (move && !imap_acl_may(s, MAIL_R_DELMSG | MAIL_R_EXPUNGE)) {
 		free(idx);
-		if (r < 0)
-			imap_no(s, "[SERVERBUG] Cannot read the mailbox list: %s", error);
-		else
-			imap_no(s, "[TRYCREATE] No such mailbox");
+		imap_no(s, "[NOPERM] You may not move messages out of this mailbox");
+		return;
+	}
+	if (!imap_acl_find(s, name, MAIL_R_INSERT, "TRYCREATE", &box)) {
+		free(idx);
+		return;
+	}
+	/* One event in one partition: both mailboxes must be one account's. */
+	if (strcmp(imap_acl_box_owner(s, box), s->mbox->owner) != 0) {
+		free(idx);
+		json_decref(box);
+		imap_no(s, "[CANNOT] %s between different accounts' mailboxes is not supported", cmd->name);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {

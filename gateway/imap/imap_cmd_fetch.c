@@ -7,6 +7,7 @@
  * RFC 7162: the MODSEQ item, the (CHANGEDSINCE n [VANISHED]) modifiers
  * (imap_condstore.c parses them). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "gateway/imap/imap_render.h"
 #include "common/log.h"
 #include "projector/mail.h"
@@ -209,7 +210,7 @@ static int need_summary(struct imap_session *s, json_t *rec, struct msgdata *d)
 
 	if (d->summary != NULL)
 		return 0;
-	if (mail_summary_get(s->node->view, s->account, json_string_value(json_object_get(rec, "email_id")),
+	if (mail_summary_get(s->node->view, s->mbox->owner, json_string_value(json_object_get(rec, "email_id")),
 			     &d->summary, &error) <= 0) {
 		d->summary = json_object();
 		return -1;
@@ -224,7 +225,7 @@ static void imap_fetch_unavailable(struct imap_session *s, uint32_t uid)
 {
 	const char *error = NULL;
 	json_t *rec = NULL;
-	int r = mail_message_get(s->node->view, s->account, s->mbox->id, uid, &rec, &error);
+	int r = mail_message_get(s->node->view, s->mbox->owner, s->mbox->id, uid, &rec, &error);
 
 	json_decref(rec);
 	if (r == 0)
@@ -240,7 +241,7 @@ static int need_body(struct imap_session *s, struct imap_msg *m, struct msgdata 
 	if (d->body != NULL)
 		return 0;
 	d->prefix_len = prefix_len(m->rec);
-	if (mail_message_body(s->node->view, s->account, s->mbox->id, m->uid, &d->body, &d->len, &error) <= 0)
+	if (mail_message_body(s->node->view, s->mbox->owner, s->mbox->id, m->uid, &d->body, &d->len, &error) <= 0)
 		return -1;
 	return need_summary(s, m->rec, d) < 0 ? -1 : 0;
 }
@@ -505,7 +506,8 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 			imap_fetch_vanished(s, set, since);
 	}
 	unseen = xcalloc(f->nidx + 1, sizeof *unseen);
-	if (f->sets_seen && !s->mbox->readonly) {
+	/* RFC 4314 4: the implicit \Seen needs the s right. */
+	if (f->sets_seen && !s->mbox->readonly && imap_acl_may(s, MAIL_R_SEEN)) {
 		for (size_t k = 0; k < f->nidx; k++) {
 			struct imap_msg *m = &s->mbox->msgs[f->idx[k]];
 			if (!m->expunged && !is_seen(m->rec))

@@ -5,6 +5,7 @@
  * several patterns in a list. \HasChildren / \HasNoChildren are always
  * returned (RFC 9051 7.3.1). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "gateway/imap/imap_list.h"
 #include "projector/mail.h"
 
@@ -224,6 +225,7 @@ void imap_cmd_list(struct imap_session *s, const struct imap_command *cmd)
 		return;
 	}
 	if (mail_mailboxes(s->node->view, s->account, &boxes, &error) < 0 ||
+	    imap_acl_list_shared(s, boxes, &error) < 0 ||   /* "Other Users/..." (imap_acl.h) */
 	    (o.sel_subscribed && mail_subscriptions(s->node->view, s->account, &subs, &error) < 0)) {
 		json_decref(boxes);
 		json_decref(subs);

@@ -3,6 +3,7 @@
  * imap_cmd_list.c. Every change is a mail event (projector/mail.h) and is
  * answered with the projector's outcome. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "common/ids.h"
 #include "projector/mail.h"
 
@@ -53,6 +54,10 @@ void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
 		imap_no(s, "[ALREADYEXISTS] INBOX always exists");
 		return;
 	}
+	if (imap_acl_is_other(name)) {   /* RFC 2342: other users' namespace */
+		imap_no(s, "[NOPERM] Mailboxes under \"" IMAP_OTHER_USERS "\" belong to their owners");
+		return;
+	}
 	evm_random_id(id);
 	imap_submit(s, "mailbox.create",
 		    json_pack("{s:s, s:s, s:s}", "mailbox_id", id, "name", name, "special_use", use),
@@ -91,6 +96,10 @@ void imap_cmd_rename(struct imap_session *s, const struct imap_command *cmd)
 	}
 	if (strcmp(to, "INBOX") == 0) {
 		imap_no(s, "[ALREADYEXISTS] INBOX always exists");
+		return;
+	}
+	if (imap_acl_is_other(to)) {   /* RFC 2342: other users' namespace */
+		imap_no(s, "[NOPERM] Mailboxes under \"" IMAP_OTHER_USERS "\" belong to their owners");
 		return;
 	}
 	if (strcmp(from, "INBOX") == 0) {
@@ -142,7 +151,8 @@ void imap_cmd_status(struct imap_session *s, const struct imap_command *cmd)
 		imap_bad(s, "Unknown STATUS item");
 		return;
 	}
-	if (!find_mailbox(s, name, &box, "NONEXISTENT"))
+	/* Own or shared: RFC 4314 4 STATUS needs r. */
+	if (!imap_acl_find(s, name, MAIL_R_READ, "NONEXISTENT", &box))
 		return;
 	imap_status_line(s, box, cmd->args[1].list, cmd->args[1].count);
 	json_decref(box);
@@ -152,6 +162,7 @@ void imap_cmd_status(struct imap_session *s, const struct imap_command *cmd)
 /* RFC 2342 / RFC 9051 6.3.10: one personal namespace, '/' separated. */
 void imap_cmd_namespace(struct imap_session *s, const struct imap_command *cmd)
 {
-	imap_line(s, "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+	/* RFC 2342 5: mailboxes shared with us are under "Other Users/". */
+	imap_line(s, "* NAMESPACE ((\"\" \"/\")) ((\"" IMAP_OTHER_USERS "/\" \"/\")) NIL");
 	imap_ok(s, "NAMESPACE completed");
 }

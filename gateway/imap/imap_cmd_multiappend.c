@@ -6,6 +6,7 @@
  * carries [APPENDUID uidvalidity uid-set] (RFC 4315). The state lives in
  * s->op until the tagged answer. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "gateway/deliver_blob.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -246,11 +247,9 @@ int imap_append_multi(struct imap_session *s, const struct imap_command *cmd)
 {
 	char name[MAIL_MAILBOX_NAME_MAX + 1];
 	struct buf *bodies;
-	const char *error = NULL;
 	struct mappend *a;
 	json_t *box = NULL;
 	size_t k = 1, total = 0;
-	int r;
 
 	if (!is_multi(cmd))
 		return 0;
@@ -258,13 +257,9 @@ int imap_append_multi(struct imap_session *s, const struct imap_command *cmd)
 		imap_bad(s, "APPEND needs a mailbox name and a message");
 		return 1;
 	}
-	if ((r = mail_mailbox_by_name(s->node->view, s->account, name, &box, &error)) <= 0) {
-		if (r < 0)
-			imap_no(s, "[SERVERBUG] Cannot read the mailbox list: %s", error);
-		else
-			imap_no(s, "[TRYCREATE] No such mailbox");
+	/* Own or shared (RFC 4314 4: i; flags are checked by the owner's applier). */
+	if (!imap_acl_find(s, name, MAIL_R_INSERT, "TRYCREATE", &box))
 		return 1;
-	}
 	a = xcalloc(1, sizeof *a);
 	a->m = xcalloc(MAX_MESSAGES, sizeof *a->m);
 	a->uids = json_array();

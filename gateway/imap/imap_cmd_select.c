@@ -2,6 +2,7 @@
  * UID EXPUNGE (RFC 9051 6.3.2, 6.3.3, 6.4.1, 6.4.2, 6.4.3, 6.4.9; RFC
  * 4315 UID EXPUNGE; RFC 3691 UNSELECT). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "common/log.h"
 #include "projector/mail.h"
 
@@ -146,6 +147,16 @@ static void select_mailbox(struct imap_session *s, const struct imap_command *cm
 			imap_no(s, "[NONEXISTENT] No such mailbox");
 		return;
 	}
+	/* RFC 4314 4: SELECT / EXAMINE need r; without any right to change
+	 * the mailbox it is READ-ONLY. */
+	if (!(mb->rights & MAIL_R_READ)) {
+		imap_mbox_free(&mb);
+		imap_select_opts_free(&opts);
+		imap_no(s, "[NOPERM] You may not read that mailbox");
+		return;
+	}
+	if (!(mb->rights & (MAIL_R_SEEN | MAIL_R_WRITE | MAIL_R_DELMSG | MAIL_R_INSERT | MAIL_R_EXPUNGE)))
+		readonly = mb->readonly = 1;
 	if (!readonly && !s->rev2 && (mb->n == 0 || mb->msgs[mb->n - 1].uid <= mb->view_recent)) {
 		/* IMAP4rev1 SELECT with nothing to claim (no event logged):
 		 * later arrivals are claimed in the background. */
@@ -275,6 +286,10 @@ void imap_cmd_expunge(struct imap_session *s, const struct imap_command *cmd)
 		imap_no(s, "[READ-ONLY] Mailbox is read-only");
 		return;
 	}
+	if (!imap_acl_may(s, MAIL_R_EXPUNGE)) {
+		imap_no(s, "[NOPERM] You may not expunge in this mailbox");   /* RFC 4314 4 */
+		return;
+	}
 	ranges = deleted_ranges(s, set, &bad);
 	if (bad) {
 		imap_bad(s, "Invalid UID set");
@@ -301,7 +316,8 @@ void imap_cmd_close(struct imap_session *s, const struct imap_command *cmd)
 	json_t *ranges = NULL;
 	int bad;
 
-	if (!s->mbox->readonly)
+	/* RFC 4314 4: without e, CLOSE expunges nothing (and says nothing). */
+	if (!s->mbox->readonly && imap_acl_may(s, MAIL_R_EXPUNGE))
 		ranges = deleted_ranges(s, NULL, &bad);
 	if (ranges == NULL) {
 		imap_deselect(s);

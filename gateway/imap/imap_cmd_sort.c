@@ -97,7 +97,7 @@ static void fill(struct imap_session *s, struct sort_ctx *ctx, struct item *it)
 	json_t *sum = NULL, *h;
 	const char *error = NULL;
 
-	if (mail_summary_get(s->node->view, s->account, json_string_value(json_object_get(m->rec, "email_id")),
+	if (mail_summary_get(s->node->view, s->mbox->owner, json_string_value(json_object_get(m->rec, "email_id")),
 			     &sum, &error) <= 0)
 		sum = json_object();
 	h = json_object_get(sum, "headers");

@@ -7,6 +7,7 @@
  * once CONDSTORE is on, FETCH responses carry UID and MODSEQ, also for
  * .SILENT. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "common/log.h"
 
 #include <stdlib.h>
@@ -218,6 +219,15 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 		json_decref(flags);
 		store_free(st);
 		imap_no(s, "[READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	/* RFC 4314 4: s for \Seen, t for \Deleted, w for the others; a
+	 * replacement touches all of them. */
+	if (!imap_acl_may(s, strcmp(action, "set") == 0 ? MAIL_R_SEEN | MAIL_R_DELMSG | MAIL_R_WRITE
+			  : imap_acl_flag_rights(flags))) {
+		json_decref(flags);
+		store_free(st);
+		imap_no(s, "[NOPERM] You lack the rights to change those flags");
 		return;
 	}
 	live = xcalloc(st->n + 1, sizeof *live);

@@ -55,6 +55,11 @@ static const struct imap_cmd_def cmds[] = {
 	{ "GENURLAUTH", imap_cmd_genurlauth, AUTH },
 	{ "RESETKEY", imap_cmd_resetkey, AUTH },
 	{ "URLFETCH", imap_cmd_urlfetch, AUTH },
+	{ "SETACL", imap_cmd_setacl, AUTH },
+	{ "DELETEACL", imap_cmd_deleteacl, AUTH },
+	{ "GETACL", imap_cmd_getacl, AUTH },
+	{ "LISTRIGHTS", imap_cmd_listrights, AUTH },
+	{ "MYRIGHTS", imap_cmd_myrights, AUTH },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

@@ -20,7 +20,7 @@ static void collect(struct imap_session *s, const size_t *idx, size_t n, struct 
 		json_t *h, *list, *v;
 		size_t k, lim;
 
-		if (mail_summary_get(s->node->view, s->account,
+		if (mail_summary_get(s->node->view, s->mbox->owner,
 				     json_string_value(json_object_get(msg->rec, "email_id")), &sums[i], &error) <= 0)
 			sums[i] = json_object();
 		h = json_object_get(sums[i], "headers");

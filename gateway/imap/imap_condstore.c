@@ -121,7 +121,7 @@ int imap_vanished_since(struct imap_session *s, const struct imap_range *set, si
 	const char *error = NULL;
 	size_t i;
 
-	if (mail_vanished(s->node->view, s->account, mb->id, since, &gone, &error) < 0) {
+	if (mail_vanished(s->node->view, s->mbox->owner, mb->id, since, &gone, &error) < 0) {
 		log_warn("imap[%s]: vanished %s: %s", s->id, mb->name, error);
 		json_decref(out);
 		return -1;

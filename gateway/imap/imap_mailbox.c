@@ -8,8 +8,10 @@
  * number); new messages are announced with EXISTS and changed flags with
  * FETCH (FLAGS) when a command completes, or at once while idling. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "common/log.h"
 #include "projector/mail.h"
+#include "projector/projector.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ void imap_mbox_free(struct imap_mbox **mbp)
 	free(mb->recent);
 	json_decref(mb->keywords);
 	imap_context_free_all(mb);
+	projector_unsubscribe(&mb->owner_sub);
 	free(mb->name);
 	free(mb);
 	*mbp = NULL;
@@ -75,7 +78,7 @@ int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **er
 	size_t i, j = 0, nold = mb->n;
 	int r;
 
-	if ((r = mail_mailbox_get(s->node->view, s->account, mb->id, &box, error_r)) < 0)
+	if ((r = mail_mailbox_get(s->node->view, mb->owner, mb->id, &box, error_r)) < 0)
 		return -1;
 	if (r == 0) {
 		/* Deleted under us: every message is gone. */
@@ -85,7 +88,7 @@ int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **er
 	}
 	load_state(s, mb, box);
 	json_decref(box);
-	if (mail_messages(s->node->view, s->account, mb->id, 0, &list, error_r) < 0)
+	if (mail_messages(s->node->view, mb->owner, mb->id, 0, &list, error_r) < 0)
 		return -1;
 	/* Merge the two UID-ordered lists. */
 	json_array_foreach(list, i, m) {
@@ -119,14 +122,18 @@ int imap_mbox_open(struct imap_session *s, const char *name, int readonly, struc
 	int r;
 
 	*mb_r = NULL;
-	if ((r = mail_mailbox_by_name(s->node->view, s->account, name, &box, error_r)) <= 0)
+	/* The session's own mailbox or a shared one (imap_acl.h). */
+	if ((r = imap_acl_lookup(s, name, &box, error_r)) <= 0)
 		return r;
 	mb = xcalloc(1, sizeof *mb);
 	mb->serial = ++mbox_serial;
 	snprintf(mb->id, sizeof mb->id, "%s", json_string_value(json_object_get(box, "id")));
 	mb->name = xstrdup(json_string_value(json_object_get(box, "name")));
 	mb->readonly = readonly;
+	snprintf(mb->owner, sizeof mb->owner, "%s", imap_acl_box_owner(s, box));
+	mb->rights = imap_acl_box_rights(box);
 	json_decref(box);
+	imap_acl_watch(s, mb);
 	if (imap_mbox_sync(s, mb, error_r) < 0) {
 		imap_mbox_free(&mb);
 		return -1;

@@ -356,7 +356,7 @@ static json_t *summary(struct imap_session *s, struct imap_search *sr, json_t *r
 	const char *error = NULL;
 
 	if (sr->summary == NULL &&
-	    mail_summary_get(s->node->view, s->account, json_string_value(json_object_get(rec, "email_id")),
+	    mail_summary_get(s->node->view, s->mbox->owner, json_string_value(json_object_get(rec, "email_id")),
 			     &sr->summary, &error) <= 0)
 		sr->summary = json_object();
 	return sr->summary;
@@ -367,7 +367,7 @@ static int body(struct imap_session *s, struct imap_search *sr, struct imap_msg 
 	const char *error = NULL;
 
 	if (sr->body == NULL && !sr->body_missing &&
-	    mail_message_body(s->node->view, s->account, s->mbox->id, m->uid, &sr->body, &sr->len, &error) <= 0)
+	    mail_message_body(s->node->view, s->mbox->owner, s->mbox->id, m->uid, &sr->body, &sr->len, &error) <= 0)
 		sr->body_missing = 1;
 	return sr->body != NULL;
 }

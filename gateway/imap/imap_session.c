@@ -322,6 +322,8 @@ static const char *const imap_capabilities[] = {
 	"METADATA",
 	"METADATA-SERVER",
 	"URLAUTH",
+	"ACL",
+	"RIGHTS=texk",
 	NULL
 };
 

@@ -174,6 +174,12 @@ struct imap_mbox {
 	uint32_t (*recent)[2];
 	size_t nrecent;
 	json_t *keywords;         /* the keywords FLAGS announced (imap_keywords.c) */
+	/* ACL (imap_acl.c): the account whose mailbox this is (the session's
+	 * own, or the owner of a shared one), the session's rights on it
+	 * (projector/mail_acl.h bits), and the owner's change subscription. */
+	char owner[EVM_ADDRESS_MAX + 1];
+	unsigned rights;
+	struct projector_sub *owner_sub;
 };
 
 /* Loads name's state and messages. 1 found, 0 no such mailbox, -1 error. */
@@ -265,6 +271,8 @@ imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_startt
 imap_cmd_fn imap_cmd_sort, imap_cmd_thread;
 /* RFC 9208 QUOTA (imap_cmd_quota.c). */
 imap_cmd_fn imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota;
+/* RFC 4314 ACL (imap_cmd_acl.c). */
+imap_cmd_fn imap_cmd_setacl, imap_cmd_deleteacl, imap_cmd_getacl, imap_cmd_listrights, imap_cmd_myrights;
 /* RFC 8437 UNAUTHENTICATE (imap_cmd_unauth.c); RFC 8508 REPLACE (imap_cmd_replace.c). */
 imap_cmd_fn imap_cmd_unauthenticate, imap_cmd_replace;
 /* RFC 5464 METADATA (imap_cmd_metadata.c); RFC 4467 URLAUTH (imap_cmd_urlauth.c). */

@@ -2,6 +2,7 @@
  * command through gateway/command.h, answered after the projector's
  * outcome; rejections mapped to RFC 5530 response codes. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "gateway/command.h"
 #include "common/log.h"
 
@@ -28,10 +29,17 @@ static void submit_done(void *ctx, int status, json_t *outcome, const char *erro
 
 void imap_submit(struct imap_session *s, const char *type, json_t *data, imap_write_cb *cb)
 {
-	struct imap_write_op *op = xcalloc(1, sizeof *op);
+	struct imap_write_op *op;
 	struct evm_event ev;
 	const char *error = NULL;
+	char owner[EVM_ADDRESS_MAX + 1];
 
+	/* A shared mailbox's writes go to its owner's partition (imap_acl.c). */
+	if (imap_acl_route(s, data, owner)) {
+		imap_acl_submit(s, owner, type, data, cb);
+		return;
+	}
+	op = xcalloc(1, sizeof *op);
 	if (evm_event_init(&ev, type, s->tenant, s->account, s->actor, data, &error) < 0) {
 		log_error("imap[%s]: cannot build %s: %s", s->id, type, error);
 		free(op);

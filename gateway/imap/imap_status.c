@@ -4,6 +4,7 @@
  * (always 0, RFC 3501 compatibility), HIGHESTMODSEQ (RFC 7162 3.1.6),
  * MAILBOXID (RFC 8474 4.2) and DELETED-STORAGE (RFC 9208 4.2.1, KiB). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_acl.h"
 #include "projector/mail.h"
 
 #include <string.h>
@@ -38,14 +39,14 @@ int imap_status_check(const struct imap_arg *items, size_t n)
 
 /* Messages with \Deleted (STATUS DELETED, RFC 9051 6.3.11); with
  * storage, their size in KiB instead (DELETED-STORAGE, RFC 9208 4.2.1). */
-static json_int_t count_deleted(struct imap_session *s, const char *id, int storage)
+static json_int_t count_deleted(struct imap_session *s, const char *owner, const char *id, int storage)
 {
 	json_t *list = NULL, *m, *f;
 	const char *error = NULL;
 	size_t i, j;
 	json_int_t n = 0, bytes = 0;
 
-	if (mail_messages(s->node->view, s->account, id, 0, &list, &error) < 0)
+	if (mail_messages(s->node->view, owner, id, 0, &list, &error) < 0)
 		return 0;
 	json_array_foreach(list, i, m) {
 		json_array_foreach(json_object_get(m, "flags"), j, f) {
@@ -69,7 +70,7 @@ static json_int_t count_recent(struct imap_session *s, json_t *box)
 
 	if (from < 0 || from >= (json_int_t)UINT32_MAX)
 		return 0;
-	if (mail_messages(s->node->view, s->account, json_string_value(json_object_get(box, "id")),
+	if (mail_messages(s->node->view, imap_acl_box_owner(s, box), json_string_value(json_object_get(box, "id")),
 			  (uint32_t)from + 1, &list, &error) < 0)
 		return 0;
 	n = (json_int_t)json_array_size(list);
@@ -97,7 +98,7 @@ void imap_status_line(struct imap_session *s, json_t *box, const struct imap_arg
 			continue;
 		}
 		if (strcmp(it, "DELETED") == 0 || strcmp(it, "DELETED-STORAGE") == 0)
-			v = count_deleted(s, json_string_value(json_object_get(box, "id")), it[7] == '-');
+			v = count_deleted(s, imap_acl_box_owner(s, box), json_string_value(json_object_get(box, "id")), it[7] == '-');
 		else if (strcmp(it, "RECENT") == 0)
 			v = count_recent(s, box);
 		else if (strcmp(it, "MESSAGES") == 0)

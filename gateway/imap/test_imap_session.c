@@ -64,7 +64,7 @@ static void test_sasl_ir(void)
 	pump(&c, "\r\n");
 	CMD_HAS(&c, "a", "a AUTHENTICATE PLAIN AGFteUBhY21lLnRlc3QAc2VjcmV0", "a OK");
 	CMD_HAS(&c, "b", "b ENABLE IMAP4rev2", "* ENABLED IMAP4rev2");
-	CMD_HAS(&c, "c", "c NAMESPACE", "* NAMESPACE ((\"\" \"/\")) NIL NIL");
+	CMD_HAS(&c, "c", "c NAMESPACE", "* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) NIL");
 	client_close(&c);
 }
 
