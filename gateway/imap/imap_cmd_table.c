@@ -9,18 +9,19 @@
 #define ANY (IMAP_CMD_NOAUTH | IMAP_CMD_AUTH)
 #define AUTH IMAP_CMD_AUTH
 #define SEL (IMAP_CMD_AUTH | IMAP_CMD_SELECTED)
+#define NOARGS IMAP_CMD_NOARGS
 
 static const struct imap_cmd_def cmds[] = {
-	{ "CAPABILITY", imap_cmd_capability, ANY },
-	{ "NOOP", imap_cmd_noop, ANY },
-	{ "LOGOUT", imap_cmd_logout, ANY },
+	{ "CAPABILITY", imap_cmd_capability, ANY | NOARGS },
+	{ "NOOP", imap_cmd_noop, ANY | NOARGS },
+	{ "LOGOUT", imap_cmd_logout, ANY | NOARGS },
 	{ "ID", imap_cmd_id, ANY },
-	{ "STARTTLS", imap_cmd_starttls, IMAP_CMD_NOAUTH },
+	{ "STARTTLS", imap_cmd_starttls, IMAP_CMD_NOAUTH | NOARGS },
 	{ "AUTHENTICATE", imap_cmd_authenticate, IMAP_CMD_NOAUTH },
 	{ "LOGIN", imap_cmd_login, IMAP_CMD_NOAUTH },
-	{ "UNAUTHENTICATE", imap_cmd_unauthenticate, AUTH },
+	{ "UNAUTHENTICATE", imap_cmd_unauthenticate, AUTH | NOARGS },
 	{ "ENABLE", imap_cmd_enable, AUTH },
-	{ "NAMESPACE", imap_cmd_namespace, AUTH },
+	{ "NAMESPACE", imap_cmd_namespace, AUTH | NOARGS },
 	{ "SELECT", imap_cmd_select, AUTH },
 	{ "EXAMINE", imap_cmd_examine, AUTH },
 	{ "CREATE", imap_cmd_create, AUTH },
@@ -32,12 +33,12 @@ static const struct imap_cmd_def cmds[] = {
 	{ "LSUB", imap_cmd_lsub, AUTH },
 	{ "STATUS", imap_cmd_status, AUTH },
 	{ "APPEND", imap_cmd_append, AUTH },
-	{ "IDLE", imap_cmd_idle, AUTH },
+	{ "IDLE", imap_cmd_idle, AUTH | NOARGS },
 	{ "COMPRESS", imap_cmd_compress, AUTH },
-	{ "CHECK", imap_cmd_check, SEL },
-	{ "CLOSE", imap_cmd_close, SEL },
-	{ "UNSELECT", imap_cmd_unselect, SEL },
-	{ "EXPUNGE", imap_cmd_expunge, SEL | IMAP_CMD_UIDOK },
+	{ "CHECK", imap_cmd_check, SEL | NOARGS },
+	{ "CLOSE", imap_cmd_close, SEL | NOARGS },
+	{ "UNSELECT", imap_cmd_unselect, SEL | NOARGS },
+	{ "EXPUNGE", imap_cmd_expunge, SEL | IMAP_CMD_UIDOK | NOARGS },
 	{ "SEARCH", imap_cmd_search, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
 	{ "FETCH", imap_cmd_fetch, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
 	{ "STORE", imap_cmd_store, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },

@@ -417,32 +417,38 @@ void imap_logged_out(struct imap_session *s)
 
 /* ---- input ---- */
 
+const char *imap_cmd_refused(const struct imap_session *s, const char *name, bool uid)
+{
+	const struct imap_cmd_def *def = imap_cmd_find(name);
+
+	if (def == NULL)
+		return "Unknown command";
+	if (uid && !(def->flags & IMAP_CMD_UIDOK))
+		return "UID form of a command that has none";
+	if (s->state == IMAP_S_NOAUTH && !(def->flags & IMAP_CMD_NOAUTH))
+		return "Log in first";
+	if (s->state != IMAP_S_NOAUTH && !(def->flags & IMAP_CMD_AUTH))
+		return "Already authenticated";
+	if ((def->flags & IMAP_CMD_SELECTED) && s->mbox == NULL)
+		return "No mailbox selected";
+	return NULL;
+}
+
 static void dispatch(struct imap_session *s, const struct imap_command *cmd)
 {
 	const struct imap_cmd_def *def = imap_cmd_find(cmd->name);
+	const char *why = imap_cmd_refused(s, cmd->name, cmd->uid);
 
 	snprintf(s->tag, sizeof s->tag, "%s", cmd->tag);
 	s->in_cmd = 1;
 	s->cur = def;
 	s->cur_uid = cmd->uid;
-	if (def == NULL) {
-		imap_bad(s, "Unknown command");
+	if (why != NULL) {
+		imap_bad(s, "%s", why);
 		return;
 	}
-	if (cmd->uid && !(def->flags & IMAP_CMD_UIDOK)) {
-		imap_bad(s, "UID %s is not a command", cmd->name);
-		return;
-	}
-	if (s->state == IMAP_S_NOAUTH && !(def->flags & IMAP_CMD_NOAUTH)) {
-		imap_bad(s, "Log in first");
-		return;
-	}
-	if (s->state != IMAP_S_NOAUTH && !(def->flags & IMAP_CMD_AUTH)) {
-		imap_bad(s, "Already authenticated");
-		return;
-	}
-	if ((def->flags & IMAP_CMD_SELECTED) && s->mbox == NULL) {
-		imap_bad(s, "No mailbox selected");
+	if ((def->flags & IMAP_CMD_NOARGS) && !cmd->uid && cmd->nargs > 0) {
+		imap_bad(s, "%s takes no arguments", def->name);
 		return;
 	}
 	def->fn(s, cmd);

@@ -37,6 +37,7 @@ enum imap_state {
 #define IMAP_CMD_SELECTED (1u << 2)   /* needs a selected mailbox */
 #define IMAP_CMD_UIDOK    (1u << 3)   /* has a UID form */
 #define IMAP_CMD_SEQ      (1u << 4)   /* by sequence number: no EXPUNGE during it (RFC 9051 7.5.1) */
+#define IMAP_CMD_NOARGS   (1u << 5)   /* "Arguments: none" (RFC 9051 6; UID forms excepted) */
 
 struct imap_session;
 typedef void imap_cmd_fn(struct imap_session *s, const struct imap_command *cmd);
@@ -48,6 +49,9 @@ struct imap_cmd_def {
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name);
+/* Why the command name (UID form when uid) cannot run in the session's
+ * state (the text of a BAD), or NULL when it can. */
+const char *imap_cmd_refused(const struct imap_session *s, const char *name, bool uid);
 
 /* A line handler (AUTHENTICATE continuation, IDLE's DONE): gets one line
  * without its CRLF. */
