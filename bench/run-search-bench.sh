@@ -18,6 +18,7 @@ BENCH_NAME=run-search-bench
 DOVECOT=1
 [ "${1:-}" = --no-dovecot ] && DOVECOT=0
 [ -x /usr/sbin/dovecot ] || DOVECOT=0
+export KEEP=${KEEP:-0}
 bench_bound SEARCH_BENCH 1800
 BUILD_DIR=${BUILD_DIR:-build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac

@@ -14,6 +14,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* The pause after each indexing run: a busy account (a commit every few
+ * ms) is looked at a few times a second, not after every commit; searches
+ * scan what arrived meanwhile. */
+#define FTS_PAUSE_MS 200
 
 struct fts_worker {
 	struct node *node;
@@ -53,6 +59,16 @@ static void *run(void *ctx)
 			log_warn("imap fts: indexing %s: %s", account, error ? error : "failed");
 		free(account);
 		pthread_mutex_lock(&w->mu);
+		{   /* the pause: only stop ends it early, not new work */
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += FTS_PAUSE_MS * 1000000L;
+			until.tv_sec += until.tv_nsec / 1000000000L;
+			until.tv_nsec %= 1000000000L;
+			while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &until) == 0)
+				;
+		}
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
