@@ -82,6 +82,11 @@ char *mime_decode_header(const char *raw, size_t len);
 /* Converts text in charset to malloc'ed UTF-8 (iconv); invalid sequences
  * become U+FFFD. Returns 0, or -1 for an unknown charset. */
 int mime_to_utf8(const char *charset, const void *in, size_t len, char **out_r, size_t *len_r);
+/* Appends the UTF-8 text of a part's body in[len] to out: the transfer
+ * encoding ("base64", "quoted-printable", else none) undone, then the
+ * charset converted (NULL or unknown: UTF-8 kept, else Windows-1252). */
+struct buf;
+void mime_body_text(const char *encoding, const char *charset, const char *in, size_t len, struct buf *out);
 /* RFC 5256 section 2.1 base subject of a decoded subject; malloc'ed. */
 char *mime_base_subject(const char *subject);
 

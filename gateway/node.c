@@ -6,6 +6,7 @@
 #include "gateway/imap/imap_server.h"
 #include "gateway/pop3/pop3_server.h"
 #include "gateway/outbound/queue_worker.h"
+#include "gateway/imap/imap_fts.h"
 #include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/ids.h"
@@ -360,6 +361,7 @@ void node_stop(struct node *node)
 	smtp_server_stop(&node->submission);
 	smtp_server_stop(&node->submissions);
 	mgmt_http_stop(&node->mgmt);
+	imap_fts_stop(node);   /* the search indexer: before the projector and the view */
 	if (node->projector != NULL)
 		projector_stop(node->projector);
 	evlog_close(&node->log);

@@ -3,15 +3,21 @@
  * from the message record, addresses, subject and Date from the MIME
  * summary, HEADER / BODY / TEXT from the stored bytes. String matches are
  * substring matches under i;unicode-casemap (RFC 5051, imap_casemap.c) on
- * decoded UTF-8 header values; BODY and TEXT match the raw
- * (transfer-encoded) octets. Dates compare by UTC day; OLDER / YOUNGER
+ * decoded UTF-8 text (imap_fts.h, THE TEXT: BODY is the decoded text of
+ * the text parts); the text index (imap_fts.h) first removes the messages
+ * a text key cannot match, so only candidates and messages not indexed
+ * yet are read. Dates compare by UTC day; OLDER / YOUNGER
  * (RFC 5032) by seconds against the wall clock. "$" (RFC 5182) is the
  * saved result wherever a sequence set is allowed. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_fts.h"
+#include "gateway/node.h"
+#include "common/log.h"
 #include "common/mime.h"
 #include "projector/mail.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,6 +44,8 @@ struct snode {
 	int64_t num;              /* size, or a day number */
 	struct imap_range *r;
 	size_t nr;
+	const char *fts_fields;   /* text keys: the index fields (IMAP_FTS_F_*) */
+	struct imap_fts_cand *cand;   /* NULL: no narrowing (short needle, no index) */
 };
 
 struct imap_search {
@@ -47,6 +55,14 @@ struct imap_search {
 	char *body;
 	size_t len;
 	int body_missing;
+	struct buf btext;         /* BODY's decoded text of the message */
+	int btext_done;
+	/* the text index (imap_fts.h), opened on the first match */
+	int fts_ready;
+	struct imap_fts *fts;
+	struct node *node;
+	char account[EVM_ADDRESS_MAX + 1];
+	size_t unindexed;         /* messages a text key met that are not indexed */
 };
 
 static struct snode *node_new(enum skind k)
@@ -66,6 +82,7 @@ static void node_free(struct snode *n)
 	free(n->kids);
 	free(n->r);
 	free(n->mapped);
+	imap_fts_cand_free(&n->cand);
 	free(n);
 }
 
@@ -145,6 +162,7 @@ static struct snode *parse_key(struct pstate *p)
 		{ "TEXT", S_TEXT, NULL }, { "KEYWORD", S_KEYWORD, NULL }, { "UNKEYWORD", S_UNKEYWORD, NULL },
 		{ "EMAILID", S_EMAILID, NULL }, { "THREADID", S_THREADID, NULL },
 	};
+	static const char *const fts_fields[] = { "f", "t", "c", "b", "s", "x", "hx", NULL, NULL, NULL, NULL };
 	static const struct { const char *key; enum skind k; } dates[] = {
 		{ "BEFORE", S_BEFORE }, { "ON", S_ON }, { "SINCE", S_SINCE },
 		{ "SENTBEFORE", S_SENTBEFORE }, { "SENTON", S_SENTON }, { "SENTSINCE", S_SENTSINCE },
@@ -198,6 +216,7 @@ static struct snode *parse_key(struct pstate *p)
 		n->str = v;
 		n->mapped = imap_casemap(v, strlen(v));
 		n->field = strs[i].field;
+		n->fts_fields = fts_fields[i];
 		return n;
 	}
 	for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
@@ -254,6 +273,7 @@ static struct snode *parse_key(struct pstate *p)
 			return NULL;
 		}
 		n->mapped = imap_casemap(n->str, strlen(n->str));
+		n->fts_fields = "h";
 		return n;
 	}
 	if (strcasecmp(key, "OLDER") == 0 || strcasecmp(key, "YOUNGER") == 0) {
@@ -332,9 +352,14 @@ void imap_search_free(struct imap_search **sr)
 {
 	if (*sr == NULL)
 		return;
+	/* met messages not indexed yet: have the indexer look again */
+	if ((*sr)->fts != NULL && (*sr)->unindexed > 0)
+		imap_fts_kick((*sr)->node, (*sr)->account);
+	imap_fts_close(&(*sr)->fts);
 	node_free((*sr)->root);
 	json_decref((*sr)->summary);
 	free((*sr)->body);
+	buf_free(&(*sr)->btext);
 	free(*sr);
 	*sr = NULL;
 }
@@ -372,45 +397,123 @@ static int body(struct imap_session *s, struct imap_search *sr, struct imap_msg 
 	return sr->body != NULL;
 }
 
-/* The end of the top-level header block (after the blank line). */
-static size_t header_end(const char *b, size_t len)
+/* The message's email id (its key in the text index). */
+static const char *msg_email_id(const struct imap_msg *m)
 {
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (b[i] == '\n' && (b[i + 1] == '\n' || (b[i + 1] == '\r' && i + 2 < len && b[i + 2] == '\n')))
-			return i + 1;
-	}
-	return len;
+	return json_string_value(json_object_get(m->rec, "email_id"));
 }
 
-/* HEADER field string: each field of that name, unfolded and decoded. */
+/* The length of the prefix stored before the message's blob (mail.h). */
+static size_t msg_prefix_len(const struct imap_msg *m)
+{
+	const char *p = json_string_value(json_object_get(m->rec, "prefix"));
+
+	return p != NULL ? strlen(p) : 0;
+}
+
+struct field_find {
+	const char *name;         /* NULL: every field, matched as "name:value" */
+	const char *needle;       /* casemapped */
+	struct buf line;
+	int hit;
+};
+
+/* HEADER field string / TEXT's header part: one decoded field. */
+static int field_find_cb(void *ctx, const char *name, size_t nlen, const char *value)
+{
+	struct field_find *ff = ctx;
+
+	if (ff->name == NULL) {
+		buf_truncate(&ff->line, 0);
+		buf_append(&ff->line, name, nlen);
+		buf_append(&ff->line, ":", 1);
+		buf_puts(&ff->line, value);
+		ff->hit = imap_casemap_find(ff->line.data, ff->line.len, ff->needle);
+	} else if (strlen(ff->name) == nlen && strncasecmp(name, ff->name, nlen) == 0) {
+		ff->hit = imap_casemap_find(value, strlen(value), ff->needle);
+	}
+	return ff->hit;
+}
+
+/* HEADER field string (field NULL: any field as "name:value", for TEXT):
+ * each field of that name, unfolded and decoded. */
 static int header_match(const char *b, size_t len, const char *field, const char *str)
 {
-	size_t end = header_end(b, len), fl = strlen(field), i = 0;
+	struct field_find ff = { field, str, BUF_INIT, 0 };
 
-	while (i < end) {
-		size_t ls = i, ve;
+	imap_fts_header_fields(b, len, field_find_cb, &ff);
+	buf_free(&ff.line);
+	return ff.hit;
+}
 
-		while (i < end && !(b[i] == '\n' && (i + 1 >= end || (b[i + 1] != ' ' && b[i + 1] != '\t'))))
-			i++;
-		ve = i;
-		i++;
-		if (ve - ls > fl && strncasecmp(b + ls, field, fl) == 0 && b[ls + fl] == ':') {
-			char *raw = xstrndup(b + ls + fl + 1, ve - ls - fl - 1), *dec;
-			int hit;
+/* BODY: the decoded text of the message's text parts (imap_fts.h). */
+static int body_match(struct imap_session *s, struct imap_search *sr, struct imap_msg *m, const char *str)
+{
+	if (!body(s, sr, m))
+		return 0;
+	if (!sr->btext_done) {
+		buf_truncate(&sr->btext, 0);
+		imap_fts_body_text(sr->body, sr->len, msg_prefix_len(m), summary(s, sr, m->rec), &sr->btext);
+		sr->btext_done = 1;
+	}
+	return imap_casemap_find(sr->btext.data, sr->btext.len, str);
+}
 
-			for (char *p = raw; *p; p++) {
-				if (*p == '\r' || *p == '\n')
-					*p = ' ';
-			}
-			dec = mime_decode_header(raw, strlen(raw));
-			hit = imap_casemap_find(dec, strlen(dec), str);
-			free(dec);
-			free(raw);
-			if (hit)
-				return 1;
-		}
+/* Opens the text index and narrows every text key of the tree. */
+static void fts_narrow(struct imap_search *sr, struct snode *n)
+{
+	const char *error = NULL;
+
+	for (size_t i = 0; i < n->nkids; i++)
+		fts_narrow(sr, n->kids[i]);
+	if (n->fts_fields != NULL && n->mapped != NULL &&
+	    imap_fts_query(sr->fts, n->fts_fields, n->mapped, &n->cand, &error) < 0)
+		log_warn("imap search: text index: %s", error ? error : "failed");
+}
+
+/* 1 when the tree has a text key. */
+static int has_text(const struct snode *n)
+{
+	if (n->fts_fields != NULL)
+		return 1;
+	for (size_t i = 0; i < n->nkids; i++) {
+		if (has_text(n->kids[i]))
+			return 1;
 	}
 	return 0;
+}
+
+/* Before the first message: the account's index (activating it here). */
+static void fts_prepare(struct imap_session *s, struct imap_search *sr)
+{
+	const char *error = NULL;
+
+	sr->fts_ready = 1;
+	if (s->node == NULL || s->node->view == NULL || !has_text(sr->root))
+		return;
+	imap_fts_activate(s->node, s->account);
+	sr->node = s->node;
+	snprintf(sr->account, sizeof sr->account, "%s", s->account);
+	if (imap_fts_open(s->node->view, s->account, &sr->fts, &error) < 0) {
+		log_warn("imap search: text index: %s", error ? error : "failed");
+		return;
+	}
+	fts_narrow(sr, sr->root);
+}
+
+/* 0 when the index rules the message out for text key n, else 1. */
+static int text_may_match(struct imap_search *sr, const struct snode *n, const struct imap_msg *m)
+{
+	const char *id;
+
+	if (sr->fts == NULL)
+		return 1;
+	id = msg_email_id(m);
+	if (!imap_fts_indexed(sr->fts, id)) {
+		sr->unindexed++;
+		return 1;
+	}
+	return imap_fts_may_match(sr->fts, n->cand, id);
 }
 
 /* RFC 9051 6.4.4 FROM/TO/CC/BCC: str (case-mapped) within a display name
@@ -532,22 +635,25 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 		day = (ms >= 0 ? ms : ms - 86399999) / 86400000;
 		return n->k == S_SENTBEFORE ? day < n->num : n->k == S_SENTON ? day == n->num : day >= n->num;
 	case S_ADDR:
+		if (!text_may_match(sr, n, m))
+			return 0;
 		h = json_object_get(summary(s, sr, m->rec), "headers");
 		return addr_match(json_object_get(h, n->field),
 				  json_object_get(json_object_get(summary(s, sr, m->rec), "envelope"), n->field),
 				  n->mapped);
 	case S_SUBJECT:
+		if (!text_may_match(sr, n, m))
+			return 0;
 		v = json_string_value(json_object_get(json_object_get(summary(s, sr, m->rec), "headers"), "subject"));
 		return v != NULL && imap_casemap_find(v, strlen(v), n->mapped);
 	case S_HEADER:
-		return body(s, sr, m) && header_match(sr->body, sr->len, n->field, n->mapped);
+		return text_may_match(sr, n, m) && body(s, sr, m) &&
+		       header_match(sr->body, sr->len, n->field, n->mapped);
 	case S_BODY:
-		if (!body(s, sr, m))
-			return 0;
-		day = (int64_t)header_end(sr->body, sr->len);
-		return imap_casemap_find(sr->body + day, sr->len - (size_t)day, n->mapped);
+		return text_may_match(sr, n, m) && body_match(s, sr, m, n->mapped);
 	case S_TEXT:
-		return body(s, sr, m) && imap_casemap_find(sr->body, sr->len, n->mapped);
+		return text_may_match(sr, n, m) && body(s, sr, m) &&
+		       (header_match(sr->body, sr->len, NULL, n->mapped) || body_match(s, sr, m, n->mapped));
 	case S_MODSEQ:
 		return imap_msg_modseq(m->rec) >= n->num;
 	}
@@ -573,12 +679,16 @@ int imap_search_uses_modseq(const struct imap_search *sr)
 
 int imap_search_match(struct imap_session *s, struct imap_search *sr, size_t idx)
 {
-	int r = eval(s, sr, sr->root, idx);
+	int r;
 
+	if (!sr->fts_ready)
+		fts_prepare(s, sr);
+	r = eval(s, sr, sr->root, idx);
 	json_decref(sr->summary);
 	sr->summary = NULL;
 	free(sr->body);
 	sr->body = NULL;
 	sr->body_missing = 0;
+	sr->btext_done = 0;
 	return r;
 }

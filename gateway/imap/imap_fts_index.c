@@ -1,0 +1,177 @@
+/* imap_fts_index - the write side of the text index: an account's
+ * messages not indexed yet become segments of at most IMAP_FTS_SEG_DOCS
+ * documents, each written in one view batch (its document list and its
+ * postings together, so a reader sees all of a segment or none). */
+#include "gateway/imap/imap_fts.h"
+#include "projector/keys.h"
+#include "projector/mail.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct seg {
+	struct buf docs;           /* 33 octets per document (imap_fts.h) */
+	size_t ndocs;
+	uint64_t *ent;             /* (trigram key << 16) | document */
+	size_t n, cap;
+};
+
+/* "local/fts/<acct>/", the account escaped as in mail/<acct>/. */
+void imap_fts_key_account(struct buf *k, const char *account)
+{
+	buf_truncate(k, 0);
+	buf_puts(k, KEY_LOCAL "fts/");
+	for (const char *s = account; *s != '\0'; s++) {
+		if (*s == '%')
+			buf_puts(k, "%25");
+		else if (*s == '/')
+			buf_puts(k, "%2F");
+		else
+			buf_append(k, s, 1);
+	}
+	buf_puts(k, "/");
+}
+
+/* Adds one document's trigram set to the segment. */
+static void seg_add(struct seg *sg, const char *email_id, int partial, const struct imap_fts_doc *d)
+{
+	uint64_t doc = sg->ndocs++;
+
+	buf_append(&sg->docs, email_id, 32);
+	buf_append(&sg->docs, partial ? "p" : "1", 1);
+	if (sg->n + d->n > sg->cap) {
+		sg->cap = (sg->n + d->n) * 2;
+		sg->ent = xrealloc(sg->ent, sg->cap * sizeof *sg->ent);
+	}
+	for (size_t i = 0; i < d->cap; i++) {
+		if (d->slot[i] != 0)
+			sg->ent[sg->n++] = (uint64_t)(d->slot[i] - 1) << 16 | doc;
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Writes the segment as segno in one batch and empties it. */
+static int seg_write(struct view *view, const struct buf *acct, uint32_t segno, struct seg *sg,
+		     const char **error_r)
+{
+	struct view_batch *b;
+	struct buf k = BUF_INIT, v = BUF_INIT;
+	size_t i = 0;
+
+	if (sg->ndocs == 0)
+		return 0;
+	qsort(sg->ent, sg->n, sizeof *sg->ent, cmp_u64);
+	b = view_batch_begin(view);
+	while (i < sg->n) {
+		uint32_t key = (uint32_t)(sg->ent[i] >> 16);
+
+		buf_truncate(&v, 0);
+		for (; i < sg->n && (uint32_t)(sg->ent[i] >> 16) == key; i++) {
+			unsigned char le[2] = { (unsigned char)(sg->ent[i] & 0xff), (unsigned char)(sg->ent[i] >> 8 & 0xff) };
+
+			buf_append(&v, le, 2);
+		}
+		buf_truncate(&k, 0);
+		buf_append(&k, acct->data, acct->len);
+		buf_printf(&k, "p/%c%06x/%010u", (char)(key >> 24), key & 0xffffff, segno);
+		view_batch_put(b, k.data, k.len, v.data, v.len);
+	}
+	buf_truncate(&k, 0);
+	buf_append(&k, acct->data, acct->len);
+	buf_printf(&k, "seg/%010u", segno);
+	view_batch_put(b, k.data, k.len, sg->docs.data, sg->docs.len);
+	buf_free(&k);
+	buf_free(&v);
+	buf_truncate(&sg->docs, 0);
+	sg->ndocs = 0;
+	sg->n = 0;
+	return view_batch_commit(&b, error_r);
+}
+
+struct run {
+	struct view *view;
+	const char *account;
+	struct imap_fts *f;
+	json_t *seen;              /* email ids taken in this run */
+	struct buf acct;
+	struct seg sg;
+	uint32_t segno;
+};
+
+/* Indexes one message unless its email id is indexed or its blob is not
+ * complete here. 0, or -1 with *error_r. */
+static int index_message(struct run *r, const char *mailbox_id, json_t *msg, const char **error_r)
+{
+	const char *id = json_string_value(json_object_get(msg, "email_id"));
+	const char *prefix = json_string_value(json_object_get(msg, "prefix"));
+	json_t *summary = NULL;
+	struct imap_fts_doc d = { 0 };
+	char *data = NULL;
+	size_t len = 0;
+	int got, cut;
+
+	if (id == NULL || strlen(id) != 32 || imap_fts_indexed(r->f, id) || json_object_get(r->seen, id) != NULL)
+		return 0;
+	got = mail_message_body(r->view, r->account, mailbox_id,
+				(uint32_t)json_integer_value(json_object_get(msg, "uid")), &data, &len, error_r);
+	if (got <= 0)
+		return got;
+	if ((got = mail_summary_get(r->view, r->account, id, &summary, error_r)) <= 0) {
+		free(data);
+		return got;
+	}
+	cut = imap_fts_doc_message(&d, data, len, prefix ? strlen(prefix) : 0, summary);
+	seg_add(&r->sg, id, cut, &d);
+	json_object_set_new(r->seen, id, json_true());
+	imap_fts_doc_free(&d);
+	json_decref(summary);
+	free(data);
+	if (r->sg.ndocs >= IMAP_FTS_SEG_DOCS)
+		return seg_write(r->view, &r->acct, r->segno++, &r->sg, error_r);
+	return 0;
+}
+
+/* Every mailbox's messages (imap_fts.h, WHEN). */
+int imap_fts_index_account(struct view *view, const char *account, const char **error_r)
+{
+	struct run r = { view, account, NULL, json_object(), BUF_INIT, { BUF_INIT, 0, NULL, 0, 0 }, 0 };
+	json_t *boxes = NULL, *box;
+	size_t i;
+	int ret = -1;
+
+	if (imap_fts_open(view, account, &r.f, error_r) < 0 ||
+	    mail_mailboxes(view, account, &boxes, error_r) < 0)
+		goto out;
+	r.segno = imap_fts_next_seg(r.f);
+	imap_fts_key_account(&r.acct, account);
+	json_array_foreach(boxes, i, box) {
+		const char *mid = json_string_value(json_object_get(box, "id"));
+		json_t *msgs = NULL, *m;
+		size_t j;
+
+		if (mid == NULL || mail_messages(view, account, mid, 0, &msgs, error_r) < 0)
+			goto out;
+		json_array_foreach(msgs, j, m) {
+			if (index_message(&r, mid, m, error_r) < 0) {
+				json_decref(msgs);
+				goto out;
+			}
+		}
+		json_decref(msgs);
+	}
+	ret = seg_write(view, &r.acct, r.segno, &r.sg, error_r);
+out:
+	json_decref(boxes);
+	json_decref(r.seen);
+	imap_fts_close(&r.f);
+	buf_free(&r.acct);
+	buf_free(&r.sg.docs);
+	free(r.sg.ent);
+	return ret;
+}

@@ -1,0 +1,303 @@
+/* imap_fts_query - the read side of the text index: which email ids are
+ * indexed, and the candidates of a substring query as the intersection
+ * over the needle's trigrams of the union of their postings over the
+ * fields asked (imap_fts.h, THE INDEX). */
+#include "gateway/imap/imap_fts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FTS_QUERY_TRIGRAMS 24   /* trigrams of a needle looked up (any subset narrows correctly) */
+
+struct fts_ent {
+	char id[32];
+	uint32_t seg;        /* index into segno[] */
+	uint16_t doc;
+	uint8_t partial;
+	uint8_t used;
+};
+
+struct imap_fts {
+	struct view *view;
+	struct buf prefix;          /* local/fts/<acct>/ */
+	uint32_t *segno;            /* ascending */
+	uint16_t *ndocs;
+	size_t nseg;
+	struct fts_ent *tab;        /* open addressing on the email id */
+	size_t cap, n;
+};
+
+struct imap_fts_cand {
+	uint64_t **bits;            /* per segment, a bit per document */
+	size_t nseg;
+};
+
+/* A hash of 32 hex digits. */
+static size_t id_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (int i = 0; i < 32; i++)
+		h = (h ^ (unsigned char)id[i]) * 1099511628211ull;
+	return (size_t)h;
+}
+
+/* The entry of an email id, or NULL. */
+static const struct fts_ent *lookup(const struct imap_fts *f, const char *id)
+{
+	if (f->cap == 0 || id == NULL || strlen(id) != 32)
+		return NULL;
+	for (size_t i = id_hash(id) & (f->cap - 1);; i = (i + 1) & (f->cap - 1)) {
+		if (!f->tab[i].used)
+			return NULL;
+		if (memcmp(f->tab[i].id, id, 32) == 0)
+			return &f->tab[i];
+	}
+}
+
+/* Adds a document (the first segment that has an email id wins). */
+static void insert(struct imap_fts *f, const char *id, uint32_t seg, uint16_t doc, int partial)
+{
+	if ((f->n + 1) * 2 > f->cap) {
+		struct fts_ent *old = f->tab;
+		size_t ocap = f->cap;
+
+		f->cap = f->cap ? f->cap * 2 : 256;
+		f->tab = xcalloc(f->cap, sizeof *f->tab);
+		f->n = 0;
+		for (size_t i = 0; i < ocap; i++) {
+			if (old[i].used)
+				insert(f, old[i].id, old[i].seg, old[i].doc, old[i].partial);
+		}
+		free(old);
+	}
+	for (size_t i = id_hash(id) & (f->cap - 1);; i = (i + 1) & (f->cap - 1)) {
+		struct fts_ent *e = &f->tab[i];
+
+		if (e->used && memcmp(e->id, id, 32) == 0)
+			return;
+		if (!e->used) {
+			memcpy(e->id, id, 32);
+			e->seg = seg;
+			e->doc = doc;
+			e->partial = (uint8_t)partial;
+			e->used = 1;
+			f->n++;
+			return;
+		}
+	}
+}
+
+/* One local/fts/<acct>/seg/<segno> key: its documents. */
+static int seg_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct imap_fts *f = ctx;
+	size_t pl = f->prefix.len + 4, nd = vlen / 33;
+	char num[11];
+
+	if (klen != pl + 10 || nd > 65535)
+		return 0;
+	memcpy(num, key + pl, 10);
+	num[10] = '\0';
+	f->segno = xrealloc(f->segno, (f->nseg + 1) * sizeof *f->segno);
+	f->ndocs = xrealloc(f->ndocs, (f->nseg + 1) * sizeof *f->ndocs);
+	f->segno[f->nseg] = (uint32_t)strtoul(num, NULL, 10);
+	f->ndocs[f->nseg] = (uint16_t)nd;
+	for (size_t d = 0; d < nd; d++)
+		insert(f, val + d * 33, (uint32_t)f->nseg, (uint16_t)d, val[d * 33 + 32] != '1');
+	f->nseg++;
+	return 0;
+}
+
+/* Loads the segment lists of the account. */
+int imap_fts_open(struct view *view, const char *account, struct imap_fts **f_r, const char **error_r)
+{
+	struct imap_fts *f = xcalloc(1, sizeof *f);
+	struct buf k = BUF_INIT;
+	int r;
+
+	f->view = view;
+	imap_fts_key_account(&f->prefix, account);
+	buf_append(&k, f->prefix.data, f->prefix.len);
+	buf_puts(&k, "seg/");
+	r = view_scan(view, k.data, k.len, seg_cb, f, error_r);
+	buf_free(&k);
+	if (r < 0) {
+		imap_fts_close(&f);
+		return -1;
+	}
+	*f_r = f;
+	return 0;
+}
+
+void imap_fts_close(struct imap_fts **fp)
+{
+	struct imap_fts *f = *fp;
+
+	if (f == NULL)
+		return;
+	buf_free(&f->prefix);
+	free(f->segno);
+	free(f->ndocs);
+	free(f->tab);
+	free(f);
+	*fp = NULL;
+}
+
+size_t imap_fts_docs(const struct imap_fts *f)
+{
+	return f->n;
+}
+
+/* The segment number after the last one (for the writer). */
+uint32_t imap_fts_next_seg(const struct imap_fts *f)
+{
+	return f->nseg ? f->segno[f->nseg - 1] + 1 : 0;
+}
+
+int imap_fts_indexed(const struct imap_fts *f, const char *email_id)
+{
+	return lookup(f, email_id) != NULL;
+}
+
+static struct imap_fts_cand *cand_new(const struct imap_fts *f)
+{
+	struct imap_fts_cand *c = xcalloc(1, sizeof *c);
+
+	c->nseg = f->nseg;
+	c->bits = xcalloc(f->nseg + 1, sizeof *c->bits);
+	for (size_t s = 0; s < f->nseg; s++)
+		c->bits[s] = xcalloc((f->ndocs[s] + 63u) / 64u + 1, sizeof **c->bits);
+	return c;
+}
+
+void imap_fts_cand_free(struct imap_fts_cand **cp)
+{
+	struct imap_fts_cand *c = *cp;
+
+	if (c == NULL)
+		return;
+	for (size_t s = 0; s < c->nseg; s++)
+		free(c->bits[s]);
+	free(c->bits);
+	free(c);
+	*cp = NULL;
+}
+
+struct post_ctx {
+	const struct imap_fts *f;
+	struct imap_fts_cand *c;
+	size_t plen;
+};
+
+/* One posting key ".../<segno>": sets the bits of its documents. */
+static int post_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct post_ctx *p = ctx;
+	const struct imap_fts *f = p->f;
+	size_t lo = 0, hi = f->nseg;
+	uint32_t segno;
+	char num[11];
+
+	if (klen != p->plen + 10)
+		return 0;
+	memcpy(num, key + p->plen, 10);
+	num[10] = '\0';
+	segno = (uint32_t)strtoul(num, NULL, 10);
+	while (lo < hi) {   /* segments written after imap_fts_open are not known: skipped */
+		size_t mid = (lo + hi) / 2;
+
+		if (f->segno[mid] < segno)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo >= f->nseg || f->segno[lo] != segno)
+		return 0;
+	for (size_t i = 0; i + 1 < vlen; i += 2) {
+		unsigned d = (unsigned char)val[i] | (unsigned)(unsigned char)val[i + 1] << 8;
+
+		if (d < f->ndocs[lo])
+			p->c->bits[lo][d / 64] |= 1ull << (d % 64);
+	}
+	return 0;
+}
+
+/* The candidates of one trigram over fields into c. */
+static int trigram(struct imap_fts *f, const char *fields, const unsigned char *t, struct imap_fts_cand *c,
+		   const char **error_r)
+{
+	struct buf k = BUF_INIT;
+	int r = 0;
+
+	for (const char *fl = fields; *fl && r == 0; fl++) {
+		struct post_ctx p = { f, c, 0 };
+
+		buf_truncate(&k, 0);
+		buf_append(&k, f->prefix.data, f->prefix.len);
+		buf_printf(&k, "p/%c%02x%02x%02x/", *fl, t[0], t[1], t[2]);
+		p.plen = k.len;
+		r = view_scan(f->view, k.data, k.len, post_cb, &p, error_r);
+	}
+	buf_free(&k);
+	return r;
+}
+
+/* Candidates of a casemapped needle (RFC 9051 6.4.4 substring). */
+int imap_fts_query(struct imap_fts *f, const char *fields, const char *mapped, struct imap_fts_cand **c_r,
+		   const char **error_r)
+{
+	size_t len = strlen(mapped), used = 0;
+	const unsigned char *m = (const unsigned char *)mapped;
+	struct imap_fts_cand *acc = NULL, *one = NULL;
+	uint32_t seen[FTS_QUERY_TRIGRAMS];
+
+	*c_r = NULL;
+	if (len < IMAP_FTS_MIN_NEEDLE)
+		return 0;
+	for (size_t i = 0; i + 3 <= len && used < FTS_QUERY_TRIGRAMS; i++) {
+		uint32_t t = (uint32_t)m[i] << 16 | (uint32_t)m[i + 1] << 8 | m[i + 2];
+		size_t j, any = 0;
+
+		for (j = 0; j < used && seen[j] != t; j++)
+			;
+		if (j < used)
+			continue;
+		seen[used++] = t;
+		one = cand_new(f);
+		if (trigram(f, fields, m + i, one, error_r) < 0) {
+			imap_fts_cand_free(&one);
+			imap_fts_cand_free(&acc);
+			return -1;
+		}
+		if (acc == NULL) {
+			acc = one;
+			one = NULL;
+		} else {
+			for (size_t s = 0; s < f->nseg; s++) {
+				for (size_t w = 0; w < (f->ndocs[s] + 63u) / 64u; w++)
+					acc->bits[s][w] &= one->bits[s][w];
+			}
+			imap_fts_cand_free(&one);
+		}
+		for (size_t s = 0; s < f->nseg && !any; s++) {
+			for (size_t w = 0; w < (f->ndocs[s] + 63u) / 64u && !any; w++)
+				any = acc->bits[s][w] != 0;
+		}
+		if (!any)
+			break;   /* nothing indexed can match */
+	}
+	*c_r = acc;
+	return 1;
+}
+
+/* 0 when the message cannot match, else 1. */
+int imap_fts_may_match(const struct imap_fts *f, const struct imap_fts_cand *c, const char *email_id)
+{
+	const struct fts_ent *e = lookup(f, email_id);
+
+	if (c == NULL || e == NULL || e->partial || e->seg >= c->nseg)
+		return 1;
+	return (c->bits[e->seg][e->doc / 64] >> (e->doc % 64)) & 1;
+}

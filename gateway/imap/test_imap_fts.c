@@ -1,0 +1,335 @@
+/* test_imap_fts - the text search engine: the normaliser on odd input
+ * (encodings, charsets, folding, NULs, broken summaries), trigram sets,
+ * postings written from a real view's mail state, and queries: never a
+ * message ruled out that contains the needle (random texts and needles),
+ * and messages without the needle ruled out. */
+#include "gateway/imap/imap_fts.h"
+#include "gateway/imap/imap_session_private.h"
+#include "common/mime.h"
+#include "projector/applier.h"
+#include "projector/mail.h"
+#include "tests/unit/testlib.h"
+
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BOB "bob@acme.test"
+
+static struct view *view;
+static int64_t next_offset;
+static json_t *last;
+
+/* Applies one event in its own batch; aborts unless accepted. */
+static void run(const char *type, json_t *data)
+{
+	const struct applier *a = applier_find(type);
+	struct evm_event ev;
+	struct apply_ctx ctx;
+	const char *error = NULL;
+
+	if (a == NULL || evm_event_init(&ev, type, "", BOB, "test", data, &error) < 0)
+		abort();
+	snprintf(ev.id, sizeof ev.id, "%032" PRIx64, (uint64_t)next_offset + 0xabc000);
+	ev.ts = 1700000000000 + next_offset;
+	memset(&ctx, 0, sizeof ctx);
+	ctx.batch = view_batch_begin(view);
+	ctx.ev = &ev;
+	ctx.topic = a->topic;
+	ctx.offset = next_offset++;
+	ctx.result = json_object();
+	ctx.changed = json_array();
+	if (a->apply(&ctx, &error) != APPLY_ACCEPTED || view_batch_commit(&ctx.batch, &error) < 0) {
+		fprintf(stderr, "%s: %s\n", type, error ? error : "rejected");
+		abort();
+	}
+	json_decref(last);
+	last = ctx.result;
+	json_decref(ctx.changed);
+	evm_event_clear(&ev);
+}
+
+/* Stores msg as a complete blob and appends it to INBOX; its email id. */
+static const char *deliver(const char *msg)
+{
+	static char email_id[33];
+	unsigned char md[32];
+	char hex[65], *b64;
+	size_t len = strlen(msg);
+	json_t *d;
+	int bl;
+
+	EVP_Digest(msg, len, md, NULL, EVP_sha256(), NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
+	b64 = xmalloc(len * 2 + 8);
+	bl = EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)msg, (int)len);
+	b64[bl] = '\0';
+	run("blob.chunk", json_pack("{s:s, s:i, s:i, s:I, s:s}", "blob_id", hex, "index", 0, "count", 1,
+				    "size", (json_int_t)len, "data", b64));
+	free(b64);
+	d = json_object();
+	json_object_set_new(d, "mailbox", json_string("INBOX"));
+	json_object_set_new(d, "blob_id", json_string(hex));
+	json_object_set_new(d, "blob_size", json_integer((json_int_t)len));
+	json_object_set_new(d, "prefix", json_string(""));
+	json_object_set_new(d, "flags", json_array());
+	json_object_set_new(d, "keywords", json_array());
+	json_object_set_new(d, "internal_date", json_integer(1700000000000));
+	json_object_set_new(d, "summary", mime_parse(msg, len, NULL));
+	run("message.append", d);
+	snprintf(email_id, sizeof email_id, "%s", json_string_value(json_object_get(last, "email_id")));
+	return email_id;
+}
+
+/* BODY's text of a raw message (no prefix). */
+static char *body_text(const char *msg)
+{
+	json_t *sum = mime_parse(msg, strlen(msg), NULL);
+	struct buf out = BUF_INIT;
+
+	imap_fts_body_text(msg, strlen(msg), 0, sum, &out);
+	json_decref(sum);
+	return buf_steal(&out);
+}
+
+static void test_body_decoding(void)
+{
+	char *t;
+
+	t = body_text("Subject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+		      "Content-Type: text/plain; charset=iso-8859-1\r\n\r\nK=E4se und Wu=\r\nrst\r\n");
+	CHECK(strstr(t, "K\xc3\xa4se und Wurst") != NULL);
+	free(t);
+	t = body_text("Content-Type: multipart/mixed; boundary=b\r\n\r\npre\r\n--b\r\n"
+		      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		      "aMOpbGxvIHdvcmxk\r\n--b\r\nContent-Type: image/png\r\n\r\nSECRETPIXELS\r\n--b--\r\n");
+	CHECK(strstr(t, "h\xc3\xa9llo world") != NULL);
+	CHECK(strstr(t, "SECRETPIXELS") == NULL);   /* not a text part */
+	CHECK(strstr(t, "pre") == NULL);            /* preamble is not a part */
+	free(t);
+	/* an attached message: its header fields and text are body text */
+	t = body_text("Content-Type: message/rfc822\r\n\r\nSubject: =?utf-8?q?inner_=C3=BC?=\r\n\r\ninner body\r\n");
+	CHECK(strstr(t, "Subject: inner \xc3\xbc") != NULL);
+	CHECK(strstr(t, "inner body") != NULL);
+	free(t);
+	/* a NUL octet in the text does not end it */
+	{
+		const char raw[] = "Subject: n\r\n\r\nab\0cd\r\n";
+		json_t *sum = mime_parse(raw, sizeof raw - 1, NULL);
+		struct buf out = BUF_INIT;
+
+		imap_fts_body_text(raw, sizeof raw - 1, 0, sum, &out);
+		CHECK(out.len > 6 && strlen(out.data) == out.len && memcmp(out.data, "ab", 2) == 0);
+		json_decref(sum);
+		buf_free(&out);
+	}
+}
+
+static void test_odd_input(void)
+{
+	struct buf out = BUF_INIT;
+	json_t *bad = json_pack("{s:{s:s, s:[i,i], s:s}}", "part", "type", "text", "body", 5, 999999,
+				"encoding", "base64");
+	struct imap_fts_doc d = { 0 };
+
+	/* offsets past the message are ignored, a prefix longer than it too */
+	imap_fts_body_text("abc", 3, 0, bad, &out);
+	CHECK_EQ_INT(out.len, 0);
+	imap_fts_body_text("abc", 3, 10, bad, &out);
+	CHECK_EQ_INT(out.len, 0);
+	json_object_set_new(json_object_get(bad, "part"), "body", json_pack("[i,i]", 3, 1));
+	imap_fts_body_text("abcdef", 6, 0, bad, &out);
+	CHECK_EQ_INT(out.len, 0);
+	/* no summary at all, no header block */
+	imap_fts_body_text("", 0, 0, NULL, &out);
+	CHECK_EQ_INT(out.len, 0);
+	CHECK_EQ_INT(imap_fts_doc_message(&d, "", 0, 0, NULL), 0);
+	CHECK_EQ_INT(imap_fts_doc_message(&d, "no colon\r\n:x\r\n", 14, 0, json_object()), 0);
+	CHECK_EQ_INT(imap_fts_doc_add(&d, IMAP_FTS_F_BODY, "ab", 2), 0);
+	imap_fts_doc_free(&d);
+	json_decref(bad);
+	buf_free(&out);
+}
+
+struct fields_seen {
+	struct buf all;
+};
+
+static int collect(void *ctx, const char *name, size_t nlen, const char *value)
+{
+	struct fields_seen *f = ctx;
+
+	buf_append(&f->all, name, nlen);
+	buf_printf(&f->all, "=%s|", value);
+	return 0;
+}
+
+static void test_header_fields(void)
+{
+	const char *m = "Subject: =?iso-8859-1?q?caf=E9?=\r\n folded\r\nX-A:1\r\n\tmore\r\nbroken line\r\n"
+			"\r\nBody: not a header\r\n";
+	struct fields_seen f = { BUF_INIT };
+
+	imap_fts_header_fields(m, strlen(m), collect, &f);
+	CHECK_EQ_STR(f.all.data, "Subject= caf\xc3\xa9   folded |X-A=1  \tmore |");
+	buf_free(&f.all);
+}
+
+static void test_trigrams(void)
+{
+	struct imap_fts_doc d = { 0 };
+	char big[64];
+
+	CHECK_EQ_INT(imap_fts_doc_add(&d, IMAP_FTS_F_SUBJECT, "ABCABC", 6), 0);
+	CHECK_EQ_INT(d.n, 3);   /* ABC BCA CAB */
+	CHECK_EQ_INT(imap_fts_doc_add(&d, IMAP_FTS_F_BODY, "ABC", 3), 0);
+	CHECK_EQ_INT(d.n, 4);   /* another field, another trigram */
+	for (int i = 0; i < 5000; i++) {   /* growth keeps every member */
+		snprintf(big, sizeof big, "%04d", i);
+		imap_fts_doc_add(&d, IMAP_FTS_F_TO, big, 4);
+	}
+	CHECK(d.n > 1000);
+	imap_fts_doc_free(&d);
+}
+
+static void fresh(const char *name)
+{
+	const char *error;
+
+	view_close(&view);
+	if (view_open(test_tmpdir(name), &view, &error) < 0)
+		abort();
+}
+
+/* may_match of email id for fields/needle (needle raw, casemapped here). */
+static int may(const char *fields, const char *needle, const char *id)
+{
+	struct imap_fts *f = NULL;
+	struct imap_fts_cand *c = NULL;
+	const char *error = NULL;
+	char *m = imap_casemap(needle, strlen(needle));
+	int r;
+
+	if (imap_fts_open(view, BOB, &f, &error) < 0)
+		abort();
+	r = imap_fts_query(f, fields, m, &c, &error);
+	if (r < 0)
+		abort();
+	r = r == 0 ? 2 : imap_fts_may_match(f, c, id);   /* 2: not narrowed */
+	imap_fts_cand_free(&c);
+	imap_fts_close(&f);
+	free(m);
+	return r;
+}
+
+static void test_index_query(void)
+{
+	const char *error = NULL;
+	char a[33], b[33], c[33];
+	struct imap_fts *f = NULL;
+
+	fresh("fts_query");
+	snprintf(a, sizeof a, "%s", deliver("From: \"Ann Example\" <ann@one.test>\r\nTo: bob@acme.test\r\n"
+					     "Subject: Quarterly report\r\n\r\nThe numbers are in.\r\n"));
+	snprintf(b, sizeof b, "%s", deliver("From: carl@two.test\r\nSubject: =?utf-8?b?R3LDvMOfZQ==?=\r\n"
+					     "Content-Transfer-Encoding: base64\r\n\r\nU2VjcmV0IHdvcmQ6IHBpbmVhcHBsZQ==\r\n"));
+	CHECK(imap_fts_index_account(view, BOB, &error) == 0);
+	/* a message after indexing is not indexed: always a candidate */
+	snprintf(c, sizeof c, "%s", deliver("Subject: late\r\n\r\nquarterly\r\n"));
+	CHECK(imap_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(imap_fts_docs(f), 2);
+	CHECK(imap_fts_indexed(f, a) && imap_fts_indexed(f, b) && !imap_fts_indexed(f, c));
+	imap_fts_close(&f);
+
+	CHECK_EQ_INT(may("s", "QUARTERLY", a), 1);
+	CHECK_EQ_INT(may("s", "quarterly", b), 0);
+	CHECK_EQ_INT(may("s", "quarterly", c), 1);
+	CHECK_EQ_INT(may("s", "gr\xc3\x9c\xc3\x9f", b), 1);   /* decoded, casemapped */
+	CHECK_EQ_INT(may("x", "PINEAPPLE", b), 1);             /* base64 body decoded */
+	CHECK_EQ_INT(may("x", "U2VjcmV0", b), 0);              /* not the raw octets */
+	CHECK_EQ_INT(may("f", "ann exam", a), 1);
+	CHECK_EQ_INT(may("f", "one.test", a), 1);
+	CHECK_EQ_INT(may("f", "one.test", b), 0);
+	CHECK_EQ_INT(may("t", "acme", a), 1);
+	CHECK_EQ_INT(may("h", "subject: quarterly", a), 1);
+	CHECK_EQ_INT(may("hx", "numbers", a), 1);
+	CHECK_EQ_INT(may("hx", "numbers", b), 0);
+	CHECK_EQ_INT(may("s", "qu", b), 2);                    /* too short to narrow */
+	/* indexing again adds nothing twice; then c is indexed too */
+	CHECK(imap_fts_index_account(view, BOB, &error) == 0);
+	CHECK(imap_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(imap_fts_docs(f), 3);
+	imap_fts_close(&f);
+	CHECK_EQ_INT(may("s", "quarterly", c), 0);
+	CHECK_EQ_INT(may("x", "quarterly", c), 1);
+}
+
+/* Random subjects and bodies over a small alphabet with non-ASCII
+ * letters; for random needles, every message whose text contains the
+ * needle (casemapped) stays a candidate. */
+static void test_no_false_negatives(void)
+{
+	static const char *const sym[] = { "a", "B", "c", " ", "\xc3\xa9", "\xc3\x89", "\xc3\x9f", "ss", "\xef\xac\x81", "fi" };
+	char ids[60][33], subj[60][80];
+	const char *error = NULL;
+	unsigned seed = 12345;
+	int pos = 0, ruled_out = 0;
+
+	fresh("fts_random");
+	for (int i = 0; i < 60; i++) {
+		char msg[256];
+
+		snprintf(subj[i], sizeof subj[i], "X");   /* no leading or trailing space: a header keeps none */
+		for (int k = 0; k < 12; k++) {
+			seed = seed * 1103515245u + 12345u;
+			strcat(subj[i], sym[(seed >> 16) % 10]);
+		}
+		strcat(subj[i], "Y");
+		snprintf(msg, sizeof msg, "Subject: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
+			 subj[i], subj[i]);
+		snprintf(ids[i], sizeof ids[i], "%s", deliver(msg));
+	}
+	CHECK(imap_fts_index_account(view, BOB, &error) == 0);
+	for (int q = 0; q < 150; q++) {
+		char needle[40] = "";
+		char *m;
+		int nl = 3 + q % 4;
+
+		for (int k = 0; k < nl; k++) {
+			seed = seed * 1103515245u + 12345u;
+			strcat(needle, sym[(seed >> 16) % 10]);
+		}
+		m = imap_casemap(needle, strlen(needle));
+		for (int i = 0; i < 60; i++) {
+			int has = imap_casemap_find(subj[i], strlen(subj[i]), m);
+
+			if (has) {
+				if (may("s", needle, ids[i]) == 0)
+					fprintf(stderr, "needle [%s] subject [%s]\n", needle, subj[i]);
+				CHECK(may("s", needle, ids[i]) != 0);
+				CHECK(may("x", needle, ids[i]) != 0);
+				pos++;
+			} else if (may("s", needle, ids[i]) == 0) {
+				ruled_out++;
+			}
+		}
+		free(m);
+	}
+	CHECK(pos > 30);           /* the check above ran */
+	CHECK(ruled_out > 1000);   /* and the index narrows */
+}
+
+int main(void)
+{
+	test_run("body_decoding", test_body_decoding);
+	test_run("odd_input", test_odd_input);
+	test_run("header_fields", test_header_fields);
+	test_run("trigrams", test_trigrams);
+	test_run("index_query", test_index_query);
+	test_run("no_false_negatives", test_no_false_negatives);
+	view_close(&view);
+	json_decref(last);
+	return test_done();
+}
