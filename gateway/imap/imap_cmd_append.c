@@ -155,7 +155,9 @@ int imap_append_one(struct imap_session *s, const struct imap_arg *args, size_t 
 			goto bad;
 		next++;
 	}
-	if (next != end || (end == nargs - 1 && args[next].type != IMAP_ARG_STRING))
+	/* RFC 9051 9: append-data = literal / literal8 / append-data-ext: a
+	 * quoted string is not a message. */
+	if (next != end || (end == nargs - 1 && (args[next].type != IMAP_ARG_STRING || !args[next].literal)))
 		goto bad;
 	json_array_foreach(all, i, v)
 		json_array_append(json_string_value(v)[0] == '\\' ? a->flags : a->keywords, v);

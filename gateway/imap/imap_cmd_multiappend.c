@@ -221,7 +221,7 @@ static int parse_message(struct imap_session *s, const struct imap_command *cmd,
 		if (imap_catenate(s, &args[*k + 1], body) < 0)
 			return -1;
 		*k += 2;
-	} else if (*k < cmd->nargs && args[*k].type == IMAP_ARG_STRING) {
+	} else if (*k < cmd->nargs && args[*k].type == IMAP_ARG_STRING && args[*k].literal) {
 		buf_append(body, args[*k].str, args[*k].len);
 		(*k)++;
 	} else {

@@ -1,8 +1,8 @@
 /* imap_cmd_store - STORE and UID STORE (RFC 9051 6.4.6): FLAGS, +FLAGS,
  * -FLAGS and their .SILENT forms, as one message.store event. The new
  * flags are read back from the view and sent as untagged FETCH responses
- * (with UID for UID STORE) unless .SILENT. \Recent is not kept and is
- * ignored. CONDSTORE (RFC 7162 3.1.3): the (UNCHANGEDSINCE n) modifier is
+ * (with UID for UID STORE) unless .SILENT. \Recent cannot be stored
+ * (BAD). CONDSTORE (RFC 7162 3.1.3): the (UNCHANGEDSINCE n) modifier is
  * checked by the projector, whose "modified" UIDs become OK [MODIFIED];
  * once CONDSTORE is on, FETCH responses carry UID and MODSEQ, also for
  * .SILENT. */
@@ -100,8 +100,8 @@ int imap_flag_list(const struct imap_arg *a, json_t *arr)
 	}
 	if (a->type != IMAP_ARG_ATOM || a->str[0] == '\0')
 		return -1;
-	if (strcasecmp(a->str, "\\Recent") == 0)
-		return 0;
+	/* RFC 9051 9 / RFC 3501 9: flag (STORE, APPEND) does not include
+	 * \Recent, which only the server sets (as Dovecot, BAD). */
 	if (flag_name(a->str) == NULL)
 		return -1;
 	for (const char *p = a->str + (a->str[0] == '\\'); *p; p++) {

@@ -197,6 +197,7 @@ static size_t decode_run(const char *s, struct buf *out)
 int imap_mutf7_decode(const char *mutf7, struct buf *out)
 {
 	const char *p = mutf7;
+	int after_run = 0;
 
 	buf_puts(out, "");
 	while (*p != '\0') {
@@ -208,16 +209,21 @@ int imap_mutf7_decode(const char *mutf7, struct buf *out)
 		if (c != '&') {
 			buf_append(out, p, 1);
 			p++;
+			after_run = 0;
 			continue;
 		}
 		if (p[1] == '-') {
 			buf_puts(out, "&");
 			p += 2;
+			after_run = 0;
 			continue;
 		}
-		if ((n = decode_run(p + 1, out)) == 0)
+		/* RFC 3501 5.1.3: null shifts ("-&" while in BASE64) are not
+		 * permitted: two runs in a row are one run. */
+		if (after_run || (n = decode_run(p + 1, out)) == 0)
 			return -1;
 		p += 1 + n;
+		after_run = 1;
 	}
 	return 0;
 }
