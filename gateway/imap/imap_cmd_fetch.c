@@ -37,6 +37,7 @@ struct fetch {
 	int sets_seen;          /* a non-PEEK body item */
 	int has_flags;
 	int has_modseq;
+	int rev2;               /* number64 partial ranges (RFC 9051 9) */
 };
 
 static void fetch_free(void *p)
@@ -96,7 +97,8 @@ static int parse_section_item(struct fetch *f, const char *atom)
 		f->n--;
 		return -1;
 	}
-	if (kind != F_SECTION && (it->sec.kind != IMAP_SECTION_ALL || (kind == F_BINARY_SIZE && it->sec.partial))) {
+	if ((kind != F_SECTION && (it->sec.kind != IMAP_SECTION_ALL || (kind == F_BINARY_SIZE && it->sec.partial))) ||
+	    (!f->rev2 && (it->sec.offset > UINT32_MAX || it->sec.length > UINT32_MAX))) {
 		imap_section_free(&it->sec);
 		f->n--;
 		return -1;
@@ -275,7 +277,7 @@ static int render_section(struct imap_session *s, struct imap_msg *m, struct msg
 	if (sec->partial) {
 		off = sec->offset < data.len ? sec->offset : data.len;
 		len = data.len - off < sec->length ? data.len - off : sec->length;
-		buf_printf(out, "%s<%u> ", it->label, sec->offset);
+		buf_printf(out, "%s<%llu> ", it->label, (unsigned long long)sec->offset);
 	} else {
 		buf_printf(out, "%s ", it->label);
 	}
@@ -472,6 +474,7 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 	}
 	if (cmd->uid)
 		add(f, F_UID);
+	f->rev2 = s->rev2;
 	if (parse_items(f, &cmd->args[1]) < 0) {
 		fetch_free(f);
 		imap_bad(s, "Invalid FETCH data item");

@@ -168,25 +168,35 @@ static int parse_qresync(const struct imap_arg *l, struct imap_select_opts *o, c
 	if (uv[0] < '1' || uv[0] > '9' || *end != '\0' || v > 0xffffffffUL)
 		return -1;
 	o->uidvalidity = (uint32_t)v;
-	if (imap_modseq_arg(&l->list[1], 1, &o->modseq) < 0)
+	/* qresync-params (RFC 7162 7): mod-sequence-value is positive; the
+	 * known UIDs and seq-match-data are sequence sets without "*", and
+	 * the two sets of seq-match-data pair off one to one (3.2.5.2). */
+	if (imap_modseq_arg(&l->list[1], 0, &o->modseq) < 0)
 		return -1;
 	if (k < l->count && l->list[k].type == IMAP_ARG_ATOM) {
-		if (imap_seqset_parse(l->list[k].str, 0xffffffffu, &o->known, &o->nknown) < 0)
+		if (strchr(l->list[k].str, '*') != NULL ||
+		    imap_seqset_parse(l->list[k].str, 0xffffffffu, &o->known, &o->nknown) < 0)
 			return -1;
 		k++;
 	}
 	if (k < l->count) {
 		const struct imap_arg *m = &l->list[k++];
+		uint64_t count[2] = { 0, 0 };
 
 		if (m->type != IMAP_ARG_LIST || m->count != 2 || m->list[0].type != IMAP_ARG_ATOM ||
 		    m->list[1].type != IMAP_ARG_ATOM)
 			return -1;
 		for (int j = 0; j < 2; j++) {
-			if (imap_seqset_parse(m->list[j].str, 0xffffffffu, &r, &nr) < 0)
+			if (strchr(m->list[j].str, '*') != NULL ||
+			    imap_seqset_parse(m->list[j].str, 0xffffffffu, &r, &nr) < 0)
 				return -1;
+			for (size_t x = 0; x < nr; x++)
+				count[j] += (uint64_t)r[x].hi - r[x].lo + 1;
 			free(r);
 			r = NULL;
 		}
+		if (count[0] != count[1])
+			return -1;
 	}
 	return k == l->count ? 0 : -1;
 }
@@ -258,7 +268,8 @@ int imap_fetch_modifiers(struct imap_session *s, const struct imap_command *cmd,
 		const struct imap_arg *m = &a->list[i];
 
 		if (m->type == IMAP_ARG_ATOM && strcasecmp(m->str, "CHANGEDSINCE") == 0 && !since &&
-		    i + 1 < a->count && imap_modseq_arg(&a->list[i + 1], 1, since_r) == 0) {
+		    i + 1 < a->count && imap_modseq_arg(&a->list[i + 1], 0, since_r) == 0) {
+			/* mod-sequence-value: positive (RFC 7162 7) */
 			since = 1;
 			i++;
 		} else if (m->type == IMAP_ARG_ATOM && strcasecmp(m->str, "VANISHED") == 0 && !*vanished_r) {

@@ -302,11 +302,16 @@ void imap_cmd_cancelupdate(struct imap_session *s, const struct imap_command *cm
 		imap_bad(s, "CANCELUPDATE needs a tag");
 		return;
 	}
+	/* command-select =/ "CANCELUPDATE" 1*(SP quoted) (RFC 5267 5) */
 	for (size_t i = 0; i < cmd->nargs; i++) {
-		const char *t = imap_arg_str(&cmd->args[i]);
-
-		if (t == NULL || !imap_context_tag_used(s->mbox, t)) {
-			imap_bad(s, "No update context for that tag");
+		if (cmd->args[i].type != IMAP_ARG_STRING || cmd->args[i].literal) {
+			imap_bad(s, "CANCELUPDATE takes quoted tags");
+			return;
+		}
+	}
+	for (size_t i = 0; i < cmd->nargs; i++) {
+		if (!imap_context_tag_used(s->mbox, cmd->args[i].str)) {
+			imap_no(s, "No update context for that tag");
 			return;
 		}
 	}

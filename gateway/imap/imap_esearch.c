@@ -37,6 +37,7 @@ int imap_return_parse(const struct imap_arg *args, size_t n, struct imap_ret *re
 		{ "UPDATE", IMAP_RET_UPDATE }, { "CONTEXT", IMAP_RET_CONTEXT },   /* RFC 5267 4.2, 4.3 */
 	};
 	const struct imap_arg *l;
+	unsigned seen = 0;
 
 	memset(ret, 0, sizeof *ret);
 	if (n < 1 || args[0].type != IMAP_ARG_ATOM || strcasecmp(args[0].str, "RETURN") != 0)
@@ -57,12 +58,13 @@ int imap_return_parse(const struct imap_arg *args, size_t n, struct imap_ret *re
 		size_t k;
 
 		if (o != NULL && strcasecmp(o, "PARTIAL") == 0 && l[i].type == IMAP_ARG_ATOM) {
-			if (i + 1 >= args[1].count ||
+			if ((seen & IMAP_RET_PARTIAL) || i + 1 >= args[1].count ||
 			    parse_partial(imap_arg_str(&l[i + 1]), &ret->plo, &ret->phi) < 0) {
 				*error_r = "Invalid PARTIAL range";
 				return -1;
 			}
 			ret->opts |= IMAP_RET_PARTIAL;
+			seen |= IMAP_RET_PARTIAL;
 			i++;
 			continue;
 		}
@@ -74,6 +76,11 @@ int imap_return_parse(const struct imap_arg *args, size_t n, struct imap_ret *re
 			*error_r = "Unknown RETURN option";
 			return -1;
 		}
+		if (seen & opts[k].bit) {
+			*error_r = "RETURN option given twice";
+			return -1;
+		}
+		seen |= opts[k].bit;
 		ret->opts |= opts[k].bit;
 	}
 	/* RFC 5267 4.4: PARTIAL and ALL are mutually exclusive. */

@@ -101,6 +101,11 @@ bool imap_parser_fatal(const struct imap_parser *p)
 }
 
 /* Drops any partial command (not a fatal error: that input stays lost). */
+const struct imap_command *imap_parser_pending(const struct imap_parser *p)
+{
+	return &p->cmd;
+}
+
 void imap_parser_reset(struct imap_parser *p)
 {
 	begin_command(p);

@@ -100,6 +100,9 @@ bool imap_parser_literal_too_big(const struct imap_parser *p);
  * resynchronised, every later feed returns the same error without
  * consuming anything, and the caller closes the connection. */
 bool imap_parser_fatal(const struct imap_parser *p);
+/* After IMAP_PARSE_CONTINUE: the command being read, its tag, UID prefix
+ * and name so far (name "" when the literal came before any name). */
+const struct imap_command *imap_parser_pending(const struct imap_parser *p);
 /* Forgets any partial command (after a command was handled, or to abort). */
 void imap_parser_reset(struct imap_parser *p);
 /* Bytes of the current literal still expected (for IDLE/APPEND flow and tests). */

@@ -53,14 +53,14 @@ struct imap_section {
 	char *fields[IMAP_SECTION_FIELDS_MAX];   /* upper-cased header names */
 	size_t nfields;
 	bool partial;                            /* <offset.length> given */
-	uint32_t offset, length;
+	uint64_t offset, length;                 /* number64 (RFC 9051 9) */
 };
 
 /* Parses the text between '[' and ']' (e.g. "1.2.HEADER.FIELDS (From To)";
  * keywords case-insensitive; field names atoms or quoted strings) and an
  * optional partial: NULL or "" for none, else the NUL-terminated text
  * including the angle brackets, e.g. "<0.100>" (length must be non-zero;
- * values above 2^32-1 are clamped). Returns 0, or -1 (BAD; nothing to
+ * values up to 2^63-1: IMAP4rev1's 32-bit limit is the caller's). Returns 0, or -1 (BAD; nothing to
  * free). On 0, call imap_section_free(). */
 int imap_section_parse(const char *spec, size_t len, const char *partial, struct imap_section *sec_r);
 void imap_section_free(struct imap_section *sec);

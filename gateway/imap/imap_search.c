@@ -17,6 +17,7 @@
 #include "projector/mail.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,7 +236,10 @@ static struct snode *parse_key(struct pstate *p)
 
 		v = next_str(p);
 		n = node_new(toupper((unsigned char)key[0]) == 'L' ? S_LARGER : S_SMALLER);
-		if (v == NULL || !isdigit((unsigned char)v[0]) || (n->num = strtoll(v, &end, 10), *end != '\0')) {
+		/* number64 (RFC 9051 9): at most 2^63-1 */
+		errno = 0;
+		if (v == NULL || !isdigit((unsigned char)v[0]) || (n->num = strtoll(v, &end, 10), *end != '\0') ||
+		    errno == ERANGE) {
 			free(n);
 			p->error = "Invalid size";
 			return NULL;
@@ -249,7 +253,15 @@ static struct snode *parse_key(struct pstate *p)
 
 		if (p->i + 2 < p->n && p->args[p->i].type == IMAP_ARG_STRING) {
 			const char *t = imap_arg_str(&p->args[p->i + 1]);
+			const char *e = p->args[p->i].str;
 
+			/* entry-flag-name = DQUOTE "/flags/" attr-flag DQUOTE;
+			 * attr-flag excludes \Recent (RFC 7162 7) */
+			if (strncasecmp(e, "/flags/", 7) != 0 || e[7] == '\0' ||
+			    strcasecmp(e + 7, "\\Recent") == 0 || strpbrk(e + 7 + (e[7] == '\\'), " (){%*\"\\]") != NULL) {
+				p->error = "Invalid MODSEQ entry name";
+				return NULL;
+			}
 			if (t == NULL || (strcasecmp(t, "priv") && strcasecmp(t, "shared") && strcasecmp(t, "all"))) {
 				p->error = "Invalid MODSEQ entry type";
 				return NULL;

@@ -126,8 +126,8 @@ static int take_text(struct cursor *c, struct imap_section *sec)
 	return 0;
 }
 
-/* partial = "<" number64 "." nz-number64 ">"; values above 2^32-1 are
- * clamped (no stored message is that large, so the result is the same). */
+/* partial = "<" number64 "." nz-number64 ">" (RFC 9051 9; IMAP4rev1 has
+ * 32-bit numbers there, which the caller checks). */
 static int parse_partial(const char *s, struct imap_section *sec)
 {
 	uint64_t v[2] = { 0, 0 };
@@ -139,9 +139,9 @@ static int parse_partial(const char *s, struct imap_section *sec)
 		if (!isdigit((unsigned char)s[i]) || (k == 1 && s[i] == '0'))
 			return -1;
 		for (; isdigit((unsigned char)s[i]); i++) {
+			if (v[k] > ((uint64_t)INT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+				return -1;
 			v[k] = v[k] * 10 + (uint64_t)(s[i] - '0');
-			if (v[k] > UINT32_MAX)
-				v[k] = UINT32_MAX;
 		}
 		if (s[i++] != (k == 0 ? '.' : '>'))
 			return -1;
@@ -149,8 +149,8 @@ static int parse_partial(const char *s, struct imap_section *sec)
 	if (s[i] != '\0')
 		return -1;
 	sec->partial = true;
-	sec->offset = (uint32_t)v[0];
-	sec->length = (uint32_t)v[1];
+	sec->offset = v[0];
+	sec->length = v[1];
 	return 0;
 }
 

@@ -473,6 +473,26 @@ static int feed_line(struct imap_session *s, struct evbuffer *in)
 	return 1;
 }
 
+/* A synchronising literal of a command that cannot run (unknown, or not
+ * in this state): RFC 9051 7.5 lets the server answer BAD instead of the
+ * "+", so the client never sends the octets; the parser starts over. 1
+ * when refused. */
+static int refuse_literal(struct imap_session *s)
+{
+	const struct imap_command *pc = imap_parser_pending(s->parser);
+	const char *why = pc->name[0] == '\0' ? "Missing command" : imap_cmd_refused(s, pc->name, pc->uid);
+
+	if (why == NULL)
+		return 0;
+	snprintf(s->tag, sizeof s->tag, "%s", pc->tag[0] ? pc->tag : "*");
+	imap_parser_reset(s->parser);
+	s->cur = NULL;
+	s->cur_uid = false;
+	s->in_cmd = 1;
+	imap_bad(s, "%s", why);
+	return 1;
+}
+
 static void parse_error(struct imap_session *s, struct imap_command *cmd, const char *error)
 {
 	snprintf(s->tag, sizeof s->tag, "%s", cmd != NULL && cmd->tag[0] ? cmd->tag : "*");
@@ -558,8 +578,10 @@ static void run_locked(struct imap_session *s)
 			break;
 		case IMAP_PARSE_CONTINUE:
 			evbuffer_drain(in, used);
+			partial = 0;    /* the "+" (or the BAD) carries the ACK */
+			if (refuse_literal(s))
+				break;
 			imap_line(s, "+ Ready for literal data");
-			partial = 0;    /* the "+" carries the ACK */
 			break;
 		case IMAP_PARSE_COMMAND:
 			evbuffer_drain(in, used);

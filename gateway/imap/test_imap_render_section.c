@@ -107,8 +107,10 @@ static void test_parse_partial(void)
 	CHECK(imap_section_parse("1.TEXT", 6, "<512.1>", &s) == 0);
 	CHECK(s.partial && s.offset == 512 && s.length == 1);
 	CHECK(imap_section_parse("", 0, "", &s) == 0 && !s.partial);
-	CHECK(imap_section_parse("", 0, "<99999999999.18446744073709551616>", &s) == 0);
-	CHECK(s.offset == UINT32_MAX && s.length == UINT32_MAX);
+	CHECK(imap_section_parse("", 0, "<99999999999.9223372036854775807>", &s) == 0);
+	CHECK(s.offset == 99999999999ull && s.length == 9223372036854775807ull);
+	CHECK(imap_section_parse("", 0, "<0.9223372036854775808>", &s) == -1);   /* number64 */
+	CHECK(imap_section_parse("", 0, "<18446744073709551616.1>", &s) == -1);
 	CHECK(imap_section_parse("", 0, "<0.0>", &s) == -1);
 	CHECK(imap_section_parse("", 0, "<0.010>", &s) == -1);
 	CHECK(imap_section_parse("", 0, "<5>", &s) == -1);
