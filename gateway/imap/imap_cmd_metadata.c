@@ -121,6 +121,9 @@ static int value_of(struct imap_session *s, const char *id, const char *n, char 
 /* GETMETADATA's options "(MAXSIZE n DEPTH 0|1|infinity)": 0 or -1. */
 static int get_options(const struct imap_arg *a, long long *maxsize, int *depth)
 {
+	/* getmetadata-options = "(" getmetadata-option *(SP getmetadata-option) ")" */
+	if (a->count == 0)
+		return -1;
 	for (size_t i = 0; i < a->count; i += 2) {
 		const char *k = imap_arg_str(&a->list[i]), *v;
 		char *end;
@@ -130,7 +133,9 @@ static int get_options(const struct imap_arg *a, long long *maxsize, int *depth)
 			return -1;
 		if (strcasecmp(k, "MAXSIZE") == 0) {
 			*maxsize = strtoll(v, &end, 10);
-			if (*end != '\0' || end == v || v[0] == '-' || v[0] == '+' || strlen(v) > 10)
+			/* number: 32-bit unsigned (RFC 3501 9) */
+			if (*end != '\0' || end == v || v[0] == '-' || v[0] == '+' || strlen(v) > 10 ||
+			    *maxsize > 4294967295LL)
 				return -1;
 		} else if (strcasecmp(k, "DEPTH") == 0) {
 			if (strcmp(v, "0") == 0)
