@@ -324,6 +324,7 @@ static const char *const imap_capabilities[] = {
 	"URLAUTH",
 	"ACL",
 	"RIGHTS=texk",
+	"PARTIAL",
 	NULL
 };
 

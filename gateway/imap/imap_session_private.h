@@ -11,6 +11,7 @@
 #include "common/address.h"
 #include "common/buf.h"
 #include "gateway/imap/imap_parser.h"
+#include "gateway/imap/imap_partial.h"
 #include "gateway/imap/imap_session.h"
 
 #define IMAP_OUT_HIGH (1024 * 1024)      /* stop reading above this much unsent output */
@@ -386,7 +387,7 @@ enum { IMAP_RET_MIN = 1, IMAP_RET_MAX = 2, IMAP_RET_COUNT = 4, IMAP_RET_ALL = 8,
        IMAP_RET_SAVE = 16, IMAP_RET_PARTIAL = 32, IMAP_RET_UPDATE = 64, IMAP_RET_CONTEXT = 128 };
 struct imap_ret {
 	unsigned opts;           /* IMAP_RET_*; 0 after "RETURN ()" means ALL */
-	uint32_t plo, phi;       /* PARTIAL lo:hi (1-based positions) */
+	struct imap_partial partial;   /* PARTIAL range (RFC 9394 4) */
 	bool modseq;             /* the criteria used MODSEQ: add "MODSEQ n" (RFC 7162 3.1.5) */
 };
 /* "RETURN (...)" at args[0]: 1 (two arguments used), 0 absent, -1 invalid
