@@ -104,6 +104,7 @@ struct imap_session {
 	int held_expunge;                /* the report before it may send EXPUNGE */
 	int reply_now;                   /* the command acts on the connection right after its
 					  * tagged reply (COMPRESS): never held */
+	struct imap_notify *notify;      /* RFC 5465 NOTIFY state (imap_notify_session.c) */
 };
 
 /* ---- imap_session.c ---- */
@@ -279,6 +280,8 @@ imap_cmd_fn imap_cmd_unauthenticate, imap_cmd_replace;
 /* RFC 5464 METADATA (imap_cmd_metadata.c); RFC 4467 URLAUTH (imap_cmd_urlauth.c). */
 imap_cmd_fn imap_cmd_getmetadata, imap_cmd_setmetadata;
 imap_cmd_fn imap_cmd_genurlauth, imap_cmd_resetkey, imap_cmd_urlfetch;
+/* RFC 5465 NOTIFY (imap_cmd_notify.c). */
+imap_cmd_fn imap_cmd_notify;
 /* imap_cmd_createext.c: CREATE's "(USE (\\Sent))" (RFC 6154 3) into *use_r
  * ("" for none); -1 with *error_r = "BAD" or a NO text. */
 int imap_create_params(const struct imap_arg *a, const char **use_r, const char **error_r);
