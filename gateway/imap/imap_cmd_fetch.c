@@ -464,7 +464,10 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 	const char *set, *error = NULL;
 	size_t *unseen, nunseen = 0;
 	uint64_t since = 0;
-	int vanished = 0;
+	int vanished = 0, mods;
+	struct imap_arg rest = { .type = IMAP_ARG_LIST };
+	struct imap_partial part;
+	bool has_part = false;
 
 	if ((cmd->nargs != 2 && cmd->nargs != 3) || (set = imap_arg_str(&cmd->args[0])) == NULL ||
 	    cmd->args[0].type != IMAP_ARG_ATOM) {
@@ -480,12 +483,21 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 		imap_bad(s, "Invalid FETCH data item");
 		return;
 	}
-	if (cmd->nargs == 3 && imap_fetch_modifiers(s, cmd, &cmd->args[2], &since, &vanished, &error) < 0) {
+	/* RFC 9394 3.3: PARTIAL beside CHANGEDSINCE / VANISHED */
+	if (cmd->nargs == 3 && imap_partial_modifier(&cmd->args[2], &rest, &part, &has_part, &error) < 0) {
 		fetch_free(f);
 		imap_bad(s, "%s", error);
 		return;
 	}
-	if (cmd->nargs == 3 && !f->has_modseq)
+	mods = rest.count > 0;
+	if (mods && imap_fetch_modifiers(s, cmd, &rest, &since, &vanished, &error) < 0) {
+		free(rest.list);
+		fetch_free(f);
+		imap_bad(s, "%s", error);
+		return;
+	}
+	free(rest.list);
+	if (mods && !f->has_modseq)
 		add(f, F_MODSEQ);   /* RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ */
 	if (f->has_modseq)
 		imap_condstore_enable(s);
@@ -494,7 +506,7 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 		imap_bad(s, "Invalid sequence set");
 		return;
 	}
-	if (cmd->nargs == 3) {
+	if (mods) {
 		size_t k = 0;
 
 		/* Only what changed after the client's modseq. */
@@ -507,6 +519,14 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 		f->nidx = k;
 		if (vanished)
 			imap_fetch_vanished(s, set, since);
+	}
+	if (has_part) {   /* RFC 9394 3.3: only the messages at the range's positions */
+		size_t from, cnt;
+
+		imap_partial_window(&part, f->nidx, &from, &cnt);
+		if (cnt > 0 && from > 0)
+			memmove(f->idx, f->idx + from, cnt * sizeof *f->idx);
+		f->nidx = cnt;
 	}
 	unseen = xcalloc(f->nidx + 1, sizeof *unseen);
 	/* RFC 4314 4: the implicit \Seen needs the s right. */

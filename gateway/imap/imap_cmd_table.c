@@ -61,6 +61,7 @@ static const struct imap_cmd_def cmds[] = {
 	{ "GETACL", imap_cmd_getacl, AUTH },
 	{ "LISTRIGHTS", imap_cmd_listrights, AUTH },
 	{ "MYRIGHTS", imap_cmd_myrights, AUTH },
+	{ "NOTIFY", imap_cmd_notify, AUTH },
 };
 
 const struct imap_cmd_def *imap_cmd_find(const char *name)

@@ -1,5 +1,5 @@
 /* imap_esearch - what SEARCH and SORT share: the RETURN options (RFC 4731
- * 3.1 MIN MAX COUNT ALL, RFC 5182 SAVE, RFC 5267 4.4 PARTIAL), running
+ * 3.1 MIN MAX COUNT ALL, RFC 5182 SAVE, RFC 9394 PARTIAL), running
  * the criteria over the selected mailbox, and the "* ESEARCH" answer
  * (RFC 4731 3.1, RFC 9051 7.3.4; RFC 5267 3.1 for ESORT: ALL in sort
  * order, MIN / MAX the first / last sorted message). */
@@ -9,26 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* "lo:hi" of two nz-numbers (RFC 5267 4.4 partial-range). 0 or -1. */
-static int parse_partial(const char *v, uint32_t *lo, uint32_t *hi)
-{
-	unsigned long a, b;
-	char *end;
-
-	if (v == NULL || v[0] < '1' || v[0] > '9')
-		return -1;
-	a = strtoul(v, &end, 10);
-	if (*end != ':' || end[1] < '1' || end[1] > '9')
-		return -1;
-	b = strtoul(end + 1, &end, 10);
-	if (*end != '\0' || a > UINT32_MAX || b > UINT32_MAX)
-		return -1;
-	*lo = (uint32_t)(a < b ? a : b);
-	*hi = (uint32_t)(a < b ? b : a);
-	return 0;
-}
-
-/* RFC 4731 3.1 search-return-opts (+ SAVE, RFC 5182; PARTIAL, RFC 5267 4.4). */
+/* RFC 4731 3.1 search-return-opts (+ SAVE, RFC 5182; PARTIAL, RFC 9394 3.1). */
 int imap_return_parse(const struct imap_arg *args, size_t n, struct imap_ret *ret, const char **error_r)
 {
 	static const struct { const char *name; unsigned bit; } opts[] = {
@@ -58,9 +39,11 @@ int imap_return_parse(const struct imap_arg *args, size_t n, struct imap_ret *re
 		size_t k;
 
 		if (o != NULL && strcasecmp(o, "PARTIAL") == 0 && l[i].type == IMAP_ARG_ATOM) {
+			/* RFC 9394 3.1: one PARTIAL at most */
 			if ((seen & IMAP_RET_PARTIAL) || i + 1 >= args[1].count ||
-			    parse_partial(imap_arg_str(&l[i + 1]), &ret->plo, &ret->phi) < 0) {
-				*error_r = "Invalid PARTIAL range";
+			    imap_partial_parse(&l[i + 1], &ret->partial) < 0) {
+				*error_r = seen & IMAP_RET_PARTIAL ? "Only one PARTIAL is allowed" :
+					   "Invalid PARTIAL range";
 				return -1;
 			}
 			ret->opts |= IMAP_RET_PARTIAL;
@@ -83,7 +66,7 @@ int imap_return_parse(const struct imap_arg *args, size_t n, struct imap_ret *re
 		seen |= opts[k].bit;
 		ret->opts |= opts[k].bit;
 	}
-	/* RFC 5267 4.4: PARTIAL and ALL are mutually exclusive. */
+	/* RFC 9394 3.1 (RFC 5267 4.4): PARTIAL and ALL are mutually exclusive. */
 	if ((ret->opts & IMAP_RET_PARTIAL) && (ret->opts & IMAP_RET_ALL)) {
 		*error_r = "PARTIAL and ALL cannot be combined";
 		return -1;
@@ -143,20 +126,48 @@ static void put_set(struct buf *out, const unsigned *v, size_t n)
 	}
 }
 
-/* RFC 5182 2.4: with SAVE and only MIN and/or MAX, just those are saved. */
-static void save(struct imap_session *s, const size_t *idx, size_t n, unsigned o, size_t imin, size_t imax)
+/* Orders a[n] ascending (message indexes). */
+static int cmp_idx(const void *x, const void *y)
 {
-	size_t pick[2], k = 0;
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
 
-	if (!(o & (IMAP_RET_ALL | IMAP_RET_COUNT | IMAP_RET_PARTIAL)) && (o & (IMAP_RET_MIN | IMAP_RET_MAX))) {
-		if (n > 0 && (o & IMAP_RET_MIN))
-			pick[k++] = imin;
-		if (n > 0 && (o & IMAP_RET_MAX) && !(k == 1 && imax == imin))
-			pick[k++] = imax;
-		imap_searchres_save(s->mbox, pick, k);
+	return a < b ? -1 : a > b;
+}
+
+/* What "$" becomes. RFC 5182 2.4: with SAVE and only MIN and/or MAX, just
+ * those. RFC 9394 3.2: with PARTIAL and without COUNT, the messages
+ * PARTIAL returns plus the MIN / MAX ones; with COUNT, all found. */
+static void save(struct imap_session *s, const size_t *idx, size_t n, const struct imap_ret *ret, unsigned o,
+		 size_t imin, size_t imax)
+{
+	size_t from = 0, cnt = 0, k = 0, *pick;
+
+	if ((o & (IMAP_RET_ALL | IMAP_RET_COUNT)) ||
+	    !(o & (IMAP_RET_PARTIAL | IMAP_RET_MIN | IMAP_RET_MAX))) {
+		imap_searchres_save(s->mbox, idx, n);
 		return;
 	}
-	imap_searchres_save(s->mbox, idx, n);
+	if (o & IMAP_RET_PARTIAL)
+		imap_partial_window(&ret->partial, n, &from, &cnt);
+	pick = xcalloc(cnt + 3, sizeof *pick);
+	for (size_t i = 0; i < cnt; i++)
+		pick[k++] = idx[from + i];
+	if (n > 0 && (o & IMAP_RET_MIN))
+		pick[k++] = imin;
+	if (n > 0 && (o & IMAP_RET_MAX))
+		pick[k++] = imax;
+	qsort(pick, k, sizeof *pick, cmp_idx);
+	{
+		size_t u = 0;
+
+		for (size_t i = 0; i < k; i++) {
+			if (u == 0 || pick[u - 1] != pick[i])
+				pick[u++] = pick[i];
+		}
+		k = u;
+	}
+	imap_searchres_save(s->mbox, pick, k);
+	free(pick);
 }
 
 /* SAVE, then the ESEARCH response (RFC 4731 3.1; RFC 5267 3.1 when sorted). */
@@ -182,7 +193,7 @@ void imap_esearch_result(struct imap_session *s, const size_t *idx, size_t n, co
 		imax = n - 1;
 	}
 	if (o & IMAP_RET_SAVE)
-		save(s, idx, n, o, n ? idx[imin] : 0, n ? idx[imax] : 0);
+		save(s, idx, n, ret, o, n ? idx[imin] : 0, n ? idx[imax] : 0);
 	if (res == 0 && (o & IMAP_RET_SAVE)) {   /* RFC 5182 2.1: no ESEARCH for SAVE alone */
 		free(v);
 		return;
@@ -203,12 +214,18 @@ void imap_esearch_result(struct imap_session *s, const size_t *idx, size_t n, co
 		put_set(&out, v, n);
 	}
 	if (o & IMAP_RET_PARTIAL) {
-		/* RFC 5267 4.4: the positions lo..hi of the result, NIL if none */
-		buf_printf(&out, " PARTIAL (%u:%u ", ret->plo, ret->phi);
-		if (ret->plo > n)
+		/* RFC 9394 3.1: the results at the range's positions (from
+		 * the last one for -m:-n), NIL when none */
+		size_t from, cnt;
+
+		imap_partial_window(&ret->partial, n, &from, &cnt);
+		buf_puts(&out, " PARTIAL (");
+		imap_partial_string(&ret->partial, &out);
+		buf_puts(&out, " ");
+		if (cnt == 0)
 			buf_puts(&out, "NIL");
 		else
-			put_set(&out, v + ret->plo - 1, (ret->phi < n ? ret->phi : n) - ret->plo + 1);
+			put_set(&out, v + from, cnt);
 		buf_puts(&out, ")");
 	}
 	if (ret->modseq && n > 0)

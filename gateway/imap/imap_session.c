@@ -1,6 +1,7 @@
 /* imap_session - I/O, the input loop, dispatch and command completion of
  * one IMAP session (see imap_session.h). Commands are in imap_cmd_*.c. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_notify.h"
 #include "common/ids.h"
 #include "common/log.h"
 
@@ -35,6 +36,7 @@ void imap_session_unref(struct imap_session *s)
 		s->op_free(s->op);
 	free(s->held_reply);
 	imap_mbox_free(&s->mbox);
+	imap_notify_free(s);
 	imap_parser_free(&s->parser);
 	if (s->resume != NULL)
 		event_free(s->resume);
@@ -198,6 +200,7 @@ static void cmd_end(struct imap_session *s)
 
 static void tagged(struct imap_session *s, const char *status, const char *fmt, va_list ap)
 {
+	imap_notify_flush(s, strcmp(status, "BAD") != 0);   /* RFC 5465 */
 	if (s->mbox != NULL && strcmp(status, "BAD") != 0) {
 		unsigned flags = s->cur != NULL ? s->cur->flags : 0;
 		int allow_expunge = !(flags & IMAP_CMD_SEQ) || s->cur_uid;
@@ -324,6 +327,8 @@ static const char *const imap_capabilities[] = {
 	"URLAUTH",
 	"ACL",
 	"RIGHTS=texk",
+	"PARTIAL",
+	"NOTIFY",
 	NULL
 };
 
@@ -374,6 +379,7 @@ static void on_change(void *ctx, const char *account)
 	struct imap_session *s = ctx;
 
 	s->changed = 1;
+	imap_notify_changed(s);   /* RFC 5465 (imap_notify_session.c) */
 	if (s->idling && s->mbox != NULL && s->bev != NULL && !s->closing)
 		imap_mbox_report(s, 1);
 }
@@ -404,6 +410,7 @@ void imap_logged_out(struct imap_session *s)
 
 	log_info("imap[%s]: unauthenticate %s from [%s]", s->id, s->account, s->peer_ip);
 	imap_deselect(s);
+	imap_notify_free(s);
 	projector_unsubscribe(&s->sub);
 	s->state = IMAP_S_NOAUTH;
 	s->account[0] = '\0';

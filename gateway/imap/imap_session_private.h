@@ -11,6 +11,7 @@
 #include "common/address.h"
 #include "common/buf.h"
 #include "gateway/imap/imap_parser.h"
+#include "gateway/imap/imap_partial.h"
 #include "gateway/imap/imap_session.h"
 
 #define IMAP_OUT_HIGH (1024 * 1024)      /* stop reading above this much unsent output */
@@ -107,6 +108,7 @@ struct imap_session {
 	int held_expunge;                /* the report before it may send EXPUNGE */
 	int reply_now;                   /* the command acts on the connection right after its
 					  * tagged reply (COMPRESS): never held */
+	struct imap_notify *notify;      /* RFC 5465 NOTIFY state (imap_notify_session.c) */
 };
 
 /* ---- imap_session.c ---- */
@@ -282,6 +284,8 @@ imap_cmd_fn imap_cmd_unauthenticate, imap_cmd_replace;
 /* RFC 5464 METADATA (imap_cmd_metadata.c); RFC 4467 URLAUTH (imap_cmd_urlauth.c). */
 imap_cmd_fn imap_cmd_getmetadata, imap_cmd_setmetadata;
 imap_cmd_fn imap_cmd_genurlauth, imap_cmd_resetkey, imap_cmd_urlfetch;
+/* RFC 5465 NOTIFY (imap_cmd_notify.c). */
+imap_cmd_fn imap_cmd_notify;
 /* imap_cmd_createext.c: CREATE's "(USE (\\Sent))" (RFC 6154 3) into *use_r
  * ("" for none); -1 with *error_r = "BAD" or a NO text. */
 int imap_create_params(const struct imap_arg *a, const char **use_r, const char **error_r);
@@ -390,7 +394,7 @@ enum { IMAP_RET_MIN = 1, IMAP_RET_MAX = 2, IMAP_RET_COUNT = 4, IMAP_RET_ALL = 8,
        IMAP_RET_SAVE = 16, IMAP_RET_PARTIAL = 32, IMAP_RET_UPDATE = 64, IMAP_RET_CONTEXT = 128 };
 struct imap_ret {
 	unsigned opts;           /* IMAP_RET_*; 0 after "RETURN ()" means ALL */
-	uint32_t plo, phi;       /* PARTIAL lo:hi (1-based positions) */
+	struct imap_partial partial;   /* PARTIAL range (RFC 9394 4) */
 	bool modseq;             /* the criteria used MODSEQ: add "MODSEQ n" (RFC 7162 3.1.5) */
 };
 /* "RETURN (...)" at args[0]: 1 (two arguments used), 0 absent, -1 invalid

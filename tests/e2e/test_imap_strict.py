@@ -232,6 +232,30 @@ CASES = [
       "A9": "OK"}),
     ("5464-4 METADATA before login", "none",
      ['A1 GETMETADATA "" /shared/comment', 'A2 SETMETADATA "" (/shared/comment "x")'], {"A1": "BAD", "A2": "BAD"}),
+    # PARTIAL (RFC 9394 3.1, 4)
+    ("9394-3.1 PARTIAL with ALL, twice", "selected",
+     ["A1 SEARCH RETURN (PARTIAL 1:5 ALL) ALL", "A2 SEARCH RETURN (PARTIAL 1:5 PARTIAL 6:9) ALL",
+      "A3 SEARCH RETURN (ALL ALL) ALL", "A4 SEARCH RETURN (PARTIAL 1:5) ALL", "A5 SEARCH RETURN (PARTIAL -1:-5 COUNT) ALL"],
+     {"A1": "BAD", "A2": "BAD", "A3": "BAD", "A4": "OK", "A5": "OK"}),
+    ("9394-4 partial-range", "selected",
+     ["A1 SEARCH RETURN (PARTIAL) ALL", "A2 SEARCH RETURN (PARTIAL 0:5) ALL", "A3 SEARCH RETURN (PARTIAL 1:*) ALL",
+      "A4 SEARCH RETURN (PARTIAL -1:5) ALL", "A5 SEARCH RETURN (PARTIAL 5) ALL", 'A6 SEARCH RETURN (PARTIAL "1:5") ALL',
+      "A7 SEARCH RETURN (PARTIAL 1:4294967296) ALL", "A8 UID FETCH 1:* FLAGS (PARTIAL 1:5 PARTIAL 1:2)",
+      "A9 UID FETCH 1:* FLAGS (PARTIAL)"],
+     {f"A{i}": "BAD" for i in range(1, 10)}),
+    ("9394-3.3 PARTIAL fetch modifier", "selected", ["A1 UID FETCH 1:* (FLAGS) (PARTIAL -1:-30)"], {"A1": "OK"}),
+    # NOTIFY (RFC 5465 3.1, 5, 6.1, 8)
+    ("5465-8 NOTIFY grammar", "auth",
+     ["A1 NOTIFY SET STATUS", "A2 NOTIFY NONE STATUS", "A3 NOTIFY SET (personal (MessageNew))",
+      "A4 NOTIFY SET (selected (FlagChange))", "A5 NOTIFY SET (selected NONE) (selected-delayed NONE)",
+      "A6 NOTIFY SET (selected (MailboxName))", "A7 NOTIFY SET (personal (MessageNew (UID) MessageExpunge))"],
+     {f"A{i}": "BAD" for i in range(1, 8)}),
+    ("5465-3.1 NOTIFY unsupported event", "auth",
+     ["A1 NOTIFY SET (personal (AnnotationChange MessageNew MessageExpunge))"], {"A1": "NO"}),
+    ("5465 NOTIFY SET and NONE", "selected",
+     ["A1 NOTIFY SET STATUS (selected (MessageNew (UID) MessageExpunge FlagChange)) (personal (MailboxName))",
+      "A2 NOTIFY NONE"], {"A1": "OK", "A2": "OK"}),
+    ("5465 NOTIFY before login", "none", ["A1 NOTIFY NONE"], {"A1": "BAD"}),
 ]
 
 
