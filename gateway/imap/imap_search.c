@@ -47,6 +47,7 @@ struct imap_search {
 	char *body;
 	size_t len;
 	int body_missing;
+	struct imap_recs recs;   /* view records, read in runs (imap_msgrec.c) */
 };
 
 static struct snode *node_new(enum skind k)
@@ -335,20 +336,16 @@ void imap_search_free(struct imap_search **sr)
 	node_free((*sr)->root);
 	json_decref((*sr)->summary);
 	free((*sr)->body);
+	imap_recs_free(&(*sr)->recs);
 	free(*sr);
 	*sr = NULL;
 }
 
-static int has_flag(json_t *rec, const char *member, const char *flag)
+/* The view record of message idx (NULL when gone): matching goes up the
+ * mailbox, so one range read serves a run of messages. */
+static json_t *msg_rec(struct imap_session *s, struct imap_search *sr, size_t idx)
 {
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(rec, member), i, v) {
-		if (strcasecmp(json_string_value(v), flag) == 0)
-			return 1;
-	}
-	return 0;
+	return imap_recs_get(s, &sr->recs, idx, IMAP_RECS_RUN);
 }
 
 static json_t *summary(struct imap_session *s, struct imap_search *sr, json_t *rec)
@@ -484,60 +481,60 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 	case S_UID:
 		return imap_seqset_contains(n->r, n->nr, m->uid);
 	case S_FLAG:
-		return has_flag(m->rec, "flags", n->str);
+		return imap_msg_has_flag(s->mbox, m, n->str);
 	case S_UNFLAG:
-		return !has_flag(m->rec, "flags", n->str);
+		return !imap_msg_has_flag(s->mbox, m, n->str);
 	case S_RECENT:
 		return imap_msg_recent(s->mbox, m->uid);
 	case S_NEW:
-		return imap_msg_recent(s->mbox, m->uid) && !has_flag(m->rec, "flags", "\\Seen");
+		return imap_msg_recent(s->mbox, m->uid) && !(m->flags & MAIL_F_SEEN);
 	case S_OLD:
 		return !imap_msg_recent(s->mbox, m->uid);
 	case S_KEYWORD:
-		return has_flag(m->rec, "keywords", n->str);
+		return imap_msg_has_flag(s->mbox, m, n->str);
 	case S_UNKEYWORD:
-		return !has_flag(m->rec, "keywords", n->str);
+		return !imap_msg_has_flag(s->mbox, m, n->str);
 	case S_LARGER:
-		return json_integer_value(json_object_get(m->rec, "size")) > n->num;
+		return json_integer_value(json_object_get(msg_rec(s, sr, idx), "size")) > n->num;
 	case S_SMALLER:
-		return json_integer_value(json_object_get(m->rec, "size")) < n->num;
+		return json_integer_value(json_object_get(msg_rec(s, sr, idx), "size")) < n->num;
 	case S_BEFORE:
 	case S_ON:
 	case S_SINCE:
-		day = json_integer_value(json_object_get(m->rec, "internal_date")) / 86400000;
+		day = json_integer_value(json_object_get(msg_rec(s, sr, idx), "internal_date")) / 86400000;
 		return n->k == S_BEFORE ? day < n->num : n->k == S_ON ? day == n->num : day >= n->num;
 	case S_EMAILID:
-		v = json_string_value(json_object_get(m->rec, "email_id"));
+		v = json_string_value(json_object_get(msg_rec(s, sr, idx), "email_id"));
 		return v != NULL && strcmp(v, n->str) == 0;
 	case S_THREADID:
 		return 0;   /* THREADID is NIL: no thread ids */
 	case S_SAVEDBEFORE:
 	case S_SAVEDON:
 	case S_SAVEDSINCE:
-		day = json_integer_value(json_object_get(m->rec, "savedate")) / 86400000;
+		day = json_integer_value(json_object_get(msg_rec(s, sr, idx), "savedate")) / 86400000;
 		return n->k == S_SAVEDBEFORE ? day < n->num : n->k == S_SAVEDON ? day == n->num : day >= n->num;
 	case S_OLDER:
 	case S_YOUNGER:
 		/* RFC 5032: against the gateway's wall clock, in seconds */
-		ms = (int64_t)time(NULL) * 1000 - json_integer_value(json_object_get(m->rec, "internal_date"));
+		ms = (int64_t)time(NULL) * 1000 - json_integer_value(json_object_get(msg_rec(s, sr, idx), "internal_date"));
 		return n->k == S_OLDER ? ms > n->num * 1000 : ms <= n->num * 1000;
 	case S_SENTBEFORE:
 	case S_SENTON:
 	case S_SENTSINCE:
-		h = json_object_get(json_object_get(summary(s, sr, m->rec), "headers"), "date");
+		h = json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers"), "date");
 		if (!json_is_integer(h))
 			return 0;
 		ms = json_integer_value(h) + zone_ms(json_string_value(json_object_get(
-			json_object_get(summary(s, sr, m->rec), "envelope"), "date")));
+			json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "envelope"), "date")));
 		day = (ms >= 0 ? ms : ms - 86399999) / 86400000;
 		return n->k == S_SENTBEFORE ? day < n->num : n->k == S_SENTON ? day == n->num : day >= n->num;
 	case S_ADDR:
-		h = json_object_get(summary(s, sr, m->rec), "headers");
+		h = json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers");
 		return addr_match(json_object_get(h, n->field),
-				  json_object_get(json_object_get(summary(s, sr, m->rec), "envelope"), n->field),
+				  json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "envelope"), n->field),
 				  n->mapped);
 	case S_SUBJECT:
-		v = json_string_value(json_object_get(json_object_get(summary(s, sr, m->rec), "headers"), "subject"));
+		v = json_string_value(json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers"), "subject"));
 		return v != NULL && imap_casemap_find(v, strlen(v), n->mapped);
 	case S_HEADER:
 		return body(s, sr, m) && header_match(sr->body, sr->len, n->field, n->mapped);
@@ -549,7 +546,7 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 	case S_TEXT:
 		return body(s, sr, m) && imap_casemap_find(sr->body, sr->len, n->mapped);
 	case S_MODSEQ:
-		return imap_msg_modseq(m->rec) >= n->num;
+		return m->modseq >= n->num;
 	}
 	return 0;
 }
