@@ -17,17 +17,24 @@ class Conn:
         self.s = socket.create_connection((host, int(port)), timeout=120)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
+        self.pos = 0
         self.n = 0
         self.line()   # greeting
 
     def line(self):
-        while b"\r\n" not in self.buf:
+        """The next line; the buffer is consumed by offset (a big response
+        arrives in a few large reads: no copying per line)."""
+        while True:
+            e = self.buf.find(b"\r\n", self.pos)
+            if e >= 0:
+                l = self.buf[self.pos:e]
+                self.pos = e + 2
+                return l
             d = self.s.recv(1 << 20)
             if not d:
                 raise SystemExit("big_mailbox: connection closed")
-            self.buf += d
-        l, self.buf = self.buf.split(b"\r\n", 1)
-        return l
+            self.buf = self.buf[self.pos:] + d
+            self.pos = 0
 
     def send(self, data):
         self.s.sendall(data)
