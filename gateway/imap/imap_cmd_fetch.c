@@ -393,19 +393,29 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, size_t run,
 	return ret;
 }
 
+#define FETCH_WRITE 65536
+
 static void fetch_output(struct imap_session *s, struct fetch *f)
 {
+	struct buf out = BUF_INIT;
+	size_t mark;
 	int issued = 0;
 
+	/* The responses go out in writes of FETCH_WRITE octets, not one per
+	 * message (a keyword announcement, written at once, flushes first). */
 	for (size_t k = 0; k < f->nidx; k++) {
 		struct imap_msg *m = &s->mbox->msgs[f->idx[k]];
-		struct buf out = BUF_INIT;
 		int r;
 
+		if (out.len > 0 && (out.len >= FETCH_WRITE || (m->kw != 0 && !s->mbox->kwsets[m->kw].told))) {
+			imap_write(s, out.data, out.len);
+			buf_truncate(&out, 0);
+		}
 		if (m->expunged) {
 			issued = 1;
 			continue;
 		}
+		mark = out.len;
 		if (m->dirty && (!f->has_flags || (s->condstore && !f->has_modseq))) {
 			/* \Seen was just set (or someone changed the flags); with
 			 * CONDSTORE also UID and MODSEQ (RFC 7162 3.1.4). */
@@ -427,19 +437,21 @@ static void fetch_output(struct imap_session *s, struct fetch *f)
 			r = render(s, f, f->idx[k], imap_idx_run(f->idx, f->nidx, k), &out);
 		}
 		m->dirty = 0;
-		if (r == -2) {
-			buf_free(&out);
-			imap_no(s, "[UNKNOWN-CTE] Cannot decode the part's transfer encoding");
-			return;
-		}
 		if (r < 0) {
+			/* the responses before this message's go out */
+			if (mark > 0)
+				imap_write(s, out.data, mark);
 			buf_free(&out);
-			imap_fetch_unavailable(s, m->uid);
+			if (r == -2)
+				imap_no(s, "[UNKNOWN-CTE] Cannot decode the part's transfer encoding");
+			else
+				imap_fetch_unavailable(s, m->uid);
 			return;
 		}
-		imap_write(s, out.data, out.len);
-		buf_free(&out);
 	}
+	if (out.len > 0)
+		imap_write(s, out.data, out.len);
+	buf_free(&out);
 	if (issued)
 		imap_ok(s, "[EXPUNGEISSUED] Some messages were expunged meanwhile");
 	else
