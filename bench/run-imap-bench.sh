@@ -27,6 +27,9 @@
 # HOLD (10), PARALLEL (100, sessions being set up at once in idle mode),
 # DOVECOT_IDLE (same as IDLE; 0 = skip Dovecot's idle measurement),
 # BUILD_DIR (build), NO_BUILD=1 (use the binaries already in BUILD_DIR),
+# BIG (5000: messages of the large mailbox "Big" of user1 whose SELECT and
+# FETCH 1:* (FLAGS UID) are timed, bench/big_mailbox.py; 0 = skip),
+# BIG_REPEAT (5, median reported),
 # IMAP_BENCH_TIMEOUT (whole run, default 1800 s), KEEP=1 (keep the temp
 # dir). Everything started here is stopped on any exit (trap), by the pid
 # this script got for it, and only that.
@@ -420,6 +423,16 @@ done
 START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 run_load evmail "$IPORT" "$EVM_PID"
 run_load dovecot "$DPORT" "$DC_PID"
+if [ "${BIG:-5000}" -gt 0 ]; then
+	for pair in "evmail $IPORT" "dovecot $DPORT"; do
+		set -- $pair
+		log "$1: large mailbox: filling Big of user1 with ${BIG:-5000} messages"
+		python3 "$ROOT/bench/big_mailbox.py" fill 127.0.0.1 "$2" "user1@$DOMAIN" "$PASSWORD" Big \
+			"${BIG:-5000}" 2048 || die "$1: filling the large mailbox failed"
+		python3 "$ROOT/bench/big_mailbox.py" time 127.0.0.1 "$2" "user1@$DOMAIN" "$PASSWORD" Big \
+			"${BIG_REPEAT:-5}" "$1" > "$RESULTS/big-$1.out" || die "$1: timing the large mailbox failed"
+	done
+fi
 if [ "$IDLE" -gt 0 ]; then
 	run_idle evmail-idle "$IPORT" "$IDLE" py mem "$EVM_PID"
 fi
@@ -472,6 +485,19 @@ for k in rows["evmail"]["per_command"]:
     if e["n"] == 0 and d["n"] == 0: continue
     print("  %-15s %8.2f / %8.2f  (n %6d, NO %d)  | %8.2f / %8.2f  (n %6d, NO %d)" % (k, e["p50_ms"], e["p99_ms"], e["n"], e["no"] + e["bad"], d["p50_ms"], d["p99_ms"], d["n"], d["no"] + d["bad"]))
 print()
+big = {}
+for lab in ("evmail", "dovecot"):
+    p = os.path.join(r, "big-" + lab + ".out")
+    if os.path.exists(p):
+        for l in open(p):
+            if l.startswith("BIG "): big[lab] = json.loads(l[4:])
+if len(big) == 2:
+    e, d = big["evmail"], big["dovecot"]
+    print("large mailbox (%d messages, median of %d; ratio = dovecot time / evmail time, > 1: evmail faster):" % (e["messages"], e["repeat"]))
+    for k, name in (("select", "SELECT"), ("fetch", "FETCH 1:* (FLAGS UID)")):
+        print("  %-22s evmail %8.2f ms (best %7.2f) | dovecot %8.2f ms (best %7.2f) | ratio %.2f"
+              % (name, e[k + "_ms"], e[k + "_best_ms"], d[k + "_ms"], d[k + "_best_ms"], d[k + "_ms"] / e[k + "_ms"] if e[k + "_ms"] else 0))
+    print()
 for lab, name, how in (("evmail-idle", "evmail", "VmRSS of evmaild"), ("dovecot-idle", "dovecot", "sum over master + children")):
     b, w, n, a = rd(lab, "before"), rd(lab, "with"), rd(lab, "ready"), rd(lab, "after")
     if not b or not w: continue

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static void usage(FILE *out)
 {
@@ -81,6 +82,19 @@ static int print_route(const struct evm_config *cfg, const char *domain)
 	return q.status < 0 ? 1 : q.status;
 }
 
+/* Every connection is a descriptor: 10,000 idle IMAP sessions need more
+ * than the usual soft limit of 1024. Raises it to the hard limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the open-files limit to %llu", (unsigned long long)rl.rlim_max);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -130,6 +144,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 	if (evthread_use_pthreads() < 0)
 		log_fatal("libevent has no pthreads support");
 	base = event_base_new();

@@ -22,7 +22,9 @@
  *   blob/<blob id>/<index %06u>                chunk bytes
  *   blobmeta/<blob id>                         {size, count, present}
  *   q/item|due|stat/...                        the outbound queue (projector/queue.h)
- *   local/...                                  node-local, not in the digest */
+ *   local/...                                  node-local, not in the digest
+ *   local/view-format                          VIEW_FORMAT of the build that made the
+ *                                              view (projector_format.c) */
 #ifndef EVM_KEYS_H
 #define EVM_KEYS_H
 
@@ -41,5 +43,10 @@
 #define KEY_BLOB "blob/"
 #define KEY_BLOBMETA "blobmeta/"
 #define KEY_LOCAL "local/"
+#define KEY_VIEW_FORMAT "local/view-format"
+
+/* 2: the mail modseq index (mail_keys.h mseq/, mexp/). A view of another
+ * format is rebuilt from the log at start. */
+#define VIEW_FORMAT 2
 
 #endif

@@ -135,6 +135,15 @@
 #define MAIL_META_SET_MAX 100
 #define MAIL_META_SERVER "server"
 
+/* IMAP system flags (RFC 9051 2.3.2), bit order = stored order. */
+enum {
+	MAIL_F_ANSWERED = 1 << 0,
+	MAIL_F_DELETED = 1 << 1,
+	MAIL_F_DRAFT = 1 << 2,
+	MAIL_F_FLAGGED = 1 << 3,
+	MAIL_F_SEEN = 1 << 4,
+};
+
 int mail_mailboxes(struct view *view, const char *account, json_t **list_r, const char **error_r);
 int mail_mailbox_get(struct view *view, const char *account, const char *mailbox_id,
 		     json_t **mailbox_r, const char **error_r);
@@ -162,6 +171,29 @@ int mail_account_quota(struct view *view, const char *account, uint64_t *quota_r
 /* Expunged UIDs with modseq > since (for QRESYNC VANISHED), as [[lo,hi]...]. */
 int mail_vanished(struct view *view, const char *account, const char *mailbox_id,
 		  uint64_t since, json_t **ranges_r, const char **error_r);
+/* Messages of a mailbox with lo <= uid <= hi, in UID order (one range
+ * read). 0 (*list_r set, maybe empty) or -1. */
+int mail_messages_range(struct view *view, const char *account, const char *mailbox_id, uint32_t lo,
+			uint32_t hi, json_t **list_r, const char **error_r);
+/* One entry of the modseq index (mail_keys.h mseq/, mexp/). */
+struct mail_change {
+	uint32_t uid;
+	int64_t modseq;         /* the message's modseq, or the expunge's */
+	int expunged;
+	unsigned flags;         /* MAIL_F_* (live entries) */
+	const char *keywords;   /* space-separated, sorted; kwlen octets, not NUL-terminated */
+	size_t kwlen;
+};
+/* Return 0 to go on, -1 to stop (mail_changes then fails). */
+typedef int mail_change_fn(void *ctx, const struct mail_change *c);
+/* The changes of a mailbox after modseq since, from the modseq index: every
+ * live message whose modseq > since (appended, copied or moved in, flags
+ * stored), in modseq order; then, with_expunged, every message expunged
+ * after since, in modseq order. since = 0 lists every live message, so a
+ * SELECT reads UIDs, modseqs and flags without parsing a record each. One
+ * consistent snapshot per index. 0 (also for an unknown mailbox) or -1. */
+int mail_changes(struct view *view, const char *account, const char *mailbox_id, int64_t since,
+		 int with_expunged, mail_change_fn *fn, void *ctx, const char **error_r);
 /* The whole body: prefix + blob. 1 and *data_r (malloc'ed) when every chunk
  * is here, 0 when the blob is not (yet) complete on this node, -1 error. */
 int mail_message_body(struct view *view, const char *account, const char *mailbox_id,

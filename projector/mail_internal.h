@@ -43,15 +43,6 @@
 #define MAIL_MSGID_LEN_MAX 512
 #define MAIL_CORRUPT "corrupt mail record in the view"
 
-/* IMAP system flags (RFC 9051 2.3.2), bit order = stored order. */
-enum {
-	MAIL_F_ANSWERED = 1 << 0,
-	MAIL_F_DELETED = 1 << 1,
-	MAIL_F_DRAFT = 1 << 2,
-	MAIL_F_FLAGGED = 1 << 3,
-	MAIL_F_SEEN = 1 << 4,
-};
-
 /* A set of UIDs: sorted, merged, non-empty ranges. */
 struct mail_uidset {
 	uint32_t (*r)[2];
@@ -112,8 +103,13 @@ int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, i
  * point lookups or one scan). */
 int mail_msgs_collect(struct mail_acct *a, const char *mailbox_id, const struct mail_uidset *set,
 		      int64_t count, json_t *list, const char **error_r);
-void mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg);
-void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, uint32_t uid);
+/* Writes a message record and its modseq index entry (mail_keys.h),
+ * deleting the entry of its previous modseq (old_modseq > 0: the message
+ * was there before). */
+void mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int64_t old_modseq);
+/* Deletes a message record and its index entry (modseq: the record's). */
+void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq);
+/* The expunge tombstone (gone/) and the expunge index entry (mexp/). */
 void mail_tombstone_put(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq);
 /* Removes messages (records already collected) from a mailbox record and
  * the account: counters, summaries, and (tombstones set) expunge tombstones.

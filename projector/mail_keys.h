@@ -22,6 +22,18 @@
  *                                           prefix, email_id, savedate}
  *   mail/<acct>/gone/<mailbox id>/<uid>     modseq of the expunge (decimal), for
  *                                           QRESYNC VANISHED; removed with the mailbox
+ *   mail/<acct>/mseq/<mailbox id>/<modseq>/<uid>
+ *                                           the modseq index: one entry per live
+ *                                           message, at its current modseq (20
+ *                                           digits); value "<flag bits>[ kw...]"
+ *                                           (bits as MAIL_F_* in mail.h, keywords
+ *                                           sorted as in the record). Written in
+ *                                           the batch that writes the record, the
+ *                                           entry of its previous modseq deleted
+ *   mail/<acct>/mexp/<mailbox id>/<modseq>/<uid>
+ *                                           "" : expunged at modseq (the same
+ *                                           events as gone/, ordered by modseq);
+ *                                           removed with the mailbox
  *   mail/<acct>/email/<email id>            the MIME summary (common/mime.h), one per
  *                                           email id, shared by every copy
  *   mail/<acct>/eref/<email id>             how many messages carry the email id
@@ -62,6 +74,8 @@
 #define MAIL_K_SUB "sub/"
 #define MAIL_K_MSG "msg/"
 #define MAIL_K_GONE "gone/"
+#define MAIL_K_MSEQ "mseq/"
+#define MAIL_K_MEXP "mexp/"
 #define MAIL_K_EMAIL "email/"
 #define MAIL_K_EREF "eref/"
 #define MAIL_K_MID "mid/"

@@ -311,6 +311,16 @@ enum apply_status mail_apply_mailbox_delete(struct apply_ctx *ctx, const char **
 	/* Its grants and their sharee index entries (mail_acl.h). */
 	if (mail_acl_drop(&a, id, error_r) < 0)
 		goto out;
+	/* The expunge index goes with the tombstones (mail_keys.h). */
+	json_array_clear(kids);
+	mail_key_uid(&a.key, a.address, MAIL_K_MEXP, id, 0);
+	if (mail_batch_names(ctx->batch, &a.key, kids, error_r) < 0)
+		goto out;
+	json_array_foreach(kids, i, v) {
+		mail_key_uid(&a.key, a.address, MAIL_K_MEXP, id, 0);
+		buf_puts(&a.key, json_string_value(v));
+		mail_batch_delete(ctx->batch, &a.key);
+	}
 	mail_key(&a.key, a.address, MAIL_K_NAME, name);
 	mail_batch_delete(ctx->batch, &a.key);
 	mail_key(&a.key, a.address, MAIL_K_MBOX, id);

@@ -128,7 +128,7 @@ enum apply_status mail_apply_append(struct apply_ctx *ctx, const char **error_r)
 	 * delivery role will send); copies keep them. */
 	if (dsn != NULL)
 		json_object_set(msg, "dsn", dsn);
-	mail_msg_put(&a, id, msg);
+	mail_msg_put(&a, id, msg, 0);
 	json_decref(msg);
 	mail_rec_set(mbox, "uidnext", uidnext + 1);
 	mail_rec_add(mbox, "messages", 1);
@@ -166,6 +166,7 @@ enum apply_status mail_apply_store(struct apply_ctx *ctx, const char **error_r)
 	enum apply_status st = APPLY_REJECTED;
 	json_t *kw = NULL, *mbox = NULL, *msgs = json_array(), *changed = json_array(), *msg;
 	uint32_t *modified = NULL;
+	int64_t *olds = NULL;     /* the modseqs of changed's messages before */
 	size_t nmod = 0, i;
 	int64_t since = -1, count, unseen;
 	unsigned sys;
@@ -195,6 +196,7 @@ enum apply_status mail_apply_store(struct apply_ctx *ctx, const char **error_r)
 	    mail_msgs_collect(&a, id, &set, count, msgs, error_r) < 0)
 		goto out;
 	modified = xcalloc(json_array_size(msgs) + 1, sizeof *modified);
+	olds = xcalloc(json_array_size(msgs) + 1, sizeof *olds);
 	/* Decide every message first: a rejection must come before any write. */
 	json_array_foreach(msgs, i, msg) {
 		int64_t uid, modseq;
@@ -236,12 +238,13 @@ enum apply_status mail_apply_store(struct apply_ctx *ctx, const char **error_r)
 		json_object_set_new(msg, "flags", mail_flags_json(new_sys));
 		json_object_set_new(msg, "keywords", new_kw);
 		json_object_set_new(msg, "modseq", json_integer(a.modseq));
+		olds[json_array_size(changed)] = modseq;
 		json_array_append(changed, msg);
 	}
 	if (json_array_size(changed) > 0) {
 		mail_acct_begin_write(&a);
 		json_array_foreach(changed, i, msg)
-			mail_msg_put(&a, id, msg);
+			mail_msg_put(&a, id, msg, olds[i]);
 		mail_rec_set(mbox, "unseen", unseen);
 		mail_rec_set(mbox, "highestmodseq", a.modseq);
 		mail_mbox_put(&a, mbox);
@@ -254,6 +257,7 @@ enum apply_status mail_apply_store(struct apply_ctx *ctx, const char **error_r)
 out:
 	mail_uidset_free(&set);
 	free(modified);
+	free(olds);
 	json_decref(kw);
 	json_decref(mbox);
 	json_decref(msgs);
@@ -326,7 +330,7 @@ static enum apply_status copy_or_move(struct apply_ctx *ctx, int move, const cha
 			json_object_set_new(copy, "uid", json_integer(uidnext + (int64_t)i));
 			json_object_set_new(copy, "modseq", json_integer(a.modseq));
 			json_object_set_new(copy, "savedate", json_integer(ctx->ev->ts));
-			mail_msg_put(&a, dst_id, copy);
+			mail_msg_put(&a, dst_id, copy, 0);
 			json_decref(copy);
 			mail_rec_add(dst, "messages", 1);
 			mail_rec_add(dst, "size", size);

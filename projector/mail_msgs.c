@@ -3,6 +3,7 @@
 #include "projector/mail_internal.h"
 #include "common/log.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,17 +80,48 @@ int mail_msgs_collect(struct mail_acct *a, const char *mailbox_id, const struct 
 	return 0;
 }
 
-void mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg)
+/* The modseq index key of a message: mseq/ (live) or mexp/ (expunged)
+ * <mailbox>/<modseq 20 digits>/<uid 10 digits> (mail_keys.h). */
+static void mseq_key(struct mail_acct *a, const char *kind, const char *mailbox_id, int64_t modseq,
+		     uint32_t uid)
+{
+	mail_key(&a->key, a->address, kind, mailbox_id);
+	buf_printf(&a->key, "/%020" PRId64 "/%010" PRIu32, modseq, uid);
+}
+
+/* The index value of a live message: "<flag bits>[ keyword...]". */
+static void mseq_value(json_t *msg, struct buf *out)
+{
+	json_t *v;
+	size_t i;
+
+	buf_printf(out, "%u", mail_flags_bits(json_object_get(msg, "flags")));
+	json_array_foreach(json_object_get(msg, "keywords"), i, v)
+		buf_printf(out, " %s", json_string_value(v));
+}
+
+void mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int64_t old_modseq)
 {
 	uint32_t uid = (uint32_t)json_integer_value(json_object_get(msg, "uid"));
+	struct buf val = BUF_INIT;
 
 	mail_key_uid(&a->key, a->address, MAIL_K_MSG, mailbox_id, uid);
 	mail_batch_put_json(a->ctx->batch, &a->key, msg);
+	if (old_modseq > 0) {
+		mseq_key(a, MAIL_K_MSEQ, mailbox_id, old_modseq, uid);
+		mail_batch_delete(a->ctx->batch, &a->key);
+	}
+	mseq_value(msg, &val);
+	mseq_key(a, MAIL_K_MSEQ, mailbox_id, json_integer_value(json_object_get(msg, "modseq")), uid);
+	mail_batch_put_str(a->ctx->batch, &a->key, val.data);
+	buf_free(&val);
 }
 
-void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, uint32_t uid)
+void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq)
 {
 	mail_key_uid(&a->key, a->address, MAIL_K_MSG, mailbox_id, uid);
+	mail_batch_delete(a->ctx->batch, &a->key);
+	mseq_key(a, MAIL_K_MSEQ, mailbox_id, modseq, uid);
 	mail_batch_delete(a->ctx->batch, &a->key);
 }
 
@@ -97,6 +129,8 @@ void mail_tombstone_put(struct mail_acct *a, const char *mailbox_id, uint32_t ui
 {
 	mail_key_uid(&a->key, a->address, MAIL_K_GONE, mailbox_id, uid);
 	mail_batch_put_int(a->ctx->batch, &a->key, modseq);
+	mseq_key(a, MAIL_K_MEXP, mailbox_id, modseq, uid);
+	mail_batch_put_str(a->ctx->batch, &a->key, "");
 }
 
 int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, json_t *msgs,
@@ -106,14 +140,15 @@ int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, 
 	json_t *msg;
 
 	json_array_foreach(msgs, i, msg) {
-		int64_t uid, size;
+		int64_t uid, size, modseq;
 		const char *email_id;
 
 		if (mail_rec_int(msg, "uid", &uid, error_r) < 0 ||
+		    mail_rec_int(msg, "modseq", &modseq, error_r) < 0 ||
 		    mail_rec_int(msg, "size", &size, error_r) < 0 ||
 		    (email_id = mail_rec_str(msg, "email_id", error_r)) == NULL)
 			return -1;
-		mail_msg_delete(a, mailbox_id, (uint32_t)uid);
+		mail_msg_delete(a, mailbox_id, (uint32_t)uid, modseq);
 		if (tombstones)
 			mail_tombstone_put(a, mailbox_id, (uint32_t)uid, a->modseq);
 		mail_rec_add(mbox, "messages", -1);

@@ -110,6 +110,10 @@ void *proj_thread_main(void *arg);
 /* projector_offsets.c */
 /* Re-assigns every partition at its stored offset; loads the counters. */
 int proj_resync(struct projector *p, const char **error_r);
+/* projector_format.c: *rebuild_r = 1 when the view has another format
+ * than VIEW_FORMAT and must be rebuilt (logged); an empty view is stamped. */
+int proj_format_check(struct projector *p, int *rebuild_r, const char **error_r);
+int proj_format_stamp(struct projector *p, const char **error_r);
 /* Reads every partition's end offset into the table. */
 void proj_refresh_ends(struct projector *p);
 /* Adds the batch's new offsets and counters to it, then commits it. */

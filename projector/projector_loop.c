@@ -112,7 +112,8 @@ static int rebuild(struct projector *p, const char **error_r)
 	pthread_mutex_unlock(&p->mu);
 	__atomic_store_n(&p->rebuild_req, 0, __ATOMIC_RELEASE);
 	log_info("projector: rebuilding the view from the log");
-	if (evlog_reader_unassign_all(p->reader, error_r) < 0 || view_wipe(p->view, error_r) < 0)
+	if (evlog_reader_unassign_all(p->reader, error_r) < 0 || view_wipe(p->view, error_r) < 0 ||
+	    proj_format_stamp(p, error_r) < 0)
 		return -1;
 	proj_refresh_ends(p);
 	pthread_mutex_lock(&p->mu);
@@ -212,6 +213,7 @@ void *proj_thread_main(void *arg)
 	struct projector *p = arg;
 	const char *error = NULL;
 	bool synced = false;
+	int stale = 0;
 
 	if (wait_for_topics(p) < 0)
 		return NULL;
@@ -220,6 +222,13 @@ void *proj_thread_main(void *arg)
 		log_error("projector: %s", error);
 		return NULL;
 	}
+	if (proj_format_check(p, &stale, &error) < 0) {
+		proj_set_state(p, PROJ_FAILED, error);
+		log_error("projector: %s", error);
+		return NULL;
+	}
+	if (stale)
+		__atomic_store_n(&p->rebuild_req, 1, __ATOMIC_RELEASE);
 	while (!proj_stopping(p)) {
 		if (p->reader == NULL && evlog_reader_open(p->log, &p->reader, &error) < 0)
 			goto fail;

@@ -1310,6 +1310,114 @@ static void test_determinism_and_counters(void)
 	CHECK_EQ_STR(d1, d2);
 }
 
+/* mail_changes into text: "uid@modseq:flags[ kw]" or "x<uid>@modseq", ';'-separated. */
+static int change_text(void *ctx, const struct mail_change *c)
+{
+	struct buf *out = ctx;
+
+	if (out->len > 0)
+		buf_puts(out, ";");
+	if (c->expunged)
+		buf_printf(out, "x%u@%lld", c->uid, (long long)c->modseq);
+	else
+		buf_printf(out, "%u@%lld:%u%s%.*s", c->uid, (long long)c->modseq, c->flags, c->kwlen ? " " : "",
+			   (int)c->kwlen, c->keywords);
+	return 0;
+}
+
+static const char *changes(const char *mailbox_id, int64_t since, int with_expunged)
+{
+	static struct buf out = BUF_INIT;
+	const char *error = NULL;
+
+	buf_truncate(&out, 0);
+	buf_puts(&out, "");
+	if (mail_changes(view, BOB, mailbox_id, since, with_expunged, change_text, &out, &error) < 0)
+		return error;
+	return out.data;
+}
+
+/* Keys of bob's index kind (MAIL_K_MSEQ / MAIL_K_MEXP) for a mailbox. */
+static int index_keys(const char *kind, const char *mailbox_id)
+{
+	struct buf k = BUF_INIT;
+	const char *error = NULL;
+	int n = 0;
+
+	mail_key_uid(&k, BOB, kind, mailbox_id, 0);
+	if (view_scan(view, k.data, k.len, count_cb, &n, &error) < 0)
+		n = -1;
+	buf_free(&k);
+	return n;
+}
+
+/* The modseq index: one live entry per message at its modseq, expunges
+ * after, the previous entry gone in the same batch; removed with the
+ * mailbox (mail_keys.h). */
+static void test_modseq_index(void)
+{
+	int64_t m1, m2, m3, m4, m5, m6;
+	char want[256];
+	json_t *list = NULL;
+	const char *error = NULL;
+
+	fresh("mail-mseq", 0);
+	CHECK_EQ_STR(run("mailbox.create", BOB, create_data(MB1, "Work", "")), "accepted");
+	CHECK_EQ_STR(run("mailbox.create", BOB, create_data(MB2, "Other", "")), "accepted");
+	CHECK_EQ_STR(run("message.append", BOB, append_data(MB1, BLOB_A, 5, "", NULL, NULL)), "accepted");
+	m1 = res_int("modseq");
+	CHECK_EQ_STR(run("message.append", BOB, append_data(MB1, BLOB_B, 5, "", JL("[\"\\\\Seen\"]"), NULL)),
+		     "accepted");
+	m2 = res_int("modseq");
+	CHECK_EQ_STR(run("message.append", BOB, append_data(MB1, BLOB_C, 5, "", NULL, JL("[\"$b\", \"$a\"]"))),
+		     "accepted");
+	m3 = res_int("modseq");
+	snprintf(want, sizeof want, "1@%lld:0;2@%lld:16;3@%lld:0 $a $b", (long long)m1, (long long)m2, (long long)m3);
+	CHECK_EQ_STR(changes(MB1, 0, 1), want);
+	snprintf(want, sizeof want, "3@%lld:0 $a $b", (long long)m3);
+	CHECK_EQ_STR(changes(MB1, m2, 1), want);
+	CHECK_EQ_STR(changes(MB1, m3, 1), "");
+	/* A store moves the entry: the old one is gone. */
+	CHECK_EQ_STR(run("message.store", BOB, json_pack("{s:s, s:[[i,i]], s:s, s:[s,s]}", "mailbox_id", MB1,
+							 "uids", 2, 2, "action", "add", "flags", "\\Flagged", "$x")),
+		     "accepted");
+	m4 = res_int("modseq");
+	snprintf(want, sizeof want, "1@%lld:0;3@%lld:0 $a $b;2@%lld:24 $x", (long long)m1, (long long)m3,
+		 (long long)m4);
+	CHECK_EQ_STR(changes(MB1, 0, 1), want);
+	snprintf(want, sizeof want, "2@%lld:24 $x", (long long)m4);
+	CHECK_EQ_STR(changes(MB1, m3, 1), want);
+	CHECK_EQ_INT(index_keys(MAIL_K_MSEQ, MB1), 3);
+	/* Expunge: an mexp entry, the live one removed. */
+	CHECK_EQ_STR(run("message.expunge", BOB, json_pack("{s:s, s:[[i,i]]}", "mailbox_id", MB1, "uids", 1, 1)),
+		     "accepted");
+	m5 = res_int("modseq");
+	snprintf(want, sizeof want, "x1@%lld", (long long)m5);
+	CHECK_EQ_STR(changes(MB1, m4, 1), want);
+	CHECK_EQ_STR(changes(MB1, m4, 0), "");
+	snprintf(want, sizeof want, "3@%lld:0 $a $b;2@%lld:24 $x", (long long)m3, (long long)m4);
+	CHECK_EQ_STR(changes(MB1, 0, 0), want);
+	/* Move: expunged here, a live entry there. */
+	CHECK_EQ_STR(run("message.move", BOB, json_pack("{s:s, s:[[i,i]], s:s}", "mailbox_id", MB1, "uids", 3, 3,
+							"to_mailbox_id", MB2)), "accepted");
+	m6 = res_int("modseq");
+	snprintf(want, sizeof want, "x1@%lld;x3@%lld", (long long)m5, (long long)m6);
+	CHECK_EQ_STR(changes(MB1, m4, 1), want);
+	snprintf(want, sizeof want, "1@%lld:0 $a $b", (long long)m6);
+	CHECK_EQ_STR(changes(MB2, 0, 1), want);
+	/* A UID range read. */
+	CHECK(mail_messages_range(view, BOB, MB1, 1, 2, &list, &error) == 0);
+	CHECK_EQ_INT((int)json_array_size(list), 1);
+	CHECK_EQ_INT((int)json_integer_value(json_object_get(json_array_get(list, 0), "uid")), 2);
+	json_decref(list);
+	/* Deleting the mailbox removes both indexes. */
+	CHECK_EQ_INT(index_keys(MAIL_K_MEXP, MB1), 2);
+	CHECK_EQ_STR(run("mailbox.delete", BOB, json_pack("{s:s}", "mailbox_id", MB1)), "accepted");
+	CHECK_EQ_INT(index_keys(MAIL_K_MSEQ, MB1), 0);
+	CHECK_EQ_INT(index_keys(MAIL_K_MEXP, MB1), 0);
+	CHECK_EQ_STR(changes(MB1, 0, 1), "");
+}
+
 int main(void)
 {
 	test_run("registry has every mail and blob event", test_registry);
@@ -1323,6 +1431,7 @@ int main(void)
 	test_run("blob chunks and message bodies", test_blobs);
 	test_run("mailbox.claim_recent: claimed ranges", test_claim_recent);
 	test_run("determinism and exact counters over a workload", test_determinism_and_counters);
+	test_run("the modseq index: changes after a modseq, expunges, moves", test_modseq_index);
 	json_decref(last);
 	view_close(&view);
 	return test_done();

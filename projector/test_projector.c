@@ -1,5 +1,6 @@
 /* test_projector - the consumer loop over an in-memory log: outcomes,
  * duplicates, bad records, waiters, subscriptions, status, recovery. */
+#include "projector/keys.h"
 #include "projector/projector.h"
 #include "projector/directory.h"
 #include "projector/projector_fakelog.h"
@@ -493,6 +494,78 @@ static void test_rebuild_empty(void)
 	env_close(&e);
 }
 
+/* The rebuilds completed, from projector_status(). */
+static long long rebuilds(struct projector *p)
+{
+	json_t *st = projector_status(p);
+	long long v = json_integer_value(json_object_get(json_object_get(st, "rebuild"), "completed"));
+
+	json_decref(st);
+	return v;
+}
+
+static int has_key(struct view *v, const char *key)
+{
+	char *val = NULL;
+	const char *error = NULL;
+	int r = view_get(v, key, strlen(key), &val, NULL, &error);
+
+	free(val);
+	return r;
+}
+
+static void put_key(struct view *v, const char *key, const char *val, int del)
+{
+	struct view_batch *b = view_batch_begin(v);
+	const char *error = NULL;
+
+	if (del)
+		view_batch_delete(b, key, strlen(key));
+	else
+		view_batch_put(b, key, strlen(key), val, strlen(val));
+	CHECK(view_batch_commit(&b, &error) == 0);
+}
+
+static void restart(struct env *e)
+{
+	const char *error = NULL;
+
+	projector_destroy(&e->p);
+	CHECK_EQ_INT(projector_create(&e->cfg, &e->fl->log, e->view, e->base, &e->p, &error), 0);
+	CHECK(start(e) == 0);
+}
+
+/* A view of the current format is used as it is; one without the format
+ * number (built before it existed) is rebuilt from the log at start. */
+static void test_view_format(void)
+{
+	struct env e;
+	void *ctx[2] = { &e, "running" };
+
+	CHECK(env_open(&e, "proj-format") == 0);
+	push_dir(&e, 1, "tenant.create", "", json_pack("{s:s}", "name", "acme"));
+	push_dir(&e, 2, "tenant.create", "", json_pack("{s:s}", "name", "beta"));
+	CHECK(start(&e) == 0);
+	CHECK(run_until(&e, pred_caught_up, &e, 5000));
+	CHECK_EQ_INT(has_key(e.view, KEY_VIEW_FORMAT), 1);
+	/* Same format: no rebuild, a key the log never wrote survives. */
+	put_key(e.view, "stat/test.marker", "1", 0);
+	restart(&e);
+	CHECK(run_until(&e, pred_caught_up, &e, 5000));
+	CHECK_EQ_INT((int)rebuilds(e.p), 0);
+	CHECK_EQ_INT(has_key(e.view, "stat/test.marker"), 1);
+	/* No format number (an older build's view): rebuilt from the log. */
+	put_key(e.view, KEY_VIEW_FORMAT, NULL, 1);
+	restart(&e);
+	CHECK(run_until(&e, pred_state, ctx, 5000));
+	CHECK(run_until(&e, pred_caught_up, &e, 5000));
+	CHECK_EQ_INT((int)rebuilds(e.p), 1);
+	CHECK_EQ_INT(has_key(e.view, "stat/test.marker"), 0);
+	CHECK_EQ_INT(has_key(e.view, KEY_VIEW_FORMAT), 1);
+	CHECK_EQ_INT(status_int(e.p, "events_applied"), 2);
+	env_close(&e);
+}
+
 struct ryw {
 	struct projector *p;
 	char id[EVM_ID_HEX_LEN + 1];
@@ -594,6 +667,7 @@ int main(void)
 	test_run("a failed batch is retried from stored offsets", test_failed_batch_retried);
 	test_run("restart resumes at the stored offsets", test_restart_resumes);
 	test_run("rebuild of an empty log", test_rebuild_empty);
+	test_run("the view format: kept when current, rebuilt when older", test_view_format);
 	test_run("read-your-writes over the embedded log", test_read_your_writes_embedded);
 	return test_done();
 }

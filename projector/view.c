@@ -199,12 +199,13 @@ int view_get(struct view *view, const void *key, size_t klen,
 }
 
 /* Walks it from prefix while keys start with prefix. Takes the iterator. */
-static int scan_iter(rocksdb_iterator_t *it, const void *prefix, size_t plen,
-		     view_scan_cb *cb, void *ctx, const char **error_r)
+/* Iterates from the iterator's position while keys start with prefix. */
+static int scan_iter_from(rocksdb_iterator_t *it, const void *prefix, size_t plen,
+			  view_scan_cb *cb, void *ctx, const char **error_r)
 {
 	char *err = NULL;
 
-	for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+	for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
 		size_t klen, vlen;
 		const char *k = rocksdb_iter_key(it, &klen);
 		const char *v = rocksdb_iter_value(it, &vlen);
@@ -223,6 +224,13 @@ static int scan_iter(rocksdb_iterator_t *it, const void *prefix, size_t plen,
 	return 0;
 }
 
+static int scan_iter(rocksdb_iterator_t *it, const void *prefix, size_t plen,
+		     view_scan_cb *cb, void *ctx, const char **error_r)
+{
+	rocksdb_iter_seek(it, prefix, plen);
+	return scan_iter_from(it, prefix, plen, cb, ctx, error_r);
+}
+
 /* Calls cb for every committed key under prefix, in byte order. */
 int view_scan(struct view *view, const void *prefix, size_t plen,
 	      view_scan_cb *cb, void *ctx, const char **error_r)
@@ -232,6 +240,23 @@ int view_scan(struct view *view, const void *prefix, size_t plen,
 	if (view_lock_open(view, error_r) < 0)
 		return -1;
 	ret = scan_iter(rocksdb_create_iterator(view->db, view->ropts), prefix, plen, cb, ctx, error_r);
+	pthread_rwlock_unlock(&view->lock);
+	return ret;
+}
+
+/* Calls cb for every committed key under prefix from start on (start
+ * begins with prefix), in byte order. */
+int view_scan_from(struct view *view, const void *prefix, size_t plen, const void *start, size_t slen,
+		   view_scan_cb *cb, void *ctx, const char **error_r)
+{
+	rocksdb_iterator_t *it;
+	int ret;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	it = rocksdb_create_iterator(view->db, view->ropts);
+	rocksdb_iter_seek(it, start, slen);
+	ret = scan_iter_from(it, prefix, plen, cb, ctx, error_r);
 	pthread_rwlock_unlock(&view->lock);
 	return ret;
 }

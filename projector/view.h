@@ -40,6 +40,11 @@ typedef int view_scan_cb(void *ctx, const char *key, size_t klen, const char *va
 int view_scan(struct view *view, const void *prefix, size_t plen,
 	      view_scan_cb *cb, void *ctx, const char **error_r);
 
+/* Every committed key starting with prefix, from start on (start begins
+ * with prefix). Returns 0 or -1. */
+int view_scan_from(struct view *view, const void *prefix, size_t plen, const void *start, size_t slen,
+		   view_scan_cb *cb, void *ctx, const char **error_r);
+
 struct view_batch *view_batch_begin(struct view *view);
 int view_batch_get(struct view_batch *b, const void *key, size_t klen,
 		   char **val_r, size_t *vlen_r, const char **error_r);

@@ -38,6 +38,7 @@ struct fetch {
 	int has_flags;
 	int has_modseq;
 	int rev2;               /* number64 partial ranges (RFC 9051 9) */
+	struct imap_recs recs;  /* view records, for items beyond UID FLAGS MODSEQ */
 };
 
 static void fetch_free(void *p)
@@ -50,6 +51,7 @@ static void fetch_free(void *p)
 	}
 	free(f->items);
 	free(f->idx);
+	imap_recs_free(&f->recs);
 	free(f);
 }
 
@@ -194,6 +196,7 @@ static void internaldate(struct buf *out, int64_t ms)
 
 /* Per message: what is loaded lazily. */
 struct msgdata {
+	json_t *rec;            /* the view record (borrowed), NULL when not needed */
 	json_t *summary;
 	char *body;
 	size_t len, prefix_len;
@@ -242,10 +245,10 @@ static int need_body(struct imap_session *s, struct imap_msg *m, struct msgdata 
 
 	if (d->body != NULL)
 		return 0;
-	d->prefix_len = prefix_len(m->rec);
+	d->prefix_len = prefix_len(d->rec);
 	if (mail_message_body(s->node->view, s->mbox->owner, s->mbox->id, m->uid, &d->body, &d->len, &error) <= 0)
 		return -1;
-	return need_summary(s, m->rec, d) < 0 ? -1 : 0;
+	return need_summary(s, d->rec, d) < 0 ? -1 : 0;
 }
 
 /* One section item's data into out. -1: the body is not available. */
@@ -289,12 +292,28 @@ static int render_section(struct imap_session *s, struct imap_msg *m, struct msg
 	return 0;
 }
 
-/* The FETCH response of message i: 0, -1 body unavailable, -2 unknown CTE. */
-static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf *out)
+/* 1 when an item needs the message's view record (not only UID, FLAGS
+ * and MODSEQ, which the snapshot has). */
+static int needs_rec(const struct fetch *f)
+{
+	for (size_t k = 0; k < f->n; k++) {
+		if (f->items[k].kind != F_UID && f->items[k].kind != F_FLAGS && f->items[k].kind != F_MODSEQ)
+			return 1;
+	}
+	return 0;
+}
+
+/* The FETCH response of message i (run: how many messages from i on are
+ * fetched next, for reading their records at once): 0, -1 message or
+ * body unavailable, -2 unknown CTE. */
+static int render(struct imap_session *s, struct fetch *f, size_t i, size_t run, struct buf *out)
 {
 	struct imap_msg *m = &s->mbox->msgs[i];
-	struct msgdata d = { NULL, NULL, 0, 0 };
+	struct msgdata d = { NULL, NULL, NULL, 0, 0 };
 	int ret = 0, uid_done = 0;
+
+	if (needs_rec(f) && (d.rec = imap_recs_get(s, &f->recs, i, run)) == NULL)
+		return -1;
 
 	buf_printf(out, "* %zu FETCH (", i + 1);
 	for (size_t k = 0; k < f->n && ret == 0; k++) {
@@ -306,13 +325,13 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf 
 			buf_puts(out, " ");
 		switch (it->kind) {
 		case F_MODSEQ:
-			buf_printf(out, "MODSEQ (%lld)", (long long)imap_msg_modseq(m->rec));
+			buf_printf(out, "MODSEQ (%lld)", (long long)m->modseq);
 			break;
 		case F_FLAGS:
 			/* written before this response, which is still in out */
-			imap_keywords_check(s, m->rec);
+			imap_keywords_check(s, m);
 			buf_puts(out, "FLAGS ");
-			imap_flags_string(m->rec, imap_msg_recent(s->mbox, m->uid), out);
+			imap_flags_string(s->mbox, m, imap_msg_recent(s->mbox, m->uid), out);
 			break;
 		case F_UID:
 			buf_printf(out, "UID %u", m->uid);
@@ -320,21 +339,21 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf 
 			break;
 		case F_INTERNALDATE:
 			buf_puts(out, "INTERNALDATE ");
-			internaldate(out, json_integer_value(json_object_get(m->rec, "internal_date")));
+			internaldate(out, json_integer_value(json_object_get(d.rec, "internal_date")));
 			break;
 		case F_SIZE:
 			buf_printf(out, "RFC822.SIZE %" JSON_INTEGER_FORMAT,
-				   json_integer_value(json_object_get(m->rec, "size")));
+				   json_integer_value(json_object_get(d.rec, "size")));
 			break;
 		case F_ENVELOPE:
-			need_summary(s, m->rec, &d);
+			need_summary(s, d.rec, &d);
 			buf_puts(out, "ENVELOPE ");
 			imap_render_envelope(out, json_object_get(d.summary, "envelope"));
 			break;
 		case F_BODY:
 		case F_BODYSTRUCTURE:
-			need_summary(s, m->rec, &d);
-			d.prefix_len = prefix_len(m->rec);
+			need_summary(s, d.rec, &d);
+			d.prefix_len = prefix_len(d.rec);
 			buf_puts(out, it->kind == F_BODY ? "BODY " : "BODYSTRUCTURE ");
 			imap_render_bodystructure(out, d.summary, d.prefix_len, it->kind == F_BODYSTRUCTURE);
 			break;
@@ -363,8 +382,8 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf 
 		case F_SAVEDATE:
 		case F_PREVIEW:
 			if (it->kind == F_PREVIEW)
-				need_summary(s, m->rec, &d);
-			imap_fetch_ext_render(out, (enum imap_fetch_ext)(it->kind - F_EMAILID), m->rec, d.summary);
+				need_summary(s, d.rec, &d);
+			imap_fetch_ext_render(out, (enum imap_fetch_ext)(it->kind - F_EMAILID), d.rec, d.summary);
 			break;
 		default:
 			ret = render_section(s, m, &d, it, out);
@@ -377,19 +396,29 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, struct buf 
 	return ret;
 }
 
+#define FETCH_WRITE 65536
+
 static void fetch_output(struct imap_session *s, struct fetch *f)
 {
+	struct buf out = BUF_INIT;
+	size_t mark;
 	int issued = 0;
 
+	/* The responses go out in writes of FETCH_WRITE octets, not one per
+	 * message (a keyword announcement, written at once, flushes first). */
 	for (size_t k = 0; k < f->nidx; k++) {
 		struct imap_msg *m = &s->mbox->msgs[f->idx[k]];
-		struct buf out = BUF_INIT;
 		int r;
 
+		if (out.len > 0 && (out.len >= FETCH_WRITE || (m->kw != 0 && !s->mbox->kwsets[m->kw].told))) {
+			imap_write(s, out.data, out.len);
+			buf_truncate(&out, 0);
+		}
 		if (m->expunged) {
 			issued = 1;
 			continue;
 		}
+		mark = out.len;
 		if (m->dirty && (!f->has_flags || (s->condstore && !f->has_modseq))) {
 			/* \Seen was just set (or someone changed the flags); with
 			 * CONDSTORE also UID and MODSEQ (RFC 7162 3.1.4). */
@@ -403,27 +432,29 @@ static void fetch_output(struct imap_session *s, struct fetch *f)
 				if (!hm)
 					add(f, F_MODSEQ);
 			}
-			r = render(s, f, f->idx[k], &out);
+			r = render(s, f, f->idx[k], imap_idx_run(f->idx, f->nidx, k), &out);
 			f->n = n0;
 			f->has_flags = hf;
 			f->has_modseq = hm;
 		} else {
-			r = render(s, f, f->idx[k], &out);
+			r = render(s, f, f->idx[k], imap_idx_run(f->idx, f->nidx, k), &out);
 		}
 		m->dirty = 0;
-		if (r == -2) {
-			buf_free(&out);
-			imap_no(s, "[UNKNOWN-CTE] Cannot decode the part's transfer encoding");
-			return;
-		}
 		if (r < 0) {
+			/* the responses before this message's go out */
+			if (mark > 0)
+				imap_write(s, out.data, mark);
 			buf_free(&out);
-			imap_fetch_unavailable(s, m->uid);
+			if (r == -2)
+				imap_no(s, "[UNKNOWN-CTE] Cannot decode the part's transfer encoding");
+			else
+				imap_fetch_unavailable(s, m->uid);
 			return;
 		}
-		imap_write(s, out.data, out.len);
-		buf_free(&out);
 	}
+	if (out.len > 0)
+		imap_write(s, out.data, out.len);
+	buf_free(&out);
 	if (issued)
 		imap_ok(s, "[EXPUNGEISSUED] Some messages were expunged meanwhile");
 	else
@@ -444,18 +475,6 @@ static void seen_done(struct imap_session *s, int status, json_t *outcome, const
 		fetch_output(s, f);
 	}
 	fetch_free(f);
-}
-
-static int is_seen(json_t *rec)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(rec, "flags"), i, v) {
-		if (strcmp(json_string_value(v), "\\Seen") == 0)
-			return 1;
-	}
-	return 0;
 }
 
 void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
@@ -513,7 +532,7 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 		for (size_t j = 0; j < f->nidx; j++) {
 			struct imap_msg *m = &s->mbox->msgs[f->idx[j]];
 
-			if (!m->expunged && (uint64_t)imap_msg_modseq(m->rec) > since)
+			if (!m->expunged && (uint64_t)m->modseq > since)
 				f->idx[k++] = f->idx[j];
 		}
 		f->nidx = k;
@@ -533,7 +552,7 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 	if (f->sets_seen && !s->mbox->readonly && imap_acl_may(s, MAIL_R_SEEN)) {
 		for (size_t k = 0; k < f->nidx; k++) {
 			struct imap_msg *m = &s->mbox->msgs[f->idx[k]];
-			if (!m->expunged && !is_seen(m->rec))
+			if (!m->expunged && !(m->flags & MAIL_F_SEEN))
 				unseen[nunseen++] = f->idx[k];
 		}
 	}

@@ -25,13 +25,7 @@ static void select_respond(struct imap_session *s, const char *what, int readonl
 		imap_line(s, "* %zu RECENT", imap_recent_count(mb));
 		mb->recent_dirty = 0;
 		for (size_t i = 0; i < mb->n && first_unseen == 0; i++) {
-			json_t *f;
-			size_t j;
-			int seen = 0;
-
-			json_array_foreach(json_object_get(mb->msgs[i].rec, "flags"), j, f)
-				seen |= strcmp(json_string_value(f), "\\Seen") == 0;
-			if (!seen)
+			if (!(mb->msgs[i].flags & MAIL_F_SEEN))
 				first_unseen = i + 1;
 		}
 		if (first_unseen > 0)
@@ -210,18 +204,6 @@ void imap_cmd_check(struct imap_session *s, const struct imap_command *cmd)
 	imap_ok(s, "CHECK completed");
 }
 
-static int has_deleted(json_t *rec)
-{
-	json_t *f;
-	size_t j;
-
-	json_array_foreach(json_object_get(rec, "flags"), j, f) {
-		if (strcmp(json_string_value(f), "\\Deleted") == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* The UIDs to expunge: \Deleted ones (within set when given), from the
  * current view. NULL when there are none. */
 static json_t *deleted_ranges(struct imap_session *s, const char *set, int *bad_r)
@@ -245,7 +227,7 @@ static json_t *deleted_ranges(struct imap_session *s, const char *set, int *bad_
 			idx[n++] = i;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!mb->msgs[idx[i]].expunged && has_deleted(mb->msgs[idx[i]].rec))
+		if (!mb->msgs[idx[i]].expunged && (mb->msgs[idx[i]].flags & MAIL_F_DELETED))
 			idx[k++] = idx[i];
 	}
 	if (k > 0)

@@ -31,6 +31,7 @@ struct item {
 struct sort_ctx {
 	struct crit c[SORT_KEYS_MAX];
 	size_t nc;
+	struct imap_recs recs;   /* the messages' view records */
 };
 
 static struct sort_ctx *cur_ctx;   /* for qsort's comparator (one loop thread) */
@@ -91,19 +92,19 @@ static char *addr_key(json_t *list, bool display)
 }
 
 /* The keys of one message the criteria need. */
-static void fill(struct imap_session *s, struct sort_ctx *ctx, struct item *it)
+static void fill(struct imap_session *s, struct sort_ctx *ctx, struct item *it, size_t run)
 {
-	struct imap_msg *m = &s->mbox->msgs[it->idx];
-	json_t *sum = NULL, *h;
+	json_t *sum = NULL, *h, *rec = imap_recs_get(s, &ctx->recs, it->idx, run);
 	const char *error = NULL;
 
-	if (mail_summary_get(s->node->view, s->mbox->owner, json_string_value(json_object_get(m->rec, "email_id")),
+	if (rec == NULL ||
+	    mail_summary_get(s->node->view, s->mbox->owner, json_string_value(json_object_get(rec, "email_id")),
 			     &sum, &error) <= 0)
 		sum = json_object();
 	h = json_object_get(sum, "headers");
-	it->arrival = json_integer_value(json_object_get(m->rec, "internal_date"));
-	it->size = json_integer_value(json_object_get(m->rec, "size"));
-	it->date = imap_sent_date(m->rec, sum);
+	it->arrival = json_integer_value(json_object_get(rec, "internal_date"));
+	it->size = json_integer_value(json_object_get(rec, "size"));
+	it->date = imap_sent_date(rec, sum);
 	for (size_t i = 0; i < ctx->nc; i++) {
 		switch (ctx->c[i].key) {
 		case K_CC:
@@ -173,11 +174,13 @@ int imap_sort_idx(struct imap_session *s, const struct imap_arg *crit, size_t *i
 
 	if (parse_criteria(crit, &ctx) < 0)
 		return -1;
+	memset(&ctx.recs, 0, sizeof ctx.recs);
 	items = xcalloc(n + 1, sizeof *items);
 	for (size_t i = 0; i < n; i++) {
 		items[i].idx = idx[i];
-		fill(s, &ctx, &items[i]);
+		fill(s, &ctx, &items[i], imap_idx_run(idx, n, i));
 	}
+	imap_recs_free(&ctx.recs);
 	cur_ctx = &ctx;
 	qsort(items, n, sizeof *items, item_cmp);
 	cur_ctx = NULL;

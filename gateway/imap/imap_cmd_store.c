@@ -130,7 +130,7 @@ static void store_output(struct imap_session *s, struct store *st)
 		m->dirty = 0;
 		if (st->silent) {
 			/* RFC 7162 3.1.3: the new MODSEQ even for .SILENT. */
-			if (s->condstore && st->old != NULL && imap_msg_modseq(m->rec) != st->old[k])
+			if (s->condstore && st->old != NULL && m->modseq != st->old[k])
 				imap_flags_fetch(s, st->idx[k], 1, 0);
 			continue;
 		}
@@ -233,7 +233,7 @@ void imap_cmd_store(struct imap_session *s, const struct imap_command *cmd)
 	live = xcalloc(st->n + 1, sizeof *live);
 	st->old = xcalloc(st->n + 1, sizeof *st->old);
 	for (size_t k = 0; k < st->n; k++) {
-		st->old[k] = imap_msg_modseq(s->mbox->msgs[st->idx[k]].rec);
+		st->old[k] = s->mbox->msgs[st->idx[k]].modseq;
 		if (!s->mbox->msgs[st->idx[k]].expunged)
 			live[nlive++] = st->idx[k];
 	}

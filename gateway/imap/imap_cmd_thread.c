@@ -14,18 +14,21 @@
 static void collect(struct imap_session *s, const size_t *idx, size_t n, struct imap_thread_msg *m,
 		    json_t **sums, const char ***refs)
 {
+	struct imap_recs recs = { NULL, 0, 0, 0 };
+
 	for (size_t i = 0; i < n; i++) {
 		struct imap_msg *msg = &s->mbox->msgs[idx[i]];
 		const char *error = NULL;
-		json_t *h, *list, *v;
+		json_t *h, *list, *v, *rec = imap_recs_get(s, &recs, idx[i], imap_idx_run(idx, n, i));
 		size_t k, lim;
 
-		if (mail_summary_get(s->node->view, s->mbox->owner,
-				     json_string_value(json_object_get(msg->rec, "email_id")), &sums[i], &error) <= 0)
+		if (rec == NULL ||
+		    mail_summary_get(s->node->view, s->mbox->owner,
+				     json_string_value(json_object_get(rec, "email_id")), &sums[i], &error) <= 0)
 			sums[i] = json_object();
 		h = json_object_get(sums[i], "headers");
 		m[i].num = s->cur_uid ? msg->uid : (unsigned)(idx[i] + 1);
-		m[i].date = imap_sent_date(msg->rec, sums[i]);
+		m[i].date = imap_sent_date(rec, sums[i]);
 		m[i].subject = imap_base_subject_key(sums[i]);
 		m[i].refwd = imap_subject_is_refwd(json_string_value(json_object_get(h, "subject")));
 		m[i].msgid = json_string_value(json_array_get(json_object_get(h, "message_id"), 0));
@@ -44,6 +47,7 @@ static void collect(struct imap_session *s, const size_t *idx, size_t n, struct 
 		m[i].refs = refs[i];
 		m[i].nrefs = lim;
 	}
+	imap_recs_free(&recs);
 }
 
 /* THREAD algorithm charset search-key... (RFC 5256 3). */

@@ -44,12 +44,6 @@ void imap_condstore_enable(struct imap_session *s)
 	s->condstore = 1;
 }
 
-/* The modseq of a message record (0 when missing). */
-int64_t imap_msg_modseq(json_t *rec)
-{
-	return json_integer_value(json_object_get(rec, "modseq"));
-}
-
 /* "* i FETCH (UID u FLAGS (..) MODSEQ (m))" (RFC 7162 3.1.4: UID and
  * MODSEQ once CONDSTORE is enabled, also for STORE .SILENT, 3.1.3). */
 void imap_flags_fetch(struct imap_session *s, size_t i, int uid, int flags)
@@ -58,16 +52,16 @@ void imap_flags_fetch(struct imap_session *s, size_t i, int uid, int flags)
 	struct buf out = BUF_INIT;
 
 	if (flags)
-		imap_keywords_check(s, m->rec);   /* RFC 9051 7.3.5: FLAGS first */
+		imap_keywords_check(s, m);   /* RFC 9051 7.3.5: FLAGS first */
 	buf_printf(&out, "* %zu FETCH (", i + 1);
 	if (uid || s->condstore)
 		buf_printf(&out, "UID %u", m->uid);
 	if (flags) {
 		buf_puts(&out, out.data[out.len - 1] == '(' ? "FLAGS " : " FLAGS ");
-		imap_flags_string(m->rec, imap_msg_recent(s->mbox, m->uid), &out);
+		imap_flags_string(s->mbox, m, imap_msg_recent(s->mbox, m->uid), &out);
 	}
 	if (s->condstore)
-		buf_printf(&out, " MODSEQ (%lld)", (long long)imap_msg_modseq(m->rec));
+		buf_printf(&out, " MODSEQ (%lld)", (long long)m->modseq);
 	buf_puts(&out, ")");
 	imap_line(s, "%s", out.data);
 	buf_free(&out);
@@ -244,7 +238,7 @@ void imap_qresync_select(struct imap_session *s, const struct imap_select_opts *
 	for (size_t i = 0; i < mb->n; i++) {
 		struct imap_msg *m = &mb->msgs[i];
 
-		if (m->expunged || (uint64_t)imap_msg_modseq(m->rec) <= o->modseq ||
+		if (m->expunged || (uint64_t)m->modseq <= o->modseq ||
 		    (o->known != NULL && !imap_seqset_contains(o->known, o->nknown, m->uid)))
 			continue;
 		imap_flags_fetch(s, i, 1, 1);
@@ -311,13 +305,13 @@ int64_t imap_result_modseq(struct imap_session *s, const size_t *idx, size_t n, 
 
 	if (!(opts & (IMAP_RET_ALL | IMAP_RET_COUNT | IMAP_RET_PARTIAL)) && (opts & (IMAP_RET_MIN | IMAP_RET_MAX))) {
 		if (opts & IMAP_RET_MIN)
-			best = imap_msg_modseq(s->mbox->msgs[imin].rec);
-		if ((opts & IMAP_RET_MAX) && (v = imap_msg_modseq(s->mbox->msgs[imax].rec)) > best)
+			best = s->mbox->msgs[imin].modseq;
+		if ((opts & IMAP_RET_MAX) && (v = s->mbox->msgs[imax].modseq) > best)
 			best = v;
 		return best;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if ((v = imap_msg_modseq(s->mbox->msgs[idx[i]].rec)) > best)
+		if ((v = s->mbox->msgs[idx[i]].modseq) > best)
 			best = v;
 	}
 	return best;

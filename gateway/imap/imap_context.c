@@ -93,7 +93,7 @@ static uint64_t mbox_sig(const struct imap_mbox *mb)
 	uint64_t h = 1469598103934665603ull;
 
 	for (size_t i = 0; i < mb->n; i++) {
-		uint64_t v[3] = { mb->msgs[i].uid, (uint64_t)json_integer_value(json_object_get(mb->msgs[i].rec, "modseq")),
+		uint64_t v[3] = { mb->msgs[i].uid, (uint64_t)mb->msgs[i].modseq,
 				  (uint64_t)mb->msgs[i].expunged };
 
 		for (size_t k = 0; k < sizeof v; k++)

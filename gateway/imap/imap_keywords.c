@@ -6,6 +6,7 @@
  * with it. Keywords are compared case-insensitively (RFC 9051 2.3.2). */
 #include "gateway/imap/imap_session_private.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,22 +25,30 @@ static int announced(const struct imap_mbox *mb, const char *kw)
 	return 0;
 }
 
-/* Adds rec's unannounced keywords to the set: 1 when any was new. */
-static int add_keywords(struct imap_mbox *mb, json_t *rec)
+/* Adds the unannounced keywords of keyword set id: 1 when any was new. */
+static int add_keywords(struct imap_mbox *mb, uint32_t id)
 {
-	json_t *v;
-	size_t i;
+	struct imap_kwset *set;
+	const char *p, *end;
 	int added = 0;
 
 	if (mb->keywords == NULL)
 		mb->keywords = json_array();
-	json_array_foreach(json_object_get(rec, "keywords"), i, v) {
-		const char *kw = json_string_value(v);
+	if (id >= mb->nkwsets || mb->kwsets[id].told)
+		return 0;
+	set = &mb->kwsets[id];
+	set->told = 1;
+	for (p = set->kw, end = set->kw + set->len; p < end;) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t len = sp != NULL ? (size_t)(sp - p) : (size_t)(end - p);
+		char *kw = strndup(p, len);
 
-		if (kw != NULL && !announced(mb, kw)) {
+		if (!announced(mb, kw)) {
 			json_array_append_new(mb->keywords, json_string(kw));
 			added = 1;
 		}
+		free(kw);
+		p += len + 1;
 	}
 	return added;
 }
@@ -68,13 +77,17 @@ void imap_keywords_select(struct imap_session *s)
 {
 	struct imap_mbox *mb = s->mbox;
 
-	for (size_t i = 0; i < mb->n; i++)
-		add_keywords(mb, mb->msgs[i].rec);
+	/* The sets of the snapshot's messages (right after the SELECT's
+	 * sync, every set in the table is in use). */
+	for (uint32_t i = 0; i < mb->nkwsets; i++)
+		add_keywords(mb, i);
+	if (mb->keywords == NULL)
+		mb->keywords = json_array();
 	send_flags(s);
 }
 
-void imap_keywords_check(struct imap_session *s, json_t *rec)
+void imap_keywords_check(struct imap_session *s, const struct imap_msg *m)
 {
-	if (s->mbox != NULL && add_keywords(s->mbox, rec))
+	if (s->mbox != NULL && add_keywords(s->mbox, m->kw))
 		send_flags(s);
 }

@@ -25,12 +25,11 @@ void imap_mbox_free(struct imap_mbox **mbp)
 
 	if (mb == NULL)
 		return;
-	for (size_t i = 0; i < mb->n; i++)
-		json_decref(mb->msgs[i].rec);
 	free(mb->msgs);
 	free(mb->saved);
 	free(mb->recent);
 	json_decref(mb->keywords);
+	imap_kwsets_free(mb);
 	imap_context_free_all(mb);
 	projector_unsubscribe(&mb->owner_sub);
 	free(mb->name);
@@ -45,72 +44,129 @@ void imap_deselect(struct imap_session *s)
 		s->state = IMAP_S_AUTH;
 }
 
-static void push_msg(struct imap_mbox *mb, uint32_t uid, json_t *rec)
-{
-	if (mb->n == mb->cap) {
-		mb->cap = mb->cap ? mb->cap * 2 : 64;
-		mb->msgs = xrealloc(mb->msgs, mb->cap * sizeof *mb->msgs);
-	}
-	memset(&mb->msgs[mb->n], 0, sizeof mb->msgs[mb->n]);
-	mb->msgs[mb->n].uid = uid;
-	mb->msgs[mb->n].rec = json_incref(rec);
-	mb->n++;
-}
-
-static int same_flags(json_t *a, json_t *b)
-{
-	return json_equal(json_object_get(a, "flags"), json_object_get(b, "flags")) &&
-	       json_equal(json_object_get(a, "keywords"), json_object_get(b, "keywords"));
-}
-
-static int load_state(struct imap_session *s, struct imap_mbox *mb, json_t *box)
+static void load_state(struct imap_mbox *mb, json_t *box)
 {
 	mb->uidvalidity = (uint32_t)json_integer_value(json_object_get(box, "uidvalidity"));
 	mb->uidnext = (uint32_t)json_integer_value(json_object_get(box, "uidnext"));
 	mb->highestmodseq = json_integer_value(json_object_get(box, "highestmodseq"));
 	mb->view_recent = (uint32_t)json_integer_value(json_object_get(box, "recent_uid"));
+}
+
+/* One sync: the changes read from the modseq index. */
+struct sync {
+	struct imap_mbox *mb;
+	size_t nold;              /* messages before the sync (UID order) */
+	struct imap_msg *add;     /* new UIDs, in index (modseq) order */
+	size_t nadd, cap;
+	int added_sorted;
+	int64_t max;              /* the highest live modseq read */
+};
+
+static int cmp_uid(const void *a, const void *b)
+{
+	uint32_t x = ((const struct imap_msg *)a)->uid, y = ((const struct imap_msg *)b)->uid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The message with uid among msgs[n] (UID order), or NULL. */
+static struct imap_msg *find_uid(struct imap_msg *msgs, size_t n, uint32_t uid)
+{
+	struct imap_msg key = { .uid = uid };
+
+	return n == 0 ? NULL : bsearch(&key, msgs, n, sizeof *msgs, cmp_uid);
+}
+
+static int on_change(void *ctx, const struct mail_change *c)
+{
+	struct sync *y = ctx;
+	struct imap_mbox *mb = y->mb;
+	struct imap_msg *m = find_uid(mb->msgs, y->nold, c->uid);
+	int64_t kw;
+
+	if (c->expunged) {
+		if (m == NULL) {
+			/* Appended and expunged since the last sync. */
+			if (!y->added_sorted) {
+				if (y->nadd > 0)
+					qsort(y->add, y->nadd, sizeof *y->add, cmp_uid);
+				y->added_sorted = 1;
+			}
+			m = find_uid(y->add, y->nadd, c->uid);
+		}
+		if (m != NULL)
+			m->expunged = 1;
+		return 0;
+	}
+	if (c->modseq > y->max)
+		y->max = c->modseq;
+	if ((kw = imap_kwset_id(mb, c->keywords, c->kwlen)) < 0)
+		return -1;
+	if (m != NULL) {
+		if (m->expunged)
+			return 0;
+		if (m->flags != c->flags || m->kw != (uint32_t)kw)
+			m->dirty = 1;
+		m->flags = c->flags & 31;
+		m->kw = (uint32_t)kw;
+		m->modseq = c->modseq;
+		return 0;
+	}
+	if (y->nold > 0 && c->uid <= mb->msgs[y->nold - 1].uid)
+		return 0;   /* gone before this session saw it */
+	if (y->nadd == y->cap) {
+		y->cap = y->cap ? y->cap * 2 : 64;
+		y->add = xrealloc(y->add, y->cap * sizeof *y->add);
+	}
+	m = &y->add[y->nadd++];
+	memset(m, 0, sizeof *m);
+	m->uid = c->uid;
+	m->flags = c->flags & 31;
+	m->kw = (uint32_t)kw;
+	m->modseq = c->modseq;
 	return 0;
 }
 
 int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **error_r)
 {
-	json_t *box = NULL, *list = NULL, *m;
-	size_t i, j = 0, nold = mb->n;
+	struct sync y = { .mb = mb, .nold = mb->n };
+	json_t *box = NULL;
 	int r;
 
 	if ((r = mail_mailbox_get(s->node->view, mb->owner, mb->id, &box, error_r)) < 0)
 		return -1;
 	if (r == 0) {
 		/* Deleted under us: every message is gone. */
-		for (i = 0; i < mb->n; i++)
+		for (size_t i = 0; i < mb->n; i++)
 			mb->msgs[i].expunged = 1;
 		return 0;
 	}
-	load_state(s, mb, box);
+	load_state(mb, box);
 	json_decref(box);
-	if (mail_messages(s->node->view, mb->owner, mb->id, 0, &list, error_r) < 0)
+	if (mb->highestmodseq <= mb->synced && mb->nkwsets > 0)
+		return 0;   /* nothing changed in this mailbox */
+	imap_kwset_id(mb, "", 0);
+	/* The record was read before the index: everything up to its
+	 * highestmodseq is in the index scan's snapshot. */
+	y.max = mb->highestmodseq;
+	if (mail_changes(s->node->view, mb->owner, mb->id, mb->synced, mb->synced > 0, on_change, &y,
+			 error_r) < 0) {
+		free(y.add);
 		return -1;
-	/* Merge the two UID-ordered lists. */
-	json_array_foreach(list, i, m) {
-		uint32_t uid = (uint32_t)json_integer_value(json_object_get(m, "uid"));
-
-		while (j < nold && mb->msgs[j].uid < uid)
-			mb->msgs[j++].expunged = 1;
-		if (j < nold && mb->msgs[j].uid == uid) {
-			struct imap_msg *msg = &mb->msgs[j++];
-
-			if (!msg->expunged && !same_flags(msg->rec, m))
-				msg->dirty = 1;
-			json_decref(msg->rec);
-			msg->rec = json_incref(m);
-			continue;
-		}
-		if (nold == 0 || uid > mb->msgs[nold - 1].uid)
-			push_msg(mb, uid, m);
 	}
-	while (j < nold)
-		mb->msgs[j++].expunged = 1;
-	json_decref(list);
+	if (!y.added_sorted && y.nadd > 0)
+		qsort(y.add, y.nadd, sizeof *y.add, cmp_uid);
+	for (size_t i = 0; i < y.nadd; i++) {
+		if (y.add[i].expunged)
+			continue;
+		if (mb->n == mb->cap) {
+			mb->cap = mb->cap ? mb->cap * 2 : 64;
+			mb->msgs = xrealloc(mb->msgs, mb->cap * sizeof *mb->msgs);
+		}
+		mb->msgs[mb->n++] = y.add[i];
+	}
+	free(y.add);
+	mb->synced = y.max;
 	return 0;
 }
 
@@ -137,6 +193,11 @@ int imap_mbox_open(struct imap_session *s, const char *name, int readonly, struc
 	if (imap_mbox_sync(s, mb, error_r) < 0) {
 		imap_mbox_free(&mb);
 		return -1;
+	}
+	if (mb->n > 0 && mb->cap > mb->n) {
+		/* 16 bytes a message while nothing arrives. */
+		mb->msgs = xrealloc(mb->msgs, mb->n * sizeof *mb->msgs);
+		mb->cap = mb->n;
 	}
 	mb->exists_sent = mb->n;
 	*mb_r = mb;
@@ -182,7 +243,6 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 				imap_line(s, "* %zu EXPUNGE", i + 1);
 				mb->exists_sent--;
 			}
-			json_decref(mb->msgs[i].rec);
 		}
 		for (i = 0, k = 0; i < mb->n; i++) {
 			if (!mb->msgs[i].expunged)

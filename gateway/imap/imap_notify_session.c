@@ -294,37 +294,42 @@ static void selected_updates(struct imap_session *s, int allow_expunge)
 	imap_mbox_report(s, allow_expunge);
 	if (fa == 0 || s->mbox != mb)
 		return;
+	struct imap_recs recs = { 0 };
+
 	for (size_t i = 0; i < mb->n && i < mb->exists_sent; i++) {
 		struct imap_msg *m = &mb->msgs[i];
 		struct buf out = BUF_INIT;
 		const char *sep = "";
+		json_t *rec = NULL;
 
 		if (m->uid <= known || m->expunged)
 			continue;
+		if (fa & (IMAP_NFA_SIZE | IMAP_NFA_INTERNALDATE))
+			rec = imap_recs_get(s, &recs, i, IMAP_RECS_RUN);
 		buf_printf(&out, "* %zu FETCH (", i + 1);
 		if (fa & IMAP_NFA_UID) {
 			buf_printf(&out, "UID %u", m->uid);
 			sep = " ";
 		}
 		if (fa & IMAP_NFA_FLAGS) {
-			imap_keywords_check(s, m->rec);
+			imap_keywords_check(s, m);
 			buf_printf(&out, "%sFLAGS ", sep);
-			imap_flags_string(m->rec, imap_msg_recent(mb, m->uid), &out);
+			imap_flags_string(mb, m, imap_msg_recent(mb, m->uid), &out);
 			sep = " ";
 		}
 		if (fa & IMAP_NFA_MODSEQ) {
-			buf_printf(&out, "%sMODSEQ (%lld)", sep, (long long)imap_msg_modseq(m->rec));
+			buf_printf(&out, "%sMODSEQ (%lld)", sep, (long long)m->modseq);
 			sep = " ";
 		}
 		if (fa & IMAP_NFA_SIZE) {
 			buf_printf(&out, "%sRFC822.SIZE %" JSON_INTEGER_FORMAT, sep,
-				   json_integer_value(json_object_get(m->rec, "size")));
+				   json_integer_value(json_object_get(rec, "size")));
 			sep = " ";
 		}
 		if (fa & IMAP_NFA_INTERNALDATE) {
 			static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 							   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-			time_t t = (time_t)(json_integer_value(json_object_get(m->rec, "internal_date")) / 1000);
+			time_t t = (time_t)(json_integer_value(json_object_get(rec, "internal_date")) / 1000);
 			struct tm tm;
 
 			gmtime_r(&t, &tm);
@@ -335,6 +340,7 @@ static void selected_updates(struct imap_session *s, int allow_expunge)
 		imap_line(s, "%s", out.data);
 		buf_free(&out);
 	}
+	imap_recs_free(&recs);
 }
 
 /* Takes a new snapshot and sends what changed since the last one. */

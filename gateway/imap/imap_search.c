@@ -64,6 +64,7 @@ struct imap_search {
 	struct node *node;
 	char account[EVM_ADDRESS_MAX + 1];
 	size_t unindexed;         /* messages a text key met that are not indexed */
+	struct imap_recs recs;   /* view records, read in runs (imap_msgrec.c) */
 };
 
 static struct snode *node_new(enum skind k)
@@ -372,20 +373,16 @@ void imap_search_free(struct imap_search **sr)
 	json_decref((*sr)->summary);
 	free((*sr)->body);
 	buf_free(&(*sr)->btext);
+	imap_recs_free(&(*sr)->recs);
 	free(*sr);
 	*sr = NULL;
 }
 
-static int has_flag(json_t *rec, const char *member, const char *flag)
+/* The view record of message idx (NULL when gone): matching goes up the
+ * mailbox, so one range read serves a run of messages. */
+static json_t *msg_rec(struct imap_session *s, struct imap_search *sr, size_t idx)
 {
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(rec, member), i, v) {
-		if (strcasecmp(json_string_value(v), flag) == 0)
-			return 1;
-	}
-	return 0;
+	return imap_recs_get(s, &sr->recs, idx, IMAP_RECS_RUN);
 }
 
 static json_t *summary(struct imap_session *s, struct imap_search *sr, json_t *rec)
@@ -410,15 +407,15 @@ static int body(struct imap_session *s, struct imap_search *sr, struct imap_msg 
 }
 
 /* The message's email id (its key in the text index). */
-static const char *msg_email_id(const struct imap_msg *m)
+static const char *msg_email_id(json_t *rec)
 {
-	return json_string_value(json_object_get(m->rec, "email_id"));
+	return json_string_value(json_object_get(rec, "email_id"));
 }
 
 /* The length of the prefix stored before the message's blob (mail.h). */
-static size_t msg_prefix_len(const struct imap_msg *m)
+static size_t msg_prefix_len(json_t *rec)
 {
-	const char *p = json_string_value(json_object_get(m->rec, "prefix"));
+	const char *p = json_string_value(json_object_get(rec, "prefix"));
 
 	return p != NULL ? strlen(p) : 0;
 }
@@ -459,13 +456,14 @@ static int header_match(const char *b, size_t len, const char *field, const char
 }
 
 /* BODY: the decoded text of the message's text parts (imap_fts.h). */
-static int body_match(struct imap_session *s, struct imap_search *sr, struct imap_msg *m, const char *str)
+static int body_match(struct imap_session *s, struct imap_search *sr, struct imap_msg *m, json_t *rec,
+		      const char *str)
 {
 	if (!body(s, sr, m))
 		return 0;
 	if (!sr->btext_done) {
 		buf_truncate(&sr->btext, 0);
-		imap_fts_body_text(sr->body, sr->len, msg_prefix_len(m), summary(s, sr, m->rec), &sr->btext);
+		imap_fts_body_text(sr->body, sr->len, msg_prefix_len(rec), summary(s, sr, rec), &sr->btext);
 		sr->btext_done = 1;
 	}
 	return imap_casemap_find(sr->btext.data, sr->btext.len, str);
@@ -503,10 +501,10 @@ static void fts_prepare(struct imap_session *s, struct imap_search *sr)
 	sr->fts_ready = 1;
 	if (s->node == NULL || s->node->view == NULL || !has_text(sr->root))
 		return;
-	imap_fts_activate(s->node, s->account);
+	imap_fts_activate(s->node, s->mbox->owner);
 	sr->node = s->node;
-	snprintf(sr->account, sizeof sr->account, "%s", s->account);
-	if (imap_fts_open(s->node->view, s->account, &sr->fts, &error) < 0) {
+	snprintf(sr->account, sizeof sr->account, "%s", s->mbox->owner);
+	if (imap_fts_open(s->node->view, s->mbox->owner, &sr->fts, &error) < 0) {
 		log_warn("imap search: text index: %s", error ? error : "failed");
 		return;
 	}
@@ -514,13 +512,13 @@ static void fts_prepare(struct imap_session *s, struct imap_search *sr)
 }
 
 /* 0 when the index rules the message out for text key n, else 1. */
-static int text_may_match(struct imap_search *sr, const struct snode *n, const struct imap_msg *m)
+static int text_may_match(struct imap_search *sr, const struct snode *n, json_t *rec)
 {
 	const char *id;
 
 	if (sr->fts == NULL)
 		return 1;
-	id = msg_email_id(m);
+	id = msg_email_id(rec);
 	if (!imap_fts_indexed(sr->fts, id)) {
 		sr->unindexed++;
 		return 1;
@@ -599,75 +597,75 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 	case S_UID:
 		return imap_seqset_contains(n->r, n->nr, m->uid);
 	case S_FLAG:
-		return has_flag(m->rec, "flags", n->str);
+		return imap_msg_has_flag(s->mbox, m, n->str);
 	case S_UNFLAG:
-		return !has_flag(m->rec, "flags", n->str);
+		return !imap_msg_has_flag(s->mbox, m, n->str);
 	case S_RECENT:
 		return imap_msg_recent(s->mbox, m->uid);
 	case S_NEW:
-		return imap_msg_recent(s->mbox, m->uid) && !has_flag(m->rec, "flags", "\\Seen");
+		return imap_msg_recent(s->mbox, m->uid) && !(m->flags & MAIL_F_SEEN);
 	case S_OLD:
 		return !imap_msg_recent(s->mbox, m->uid);
 	case S_KEYWORD:
-		return has_flag(m->rec, "keywords", n->str);
+		return imap_msg_has_flag(s->mbox, m, n->str);
 	case S_UNKEYWORD:
-		return !has_flag(m->rec, "keywords", n->str);
+		return !imap_msg_has_flag(s->mbox, m, n->str);
 	case S_LARGER:
-		return json_integer_value(json_object_get(m->rec, "size")) > n->num;
+		return json_integer_value(json_object_get(msg_rec(s, sr, idx), "size")) > n->num;
 	case S_SMALLER:
-		return json_integer_value(json_object_get(m->rec, "size")) < n->num;
+		return json_integer_value(json_object_get(msg_rec(s, sr, idx), "size")) < n->num;
 	case S_BEFORE:
 	case S_ON:
 	case S_SINCE:
-		day = json_integer_value(json_object_get(m->rec, "internal_date")) / 86400000;
+		day = json_integer_value(json_object_get(msg_rec(s, sr, idx), "internal_date")) / 86400000;
 		return n->k == S_BEFORE ? day < n->num : n->k == S_ON ? day == n->num : day >= n->num;
 	case S_EMAILID:
-		v = json_string_value(json_object_get(m->rec, "email_id"));
+		v = json_string_value(json_object_get(msg_rec(s, sr, idx), "email_id"));
 		return v != NULL && strcmp(v, n->str) == 0;
 	case S_THREADID:
 		return 0;   /* THREADID is NIL: no thread ids */
 	case S_SAVEDBEFORE:
 	case S_SAVEDON:
 	case S_SAVEDSINCE:
-		day = json_integer_value(json_object_get(m->rec, "savedate")) / 86400000;
+		day = json_integer_value(json_object_get(msg_rec(s, sr, idx), "savedate")) / 86400000;
 		return n->k == S_SAVEDBEFORE ? day < n->num : n->k == S_SAVEDON ? day == n->num : day >= n->num;
 	case S_OLDER:
 	case S_YOUNGER:
 		/* RFC 5032: against the gateway's wall clock, in seconds */
-		ms = (int64_t)time(NULL) * 1000 - json_integer_value(json_object_get(m->rec, "internal_date"));
+		ms = (int64_t)time(NULL) * 1000 - json_integer_value(json_object_get(msg_rec(s, sr, idx), "internal_date"));
 		return n->k == S_OLDER ? ms > n->num * 1000 : ms <= n->num * 1000;
 	case S_SENTBEFORE:
 	case S_SENTON:
 	case S_SENTSINCE:
-		h = json_object_get(json_object_get(summary(s, sr, m->rec), "headers"), "date");
+		h = json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers"), "date");
 		if (!json_is_integer(h))
 			return 0;
 		ms = json_integer_value(h) + zone_ms(json_string_value(json_object_get(
-			json_object_get(summary(s, sr, m->rec), "envelope"), "date")));
+			json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "envelope"), "date")));
 		day = (ms >= 0 ? ms : ms - 86399999) / 86400000;
 		return n->k == S_SENTBEFORE ? day < n->num : n->k == S_SENTON ? day == n->num : day >= n->num;
 	case S_ADDR:
-		if (!text_may_match(sr, n, m))
+		if (!text_may_match(sr, n, msg_rec(s, sr, idx)))
 			return 0;
-		h = json_object_get(summary(s, sr, m->rec), "headers");
+		h = json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers");
 		return addr_match(json_object_get(h, n->field),
-				  json_object_get(json_object_get(summary(s, sr, m->rec), "envelope"), n->field),
+				  json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "envelope"), n->field),
 				  n->mapped);
 	case S_SUBJECT:
-		if (!text_may_match(sr, n, m))
+		if (!text_may_match(sr, n, msg_rec(s, sr, idx)))
 			return 0;
-		v = json_string_value(json_object_get(json_object_get(summary(s, sr, m->rec), "headers"), "subject"));
+		v = json_string_value(json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers"), "subject"));
 		return v != NULL && imap_casemap_find(v, strlen(v), n->mapped);
 	case S_HEADER:
-		return text_may_match(sr, n, m) && body(s, sr, m) &&
+		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body(s, sr, m) &&
 		       header_match(sr->body, sr->len, n->field, n->mapped);
 	case S_BODY:
-		return text_may_match(sr, n, m) && body_match(s, sr, m, n->mapped);
+		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body_match(s, sr, m, msg_rec(s, sr, idx), n->mapped);
 	case S_TEXT:
-		return text_may_match(sr, n, m) && body(s, sr, m) &&
-		       (header_match(sr->body, sr->len, NULL, n->mapped) || body_match(s, sr, m, n->mapped));
+		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body(s, sr, m) &&
+		       (header_match(sr->body, sr->len, NULL, n->mapped) || body_match(s, sr, m, msg_rec(s, sr, idx), n->mapped));
 	case S_MODSEQ:
-		return imap_msg_modseq(m->rec) >= n->num;
+		return m->modseq >= n->num;
 	}
 	return 0;
 }

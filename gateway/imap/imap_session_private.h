@@ -150,12 +150,25 @@ int imap_outcome_ok(struct imap_session *s, int status, json_t *outcome, const c
 		    const char *what);
 
 /* ---- imap_mailbox.c: the selected mailbox ---- */
+/* A message of the snapshot: 16 bytes, no view record (imap_msgrec.c
+ * reads those when a command needs more than UID, flags and MODSEQ). */
 struct imap_msg {
 	uint32_t uid;
-	json_t *rec;          /* the message record (mail.h) */
-	int expunged;         /* gone from the view, not announced yet */
-	int dirty;            /* flags changed, FETCH FLAGS not sent yet */
+	uint32_t kw : 24;     /* keyword set (imap_mbox.kwsets), 0: none */
+	uint32_t flags : 5;   /* system flags, MAIL_F_* (projector/mail.h) */
+	uint32_t expunged : 1; /* gone from the view, not announced yet */
+	uint32_t dirty : 1;   /* flags changed, FETCH FLAGS not sent yet */
+	int64_t modseq;
 };
+
+/* A distinct keyword set of the mailbox: space-separated keywords as the
+ * modseq index stores them (sorted). */
+struct imap_kwset {
+	char *kw;
+	size_t len;
+	int told;             /* its keywords were announced by FLAGS */
+};
+#define IMAP_KWSETS_MAX (1u << 24)
 
 struct imap_mbox {
 	char id[33];
@@ -163,6 +176,7 @@ struct imap_mbox {
 	int readonly;
 	uint32_t uidvalidity, uidnext;
 	int64_t highestmodseq;
+	int64_t synced;           /* every change up to this modseq is applied */
 	struct imap_msg *msgs;    /* in UID order = sequence order */
 	size_t n, cap;
 	size_t exists_sent;       /* the EXISTS the client knows */
@@ -186,14 +200,18 @@ struct imap_mbox {
 	char owner[EVM_ADDRESS_MAX + 1];
 	unsigned rights;
 	struct projector_sub *owner_sub;
+	struct imap_kwset *kwsets; /* [0] is the empty set */
+	size_t nkwsets, kwcap;
 };
 
 /* Loads name's state and messages. 1 found, 0 no such mailbox, -1 error. */
 int imap_mbox_open(struct imap_session *s, const char *name, int readonly, struct imap_mbox **mb_r,
 		   const char **error_r);
 void imap_mbox_free(struct imap_mbox **mb);
-/* Re-reads the view: new messages are appended, gone ones marked
- * expunged, changed flags marked dirty. 0 or -1. */
+/* Applies the view's changes since mb->synced (the modseq index,
+ * projector/mail.h mail_changes): new messages are appended, gone ones
+ * marked expunged, changed flags marked dirty. Nothing is read past the
+ * mailbox record when its highestmodseq is what was seen. 0 or -1. */
 int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **error_r);
 /* Sends what the client should learn (EXPUNGE only when allow_expunge). */
 void imap_mbox_report(struct imap_session *s, int allow_expunge);
@@ -205,8 +223,32 @@ int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **i
 json_t *imap_mbox_uid_ranges(struct imap_mbox *mb, const size_t *idx, size_t n);
 /* "1:3,7" of a [[lo,hi]...] array. */
 void imap_ranges_string(json_t *ranges, struct buf *out);
-/* "(\Seen $Junk)" of a message record (recent: with \Recent first). */
-void imap_flags_string(json_t *rec, int recent, struct buf *out);
+/* "(\Seen $Junk)" of a message (recent: with \Recent first). */
+void imap_flags_string(const struct imap_mbox *mb, const struct imap_msg *m, int recent, struct buf *out);
+
+/* ---- imap_msgrec.c: keyword sets and view records of the snapshot ---- */
+/* The id of a keyword set ("kw1 kw2", sorted), added when new; -1 past
+ * IMAP_KWSETS_MAX. */
+int64_t imap_kwset_id(struct imap_mbox *mb, const char *kw, size_t len);
+void imap_kwsets_free(struct imap_mbox *mb);
+/* 1 when message m has the system flag or keyword (case-insensitive). */
+int imap_msg_has_flag(const struct imap_mbox *mb, const struct imap_msg *m, const char *flag);
+/* Reads message records (mail.h) from the view in runs of UIDs. */
+struct imap_recs {
+	json_t *list;         /* the records of the run, UID order */
+	uint32_t lo, hi;      /* the run's UIDs */
+	size_t pos;
+};
+#define IMAP_RECS_RUN 256
+/* The record of message i (borrowed: valid until the next call or
+ * imap_recs_free), NULL when gone from the view (or on a view error,
+ * logged). A miss reads messages i .. i + run - 1 (run capped at
+ * IMAP_RECS_RUN) with one range read. */
+json_t *imap_recs_get(struct imap_session *s, struct imap_recs *c, size_t i, size_t run);
+void imap_recs_free(struct imap_recs *c);
+/* How many of idx[k..n) (ascending message indexes) follow each other in
+ * the mailbox from k on: the run to pass to imap_recs_get. */
+size_t imap_idx_run(const size_t *idx, size_t n, size_t k);
 void imap_deselect(struct imap_session *s);
 
 /* ---- imap_recent.c: IMAP4rev1 \Recent (RFC 3501 2.3.2) ---- */
@@ -237,8 +279,8 @@ int imap_recent_can_claim(struct imap_session *s);
 /* SELECT / EXAMINE: "* FLAGS" and "* OK [PERMANENTFLAGS]" with every
  * keyword of the snapshot. */
 void imap_keywords_select(struct imap_session *s);
-/* Before a FETCH response with rec's flags: announces its new keywords. */
-void imap_keywords_check(struct imap_session *s, json_t *rec);
+/* Before a FETCH response with m's flags: announces its new keywords. */
+void imap_keywords_check(struct imap_session *s, const struct imap_msg *m);
 
 /* ---- imap_auth.c ---- */
 /* Checks a user name and password on a worker thread (yescrypt is slow),
@@ -342,8 +384,6 @@ int imap_search_uses_modseq(const struct imap_search *sr);
 int imap_modseq_arg(const struct imap_arg *a, int allow_zero, uint64_t *v_r);
 /* A CONDSTORE enabling command was issued (RFC 7162 3.1). */
 void imap_condstore_enable(struct imap_session *s);
-/* The modseq of a message record. */
-int64_t imap_msg_modseq(json_t *rec);
 /* The unsolicited or STORE FETCH response of message i: FLAGS, plus UID
  * and MODSEQ when uid is set or CONDSTORE is on (RFC 7162 3.1.4). */
 void imap_flags_fetch(struct imap_session *s, size_t i, int uid, int flags);

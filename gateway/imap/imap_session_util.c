@@ -95,24 +95,6 @@ void imap_quote(struct buf *out, const char *s)
 	buf_puts(out, "\"");
 }
 
-void imap_flags_string(json_t *rec, int recent, struct buf *out)
-{
-	json_t *v;
-	size_t i;
-	int first = !recent;
-
-	buf_puts(out, recent ? "(\\Recent" : "(");
-	json_array_foreach(json_object_get(rec, "flags"), i, v) {
-		buf_printf(out, "%s%s", first ? "" : " ", json_string_value(v));
-		first = 0;
-	}
-	json_array_foreach(json_object_get(rec, "keywords"), i, v) {
-		buf_printf(out, "%s%s", first ? "" : " ", json_string_value(v));
-		first = 0;
-	}
-	buf_puts(out, ")");
-}
-
 void imap_ranges_string(json_t *ranges, struct buf *out)
 {
 	json_t *r;

@@ -1,0 +1,60 @@
+/* projector_format - the view's format number (keys.h KEY_VIEW_FORMAT).
+ *
+ * A view holds derived state only, so a build whose appliers write keys an
+ * older build did not (format 2: the modseq index, mail_keys.h) cannot
+ * use an older view as it is: it rebuilds it from the log, saying so. A
+ * view without a format number that has applied nothing is simply
+ * stamped; one that has applied records (it has offsets) is format 1. */
+#include "projector/projector_internal.h"
+#include "projector/keys.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int any_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	(void)key;
+	(void)klen;
+	(void)val;
+	(void)vlen;
+	*(int *)ctx = 1;
+	return 1;
+}
+
+/* Stamps the view with VIEW_FORMAT. 0 or -1. */
+int proj_format_stamp(struct projector *p, const char **error_r)
+{
+	struct view_batch *vb = view_batch_begin(p->view);
+	char val[16];
+
+	snprintf(val, sizeof val, "%d", VIEW_FORMAT);
+	view_batch_put(vb, KEY_VIEW_FORMAT, strlen(KEY_VIEW_FORMAT), val, strlen(val));
+	return view_batch_commit(&vb, error_r);
+}
+
+int proj_format_check(struct projector *p, int *rebuild_r, const char **error_r)
+{
+	char *val = NULL;
+	int r, format = 1, applied = 0;
+
+	*rebuild_r = 0;
+	if ((r = view_get(p->view, KEY_VIEW_FORMAT, strlen(KEY_VIEW_FORMAT), &val, NULL, error_r)) < 0)
+		return -1;
+	if (r == 1) {
+		format = atoi(val);
+		free(val);
+		if (format == VIEW_FORMAT)
+			return 0;
+	} else {
+		if (view_scan(p->view, KEY_OFFSET, strlen(KEY_OFFSET), any_cb, &applied, error_r) < 0)
+			return -1;
+		if (!applied)
+			return proj_format_stamp(p, error_r);
+	}
+	log_info("projector: the view has format %d, this build needs %d: rebuilding it from the log",
+		 format, VIEW_FORMAT);
+	*rebuild_r = 1;
+	return 0;
+}
