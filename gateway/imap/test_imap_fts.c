@@ -146,7 +146,12 @@ static void test_odd_input(void)
 	imap_fts_body_text("", 0, 0, NULL, &out);
 	CHECK_EQ_INT(out.len, 0);
 	CHECK_EQ_INT(imap_fts_doc_message(&d, "", 0, 0, NULL), 0);
-	CHECK_EQ_INT(imap_fts_doc_message(&d, "no colon\r\n:x\r\n", 14, 0, json_object()), 0);
+	{
+		json_t *empty = json_object();
+
+		CHECK_EQ_INT(imap_fts_doc_message(&d, "no colon\r\n:x\r\n", 14, 0, empty), 0);
+		json_decref(empty);
+	}
 	CHECK_EQ_INT(imap_fts_doc_add(&d, IMAP_FTS_F_BODY, "ab", 2), 0);
 	imap_fts_doc_free(&d);
 	json_decref(bad);

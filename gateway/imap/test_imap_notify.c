@@ -303,7 +303,7 @@ static void test_partial_modifier(void)
 	};
 
 	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
-		for (size_t step = 0; step <= 7; step += 1) {
+		for (size_t step = 0; step <= 7; step += step == 1 ? 6 : 1) {   /* 0, 1, 7 */
 			struct imap_parser *p = imap_parser_new(NULL);
 			struct imap_command *cmd = NULL;
 			const char *err = NULL;
@@ -313,8 +313,6 @@ static void test_partial_modifier(void)
 			bool has = false;
 			enum imap_parse_result pr = IMAP_PARSE_NEED_MORE;
 
-			if (step != 0 && step != 1 && step != 7)
-				continue;
 			while (off < len && pr != IMAP_PARSE_COMMAND) {
 				size_t n = step == 0 || step > len - off ? len - off : step, used = 0;
 
