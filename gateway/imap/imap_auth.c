@@ -6,6 +6,7 @@
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/auth_password.h"
 #include "common/log.h"
+#include "gateway/node.h"
 
 /* The check is done: log in or refuse, unless the session went away. */
 static void verified(void *ctx, int ok, const char *account, const char *tenant)
@@ -33,4 +34,14 @@ void imap_auth_verify(struct imap_session *s, const char *user, const char *pass
 	imap_session_ref(s);
 	auth_password_verify(s->base, s->node != NULL ? s->node->view : NULL, user, password,
 			     verified, s);
+}
+
+/* LOGIN and AUTHENTICATE without TLS when plain text is not allowed: answers
+ * NO [PRIVACYREQUIRED] and returns 1; else 0. */
+int imap_plaintext_refused(struct imap_session *s)
+{
+	if (s->tls || s->set.allow_plaintext_auth)
+		return 0;
+	imap_no(s, "[PRIVACYREQUIRED] Authentication needs TLS (use STARTTLS)");
+	return 1;
 }

@@ -5,7 +5,6 @@
  * the moved messages, then the tagged OK. */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_acl.h"
-#include "common/log.h"
 #include "projector/mail.h"
 
 #include <stdlib.h>
@@ -34,14 +33,9 @@ static void copy_done(struct imap_session *s, int status, json_t *outcome, const
 		return;
 	copyuid(outcome, &code);
 	if (move) {
-		const char *err = NULL;
-
 		if (code.len > 0)
 			imap_line(s, "* OK %sMoved", code.data);
-		if (imap_mbox_sync(s, s->mbox, &err) < 0)
-			log_warn("imap[%s]: sync: %s", s->id, err);
-		s->changed = 0;
-		imap_mbox_report(s, 1);
+		s->changed = 1;   /* the EXPUNGEs come from the reply hook (imap_hooks.c) */
 		imap_ok(s, "MOVE completed");
 	} else {
 		imap_ok(s, "%sCOPY completed", code.data ? code.data : "");

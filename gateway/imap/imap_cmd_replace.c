@@ -28,19 +28,16 @@
 /* The old message was expunged (or not): report and answer. */
 static void replace_expunged(struct imap_session *s, int status, json_t *outcome, const char *error)
 {
-	const char *err = NULL, *st = json_string_value(json_object_get(outcome, "status"));
+	const char *st = json_string_value(json_object_get(outcome, "status"));
 
 	s->replace_uid = 0;
-	if (s->mbox != NULL && imap_mbox_sync(s, s->mbox, &err) < 0)
-		log_warn("imap[%s]: sync: %s", s->id, err);
-	s->changed = 0;
+	s->changed = 1;   /* the EXPUNGE comes from the reply hook (imap_hooks.c) */
 	if (status < 0 || st == NULL || strcmp(st, "accepted") != 0) {
 		log_warn("imap[%s]: REPLACE: expunge failed: %s", s->id, error ? error : st ? st : "?");
 		imap_no(s, "[UNAVAILABLE] REPLACE appended the new message but could not expunge the old one%s",
 			imap_unavailable_why(s, error));
 		return;
 	}
-	imap_mbox_report(s, 1);
 	imap_ok(s, "REPLACE completed");
 }
 

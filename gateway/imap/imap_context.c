@@ -9,6 +9,7 @@
  * is still valid (4.3.4), and again after EXISTS for additions (4.3.3).
  * Contexts end with CANCELUPDATE (4.3.5) or when the mailbox is closed. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_sort.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,19 @@ bool imap_context_tag_used(struct imap_mbox *mb, const char *tag)
 			return true;
 	}
 	return false;
+}
+
+void imap_context_cancel(struct imap_mbox *mb, const char *tag)
+{
+	for (struct imap_uctx **p = &mb->uctx; *p != NULL; p = &(*p)->next) {
+		if (strcmp((*p)->tag, tag) == 0) {
+			struct imap_uctx *c = *p;
+
+			*p = c->next;
+			uctx_free(c);
+			return;
+		}
+	}
 }
 
 /* FNV-1a over every message's UID, MODSEQ and expunged mark, and the
@@ -293,40 +307,4 @@ void imap_context_report(struct imap_session *s)
 		c->n = n;
 		free(idx);
 	}
-}
-
-/* CANCELUPDATE "tag" *(SP "tag") (RFC 5267 4.3.5). */
-void imap_cmd_cancelupdate(struct imap_session *s, const struct imap_command *cmd)
-{
-	if (cmd->nargs == 0) {
-		imap_bad(s, "CANCELUPDATE needs a tag");
-		return;
-	}
-	/* command-select =/ "CANCELUPDATE" 1*(SP quoted) (RFC 5267 5) */
-	for (size_t i = 0; i < cmd->nargs; i++) {
-		if (cmd->args[i].type != IMAP_ARG_STRING || cmd->args[i].literal) {
-			imap_bad(s, "CANCELUPDATE takes quoted tags");
-			return;
-		}
-	}
-	for (size_t i = 0; i < cmd->nargs; i++) {
-		if (!imap_context_tag_used(s->mbox, cmd->args[i].str)) {
-			imap_no(s, "No update context for that tag");
-			return;
-		}
-	}
-	for (size_t i = 0; i < cmd->nargs; i++) {
-		const char *t = imap_arg_str(&cmd->args[i]);
-
-		for (struct imap_uctx **p = &s->mbox->uctx; *p != NULL; p = &(*p)->next) {
-			if (strcmp((*p)->tag, t) == 0) {
-				struct imap_uctx *c = *p;
-
-				*p = c->next;
-				uctx_free(c);
-				break;
-			}
-		}
-	}
-	imap_ok(s, "CANCELUPDATE completed");
 }

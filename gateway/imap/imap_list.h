@@ -1,5 +1,5 @@
-/* imap_list - the mailbox name tree shared by LIST (imap_cmd_listext.c,
- * RFC 9051 6.3.9, RFC 5258) and LSUB (imap_cmd_list.c, RFC 3501 6.3.9). */
+/* imap_list - the mailbox name tree shared by LIST (RFC 9051 6.3.9, RFC
+ * 5258) and LSUB (RFC 3501 6.3.9), both in imap_cmd_list.c. */
 #ifndef EVM_IMAP_LIST_H
 #define EVM_IMAP_LIST_H
 

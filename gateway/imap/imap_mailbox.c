@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "projector/mail.h"
 #include "projector/projector.h"
+#include "gateway/node.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -336,4 +337,36 @@ json_t *imap_mbox_uid_ranges(struct imap_mbox *mb, const size_t *idx, size_t n)
 		i++;
 	}
 	return out;
+}
+
+/* The UIDs to expunge: \Deleted ones (within set when given), from the
+ * current view. NULL when there are none. */
+json_t *imap_mbox_deleted_ranges(struct imap_session *s, const char *set, int *bad_r)
+{
+	struct imap_mbox *mb = s->mbox;
+	size_t *idx = NULL, n = 0, k = 0;
+	const char *error = NULL;
+	json_t *ranges = NULL;
+
+	*bad_r = 0;
+	if (imap_mbox_sync(s, mb, &error) < 0)
+		log_warn("imap[%s]: sync: %s", s->id, error);
+	if (set != NULL) {
+		if (imap_mbox_select(mb, set, true, &idx, &n) < 0) {
+			*bad_r = 1;
+			return NULL;
+		}
+	} else {
+		idx = xcalloc(mb->n + 1, sizeof *idx);
+		for (size_t i = 0; i < mb->n; i++)
+			idx[n++] = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!mb->msgs[idx[i]].expunged && (mb->msgs[idx[i]].flags & MAIL_F_DELETED))
+			idx[k++] = idx[i];
+	}
+	if (k > 0)
+		ranges = imap_mbox_uid_ranges(mb, idx, k);
+	free(idx);
+	return ranges;
 }

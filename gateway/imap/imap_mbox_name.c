@@ -5,6 +5,8 @@
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_list.h"
 #include "gateway/imap/imap_mutf7.h"
+#include "projector/mail.h"
+#include "gateway/node.h"
 
 #include <string.h>
 
@@ -76,4 +78,18 @@ char *imap_list_pattern_s(struct imap_session *s, const char *ref, const char *p
 	buf_free(&both);
 	buf_free(&tmp);
 	return fp;
+}
+
+/* The mailbox record of name: 1, or 0 after answering NO [nocode] (or
+ * [SERVERBUG] on a view error). */
+int imap_mailbox_find(struct imap_session *s, const char *name, json_t **box_r, const char *nocode)
+{
+	const char *error = NULL;
+	int r = mail_mailbox_by_name(s->node->view, s->account, name, box_r, &error);
+
+	if (r < 0)
+		imap_no(s, "[SERVERBUG] Cannot read the mailbox list: %s", error);
+	else if (r == 0)
+		imap_no(s, "[%s] No such mailbox", nocode);
+	return r > 0;
 }

@@ -1,6 +1,7 @@
 /* imap_session - I/O, the input loop, dispatch and command completion of
  * one IMAP session (see imap_session.h). Commands are in imap_cmd_*.c. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_hooks.h"
 #include "gateway/imap/imap_notify.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -200,13 +201,12 @@ static void cmd_end(struct imap_session *s)
 
 static void tagged(struct imap_session *s, const char *status, const char *fmt, va_list ap)
 {
-	imap_notify_flush(s, strcmp(status, "BAD") != 0);   /* RFC 5465 */
-	if (s->mbox != NULL && strcmp(status, "BAD") != 0) {
-		unsigned flags = s->cur != NULL ? s->cur->flags : 0;
-		int allow_expunge = !(flags & IMAP_CMD_SEQ) || s->cur_uid;
+	unsigned flags = s->cur != NULL ? s->cur->flags : 0;
+	int allow_expunge = !(flags & IMAP_CMD_SEQ) || s->cur_uid;
 
-		imap_mbox_report(s, allow_expunge);
-		if (s->mbox != NULL && s->mbox->claiming && !s->reply_now && s->bev != NULL && !s->closing) {
+	imap_hooks_before_reply(s, strcmp(status, "BAD") != 0, allow_expunge);   /* imap_hooks.c */
+	if (s->mbox != NULL && strcmp(status, "BAD") != 0) {
+		if (s->mbox->claiming && !s->reply_now && s->bev != NULL && !s->closing) {
 			/* RFC 3501 2.3.2: new arrivals are announced once this
 			 * session's \Recent claim is decided (imap_recent.c);
 			 * the reply waits for it, no further input is read. */

@@ -90,7 +90,7 @@ struct imap_session {
 	char account[EVM_ADDRESS_MAX + 1];
 	char tenant[64];
 	int rev2;                        /* ENABLE IMAP4rev2 */
-	int compress;                    /* RFC 4978: DEFLATE layer active (imap_compress.c) */
+	int compress;                    /* RFC 4978: DEFLATE layer active (imap_cmd_compress.c) */
 	int utf8;                        /* RFC 6855: ENABLE UTF8=ACCEPT */
 	int condstore;                   /* RFC 7162 3.1: a CONDSTORE enabling command was seen */
 	int qresync;                     /* RFC 7162 3.2.3: ENABLE QRESYNC */
@@ -148,6 +148,8 @@ const char *imap_unavailable_why(struct imap_session *s, const char *error);
  * mapped from the projector's code (RFC 5530) and returns 0. */
 int imap_outcome_ok(struct imap_session *s, int status, json_t *outcome, const char *error,
 		    const char *what);
+/* The outcome of a write whose success is "<command> completed". */
+imap_write_cb imap_done_simple;
 
 /* ---- imap_mailbox.c: the selected mailbox ---- */
 /* A message of the snapshot: 16 bytes, no view record (imap_msgrec.c
@@ -219,6 +221,9 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge);
  * malloc'ed, ascending. -1 on a syntax error or a sequence number beyond
  * the mailbox (the caller answers BAD). */
 int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **idx_r, size_t *n_r);
+/* EXPUNGE, CLOSE: [[lo,hi]...] of the \Deleted messages (within the UID set
+ * set when not NULL), after a sync; NULL when none (*bad_r: set invalid). */
+json_t *imap_mbox_deleted_ranges(struct imap_session *s, const char *set, int *bad_r);
 /* [[lo,hi]...] of the UIDs of the indexes (ascending). */
 json_t *imap_mbox_uid_ranges(struct imap_mbox *mb, const size_t *idx, size_t n);
 /* "1:3,7" of a [[lo,hi]...] array. */
@@ -287,12 +292,15 @@ void imap_keywords_check(struct imap_session *s, const struct imap_msg *m);
  * then answers the command (OK with capabilities, or NO
  * [AUTHENTICATIONFAILED]). user and password are copied and wiped. */
 void imap_auth_verify(struct imap_session *s, const char *user, const char *password);
+/* LOGIN and AUTHENTICATE without TLS when plain text is not allowed: answers
+ * NO [PRIVACYREQUIRED] and returns 1; else 0. */
+int imap_plaintext_refused(struct imap_session *s);
 
 /* ---- imap_auth_ext.c: AUTHENTICATE LOGIN and SCRAM-SHA-256 ---- */
 int imap_auth_ext_known(const char *mech);
 /* Runs the exchange and answers (TLS policy checked by the caller). */
 void imap_auth_ext_start(struct imap_session *s, const struct imap_command *cmd);
-/* imap_compress.c: RFC 4978 COMPRESS DEFLATE. */
+/* imap_cmd_compress.c: RFC 4978 COMPRESS DEFLATE. */
 imap_cmd_fn imap_cmd_compress;
 
 /* ---- imap_mbox_name.c: mailbox names on the wire (mUTF-7 for rev1) ---- */
@@ -306,6 +314,9 @@ int imap_mailbox_arg_s(struct imap_session *s, const struct imap_arg *a, char *o
 void imap_quote_mailbox(struct imap_session *s, struct buf *out, const char *name);
 /* imap_list_pattern of a reference and pattern in the session's encoding. */
 char *imap_list_pattern_s(struct imap_session *s, const char *ref, const char *pat);
+/* The mailbox record of name: 1, or 0 after answering NO [nocode] (or
+ * [SERVERBUG] on a view error). */
+int imap_mailbox_find(struct imap_session *s, const char *name, json_t **box_r, const char *nocode);
 
 /* ---- command handlers (imap_cmd_*.c) ---- */
 imap_cmd_fn imap_cmd_capability, imap_cmd_noop, imap_cmd_logout, imap_cmd_starttls,
@@ -321,18 +332,13 @@ imap_cmd_fn imap_cmd_sort, imap_cmd_thread;
 imap_cmd_fn imap_cmd_getquotaroot, imap_cmd_getquota, imap_cmd_setquota;
 /* RFC 4314 ACL (imap_cmd_acl.c). */
 imap_cmd_fn imap_cmd_setacl, imap_cmd_deleteacl, imap_cmd_getacl, imap_cmd_listrights, imap_cmd_myrights;
-/* RFC 8437 UNAUTHENTICATE (imap_cmd_unauth.c); RFC 8508 REPLACE (imap_cmd_replace.c). */
+/* RFC 8437 UNAUTHENTICATE (imap_cmd_unauthenticate.c); RFC 8508 REPLACE (imap_cmd_replace.c). */
 imap_cmd_fn imap_cmd_unauthenticate, imap_cmd_replace;
 /* RFC 5464 METADATA (imap_cmd_metadata.c); RFC 4467 URLAUTH (imap_cmd_urlauth.c). */
 imap_cmd_fn imap_cmd_getmetadata, imap_cmd_setmetadata;
 imap_cmd_fn imap_cmd_genurlauth, imap_cmd_resetkey, imap_cmd_urlfetch;
 /* RFC 5465 NOTIFY (imap_cmd_notify.c). */
 imap_cmd_fn imap_cmd_notify;
-/* imap_cmd_createext.c: CREATE's "(USE (\\Sent))" (RFC 6154 3) into *use_r
- * ("" for none); -1 with *error_r = "BAD" or a NO text. */
-int imap_create_params(const struct imap_arg *a, const char **use_r, const char **error_r);
-/* mailbox.create's outcome: OK [MAILBOXID (id)] (RFC 8474 4.1). */
-imap_write_cb imap_create_done;
 /* imap_status.c: 0 when every STATUS item is known, else -1 (BAD). */
 int imap_status_check(const struct imap_arg *items, size_t n);
 /* "* STATUS name (item value ...)" of a mailbox record (RFC 9051 7.3.2). */
@@ -461,13 +467,13 @@ void imap_context_add(struct imap_session *s, const struct imap_arg *crit, const
 		      size_t nkeys, const size_t *idx, size_t n);
 /* true when tag names a live context (UPDATE with that tag is BAD). */
 bool imap_context_tag_used(struct imap_mbox *mb, const char *tag);
+/* CANCELUPDATE: ends the context of tag (RFC 5267 4.3.1); none: nothing. */
+void imap_context_cancel(struct imap_mbox *mb, const char *tag);
 /* Sends ADDTO / REMOVEFROM for every context whose result changed, over
  * the messages the client knows (called before EXPUNGE and after EXISTS). */
 void imap_context_report(struct imap_session *s);
 void imap_context_free_all(struct imap_mbox *mb);
 imap_cmd_fn imap_cmd_cancelupdate;
-/* imap_cmd_sort.c: sorts idx[n] by a SORT criteria list; -1 if invalid. */
-int imap_sort_idx(struct imap_session *s, const struct imap_arg *crit, size_t *idx, size_t n);
 
 /* ---- imap_casemap.c: RFC 5051 i;unicode-casemap ---- */
 /* The casemapped form (titlecase, then NFKD) of UTF-8 text, malloc'ed;

@@ -5,6 +5,7 @@
 #include "gateway/imap/imap_acl.h"
 #include "gateway/command.h"
 #include "common/log.h"
+#include "gateway/node.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,3 +97,11 @@ int imap_outcome_ok(struct imap_session *s, int status, json_t *outcome, const c
 	return 0;
 }
 
+/* The outcome of a write whose success is "<command> completed". */
+void imap_done_simple(struct imap_session *s, int status, json_t *outcome, const char *error)
+{
+	const char *what = s->cur != NULL ? s->cur->name : "command";
+
+	if (imap_outcome_ok(s, status, outcome, error, what))
+		imap_ok(s, "%s completed", what);
+}

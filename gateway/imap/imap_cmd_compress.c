@@ -1,4 +1,4 @@
-/* imap_compress - COMPRESS=DEFLATE (RFC 4978): after "<tag> OK DEFLATE
+/* imap_cmd_compress - COMPRESS=DEFLATE (RFC 4978): after "<tag> OK DEFLATE
  * active" both directions are one raw deflate stream each (RFC 1951, zlib
  * windowBits -15). It is a layer in the session's I/O: a libevent filter
  * bufferevent over the connection's bufferevent (plain or TLS), so the

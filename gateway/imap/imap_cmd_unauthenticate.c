@@ -1,4 +1,4 @@
-/* imap_cmd_unauth - UNAUTHENTICATE (RFC 8437): from the authenticated or
+/* imap_cmd_unauthenticate - UNAUTHENTICATE (RFC 8437): from the authenticated or
  * selected state back to the not-authenticated one, so that the
  * connection can log in again (as the same or another user). */
 #include "gateway/imap/imap_session_private.h"

@@ -1,0 +1,105 @@
+/* imap_cmd_authenticate - AUTHENTICATE PLAIN (RFC 9051 6.2.2, RFC 4616,
+ * SASL-IR RFC 4959); LOGIN and SCRAM-SHA-256 are in imap_auth_ext.c. */
+#include "gateway/imap/imap_session_private.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Base64 (RFC 4648) into a malloc'ed NUL-terminated buffer; -1 if invalid. */
+static int b64_decode(const char *in, size_t len, char **out_r, size_t *len_r)
+{
+	char *out;
+	int n;
+	size_t pad = 0;
+
+	if (len % 4 != 0)
+		return -1;
+	out = xmalloc(len / 4 * 3 + 1);
+	n = len == 0 ? 0 : EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
+	if (n < 0) {
+		free(out);
+		return -1;
+	}
+	while (pad < 2 && len > pad && in[len - 1 - pad] == '=')
+		pad++;
+	*len_r = (size_t)n - pad;
+	out[*len_r] = '\0';
+	*out_r = out;
+	return 0;
+}
+
+/* RFC 4616: [authzid] NUL authcid NUL passwd. */
+static void auth_plain(struct imap_session *s, const char *b64, size_t len)
+{
+	char *dec = NULL, *authcid, *pass;
+	size_t n = 0, l1, l2;
+
+	if (len == 1 && b64[0] == '=')
+		len = 0;
+	if (b64_decode(b64, len, &dec, &n) < 0) {
+		imap_bad(s, "Invalid base64");
+		return;
+	}
+	l1 = strnlen(dec, n);
+	authcid = l1 < n ? dec + l1 + 1 : NULL;
+	l2 = authcid != NULL ? strnlen(authcid, n - l1 - 1) : 0;
+	pass = authcid != NULL && l1 + 1 + l2 < n ? authcid + l2 + 1 : NULL;
+	if (authcid == NULL || pass == NULL || strlen(pass) != n - l1 - l2 - 2) {
+		explicit_bzero(dec, n);
+		free(dec);
+		imap_no(s, "[AUTHENTICATIONFAILED] Malformed PLAIN response");
+		return;
+	}
+	if (l1 > 0 && strcasecmp(dec, authcid) != 0) {
+		explicit_bzero(dec, n);
+		free(dec);
+		imap_no(s, "[AUTHORIZATIONFAILED] Cannot act as another user");
+		return;
+	}
+	imap_auth_verify(s, authcid, pass);
+	explicit_bzero(dec, n);
+	free(dec);
+}
+
+static void auth_continued(struct imap_session *s, const char *line, size_t len)
+{
+	s->line_fn = NULL;
+	if (len == 1 && line[0] == '*') {
+		imap_bad(s, "Authentication cancelled");
+		return;
+	}
+	auth_plain(s, line, len);
+}
+
+void imap_cmd_authenticate(struct imap_session *s, const struct imap_command *cmd)
+{
+	const char *mech, *ir;
+
+	if (cmd->nargs < 1 || cmd->nargs > 2 || (mech = imap_arg_str(&cmd->args[0])) == NULL) {
+		imap_bad(s, "AUTHENTICATE needs a mechanism");
+		return;
+	}
+	if (imap_auth_ext_known(mech)) {
+		if (!imap_plaintext_refused(s))
+			imap_auth_ext_start(s, cmd);
+		return;
+	}
+	if (strcasecmp(mech, "PLAIN") != 0) {
+		imap_no(s, "Unsupported authentication mechanism");
+		return;
+	}
+	if (imap_plaintext_refused(s))
+		return;
+	if (cmd->nargs == 2) {
+		if ((ir = imap_arg_str(&cmd->args[1])) == NULL) {
+			imap_bad(s, "Invalid initial response");
+			return;
+		}
+		auth_plain(s, ir, cmd->args[1].len);
+		return;
+	}
+	imap_line(s, "+ ");
+	s->line_fn = auth_continued;
+}

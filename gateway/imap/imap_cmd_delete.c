@@ -1,0 +1,25 @@
+/* imap_cmd_delete - DELETE (RFC 9051 6.3.5): one mailbox.delete event. */
+#include "gateway/imap/imap_session_private.h"
+#include "projector/mail.h"
+
+#include <string.h>
+
+void imap_cmd_delete(struct imap_session *s, const struct imap_command *cmd)
+{
+	char name[MAIL_MAILBOX_NAME_MAX + 1];
+	json_t *box = NULL;
+
+	if (cmd->nargs != 1 || imap_mailbox_arg_s(s, &cmd->args[0], name, sizeof name) < 0) {
+		imap_bad(s, "DELETE needs a valid mailbox name");
+		return;
+	}
+	if (strcmp(name, "INBOX") == 0) {
+		imap_no(s, "[CANNOT] INBOX cannot be deleted");
+		return;
+	}
+	if (!imap_mailbox_find(s, name, &box, "NONEXISTENT"))
+		return;
+	imap_submit(s, "mailbox.delete",
+		    json_pack("{s:O}", "mailbox_id", json_object_get(box, "id")), imap_done_simple);
+	json_decref(box);
+}
