@@ -4,6 +4,7 @@
  * against a real node: SORT (all keys, REVERSE), SORT=DISPLAY, ESORT,
  * THREAD, ESEARCH for rev1 clients with RETURN, SEARCHRES ("$" in FETCH,
  * STORE, SEARCH), PARTIAL, WITHIN, unicode-casemap SEARCH. */
+#include "gateway/imap/imap_fts.h"
 #include "gateway/imap/imap_session.h"
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_thread.h"
@@ -366,6 +367,7 @@ int main(void)
 	test_run("SORT, SORT=DISPLAY, ESORT, THREAD in a session", test_sort_session);
 	test_run("ESEARCH, SEARCHRES, PARTIAL, WITHIN, casemap SEARCH", test_search_session);
 	test_run("CONTEXT: UPDATE, ADDTO, REMOVEFROM, CANCELUPDATE", test_context_session);
+	imap_fts_stop(&node);          /* its indexer thread reads the view */
 	projector_stop(node.projector);
 	evlog_close(&node.log);
 	projector_destroy(&node.projector);
