@@ -66,9 +66,16 @@ def start_cluster(chaos_nodes, kafka3, sink, names):
     able to log in on every node."""
     kenv = kafka_env(kafka3)
     e2e.assert_ok(e2e.evmailctl(["topics", "create"], e2e.clean_env(**kenv), timeout=120))
-    desc = e2e.assert_ok(e2e.evmailctl(["topics", "describe", "--json"], e2e.clean_env(**kenv))).json()
+    # A cluster that has just formed may answer DescribeConfigs for a topic
+    # with an error for a moment (the topic then shows no configs): ask again.
+    deadline = time.monotonic() + 60
+    while True:
+        desc = e2e.assert_ok(e2e.evmailctl(["topics", "describe", "--json"], e2e.clean_env(**kenv))).json()
+        if all("min.insync.replicas" in t["configs"] for t in desc) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     for t in desc:
-        assert t["replication_factor"] == 3 and t["configs"]["min.insync.replicas"] == "2", t
+        assert t["replication_factor"] == 3 and t["configs"].get("min.insync.replicas") == "2", t
     nodes = [chaos_nodes(n, node_env(kenv, sink.port, n)) for n in names]
     for n in nodes:
         n.start(wait="ready", timeout=120)

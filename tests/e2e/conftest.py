@@ -492,9 +492,14 @@ def kafka_brokers(tmp_path_factory):
         unavailable(f"{BROKER_SH} does not exist")
     if shutil.which("java") is None:
         unavailable("java is not on PATH")
-    bdir = tmp_path_factory.mktemp("kafka")
-    port = free_port(pair=True)
-    proc = run(["bash", BROKER_SH, "start", bdir, port], env=clean_env(), timeout=240)
+    for _ in range(3):
+        # a port free when chosen may be taken by an outgoing connection
+        # before the JVM binds it: try again on another
+        bdir = tmp_path_factory.mktemp("kafka")
+        port = free_port(pair=True)
+        proc = run(["bash", BROKER_SH, "start", bdir, port], env=clean_env(), timeout=240)
+        if proc.returncode == 0 or "Address already in use" not in tail(bdir / "broker.log", 200):
+            break
     if proc.returncode != 0:
         log = tail(bdir / "broker.log", 40)
         unavailable(f"broker.sh start failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}\n{log}")

@@ -60,7 +60,15 @@ class PrivateBroker:
             if kafka_required():
                 pytest.fail(msg)
             pytest.skip(msg)
-        res = run(["bash", BROKER_SH, "start", self.dir, self.port], env=clean_env(), timeout=240)
+        base = self.dir
+        for attempt in range(3):
+            # The port was free when chosen; an outgoing connection may take
+            # it before the JVM binds it: then a new port and a fresh dir.
+            self.dir = base if attempt == 0 else base.with_name(f"{base.name}-{attempt}")
+            res = run(["bash", BROKER_SH, "start", self.dir, self.port], env=clean_env(), timeout=240)
+            if res.returncode == 0 or "Address already in use" not in tail(self.dir / "broker.log", 200):
+                break
+            self.port = free_port(pair=True)
         if res.returncode != 0:
             msg = f"broker.sh start failed:\n{res.stderr}\n{tail(self.dir / 'broker.log', 40)}"
             if kafka_required():

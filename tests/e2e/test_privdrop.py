@@ -195,7 +195,12 @@ def test_low_port_without_root_names_the_capability(open_dir, system_user, binar
                     EVMAIL_IMAP_LISTEN="", EVMAIL_IMAPS_LISTEN="", EVMAIL_SUBMISSION_LISTEN="",
                     EVMAIL_POP3_LISTEN="", EVMAIL_POP3S_LISTEN="",
                     EVMAIL_SUBMISSIONS_LISTEN="")
-    p = subprocess.run([str(EVMAILD)], env=env, cwd=str(work), user=uid, group=gid, extra_groups=[],
+    # The build tree may sit where the user cannot reach it (a clone under
+    # /root or a mode-0700 temp dir): run a copy from the open directory.
+    exe = open_dir / "evmaild"
+    shutil.copy2(EVMAILD, exe)
+    exe.chmod(0o755)
+    p = subprocess.run([str(exe)], env=env, cwd=str(work), user=uid, group=gid, extra_groups=[],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode != 0
     assert "127.0.0.1:1" in p.stderr and "CAP_NET_BIND_SERVICE" in p.stderr, p.stderr
