@@ -6,6 +6,7 @@
  * STORE, SEARCH), PARTIAL, WITHIN, unicode-casemap SEARCH. */
 #include "gateway/imap/imap_session.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_casemap.h"
 #include "gateway/imap/imap_thread.h"
 #include "gateway/command.h"
 #include "common/buf.h"
