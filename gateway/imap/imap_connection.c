@@ -24,7 +24,9 @@ void imap_set_timeouts(struct imap_session *s)
 	bufferevent_set_timeouts(s->bev, &rd, &wr);
 }
 
-void imap_bev_setup(struct imap_session *s, bufferevent_data_cb rd, bufferevent_data_cb wr, bufferevent_event_cb ev)
+/* Callbacks, watermarks, timeouts; reading and writing enabled. */
+void imap_bev_setup(struct imap_session *s, bufferevent_data_cb rd, bufferevent_data_cb wr,
+		    bufferevent_event_cb ev)
 {
 	bufferevent_setcb(s->bev, rd, wr, ev, s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, IMAP_IN_HIGH);
@@ -101,6 +103,7 @@ static void flush_retry(evutil_socket_t fd, short what, void *ctx)
 	imap_session_unref(s);
 }
 
+/* Closing and nothing left in the output buffer: flush the layers below. */
 void imap_try_finish_flush(struct imap_session *s)
 {
 	if (s->bev == NULL || evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
@@ -109,6 +112,7 @@ void imap_try_finish_flush(struct imap_session *s)
 	flush_retry(-1, 0, s);
 }
 
+/* Stops reading; closes once every byte of output is out. */
 void imap_close_after_flush(struct imap_session *s, const char *why)
 {
 	if (s->bev == NULL || s->closing)

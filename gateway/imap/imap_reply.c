@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Keeps the session alive across an asynchronous step. */
 void imap_session_ref(struct imap_session *s)
 {
 	s->refs++;
 }
 
+/* Drops a reference; the last one frees the session and its engines' state. */
 void imap_session_unref(struct imap_session *s)
 {
 	if (--s->refs > 0)
@@ -32,12 +34,14 @@ void imap_session_unref(struct imap_session *s)
 	free(s);
 }
 
+/* Raw octets (a literal's data, a held reply). */
 void imap_write(struct imap_session *s, const void *data, size_t len)
 {
 	if (s->bev != NULL && !s->closing)
 		evbuffer_add(bufferevent_get_output(s->bev), data, len);
 }
 
+/* Formatted output without CRLF. */
 void imap_printf(struct imap_session *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -49,6 +53,7 @@ void imap_printf(struct imap_session *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* One untagged or continuation line, CRLF appended. */
 void imap_line(struct imap_session *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -108,6 +113,7 @@ static void tagged(struct imap_session *s, const char *status, const char *fmt, 
 	cmd_end(s);
 }
 
+/* The held tagged reply goes out after the claim's updates. */
 void imap_reply_release(struct imap_session *s)
 {
 	char *reply = s->held_reply;
@@ -123,6 +129,7 @@ void imap_reply_release(struct imap_session *s)
 	cmd_end(s);
 }
 
+/* "<tag> OK ...": the command succeeded. */
 void imap_ok(struct imap_session *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -132,6 +139,7 @@ void imap_ok(struct imap_session *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* "<tag> NO ...": the command failed. */
 void imap_no(struct imap_session *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -141,6 +149,7 @@ void imap_no(struct imap_session *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* "<tag> BAD ...": a protocol error; BYE after IMAP_MAX_BAD of them. */
 void imap_bad(struct imap_session *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -154,6 +163,7 @@ void imap_bad(struct imap_session *s, const char *fmt, ...)
 	}
 }
 
+/* The selected mailbox's updates, through the report hook. */
 void imap_report(struct imap_session *s, int allow_expunge)
 {
 	s->hooks->report(s, allow_expunge);

@@ -1,17 +1,16 @@
-/* imap_session - I/O, the input loop, dispatch and command completion of
- * one IMAP session (see imap_session.h). Commands are in imap_cmd_*.c. */
+/* imap_session - the top of one IMAP session (see imap_session.h): its
+ * start, the input loop and the dispatch of each command through the table
+ * (imap_cmd_table.h). Output and tagged replies are in imap_reply.c, the
+ * connection's close and STARTTLS in imap_connection.c, commands in
+ * imap_cmd_*.c. */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_cmd_table.h"
 #include "gateway/imap/imap_hooks.h"
-#include "gateway/imap/imap_notify.h"
 #include "common/ids.h"
 #include "common/log.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +24,7 @@ const char *imap_session_id(const struct imap_session *s)
 	return s->id;
 }
 
+/* Server shutdown: closes at once. */
 void imap_session_close(struct imap_session *s)
 {
 	imap_finish_close(s, "server shutdown");

@@ -163,7 +163,8 @@ void imap_set_timeouts(struct imap_session *s);
 void imap_close_after_flush(struct imap_session *s, const char *why);
 /* Sets the bufferevent's callbacks (the input loop of imap_session.c, its
  * argument s), watermarks and timeouts, and enables it. */
-void imap_bev_setup(struct imap_session *s, bufferevent_data_cb rd, bufferevent_data_cb wr, bufferevent_event_cb ev);
+void imap_bev_setup(struct imap_session *s, bufferevent_data_cb rd, bufferevent_data_cb wr,
+		    bufferevent_event_cb ev);
 /* The connection is gone: free it, tell the owner, drop its reference. */
 void imap_finish_close(struct imap_session *s, const char *why);
 /* Closing and the output buffer is empty: waits for the lower layers,
