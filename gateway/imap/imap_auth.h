@@ -2,8 +2,6 @@
 #ifndef EVM_IMAP_AUTH_H
 #define EVM_IMAP_AUTH_H
 
-
-
 struct imap_session;
 /* Checks a user name and password on a worker thread (yescrypt is slow),
  * then answers the command (OK with capabilities, or NO

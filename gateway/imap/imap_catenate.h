@@ -3,7 +3,6 @@
 #ifndef EVM_IMAP_CATENATE_H
 #define EVM_IMAP_CATENATE_H
 
-
 #include "common/buf.h"
 #include "gateway/imap/imap_parser.h"
 

@@ -2,8 +2,6 @@
 #ifndef EVM_IMAP_LOGIN_H
 #define EVM_IMAP_LOGIN_H
 
-
-
 struct imap_session;
 /* Authentication succeeded: state, limits, push subscription. */
 void imap_logged_in(struct imap_session *s, const char *account, const char *tenant);
