@@ -6,7 +6,7 @@
  * of a slice of the casemapped BODY text is in the document's set (no
  * message may be ruled out that contains a needle). Aborts otherwise. */
 #include "gateway/imap/imap_fts.h"
-#include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_casemap.h"
 #include "common/mime.h"
 
 #include <stdlib.h>

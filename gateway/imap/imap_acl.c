@@ -6,6 +6,7 @@
 #include "projector/directory.h"
 #include "projector/mail.h"
 #include "projector/projector.h"
+#include "gateway/imap/imap_snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -299,7 +300,7 @@ static void owner_changed(void *ctx, const char *account)
 
 	s->changed = 1;
 	if (s->idling && s->mbox != NULL && s->bev != NULL && !s->closing)
-		imap_mbox_report(s, 1);
+		imap_report(s, 1);   /* through s->hooks: imap_mailbox.c is above */
 }
 
 void imap_acl_watch(struct imap_session *s, struct imap_mbox *mb)

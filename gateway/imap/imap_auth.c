@@ -3,7 +3,9 @@
  * once, FIFO, dummy hash for unknown users). A failure says
  * AUTHENTICATIONFAILED whatever the cause (RFC 9051 7.1; no user
  * enumeration). */
+#include "gateway/imap/imap_auth.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_login.h"
 #include "gateway/auth_password.h"
 #include "common/log.h"
 #include "gateway/node.h"

@@ -7,10 +7,15 @@
  * line cancels (RFC 9051 6.2.2: BAD). A failed SCRAM exchange answers NO
  * [AUTHENTICATIONFAILED] whatever the cause (unknown user, no SCRAM keys,
  * wrong password, disabled account): nothing is disclosed. */
+#include "gateway/imap/imap_auth_ext.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_login.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_auth.h"
 #include "gateway/imap/imap_scram.h"
 #include "common/log.h"
 #include "projector/directory.h"
+#include "gateway/node.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>

@@ -5,7 +5,8 @@
  * SEARCH text matching (RFC 9051 6.4.4 "case-insensitive", I18NLEVEL=1 of
  * RFC 5255) and by SORT / THREAD (RFC 5256 requires I18NLEVEL=1
  * collation). Octets that are not UTF-8 are kept unchanged. */
-#include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_casemap.h"
+#include "common/buf.h"
 
 #include <stdlib.h>
 #include <string.h>

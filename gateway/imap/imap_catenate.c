@@ -4,8 +4,10 @@
  * relative form, keywords in any case; an "imap://user@host" prefix only
  * for this session's account), parsed by imap_url.h. A bad URL is answered
  * NO [BADURL url] (RFC 4469 6). */
+#include "gateway/imap/imap_catenate.h"
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_url.h"
+#include "gateway/node.h"
 
 #include <stdlib.h>
 #include <string.h>

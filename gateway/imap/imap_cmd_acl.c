@@ -7,6 +7,10 @@
 #include "gateway/imap/imap_acl.h"
 #include "projector/directory.h"
 #include "projector/mail.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/node.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,13 @@
  * it with its MIME summary; the tagged OK carries [APPENDUID uidvalidity
  * uid] from the projector's outcome. imap_append_one is shared with
  * REPLACE (imap_cmd_replace.c). */
+#include "gateway/imap/imap_cmd_append.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_catenate.h"
 #include "gateway/imap/imap_acl.h"
 #include "gateway/deliver_blob.h"
 #include "common/ids.h"

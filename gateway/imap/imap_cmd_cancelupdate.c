@@ -1,6 +1,9 @@
 /* imap_cmd_cancelupdate - CANCELUPDATE (RFC 5267 4.3.1): ends the update
  * contexts of the tags given (imap_context.c). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_context.h"
 
 /* CANCELUPDATE "tag" *(SP "tag") (RFC 5267 4.3.5). */
 void imap_cmd_cancelupdate(struct imap_session *s, const struct imap_command *cmd)

@@ -2,6 +2,7 @@
  * write is durable in the log before its reply); mailbox updates come with
  * the tagged OK. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_commands.h"
 
 void imap_cmd_check(struct imap_session *s, const struct imap_command *cmd)
 {

@@ -1,6 +1,9 @@
 /* imap_cmd_close - CLOSE (RFC 9051 6.4.1): expunges the \Deleted messages
  * silently (unless read-only), then leaves the selected state. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mailbox.h"
+#include "gateway/imap/imap_commands.h"
 #include "gateway/imap/imap_acl.h"
 #include "projector/mail.h"
 

@@ -11,6 +11,8 @@
  * steps and stops at the session's read watermark, so a small compressed
  * burst cannot make a huge buffer. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_commands.h"
 #include "common/log.h"
 
 #include <event2/buffer.h>

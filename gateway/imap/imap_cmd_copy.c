@@ -4,6 +4,11 @@
  * MOVE answers "* OK [COPYUID ...]" first, then the EXPUNGE responses of
  * the moved messages, then the tagged OK. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mailbox.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
 #include "gateway/imap/imap_acl.h"
 #include "projector/mail.h"
 

@@ -2,6 +2,9 @@
  * 3, CREATE-SPECIAL-USE) and the MAILBOXID response code (RFC 8474 4.1):
  * one mailbox.create event. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
 #include "common/ids.h"
 #include "projector/mail.h"
 #include "gateway/imap/imap_acl.h"

@@ -1,5 +1,8 @@
 /* imap_cmd_delete - DELETE (RFC 9051 6.3.5): one mailbox.delete event. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
 #include "projector/mail.h"
 
 #include <string.h>

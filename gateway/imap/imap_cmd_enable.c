@@ -1,6 +1,10 @@
 /* imap_cmd_enable - ENABLE (RFC 9051 6.3.1, RFC 5161; UTF8=ACCEPT RFC 6855 3,
  * CONDSTORE and QRESYNC RFC 7162). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_condstore.h"
+#include "gateway/imap/imap_snapshot.h"
 
 #include <strings.h>
 

@@ -2,6 +2,10 @@
  * one message.expunge event for the \Deleted messages; the EXPUNGE (or
  * VANISHED) responses come from the mailbox report before the tagged OK. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mailbox.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_commands.h"
 #include "gateway/imap/imap_acl.h"
 #include "common/log.h"
 #include "projector/mail.h"

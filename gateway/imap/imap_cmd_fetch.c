@@ -7,10 +7,21 @@
  * RFC 7162: the MODSEQ item, the (CHANGEDSINCE n [VANISHED]) modifiers
  * (imap_condstore.c parses them). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mailbox.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_msgrec.h"
+#include "gateway/imap/imap_recent.h"
+#include "gateway/imap/imap_keywords.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_fetch_ext.h"
+#include "gateway/imap/imap_condstore.h"
 #include "gateway/imap/imap_acl.h"
 #include "gateway/imap/imap_render.h"
 #include "common/log.h"
 #include "projector/mail.h"
+#include "gateway/imap/imap_partial.h"
+#include "gateway/node.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,7 @@
 /* imap_cmd_id - ID (RFC 2971). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/node.h"
 
 #define ID_PAIRS_MAX 30        /* RFC 2971 3.3: at most 30 field-value pairs */
 #define ID_FIELD_MAX 30        /* field strings at most 30 octets */

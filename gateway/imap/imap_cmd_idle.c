@@ -3,6 +3,8 @@
  * of the account (imap_session.c on_change), "* OK Still here" every two
  * minutes, until the client sends DONE. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_mailbox.h"
+#include "gateway/imap/imap_commands.h"
 
 #include <event2/event.h>
 #include <strings.h>

@@ -5,6 +5,10 @@
  * several patterns in a list. \HasChildren / \HasNoChildren are always
  * returned (RFC 9051 7.3.1). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_status.h"
 #include "gateway/imap/imap_acl.h"
 #include "gateway/imap/imap_list.h"
 #include "projector/mail.h"

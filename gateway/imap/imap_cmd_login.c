@@ -1,5 +1,8 @@
 /* imap_cmd_login - LOGIN (RFC 9051 6.2.3): the password check is imap_auth.c. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_auth.h"
+#include "gateway/imap/imap_commands.h"
 
 void imap_cmd_login(struct imap_session *s, const struct imap_command *cmd)
 {

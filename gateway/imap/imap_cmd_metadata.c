@@ -11,8 +11,13 @@
  * MAIL_META_ENTRIES_MAX entries a mailbox (NO [METADATA TOOMANY], decided
  * by the applier). Unsolicited METADATA responses (NOTIFY) are not sent. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
 #include "common/scram.h"
 #include "projector/mail.h"
+#include "gateway/node.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -6,6 +6,11 @@
  * carries [APPENDUID uidvalidity uid-set] (RFC 4315). The state lives in
  * s->op until the tagged answer. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_cmd_append.h"
+#include "gateway/imap/imap_catenate.h"
 #include "gateway/imap/imap_acl.h"
 #include "gateway/deliver_blob.h"
 #include "common/ids.h"

@@ -1,5 +1,6 @@
 /* imap_cmd_namespace - NAMESPACE (RFC 2342, RFC 9051 6.3.10). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_commands.h"
 #include "gateway/imap/imap_acl.h"
 
 /* RFC 2342 / RFC 9051 6.3.10: one personal namespace, '/' separated. */

@@ -6,6 +6,7 @@
  * setting as it was. */
 #include "gateway/imap/imap_notify.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_commands.h"
 
 void imap_cmd_notify(struct imap_session *s, const struct imap_command *cmd)
 {

@@ -5,7 +5,11 @@
  * a quota (0 = unlimited) has no quota root. Quotas are set by the
  * administrator (evmailctl), so SETQUOTA is refused. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
 #include "projector/mail.h"
+#include "gateway/node.h"
 
 #include <string.h>
 

@@ -1,5 +1,8 @@
 /* imap_cmd_rename - RENAME (RFC 9051 6.3.6): one mailbox.rename event. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
 #include "gateway/imap/imap_acl.h"
 #include "projector/mail.h"
 

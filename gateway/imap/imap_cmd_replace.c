@@ -20,6 +20,11 @@
  * extensions MUST take CATENATE's append-data here), through
  * imap_append_one; its URLs are resolved before the old message goes. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mailbox.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_cmd_append.h"
 #include "common/log.h"
 
 #include <stdlib.h>

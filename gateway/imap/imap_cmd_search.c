@@ -5,6 +5,13 @@
  * and PARTIAL (RFC 5267 4.4) are in imap_esearch.c. Messages expunged
  * meanwhile (not announced yet) never match. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_condstore.h"
+#include "gateway/imap/imap_searchres.h"
+#include "gateway/imap/imap_esearch.h"
+#include "gateway/imap/imap_context.h"
+#include "gateway/imap/imap_snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>

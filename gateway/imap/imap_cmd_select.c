@@ -2,6 +2,14 @@
  * CONDSTORE/QRESYNC parameters (RFC 7162) and the IMAP4rev1 \Recent claim
  * (imap_recent.c). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mailbox.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_recent.h"
+#include "gateway/imap/imap_keywords.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_condstore.h"
 #include "gateway/imap/imap_acl.h"
 #include "common/log.h"
 #include "projector/mail.h"

@@ -2,6 +2,13 @@
  * "SORT RETURN (...)" answers "* ESEARCH" with ALL in sort order (and MIN
  * MAX COUNT SAVE PARTIAL, imap_esearch.c). The order is imap_sort.c. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_condstore.h"
+#include "gateway/imap/imap_searchres.h"
+#include "gateway/imap/imap_esearch.h"
+#include "gateway/imap/imap_context.h"
+#include "gateway/imap/imap_snapshot.h"
 #include "gateway/imap/imap_sort.h"
 
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* imap_cmd_starttls - STARTTLS (RFC 9051 6.2.1). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_commands.h"
 
 void imap_cmd_starttls(struct imap_session *s, const struct imap_command *cmd)
 {

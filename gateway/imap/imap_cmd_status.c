@@ -1,6 +1,9 @@
 /* imap_cmd_status - STATUS (RFC 9051 6.3.11); the data items are
  * imap_status.c (shared with LIST-STATUS). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_status.h"
 #include "gateway/imap/imap_acl.h"
 #include "projector/mail.h"
 

@@ -7,6 +7,11 @@
  * once CONDSTORE is on, FETCH responses carry UID and MODSEQ, also for
  * .SILENT. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mailbox.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_condstore.h"
 #include "gateway/imap/imap_acl.h"
 #include "common/log.h"
 
@@ -72,44 +77,6 @@ static void store_modified(struct imap_session *s, struct store *st)
 	if (set != st->modified)
 		json_decref(set);
 	free(seqs);
-}
-
-/* A flag as the store wants it: system flags in canonical case. */
-static const char *flag_name(const char *f)
-{
-	static const char *const sys[] = { "\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft" };
-
-	if (f[0] != '\\')
-		return f;
-	for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++) {
-		if (strcasecmp(f, sys[i]) == 0)
-			return sys[i];
-	}
-	return NULL;
-}
-
-/* Appends the flags of one argument (a flag or a list) to arr; -1 invalid. */
-int imap_flag_list(const struct imap_arg *a, json_t *arr)
-{
-	if (a->type == IMAP_ARG_LIST) {
-		for (size_t i = 0; i < a->count; i++) {
-			if (a->list[i].type != IMAP_ARG_ATOM || imap_flag_list(&a->list[i], arr) < 0)
-				return -1;
-		}
-		return 0;
-	}
-	if (a->type != IMAP_ARG_ATOM || a->str[0] == '\0')
-		return -1;
-	/* RFC 9051 9 / RFC 3501 9: flag (STORE, APPEND) does not include
-	 * \Recent, which only the server sets (as Dovecot, BAD). */
-	if (flag_name(a->str) == NULL)
-		return -1;
-	for (const char *p = a->str + (a->str[0] == '\\'); *p; p++) {
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("(){%*\"\\]", *p) != NULL)
-			return -1;
-	}
-	json_array_append_new(arr, json_string(flag_name(a->str)));
-	return 0;
 }
 
 static void store_output(struct imap_session *s, struct store *st)

@@ -1,6 +1,9 @@
 /* imap_cmd_subscribe - SUBSCRIBE and UNSUBSCRIBE (RFC 9051 6.3.7, 6.3.8): one
  * mailbox.subscribe event each. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
 #include "projector/mail.h"
 
 static void subscribe(struct imap_session *s, const struct imap_command *cmd, int on)

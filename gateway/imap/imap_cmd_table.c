@@ -2,7 +2,9 @@
  * CHECK; RFC 8437 UNAUTHENTICATE; RFC 8508 REPLACE; RFC 5464 METADATA;
  * RFC 4467 URLAUTH): name, handler, the states it is valid in and whether it has a
  * UID form or works by sequence numbers. */
+#include "gateway/imap/imap_cmd_table.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_commands.h"
 
 #include <string.h>
 
@@ -70,5 +72,23 @@ const struct imap_cmd_def *imap_cmd_find(const char *name)
 		if (strcmp(cmds[i].name, name) == 0)
 			return &cmds[i];
 	}
+	return NULL;
+}
+
+/* Why name cannot run in the session's state (the text of a BAD), or NULL. */
+const char *imap_cmd_refused(const struct imap_session *s, const char *name, bool uid)
+{
+	const struct imap_cmd_def *def = imap_cmd_find(name);
+
+	if (def == NULL)
+		return "Unknown command";
+	if (uid && !(def->flags & IMAP_CMD_UIDOK))
+		return "UID form of a command that has none";
+	if (s->state == IMAP_S_NOAUTH && !(def->flags & IMAP_CMD_NOAUTH))
+		return "Log in first";
+	if (s->state != IMAP_S_NOAUTH && !(def->flags & IMAP_CMD_AUTH))
+		return "Already authenticated";
+	if ((def->flags & IMAP_CMD_SELECTED) && s->mbox == NULL)
+		return "No mailbox selected";
 	return NULL;
 }

@@ -3,8 +3,14 @@
  * REFERENCES; the answer is "* THREAD (..)(..)". Base subjects compare
  * casemapped (i;unicode-casemap, RFC 5051). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_snapshot.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_msgrec.h"
+#include "gateway/imap/imap_commands.h"
+#include "gateway/imap/imap_esearch.h"
 #include "gateway/imap/imap_thread.h"
 #include "projector/mail.h"
+#include "gateway/node.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,8 @@
  * selected state back to the not-authenticated one, so that the
  * connection can log in again (as the same or another user). */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_login.h"
+#include "gateway/imap/imap_commands.h"
 
 /* RFC 8437 3: no arguments; the selected mailbox is closed without
  * expunging, everything tied to the user (and what ENABLE turned on) is

@@ -3,9 +3,14 @@
  * or a mailbox that does not exist, gets the same NO [BADURL] in
  * GENURLAUTH; URLFETCH answers NIL for every URL it will not serve. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_write.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_commands.h"
 #include "gateway/imap/imap_urlauth.h"
 #include "common/ids.h"
 #include "projector/mail.h"
+#include "gateway/node.h"
 
 #include <stdlib.h>
 #include <string.h>

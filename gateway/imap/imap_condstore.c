@@ -5,33 +5,21 @@
  * ARCHITECTURE.md), so NOMODSEQ is never sent. The per-command parts live
  * in the command files (FETCH CHANGEDSINCE/VANISHED, STORE UNCHANGEDSINCE,
  * SEARCH MODSEQ, STATUS HIGHESTMODSEQ). */
+#include "gateway/imap/imap_condstore.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_snapshot.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_msgrec.h"
+#include "gateway/imap/imap_recent.h"
+#include "gateway/imap/imap_keywords.h"
+#include "gateway/imap/imap_search.h"
 #include "common/log.h"
 #include "projector/mail.h"
+#include "gateway/node.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* RFC 7162 7: mod-sequence-value = 1*DIGIT, a positive 63-bit integer;
- * mod-sequence-valzer also allows 0. */
-int imap_modseq_arg(const struct imap_arg *a, int allow_zero, uint64_t *v_r)
-{
-	uint64_t v = 0;
-	const char *p;
-
-	if (a->type != IMAP_ARG_ATOM || a->str[0] == '\0' || strlen(a->str) > 19)
-		return -1;
-	for (p = a->str; *p; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	if (v > (uint64_t)INT64_MAX || (v == 0 && !allow_zero))
-		return -1;
-	*v_r = v;
-	return 0;
-}
 
 /* RFC 7162 3.1: from now on every untagged FETCH carries UID and MODSEQ.
  * RFC 7162 3.1.2.1: the first CONDSTORE enabling command after a SELECT
@@ -294,27 +282,6 @@ void imap_fetch_vanished(struct imap_session *s, const char *set, uint64_t since
 		return;
 	imap_vanished_since(s, r, nr, since);
 	free(r);
-}
-
-/* RFC 7162 3.1.5: the highest modseq of the messages a SEARCH returns;
- * with only MIN and/or MAX, of the ones returned. imin/imax are indexes. */
-int64_t imap_result_modseq(struct imap_session *s, const size_t *idx, size_t n, unsigned opts, size_t imin,
-			   size_t imax)
-{
-	int64_t best = 0, v;
-
-	if (!(opts & (IMAP_RET_ALL | IMAP_RET_COUNT | IMAP_RET_PARTIAL)) && (opts & (IMAP_RET_MIN | IMAP_RET_MAX))) {
-		if (opts & IMAP_RET_MIN)
-			best = s->mbox->msgs[imin].modseq;
-		if ((opts & IMAP_RET_MAX) && (v = s->mbox->msgs[imax].modseq) > best)
-			best = v;
-		return best;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if ((v = s->mbox->msgs[idx[i]].modseq) > best)
-			best = v;
-	}
-	return best;
 }
 
 /* 1 when SEARCH/SORT criteria use MODSEQ (RFC 7162 3.1.5: a CONDSTORE

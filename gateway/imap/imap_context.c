@@ -8,7 +8,11 @@
  * once before any EXPUNGE, so a removal is told while its sequence number
  * is still valid (4.3.4), and again after EXISTS for additions (4.3.3).
  * Contexts end with CANCELUPDATE (4.3.5) or when the mailbox is closed. */
+#include "gateway/imap/imap_context.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_snapshot.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_esearch.h"
 #include "gateway/imap/imap_sort.h"
 
 #include <stdlib.h>

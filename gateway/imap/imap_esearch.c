@@ -3,7 +3,13 @@
  * the criteria over the selected mailbox, and the "* ESEARCH" answer
  * (RFC 4731 3.1, RFC 9051 7.3.4; RFC 5267 3.1 for ESORT: ALL in sort
  * order, MIN / MAX the first / last sorted message). */
+#include "gateway/imap/imap_esearch.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_snapshot.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_search.h"
+#include "gateway/imap/imap_condstore.h"
+#include "gateway/imap/imap_searchres.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -233,4 +239,25 @@ void imap_esearch_result(struct imap_session *s, const size_t *idx, size_t n, co
 	imap_line(s, "%s", out.data);
 	buf_free(&out);
 	free(v);
+}
+
+/* RFC 7162 3.1.5: the highest modseq of the messages a SEARCH returns;
+ * with only MIN and/or MAX, of the ones returned. imin/imax are indexes. */
+int64_t imap_result_modseq(struct imap_session *s, const size_t *idx, size_t n, unsigned opts, size_t imin,
+			   size_t imax)
+{
+	int64_t best = 0, v;
+
+	if (!(opts & (IMAP_RET_ALL | IMAP_RET_COUNT | IMAP_RET_PARTIAL)) && (opts & (IMAP_RET_MIN | IMAP_RET_MAX))) {
+		if (opts & IMAP_RET_MIN)
+			best = s->mbox->msgs[imin].modseq;
+		if ((opts & IMAP_RET_MAX) && (v = s->mbox->msgs[imax].modseq) > best)
+			best = v;
+		return best;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((v = s->mbox->msgs[idx[i]].modseq) > best)
+			best = v;
+	}
+	return best;
 }

@@ -2,7 +2,7 @@
  * message record or its summary: EMAILID and THREADID (RFC 8474 5.1; no
  * threads are computed, so THREADID is NIL, 5.2), SAVEDATE (RFC 8514 4)
  * and PREVIEW (RFC 8970 3, from the summary's "preview"). */
-#include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_fetch_ext.h"
 #include "gateway/imap/imap_render.h"
 
 #include <string.h>

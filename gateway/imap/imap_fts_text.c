@@ -2,7 +2,7 @@
  * message's searchable pieces (header fields, body text, summary fields)
  * and the trigram set of a document (imap_fts.h, THE TEXT). */
 #include "gateway/imap/imap_fts.h"
-#include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_casemap.h"
 #include "common/mime.h"
 
 #include <stdlib.h>

@@ -1,18 +1,12 @@
-/* imap_hooks - the hooks the session runs before each tagged reply
- * (imap_session.c tagged()), so that no command has to send the mailbox
- * updates itself. The table is in imap_hooks.c. */
+/* imap_hooks - what the session core (imap_reply.c) runs in the engines
+ * above it: before each tagged reply, when a held reply is released, when
+ * the session ends. imap_session_start puts the table in s->hooks. */
 #ifndef EVM_IMAP_HOOKS_H
 #define EVM_IMAP_HOOKS_H
 
-#include <stdbool.h>
+struct imap_session_hooks;
 
-struct imap_session;
-
-/* One hook: ok is false when the reply is BAD; allow_expunge is false for
- * a command by sequence number (RFC 9051 7.5.1: no EXPUNGE during it). */
-typedef void imap_reply_hook_fn(struct imap_session *s, bool ok, int allow_expunge);
-
-/* Runs every hook of the table, in order. */
-void imap_hooks_before_reply(struct imap_session *s, bool ok, int allow_expunge);
+/* The hooks of every session (imap_session_private.h struct imap_session_hooks). */
+const struct imap_session_hooks *imap_hooks_table(void);
 
 #endif

@@ -4,7 +4,9 @@
  * response (solicited or not) carries a keyword the client has not been
  * told of, say "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" again
  * with it. Keywords are compared case-insensitively (RFC 9051 2.3.2). */
+#include "gateway/imap/imap_keywords.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,13 @@
  * response may be sent (never during FETCH, STORE or SEARCH by sequence
  * number); new messages are announced with EXISTS and changed flags with
  * FETCH (FLAGS) when a command completes, or at once while idling. */
+#include "gateway/imap/imap_mailbox.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_msgrec.h"
+#include "gateway/imap/imap_recent.h"
+#include "gateway/imap/imap_condstore.h"
+#include "gateway/imap/imap_searchres.h"
+#include "gateway/imap/imap_context.h"
 #include "gateway/imap/imap_acl.h"
 #include "common/log.h"
 #include "projector/mail.h"

@@ -2,7 +2,9 @@
  * IMAP4rev2 (RFC 9051 5.1) and after ENABLE UTF8=ACCEPT (RFC 6855 3),
  * modified UTF-7 (RFC 3501 5.1.3, imap_mutf7.c) for other IMAP4rev1
  * clients. The view always holds UTF-8. */
+#include "gateway/imap/imap_mbox_name.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
 #include "gateway/imap/imap_list.h"
 #include "gateway/imap/imap_mutf7.h"
 #include "projector/mail.h"

@@ -3,9 +3,12 @@
  * distinct keyword sets, flag rendering and tests from the bits, and the
  * view records (size, dates, email id ...) read in runs of UIDs when a
  * command needs them. */
+#include "gateway/imap/imap_msgrec.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_snapshot.h"
 #include "common/log.h"
 #include "projector/mail.h"
+#include "gateway/node.h"
 
 #include <stdlib.h>
 #include <string.h>

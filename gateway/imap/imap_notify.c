@@ -7,6 +7,8 @@
  * and IMAP_NOTIFY_NAMES_MAX mailbox names (NO [LIMIT]). */
 #include "gateway/imap/imap_notify.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_mbox_name.h"
 #include "gateway/imap/imap_acl.h"
 #include "projector/mail.h"
 

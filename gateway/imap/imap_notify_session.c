@@ -14,6 +14,12 @@
  * filter (and FETCH with the MessageNew attributes for new messages). */
 #include "gateway/imap/imap_notify.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_mailbox.h"
+#include "gateway/imap/imap_msgrec.h"
+#include "gateway/imap/imap_recent.h"
+#include "gateway/imap/imap_keywords.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_status.h"
 #include "common/log.h"
 #include "gateway/node.h"
 #include "projector/mail.h"

@@ -15,7 +15,9 @@
  * \Recent here without a claim ("SHOULD be considered recent", 2.3.2).
  * EXAMINE shows what nobody claimed as \Recent and claims nothing;
  * IMAP4rev2 sessions (RFC 9051) neither see nor claim \Recent. */
+#include "gateway/imap/imap_recent.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_snapshot.h"
 #include "gateway/command.h"
 #include "common/log.h"
 
@@ -146,7 +148,7 @@ static void claim_done(void *ctx, int status, json_t *outcome, const char *error
 			if (s->held_reply != NULL)
 				imap_reply_release(s);
 			else if (s->idling)
-				imap_mbox_report(s, 1);
+				imap_report(s, 1);   /* through s->hooks: imap_mailbox.c is above */
 		}
 	}
 	free(op);

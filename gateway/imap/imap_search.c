@@ -9,7 +9,14 @@
  * yet are read. Dates compare by UTC day; OLDER / YOUNGER
  * (RFC 5032) by seconds against the wall clock. "$" (RFC 5182) is the
  * saved result wherever a sequence set is allowed. */
+#include "gateway/imap/imap_search.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_snapshot.h"
+#include "gateway/imap/imap_session_util.h"
+#include "gateway/imap/imap_msgrec.h"
+#include "gateway/imap/imap_recent.h"
+#include "gateway/imap/imap_searchres.h"
+#include "gateway/imap/imap_casemap.h"
 #include "gateway/imap/imap_fts.h"
 #include "gateway/node.h"
 #include "common/log.h"

@@ -3,7 +3,9 @@
  * drop out of it by themselves, RFC 5182 2.1) and "$" stands for it
  * wherever FETCH, STORE, COPY, MOVE, UID EXPUNGE and SEARCH take a
  * sequence set. It is empty after SELECT / EXAMINE (a new imap_mbox). */
-#include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_searchres.h"
+#include "gateway/imap/imap_snapshot.h"
+#include "common/buf.h"
 
 #include <stdlib.h>
 #include <string.h>

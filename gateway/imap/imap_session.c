@@ -1,16 +1,16 @@
-/* imap_session - I/O, the input loop, dispatch and command completion of
- * one IMAP session (see imap_session.h). Commands are in imap_cmd_*.c. */
+/* imap_session - the top of one IMAP session (see imap_session.h): its
+ * start, the input loop and the dispatch of each command through the table
+ * (imap_cmd_table.h). Output and tagged replies are in imap_reply.c, the
+ * connection's close and STARTTLS in imap_connection.c, commands in
+ * imap_cmd_*.c. */
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_cmd_table.h"
 #include "gateway/imap/imap_hooks.h"
-#include "gateway/imap/imap_notify.h"
 #include "common/ids.h"
 #include "common/log.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,422 +24,13 @@ const char *imap_session_id(const struct imap_session *s)
 	return s->id;
 }
 
-void imap_session_ref(struct imap_session *s)
-{
-	s->refs++;
-}
-
-void imap_session_unref(struct imap_session *s)
-{
-	if (--s->refs > 0)
-		return;
-	if (s->op != NULL && s->op_free != NULL)
-		s->op_free(s->op);
-	free(s->held_reply);
-	imap_mbox_free(&s->mbox);
-	imap_notify_free(s);
-	imap_parser_free(&s->parser);
-	if (s->resume != NULL)
-		event_free(s->resume);
-	if (s->idle_timer != NULL)
-		event_free(s->idle_timer);
-	free(s);
-}
-
-/* RFC 9051 5.4: the autologout timer; longer once authenticated. */
-static void set_timeouts(struct imap_session *s)
-{
-	struct timeval rd = { (time_t)s->set.preauth_timeout_s, 0 };
-	struct timeval wr = { IMAP_WRITE_TIMEOUT_S, 0 };
-
-	if (s->state != IMAP_S_NOAUTH)
-		rd.tv_sec = (time_t)s->set.idle_timeout_s;
-	bufferevent_set_timeouts(s->bev, &rd, &wr);
-}
-
-static void setup_bev(struct imap_session *s)
-{
-	bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, IMAP_IN_HIGH);
-	bufferevent_setwatermark(s->bev, EV_WRITE, IMAP_OUT_HIGH / 2, 0);
-	set_timeouts(s);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-}
-
-/* The connection is gone: free it, tell the owner, drop its reference. */
-static void finish_close(struct imap_session *s, const char *why)
-{
-	if (s->bev == NULL)
-		return;
-	log_info("imap[%s]: disconnect from [%s]: %s (user=%s, bad=%u)", s->id, s->peer_ip, why,
-		 s->account[0] ? s->account : "-", s->bad);
-	bufferevent_free(s->bev);
-	s->bev = NULL;
-	s->closing = 1;
-	projector_unsubscribe(&s->sub);
-	if (s->idle_timer != NULL)
-		event_del(s->idle_timer);
-	if (s->closed != NULL)
-		s->closed(s->closed_ctx, s, s->peer_ip);
-	imap_session_unref(s);
-}
-
+/* Server shutdown: closes at once. */
 void imap_session_close(struct imap_session *s)
 {
-	finish_close(s, "server shutdown");
-}
-
-/* A TLS filter may still hold bytes in the bufferevent under it. */
-/* Octets not yet handed to the socket, over every layer (COMPRESS, TLS). */
-static size_t pending_output(struct bufferevent *bev)
-{
-	size_t n = 0;
-
-	for (; bev != NULL; bev = bufferevent_get_underlying(bev))
-		n += evbuffer_get_length(bufferevent_get_output(bev));
-	return n;
-}
-
-/* The TLS connection, under a COMPRESS layer if any; NULL without TLS. */
-static SSL *session_ssl(struct bufferevent *bev)
-{
-	SSL *ssl = NULL;
-
-	for (; bev != NULL && ssl == NULL; bev = bufferevent_get_underlying(bev))
-		ssl = bufferevent_openssl_get_ssl(bev);
-	return ssl;
-}
-
-/* Waits until every layer has written its output, then sends the TLS
- * close_notify (after the last response, even under COMPRESS) and
- * closes once that is out too (at most ~1 s). */
-static void flush_retry(evutil_socket_t fd, short what, void *ctx)
-{
-	struct imap_session *s = ctx;
-	struct timeval tv = { 0, 20000 };
-	SSL *ssl;
-
-	if (s->bev == NULL) {
-		imap_session_unref(s);
-		return;
-	}
-	if (pending_output(s->bev) > 0 && ++s->flush_tries < 50) {
-		event_base_once(s->base, -1, EV_TIMEOUT, flush_retry, s, &tv);
-		return;
-	}
-	if (s->tls && !s->tls_shutdown && (ssl = session_ssl(s->bev)) != NULL) {
-		s->tls_shutdown = 1;
-		if (SSL_is_init_finished(ssl))
-			(void)SSL_shutdown(ssl);
-		ERR_clear_error();
-		event_base_once(s->base, -1, EV_TIMEOUT, flush_retry, s, &tv);
-		return;
-	}
-	finish_close(s, "closed");
-	imap_session_unref(s);
-}
-
-static void try_finish_flush(struct imap_session *s)
-{
-	if (s->bev == NULL || evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
-		return;
-	imap_session_ref(s);
-	flush_retry(-1, 0, s);
-}
-
-void imap_close_after_flush(struct imap_session *s, const char *why)
-{
-	if (s->bev == NULL || s->closing)
-		return;
-	log_debug("imap[%s]: closing: %s", s->id, why);
-	s->closing = 1;
-	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-	try_finish_flush(s);
-}
-
-void imap_write(struct imap_session *s, const void *data, size_t len)
-{
-	if (s->bev != NULL && !s->closing)
-		evbuffer_add(bufferevent_get_output(s->bev), data, len);
-}
-
-void imap_printf(struct imap_session *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->bev == NULL || s->closing)
-		return;
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
-	va_end(ap);
-}
-
-void imap_line(struct imap_session *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->bev == NULL || s->closing)
-		return;
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
-	va_end(ap);
-	evbuffer_add(bufferevent_get_output(s->bev), "\r\n", 2);
-}
-
-/* The command is over: the next one may be read. */
-static void cmd_end(struct imap_session *s)
-{
-	s->in_cmd = 0;
-	s->cur = NULL;
-	s->line_fn = NULL;
-	/* After an asynchronous command nobody is reading: wake the loop
-	 * (harmless when the loop is running anyway). */
-	if (s->resume != NULL && s->bev != NULL)
-		event_active(s->resume, EV_TIMEOUT, 0);
-}
-
-static void tagged(struct imap_session *s, const char *status, const char *fmt, va_list ap)
-{
-	unsigned flags = s->cur != NULL ? s->cur->flags : 0;
-	int allow_expunge = !(flags & IMAP_CMD_SEQ) || s->cur_uid;
-
-	imap_hooks_before_reply(s, strcmp(status, "BAD") != 0, allow_expunge);   /* imap_hooks.c */
-	if (s->mbox != NULL && strcmp(status, "BAD") != 0) {
-		if (s->mbox->claiming && !s->reply_now && s->bev != NULL && !s->closing) {
-			/* RFC 3501 2.3.2: new arrivals are announced once this
-			 * session's \Recent claim is decided (imap_recent.c);
-			 * the reply waits for it, no further input is read. */
-			struct buf r = BUF_INIT;
-
-			buf_printf(&r, "%s %s ", s->tag[0] ? s->tag : "*", status);
-			buf_vprintf(&r, fmt, ap);
-			buf_puts(&r, "\r\n");
-			free(s->held_reply);
-			s->held_reply = xstrdup(r.data);
-			s->held_expunge = allow_expunge;
-			s->line_fn = NULL;
-			buf_free(&r);
-			return;
-		}
-	}
-	s->reply_now = 0;
-	imap_printf(s, "%s %s ", s->tag[0] ? s->tag : "*", status);
-	if (s->bev != NULL && !s->closing) {
-		evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
-		evbuffer_add(bufferevent_get_output(s->bev), "\r\n", 2);
-	}
-	cmd_end(s);
-}
-
-void imap_reply_release(struct imap_session *s)
-{
-	char *reply = s->held_reply;
-
-	if (reply == NULL)
-		return;
-	s->held_reply = NULL;
-	/* What the claim decided comes first; a claim started now for
-	 * later arrivals does not hold the reply again. */
-	if (s->mbox != NULL)
-		imap_mbox_report(s, s->held_expunge);
-	imap_write(s, reply, strlen(reply));
-	free(reply);
-	cmd_end(s);
-}
-
-void imap_ok(struct imap_session *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	tagged(s, "OK", fmt, ap);
-	va_end(ap);
-}
-
-void imap_no(struct imap_session *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	tagged(s, "NO", fmt, ap);
-	va_end(ap);
-}
-
-void imap_bad(struct imap_session *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	tagged(s, "BAD", fmt, ap);
-	va_end(ap);
-	if (++s->bad >= IMAP_MAX_BAD) {
-		imap_line(s, "* BYE Too many invalid commands");
-		imap_close_after_flush(s, "too many bad commands");
-	}
-}
-
-/* The capabilities advertised in every state, one per line: an extension
- * is listed only once it is complete (issue 4). */
-static const char *const imap_capabilities[] = {
-	"IMAP4rev1",
-	"IMAP4rev2",
-	"SASL-IR",
-	"COMPRESS=DEFLATE",
-	"UTF8=ACCEPT",
-	"ID",
-	"ENABLE",
-	"IDLE",
-	"NAMESPACE",
-	"UNSELECT",
-	"UIDPLUS",
-	"ESEARCH",
-	"SEARCHRES",
-	"SORT",
-	"SORT=DISPLAY",
-	"ESORT",
-	"THREAD=ORDEREDSUBJECT",
-	"THREAD=REFERENCES",
-	"WITHIN",
-	"CONTEXT=SEARCH",
-	"CONTEXT=SORT",
-	"MOVE",
-	"CONDSTORE",
-	"QRESYNC",
-	"BINARY",
-	"CHILDREN",
-	"SPECIAL-USE",
-	"LIST-EXTENDED",
-	"LIST-STATUS",
-	"STATUS=SIZE",
-	"CREATE-SPECIAL-USE",
-	"QUOTA",
-	"QUOTA=RES-STORAGE",
-	"MULTIAPPEND",
-	"CATENATE",
-	"PREVIEW",
-	"SAVEDATE",
-	"OBJECTID",
-	"UNAUTHENTICATE",
-	"REPLACE",
-	"METADATA",
-	"METADATA-SERVER",
-	"URLAUTH",
-	"ACL",
-	"RIGHTS=texk",
-	"PARTIAL",
-	"NOTIFY",
-	NULL
-};
-
-void imap_capability_string(struct imap_session *s, struct buf *out)
-{
-	for (size_t i = 0; imap_capabilities[i] != NULL; i++)
-		buf_printf(out, "%s%s", i ? " " : "", imap_capabilities[i]);
-	/* RFC 7888 4: non-synchronising literals of any size (up to
-	 * APPENDLIMIT) once authenticated, at most 4096 octets before; never
-	 * both capabilities at once. */
-	buf_puts(out, s->state == IMAP_S_NOAUTH ? " LITERAL-" : " LITERAL+");
-	if (s->state == IMAP_S_NOAUTH) {
-		if (s->set.tls != NULL && !s->tls)
-			buf_puts(out, " STARTTLS");
-		if (s->tls || s->set.allow_plaintext_auth)
-			buf_puts(out, " AUTH=PLAIN AUTH=SCRAM-SHA-256 AUTH=LOGIN");
-		else
-			buf_puts(out, " LOGINDISABLED");
-	}
-	buf_printf(out, " APPENDLIMIT=%zu", s->set.max_literal);
-}
-
-/* RFC 9051 6.2.1: after "OK Begin TLS" the client's plain-text input is
- * discarded (command injection, CVE-2011-0411 / RFC 7817 et al.), the
- * parser starts over. */
-void imap_starttls(struct imap_session *s)
-{
-	struct bufferevent *nbev;
-
-	evbuffer_drain(bufferevent_get_input(s->bev), evbuffer_get_length(bufferevent_get_input(s->bev)));
-	bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
-	bufferevent_set_timeouts(s->bev, NULL, NULL);
-	nbev = net_starttls(s->base, s->bev, s->set.tls);
-	if (nbev == NULL) {
-		bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
-		finish_close(s, "STARTTLS setup failed");
-		return;
-	}
-	s->bev = nbev;
-	s->tls = 1;
-	imap_parser_reset(s->parser);
-	setup_bev(s);
-	log_info("imap[%s]: starttls", s->id);
-}
-
-static void on_change(void *ctx, const char *account)
-{
-	struct imap_session *s = ctx;
-
-	s->changed = 1;
-	imap_notify_changed(s);   /* RFC 5465 (imap_notify_session.c) */
-	if (s->idling && s->mbox != NULL && s->bev != NULL && !s->closing)
-		imap_mbox_report(s, 1);
-}
-
-void imap_logged_in(struct imap_session *s, const char *account, const char *tenant)
-{
-	struct imap_parser_limits lim = { .max_line = IMAP_AUTH_LINE, .max_literal = s->set.max_literal,
-					  .max_args = 10000, .max_depth = 16 };
-
-	snprintf(s->account, sizeof s->account, "%s", account);
-	snprintf(s->tenant, sizeof s->tenant, "%s", tenant);
-	s->state = IMAP_S_AUTH;
-	imap_parser_set_limits(s->parser, &lim);
-	if (s->node != NULL && s->node->projector != NULL)
-		s->sub = projector_subscribe(s->node->projector, s->account, on_change, s);
-	if (s->bev != NULL)
-		set_timeouts(s);
-	log_info("imap[%s]: login %s from [%s]", s->id, s->account, s->peer_ip);
-}
-
-/* RFC 8437 3: back to the not-authenticated state as if the connection were
- * new, keeping the TLS and COMPRESS layers: no mailbox, no account, no
- * ENABLEd extension, pre-authentication limits and timeouts. */
-void imap_logged_out(struct imap_session *s)
-{
-	struct imap_parser_limits lim = { .max_line = IMAP_PREAUTH_LINE, .max_literal = IMAP_PREAUTH_LITERAL,
-					  .max_args = 100, .max_depth = 4, .max_nonsync = IMAP_LITERAL_MINUS };
-
-	log_info("imap[%s]: unauthenticate %s from [%s]", s->id, s->account, s->peer_ip);
-	imap_deselect(s);
-	imap_notify_free(s);
-	projector_unsubscribe(&s->sub);
-	s->state = IMAP_S_NOAUTH;
-	s->account[0] = '\0';
-	s->tenant[0] = '\0';
-	s->rev2 = s->utf8 = s->condstore = s->qresync = 0;
-	s->changed = 0;
-	imap_parser_set_limits(s->parser, &lim);
-	if (s->bev != NULL)
-		set_timeouts(s);
+	imap_finish_close(s, "server shutdown");
 }
 
 /* ---- input ---- */
-
-const char *imap_cmd_refused(const struct imap_session *s, const char *name, bool uid)
-{
-	const struct imap_cmd_def *def = imap_cmd_find(name);
-
-	if (def == NULL)
-		return "Unknown command";
-	if (uid && !(def->flags & IMAP_CMD_UIDOK))
-		return "UID form of a command that has none";
-	if (s->state == IMAP_S_NOAUTH && !(def->flags & IMAP_CMD_NOAUTH))
-		return "Log in first";
-	if (s->state != IMAP_S_NOAUTH && !(def->flags & IMAP_CMD_AUTH))
-		return "Already authenticated";
-	if ((def->flags & IMAP_CMD_SELECTED) && s->mbox == NULL)
-		return "No mailbox selected";
-	return NULL;
-}
 
 static void dispatch(struct imap_session *s, const struct imap_command *cmd)
 {
@@ -542,7 +133,7 @@ static int drain_now(struct imap_session *s)
  * its CRLF in two writes; issue 9). */
 static void ack_partial(struct imap_session *s)
 {
-	if (pending_output(s->bev) == 0)
+	if (imap_pending_output(s->bev) == 0)
 		(void)net_quickack(s->bev);
 }
 
@@ -633,13 +224,13 @@ static void on_write(struct bufferevent *bev, void *ctx)
 	struct imap_session *s = ctx;
 
 	if (s->closing) {
-		try_finish_flush(s);
+		imap_try_finish_flush(s);
 		return;
 	}
 	/* The "+" continuation is out and the literal comes next: like
 	 * Dovecot, leave delayed-ACK mode now so the kernel acknowledges the
 	 * literal as it arrives (the write put the socket back in it). */
-	if (imap_parser_literal_remaining(s->parser) > 0 && pending_output(bev) == 0)
+	if (imap_parser_literal_remaining(s->parser) > 0 && imap_pending_output(bev) == 0)
 		(void)net_quickack(bev);
 	if (s->paused && evbuffer_get_length(bufferevent_get_output(bev)) <= IMAP_OUT_HIGH / 2) {
 		s->paused = 0;
@@ -659,16 +250,16 @@ static void on_event(struct bufferevent *bev, short what, void *ctx)
 		imap_line(s, "* BYE Autologout; idle for too long");
 		imap_close_after_flush(s, "timeout");
 	} else if (what & BEV_EVENT_TIMEOUT) {
-		finish_close(s, "write timeout");
+		imap_finish_close(s, "write timeout");
 	} else if (what & BEV_EVENT_EOF) {
-		finish_close(s, "lost connection");
+		imap_finish_close(s, "lost connection");
 	} else if (what & BEV_EVENT_ERROR) {
 		unsigned long e = bufferevent_get_openssl_error(bev);
 		char msg[160] = "network error";
 
 		if (e != 0)
 			snprintf(msg, sizeof msg, "TLS error %lu", e);
-		finish_close(s, msg);
+		imap_finish_close(s, msg);
 	}
 	imap_session_unref(s);
 }
@@ -703,9 +294,10 @@ struct imap_session *imap_session_start(struct node *node, struct bufferevent *b
 	snprintf(s->actor, sizeof s->actor, "imap:%s", s->id);
 	s->tls = tls;
 	s->state = IMAP_S_NOAUTH;
+	s->hooks = imap_hooks_table();
 	s->parser = imap_parser_new(&lim);
 	s->resume = event_new(s->base, -1, 0, on_resume, s);
-	setup_bev(s);
+	imap_bev_setup(s, on_read, on_write, on_event);
 	log_info("imap[%s]: connect from [%s]%s", s->id, s->peer_ip, tls ? " (TLS)" : "");
 	/* RFC 9051 7.1.5: BYE as the greeting refuses the connection. */
 	if (set->draining) {

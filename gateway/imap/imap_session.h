@@ -13,22 +13,10 @@
 #include <event2/bufferevent.h>
 #include <stddef.h>
 
-#include "gateway/net.h"
+#include "gateway/imap/imap_session_settings.h"
 #include "gateway/node.h"
 
 struct imap_session;
-
-struct imap_session_settings {
-	struct net_tls *tls;            /* STARTTLS offered when set and not yet TLS; borrowed */
-	int allow_plaintext_auth;       /* LOGIN/AUTHENTICATE without TLS */
-	unsigned preauth_timeout_s;     /* idle time before authentication */
-	unsigned idle_timeout_s;        /* idle time after authentication (>= 30 min) */
-	size_t max_literal;             /* after authentication (APPENDLIMIT) */
-	int draining;                   /* the node is draining: greet with BYE and close */
-};
-
-/* The connection is gone (the owner releases its net slot). */
-typedef void imap_session_closed_cb(void *ctx, struct imap_session *s, const char *peer_ip);
 
 /* Takes bev over, sends the greeting. tls: 1 when bev is already TLS. */
 struct imap_session *imap_session_start(struct node *node, struct bufferevent *bev,

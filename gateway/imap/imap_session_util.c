@@ -1,6 +1,6 @@
 /* imap_session_util - small helpers of the command handlers: argument
  * values, mailbox names, quoting, flag lists and UID ranges. */
-#include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_session_util.h"
 #include "projector/mail.h"
 
 #include <stdlib.h>
@@ -111,4 +111,62 @@ void imap_ranges_string(json_t *ranges, struct buf *out)
 		else
 			buf_printf(out, "%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT, lo, hi);
 	}
+}
+
+/* A flag as the store wants it: system flags in canonical case. */
+static const char *flag_name(const char *f)
+{
+	static const char *const sys[] = { "\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft" };
+
+	if (f[0] != '\\')
+		return f;
+	for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++) {
+		if (strcasecmp(f, sys[i]) == 0)
+			return sys[i];
+	}
+	return NULL;
+}
+
+/* Appends the flags of one argument (a flag or a list) to arr; -1 invalid. */
+int imap_flag_list(const struct imap_arg *a, json_t *arr)
+{
+	if (a->type == IMAP_ARG_LIST) {
+		for (size_t i = 0; i < a->count; i++) {
+			if (a->list[i].type != IMAP_ARG_ATOM || imap_flag_list(&a->list[i], arr) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (a->type != IMAP_ARG_ATOM || a->str[0] == '\0')
+		return -1;
+	/* RFC 9051 9 / RFC 3501 9: flag (STORE, APPEND) does not include
+	 * \Recent, which only the server sets (as Dovecot, BAD). */
+	if (flag_name(a->str) == NULL)
+		return -1;
+	for (const char *p = a->str + (a->str[0] == '\\'); *p; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("(){%*\"\\]", *p) != NULL)
+			return -1;
+	}
+	json_array_append_new(arr, json_string(flag_name(a->str)));
+	return 0;
+}
+
+/* RFC 7162 7: mod-sequence-value = 1*DIGIT, a positive 63-bit integer;
+ * mod-sequence-valzer also allows 0. */
+int imap_modseq_arg(const struct imap_arg *a, int allow_zero, uint64_t *v_r)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	if (a->type != IMAP_ARG_ATOM || a->str[0] == '\0' || strlen(a->str) > 19)
+		return -1;
+	for (p = a->str; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v > (uint64_t)INT64_MAX || (v == 0 && !allow_zero))
+		return -1;
+	*v_r = v;
+	return 0;
 }

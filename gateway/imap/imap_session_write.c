@@ -1,6 +1,7 @@
 /* imap_session_write - the write path of a session: one mail event per
  * command through gateway/command.h, answered after the projector's
  * outcome; rejections mapped to RFC 5530 response codes. */
+#include "gateway/imap/imap_session_write.h"
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_acl.h"
 #include "gateway/command.h"

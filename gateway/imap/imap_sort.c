@@ -3,6 +3,9 @@
  * octet by octet. Exact ties keep mailbox order (RFC 5256 3). */
 #include "gateway/imap/imap_sort.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_msgrec.h"
+#include "gateway/imap/imap_casemap.h"
+#include "gateway/imap/imap_snapshot.h"
 #include "gateway/imap/imap_thread.h"
 #include "projector/mail.h"
 #include "gateway/node.h"

@@ -3,9 +3,13 @@
  * MESSAGES UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE (RFC 8438) RECENT
  * (always 0, RFC 3501 compatibility), HIGHESTMODSEQ (RFC 7162 3.1.6),
  * MAILBOXID (RFC 8474 4.2) and DELETED-STORAGE (RFC 9208 4.2.1, KiB). */
+#include "gateway/imap/imap_status.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_mbox_name.h"
+#include "gateway/imap/imap_condstore.h"
 #include "gateway/imap/imap_acl.h"
 #include "projector/mail.h"
+#include "gateway/node.h"
 
 #include <string.h>
 #include <strings.h>

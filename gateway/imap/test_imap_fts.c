@@ -4,7 +4,7 @@
  * message ruled out that contains the needle (random texts and needles),
  * and messages without the needle ruled out. */
 #include "gateway/imap/imap_fts.h"
-#include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_casemap.h"
 #include "common/mime.h"
 #include "projector/applier.h"
 #include "projector/mail.h"

@@ -1,6 +1,7 @@
 /* test_imap_msgrec - the 16-byte session record: keyword sets, FLAGS
  * rendering and flag tests from the bits (imap_msgrec.c). */
-#include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_snapshot.h"
+#include "gateway/imap/imap_msgrec.h"
 #include "projector/mail.h"
 #include "tests/unit/testlib.h"
 

@@ -7,6 +7,7 @@
 #include "gateway/imap/imap_fts.h"
 #include "gateway/imap/imap_session.h"
 #include "gateway/imap/imap_session_private.h"
+#include "gateway/imap/imap_casemap.h"
 #include "gateway/imap/imap_thread.h"
 #include "gateway/command.h"
 #include "common/buf.h"
