@@ -29,6 +29,7 @@ static const char *const imap_capabilities[] = {
 	"MOVE",
 	"CONDSTORE",
 	"QRESYNC",
+	"UIDONLY",
 	"BINARY",
 	"CHILDREN",
 	"SPECIAL-USE",

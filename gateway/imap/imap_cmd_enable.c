@@ -1,5 +1,5 @@
 /* imap_cmd_enable - ENABLE (RFC 9051 6.3.1, RFC 5161; UTF8=ACCEPT RFC 6855 3,
- * CONDSTORE and QRESYNC RFC 7162). */
+ * CONDSTORE and QRESYNC RFC 7162, UIDONLY RFC 9586). */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_session_util.h"
 #include "gateway/imap/imap_commands.h"
@@ -43,6 +43,13 @@ void imap_cmd_enable(struct imap_session *s, const struct imap_command *cmd)
 		if (strcasecmp(c, "CONDSTORE") == 0 && !s->condstore) {
 			imap_condstore_enable(s);
 			buf_puts(&on, " CONDSTORE");
+		}
+		/* RFC 9586: UIDs only, from now on */
+		if (strcasecmp(c, "UIDONLY") == 0 && !s->uidonly) {
+			s->uidonly = 1;
+			if (s->mbox != NULL)
+				s->mbox->uidonly = 1;
+			buf_puts(&on, " UIDONLY");
 		}
 		if (strcasecmp(c, "QRESYNC") == 0 && !s->qresync) {
 			imap_condstore_enable(s);

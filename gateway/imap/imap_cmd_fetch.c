@@ -326,7 +326,7 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, size_t run,
 	if (needs_rec(f) && (d.rec = imap_recs_get(s, &f->recs, i, run)) == NULL)
 		return -1;
 
-	buf_printf(out, "* %zu FETCH (", i + 1);
+	imap_fetch_open(s, out, i + 1, m->uid);
 	for (size_t k = 0; k < f->n && ret == 0; k++) {
 		const struct fitem *it = &f->items[k];
 

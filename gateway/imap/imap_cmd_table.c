@@ -12,6 +12,7 @@
 #define AUTH IMAP_CMD_AUTH
 #define SEL (IMAP_CMD_AUTH | IMAP_CMD_SELECTED)
 #define NOARGS IMAP_CMD_NOARGS
+#define MSN IMAP_CMD_MSN
 
 static const struct imap_cmd_def cmds[] = {
 	{ "CAPABILITY", imap_cmd_capability, ANY | NOARGS },
@@ -41,14 +42,14 @@ static const struct imap_cmd_def cmds[] = {
 	{ "CLOSE", imap_cmd_close, SEL | NOARGS },
 	{ "UNSELECT", imap_cmd_unselect, SEL | NOARGS },
 	{ "EXPUNGE", imap_cmd_expunge, SEL | IMAP_CMD_UIDOK | NOARGS },
-	{ "SEARCH", imap_cmd_search, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
-	{ "FETCH", imap_cmd_fetch, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
-	{ "STORE", imap_cmd_store, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
-	{ "COPY", imap_cmd_copy, SEL | IMAP_CMD_UIDOK },
-	{ "MOVE", imap_cmd_move, SEL | IMAP_CMD_UIDOK },
-	{ "REPLACE", imap_cmd_replace, SEL | IMAP_CMD_UIDOK },
-	{ "SORT", imap_cmd_sort, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
-	{ "THREAD", imap_cmd_thread, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ },
+	{ "SEARCH", imap_cmd_search, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ | MSN },
+	{ "FETCH", imap_cmd_fetch, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ | MSN },
+	{ "STORE", imap_cmd_store, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ | MSN },
+	{ "COPY", imap_cmd_copy, SEL | IMAP_CMD_UIDOK | MSN },
+	{ "MOVE", imap_cmd_move, SEL | IMAP_CMD_UIDOK | MSN },
+	{ "REPLACE", imap_cmd_replace, SEL | IMAP_CMD_UIDOK | MSN },
+	{ "SORT", imap_cmd_sort, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ | MSN },
+	{ "THREAD", imap_cmd_thread, SEL | IMAP_CMD_UIDOK | IMAP_CMD_SEQ | MSN },
 	{ "CANCELUPDATE", imap_cmd_cancelupdate, SEL },
 	{ "GETQUOTAROOT", imap_cmd_getquotaroot, AUTH },
 	{ "GETQUOTA", imap_cmd_getquota, AUTH },

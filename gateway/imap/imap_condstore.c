@@ -41,7 +41,7 @@ void imap_flags_fetch(struct imap_session *s, size_t i, int uid, int flags)
 
 	if (flags)
 		imap_keywords_check(s, m);   /* RFC 9051 7.3.5: FLAGS first */
-	buf_printf(&out, "* %zu FETCH (", i + 1);
+	imap_fetch_open(s, &out, i + 1, m->uid);
 	if (uid || s->condstore)
 		buf_printf(&out, "UID %u", m->uid);
 	if (flags) {
@@ -165,6 +165,7 @@ static int parse_qresync(const struct imap_arg *l, struct imap_select_opts *o, c
 		const struct imap_arg *m = &l->list[k++];
 		uint64_t count[2] = { 0, 0 };
 
+		o->seq_match = 1;
 		if (m->type != IMAP_ARG_LIST || m->count != 2 || m->list[0].type != IMAP_ARG_ATOM ||
 		    m->list[1].type != IMAP_ARG_ATOM)
 			return -1;
@@ -203,7 +204,8 @@ int imap_select_opts_parse(struct imap_session *s, const struct imap_arg *a, str
 				return -1;
 			}
 			o->qresync = 1;
-			if (parse_qresync(&a->list[++i], o, error_r) < 0) {
+			if (parse_qresync(&a->list[++i], o, error_r) < 0 ||
+			    (s->uidonly && o->seq_match && (*error_r = "[UIDREQUIRED] No sequence-match data with UIDONLY"))) {
 				imap_select_opts_free(o);
 				return -1;
 			}

@@ -28,6 +28,7 @@ struct imap_select_opts {
 	uint64_t modseq;
 	struct imap_range *known;     /* known-uids, NULL: all */
 	size_t nknown;
+	int seq_match;                /* seq-match-data was given (refused with UIDONLY, RFC 9586) */
 };
 /* SELECT/EXAMINE parameters (RFC 7162 3.1.8, 3.2.5). 0, or -1 with *error_r (BAD). */
 int imap_select_opts_parse(struct imap_session *s, const struct imap_arg *a, struct imap_select_opts *o,

@@ -53,7 +53,7 @@ void imap_logged_out(struct imap_session *s)
 	s->state = IMAP_S_NOAUTH;
 	s->account[0] = '\0';
 	s->tenant[0] = '\0';
-	s->rev2 = s->utf8 = s->condstore = s->qresync = 0;
+	s->rev2 = s->utf8 = s->condstore = s->qresync = s->uidonly = 0;
 	s->changed = 0;
 	imap_parser_set_limits(s->parser, &lim);
 	if (s->bev != NULL)

@@ -193,6 +193,7 @@ int imap_mbox_open(struct imap_session *s, const char *name, int readonly, struc
 	snprintf(mb->id, sizeof mb->id, "%s", json_string_value(json_object_get(box, "id")));
 	mb->name = xstrdup(json_string_value(json_object_get(box, "name")));
 	mb->readonly = readonly;
+	mb->uidonly = s->uidonly;
 	snprintf(mb->owner, sizeof mb->owner, "%s", imap_acl_box_owner(s, box));
 	mb->rights = imap_acl_box_rights(box);
 	json_decref(box);
@@ -226,9 +227,10 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 	}
 	if (allow_expunge)
 		imap_context_report(s);   /* RFC 5267 4.3.4: REMOVEFROM before EXPUNGE */
-	if (allow_expunge && s->qresync) {
+	if (allow_expunge && (s->qresync || s->uidonly)) {
 		/* RFC 7162 3.2.10: one VANISHED instead of EXPUNGEs, for the
-		 * messages the client was told about. */
+		 * messages the client was told about; RFC 9586 3: always with
+		 * UIDONLY (EXPUNGE carries a sequence number). */
 		json_t *gone = json_array();
 		size_t known = mb->exists_sent;
 
@@ -246,7 +248,7 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge)
 		for (i = mb->n; i-- > 0;) {
 			if (!mb->msgs[i].expunged)
 				continue;
-			if (i < mb->exists_sent && !s->qresync) {
+			if (i < mb->exists_sent && !s->qresync && !s->uidonly) {
 				imap_line(s, "* %zu EXPUNGE", i + 1);
 				mb->exists_sent--;
 			}

@@ -12,6 +12,7 @@
  * turn NOTIFY off (5.8). The selected mailbox keeps the usual EXISTS /
  * EXPUNGE / FETCH updates, sent as soon as they happen with the selected
  * filter (and FETCH with the MessageNew attributes for new messages). */
+#include "gateway/imap/imap_session_util.h"
 #include "gateway/imap/imap_notify.h"
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_mailbox.h"
@@ -312,7 +313,7 @@ static void selected_updates(struct imap_session *s, int allow_expunge)
 			continue;
 		if (fa & (IMAP_NFA_SIZE | IMAP_NFA_INTERNALDATE))
 			rec = imap_recs_get(s, &recs, i, IMAP_RECS_RUN);
-		buf_printf(&out, "* %zu FETCH (", i + 1);
+		imap_fetch_open(s, &out, i + 1, m->uid);
 		if (fa & IMAP_NFA_UID) {
 			buf_printf(&out, "UID %u", m->uid);
 			sep = " ";

@@ -335,6 +335,10 @@ static struct snode *parse_key(struct pstate *p)
 		}
 		return n;
 	}
+	if (p->mb != NULL && p->mb->uidonly && (isdigit((unsigned char)key[0]) || key[0] == '*')) {
+		p->error = "[UIDREQUIRED] Sequence sets are not allowed with UIDONLY";   /* RFC 9586 3 */
+		return NULL;
+	}
 	n = node_new(S_SEQ);
 	if (imap_set_resolve(p->mb, key, false, &n->r, &n->nr) < 0) {   /* RFC 5182: "$" */
 		node_free(n);

@@ -45,6 +45,12 @@ static void dispatch(struct imap_session *s, const struct imap_command *cmd)
 		imap_bad(s, "%s", why);
 		return;
 	}
+	/* RFC 9586 3: once UIDONLY is on, no command may name (or ask for)
+	 * sequence numbers. */
+	if (s->uidonly && (def->flags & IMAP_CMD_MSN) && !cmd->uid) {
+		imap_bad(s, "[UIDREQUIRED] Use the UID form of %s", def->name);
+		return;
+	}
 	if ((def->flags & IMAP_CMD_NOARGS) && !cmd->uid && cmd->nargs > 0) {
 		imap_bad(s, "%s takes no arguments", def->name);
 		return;

@@ -45,6 +45,7 @@ enum imap_state {
 #define IMAP_CMD_SELECTED (1u << 2)   /* needs a selected mailbox */
 #define IMAP_CMD_UIDOK    (1u << 3)   /* has a UID form */
 #define IMAP_CMD_SEQ      (1u << 4)   /* by sequence number: no EXPUNGE during it (RFC 9051 7.5.1) */
+#define IMAP_CMD_MSN      (1u << 6)   /* its non-UID form takes or returns sequence numbers (RFC 9586 3) */
 #define IMAP_CMD_NOARGS   (1u << 5)   /* "Arguments: none" (RFC 9051 6; UID forms excepted) */
 
 struct imap_session;
@@ -114,6 +115,7 @@ struct imap_session {
 	int utf8;                        /* RFC 6855: ENABLE UTF8=ACCEPT */
 	int condstore;                   /* RFC 7162 3.1: a CONDSTORE enabling command was seen */
 	int qresync;                     /* RFC 7162 3.2.3: ENABLE QRESYNC */
+	int uidonly;                     /* RFC 9586: ENABLE UIDONLY, no sequence numbers */
 	struct projector_sub *sub;
 	int changed;                     /* the projector changed the account */
 	struct imap_mbox *mbox;          /* selected mailbox */

@@ -1,5 +1,6 @@
 /* imap_session_util - small helpers of the command handlers: argument
  * values, mailbox names, quoting, flag lists and UID ranges. */
+#include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_session_util.h"
 #include "projector/mail.h"
 
@@ -169,4 +170,12 @@ int imap_modseq_arg(const struct imap_arg *a, int allow_zero, uint64_t *v_r)
 		return -1;
 	*v_r = v;
 	return 0;
+}
+
+void imap_fetch_open(const struct imap_session *s, struct buf *out, size_t seq, uint32_t uid)
+{
+	if (s->uidonly)
+		buf_printf(out, "* %u UIDFETCH (", uid);
+	else
+		buf_printf(out, "* %zu FETCH (", seq);
 }

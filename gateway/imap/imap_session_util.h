@@ -10,6 +10,8 @@
 #include "common/buf.h"
 #include "gateway/imap/imap_parser.h"
 
+struct imap_session;
+
 /* Argument helpers: the string value of an atom, quoted string or
  * literal (NULL for NIL and lists). */
 const char *imap_arg_str(const struct imap_arg *a);
@@ -25,5 +27,9 @@ int imap_modseq_arg(const struct imap_arg *a, int allow_zero, uint64_t *v_r);
 void imap_quote(struct buf *out, const char *s);
 /* "1:3,7" of a [[lo,hi]...] array. */
 void imap_ranges_string(json_t *ranges, struct buf *out);
+
+/* Opens an untagged FETCH response for message seq (1-based) with this
+ * UID: "* seq FETCH (", or "* uid UIDFETCH (" once UIDONLY is on (RFC 9586 3). */
+void imap_fetch_open(const struct imap_session *s, struct buf *out, size_t seq, uint32_t uid);
 
 #endif

@@ -37,6 +37,7 @@ struct imap_mbox {
 	char id[33];
 	char *name;
 	int readonly;
+	int uidonly;               /* the session enabled UIDONLY (RFC 9586): SEARCH takes no sequence set */
 	uint32_t uidvalidity, uidnext;
 	int64_t highestmodseq;
 	int64_t synced;           /* every change up to this modseq is applied */

@@ -27,6 +27,7 @@ STATES = {
     "qresync selected": [LOGIN, "L3 ENABLE QRESYNC", SELECT],
     "rev2": [LOGIN, "L3 ENABLE IMAP4rev2"],
     "rev2 selected": [LOGIN, "L3 ENABLE IMAP4rev2", SELECT],
+    "uidonly selected": [LOGIN, "L3 ENABLE UIDONLY", SELECT],
 }
 
 X = "x" * 4097
@@ -256,6 +257,14 @@ CASES = [
      ["A1 NOTIFY SET STATUS (selected (MessageNew (UID) MessageExpunge FlagChange)) (personal (MailboxName))",
       "A2 NOTIFY NONE"], {"A1": "OK", "A2": "OK"}),
     ("5465 NOTIFY before login", "none", ["A1 NOTIFY NONE"], {"A1": "BAD"}),
+    # UIDONLY (RFC 9586 3): nothing by sequence number, BAD [UIDREQUIRED]
+    ("9586-3 sequence numbers refused", "uidonly selected",
+     ["A1 FETCH 1 FLAGS", "A2 STORE 1 +FLAGS (\\Seen)", "A3 SEARCH ALL", "A4 COPY 1 INBOX", "A5 MOVE 1 INBOX",
+      "A6 UID SEARCH 1", "A7 SORT (ARRIVAL) UTF-8 ALL", "A8 THREAD REFERENCES UTF-8 ALL"],
+     {f"A{i}": "BAD" for i in range(1, 9)}, ["* 1 FETCH", "* SEARCH"]),
+    ("9586-3 UID forms", "uidonly selected",
+     ["A1 UID SEARCH UID 1", "A2 UID FETCH 1:* (FLAGS)", "A3 UID STORE 1 +FLAGS (\\Seen)", "A4 UID SEARCH ALL"],
+     {"A1": "OK", "A2": "OK", "A3": "OK", "A4": "OK"}, [" FETCH ("]),
 ]
 
 
