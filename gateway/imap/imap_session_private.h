@@ -141,6 +141,11 @@ void imap_logged_out(struct imap_session *s);
  * stolen. The session waits (no further input is processed). */
 typedef void imap_write_cb(struct imap_session *s, int status, json_t *outcome, const char *error);
 void imap_submit(struct imap_session *s, const char *type, json_t *data, imap_write_cb *cb);
+/* imap_submit whose cb runs once the record (topic, partition, offset) is
+ * applied locally too, e.g. the last chunk of an APPENDed blob, so a FETCH
+ * right after the answer finds the body (imap_session_write.c). */
+void imap_submit_after(struct imap_session *s, const char *type, json_t *data, enum evm_topic_id topic,
+		       int32_t partition, int64_t offset, imap_write_cb *cb);
 /* ", the server's disk is full" when a failed write's error says the log's
  * storage is full (EVLOG_ERR_STORAGE_FULL), else "": for NO [UNAVAILABLE]. */
 const char *imap_unavailable_why(struct imap_session *s, const char *error);
