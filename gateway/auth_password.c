@@ -9,9 +9,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 /* A valid yescrypt string no password matches: the cost of a real check. */
 #define AUTH_DUMMY_HASH "$y$j9T$NZFDRRWZkdzWPjx4VuTMU/$o9Y0Whp8m.T8p7AeJbjUEXmVuREK8T8lFnCRJR6skYD"
@@ -48,23 +45,12 @@ static void job_free(struct auth_job *job)
 	free(job);
 }
 
-/* How much nicer than the loop a check runs (Linux: nice is per thread,
- * setpriority(2)). A check is tens of ms of CPU; at the same priority the
- * AUTH_PASSWORD_CONCURRENT checks of a LOGIN burst took most of the CPU of
- * a 2-core machine from the loop thread, and every other session's
- * command waited for the scheduler (bench/README.md, issue #9). Checks
- * still use every idle core; they only yield to the loop. */
-#define AUTH_WORKER_NICE 10
-
 /* The worker thread: only the hash computation, then wake the loop. */
 static void *worker(void *ctx)
 {
 	struct auth_job *job = ctx;
 	const char *error = NULL;
 
-#ifdef SYS_gettid
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), AUTH_WORKER_NICE);
-#endif
 	job->result = evm_password_verify(job->password, job->hash, &error);
 	event_active(job->done, EV_TIMEOUT, 0);
 	return NULL;
