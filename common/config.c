@@ -41,7 +41,11 @@ const struct config_key config_keys[] = {
 	{ "log.segment_bytes", CONFIG_INT, "67108864",
 	  "Embedded log: roll to a new segment file after this many bytes.", OFF(log_segment_bytes), 4096, INT64_C(1) << 40 },
 	{ "log.linger_ms", CONFIG_INT, "1",
-	  "Producer linger: how long a write may wait to share a batch (Kafka linger.ms; embedded group commit window).", OFF(log_linger_ms), 0, 1000 },
+	  "Producer linger: how long a write may wait to share a batch (Kafka linger.ms).", OFF(log_linger_ms), 0, 1000 },
+	{ "log.embedded_linger_ms", CONFIG_INT, "0",
+	  "Embedded log: how long a write may wait for more to share its fsync. 0: none; the writes that "
+	  "arrive while a batch is written and synced form the next batch (group commit without a timer).",
+	  OFF(log_embedded_linger_ms), 0, 1000 },
 	{ "log.write_timeout_ms", CONFIG_INT, "10000",
 	  "How long a write waits for the log's acknowledgement before it fails with a temporary error "
 	  "(SMTP 451, IMAP NO [UNAVAILABLE], HTTP 503); Kafka's message.timeout.ms is set to it.",

@@ -40,6 +40,8 @@ struct delivery {
 	struct deliver_result *results;
 	size_t ntargets;
 	size_t pending;                      /* appends not answered yet */
+	int blob_waiting;                    /* the blob is not applied here yet */
+	int appends_over;                    /* every append answered */
 	struct event *defer;
 	int single_reply;
 	int grace_pass;                      /* over-quota targets appended again */
@@ -140,6 +142,15 @@ static void map_outcome(struct deliver_result *r, struct node *node, int status,
 
 static void submit_append(struct delivery *d, size_t i);
 
+/* Every append is answered: finish, unless the blob is still being
+ * applied here (the caller hears back once both are). */
+static void appends_over(struct delivery *d)
+{
+	d->appends_over = 1;
+	if (!d->blob_waiting)
+		delivery_finish(d);
+}
+
 /* Single reply (SMTP): when some target stored the message and others were
  * refused only for quota, append those again with over_quota_ok, since the
  * client is about to hear 250 for all. Returns 1 when a pass started. */
@@ -169,7 +180,7 @@ static int grace_pass(struct delivery *d)
 		}
 	}
 	if (--d->pending == 0)
-		delivery_finish(d);
+		appends_over(d);
 	return 1;
 }
 
@@ -187,7 +198,7 @@ static void append_done(void *ctx, int status, json_t *outcome, const char *erro
 			 d->targets[rc->index].account, reason ? reason : "(no reason)");
 	}
 	if (--d->pending == 0 && !grace_pass(d))
-		delivery_finish(d);
+		appends_over(d);
 }
 
 /* The rcpts entry for rcpt (normalised): by exact key, else by a key
@@ -256,35 +267,34 @@ static void submit_append(struct delivery *d, size_t i)
 			  error ? error : "json");
 		set_tempfail(&d->results[i]);
 		if (--d->pending == 0)
-			delivery_finish(d);
+			appends_over(d);
 		return;
 	}
 	command_submit(d->node, &ev, EVM_TOPIC_MAIL, t->account, DELIVER_APPEND_TIMEOUT_MS,
 		       append_done, &d->rcpts[i]);
 }
 
-/* The local projector has the body (or gave up waiting): append per
- * target. */
+/* The local projector has the body (or gave up waiting): answer once the
+ * appends are answered too. */
 static void blob_applied(void *ctx, int status)
 {
 	struct delivery *d = ctx;
 
 	if (status < 0)
-		log_warn("deliver: blob %s is durable but not yet applied here; appending anyway",
+		log_warn("deliver: blob %s is durable but not yet applied here; answering anyway",
 			 d->blob_id);
-	/* One extra count while submitting: a target that fails locally is
-	 * answered at once, and the last answer must not free d mid-loop. */
-	d->pending = d->ntargets + 1;
-	for (size_t i = 0; i < d->ntargets; i++)
-		submit_append(d, i);
-	if (--d->pending == 0)
+	d->blob_waiting = 0;
+	if (d->appends_over)
 		delivery_finish(d);
 }
 
-/* Every chunk reported. Before the appends, wait until the local projector
- * applied the last chunk, so this node can serve the body as soon as the
- * client is answered (read-your-writes for bodies too; other nodes catch
- * up with the blob partition on their own). Or fail every target. */
+/* Every chunk reported. The appends go to the log at once, and the answer
+ * waits until the local projector applied both them and the last chunk,
+ * so this node can serve the body as soon as the client is answered
+ * (read-your-writes for bodies too; other nodes catch up with the blob
+ * partition on their own): the two waits overlap instead of following
+ * each other. Or fail every target (no append names a blob that is not
+ * durable). */
 static void blob_stored(void *ctx, int status, const char *error, int32_t partition,
 			int64_t last_offset)
 {
@@ -297,8 +307,16 @@ static void blob_stored(void *ctx, int status, const char *error, int32_t partit
 		delivery_finish(d);
 		return;
 	}
+	d->blob_waiting = 1;
 	projector_wait(d->node->projector, EVM_TOPIC_BLOB, partition, last_offset,
 		       DELIVER_APPEND_TIMEOUT_MS, blob_applied, d, NULL);
+	/* One extra count while submitting: a target that fails locally is
+	 * answered at once, and the last answer must not free d mid-loop. */
+	d->pending = d->ntargets + 1;
+	for (size_t i = 0; i < d->ntargets; i++)
+		submit_append(d, i);
+	if (--d->pending == 0)
+		appends_over(d);
 }
 
 void deliver_message(struct node *node, const struct deliver_request *req,

@@ -102,6 +102,7 @@ static void maybe_crash(struct emb_partition *last_p, size_t last_size)
 }
 
 #define EMB_SYNC_THREADS 8
+#define EMB_SYNC_SERIAL_MAX 4   /* up to this many files: synced by the writer itself */
 #define EMB_SYNC_ERROR_MAX 256
 
 struct emb_sync_job {
@@ -127,11 +128,15 @@ static void *sync_worker(void *arg)
  * time. A batch touches many files (a delivery writes a blob chunk in one
  * partition and the message in another), and syncing them one after the
  * other made the writer wait for each flush in turn (bench/README.md:
- * 1,791 sequential fdatasyncs for 1,000 messages). Every sync still
- * completes before the batch is published or acknowledged. */
+ * 1,791 sequential fdatasyncs for 1,000 messages). A small batch (at most
+ * EMB_SYNC_SERIAL_MAX files, the common case of interactive writes) is
+ * synced here: starting threads for it cost more than the flushes (~0.1
+ * ms each on the bench machine), most of all on a busy CPU where each new
+ * thread waits for the scheduler. Every sync still completes before the
+ * batch is published or acknowledged. */
 static void sync_touched(struct emb_partition **touched, size_t n)
 {
-	size_t nthreads = n < EMB_SYNC_THREADS ? n : EMB_SYNC_THREADS;
+	size_t nthreads = n <= EMB_SYNC_SERIAL_MAX ? 1 : n < EMB_SYNC_THREADS ? n : EMB_SYNC_THREADS;
 	struct emb_sync_job jobs[EMB_SYNC_THREADS];
 	pthread_t tids[EMB_SYNC_THREADS];
 	int created[EMB_SYNC_THREADS] = { 0 };
@@ -218,7 +223,7 @@ static void write_batch(struct embedded_log *l, struct emb_item *batch,
 void *emb_writer_main(void *arg)
 {
 	struct embedded_log *l = arg;
-	int64_t linger = l->cfg->log_linger_ms;
+	int64_t linger = l->cfg->log_embedded_linger_ms;
 
 	pthread_mutex_lock(&l->mu);
 	for (;;) {
@@ -230,7 +235,10 @@ void *emb_writer_main(void *arg)
 			pthread_cond_wait(&l->work_cond, &l->mu);
 		if (l->stop)
 			break;
-		/* Group commit: let more appends join, up to linger after the first. */
+		/* Group commit: appends queued while the last batch was written
+		 * and synced form this one; with log.embedded_linger_ms > 0 more
+		 * may join, up to that long after the first (a timer every
+		 * interactive write waits for: off by default). */
 		int64_t deadline = l->queue.head->queued_ms + linger;
 		while (!l->stop && evm_mono_ms() < deadline)
 			emb_cond_wait_until(&l->work_cond, &l->mu, deadline);

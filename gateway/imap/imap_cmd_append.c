@@ -1,7 +1,8 @@
 /* imap_cmd_append - APPEND (RFC 9051 6.3.12; RFC 4315 APPENDUID; RFC 7889
  * APPENDLIMIT): the message is stored as a blob first (gateway/deliver_blob.h,
  * the same chunks delivery writes), then one message.append event names
- * it with its MIME summary; the tagged OK carries [APPENDUID uidvalidity
+ * it with its MIME summary, submitted once the chunks are durable and
+ * answered once both are applied locally; the tagged OK carries [APPENDUID uidvalidity
  * uid] from the projector's outcome. imap_append_one is shared with
  * REPLACE (imap_cmd_replace.c). */
 #include "gateway/imap/imap_cmd_append.h"
@@ -97,13 +98,16 @@ static void blob_stored(void *ctx, int status, const char *error, int32_t partit
 			imap_no(s, "[UNAVAILABLE] Cannot store the message%s, try again later",
 				imap_unavailable_why(s, error));
 		} else {
-			imap_submit(s, "message.append",
+			/* Submitted as soon as the blob is durable; answered when
+			 * the append and the blob are both applied here, so a
+			 * FETCH of the body right after the OK finds it. */
+			imap_submit_after(s, "message.append",
 				    json_pack("{s:s, s:s, s:I, s:s, s:O, s:O, s:I, s:O}", "mailbox_id",
 					      a->mailbox_id, "blob_id", a->blob_id, "blob_size",
 					      (json_int_t)a->size, "prefix", "", "flags", a->flags, "keywords",
 					      a->keywords, "internal_date", (json_int_t)a->date, "summary",
 					      a->summary),
-				    a->done);
+				    EVM_TOPIC_BLOB, partition, last_offset, a->done);
 		}
 	}
 	append_free(a);

@@ -49,7 +49,11 @@ struct fetch {
 	int has_flags;
 	int has_modseq;
 	int rev2;               /* number64 partial ranges (RFC 9051 9) */
+	int need_rec;           /* an item beyond UID FLAGS MODSEQ (needs_rec) */
 	struct imap_recs recs;  /* view records, for items beyond UID FLAGS MODSEQ */
+	/* FLAGS of messages without keywords, rendered once per (system
+	 * flags, \Recent): index flags | recent << 5; len 0 = not yet. */
+	struct { unsigned char len; char s[64]; } flagstr[64];
 };
 
 static void fetch_free(void *p)
@@ -314,38 +318,78 @@ static int needs_rec(const struct fetch *f)
 	return 0;
 }
 
-/* The FETCH response of message i (run: how many messages from i on are
- * fetched next, for reading their records at once): 0, -1 message or
- * body unavailable, -2 unknown CTE. */
-static int render(struct imap_session *s, struct fetch *f, size_t i, size_t run, struct buf *out)
+/* The FLAGS list of m. Messages without keywords take their list from
+ * f's table, rendered by imap_flags_string once per combination. */
+static void render_flags(struct imap_session *s, struct fetch *f, const struct imap_msg *m,
+			 struct buf *out)
 {
+	int recent = imap_msg_recent(s->mbox, m->uid);
+	unsigned slot = m->flags | (recent ? 32u : 0u);
+	struct buf tmp = BUF_INIT;
+
+	if (m->kw != 0) {
+		imap_flags_string(s->mbox, m, recent, out);
+		return;
+	}
+	if (f->flagstr[slot].len == 0) {
+		imap_flags_string(s->mbox, m, recent, &tmp);
+		if (tmp.len >= sizeof f->flagstr[slot].s) {   /* cannot be: 6 names */
+			buf_append(out, tmp.data, tmp.len);
+			buf_free(&tmp);
+			return;
+		}
+		memcpy(f->flagstr[slot].s, tmp.data, tmp.len);
+		f->flagstr[slot].len = (unsigned char)tmp.len;
+		buf_free(&tmp);
+	}
+	buf_append(out, f->flagstr[slot].s, f->flagstr[slot].len);
+}
+
+/* The FETCH response of the k-th fetched message, f->idx[k]: 0, -1
+ * message or body unavailable, -2 unknown CTE. Lines are formatted
+ * without printf: a FETCH 1:* (FLAGS UID) of a large mailbox is nothing
+ * else (issue #9: at least Dovecot's speed). */
+static int render(struct imap_session *s, struct fetch *f, size_t k0, struct buf *out)
+{
+	size_t i = f->idx[k0];
 	struct imap_msg *m = &s->mbox->msgs[i];
 	struct msgdata d = { NULL, NULL, NULL, 0, 0 };
 	int ret = 0, uid_done = 0;
 
-	if (needs_rec(f) && (d.rec = imap_recs_get(s, &f->recs, i, run)) == NULL)
+	/* the records of the run of consecutive messages from here at once */
+	if (f->need_rec &&
+	    (d.rec = imap_recs_get(s, &f->recs, i, imap_idx_run(f->idx, f->nidx, k0))) == NULL)
 		return -1;
 
-	imap_fetch_open(s, out, i + 1, m->uid);
+	if (s->uidonly) {
+		imap_fetch_open(s, out, i + 1, m->uid);   /* RFC 9586: "* uid UIDFETCH (" */
+	} else {
+		buf_append(out, "* ", 2);
+		imap_render_uint(out, i + 1);
+		buf_append(out, " FETCH (", 8);
+	}
 	for (size_t k = 0; k < f->n && ret == 0; k++) {
 		const struct fitem *it = &f->items[k];
 
 		if (it->kind == F_UID && uid_done)
 			continue;
 		if (k > 0)
-			buf_puts(out, " ");
+			buf_append(out, " ", 1);
 		switch (it->kind) {
 		case F_MODSEQ:
-			buf_printf(out, "MODSEQ (%lld)", (long long)m->modseq);
+			buf_append(out, "MODSEQ (", 8);
+			imap_render_uint(out, (uint64_t)(m->modseq < 0 ? 0 : m->modseq));
+			buf_append(out, ")", 1);
 			break;
 		case F_FLAGS:
 			/* written before this response, which is still in out */
 			imap_keywords_check(s, m);
-			buf_puts(out, "FLAGS ");
-			imap_flags_string(s->mbox, m, imap_msg_recent(s->mbox, m->uid), out);
+			buf_append(out, "FLAGS ", 6);
+			render_flags(s, f, m, out);
 			break;
 		case F_UID:
-			buf_printf(out, "UID %u", m->uid);
+			buf_append(out, "UID ", 4);
+			imap_render_uint(out, m->uid);
 			uid_done = 1;
 			break;
 		case F_INTERNALDATE:
@@ -401,7 +445,7 @@ static int render(struct imap_session *s, struct fetch *f, size_t i, size_t run,
 			break;
 		}
 	}
-	buf_puts(out, ")\r\n");
+	buf_append(out, ")\r\n", 3);
 	json_decref(d.summary);
 	free(d.body);
 	return ret;
@@ -443,12 +487,12 @@ static void fetch_output(struct imap_session *s, struct fetch *f)
 				if (!hm)
 					add(f, F_MODSEQ);
 			}
-			r = render(s, f, f->idx[k], imap_idx_run(f->idx, f->nidx, k), &out);
+			r = render(s, f, k, &out);
 			f->n = n0;
 			f->has_flags = hf;
 			f->has_modseq = hm;
 		} else {
-			r = render(s, f, f->idx[k], imap_idx_run(f->idx, f->nidx, k), &out);
+			r = render(s, f, k, &out);
 		}
 		m->dirty = 0;
 		if (r < 0) {
@@ -529,6 +573,7 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 	free(rest.list);
 	if (mods && !f->has_modseq)
 		add(f, F_MODSEQ);   /* RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ */
+	f->need_rec = needs_rec(f);   /* fetch_output adds only FLAGS, UID, MODSEQ */
 	if (f->has_modseq)
 		imap_condstore_enable(s);
 	if (imap_mbox_select(s->mbox, set, cmd->uid, &f->idx, &f->nidx) < 0) {

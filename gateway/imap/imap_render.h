@@ -27,6 +27,9 @@
 void imap_render_string(struct buf *out, const char *s, size_t len);
 void imap_render_nstring(struct buf *out, const char *s);   /* NULL -> NIL */
 
+/* v in decimal, without printf (imap_render_num.c). */
+void imap_render_uint(struct buf *out, uint64_t v);
+
 void imap_render_envelope(struct buf *out, json_t *envelope);
 /* extensible: BODYSTRUCTURE (with extension data) vs BODY. Values as the
  * summary stores them (type, subtype, encoding in lower case); parameters

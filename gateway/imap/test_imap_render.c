@@ -51,6 +51,20 @@ static void test_nstring(void)
 	CHECK_EQ_STR(ir_take(&b), "NIL \"x\\\"y\"");
 }
 
+static void test_uint(void)
+{
+	struct buf b = BUF_INIT;
+
+	imap_render_uint(&b, 0);
+	buf_puts(&b, " ");
+	imap_render_uint(&b, 7);
+	buf_puts(&b, " ");
+	imap_render_uint(&b, 4294967295u);
+	buf_puts(&b, " ");
+	imap_render_uint(&b, UINT64_MAX);
+	CHECK_EQ_STR(ir_take(&b), "0 7 4294967295 18446744073709551615");
+}
+
 /* The ENVELOPE of a corpus message (static result). */
 static const char *envelope_of(const char *name)
 {
@@ -307,6 +321,7 @@ int main(void)
 	test_run("string_quoted", test_string_quoted);
 	test_run("string_literal", test_string_literal);
 	test_run("nstring", test_nstring);
+	test_run("uint", test_uint);
 	test_run("envelope_simple", test_envelope_simple);
 	test_run("envelope_quoted_name_and_bare_address", test_envelope_quoted_name_and_bare_address);
 	test_run("envelope_group", test_envelope_group);

@@ -131,3 +131,39 @@ def test_smtp_data_two_writes(nodes):
     c.close()
     assert acks >= n, f"{acks} immediate ACKs for {n} bodies"
     wait_until(lambda: len(mail_inbox(node, USER)[1]) == n, 30, what=f"{n} messages delivered")
+
+
+def test_append_then_fetch_body(nodes):
+    """The answer to APPEND waits until both the message.append and the
+    blob's last chunk are applied on this node (they are logged one after
+    the other but applied independently): a UID FETCH BODY[] sent right
+    after the OK finds the body, for small and multi-chunk (> 512 KiB)
+    bodies."""
+    node = imap_node(nodes, name="appendfetch")
+    c = Raw(node.imap_port)
+    c.until(lambda l: l.startswith(b"* OK"))
+    c.s.sendall(f"l LOGIN {USER} {PASSWORD}\r\nx SELECT INBOX\r\n".encode())
+    assert c.until(lambda l: l.startswith(b"x ")).startswith(b"x OK")
+    for i in range(40):
+        size = 700 * 1024 if i % 10 == 9 else 2000 + 97 * i
+        body = message(f"append then fetch {i}", body="y" * 75 + "\r\n")
+        body += (b"z" * 78 + b"\r\n") * (size // 80)
+        c.s.sendall(f"a{i} APPEND INBOX {{{len(body)}+}}\r\n".encode() + body + b"\r\n")
+        line = c.until(lambda l: l.startswith(f"a{i} ".encode()))
+        mo = re.match(rb"a\d+ OK \[APPENDUID \d+ (\d+)\]", line)
+        assert mo, line
+        uid = int(mo.group(1))
+        c.s.sendall(f"f{i} UID FETCH {uid} BODY.PEEK[]\r\n".encode())
+        head = c.until(lambda l: (l.startswith(b"* ") and b" FETCH " in l) or
+                       l.startswith(f"f{i} ".encode()))
+        assert head.startswith(b"* ") and head.endswith(f"{{{len(body)}}}".encode()), head
+        while len(c.buf) < len(body):
+            data = c.s.recv(1 << 20)
+            assert data, "connection closed"
+            c.buf += data
+        got, c.buf = c.buf[:len(body)], c.buf[len(body):]
+        assert got == body, f"message {i}: body differs"
+        assert c.until(lambda l: l.startswith(f"f{i} ".encode())).startswith(f"f{i} OK".encode())
+    c.s.sendall(b"z LOGOUT\r\n")
+    c.until(lambda l: l.startswith(b"z "))
+    c.close()
