@@ -88,6 +88,13 @@ const struct config_key config_keys[] = {
 	  "1 allows AUTH before STARTTLS on submission.listen (tests only); 0 refuses it (530 5.7.0).", OFF(submission_allow_plaintext_auth), 0, 1 },
 	{ "limits.submission_per_hour", CONFIG_INT, "1000",
 	  "Most messages one account may submit per hour (sliding window, per node); 0 = unlimited.", OFF(limits_submission_per_hour), 0, 100000000 },
+	{ "auth.cache_ttl_s", CONFIG_INT, "0",
+	  "Seconds a successful password check is remembered, so the same account and password log in again without "
+	  "yescrypt (IMAP, POP3, SMTP AUTH); per node, successes only (every failure is checked in full); a changed "
+	  "password never matches; 0 = off.", OFF(auth_cache_ttl_s), 0, 86400 },
+	{ "auth.cache_size", CONFIG_INT, "10000",
+	  "Most accounts the password cache holds (per node); the least recently used is evicted when full.",
+	  OFF(auth_cache_size), 1, 10000000 },
 	{ "dkim.sign", CONFIG_BOOL, "1",
 	  "Sign submitted mail with the sender domain's DKIM keys (evmailctl dkim create).", OFF(dkim_sign), 0, 1 },
 	{ "delivery.relay", CONFIG_STRING, "",

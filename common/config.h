@@ -54,6 +54,8 @@ struct evm_config {
 	char *submissions_listen;  /* "" = off; needs tls.cert */
 	int64_t submission_allow_plaintext_auth;
 	int64_t limits_submission_per_hour;   /* 0 = unlimited */
+	int64_t auth_cache_ttl_s;  /* 0 = no password cache */
+	int64_t auth_cache_size;
 	int64_t dkim_sign;
 	char *delivery_relay;      /* "" = by MX */
 	char *delivery_relay_user;

@@ -1,5 +1,6 @@
 /* auth_password - see auth_password.h. */
 #include "gateway/auth_password.h"
+#include "gateway/auth_cache.h"
 #include "common/address.h"
 #include "common/buf.h"
 #include "common/log.h"
@@ -22,6 +23,7 @@ struct auth_job {
 	char *hash;
 	int usable;                      /* the account exists and is active */
 	int result;                      /* evm_password_verify's */
+	int cached;                      /* answered from the cache, no worker */
 	char account[EVM_ADDRESS_MAX + 1];
 	char tenant[64];
 };
@@ -29,6 +31,10 @@ struct auth_job {
 /* Loop-thread state: checks running, and the FIFO of those waiting. */
 static unsigned auth_running;
 static struct auth_job *auth_queue_head, *auth_queue_tail;
+/* The node's cache of successful checks (NULL: auth.cache_ttl_s 0), and
+ * its counters (loop thread only). */
+static struct auth_cache *auth_cache;
+static struct auth_password_stats auth_stats;
 
 static void auth_start(struct auth_job *job);
 
@@ -62,7 +68,15 @@ static void verified(evutil_socket_t fd, short what, void *ctx)
 	struct auth_job *job = ctx;
 	int ok = job->usable && job->result == 1;
 
+	if (job->cached) {
+		job->cb(job->ctx, ok, job->account, ok ? job->tenant : "");
+		job_free(job);
+		return;
+	}
 	auth_running--;
+	/* Only a success is remembered: every failure costs a full check. */
+	if (ok && auth_cache != NULL)
+		auth_cache_store(auth_cache, job->account, job->password, job->hash);
 	if (auth_queue_head != NULL) {
 		struct auth_job *next = auth_queue_head;
 		auth_queue_head = next->next;
@@ -116,6 +130,17 @@ void auth_password_verify(struct event_base *base, struct view *view, const char
 	if (job->hash == NULL)
 		job->hash = xstrdup(AUTH_DUMMY_HASH);
 	job->done = event_new(base, -1, 0, verified, job);
+	if (job->usable && auth_cache != NULL) {
+		if (auth_cache_lookup(auth_cache, job->account, job->password, job->hash) == 1) {
+			auth_stats.cache_hits++;
+			job->cached = 1;
+			job->result = 1;
+			event_active(job->done, EV_TIMEOUT, 0);
+			return;
+		}
+		auth_stats.cache_misses++;
+	}
+	auth_stats.checks++;
 	if (auth_running >= AUTH_PASSWORD_CONCURRENT) {
 		if (auth_queue_tail != NULL)
 			auth_queue_tail->next = job;
@@ -142,4 +167,22 @@ static void auth_start(struct auth_job *job)
 		event_active(job->done, EV_TIMEOUT, 0);
 	}
 	pthread_attr_destroy(&attr);
+}
+
+int auth_password_cache_setup(unsigned ttl_s, unsigned size, const char **error_r)
+{
+	auth_cache_free(&auth_cache);
+	if (ttl_s == 0)
+		return 0;
+	return auth_cache_new(ttl_s, size, NULL, &auth_cache, error_r);
+}
+
+void auth_password_cache_teardown(void)
+{
+	auth_cache_free(&auth_cache);
+}
+
+void auth_password_get_stats(struct auth_password_stats *stats_r)
+{
+	*stats_r = auth_stats;
 }

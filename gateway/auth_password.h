@@ -11,11 +11,17 @@
  *
  * An unknown, disabled or malformed account is checked against a dummy
  * hash, so the answer takes as long and says the same (no user
- * enumeration). The password copy is wiped (explicit_bzero) when done. */
+ * enumeration). The password copy is wiped (explicit_bzero) when done.
+ *
+ * With auth.cache_ttl_s > 0 (auth_password_cache_setup), a password that
+ * matched the account's current stored hash within the TTL is accepted
+ * without a worker (gateway/auth_cache.h: positive results only, per node);
+ * the account must still exist and be active in the view at each login. */
 #ifndef EVM_AUTH_PASSWORD_H
 #define EVM_AUTH_PASSWORD_H
 
 #include <event2/event.h>
+#include <stdint.h>
 
 #include "projector/view.h"
 
@@ -32,5 +38,21 @@ typedef void auth_password_cb(void *ctx, int ok, const char *account, const char
  * keeps ctx alive until cb. */
 void auth_password_verify(struct event_base *base, struct view *view, const char *user,
 			  const char *password, auth_password_cb *cb, void *ctx);
+
+/* Counters since the process started (loop thread; /metrics). */
+struct auth_password_stats {
+	uint64_t cache_hits;       /* answered from the cache */
+	uint64_t cache_misses;     /* cache on, active account, not cached */
+	uint64_t checks;           /* full checks queued for a worker */
+};
+
+/* Turns the cache of successful checks on (ttl_s > 0, at most size
+ * accounts) or off (ttl_s 0); replaces any previous cache. Loop thread,
+ * before listeners accept. -1 with *error_r when it cannot be set up. */
+int auth_password_cache_setup(unsigned ttl_s, unsigned size, const char **error_r);
+/* Frees the cache, wiping it (node stop). */
+void auth_password_cache_teardown(void);
+/* The counters into *stats_r. */
+void auth_password_get_stats(struct auth_password_stats *stats_r);
 
 #endif

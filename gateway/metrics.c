@@ -1,4 +1,5 @@
 /* metrics - Prometheus text exposition (format 0.0.4) of the node. */
+#include "gateway/auth_password.h"
 #include "gateway/mgmt_http.h"
 #include "gateway/net.h"
 #include "common/buf.h"
@@ -93,6 +94,23 @@ static void log_metrics(struct node *node, struct buf *out)
 		(json_int_t)h.appends_failed);
 }
 
+/* Password checks (gateway/auth_password.h), the cache's effect included. */
+static void auth_metrics(struct buf *out)
+{
+	struct auth_password_stats as;
+
+	auth_password_get_stats(&as);
+	counter(out, "evmail_auth_cache_hits_total",
+		"Logins accepted from the password cache (auth.cache_ttl_s) without a yescrypt check.",
+		(json_int_t)as.cache_hits);
+	counter(out, "evmail_auth_cache_misses_total",
+		"Logins of an active account the password cache could not answer (checked in full).",
+		(json_int_t)as.cache_misses);
+	counter(out, "evmail_auth_password_checks_total",
+		"Full password checks (yescrypt on a worker thread), failures and unknown accounts included.",
+		(json_int_t)as.checks);
+}
+
 void metrics_render(struct node *node, struct buf *out)
 {
 	json_t *st = projector_status(node->projector);
@@ -132,6 +150,7 @@ void metrics_render(struct node *node, struct buf *out)
 	counter(out, "evmail_tcp_quickacks_total",
 		"Immediate ACKs requested while a client sent a literal or body in parts.",
 		(json_int_t)net_quickack_count());
+	auth_metrics(out);
 	queue_metrics(node, out);
 	json_decref(st);
 }

@@ -1,5 +1,6 @@
 /* node - see node.h */
 #include "gateway/node.h"
+#include "gateway/auth_password.h"
 #include "gateway/command.h"
 #include "gateway/mgmt_http.h"
 #include "gateway/smtp/smtp_server.h"
@@ -129,6 +130,10 @@ static int node_start_gateways(struct node *node, const char **error_r)
 	static __thread char err[600];
 	const struct evm_config *cfg = node->cfg;
 
+	/* Before any listener: every protocol's password checks share it. */
+	if (auth_password_cache_setup((unsigned)cfg->auth_cache_ttl_s, (unsigned)cfg->auth_cache_size,
+				      error_r) < 0)
+		return -1;
 	if (cfg->smtp_listen[0] != '\0' &&
 	    smtp_server_start(node, 0, cfg->smtp_listen, &node->smtp, error_r) < 0) {
 		snprintf(err, sizeof err, "smtp.listen %s: %s", cfg->smtp_listen, *error_r);
@@ -361,6 +366,7 @@ void node_stop(struct node *node)
 	smtp_server_stop(&node->submission);
 	smtp_server_stop(&node->submissions);
 	mgmt_http_stop(&node->mgmt);
+	auth_password_cache_teardown();
 	imap_fts_stop(node);   /* the search indexer: before the projector and the view */
 	if (node->projector != NULL)
 		projector_stop(node->projector);
