@@ -277,15 +277,17 @@ def node(tmp_path_factory, binaries):
     def make(name, **kw):
         return Node(name, base / name, registry=registry, **kw)
 
-    n = imap_node(make)
-    s = Conn(n)
-    s.run(LOGIN)
-    body = "Subject: hello\r\n\r\nWorld"
-    assert s.run(f"S1 APPEND INBOX {{{len(body)}}}\r\n{body}") == "OK"
-    s.close()
-    yield n
-    for x in registry:
-        x.kill9()
+    try:   # the node goes even when the setup fails
+        n = imap_node(make)
+        s = Conn(n)
+        s.run(LOGIN)
+        body = "Subject: hello\r\n\r\nWorld"
+        assert s.run(f"S1 APPEND INBOX {{{len(body)}}}\r\n{body}") == "OK"
+        s.close()
+        yield n
+    finally:
+        for x in registry:
+            x.kill9()
 
 
 class Conn:
