@@ -238,20 +238,17 @@ static int need_summary(struct imap_session *s, json_t *rec, struct msgdata *d)
 	return 0;
 }
 
-/* A body could not be read: the message was expunged by another session
- * since our snapshot (RFC 5530 EXPUNGEISSUED: it will not come back), or
- * its blob has not reached this node's view yet (try again). */
-static void imap_fetch_unavailable(struct imap_session *s, uint32_t uid)
+/* 1 when message uid is gone from the view: expunged by another session
+ * since our snapshot (RFC 5530 EXPUNGEISSUED: it will not come back), not
+ * a body that has not reached this node's view yet. */
+static int fetch_gone(struct imap_session *s, uint32_t uid)
 {
 	const char *error = NULL;
 	json_t *rec = NULL;
 	int r = mail_message_get(s->node->view, s->mbox->owner, s->mbox->id, uid, &rec, &error);
 
 	json_decref(rec);
-	if (r == 0)
-		imap_no(s, "[EXPUNGEISSUED] Some of the requested messages no longer exist");
-	else
-		imap_no(s, "[UNAVAILABLE] The message body is not available yet, try again later");
+	return r == 0;
 }
 
 static int need_body(struct imap_session *s, struct imap_msg *m, struct msgdata *d)
@@ -495,6 +492,14 @@ static void fetch_output(struct imap_session *s, struct fetch *f)
 			r = render(s, f, k, &out);
 		}
 		m->dirty = 0;
+		if (r == -1 && fetch_gone(s, m->uid)) {
+			/* expunged elsewhere, not announced yet: left out like one
+			 * the snapshot knows is gone (RFC 2180 4.1.3), the others
+			 * still answered */
+			buf_truncate(&out, mark);
+			issued = 1;
+			continue;
+		}
 		if (r < 0) {
 			/* the responses before this message's go out */
 			if (mark > 0)
@@ -503,7 +508,7 @@ static void fetch_output(struct imap_session *s, struct fetch *f)
 			if (r == -2)
 				imap_no(s, "[UNKNOWN-CTE] Cannot decode the part's transfer encoding");
 			else
-				imap_fetch_unavailable(s, m->uid);
+				imap_no(s, "[UNAVAILABLE] The message body is not available yet, try again later");
 			return;
 		}
 	}

@@ -220,3 +220,26 @@ def test_replace_catenate(node):
     assert tagged(r.cmd(b"i REPLACE 1 Drafts2 CATENATE"), b"i").startswith(b"i BAD")
     assert tagged(r.cmd(b"j NOOP"), b"j").startswith(b"j OK")
     r.close()
+
+
+def test_fetch_of_message_expunged_elsewhere(node):
+    """RFC 2180 4.1, RFC 5530: a message another session expunged, not yet
+    announced here, is left out of FETCH; the others are still answered,
+    and the tagged OK says [EXPUNGEISSUED]."""
+    a, b = Raw(node), Raw(node)
+    login(a)
+    login(b)
+    assert tagged(a.cmd(b"a1 CREATE Gone"), b"a1").startswith(b"a1 OK")
+    for i in range(3):
+        assert b"OK [APPENDUID" in a.cmd(b"a2 APPEND Gone " + lit(msg(f"g{i}")))
+    assert tagged(a.cmd(b"a3 SELECT Gone"), b"a3").startswith(b"a3 OK")
+    assert tagged(b.cmd(b"b1 SELECT Gone"), b"b1").startswith(b"b1 OK")
+    assert tagged(b.cmd(b"b2 UID STORE 2 +FLAGS.SILENT (\\Deleted)"), b"b2").startswith(b"b2 OK")
+    assert b"* 2 EXPUNGE" in b.cmd(b"b3 EXPUNGE")
+    out = a.cmd(b"a4 UID FETCH 1:3 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert b"Subject: g0" in out and b"Subject: g2" in out and b"Subject: g1" not in out, out
+    assert tagged(out, b"a4").startswith(b"a4 OK [EXPUNGEISSUED]"), out
+    out += a.cmd(b"a5 NOOP")     # UID FETCH may announce it already (RFC 9051 7.5.1)
+    assert out.count(b"* 2 EXPUNGE") == 1, out
+    a.close()
+    b.close()
