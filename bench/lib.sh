@@ -265,3 +265,110 @@ postfix_problems() { # MAILLOG
 		grep -E '(warning|error|fatal|panic):' "$1" | sed 's/^.*\]: //' | sort | uniq -c | sort -rn | head -n 10 >&2
 	fi
 }
+
+# ---------------------------------------------------------------- dovecot
+# A private Dovecot for the IMAP benches: everything under $TMP/dovecot, IMAP
+# on 127.0.0.1:$DPORT, users in a passwd-file with {CRYPT} yescrypt hashes of
+# the default cost ($y$j9T$, as evmailctl makes them), maildir, no TLS. No
+# system service is started or left running: the master runs in the
+# foreground under our pid (DC_PID) and stop_dovecot ends it.
+DC_PID=
+stop_dovecot() {
+	[ -n "$DC_PID" ] || return 0
+	stop_pid "$DC_PID" 300 "dovecot master (pid $DC_PID) still running after 30 s: SIGKILL"
+	DC_PID=
+}
+
+# wait_tcp PORT SECONDS: 0 once 127.0.0.1:PORT accepts a connection.
+wait_tcp() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit(1)
+PY
+}
+
+# yescrypt_hash PASSWORD: a fresh salt, the default cost.
+yescrypt_hash() {
+	local salt hash
+	salt=$(head -c 12 /dev/urandom | base64 | tr '+=/' '.A.' | head -c 16)
+	hash=$(perl -e 'print crypt($ARGV[0], q($y$j9T$) . $ARGV[1])' "$1" "$salt")
+	case "$hash" in '$y$'*) echo "$hash" ;; *) die "perl crypt() did not give a yescrypt hash: $hash" ;; esac
+}
+
+# dovecot_prepare: DC_DIR, DC_CONF, DPORT, MUID/MGID (the mail owner,
+# nobody), an empty users file.
+dovecot_prepare() {
+	DC_DIR="$TMP/dovecot"
+	DC_CONF="$DC_DIR/dovecot.conf"
+	mkdir -p "$DC_DIR/run" "$DC_DIR/state" "$DC_DIR/mail"
+	chmod 755 "$DC_DIR" "$DC_DIR/mail"
+	DPORT=$(free_port)
+	MUID=$(id -u nobody)
+	MGID=$(id -g nobody)
+	: > "$DC_DIR/users"
+	chmod 644 "$DC_DIR/users"
+}
+
+# dovecot_user ADDRESS HASH: one passwd-file line, home in $DC_DIR/mail.
+dovecot_user() {
+	echo "$1:{CRYPT}$2:$MUID:$MGID::$DC_DIR/mail/$1::" >> "$DC_DIR/users"
+}
+
+# dovecot_config NAME [MORE [LOGIN_MORE]]: writes $DC_CONF; MORE is added
+# at the top level (limits, caches, service blocks), LOGIN_MORE inside
+# service imap-login.
+dovecot_config() {
+	cat > "$DC_CONF" <<CONF
+# private instance for bench/$1; nothing outside $DC_DIR
+base_dir = $DC_DIR/run
+state_dir = $DC_DIR/state
+instance_name = $1$$
+log_path = $DC_DIR/dovecot.log
+info_log_path = $DC_DIR/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = dovecot
+default_login_user = dovenull
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+${2:-}
+passdb {
+  driver = passwd-file
+  args = scheme=CRYPT username_format=%u $DC_DIR/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $DC_DIR/users
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DPORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+${3:-}
+}
+CONF
+	chmod 644 "$DC_CONF"
+}
+
+# dovecot_start: checks the configuration, starts the master (DC_PID) and
+# waits for its IMAP listener.
+dovecot_start() {
+	dovecot -c "$DC_CONF" -n >/dev/null || die "dovecot: configuration rejected (dovecot -c $DC_CONF -n)"
+	log "dovecot: starting a private instance (dovecot -F -c $DC_CONF, imap 127.0.0.1:$DPORT)"
+	dovecot -F -c "$DC_CONF" </dev/null >>"$DC_DIR/dovecot.stdout" 2>&1 &
+	DC_PID=$!
+	wait_tcp "$DPORT" 30 || { tail -n 20 "$DC_DIR/dovecot.log" >&2; die "dovecot: no IMAP listener"; }
+}

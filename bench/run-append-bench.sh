@@ -65,26 +65,8 @@ EVMAILCTL="$BUILD_DIR/admin/evmailctl"
 bench_tmpdir append
 RESULTS="$TMP/results"
 mkdir -p "$RESULTS"
-DC_PID=
-stop_dovecot() {
-	[ -n "$DC_PID" ] || return 0
-	stop_pid "$DC_PID" 300 "dovecot master (pid $DC_PID) still running after 30 s: SIGKILL"
-	DC_PID=
-}
 bench_traps stop_evmaild stop_dovecot
 
-wait_tcp() {
-	python3 - "$1" "$2" <<'PY'
-import socket, sys, time
-end = time.time() + float(sys.argv[2])
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close(); sys.exit(0)
-    except OSError:
-        time.sleep(0.2)
-sys.exit(1)
-PY
-}
 
 # ---------------------------------------------------------------- evmail
 EVM_DIR="$TMP/evmail"
@@ -111,60 +93,12 @@ echo "$PASSWORD" | "${EVM_ENV[@]}" "$EVMAILCTL" account add "$USER_ADDR" --passw
 wait_tcp "$IPORT" 30 || die "evmail: no IMAP listener"
 
 # ---------------------------------------------------------------- dovecot
-DC_DIR="$TMP/dovecot"
-mkdir -p "$DC_DIR/run" "$DC_DIR/state" "$DC_DIR/mail"
-chmod 755 "$DC_DIR" "$DC_DIR/mail"
-DPORT=$(free_port)
-MUID=$(id -u nobody)
-MGID=$(id -g nobody)
-SALT=$(head -c 12 /dev/urandom | base64 | tr '+=/' '.A.' | head -c 16)
-HASH=$(perl -e 'print crypt($ARGV[0], q($y$j9T$) . $ARGV[1])' "$PASSWORD" "$SALT")
-case "$HASH" in '$y$'*) ;; *) die "perl crypt() did not give a yescrypt hash: $HASH" ;; esac
-echo "$USER_ADDR:{CRYPT}$HASH:$MUID:$MGID::$DC_DIR/mail/$USER_ADDR::" > "$DC_DIR/users"
+dovecot_prepare
+dovecot_user "$USER_ADDR" "$(yescrypt_hash "$PASSWORD")"
 mkdir -p "$DC_DIR/mail/$USER_ADDR"
 chown "$MUID:$MGID" "$DC_DIR/mail/$USER_ADDR"
-chmod 644 "$DC_DIR/users"
-DC_CONF="$DC_DIR/dovecot.conf"
-cat > "$DC_CONF" <<CONF
-# private instance for bench/run-append-bench.sh; nothing outside $DC_DIR
-base_dir = $DC_DIR/run
-state_dir = $DC_DIR/state
-instance_name = appendbench$$
-log_path = $DC_DIR/dovecot.log
-info_log_path = $DC_DIR/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_internal_user = dovecot
-default_login_user = dovenull
-first_valid_uid = 1
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = scheme=CRYPT username_format=%u $DC_DIR/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%u $DC_DIR/users
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $DPORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-CONF
-chmod 644 "$DC_CONF"
-dovecot -c "$DC_CONF" -n >/dev/null || die "dovecot: configuration rejected (dovecot -c $DC_CONF -n)"
-log "dovecot: starting a private instance (imap 127.0.0.1:$DPORT)"
-dovecot -F -c "$DC_CONF" </dev/null >>"$DC_DIR/dovecot.stdout" 2>&1 &
-DC_PID=$!
-wait_tcp "$DPORT" 30 || { tail -n 20 "$DC_DIR/dovecot.log" >&2; die "dovecot: no IMAP listener"; }
+dovecot_config run-append-bench.sh
+dovecot_start
 
 # ---------------------------------------------------------------- run
 # drive LABEL PORT MODE: the best of ROUNDS runs -> $RESULTS/LABEL-MODE

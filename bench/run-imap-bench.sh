@@ -114,7 +114,6 @@ log "ulimit -n $(ulimit -n)"
 bench_tmpdir imap
 RESULTS="$TMP/results"
 mkdir -p "$RESULTS"
-DC_PID=
 DC_CONF=
 BENCH_PID=
 
@@ -128,11 +127,6 @@ stop_bench() {
 # dovecot's master was started by us with -F (foreground): its pid is ours.
 # `doveadm stop` asks the same master; SIGTERM to the master stops all its
 # children.
-stop_dovecot() {
-	[ -n "$DC_PID" ] || return 0
-	stop_pid "$DC_PID" 300 "dovecot master (pid $DC_PID) still running after 30 s: SIGKILL"
-	DC_PID=
-}
 
 bench_traps stop_bench stop_evmaild stop_dovecot
 
@@ -256,13 +250,6 @@ else: sys.exit("unknown helper " + cmd)
 PY
 py() { python3 "$HELPER" "$@"; }
 
-# a yescrypt hash of the bench password with the default cost ($y$j9T$, the
-# same as evmailctl's), for Dovecot's passwd-file ({CRYPT} = libxcrypt)
-yescrypt_hash() {
-	local salt
-	salt=$(head -c 12 /dev/urandom | base64 | tr '+=' '.A' | head -c 16)
-	perl -e 'print crypt($ARGV[0], q($y$j9T$) . $ARGV[1])' "$PASSWORD" "$salt"
-}
 
 # run_bench LABEL PORT MODE-ARGS... -> $RESULTS/LABEL.out (stdout), .err
 run_load() {
@@ -346,62 +333,15 @@ py wait-http "127.0.0.1:$MPORT" /readyz 60 || die "evmail: not ready after prefi
 log "evmail: prefill took $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || echo '?') s"
 
 # ---------------------------------------------------------------- dovecot
-DC_DIR="$TMP/dovecot"
-mkdir -p "$DC_DIR/run" "$DC_DIR/state" "$DC_DIR/mail"
-chmod 755 "$DC_DIR" "$DC_DIR/mail"
-DPORT=$(free_port)
-MUID=$(id -u nobody)
-MGID=$(id -g nobody)
-HASH=$(yescrypt_hash)
-case "$HASH" in '$y$'*) ;; *) die "perl crypt() did not give a yescrypt hash: $HASH" ;; esac
+dovecot_prepare
+HASH=$(yescrypt_hash "$PASSWORD")     # one hash for every user, as evmail's accounts share one password
 for k in $(seq 1 "$USERS"); do
-	echo "user$k@$DOMAIN:{CRYPT}$HASH:$MUID:$MGID::$DC_DIR/mail/user$k@$DOMAIN::"
-done > "$DC_DIR/users"
-chmod 644 "$DC_DIR/users"
-DC_CONF="$DC_DIR/dovecot.conf"
-cat > "$DC_CONF" <<EOF
-# private instance for bench/run-imap-bench.sh; nothing outside $DC_DIR
-base_dir = $DC_DIR/run
-state_dir = $DC_DIR/state
-instance_name = imapbench$$
-log_path = $DC_DIR/dovecot.log
-info_log_path = $DC_DIR/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-$([ "$AUTH_CACHE" = 1 ] && printf 'auth_cache_size = 10M\nauth_cache_ttl = 1 hour\n')
-default_internal_user = dovecot
-default_login_user = dovenull
-first_valid_uid = 1
-mail_location = maildir:~/Maildir
-mail_max_userip_connections = $((CONNS + 1000))
+	dovecot_user "user$k@$DOMAIN" "$HASH"
+done
+DC_MORE="mail_max_userip_connections = $((CONNS + 1000))
 default_process_limit = $((CONNS + 1000))
 default_client_limit = $((CONNS * 2 + 1000))
 default_vsz_limit = 1G
-passdb {
-  driver = passwd-file
-  args = scheme=CRYPT username_format=%u $DC_DIR/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%u $DC_DIR/users
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $DPORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-  # "high-performance" login processes: each serves many connections
-  service_count = 0
-  process_min_avail = $(nproc)
-  process_limit = 64
-  client_limit = $((CONNS * 2 + 1000))
-}
 service imap {
   process_limit = $((CONNS + 1000))
 }
@@ -410,16 +350,19 @@ service anvil {
 }
 service auth {
   client_limit = $((CONNS * 3 + 1000))
-}
-EOF
-chmod 644 "$DC_CONF"
+}"
+[ "$AUTH_CACHE" = 1 ] && DC_MORE="auth_cache_size = 10M
+auth_cache_ttl = 1 hour
+$DC_MORE"
+DC_LOGIN_MORE="  # \"high-performance\" login processes: each serves many connections
+  service_count = 0
+  process_min_avail = $(nproc)
+  process_limit = 64
+  client_limit = $((CONNS * 2 + 1000))"
+dovecot_config run-imap-bench.sh "$DC_MORE" "$DC_LOGIN_MORE"
 log "dovecot: prefilling the same messages into maildirs"
 py prefill-maildir "$DC_DIR/mail" "$USERS" "$DOMAIN" "$PREFILL" "$SIZE" "$MUID" "$MGID" || die "dovecot: prefill failed"
-dovecot -c "$DC_CONF" -n >/dev/null || die "dovecot: configuration rejected (dovecot -c $DC_CONF -n)"
-log "dovecot: starting a private instance (dovecot -F -c $DC_CONF, imap 127.0.0.1:$DPORT)"
-dovecot -F -c "$DC_CONF" </dev/null >>"$DC_DIR/dovecot.stdout" 2>&1 &
-DC_PID=$!
-py wait-tcp "$DPORT" 30 || { tail -n 20 "$DC_DIR/dovecot.log" >&2; die "dovecot: no IMAP listener"; }
+dovecot_start
 for k in $(seq 1 "$USERS"); do   # index the maildirs before the clock starts
 	doveadm -c "$DC_CONF" mailbox status -u "user$k@$DOMAIN" messages INBOX >/dev/null ||
 		{ tail -n 20 "$DC_DIR/dovecot.log" >&2; die "dovecot: doveadm mailbox status user$k failed"; }

@@ -38,12 +38,6 @@ EVMAILD="$BUILD_DIR/gateway/evmaild"
 EVMAILCTL="$BUILD_DIR/admin/evmailctl"
 
 bench_tmpdir search
-DC_PID=
-stop_dovecot() {
-	[ -n "$DC_PID" ] || return 0
-	stop_pid "$DC_PID" 300 "dovecot master (pid $DC_PID) still running after 30 s: SIGKILL"
-	DC_PID=
-}
 bench_traps stop_evmaild stop_dovecot
 py() { python3 "$ROOT/bench/bench_common.py" "$@"; }
 
@@ -75,61 +69,12 @@ python3 "$DRIVE" measure evmail "$IPORT" "$USER" "$PASSWORD" > "$TMP/evmail.json
 
 # ---------------------------------------------------------------- dovecot
 if [ "$DOVECOT" = 1 ]; then
-	DC_DIR="$TMP/dovecot"
-	mkdir -p "$DC_DIR/run" "$DC_DIR/state" "$DC_DIR/mail"
-	chmod 755 "$DC_DIR" "$DC_DIR/mail"
-	DPORT=$(free_port)
-	MUID=$(id -u nobody)
-	MGID=$(id -g nobody)
-	HASH=$(perl -e 'print crypt($ARGV[0], q($y$j9T$) . $ARGV[1])' "$PASSWORD" "$(head -c 12 /dev/urandom | base64 | tr '+=/' '.A.' | head -c 16)")
-	echo "$USER:{CRYPT}$HASH:$MUID:$MGID::$DC_DIR/mail/$USER::" > "$DC_DIR/users"
-	chmod 644 "$DC_DIR/users"
-	cat > "$DC_DIR/dovecot.conf" <<EOC
-base_dir = $DC_DIR/run
-state_dir = $DC_DIR/state
-instance_name = searchbench$$
-log_path = $DC_DIR/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-default_internal_user = dovecot
-default_login_user = dovenull
-first_valid_uid = 1
-mail_location = maildir:~/Maildir
-passdb {
-  driver = passwd-file
-  args = scheme=CRYPT username_format=%u $DC_DIR/users
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%u $DC_DIR/users
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $DPORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-EOC
-	chmod 644 "$DC_DIR/dovecot.conf"
+	dovecot_prepare
+	dovecot_user "$USER" "$(yescrypt_hash "$PASSWORD")"
+	dovecot_config run-search-bench.sh
 	python3 "$DRIVE" prefill-maildir "$DC_DIR/mail" "$USER" "$MESSAGES" "$MUID" "$MGID" || die "dovecot: prefill failed"
-	dovecot -F -c "$DC_DIR/dovecot.conf" </dev/null >>"$DC_DIR/dovecot.stdout" 2>&1 &
-	DC_PID=$!
-	python3 - "$DPORT" <<'PYW' || die "dovecot: no IMAP listener"
-import socket, sys, time
-end = time.time() + 30
-while time.time() < end:
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close(); sys.exit(0)
-    except OSError:
-        time.sleep(0.2)
-sys.exit(1)
-PYW
-	doveadm -c "$DC_DIR/dovecot.conf" mailbox status -u "$USER" messages INBOX >/dev/null || die "dovecot: doveadm failed"
+	dovecot_start
+	doveadm -c "$DC_CONF" mailbox status -u "$USER" messages INBOX >/dev/null || die "dovecot: doveadm failed"
 	python3 "$DRIVE" measure dovecot "$DPORT" "$USER" "$PASSWORD" > "$TMP/dovecot.json" || die "dovecot: measure failed"
 fi
 
