@@ -74,8 +74,7 @@ static int stored_rights(struct mail_acct *a, const char *mailbox_id, const char
 	return r;
 }
 
-/* The rights a flag list asks for: \Seen s, \Deleted t, anything else w. */
-static unsigned flag_rights(json_t *flags)
+unsigned mail_acl_flag_rights(json_t *flags)
 {
 	unsigned need = 0;
 	size_t i;
@@ -109,7 +108,7 @@ static int needed_rights(struct mail_acct *a, char id[MAIL_ID_LEN + 1], unsigned
 	if ((v = json_string_value(json_object_get(data, "mailbox_id"))) != NULL)
 		snprintf(id, MAIL_ID_LEN + 1, "%s", v);
 	if (strcmp(type, "message.append") == 0) {
-		*need_r = MAIL_R_INSERT | flag_rights(json_object_get(data, "flags"));
+		*need_r = MAIL_R_INSERT | mail_acl_flag_rights(json_object_get(data, "flags"));
 		if (json_array_size(json_object_get(data, "keywords")) > 0)
 			*need_r |= MAIL_R_WRITE;
 		if (id[0] == '\0') {
@@ -127,7 +126,7 @@ static int needed_rights(struct mail_acct *a, char id[MAIL_ID_LEN + 1], unsigned
 		if (action != NULL && strcmp(action, "set") == 0)
 			*need_r = MAIL_R_SEEN | MAIL_R_DELMSG | MAIL_R_WRITE;
 		else
-			*need_r = flag_rights(json_object_get(data, "flags"));
+			*need_r = mail_acl_flag_rights(json_object_get(data, "flags"));
 	} else if (strcmp(type, "message.copy") == 0 || strcmp(type, "message.move") == 0) {
 		*need_r = MAIL_R_READ;
 		if (strcmp(type, "message.move") == 0)

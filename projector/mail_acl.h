@@ -68,6 +68,9 @@ enum {
 /* Rights letters to bits, c -> k and d -> x t e (RFC 4314 2.1.1). 0, or
  * -1 for any other character. */
 int mail_rights_parse(const char *s, unsigned *bits_r);
+/* The rights storing a flag list needs (RFC 4314 4): \Seen s, \Deleted t,
+ * anything else w. */
+unsigned mail_acl_flag_rights(json_t *flags);
 /* Canonical letters in MAIL_RIGHTS_ALL order; with_obsolete adds c when k
  * is set and d when any of x t e is (RFC 4314 2.1.1, for MYRIGHTS and ACL
  * responses). */

@@ -183,21 +183,7 @@ out:
 
 unsigned imap_acl_flag_rights(json_t *flags)
 {
-	unsigned need = 0;
-	size_t i;
-	json_t *f;
-
-	json_array_foreach(flags, i, f) {
-		const char *v = json_string_value(f);
-
-		if (v != NULL && strcasecmp(v, "\\Seen") == 0)
-			need |= MAIL_R_SEEN;
-		else if (v != NULL && strcasecmp(v, "\\Deleted") == 0)
-			need |= MAIL_R_DELMSG;
-		else
-			need |= MAIL_R_WRITE;
-	}
-	return need;
+	return mail_acl_flag_rights(flags);
 }
 
 void imap_acl_filter_flags(unsigned rights, json_t *flags, json_t *keywords)
