@@ -2,7 +2,8 @@
  * RFC 6851 MOVE; RFC 4315 COPYUID). One message.copy / message.move event;
  * COPYUID comes from the projector's outcome {uidvalidity, src, dst}. A
  * MOVE answers "* OK [COPYUID ...]" first, then the EXPUNGE responses of
- * the moved messages, then the tagged OK. */
+ * the moved messages, then the tagged OK. Between two accounts' mailboxes
+ * (shared ones, RFC 4314): imap_copy_cross.c. */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_session_write.h"
 #include "gateway/imap/imap_mailbox.h"
@@ -10,6 +11,7 @@
 #include "gateway/imap/imap_mbox_name.h"
 #include "gateway/imap/imap_commands.h"
 #include "gateway/imap/imap_acl.h"
+#include "gateway/imap/imap_copy_cross.h"
 #include "projector/mail.h"
 
 #include <stdlib.h>
@@ -79,16 +81,16 @@ static void copy_or_move(struct imap_session *s, const struct imap_command *cmd,
 		free(idx);
 		return;
 	}
-	/* One event in one partition: both mailboxes must be one account's. */
-	if (strcmp(imap_acl_box_owner(s, box), s->mbox->owner) != 0) {
-		free(idx);
-		json_decref(box);
-		imap_no(s, "[CANNOT] %s between different accounts' mailboxes is not supported", cmd->name);
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if (!s->mbox->msgs[idx[i]].expunged)
 			idx[k++] = idx[i];
+	}
+	/* Two accounts' mailboxes are two partitions: no one event can do it. */
+	if (k > 0 && strcmp(imap_acl_box_owner(s, box), s->mbox->owner) != 0) {
+		imap_copy_cross(s, idx, k, box, move);
+		free(idx);
+		json_decref(box);
+		return;
 	}
 	if (k == 0) {
 		free(idx);

@@ -157,3 +157,105 @@ def test_share_read_write_idle_rebuild(node):
     assert "rebuilt" in res.out, repr(res)
     node.wait_ready(120)
     assert node.digest() == d1
+
+
+def test_copy_and_move_between_owners(node):
+    """COPY/MOVE between a shared mailbox and one's own (two partitions):
+    one message.append per message naming the same blob; bodies, flags and
+    COPYUID as for a COPY within one account; MOVE removes the sources;
+    without the i right on the target nothing is copied."""
+    deliver(node, message("x one"), message("x two"), message("x three"))
+    owner, bob, carol = login(node), login_as(node, BOB), login_as(node, CAROL)
+    try:
+        assert owner.setacl("INBOX", BOB, "lrsite")[0] == "OK"
+        assert owner.setacl("INBOX", CAROL, "lr")[0] == "OK"
+        assert bob.create("Saved")[0] == "OK"
+        typ, text = cmd(owner, "SELECT", "INBOX")
+        assert typ == "OK"
+        assert owner.uid("STORE", "2", "+FLAGS", "(\\Flagged)")[0] == "OK"
+        typ, data = owner.uid("FETCH", "1:3", "(BODY.PEEK[])")
+        src = [d[1] for d in data if isinstance(d, tuple)]
+        assert len(src) == 3
+        # shared -> own: COPY
+        typ, text = cmd(bob, "SELECT", Q)
+        assert typ == "OK", text
+        typ, text = cmd(bob, "UID", "COPY", "1:3", "Saved")
+        assert typ == "OK" and re.search(r"COPYUID \d+ 1:3 1:3", text), text
+        typ, text = cmd(bob, "SELECT", "Saved")
+        assert typ == "OK" and bob.untagged_responses["EXISTS"][-1] == b"3", text
+        typ, data = bob.uid("FETCH", "1:3", "(FLAGS BODY.PEEK[])")
+        got = [d[1] for d in data if isinstance(d, tuple)]
+        assert got == src, (got, src)
+        assert b"\\Flagged" in data[2][0], data[2][0]
+        # own -> shared: COPY needs i there (bob has it)
+        typ, text = cmd(bob, "UID", "COPY", "1", Q)
+        assert typ == "OK" and "COPYUID" in text, text
+        wait_until(lambda: len(mail_inbox(node, USER)[1]) == 4, 30, what="the copy in the owner's INBOX")
+        # shared -> own: MOVE (t and e on the source)
+        typ, text = cmd(bob, "SELECT", Q)
+        assert typ == "OK", text
+        typ, text = cmd(bob, "UID", "MOVE", "3", "Saved")
+        assert typ == "OK", text
+        wait_until(lambda: 3 not in [m["uid"] for m in mail_inbox(node, USER)[1]], 30,
+                   what="the moved message gone from the owner's INBOX")
+        typ, data = bob.status("Saved", "(MESSAGES)")
+        assert b"MESSAGES 4" in data[0], data
+        # carol (lr only): no i on the owner's INBOX -> nothing copied there
+        assert carol.create("Mine")[0] == "OK"
+        typ, data = carol.append("Mine", None, None, message("carol's"))
+        assert typ == "OK"
+        typ, text = cmd(carol, "SELECT", "Mine")
+        assert typ == "OK"
+        typ, text = cmd(carol, "UID", "COPY", "1", Q)
+        assert typ == "NO", text
+        assert len(mail_inbox(node, USER)[1]) == 3
+        # carol may copy out of it into her own (r is enough)
+        typ, text = cmd(carol, "SELECT", Q)
+        assert typ == "OK", text
+        typ, text = cmd(carol, "UID", "COPY", "1:*", "Mine")
+        assert typ == "OK" and "COPYUID" in text, text
+        typ, data = carol.status("Mine", "(MESSAGES)")
+        assert b"MESSAGES 4" in data[0], data
+    finally:
+        for m in (owner, bob, carol):
+            try:
+                m.logout()
+            except Exception:
+                pass
+
+
+def test_copy_between_owners_fails_whole(node):
+    """RFC 9051 6.4.7: a COPY that fails part way (the target's quota is
+    reached at the third message) leaves the target as it was."""
+    erin = f"erin@{DOMAIN}"
+    assert_ok(node.ctl("account", "add", erin, "--password-stdin", input=PASSWORD + "\n"))
+    deliver(node, message("q one"), message("q two"), message("q three"))
+    _, msgs = mail_inbox(node, USER)
+    sizes = [m["size"] for m in msgs[-3:]]
+    owner, e = login(node), login_as(node, erin)
+    try:
+        assert owner.setacl("INBOX", erin, "lr")[0] == "OK"
+        assert e.create("Keep")[0] == "OK"
+        # room for the first two, not the third
+        assert_ok(node.ctl("account", "set", erin, "--quota", str(sizes[0] + sizes[1] + sizes[2] // 2)))
+
+        def quota_applied():
+            typ, data = e.getquotaroot("Keep")
+            return typ == "OK" and any(b"STORAGE" in (d if isinstance(d, bytes) else b"")
+                                       for part in data for d in (part if isinstance(part, list) else [part]))
+        wait_until(quota_applied, 30, what="the quota in erin's mail state")
+        typ, text = cmd(e, "SELECT", Q)
+        assert typ == "OK", text
+        typ, text = cmd(e, "UID", "COPY", f"{msgs[-3]['uid']}:{msgs[-1]['uid']}", "Keep")
+        assert typ == "NO", text
+        typ, data = e.status("Keep", "(MESSAGES)")
+        assert b"MESSAGES 0" in data[0], (data, text)
+        # a COPY that fits still works
+        typ, text = cmd(e, "UID", "COPY", str(msgs[-3]["uid"]), "Keep")
+        assert typ == "OK" and "COPYUID" in text, text
+    finally:
+        for m in (owner, e):
+            try:
+                m.logout()
+            except Exception:
+                pass
