@@ -9,6 +9,7 @@
 # CRLF in one write, 64 in flight) until it holds N. time: REPEAT x (SELECT
 # MAILBOX, FETCH 1:* (FLAGS UID), UNSELECT) on one connection; prints
 # "BIG {json}" with the median and best milliseconds of each command.
+import collections
 import json, socket, statistics, sys, time
 
 
@@ -88,16 +89,16 @@ def fill(host, port, user, pw, mbox, n, size):
             break
     n = int(n)
     size = int(size)
-    todo = list(range(have, n))
-    inflight = []
-    while todo or inflight:
-        while todo and len(inflight) < 64:
-            i = todo.pop(0)
-            m = message(i, size)
+    # up to 64 APPENDs in flight (LITERAL+), answered in order
+    nxt, inflight = have, collections.deque()
+    while nxt < n or inflight:
+        while nxt < n and len(inflight) < 64:
+            m = message(nxt, size)
+            nxt += 1
             t = c.tag()
             c.send(t + b' APPEND "%s" (\\Seen) {%d+}\r\n' % (mbox.encode(), len(m)) + m + b"\r\n")
             inflight.append(t)
-        c.wait(inflight.pop(0))
+        c.wait(inflight.popleft())
     c.cmd(b"LOGOUT")
 
 

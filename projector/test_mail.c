@@ -6,6 +6,7 @@
 #include "projector/keys.h"
 #include "projector/mail.h"
 #include "projector/mail_internal.h"
+#include "projector/test_apply.h"
 #include "tests/unit/testlib.h"
 
 #include <inttypes.h>
@@ -24,65 +25,16 @@ static int64_t next_offset;   /* the next event's offset (and id, time) */
 static json_t *last;          /* result of the last accepted event */
 static char last_reason[256];
 
-/* Runs one event's applier in its own committed batch. A rejected event
- * must not have written anything. Returns "accepted" or the code. */
+static struct apply_env env = { &next_offset, 0xabc000, "", 1, NULL, "" };
+
+/* Runs one event's applier in its own committed batch (test_apply.h);
+ * last is its outcome when accepted. Returns "accepted" or the code. */
 static const char *run_on(struct view *v, const char *type, const char *account, json_t *data)
 {
-	static char code[32];
-	const struct applier *a = applier_find(type);
-	struct evm_event ev;
-	struct apply_ctx ctx;
-	struct view_batch *b;
-	const char *error = NULL;
-	enum apply_status st;
-	size_t before;
+	const char *code = apply_event(&env, v, type, account, data);
 
-	if (a == NULL || evm_event_init(&ev, type, "", account, "test", data, &error) < 0) {
-		fprintf(stderr, "cannot make event %s: %s\n", type, error ? error : "no applier");
-		abort();
-	}
-	snprintf(ev.id, sizeof ev.id, "%032" PRIx64, (uint64_t)next_offset + 0xabc000);
-	ev.ts = 1700000000000 + next_offset;
-	memset(&ctx, 0, sizeof ctx);
-	b = view_batch_begin(v);
-	ctx.batch = b;
-	ctx.ev = &ev;
-	ctx.topic = a->topic;
-	ctx.offset = next_offset++;
-	ctx.result = json_object();
-	ctx.changed = json_array();
-	before = view_batch_count(b);
-	st = a->apply(&ctx, &error);
-	if (st == APPLY_FAILED) {
-		fprintf(stderr, "%s failed: %s\n", type, error);
-		abort();
-	}
-	json_decref(last);
-	last = NULL;
-	if (st == APPLY_REJECTED) {
-		if (view_batch_count(b) != before) {
-			fprintf(stderr, "%s was rejected but wrote to the batch\n", type);
-			abort();
-		}
-		snprintf(code, sizeof code, "%s", ctx.reject_code ? ctx.reject_code : "(none)");
-		snprintf(last_reason, sizeof last_reason, "%s", ctx.reject_reason);
-		json_decref(ctx.result);
-	} else {
-		snprintf(code, sizeof code, "accepted");
-		last = ctx.result;
-		/* Every accepted mail event that wrote names its account. */
-		if (view_batch_count(b) > before && a->topic == EVM_TOPIC_MAIL &&
-		    json_array_size(ctx.changed) != 1) {
-			fprintf(stderr, "%s changed the view but told no subscriber\n", type);
-			abort();
-		}
-	}
-	json_decref(ctx.changed);
-	if (view_batch_commit(&b, &error) < 0) {
-		fprintf(stderr, "commit: %s\n", error);
-		abort();
-	}
-	evm_event_clear(&ev);
+	last = env.result;
+	snprintf(last_reason, sizeof last_reason, "%s", env.reason);
 	return code;
 }
 
@@ -1432,7 +1384,8 @@ int main(void)
 	test_run("mailbox.claim_recent: claimed ranges", test_claim_recent);
 	test_run("determinism and exact counters over a workload", test_determinism_and_counters);
 	test_run("the modseq index: changes after a modseq, expunges, moves", test_modseq_index);
-	json_decref(last);
+	json_decref(env.result);
+	env.result = last = NULL;
 	view_close(&view);
 	return test_done();
 }

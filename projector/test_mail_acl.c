@@ -2,6 +2,7 @@
  * ("as"), the sharee index across rename and delete, the ACL read API and
  * determinism of a workload with sharing (projector/mail_acl.h). */
 #include "projector/applier.h"
+#include "projector/test_apply.h"
 #include "projector/mail.h"
 #include "projector/mail_acl.h"
 #include "projector/mail_internal.h"
@@ -19,50 +20,13 @@
 static struct view *view;
 static int64_t next_offset;
 
-/* Runs one event (tenant acme) in its own committed batch; a rejected
- * event must not write. Returns "accepted" or the rejection code. */
+static struct apply_env env = { &next_offset, 0xac1000, "acme", 0, NULL, "" };
+
+/* Runs one event in its own committed batch (test_apply.h). Returns
+ * "accepted" or the rejection code. */
 static const char *run_on(struct view *v, const char *type, const char *account, json_t *data)
 {
-	static char code[32];
-	const struct applier *a = applier_find(type);
-	struct evm_event ev;
-	struct apply_ctx ctx;
-	struct view_batch *b;
-	const char *error = NULL;
-	enum apply_status st;
-
-	if (a == NULL || evm_event_init(&ev, type, "acme", account, "test", data, &error) < 0) {
-		fprintf(stderr, "cannot make event %s: %s\n", type, error ? error : "no applier");
-		abort();
-	}
-	snprintf(ev.id, sizeof ev.id, "%032" PRIx64, (uint64_t)next_offset + 0xac1000);
-	ev.ts = 1700000000000 + next_offset;
-	memset(&ctx, 0, sizeof ctx);
-	b = view_batch_begin(v);
-	ctx.batch = b;
-	ctx.ev = &ev;
-	ctx.topic = a->topic;
-	ctx.offset = next_offset++;
-	ctx.result = json_object();
-	ctx.changed = json_array();
-	st = a->apply(&ctx, &error);
-	if (st == APPLY_FAILED) {
-		fprintf(stderr, "%s failed: %s\n", type, error);
-		abort();
-	}
-	if (st == APPLY_REJECTED && view_batch_count(b) != 0) {
-		fprintf(stderr, "%s was rejected but wrote to the batch\n", type);
-		abort();
-	}
-	snprintf(code, sizeof code, "%s", st == APPLY_ACCEPTED ? "accepted" : ctx.reject_code);
-	json_decref(ctx.result);
-	json_decref(ctx.changed);
-	if (view_batch_commit(&b, &error) < 0) {
-		fprintf(stderr, "commit: %s\n", error);
-		abort();
-	}
-	evm_event_clear(&ev);
-	return code;
+	return apply_event(&env, v, type, account, data);
 }
 
 static const char *run(const char *type, const char *account, json_t *data)
@@ -418,5 +382,6 @@ int main(void)
 	test_run("rename keeps grants, delete drops them and the index", test_rename_delete);
 	test_run("determinism of a sharing workload", test_determinism);
 	view_close(&view);
+	json_decref(env.result);
 	return test_done();
 }

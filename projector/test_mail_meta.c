@@ -3,6 +3,7 @@
  * limits (MAXSIZE, TOOMANY), validation, RENAME keeps and DELETE drops,
  * the base key dropping mailbox keys, and equal digests after replay. */
 #include "projector/applier.h"
+#include "projector/test_apply.h"
 #include "projector/mail.h"
 #include "common/scram.h"
 #include "tests/unit/testlib.h"
@@ -20,48 +21,13 @@
 static struct view *view;
 static int64_t next_offset;
 
-/* Runs one event in its own committed batch; a rejection must write
- * nothing. Returns "accepted" or the rejection code. */
+static struct apply_env env = { &next_offset, 0xdef000, "", 0, NULL, "" };
+
+/* Runs one of BOB's events in its own committed batch (test_apply.h).
+ * Returns "accepted" or the rejection code. */
 static const char *run_on(struct view *v, const char *type, json_t *data)
 {
-	static char code[32];
-	const struct applier *a = applier_find(type);
-	struct evm_event ev;
-	struct apply_ctx ctx;
-	struct view_batch *b;
-	const char *error = NULL;
-	enum apply_status st;
-	size_t before;
-
-	if (a == NULL || evm_event_init(&ev, type, "", BOB, "test", data, &error) < 0)
-		abort();
-	snprintf(ev.id, sizeof ev.id, "%032" PRIx64, (uint64_t)next_offset + 0xdef000);
-	ev.ts = 1700000000000 + next_offset;
-	memset(&ctx, 0, sizeof ctx);
-	b = view_batch_begin(v);
-	ctx.batch = b;
-	ctx.ev = &ev;
-	ctx.topic = a->topic;
-	ctx.offset = next_offset++;
-	ctx.result = json_object();
-	ctx.changed = json_array();
-	before = view_batch_count(b);
-	st = a->apply(&ctx, &error);
-	if (st == APPLY_FAILED) {
-		fprintf(stderr, "%s failed: %s\n", type, error);
-		abort();
-	}
-	if (st == APPLY_REJECTED && view_batch_count(b) != before) {
-		fprintf(stderr, "%s was rejected but wrote\n", type);
-		abort();
-	}
-	snprintf(code, sizeof code, "%s", st == APPLY_REJECTED ? ctx.reject_code : "accepted");
-	json_decref(ctx.result);
-	json_decref(ctx.changed);
-	if (view_batch_commit(&b, &error) < 0)
-		abort();
-	evm_event_clear(&ev);
-	return code;
+	return apply_event(&env, v, type, BOB, data);
 }
 
 static const char *run(const char *type, json_t *data)
@@ -340,5 +306,6 @@ int main(void)
 	test_run("mailbox.urlauth_key: mailbox and base keys", test_urlauth_key);
 	test_run("metadata: equal digests on replay", test_determinism);
 	view_close(&view);
+	json_decref(env.result);
 	return test_done();
 }
