@@ -5,8 +5,8 @@
 #include "gateway/imap/imap_auth.h"
 #include "gateway/imap/imap_auth_ext.h"
 #include "gateway/imap/imap_commands.h"
+#include "common/scram.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,22 +14,12 @@
 /* Base64 (RFC 4648) into a malloc'ed NUL-terminated buffer; -1 if invalid. */
 static int b64_decode(const char *in, size_t len, char **out_r, size_t *len_r)
 {
-	char *out;
-	int n;
-	size_t pad = 0;
+	char *out = xmalloc(len / 4 * 3 + 1);
 
-	if (len % 4 != 0)
-		return -1;
-	out = xmalloc(len / 4 * 3 + 1);
-	n = len == 0 ? 0 : EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
-	if (n < 0) {
+	if (evm_b64_decode(in, len, (unsigned char *)out, len_r) < 0) {
 		free(out);
 		return -1;
 	}
-	while (pad < 2 && len > pad && in[len - 1 - pad] == '=')
-		pad++;
-	*len_r = (size_t)n - pad;
-	out[*len_r] = '\0';
 	*out_r = out;
 	return 0;
 }

@@ -7,8 +7,8 @@
 #include "gateway/auth_password.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/scram.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -98,22 +98,13 @@ void pop3_cmd_pass(struct pop3_session *s, const struct pop3_command *cmd)
 /* Base64 (RFC 4648) into a malloc'ed NUL-terminated buffer; -1 if invalid. */
 static int b64_decode(const char *in, char **out_r, size_t *len_r)
 {
-	size_t len = strlen(in), pad = 0;
-	char *out;
-	int n;
+	size_t len = strlen(in);
+	char *out = xmalloc(len / 4 * 3 + 1);
 
-	if (len % 4 != 0)
-		return -1;
-	out = xmalloc(len / 4 * 3 + 1);
-	n = len == 0 ? 0 : EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)len);
-	if (n < 0) {
+	if (evm_b64_decode(in, len, (unsigned char *)out, len_r) < 0) {
 		free(out);
 		return -1;
 	}
-	while (pad < 2 && len > pad && in[len - 1 - pad] == '=')
-		pad++;
-	*len_r = (size_t)n - pad;
-	out[*len_r] = '\0';
 	*out_r = out;
 	return 0;
 }
