@@ -45,8 +45,9 @@
 #define KEY_LOCAL "local/"
 #define KEY_VIEW_FORMAT "local/view-format"
 
-/* 2: the mail modseq index (mail_keys.h mseq/, mexp/). A view of another
- * format is rebuilt from the log at start. */
-#define VIEW_FORMAT 2
+/* 2: the mail modseq index (mail_keys.h mseq/, mexp/). 3: JMAP change
+ * tracking, email locations and threads (jobj/, jseq/, jst/, eloc/, ethr/,
+ * thr/). A view of another format is rebuilt from the log at start. */
+#define VIEW_FORMAT 3
 
 #endif

@@ -1,6 +1,7 @@
 /* mail_account - opening an account for an applier, provisioning, usage,
  * mailbox records and shared summaries (see mail_internal.h). */
 #include "projector/mail_internal.h"
+#include "projector/mail_jmap.h"
 #include "common/log.h"
 
 #include <stdlib.h>
@@ -128,7 +129,8 @@ void mail_acct_begin_write(struct mail_acct *a)
 		const char *id = json_string_value(json_object_get(m, "id"));
 		const char *name = json_string_value(json_object_get(m, "name"));
 
-		mail_mbox_put(a, m);
+		mail_mbox_write(a, m);
+		mail_jmap_created(a, MAIL_J_MAILBOX, id);
 		mail_key(&a->key, a->address, MAIL_K_NAME, name);
 		mail_batch_put_str(a->ctx->batch, &a->key, id);
 		/* The default mailboxes start subscribed. */
@@ -192,10 +194,17 @@ int mail_mbox_by_name(struct mail_acct *a, const char *name, char id_out[MAIL_ID
 	return 1;
 }
 
-void mail_mbox_put(struct mail_acct *a, json_t *mbox)
+void mail_mbox_write(struct mail_acct *a, json_t *mbox)
 {
 	mail_key(&a->key, a->address, MAIL_K_MBOX, json_string_value(json_object_get(mbox, "id")));
 	mail_batch_put_json(a->ctx->batch, &a->key, mbox);
+}
+
+int mail_mbox_put(struct mail_acct *a, json_t *mbox, const char **error_r)
+{
+	mail_mbox_write(a, mbox);
+	return mail_jmap_touch(a, MAIL_J_MAILBOX, json_string_value(json_object_get(mbox, "id")), 0,
+			       error_r);
 }
 
 /* Calls fn for each Message-ID of a summary that the index keeps. */
@@ -223,8 +232,8 @@ static void each_msgid(struct mail_acct *a, json_t *summary, const char *email_i
 	}
 }
 
-int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, int64_t delta,
-		   const char **error_r)
+int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, int64_t received,
+		   int64_t delta, const char **error_r)
 {
 	struct view_batch *b = a->ctx->batch;
 	int64_t refs = 0;
@@ -245,11 +254,15 @@ int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, i
 	if (refs + delta > 0) {
 		mail_batch_put_int(b, &a->key, refs + delta);
 		if (refs == 0) {
+			/* The thread first: it looks up the parents' Message-IDs,
+			 * and the email's own must not answer for them. */
+			if (mail_jmap_email_new(a, email_id, summary, received, error_r) < 0)
+				return -1;
 			mail_key(&a->key, a->address, MAIL_K_EMAIL, email_id);
 			mail_batch_put_json(b, &a->key, summary);
 			each_msgid(a, summary, email_id, 1);
 		}
-		return 0;
+		return mail_jmap_touch(a, MAIL_J_EMAIL, email_id, 0, error_r);
 	}
 	/* The last reference: drop the summary and its index entries. */
 	mail_batch_delete(b, &a->key);
@@ -261,5 +274,7 @@ int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, i
 		each_msgid(a, stored, email_id, 0);
 		json_decref(stored);
 	}
-	return 0;
+	if (mail_jmap_email_gone(a, email_id, error_r) < 0)
+		return -1;
+	return mail_jmap_touch(a, MAIL_J_EMAIL, email_id, 1, error_r);
 }

@@ -82,7 +82,11 @@ void mail_acct_usage_add(struct mail_acct *a, int64_t messages, int64_t bytes);
 int mail_mbox_get(struct mail_acct *a, const char *id, json_t **mbox_r, const char **error_r);
 int mail_mbox_by_name(struct mail_acct *a, const char *name, char id_out[MAIL_ID_LEN + 1],
 		      const char **error_r);
-void mail_mbox_put(struct mail_acct *a, json_t *mbox);
+/* Writes a mailbox record and notes the JMAP Mailbox change. 0 or -1. */
+int mail_mbox_put(struct mail_acct *a, json_t *mbox, const char **error_r);
+/* Writes a mailbox record without a JMAP change: for state JMAP does not
+ * show (recent_uid) and for provisioning (which notes its own). */
+void mail_mbox_write(struct mail_acct *a, json_t *mbox);
 /* A new mailbox record (counters zero, uidnext 1). */
 json_t *mail_mbox_new(const char *id, const char *name, const char *special_use,
 		      uint32_t uidvalidity, int64_t modseq);
@@ -91,10 +95,11 @@ uint32_t mail_uidvalidity(int64_t offset);
 
 /* Summary reference counting: delta > 0 adds references (summary is
  * stored with its Message-ID index when the email id is new; summary may
- * be NULL only when the email id is known); delta < 0 drops them and the
- * last one removes the summary. 0 or -1 (view error or corrupt). */
-int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, int64_t delta,
-		   const char **error_r);
+ * be NULL only when the email id is known; a new email id joins a thread,
+ * received in ms); delta < 0 drops them and the last one removes the
+ * summary. Notes the JMAP Email change. 0 or -1 (view error or corrupt). */
+int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, int64_t received,
+		   int64_t delta, const char **error_r);
 
 /* ---- messages (mail_msgs.c) ---- */
 
@@ -105,10 +110,14 @@ int mail_msgs_collect(struct mail_acct *a, const char *mailbox_id, const struct 
 		      int64_t count, json_t *list, const char **error_r);
 /* Writes a message record and its modseq index entry (mail_keys.h),
  * deleting the entry of its previous modseq (old_modseq > 0: the message
- * was there before). */
-void mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int64_t old_modseq);
-/* Deletes a message record and its index entry (modseq: the record's). */
-void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq);
+ * was there before); a new one enters the email's locations (eloc/). Notes
+ * the JMAP Email change. 0 or -1. */
+int mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int64_t old_modseq,
+		 const char **error_r);
+/* Deletes a message record, its index entry (modseq: the record's) and
+ * its location entry. */
+void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, const char *email_id, uint32_t uid,
+		     int64_t modseq);
 /* The expunge tombstone (gone/) and the expunge index entry (mexp/). */
 void mail_tombstone_put(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq);
 /* Removes messages (records already collected) from a mailbox record and
@@ -140,6 +149,8 @@ void mail_rec_add(json_t *obj, const char *member, int64_t delta);
 void mail_rec_set(json_t *obj, const char *member, int64_t val);
 
 int mail_hex_valid(const char *s, size_t len);
+/* The first len bytes of s are lower-case hex digits (s may go on). */
+int mail_hex_prefix(const char *s, size_t len);
 /* first 32 hex digits of SHA-256(a + b) */
 void mail_hash_id(const char *a, const char *b, char out[MAIL_ID_LEN + 1]);
 
@@ -190,6 +201,29 @@ applier_fn mail_apply_urlauth_key;
 /* Removes a deleted mailbox's METADATA entries and access key (after
  * begin_write). 0 or -1. */
 int mail_meta_drop_mailbox(struct mail_acct *a, const char *mailbox_id, const char **error_r);
+
+/* ---- JMAP change tracking (mail_jmap.c, projector/mail_jmap.h) ---- */
+enum mail_jtype;
+/* An object of type t changed at a->modseq (destroy: it is gone now). 0 or
+ * -1 (view error, corrupt record). */
+int mail_jmap_touch(struct mail_acct *a, enum mail_jtype t, const char *id, int destroy,
+		    const char **error_r);
+/* An object known to be new (provisioning): written without a lookup. */
+void mail_jmap_created(struct mail_acct *a, enum mail_jtype t, const char *id);
+/* Adds (put) or removes a copy of an email in the eloc/ index. */
+void mail_jmap_loc(struct mail_acct *a, const char *email_id, const char *mailbox_id, uint32_t uid,
+		   int put);
+/* A new email id: its thread (from the summary's In-Reply-To and
+ * References) and its received time. 0 or -1. */
+int mail_jmap_email_new(struct mail_acct *a, const char *email_id, json_t *summary, int64_t received,
+			const char **error_r);
+/* The last copy of an email is gone: it leaves its thread. 0 or -1. */
+int mail_jmap_email_gone(struct mail_acct *a, const char *email_id, const char **error_r);
+/* An ethr/ record "<thread id> <received>": 0, or -1 when malformed. */
+int mail_ethr_parse(const char *val, size_t vlen, char tid[MAIL_ID_LEN + 1], int64_t *received_r);
+/* A jobj/ record: "<created> <updated>[ d]". 0 or -1 when malformed. */
+int mail_jobj_parse(const char *val, size_t vlen, int64_t *created_r, int64_t *updated_r,
+		    int *destroyed_r);
 
 /* ---- ACL (mail_acl.c, projector/mail_acl.h) ---- */
 applier_fn mail_apply_acl;

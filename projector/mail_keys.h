@@ -56,6 +56,19 @@
  *   mail/<sharee>/shared/<owner>/<mailbox id>  {"rights","tenant"}: what <owner> shares
  *                                           with <sharee>; written ONLY by the owner's
  *                                           partition (mailbox.acl, mailbox.delete)
+ *   mail/<acct>/jobj/<type>/<id>            JMAP change record of an object
+ *                                           (projector/mail_jmap.h; <type> mailbox,
+ *                                           email or thread): "<created modseq>
+ *                                           <last modseq>[ d]" (d: destroyed)
+ *   mail/<acct>/jseq/<type>/<modseq>/<id>   "" : the change index, one entry per
+ *                                           object at its last modseq (20 digits)
+ *   mail/<acct>/jst/<type>                  the type's state: modseq of its last change
+ *   mail/<acct>/eloc/<email id>/<mailbox id>/<uid>
+ *                                           "" : the copies of an email
+ *   mail/<acct>/ethr/<email id>             "<thread id> <received ms>"
+ *   mail/<acct>/thr/<thread id>/<received>/<email id>
+ *                                           "" : a thread's emails, oldest first
+ *                                           (received: 20 digits)
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -83,6 +96,12 @@
 #define MAIL_K_UKEY "ukey/"
 #define MAIL_K_ACL "acl/"
 #define MAIL_K_SHARED "shared/"
+#define MAIL_K_JOBJ "jobj/"
+#define MAIL_K_JSEQ "jseq/"
+#define MAIL_K_JST "jst/"
+#define MAIL_K_ELOC "eloc/"
+#define MAIL_K_ETHR "ethr/"
+#define MAIL_K_THR "thr/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);

@@ -1,6 +1,7 @@
 /* mail_mailbox - appliers of mailbox.provision, mailbox.create,
  * mailbox.rename, mailbox.delete and mailbox.subscribe (projector/mail.h). */
 #include "projector/mail_internal.h"
+#include "projector/mail_jmap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,8 @@ enum apply_status mail_apply_mailbox_create(struct apply_ctx *ctx, const char **
 	}
 	mail_acct_begin_write(&a);
 	mbox = mail_mbox_new(id, name, su, mail_uidvalidity(ctx->offset), a.modseq);
-	mail_mbox_put(&a, mbox);
+	if (mail_mbox_put(&a, mbox, error_r) < 0)
+		goto out;
 	mail_key(&a.key, a.address, MAIL_K_NAME, name);
 	mail_batch_put_str(ctx->batch, &a.key, id);
 	mail_result(ctx, "mailbox_id", json_string(id));
@@ -232,8 +234,10 @@ enum apply_status mail_apply_mailbox_rename(struct apply_ctx *ctx, const char **
 			goto out;
 		}
 		json_object_set_new(m, "name", json_string(newn));
-		mail_mbox_put(&a, m);
+		r = mail_mbox_put(&a, m, error_r);
 		json_decref(m);
+		if (r < 0)
+			goto out;
 		mail_key(&a.key, a.address, MAIL_K_NAME, newn);
 		mail_batch_put_str(ctx->batch, &a.key, json_string_value(v));
 	}
@@ -325,6 +329,8 @@ enum apply_status mail_apply_mailbox_delete(struct apply_ctx *ctx, const char **
 	mail_batch_delete(ctx->batch, &a.key);
 	mail_key(&a.key, a.address, MAIL_K_MBOX, id);
 	mail_batch_delete(ctx->batch, &a.key);
+	if (mail_jmap_touch(&a, MAIL_J_MAILBOX, id, 1, error_r) < 0)
+		goto out;
 	mail_result(ctx, "mailbox_id", json_string(id));
 	st = APPLY_ACCEPTED;
 out:

@@ -3,6 +3,7 @@
  * email ids come from the log: UID = the mailbox's uidnext, MODSEQ =
  * offset + 1, email_id = SHA-256(blob_id + prefix). */
 #include "projector/mail_internal.h"
+#include "projector/mail_jmap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -128,18 +129,21 @@ enum apply_status mail_apply_append(struct apply_ctx *ctx, const char **error_r)
 	 * delivery role will send); copies keep them. */
 	if (dsn != NULL)
 		json_object_set(msg, "dsn", dsn);
-	mail_msg_put(&a, id, msg, 0);
+	r = mail_msg_put(&a, id, msg, 0, error_r);
 	json_decref(msg);
+	if (r < 0)
+		goto out;
 	mail_rec_set(mbox, "uidnext", uidnext + 1);
 	mail_rec_add(mbox, "messages", 1);
 	mail_rec_add(mbox, "size", size);
 	if (!(sys & MAIL_F_SEEN))
 		mail_rec_set(mbox, "unseen", unseen + 1);
 	mail_rec_set(mbox, "highestmodseq", a.modseq);
-	mail_mbox_put(&a, mbox);
+	if (mail_mbox_put(&a, mbox, error_r) < 0)
+		goto out;
 	mail_acct_usage_add(&a, 1, size);
 	mail_acct_put_usage(&a);
-	if (mail_email_ref(&a, email_id, summary, 1, error_r) < 0)
+	if (mail_email_ref(&a, email_id, summary, date, 1, error_r) < 0)
 		goto out;
 	mail_result(ctx, "mailbox_id", json_string(id));
 	mail_result(ctx, "uid", json_integer(uidnext));
@@ -243,11 +247,14 @@ enum apply_status mail_apply_store(struct apply_ctx *ctx, const char **error_r)
 	}
 	if (json_array_size(changed) > 0) {
 		mail_acct_begin_write(&a);
+		st = APPLY_FAILED;
 		json_array_foreach(changed, i, msg)
-			mail_msg_put(&a, id, msg, olds[i]);
+			if (mail_msg_put(&a, id, msg, olds[i], error_r) < 0)
+				goto out;
 		mail_rec_set(mbox, "unseen", unseen);
 		mail_rec_set(mbox, "highestmodseq", a.modseq);
-		mail_mbox_put(&a, mbox);
+		if (mail_mbox_put(&a, mbox, error_r) < 0)
+			goto out;
 	} else {
 		touch(&a);
 	}
@@ -279,6 +286,7 @@ static enum apply_status copy_or_move(struct apply_ctx *ctx, int move, const cha
 	uint32_t *src_uids = NULL;
 	int64_t count, uidnext, used, total = 0, unseen;
 	size_t n, i;
+	int r;
 
 	memset(&a, 0, sizeof a);
 	if ((src_id = mail_field_id(ctx, "mailbox_id")) == NULL || mail_field_uids(ctx, "uids", &set) < 0 ||
@@ -323,6 +331,7 @@ static enum apply_status copy_or_move(struct apply_ctx *ctx, int move, const cha
 		touch(&a);
 	} else {
 		mail_acct_begin_write(&a);
+		st = APPLY_FAILED;
 		json_array_foreach(msgs, i, msg) {
 			json_t *copy = json_deep_copy(msg);
 			int64_t size = json_integer_value(json_object_get(msg, "size"));
@@ -330,8 +339,10 @@ static enum apply_status copy_or_move(struct apply_ctx *ctx, int move, const cha
 			json_object_set_new(copy, "uid", json_integer(uidnext + (int64_t)i));
 			json_object_set_new(copy, "modseq", json_integer(a.modseq));
 			json_object_set_new(copy, "savedate", json_integer(ctx->ev->ts));
-			mail_msg_put(&a, dst_id, copy, 0);
+			r = mail_msg_put(&a, dst_id, copy, 0, error_r);
 			json_decref(copy);
+			if (r < 0)
+				goto out;
 			mail_rec_add(dst, "messages", 1);
 			mail_rec_add(dst, "size", size);
 			if (!(mail_flags_bits(json_object_get(msg, "flags")) & MAIL_F_SEEN)) {
@@ -340,7 +351,8 @@ static enum apply_status copy_or_move(struct apply_ctx *ctx, int move, const cha
 				mail_rec_set(dst, "unseen", unseen + 1);
 			}
 			mail_acct_usage_add(&a, 1, size);
-			if (mail_email_ref(&a, json_string_value(json_object_get(msg, "email_id")), NULL, 1,
+			if (mail_email_ref(&a, json_string_value(json_object_get(msg, "email_id")), NULL,
+					   json_integer_value(json_object_get(msg, "internal_date")), 1,
 					   error_r) < 0)
 				goto out;
 		}
@@ -348,9 +360,9 @@ static enum apply_status copy_or_move(struct apply_ctx *ctx, int move, const cha
 		mail_rec_set(dst, "highestmodseq", a.modseq);
 		if (move && mail_msgs_remove(&a, src_id, src, msgs, 1, error_r) < 0)
 			goto out;
-		mail_mbox_put(&a, dst);
-		if (dst != src)
-			mail_mbox_put(&a, src);
+		if (mail_mbox_put(&a, dst, error_r) < 0 ||
+		    (dst != src && mail_mbox_put(&a, src, error_r) < 0))
+			goto out;
 		mail_acct_put_usage(&a);
 	}
 	mail_result(ctx, "uidvalidity", json_incref(json_object_get(dst, "uidvalidity")));
@@ -410,9 +422,10 @@ enum apply_status mail_apply_expunge(struct apply_ctx *ctx, const char **error_r
 		touch(&a);
 	} else {
 		mail_acct_begin_write(&a);
-		if (mail_msgs_remove(&a, id, mbox, msgs, 1, error_r) < 0)
+		st = APPLY_FAILED;
+		if (mail_msgs_remove(&a, id, mbox, msgs, 1, error_r) < 0 ||
+		    mail_mbox_put(&a, mbox, error_r) < 0)
 			goto out;
-		mail_mbox_put(&a, mbox);
 		mail_acct_put_usage(&a);
 	}
 	mail_result(ctx, "modseq", json_incref(json_object_get(mbox, "highestmodseq")));

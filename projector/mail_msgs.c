@@ -1,6 +1,7 @@
 /* mail_msgs - message records of a mailbox: gathering a UID set, writing,
  * removing with counters and tombstones (see mail_internal.h). */
 #include "projector/mail_internal.h"
+#include "projector/mail_jmap.h"
 #include "common/log.h"
 
 #include <inttypes.h>
@@ -100,9 +101,11 @@ static void mseq_value(json_t *msg, struct buf *out)
 		buf_printf(out, " %s", json_string_value(v));
 }
 
-void mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int64_t old_modseq)
+int mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int64_t old_modseq,
+		 const char **error_r)
 {
 	uint32_t uid = (uint32_t)json_integer_value(json_object_get(msg, "uid"));
+	const char *email_id = json_string_value(json_object_get(msg, "email_id"));
 	struct buf val = BUF_INIT;
 
 	mail_key_uid(&a->key, a->address, MAIL_K_MSG, mailbox_id, uid);
@@ -115,14 +118,24 @@ void mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int6
 	mseq_key(a, MAIL_K_MSEQ, mailbox_id, json_integer_value(json_object_get(msg, "modseq")), uid);
 	mail_batch_put_str(a->ctx->batch, &a->key, val.data);
 	buf_free(&val);
+	if (email_id == NULL) {
+		*error_r = MAIL_CORRUPT;
+		return -1;
+	}
+	/* JMAP: the email's keywords or mailboxes changed (mail_jmap.h). */
+	if (old_modseq == 0)
+		mail_jmap_loc(a, email_id, mailbox_id, uid, 1);
+	return mail_jmap_touch(a, MAIL_J_EMAIL, email_id, 0, error_r);
 }
 
-void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq)
+void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, const char *email_id, uint32_t uid,
+		     int64_t modseq)
 {
 	mail_key_uid(&a->key, a->address, MAIL_K_MSG, mailbox_id, uid);
 	mail_batch_delete(a->ctx->batch, &a->key);
 	mseq_key(a, MAIL_K_MSEQ, mailbox_id, modseq, uid);
 	mail_batch_delete(a->ctx->batch, &a->key);
+	mail_jmap_loc(a, email_id, mailbox_id, uid, 0);
 }
 
 void mail_tombstone_put(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq)
@@ -148,7 +161,7 @@ int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, 
 		    mail_rec_int(msg, "size", &size, error_r) < 0 ||
 		    (email_id = mail_rec_str(msg, "email_id", error_r)) == NULL)
 			return -1;
-		mail_msg_delete(a, mailbox_id, (uint32_t)uid, modseq);
+		mail_msg_delete(a, mailbox_id, email_id, (uint32_t)uid, modseq);
 		if (tombstones)
 			mail_tombstone_put(a, mailbox_id, (uint32_t)uid, a->modseq);
 		mail_rec_add(mbox, "messages", -1);
@@ -156,7 +169,7 @@ int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, 
 		if (!(mail_flags_bits(json_object_get(msg, "flags")) & MAIL_F_SEEN))
 			mail_rec_add(mbox, "unseen", -1);
 		mail_acct_usage_add(a, -1, -size);
-		if (mail_email_ref(a, email_id, NULL, -1, error_r) < 0)
+		if (mail_email_ref(a, email_id, NULL, 0, -1, error_r) < 0)
 			return -1;
 	}
 	if (tombstones && json_array_size(msgs) > 0)

@@ -38,7 +38,7 @@ enum apply_status mail_apply_claim_recent(struct apply_ctx *ctx, const char **er
 		 * nothing leaves the view as it was). */
 		mail_acct_begin_write(&a);
 		json_object_set_new(mbox, "recent_uid", json_integer(uidnext - 1));
-		mail_mbox_put(&a, mbox);
+		mail_mbox_write(&a, mbox);
 	}
 	mail_result(ctx, "mailbox_id", json_string(id));
 	mail_result(ctx, "claimed_from", json_integer(from));

@@ -207,6 +207,14 @@ void mail_rec_set(json_t *obj, const char *member, int64_t val)
 	json_object_set_new(obj, member, json_integer(val));
 }
 
+int mail_hex_prefix(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 int mail_hex_valid(const char *s, size_t len)
 {
 	if (strlen(s) != len)

@@ -1,0 +1,82 @@
+/* mail_jmap - what JMAP (RFC 8620, RFC 8621) needs from an account's mail
+ * store beyond what IMAP reads: per-type change tracking for /changes and
+ * state strings, the mailboxes holding each email, and threads.
+ *
+ * Types: MAIL_J_MAILBOX ("mailbox"), MAIL_J_EMAIL ("email": one email id,
+ * i.e. one content, whatever the number of copies), MAIL_J_THREAD
+ * ("thread"). Every write of an object of a type by an applier "touches"
+ * it at the event's modseq (offset + 1, projector/mail.h): the type's
+ * state becomes that modseq, and the object's entry in the change index
+ * moves to it. The state of a type is thus a log position, and two nodes
+ * that applied the same log give the same state and the same changes.
+ *
+ * Threads (RFC 8621 3): an email joins the thread of the first email found
+ * by the Message-IDs of its In-Reply-To, then its References from the last
+ * (nearest parent) to the first; otherwise it starts a thread whose id is
+ * its own email id. Decided once, when the email id first appears; an
+ * email that arrived before its parent stays in its own thread.
+ *
+ * Keys: mail_keys.h (jobj/, jseq/, jst/, eloc/, ethr/, thr/). Reads below
+ * return 1 found, 0 not found, -1 error, like projector/mail.h. */
+#ifndef EVM_MAIL_JMAP_H
+#define EVM_MAIL_JMAP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "projector/view.h"
+
+enum mail_jtype {
+	MAIL_J_MAILBOX,
+	MAIL_J_EMAIL,
+	MAIL_J_THREAD,
+};
+#define MAIL_J_TYPES 3
+
+/* "mailbox", "email", "thread". */
+const char *mail_jtype_name(enum mail_jtype t);
+
+/* The type's state: the modseq of its last change, 0 when nothing of the
+ * type ever changed. 0 or -1. */
+int mail_jmap_state(struct view *view, const char *account, enum mail_jtype t, int64_t *state_r,
+		    const char **error_r);
+
+/* One changed object, as /changes reports it (RFC 8620 5.2). */
+struct mail_jchange {
+	const char *id;
+	int64_t modseq;   /* of its last change */
+	int created;      /* created after the asked position */
+	int destroyed;    /* destroyed now */
+};
+typedef int mail_jchange_cb(void *ctx, const struct mail_jchange *c);
+
+/* Objects of type t changed after the position (since_modseq, since_id):
+ * every change with modseq > since_modseq, and those at since_modseq whose
+ * id sorts after since_id (since_id "" = none of them), in (modseq, id)
+ * order; an object created and destroyed after the position is skipped.
+ * Calls cb for at most max of them (cb returns 0 to go on); *more_r is 1
+ * when more followed. 0 or -1. */
+int mail_jmap_changes(struct view *view, const char *account, enum mail_jtype t, int64_t since_modseq,
+		      const char *since_id, size_t max, mail_jchange_cb *cb, void *ctx, int *more_r,
+		      const char **error_r);
+
+/* The lowest position /changes can start from: changes are kept forever
+ * today (tombstone pruning is later work), so 0. */
+int64_t mail_jmap_horizon(void);
+
+/* Where the copies of an email are: appends [mailbox id, uid] pairs to
+ * locs, by mailbox id then uid. 1 (at least one), 0 none, -1 error. */
+int mail_jmap_email_locations(struct view *view, const char *account, const char *email_id,
+			      json_t *locs, const char **error_r);
+
+/* The thread of an email and the time it was received (ms, the
+ * internal date of its first copy). tid holds 32 hex digits + NUL. */
+int mail_jmap_email_thread(struct view *view, const char *account, const char *email_id,
+			   char tid[33], int64_t *received_r, const char **error_r);
+
+/* The email ids of a thread, oldest received first, appended to ids. */
+int mail_jmap_thread_emails(struct view *view, const char *account, const char *thread_id,
+			    json_t *ids, const char **error_r);
+
+#endif
