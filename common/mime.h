@@ -86,6 +86,9 @@ int mime_to_utf8(const char *charset, const void *in, size_t len, char **out_r, 
  * encoding ("base64", "quoted-printable", else none) undone, then the
  * charset converted (NULL or unknown: UTF-8 kept, else Windows-1252). */
 struct buf;
+/* Appends in[len] to out with the transfer encoding ("base64",
+ * "quoted-printable") undone, leniently; any other encoding as it is. */
+void mime_transfer_decode(const char *encoding, const char *in, size_t len, struct buf *out);
 void mime_body_text(const char *encoding, const char *charset, const char *in, size_t len, struct buf *out);
 /* RFC 5256 section 2.1 base subject of a decoded subject; malloc'ed. */
 char *mime_base_subject(const char *subject);

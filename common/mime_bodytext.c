@@ -5,26 +5,26 @@
 #include <strings.h>
 
 /* Appends the decoded UTF-8 text of a part's body in[len] to out. */
+void mime_transfer_decode(const char *encoding, const char *in, size_t len, struct buf *out)
+{
+	if (encoding != NULL && strcasecmp(encoding, "base64") == 0)
+		mime_base64_decode(in, len, out);
+	else if (encoding != NULL && strcasecmp(encoding, "quoted-printable") == 0)
+		mime_qp_decode(in, len, out);
+	else
+		buf_append(out, in, len);
+}
+
 void mime_body_text(const char *encoding, const char *charset, const char *in, size_t len, struct buf *out)
 {
 	struct buf dec = BUF_INIT;
-	const char *t = in;
-	size_t tl = len;
 
-	if (encoding != NULL && strcasecmp(encoding, "base64") == 0) {
-		mime_base64_decode(in, len, &dec);
-		t = dec.data;
-		tl = dec.len;
-	} else if (encoding != NULL && strcasecmp(encoding, "quoted-printable") == 0) {
-		mime_qp_decode(in, len, &dec);
-		t = dec.data;
-		tl = dec.len;
-	}
-	if (tl > 0) {
+	mime_transfer_decode(encoding, in, len, &dec);
+	if (dec.len > 0) {
 		if (charset != NULL && charset[0] != '\0')
-			mime_charset_append(out, charset, t, tl);
+			mime_charset_append(out, charset, dec.data, dec.len);
 		else
-			mime_text_append(out, t, tl);
+			mime_text_append(out, dec.data, dec.len);
 	}
 	buf_free(&dec);
 }

@@ -182,7 +182,7 @@ static int loc_cb(void *vctx, const char *key, size_t klen, const char *val, siz
 {
 	struct names *n = vctx;
 	const char *rest = key + n->plen;
-	char mbox[MAIL_ID_LEN + 1];
+	char mbox[MAIL_ID_LEN + 1], uid[11];
 
 	(void)val;
 	(void)vlen;
@@ -192,8 +192,10 @@ static int loc_cb(void *vctx, const char *key, size_t klen, const char *val, siz
 	}
 	memcpy(mbox, rest, MAIL_ID_LEN);
 	mbox[MAIL_ID_LEN] = '\0';
-	json_array_append_new(n->out, json_pack("[s,I]", mbox,
-						(json_int_t)strtoll(rest + MAIL_ID_LEN + 1, NULL, 10)));
+	/* Keys are not NUL-terminated. */
+	memcpy(uid, rest + MAIL_ID_LEN + 1, 10);
+	uid[10] = '\0';
+	json_array_append_new(n->out, json_pack("[s,I]", mbox, (json_int_t)strtoll(uid, NULL, 10)));
 	return 0;
 }
 
