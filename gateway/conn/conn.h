@@ -46,6 +46,7 @@
 
 struct conn;
 struct conn_server;
+struct evm_config;
 
 struct conn_protocol {
 	const char *name;          /* "imap", "smtp", "http": log prefix; borrowed */
@@ -95,6 +96,15 @@ struct conn_server_settings {
 	unsigned max_per_ip;         /* 0 = unlimited */
 };
 
+/* A node's listener from its configuration: name, listen, implicit_tls,
+ * limits.connections and limits.connections_per_ip into *set, and
+ * tls.cert/tls.key loaded into *tls_r when configured (NULL otherwise;
+ * the caller frees it with net_tls_free after conn_server_stop). Returns
+ * 0, or -1 with *error_r (implicit TLS without a certificate, an
+ * unreadable certificate). */
+int conn_server_config(const struct evm_config *cfg, const char *name, const char *listen,
+		       int implicit_tls, struct conn_server_settings *set, struct net_tls **tls_r,
+		       const char **error_r);
 /* Binds set->listen; proto is copied (its strings are borrowed and must
  * outlive the server); proto_ctx is passed to open(). Every accepted
  * socket gets TCP_NODELAY. Returns 0, or -1 with *error_r. */

@@ -26,15 +26,12 @@ int imap_server_start(struct node *node, const char *listen, int implicit_tls,
 {
 	const struct evm_config *cfg = node->cfg;
 	struct imap_server *srv;
-	struct conn_server_settings cs = { 0 };
+	struct conn_server_settings cs;
 	struct conn_protocol p;
 	struct net_tls *tls = NULL;
 
-	if (implicit_tls && cfg->tls_cert[0] == '\0') {
-		*error_r = "implicit TLS needs tls.cert and tls.key";
-		return -1;
-	}
-	if (cfg->tls_cert[0] != '\0' && net_tls_load(cfg->tls_cert, cfg->tls_key, &tls, error_r) < 0)
+	if (conn_server_config(cfg, implicit_tls ? "imaps" : "imap", listen, implicit_tls, &cs, &tls,
+			       error_r) < 0)
 		return -1;
 	srv = xcalloc(1, sizeof *srv);
 	srv->node = node;
@@ -46,12 +43,6 @@ int imap_server_start(struct node *node, const char *listen, int implicit_tls,
 	srv->set.max_literal = (size_t)cfg->limits_imap_literal;
 	if ((int64_t)srv->set.max_literal > cfg->limits_message_size)
 		srv->set.max_literal = (size_t)cfg->limits_message_size;
-	cs.name = implicit_tls ? "imaps" : "imap";
-	cs.listen = listen;
-	cs.tls = tls;
-	cs.implicit_tls = implicit_tls;
-	cs.max_connections = (unsigned)cfg->limits_connections;
-	cs.max_per_ip = (unsigned)cfg->limits_connections_per_ip;
 	imap_conn_protocol(&srv->set, &p);
 	p.open = on_open;
 	if (conn_server_start(node->base, &cs, &p, srv, &srv->conns, error_r) < 0) {

@@ -25,15 +25,12 @@ int pop3_server_start(struct node *node, const char *listen, int implicit_tls,
 {
 	const struct evm_config *cfg = node->cfg;
 	struct pop3_server *srv;
-	struct conn_server_settings cs = { 0 };
+	struct conn_server_settings cs;
 	struct conn_protocol p;
 	struct net_tls *tls = NULL;
 
-	if (implicit_tls && cfg->tls_cert[0] == '\0') {
-		*error_r = "implicit TLS needs tls.cert and tls.key";
-		return -1;
-	}
-	if (cfg->tls_cert[0] != '\0' && net_tls_load(cfg->tls_cert, cfg->tls_key, &tls, error_r) < 0)
+	if (conn_server_config(cfg, implicit_tls ? "pop3s" : "pop3", listen, implicit_tls, &cs, &tls,
+			       error_r) < 0)
 		return -1;
 	srv = xcalloc(1, sizeof *srv);
 	srv->node = node;
@@ -41,12 +38,6 @@ int pop3_server_start(struct node *node, const char *listen, int implicit_tls,
 	srv->set.tls = tls;
 	srv->set.allow_plaintext_auth = cfg->pop3_allow_plaintext_auth != 0;
 	srv->set.preauth_timeout_s = (unsigned)cfg->limits_imap_preauth_timeout_s;
-	cs.name = implicit_tls ? "pop3s" : "pop3";
-	cs.listen = listen;
-	cs.tls = tls;
-	cs.implicit_tls = implicit_tls;
-	cs.max_connections = (unsigned)cfg->limits_connections;
-	cs.max_per_ip = (unsigned)cfg->limits_connections_per_ip;
 	pop3_conn_protocol(&srv->set, &p);
 	p.open = on_open;
 	if (conn_server_start(node->base, &cs, &p, srv, &srv->conns, error_r) < 0) {
