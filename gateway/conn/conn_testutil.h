@@ -6,6 +6,7 @@
 #define EVM_CONN_TESTUTIL_H
 
 #include "common/buf.h"
+#include "gateway/net.h"
 
 #include <arpa/inet.h>
 #include <event2/event.h>
@@ -13,6 +14,7 @@
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -137,6 +139,24 @@ CONN_TESTUTIL_UNUSED static SSL *tls_client(int fd, SSL_CTX **ctx_r)
 		return NULL;
 	}
 	return ssl;
+}
+
+/* A fresh self-signed certificate for localhost in dir, loaded as a
+ * server context. 0, or -1 after saying why on stderr. */
+CONN_TESTUTIL_UNUSED static int make_test_cert(const char *dir, struct net_tls **tls_r)
+{
+	const char *error = NULL;
+	char cmd[3000], cert[1100], key[1100];
+
+	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+	snprintf(key, sizeof key, "%s/key.pem", dir);
+	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+		 "-keyout %s -out %s -days 2 -subj /CN=localhost 2>/dev/null", key, cert);
+	if (system(cmd) != 0 || net_tls_load(cert, key, tls_r, &error) < 0) {
+		fprintf(stderr, "cannot make a test certificate: %s\n", error ? error : "openssl req failed");
+		return -1;
+	}
+	return 0;
 }
 
 #endif

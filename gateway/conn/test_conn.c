@@ -479,19 +479,9 @@ static void test_close_inside_callback(void)
 
 int main(void)
 {
-	const char *error = NULL;
-	char cmd[3000], cert[1100], key[1100], dir[1024];
-
 	log_set_level(LOG_WARN);
-	snprintf(dir, sizeof dir, "%s", test_tmpdir("conn"));
-	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
-	snprintf(key, sizeof key, "%s/key.pem", dir);
-	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-		 "-keyout %s -out %s -days 2 -subj /CN=localhost 2>/dev/null", key, cert);
-	if (system(cmd) != 0 || net_tls_load(cert, key, &tls, &error) < 0) {
-		fprintf(stderr, "cannot make a test certificate: %s\n", error ? error : "openssl req failed");
+	if (make_test_cert(test_tmpdir("conn"), &tls) < 0)
 		return 1;
-	}
 	proto.out_high = out_high;
 	base = event_base_new();
 	test_run("TCP_NODELAY on the accepted socket", test_nodelay);
