@@ -62,7 +62,8 @@ struct conn_protocol {
 	/* A new connection (TLS is being negotiated on implicit-TLS
 	 * listeners). Returns the session, passed to every other callback;
 	 * NULL refuses it: the layer closes it and calls nothing else. It
-	 * may write a greeting and may call conn_close_after_flush. ctx is
+	 * may write a greeting and may call conn_close_after_flush (not
+	 * conn_close: closed() needs the session it returns). ctx is
 	 * the proto_ctx of conn_server_start / conn_attach. */
 	void *(*open)(void *ctx, struct conn *c);
 	/* Input arrived in conn_input(c) (or reading resumed): consume what
