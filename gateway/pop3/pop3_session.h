@@ -1,7 +1,8 @@
 /* pop3_session - one POP3 connection (RFC 1939), a protocol of the
  * connection layer (gateway/conn/conn.h): AUTHORIZATION (USER/PASS, AUTH
- * PLAIN/LOGIN per RFC 5034, STLS per RFC 2595), TRANSACTION over the account's INBOX as read from the
- * view at login (message numbers fixed for the session), UPDATE after QUIT:
+ * PLAIN/LOGIN per RFC 5034, STLS per RFC 2595), TRANSACTION over the
+ * account's INBOX as read from the view at login (message numbers fixed
+ * for the session), UPDATE after QUIT:
  * the messages marked with DELE are expunged through the log
  * (message.expunge) and +OK is sent only once the projector applied it.
  * A session that ends without QUIT deletes nothing. */
