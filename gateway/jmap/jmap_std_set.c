@@ -138,7 +138,7 @@ static json_t *or_null(json_t *v)
 json_t *jmap_set_response(struct jmap_set_result *r, const char *account_id, const char *old_state,
 			  const char *new_state)
 {
-	json_t *resp = json_pack("{s:s, s:s*, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "accountId",
+	json_t *resp = json_pack("{s:s, s:s?, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "accountId",
 				 account_id, "oldState", old_state, "newState", new_state,
 				 "created", or_null(r->created), "updated", or_null(r->updated),
 				 "destroyed", or_null(r->destroyed), "notCreated",

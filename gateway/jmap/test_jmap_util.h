@@ -75,7 +75,7 @@ static struct jmap_api *test_api(void)
 
 /* Runs body as user to its end; the result (body NULL if the callback did
  * not run exactly once). */
-static struct test_result test_run_as(struct jmap_api *api, const struct jmap_user *user,
+static struct test_result jrun_as(struct jmap_api *api, const struct jmap_user *user,
 				      const char *body)
 {
 	struct jmap_run_params p = { .user = user, .session_state = "s1" };
@@ -92,9 +92,9 @@ static struct test_result test_run_as(struct jmap_api *api, const struct jmap_us
 	return r;
 }
 
-static struct test_result test_run(struct jmap_api *api, const char *body)
+static struct test_result jrun(struct jmap_api *api, const char *body)
 {
-	return test_run_as(api, &test_user, body);
+	return jrun_as(api, &test_user, body);
 }
 
 /* methodResponses[i] of a 200 result, or NULL. */
