@@ -38,7 +38,7 @@ struct test_result {
 };
 
 /* The run's callback: keeps a copy of the result. */
-static void test_done_cb(void *arg, int status, json_t *body)
+static inline void test_done_cb(void *arg, int status, json_t *body)
 {
 	struct test_result *r = arg;
 
@@ -51,7 +51,7 @@ static struct event_base *test_base;
 
 /* An engine with the Mail capability (test limits: 4 calls, 3 objects in
  * get and set, 2 requests at once, 4096 octets, depth 8). */
-static struct jmap_api *test_api(void)
+static inline struct jmap_api *test_api(void)
 {
 	static const char *const coll[] = { "i;ascii-casemap", NULL };
 	struct jmap_settings s;
@@ -75,7 +75,7 @@ static struct jmap_api *test_api(void)
 
 /* Runs body as user to its end; the result (body NULL if the callback did
  * not run exactly once). */
-static struct test_result jrun_as(struct jmap_api *api, const struct jmap_user *user,
+static inline struct test_result jrun_as(struct jmap_api *api, const struct jmap_user *user,
 				      const char *body)
 {
 	struct jmap_run_params p = { .user = user, .session_state = "s1" };
@@ -92,13 +92,13 @@ static struct test_result jrun_as(struct jmap_api *api, const struct jmap_user *
 	return r;
 }
 
-static struct test_result jrun(struct jmap_api *api, const char *body)
+static inline struct test_result jrun(struct jmap_api *api, const char *body)
 {
 	return jrun_as(api, &test_user, body);
 }
 
 /* methodResponses[i] of a 200 result, or NULL. */
-static json_t *test_resp(const struct test_result *r, size_t i)
+static inline json_t *test_resp(const struct test_result *r, size_t i)
 {
 	if (r->status != 200)
 		return NULL;
@@ -106,7 +106,7 @@ static json_t *test_resp(const struct test_result *r, size_t i)
 }
 
 /* Name of response i, "" when there is none. */
-static const char *test_resp_name(const struct test_result *r, size_t i)
+static inline const char *test_resp_name(const struct test_result *r, size_t i)
 {
 	const char *s = json_string_value(json_array_get(test_resp(r, i), 0));
 
@@ -114,7 +114,7 @@ static const char *test_resp_name(const struct test_result *r, size_t i)
 }
 
 /* The "type" of an error response i, or of the problem of a 400. */
-static const char *test_resp_type(const struct test_result *r, size_t i)
+static inline const char *test_resp_type(const struct test_result *r, size_t i)
 {
 	const char *s;
 
@@ -126,13 +126,13 @@ static const char *test_resp_type(const struct test_result *r, size_t i)
 }
 
 /* Arguments of response i. */
-static json_t *test_resp_args(const struct test_result *r, size_t i)
+static inline json_t *test_resp_args(const struct test_result *r, size_t i)
 {
 	return json_array_get(test_resp(r, i), 1);
 }
 
 /* The compact JSON of v with sorted keys, malloc'ed. */
-static char *test_dump(const json_t *v)
+static inline char *test_dump(const json_t *v)
 {
 	char *s = v != NULL ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
 
