@@ -47,8 +47,10 @@ struct jmap_user {
 	size_t naccounts;
 };
 
-/* What one API request runs with; borrowed until its callback ran (or it
- * was cancelled). */
+/* What one API request runs with. user and session_state are copied when
+ * the run starts; request_ctx is borrowed and must stay valid until every
+ * handler given it has finished (a cancelled run's handler may still be
+ * finishing its call). */
 struct jmap_run_params {
 	const struct jmap_user *user;
 	const char *session_state;         /* jmap_session_state() of this user */

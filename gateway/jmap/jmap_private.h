@@ -43,7 +43,9 @@ struct jmap_run {
 	int pending;                  /* a handler has not finished its call yet */
 	int cancelled;
 	int counted;                  /* holds one place in api->active */
-	char *username;
+	struct jmap_user *user;       /* copy of params.user */
+	char *session_state;          /* copy of params.session_state */
+	const char *username;         /* user->username, or "" */
 	int status;
 	json_t *body;                 /* the result, once known */
 	struct event *done_ev;
@@ -57,6 +59,9 @@ int jmap_request_check(const struct jmap_settings *s, const json_t *known_caps, 
 /* jmap_request.c: a JSON string of s, with octets of broken UTF-8 made
  * "?" (descriptions that quote a client's text cut to a length). */
 json_t *jmap_json_text(const char *s);
+/* jmap_user.c: a deep copy of u (NULL: an empty user), and its end. */
+struct jmap_user *jmap_user_dup(const struct jmap_user *u);
+void jmap_user_free(struct jmap_user **u);
 /* jmap_run.c: the call is finished; the engine moves on unless the handler
  * is still running (it then moves on when the handler returns). */
 void jmap_run_call_finished(struct jmap_run *run);

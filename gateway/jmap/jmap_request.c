@@ -119,63 +119,79 @@ static int check_created_ids(json_t *ids)
 	return 1;
 }
 
-int jmap_request_check(const struct jmap_settings *s, const json_t *known_caps, json_t *root,
-		       struct jmap_request **req_r, json_t **problem_r)
+/* The type signature of a Request (RFC 8620 3.3) but for the calls
+ * themselves: NULL, or what is wrong. */
+static const char *check_shape(json_t *root)
 {
-	json_t *using = json_object_get(root, "using"), *calls = json_object_get(root, "methodCalls");
-	json_t *created = json_object_get(root, "createdIds"), *v;
-	struct jmap_request *req;
-	char detail[200];
+	json_t *using = json_object_get(root, "using"), *created = json_object_get(root, "createdIds"), *v;
 	size_t i;
-	int ret = -1;
 
 	if (!json_is_object(root))
-		ret = not_request(problem_r, "the request is not a JSON object");
-	else if (!json_is_array(using))
-		ret = not_request(problem_r, "\"using\" is missing or not an array");
-	else if (!json_is_array(calls))
-		ret = not_request(problem_r, "\"methodCalls\" is missing or not an array");
-	else if (created != NULL && !check_created_ids(created))
-		ret = not_request(problem_r, "\"createdIds\" is not a map of Ids to Ids");
-	else
-		ret = 0;
-	for (i = 0; ret == 0 && i < json_array_size(using); i++) {
-		if (!json_is_string(json_array_get(using, i)))
-			ret = not_request(problem_r, "\"using\" holds a value that is not a string");
+		return "the request is not a JSON object";
+	if (!json_is_array(using))
+		return "\"using\" is missing or not an array";
+	json_array_foreach(using, i, v) {
+		if (!json_is_string(v))
+			return "\"using\" holds a value that is not a string";
 	}
-	if (ret == 0 && json_array_size(calls) > s->max_calls_in_request) {
+	if (!json_is_array(json_object_get(root, "methodCalls")))
+		return "\"methodCalls\" is missing or not an array";
+	if (created != NULL && !check_created_ids(created))
+		return "\"createdIds\" is not a map of Ids to Ids";
+	return NULL;
+}
+
+/* The request-level error of a parsed body, in the order a client can fix
+ * them: not a Request, too many calls, a call of the wrong shape, an
+ * unknown capability. 0, or -1 with *problem_r. */
+static int check_request(const struct jmap_settings *s, const json_t *known_caps, json_t *root,
+			 json_t **problem_r)
+{
+	const char *why = check_shape(root);
+	json_t *calls = json_object_get(root, "methodCalls"), *v;
+	char detail[200];
+	size_t i;
+
+	if (why != NULL)
+		return not_request(problem_r, why);
+	if (json_array_size(calls) > s->max_calls_in_request) {
 		snprintf(detail, sizeof detail, "more than %u method calls in one request",
 			 s->max_calls_in_request);
 		*problem_r = jmap_problem(JMAP_PROBLEM_LIMIT, "maxCallsInRequest", detail);
-		ret = -1;
+		return -1;
 	}
-	json_array_foreach(ret == 0 ? calls : NULL, i, v) {
+	json_array_foreach(calls, i, v) {
 		if (!check_invocation(v)) {
 			snprintf(detail, sizeof detail,
 				 "methodCalls[%zu] is not [name, arguments object, call id]", i);
-			ret = not_request(problem_r, detail);
-			break;
+			return not_request(problem_r, detail);
 		}
 	}
-	/* Only now: a request that is not even a Request says notRequest first. */
-	json_array_foreach(ret == 0 ? using : NULL, i, v) {
+	json_array_foreach(json_object_get(root, "using"), i, v) {
 		if (json_object_get(known_caps, json_string_value(v)) == NULL) {
 			snprintf(detail, sizeof detail, "the server does not support \"%.120s\"",
 				 json_string_value(v));
 			*problem_r = jmap_problem(JMAP_PROBLEM_UNKNOWN_CAPABILITY, NULL, detail);
-			ret = -1;
-			break;
+			return -1;
 		}
 	}
-	if (ret < 0) {
+	return 0;
+}
+
+int jmap_request_check(const struct jmap_settings *s, const json_t *known_caps, json_t *root,
+		       struct jmap_request **req_r, json_t **problem_r)
+{
+	struct jmap_request *req;
+
+	if (check_request(s, known_caps, root, problem_r) < 0) {
 		json_decref(root);
 		return -1;
 	}
 	req = xcalloc(1, sizeof *req);
 	req->root = root;
-	req->using = using;
-	req->method_calls = calls;
-	req->created_ids = created;
+	req->using = json_object_get(root, "using");
+	req->method_calls = json_object_get(root, "methodCalls");
+	req->created_ids = json_object_get(root, "createdIds");
 	*req_r = req;
 	return 0;
 }

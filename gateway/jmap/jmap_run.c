@@ -30,7 +30,8 @@ static void run_free(struct jmap_run *run)
 	json_decref(run->responses);
 	json_decref(run->created_ids);
 	json_decref(run->body);
-	free(run->username);
+	jmap_user_free(&run->user);
+	free(run->session_state);
 	free(run);
 }
 
@@ -58,8 +59,10 @@ static void run_finish(struct jmap_run *run, int status, json_t *body)
 /* The Response object (RFC 8620 3.4): createdIds only when the request had it. */
 static void run_respond(struct jmap_run *run)
 {
-	json_t *resp = json_pack("{s:O, s:s}", "methodResponses", run->responses, "sessionState",
-				 run->params.session_state != NULL ? run->params.session_state : "");
+	json_t *resp = json_object();
+
+	json_object_set(resp, "methodResponses", run->responses);
+	json_object_set_new(resp, "sessionState", jmap_json_text(run->session_state));
 
 	if (run->req->created_ids != NULL)
 		json_object_set(resp, "createdIds", run->created_ids);
@@ -181,8 +184,14 @@ static struct jmap_run *run_new(struct jmap_api *api, const struct jmap_run_para
 	struct jmap_run *run = xcalloc(1, sizeof *run);
 
 	run->api = api;
-	run->params = *p;
-	run->username = xstrdup(p->user != NULL && p->user->username != NULL ? p->user->username : "");
+	run->user = jmap_user_dup(p->user);
+	run->session_state = xstrdup(p->session_state != NULL ? p->session_state : "");
+	run->params = (struct jmap_run_params){
+		.user = run->user,
+		.session_state = run->session_state,
+		.request_ctx = p->request_ctx,
+	};
+	run->username = run->user->username != NULL ? run->user->username : "";
 	run->responses = json_array();
 	run->cb = cb;
 	run->cb_arg = arg;

@@ -228,11 +228,20 @@ static void test_cancel(void)
 	struct jmap_api *api = fake_api();
 	struct jmap_run_params p = { .user = &test_user, .session_state = "s1" };
 	struct test_result r = { 0 };
+	struct jmap_account *acct = malloc(sizeof *acct);
+	struct jmap_user *user = malloc(sizeof *user);
 	struct jmap_run *run;
 
+	/* The caller's user is gone as soon as it cancelled (ASan sees any use). */
+	*acct = test_accounts[0];
+	*user = (struct jmap_user){ .username = "alice@example.com", .accounts = acct, .naccounts = 1 };
+	p.user = user;
 	slow_log[0] = '\0';
 	run = jmap_api_run(api, &p, NULL, slow, strlen(slow), test_done_cb, &r);
 	jmap_run_cancel(&run);
+	free(acct);
+	free(user);
+	p.user = &test_user;
 	CHECK(run == NULL);
 	run = jmap_api_run(api, &p, NULL, echo, strlen(echo), test_done_cb, &r);
 	jmap_run_cancel(&run);
