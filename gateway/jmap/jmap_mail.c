@@ -1,0 +1,215 @@
+/* jmap_mail - see jmap_mail.h: ids, states, the write path. */
+#include "gateway/jmap/jmap_mail.h"
+#include "gateway/command.h"
+#include "gateway/jmap/jmap_std.h"
+#include "common/buf.h"
+#include "common/log.h"
+
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jmap_account_id(const char *address, char out[JMAP_ACCOUNT_ID_LEN + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_Digest(address, strlen(address), md, &n, EVP_sha256(), NULL);
+	out[0] = 'a';
+	for (unsigned i = 0; i < 12; i++)
+		snprintf(out + 1 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The capabilities whose methods this node serves, in an own account. */
+static const char *const own_caps[] = { JMAP_CAP_MAIL, NULL };
+
+void jmap_mail_account(const struct jmap_mail_req *req, struct jmap_account *acct)
+{
+	memset(acct, 0, sizeof *acct);
+	acct->id = req->account_id;
+	acct->name = req->address;
+	acct->is_personal = 1;
+	acct->is_read_only = 0;
+	acct->capabilities = own_caps;
+}
+
+struct jmap_mail_req *jmap_mail_req(const struct jmap_call *call)
+{
+	return jmap_call_request_ctx(call);
+}
+
+const char *jmap_mail_address(const struct jmap_call *call)
+{
+	return jmap_mail_req(call)->address;
+}
+
+int jmap_mail_state(struct jmap_call *call, enum mail_jtype t, char out[JMAP_STATE_MAX])
+{
+	struct jmap_mail_req *req = jmap_mail_req(call);
+	const char *error = NULL;
+	int64_t st = 0;
+
+	if (mail_jmap_state(req->node->view, req->address, t, &st, &error) < 0) {
+		log_error("jmap: state of %s for %s: %s", mail_jtype_name(t), req->address, error);
+		jmap_call_error(call, "serverFail", "the view cannot be read");
+		return -1;
+	}
+	snprintf(out, JMAP_STATE_MAX, "%" PRId64, st);
+	return 0;
+}
+
+int jmap_state_parse(const char *s, int64_t *modseq_r, char id[33])
+{
+	char *end;
+	long long v;
+
+	id[0] = '\0';
+	if (s == NULL || s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (v < 0 || (*end != '\0' && *end != '.'))
+		return -1;
+	if (*end == '.') {
+		if (strlen(end + 1) != 32)
+			return -1;
+		for (int i = 0; i < 32; i++) {
+			char c = end[1 + i];
+
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+				return -1;
+		}
+		memcpy(id, end + 1, 33);
+	}
+	*modseq_r = v;
+	return 0;
+}
+
+struct changes_out {
+	json_t *created, *updated, *destroyed;
+	int64_t last_modseq;
+	char last_id[33];
+};
+
+static int change_cb(void *ctx, const struct mail_jchange *c)
+{
+	struct changes_out *o = ctx;
+
+	json_array_append_new(c->destroyed ? o->destroyed : c->created ? o->created : o->updated,
+			      json_string(c->id));
+	o->last_modseq = c->modseq;
+	snprintf(o->last_id, sizeof o->last_id, "%s", c->id);
+	return 0;
+}
+
+/* The server's own cap on one /changes answer. */
+#define JMAP_CHANGES_MAX 5000
+
+void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
+{
+	struct jmap_mail_req *req = jmap_mail_req(call);
+	struct jmap_changes_args a;
+	struct changes_out o = { NULL, NULL, NULL, 0, "" };
+	char cur[JMAP_STATE_MAX], since_id[33], next[JMAP_STATE_MAX];
+	const char *error = NULL;
+	int64_t since, now;
+	size_t max;
+	int more = 0;
+	json_t *resp;
+
+	if (jmap_changes_args_parse(call, args, &a) < 0)
+		return;
+	if (jmap_mail_state(call, t, cur) < 0)
+		return;
+	now = strtoll(cur, NULL, 10);
+	/* RFC 8620 5.2: a state we cannot work from (not ours, ahead of this
+	 * view, or before the horizon) cannot be calculated. */
+	if (jmap_state_parse(a.since_state, &since, since_id) < 0 || since > now ||
+	    since < mail_jmap_horizon()) {
+		jmap_call_error(call, "cannotCalculateChanges", NULL);
+		return;
+	}
+	max = a.max_changes > 0 && a.max_changes < JMAP_CHANGES_MAX ? (size_t)a.max_changes : JMAP_CHANGES_MAX;
+	o.created = json_array();
+	o.updated = json_array();
+	o.destroyed = json_array();
+	if (mail_jmap_changes(req->node->view, req->address, t, since, since_id, max, change_cb, &o, &more,
+			      &error) < 0) {
+		log_error("jmap: changes of %s for %s: %s", mail_jtype_name(t), req->address, error);
+		json_decref(o.created);
+		json_decref(o.updated);
+		json_decref(o.destroyed);
+		jmap_call_error(call, "serverFail", "the view cannot be read");
+		return;
+	}
+	/* After a full answer the client is at the newest position read: the
+	 * state before the scan, or a later one the scan saw (one event's
+	 * changes are committed together, so a modseq is seen whole). */
+	if (more)
+		snprintf(next, sizeof next, "%" PRId64 ".%s", o.last_modseq, o.last_id);
+	else
+		snprintf(next, sizeof next, "%" PRId64, o.last_modseq > now ? o.last_modseq : now);
+	resp = jmap_changes_response(a.account->id, a.since_state, next, more,
+				     o.created, o.updated, o.destroyed);
+	if (t == MAIL_J_MAILBOX)
+		json_object_set_new(resp, "updatedProperties", json_null());
+	jmap_call_reply(call, resp);
+}
+
+struct write_op {
+	struct jmap_call *call;
+	jmap_mail_write_cb *cb;
+	void *ctx;
+};
+
+static void write_done(void *ctx, int status, json_t *outcome, const char *error)
+{
+	struct write_op *op = ctx;
+
+	op->cb(op->call, op->ctx, status, outcome, error);
+	free(op);
+}
+
+/* A write that cannot even be built still answers on a later turn. */
+static void build_failed(evutil_socket_t fd, short what, void *ctx)
+{
+	(void)fd;
+	(void)what;
+	write_done(ctx, -1, NULL, "the event cannot be built");
+}
+
+void jmap_mail_submit(struct jmap_call *call, const char *type, json_t *data, jmap_mail_write_cb *cb,
+		      void *ctx)
+{
+	struct jmap_mail_req *req = jmap_mail_req(call);
+	struct write_op *op = xcalloc(1, sizeof *op);
+	struct evm_event ev;
+	const char *error = NULL;
+
+	op->call = call;
+	op->cb = cb;
+	op->ctx = ctx;
+	if (evm_event_init(&ev, type, req->tenant, req->address, req->actor, data, &error) < 0) {
+		log_error("jmap: cannot build %s for %s: %s", type, req->address, error);
+		event_base_once(jmap_call_base(call), -1, EV_TIMEOUT, build_failed, op, NULL);
+		return;
+	}
+	command_submit(req->node, &ev, EVM_TOPIC_MAIL, req->address, JMAP_WRITE_TIMEOUT_MS, write_done, op);
+}
+
+/* RFC 8621 1.3.1: the Mail capability of an account. */
+static json_t *mail_account_caps(void)
+{
+	return json_pack("{s:n, s:n, s:i, s:i, s:[s,s,s,s,s,s,s,s,s], s:b}", "maxMailboxesPerEmail",
+			 "maxMailboxDepth", "maxSizeMailboxName", 255, "maxSizeAttachmentsPerEmail",
+			 50 * 1024 * 1024, "emailQuerySortOptions", "receivedAt", "size", "from", "to",
+			 "subject", "sentAt", "hasKeyword", "allInThreadHaveKeyword",
+			 "someInThreadHaveKeyword", "mayCreateTopLevelMailbox", 1);
+}
+
+void jmap_mail_register(struct jmap_api *api)
+{
+	jmap_api_add_capability(api, JMAP_CAP_MAIL, json_object(), mail_account_caps());
+	jmap_mailbox_register(api);
+}

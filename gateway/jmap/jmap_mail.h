@@ -1,0 +1,86 @@
+/* jmap_mail - JMAP Mail (RFC 8621) on a node: what every Mail method
+ * shares. The request context, account ids, state strings as log
+ * positions (projector/mail_jmap.h), the generic /changes, and the write
+ * path (an event in the account's partition, answered after the local
+ * projector applied it, like IMAP's).
+ *
+ * Capabilities are advertised only once their methods exist.
+ *
+ * Ids: an account's Id is "a" + the first 24 hex digits of SHA-256 of its
+ * address, the same on every node; mailbox, email and thread ids are the
+ * view's 32 hex digits as they are. A state string is the decimal modseq
+ * of the type's last change; inside one modseq, /changes pages with
+ * "<modseq>.<id>". */
+#ifndef EVM_JMAP_MAIL_H
+#define EVM_JMAP_MAIL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "common/address.h"
+#include "gateway/jmap/jmap_api.h"
+#include "gateway/node.h"
+#include "projector/mail_jmap.h"
+
+#define JMAP_CAP_MAIL "urn:ietf:params:jmap:mail"
+#define JMAP_CAP_SUBMISSION "urn:ietf:params:jmap:submission"
+#define JMAP_CAP_VACATION "urn:ietf:params:jmap:vacationresponse"
+#define JMAP_CAP_QUOTA "urn:ietf:params:jmap:quota"
+#define JMAP_CAP_BLOB "urn:ietf:params:jmap:blob"
+
+#define JMAP_ACCOUNT_ID_LEN 25
+#define JMAP_STATE_MAX 64
+#define JMAP_WRITE_TIMEOUT_MS 30000
+
+/* What one API request runs with (jmap_run_params.request_ctx), owned by
+ * the transport; it outlives every handler of the run. */
+struct jmap_mail_req {
+	struct node *node;
+	char address[EVM_ADDRESS_MAX + 1];        /* the authenticated account */
+	char tenant[EVM_ADDRESS_MAX + 1];
+	char account_id[JMAP_ACCOUNT_ID_LEN + 1];
+	char actor[64];                           /* "jmap:<connection id>" */
+};
+
+/* "a" + 24 hex digits of SHA-256(address). */
+void jmap_account_id(const char *address, char out[JMAP_ACCOUNT_ID_LEN + 1]);
+/* Fills the account list entry of req's own account (capabilities:
+ * Mail, Submission, VacationResponse, Quota, Blob). */
+void jmap_mail_account(const struct jmap_mail_req *req, struct jmap_account *acct);
+
+/* The request context of a call. */
+struct jmap_mail_req *jmap_mail_req(const struct jmap_call *call);
+/* The address behind a validated account: the call's user's own. */
+const char *jmap_mail_address(const struct jmap_call *call);
+
+/* The state of type t for the call's account, as a string. 0, or -1
+ * after finishing the call with serverFail. */
+int jmap_mail_state(struct jmap_call *call, enum mail_jtype t, char out[JMAP_STATE_MAX]);
+/* Parses a state string: 0 with the position, -1 when it is none of ours. */
+int jmap_state_parse(const char *s, int64_t *modseq_r, char id[33]);
+
+/* Foo/changes (RFC 8620 5.2) for Mailbox, Email or Thread, whole:
+ * arguments, cannotCalculateChanges for a state that is not ours or is
+ * ahead of the view or older than the horizon, maxChanges paging,
+ * "updatedProperties": null for Mailbox (RFC 8621 2.2). */
+void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t);
+
+/* A write's end: status 0 with the projector's outcome (borrowed;
+ * "status" accepted or rejected), or -1 with error (not logged, or fate
+ * unknown). */
+typedef void jmap_mail_write_cb(struct jmap_call *call, void *ctx, int status, json_t *outcome,
+				const char *error);
+/* Appends a mail event of the call's account (data stolen) and calls cb
+ * once the local projector applied it (never inside this call). */
+void jmap_mail_submit(struct jmap_call *call, const char *type, json_t *data, jmap_mail_write_cb *cb,
+		      void *ctx);
+
+/* Registers every Mail method and capability this node serves on api. */
+void jmap_mail_register(struct jmap_api *api);
+
+/* ---- the method modules, each registering its methods ---- */
+/* Mailbox/get, Mailbox/changes, Thread/get, Thread/changes, Email/changes
+ * (jmap_mailbox_get.c). */
+void jmap_mailbox_register(struct jmap_api *api);
+
+#endif

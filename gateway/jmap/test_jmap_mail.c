@@ -1,0 +1,262 @@
+/* test_jmap_mail - the JMAP Mail read methods against a real view filled
+ * by the real appliers: Mailbox/get (names, parents, roles, counts,
+ * subscriptions), Mailbox/Email/Thread changes with paging and states as
+ * log positions, Thread/get, and the errors a client can provoke. */
+#include "gateway/jmap/jmap_mail.h"
+#include "common/mime.h"
+#include "projector/applier.h"
+#include "projector/test_apply.h"
+#include "tests/unit/testlib.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BOB "bob@acme.test"
+#define MB1 "11111111111111111111111111111111"
+#define MB2 "22222222222222222222222222222222"
+#define USING "\"using\":[\"urn:ietf:params:jmap:core\",\"urn:ietf:params:jmap:mail\"]"
+
+static struct view *view;
+static int64_t next_offset;
+static struct apply_env env = { &next_offset, 0xb0b000, "acme", 0, NULL, "" };
+static struct event_base *base;
+static struct jmap_api *api;
+static struct node node;
+static struct jmap_mail_req req;
+static struct jmap_account account;
+static struct jmap_user user;
+
+static const char *run(const char *type, json_t *data)
+{
+	return apply_event(&env, view, type, BOB, data);
+}
+
+/* Appends a real message (parsed like ingest does) to a mailbox. */
+static const char *append(const char *mailbox, int n, const char *raw)
+{
+	static char email[33];
+	char blob[65];
+	json_t *d;
+
+	snprintf(blob, sizeof blob, "%064d", n);
+	d = json_pack("{s:s, s:I, s:s, s:I, s:o, s:[], s:[]}", "blob_id", blob, "blob_size",
+		      (json_int_t)strlen(raw), "prefix", "", "internal_date", (json_int_t)(1000 + n),
+		      "summary", mime_parse(raw, strlen(raw), NULL), "flags", "keywords");
+	json_object_set_new(d, strlen(mailbox) == 32 ? "mailbox_id" : "mailbox", json_string(mailbox));
+	if (strcmp(run("message.append", d), "accepted") != 0)
+		return "(rejected)";
+	snprintf(email, sizeof email, "%s", json_string_value(json_object_get(env.result, "email_id")));
+	return email;
+}
+
+struct result {
+	int done, status;
+	json_t *body;
+};
+
+static void done_cb(void *arg, int status, json_t *body)
+{
+	struct result *r = arg;
+
+	r->done++;
+	r->status = status;
+	r->body = json_deep_copy(body);
+}
+
+/* Runs one request (methodCalls given) and returns the first response's
+ * arguments (owned by the static result), or NULL. */
+static struct result last;
+
+static json_t *call(const char *method_calls)
+{
+	struct jmap_run_params p = { .user = &user, .session_state = "s", .request_ctx = &req };
+	char body[4096];
+
+	json_decref(last.body);
+	memset(&last, 0, sizeof last);
+	snprintf(body, sizeof body, "{" USING ",\"methodCalls\":%s}", method_calls);
+	jmap_api_run(api, &p, "application/json", body, strlen(body), done_cb, &last);
+	event_base_dispatch(base);
+	if (last.done != 1 || last.status != 200)
+		return NULL;
+	return json_array_get(json_array_get(json_object_get(last.body, "methodResponses"), 0), 1);
+}
+
+static const char *resp_name(void)
+{
+	return json_string_value(json_array_get(json_array_get(json_object_get(last.body,
+									       "methodResponses"), 0), 0));
+}
+
+static const char *sget(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "(none)";
+}
+
+/* The Mailbox object of that name in a Mailbox/get answer. */
+static json_t *by_name(json_t *args, const char *name)
+{
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(args, "list"), i, m)
+		if (strcmp(sget(m, "name"), name) == 0)
+			return m;
+	return NULL;
+}
+
+static void setup(void)
+{
+	struct jmap_settings s;
+	const char *error;
+
+	if (view_open(test_tmpdir("jmap-mail"), &view, &error) < 0)
+		exit(2);
+	base = event_base_new();
+	jmap_settings_default(&s);
+	api = jmap_api_new(base, &s);
+	jmap_mail_register(api);
+	node.view = view;
+	req.node = &node;
+	snprintf(req.address, sizeof req.address, "%s", BOB);
+	snprintf(req.tenant, sizeof req.tenant, "acme");
+	jmap_account_id(BOB, req.account_id);
+	snprintf(req.actor, sizeof req.actor, "jmap:test");
+	jmap_mail_account(&req, &account);
+	user.username = BOB;
+	user.accounts = &account;
+	user.naccounts = 1;
+}
+
+static void test_mailboxes(void)
+{
+	char q[512];
+	json_t *a, *inbox, *child, *work;
+
+	append("INBOX", 1, "Subject: one\r\nMessage-ID: <1@x>\r\n\r\nhello\r\n");
+	run("mailbox.create", json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Work"));
+	run("mailbox.create", json_pack("{s:s, s:s}", "mailbox_id", MB2, "name", "Work/a/b"));
+	run("mailbox.subscribe", json_pack("{s:s, s:b}", "name", "Work", "subscribed", 1));
+	snprintf(q, sizeof q, "[[\"Mailbox/get\",{\"accountId\":\"%s\"},\"c1\"]]", req.account_id);
+	a = call(q);
+	CHECK(a != NULL);
+	CHECK_EQ_STR(resp_name(), "Mailbox/get");
+	CHECK_EQ_INT(json_array_size(json_object_get(a, "list")), 8);
+	inbox = by_name(a, "INBOX");
+	CHECK(inbox != NULL);
+	CHECK_EQ_STR(sget(inbox, "role"), "inbox");
+	CHECK_EQ_INT(json_integer_value(json_object_get(inbox, "totalEmails")), 1);
+	CHECK_EQ_INT(json_integer_value(json_object_get(inbox, "unreadEmails")), 1);
+	CHECK_EQ_INT(json_integer_value(json_object_get(inbox, "totalThreads")), 1);
+	CHECK(json_is_false(json_object_get(json_object_get(inbox, "myRights"), "mayDelete")));
+	CHECK(json_is_true(json_object_get(inbox, "isSubscribed")));
+	CHECK_EQ_STR(sget(by_name(a, "Sent"), "role"), "sent");
+	/* "Work/a/b" without "Work/a": its name is "a/b" under Work. */
+	work = by_name(a, "Work");
+	child = by_name(a, "a/b");
+	CHECK(work != NULL && child != NULL);
+	CHECK_EQ_STR(sget(child, "parentId"), MB1);
+	CHECK(json_is_null(json_object_get(work, "parentId")));
+	CHECK(json_is_true(json_object_get(work, "isSubscribed")));
+	CHECK(json_is_false(json_object_get(child, "isSubscribed")));
+	/* ids and properties: the unknown id is notFound, only what was asked. */
+	snprintf(q, sizeof q, "[[\"Mailbox/get\",{\"accountId\":\"%s\",\"ids\":[\"%s\",\"nope\"],"
+		 "\"properties\":[\"name\"]},\"c1\"]]", req.account_id, MB1);
+	a = call(q);
+	CHECK(a != NULL);
+	CHECK_EQ_INT(json_array_size(json_object_get(a, "list")), 1);
+	CHECK_EQ_INT(json_object_size(json_array_get(json_object_get(a, "list"), 0)), 2);
+	CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(a, "notFound"), 0)), "nope");
+	/* Another account's id is not found; a bad property is invalid. */
+	a = call("[[\"Mailbox/get\",{\"accountId\":\"a000000000000000000000000\"},\"c1\"]]");
+	CHECK_EQ_STR(resp_name(), "error");
+	CHECK_EQ_STR(sget(a, "type"), "accountNotFound");
+	snprintf(q, sizeof q, "[[\"Mailbox/get\",{\"accountId\":\"%s\",\"properties\":[\"bogus\"]},\"c1\"]]",
+		 req.account_id);
+	a = call(q);
+	CHECK_EQ_STR(sget(a, "type"), "invalidArguments");
+}
+
+static void test_changes(void)
+{
+	char q[512], state[64], e2[33], e3[33];
+	json_t *a;
+
+	snprintf(q, sizeof q, "[[\"Email/changes\",{\"accountId\":\"%s\",\"sinceState\":\"0\"},\"c\"]]",
+		 req.account_id);
+	a = call(q);
+	CHECK(a != NULL);
+	CHECK_EQ_INT(json_array_size(json_object_get(a, "created")), 1);
+	snprintf(state, sizeof state, "%s", sget(a, "newState"));
+	/* A reply and an unrelated message in one more event each. */
+	snprintf(e2, sizeof e2, "%s", append(MB1, 2, "Subject: re\r\nMessage-ID: <2@x>\r\nIn-Reply-To: <1@x>\r\n\r\nx\r\n"));
+	snprintf(e3, sizeof e3, "%s", append(MB1, 3, "Subject: other\r\nMessage-ID: <3@x>\r\n\r\ny\r\n"));
+	snprintf(q, sizeof q, "[[\"Email/changes\",{\"accountId\":\"%s\",\"sinceState\":\"%s\",\"maxChanges\":1},\"c\"]]",
+		 req.account_id, state);
+	a = call(q);
+	CHECK(a != NULL);
+	CHECK(json_is_true(json_object_get(a, "hasMoreChanges")));
+	CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(a, "created"), 0)), e2);
+	snprintf(q, sizeof q, "[[\"Email/changes\",{\"accountId\":\"%s\",\"sinceState\":\"%s\"},\"c\"]]",
+		 req.account_id, sget(a, "newState"));
+	a = call(q);
+	CHECK(a != NULL);
+	CHECK(json_is_false(json_object_get(a, "hasMoreChanges")));
+	CHECK_EQ_INT(json_array_size(json_object_get(a, "created")), 1);
+	CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(a, "created"), 0)), e3);
+	/* Nothing since the newest state. */
+	snprintf(q, sizeof q, "[[\"Email/changes\",{\"accountId\":\"%s\",\"sinceState\":\"%s\"},\"c\"]]",
+		 req.account_id, sget(a, "newState"));
+	snprintf(state, sizeof state, "%s", sget(a, "newState"));
+	a = call(q);
+	CHECK_EQ_INT(json_array_size(json_object_get(a, "created")) + json_array_size(json_object_get(a, "updated")), 0);
+	CHECK_EQ_STR(sget(a, "newState"), state);
+	/* Mailbox/changes has updatedProperties null. */
+	snprintf(q, sizeof q, "[[\"Mailbox/changes\",{\"accountId\":\"%s\",\"sinceState\":\"0\"},\"c\"]]",
+		 req.account_id);
+	a = call(q);
+	CHECK(json_is_null(json_object_get(a, "updatedProperties")));
+	CHECK(json_object_get(a, "updatedProperties") != NULL);
+	/* States that are not ours, or ahead of the view. */
+	snprintf(q, sizeof q, "[[\"Email/changes\",{\"accountId\":\"%s\",\"sinceState\":\"abc\"},\"c\"]]",
+		 req.account_id);
+	CHECK_EQ_STR(sget(call(q), "type"), "cannotCalculateChanges");
+	snprintf(q, sizeof q, "[[\"Email/changes\",{\"accountId\":\"%s\",\"sinceState\":\"99999999\"},\"c\"]]",
+		 req.account_id);
+	CHECK_EQ_STR(sget(call(q), "type"), "cannotCalculateChanges");
+	snprintf(q, sizeof q, "[[\"Email/changes\",{\"accountId\":\"%s\",\"sinceState\":\"007\"},\"c\"]]",
+		 req.account_id);
+	CHECK_EQ_STR(sget(call(q), "type"), "cannotCalculateChanges");
+	/* Thread/get: the reply joined the first message's thread. */
+	{
+		char tq[512];
+		json_t *t;
+
+		snprintf(tq, sizeof tq, "[[\"Thread/get\",{\"accountId\":\"%s\",\"ids\":[\"%s\",\"%s\"]},\"c\"]]",
+			 req.account_id, e3, e2);
+		a = call(tq);
+		CHECK(a != NULL);
+		CHECK_EQ_INT(json_array_size(json_object_get(a, "list")), 1);
+		CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(a, "notFound"), 0)), e2);
+		t = json_array_get(json_object_get(a, "list"), 0);
+		CHECK_EQ_INT(json_array_size(json_object_get(t, "emailIds")), 1);
+		snprintf(tq, sizeof tq, "[[\"Thread/get\",{\"accountId\":\"%s\"},\"c\"]]", req.account_id);
+		CHECK_EQ_STR(sget(call(tq), "type"), "requestTooLarge");
+	}
+}
+
+int main(void)
+{
+	setup();
+	test_run("Mailbox/get: names, parents, roles, counts, errors", test_mailboxes);
+	test_run("Email/Mailbox changes, states, Thread/get", test_changes);
+	json_decref(last.body);
+	jmap_api_free(&api);
+	event_base_free(base);
+	view_close(&view);
+	json_decref(env.result);
+	return test_done();
+}
