@@ -66,6 +66,11 @@ struct http_head *http_parser_take_head(struct http_parser *p)
 	return h;
 }
 
+int http_parser_started(const struct http_parser *p)
+{
+	return p->st != HP_START || p->line.len > 0;
+}
+
 void http_parser_next(struct http_parser *p)
 {
 	if (p->st != HP_DONE)

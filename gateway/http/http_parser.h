@@ -108,6 +108,9 @@ enum http_parse_status http_parser_feed(struct http_parser *p, const unsigned ch
 const struct http_head *http_parser_head(const struct http_parser *p);
 /* Hands the head to the caller (free it with http_head_free); NULL if none. */
 struct http_head *http_parser_take_head(struct http_parser *p);
+/* 1 once any byte of a request (beyond empty lines) was consumed and
+ * until http_parser_next(): a request has begun (a timeout is a 408). */
+int http_parser_started(const struct http_parser *p);
 /* After DONE: ready for the next request on the connection. */
 void http_parser_next(struct http_parser *p);
 /* After ERROR: the status to answer (400, 413, 414, 417, 431, 501, 505) and

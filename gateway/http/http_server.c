@@ -170,10 +170,11 @@ static void parse_error(struct http_session *s)
 	conn_close_after_flush(s->c, "bad request");
 }
 
-/* Feeds one contiguous piece of input; 1 to go on, 0 to stop. */
+/* Feeds one contiguous piece of input (maybe none: a request without body
+ * ends right after its head); 1 to go on, 0 to stop. */
 static int feed(struct http_session *s, struct evbuffer *in)
 {
-	struct evbuffer_iovec v;
+	struct evbuffer_iovec v = { NULL, 0 };
 	const unsigned char *body;
 	size_t used, blen, avail = evbuffer_peek(in, -1, NULL, &v, 1) > 0 ? v.iov_len : 0;
 	enum http_parse_status st;
@@ -184,7 +185,7 @@ static int feed(struct http_session *s, struct evbuffer *in)
 	evbuffer_drain(in, used);
 	switch (st) {
 	case HTTP_PARSE_MORE:
-		if (evbuffer_get_length(in) == 0)
+		if (evbuffer_get_length(in) == 0 && http_parser_started(s->parser))
 			conn_quickack(s->c);    /* part of a request: ack it now (net.h) */
 		return evbuffer_get_length(in) > 0;
 	case HTTP_PARSE_HEAD:
@@ -212,8 +213,7 @@ static void on_input(void *session, struct conn *c)
 	if (s->ops != NULL)
 		s->ops->input(s->ops_ctx, c);
 	while (s->ops == NULL && s->c != NULL && !conn_input_blocked(c) &&
-	       !(s->req != NULL && s->req->dispatched) && evbuffer_get_length(conn_input(c)) > 0 &&
-	       feed(s, conn_input(c)))
+	       !(s->req != NULL && s->req->dispatched) && feed(s, conn_input(c)))
 		;
 	s->in_input = 0;
 	if (s->c == NULL)            /* closed inside (a handler stopped the server) */
@@ -245,7 +245,8 @@ static void on_timeout(void *session, struct conn *c)
 {
 	struct http_session *s = session;
 
-	if (s->ops == NULL && (s->req != NULL || evbuffer_get_length(conn_input(c)) > 0))
+	if (s->ops == NULL && (s->req != NULL || http_parser_started(s->parser) ||
+			       evbuffer_get_length(conn_input(c)) > 0))
 		conn_printf(c, "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 }
 
