@@ -92,10 +92,12 @@ void http_parser_next(struct http_parser *p)
 static int collect_line(struct http_parser *p, const unsigned char *in, size_t len, size_t limit,
 			size_t *used_r)
 {
-	const unsigned char *lf = memchr(in, '\n', len);
+	const unsigned char *lf = len > 0 ? memchr(in, '\n', len) : NULL;
 	size_t take = lf != NULL ? (size_t)(lf - in) : len;
 
 	*used_r = 0;
+	if (len == 0)
+		return 0;
 	if (p->line.len + take > limit + 1)   /* + the CR */
 		return -1;
 	buf_append(&p->line, in, take);

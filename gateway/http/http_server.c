@@ -338,6 +338,12 @@ void http_server_stop(struct http_server **srvp)
 	*srvp = NULL;
 }
 
+void http_server_set_view(struct http_server *srv, struct view *view)
+{
+	if (srv != NULL)
+		srv->set.view = view;
+}
+
 unsigned http_server_connections(const struct http_server *srv)
 {
 	return srv != NULL ? conn_server_count(srv->cs) : 0;

@@ -66,6 +66,9 @@ int http_server_start(struct event_base *base, const struct http_server_settings
 /* Closes every connection (in-flight requests are cancelled, see above)
  * and the listener. NULL-safe, sets *srv to NULL. */
 void http_server_stop(struct http_server **srv);
+/* The view http_auth_basic looks accounts up in, from the next request on
+ * (the node opens it after binding). NULL-safe. */
+void http_server_set_view(struct http_server *srv, struct view *view);
 /* Live connections (NULL: 0). */
 unsigned http_server_connections(const struct http_server *srv);
 /* Drain: idle keep-alive connections close now, busy ones after their
