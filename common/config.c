@@ -85,7 +85,7 @@ const struct config_key config_keys[] = {
 	{ "https.listen", CONFIG_STRING, "",
 	  "HTTP/1.1 over implicit TLS, host:port; empty = off; only started when tls.cert is set.", OFF(https_listen), 0, 0 },
 	{ "limits.http_header_bytes", CONFIG_INT, "65536",
-	  "Largest HTTP request header section (request line and fields), octets; more is 431 or 414.", OFF(limits_http_header_bytes), 4096, 1048576 },
+	  "Largest HTTP request header section, octets; more is 431. A request line (414 past it) or one field line is at most this and 8 KiB.", OFF(limits_http_header_bytes), 4096, 1048576 },
 	{ "limits.http_body", CONFIG_INT, "52428800",
 	  "Largest HTTP request body, octets (Content-Length or chunked); more is 413.", OFF(limits_http_body), 1024, INT64_C(2147483647) },
 	{ "limits.http_idle_timeout_s", CONFIG_INT, "120",

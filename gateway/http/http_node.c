@@ -34,6 +34,8 @@ static int start_one(struct node *node, const char *key, const char *listen, str
 
 	http_parser_settings_default(&set.limits);
 	set.limits.max_header_bytes = (size_t)cfg->limits_http_header_bytes;
+	if (set.limits.max_request_line > set.limits.max_header_bytes)
+		set.limits.max_request_line = set.limits.max_field_line = set.limits.max_header_bytes;
 	set.limits.max_body = (uint64_t)cfg->limits_http_body;
 	if (http_server_start(node->base, &set, srv_r, error_r) < 0 ||
 	    http_server_route_methods(*srv_r, "/healthz", "GET, HEAD", healthz, node, error_r) < 0) {

@@ -108,7 +108,7 @@ void http_request_detach(struct http_request *req)
 void http_request_finish(struct http_request *req)
 {
 	struct http_session *s = req->s;
-	int close = req->close;
+	int close = req->close, linger = req->linger;
 
 	if (req->cancel_pending) {   /* run_cancel frees it */
 		req->finished = 1;
@@ -118,6 +118,10 @@ void http_request_finish(struct http_request *req)
 	if (s == NULL)
 		return;
 	s->req = NULL;
+	if (linger) {
+		http_session_linger(s);
+		return;
+	}
 	if (close || s->srv->draining) {
 		conn_close_after_flush(s->c, "closed");
 		return;

@@ -8,6 +8,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#define HTTP_LINGER_S 5              /* lingering close: quiet time before closing */
+#define HTTP_LINGER_MAX (1024 * 1024)  /* ... and most octets discarded meanwhile */
 
 /* Methods the server knows (RFC 9110 9.3; WebDAV RFC 4918 9, CalDAV RFC
  * 4791 5.3.1, RFC 3253 3.6, RFC 5789); others are 501 (RFC 9110 9.1). */
@@ -130,6 +134,7 @@ static int expectation(struct http_session *s, struct http_request *req)
 		return 0;
 	}
 	req->close = 1;
+	req->linger = 1;
 	req->dispatched = 1;
 	http_request_finish_reject(req);
 	return -1;
@@ -147,6 +152,33 @@ static void dispatch(struct http_session *s)
 		return;
 	}
 	req->handler(req->handler_ctx, req);
+}
+
+/* RFC 9112 9.6 lingering close: closing with unread input makes the
+ * kernel send RST, which can destroy the answer before the client reads
+ * it. So after an error answer the connection reads and discards (at most
+ * HTTP_LINGER_MAX, until HTTP_LINGER_S of quiet or the client's close),
+ * half-closes a plain socket once the answer is out so the client sees the
+ * end, and only then closes. */
+void http_session_linger(struct http_session *s)
+{
+	s->lingering = 1;
+	conn_set_read_timeout(s->c, HTTP_LINGER_S);
+	if (conn_pending_output(s->c) == 0 && !conn_is_tls(s->c) && !s->half_closed) {
+		s->half_closed = 1;
+		shutdown(conn_socket(s->c), SHUT_WR);
+	}
+}
+
+/* Input while lingering: discarded. */
+static void linger_input(struct http_session *s, struct conn *c)
+{
+	size_t n = evbuffer_get_length(conn_input(c));
+
+	evbuffer_drain(conn_input(c), n);
+	s->discarded += n;
+	if (s->discarded > HTTP_LINGER_MAX)
+		conn_close(c, "bad request");
 }
 
 /* A parse error: its status, then close (RFC 9112: the framing of what
@@ -167,7 +199,8 @@ static void parse_error(struct http_session *s)
 	http_response_write_head(conn_output(s->c), &resp, &f, (int64_t)strlen(reason) + 1, &chunked, &close);
 	conn_printf(s->c, "%s\n", reason);
 	http_response_clear(&resp);
-	conn_close_after_flush(s->c, "bad request");
+	http_session_linger(s);
+	linger_input(s, s->c);
 }
 
 /* Feeds one contiguous piece of input (maybe none: a request without body
@@ -212,7 +245,9 @@ static void on_input(void *session, struct conn *c)
 	s->in_input = 1;
 	if (s->ops != NULL)
 		s->ops->input(s->ops_ctx, c);
-	while (s->ops == NULL && s->c != NULL && !conn_input_blocked(c) &&
+	else if (s->lingering)
+		linger_input(s, c);
+	while (s->ops == NULL && !s->lingering && s->c != NULL && !conn_input_blocked(c) &&
 	       !(s->req != NULL && s->req->dispatched) && feed(s, conn_input(c)))
 		;
 	s->in_input = 0;
@@ -237,6 +272,8 @@ static void on_output_space(void *session, struct conn *c)
 
 	if (s->ops != NULL && s->ops->output_space != NULL)
 		s->ops->output_space(s->ops_ctx, c);
+	else if (s->lingering)
+		http_session_linger(s);  /* the answer may be out now: half-close */
 }
 
 /* Idle too long: a request begun gets 408 (RFC 9110 15.5.9); an idle
@@ -245,7 +282,7 @@ static void on_timeout(void *session, struct conn *c)
 {
 	struct http_session *s = session;
 
-	if (s->ops == NULL && (s->req != NULL || http_parser_started(s->parser) ||
+	if (s->ops == NULL && !s->lingering && (s->req != NULL || http_parser_started(s->parser) ||
 			       evbuffer_get_length(conn_input(c)) > 0))
 		conn_printf(c, "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 }
@@ -315,7 +352,6 @@ int http_server_start(struct event_base *base, const struct http_server_settings
 		free(srv);
 		return -1;
 	}
-	log_info("%s: listening on %s", srv->name, srv->listen);
 	*srv_r = srv;
 	return 0;
 }

@@ -32,6 +32,9 @@ struct http_session {
 	struct http_parser *parser;
 	struct http_request *req;  /* being read (dispatched 0) or answered (1) */
 	int in_input;              /* inside on_input: it goes on with the next request */
+	int lingering;             /* after an error answer: discarding input until close */
+	int half_closed;
+	size_t discarded;
 	const struct http_takeover *ops;   /* after http_upgrade: the new owner */
 	struct http_takeover ops_copy;
 	void *ops_ctx;
@@ -50,6 +53,7 @@ struct http_request {
 	int dispatched;
 	int head_only;             /* HEAD: no body in the answer */
 	int close;                 /* close the connection after the answer */
+	int linger;                /* ... with a lingering close (refused before its body) */
 	int streaming, chunked;
 	char peer_ip[64];
 	int tls;
@@ -59,6 +63,8 @@ struct http_request {
 	int finished;              /* finished before that: the cancel just frees it */
 };
 
+/* Lingering close after an error answer (RFC 9112 9.6, http_server.c). */
+void http_session_linger(struct http_session *s);
 /* Frees req after its answer and lets the connection read the next
  * request (or close). */
 void http_request_finish(struct http_request *req);
