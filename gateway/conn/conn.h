@@ -46,6 +46,7 @@
 
 struct conn;
 struct conn_server;
+struct evm_config;
 
 struct conn_protocol {
 	const char *name;          /* "imap", "smtp", "http": log prefix; borrowed */
@@ -61,7 +62,8 @@ struct conn_protocol {
 	/* A new connection (TLS is being negotiated on implicit-TLS
 	 * listeners). Returns the session, passed to every other callback;
 	 * NULL refuses it: the layer closes it and calls nothing else. It
-	 * may write a greeting and may call conn_close_after_flush. ctx is
+	 * may write a greeting and may call conn_close_after_flush (not
+	 * conn_close: closed() needs the session it returns). ctx is
 	 * the proto_ctx of conn_server_start / conn_attach. */
 	void *(*open)(void *ctx, struct conn *c);
 	/* Input arrived in conn_input(c) (or reading resumed): consume what
@@ -95,6 +97,15 @@ struct conn_server_settings {
 	unsigned max_per_ip;         /* 0 = unlimited */
 };
 
+/* A node's listener from its configuration: name, listen, implicit_tls,
+ * limits.connections and limits.connections_per_ip into *set, and
+ * tls.cert/tls.key loaded into *tls_r when configured (NULL otherwise;
+ * the caller frees it with net_tls_free after conn_server_stop). Returns
+ * 0, or -1 with *error_r (implicit TLS without a certificate, an
+ * unreadable certificate). */
+int conn_server_config(const struct evm_config *cfg, const char *name, const char *listen,
+		       int implicit_tls, struct conn_server_settings *set, struct net_tls **tls_r,
+		       const char **error_r);
 /* Binds set->listen; proto is copied (its strings are borrowed and must
  * outlive the server); proto_ctx is passed to open(). Every accepted
  * socket gets TCP_NODELAY. Returns 0, or -1 with *error_r. */

@@ -2,6 +2,7 @@
  * TCP_NODELAY, implicit TLS) and the list of its live connections. */
 #include "gateway/conn/conn_private.h"
 #include "common/buf.h"
+#include "common/config.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,28 @@ void conn_server_release(struct conn_server *srv, struct conn *c)
 	c->server = NULL;
 	srv->count--;
 	net_conn_closed(srv->listener, c->peer_ip);
+}
+
+int conn_server_config(const struct evm_config *cfg, const char *name, const char *listen,
+		       int implicit_tls, struct conn_server_settings *set, struct net_tls **tls_r,
+		       const char **error_r)
+{
+	*tls_r = NULL;
+	if (implicit_tls && cfg->tls_cert[0] == '\0') {
+		*error_r = "implicit TLS needs tls.cert and tls.key";
+		return -1;
+	}
+	if (cfg->tls_cert[0] != '\0' && net_tls_load(cfg->tls_cert, cfg->tls_key, tls_r, error_r) < 0)
+		return -1;
+	*set = (struct conn_server_settings){
+		.name = name,
+		.listen = listen,
+		.tls = *tls_r,
+		.implicit_tls = implicit_tls,
+		.max_connections = (unsigned)cfg->limits_connections,
+		.max_per_ip = (unsigned)cfg->limits_connections_per_ip,
+	};
+	return 0;
 }
 
 int conn_server_start(struct event_base *base, const struct conn_server_settings *set,

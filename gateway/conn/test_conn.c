@@ -6,24 +6,14 @@
  * runs in a thread; the clients block in the main thread (every read
  * bounded by SO_RCVTIMEO). */
 #include "gateway/conn/conn.h"
-#include "common/buf.h"
+#include "gateway/conn/conn_testutil.h"
 #include "common/log.h"
 #include "tests/unit/testlib.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/ssl.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <zlib.h>
 
-static struct event_base *base;
 static struct net_tls *tls;
-static atomic_int stop_loop;
 /* what the protocol saw (written by the loop thread) */
 static atomic_int nodelay_seen, lines_seen, blocked_seen, input_over_high, timeouts_seen;
 static char closed_why[128];
@@ -182,42 +172,18 @@ static struct conn_protocol proto = {
 
 /* ---- the harness ---- */
 
-static void tick(evutil_socket_t fd, short what, void *ctx)
-{
-	if (atomic_load(&stop_loop))
-		event_base_loopbreak(base);
-}
-
-static void *loop_thread(void *arg)
-{
-	struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
-	struct timeval tv = { 0, 20000 };
-
-	event_add(t, &tv);
-	event_base_dispatch(base);
-	event_free(t);
-	return NULL;
-}
-
 static pthread_t loop;
 
 static struct conn_server *start(const struct conn_protocol *p, int implicit, unsigned max, unsigned per_ip,
 				 void *ctx, unsigned *port_r)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct conn_server_settings set = { .tls = tls, .implicit_tls = implicit, .max_connections = max,
 					    .max_per_ip = per_ip };
 	struct conn_server *srv = NULL;
 	const char *error = NULL;
 	char listen[64];
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		abort();
-	close(fd);
-	*port_r = ntohs(sa.sin_port);
+	*port_r = free_port();
 	snprintf(listen, sizeof listen, "127.0.0.1:%u", *port_r);
 	set.listen = listen;
 	if (conn_server_start(base, &set, p, ctx, &srv, &error) < 0) {
@@ -243,84 +209,13 @@ static void finish(struct conn_server **srv)
 	conn_server_stop(srv);
 }
 
-static int connect_to(unsigned port, int rcvbuf)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { 10, 0 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (rcvbuf > 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		abort();
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	return fd;
-}
-
-static SSL_CTX *client_ctx;
-
-static SSL *tls_client(int fd)
-{
-	SSL *ssl = SSL_new(client_ctx);
-
-	SSL_set_fd(ssl, fd);
-	if (SSL_connect(ssl) != 1) {
-		SSL_free(ssl);
-		return NULL;
-	}
-	return ssl;
-}
-
-/* Reads once (plain or TLS); <= 0 at EOF, error or timeout. *clean_r: a
- * TLS close_notify ended it. */
-static int read_some(int fd, SSL *ssl, char *tmp, size_t size, int *clean_r)
-{
-	int n;
-
-	if (ssl == NULL)
-		return (int)read(fd, tmp, size);
-	n = SSL_read(ssl, tmp, (int)size);
-	if (n <= 0 && clean_r != NULL)
-		*clean_r = SSL_get_error(ssl, n) == SSL_ERROR_ZERO_RETURN;
-	return n;
-}
-
-/* Reads until `until` is in the text (NULL: EOF); the text, to free. */
-static char *read_until(int fd, SSL *ssl, const char *until, int *eof_r)
-{
-	struct buf b = BUF_INIT;
-
-	buf_puts(&b, "");
-	*eof_r = 0;
-	while (until == NULL || strstr(b.data, until) == NULL) {
-		char tmp[4096];
-		int n = read_some(fd, ssl, tmp, sizeof tmp, NULL);
-
-		if (n <= 0) {
-			*eof_r = 1;
-			break;
-		}
-		buf_append(&b, tmp, (size_t)n);
-	}
-	return buf_steal(&b);
-}
-
-static void send_str(int fd, SSL *ssl, const char *s)
-{
-	int n = ssl != NULL ? SSL_write(ssl, s, (int)strlen(s)) : (int)write(fd, s, strlen(s));
-
-	if (n != (int)strlen(s))
-		abort();
-}
-
 /* ---- the tests ---- */
 
 static void test_nodelay(void)
 {
 	unsigned port;
 	struct conn_server *srv = start(&proto, 0, 0, 0, NULL, &port);
-	int fd = connect_to(port, 0), eof;
+	int fd = connect_to(port), eof;
 	char *got = read_until(fd, NULL, "\r\n", &eof);
 
 	CHECK(strncmp(got, "hi ", 3) == 0 && strlen(got) == 3 + 16 + 2);
@@ -335,15 +230,16 @@ static void test_implicit_tls(void)
 {
 	unsigned port;
 	struct conn_server *srv = start(&proto, 1, 0, 0, NULL, &port);
-	int fd = connect_to(port, 0), eof, clean = 0, n;
-	SSL *ssl = tls_client(fd);
+	int fd = connect_to(port), eof, clean = 0, n;
+	SSL_CTX *cctx = NULL;
+	SSL *ssl = tls_client(fd, &cctx);
 	char *got, tmp[64];
 
 	CHECK(ssl != NULL);
 	got = read_until(fd, ssl, "\r\n", &eof);
 	CHECK(strncmp(got, "hi ", 3) == 0);
 	free(got);
-	send_str(fd, ssl, "hello\r\nQUITBIG 5\r\n");
+	send_all(fd, ssl, "hello\r\nQUITBIG 5\r\n");
 	got = read_until(fd, ssl, "echo: hello\r\n", &eof);
 	CHECK(!eof);
 	free(got);
@@ -352,6 +248,7 @@ static void test_implicit_tls(void)
 	n = read_some(fd, ssl, tmp, sizeof tmp, &clean);
 	CHECK(n <= 0);
 	SSL_free(ssl);
+	SSL_CTX_free(cctx);
 	close(fd);
 	finish(&srv);
 	CHECK_EQ_STR(closed_why, "quit");
@@ -363,22 +260,24 @@ static void test_starttls(void)
 {
 	unsigned port;
 	struct conn_server *srv = start(&proto, 0, 0, 0, NULL, &port);
-	int fd = connect_to(port, 0), eof;
+	int fd = connect_to(port), eof;
 	char *got = read_until(fd, NULL, "\r\n", &eof);
+	SSL_CTX *cctx = NULL;
 	SSL *ssl;
 
 	free(got);
-	send_str(fd, NULL, "STARTTLS\r\nINJECTED\r\n");
+	send_all(fd, NULL, "STARTTLS\r\nINJECTED\r\n");
 	got = read_until(fd, NULL, "go\r\n", &eof);
 	CHECK_EQ_STR(got, "go\r\n");
 	free(got);
-	ssl = tls_client(fd);
+	ssl = tls_client(fd, &cctx);
 	CHECK(ssl != NULL);
-	send_str(fd, ssl, "AFTER\r\n");
+	send_all(fd, ssl, "AFTER\r\n");
 	got = read_until(fd, ssl, "AFTER\r\n", &eof);
 	CHECK_EQ_STR(got, "echo: AFTER\r\n");
 	free(got);
 	SSL_free(ssl);
+	SSL_CTX_free(cctx);
 	close(fd);
 	finish(&srv);
 	CHECK_EQ_INT(atomic_load(&lines_seen), 2);   /* STARTTLS, AFTER */
@@ -397,7 +296,7 @@ static void test_timeouts(void)
 	p.preauth_timeout_s = 1;
 	p.idle_timeout_s = 600;
 	srv = start(&p, 0, 0, 0, NULL, &port);
-	fd = connect_to(port, 0);
+	fd = connect_to(port);
 	got = read_until(fd, NULL, NULL, &eof);
 	CHECK(strstr(got, "timeout\r\n") != NULL);
 	free(got);
@@ -409,8 +308,8 @@ static void test_timeouts(void)
 	p.preauth_timeout_s = 600;
 	p.idle_timeout_s = 1;
 	srv = start(&p, 0, 0, 0, NULL, &port);
-	fd = connect_to(port, 0);
-	send_str(fd, NULL, "AUTH\r\n");
+	fd = connect_to(port);
+	send_all(fd, NULL, "AUTH\r\n");
 	got = read_until(fd, NULL, NULL, &eof);
 	CHECK(strstr(got, "ok\r\ntimeout\r\n") != NULL);
 	free(got);
@@ -425,12 +324,12 @@ static void test_limits(void)
 	for (int per_ip = 0; per_ip <= 1; per_ip++) {
 		unsigned port;
 		struct conn_server *srv = start(&proto, 0, per_ip ? 10 : 1, 1, NULL, &port);
-		int a = connect_to(port, 0), b, eof;
+		int a = connect_to(port), b, eof;
 		char *got = read_until(a, NULL, "\r\n", &eof);
 
 		CHECK(strncmp(got, "hi ", 3) == 0);
 		free(got);
-		b = connect_to(port, 0);
+		b = connect_to(port);
 		got = read_until(b, NULL, NULL, &eof);
 		CHECK_EQ_STR(got, "busy\r\n");
 		free(got);
@@ -447,7 +346,7 @@ static void test_backpressure(void)
 {
 	unsigned port;
 	struct conn_server *srv = start(&proto, 0, 0, 0, &proto, &port);
-	int fd = connect_to(port, 4096), eof, lines, bad = 0;
+	int fd = connect_rcvbuf(port, 4096), eof, lines, bad = 0;
 	size_t total = 0, want = 200 * 16384;
 	struct buf b = BUF_INIT;
 	char *got = read_until(fd, NULL, "\r\n", &eof);
@@ -456,7 +355,7 @@ static void test_backpressure(void)
 	for (int i = 0; i < 200; i++)
 		buf_puts(&b, "BIG 16384\r\n");
 	buf_puts(&b, "QUITBIG 0\r\n");
-	send_str(fd, NULL, b.data);
+	send_all(fd, NULL, b.data);
 	buf_free(&b);
 	/* Let the server run into the limit (a fixed amount of work: it
 	 * cannot get past it however long it runs). */
@@ -537,20 +436,22 @@ static void test_close_after_flush(void)
 	for (int mode = 0; mode < 3; mode++) {
 		unsigned port;
 		struct conn_server *srv = start(&proto, mode > 0, 0, 0, NULL, &port);
-		int fd = connect_to(port, 8192), eof, clean = 0, bad;
-		SSL *ssl = mode > 0 ? tls_client(fd) : NULL;
+		int fd = connect_rcvbuf(port, 8192), eof, clean = 0, bad;
+		SSL_CTX *cctx = NULL;
+		SSL *ssl = mode > 0 ? tls_client(fd, &cctx) : NULL;
 		size_t got_len;
 		char *got;
 
 		CHECK(mode == 0 || ssl != NULL);
 		got = read_until(fd, ssl, "\r\n", &eof);
 		free(got);
-		send_str(fd, ssl, mode == 2 ? "ZIP\r\nQUITBIG 3000000\r\n" : "QUITBIG 3000000\r\n");
+		send_all(fd, ssl, mode == 2 ? "ZIP\r\nQUITBIG 3000000\r\n" : "QUITBIG 3000000\r\n");
 		got_len = read_payload(fd, ssl, mode == 2, &clean, &bad);
 		CHECK_EQ_INT(got_len, 3000000);
 		CHECK(!bad);
 		CHECK(mode == 0 || clean);
 		SSL_free(ssl);
+		SSL_CTX_free(cctx);
 		close(fd);
 		finish(&srv);
 		CHECK_EQ_STR(closed_why, "quit");
@@ -562,11 +463,11 @@ static void test_close_inside_callback(void)
 {
 	unsigned port;
 	struct conn_server *srv = start(&proto, 0, 0, 0, NULL, &port);
-	int fd = connect_to(port, 0), eof;
+	int fd = connect_to(port), eof;
 	char *got = read_until(fd, NULL, "\r\n", &eof);
 
 	free(got);
-	send_str(fd, NULL, "KILL\r\nnever\r\n");
+	send_all(fd, NULL, "KILL\r\nnever\r\n");
 	got = read_until(fd, NULL, NULL, &eof);
 	CHECK_EQ_STR(got, "");
 	free(got);
@@ -578,21 +479,10 @@ static void test_close_inside_callback(void)
 
 int main(void)
 {
-	const char *error = NULL;
-	char cmd[3000], cert[1100], key[1100], dir[1024];
-
 	log_set_level(LOG_WARN);
-	snprintf(dir, sizeof dir, "%s", test_tmpdir("conn"));
-	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
-	snprintf(key, sizeof key, "%s/key.pem", dir);
-	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-		 "-keyout %s -out %s -days 2 -subj /CN=localhost 2>/dev/null", key, cert);
-	if (system(cmd) != 0 || net_tls_load(cert, key, &tls, &error) < 0) {
-		fprintf(stderr, "cannot make a test certificate: %s\n", error ? error : "openssl req failed");
+	if (make_test_cert(test_tmpdir("conn"), &tls) < 0)
 		return 1;
-	}
 	proto.out_high = out_high;
-	client_ctx = SSL_CTX_new(TLS_client_method());
 	base = event_base_new();
 	test_run("TCP_NODELAY on the accepted socket", test_nodelay);
 	test_run("implicit TLS", test_implicit_tls);
@@ -602,7 +492,6 @@ int main(void)
 	test_run("backpressure", test_backpressure);
 	test_run("close after flush: plain, TLS, deflate over TLS", test_close_after_flush);
 	test_run("closing inside a callback", test_close_inside_callback);
-	SSL_CTX_free(client_ctx);
 	net_tls_free(&tls);
 	event_base_free(base);
 	return test_done();

@@ -251,7 +251,7 @@ static void submit_done(void *ctx, int status, json_t *outcome, const char *erro
 	struct acl_write_op *op = ctx;
 	struct imap_session *s = op->s;
 
-	if (s->bev != NULL && !s->closing) {
+	if (s->conn != NULL && !s->closing) {
 		s->changed = 1;
 		op->cb(s, status, outcome, error);
 	}
@@ -285,7 +285,7 @@ static void owner_changed(void *ctx, const char *account)
 	struct imap_session *s = ctx;
 
 	s->changed = 1;
-	if (s->idling && s->mbox != NULL && s->bev != NULL && !s->closing)
+	if (s->idling && s->mbox != NULL && s->conn != NULL && !s->closing)
 		imap_report(s, 1);   /* through s->hooks: imap_mailbox.c is above */
 }
 

@@ -16,7 +16,7 @@ static void verified(void *ctx, int ok, const char *account, const char *tenant)
 	struct imap_session *s = ctx;
 	struct buf caps = BUF_INIT;
 
-	if (s->bev != NULL && !s->closing) {
+	if (s->conn != NULL && !s->closing) {
 		if (ok) {
 			imap_logged_in(s, account, tenant);
 			imap_capability_string(s, &caps);

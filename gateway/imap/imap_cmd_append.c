@@ -92,7 +92,7 @@ static void blob_stored(void *ctx, int status, const char *error, int32_t partit
 	struct append *a = ctx;
 	struct imap_session *s = a->s;
 
-	if (s->bev != NULL && !s->closing) {
+	if (s->conn != NULL && !s->closing) {
 		if (status < 0) {
 			log_warn("imap[%s]: APPEND blob %s not stored: %s", s->id, a->blob_id, error);
 			imap_no(s, "[UNAVAILABLE] Cannot store the message%s, try again later",

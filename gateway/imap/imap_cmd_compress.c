@@ -1,7 +1,7 @@
 /* imap_cmd_compress - COMPRESS=DEFLATE (RFC 4978): after "<tag> OK DEFLATE
  * active" both directions are one raw deflate stream each (RFC 1951, zlib
  * windowBits -15). It is a layer in the session's I/O: a libevent filter
- * bufferevent over the connection's bufferevent (plain or TLS), so the
+ * bufferevent pushed over the connection (plain or TLS, conn_push_filter), so the
  * parser and the writers are unchanged.
  *
  * Output is flushed (Z_SYNC_FLUSH) whenever the filter runs; the filter's
@@ -116,17 +116,10 @@ static enum bufferevent_filter_result z_output(struct evbuffer *src, struct evbu
 	return BEV_OK;
 }
 
-/* Puts the deflate layer over s->bev; the session's callbacks, watermarks
- * and timeouts move to it. 0 or -1. */
+/* Puts the deflate layer over the connection (gateway/conn/conn.h). 0 or -1. */
 static int compress_start(struct imap_session *s)
 {
 	struct zlayer *z = xcalloc(1, sizeof *z);
-	struct bufferevent *under = s->bev, *f;
-	bufferevent_data_cb rd, wr;
-	bufferevent_event_cb ev;
-	void *arg;
-	size_t rlo = 0, rhi = 0, wlo = 0, whi = 0;
-	struct timeval rt = { (time_t)s->set.idle_timeout_s, 0 }, wt = { IMAP_WRITE_TIMEOUT_S, 0 };
 
 	if (inflateInit2(&z->in, -15) != Z_OK) {
 		free(z);
@@ -137,26 +130,10 @@ static int compress_start(struct imap_session *s)
 		free(z);
 		return -1;
 	}
-	bufferevent_getcb(under, &rd, &wr, &ev, &arg);
-	bufferevent_getwatermark(under, EV_READ, &rlo, &rhi);
-	bufferevent_getwatermark(under, EV_WRITE, &wlo, &whi);
-	f = bufferevent_filter_new(under, z_input, z_output, BEV_OPT_CLOSE_ON_FREE, zlayer_free, z);
-	if (f == NULL) {
-		zlayer_free(z);
-		return -1;
-	}
-	bufferevent_set_timeouts(under, NULL, NULL);
-	bufferevent_setcb(f, rd, wr, ev, arg);
-	bufferevent_setwatermark(f, EV_READ, rlo, rhi);
-	bufferevent_setwatermark(f, EV_WRITE, wlo, whi);
-	bufferevent_set_timeouts(f, &rt, &wt);
+	if (conn_push_filter(s->conn, z_input, z_output, z, zlayer_free) < 0)
+		return -1;   /* z freed */
 	/* one sync flush per turn of the loop, not per write */
-	evbuffer_defer_callbacks(bufferevent_get_output(f), s->base);
-	bufferevent_enable(f, EV_READ | EV_WRITE);
-	s->bev = f;
-	/* Compressed octets that came with the command are already below. */
-	if (evbuffer_get_length(bufferevent_get_input(under)) > 0)
-		bufferevent_trigger(under, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	evbuffer_defer_callbacks(conn_output(s->conn), s->base);
 	return 0;
 }
 
@@ -179,7 +156,7 @@ void imap_cmd_compress(struct imap_session *s, const struct imap_command *cmd)
 	}
 	s->reply_now = 1;   /* the OK goes out uncompressed, now (RFC 4978 3) */
 	imap_ok(s, "DEFLATE active");
-	if (s->bev == NULL || s->closing)
+	if (s->conn == NULL || s->closing)
 		return;
 	if (compress_start(s) < 0) {
 		log_error("imap[%s]: cannot start DEFLATE", s->id);

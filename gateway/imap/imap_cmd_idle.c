@@ -13,7 +13,7 @@ static void keepalive(evutil_socket_t fd, short what, void *ctx)
 {
 	struct imap_session *s = ctx;
 
-	if (s->idling && s->bev != NULL)
+	if (s->idling && s->conn != NULL)
 		imap_line(s, "* OK Still here");
 }
 

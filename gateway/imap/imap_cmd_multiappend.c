@@ -181,7 +181,7 @@ static void blob_stored(void *ctx, int status, const char *error, int32_t partit
 			log_warn("imap[%s]: APPEND blob not stored: %s", s->id, error);
 			a->store_failed = 1;
 		}
-		if (++a->stored == a->n && s->bev != NULL && !s->closing) {
+		if (++a->stored == a->n && s->conn != NULL && !s->closing) {
 			if (a->store_failed) {
 				mappend_end(s);
 				imap_no(s, "[UNAVAILABLE] Cannot store the messages, try again later");

@@ -17,7 +17,7 @@ static void on_change(void *ctx, const char *account)
 
 	s->changed = 1;
 	imap_notify_changed(s);   /* RFC 5465 (imap_notify_session.c) */
-	if (s->idling && s->mbox != NULL && s->bev != NULL && !s->closing)
+	if (s->idling && s->mbox != NULL && s->conn != NULL && !s->closing)
 		imap_mbox_report(s, 1);
 }
 
@@ -33,7 +33,7 @@ void imap_logged_in(struct imap_session *s, const char *account, const char *ten
 	imap_parser_set_limits(s->parser, &lim);
 	if (s->node != NULL && s->node->projector != NULL)
 		s->sub = projector_subscribe(s->node->projector, s->account, on_change, s);
-	if (s->bev != NULL)
+	if (s->conn != NULL)
 		imap_set_timeouts(s);
 	log_info("imap[%s]: login %s from [%s]", s->id, s->account, s->peer_ip);
 }
@@ -56,6 +56,6 @@ void imap_logged_out(struct imap_session *s)
 	s->rev2 = s->utf8 = s->condstore = s->qresync = s->uidonly = 0;
 	s->changed = 0;
 	imap_parser_set_limits(s->parser, &lim);
-	if (s->bev != NULL)
+	if (s->conn != NULL)
 		imap_set_timeouts(s);
 }

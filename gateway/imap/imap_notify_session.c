@@ -428,7 +428,7 @@ void imap_notify_changed(struct imap_session *s)
 	bool delayed;
 	unsigned sel;
 
-	if (s->notify == NULL || s->bev == NULL || s->closing)
+	if (s->notify == NULL || s->conn == NULL || s->closing)
 		return;
 	if (s->in_cmd && !s->idling) {
 		s->notify->pending = true;

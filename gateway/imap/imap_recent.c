@@ -144,7 +144,7 @@ static void claim_done(void *ctx, int status, json_t *outcome, const char *error
 			mb->claimed = op->upto;
 		/* What the claim took is in the view now. */
 		s->changed = 1;
-		if (s->bev != NULL && !s->closing) {
+		if (s->conn != NULL && !s->closing) {
 			if (s->held_reply != NULL)
 				imap_reply_release(s);
 			else if (s->idling)
@@ -171,7 +171,7 @@ void imap_recent_claim(struct imap_session *s)
 		assume_unclaimed(mb, last);
 		return;
 	}
-	if (s->bev == NULL || s->closing)
+	if (s->conn == NULL || s->closing)
 		return;
 	if (!imap_recent_can_claim(s)) {
 		/* A read never waits on an unreachable log. */

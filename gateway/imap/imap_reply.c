@@ -27,8 +27,6 @@ void imap_session_unref(struct imap_session *s)
 	free(s->held_reply);
 	s->hooks->free(s);   /* the selected mailbox, NOTIFY (imap_hooks.c) */
 	imap_parser_free(&s->parser);
-	if (s->resume != NULL)
-		event_free(s->resume);
 	if (s->idle_timer != NULL)
 		event_free(s->idle_timer);
 	free(s);
@@ -37,8 +35,8 @@ void imap_session_unref(struct imap_session *s)
 /* Raw octets (a literal's data, a held reply). */
 void imap_write(struct imap_session *s, const void *data, size_t len)
 {
-	if (s->bev != NULL && !s->closing)
-		evbuffer_add(bufferevent_get_output(s->bev), data, len);
+	if (s->conn != NULL && !s->closing)
+		evbuffer_add(conn_output(s->conn), data, len);
 }
 
 /* Formatted output without CRLF. */
@@ -46,10 +44,10 @@ void imap_printf(struct imap_session *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (s->bev == NULL || s->closing)
+	if (s->conn == NULL || s->closing)
 		return;
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
+	evbuffer_add_vprintf(conn_output(s->conn), fmt, ap);
 	va_end(ap);
 }
 
@@ -58,12 +56,12 @@ void imap_line(struct imap_session *s, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (s->bev == NULL || s->closing)
+	if (s->conn == NULL || s->closing)
 		return;
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
+	evbuffer_add_vprintf(conn_output(s->conn), fmt, ap);
 	va_end(ap);
-	evbuffer_add(bufferevent_get_output(s->bev), "\r\n", 2);
+	evbuffer_add(conn_output(s->conn), "\r\n", 2);
 }
 
 /* The command is over: the next one may be read. */
@@ -74,8 +72,8 @@ static void cmd_end(struct imap_session *s)
 	s->line_fn = NULL;
 	/* After an asynchronous command nobody is reading: wake the loop
 	 * (harmless when the loop is running anyway). */
-	if (s->resume != NULL && s->bev != NULL)
-		event_active(s->resume, EV_TIMEOUT, 0);
+	if (s->conn != NULL)
+		conn_resume_input(s->conn);
 }
 
 /* "<tag> OK|NO|BAD text", after the hooks; held while a \\Recent claim is
@@ -87,7 +85,7 @@ static void tagged(struct imap_session *s, const char *status, const char *fmt, 
 
 	s->hooks->before_reply(s, strcmp(status, "BAD") != 0, allow_expunge);   /* imap_hooks.c */
 	if (strcmp(status, "BAD") != 0 && s->hooks->hold_reply(s)) {
-		if (!s->reply_now && s->bev != NULL && !s->closing) {
+		if (!s->reply_now && s->conn != NULL && !s->closing) {
 			/* RFC 3501 2.3.2: new arrivals are announced once this
 			 * session's \Recent claim is decided (imap_recent.c);
 			 * the reply waits for it, no further input is read. */
@@ -106,9 +104,9 @@ static void tagged(struct imap_session *s, const char *status, const char *fmt, 
 	}
 	s->reply_now = 0;
 	imap_printf(s, "%s %s ", s->tag[0] ? s->tag : "*", status);
-	if (s->bev != NULL && !s->closing) {
-		evbuffer_add_vprintf(bufferevent_get_output(s->bev), fmt, ap);
-		evbuffer_add(bufferevent_get_output(s->bev), "\r\n", 2);
+	if (s->conn != NULL && !s->closing) {
+		evbuffer_add_vprintf(conn_output(s->conn), fmt, ap);
+		evbuffer_add(conn_output(s->conn), "\r\n", 2);
 	}
 	cmd_end(s);
 }

@@ -1,55 +1,24 @@
 /* imap_server - see imap_server.h */
 #include "gateway/imap/imap_server.h"
+#include "gateway/imap/imap_session_private.h"
 #include "common/buf.h"
-#include "common/log.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct imap_conn {
-	struct imap_conn *prev, *next;
-	struct imap_session *session;
-	struct imap_server *server;
-};
 
 struct imap_server {
 	struct node *node;
 	struct imap_session_settings set;
 	struct net_tls *tls;
-	struct net_listener *listener;
-	struct imap_conn *conns;
-	unsigned nconns;
+	struct conn_server *conns;
 };
 
-static void session_closed(void *ctx, struct imap_session *session, const char *peer_ip)
-{
-	struct imap_conn *c = ctx;
-	struct imap_server *srv = c->server;
-
-	net_conn_closed(srv->listener, peer_ip);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		srv->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	srv->nconns--;
-	free(c);
-}
-
-static void on_accept(void *ctx, struct net_listener *l, struct bufferevent *bev, const char *peer_ip,
-		      int tls)
+/* A connection accepted by the layer: its session. */
+static void *on_open(void *ctx, struct conn *c)
 {
 	struct imap_server *srv = ctx;
-	struct imap_conn *c = xcalloc(1, sizeof *c);
 
-	c->server = srv;
-	c->next = srv->conns;
-	if (c->next != NULL)
-		c->next->prev = c;
-	srv->conns = c;
-	srv->nconns++;
-	c->session = imap_session_start(srv->node, bev, peer_ip, tls, &srv->set, session_closed, c);
+	return imap_session_new(srv->node, c, &srv->set, NULL, NULL);
 }
 
 int imap_server_start(struct node *node, const char *listen, int implicit_tls,
@@ -57,14 +26,12 @@ int imap_server_start(struct node *node, const char *listen, int implicit_tls,
 {
 	const struct evm_config *cfg = node->cfg;
 	struct imap_server *srv;
-	struct net_listener_settings ls;
+	struct conn_server_settings cs;
+	struct conn_protocol p;
 	struct net_tls *tls = NULL;
 
-	if (implicit_tls && cfg->tls_cert[0] == '\0') {
-		*error_r = "implicit TLS needs tls.cert and tls.key";
-		return -1;
-	}
-	if (cfg->tls_cert[0] != '\0' && net_tls_load(cfg->tls_cert, cfg->tls_key, &tls, error_r) < 0)
+	if (conn_server_config(cfg, implicit_tls ? "imaps" : "imap", listen, implicit_tls, &cs, &tls,
+			       error_r) < 0)
 		return -1;
 	srv = xcalloc(1, sizeof *srv);
 	srv->node = node;
@@ -76,17 +43,9 @@ int imap_server_start(struct node *node, const char *listen, int implicit_tls,
 	srv->set.max_literal = (size_t)cfg->limits_imap_literal;
 	if ((int64_t)srv->set.max_literal > cfg->limits_message_size)
 		srv->set.max_literal = (size_t)cfg->limits_message_size;
-	memset(&ls, 0, sizeof ls);
-	ls.name = implicit_tls ? "imaps" : "imap";
-	ls.listen = listen;
-	ls.tls = tls;
-	ls.implicit_tls = implicit_tls;
-	ls.max_connections = (unsigned)cfg->limits_connections;
-	ls.max_per_ip = (unsigned)cfg->limits_connections_per_ip;
-	ls.accept = on_accept;
-	ls.ctx = srv;
-	if (net_listen(node->base, &ls, "* BYE Too many connections, try again later\r\n", &srv->listener,
-		       error_r) < 0) {
+	imap_conn_protocol(&srv->set, &p);
+	p.open = on_open;
+	if (conn_server_start(node->base, &cs, &p, srv, &srv->conns, error_r) < 0) {
 		net_tls_free(&srv->tls);
 		free(srv);
 		return -1;
@@ -97,21 +56,15 @@ int imap_server_start(struct node *node, const char *listen, int implicit_tls,
 
 unsigned imap_server_sessions(const struct imap_server *s)
 {
-	return s->nconns;
+	return s != NULL ? conn_server_count(s->conns) : 0;
 }
 
 void imap_server_set_draining(struct imap_server *s, int on)
 {
-	struct imap_conn *c, *next;
-
 	if (s == NULL)
 		return;
 	s->set.draining = on;
-	/* next is taken first: a session may end (and free its conn) inside. */
-	for (c = s->conns; c != NULL; c = next) {
-		next = c->next;
-		imap_session_set_draining(c->session, on);
-	}
+	conn_server_set_draining(s->conns, on);
 }
 
 void imap_server_stop(struct imap_server **sp)
@@ -120,10 +73,7 @@ void imap_server_stop(struct imap_server **sp)
 
 	if (srv == NULL)
 		return;
-	/* Each close unlinks its conn through session_closed. */
-	while (srv->conns != NULL)
-		imap_session_close(srv->conns->session);
-	net_listener_free(&srv->listener);
+	conn_server_stop(&srv->conns);
 	net_tls_free(&srv->tls);
 	free(srv);
 	*sp = NULL;

@@ -1,5 +1,5 @@
 /* imap_server - IMAP listeners (imap.listen with STARTTLS, imaps.listen
- * with implicit TLS): accept connections through net.h, run one
+ * with implicit TLS): accept connections through the connection layer (gateway/conn/conn.h), run one
  * imap_session per connection, stop them all on shutdown.
  *
  * For gateway/node.c (one call per configured listener):

@@ -10,14 +10,8 @@
 #include "common/log.h"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void on_read(struct bufferevent *bev, void *ctx);
-static void on_write(struct bufferevent *bev, void *ctx);
-static void on_event(struct bufferevent *bev, short what, void *ctx);
-static void run(struct imap_session *s);
 
 const char *imap_session_id(const struct imap_session *s)
 {
@@ -124,7 +118,7 @@ static void parse_error(struct imap_session *s, struct imap_command *cmd, const 
  * client to try again, elsewhere. 1 when it did. */
 static int drain_now(struct imap_session *s)
 {
-	if (!s->draining || s->bev == NULL || s->closing || (s->in_cmd && !s->idling) ||
+	if (!s->draining || s->conn == NULL || s->closing || (s->in_cmd && !s->idling) ||
 	    imap_parser_literal_remaining(s->parser) > 0)
 		return 0;
 	imap_line(s, "* BYE [UNAVAILABLE] Node draining, try another server");
@@ -139,8 +133,8 @@ static int drain_now(struct imap_session *s)
  * its CRLF in two writes; issue 9). */
 static void ack_partial(struct imap_session *s)
 {
-	if (imap_pending_output(s->bev) == 0)
-		(void)net_quickack(s->bev);
+	if (imap_pending_output(s) == 0)
+		(void)conn_quickack(s->conn);
 }
 
 /* Processes buffered input in order until it runs out or the session must
@@ -149,8 +143,8 @@ static void run_locked(struct imap_session *s)
 {
 	int partial = 0;    /* this call consumed part of a command */
 
-	while (s->bev != NULL && !s->closing) {
-		struct evbuffer *in = bufferevent_get_input(s->bev);
+	while (s->conn != NULL && !s->closing) {
+		struct evbuffer *in = conn_input(s->conn);
 		struct evbuffer_iovec v;
 		struct imap_command *cmd = NULL;
 		const char *error = NULL;
@@ -158,11 +152,8 @@ static void run_locked(struct imap_session *s)
 
 		if ((s->in_cmd && s->line_fn == NULL) || drain_now(s))
 			return;
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > IMAP_OUT_HIGH) {
-			s->paused = 1;
-			bufferevent_disable(s->bev, EV_READ);
-			return;
-		}
+		if (conn_input_blocked(s->conn))
+			return;     /* output backpressure: the layer resumes us */
 		if (evbuffer_get_length(in) == 0) {
 			if (partial)
 				ack_partial(s);
@@ -201,7 +192,7 @@ static void run_locked(struct imap_session *s)
 	}
 }
 
-static void run(struct imap_session *s)
+void imap_run(struct imap_session *s)
 {
 	imap_session_ref(s);
 	run_locked(s);
@@ -212,79 +203,22 @@ void imap_session_set_draining(struct imap_session *s, int on)
 {
 	s->draining = on;
 	if (on)
-		run(s);
+		imap_run(s);
 }
 
-static void on_resume(evutil_socket_t fd, short what, void *ctx)
-{
-	run(ctx);
-}
-
-static void on_read(struct bufferevent *bev, void *ctx)
-{
-	run(ctx);
-}
-
-static void on_write(struct bufferevent *bev, void *ctx)
-{
-	struct imap_session *s = ctx;
-
-	if (s->closing) {
-		imap_try_finish_flush(s);
-		return;
-	}
-	/* The "+" continuation is out and the literal comes next: like
-	 * Dovecot, leave delayed-ACK mode now so the kernel acknowledges the
-	 * literal as it arrives (the write put the socket back in it). */
-	if (imap_parser_literal_remaining(s->parser) > 0 && imap_pending_output(bev) == 0)
-		(void)net_quickack(bev);
-	if (s->paused && evbuffer_get_length(bufferevent_get_output(bev)) <= IMAP_OUT_HIGH / 2) {
-		s->paused = 0;
-		bufferevent_enable(bev, EV_READ);
-		run(s);
-	}
-}
-
-static void on_event(struct bufferevent *bev, short what, void *ctx)
-{
-	struct imap_session *s = ctx;
-
-	imap_session_ref(s);
-	if (what & BEV_EVENT_CONNECTED) {
-		/* TLS handshake done */
-	} else if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !s->closing) {
-		imap_line(s, "* BYE Autologout; idle for too long");
-		imap_close_after_flush(s, "timeout");
-	} else if (what & BEV_EVENT_TIMEOUT) {
-		imap_finish_close(s, "write timeout");
-	} else if (what & BEV_EVENT_EOF) {
-		imap_finish_close(s, "lost connection");
-	} else if (what & BEV_EVENT_ERROR) {
-		unsigned long e = bufferevent_get_openssl_error(bev);
-		char msg[160] = "network error";
-
-		if (e != 0)
-			snprintf(msg, sizeof msg, "TLS error %lu", e);
-		imap_finish_close(s, msg);
-	}
-	imap_session_unref(s);
-}
-
-struct imap_session *imap_session_start(struct node *node, struct bufferevent *bev,
-					const char *peer_ip, int tls,
-					const struct imap_session_settings *set,
-					imap_session_closed_cb *closed, void *closed_ctx)
+struct imap_session *imap_session_new(struct node *node, struct conn *c,
+				      const struct imap_session_settings *set,
+				      imap_session_closed_cb *closed, void *closed_ctx)
 {
 	struct imap_session *s = xcalloc(1, sizeof *s);
 	struct imap_parser_limits lim = { .max_line = IMAP_PREAUTH_LINE, .max_literal = IMAP_PREAUTH_LITERAL,
 					  .max_args = 100, .max_depth = 4, .max_nonsync = IMAP_LITERAL_MINUS };
-	char rid[EVM_ID_HEX_LEN + 1];
 	struct buf caps = BUF_INIT;
 
-	s->refs = 1;
+	s->refs = 1;    /* the connection's: dropped in its closed callback */
 	s->node = node;
-	s->base = bufferevent_get_base(bev);
-	s->bev = bev;
+	s->base = conn_base(c);
+	s->conn = c;
 	s->set = *set;
 	if (s->set.preauth_timeout_s == 0)
 		s->set.preauth_timeout_s = 60;
@@ -294,19 +228,17 @@ struct imap_session *imap_session_start(struct node *node, struct bufferevent *b
 		s->set.max_literal = 50u * 1024 * 1024;
 	s->closed = closed;
 	s->closed_ctx = closed_ctx;
-	snprintf(s->peer_ip, sizeof s->peer_ip, "%s", peer_ip);
-	evm_random_id(rid);
-	memcpy(s->id, rid, sizeof s->id - 1);
+	snprintf(s->peer_ip, sizeof s->peer_ip, "%s", conn_peer_ip(c));
+	snprintf(s->id, sizeof s->id, "%s", conn_id(c));
 	snprintf(s->actor, sizeof s->actor, "imap:%s", s->id);
-	s->tls = tls;
+	s->tls = conn_is_tls(c);
 	s->state = IMAP_S_NOAUTH;
 	s->hooks = imap_hooks_table();
 	s->parser = imap_parser_new(&lim);
-	s->resume = event_new(s->base, -1, 0, on_resume, s);
-	imap_bev_setup(s, on_read, on_write, on_event);
-	log_info("imap[%s]: connect from [%s]%s", s->id, s->peer_ip, tls ? " (TLS)" : "");
+	imap_set_timeouts(s);
+	log_info("imap[%s]: connect from [%s]%s", s->id, s->peer_ip, s->tls ? " (TLS)" : "");
 	/* RFC 9051 7.1.5: BYE as the greeting refuses the connection. */
-	if (set->draining) {
+	if (set->draining || conn_draining(c)) {
 		s->draining = 1;
 		drain_now(s);
 		return s;
@@ -315,4 +247,33 @@ struct imap_session *imap_session_start(struct node *node, struct bufferevent *b
 	imap_line(s, "* OK [CAPABILITY %s] evmail ready", caps.data);
 	buf_free(&caps);
 	return s;
+}
+
+struct imap_attach {
+	struct node *node;
+	const struct imap_session_settings *set;
+	imap_session_closed_cb *closed;
+	void *closed_ctx;
+};
+
+static void *open_attached(void *ctx, struct conn *c)
+{
+	struct imap_attach *a = ctx;
+
+	return imap_session_new(a->node, c, a->set, a->closed, a->closed_ctx);
+}
+
+struct imap_session *imap_session_start(struct node *node, struct bufferevent *bev,
+					const char *peer_ip, int tls,
+					const struct imap_session_settings *set,
+					imap_session_closed_cb *closed, void *closed_ctx)
+{
+	struct imap_attach a = { node, set, closed, closed_ctx };
+	struct conn_protocol p;
+	struct conn *c;
+
+	imap_conn_protocol(set, &p);
+	p.open = open_attached;
+	c = conn_attach(bufferevent_get_base(bev), bev, peer_ip, tls, set->tls, &p, &a);
+	return c != NULL ? conn_session(c) : NULL;
 }

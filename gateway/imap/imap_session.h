@@ -1,5 +1,6 @@
 /* imap_session - one IMAP4rev2 / IMAP4rev1 session (RFC 9051, RFC 3501
- * compatible) on a bufferevent from net.h: the push parser is fed from the
+ * compatible), a protocol of the connection layer (gateway/conn/conn.h,
+ * imap_connection.c): the push parser is fed from the
  * input buffer, commands are dispatched from one table
  * (imap_cmd_table.c) in order, one at a time; a command that writes waits
  * for the projector's outcome (gateway/command.h) before its tagged answer
@@ -18,7 +19,8 @@
 
 struct imap_session;
 
-/* Takes bev over, sends the greeting. tls: 1 when bev is already TLS. */
+/* Takes bev over (a connection without a server, through conn_attach:
+ * tests), sends the greeting. tls: 1 when bev is already TLS. */
 struct imap_session *imap_session_start(struct node *node, struct bufferevent *bev,
 					const char *peer_ip, int tls,
 					const struct imap_session_settings *set,

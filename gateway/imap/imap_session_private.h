@@ -14,10 +14,9 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include <event2/bufferevent.h>
-
 #include "common/address.h"
 #include "common/buf.h"
+#include "gateway/conn/conn.h"
 #include "gateway/imap/imap_parser.h"
 #include "gateway/imap/imap_session_settings.h"
 
@@ -84,7 +83,7 @@ struct imap_session {
 	unsigned refs;
 	struct node *node;
 	struct event_base *base;
-	struct bufferevent *bev;         /* NULL once the connection is gone */
+	struct conn *conn;               /* NULL once the connection is gone */
 	const struct imap_session_hooks *hooks;   /* set by imap_session_start (imap_hooks.c) */
 	struct imap_session_settings set;
 	imap_session_closed_cb *closed;
@@ -95,12 +94,8 @@ struct imap_session {
 	enum imap_state state;
 	int tls;
 	int closing;
-	int paused;
-	int flush_tries;
-	int tls_shutdown;
 	unsigned bad;
 	struct imap_parser *parser;
-	struct event *resume;            /* runs the input loop after an async command */
 	/* the command in progress */
 	int in_cmd;
 	char tag[IMAP_TAG_MAX + 1];
@@ -158,23 +153,29 @@ void imap_report(struct imap_session *s, int allow_expunge);
 /* The CAPABILITY list in the session's state. */
 void imap_capability_string(struct imap_session *s, struct buf *out);
 
-/* ---- imap_connection.c ---- */
+/* ---- imap_connection.c: IMAP on the connection layer ---- */
 /* RFC 9051 5.4: the autologout timer; longer once authenticated. */
 void imap_set_timeouts(struct imap_session *s);
 /* BYE sent or about to be: stop reading, close once the output is out. */
 void imap_close_after_flush(struct imap_session *s, const char *why);
-/* Sets the bufferevent's callbacks (the input loop of imap_session.c, its
- * argument s), watermarks and timeouts, and enables it. */
-void imap_bev_setup(struct imap_session *s, bufferevent_data_cb rd, bufferevent_data_cb wr,
-		    bufferevent_event_cb ev);
-/* The connection is gone: free it, tell the owner, drop its reference. */
+/* Closes the connection now; the session learns it in its closed
+ * callback (which may drop the last reference: hold one around). */
 void imap_finish_close(struct imap_session *s, const char *why);
-/* Closing and the output buffer is empty: waits for the lower layers,
- * sends the TLS close_notify, closes. */
-void imap_try_finish_flush(struct imap_session *s);
 /* Octets not yet handed to the socket, over every layer (COMPRESS, TLS). */
-size_t imap_pending_output(struct bufferevent *bev);
+size_t imap_pending_output(struct imap_session *s);
 /* STARTTLS: the TLS layer goes over the connection, the parser starts over. */
 void imap_starttls(struct imap_session *s);
+/* The layer's callbacks and IMAP's limits and timeouts; open is the
+ * caller's (imap_server.c, imap_session_start). */
+void imap_conn_protocol(const struct imap_session_settings *set, struct conn_protocol *p);
+
+/* ---- imap_session.c ---- */
+/* A session on c (open callback of the layer): the greeting, or BYE when
+ * draining. closed (may be NULL) runs once the connection is gone. */
+struct imap_session *imap_session_new(struct node *node, struct conn *c,
+				      const struct imap_session_settings *set,
+				      imap_session_closed_cb *closed, void *closed_ctx);
+/* The input loop: parses and dispatches what is buffered. */
+void imap_run(struct imap_session *s);
 
 #endif

@@ -30,7 +30,7 @@ static void op_answer(struct imap_write_op *op, int status, json_t *outcome, con
 {
 	struct imap_session *s = op->s;
 
-	if (s->bev != NULL && !s->closing) {
+	if (s->conn != NULL && !s->closing) {
 		s->changed = 1;
 		op->cb(s, status, outcome, error);
 	}
@@ -104,7 +104,7 @@ static void routed_ready(void *ctx, int status)
 	if (status < 0)
 		log_warn("imap[%s]: a record the command needs is logged but not applied here in time",
 			 s->id);
-	if (s->bev != NULL && !s->closing) {
+	if (s->conn != NULL && !s->closing) {
 		imap_submit(s, op->type, op->data, op->cb);
 		op->data = NULL;   /* imap_submit took it */
 	} else {

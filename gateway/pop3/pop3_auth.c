@@ -33,7 +33,7 @@ static void verified(void *ctx, int ok, const char *account, const char *tenant)
 	struct pop3_session *s = ctx;
 	const char *error = NULL;
 
-	if (s->bev != NULL && !s->closing) {
+	if (s->conn != NULL && !s->closing) {
 		if (!ok) {
 			log_info("pop3[%s]: authentication failed for %s from [%s]", s->id,
 				 account[0] ? account : "(invalid name)", s->peer_ip);

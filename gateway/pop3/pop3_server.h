@@ -1,5 +1,5 @@
 /* pop3_server - POP3 listeners (pop3.listen with STLS, pop3s.listen with
- * implicit TLS): accept connections through net.h, run one pop3_session
+ * implicit TLS): accept connections through the connection layer (gateway/conn/conn.h), run one pop3_session
  * per connection, stop them all on shutdown. Reads tls.cert/tls.key,
  * pop3.allow_plaintext_auth, limits.imap_preauth_timeout_s and
  * limits.connections(_per_ip) from node->cfg. */

@@ -1,7 +1,8 @@
-/* pop3_session - one POP3 connection (RFC 1939) on a bufferevent from
- * gateway/net.h: AUTHORIZATION (USER/PASS, AUTH PLAIN/LOGIN per RFC 5034,
- * STLS per RFC 2595), TRANSACTION over the account's INBOX as read from the
- * view at login (message numbers fixed for the session), UPDATE after QUIT:
+/* pop3_session - one POP3 connection (RFC 1939), a protocol of the
+ * connection layer (gateway/conn/conn.h): AUTHORIZATION (USER/PASS, AUTH
+ * PLAIN/LOGIN per RFC 5034, STLS per RFC 2595), TRANSACTION over the
+ * account's INBOX as read from the view at login (message numbers fixed
+ * for the session), UPDATE after QUIT:
  * the messages marked with DELE are expunged through the log
  * (message.expunge) and +OK is sent only once the projector applied it.
  * A session that ends without QUIT deletes nothing. */
@@ -26,7 +27,7 @@ struct pop3_session_settings {
 /* The session ended (connection closed); the owner releases its slot. */
 typedef void pop3_session_closed_cb(void *ctx, struct pop3_session *s, const char *peer_ip);
 
-/* Takes bev (tls: implicit TLS), sends the greeting. node may be NULL in
+/* Takes bev over through conn_attach (tls: implicit TLS), sends the greeting. node may be NULL in
  * tests: every login then fails. */
 struct pop3_session *pop3_session_start(struct node *node, struct bufferevent *bev,
 					const char *peer_ip, int tls,

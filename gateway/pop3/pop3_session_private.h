@@ -6,6 +6,7 @@
 #include "gateway/pop3/pop3_session.h"
 #include "gateway/pop3/pop3_parser.h"
 #include "common/address.h"
+#include "gateway/conn/conn.h"
 
 #include <stdint.h>
 
@@ -35,18 +36,17 @@ struct pop3_session {
 	int refs;
 	struct node *node;
 	struct event_base *base;
-	struct bufferevent *bev;
+	struct conn *conn;               /* NULL once the connection is gone */
 	struct pop3_session_settings set;
 	pop3_session_closed_cb *closed;
 	void *closed_ctx;
 	struct pop3_parser *parser;
-	struct event *resume;            /* wakes the input loop after an async step */
 	char peer_ip[64];
 	char id[17];
 	char actor[32];                  /* "pop3:<id>" */
 	enum pop3_state state;
 	enum pop3_sasl sasl;
-	int tls, busy, closing, draining, paused, tls_shutdown, flush_tries;
+	int tls, busy, closing, draining;
 	unsigned bad;
 	char user[EVM_ADDRESS_MAX + 1];  /* USER's name, "" if none yet */
 	char account[EVM_ADDRESS_MAX + 1];
@@ -73,6 +73,14 @@ void pop3_resume(struct pop3_session *s);
 void pop3_starttls(struct pop3_session *s);
 /* Timeouts for the current state. */
 void pop3_set_timeouts(struct pop3_session *s);
+/* The connection layer's callbacks, limits and timeouts for POP3; open
+ * is the caller's (pop3_server.c, pop3_session_start). */
+void pop3_conn_protocol(const struct pop3_session_settings *set, struct conn_protocol *p);
+/* A session on c (the layer's open callback): the greeting, or -ERR
+ * [SYS/TEMP] when draining. */
+struct pop3_session *pop3_session_new(struct node *node, struct conn *c,
+				      const struct pop3_session_settings *set,
+				      pop3_session_closed_cb *closed, void *closed_ctx);
 
 /* pop3_cmd.c: one command of the current state. */
 void pop3_dispatch(struct pop3_session *s, const struct pop3_command *cmd);

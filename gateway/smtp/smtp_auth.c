@@ -117,7 +117,7 @@ static void password_checked(void *ctx, int ok, const char *account, const char 
 	struct smtp_session *s = ctx;
 	enum auth_mech mech = s->auth != NULL ? s->auth->mech : MECH_PLAIN;
 
-	if (s->bev != NULL && s->state != SMTP_S_CLOSING) {
+	if (s->conn != NULL && s->state != SMTP_S_CLOSING) {
 		smtp_set_state(s, SMTP_S_READY);
 		if (ok)
 			auth_success(s, mech_name(mech), account, tenant);

@@ -82,7 +82,7 @@ static void delivered(void *ctx, const struct deliver_result *results, size_t n)
 	size_t ok = 0;
 
 	snprintf(msgid, sizeof msgid, "%s.%u", s->id, s->messages);
-	if (s->bev == NULL) {
+	if (s->conn == NULL) {
 		log_info("smtp[%s]: delivery of %s finished after the client left", s->id, msgid);
 		smtp_session_unref(s);
 		return;

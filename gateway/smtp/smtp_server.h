@@ -1,5 +1,6 @@
-/* smtp_server - SMTP and LMTP listeners: accept connections through net.h,
- * run one smtp_session per connection, stop them all on shutdown.
+/* smtp_server - SMTP and LMTP listeners: accept connections through the
+ * connection layer (gateway/conn/conn.h), run one smtp_session per
+ * connection, stop them all on shutdown.
  *
  * For gateway/node.c (one call per configured listener):
  *

@@ -3,9 +3,8 @@
 #ifndef EVM_SMTP_SERVER_PRIVATE_H
 #define EVM_SMTP_SERVER_PRIVATE_H
 
+#include "gateway/conn/conn.h"
 #include "gateway/smtp/smtp_server.h"
-
-struct smtp_conn;
 
 struct smtp_server {
 	struct event_base *base;
@@ -13,9 +12,8 @@ struct smtp_server {
 	char *hostname;
 	struct net_tls *owned_tls;      /* loaded by smtp_server_start */
 	void (*on_stop)(void);          /* run by smtp_server_stop (smtp_node.c's limiter) */
-	struct net_listener *listener;
-	struct smtp_conn *conns;
-	unsigned nconns;
+	char *reject_line;              /* over a limit: 421 with the hostname */
+	struct conn_server *conns;      /* the listener and its connections */
 };
 
 #endif

@@ -6,16 +6,9 @@
 #include "common/log.h"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void on_read(struct bufferevent *bev, void *ctx);
-static void on_write(struct bufferevent *bev, void *ctx);
-static void on_event(struct bufferevent *bev, short what, void *ctx);
 
 const char *smtp_session_id(const struct smtp_session *s)
 {
@@ -44,15 +37,12 @@ static const char *proto(const struct smtp_session *s)
 	return s->set.lmtp ? "lmtp" : "smtp";
 }
 
-/* Timeouts per state (RFC 5321 4.5.3.2): idle between commands, idle in data. */
+/* Timeouts per state (RFC 5321 4.5.3.2): idle between commands, idle in
+ * data; the write timeout is the data one (smtp_conn_protocol). */
 static void set_timeouts(struct smtp_session *s)
 {
-	struct timeval rd = { (time_t)s->set.command_timeout_s, 0 };
-	struct timeval wr = { (time_t)s->set.data_timeout_s, 0 };
-
-	if (s->state == SMTP_S_DATA || s->state == SMTP_S_BDAT)
-		rd.tv_sec = (time_t)s->set.data_timeout_s;
-	bufferevent_set_timeouts(s->bev, &rd, &wr);
+	conn_set_read_timeout(s->conn, s->state == SMTP_S_DATA || s->state == SMTP_S_BDAT
+					       ? s->set.data_timeout_s : s->set.command_timeout_s);
 }
 
 void smtp_set_state(struct smtp_session *s, enum smtp_state st)
@@ -62,93 +52,30 @@ void smtp_set_state(struct smtp_session *s, enum smtp_state st)
 	if (old == SMTP_S_CLOSING)
 		return;
 	s->state = st;
-	if (s->bev == NULL || st == SMTP_S_CLOSING)
+	if (s->conn == NULL || st == SMTP_S_CLOSING)
 		return;
+	/* a delivery or password check in flight: the input stays unread */
 	if (st == SMTP_S_WAIT)
-		bufferevent_disable(s->bev, EV_READ);
-	else if (old == SMTP_S_WAIT && !s->paused)
-		bufferevent_enable(s->bev, EV_READ);
+		conn_hold_input(s->conn, 1);
+	else if (old == SMTP_S_WAIT)
+		conn_hold_input(s->conn, 0);
 	set_timeouts(s);
-}
-
-static void setup_bev(struct smtp_session *s)
-{
-	bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_IN_HIGH);
-	bufferevent_setwatermark(s->bev, EV_WRITE, SMTP_OUT_HIGH / 2, 0);
-	set_timeouts(s);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-}
-
-/* The connection is gone: free it, tell the owner, drop its reference. */
-static void finish_close(struct smtp_session *s, const char *why)
-{
-	if (s->bev == NULL)
-		return;
-	log_info("%s[%s]: disconnect from [%s]: %s (helo=%s, messages=%u, errors=%u)", proto(s), s->id,
-		 s->peer_ip, why, s->helo != NULL ? s->helo : "", s->messages, s->errors);
-	bufferevent_free(s->bev);
-	s->bev = NULL;
-	s->state = SMTP_S_CLOSING;
-	if (s->closed != NULL)
-		s->closed(s->closed_ctx, s, s->peer_ip);
-	smtp_session_unref(s);
 }
 
 void smtp_session_close(struct smtp_session *s)
 {
-	finish_close(s, "server shutdown");
-}
-
-/* A TLS filter may still hold bytes in the socket bufferevent under it:
- * give them a moment before closing. */
-static void flush_retry(evutil_socket_t fd, short what, void *ctx)
-{
-	struct smtp_session *s = ctx;
-	struct bufferevent *under;
-
-	if (s->bev == NULL) {
-		smtp_session_unref(s);
-		return;
-	}
-	under = bufferevent_get_underlying(s->bev);
-	if (under != NULL && evbuffer_get_length(bufferevent_get_output(under)) > 0 &&
-	    ++s->flush_tries < 50) {
-		struct timeval tv = { 0, 20000 };
-		event_base_once(s->base, -1, EV_TIMEOUT, flush_retry, s, &tv);
-		return;
-	}
-	finish_close(s, "closed");
-	smtp_session_unref(s);
-}
-
-static void try_finish_flush(struct smtp_session *s)
-{
-	SSL *ssl;
-
-	if (s->bev == NULL || evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
-		return;
-	/* TLS: send close_notify so the client sees a clean end (RFC 8446 6.1). */
-	if (s->tls && !s->tls_shutdown && (ssl = bufferevent_openssl_get_ssl(s->bev)) != NULL) {
-		s->tls_shutdown = 1;
-		if (SSL_is_init_finished(ssl))
-			(void)SSL_shutdown(ssl);
-		ERR_clear_error();
-	}
-	smtp_session_ref(s);
-	flush_retry(-1, 0, s);
+	if (s->conn != NULL)
+		conn_close(s->conn, "server shutdown");
 }
 
 /* Sends what is queued, then closes. */
 void smtp_close_after_flush(struct smtp_session *s, const char *why)
 {
-	if (s->bev == NULL || s->state == SMTP_S_CLOSING)
+	if (s->conn == NULL || s->state == SMTP_S_CLOSING)
 		return;
 	log_debug("%s[%s]: closing: %s", proto(s), s->id, why);
 	smtp_set_state(s, SMTP_S_CLOSING);
-	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-	try_finish_flush(s);
+	conn_close_after_flush(s->conn, why);
 }
 
 void smtp_reply(struct smtp_session *s, const char *fmt, ...)
@@ -156,9 +83,8 @@ void smtp_reply(struct smtp_session *s, const char *fmt, ...)
 	struct evbuffer *out;
 	va_list ap;
 
-	if (s->bev == NULL || s->state == SMTP_S_CLOSING)
+	if (s->conn == NULL || s->state == SMTP_S_CLOSING || (out = conn_output(s->conn)) == NULL)
 		return;
-	out = bufferevent_get_output(s->bev);
 	va_start(ap, fmt);
 	evbuffer_add_vprintf(out, fmt, ap);
 	va_end(ap);
@@ -175,22 +101,13 @@ void smtp_reply_error(struct smtp_session *s, const char *line)
 }
 
 /* RFC 3207 4.2: after "220 Ready to start TLS" everything the client sent
- * in plain text is discarded (the command injection of CVE-2011-0411), and
- * the session starts over as if just connected (no HELO, no transaction). */
+ * in plain text is discarded (the layer does it: the command injection of
+ * CVE-2011-0411), and the session starts over as if just connected (no
+ * HELO, no transaction). */
 void smtp_starttls(struct smtp_session *s)
 {
-	struct bufferevent *nbev;
-
-	evbuffer_drain(bufferevent_get_input(s->bev), evbuffer_get_length(bufferevent_get_input(s->bev)));
-	bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
-	bufferevent_set_timeouts(s->bev, NULL, NULL);   /* the TLS filter above it has its own */
-	nbev = net_starttls(s->base, s->bev, s->set.tls);
-	if (nbev == NULL) {
-		bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
-		finish_close(s, "STARTTLS setup failed");
+	if (s->conn == NULL || conn_starttls(s->conn) < 0)
 		return;
-	}
-	s->bev = nbev;
 	s->tls = 1;
 	smtp_parser_reset(s->parser);
 	smtp_txn_reset(s);
@@ -201,7 +118,7 @@ void smtp_starttls(struct smtp_session *s)
 	s->account = NULL;
 	s->esmtp = 0;
 	s->state = SMTP_S_INIT;
-	setup_bev(s);
+	set_timeouts(s);
 	log_info("%s[%s]: starttls", proto(s), s->id);
 }
 
@@ -210,7 +127,7 @@ void smtp_starttls(struct smtp_session *s)
  * not accepting network messages"). 1 when it did. */
 static int drain_now(struct smtp_session *s)
 {
-	if (!s->draining || s->bev == NULL || (s->state != SMTP_S_INIT && s->state != SMTP_S_READY))
+	if (!s->draining || s->conn == NULL || (s->state != SMTP_S_INIT && s->state != SMTP_S_READY))
 		return 0;
 	smtp_reply(s, "421 4.3.2 %s Service not available, node draining, try another server",
 		   s->set.hostname);
@@ -232,12 +149,8 @@ void smtp_session_set_draining(struct smtp_session *s, int on)
  * its BDAT line) for ~40 ms (issue 9). */
 static void ack_partial(struct smtp_session *s)
 {
-	struct bufferevent *b;
-
-	for (b = s->bev; b != NULL; b = bufferevent_get_underlying(b))
-		if (evbuffer_get_length(bufferevent_get_output(b)) > 0)
-			return;
-	(void)net_quickack(s->bev);
+	if (conn_pending_output(s->conn) == 0)
+		(void)conn_quickack(s->conn);
 }
 
 /* Processes buffered input in order until it runs out or the session must
@@ -246,8 +159,8 @@ static void run_locked(struct smtp_session *s)
 {
 	int partial = 0;    /* this call consumed part of a command, body or chunk */
 
-	while (s->bev != NULL) {
-		struct evbuffer *in = bufferevent_get_input(s->bev);
+	while (s->conn != NULL) {
+		struct evbuffer *in = conn_input(s->conn);
 		struct evbuffer_iovec v;
 		const struct smtp_command *cmd;
 		const char *reply;
@@ -255,11 +168,8 @@ static void run_locked(struct smtp_session *s)
 
 		if (s->state == SMTP_S_WAIT || s->state == SMTP_S_CLOSING || drain_now(s))
 			return;
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > SMTP_OUT_HIGH) {
-			s->paused = 1;
-			bufferevent_disable(s->bev, EV_READ);
-			return;
-		}
+		if (conn_input_blocked(s->conn))
+			return;     /* output backpressure: the layer resumes us */
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0) {
 			if (partial)
 				ack_partial(s);
@@ -348,57 +258,118 @@ void smtp_run(struct smtp_session *s)
 	smtp_session_unref(s);
 }
 
-static void on_read(struct bufferevent *bev, void *ctx)
+/* ---- the connection layer's callbacks ---- */
+
+static void on_input(void *session, struct conn *c)
 {
-	smtp_run(ctx);
+	smtp_run(session);
 }
 
-static void on_write(struct bufferevent *bev, void *ctx)
+/* The 354 is out and the body comes next: leave delayed-ACK mode now (the
+ * write put the socket back in it), so the kernel acknowledges the body as
+ * it arrives and the client's last small write (".\r\n") is not held by
+ * its Nagle algorithm. */
+static void on_output_space(void *session, struct conn *c)
 {
-	struct smtp_session *s = ctx;
+	struct smtp_session *s = session;
 
-	if (s->state == SMTP_S_CLOSING) {
-		try_finish_flush(s);
-		return;
-	}
-	/* The 354 is out and the body comes next: leave delayed-ACK mode now
-	 * (the write put the socket back in it), so the kernel acknowledges
-	 * the body as it arrives and the client's last small write (".\r\n")
-	 * is not held by its Nagle algorithm. */
-	if (s->state == SMTP_S_DATA && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		(void)net_quickack(bev);
-	if (s->paused && evbuffer_get_length(bufferevent_get_output(bev)) <= SMTP_OUT_HIGH / 2) {
-		s->paused = 0;
-		if (s->state != SMTP_S_WAIT)
-			bufferevent_enable(bev, EV_READ);
-		smtp_run(s);
-	}
+	if (s->state == SMTP_S_DATA && conn_pending_output(c) == 0)
+		(void)conn_quickack(c);
 }
 
-static void on_event(struct bufferevent *bev, short what, void *ctx)
+/* RFC 5321 4.5.3.2: the server's timeout; 421 before closing. */
+static void on_timeout(void *session, struct conn *c)
 {
-	struct smtp_session *s = ctx;
+	struct smtp_session *s = session;
 
-	smtp_session_ref(s);
-	if (what & BEV_EVENT_CONNECTED) {
-		/* implicit TLS or STARTTLS handshake done */
-	} else if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && s->state != SMTP_S_CLOSING) {
-		smtp_reply(s, "421 4.4.2 %s Timeout exceeded, closing connection", s->set.hostname);
-		smtp_close_after_flush(s, "timeout");
-	} else if (what & BEV_EVENT_TIMEOUT) {
-		finish_close(s, "write timeout");
-	} else if (what & BEV_EVENT_EOF) {
-		finish_close(s, s->state == SMTP_S_DATA || s->state == SMTP_S_BDAT ?
-				   "lost connection in data" : "lost connection");
-	} else if (what & BEV_EVENT_ERROR) {
-		unsigned long e = bufferevent_get_openssl_error(bev);
-		char msg[160] = "network error";
+	smtp_reply(s, "421 4.4.2 %s Timeout exceeded, closing connection", s->set.hostname);
+	smtp_close_after_flush(s, "timeout");
+}
 
-		if (e != 0)
-			snprintf(msg, sizeof msg, "TLS error %lu", e);
-		finish_close(s, msg);
-	}
+/* The connection is gone: tell the owner, drop the connection's reference. */
+static void on_closed(void *session, struct conn *c, const char *why)
+{
+	struct smtp_session *s = session;
+
+	if (strcmp(why, "lost connection") == 0 && (s->state == SMTP_S_DATA || s->state == SMTP_S_BDAT))
+		why = "lost connection in data";
+	log_info("%s[%s]: disconnect from [%s]: %s (helo=%s, messages=%u, errors=%u)", proto(s), s->id,
+		 s->peer_ip, why, s->helo != NULL ? s->helo : "", s->messages, s->errors);
+	s->conn = NULL;
+	s->state = SMTP_S_CLOSING;
+	if (s->closed != NULL)
+		s->closed(s->closed_ctx, s, s->peer_ip);
 	smtp_session_unref(s);
+}
+
+static void on_drain(void *session, struct conn *c, int on)
+{
+	smtp_session_set_draining(session, on);
+}
+
+void smtp_conn_protocol(const struct smtp_session_settings *set, struct conn_protocol *p)
+{
+	*p = (struct conn_protocol){
+		.name = set->lmtp ? "lmtp" : "smtp",
+		.in_high = SMTP_IN_HIGH,
+		.out_high = SMTP_OUT_HIGH,
+		.preauth_timeout_s = set->command_timeout_s,
+		.idle_timeout_s = set->command_timeout_s,
+		.write_timeout_s = set->data_timeout_s,
+		.input = on_input,
+		.output_space = on_output_space,
+		.timeout = on_timeout,
+		.closed = on_closed,
+		.drain = on_drain,
+	};
+}
+
+struct smtp_session *smtp_session_new(struct conn *c, const struct smtp_session_settings *set,
+				      const struct smtp_backend *backend,
+				      smtp_session_closed_cb *closed, void *closed_ctx)
+{
+	struct smtp_session *s = xcalloc(1, sizeof *s);
+
+	s->refs = 1;    /* the connection's: dropped in on_closed */
+	s->base = conn_base(c);
+	s->conn = c;
+	s->set = *set;
+	if (s->set.max_errors == 0)
+		s->set.max_errors = 1;
+	s->backend = *backend;
+	s->closed = closed;
+	s->closed_ctx = closed_ctx;
+	snprintf(s->peer_ip, sizeof s->peer_ip, "%s", conn_peer_ip(c));
+	snprintf(s->id, sizeof s->id, "%s", conn_id(c));
+	s->tls = conn_is_tls(c);
+	s->state = SMTP_S_INIT;
+	s->parser = smtp_parser_new(set->max_line);
+	set_timeouts(s);
+	log_info("%s[%s]: connect from [%s]%s", proto(s), s->id, s->peer_ip, s->tls ? " (TLS)" : "");
+	/* RFC 5321 3.1 / 4.3.2: a server that takes no mail now may answer the
+	 * connection with 421 instead of 220; the close waits for the flush,
+	 * never runs inside this call. */
+	if (set->draining || conn_draining(c)) {
+		s->draining = 1;
+		drain_now(s);
+		return s;
+	}
+	smtp_reply(s, "220 %s %s evmail ready", set->hostname, set->lmtp ? "LMTP" : "ESMTP");
+	return s;
+}
+
+struct smtp_attach {
+	const struct smtp_session_settings *set;
+	const struct smtp_backend *backend;
+	smtp_session_closed_cb *closed;
+	void *closed_ctx;
+};
+
+static void *open_attached(void *ctx, struct conn *c)
+{
+	struct smtp_attach *a = ctx;
+
+	return smtp_session_new(c, a->set, a->backend, a->closed, a->closed_ctx);
 }
 
 struct smtp_session *smtp_session_start(struct event_base *base, struct bufferevent *bev,
@@ -407,34 +378,12 @@ struct smtp_session *smtp_session_start(struct event_base *base, struct bufferev
 					const struct smtp_backend *backend,
 					smtp_session_closed_cb *closed, void *closed_ctx)
 {
-	struct smtp_session *s = xcalloc(1, sizeof *s);
-	char rid[EVM_ID_HEX_LEN + 1];
+	struct smtp_attach a = { set, backend, closed, closed_ctx };
+	struct conn_protocol p;
+	struct conn *c;
 
-	s->refs = 1;
-	s->base = base;
-	s->bev = bev;
-	s->set = *set;
-	if (s->set.max_errors == 0)
-		s->set.max_errors = 1;
-	s->backend = *backend;
-	s->closed = closed;
-	s->closed_ctx = closed_ctx;
-	snprintf(s->peer_ip, sizeof s->peer_ip, "%s", peer_ip);
-	evm_random_id(rid);
-	memcpy(s->id, rid, sizeof s->id - 1);
-	s->tls = tls;
-	s->state = SMTP_S_INIT;
-	s->parser = smtp_parser_new(set->max_line);
-	setup_bev(s);
-	log_info("%s[%s]: connect from [%s]%s", proto(s), s->id, s->peer_ip, tls ? " (TLS)" : "");
-	/* RFC 5321 3.1 / 4.3.2: a server that takes no mail now may answer the
-	 * connection with 421 instead of 220; the close waits for the flush,
-	 * never runs inside this call. */
-	if (set->draining) {
-		s->draining = 1;
-		drain_now(s);
-		return s;
-	}
-	smtp_reply(s, "220 %s %s evmail ready", set->hostname, set->lmtp ? "LMTP" : "ESMTP");
-	return s;
+	smtp_conn_protocol(set, &p);
+	p.open = open_attached;
+	c = conn_attach(base, bev, peer_ip, tls, set->tls, &p, &a);
+	return c != NULL ? conn_session(c) : NULL;
 }

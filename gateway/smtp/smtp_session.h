@@ -9,9 +9,10 @@
  * runs with the real deliver_* functions in the server and with fakes in
  * unit tests.
  *
- * Lifetime: the session owns its bufferevent. It ends by itself (QUIT, EOF,
- * timeout, too many errors, network or TLS error) or by
- * smtp_session_close(); either way the bufferevent is freed and `closed`
+ * Lifetime: the session is a protocol of the connection layer
+ * (gateway/conn/conn.h), which owns the bufferevent. It ends by itself
+ * (QUIT, EOF, timeout, too many errors, network or TLS error) or by
+ * smtp_session_close(); either way the connection is freed and `closed`
  * runs exactly once. A delivery in flight keeps the session's memory alive
  * (not its connection) until the backend's callback arrives, so that
  * callback never touches freed memory. */
@@ -79,7 +80,8 @@ struct smtp_session;
  * (waiting for a delivery callback) but will not call anything else. */
 typedef void smtp_session_closed_cb(void *ctx, struct smtp_session *s, const char *peer_ip);
 
-/* Starts a session: sends the greeting. tls: bev is already TLS (implicit).
+/* Starts a session on bev (taken over through conn_attach; tests): sends
+ * the greeting. tls: bev is already TLS (implicit).
  * settings and backend are copied; hostname and tls must outlive it. */
 struct smtp_session *smtp_session_start(struct event_base *base, struct bufferevent *bev,
 					const char *peer_ip, int tls,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "gateway/conn/conn.h"
 #include "gateway/smtp/smtp_data.h"
 #include "gateway/smtp/smtp_parser.h"
 #include "gateway/smtp/smtp_session.h"
@@ -64,7 +65,7 @@ struct smtp_txn {
 struct smtp_session {
 	unsigned refs;
 	struct event_base *base;
-	struct bufferevent *bev;      /* NULL once the connection is gone */
+	struct conn *conn;            /* NULL once the connection is gone */
 	struct smtp_session_settings set;
 	struct smtp_backend backend;
 	smtp_session_closed_cb *closed;
@@ -82,9 +83,6 @@ struct smtp_session {
 	uint64_t bdat_remaining;
 	int bdat_last;
 	const char *bdat_discard;     /* chunk refused: consume it, then this reply */
-	int paused;                   /* output over SMTP_OUT_HIGH */
-	int flush_tries;
-	int tls_shutdown;             /* close_notify sent */
 	char *account;                /* submission: the authenticated account, NULL before AUTH */
 	char tenant[64];
 	struct smtp_auth *auth;       /* an AUTH exchange in progress */
@@ -103,6 +101,14 @@ void smtp_starttls(struct smtp_session *s);
 void smtp_session_ref(struct smtp_session *s);
 void smtp_session_unref(struct smtp_session *s);
 void smtp_run(struct smtp_session *s);
+/* The connection layer's callbacks, limits and timeouts for SMTP/LMTP;
+ * open is the caller's (smtp_server.c, smtp_session_start). */
+void smtp_conn_protocol(const struct smtp_session_settings *set, struct conn_protocol *p);
+/* A session on c (the layer's open callback): the greeting, or 421 when
+ * draining. set and backend are copied. */
+struct smtp_session *smtp_session_new(struct conn *c, const struct smtp_session_settings *set,
+				      const struct smtp_backend *backend,
+				      smtp_session_closed_cb *closed, void *closed_ctx);
 
 /* smtp_commands.c */
 void smtp_dispatch(struct smtp_session *s, const struct smtp_command *cmd);

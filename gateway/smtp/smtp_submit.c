@@ -216,7 +216,7 @@ static void submit_finish(struct smtp_submit *sub)
 	int ok = (t->ntargets == 0 || sub->local_ok) && (t->nremote == 0 || sub->queue_ok);
 
 	s->submit = NULL;
-	if (s->bev == NULL) {
+	if (s->conn == NULL) {
 		log_info("smtp[%s]: submission of %s finished after the client left (%s)", s->id,
 			 sub->msgid, ok ? "accepted" : "failed");
 	} else {

@@ -5,51 +5,12 @@
 #include "gateway/smtp/smtp_server.h"
 #include "gateway/smtp/test_smtp_fake.h"
 #include "common/log.h"
+#include "gateway/conn/conn_testutil.h"
 #include "tests/unit/testlib.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <openssl/ssl.h>
-#include <pthread.h>
-#include <stdatomic.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-static struct event_base *base;
 static struct fake fake;
 static struct net_tls *tls;
-static atomic_int stop_loop;
 static char dir[1024];
-
-static void tick(evutil_socket_t fd, short what, void *ctx)
-{
-	if (atomic_load(&stop_loop))
-		event_base_loopbreak(base);
-}
-
-static void *loop_thread(void *arg)
-{
-	struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
-	struct timeval tv = { 0, 20000 };
-
-	event_add(t, &tv);
-	event_base_dispatch(base);
-	event_free(t);
-	return NULL;
-}
-
-static unsigned free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-		abort();
-	close(fd);
-	return ntohs(sa.sin_port);
-}
 
 /* Starts a server (in the loop thread afterwards). */
 static struct smtp_server *server(unsigned port, int implicit, unsigned per_ip)
@@ -78,62 +39,6 @@ static struct smtp_server *server(unsigned port, int implicit, unsigned per_ip)
 		abort();
 	}
 	return srv;
-}
-
-static int connect_to(unsigned port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct timeval tv = { 5, 0 };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		abort();
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	return fd;
-}
-
-/* Reads (plain or TLS) until `until` is in the text, EOF or timeout. */
-static char *read_until(int fd, SSL *ssl, const char *until, int *eof_r)
-{
-	struct buf b = BUF_INIT;
-
-	buf_puts(&b, "");
-	*eof_r = 0;
-	while (until == NULL || strstr(b.data, until) == NULL) {
-		char tmp[4096];
-		int n = ssl != NULL ? SSL_read(ssl, tmp, sizeof tmp) : (int)read(fd, tmp, sizeof tmp);
-		if (n <= 0) {
-			*eof_r = 1;
-			break;
-		}
-		buf_append(&b, tmp, (size_t)n);
-	}
-	return buf_steal(&b);
-}
-
-static void send_all(int fd, SSL *ssl, const char *s)
-{
-	if (ssl != NULL)
-		SSL_write(ssl, s, (int)strlen(s));
-	else if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		abort();
-}
-
-static SSL *tls_client(int fd, SSL_CTX **ctx_r)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	SSL *ssl = SSL_new(ctx);
-
-	SSL_set_fd(ssl, fd);
-	SSL_set_tlsext_host_name(ssl, "localhost");
-	*ctx_r = ctx;
-	if (SSL_connect(ssl) != 1) {
-		SSL_free(ssl);
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ssl;
 }
 
 static void test_s_client(void)
@@ -345,19 +250,10 @@ static void test_bad_config(void)
 
 int main(void)
 {
-	const char *error = NULL;
-	char cmd[3000], cert[1100], key[1100];
-
 	log_set_level(LOG_WARN);
 	snprintf(dir, sizeof dir, "%s", test_tmpdir("smtp_tls"));
-	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
-	snprintf(key, sizeof key, "%s/key.pem", dir);
-	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-		 "-keyout %s -out %s -days 2 -subj /CN=localhost 2>/dev/null", key, cert);
-	if (system(cmd) != 0 || net_tls_load(cert, key, &tls, &error) < 0) {
-		fprintf(stderr, "cannot make a test certificate: %s\n", error ? error : "openssl req failed");
+	if (make_test_cert(dir, &tls) < 0)
 		return 1;
-	}
 	base = event_base_new();
 	fake.base = base;
 	test_run("STARTTLS with openssl s_client", test_s_client);
