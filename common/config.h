@@ -50,6 +50,11 @@ struct evm_config {
 	char *pop3_listen;         /* "" = off */
 	char *pop3s_listen;        /* "" = off; needs tls.cert */
 	int64_t pop3_allow_plaintext_auth;
+	char *http_listen;         /* "" = off: the HTTP server (gateway/http) */
+	char *https_listen;        /* "" = off; needs tls.cert */
+	int64_t limits_http_header_bytes;
+	int64_t limits_http_body;
+	int64_t limits_http_idle_timeout_s;
 	char *submission_listen;   /* "" = off */
 	char *submissions_listen;  /* "" = off; needs tls.cert */
 	int64_t submission_allow_plaintext_auth;

@@ -6,6 +6,7 @@
 #include "gateway/smtp/smtp_server.h"
 #include "gateway/imap/imap_server.h"
 #include "gateway/pop3/pop3_server.h"
+#include "gateway/http/http_node.h"
 #include "gateway/outbound/queue_worker.h"
 #include "gateway/imap/imap_fts.h"
 #include "common/buf.h"
@@ -187,7 +188,7 @@ static int node_start_gateways(struct node *node, const char **error_r)
 		*error_r = err;
 		return -1;
 	}
-	return 0;
+	return http_node_start(node, error_r);   /* http.listen, https.listen */
 }
 
 /* The order of node_start, and why (issue 8, privileges):
@@ -260,6 +261,7 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		*error_r = err;
 		goto fail;
 	}
+	http_node_view_ready(node);
 	if (projector_create(cfg, node->log, node->view, base, &node->projector, error_r) < 0 ||
 	    projector_start(node->projector, error_r) < 0)
 		goto fail;
@@ -319,6 +321,7 @@ void node_set_draining(struct node *node, int on)
 	imap_server_set_draining(node->imaps, on);
 	pop3_server_set_draining(node->pop3, on);
 	pop3_server_set_draining(node->pop3s, on);
+	http_node_set_draining(node, on);
 	/* The cluster hears it now rather than at the next tick. */
 	heartbeat_tick(-1, 0, node);
 }
@@ -341,6 +344,7 @@ unsigned node_sessions(const struct node *node)
 		n += imap_server_sessions(node->imaps);
 	n += pop3_server_sessions(node->pop3);
 	n += pop3_server_sessions(node->pop3s);
+	n += http_node_sessions(node);
 	return n;
 }
 
@@ -361,6 +365,7 @@ void node_stop(struct node *node)
 	imap_server_stop(&node->imaps);
 	pop3_server_stop(&node->pop3);
 	pop3_server_stop(&node->pop3s);
+	http_node_stop(node);
 	smtp_server_stop(&node->smtp);
 	smtp_server_stop(&node->lmtp);
 	smtp_server_stop(&node->submission);

@@ -21,6 +21,8 @@ struct smtp_server;
 struct imap_server;
 struct pop3_server;
 struct queue_worker;
+struct http_server;
+struct net_tls;
 
 struct node_counters {
 	uint64_t commands_accepted;
@@ -41,6 +43,8 @@ struct node {
 	struct pop3_server *pop3, *pop3s;             /* gateway role, RFC 1939 */
 	struct smtp_server *submission, *submissions;   /* gateway role, RFC 6409 / 8314 */
 	struct queue_worker *delivery;                  /* delivery role (gateway/outbound) */
+	struct http_server *http, *https;               /* gateway role (gateway/http/http_node.h) */
+	struct net_tls *http_tls;
 	struct event *heartbeat_timer;
 	struct event *sig_term, *sig_int;
 	struct node_counters counters;

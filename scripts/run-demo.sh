@@ -32,6 +32,8 @@ export EVMAIL_IMAPS_LISTEN=${EVMAIL_IMAPS_LISTEN:-127.0.0.1:1993}
 export EVMAIL_POP3_LISTEN=${EVMAIL_POP3_LISTEN:-127.0.0.1:1110}
 export EVMAIL_POP3S_LISTEN=${EVMAIL_POP3S_LISTEN:-127.0.0.1:1995}
 export EVMAIL_SUBMISSION_LISTEN=${EVMAIL_SUBMISSION_LISTEN:-127.0.0.1:1587}
+export EVMAIL_HTTP_LISTEN=${EVMAIL_HTTP_LISTEN:-127.0.0.1:8081}
+export EVMAIL_HTTPS_LISTEN=${EVMAIL_HTTPS_LISTEN:-127.0.0.1:8443}
 export EVMAIL_SUBMISSIONS_LISTEN=${EVMAIL_SUBMISSIONS_LISTEN:-127.0.0.1:1465}
 # The demo sends: the delivery role runs beside the gateway.
 export EVMAIL_NODE_ROLES=${EVMAIL_NODE_ROLES:-projector,gateway,delivery}
@@ -75,6 +77,8 @@ evmail is running (embedded log, data in $EVMAIL_NODE_DATA_DIR).
   IMAP:          $EVMAIL_IMAP_LISTEN (STARTTLS)   IMAPS: $EVMAIL_IMAPS_LISTEN
                  e.g. curl -k --ssl-reqd imaps://$EVMAIL_IMAPS_LISTEN/INBOX -u demo@demo.test:$DEMO_PASSWORD
   POP3:          $EVMAIL_POP3_LISTEN (STLS)   POP3S: $EVMAIL_POP3S_LISTEN
+  HTTP:          $EVMAIL_HTTP_LISTEN   HTTPS: $EVMAIL_HTTPS_LISTEN
+                 e.g. curl http://$EVMAIL_HTTP_LISTEN/healthz
   Submission:    $EVMAIL_SUBMISSION_LISTEN (STARTTLS + AUTH)   implicit TLS: $EVMAIL_SUBMISSIONS_LISTEN
                  e.g. swaks --server $EVMAIL_SUBMISSION_LISTEN --tls --auth-user demo@demo.test \\
                         --auth-password $DEMO_PASSWORD --from demo@demo.test --to demo@demo.test
