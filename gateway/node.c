@@ -7,6 +7,7 @@
 #include "gateway/imap/imap_server.h"
 #include "gateway/pop3/pop3_server.h"
 #include "gateway/http/http_node.h"
+#include "gateway/jmap/jmap_http.h"
 #include "gateway/outbound/queue_worker.h"
 #include "gateway/imap/imap_fts.h"
 #include "common/buf.h"
@@ -188,7 +189,9 @@ static int node_start_gateways(struct node *node, const char **error_r)
 		*error_r = err;
 		return -1;
 	}
-	return http_node_start(node, error_r);   /* http.listen, https.listen */
+	if (http_node_start(node, error_r) < 0)   /* http.listen, https.listen */
+		return -1;
+	return jmap_http_start(node, error_r);     /* JMAP's routes on them */
 }
 
 /* The order of node_start, and why (issue 8, privileges):
@@ -365,6 +368,7 @@ void node_stop(struct node *node)
 	imap_server_stop(&node->imaps);
 	pop3_server_stop(&node->pop3);
 	pop3_server_stop(&node->pop3s);
+	jmap_http_stop(node);   /* ends the push streams, then the listeners close */
 	http_node_stop(node);
 	smtp_server_stop(&node->smtp);
 	smtp_server_stop(&node->lmtp);

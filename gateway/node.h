@@ -22,6 +22,7 @@ struct imap_server;
 struct pop3_server;
 struct queue_worker;
 struct http_server;
+struct jmap_node;
 struct net_tls;
 
 struct node_counters {
@@ -45,6 +46,7 @@ struct node {
 	struct queue_worker *delivery;                  /* delivery role (gateway/outbound) */
 	struct http_server *http, *https;               /* gateway role (gateway/http/http_node.h) */
 	struct net_tls *http_tls;
+	struct jmap_node *jmap;                         /* JMAP on http/https (gateway/jmap/jmap_http.h) */
 	struct event *heartbeat_timer;
 	struct event *sig_term, *sig_int;
 	struct node_counters counters;

@@ -67,6 +67,11 @@ void jmap_api_free(struct jmap_api **api)
 	*api = NULL;
 }
 
+int jmap_api_busy(const struct jmap_api *api)
+{
+	return json_object_size(api->active) != 0;
+}
+
 const struct jmap_settings *jmap_api_settings(const struct jmap_api *api)
 {
 	return &api->settings;

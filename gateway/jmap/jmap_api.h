@@ -73,6 +73,9 @@ typedef void jmap_run_done_cb(void *arg, int status, json_t *body);
 /* An engine with the core capability (limits from s, copied) and Core/echo. */
 struct jmap_api *jmap_api_new(struct event_base *base, const struct jmap_settings *s);
 void jmap_api_free(struct jmap_api **api);
+/* 1 while some run (a cancelled one's handler included) is unfinished:
+ * jmap_api_free must not be called then. */
+int jmap_api_busy(const struct jmap_api *api);
 const struct jmap_settings *jmap_api_settings(const struct jmap_api *api);
 
 /* Adds a capability: session_caps is its value in the Session's

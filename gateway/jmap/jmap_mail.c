@@ -22,6 +22,34 @@ void jmap_account_id(const char *address, char out[JMAP_ACCOUNT_ID_LEN + 1])
 		snprintf(out + 1 + 2 * i, 3, "%02x", md[i]);
 }
 
+struct jmap_mail_req *jmap_mail_req_new(struct node *node, const char *address, const char *tenant,
+					const char *actor)
+{
+	struct jmap_mail_req *req = xcalloc(1, sizeof *req);
+
+	req->refs = 1;
+	req->node = node;
+	snprintf(req->address, sizeof req->address, "%s", address);
+	snprintf(req->tenant, sizeof req->tenant, "%s", tenant);
+	snprintf(req->actor, sizeof req->actor, "%s", actor);
+	jmap_account_id(address, req->account_id);
+	return req;
+}
+
+void jmap_mail_req_ref(struct jmap_mail_req *req)
+{
+	req->refs++;
+}
+
+void jmap_mail_req_unref(struct jmap_mail_req **reqp)
+{
+	struct jmap_mail_req *req = *reqp;
+
+	*reqp = NULL;
+	if (req != NULL && --req->refs == 0)
+		free(req);
+}
+
 /* The capabilities whose methods this node serves, in an own account. */
 static const char *const own_caps[] = { JMAP_CAP_MAIL, NULL };
 
@@ -158,6 +186,7 @@ void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
 }
 
 struct write_op {
+	struct jmap_mail_req *req;
 	struct jmap_call *call;
 	jmap_mail_write_cb *cb;
 	void *ctx;
@@ -168,6 +197,7 @@ static void write_done(void *ctx, int status, json_t *outcome, const char *error
 	struct write_op *op = ctx;
 
 	op->cb(op->call, op->ctx, status, outcome, error);
+	jmap_mail_req_unref(&op->req);
 	free(op);
 }
 
@@ -187,6 +217,8 @@ void jmap_mail_submit(struct jmap_call *call, const char *type, json_t *data, jm
 	struct evm_event ev;
 	const char *error = NULL;
 
+	op->req = req;
+	jmap_mail_req_ref(req);
 	op->call = call;
 	op->cb = cb;
 	op->ctx = ctx;

@@ -32,15 +32,25 @@
 #define JMAP_STATE_MAX 64
 #define JMAP_WRITE_TIMEOUT_MS 30000
 
-/* What one API request runs with (jmap_run_params.request_ctx), owned by
- * the transport; it outlives every handler of the run. */
+/* What one API request runs with (jmap_run_params.request_ctx). Counted:
+ * the transport holds one reference for the run, and every write in
+ * flight holds one, so a handler finishing after the client went away
+ * (a cancelled run) still finds it. */
 struct jmap_mail_req {
+	int refs;
 	struct node *node;
 	char address[EVM_ADDRESS_MAX + 1];        /* the authenticated account */
 	char tenant[EVM_ADDRESS_MAX + 1];
 	char account_id[JMAP_ACCOUNT_ID_LEN + 1];
 	char actor[64];                           /* "jmap:<connection id>" */
 };
+
+/* A request context for an authenticated account (refs 1). */
+struct jmap_mail_req *jmap_mail_req_new(struct node *node, const char *address, const char *tenant,
+					const char *actor);
+void jmap_mail_req_ref(struct jmap_mail_req *req);
+/* Drops a reference; the last frees it. Sets *req to NULL. */
+void jmap_mail_req_unref(struct jmap_mail_req **req);
 
 /* "a" + 24 hex digits of SHA-256(address). */
 void jmap_account_id(const char *address, char out[JMAP_ACCOUNT_ID_LEN + 1]);

@@ -120,6 +120,7 @@ static void setup(void)
 	api = jmap_api_new(base, &s);
 	jmap_mail_register(api);
 	node.view = view;
+	req.refs = 1;
 	req.node = &node;
 	snprintf(req.address, sizeof req.address, "%s", BOB);
 	snprintf(req.tenant, sizeof req.tenant, "acme");

@@ -1,0 +1,281 @@
+/* jmap_http - see jmap_http.h. */
+#include "gateway/jmap/jmap_http.h"
+#include "gateway/jmap/jmap_events.h"
+#include "gateway/jmap/jmap_mail.h"
+#include "gateway/jmap/jmap_session.h"
+#include "gateway/http/http_server.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "projector/projector.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JMAP_REALM "evmail JMAP"
+
+struct jmap_node {
+	struct node *node;
+	struct jmap_api *api;
+	struct jmap_events *events;
+	unsigned long next_id;
+};
+
+enum jmap_route { R_SESSION, R_API, R_EVENTS };
+
+/* One HTTP request on a JMAP route, from authentication to its answer. */
+struct jmap_http_req {
+	struct jmap_node *jn;
+	struct http_request *req;
+	enum jmap_route route;
+	struct jmap_mail_req *mreq;
+	struct jmap_run *run;
+};
+
+/* The Host as a URL authority, or "localhost" when it holds anything
+ * else than host characters (no header injection into the Session). */
+static void authority(struct http_request *req, char *out, size_t size)
+{
+	const char *h = http_request_header(req, "Host");
+	size_t n;
+
+	if (h == NULL || h[0] == '\0' || strlen(h) >= size) {
+		snprintf(out, size, "localhost");
+		return;
+	}
+	n = strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]");
+	snprintf(out, size, "%s", h[n] == '\0' ? h : "localhost");
+}
+
+/* The Session's URL templates for this request's scheme and host. */
+struct urls {
+	char api[300], download[400], upload[300], events[400];
+	struct jmap_session_urls u;
+};
+
+static void build_urls(struct http_request *req, struct urls *u)
+{
+	char host[256];
+	const char *scheme = http_request_is_tls(req) ? "https" : "http";
+
+	authority(req, host, sizeof host);
+	snprintf(u->api, sizeof u->api, "%s://%s/jmap/api/", scheme, host);
+	snprintf(u->download, sizeof u->download,
+		 "%s://%s/jmap/download/{accountId}/{blobId}/{name}?accept={type}", scheme, host);
+	snprintf(u->upload, sizeof u->upload, "%s://%s/jmap/upload/{accountId}/", scheme, host);
+	snprintf(u->events, sizeof u->events,
+		 "%s://%s/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}", scheme, host);
+	u->u.api = u->api;
+	u->u.download = u->download;
+	u->u.upload = u->upload;
+	u->u.event_source = u->events;
+}
+
+static void user_of(const struct jmap_mail_req *mreq, struct jmap_account *acct, struct jmap_user *user)
+{
+	jmap_mail_account(mreq, acct);
+	user->username = mreq->address;
+	user->accounts = acct;
+	user->naccounts = 1;
+}
+
+static void respond_json(struct http_request *req, int status, const char *ctype, json_t *body)
+{
+	struct http_response resp;
+	const char *error;
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	http_response_init(&resp, status);
+	(void)http_response_field(&resp, "Content-Type", ctype, &error);
+	(void)http_response_field(&resp, "Cache-Control", "no-cache, no-store", &error);
+	http_respond(req, &resp, text != NULL ? text : "{}", text != NULL ? strlen(text) : 2);
+	http_response_clear(&resp);
+	free(text);
+}
+
+static void jreq_free(struct jmap_http_req *jr)
+{
+	jmap_mail_req_unref(&jr->mreq);
+	free(jr);
+}
+
+/* RFC 8620 2: GET /.well-known/jmap. */
+static void serve_session(struct jmap_http_req *jr)
+{
+	struct jmap_account acct;
+	struct jmap_user user;
+	struct urls u;
+	json_t *session = NULL;
+	const char *error = NULL;
+
+	user_of(jr->mreq, &acct, &user);
+	build_urls(jr->req, &u);
+	if (jmap_session_build(jr->jn->api, &user, &u.u, &session, &error) < 0) {
+		log_error("jmap: session of %s: %s", jr->mreq->address, error);
+		http_respond_text(jr->req, 500, "text/plain; charset=utf-8", "cannot build the session\n");
+	} else {
+		respond_json(jr->req, 200, "application/json", session);
+	}
+	json_decref(session);
+	jreq_free(jr);
+}
+
+static void api_done(void *arg, int status, json_t *body)
+{
+	struct jmap_http_req *jr = arg;
+
+	jr->run = NULL;
+	respond_json(jr->req, status, status == 200 ? "application/json" : "application/problem+json", body);
+	jreq_free(jr);
+}
+
+static void api_cancel(void *ctx, struct http_request *req)
+{
+	struct jmap_http_req *jr = ctx;
+
+	jmap_run_cancel(&jr->run);
+	/* The answer is dropped by the server; finish req and free ours. */
+	http_respond_text(req, 499, NULL, NULL);
+	jreq_free(jr);
+}
+
+/* RFC 8620 3.1: POST the Request object. */
+static void serve_api(struct jmap_http_req *jr)
+{
+	struct jmap_account acct;
+	struct jmap_user user;
+	struct urls u;
+	struct jmap_run_params p;
+	char state[JMAP_SESSION_STATE_SIZE];
+	struct evbuffer *body = http_request_body(jr->req);
+	size_t len = evbuffer_get_length(body);
+	const unsigned char *data = evbuffer_pullup(body, -1);
+	const char *error = NULL;
+
+	user_of(jr->mreq, &acct, &user);
+	build_urls(jr->req, &u);
+	if (jmap_session_state(jr->jn->api, &user, &u.u, state, &error) < 0) {
+		log_error("jmap: session state of %s: %s", jr->mreq->address, error);
+		http_respond_text(jr->req, 500, "text/plain; charset=utf-8", "cannot build the session\n");
+		jreq_free(jr);
+		return;
+	}
+	memset(&p, 0, sizeof p);
+	p.user = &user;
+	p.session_state = state;
+	p.request_ctx = jr->mreq;
+	http_request_on_cancel(jr->req, api_cancel, jr);
+	jr->run = jmap_api_run(jr->jn->api, &p, http_request_header(jr->req, "Content-Type"),
+			       data != NULL ? data : (const unsigned char *)"", len, api_done, jr);
+}
+
+static void authenticated(void *ctx, struct http_request *req, int ok, const char *account,
+			  const char *tenant)
+{
+	struct jmap_http_req *jr = ctx;
+	char actor[64];
+
+	if (!ok) {
+		http_respond_unauthorized(req, JMAP_REALM);
+		free(jr);
+		return;
+	}
+	snprintf(actor, sizeof actor, "jmap:%lu", ++jr->jn->next_id);
+	jr->mreq = jmap_mail_req_new(jr->jn->node, account, tenant, actor);
+	switch (jr->route) {
+	case R_SESSION:
+		serve_session(jr);
+		break;
+	case R_API:
+		serve_api(jr);
+		break;
+	case R_EVENTS:
+		jmap_events_serve(jr->jn->events, req, jr->mreq);
+		jr->mreq = NULL;   /* the stream took it */
+		jreq_free(jr);
+		break;
+	}
+}
+
+static void route(struct jmap_node *jn, struct http_request *req, enum jmap_route r)
+{
+	struct jmap_http_req *jr = xcalloc(1, sizeof *jr);
+
+	jr->jn = jn;
+	jr->req = req;
+	jr->route = r;
+	http_auth_basic(req, authenticated, jr);
+}
+
+static void on_session(void *ctx, struct http_request *req)
+{
+	if (strcmp(http_request_path(req), "/.well-known/jmap") != 0) {
+		http_respond_text(req, 404, "text/plain; charset=utf-8", "Not Found\n");
+		return;
+	}
+	route(ctx, req, R_SESSION);
+}
+
+static void on_api(void *ctx, struct http_request *req)
+{
+	route(ctx, req, R_API);
+}
+
+static void on_events(void *ctx, struct http_request *req)
+{
+	route(ctx, req, R_EVENTS);
+}
+
+static int add_routes(struct jmap_node *jn, struct http_server *srv, const char **error_r)
+{
+	if (srv == NULL)
+		return 0;
+	if (http_server_route_methods(srv, "/.well-known/jmap", "GET, HEAD", on_session, jn, error_r) < 0 ||
+	    http_server_route_methods(srv, "/jmap/api/", "POST", on_api, jn, error_r) < 0 ||
+	    http_server_route_methods(srv, "/jmap/eventsource/", "GET", on_events, jn, error_r) < 0)
+		return -1;
+	return 0;
+}
+
+int jmap_http_start(struct node *node, const char **error_r)
+{
+	struct jmap_node *jn;
+	struct jmap_settings s;
+
+	if (node->http == NULL && node->https == NULL)
+		return 0;
+	jn = xcalloc(1, sizeof *jn);
+	jn->node = node;
+	jmap_settings_default(&s);
+	if ((uint64_t)node->cfg->limits_http_body < s.max_size_request)
+		s.max_size_request = (uint64_t)node->cfg->limits_http_body;
+	jn->api = jmap_api_new(node->base, &s);
+	jn->events = jmap_events_new(node);
+	jmap_mail_register(jn->api);
+	if (add_routes(jn, node->http, error_r) < 0 || add_routes(jn, node->https, error_r) < 0) {
+		jmap_events_free(&jn->events);
+		jmap_api_free(&jn->api);
+		free(jn);
+		return -1;
+	}
+	node->jmap = jn;
+	return 0;
+}
+
+void jmap_http_stop(struct node *node)
+{
+	struct jmap_node *jn = node->jmap;
+
+	if (jn == NULL)
+		return;
+	node->jmap = NULL;
+	jmap_events_free(&jn->events);
+	/* A handler still waiting for its write keeps its run: the process is
+	 * ending, leave the engine to it rather than free it under the run. */
+	if (jmap_api_busy(jn->api)) {
+		log_warn("jmap: stopping with requests in flight");
+		return;
+	}
+	jmap_api_free(&jn->api);
+	free(jn);
+}
