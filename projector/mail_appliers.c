@@ -17,5 +17,6 @@ const struct applier mail_appliers[] = {
 	{ "mailbox.metadata", EVM_TOPIC_MAIL, mail_apply_metadata },
 	{ "mailbox.urlauth_key", EVM_TOPIC_MAIL, mail_apply_urlauth_key },
 	{ "mailbox.acl", EVM_TOPIC_MAIL, mail_apply_acl },
+	{ "blob.upload", EVM_TOPIC_MAIL, mail_apply_upload },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

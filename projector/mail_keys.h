@@ -69,6 +69,10 @@
  *   mail/<acct>/thr/<thread id>/<received>/<email id>
  *                                           "" : a thread's emails, oldest first
  *                                           (received: 20 digits)
+ *   mail/<acct>/upl/<blob id>               {"at": ms (the event's ts), "size": octets,
+ *                                           "type": media type as given}: a blob the
+ *                                           account uploaded (blob.upload, JMAP);
+ *                                           it may read it, no other account may
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -102,6 +106,7 @@
 #define MAIL_K_ELOC "eloc/"
 #define MAIL_K_ETHR "ethr/"
 #define MAIL_K_THR "thr/"
+#define MAIL_K_UPL "upl/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);
