@@ -23,7 +23,7 @@ void jmap_account_id(const char *address, char out[JMAP_ACCOUNT_ID_LEN + 1])
 }
 
 /* The capabilities whose methods this node serves, in an own account. */
-static const char *const own_caps[] = { JMAP_CAP_MAIL, NULL };
+static const char *const own_caps[] = { JMAP_CAP_MAIL, JMAP_CAP_BLOB, JMAP_CAP_QUOTA, NULL };
 
 void jmap_mail_account(const struct jmap_mail_req *req, struct jmap_account *acct)
 {
@@ -212,4 +212,5 @@ void jmap_mail_register(struct jmap_api *api)
 {
 	jmap_api_add_capability(api, JMAP_CAP_MAIL, json_object(), mail_account_caps());
 	jmap_mailbox_register(api);
+	jmap_blob_register(api);
 }

@@ -82,5 +82,8 @@ void jmap_mail_register(struct jmap_api *api);
 /* Mailbox/get, Mailbox/changes, Thread/get, Thread/changes, Email/changes
  * (jmap_mailbox_get.c). */
 void jmap_mailbox_register(struct jmap_api *api);
+/* Blob/upload, Blob/get, Blob/lookup, Email/import, Email/parse, the Quota
+ * methods, and the Blob and Quota capabilities (jmap_blob_methods.c). */
+void jmap_blob_register(struct jmap_api *api);
 
 #endif
