@@ -29,6 +29,21 @@ int jmap_blob_ref_parse(const char *blob_id, struct jmap_blob_ref *ref);
  * hex digits of SHA-256(blob id + prefix) (projector/mail.h). */
 void jmap_blob_email_id(const char *blob_hex, const char *prefix, char out[33]);
 
+/* An EmailImport object (RFC 8621 4.8), checked (jmap_email_import_args.c). */
+struct jmap_import_args {
+	const char *blob_id;          /* "#cid" resolved; borrowed */
+	json_t *mailboxes;            /* resolved existing mailbox ids, in order */
+	json_t *flags, *keywords;     /* IMAP system flags and keywords (RFC 8621 4.1.1) */
+	int64_t received;             /* receivedAt, ms; the time of the import by default */
+};
+
+/* 1 valid; 0 invalid with *prop_r (the property at fault, NULL for the
+ * object) and *desc_r; -1 on a view error (*error_r). Free a with
+ * jmap_import_args_free whatever the result. */
+int jmap_import_args_parse(struct jmap_call *call, json_t *obj, struct jmap_import_args *a,
+			   const char **prop_r, const char **desc_r, const char **error_r);
+void jmap_import_args_free(struct jmap_import_args *a);
+
 /* The registrations jmap_blob_register() (jmap_blob_methods.c) calls. */
 void jmap_blob_upload_register(struct jmap_api *api);
 void jmap_email_import_register(struct jmap_api *api);

@@ -37,9 +37,7 @@ struct import_call {
 	size_t len;
 	char blob[DELIVER_BLOB_ID_LEN + 1];
 	char email_id[33];
-	json_t *mailboxes;            /* resolved mailbox ids, in order */
-	json_t *flags, *keywords;
-	int64_t received;
+	struct jmap_import_args args;
 	size_t next_box;              /* the next mailbox to copy to */
 	json_int_t uid;
 	int pending;                  /* the append and the blob's last chunk */
@@ -53,11 +51,9 @@ static void creation_clear(struct import_call *ic)
 {
 	free(ic->data);
 	ic->data = NULL;
-	json_decref(ic->mailboxes);
-	json_decref(ic->flags);
-	json_decref(ic->keywords);
+	jmap_import_args_free(&ic->args);
 	json_decref(ic->outcome);
-	ic->mailboxes = ic->flags = ic->keywords = ic->outcome = NULL;
+	ic->outcome = NULL;
 }
 
 static void ic_free(struct import_call *ic)
@@ -80,106 +76,26 @@ static void fail(struct import_call *ic, const char *type, const char *desc)
 	ic_free(ic);
 }
 
-/* mailboxIds: Id[Boolean] of true, at least one, each an existing mailbox. */
-static int check_mailboxes(struct import_call *ic, json_t *m, const char **error_r)
-{
-	struct jmap_mail_req *req = ic->req;
-	const char *k, *id;
-	json_t *v, *box;
-	int r;
-
-	ic->mailboxes = json_array();
-	if (!json_is_object(m) || json_object_size(m) == 0)
-		return 0;
-	json_object_foreach(m, k, v) {
-		if (!json_is_true(v) || jmap_call_resolve_id(ic->call, k, &id) != 1)
-			return 0;
-		if ((r = mail_mailbox_get(req->node->view, req->address, id, &box, error_r)) <= 0)
-			return r;
-		json_decref(box);
-		json_array_append_new(ic->mailboxes, json_string(id));
-	}
-	return 1;
-}
-
-/* keywords: String[Boolean] of true; the four IMAP system flags as such
- * (RFC 8621 4.1.1), the rest as IMAP keywords. */
-static int check_keywords(struct import_call *ic, json_t *k)
-{
-	static const char *const sys[][2] = { { "$seen", "\\Seen" }, { "$flagged", "\\Flagged" },
-					      { "$answered", "\\Answered" }, { "$draft", "\\Draft" } };
-	const char *name;
-	json_t *v;
-
-	ic->flags = json_array();
-	ic->keywords = json_array();
-	if (k == NULL || json_is_null(k))
-		return 1;
-	if (!json_is_object(k))
-		return 0;
-	json_object_foreach(k, name, v) {
-		char kw[256];
-		int is_sys = 0;
-
-		if (!json_is_true(v) || jmap_keyword_parse(name, kw) < 0)
-			return 0;
-		for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++) {
-			if (strcmp(kw, sys[i][0]) == 0) {
-				json_array_append_new(ic->flags, json_string(sys[i][1]));
-				is_sys = 1;
-			}
-		}
-		if (!is_sys)
-			json_array_append_new(ic->keywords, json_string(kw));
-	}
-	return 1;
-}
-
 /* Checks one EmailImport and reads its blob: 1 ready to store, 0 when the
  * creation failed (recorded), -1 on a view error. */
-static int prepare(struct import_call *ic, json_t *obj)
+static int prepare(struct import_call *ic, json_t *obj, const char **error_r)
 {
 	struct jmap_mail_req *req = ic->req;
-	const char *k, *blob_id = NULL, *error = NULL;
-	json_t *v, *recv = json_object_get(obj, "receivedAt"), *locs;
+	const char *prop = NULL, *desc = NULL, *error = NULL;
+	json_t *locs;
 	char *type = NULL;
 	int r;
 
-	if (!json_is_object(obj)) {
-		not_created(ic, "invalidProperties", "not an EmailImport object", NULL);
-		return 0;
-	}
-	json_object_foreach(obj, k, v) {
-		if (strcmp(k, "blobId") && strcmp(k, "mailboxIds") && strcmp(k, "keywords") && strcmp(k, "receivedAt")) {
-			not_created(ic, "invalidProperties", "not a property of EmailImport", k);
-			return 0;
-		}
-	}
-	/* RFC 8621 4.8: blobId, mailboxIds or keywords invalid (missing,
-	 * wrong type, id not found) is invalidProperties. */
-	if (!json_is_string(json_object_get(obj, "blobId")) ||
-	    jmap_call_resolve_id(ic->call, json_string_value(json_object_get(obj, "blobId")), &blob_id) != 1) {
-		not_created(ic, "invalidProperties", "blobId: an Id expected", "blobId");
-		return 0;
-	}
-	if ((r = check_mailboxes(ic, json_object_get(obj, "mailboxIds"), &error)) <= 0) {
+	if ((r = jmap_import_args_parse(ic->call, obj, &ic->args, &prop, &desc, &error)) <= 0) {
 		if (r == 0)
-			not_created(ic, "invalidProperties", "mailboxIds: one or more existing mailboxes",
-				    "mailboxIds");
+			not_created(ic, "invalidProperties", desc, prop);
+		*error_r = error;
 		return r;
 	}
-	if (!check_keywords(ic, json_object_get(obj, "keywords"))) {
-		not_created(ic, "invalidProperties", "keywords: valid keywords set to true", "keywords");
-		return 0;
-	}
-	ic->received = evm_now_ms();
-	if (recv != NULL && !json_is_null(recv) && jmap_utcdate_parse(json_string_value(recv), &ic->received) < 0) {
-		not_created(ic, "invalidProperties", "receivedAt: a UTCDate expected", "receivedAt");
-		return 0;
-	}
-	if ((r = jmap_blob_read(req->node, req->address, blob_id, &ic->data, &ic->len, &type, &error)) <= 0) {
+	if ((r = jmap_blob_read(req->node, req->address, ic->args.blob_id, &ic->data, &ic->len, &type, &error)) <= 0) {
 		if (r == 0)
 			not_created(ic, "invalidProperties", "blobId: no such blob", "blobId");
+		*error_r = error;
 		return r;
 	}
 	free(type);
@@ -198,11 +114,13 @@ static int prepare(struct import_call *ic, json_t *obj)
 			jmap_set_not_created(&ic->r, json_object_iter_key(ic->iter),
 					     json_pack("{s:s, s:s}", "type", "alreadyExists", "existingId",
 						       ic->email_id));
+		*error_r = error;
 		return r > 0 ? 0 : -1;
 	}
 	if ((r = mail_over_quota(req->node->view, req->address, ic->len, &error)) != 0) {
 		if (r > 0)
 			not_created(ic, "overQuota", "the account's quota is full", NULL);
+		*error_r = error;
 		return r > 0 ? 0 : -1;
 	}
 	return 1;
@@ -255,15 +173,15 @@ static void copied(struct jmap_call *call, void *ctx, int status, json_t *outcom
 /* message.copy from the first mailbox to each other one (like IMAP COPY). */
 static void copy_next(struct import_call *ic)
 {
-	const char *first = json_string_value(json_array_get(ic->mailboxes, 0));
+	const char *first = json_string_value(json_array_get(ic->args.mailboxes, 0));
 
-	if (ic->next_box >= json_array_size(ic->mailboxes)) {
+	if (ic->next_box >= json_array_size(ic->args.mailboxes)) {
 		created(ic);
 		return;
 	}
 	jmap_mail_submit(ic->call, "message.copy",
 			 json_pack("{s:s, s:[[I,I]], s:s}", "mailbox_id", first, "uids", ic->uid, ic->uid,
-				   "to_mailbox_id", json_string_value(json_array_get(ic->mailboxes, ic->next_box++))),
+				   "to_mailbox_id", json_string_value(json_array_get(ic->args.mailboxes, ic->next_box++))),
 			 copied, ic);
 }
 
@@ -320,9 +238,9 @@ static void chunks_applied(void *ctx, int status)
 static void append(struct import_call *ic, int32_t partition, int64_t offset)
 {
 	json_t *data = json_pack("{s:s, s:s, s:I, s:s, s:O, s:O, s:I, s:o}", "mailbox_id",
-				 json_string_value(json_array_get(ic->mailboxes, 0)), "blob_id", ic->blob,
-				 "blob_size", (json_int_t)ic->len, "prefix", "", "flags", ic->flags, "keywords",
-				 ic->keywords, "internal_date", (json_int_t)ic->received, "summary",
+				 json_string_value(json_array_get(ic->args.mailboxes, 0)), "blob_id", ic->blob,
+				 "blob_size", (json_int_t)ic->len, "prefix", "", "flags", ic->args.flags, "keywords",
+				 ic->args.keywords, "internal_date", (json_int_t)ic->args.received, "summary",
 				 mime_parse(ic->data, ic->len, NULL));
 
 	ic->pending = offset >= 0 ? 2 : 1;
@@ -353,9 +271,11 @@ static void next_creation(struct import_call *ic)
 
 	for (; ic->iter != NULL; ic->iter = json_object_iter_next(ic->emails, ic->iter)) {
 		struct jmap_blob_ref ref;
-		int r = prepare(ic, json_object_iter_value(ic->iter));
+		const char *error = NULL;
+		int r = prepare(ic, json_object_iter_value(ic->iter), &error);
 
 		if (r < 0) {
+			log_error("jmap: Email/import for %s: %s", req->address, error ? error : "?");
 			fail(ic, "serverFail", "the view cannot be read");
 			return;
 		}
@@ -366,8 +286,7 @@ static void next_creation(struct import_call *ic)
 		/* An upload's bytes are in the blob topic and applied here
 		 * already; any other blob's bytes (a message, a part) are
 		 * stored as their own blob first. */
-		if (jmap_blob_ref_parse(json_string_value(json_object_get(json_object_iter_value(ic->iter),
-									   "blobId")), &ref) == 0 &&
+		if (jmap_blob_ref_parse(ic->args.blob_id, &ref) == 0 &&
 		    ref.upload && !ref.part && strcmp(ref.hex, ic->blob) == 0)
 			append(ic, 0, -1);
 		else
