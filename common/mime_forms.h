@@ -47,8 +47,8 @@ json_t *mime_header_fields(const char *block, size_t len);
 
 /* One raw value in a form: Raw/Text -> string; Addresses -> [{name,
  * email}]; GroupedAddresses -> [{name, addresses}]; MessageIds -> [ids]
- * or null; Date -> "YYYY-MM-DDTHH:MM:SSZ"-style RFC 3339 string with the
- * field's zone offset, or null; URLs -> [urls] or null. */
+ * or null; Date -> an RFC 3339 UTCDate "YYYY-MM-DDTHH:MM:SSZ" (the
+ * field's zone offset applied, not kept), or null; URLs -> [urls] or null. */
 json_t *mime_header_form(const char *raw, size_t len, enum mime_form form);
 
 #endif

@@ -96,6 +96,16 @@
  *                   automatic reply per sender per period: see
  *                   projector/mail_vacation.c
  *
+ *   blob.upload     {blob_id (64 hex), size (octets), type (media type as
+ *                    the client gave it, printable ASCII, <= MAIL_UPLOAD_TYPE_MAX
+ *                    octets, "" = unknown)}
+ *                   JMAP upload (RFC 8620 6.1, RFC 9404 Blob/upload): the
+ *                   account may read that blob (its bytes go to the blob
+ *                   topic first; the applier does not look at them). An
+ *                   upload of bytes already stored is recorded again, "at"
+ *                   = the event's ts. Not expired here (storage GC is
+ *                   issue #13). result: {blob_id}
+ *
  *   mailbox.acl     {mailbox_id, identifier, action, rights}  RFC 4314 ACLs;
  *                   any event may carry "as": <sharee> (a write to a
  *                   shared mailbox, checked against the owner's ACL): see
@@ -138,6 +148,8 @@
 #define MAIL_META_ENTRIES_MAX 100
 #define MAIL_META_SET_MAX 100
 #define MAIL_META_SERVER "server"
+/* blob.upload: the longest media type kept. */
+#define MAIL_UPLOAD_TYPE_MAX 255
 
 /* IMAP system flags (RFC 9051 2.3.2), bit order = stored order. */
 enum {
@@ -211,6 +223,12 @@ int mail_message_body(struct view *view, const char *account, const char *mailbo
 /* A blob alone (0 when incomplete). */
 int mail_blob_read(struct view *view, const char *blob_id, char **data_r, size_t *len_r,
 		   const char **error_r);
+
+/* An upload the account recorded with blob.upload (mail_upload.c): 1 with
+ * *upload_r {"at", "size", "type"} (free it), 0 when the account has no
+ * such upload (or the id is not 64 hex digits), -1 on error. */
+int mail_upload_get(struct view *view, const char *account, const char *blob_id, json_t **upload_r,
+		    const char **error_r);
 
 /* ---- METADATA and URLAUTH keys (mail_meta.c) ---- */
 /* 1 when name[len] is a valid (lower-case) entry name (mailbox.metadata). */

@@ -19,5 +19,6 @@ const struct applier mail_appliers[] = {
 	{ "mailbox.acl", EVM_TOPIC_MAIL, mail_apply_acl },
 	{ "vacation.set", EVM_TOPIC_MAIL, mail_apply_vacation_set },
 	{ "vacation.reply", EVM_TOPIC_MAIL, mail_apply_vacation_reply },
+	{ "blob.upload", EVM_TOPIC_MAIL, mail_apply_upload },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

@@ -74,6 +74,10 @@
  *                                           text_body, html_body}
  *   mail/<acct>/vacr/<sender>               time (ms, the event's) of the last
  *                                           automatic reply to <sender> (escaped as <acct>)
+ *   mail/<acct>/upl/<blob id>               {"at": ms (the event's ts), "size": octets,
+ *                                           "type": media type as given}: a blob the
+ *                                           account uploaded (blob.upload, JMAP);
+ *                                           it may read it, no other account may
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -109,6 +113,7 @@
 #define MAIL_K_THR "thr/"
 #define MAIL_K_VAC "vac"
 #define MAIL_K_VACR "vacr/"
+#define MAIL_K_UPL "upl/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);

@@ -52,7 +52,7 @@ void jmap_mail_req_unref(struct jmap_mail_req **reqp)
 }
 
 /* The capabilities whose methods this node serves, in an own account. */
-static const char *const own_caps[] = { JMAP_CAP_MAIL, JMAP_CAP_VACATION, NULL };
+static const char *const own_caps[] = { JMAP_CAP_MAIL, JMAP_CAP_VACATION, JMAP_CAP_BLOB, JMAP_CAP_QUOTA, NULL };
 
 void jmap_mail_account(const struct jmap_mail_req *req, struct jmap_account *acct)
 {
@@ -236,7 +236,7 @@ void jmap_utcdate_format(int64_t ms, char *out, size_t size)
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (ms < 0 || gmtime_r(&t, &tm) == NULL || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, size, "1970-01-01T00:00:00Z");
 }
 
@@ -258,7 +258,7 @@ int jmap_utcdate_parse(const char *s, int64_t *ms_r)
 {
 	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	unsigned y, mo, d, h, mi, sec;
-	int n = 0;
+	int n = 0, frac = 0;
 	const char *p;
 
 	if (s == NULL || sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
@@ -266,16 +266,16 @@ int jmap_utcdate_parse(const char *s, int64_t *ms_r)
 	    (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))))
 		return -1;
 	p = s + 19;
-	if (*p == '.') {   /* RFC 3339 time-secfrac */
+	if (*p == '.') {   /* RFC 3339 time-secfrac: milliseconds kept */
 		p++;
 		if (*p < '0' || *p > '9')
 			return -1;
-		while (*p >= '0' && *p <= '9')
-			p++;
+		for (int scale = 100; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += (*p - '0') * scale;
 	}
-	if (strcmp(p, "Z") != 0)
+	if (strcmp(p, "Z") != 0 || y < 1970)
 		return -1;
-	*ms_r = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000;
+	*ms_r = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000 + frac;
 	return 0;
 }
 
@@ -295,4 +295,5 @@ void jmap_mail_register(struct jmap_api *api)
 	jmap_api_add_capability(api, JMAP_CAP_VACATION, json_object(), json_object());
 	jmap_mailbox_register(api);
 	jmap_vacation_register(api);
+	jmap_blob_register(api);
 }

@@ -101,5 +101,8 @@ void jmap_mail_register(struct jmap_api *api);
 void jmap_mailbox_register(struct jmap_api *api);
 /* VacationResponse/get, /set (jmap_vacation.c). */
 void jmap_vacation_register(struct jmap_api *api);
+/* Blob/upload, Blob/get, Blob/lookup, Email/import, Email/parse, the Quota
+ * methods, and the Blob and Quota capabilities (jmap_blob_methods.c). */
+void jmap_blob_register(struct jmap_api *api);
 
 #endif
