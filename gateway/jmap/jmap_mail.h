@@ -82,5 +82,8 @@ void jmap_mail_register(struct jmap_api *api);
 /* Mailbox/get, Mailbox/changes, Thread/get, Thread/changes, Email/changes
  * (jmap_mailbox_get.c). */
 void jmap_mailbox_register(struct jmap_api *api);
+/* Email/get, Email/query, Email/queryChanges, SearchSnippet/get
+ * (jmap_email_query.c). */
+void jmap_email_register(struct jmap_api *api);
 
 #endif
