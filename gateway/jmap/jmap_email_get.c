@@ -73,6 +73,7 @@ static json_t *default_props(void)
 struct get_args {
 	struct jmap_get_args g;
 	json_t *body_props;
+	json_t *struct_props;   /* body_props with subParts: a structure has its tree */
 	int fetch_text, fetch_html, fetch_all;
 	json_int_t max_bytes;
 	unsigned needs;
@@ -145,6 +146,15 @@ static int parse_args(struct jmap_call *call, const json_t *args, struct get_arg
 		json_array_insert_new(a->g.properties, 0, json_string("id"));
 	if (a->body_props == NULL)
 		a->body_props = jmap_body_default_props();
+	/* 4.1.4 bodyStructure is "the full MIME structure": its subParts are
+	 * given even when bodyProperties (whose default has none) omits them. */
+	a->struct_props = json_copy(a->body_props);
+	json_array_foreach(a->struct_props, i, p) {
+		if (strcmp(json_string_value(p), "subParts") == 0)
+			break;
+	}
+	if (i == json_array_size(a->struct_props))
+		json_array_append_new(a->struct_props, json_string("subParts"));
 	json_array_foreach(a->g.properties, i, p)
 		a->needs |= (unsigned)prop_needs(json_string_value(p));
 	return 0;
@@ -154,6 +164,7 @@ static void free_args(struct get_args *a)
 {
 	jmap_get_args_free(&a->g);
 	json_decref(a->body_props);
+	json_decref(a->struct_props);
 }
 
 /* What one email is rendered from. */
@@ -256,7 +267,7 @@ static json_t *prop_value(const struct get_args *a, const struct src *s, const c
 	if (strcmp(name, "headers") == 0)
 		return mime_header_fields(s->m.raw, s->hlen);
 	if (strcmp(name, "bodyStructure") == 0)
-		return jmap_body_part(&s->m, json_object_get(s->summary, "part"), "", a->body_props);
+		return jmap_body_part(&s->m, json_object_get(s->summary, "part"), "", a->struct_props);
 	if (strcmp(name, "bodyValues") == 0)
 		return body_values(a, s);
 	if (strcmp(name, "textBody") == 0 || strcmp(name, "htmlBody") == 0 || strcmp(name, "attachments") == 0) {
