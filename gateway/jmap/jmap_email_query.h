@@ -101,7 +101,7 @@ int jmap_email_raw(struct jmap_email_content *c, const struct jmap_email *e, con
 /* Forgets what was read (the next email). */
 void jmap_email_content_drop(struct jmap_email_content *c);
 
-/* ---- jmap_email_query_filter.c ---- */
+/* ---- jmap_email_query_filter.c (check, compile), _match.c (evaluate) ---- */
 
 /* What evaluating a filter or sort reads beyond the loaded set. */
 #define JMAP_EQ_SUMMARY 1u   /* the MIME summary */
