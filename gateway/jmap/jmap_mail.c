@@ -296,4 +296,5 @@ void jmap_mail_register(struct jmap_api *api)
 	jmap_mailbox_register(api);
 	jmap_vacation_register(api);
 	jmap_blob_register(api);
+	jmap_email_register(api);
 }

@@ -104,5 +104,8 @@ void jmap_vacation_register(struct jmap_api *api);
 /* Blob/upload, Blob/get, Blob/lookup, Email/import, Email/parse, the Quota
  * methods, and the Blob and Quota capabilities (jmap_blob_methods.c). */
 void jmap_blob_register(struct jmap_api *api);
+/* Email/get, Email/query, Email/queryChanges, SearchSnippet/get
+ * (jmap_email_query.c). */
+void jmap_email_register(struct jmap_api *api);
 
 #endif
