@@ -104,13 +104,15 @@ static void cmd_done(void *ctx, int status, json_t *outcome, const char *error)
 		o = json_pack("{s:s, s:s}", "status", "failed", "error", error ? error : "unknown");
 	else
 		o = json_deep_copy(outcome);
+	if (c->bulk == NULL && c->client_gone) {
+		const char *what = json_string_value(json_object_get(o, status < 0 ? "error" : "status"));
+		log_info("admin: %s finished after its client left: %s", http_request_path(c->req),
+			 what ? what : "no outcome");
+	}
 	if (c->bulk != NULL) {
 		bulk_done(c->bulk, o);
 		json_decref(o);
 	} else if (status < 0) {
-		if (c->client_gone)
-			log_warn("admin: %s failed after its client left: %s", http_request_path(c->req),
-				 error ? error : "fate unknown");
 		mgmt_reply_json(c->req, 503, o);
 	} else {
 		int code = outcome_code(o);
