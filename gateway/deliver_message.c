@@ -4,6 +4,8 @@
 #include "gateway/deliver.h"
 #include "gateway/command.h"
 #include "gateway/deliver_blob.h"
+#include "gateway/submit/submit.h"
+#include "gateway/vacation.h"
 #include "common/buf.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -46,6 +48,8 @@ struct delivery {
 	int single_reply;
 	int grace_pass;                      /* over-quota targets appended again */
 	char *over_quota_ok;                 /* per target: append with over_quota_ok */
+	char *mail_from;                     /* for a vacation reply (gateway/vacation.h) */
+	int auto_reply_ok;                   /* the message may get one (RFC 3834) */
 };
 
 static void set_result(struct deliver_result *r, int ok, const char *code, const char *enhanced,
@@ -88,6 +92,11 @@ static void delivery_finish(struct delivery *d)
 		 d->ntargets ? codes.data : "-");
 	buf_free(&codes);
 	d->cb(d->ctx, d->results, d->ntargets);
+	for (size_t i = 0; d->auto_reply_ok && i < d->ntargets; i++)
+		if (d->results[i].ok)
+			vacation_consider(d->node, d->targets[i].account, d->targets[i].tenant,
+					  d->targets[i].rcpt, d->mail_from, d->summary);
+	free(d->mail_from);
 	if (d->defer != NULL)
 		event_free(d->defer);
 	json_decref(d->summary);
@@ -361,6 +370,8 @@ void deliver_message(struct node *node, const struct deliver_request *req,
 	d->blob_size = blob.len;
 	deliver_blob_id(blob.data, blob.len, d->blob_id);
 	d->summary = mime_parse(blob.data, blob.len, NULL);
+	d->mail_from = xstrdup(req->mail_from ? req->mail_from : "");
+	d->auto_reply_ok = vacation_eligible(d->mail_from, req->data, submit_header_len(req->data, req->len));
 	deliver_blob_store(node, d->actor, d->blob_id, blob.data, blob.len, blob_stored, d);
 	buf_free(&blob);
 }

@@ -92,6 +92,10 @@
  *                   derives it). The mailbox's key goes with DELETE.
  *                   result: {mailbox_id}
  *
+ *   vacation.set, vacation.reply    the vacation response and the one
+ *                   automatic reply per sender per period: see
+ *                   projector/mail_vacation.c
+ *
  *   mailbox.acl     {mailbox_id, identifier, action, rights}  RFC 4314 ACLs;
  *                   any event may carry "as": <sharee> (a write to a
  *                   shared mailbox, checked against the owner's ACL): see
@@ -143,6 +147,12 @@ enum {
 	MAIL_F_FLAGGED = 1 << 3,
 	MAIL_F_SEEN = 1 << 4,
 };
+
+/* RFC 3834 4: the period within which one sender gets one automatic
+ * reply (7 days, the Sieve vacation default of RFC 5230 4.1). */
+#define MAIL_VACATION_PERIOD_MS (7LL * 24 * 3600 * 1000)
+/* The vacation response (projector/mail_vacation.c): 1 with *vac_r, 0 none. */
+int mail_vacation_get(struct view *view, const char *account, json_t **vac_r, const char **error_r);
 
 int mail_mailboxes(struct view *view, const char *account, json_t **list_r, const char **error_r);
 int mail_mailbox_get(struct view *view, const char *account, const char *mailbox_id,

@@ -17,5 +17,7 @@ const struct applier mail_appliers[] = {
 	{ "mailbox.metadata", EVM_TOPIC_MAIL, mail_apply_metadata },
 	{ "mailbox.urlauth_key", EVM_TOPIC_MAIL, mail_apply_urlauth_key },
 	{ "mailbox.acl", EVM_TOPIC_MAIL, mail_apply_acl },
+	{ "vacation.set", EVM_TOPIC_MAIL, mail_apply_vacation_set },
+	{ "vacation.reply", EVM_TOPIC_MAIL, mail_apply_vacation_reply },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

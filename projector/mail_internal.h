@@ -196,6 +196,8 @@ applier_fn mail_apply_expunge;
 applier_fn mail_apply_claim_recent;
 applier_fn mail_apply_metadata;
 applier_fn mail_apply_urlauth_key;
+applier_fn mail_apply_vacation_set;    /* mail_vacation.c */
+applier_fn mail_apply_vacation_reply;
 
 /* ---- metadata and access keys (mail_meta.c) ---- */
 /* Removes a deleted mailbox's METADATA entries and access key (after

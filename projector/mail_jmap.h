@@ -31,8 +31,9 @@ enum mail_jtype {
 	MAIL_J_MAILBOX,
 	MAIL_J_EMAIL,
 	MAIL_J_THREAD,
+	MAIL_J_VACATION,   /* the one VacationResponse, id "singleton" */
 };
-#define MAIL_J_TYPES 3
+#define MAIL_J_TYPES 4
 
 /* "mailbox", "email", "thread". */
 const char *mail_jtype_name(enum mail_jtype t);

@@ -69,6 +69,11 @@
  *   mail/<acct>/thr/<thread id>/<received>/<email id>
  *                                           "" : a thread's emails, oldest first
  *                                           (received: 20 digits)
+ *   mail/<acct>/vac                         the vacation response (projector/mail_vacation.c)
+ *                                           {enabled, from_date, to_date, subject,
+ *                                           text_body, html_body}
+ *   mail/<acct>/vacr/<sender>               time (ms, the event's) of the last
+ *                                           automatic reply to <sender> (escaped as <acct>)
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -102,6 +107,8 @@
 #define MAIL_K_ELOC "eloc/"
 #define MAIL_K_ETHR "ethr/"
 #define MAIL_K_THR "thr/"
+#define MAIL_K_VAC "vac"
+#define MAIL_K_VACR "vacr/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);

@@ -79,6 +79,8 @@ evmail is running (embedded log, data in $EVMAIL_NODE_DATA_DIR).
   POP3:          $EVMAIL_POP3_LISTEN (STLS)   POP3S: $EVMAIL_POP3S_LISTEN
   HTTP:          $EVMAIL_HTTP_LISTEN   HTTPS: $EVMAIL_HTTPS_LISTEN
                  e.g. curl http://$EVMAIL_HTTP_LISTEN/healthz
+  JMAP:          session http://$EVMAIL_HTTP_LISTEN/.well-known/jmap (HTTP Basic)
+                 e.g. curl -u demo@demo.test:$DEMO_PASSWORD http://$EVMAIL_HTTP_LISTEN/.well-known/jmap
   Submission:    $EVMAIL_SUBMISSION_LISTEN (STARTTLS + AUTH)   implicit TLS: $EVMAIL_SUBMISSIONS_LISTEN
                  e.g. swaks --server $EVMAIL_SUBMISSION_LISTEN --tls --auth-user demo@demo.test \\
                         --auth-password $DEMO_PASSWORD --from demo@demo.test --to demo@demo.test

@@ -4,9 +4,7 @@
  * COMPRESS's place in the stack, backpressure and the flush before a
  * close. */
 #include "gateway/imap/imap_session_private.h"
-#include "gateway/imap/imap_session.h"
 #include "common/log.h"
-#include "projector/projector.h"
 
 #include <event2/event.h>
 
@@ -52,11 +50,6 @@ void imap_starttls(struct imap_session *s)
 	log_info("imap[%s]: starttls", s->id);
 }
 
-static void on_input(void *session, struct conn *c)
-{
-	imap_run(session);
-}
-
 /* The "+" continuation is out and the literal comes next: like Dovecot,
  * leave delayed-ACK mode now so the kernel acknowledges the literal as it
  * arrives (the write put the socket back in it). */
@@ -77,28 +70,6 @@ static void on_timeout(void *session, struct conn *c)
 	imap_close_after_flush(s, "timeout");
 }
 
-/* The connection is gone: tell the owner, drop the connection's reference. */
-static void on_closed(void *session, struct conn *c, const char *why)
-{
-	struct imap_session *s = session;
-
-	log_info("imap[%s]: disconnect from [%s]: %s (user=%s, bad=%u)", s->id, s->peer_ip, why,
-		 s->account[0] ? s->account : "-", s->bad);
-	s->conn = NULL;
-	s->closing = 1;
-	projector_unsubscribe(&s->sub);
-	if (s->idle_timer != NULL)
-		event_del(s->idle_timer);
-	if (s->closed != NULL)
-		s->closed(s->closed_ctx, s, s->peer_ip);
-	imap_session_unref(s);
-}
-
-static void on_drain(void *session, struct conn *c, int on)
-{
-	imap_session_set_draining(session, on);
-}
-
 void imap_conn_protocol(const struct imap_session_settings *set, struct conn_protocol *p)
 {
 	*p = (struct conn_protocol){
@@ -109,10 +80,7 @@ void imap_conn_protocol(const struct imap_session_settings *set, struct conn_pro
 		.preauth_timeout_s = set->preauth_timeout_s,
 		.idle_timeout_s = set->idle_timeout_s,
 		.write_timeout_s = IMAP_WRITE_TIMEOUT_S,
-		.input = on_input,
 		.output_space = on_output_space,
 		.timeout = on_timeout,
-		.closed = on_closed,
-		.drain = on_drain,
 	};
 }

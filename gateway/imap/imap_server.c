@@ -1,6 +1,5 @@
 /* imap_server - see imap_server.h */
 #include "gateway/imap/imap_server.h"
-#include "gateway/imap/imap_session_private.h"
 #include "common/buf.h"
 
 #include <stdlib.h>
@@ -43,7 +42,7 @@ int imap_server_start(struct node *node, const char *listen, int implicit_tls,
 	srv->set.max_literal = (size_t)cfg->limits_imap_literal;
 	if ((int64_t)srv->set.max_literal > cfg->limits_message_size)
 		srv->set.max_literal = (size_t)cfg->limits_message_size;
-	imap_conn_protocol(&srv->set, &p);
+	imap_session_protocol(&srv->set, &p);
 	p.open = on_open;
 	if (conn_server_start(node->base, &cs, &p, srv, &srv->conns, error_r) < 0) {
 		net_tls_free(&srv->tls);

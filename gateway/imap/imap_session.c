@@ -8,6 +8,7 @@
 #include "gateway/imap/imap_hooks.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "projector/projector.h"
 
 #include <event2/buffer.h>
 #include <stdlib.h>
@@ -192,7 +193,7 @@ static void run_locked(struct imap_session *s)
 	}
 }
 
-void imap_run(struct imap_session *s)
+static void imap_run(struct imap_session *s)
 {
 	imap_session_ref(s);
 	run_locked(s);
@@ -204,6 +205,42 @@ void imap_session_set_draining(struct imap_session *s, int on)
 	s->draining = on;
 	if (on)
 		imap_run(s);
+}
+
+/* The connection is gone: tell the owner, drop the connection's reference. */
+static void conn_closed(void *session, struct conn *c, const char *why)
+{
+	struct imap_session *s = session;
+
+	log_info("imap[%s]: disconnect from [%s]: %s (user=%s, bad=%u)", s->id, s->peer_ip, why,
+		 s->account[0] ? s->account : "-", s->bad);
+	s->conn = NULL;
+	s->closing = 1;
+	projector_unsubscribe(&s->sub);
+	if (s->idle_timer != NULL)
+		event_del(s->idle_timer);
+	if (s->closed != NULL)
+		s->closed(s->closed_ctx, s, s->peer_ip);
+	imap_session_unref(s);
+}
+
+/* The server drains: announce it (imap_session_set_draining). */
+static void conn_drain(void *session, struct conn *c, int on)
+{
+	imap_session_set_draining(session, on);
+}
+
+static void session_input(void *session, struct conn *c)
+{
+	imap_run(session);
+}
+
+void imap_session_protocol(const struct imap_session_settings *set, struct conn_protocol *p)
+{
+	imap_conn_protocol(set, p);
+	p->input = session_input;
+	p->closed = conn_closed;
+	p->drain = conn_drain;
 }
 
 struct imap_session *imap_session_new(struct node *node, struct conn *c,
@@ -272,7 +309,7 @@ struct imap_session *imap_session_start(struct node *node, struct bufferevent *b
 	struct conn_protocol p;
 	struct conn *c;
 
-	imap_conn_protocol(set, &p);
+	imap_session_protocol(set, &p);
 	p.open = open_attached;
 	c = conn_attach(bufferevent_get_base(bev), bev, peer_ip, tls, set->tls, &p, &a);
 	return c != NULL ? conn_session(c) : NULL;

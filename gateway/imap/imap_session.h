@@ -14,6 +14,7 @@
 #include <event2/bufferevent.h>
 #include <stddef.h>
 
+#include "gateway/conn/conn.h"
 #include "gateway/imap/imap_session_settings.h"
 #include "gateway/node.h"
 
@@ -27,6 +28,14 @@ struct imap_session *imap_session_start(struct node *node, struct bufferevent *b
 					imap_session_closed_cb *closed, void *closed_ctx);
 /* Closes at once (server shutdown); closed is called. */
 void imap_session_close(struct imap_session *s);
+/* A session on c (the layer's open callback): the greeting, or BYE when
+ * draining. closed (may be NULL) runs once the connection is gone. */
+struct imap_session *imap_session_new(struct node *node, struct conn *c,
+				      const struct imap_session_settings *set,
+				      imap_session_closed_cb *closed, void *closed_ctx);
+/* IMAP as a protocol of the connection layer: limits, timeouts and every
+ * callback but open (the caller's). */
+void imap_session_protocol(const struct imap_session_settings *set, struct conn_protocol *p);
 /* The node drains (on 1): the session sends "* BYE [UNAVAILABLE]" and
  * closes as soon as no command is in progress (RFC 9051 7.1.5), at once
  * when it is between commands or in IDLE; on 0 takes it back. */

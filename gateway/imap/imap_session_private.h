@@ -165,17 +165,9 @@ void imap_finish_close(struct imap_session *s, const char *why);
 size_t imap_pending_output(struct imap_session *s);
 /* STARTTLS: the TLS layer goes over the connection, the parser starts over. */
 void imap_starttls(struct imap_session *s);
-/* The layer's callbacks and IMAP's limits and timeouts; open is the
- * caller's (imap_server.c, imap_session_start). */
+/* IMAP's limits, timeouts and the callbacks that are the connection's
+ * own (output space, timeout); the session's lifecycle callbacks (input,
+ * closed, drain) are imap_session.c's: imap_session_protocol. */
 void imap_conn_protocol(const struct imap_session_settings *set, struct conn_protocol *p);
-
-/* ---- imap_session.c ---- */
-/* A session on c (open callback of the layer): the greeting, or BYE when
- * draining. closed (may be NULL) runs once the connection is gone. */
-struct imap_session *imap_session_new(struct node *node, struct conn *c,
-				      const struct imap_session_settings *set,
-				      imap_session_closed_cb *closed, void *closed_ctx);
-/* The input loop: parses and dispatches what is buffered. */
-void imap_run(struct imap_session *s);
 
 #endif

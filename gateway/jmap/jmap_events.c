@@ -23,7 +23,7 @@
 #define PING_MAX_S 3600
 
 /* The types a stream can carry, in the order of enum mail_jtype. */
-static const char *const type_names[MAIL_J_TYPES] = { "Mailbox", "Email", "Thread" };
+static const char *const type_names[MAIL_J_TYPES] = { "Mailbox", "Email", "Thread", "VacationResponse" };
 
 struct jmap_stream {
 	struct jmap_stream *prev, *next;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void jmap_account_id(const char *address, char out[JMAP_ACCOUNT_ID_LEN + 1])
 {
@@ -51,7 +52,7 @@ void jmap_mail_req_unref(struct jmap_mail_req **reqp)
 }
 
 /* The capabilities whose methods this node serves, in an own account. */
-static const char *const own_caps[] = { JMAP_CAP_MAIL, NULL };
+static const char *const own_caps[] = { JMAP_CAP_MAIL, JMAP_CAP_VACATION, NULL };
 
 void jmap_mail_account(const struct jmap_mail_req *req, struct jmap_account *acct)
 {
@@ -230,6 +231,54 @@ void jmap_mail_submit(struct jmap_call *call, const char *type, json_t *data, jm
 	command_submit(req->node, &ev, EVM_TOPIC_MAIL, req->address, JMAP_WRITE_TIMEOUT_MS, write_done, op);
 }
 
+void jmap_utcdate_format(int64_t ms, char *out, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, size, "1970-01-01T00:00:00Z");
+}
+
+/* Days since the epoch of a civil date (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+int jmap_utcdate_parse(const char *s, int64_t *ms_r)
+{
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	unsigned y, mo, d, h, mi, sec;
+	int n = 0;
+	const char *p;
+
+	if (s == NULL || sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
+	    n != 19 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59 ||
+	    (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))))
+		return -1;
+	p = s + 19;
+	if (*p == '.') {   /* RFC 3339 time-secfrac */
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (strcmp(p, "Z") != 0)
+		return -1;
+	*ms_r = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000;
+	return 0;
+}
+
 /* RFC 8621 1.3.1: the Mail capability of an account. */
 static json_t *mail_account_caps(void)
 {
@@ -243,5 +292,7 @@ static json_t *mail_account_caps(void)
 void jmap_mail_register(struct jmap_api *api)
 {
 	jmap_api_add_capability(api, JMAP_CAP_MAIL, json_object(), mail_account_caps());
+	jmap_api_add_capability(api, JMAP_CAP_VACATION, json_object(), json_object());
 	jmap_mailbox_register(api);
+	jmap_vacation_register(api);
 }

@@ -85,6 +85,13 @@ typedef void jmap_mail_write_cb(struct jmap_call *call, void *ctx, int status, j
 void jmap_mail_submit(struct jmap_call *call, const char *type, json_t *data, jmap_mail_write_cb *cb,
 		      void *ctx);
 
+/* RFC 8620 1.4 UTCDate "YYYY-MM-DDTHH:MM:SSZ" of ms since the epoch
+ * (out: at least 32 octets). */
+void jmap_utcdate_format(int64_t ms, char *out, size_t size);
+/* Parses a UTCDate (fractional seconds allowed, "Z" required): 0 with
+ * *ms_r, -1 when it is none. */
+int jmap_utcdate_parse(const char *s, int64_t *ms_r);
+
 /* Registers every Mail method and capability this node serves on api. */
 void jmap_mail_register(struct jmap_api *api);
 
@@ -92,5 +99,7 @@ void jmap_mail_register(struct jmap_api *api);
 /* Mailbox/get, Mailbox/changes, Thread/get, Thread/changes, Email/changes
  * (jmap_mailbox_get.c). */
 void jmap_mailbox_register(struct jmap_api *api);
+/* VacationResponse/get, /set (jmap_vacation.c). */
+void jmap_vacation_register(struct jmap_api *api);
 
 #endif

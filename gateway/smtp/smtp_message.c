@@ -1,25 +1,12 @@
 /* smtp_message - the end of a message: the content checks, the Received:
  * field (RFC 5321 4.4), the delivery and its replies (RFC 2033 4.2). */
 #include "gateway/smtp/smtp_session_private.h"
+#include "gateway/submit/submit.h"
 #include "common/log.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* RFC 5322 3.3 date-time in UTC, independent of the locale. */
-void smtp_rfc5322_date(char *out, size_t size)
-{
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	snprintf(out, size, "%s, %d %s %d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
-		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
 
 /* RFC 3848 / RFC 6531 3.7.3 with-protocol names ("A": authenticated). */
 static const char *with_protocol(const struct smtp_session *s)
@@ -42,7 +29,7 @@ char *smtp_received_field(const struct smtp_session *s, const char *msgid)
 	struct buf b = BUF_INIT;
 	char date[64];
 
-	smtp_rfc5322_date(date, sizeof date);
+	submit_rfc5322_date(date, sizeof date);
 	buf_printf(&b, "Received: from %s ([%s%s])\r\n\tby %s with %s id %s",
 		   s->helo != NULL ? s->helo : "unknown", strchr(s->peer_ip, ':') != NULL ? "IPv6:" : "",
 		   s->peer_ip, s->set.hostname, with_protocol(s), msgid);

@@ -11,6 +11,7 @@
 #include "projector/mail.h"
 #include "gateway/smtp/smtp_rate.h"
 #include "gateway/smtp/smtp_server_private.h"
+#include "gateway/submit/submit.h"
 
 #include <string.h>
 #include <strings.h>
@@ -37,11 +38,6 @@ static int node_over_quota(void *ctx, const char *account, uint64_t size)
 	if (r < 0)
 		log_warn("smtp: quota of %s: %s", account, error);
 	return r > 0;
-}
-
-static void node_deliver(void *ctx, const struct deliver_request *req, deliver_done_cb *cb, void *cb_ctx)
-{
-	deliver_message(ctx, req, cb, cb_ctx);
 }
 
 static void node_auth_password(void *ctx, const char *user, const char *password,
@@ -77,55 +73,6 @@ static int node_scram_lookup(void *ctx, const char *user, json_t **rec_r, char *
 	return found;
 }
 
-/* The account itself, or an alias of ours that has it among its targets. */
-static int node_sender_allowed(void *ctx, const char *account, const char *address)
-{
-	struct node *node = ctx;
-	char norm[EVM_ADDRESS_MAX + 1];
-	const char *error = NULL;
-	json_t *alias = NULL, *t;
-	size_t i;
-	int r, ok = 0;
-
-	if (evm_address_normalize(address, norm, &error) < 0)
-		return 0;
-	if (strcmp(norm, account) == 0)
-		return 1;
-	r = directory_alias_get(node->view, norm, &alias, &error);
-	if (r < 0) {
-		log_warn("smtp: alias lookup: %s", error);
-		return -1;
-	}
-	json_array_foreach(json_object_get(alias, "targets"), i, t) {
-		if (json_is_string(t) && strcmp(json_string_value(t), account) == 0)
-			ok = 1;
-	}
-	json_decref(alias);
-	return ok;
-}
-
-static json_t *node_dkim_keys(void *ctx, const char *domain)
-{
-	struct node *node = ctx;
-	const char *error = NULL;
-	json_t *keys = NULL;
-
-	if (directory_dkim_keys(node->view, domain, 1, &keys, &error) < 0) {
-		log_warn("smtp: DKIM keys of %s: %s", domain, error);
-		return NULL;
-	}
-	if (json_array_size(keys) == 0) {
-		json_decref(keys);
-		return NULL;
-	}
-	return keys;
-}
-
-static void node_enqueue(void *ctx, const struct enqueue_request *req, enqueue_done_cb *cb, void *cb_ctx)
-{
-	outbound_enqueue(ctx, req, cb, cb_ctx);
-}
-
 /* The settings every listener of the node shares. */
 static int node_settings(struct node *node, struct smtp_server_settings *set, struct net_tls **tls_r,
 			 const char **error_r)
@@ -146,7 +93,12 @@ static int node_settings(struct node *node, struct smtp_server_settings *set, st
 	set->max_connections = (unsigned)cfg->limits_connections;
 	set->max_per_ip = (unsigned)cfg->limits_connections_per_ip;
 	set->backend.resolve = node_resolve;
-	set->backend.deliver = node_deliver;
+	{
+		struct submit_ops ops;
+
+		submit_node_ops(node, &ops);
+		set->backend.deliver = ops.deliver;
+	}
 	set->backend.over_quota = node_over_quota;
 	set->backend.ctx = node;
 	return 0;
@@ -182,9 +134,14 @@ int smtp_submission_start(struct node *node, const char *listen, int implicit_tl
 	set.session.rate = node_rate;
 	set.backend.auth_password = node_auth_password;
 	set.backend.scram_lookup = node_scram_lookup;
-	set.backend.sender_allowed = node_sender_allowed;
-	set.backend.dkim_keys = node_dkim_keys;
-	set.backend.enqueue = node_enqueue;
+	{
+		struct submit_ops ops;
+
+		submit_node_ops(node, &ops);
+		set.backend.sender_allowed = submit_node_sender_allowed;
+		set.backend.dkim_keys = submit_node_dkim_keys;
+		set.backend.enqueue = ops.enqueue;
+	}
 	if (smtp_server_create(node->base, &set, s_r, error_r) < 0) {
 		net_tls_free(&tls);
 		if (--node_rate_users == 0)

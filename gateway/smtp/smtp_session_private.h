@@ -128,8 +128,6 @@ void smtp_reply_txn(struct smtp_session *s, const char *line);
 /* smtp_message.c */
 /* The Received: field for this message (RFC 5321 4.4, RFC 3848). */
 char *smtp_received_field(const struct smtp_session *s, const char *msgid);
-/* RFC 5322 3.3 date-time of now in UTC. */
-void smtp_rfc5322_date(char *out, size_t size);
 
 /* smtp_auth.c */
 void smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *cmd);

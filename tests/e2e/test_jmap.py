@@ -233,3 +233,60 @@ def test_eventsource_closeafter_and_errors(node):
     assert status == 400
     status, _, _ = request(node, "GET", "/jmap/eventsource/?ping=-1")
     assert status == 400
+
+
+def inbox_subjects(node, user):
+    m = imaplib.IMAP4("127.0.0.1", node.imap_port)
+    m.login(user, PASSWORD)
+    _, n = m.select("INBOX")
+    if int(n[0]) == 0:
+        m.logout()
+        return []
+    _, data = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT AUTO-SUBMITTED)])")
+    m.logout()
+    return [d[1].decode() for d in data if isinstance(d, tuple)]
+
+
+def test_vacation_response(node):
+    acct = account_id(node)
+    _, _, r = api(node, [["VacationResponse/get", {"accountId": acct}, "g"]],
+                  using=USING + ["urn:ietf:params:jmap:vacationresponse"])
+    got = r["methodResponses"][0][1]["list"][0]
+    assert got["id"] == "singleton" and got["isEnabled"] is False
+    _, _, r = api(node, [["VacationResponse/set", {
+        "accountId": acct,
+        "update": {"singleton": {"isEnabled": True, "subject": "Away until Monday",
+                                 "textBody": "I read mail on Monday.", "toDate": None}},
+        "create": {"x": {}}, "destroy": ["singleton"]}, "s"],
+        ["VacationResponse/get", {"accountId": acct}, "g"]],
+        using=USING + ["urn:ietf:params:jmap:vacationresponse"])
+    s, g = r["methodResponses"][0][1], r["methodResponses"][1][1]
+    assert "singleton" in s["updated"], s
+    assert s["notCreated"]["x"]["type"] == "singleton"
+    assert s["notDestroyed"]["singleton"]["type"] == "singleton"
+    assert g["list"][0]["isEnabled"] is True and g["list"][0]["subject"] == "Away until Monday"
+    _, _, r = api(node, [["VacationResponse/set", {
+        "accountId": acct, "update": {"singleton": {"fromDate": "yesterday"}}}, "s"]],
+        using=USING + ["urn:ietf:params:jmap:vacationresponse"])
+    assert r["methodResponses"][0][1]["notUpdated"]["singleton"]["type"] == "invalidProperties"
+    # Two messages from one sender: one automatic reply, in its INBOX.
+    before = len(inbox_subjects(node, OTHER))
+    for i in range(2):
+        msg = (f"From: Ann <{OTHER}>\r\nTo: {USER}\r\nSubject: lunch {i}?\r\n"
+               f"Message-ID: <v{i}.{time.monotonic_ns()}@jmap.example>\r\n\r\nLunch?\r\n")
+        with smtplib.SMTP("127.0.0.1", node.smtp_port, local_hostname="client.example",
+                          timeout=60) as smtp:
+            smtp.sendmail(OTHER, [USER], msg.encode())
+    wait_until(lambda: len(inbox_subjects(node, OTHER)) > before, TIMEOUT, what="the vacation reply")
+    time.sleep(1.0)
+    replies = inbox_subjects(node, OTHER)[before:]
+    assert len(replies) == 1, replies
+    assert "Away until Monday" in replies[0] and "auto-replied" in replies[0]
+    # A list message gets none.
+    with smtplib.SMTP("127.0.0.1", node.smtp_port, local_hostname="client.example",
+                      timeout=60) as smtp:
+        smtp.sendmail(f"list@{DOMAIN}", [USER],
+                      (f"From: list@{DOMAIN}\r\nTo: {USER}\r\nList-Id: <l.jmap.example>\r\n"
+                       "Subject: digest\r\n\r\nx\r\n").encode())
+    time.sleep(1.0)
+    assert len(inbox_subjects(node, OTHER)) == before + 1
