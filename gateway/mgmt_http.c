@@ -35,8 +35,11 @@ static void reply_json(struct http_request *req, int code, const char *challenge
 	struct buf b = BUF_INIT;
 	const char *error;
 
-	if (s == NULL)
-		log_panic("mgmt: cannot encode an answer");
+	if (s == NULL) {   /* no body (a failed json_pack): never a crash */
+		log_error("mgmt: no JSON answer to %s %s", http_request_method(req), http_request_path(req));
+		code = 500;
+		s = xstrdup("{\"error\":\"internal error\"}");
+	}
 	buf_puts(&b, s);
 	buf_puts(&b, "\n");
 	http_response_init(&resp, code);
@@ -57,7 +60,7 @@ void mgmt_reply_json(struct http_request *req, int code, json_t *body)
 
 void mgmt_reply_error(struct http_request *req, int code, const char *message)
 {
-	mgmt_reply_json(req, code, json_pack("{s:s}", "error", message));
+	mgmt_reply_json(req, code, json_pack("{s:s}", "error", message != NULL ? message : "internal error"));
 }
 
 /* Anything that is not one of the routes below: 404 as JSON (evmailctl
