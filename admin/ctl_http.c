@@ -1,5 +1,8 @@
 /* ctl_http - a blocking JSON client for the node's admin API, on a
- * private libevent loop. */
+ * private libevent loop. The node serves mgmt.listen with its own HTTP
+ * server (gateway/mgmt_http.h on gateway/http/); this client side stays on
+ * libevent's evhttp client on purpose: evmailctl makes one request per
+ * connection (Connection: close), so it needs nothing that server adds. */
 #include "admin/ctl.h"
 #include "common/buf.h"
 

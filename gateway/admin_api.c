@@ -19,6 +19,7 @@
  *   /admin/queue[/...]     the outbound queue (admin_queue.c)
  * Every read answers from this node's view. */
 #include "gateway/command.h"
+#include "gateway/http/http_util.h"
 #include "gateway/outbound/queue_worker.h"
 #include "gateway/mgmt_http.h"
 #include "common/buf.h"
@@ -28,8 +29,6 @@
 #include "projector/mail.h"
 
 #include <event2/buffer.h>
-#include <sys/queue.h>
-#include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,9 +52,10 @@ static int admin_type_allowed(const char *type)
 
 struct admin_batch {
 	struct node *node;
-	struct evhttp_request *req;
+	struct http_request *req;
 	json_t *outcomes;
 	size_t remaining;
+	int client_gone;       /* the connection closed before the answer */
 	char failed[256];      /* first command whose fate is unknown, "" if none */
 };
 
@@ -158,6 +158,10 @@ static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outco
 	free(slot);
 	if (--b->remaining > 0)
 		return;
+	if (b->client_gone)
+		log_warn("admin: %zu command(s) finished after their client left%s%s",
+			 json_array_size(b->outcomes), b->failed[0] != '\0' ? "; a fate is unknown: " : "",
+			 b->failed);
 	if (b->failed[0] != '\0') {
 		/* Not logged, or logged with no answer in time: a temporary
 		 * failure (RFC 9110 15.6.4); the caller retries, and a command
@@ -171,9 +175,21 @@ static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outco
 	free(b);
 }
 
-static json_t *read_body(struct evhttp_request *req, const char **error_r)
+/* The client closed before its batch was answered: the commands are in
+ * the log or on their way and still complete (the answer is dropped);
+ * say so, since the client will not. */
+static void admin_batch_cancelled(void *ctx, struct http_request *req)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct admin_batch *b = ctx;
+
+	b->client_gone = 1;
+	log_info("admin: [%s] client left before POST /admin/commands was answered; %zu of %zu command(s) "
+		 "still completing", http_request_peer_ip(req), b->remaining, json_array_size(b->outcomes));
+}
+
+static json_t *read_body(struct http_request *req, const char **error_r)
+{
+	struct evbuffer *in = http_request_body(req);
 	size_t len = evbuffer_get_length(in);
 	json_error_t jerr;
 	json_t *body;
@@ -191,7 +207,7 @@ static const char *opt_str(json_t *o, const char *key)
 }
 
 /* POST /admin/commands: validates every command before appending any. */
-static void handle_commands(struct node *node, struct evhttp_request *req)
+static void handle_commands(struct node *node, struct http_request *req)
 {
 	const char *error = NULL;
 	json_t *body = read_body(req, &error), *cmd;
@@ -232,6 +248,9 @@ static void handle_commands(struct node *node, struct evhttp_request *req)
 	b->remaining = n;
 	for (i = 0; i < n; i++)
 		json_array_append_new(b->outcomes, json_null());
+	/* Before the first submit: the last command may finish the batch (and
+	 * free b) synchronously. b lives as long as req is unanswered. */
+	http_request_on_cancel(req, admin_batch_cancelled, b);
 	json_array_foreach(body, i, cmd) {
 		struct evm_event ev;
 		struct admin_slot *slot = xcalloc(1, sizeof *slot);
@@ -253,7 +272,7 @@ static void handle_commands(struct node *node, struct evhttp_request *req)
 }
 
 /* Replies with the result of a directory read: lookups 1/0/-1. */
-static void reply_lookup(struct evhttp_request *req, int ret, json_t *obj, const char *error,
+static void reply_lookup(struct http_request *req, int ret, json_t *obj, const char *error,
 			 const char *what)
 {
 	if (ret < 0) {
@@ -267,7 +286,7 @@ static void reply_lookup(struct evhttp_request *req, int ret, json_t *obj, const
 	}
 }
 
-static void reply_list(struct evhttp_request *req, int ret, json_t *list, const char *error)
+static void reply_list(struct http_request *req, int ret, json_t *list, const char *error)
 {
 	if (ret < 0)
 		mgmt_reply_error(req, 500, error);
@@ -275,11 +294,47 @@ static void reply_list(struct evhttp_request *req, int ret, json_t *list, const 
 		mgmt_reply_json(req, 200, list);
 }
 
-/* Query parameter or NULL. Returned string lives as long as q. */
-static const char *query_param(struct evkeyvalq *q, const char *name)
+/* The query parameters of the directory reads, decoded; NULL when absent
+ * or empty. */
+struct dir_query {
+	char *tenant, *domain, *credentials;
+};
+
+/* One parameter into *value_r (NULL when absent or empty). 0 or -1. */
+static int query_param(const char *query, const char *name, char **value_r)
 {
-	const char *v = evhttp_find_header(q, name);
-	return v != NULL && v[0] != '\0' ? v : NULL;
+	const char *error = NULL;
+	int ret = http_query_param(query, name, value_r, &error);
+
+	if (ret > 0 && (*value_r)[0] == '\0') {
+		free(*value_r);
+		ret = 0;
+	}
+	if (ret <= 0)
+		*value_r = NULL;
+	return ret < 0 ? -1 : 0;
+}
+
+/* Parses req's query. 0, or -1 for a malformed one (nothing to free). */
+static int dir_query_parse(struct http_request *req, struct dir_query *q)
+{
+	const char *query = http_request_query(req);
+
+	memset(q, 0, sizeof *q);
+	if (query_param(query, "tenant", &q->tenant) == 0 && query_param(query, "domain", &q->domain) == 0 &&
+	    query_param(query, "credentials", &q->credentials) == 0)
+		return 0;
+	free(q->tenant);
+	free(q->domain);
+	memset(q, 0, sizeof *q);
+	return -1;
+}
+
+static void dir_query_free(struct dir_query *q)
+{
+	free(q->tenant);
+	free(q->domain);
+	free(q->credentials);
 }
 
 /* The mail store's usage of an account: "messages" and "quota_used". */
@@ -299,23 +354,25 @@ static void add_usage(struct node *node, json_t *account)
 	json_decref(usage);
 }
 
-static void handle_directory_get(struct node *node, struct evhttp_request *req, const char *path)
+static void handle_directory_get(struct node *node, struct http_request *req, const char *path)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	struct evkeyvalq q;
+	struct dir_query q;
 	const char *error = NULL, *slash = strchr(path, '/');
 	char *name = NULL;
 	json_t *out = NULL;
 	int ret;
 
-	TAILQ_INIT(&q);
-	if (evhttp_uri_get_query(uri) != NULL && evhttp_parse_query_str(evhttp_uri_get_query(uri), &q) < 0) {
+	if (dir_query_parse(req, &q) < 0) {
 		mgmt_reply_error(req, 400, "bad query string");
 		return;
 	}
 	if (slash != NULL) {
-		name = evhttp_uridecode(slash + 1, 0, NULL);
-		if (name == NULL || name[0] == '\0') {
+		/* RFC 3986 2.1; the dkim path keeps its "/" (DOMAIN/SELECTOR) */
+		if (http_percent_decode(slash + 1, strlen(slash + 1), 0, &name, NULL, &error) < 0) {
+			mgmt_reply_error(req, 400, error);
+			goto out;
+		}
+		if (name[0] == '\0') {
 			mgmt_reply_error(req, 400, "empty name");
 			goto out;
 		}
@@ -333,7 +390,7 @@ static void handle_directory_get(struct node *node, struct evhttp_request *req, 
 			ret = directory_domain_get(node->view, name, &out, &error);
 			reply_lookup(req, ret, out, error, "domain");
 		} else {
-			ret = directory_domains(node->view, query_param(&q, "tenant"), &out, &error);
+			ret = directory_domains(node->view, q.tenant, &out, &error);
 			reply_list(req, ret, out, error);
 		}
 	} else if (strncmp(path, "accounts", 8) == 0 && (path[8] == '\0' || path[8] == '/')) {
@@ -341,7 +398,7 @@ static void handle_directory_get(struct node *node, struct evhttp_request *req, 
 			ret = directory_account_get(node->view, name, &out, &error);
 			/* The hash is only for evmailctl's read-modify-write of
 			 * account.update; listings never carry it. */
-			if (ret > 0 && query_param(&q, "credentials") == NULL) {
+			if (ret > 0 && q.credentials == NULL) {
 				json_object_del(out, "password_hash");
 				json_object_del(out, "scram_sha256");
 			}
@@ -349,8 +406,8 @@ static void handle_directory_get(struct node *node, struct evhttp_request *req, 
 				add_usage(node, out);
 			reply_lookup(req, ret, out, error, "account");
 		} else {
-			ret = directory_accounts(node->view, query_param(&q, "domain"),
-						 query_param(&q, "tenant"), &out, &error);
+			ret = directory_accounts(node->view, q.domain,
+						 q.tenant, &out, &error);
 			reply_list(req, ret, out, error);
 		}
 	} else if (strncmp(path, "aliases", 7) == 0 && (path[7] == '\0' || path[7] == '/')) {
@@ -358,8 +415,8 @@ static void handle_directory_get(struct node *node, struct evhttp_request *req, 
 			ret = directory_alias_get(node->view, name, &out, &error);
 			reply_lookup(req, ret, out, error, "alias");
 		} else {
-			ret = directory_aliases(node->view, query_param(&q, "domain"),
-						query_param(&q, "tenant"), &out, &error);
+			ret = directory_aliases(node->view, q.domain,
+						q.tenant, &out, &error);
 			reply_list(req, ret, out, error);
 		}
 	} else if (strncmp(path, "dkim", 4) == 0 && (path[4] == '\0' || path[4] == '/')) {
@@ -371,7 +428,7 @@ static void handle_directory_get(struct node *node, struct evhttp_request *req, 
 			ret = directory_dkim_get(node->view, name, sel, 0, &out, &error);
 			reply_lookup(req, ret, out, error, "DKIM key");
 		} else {
-			ret = directory_dkim_keys(node->view, query_param(&q, "domain"), 0, &out, &error);
+			ret = directory_dkim_keys(node->view, q.domain, 0, &out, &error);
 			reply_list(req, ret, out, error);
 		}
 	} else {
@@ -379,7 +436,7 @@ static void handle_directory_get(struct node *node, struct evhttp_request *req, 
 	}
 out:
 	free(name);
-	evhttp_clear_headers(&q);
+	dir_query_free(&q);
 }
 
 /* A heartbeat's lag: the events between what the node had applied when it
@@ -407,7 +464,7 @@ static json_int_t node_lag(json_t *hb, json_t *parts)
 	return seen ? lag : -1;
 }
 
-static void handle_status(struct node *node, struct evhttp_request *req)
+static void handle_status(struct node *node, struct http_request *req)
 {
 	json_t *st = projector_status(node->projector), *hb;
 	const char *id;
@@ -432,7 +489,7 @@ static void handle_status(struct node *node, struct evhttp_request *req)
 
 /* POST /admin/drain {"node": ID, "drain": true|false}. The id guards against
  * a stale or reused management address: a node only drains itself. */
-static void handle_drain(struct node *node, struct evhttp_request *req)
+static void handle_drain(struct node *node, struct http_request *req)
 {
 	const char *error = NULL, *id;
 	json_t *body = read_body(req, &error), *on;
@@ -456,7 +513,7 @@ static void handle_drain(struct node *node, struct evhttp_request *req)
 	json_decref(body);
 }
 
-static void handle_digest(struct node *node, struct evhttp_request *req)
+static void handle_digest(struct node *node, struct http_request *req)
 {
 	char hex[65];
 	uint64_t keys = 0;
@@ -469,7 +526,7 @@ static void handle_digest(struct node *node, struct evhttp_request *req)
 	mgmt_reply_json(req, 200, json_pack("{s:s,s:I}", "digest", hex, "keys", (json_int_t)keys));
 }
 
-static void handle_topics(struct node *node, struct evhttp_request *req, int create)
+static void handle_topics(struct node *node, struct http_request *req, int create)
 {
 	json_t *report = NULL;
 	const char *error = NULL;
@@ -482,27 +539,27 @@ static void handle_topics(struct node *node, struct evhttp_request *req, int cre
 		mgmt_reply_json(req, 200, report);
 }
 
-void admin_api_handle(struct node *node, struct evhttp_request *req, const char *path)
+void admin_api_handle(struct node *node, struct http_request *req, const char *path)
 {
-	enum evhttp_cmd_type method = evhttp_request_get_command(req);
-	const char *error = NULL;
+	const char *method = http_request_method(req), *error = NULL;
+	int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
 
 	if (strcmp(path, "commands") == 0) {
-		if (method != EVHTTP_REQ_POST)
+		if (!post)
 			mgmt_reply_error(req, 405, "use POST");
 		else
 			handle_commands(node, req);
 	} else if (strcmp(path, "status") == 0) {
 		handle_status(node, req);
 	} else if (strcmp(path, "drain") == 0) {
-		if (method != EVHTTP_REQ_POST)
+		if (!post)
 			mgmt_reply_error(req, 405, "use POST");
 		else
 			handle_drain(node, req);
 	} else if (strcmp(path, "digest") == 0) {
 		handle_digest(node, req);
 	} else if (strcmp(path, "rebuild") == 0) {
-		if (method != EVHTTP_REQ_POST) {
+		if (!post) {
 			mgmt_reply_error(req, 405, "use POST");
 		} else if (projector_rebuild(node->projector, &error) < 0) {
 			mgmt_reply_error(req, 409, error);
@@ -511,12 +568,12 @@ void admin_api_handle(struct node *node, struct evhttp_request *req, const char 
 			mgmt_reply_json(req, 202, json_pack("{s:s}", "status", "rebuilding"));
 		}
 	} else if (strcmp(path, "topics") == 0) {
-		handle_topics(node, req, method == EVHTTP_REQ_POST);
+		handle_topics(node, req, post);
 	} else if (strcmp(path, "queue") == 0 || strncmp(path, "queue/", 6) == 0) {
 		admin_queue_handle(node, req, path + 5);
-	} else if (strncmp(path, "mail/", 5) == 0 && method == EVHTTP_REQ_GET) {
+	} else if (strncmp(path, "mail/", 5) == 0 && get) {
 		admin_mail_handle(node, req, path + 5);
-	} else if (method == EVHTTP_REQ_GET) {
+	} else if (get) {
 		handle_directory_get(node, req, path);
 	} else {
 		mgmt_reply_error(req, 404, "no such admin path");

@@ -11,18 +11,21 @@
  *
  * ADDRESS is URL-encoded. Every read answers from this node's view. */
 #include "gateway/mgmt_http.h"
+#include "gateway/http/http_util.h"
 #include "common/address.h"
 #include "common/buf.h"
+#include "common/log.h"
 #include "projector/mail.h"
 
 #include <errno.h>
-#include <event2/buffer.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ADMIN_MAIL_MAX_PARTS 6
 
-/* Splits "a/b/c" into at most max URL-decoded components. */
+/* Splits "a/b/c" into at most max URL-decoded components (each decoded
+ * after the split, so "%2F" stays inside its component). The count, or -1
+ * (empty or malformed component, too many). */
 static int split_path(const char *path, char **parts, int max)
 {
 	int n = 0;
@@ -31,13 +34,9 @@ static int split_path(const char *path, char **parts, int max)
 	while (*p != '\0') {
 		const char *e = strchr(p, '/');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
-		char *raw;
-		if (n == max || len == 0)
-			goto fail;
-		raw = xstrndup(p, len);
-		parts[n] = evhttp_uridecode(raw, 0, NULL);
-		free(raw);
-		if (parts[n] == NULL)
+		const char *error = NULL;
+
+		if (n == max || len == 0 || http_percent_decode(p, len, 0, &parts[n], NULL, &error) < 0)
 			goto fail;
 		n++;
 		if (e == NULL)
@@ -46,8 +45,10 @@ static int split_path(const char *path, char **parts, int max)
 	}
 	return n;
 fail:
-	while (n > 0)
+	while (n > 0) {   /* the caller frees parts[] too: leave no pointer behind */
 		free(parts[--n]);
+		parts[n] = NULL;
+	}
 	return -1;
 }
 
@@ -64,14 +65,17 @@ static int parse_uid(const char *s, uint32_t *uid_r)
 	return 0;
 }
 
-static void reply_raw(struct evhttp_request *req, const char *data, size_t len)
+/* 200 with the stored message. */
+static void reply_raw(struct http_request *req, const char *data, size_t len)
 {
-	struct evbuffer *out = evbuffer_new();
+	struct http_response resp;
+	const char *error;
 
-	evbuffer_add(out, data, len);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "message/rfc822");
-	evhttp_send_reply(req, 200, "OK", out);
-	evbuffer_free(out);
+	http_response_init(&resp, 200);
+	if (http_response_field(&resp, "Content-Type", "message/rfc822", &error) < 0)
+		log_panic("admin: %s", error);
+	http_respond(req, &resp, data, len);
+	http_response_clear(&resp);
 }
 
 /* The message record with its summary. */
@@ -90,7 +94,7 @@ static int message_with_summary(struct node *node, const char *acct, const char 
 	return 1;
 }
 
-void admin_mail_handle(struct node *node, struct evhttp_request *req, const char *path)
+void admin_mail_handle(struct node *node, struct http_request *req, const char *path)
 {
 	char *parts[ADMIN_MAIL_MAX_PARTS] = { NULL };
 	char acct[EVM_ADDRESS_MAX + 1];

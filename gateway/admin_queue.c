@@ -15,6 +15,7 @@
  * the event's fate is unknown. Every read answers from this node's view. */
 #include "gateway/command.h"
 #include "gateway/mgmt_http.h"
+#include "gateway/http/http_util.h"
 #include "common/buf.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -22,10 +23,8 @@
 
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/keyvalq_struct.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 #define ADMIN_QUEUE_TIMEOUT_MS 30000
 #define ADMIN_QUEUE_LIST_DEFAULT 1000
@@ -33,17 +32,40 @@
 
 /* One POST on one item. */
 struct queue_cmd {
-	struct evhttp_request *req;
+	struct http_request *req;
 	struct queue_bulk *bulk;     /* retry-all: the batch it belongs to */
+	int client_gone;             /* alone: the connection closed before the answer */
 };
 
 /* retry-all: the outcomes of every item's queue.retry. */
 struct queue_bulk {
-	struct evhttp_request *req;
+	struct http_request *req;
 	json_t *outcomes;
 	size_t remaining;
 	size_t accepted;
+	int client_gone;             /* the connection closed before the answer */
 };
+
+/* The client of a single-item POST left before its answer: the event
+ * still completes (the answer is dropped); say so, since it will not. */
+static void cmd_cancelled(void *ctx, struct http_request *req)
+{
+	struct queue_cmd *c = ctx;
+
+	c->client_gone = 1;
+	log_info("admin: [%s] client left before %s was answered; the queue event still completes",
+		 http_request_peer_ip(req), http_request_path(req));
+}
+
+/* The same for retry-all. */
+static void bulk_cancelled(void *ctx, struct http_request *req)
+{
+	struct queue_bulk *b = ctx;
+
+	b->client_gone = 1;
+	log_info("admin: [%s] client left before retry-all was answered; %zu queue.retry still completing",
+		 http_request_peer_ip(req), b->remaining);
+}
 
 /* The HTTP status for an outcome. */
 static int outcome_code(json_t *outcome)
@@ -63,6 +85,9 @@ static void bulk_done(struct queue_bulk *b, json_t *outcome)
 		b->accepted++;
 	if (--b->remaining > 0)
 		return;
+	if (b->client_gone)
+		log_info("admin: retry-all finished after its client left: %zu of %zu retried", b->accepted,
+			 json_array_size(b->outcomes));
 	mgmt_reply_json(b->req, 200, json_pack("{s:I, s:I, s:o}", "retried", (json_int_t)b->accepted,
 					       "failed", (json_int_t)(json_array_size(b->outcomes) - b->accepted),
 					       "outcomes", b->outcomes));
@@ -79,6 +104,11 @@ static void cmd_done(void *ctx, int status, json_t *outcome, const char *error)
 		o = json_pack("{s:s, s:s}", "status", "failed", "error", error ? error : "unknown");
 	else
 		o = json_deep_copy(outcome);
+	if (c->bulk == NULL && c->client_gone) {
+		const char *what = json_string_value(json_object_get(o, status < 0 ? "error" : "status"));
+		log_info("admin: %s finished after its client left: %s", http_request_path(c->req),
+			 what ? what : "no outcome");
+	}
 	if (c->bulk != NULL) {
 		bulk_done(c->bulk, o);
 		json_decref(o);
@@ -119,9 +149,9 @@ static void submit(struct node *node, struct queue_cmd *c, const char *type, con
 }
 
 /* {"bounce": bool}: 0 or -1. */
-static int delete_body(struct evhttp_request *req, int *bounce_r)
+static int delete_body(struct http_request *req, int *bounce_r)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct evbuffer *in = http_request_body(req);
 	size_t len = evbuffer_get_length(in);
 	json_t *body = json_loadb((const char *)evbuffer_pullup(in, (ev_ssize_t)len), len, 0, NULL);
 	json_t *b = json_object_get(body, "bounce");
@@ -133,7 +163,7 @@ static int delete_body(struct evhttp_request *req, int *bounce_r)
 }
 
 /* POST /admin/queue/ID/ACTION. */
-static void item_action(struct node *node, struct evhttp_request *req, const char *id,
+static void item_action(struct node *node, struct http_request *req, const char *id,
 			const char *action)
 {
 	struct queue_cmd *c;
@@ -156,6 +186,9 @@ static void item_action(struct node *node, struct evhttp_request *req, const cha
 	}
 	c = xcalloc(1, sizeof *c);
 	c->req = req;
+	/* Before submit, which may answer (and free c) at once; c lives as
+	 * long as req is unanswered. */
+	http_request_on_cancel(req, cmd_cancelled, c);
 	if (strcmp(action, "retry") == 0)
 		submit(node, c, "queue.retry", id, data);
 	else if (strcmp(action, "delete") == 0)
@@ -165,7 +198,7 @@ static void item_action(struct node *node, struct evhttp_request *req, const cha
 }
 
 /* POST /admin/queue/retry-all: queue.retry (now) of every item here. */
-static void retry_all(struct node *node, struct evhttp_request *req)
+static void retry_all(struct node *node, struct http_request *req)
 {
 	const char *error = NULL;
 	struct queue_bulk *b;
@@ -186,6 +219,9 @@ static void retry_all(struct node *node, struct evhttp_request *req)
 	b->req = req;
 	b->outcomes = json_array();
 	b->remaining = json_array_size(items);
+	/* Before the first submit: the last one may answer (and free b) at
+	 * once. b lives as long as req is unanswered. */
+	http_request_on_cancel(req, bulk_cancelled, b);
 	json_array_foreach(items, i, it) {
 		struct queue_cmd *c = xcalloc(1, sizeof *c);
 		c->req = req;
@@ -197,35 +233,29 @@ static void retry_all(struct node *node, struct evhttp_request *req)
 }
 
 /* ?limit=N: 0 or -1. */
-static int list_limit(struct evhttp_request *req, size_t *limit_r)
+static int list_limit(struct http_request *req, size_t *limit_r)
 {
-	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	struct evkeyvalq q;
-	const char *v;
-	char *end;
+	const char *error = NULL;
+	char *v = NULL, *end;
 	unsigned long long n;
-	int ret = 0;
+	int ret;
 
 	*limit_r = ADMIN_QUEUE_LIST_DEFAULT;
-	if (query == NULL)
-		return 0;
-	TAILQ_INIT(&q);
-	if (evhttp_parse_query_str(query, &q) < 0)
-		return -1;
-	if ((v = evhttp_find_header(&q, "limit")) != NULL) {
-		errno = 0;
-		n = strtoull(v, &end, 10);
-		if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || n > 10000000)
-			ret = -1;
-		else
-			*limit_r = (size_t)n;
-	}
-	evhttp_clear_headers(&q);
-	return ret;
+	ret = http_query_param(http_request_query(req), "limit", &v, &error);
+	if (ret <= 0)
+		return ret;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || n > 10000000)
+		ret = -1;
+	else
+		*limit_r = (size_t)n;
+	free(v);
+	return ret < 0 ? -1 : 0;
 }
 
 /* GET /admin/queue and /admin/queue/ID. */
-static void handle_get(struct node *node, struct evhttp_request *req, const char *id)
+static void handle_get(struct node *node, struct http_request *req, const char *id)
 {
 	const char *error = NULL;
 	json_t *out = NULL;
@@ -252,14 +282,15 @@ static void handle_get(struct node *node, struct evhttp_request *req, const char
 		mgmt_reply_json(req, 200, out);
 }
 
-void admin_queue_handle(struct node *node, struct evhttp_request *req, const char *path)
+void admin_queue_handle(struct node *node, struct http_request *req, const char *path)
 {
-	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const char *method = http_request_method(req);
+	int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
 	char id[QUEUE_ID_LEN + 1];
 	const char *slash;
 
 	if (path[0] == '\0' || strcmp(path, "/") == 0) {
-		if (method == EVHTTP_REQ_GET)
+		if (get)
 			handle_get(node, req, NULL);
 		else
 			mgmt_reply_error(req, 405, "use GET");
@@ -267,7 +298,7 @@ void admin_queue_handle(struct node *node, struct evhttp_request *req, const cha
 	}
 	path++;  /* past '/' */
 	if (strcmp(path, "retry-all") == 0) {
-		if (method == EVHTTP_REQ_POST)
+		if (post)
 			retry_all(node, req);
 		else
 			mgmt_reply_error(req, 405, "use POST");
@@ -283,11 +314,11 @@ void admin_queue_handle(struct node *node, struct evhttp_request *req, const cha
 	if (!evm_id_valid(id)) {
 		mgmt_reply_error(req, 404, "no such queue item");
 	} else if (slash == NULL) {
-		if (method == EVHTTP_REQ_GET)
+		if (get)
 			handle_get(node, req, id);
 		else
 			mgmt_reply_error(req, 405, "use GET");
-	} else if (method != EVHTTP_REQ_POST) {
+	} else if (!post) {
 		mgmt_reply_error(req, 405, "use POST");
 	} else {
 		item_action(node, req, id, slash + 1);

@@ -3,76 +3,120 @@
 #include "common/buf.h"
 #include "common/log.h"
 
-#include <event2/buffer.h>
-#include <event2/keyvalq_struct.h>
-#include <errno.h>
-#include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MGMT_MAX_BODY (16 * 1024 * 1024)
+#define MGMT_MAX_BODY (16 * 1024 * 1024)    /* POST /admin/commands batches */
 #define MGMT_MAX_HEADERS (16 * 1024)
-#define MGMT_TIMEOUT_S 120
+#define MGMT_IDLE_TIMEOUT_S 120
+#define MGMT_TEXT "text/plain; charset=utf-8"
+#define MGMT_METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-struct mgmt_http {
-	struct node *node;
-	struct evhttp *http;
-};
-
-void mgmt_reply_json(struct evhttp_request *req, int code, json_t *body)
+/* Answers with body (len octets) and a Content-Type. Finishes req. */
+static void reply(struct http_request *req, int code, const char *ctype, const char *body, size_t len)
 {
-	struct evbuffer *out = evbuffer_new();
-	char *s = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	struct http_response resp;
+	const char *error;
 
-	evbuffer_add(out, s, strlen(s));
-	evbuffer_add(out, "\n", 1);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-	evhttp_send_reply(req, code, code < 400 ? "OK" : "Error", out);
-	evbuffer_free(out);
+	http_response_init(&resp, code);
+	if (http_response_field(&resp, "Content-Type", ctype, &error) < 0)
+		log_panic("mgmt: Content-Type %s: %s", ctype, error);
+	http_respond(req, &resp, body, len);
+	http_response_clear(&resp);
+}
+
+/* Answers with body (consumed) as one line of JSON; challenge, when not
+ * NULL, is a WWW-Authenticate value. Finishes req. */
+static void reply_json(struct http_request *req, int code, const char *challenge, json_t *body)
+{
+	char *s = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	struct http_response resp;
+	struct buf b = BUF_INIT;
+	const char *error;
+
+	if (s == NULL) {   /* no body (a failed json_pack): never a crash */
+		log_error("mgmt: no JSON answer to %s %s", http_request_method(req), http_request_path(req));
+		code = 500;
+		s = xstrdup("{\"error\":\"internal error\"}");
+	}
+	buf_puts(&b, s);
+	buf_puts(&b, "\n");
+	http_response_init(&resp, code);
+	if (http_response_field(&resp, "Content-Type", "application/json", &error) < 0 ||
+	    (challenge != NULL && http_response_field(&resp, "WWW-Authenticate", challenge, &error) < 0))
+		log_panic("mgmt: %s", error);
+	http_respond(req, &resp, b.data, b.len);
+	http_response_clear(&resp);
+	buf_free(&b);
 	free(s);
 	json_decref(body);
 }
 
-void mgmt_reply_error(struct evhttp_request *req, int code, const char *message)
+void mgmt_reply_json(struct http_request *req, int code, json_t *body)
 {
-	mgmt_reply_json(req, code, json_pack("{s:s}", "error", message));
+	reply_json(req, code, NULL, body);
 }
 
-static void reply_text(struct evhttp_request *req, int code, const char *ctype, const char *text, size_t len)
+void mgmt_reply_error(struct http_request *req, int code, const char *message)
 {
-	struct evbuffer *out = evbuffer_new();
+	mgmt_reply_json(req, code, json_pack("{s:s}", "error", message != NULL ? message : "internal error"));
+}
 
-	evbuffer_add(out, text, len);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
-	evhttp_send_reply(req, code, code < 400 ? "OK" : "Service Unavailable", out);
-	evbuffer_free(out);
+/* Anything that is not one of the routes below: 404 as JSON (evmailctl
+ * prints "error"). */
+static void not_found(void *ctx, struct http_request *req)
+{
+	mgmt_reply_error(req, 404, "no such path");
+}
+
+/* GET/HEAD /healthz: the process is alive. */
+static void healthz(void *ctx, struct http_request *req)
+{
+	if (strcmp(http_request_path(req), "/healthz") != 0) {
+		not_found(ctx, req);
+		return;
+	}
+	reply(req, 200, MGMT_TEXT, "ok\n", 3);
 }
 
 /* Why the log makes this node not ready (its writes would fail): the
  * reason as text, or NULL when the log is reachable (evlog_health). */
-static const char *readyz_log_problem(struct node *node)
+static const char *readyz_log_problem(struct node *node, char *why, size_t size)
 {
-	static char why[320];
 	struct evlog_health h;
 
 	evlog_health(node->log, &h);
 	if (h.reachable)
 		return NULL;
-	snprintf(why, sizeof why, "%s: %s", h.storage_full ? "log storage full" : "log unreachable",
-		 h.reason);
+	snprintf(why, size, "%s: %s", h.storage_full ? "log storage full" : "log unreachable", h.reason);
 	return why;
 }
 
-/* /readyz: ready only when the log is reachable, the projector runs and
- * every partition is caught up with the log end within
- * projector.ready_lag. */
-static void handle_readyz(struct node *node, struct evhttp_request *req)
+/* GET/HEAD /readyz: ready only when the node is not draining (`evmailctl
+ * node drain`: load balancers stop sending here), the log is reachable,
+ * the projector runs and every partition is caught up with the log end
+ * within projector.ready_lag. */
+static void readyz(void *ctx, struct http_request *req)
 {
-	json_t *st = projector_status(node->projector);
-	const char *log_problem = readyz_log_problem(node);
-	int ready = json_is_true(json_object_get(st, "ready")) && log_problem == NULL;
+	struct node *node = ctx;
+	char why[320];
+	const char *log_problem;
 	struct buf b = BUF_INIT;
+	json_t *st;
+	int ready;
 
+	if (strcmp(http_request_path(req), "/readyz") != 0) {
+		not_found(ctx, req);
+		return;
+	}
+	if (node->draining) {
+		reply(req, 503, MGMT_TEXT, "draining\n", 9);
+		return;
+	}
+	st = projector_status(node->projector);
+	log_problem = readyz_log_problem(node, why, sizeof why);
+	ready = json_is_true(json_object_get(st, "ready")) && log_problem == NULL;
 	if (log_problem != NULL) {
 		buf_printf(&b, "not ready: %s\n", log_problem);
 	} else if (ready) {
@@ -83,131 +127,79 @@ static void handle_readyz(struct node *node, struct evhttp_request *req)
 		buf_printf(&b, "not ready: %s%s%s\n", state ? state : "unknown",
 			   detail && *detail ? ": " : "", detail ? detail : "");
 	}
-	reply_text(req, ready ? 200 : 503, "text/plain; charset=utf-8", b.data, b.len);
+	reply(req, ready ? 200 : 503, MGMT_TEXT, b.data, b.len);
 	buf_free(&b);
 	json_decref(st);
 }
 
-/* Constant-time check of "Authorization: Bearer <mgmt.admin_token>". */
-static int admin_authorized(struct node *node, struct evhttp_request *req)
+/* GET/HEAD /metrics: Prometheus text exposition format 0.0.4. */
+static void metrics(void *ctx, struct http_request *req)
 {
+	struct buf b = BUF_INIT;
+
+	if (strcmp(http_request_path(req), "/metrics") != 0) {
+		not_found(ctx, req);
+		return;
+	}
+	metrics_render(ctx, &b);
+	reply(req, 200, MGMT_METRICS_TYPE, b.data, b.len);
+	buf_free(&b);
+}
+
+/* /admin/...: "Authorization: Bearer <mgmt.admin_token>" when a token is
+ * set (compared in constant time by http_auth_bearer). A refusal is 401
+ * with a Bearer challenge (RFC 6750 3) and the JSON error evmailctl
+ * prints. */
+static void admin(void *ctx, struct http_request *req)
+{
+	struct node *node = ctx;
 	const char *token = node->cfg->mgmt_admin_token;
-	const char *auth;
-	size_t n;
 
-	if (token[0] == '\0')
-		return 1;
-	auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
-		return 0;
-	auth += 7;
-	n = strlen(token);
-	return strlen(auth) == n && CRYPTO_memcmp(auth, token, n) == 0;
-}
-
-static void mgmt_request(struct evhttp_request *req, void *arg)
-{
-	struct mgmt_http *m = arg;
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-	enum evhttp_cmd_type method = evhttp_request_get_command(req);
-
-	if (path == NULL) {
-		mgmt_reply_error(req, 400, "bad request");
+	if (token[0] == '\0' || http_auth_bearer(req, token)) {
+		admin_api_handle(node, req, http_request_path(req) + strlen("/admin/"));
 		return;
 	}
-	if (strcmp(path, "/healthz") == 0) {
-		reply_text(req, 200, "text/plain; charset=utf-8", "ok\n", 3);
-	} else if (strcmp(path, "/readyz") == 0 && m->node->draining) {
-		/* evmailctl node drain: load balancers stop sending here. */
-		reply_text(req, 503, "text/plain; charset=utf-8", "draining\n", 9);
-	} else if (strcmp(path, "/readyz") == 0) {
-		handle_readyz(m->node, req);
-	} else if (strcmp(path, "/metrics") == 0) {
-		struct buf b = BUF_INIT;
-		metrics_render(m->node, &b);
-		reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
-		buf_free(&b);
-	} else if (strncmp(path, "/admin/", 7) == 0) {
-		if (!admin_authorized(m->node, req)) {
-			log_warn("mgmt: unauthorized admin request %s", path);
-			mgmt_reply_error(req, 401, "admin token required");
-			return;
-		}
-		admin_api_handle(m->node, req, path + 7);
-	} else {
-		(void)method;
-		mgmt_reply_error(req, 404, "no such path");
-	}
+	log_warn("mgmt: [%s] unauthorized admin request %s %s", http_request_peer_ip(req),
+		 http_request_method(req), http_request_path(req));
+	reply_json(req, 401, "Bearer realm=\"evmail admin\"",
+		   json_pack("{s:s}", "error", "admin token required"));
 }
 
-/* Splits "host:port" (or "[v6]:port"). */
-static int split_listen(const char *listen, char *host, size_t hsize, unsigned *port_r)
+int mgmt_http_start(struct node *node, struct http_server **srv_r, const char **error_r)
 {
-	const char *colon = strrchr(listen, ':');
-	const char *h = listen;
-	size_t hlen;
-	char *end;
-	unsigned long port;
+	static __thread char err[600];
+	const struct evm_config *cfg = node->cfg;
+	struct http_server_settings set = {
+		.name = "mgmt",
+		.listen = cfg->mgmt_listen,
+		.max_connections = (unsigned)cfg->limits_connections,
+		.max_per_ip = (unsigned)cfg->limits_connections_per_ip,
+		.idle_timeout_s = MGMT_IDLE_TIMEOUT_S,
+	};
+	struct http_server *srv = NULL;
 
-	if (colon == NULL)
+	http_parser_settings_default(&set.limits);
+	set.limits.max_header_bytes = MGMT_MAX_HEADERS;
+	if (set.limits.max_request_line > MGMT_MAX_HEADERS)
+		set.limits.max_request_line = set.limits.max_field_line = MGMT_MAX_HEADERS;
+	set.limits.max_body = MGMT_MAX_BODY;
+	if (http_server_start(node->base, &set, &srv, error_r) < 0 ||
+	    http_server_route_methods(srv, "/", "GET, HEAD, POST, DELETE", not_found, node, error_r) < 0 ||
+	    http_server_route_methods(srv, "/healthz", "GET, HEAD", healthz, node, error_r) < 0 ||
+	    http_server_route_methods(srv, "/readyz", "GET, HEAD", readyz, node, error_r) < 0 ||
+	    http_server_route_methods(srv, "/metrics", "GET, HEAD", metrics, node, error_r) < 0 ||
+	    http_server_route_methods(srv, "/admin/", "GET, POST, DELETE", admin, node, error_r) < 0) {
+		snprintf(err, sizeof err, "mgmt.listen %s: %s", cfg->mgmt_listen, *error_r);
+		*error_r = err;
+		http_server_stop(&srv);
 		return -1;
-	hlen = (size_t)(colon - listen);
-	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
-		h++;
-		hlen -= 2;
 	}
-	if (hlen == 0 || hlen >= hsize)
-		return -1;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	port = strtoul(colon + 1, &end, 10);
-	if (*end != '\0' || port == 0 || port > 65535)
-		return -1;
-	*port_r = (unsigned)port;
+	log_info("management listener on %s", cfg->mgmt_listen);
+	*srv_r = srv;
 	return 0;
 }
 
-int mgmt_http_start(struct node *node, struct mgmt_http **mgmt_r, const char **error_r)
+void mgmt_http_stop(struct http_server **srv)
 {
-	static char err[300];
-	struct mgmt_http *m;
-	char host[256];
-	unsigned port;
-
-	if (split_listen(node->cfg->mgmt_listen, host, sizeof host, &port) < 0) {
-		snprintf(err, sizeof err, "mgmt.listen '%s' is not host:port", node->cfg->mgmt_listen);
-		*error_r = err;
-		return -1;
-	}
-	m = xcalloc(1, sizeof *m);
-	m->node = node;
-	m->http = evhttp_new(node->base);
-	evhttp_set_max_body_size(m->http, MGMT_MAX_BODY);
-	evhttp_set_max_headers_size(m->http, MGMT_MAX_HEADERS);
-	evhttp_set_timeout(m->http, MGMT_TIMEOUT_S);
-	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
-	evhttp_set_gencb(m->http, mgmt_request, m);
-	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port) != 0) {
-		snprintf(err, sizeof err, "cannot listen on %s (mgmt.listen): %s", node->cfg->mgmt_listen,
-			 errno == EACCES && port < 1024 ? "permission denied (a port below 1024 needs root "
-							  "or CAP_NET_BIND_SERVICE)"
-							: "address in use or not local");
-		evhttp_free(m->http);
-		free(m);
-		*error_r = err;
-		return -1;
-	}
-	log_info("management listener on %s", node->cfg->mgmt_listen);
-	*mgmt_r = m;
-	return 0;
-}
-
-void mgmt_http_stop(struct mgmt_http **mgmt)
-{
-	if (*mgmt == NULL)
-		return;
-	evhttp_free((*mgmt)->http);
-	free(*mgmt);
-	*mgmt = NULL;
+	http_server_stop(srv);
 }

@@ -1,28 +1,35 @@
 /* mgmt_http - the management listener (mgmt.listen): /healthz, /readyz,
- * /metrics, and the admin API under /admin/ that evmailctl uses. */
+ * /metrics, and the admin API under /admin/ that evmailctl uses, served by
+ * the one HTTP server (gateway/http/http_server.h) on the node's loop.
+ * Loop thread only. */
 #ifndef EVM_MGMT_HTTP_H
 #define EVM_MGMT_HTTP_H
 
-#include <event2/http.h>
 #include <jansson.h>
 
+#include "gateway/http/http_server.h"
 #include "gateway/node.h"
 
-int mgmt_http_start(struct node *node, struct mgmt_http **mgmt_r, const char **error_r);
-void mgmt_http_stop(struct mgmt_http **mgmt);
+/* Binds mgmt.listen (every role, before the privilege switch) with the
+ * routes above. 0, or -1 with *error_r. */
+int mgmt_http_start(struct node *node, struct http_server **srv_r, const char **error_r);
+/* Closes the listener and its connections (answers still pending are
+ * dropped, see http_server.h). NULL-safe, sets *srv to NULL. */
+void mgmt_http_stop(struct http_server **srv);
 
-/* Sends a JSON body (consumed) with the status code. */
-void mgmt_reply_json(struct evhttp_request *req, int code, json_t *body);
-/* Sends {"error": message} with the status code. */
-void mgmt_reply_error(struct evhttp_request *req, int code, const char *message);
+/* Answers with a JSON body (consumed) and the status. Finishes req. */
+void mgmt_reply_json(struct http_request *req, int code, json_t *body);
+/* Answers {"error": message} with the status. Finishes req. */
+void mgmt_reply_error(struct http_request *req, int code, const char *message);
 
-/* Admin API (admin_api.c): handles every /admin/ path. */
-void admin_api_handle(struct node *node, struct evhttp_request *req, const char *path);
+/* Admin API (admin_api.c): handles every /admin/ path; path is what
+ * follows "/admin/" (not decoded). */
+void admin_api_handle(struct node *node, struct http_request *req, const char *path);
 /* /admin/mail/... (admin_mail.c); path is what follows "mail/". */
-void admin_mail_handle(struct node *node, struct evhttp_request *req, const char *path);
+void admin_mail_handle(struct node *node, struct http_request *req, const char *path);
 /* /admin/queue... (admin_queue.c); path is what follows "queue" ("" or
  * "/..."). */
-void admin_queue_handle(struct node *node, struct evhttp_request *req, const char *path);
+void admin_queue_handle(struct node *node, struct http_request *req, const char *path);
 /* Prometheus exposition (metrics.c), appended to out. */
 struct buf;
 void metrics_render(struct node *node, struct buf *out);

@@ -16,7 +16,6 @@
 #include "projector/projector.h"
 #include "projector/view.h"
 
-struct mgmt_http;
 struct smtp_server;
 struct imap_server;
 struct pop3_server;
@@ -38,7 +37,7 @@ struct node {
 	struct evlog *log;
 	struct view *view;
 	struct projector *projector;
-	struct mgmt_http *mgmt;
+	struct http_server *mgmt;                      /* mgmt.listen, every role (gateway/mgmt_http.h) */
 	struct smtp_server *smtp, *lmtp;   /* gateway role, when configured */
 	struct imap_server *imap, *imaps;
 	struct pop3_server *pop3, *pop3s;             /* gateway role, RFC 1939 */
