@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <wslay/wslay.h>
 
 #define WS_MAX_MESSAGE_DEFAULT (1024 * 1024)
@@ -30,6 +31,8 @@ struct http_ws {
 	int read_paused;                /* stopped reading for backpressure */
 	int close_queued;               /* our Close is queued: no more messages either way */
 	int ending;                     /* conn_close_after_flush called */
+	int lingering;                  /* failed: discarding input until the client leaves */
+	int half_closed;
 };
 
 static void ws_free(struct http_ws *ws)
@@ -120,7 +123,10 @@ static void msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
 }
 
 /* Sends what wslay queued; ends the connection once the close handshake
- * is over (RFC 6455 7.1.1: the server closes TCP first). */
+ * is over (RFC 6455 7.1.1: the server closes TCP first). After a failure
+ * (7.1.7: our Close sent, no more reading) the input is discarded until
+ * the client leaves, and a plain socket is half-closed once the Close is
+ * out, so the client reads it rather than a reset. */
 static void flush(struct http_ws *ws)
 {
 	struct timeval tv = { HTTP_WS_CLOSE_WAIT_S, 0 };
@@ -134,9 +140,14 @@ static void flush(struct http_ws *ws)
 	}
 	if (!wslay_event_get_close_sent(ws->wslay))
 		return;
-	if (wslay_event_get_close_received(ws->wslay) || !wslay_event_want_read(ws->wslay)) {
+	if (wslay_event_get_close_received(ws->wslay) ||
+	    (!wslay_event_want_read(ws->wslay) && conn_is_tls(ws->c))) {
 		ws->ending = 1;
 		conn_close_after_flush(ws->c, "websocket closed");
+	} else if (!wslay_event_want_read(ws->wslay)) {
+		ws->lingering = 1;
+		if (!evtimer_pending(ws->close_timer, NULL))
+			evtimer_add(ws->close_timer, &tv);
 	} else if (!evtimer_pending(ws->close_timer, NULL)) {
 		evtimer_add(ws->close_timer, &tv);   /* waiting for the client's Close */
 	}
@@ -147,8 +158,12 @@ static void t_input(void *ctx, struct conn *c)
 	struct http_ws *ws = ctx;
 	int r;
 
-	(void)c;
 	enter(ws);
+	if (ws->lingering) {
+		evbuffer_drain(conn_input(c), evbuffer_get_length(conn_input(c)));
+		leave(ws);
+		return;
+	}
 	ws->in_recv = 1;
 	r = wslay_event_recv(ws->wslay);
 	ws->in_recv = 0;
@@ -170,6 +185,10 @@ static void t_output_space(void *ctx, struct conn *c)
 
 	enter(ws);
 	flush(ws);
+	if (ws->lingering && !ws->half_closed && ws->c != NULL && conn_pending_output(c) == 0) {
+		ws->half_closed = 1;
+		(void)shutdown(conn_socket(c), SHUT_WR);
+	}
 	if (ws->c != NULL && pending(ws) <= ws->out_high / 2) {
 		if (ws->read_paused) {
 			ws->read_paused = 0;
@@ -281,6 +300,11 @@ struct http_ws *http_ws_new(struct conn *c, const struct http_ws_settings *set,
 
 	http_ws_attach(ws, c);
 	return ws;
+}
+
+struct conn *http_ws_conn(const struct http_ws *ws)
+{
+	return ws->c;
 }
 
 const char *http_ws_protocol(const struct http_ws *ws)

@@ -98,6 +98,8 @@ extern const struct http_takeover http_ws_takeover;
  * 0, or -1 with *error_r when key is not base64 of 16 octets. */
 int http_ws_accept_key(const char *key, char out[HTTP_WS_ACCEPT_SIZE], const char **error_r);
 
+/* The connection (for its id, peer and socket), NULL once closed. */
+struct conn *http_ws_conn(const struct http_ws *ws);
 /* The subprotocol chosen, or NULL. */
 const char *http_ws_protocol(const struct http_ws *ws);
 /* Queues a text (UTF-8) or binary message: 0, or -1 when the session is
