@@ -1,6 +1,7 @@
 /* test_http_ws - WebSocket sessions on the HTTP server over loopback: the
  * handshake (the accept value of RFC 6455 1.3's own example key, the
- * subprotocol, the refusals), a masked text message, a fragmented one with
+ * subprotocol, the refusals), a masked text message (whole, and written 1
+ * and 7 octets at a time), a fragmented one with
  * a ping between its fragments, ping -> pong, an oversized message ->
  * close 1009, an unmasked client frame -> 1002, bad UTF-8 -> 1007, the
  * close handshake started by either side, and backpressure (no message is
@@ -14,6 +15,7 @@
 #include "common/log.h"
 #include "tests/unit/testlib.h"
 
+#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -82,7 +84,11 @@ struct client {
 
 static void cl_open(struct client *c)
 {
+	int one = 1;
+
 	c->fd = connect_rcvbuf(port, 16384);
+	/* small writes leave as they are written (the split test) */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->in = (struct buf)BUF_INIT;
 }
 
@@ -153,6 +159,31 @@ static void send_frame(struct client *c, int fin, int opcode, int masked, const 
 	if (write(c->fd, f.data, f.len) != (ssize_t)f.len)
 		abort();
 	buf_free(&f);
+}
+
+/* The same frame written in pieces of step octets (1 and 7: wslay's push
+ * parsing across reads). */
+static void send_frame_split(struct client *c, size_t step, const char *text)
+{
+	struct client tmp = { .fd = -1 };
+	int sv[2];
+	char f[256];
+	ssize_t n;
+
+	/* Build the frame with send_frame into a socketpair, then replay it. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		abort();
+	tmp.fd = sv[0];
+	send_frame(&tmp, 1, 0x1, 1, text, strlen(text));
+	n = read(sv[1], f, sizeof f);
+	close(sv[0]);
+	close(sv[1]);
+	for (ssize_t off = 0; off < n; off += (ssize_t)step) {
+		size_t len = (size_t)(n - off) < step ? (size_t)(n - off) : step;
+
+		if (write(c->fd, f + off, len) != (ssize_t)len)
+			abort();
+	}
 }
 
 /* Reads one server frame: its opcode (-1 at EOF), payload into out.
@@ -323,6 +354,12 @@ static void test_messages(void)
 	CHECK_EQ_STR(p.data, "mid");
 	CHECK_EQ_INT(read_frame(&c, &fin, &p), 0x1);
 	CHECK_EQ_STR(p.data, "Hello, world");
+	/* the same message in 1- and 7-octet writes */
+	for (size_t step = 1; step <= 7; step += 6) {
+		send_frame_split(&c, step, "split across writes");
+		CHECK_EQ_INT(read_frame(&c, &fin, &p), 0x1);
+		CHECK_EQ_STR(p.data, "split across writes");
+	}
 	/* ping -> pong with the same payload (5.5.3) */
 	send_frame(&c, 1, 0x9, 1, "are you there", 13);
 	CHECK_EQ_INT(read_frame(&c, &fin, &p), 0xA);
