@@ -172,7 +172,7 @@ static void t_input(void *ctx, struct conn *c)
 		ws->close_queued = 1;
 	}
 	flush(ws);
-	if (r != 0 && ws->c != NULL && !ws->ending) {
+	if (r != 0 && ws->c != NULL && !ws->ending && !ws->lingering) {
 		ws->ending = 1;
 		conn_close_after_flush(ws->c, "websocket error");
 	}

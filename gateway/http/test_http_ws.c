@@ -392,7 +392,8 @@ static void test_messages(void)
 
 /* Sends what makes the server fail the connection; expects its Close
  * with code, then the end of the connection. */
-static void expect_failure(int fin, int opcode, int masked, const void *data, size_t len, int code)
+static void expect_failure(int fin, int opcode, int masked, const void *data, size_t len, int code,
+			   int closed_code)
 {
 	struct client c;
 	struct buf p = BUF_INIT;
@@ -407,7 +408,7 @@ static void expect_failure(int fin, int opcode, int masked, const void *data, si
 	CHECK(cl_eof(&c));
 	cl_close(&c);
 	CHECK(wait_closed(before + 1));
-	CHECK_EQ_INT(atomic_load(&last_code), code);
+	CHECK_EQ_INT(atomic_load(&last_code), closed_code);
 	buf_free(&p);
 }
 
@@ -416,14 +417,17 @@ static void test_failures(void)
 	unsigned char *big = xcalloc(1, MAX_MESSAGE + 1);
 
 	/* over max_message: 1009 (7.4.1), before the payload was even sent */
-	expect_failure(1, 0x2, 1, big, MAX_MESSAGE + 1, 1009);
+	expect_failure(1, 0x2, 1, big, MAX_MESSAGE + 1, 1009, 1009);
+	/* a control frame over 125 octets (5.5): wslay's frame error, a Close
+	 * without a status (1005 for the session) */
+	expect_failure(1, 0x9, 1, big, 126, 0, 1005);
 	free(big);
 	/* a client frame without the mask: 1002 (5.1) */
-	expect_failure(1, 0x1, 0, "Hello", 5, 1002);
+	expect_failure(1, 0x1, 0, "Hello", 5, 1002, 1002);
 	/* text that is not UTF-8: 1007 (8.1) */
-	expect_failure(1, 0x1, 1, "\xc3\x28", 2, 1007);
+	expect_failure(1, 0x1, 1, "\xc3\x28", 2, 1007, 1007);
 	/* a reserved opcode: 1002 (5.2) */
-	expect_failure(1, 0x3, 1, "x", 1, 1002);
+	expect_failure(1, 0x3, 1, "x", 1, 1002, 1002);
 }
 
 static void test_server_close(void)
