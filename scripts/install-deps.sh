@@ -12,12 +12,12 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   librdkafka-dev librocksdb-dev libssl-dev libevent-dev libjansson-dev
   libcrypt-dev zlib1g-dev libutf8proc-dev
-  libunbound-dev libcurl4-openssl-dev dns-root-data libidn2-dev
+  libunbound-dev libcurl4-openssl-dev dns-root-data libidn2-dev libwslay-dev
   clang libclang-rt-14-dev
   kcat openssl curl procps swaks libnet-ssleay-perl libio-socket-ssl-perl isync fetchmail
   postfix nsd ldnsutils unbound-anchor python3-dkim python3-dnspython
   openjdk-17-jre-headless maven
-  python3 python3-pytest python3-yaml
+  python3 python3-pytest python3-yaml python3-websockets
   systemd
 )
 missing=()
@@ -43,6 +43,9 @@ python3 -c 'import dkim' 2>/dev/null || python3 -m pip install -q dkimpy
 # PyNaCl: dkimpy's ed25519-sha256 (RFC 8463) verification.
 python3 -c 'import nacl' 2>/dev/null || python3 -m pip install -q pynacl
 python3 -c 'import dns.resolver' 2>/dev/null || python3 -m pip install -q dnspython
+# websockets: an independent WebSocket client for the JMAP over WebSocket
+# tests (tests/e2e/test_jmap_ws.py).
+python3 -c 'import websockets' 2>/dev/null || python3 -m pip install -q websockets
 # Validators of deploy/ (tests/static/test_deploy_*.py): JSON schemas
 # (compose, Marathon, Strimzi) and kubernetes-validate, which carries the
 # Kubernetes API schemas of each version.

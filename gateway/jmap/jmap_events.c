@@ -5,6 +5,7 @@
  * closeafter=state for long polling. */
 #include "gateway/jmap/jmap_events.h"
 #include "gateway/jmap/jmap_mail.h"
+#include "gateway/jmap/jmap_push.h"
 #include "gateway/http/http_server.h"
 #include "gateway/http/http_util.h"
 #include "common/buf.h"
@@ -21,9 +22,6 @@
  * server MAY modify the interval"). */
 #define PING_MIN_S 5
 #define PING_MAX_S 3600
-
-/* The types a stream can carry, in the order of enum mail_jtype. */
-static const char *const type_names[MAIL_J_TYPES] = { "Mailbox", "Email", "Thread", "VacationResponse" };
 
 struct jmap_stream {
 	struct jmap_stream *prev, *next;
@@ -129,16 +127,7 @@ static void on_ping(evutil_socket_t fd, short what, void *ctx)
 /* The current states; 0 or -1. */
 static int read_states(struct jmap_stream *st, int64_t now[MAIL_J_TYPES])
 {
-	const char *error = NULL;
-
-	for (int t = 0; t < MAIL_J_TYPES; t++) {
-		if (mail_jmap_state(st->owner->node->view, st->mreq->address, (enum mail_jtype)t, &now[t],
-				    &error) < 0) {
-			log_error("jmap: push states of %s: %s", st->mreq->address, error);
-			return -1;
-		}
-	}
-	return 0;
+	return jmap_push_states(st->owner->node->view, st->mreq->address, now);
 }
 
 /* Sends a StateChange (7.1) for the asked types whose state moved (all of
@@ -146,25 +135,13 @@ static int read_states(struct jmap_stream *st, int64_t now[MAIL_J_TYPES])
 static void push_states(struct jmap_stream *st, int force)
 {
 	int64_t now[MAIL_J_TYPES];
-	json_t *types = json_object(), *change;
-	char s[32];
+	json_t *change;
 
-	if (read_states(st, now) < 0) {
-		json_decref(types);
+	if (read_states(st, now) < 0)
 		return;
-	}
-	for (int t = 0; t < MAIL_J_TYPES; t++) {
-		if (!(st->types & (1u << t)) || (!force && now[t] == st->last[t]))
-			continue;
-		snprintf(s, sizeof s, "%" PRId64, now[t]);
-		json_object_set_new(types, type_names[t], json_string(s));
-		st->last[t] = now[t];
-	}
-	if (json_object_size(types) == 0) {
-		json_decref(types);
+	change = jmap_push_state_change(st->mreq->account_id, st->types, now, st->last, force);
+	if (change == NULL)
 		return;
-	}
-	change = json_pack("{s:s, s:{s:o}}", "@type", "StateChange", "changed", st->mreq->account_id, types);
 	if (send_event(st, "state", change) == 0 && st->closeafter_state)
 		stream_end(st);
 	json_decref(change);
@@ -190,12 +167,10 @@ static unsigned parse_types(const char *v)
 	char buf[256], *save = NULL, *tok;
 
 	if (v == NULL || strcmp(v, "*") == 0)
-		return (1u << MAIL_J_TYPES) - 1;
+		return JMAP_PUSH_ALL;
 	snprintf(buf, sizeof buf, "%s", v);
 	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
-		for (int t = 0; t < MAIL_J_TYPES; t++)
-			if (strcmp(tok, type_names[t]) == 0)
-				mask |= 1u << t;
+		mask |= jmap_push_type_bit(tok);
 	return mask;
 }
 

@@ -3,6 +3,7 @@
 #include "gateway/jmap/jmap_events.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_session.h"
+#include "gateway/jmap/jmap_ws.h"
 #include "gateway/http/http_server.h"
 #include "common/buf.h"
 #include "common/log.h"
@@ -18,10 +19,11 @@ struct jmap_node {
 	struct node *node;
 	struct jmap_api *api;
 	struct jmap_events *events;
+	struct jmap_ws_server *ws;
 	unsigned long next_id;
 };
 
-enum jmap_route { R_SESSION, R_API, R_EVENTS };
+enum jmap_route { R_SESSION, R_API, R_EVENTS, R_WS };
 
 /* One HTTP request on a JMAP route, from authentication to its answer. */
 struct jmap_http_req {
@@ -49,7 +51,7 @@ static void authority(struct http_request *req, char *out, size_t size)
 
 /* The Session's URL templates for this request's scheme and host. */
 struct urls {
-	char api[300], download[400], upload[300], events[400];
+	char api[300], download[400], upload[300], events[400], ws[300];
 	struct jmap_session_urls u;
 };
 
@@ -65,6 +67,7 @@ static void build_urls(struct http_request *req, struct urls *u)
 	snprintf(u->upload, sizeof u->upload, "%s://%s/jmap/upload/{accountId}/", scheme, host);
 	snprintf(u->events, sizeof u->events,
 		 "%s://%s/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}", scheme, host);
+	snprintf(u->ws, sizeof u->ws, "%s://%s%s", http_request_is_tls(req) ? "wss" : "ws", host, JMAP_WS_PATH);
 	u->u.api = u->api;
 	u->u.download = u->download;
 	u->u.upload = u->upload;
@@ -99,6 +102,35 @@ static void jreq_free(struct jmap_http_req *jr)
 	free(jr);
 }
 
+/* RFC 8887 4.1: the WebSocket capability's url, absolute like the others
+ * (the capabilities are the engine's, shared: this session gets a copy). */
+static void set_ws_url(json_t *session, const char *url)
+{
+	json_t *caps = json_deep_copy(json_object_get(session, "capabilities"));
+
+	json_object_set_new(json_object_get(caps, JMAP_CAP_WEBSOCKET), "url", json_string(url));
+	json_object_set_new(session, "capabilities", caps);
+}
+
+/* The state of this user's Session (its URLs from this request): 0, or
+ * -1 after answering 500. */
+static int session_state_of(struct jmap_http_req *jr, char state[JMAP_SESSION_STATE_SIZE])
+{
+	struct jmap_account acct;
+	struct jmap_user user;
+	struct urls u;
+	const char *error = NULL;
+
+	user_of(jr->mreq, &acct, &user);
+	build_urls(jr->req, &u);
+	if (jmap_session_state(jr->jn->api, &user, &u.u, state, &error) < 0) {
+		log_error("jmap: session state of %s: %s", jr->mreq->address, error);
+		http_respond_text(jr->req, 500, "text/plain; charset=utf-8", "cannot build the session\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* RFC 8620 2: GET /.well-known/jmap. */
 static void serve_session(struct jmap_http_req *jr)
 {
@@ -114,6 +146,7 @@ static void serve_session(struct jmap_http_req *jr)
 		log_error("jmap: session of %s: %s", jr->mreq->address, error);
 		http_respond_text(jr->req, 500, "text/plain; charset=utf-8", "cannot build the session\n");
 	} else {
+		set_ws_url(session, u.ws);
 		respond_json(jr->req, 200, "application/json", session);
 	}
 	json_decref(session);
@@ -144,22 +177,17 @@ static void serve_api(struct jmap_http_req *jr)
 {
 	struct jmap_account acct;
 	struct jmap_user user;
-	struct urls u;
 	struct jmap_run_params p;
 	char state[JMAP_SESSION_STATE_SIZE];
 	struct evbuffer *body = http_request_body(jr->req);
 	size_t len = evbuffer_get_length(body);
 	const unsigned char *data = evbuffer_pullup(body, -1);
-	const char *error = NULL;
 
-	user_of(jr->mreq, &acct, &user);
-	build_urls(jr->req, &u);
-	if (jmap_session_state(jr->jn->api, &user, &u.u, state, &error) < 0) {
-		log_error("jmap: session state of %s: %s", jr->mreq->address, error);
-		http_respond_text(jr->req, 500, "text/plain; charset=utf-8", "cannot build the session\n");
+	if (session_state_of(jr, state) < 0) {
 		jreq_free(jr);
 		return;
 	}
+	user_of(jr->mreq, &acct, &user);
 	memset(&p, 0, sizeof p);
 	p.user = &user;
 	p.session_state = state;
@@ -167,6 +195,18 @@ static void serve_api(struct jmap_http_req *jr)
 	http_request_on_cancel(jr->req, api_cancel, jr);
 	jr->run = jmap_api_run(jr->jn->api, &p, http_request_header(jr->req, "Content-Type"),
 			       data != NULL ? data : (const unsigned char *)"", len, api_done, jr);
+}
+
+/* RFC 8887 4.2: GET /jmap/ws/ upgrading to the "jmap" subprotocol. */
+static void serve_ws(struct jmap_http_req *jr)
+{
+	char state[JMAP_SESSION_STATE_SIZE];
+
+	if (session_state_of(jr, state) == 0) {
+		jmap_ws_serve(jr->jn->ws, jr->req, jr->mreq, state);
+		jr->mreq = NULL;   /* the socket took it */
+	}
+	jreq_free(jr);
 }
 
 static void authenticated(void *ctx, struct http_request *req, int ok, const char *account,
@@ -193,6 +233,9 @@ static void authenticated(void *ctx, struct http_request *req, int ok, const cha
 		jmap_events_serve(jr->jn->events, req, jr->mreq);
 		jr->mreq = NULL;   /* the stream took it */
 		jreq_free(jr);
+		break;
+	case R_WS:
+		serve_ws(jr);
 		break;
 	}
 }
@@ -226,13 +269,19 @@ static void on_events(void *ctx, struct http_request *req)
 	route(ctx, req, R_EVENTS);
 }
 
+static void on_ws(void *ctx, struct http_request *req)
+{
+	route(ctx, req, R_WS);
+}
+
 static int add_routes(struct jmap_node *jn, struct http_server *srv, const char **error_r)
 {
 	if (srv == NULL)
 		return 0;
 	if (http_server_route_methods(srv, "/.well-known/jmap", "GET, HEAD", on_session, jn, error_r) < 0 ||
 	    http_server_route_methods(srv, "/jmap/api/", "POST", on_api, jn, error_r) < 0 ||
-	    http_server_route_methods(srv, "/jmap/eventsource/", "GET", on_events, jn, error_r) < 0)
+	    http_server_route_methods(srv, "/jmap/eventsource/", "GET", on_events, jn, error_r) < 0 ||
+	    http_server_route_methods(srv, JMAP_WS_PATH, "GET", on_ws, jn, error_r) < 0)
 		return -1;
 	return 0;
 }
@@ -251,8 +300,13 @@ int jmap_http_start(struct node *node, const char **error_r)
 		s.max_size_request = (uint64_t)node->cfg->limits_http_body;
 	jn->api = jmap_api_new(node->base, &s);
 	jn->events = jmap_events_new(node);
+	jn->ws = jmap_ws_new(node, jn->api);
+	/* RFC 8887 4.1; the url is set per Session (set_ws_url). */
+	jmap_api_add_capability(jn->api, JMAP_CAP_WEBSOCKET,
+				json_pack("{s:s, s:b}", "url", JMAP_WS_PATH, "supportsPush", 1), NULL);
 	jmap_mail_register(jn->api);
 	if (add_routes(jn, node->http, error_r) < 0 || add_routes(jn, node->https, error_r) < 0) {
+		jmap_ws_free(&jn->ws);
 		jmap_events_free(&jn->events);
 		jmap_api_free(&jn->api);
 		free(jn);
@@ -270,6 +324,7 @@ void jmap_http_stop(struct node *node)
 		return;
 	node->jmap = NULL;
 	jmap_events_free(&jn->events);
+	jmap_ws_free(&jn->ws);
 	/* A handler still waiting for its write keeps its run: the process is
 	 * ending, leave the engine to it rather than free it under the run. */
 	if (jmap_api_busy(jn->api)) {
