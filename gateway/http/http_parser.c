@@ -293,8 +293,14 @@ enum http_parse_status http_parser_feed(struct http_parser *p, const unsigned ch
 	size_t off = 0, used;
 	enum http_parse_status st;
 
+	static const unsigned char none[1];
+
 	*body_r = NULL;
 	*body_len_r = 0;
+	/* No input at all may come as NULL: never do arithmetic on it (C17
+	 * 6.5.6: NULL + 0 is undefined; UBSan stops there). */
+	if (in == NULL)
+		in = none;
 	for (;;) {
 		st = step(p, in + off, len - off, &used, body_r, body_len_r);
 		off += used;
