@@ -1,5 +1,6 @@
 /* jmap_http - see jmap_http.h. */
 #include "gateway/jmap/jmap_http.h"
+#include "gateway/jmap/jmap_binary.h"
 #include "gateway/jmap/jmap_events.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_session.h"
@@ -23,7 +24,7 @@ struct jmap_node {
 	unsigned long next_id;
 };
 
-enum jmap_route { R_SESSION, R_API, R_EVENTS, R_WS };
+enum jmap_route { R_SESSION, R_API, R_EVENTS, R_WS, R_UPLOAD, R_DOWNLOAD };
 
 /* One HTTP request on a JMAP route, from authentication to its answer. */
 struct jmap_http_req {
@@ -237,6 +238,16 @@ static void authenticated(void *ctx, struct http_request *req, int ok, const cha
 	case R_WS:
 		serve_ws(jr);
 		break;
+	case R_UPLOAD:
+		jmap_binary_upload(req, jr->mreq, jmap_api_settings(jr->jn->api)->max_size_upload);
+		jr->mreq = NULL;   /* taken */
+		jreq_free(jr);
+		break;
+	case R_DOWNLOAD:
+		jmap_binary_download(req, jr->mreq);
+		jr->mreq = NULL;   /* taken */
+		jreq_free(jr);
+		break;
 	}
 }
 
@@ -274,6 +285,16 @@ static void on_ws(void *ctx, struct http_request *req)
 	route(ctx, req, R_WS);
 }
 
+static void on_upload(void *ctx, struct http_request *req)
+{
+	route(ctx, req, R_UPLOAD);
+}
+
+static void on_download(void *ctx, struct http_request *req)
+{
+	route(ctx, req, R_DOWNLOAD);
+}
+
 static int add_routes(struct jmap_node *jn, struct http_server *srv, const char **error_r)
 {
 	if (srv == NULL)
@@ -281,7 +302,9 @@ static int add_routes(struct jmap_node *jn, struct http_server *srv, const char 
 	if (http_server_route_methods(srv, "/.well-known/jmap", "GET, HEAD", on_session, jn, error_r) < 0 ||
 	    http_server_route_methods(srv, "/jmap/api/", "POST", on_api, jn, error_r) < 0 ||
 	    http_server_route_methods(srv, "/jmap/eventsource/", "GET", on_events, jn, error_r) < 0 ||
-	    http_server_route_methods(srv, JMAP_WS_PATH, "GET", on_ws, jn, error_r) < 0)
+	    http_server_route_methods(srv, JMAP_WS_PATH, "GET", on_ws, jn, error_r) < 0 ||
+	    http_server_route_methods(srv, "/jmap/upload/", "POST", on_upload, jn, error_r) < 0 ||
+	    http_server_route_methods(srv, "/jmap/download/", "GET, HEAD", on_download, jn, error_r) < 0)
 		return -1;
 	return 0;
 }

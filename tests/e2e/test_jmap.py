@@ -290,3 +290,43 @@ def test_vacation_response(node):
                        "Subject: digest\r\n\r\nx\r\n").encode())
     time.sleep(1.0)
     assert len(inbox_subjects(node, OTHER)) == before + 1
+
+
+def test_upload_download_import(node):
+    acct = account_id(node)
+    raw = (f"From: Up <up@sender.example>\r\nTo: {USER}\r\nSubject: uploaded mail\r\n"
+           f"Message-ID: <up.{time.monotonic_ns()}@sender.example>\r\n\r\nFrom a blob.\r\n").encode()
+    status, _, data = request(node, "POST", f"/jmap/upload/{acct}/", raw,
+                              {"Content-Type": "message/rfc822"})
+    assert status == 201, data
+    up = json.loads(data)
+    assert up["accountId"] == acct and up["size"] == len(raw) and up["type"] == "message/rfc822"
+    blob = up["blobId"]
+    status, headers, data = request(node, "GET", f"/jmap/download/{acct}/{blob}/mail.eml?accept=text/plain")
+    assert status == 200 and data == raw
+    assert headers["Content-Type"] == "text/plain"
+    assert 'filename="mail.eml"' in headers["Content-Disposition"]
+    # Another account's id, another user's credentials, a forged blob id.
+    other = account_id(node, OTHER)
+    assert request(node, "POST", f"/jmap/upload/{other}/", b"x")[0] == 404
+    assert request(node, "GET", f"/jmap/download/{acct}/{blob}/x", user=OTHER)[0] == 404
+    assert request(node, "GET", f"/jmap/download/{other}/{blob}/x", user=OTHER)[0] == 404
+    assert request(node, "GET", f"/jmap/download/{acct}/b{'0' * 64}/x")[0] == 404
+    # Import it into the INBOX; it is found by Email/query and its blob
+    # downloads as the raw message.
+    _, _, r = api(node, [["Mailbox/get", {"accountId": acct}, "m"]])
+    inbox = [m["id"] for m in r["methodResponses"][0][1]["list"] if m["role"] == "inbox"][0]
+    _, _, r = api(node, [["Email/import", {"accountId": acct, "emails": {
+        "e1": {"blobId": blob, "mailboxIds": {inbox: True}, "keywords": {"$seen": True}}}}, "i"],
+        ["Email/query", {"accountId": acct, "filter": {"subject": "uploaded mail"}}, "q"],
+        ["Email/get", {"accountId": acct, "#ids": {"resultOf": "q", "name": "Email/query",
+                                                   "path": "/ids"},
+                       "properties": ["blobId", "subject", "keywords", "mailboxIds"]}, "g"]])
+    imp, q, g = (m[1] for m in r["methodResponses"])
+    assert "e1" in imp["created"], imp
+    assert q["ids"] == [imp["created"]["e1"]["id"]]
+    email = g["list"][0]
+    assert email["subject"] == "uploaded mail" and email["keywords"] == {"$seen": True}
+    assert email["mailboxIds"] == {inbox: True}
+    status, _, data = request(node, "GET", f"/jmap/download/{acct}/{email['blobId']}/m.eml")
+    assert status == 200 and data.endswith(raw)
