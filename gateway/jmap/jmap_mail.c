@@ -212,4 +212,5 @@ void jmap_mail_register(struct jmap_api *api)
 {
 	jmap_api_add_capability(api, JMAP_CAP_MAIL, json_object(), mail_account_caps());
 	jmap_mailbox_register(api);
+	jmap_mail_set_register(api);
 }

@@ -82,5 +82,8 @@ void jmap_mail_register(struct jmap_api *api);
 /* Mailbox/get, Mailbox/changes, Thread/get, Thread/changes, Email/changes
  * (jmap_mailbox_get.c). */
 void jmap_mailbox_register(struct jmap_api *api);
+/* Mailbox/set, Mailbox/query, Mailbox/queryChanges, Email/set, Email/copy
+ * (jmap_email_set.c). */
+void jmap_mail_set_register(struct jmap_api *api);
 
 #endif
