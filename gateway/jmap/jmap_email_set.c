@@ -247,11 +247,44 @@ static int keyword_events(struct jmap_mail_req *req, const struct epatch *e, jso
 	return 0;
 }
 
-/* Copies into added mailboxes, then expunges from removed ones; one in
- * and one out is a move (RFC 6851 semantics, one event). */
-static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct epatch *e, json_t *copies,
-			  json_t *events)
+/* The copy new copies are made from (they take its flags): one without
+ * \Deleted (which JMAP cannot see, so must not spread), in a mailbox it
+ * stays in when there is one. 0, or -1 on a view error. */
+static int source_copy(struct jmap_mail_req *req, json_t *copies, json_t *target, const char **mb_r,
+		       json_int_t *uid_r, const char **error_r)
 {
+	int best = -1;
+	const char *mb;
+	json_t *uids, *u, *msg;
+	size_t i;
+
+	json_object_foreach(copies, mb, uids) {
+		json_array_foreach(uids, i, u) {
+			int r = mail_message_get(req->node->view, req->address, mb, (uint32_t)json_integer_value(u), &msg,
+						 error_r);
+			int score;
+
+			if (r < 0)
+				return -1;
+			score = (r > 0 && !has_str(json_object_get(msg, "flags"), "\\Deleted") ? 2 : 0) + has_str(target, mb);
+			json_decref(msg);
+			if (score > best) {
+				best = score;
+				*mb_r = mb;
+				*uid_r = json_integer_value(u);
+			}
+		}
+	}
+	return 0;
+}
+
+/* Copies into added mailboxes, then expunges from removed ones; one in
+ * and one out is a move (RFC 6851 semantics, one event). 0, -1 after
+ * recording the SetError, -2 on a view error (*error_r). */
+static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct epatch *e, json_t *copies,
+			  json_t *events, const char **error_r)
+{
+	struct jmap_mail_req *req = jmap_mail_req(jmap_setrun_call(sr));
 	json_t *target = json_array(), *added = json_array(), *removed = json_array(), *v;
 	const char *mb, *src_mb = NULL;
 	json_int_t src_uid = 0;
@@ -280,14 +313,9 @@ static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct e
 	json_array_foreach(target, i, v)
 		if (json_object_get(copies, json_string_value(v)) == NULL && !has_str(added, json_string_value(v)))
 			json_array_append(added, v);
-	json_object_foreach(copies, mb, uids) {
+	json_object_foreach(copies, mb, uids)
 		if (!has_str(target, mb))
 			json_array_append_new(removed, json_string(mb));
-		else if (src_mb == NULL) {
-			src_mb = mb;
-			src_uid = json_integer_value(json_array_get(uids, 0));
-		}
-	}
 	if (json_array_size(added) == 1 && json_array_size(removed) == 1) {
 		const char *from = json_string_value(json_array_get(removed, 0));
 		json_t *from_uids = json_object_get(copies, from);
@@ -306,13 +334,11 @@ static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct e
 			json_decref(rest);
 		}
 	} else {
-		if (src_mb == NULL) {
-			/* Every copy goes: copy from one about to be removed. */
-			json_object_foreach(copies, mb, uids) {
-				src_mb = mb;
-				src_uid = json_integer_value(json_array_get(uids, 0));
-				break;
-			}
+		if (json_array_size(added) > 0 && source_copy(req, copies, target, &src_mb, &src_uid, error_r) < 0) {
+			json_decref(target);
+			json_decref(added);
+			json_decref(removed);
+			return -2;
 		}
 		json_array_foreach(added, i, v)
 			json_array_append_new(events, ev("message.copy", json_pack("{s:s, s:[[I,I]], s:O}", "mailbox_id", src_mb,
@@ -350,9 +376,14 @@ static int plan_update(struct jmap_setrun *sr, const char *id, json_t *patch, st
 		fail(sr, JMAP_OP_UPDATE, id, "serverFail", NULL, NULL);
 		goto out;
 	}
-	if ((e.mb_whole != NULL || json_array_size(e.mb_add) + json_array_size(e.mb_remove) > 0) &&
-	    mailbox_events(sr, id, &e, copies, p->events) < 0)
-		goto out;
+	if (e.mb_whole != NULL || json_array_size(e.mb_add) + json_array_size(e.mb_remove) > 0) {
+		if ((r = mailbox_events(sr, id, &e, copies, p->events, &error)) == -2) {
+			log_error("jmap: Email/set for %s: %s", req->address, error);
+			fail(sr, JMAP_OP_UPDATE, id, "serverFail", NULL, NULL);
+		}
+		if (r < 0)
+			goto out;
+	}
 	ret = 0;
 out:
 	epatch_free(&e);
