@@ -149,6 +149,19 @@ static int header_prop(struct build *b, const char *prop, const json_t *v, const
 	return 1;
 }
 
+/* An RFC 2045 5.1 token of at most max octets. */
+static int is_token(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("()<>@,;:\\\"/[]?=", *p) != NULL)
+			return 0;
+	return 1;
+}
+
 /* "type/subtype" of RFC 2045 5.1 tokens, lower-cased into out. */
 static int media_type(const char *s, char *out, size_t size)
 {
@@ -262,14 +275,12 @@ static int part_meta(struct build *b, const json_t *bp, json_t *part, const char
 	json_t *loc = json_object_get(bp, "location"), *fields = json_object_get(part, "fields"), *v;
 	struct buf out = BUF_INIT;
 	const char *error = NULL;
-	char dtype[64];
 	size_t i;
 	int ok = 1;
 
 	if (disp != NULL && !json_is_null(disp)) {
 		/* RFC 2183 2: a disposition type is a token. */
-		if (!json_is_string(disp) || media_type(json_string_value(disp), dtype, sizeof dtype) == 0 ||
-		    strpbrk(json_string_value(disp), "()<>@,;:\\\"/[]?= \t") != NULL || json_string_length(disp) > 40)
+		if (!json_is_string(disp) || !is_token(json_string_value(disp), 40))
 			ok = 0;
 		else
 			json_object_set(part, "disposition", disp);

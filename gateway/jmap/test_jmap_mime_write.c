@@ -314,6 +314,9 @@ static void test_errors(void)
 		     "invalidProperties [\"bodyStructure\"]");
 	CHECK_EQ_STR(fails("{\"bodyStructure\":{\"blobId\":\"Gbin\",\"type\":\"no-slash\"}}", ""),
 		     "invalidProperties [\"bodyStructure\"]");
+	/* Found by fuzz_jmap_mime_write: a line break in a disposition. */
+	CHECK_EQ_STR(fails("{\"attachments\":[{\"blobId\":\"Gbin\",\"disposition\":\"in\\nline\"}]}", ""),
+		     "invalidProperties [\"attachments\"]");
 	CHECK_EQ_STR(fails("{\"attachments\":[{\"blobId\":\"Gnone\"},{\"blobId\":\"Gother\"}]}", "blobNotFound"),
 		     "blobNotFound [\"Gnone\",\"Gother\"]");
 	CHECK_EQ_STR(fails("{\"attachments\":[{\"blobId\":\"Gfail\"}]}", ""), "serverFail -");
