@@ -222,8 +222,10 @@ static void phrase_tokens(struct fold *f, const char *s, const char *suffix)
 		buf_printf(&q, "\"%s", suffix);
 		fold_tok(f, q.data, q.len);
 	} else {
+		/* RFC 2047 5(3): white space between an encoded-word and a special. */
 		encode_words(f, s, len);
-		fold_stick(f, suffix);
+		if (suffix[0] != '\0')
+			fold_tok(f, suffix, strlen(suffix));
 	}
 	buf_free(&q);
 }
@@ -313,9 +315,8 @@ int jmap_mime_field_groups(struct buf *out, const char *name, const json_t *grou
 		}
 		/* RFC 5322 3.4: display-name ":" [group-list] ";" */
 		snprintf(end, sizeof end, ";%s", sep);
-		phrase_tokens(&f, gname, json_array_size(addrs) == 0 ? "" : ":");
+		phrase_tokens(&f, gname, ":");
 		if (json_array_size(addrs) == 0) {
-			fold_stick(&f, ":");
 			fold_stick(&f, end);
 		} else if (address_list(&f, addrs, end) < 0) {
 			f.error = f.error ? f.error : "not a list of valid EmailAddress objects";

@@ -112,6 +112,18 @@ static void test_fields(void)
 	}
 	json_decref(s);
 	json_decref(addrs);
+	/* Groups, one with an encoded name: white space before its ':'. */
+	addrs = json_pack("[{s:s,s:[{s:s,s:s}]},{s:s,s:[]},{s:n,s:[{s:n,s:s}]}]", "name", "Équipe", "addresses",
+			  "name", "A", "email", "a@x.test", "name", "Empty", "addresses", "name", "addresses", "name",
+			  "email", "solo@x.test");
+	buf_truncate(&b, 0);
+	CHECK_EQ_INT(jmap_mime_field_groups(&b, "To", addrs, &error), 0);
+	CHECK(strstr(b.data, "?= : A <a@x.test>;, Empty:;, solo@x.test\r\n") != NULL);
+	buf_puts(&b, "\r\n");
+	s = mime_parse(b.data, b.len, NULL);
+	CHECK_EQ_INT(json_array_size(json_object_get(json_object_get(s, "headers"), "to")), 2);
+	json_decref(s);
+	json_decref(addrs);
 	/* Invalid emails and raw values are refused, out unchanged. */
 	addrs = json_pack("[{s:s}]", "email", "no at sign");
 	buf_truncate(&b, 0);
