@@ -1,4 +1,7 @@
-/* jmap_email_build - see jmap_email_build.h (RFC 8621 4.6). */
+/* jmap_email_build - see jmap_email_build.h (RFC 8621 4.6): the Email,
+ * its header properties and the body from textBody / htmlBody /
+ * attachments; body parts are jmap_email_build_part.c's. */
+#include "gateway/jmap/jmap_email_build_private.h"
 #include "gateway/jmap/jmap_email_build.h"
 #include "gateway/jmap/jmap_email_header.h"
 #include "gateway/jmap/jmap_mime_write.h"
@@ -38,18 +41,7 @@ static const char *const part_own_fields[] = { "content-type", "content-disposit
 					       "content-language", "content-location",
 					       "content-transfer-encoding", "mime-version", NULL };
 
-struct build {
-	const struct jmap_email_build_params *p;
-	const json_t *body_values;
-	json_t *bad;              /* invalid property names */
-	json_t *not_found;        /* blob ids */
-	const char *fail;         /* a blob could not be read */
-	unsigned nparts;
-	size_t total;             /* octets of content so far */
-	int too_large;
-};
-
-static int listed(const char *const *list, const char *s)
+int jmap_build_listed(const char *const *list, const char *s)
 {
 	for (size_t i = 0; list[i] != NULL; i++)
 		if (strcasecmp(list[i], s) == 0)
@@ -57,7 +49,7 @@ static int listed(const char *const *list, const char *s)
 	return 0;
 }
 
-static void mark_bad(struct build *b, const char *prop)
+void jmap_build_bad(struct jmap_build *b, const char *prop)
 {
 	json_t *v;
 	size_t i;
@@ -99,7 +91,7 @@ static int render(struct buf *out, const char *field, enum mime_form form, const
  * errors): its fields appended to fields, its field name
  * recorded in seen (RFC 8621 4.6: no field twice). 1 when prop is one,
  * 0 when it is no header property. */
-static int header_prop(struct build *b, const char *prop, const json_t *v, const char *part, json_t *fields,
+int jmap_build_header_prop(struct jmap_build *b, const char *prop, const json_t *v, const char *part, json_t *fields,
 		       json_t *seen)
 {
 	const char *errprop = part != NULL ? part : prop;
@@ -124,9 +116,9 @@ static int header_prop(struct build *b, const char *prop, const json_t *v, const
 		lower[i] = (char)(hp.name[i] >= 'A' && hp.name[i] <= 'Z' ? hp.name[i] + 32 : hp.name[i]);
 	lower[i] = '\0';
 	if (json_object_get(seen, lower) != NULL || !jmap_mime_field_name_ok(hp.name) ||
-	    (part == NULL && strncmp(lower, "content-", 8) == 0) || (part != NULL && listed(part_own_fields, lower)) ||
+	    (part == NULL && strncmp(lower, "content-", 8) == 0) || (part != NULL && jmap_build_listed(part_own_fields, lower)) ||
 	    strcmp(lower, "mime-version") == 0) {
-		mark_bad(b, errprop);
+		jmap_build_bad(b, errprop);
 		return 1;
 	}
 	json_object_set_new(seen, lower, json_true());
@@ -144,246 +136,9 @@ static int header_prop(struct build *b, const char *prop, const json_t *v, const
 	if (ok && out.len > 0)
 		json_array_append_new(fields, json_stringn_nocheck(out.data, out.len));
 	if (!ok)
-		mark_bad(b, errprop);
+		jmap_build_bad(b, errprop);
 	buf_free(&out);
 	return 1;
-}
-
-/* An RFC 2045 5.1 token of at most max octets. */
-static int is_token(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > max)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f || strchr("()<>@,;:\\\"/[]?=", *p) != NULL)
-			return 0;
-	return 1;
-}
-
-/* "type/subtype" of RFC 2045 5.1 tokens, lower-cased into out. */
-static int media_type(const char *s, char *out, size_t size)
-{
-	size_t n = strlen(s), slash = 0;
-
-	if (n == 0 || n >= size)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '/' && slash == 0 && i > 0) {
-			slash = i;
-		} else if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?=", c) != NULL) {
-			return -1;
-		}
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-	}
-	out[n] = '\0';
-	return slash > 0 && slash + 1 < n ? 0 : -1;
-}
-
-/* Text from bodyValues in canonical form: every line end CRLF (RFC 2045 6.7). */
-static json_t *crlf_text(const char *s, size_t len)
-{
-	struct buf o = BUF_INIT;
-	json_t *j;
-
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') {
-			buf_puts(&o, "\r\n");
-			i++;
-		} else if (s[i] == '\r' || s[i] == '\n') {
-			buf_puts(&o, "\r\n");
-		} else {
-			buf_append(&o, s + i, 1);
-		}
-	}
-	j = json_stringn_nocheck(o.data != NULL ? o.data : "", o.len);
-	buf_free(&o);
-	return j;
-}
-
-static const char *const part_props[] = { "partId", "blobId", "type", "charset", "disposition", "name",
-					  "cid", "language", "location", "subParts", "size", NULL };
-
-static json_t *build_part(struct build *b, const json_t *bp, unsigned depth, const char *prop);
-
-/* The content of a leaf: from bodyValues (partId) or a blob (blobId). */
-static int leaf_content(struct build *b, const json_t *bp, json_t *part, const char *prop)
-{
-	const char *pid = json_string_value(json_object_get(bp, "partId"));
-	const char *bid = json_string_value(json_object_get(bp, "blobId"));
-	const char *type = json_string_value(json_object_get(part, "type"));
-	json_t *charset = json_object_get(bp, "charset"), *bv;
-
-	if ((pid == NULL) == (bid == NULL)) {
-		mark_bad(b, prop);
-		return -1;
-	}
-	if (pid != NULL) {
-		/* 4.6: charset and size are the server's for a bodyValues part. */
-		bv = json_object_get(b->body_values, pid);
-		if (charset != NULL || json_object_get(bp, "size") != NULL || !json_is_object(bv) ||
-		    !json_is_string(json_object_get(bv, "value")) ||
-		    json_is_true(json_object_get(bv, "isEncodingProblem")) ||
-		    json_is_true(json_object_get(bv, "isTruncated"))) {
-			mark_bad(b, json_is_object(bv) ? prop : "bodyValues");
-			return -1;
-		}
-		bv = json_object_get(bv, "value");
-		json_object_set_new(part, "body", crlf_text(json_string_value(bv), json_string_length(bv)));
-		if (strncmp(type, "text/", 5) == 0)
-			json_object_set_new(json_object_get(part, "params"), "charset", json_string("utf-8"));
-	} else {
-		char *data = NULL;
-		size_t len = 0;
-		const char *error = NULL;
-		int r = b->p->fetch != NULL ? b->p->fetch(b->p->fetch_ctx, bid, &data, &len, &error) : 0;
-
-		if (r < 0) {
-			b->fail = error != NULL ? error : "a blob cannot be read";
-			return -1;
-		}
-		if (r == 0) {
-			json_array_append_new(b->not_found, json_string(bid));
-			return -1;
-		}
-		json_object_set_new(part, "body", json_stringn_nocheck(data, len));
-		free(data);
-		if (charset != NULL && !json_is_null(charset)) {
-			if (!json_is_string(charset) || strncmp(type, "text/", 5) != 0) {
-				mark_bad(b, prop);
-				return -1;
-			}
-			json_object_set(json_object_get(part, "params"), "charset", charset);
-		}
-	}
-	b->total += json_string_length(json_object_get(part, "body"));
-	if (b->p->max_size > 0 && b->total > b->p->max_size) {
-		b->too_large = 1;
-		return -1;
-	}
-	return 0;
-}
-
-/* disposition, name, cid, language, location of a part. */
-static int part_meta(struct build *b, const json_t *bp, json_t *part, const char *prop)
-{
-	json_t *disp = json_object_get(bp, "disposition"), *name = json_object_get(bp, "name");
-	json_t *cid = json_object_get(bp, "cid"), *lang = json_object_get(bp, "language");
-	json_t *loc = json_object_get(bp, "location"), *fields = json_object_get(part, "fields"), *v;
-	struct buf out = BUF_INIT;
-	const char *error = NULL;
-	size_t i;
-	int ok = 1;
-
-	if (disp != NULL && !json_is_null(disp)) {
-		/* RFC 2183 2: a disposition type is a token. */
-		if (!json_is_string(disp) || !is_token(json_string_value(disp), 40))
-			ok = 0;
-		else
-			json_object_set(part, "disposition", disp);
-	}
-	if (name != NULL && !json_is_null(name)) {
-		if (!json_is_string(name) || strlen(json_string_value(name)) != json_string_length(name)) {
-			ok = 0;
-		} else {
-			json_object_set(json_object_get(part, "params"), "name", name);
-			if (json_object_get(part, "disposition") != NULL)
-				json_object_set_new(part, "dparams", json_pack("{s:O}", "filename", name));
-		}
-	}
-	if (cid != NULL && !json_is_null(cid)) {
-		json_t *l = json_pack("[O]", cid);
-
-		ok &= jmap_mime_field_msgids(&out, "Content-ID", l, &error) == 0;
-		json_decref(l);
-	}
-	if (lang != NULL && !json_is_null(lang)) {
-		struct buf l = BUF_INIT;
-
-		ok &= json_is_array(lang) && json_array_size(lang) > 0;
-		json_array_foreach(lang, i, v) {
-			const char *s = json_string_value(v);
-
-			/* RFC 5646 tags: letters, digits and '-'. */
-			if (s == NULL || s[0] == '\0' || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != strlen(s) || strlen(s) > 60)
-				ok = 0;
-			else
-				buf_printf(&l, "%s%s", i > 0 ? ", " : "", s);
-		}
-		if (ok)
-			ok = jmap_mime_field_text(&out, "Content-Language", l.data, &error) == 0;
-		buf_free(&l);
-	}
-	if (loc != NULL && !json_is_null(loc)) {
-		json_t *l = json_pack("[O]", loc);
-
-		ok &= jmap_mime_field_urls(&out, "Content-Location", l, &error) == 0;
-		json_decref(l);
-	}
-	if (ok && out.len > 0)
-		json_array_append_new(fields, json_stringn_nocheck(out.data, out.len));
-	buf_free(&out);
-	if (!ok)
-		mark_bad(b, prop);
-	return ok ? 0 : -1;
-}
-
-/* An EmailBodyPart for creation (4.6) as a part of the writer's tree, or
- * NULL after marking what is wrong. prop names it in errors. */
-static json_t *build_part(struct build *b, const json_t *bp, unsigned depth, const char *prop)
-{
-	json_t *part, *subs = json_object_get(bp, "subParts"), *seen, *v, *kid;
-	const char *k, *type = json_string_value(json_object_get(bp, "type"));
-	char mt[128];
-	size_t i;
-
-	if (!json_is_object(bp) || ++b->nparts > (b->p->max_parts ? b->p->max_parts : 100) ||
-	    depth > (b->p->max_depth ? b->p->max_depth : 10) ||
-	    (json_object_get(bp, "type") != NULL && (type == NULL || media_type(type, mt, sizeof mt) < 0))) {
-		mark_bad(b, prop);
-		return NULL;
-	}
-	if (type == NULL)
-		snprintf(mt, sizeof mt, "%s", subs != NULL ? "multipart/mixed" : "text/plain");
-	part = json_pack("{s:s, s:{}, s:[]}", "type", mt, "params", "fields");
-	seen = json_object();
-	json_object_foreach((json_t *)bp, k, v) {
-		if (listed(part_props, k))
-			continue;
-		if (!header_prop(b, k, v, prop, json_object_get(part, "fields"), seen))
-			mark_bad(b, prop);
-	}
-	json_decref(seen);
-	if (part_meta(b, bp, part, prop) < 0)
-		goto bad;
-	if (subs != NULL) {
-		/* A multipart has parts and no content of its own (4.1.4). */
-		if (!json_is_array(subs) || strncmp(mt, "multipart/", 10) != 0 ||
-		    json_object_get(bp, "partId") != NULL || json_object_get(bp, "blobId") != NULL) {
-			mark_bad(b, prop);
-			goto bad;
-		}
-		json_object_set_new(part, "parts", json_array());
-		json_array_foreach(subs, i, v) {
-			if ((kid = build_part(b, v, depth + 1, prop)) == NULL)
-				goto bad;
-			json_array_append_new(json_object_get(part, "parts"), kid);
-		}
-		return part;
-	}
-	if (strncmp(mt, "multipart/", 10) == 0) {
-		mark_bad(b, prop);
-		goto bad;
-	}
-	if (leaf_content(b, bp, part, prop) < 0)
-		goto bad;
-	return part;
-bad:
-	json_decref(part);
-	return NULL;
 }
 
 static json_t *multipart(const char *type, json_t *parts)
@@ -392,7 +147,7 @@ static json_t *multipart(const char *type, json_t *parts)
 }
 
 /* The one part of textBody or htmlBody, of type want (4.6), or NULL. */
-static json_t *single(struct build *b, const json_t *email, const char *prop, const char *want, int *bad_r)
+static json_t *single(struct jmap_build *b, const json_t *email, const char *prop, const char *want, int *bad_r)
 {
 	const json_t *list = json_object_get(email, prop);
 	json_t *part;
@@ -400,13 +155,13 @@ static json_t *single(struct build *b, const json_t *email, const char *prop, co
 	if (list == NULL || json_is_null(list))
 		return NULL;
 	if (!json_is_array(list) || json_array_size(list) != 1) {
-		mark_bad(b, prop);
+		jmap_build_bad(b, prop);
 		*bad_r = 1;
 		return NULL;
 	}
-	part = build_part(b, json_array_get(list, 0), 1, prop);
+	part = jmap_build_part(b, json_array_get(list, 0), 1, prop);
 	if (part != NULL && strcmp(json_string_value(json_object_get(part, "type")), want) != 0) {
-		mark_bad(b, prop);
+		jmap_build_bad(b, prop);
 		json_decref(part);
 		part = NULL;
 	}
@@ -416,7 +171,7 @@ static json_t *single(struct build *b, const json_t *email, const char *prop, co
 }
 
 /* textBody / htmlBody / attachments as one tree (see the header). */
-static json_t *from_lists(struct build *b, const json_t *email)
+static json_t *from_lists(struct jmap_build *b, const json_t *email)
 {
 	const json_t *atts = json_object_get(email, "attachments"), *a;
 	json_t *text, *html, *body = NULL, *inline_parts = json_array(), *rest = json_array(), *p;
@@ -426,11 +181,11 @@ static json_t *from_lists(struct build *b, const json_t *email)
 	text = single(b, email, "textBody", "text/plain", &bad);
 	html = single(b, email, "htmlBody", "text/html", &bad);
 	if (atts != NULL && !json_is_null(atts) && !json_is_array(atts)) {
-		mark_bad(b, "attachments");
+		jmap_build_bad(b, "attachments");
 		bad = 1;
 	}
 	json_array_foreach(atts, i, a) {
-		if ((p = build_part(b, a, 1, "attachments")) == NULL) {
+		if ((p = jmap_build_part(b, a, 1, "attachments")) == NULL) {
 			bad = 1;
 			continue;
 		}
@@ -471,7 +226,7 @@ static json_t *from_lists(struct build *b, const json_t *email)
 }
 
 /* The SetError of a failed build. */
-static json_t *build_error(struct build *b)
+static json_t *build_error(struct jmap_build *b)
 {
 	json_t *e;
 
@@ -489,7 +244,7 @@ static json_t *build_error(struct build *b)
 int jmap_email_build(const json_t *email, const struct jmap_email_build_params *p, struct buf *out,
 		     json_t **err_r)
 {
-	struct build b = { .p = p, .bad = json_array(), .not_found = json_array() };
+	struct jmap_build b = { .p = p, .bad = json_array(), .not_found = json_array() };
 	json_t *fields = json_array(), *seen = json_object(), *root = NULL, *v;
 	const char *k, *error = NULL;
 	struct buf f = BUF_INIT;
@@ -499,24 +254,24 @@ int jmap_email_build(const json_t *email, const struct jmap_email_build_params *
 	*err_r = NULL;
 	b.body_values = json_object_get(email, "bodyValues");
 	if (!json_is_object(email)) {
-		mark_bad(&b, "");
+		jmap_build_bad(&b, "");
 		goto out;
 	}
 	if (b.body_values != NULL && !json_is_object(b.body_values))
-		mark_bad(&b, "bodyValues");
+		jmap_build_bad(&b, "bodyValues");
 	json_object_foreach((json_t *)email, k, v) {
-		if (listed(email_caller, k) || strcmp(k, "bodyStructure") == 0 || strcmp(k, "textBody") == 0 ||
+		if (jmap_build_listed(email_caller, k) || strcmp(k, "bodyStructure") == 0 || strcmp(k, "textBody") == 0 ||
 		    strcmp(k, "htmlBody") == 0 || strcmp(k, "attachments") == 0 || strcmp(k, "bodyValues") == 0)
 			continue;
-		if (listed(email_server_set, k) || !header_prop(&b, k, v, NULL, fields, seen))
-			mark_bad(&b, k);
+		if (jmap_build_listed(email_server_set, k) || !jmap_build_header_prop(&b, k, v, NULL, fields, seen))
+			jmap_build_bad(&b, k);
 	}
 	if (json_object_get(email, "bodyStructure") != NULL) {
 		if (json_object_get(email, "textBody") != NULL || json_object_get(email, "htmlBody") != NULL ||
 		    json_object_get(email, "attachments") != NULL)
-			mark_bad(&b, "bodyStructure");
+			jmap_build_bad(&b, "bodyStructure");
 		else
-			root = build_part(&b, json_object_get(email, "bodyStructure"), 0, "bodyStructure");
+			root = jmap_build_part(&b, json_object_get(email, "bodyStructure"), 0, "bodyStructure");
 	} else {
 		root = from_lists(&b, email);
 	}
@@ -534,14 +289,14 @@ int jmap_email_build(const json_t *email, const struct jmap_email_build_params *
 
 		json_decref(l);
 		if (r < 0) {
-			mark_bad(&b, "messageId");
+			jmap_build_bad(&b, "messageId");
 			goto out;
 		}
 	}
 	if (f.len > 0)
 		json_array_insert_new(fields, 0, json_stringn_nocheck(f.data, f.len));
 	if (jmap_mime_write(out, fields, 1, root, &error) < 0) {
-		mark_bad(&b, json_object_get(email, "bodyStructure") != NULL ? "bodyStructure" : "attachments");
+		jmap_build_bad(&b, json_object_get(email, "bodyStructure") != NULL ? "bodyStructure" : "attachments");
 		goto out;
 	}
 	if (p->max_size > 0 && out->len > p->max_size) {

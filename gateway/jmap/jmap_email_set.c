@@ -13,6 +13,7 @@
  * (projector/mail_jmap.h). Every other property is immutable: setting it
  * is invalidProperties. */
 #include "gateway/jmap/jmap_email_create.h"
+#include "gateway/jmap/jmap_email_patch.h"
 #include "gateway/jmap/jmap_keywords.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_set_methods.h"
@@ -73,120 +74,6 @@ static void fail(struct jmap_setrun *sr, enum jmap_set_op op, const char *key, c
 	jmap_setrun_fail(sr, op, key, jmap_set_error(type, desc, prop != NULL ? json_pack("[s]", prop) : NULL));
 }
 
-/* A JSON pointer token (RFC 6901 4): "~1" is '/', "~0" is '~'. */
-static int unescape(const char *in, char *out, size_t size)
-{
-	size_t n = 0;
-
-	for (; *in; in++) {
-		char c = *in;
-
-		if (c == '/')
-			return -1;
-		if (c == '~') {
-			if (in[1] != '0' && in[1] != '1')
-				return -1;
-			c = *++in == '0' ? '~' : '/';
-		}
-		if (n + 1 >= size)
-			return -1;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	return 0;
-}
-
-/* A parsed Email patch (RFC 8620 5.3 PatchObject over keywords and
- * mailboxIds). */
-struct epatch {
-	json_t *kw_whole;        /* IMAP flags, or NULL */
-	json_t *kw_add, *kw_remove;
-	json_t *mb_whole;        /* mailbox ids, or NULL */
-	json_t *mb_add, *mb_remove;
-};
-
-static void epatch_free(struct epatch *e)
-{
-	json_decref(e->kw_whole);
-	json_decref(e->kw_add);
-	json_decref(e->kw_remove);
-	json_decref(e->mb_whole);
-	json_decref(e->mb_add);
-	json_decref(e->mb_remove);
-}
-
-/* 0, or -1 after recording the object's SetError. */
-static int parse_patch(struct jmap_setrun *sr, const char *id, json_t *patch, struct epatch *e)
-{
-	struct jmap_call *call = jmap_setrun_call(sr);
-	const char *k, *error = NULL, *mid;
-	json_t *v;
-	char tok[JMAP_KEYWORD_MAX + 1], flag[JMAP_KEYWORD_MAX + 1];
-
-	memset(e, 0, sizeof *e);
-	e->kw_add = json_array();
-	e->kw_remove = json_array();
-	e->mb_add = json_array();
-	e->mb_remove = json_array();
-	json_object_foreach(patch, k, v) {
-		if (strcmp(k, "keywords") == 0) {
-			if ((e->kw_whole = jmap_keywords_flags(v)) == NULL)
-				goto bad;
-		} else if (strncmp(k, "keywords/", 9) == 0) {
-			if (unescape(k + 9, tok, sizeof tok) < 0 || !jmap_keyword_valid(tok) ||
-			    !(json_is_true(v) || json_is_null(v)))
-				goto bad;
-			jmap_keyword_flag(tok, flag);
-			json_array_append_new(json_is_true(v) ? e->kw_add : e->kw_remove, json_string(flag));
-		} else if (strcmp(k, "mailboxIds") == 0) {
-			if (jmap_email_mailbox_ids(call, v, &e->mb_whole, &error) < 0)
-				goto bad_mb;
-		} else if (strncmp(k, "mailboxIds/", 11) == 0) {
-			json_t *one, *ids;
-
-			if (unescape(k + 11, tok, sizeof tok) < 0 || !(json_is_true(v) || json_is_null(v)))
-				goto bad;
-			if (json_is_null(v)) {
-				/* Removing a mailbox it is not in changes nothing. */
-				if (jmap_call_resolve_id(call, tok, &mid))
-					json_array_append_new(e->mb_remove, json_string(mid));
-				continue;
-			}
-			one = json_pack("{s:b}", tok, 1);
-			if (jmap_email_mailbox_ids(call, one, &ids, &error) < 0) {
-				json_decref(one);
-				goto bad_mb;
-			}
-			json_array_extend(e->mb_add, ids);
-			json_decref(ids);
-			json_decref(one);
-		} else {
-			goto bad;
-		}
-	}
-	/* RFC 8620 5.3: a patch may not set a property and a path in it. */
-	if ((e->kw_whole != NULL && json_array_size(e->kw_add) + json_array_size(e->kw_remove) > 0) ||
-	    (e->mb_whole != NULL && json_array_size(e->mb_add) + json_array_size(e->mb_remove) > 0)) {
-		fail(sr, JMAP_OP_UPDATE, id, "invalidPatch", "a property and a path inside it are both patched", NULL);
-		return -1;
-	}
-	return 0;
-bad_mb:
-	if (error != NULL) {
-		log_error("jmap: Email/set: %s", error);
-		fail(sr, JMAP_OP_UPDATE, id, "serverFail", "the view cannot be read", NULL);
-		return -1;
-	}
-	fail(sr, JMAP_OP_UPDATE, id, "invalidProperties", "not existing mailboxes of this account", k);
-	return -1;
-bad:
-	fail(sr, JMAP_OP_UPDATE, id, "invalidProperties",
-	     strncmp(k, "keywords", 8) == 0 || strncmp(k, "mailboxIds", 10) == 0 ? "not a valid value" :
-										     "cannot be changed",
-	     k);
-	return -1;
-}
-
 static int has_str(const json_t *arr, const char *s)
 {
 	const json_t *v;
@@ -200,7 +87,7 @@ static int has_str(const json_t *arr, const char *s)
 
 /* Keyword events on the current copies. A whole Keywords object is a
  * "set" that keeps each copy's \Deleted (JMAP has no keyword for it). */
-static int keyword_events(struct jmap_mail_req *req, const struct epatch *e, json_t *copies, json_t *events,
+static int keyword_events(struct jmap_mail_req *req, const struct jmap_email_patch *e, json_t *copies, json_t *events,
 			  const char **error_r)
 {
 	const char *mb;
@@ -281,7 +168,7 @@ static int source_copy(struct jmap_mail_req *req, json_t *copies, json_t *target
 /* Copies into added mailboxes, then expunges from removed ones; one in
  * and one out is a move (RFC 6851 semantics, one event). 0, -1 after
  * recording the SetError, -2 on a view error (*error_r). */
-static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct epatch *e, json_t *copies,
+static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct jmap_email_patch *e, json_t *copies,
 			  json_t *events, const char **error_r)
 {
 	struct jmap_mail_req *req = jmap_mail_req(jmap_setrun_call(sr));
@@ -356,7 +243,7 @@ static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct e
 static int plan_update(struct jmap_setrun *sr, const char *id, json_t *patch, struct jmap_set_plan *p)
 {
 	struct jmap_mail_req *req = jmap_mail_req(jmap_setrun_call(sr));
-	struct epatch e;
+	struct jmap_email_patch e;
 	json_t *copies = NULL;
 	const char *error = NULL;
 	int r, ret = -1;
@@ -368,7 +255,7 @@ static int plan_update(struct jmap_setrun *sr, const char *id, json_t *patch, st
 		fail(sr, JMAP_OP_UPDATE, id, r < 0 ? "serverFail" : "notFound", NULL, NULL);
 		return -1;
 	}
-	if (parse_patch(sr, id, patch, &e) < 0)
+	if (jmap_email_patch_parse(sr, id, patch, &e) < 0)
 		goto out;
 	p->events = json_array();
 	if (keyword_events(req, &e, copies, p->events, &error) < 0) {
@@ -386,7 +273,7 @@ static int plan_update(struct jmap_setrun *sr, const char *id, json_t *patch, st
 	}
 	ret = 0;
 out:
-	epatch_free(&e);
+	jmap_email_patch_free(&e);
 	json_decref(copies);
 	return ret;
 }
@@ -474,3 +361,4 @@ void jmap_mail_set_register(struct jmap_api *api)
 	jmap_method_register(api, "Email/set", JMAP_CAP_MAIL, jmap_email_set, NULL);
 	jmap_method_register(api, "Email/copy", JMAP_CAP_MAIL, jmap_email_copy, NULL);
 }
+
