@@ -11,7 +11,6 @@
  * special use after CREATE). Both are invalidProperties. */
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_mailbox_tree.h"
-#include "gateway/jmap/jmap_request.h"
 #include "gateway/jmap/jmap_set_methods.h"
 #include "gateway/jmap/jmap_set_run.h"
 #include "common/buf.h"
