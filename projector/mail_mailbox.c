@@ -345,7 +345,7 @@ out_noacct:
 /* mailbox.subscribe {name, subscribed}: the name need not exist. */
 enum apply_status mail_apply_subscribe(struct apply_ctx *ctx, const char **error_r)
 {
-	char name[MAIL_MAILBOX_NAME_MAX + 1];
+	char name[MAIL_MAILBOX_NAME_MAX + 1], id[MAIL_ID_LEN + 1];
 	json_t *sub = json_object_get(ctx->ev->data, "subscribed");
 	struct mail_acct a;
 	enum apply_status st;
@@ -371,6 +371,14 @@ enum apply_status mail_apply_subscribe(struct apply_ctx *ctx, const char **error
 	} else if (r == 1 && !json_is_true(sub)) {
 		mail_batch_delete(ctx->batch, &a.key);
 		apply_changed(ctx, a.address);
+	}
+	/* JMAP's isSubscribed is a property of the mailbox of that name
+	 * (RFC 8621 2): its change is the mailbox's (mail_jmap.h). */
+	if ((r == 0) == json_is_true(sub) && (r = mail_mbox_by_name(&a, name, id, error_r)) != 0) {
+		if (r < 0 || mail_jmap_touch(&a, MAIL_J_MAILBOX, id, 0, error_r) < 0) {
+			st = APPLY_FAILED;
+			goto out;
+		}
 	}
 	mail_result(ctx, "name", json_string(name));
 	mail_result(ctx, "subscribed", json_boolean(json_is_true(sub)));

@@ -1,5 +1,6 @@
 /* jmap_blob_args - see jmap_blob_args.h. */
 #include "gateway/jmap/jmap_blob_args.h"
+#include "gateway/jmap/jmap_keywords.h"
 #include "gateway/jmap/jmap_request.h"
 #include "common/buf.h"
 #include "common/scram.h"
@@ -185,13 +186,10 @@ int jmap_keyword_parse(const char *kw, char out[256])
 {
 	size_t i;
 
-	for (i = 0; kw[i]; i++) {
-		unsigned char c = (unsigned char)kw[i];
-
-		if (i >= 255 || c < 0x21 || c > 0x7e || strchr("(){]%*\"\\", c) != NULL)
-			return -1;
-		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-	}
+	if (!jmap_keyword_valid(kw))
+		return -1;
+	for (i = 0; kw[i]; i++)
+		out[i] = (char)(kw[i] >= 'A' && kw[i] <= 'Z' ? kw[i] + 32 : kw[i]);
 	out[i] = '\0';
-	return i == 0 ? -1 : 0;
+	return 0;
 }

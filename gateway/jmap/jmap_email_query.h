@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "gateway/jmap/jmap_api.h"
+#include "gateway/jmap/jmap_keywords.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "projector/view.h"
 
@@ -68,13 +69,7 @@ int jmap_email_load(struct view *view, const char *account, const char *id, stru
 		    const char **error_r);
 void jmap_email_clear(struct jmap_email *e);
 
-/* Adds the JMAP keywords of one message record (its "flags" and
- * "keywords") to kw (RFC 8621 4.1.1). */
-void jmap_keywords_add(json_t *kw, const json_t *msg);
-/* UTCDates: jmap_utcdate_format / jmap_utcdate_parse (jmap_mail.h). */
-/* 1 when s is a keyword (RFC 8621 4.1.1: 1-255 of %x21-%x7e without
- * ( ) { ] % * " \). */
-int jmap_keyword_valid(const char *s);
+/* Keywords: jmap_keywords.h; UTCDates: jmap_mail.h. */
 
 /* The content of one email, read when a condition, sort or snippet needs
  * it, kept until jmap_email_content_drop(). */

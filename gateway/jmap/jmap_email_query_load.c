@@ -2,6 +2,7 @@
  * records, copies, threads), one email's content on demand, and the
  * keyword and date forms of RFC 8621 4.1.1 and RFC 8620 1.4. */
 #include "gateway/jmap/jmap_email_query.h"
+#include "gateway/jmap/jmap_keywords.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "projector/mail.h"
@@ -11,62 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int jmap_keyword_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 255)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x21 || c > 0x7e || strchr("(){]%*\"\\", c) != NULL)
-			return 0;
-	}
-	return 1;
-}
-
-/* RFC 8621 4.1.1: the IMAP system flags that are keywords, as JMAP
- * spells them; \Deleted and \Recent are not keywords. */
-static const char *flag_keyword(const char *flag)
-{
-	static const char *const map[][2] = {
-		{ "\\Seen", "$seen" }, { "\\Flagged", "$flagged" }, { "\\Answered", "$answered" },
-		{ "\\Draft", "$draft" },
-	};
-
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (strcmp(flag, map[i][0]) == 0)
-			return map[i][1];
-	return NULL;
-}
-
-void jmap_keywords_add(json_t *kw, const json_t *msg)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(msg, "flags"), i, v) {
-		const char *k = json_is_string(v) ? flag_keyword(json_string_value(v)) : NULL;
-
-		if (k != NULL)
-			json_object_set_new(kw, k, json_true());
-	}
-	/* RFC 8621 4.1.1: keywords are case-insensitive and given lower-case. */
-	json_array_foreach(json_object_get(msg, "keywords"), i, v) {
-		char low[256];
-		const char *s = json_string_value(v);
-		size_t n;
-
-		if (s == NULL || (n = strlen(s)) >= sizeof low)
-			continue;
-		for (size_t k = 0; k <= n; k++)
-			low[k] = (char)(s[k] >= 'A' && s[k] <= 'Z' ? s[k] + 32 : s[k]);
-		if (jmap_keyword_valid(low))
-			json_object_set_new(kw, low, json_true());
-	}
-}
 
 /* Adds one copy (a message record in mailbox mbox) to e. */
 static void add_copy(struct jmap_email *e, const char *mbox, const json_t *msg)

@@ -107,5 +107,8 @@ void jmap_blob_register(struct jmap_api *api);
 /* Email/get, Email/query, Email/queryChanges, SearchSnippet/get
  * (jmap_email_query.c). */
 void jmap_email_register(struct jmap_api *api);
+/* Mailbox/set, Mailbox/query, Mailbox/queryChanges, Email/set, Email/copy
+ * (jmap_email_set.c). */
+void jmap_mail_set_register(struct jmap_api *api);
 
 #endif
