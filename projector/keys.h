@@ -47,7 +47,8 @@
 
 /* 2: the mail modseq index (mail_keys.h mseq/, mexp/). 3: JMAP change
  * tracking, email locations and threads (jobj/, jseq/, jst/, eloc/, ethr/,
- * thr/). A view of another format is rebuilt from the log at start. */
-#define VIEW_FORMAT 3
+ * thr/). 4: emails by received time (arcv/, mrcv/). A view of another
+ * format is rebuilt from the log at start. */
+#define VIEW_FORMAT 4
 
 #endif

@@ -232,14 +232,18 @@ static void each_msgid(struct mail_acct *a, json_t *summary, const char *email_i
 	}
 }
 
-int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, int64_t received,
-		   int64_t delta, const char **error_r)
+int mail_email_ref(struct mail_acct *a, const char *email_id, const char *mailbox_id, json_t *summary,
+		   int64_t received, int64_t delta, const char **error_r)
 {
 	struct view_batch *b = a->ctx->batch;
 	int64_t refs = 0;
 	json_t *stored = NULL;
 	int r;
 
+	/* A copy leaves its mailbox while the email's thread record is there
+	 * (it uses a->key: before the reference key is set). */
+	if (delta < 0 && mail_jmap_email_placed(a, email_id, mailbox_id, 0, error_r) < 0)
+		return -1;
 	mail_key(&a->key, a->address, MAIL_K_EREF, email_id);
 	if ((r = mail_batch_get_int(b, &a->key, &refs, error_r)) < 0)
 		return -1;
@@ -262,6 +266,8 @@ int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, i
 			mail_batch_put_json(b, &a->key, summary);
 			each_msgid(a, summary, email_id, 1);
 		}
+		if (delta > 0 && mail_jmap_email_placed(a, email_id, mailbox_id, 1, error_r) < 0)
+			return -1;
 		return mail_jmap_touch(a, MAIL_J_EMAIL, email_id, 0, error_r);
 	}
 	/* The last reference: drop the summary and its index entries. */

@@ -98,8 +98,8 @@ uint32_t mail_uidvalidity(int64_t offset);
  * be NULL only when the email id is known; a new email id joins a thread,
  * received in ms); delta < 0 drops them and the last one removes the
  * summary. Notes the JMAP Email change. 0 or -1 (view error or corrupt). */
-int mail_email_ref(struct mail_acct *a, const char *email_id, json_t *summary, int64_t received,
-		   int64_t delta, const char **error_r);
+int mail_email_ref(struct mail_acct *a, const char *email_id, const char *mailbox_id, json_t *summary,
+		   int64_t received, int64_t delta, const char **error_r);
 
 /* ---- messages (mail_msgs.c) ---- */
 
@@ -220,6 +220,11 @@ void mail_jmap_loc(struct mail_acct *a, const char *email_id, const char *mailbo
  * References) and its received time. 0 or -1. */
 int mail_jmap_email_new(struct mail_acct *a, const char *email_id, json_t *summary, int64_t received,
 			const char **error_r);
+/* A copy of an email entered (added) or left a mailbox: the mailbox's
+ * received-time index (mrcv/) follows; the email's thread record must
+ * exist. 0 or -1. */
+int mail_jmap_email_placed(struct mail_acct *a, const char *email_id, const char *mailbox_id, int added,
+			   const char **error_r);
 /* The last copy of an email is gone: it leaves its thread. 0 or -1. */
 int mail_jmap_email_gone(struct mail_acct *a, const char *email_id, const char **error_r);
 /* An ethr/ record "<thread id> <received>": 0, or -1 when malformed. */

@@ -210,6 +210,18 @@ static int find_thread(struct mail_acct *a, json_t *summary, char tid[MAIL_ID_LE
 	return 0;
 }
 
+/* arcv/<received>/<email> (mailbox_id NULL) or mrcv/<mailbox>/<received>/<email>. */
+static void rcv_key(struct mail_acct *a, const char *mailbox_id, int64_t received, const char *email_id)
+{
+	if (mailbox_id == NULL) {
+		mail_key(&a->key, a->address, MAIL_K_ARCV, NULL);
+	} else {
+		mail_key(&a->key, a->address, MAIL_K_MRCV, mailbox_id);
+		buf_puts(&a->key, "/");
+	}
+	buf_printf(&a->key, "%020" PRId64 "/%s", received, email_id);
+}
+
 static void thr_key(struct mail_acct *a, const char *tid, int64_t received, const char *email_id)
 {
 	mail_key(&a->key, a->address, MAIL_K_THR, tid);
@@ -232,6 +244,8 @@ int mail_jmap_email_new(struct mail_acct *a, const char *email_id, json_t *summa
 	mail_key(&a->key, a->address, MAIL_K_ETHR, email_id);
 	mail_batch_put_str(a->ctx->batch, &a->key, rec);
 	thr_key(a, tid, received, email_id);
+	mail_batch_put_str(a->ctx->batch, &a->key, "");
+	rcv_key(a, NULL, received, email_id);
 	mail_batch_put_str(a->ctx->batch, &a->key, "");
 	return mail_jmap_touch(a, MAIL_J_THREAD, tid, 0, error_r);
 }
@@ -258,9 +272,37 @@ int mail_jmap_email_gone(struct mail_acct *a, const char *email_id, const char *
 	mail_batch_delete(a->ctx->batch, &a->key);
 	thr_key(a, tid, received, email_id);
 	mail_batch_delete(a->ctx->batch, &a->key);
+	rcv_key(a, NULL, received, email_id);
+	mail_batch_delete(a->ctx->batch, &a->key);
 	mail_key(&a->key, a->address, MAIL_K_THR, tid);
 	buf_puts(&a->key, "/");
 	if (view_batch_scan(a->ctx->batch, a->key.data, a->key.len, any_cb, &left, error_r) < 0)
 		return -1;
 	return mail_jmap_touch(a, MAIL_J_THREAD, tid, !left, error_r);
+}
+
+int mail_jmap_email_placed(struct mail_acct *a, const char *email_id, const char *mailbox_id, int added,
+			   const char **error_r)
+{
+	char tid[MAIL_ID_LEN + 1];
+	int64_t received;
+	int r, left = 0;
+
+	if ((r = thread_of(a, email_id, tid, &received, error_r)) <= 0)
+		return r;
+	if (!added) {
+		/* Another copy of the email in that mailbox keeps the entry. */
+		mail_key(&a->key, a->address, MAIL_K_ELOC, email_id);
+		buf_printf(&a->key, "/%s/", mailbox_id);
+		if (view_batch_scan(a->ctx->batch, a->key.data, a->key.len, any_cb, &left, error_r) < 0)
+			return -1;
+		if (left)
+			return 0;
+	}
+	rcv_key(a, mailbox_id, received, email_id);
+	if (added)
+		mail_batch_put_str(a->ctx->batch, &a->key, "");
+	else
+		mail_batch_delete(a->ctx->batch, &a->key);
+	return 0;
 }

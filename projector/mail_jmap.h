@@ -76,6 +76,18 @@ int mail_jmap_email_locations(struct view *view, const char *account, const char
 int mail_jmap_email_thread(struct view *view, const char *account, const char *email_id,
 			   char tid[33], int64_t *received_r, const char **error_r);
 
+/* One email by received time (arcv/, mrcv/). */
+struct mail_jrcv {
+	int64_t received;
+	char id[33];
+};
+/* The emails of the account (mailbox_id NULL) or with a copy in one
+ * mailbox, oldest received first, ties by email id: *v_r (malloc'ed, or
+ * NULL when none) with *n_r entries. An index read, no record parsed.
+ * 0 or -1. */
+int mail_jmap_received(struct view *view, const char *account, const char *mailbox_id,
+		       struct mail_jrcv **v_r, size_t *n_r, const char **error_r);
+
 /* The email ids of a thread, oldest received first, appended to ids. */
 int mail_jmap_thread_emails(struct view *view, const char *account, const char *thread_id,
 			    json_t *ids, const char **error_r);

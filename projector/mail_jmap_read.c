@@ -282,3 +282,70 @@ int mail_jmap_thread_emails(struct view *view, const char *account, const char *
 		return 0;
 	return scan_list(view, acct, MAIL_K_THR, thread_id, thread_cb, ids, error_r);
 }
+
+struct rcv_scan {
+	struct mail_jrcv *v;
+	size_t n, cap, plen;
+	int corrupt;
+};
+
+/* "<received 20>/<email id>" after the prefix. */
+static int rcv_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct rcv_scan *r = vctx;
+	const char *rest = key + r->plen;
+	char digits[21];
+
+	(void)val;
+	(void)vlen;
+	if (klen - r->plen != 21 + MAIL_ID_LEN || rest[20] != '/' || !mail_hex_prefix(rest + 21, MAIL_ID_LEN)) {
+		r->corrupt = 1;
+		return 1;
+	}
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 256;
+		r->v = xrealloc(r->v, r->cap * sizeof *r->v);
+	}
+	memcpy(digits, rest, 20);
+	digits[20] = '\0';
+	r->v[r->n].received = strtoll(digits, NULL, 10);
+	memcpy(r->v[r->n].id, rest + 21, MAIL_ID_LEN);
+	r->v[r->n].id[MAIL_ID_LEN] = '\0';
+	r->n++;
+	return 0;
+}
+
+int mail_jmap_received(struct view *view, const char *account, const char *mailbox_id,
+		       struct mail_jrcv **v_r, size_t *n_r, const char **error_r)
+{
+	char acct[EVM_ADDRESS_MAX + 1];
+	struct buf prefix = BUF_INIT;
+	struct rcv_scan r = { NULL, 0, 0, 0, 0 };
+	int ret;
+
+	*v_r = NULL;
+	*n_r = 0;
+	if (norm_account(account, acct) < 0 || (mailbox_id != NULL && !id_valid(mailbox_id)))
+		return 0;
+	if (mailbox_id == NULL) {
+		mail_key(&prefix, acct, MAIL_K_ARCV, NULL);
+	} else {
+		mail_key(&prefix, acct, MAIL_K_MRCV, mailbox_id);
+		buf_puts(&prefix, "/");
+	}
+	r.plen = prefix.len;
+	ret = view_scan(view, prefix.data, prefix.len, rcv_cb, &r, error_r);
+	buf_free(&prefix);
+	if (ret == 0 && r.corrupt) {
+		log_error("mail: the received-time index of %s is corrupt", acct);
+		*error_r = MAIL_CORRUPT;
+		ret = -1;
+	}
+	if (ret < 0) {
+		free(r.v);
+		return -1;
+	}
+	*v_r = r.v;
+	*n_r = r.n;
+	return 0;
+}

@@ -69,6 +69,10 @@
  *   mail/<acct>/thr/<thread id>/<received>/<email id>
  *                                           "" : a thread's emails, oldest first
  *                                           (received: 20 digits)
+ *   mail/<acct>/arcv/<received>/<email id>  "" : every email by received time (20 digits)
+ *   mail/<acct>/mrcv/<mailbox id>/<received>/<email id>
+ *                                           "" : the emails with a copy in a mailbox by
+ *                                           received time (the email's, as in ethr/)
  *   mail/<acct>/vac                         the vacation response (projector/mail_vacation.c)
  *                                           {enabled, from_date, to_date, subject,
  *                                           text_body, html_body}
@@ -111,6 +115,8 @@
 #define MAIL_K_ELOC "eloc/"
 #define MAIL_K_ETHR "ethr/"
 #define MAIL_K_THR "thr/"
+#define MAIL_K_ARCV "arcv/"
+#define MAIL_K_MRCV "mrcv/"
 #define MAIL_K_VAC "vac"
 #define MAIL_K_VACR "vacr/"
 #define MAIL_K_UPL "upl/"

@@ -143,7 +143,7 @@ enum apply_status mail_apply_append(struct apply_ctx *ctx, const char **error_r)
 		goto out;
 	mail_acct_usage_add(&a, 1, size);
 	mail_acct_put_usage(&a);
-	if (mail_email_ref(&a, email_id, summary, date, 1, error_r) < 0)
+	if (mail_email_ref(&a, email_id, id, summary, date, 1, error_r) < 0)
 		goto out;
 	mail_result(ctx, "mailbox_id", json_string(id));
 	mail_result(ctx, "uid", json_integer(uidnext));
@@ -351,7 +351,7 @@ static enum apply_status copy_or_move(struct apply_ctx *ctx, int move, const cha
 				mail_rec_set(dst, "unseen", unseen + 1);
 			}
 			mail_acct_usage_add(&a, 1, size);
-			if (mail_email_ref(&a, json_string_value(json_object_get(msg, "email_id")), NULL,
+			if (mail_email_ref(&a, json_string_value(json_object_get(msg, "email_id")), dst_id, NULL,
 					   json_integer_value(json_object_get(msg, "internal_date")), 1,
 					   error_r) < 0)
 				goto out;

@@ -169,7 +169,7 @@ int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, 
 		if (!(mail_flags_bits(json_object_get(msg, "flags")) & MAIL_F_SEEN))
 			mail_rec_add(mbox, "unseen", -1);
 		mail_acct_usage_add(a, -1, -size);
-		if (mail_email_ref(a, email_id, NULL, 0, -1, error_r) < 0)
+		if (mail_email_ref(a, email_id, mailbox_id, NULL, 0, -1, error_r) < 0)
 			return -1;
 	}
 	if (tombstones && json_array_size(msgs) > 0)

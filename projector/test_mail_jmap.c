@@ -348,6 +348,62 @@ static void test_threads(void)
 	json_decref(ids);
 }
 
+static const char *received(const char *mailbox)
+{
+	static char out[512];
+	struct mail_jrcv *v = NULL;
+	const char *error;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (mail_jmap_received(view, BOB, mailbox, &v, &n, &error) < 0)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%lld:%.4s", i ? " " : "",
+			 (long long)v[i].received, v[i].id);
+	free(v);
+	return out;
+}
+
+/* The received-time indexes: oldest first, a mailbox lists an email once
+ * whatever its copies there, and follows copies, moves and expunges. */
+static void test_received(void)
+{
+	char a[33], b[33], exp[256];
+
+	fresh("jmap-received");
+	run("mailbox.create", json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "A"));
+	run("mailbox.create", json_pack("{s:s, s:s}", "mailbox_id", MB2, "name", "B"));
+	snprintf(b, sizeof b, "%s", append(MB1, 2, summary("rb@x", NULL, NULL, NULL), 5000));
+	snprintf(a, sizeof a, "%s", append(MB1, 1, summary("ra@x", NULL, NULL, NULL), 3000));
+	snprintf(exp, sizeof exp, "3000:%.4s 5000:%.4s", a, b);
+	CHECK_EQ_STR(received(MB1), exp);
+	CHECK_EQ_STR(received(NULL), exp);
+	CHECK_EQ_STR(received(MB2), "");
+	/* Two copies of a in B (copy, then the same content appended again,
+	 * later: the email keeps its first received time). */
+	CHECK_EQ_STR(run("message.copy", json_pack("{s:s, s:[[i,i]], s:s}", "mailbox_id", MB1, "uids", 2, 2,
+						   "to_mailbox_id", MB2)), "accepted");
+	append(MB2, 1, summary("ra@x", NULL, NULL, NULL), 9000);
+	snprintf(exp, sizeof exp, "3000:%.4s", a);
+	CHECK_EQ_STR(received(MB2), exp);
+	/* One copy leaves B: a is still there; the other leaves: gone. */
+	CHECK_EQ_STR(run("message.expunge", json_pack("{s:s, s:[[i,i]]}", "mailbox_id", MB2, "uids", 1, 1)),
+		     "accepted");
+	CHECK_EQ_STR(received(MB2), exp);
+	CHECK_EQ_STR(run("message.move", json_pack("{s:s, s:[[i,i]], s:s}", "mailbox_id", MB2, "uids", 2, 2,
+						   "to_mailbox_id", MB1)), "accepted");
+	CHECK_EQ_STR(received(MB2), "");
+	snprintf(exp, sizeof exp, "3000:%.4s 5000:%.4s", a, b);
+	CHECK_EQ_STR(received(MB1), exp);
+	/* Expunged everywhere: out of the account's index too. */
+	CHECK_EQ_STR(run("message.expunge", json_pack("{s:s, s:[[i,i]]}", "mailbox_id", MB1, "uids", 1, 1)),
+		     "accepted");
+	snprintf(exp, sizeof exp, "3000:%.4s", a);
+	CHECK_EQ_STR(received(NULL), exp);
+	CHECK_EQ_STR(received("not-an-id"), "");
+}
+
 static void workload(struct view *v)
 {
 	run_on(v, "mailbox.create", json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "A"));
@@ -392,6 +448,7 @@ int main(void)
 	test_run("JMAP changes: create, update, copy, expunge, destroy", test_email_lifecycle);
 	test_run("JMAP changes: pages inside one modseq", test_paging);
 	test_run("JMAP threads: In-Reply-To, References, leaving", test_threads);
+	test_run("JMAP received-time indexes", test_received);
 	test_run("JMAP index: equal digests on replay", test_determinism);
 	view_close(&view);
 	json_decref(env.result);

@@ -5,6 +5,7 @@
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_std.h"
 #include "common/log.h"
+#include "projector/mail_jmap.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,6 +50,53 @@ static int run_query(struct jmap_call *call, const json_t *filter, const json_t 
 	return 0;
 }
 
+/* The common query of a mail client's message list, answered from the
+ * received-time index (projector/mail_jmap.h mail_jmap_received) without
+ * loading the account: no filter or only {inMailbox}, sorted by
+ * receivedAt alone (or not sorted: newest first), no collapseThreads. The
+ * order is the engine's: ties by email id, ascending in both directions
+ * (jmap_email_query_sort.c). 1 with *ids_r, 0 when the query is not of
+ * that shape, -1 after finishing the call with serverFail. */
+static int indexed_query(struct jmap_call *call, const json_t *filter, const json_t *sort, int collapse,
+			 json_t **ids_r)
+{
+	struct jmap_mail_req *req = jmap_mail_req(call);
+	const json_t *c = json_array_get(sort, 0), *in = json_object_get(filter, "inMailbox");
+	const char *prop = json_string_value(json_object_get(c, "property")), *error = NULL;
+	struct mail_jrcv *v = NULL;
+	size_t n = 0, i;
+	int ascending;
+
+	if (collapse || (filter != NULL && (json_object_size(filter) != 1 || !json_is_string(in))) ||
+	    json_array_size(sort) > 1 || (c != NULL && (prop == NULL || strcmp(prop, "receivedAt") != 0)))
+		return 0;
+	ascending = c != NULL && !json_is_false(json_object_get(c, "isAscending"));
+	if (mail_jmap_received(req->node->view, req->address, in != NULL ? json_string_value(in) : NULL, &v, &n,
+			       &error) < 0) {
+		log_error("jmap: Email/query for %s: %s", req->address, error);
+		jmap_call_error(call, "serverFail", "the view cannot be read");
+		return -1;
+	}
+	*ids_r = json_array();
+	if (ascending) {
+		for (i = 0; i < n; i++)
+			json_array_append_new(*ids_r, json_string(v[i].id));
+	} else {
+		/* Newest first; within one received time still by id. */
+		for (i = n; i > 0;) {
+			size_t end = i, start = i - 1;
+
+			while (start > 0 && v[start - 1].received == v[end - 1].received)
+				start--;
+			for (size_t k = start; k < end; k++)
+				json_array_append_new(*ids_r, json_string(v[k].id));
+			i = start;
+		}
+	}
+	free(v);
+	return 1;
+}
+
 /* 1 when /queryChanges can follow this query from the Email changes
  * alone: its filter and sort read only the email's own properties. */
 static int calculable(const json_t *filter, const json_t *sort, int collapse)
@@ -67,7 +115,7 @@ static void email_query(struct jmap_call *call, json_t *args, void *ctx)
 	struct jmap_query_args a;
 	char state[JMAP_STATE_MAX];
 	json_t *ids = NULL, *resp;
-	int collapse;
+	int collapse, r;
 
 	(void)ctx;
 	if (jmap_query_args_parse(call, args, jmap_efilter_check, jmap_esort_check, NULL, &a) < 0 ||
@@ -75,7 +123,10 @@ static void email_query(struct jmap_call *call, json_t *args, void *ctx)
 		return;
 	/* The state first: a change committed while we read is then seen
 	 * again by the next /queryChanges, never missed. */
-	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0 || run_query(call, a.filter, a.sort, collapse, &ids) < 0)
+	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0)
+		return;
+	if ((r = indexed_query(call, a.filter, a.sort, collapse, &ids)) < 0 ||
+	    (r == 0 && run_query(call, a.filter, a.sort, collapse, &ids) < 0))
 		return;
 	if (jmap_query_response(call, &a, state, calculable(a.filter, a.sort, collapse), ids, EMAIL_QUERY_LIMIT,
 				&resp) == 0)

@@ -4,6 +4,7 @@
  * log positions, Thread/get, and the errors a client can provoke. */
 #include "gateway/jmap/jmap_mail.h"
 #include "common/mime.h"
+#include "projector/mail.h"
 #include "projector/applier.h"
 #include "projector/test_apply.h"
 #include "tests/unit/testlib.h"
@@ -32,8 +33,9 @@ static const char *run(const char *type, json_t *data)
 	return apply_event(&env, view, type, BOB, data);
 }
 
-/* Appends a real message (parsed like ingest does) to a mailbox. */
-static const char *append(const char *mailbox, int n, const char *raw)
+/* Appends a real message (parsed like ingest does) to a mailbox at a
+ * given internal date. */
+static const char *append_at(const char *mailbox, int n, const char *raw, int64_t date)
 {
 	static char email[33];
 	char blob[65];
@@ -41,13 +43,18 @@ static const char *append(const char *mailbox, int n, const char *raw)
 
 	snprintf(blob, sizeof blob, "%064d", n);
 	d = json_pack("{s:s, s:I, s:s, s:I, s:o, s:[], s:[]}", "blob_id", blob, "blob_size",
-		      (json_int_t)strlen(raw), "prefix", "", "internal_date", (json_int_t)(1000 + n),
+		      (json_int_t)strlen(raw), "prefix", "", "internal_date", (json_int_t)date,
 		      "summary", mime_parse(raw, strlen(raw), NULL), "flags", "keywords");
 	json_object_set_new(d, strlen(mailbox) == 32 ? "mailbox_id" : "mailbox", json_string(mailbox));
 	if (strcmp(run("message.append", d), "accepted") != 0)
 		return "(rejected)";
 	snprintf(email, sizeof email, "%s", json_string_value(json_object_get(env.result, "email_id")));
 	return email;
+}
+
+static const char *append(const char *mailbox, int n, const char *raw)
+{
+	return append_at(mailbox, n, raw, 1000 + n);
 }
 
 struct result {
@@ -249,11 +256,62 @@ static void test_changes(void)
 	}
 }
 
+/* The ids of an Email/query answer, as one string (static). */
+static const char *query_ids(const char *filter, const char *sort)
+{
+	static char out[2048];
+	char q[1024];
+	json_t *a, *v;
+	size_t i;
+
+	snprintf(q, sizeof q, "[[\"Email/query\",{\"accountId\":\"%s\"%s%s%s%s},\"q\"]]", req.account_id,
+		 filter ? ",\"filter\":" : "", filter ? filter : "", sort ? ",\"sort\":" : "", sort ? sort : "");
+	a = call(q);
+	out[0] = '\0';
+	if (a == NULL || json_object_get(a, "ids") == NULL)
+		return "(error)";
+	json_array_foreach(json_object_get(a, "ids"), i, v)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%.6s", i ? " " : "", json_string_value(v));
+	return out;
+}
+
+/* The indexed Email/query (inMailbox or nothing, receivedAt) answers
+ * exactly what the general engine answers, ties included: the same
+ * filter wrapped in an AND operator takes the general path. */
+static void test_indexed_query(void)
+{
+	static const char *const sorts[] = {
+		NULL, "[{\"property\":\"receivedAt\"}]", "[{\"property\":\"receivedAt\",\"isAscending\":false}]",
+	};
+	char fast[2048], inbox_f[200], and_f[300];
+	json_t *inbox = NULL;
+	const char *error;
+
+	for (int i = 0; i < 12; i++) {
+		char raw[200];
+
+		snprintf(raw, sizeof raw, "Subject: tie %d\r\nMessage-ID: <tie%d@x>\r\n\r\nx\r\n", i, i);
+		append_at(i % 3 ? "INBOX" : MB1, 100 + i, raw, 500000 + (i / 4) * 1000);
+	}
+	CHECK_EQ_INT(mail_mailbox_by_name(view, BOB, "INBOX", &inbox, &error), 1);
+	snprintf(inbox_f, sizeof inbox_f, "{\"inMailbox\":\"%s\"}", json_string_value(json_object_get(inbox, "id")));
+	snprintf(and_f, sizeof and_f, "{\"operator\":\"AND\",\"conditions\":[%s]}", inbox_f);
+	json_decref(inbox);
+	for (size_t k = 0; k < 3; k++) {
+		snprintf(fast, sizeof fast, "%s", query_ids(inbox_f, sorts[k]));
+		CHECK(strlen(fast) > 50);
+		CHECK_EQ_STR(fast, query_ids(and_f, sorts[k]));
+		snprintf(fast, sizeof fast, "%s", query_ids(NULL, sorts[k]));
+		CHECK_EQ_STR(fast, query_ids("{\"operator\":\"AND\",\"conditions\":[]}", sorts[k]));
+	}
+}
+
 int main(void)
 {
 	setup();
 	test_run("Mailbox/get: names, parents, roles, counts, errors", test_mailboxes);
 	test_run("Email/Mailbox changes, states, Thread/get", test_changes);
+	test_run("Email/query from the received-time index = the general engine", test_indexed_query);
 	json_decref(last.body);
 	jmap_api_free(&api);
 	event_base_free(base);
