@@ -57,6 +57,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct mime_limits {
 	unsigned max_depth;        /* nesting of multiparts/messages; default 32 */
@@ -85,6 +86,9 @@ int mime_to_utf8(const char *charset, const void *in, size_t len, char **out_r, 
 /* Appends the UTF-8 text of a part's body in[len] to out: the transfer
  * encoding ("base64", "quoted-printable", else none) undone, then the
  * charset converted (NULL or unknown: UTF-8 kept, else Windows-1252). */
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian; m 1-12). */
+int64_t mime_days_from_civil(int64_t y, int m, int d);
+
 struct buf;
 /* Appends in[len] to out with the transfer encoding ("base64",
  * "quoted-printable") undone, leniently; any other encoding as it is. */

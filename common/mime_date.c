@@ -43,8 +43,7 @@ static size_t dword(struct dlex *l, char *w, size_t wsz)
 	return n;
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t mime_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -143,7 +142,7 @@ int mime_date_parse(const char *s, size_t len, int64_t *ms_r)
 	if (day < 1 || day > mdays[mon] || hour > 23 || min > 59 || sec > 60 || year > 9999 ||
 	    (mon == 1 && day == 29 && (year % 4 != 0 || (year % 100 == 0 && year % 400 != 0))))
 		return -1;
-	*ms_r = ((days_from_civil(year, mon + 1, day) * 86400 + hour * 3600 + min * 60 + sec) -
+	*ms_r = ((mime_days_from_civil(year, mon + 1, day) * 86400 + hour * 3600 + min * 60 + sec) -
 		 (int64_t)off * 60) * 1000;
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include "gateway/jmap/jmap_std.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/mime.h"
 
 #include <inttypes.h>
 #include <openssl/evp.h>
@@ -240,20 +241,6 @@ void jmap_utcdate_format(int64_t ms, char *out, size_t size)
 		snprintf(out, size, "1970-01-01T00:00:00Z");
 }
 
-/* Days since the epoch of a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 int jmap_utcdate_parse(const char *s, int64_t *ms_r)
 {
 	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -275,7 +262,7 @@ int jmap_utcdate_parse(const char *s, int64_t *ms_r)
 	}
 	if (strcmp(p, "Z") != 0 || y < 1970)
 		return -1;
-	*ms_r = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000 + frac;
+	*ms_r = (mime_days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + sec) * 1000 + frac;
 	return 0;
 }
 

@@ -2,22 +2,10 @@
  * 8620 1.4) read, and written as RFC 5322 3.3 dates; see
  * jmap_mime_write.h. */
 #include "gateway/jmap/jmap_mime_write.h"
+#include "common/mime.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 static void civil_from_days(int64_t z, int64_t *y_r, int *m_r, int *d_r)
 {
@@ -80,7 +68,7 @@ int jmap_mime_parse_date(const char *s, int64_t *ms_r, int *offset_min_r)
 	if (sec == 60)
 		sec = 59;   /* a leap second: RFC 5322 3.3 allows 60, we keep it in range */
 	*offset_min_r = sign * (oh * 60 + om);
-	*ms_r = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - *offset_min_r * 60) * 1000;
+	*ms_r = ((mime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - *offset_min_r * 60) * 1000;
 	return 0;
 }
 
