@@ -7,6 +7,7 @@
  * contract (an accepted base64 source that does not decode, a keyword
  * that is not lower case, a date that does not format back). */
 #include "gateway/jmap/jmap_blob_args.h"
+#include "gateway/jmap/jmap_mail.h"
 #include "common/buf.h"
 
 #include <stdint.h>
