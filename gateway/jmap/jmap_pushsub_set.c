@@ -316,7 +316,8 @@ static void step(struct jmap_call *call, struct pset *ps)
 			pset_free(ps);
 			return;
 		}
-		snprintf(ps->key, sizeof ps->key, "%s", id);
+		if (id != ps->key)   /* a resolved "#cid": answered by its id */
+			snprintf(ps->key, sizeof ps->key, "%s", id);
 		if (ps->op == 'd') {
 			json_decref(rec);
 			jmap_mail_submit(call, "pushsub.destroy", json_pack("{s:s}", "id", id), written, ps);
