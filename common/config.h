@@ -55,6 +55,9 @@ struct evm_config {
 	int64_t limits_http_header_bytes;
 	int64_t limits_http_body;
 	int64_t limits_http_idle_timeout_s;
+	int64_t jmap_push_allow_http;      /* PushSubscription urls may be http:// (tests) */
+	int64_t jmap_push_allow_private;   /* ... and reach loopback/private addresses (tests) */
+	int64_t jmap_push_timeout_s;       /* one push POST, at most */
 	char *submission_listen;   /* "" = off */
 	char *submissions_listen;  /* "" = off; needs tls.cert */
 	int64_t submission_allow_plaintext_auth;

@@ -8,6 +8,7 @@
 #include "gateway/pop3/pop3_server.h"
 #include "gateway/http/http_node.h"
 #include "gateway/jmap/jmap_http.h"
+#include "gateway/pushsub_sender.h"
 #include "gateway/outbound/queue_worker.h"
 #include "gateway/imap/imap_fts.h"
 #include "common/buf.h"
@@ -274,6 +275,8 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		*error_r = err;
 		goto fail;
 	}
+	if (node->jmap != NULL && pushsub_sender_start(node, NULL, &node->pushsub, error_r) < 0)
+		goto fail;
 	node->heartbeat_timer = event_new(base, -1, EV_PERSIST, heartbeat_tick, node);
 	hb.tv_sec = cfg->projector_heartbeat_ms / 1000;
 	hb.tv_usec = (cfg->projector_heartbeat_ms % 1000) * 1000;
@@ -369,6 +372,7 @@ void node_stop(struct node *node)
 	pop3_server_stop(&node->pop3);
 	pop3_server_stop(&node->pop3s);
 	jmap_http_stop(node);   /* ends the push streams, then the listeners close */
+	pushsub_sender_stop(&node->pushsub);   /* before the projector it subscribed to */
 	http_node_stop(node);
 	smtp_server_stop(&node->smtp);
 	smtp_server_stop(&node->lmtp);

@@ -22,6 +22,7 @@ struct pop3_server;
 struct queue_worker;
 struct http_server;
 struct jmap_node;
+struct pushsub_sender;
 struct net_tls;
 
 struct node_counters {
@@ -46,6 +47,7 @@ struct node {
 	struct http_server *http, *https;               /* gateway role (gateway/http/http_node.h) */
 	struct net_tls *http_tls;
 	struct jmap_node *jmap;                         /* JMAP on http/https (gateway/jmap/jmap_http.h) */
+	struct pushsub_sender *pushsub;                 /* JMAP PushSubscription POSTs (gateway/pushsub_sender.h) */
 	struct event *heartbeat_timer;
 	struct event *sig_term, *sig_int;
 	struct node_counters counters;

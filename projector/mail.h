@@ -106,6 +106,29 @@
  *                   = the event's ts. Not expired here (storage GC is
  *                   issue #13). result: {blob_id}
  *
+ *   pushsub.set     {create: bool, id (32 hex, writer-chosen), device_client_id
+ *                    (1..MAIL_PUSHSUB_DEVICE_MAX octets), url ("https://" or
+ *                    "http://", printable ASCII, <= MAIL_PUSHSUB_URL_MAX; the
+ *                    writer allows http only when jmap.push_allow_http),
+ *                    keys ({p256dh, auth} as the client gave them, or null),
+ *                    verification_code (printable ASCII, made by the writer
+ *                    with RAND_bytes: THE LOG HOLDS IT), verified (bool),
+ *                    expires (ms or null), types ([name...] or null)}
+ *                   A JMAP PushSubscription (RFC 8620 7.2) of the user whose
+ *                   address is the account. create: rejected "exists" when
+ *                   the id is taken, "invalid" when verified, "limit" past
+ *                   MAIL_PUSHSUB_MAX live ones; an update replaces the
+ *                   record, rejected "not-found" without it and
+ *                   "immutable" when device_client_id, url, keys or
+ *                   verification_code differ; verified never goes back to
+ *                   false. Either is rejected "expired" when expires <= the
+ *                   event's ts. A subscription whose expires <= an event's
+ *                   ts is lapsed for that event: not found, not counted,
+ *                   and deleted by any accepted pushsub event.
+ *                   result: {id, verified, expires}
+ *   pushsub.destroy {id}            rejected "not-found" (absent or lapsed).
+ *                   result: {id}
+ *
  *   mailbox.acl     {mailbox_id, identifier, action, rights}  RFC 4314 ACLs;
  *                   any event may carry "as": <sharee> (a write to a
  *                   shared mailbox, checked against the owner's ACL): see
@@ -148,6 +171,13 @@
 #define MAIL_META_ENTRIES_MAX 100
 #define MAIL_META_SET_MAX 100
 #define MAIL_META_SERVER "server"
+/* pushsub.set limits (projector/mail_pushsub.c). */
+#define MAIL_PUSHSUB_MAX 50
+#define MAIL_PUSHSUB_URL_MAX 2048
+#define MAIL_PUSHSUB_DEVICE_MAX 255
+#define MAIL_PUSHSUB_KEY_MAX 256
+#define MAIL_PUSHSUB_CODE_MAX 128
+#define MAIL_PUSHSUB_TYPES_MAX 32
 /* blob.upload: the longest media type kept. */
 #define MAIL_UPLOAD_TYPE_MAX 255
 
@@ -165,6 +195,15 @@ enum {
 #define MAIL_VACATION_PERIOD_MS (7LL * 24 * 3600 * 1000)
 /* The vacation response (projector/mail_vacation.c): 1 with *vac_r, 0 none. */
 int mail_vacation_get(struct view *view, const char *account, json_t **vac_r, const char **error_r);
+
+/* The user's push subscriptions (mail_pushsub.c), lapsed ones included
+ * until an event prunes them (the caller compares expires with its own
+ * clock): 0 with *list_r (records as in mail_keys.h psub/, by id; free
+ * it), or -1. */
+int mail_pushsub_list(struct view *view, const char *account, json_t **list_r, const char **error_r);
+/* One of them: 1 with *rec_r (free it), 0 none, -1 error. */
+int mail_pushsub_get(struct view *view, const char *account, const char *id, json_t **rec_r,
+		     const char **error_r);
 
 int mail_mailboxes(struct view *view, const char *account, json_t **list_r, const char **error_r);
 int mail_mailbox_get(struct view *view, const char *account, const char *mailbox_id,

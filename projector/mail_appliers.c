@@ -20,5 +20,7 @@ const struct applier mail_appliers[] = {
 	{ "vacation.set", EVM_TOPIC_MAIL, mail_apply_vacation_set },
 	{ "vacation.reply", EVM_TOPIC_MAIL, mail_apply_vacation_reply },
 	{ "blob.upload", EVM_TOPIC_MAIL, mail_apply_upload },
+	{ "pushsub.set", EVM_TOPIC_MAIL, mail_apply_pushsub_set },
+	{ "pushsub.destroy", EVM_TOPIC_MAIL, mail_apply_pushsub_destroy },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

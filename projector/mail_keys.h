@@ -82,6 +82,10 @@
  *                                           "type": media type as given}: a blob the
  *                                           account uploaded (blob.upload, JMAP);
  *                                           it may read it, no other account may
+ *   mail/<acct>/psub/<id>                   a JMAP PushSubscription of the user
+ *                                           (projector/mail_pushsub.c): {id,
+ *                                           device_client_id, url, keys, verification_code,
+ *                                           verified, expires, types}
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -120,6 +124,7 @@
 #define MAIL_K_VAC "vac"
 #define MAIL_K_VACR "vacr/"
 #define MAIL_K_UPL "upl/"
+#define MAIL_K_PSUB "psub/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);

@@ -285,4 +285,5 @@ void jmap_mail_register(struct jmap_api *api)
 	jmap_blob_register(api);
 	jmap_email_register(api);
 	jmap_mail_set_register(api);
+	jmap_pushsub_register(api);
 }

@@ -110,5 +110,7 @@ void jmap_email_register(struct jmap_api *api);
 /* Mailbox/set, Mailbox/query, Mailbox/queryChanges, Email/set, Email/copy
  * (jmap_email_set.c). */
 void jmap_mail_set_register(struct jmap_api *api);
+/* PushSubscription/get, /set (RFC 8620 7.2; jmap_pushsub.c). */
+void jmap_pushsub_register(struct jmap_api *api);
 
 #endif
