@@ -20,5 +20,7 @@ const struct applier mail_appliers[] = {
 	{ "vacation.set", EVM_TOPIC_MAIL, mail_apply_vacation_set },
 	{ "vacation.reply", EVM_TOPIC_MAIL, mail_apply_vacation_reply },
 	{ "blob.upload", EVM_TOPIC_MAIL, mail_apply_upload },
+	{ "submission.record", EVM_TOPIC_MAIL, mail_apply_submission_record },
+	{ "submission.destroy", EVM_TOPIC_MAIL, mail_apply_submission_destroy },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

@@ -199,6 +199,8 @@ applier_fn mail_apply_urlauth_key;
 applier_fn mail_apply_vacation_set;    /* mail_vacation.c */
 applier_fn mail_apply_vacation_reply;
 applier_fn mail_apply_upload;
+applier_fn mail_apply_submission_record;   /* mail_submission.c */
+applier_fn mail_apply_submission_destroy;
 
 /* ---- metadata and access keys (mail_meta.c) ---- */
 /* Removes a deleted mailbox's METADATA entries and access key (after

@@ -78,6 +78,8 @@
  *                                           "type": media type as given}: a blob the
  *                                           account uploaded (blob.upload, JMAP);
  *                                           it may read it, no other account may
+ *   mail/<acct>/esub/<id>                   an EmailSubmission record (JMAP,
+ *                                           projector/mail_submission.h)
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -114,6 +116,7 @@
 #define MAIL_K_VAC "vac"
 #define MAIL_K_VACR "vacr/"
 #define MAIL_K_UPL "upl/"
+#define MAIL_K_ESUB "esub/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);
