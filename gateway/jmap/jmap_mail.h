@@ -110,5 +110,9 @@ void jmap_email_register(struct jmap_api *api);
 /* Mailbox/set, Mailbox/query, Mailbox/queryChanges, Email/set, Email/copy
  * (jmap_email_set.c). */
 void jmap_mail_set_register(struct jmap_api *api);
+/* Identity/get, /changes, /set, EmailSubmission/get, /changes, /query,
+ * /queryChanges, /set and the Submission capability
+ * (jmap_submission_set.c). */
+void jmap_submission_register(struct jmap_api *api);
 
 #endif
