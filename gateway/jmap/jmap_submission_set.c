@@ -28,6 +28,7 @@ struct subset {
 	json_t *creates;                  /* creation ids in order */
 	size_t next;                      /* the next creation / destroy */
 	char key[256];                    /* the object in progress */
+	char key_email[33];               /* the email of the submission being destroyed */
 	json_t *succeeded;                /* submission id -> its email id */
 	int wrote;                        /* something was sent or written */
 };
@@ -45,7 +46,9 @@ static void subset_free(struct subset *ss)
 static void stop(struct subset *ss, const char *error)
 {
 	log_warn("jmap: EmailSubmission/set on %s: %s", ss->key, error);
-	jmap_call_error(ss->call, ss->wrote ? "serverPartialFail" : "serverUnavailable", error);
+	jmap_call_error(ss->call, ss->wrote ? "serverPartialFail" : "serverUnavailable",
+			ss->wrote ? "a submission failed after others were made: resynchronise"
+				  : "the submission could not be made, try again");
 	subset_free(ss);
 }
 
@@ -109,9 +112,10 @@ static void destroyed(struct jmap_call *call, void *ctx, int status, json_t *out
 		return;
 	}
 	ss->wrote = 1;
-	if (st != NULL && strcmp(st, "accepted") == 0)
+	if (st != NULL && strcmp(st, "accepted") == 0) {
 		jmap_set_destroyed(&ss->r, ss->key);
-	else
+		json_object_set_new(ss->succeeded, ss->key, json_string(ss->key_email));
+	} else
 		jmap_set_not_destroyed(&ss->r, ss->key, jmap_set_error("notFound", NULL, NULL));
 	next_destroy(ss);
 }
@@ -135,7 +139,7 @@ static void next_destroy(struct subset *ss)
 			jmap_set_not_destroyed(&ss->r, id, jmap_set_error("notFound", NULL, NULL));
 			continue;
 		}
-		json_object_set(ss->succeeded, id, json_object_get(rec, "email_id"));
+		snprintf(ss->key_email, sizeof ss->key_email, "%s", json_string_value(json_object_get(rec, "email_id")));
 		json_decref(rec);
 		jmap_mail_submit(ss->call, "submission.destroy", json_pack("{s:s}", "id", id), destroyed, ss);
 		return;
