@@ -2,8 +2,9 @@
  * 7), shared inside gateway/jmap by their files:
  *   jmap_identity.c            Identity/get, /changes, /set and the lookup
  *                              EmailSubmission/set checks identities with
- *   jmap_submission_get.c      EmailSubmission/get, /changes, /query,
- *                              /queryChanges (records: projector/mail_submission.h)
+ *   jmap_submission_get.c      EmailSubmission/get, /changes (records:
+ *                              projector/mail_submission.h)
+ *   jmap_submission_query.c    EmailSubmission/query, /queryChanges
  *   jmap_submission_set.c      EmailSubmission/set and the implicit Email/set
  *                              of onSuccessUpdateEmail / onSuccessDestroyEmail
  *   jmap_submission_send.c     one creation: its checks, the message sent
