@@ -96,6 +96,9 @@
  *                   automatic reply per sender per period: see
  *                   projector/mail_vacation.c
  *
+ *   submission.record, submission.destroy   what the account sent through
+ *                   JMAP (EmailSubmission): projector/mail_submission.h
+ *
  *   blob.upload     {blob_id (64 hex), size (octets), type (media type as
  *                    the client gave it, printable ASCII, <= MAIL_UPLOAD_TYPE_MAX
  *                    octets, "" = unknown)}

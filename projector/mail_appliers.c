@@ -22,5 +22,7 @@ const struct applier mail_appliers[] = {
 	{ "blob.upload", EVM_TOPIC_MAIL, mail_apply_upload },
 	{ "pushsub.set", EVM_TOPIC_MAIL, mail_apply_pushsub_set },
 	{ "pushsub.destroy", EVM_TOPIC_MAIL, mail_apply_pushsub_destroy },
+	{ "submission.record", EVM_TOPIC_MAIL, mail_apply_submission_record },
+	{ "submission.destroy", EVM_TOPIC_MAIL, mail_apply_submission_destroy },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

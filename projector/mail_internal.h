@@ -201,6 +201,8 @@ applier_fn mail_apply_vacation_reply;
 applier_fn mail_apply_upload;
 applier_fn mail_apply_pushsub_set;     /* mail_pushsub.c */
 applier_fn mail_apply_pushsub_destroy;
+applier_fn mail_apply_submission_record;   /* mail_submission.c */
+applier_fn mail_apply_submission_destroy;
 
 /* ---- metadata and access keys (mail_meta.c) ---- */
 /* Removes a deleted mailbox's METADATA entries and access key (after

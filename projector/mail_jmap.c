@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const type_names[MAIL_J_TYPES] = { "mailbox", "email", "thread", "vacation" };
+static const char *const type_names[MAIL_J_TYPES] = { "mailbox", "email", "thread", "vacation", "submission" };
 
 const char *mail_jtype_name(enum mail_jtype t)
 {

@@ -32,10 +32,11 @@ enum mail_jtype {
 	MAIL_J_EMAIL,
 	MAIL_J_THREAD,
 	MAIL_J_VACATION,   /* the one VacationResponse, id "singleton" */
+	MAIL_J_SUBMISSION, /* EmailSubmission (projector/mail_submission.h) */
 };
-#define MAIL_J_TYPES 4
+#define MAIL_J_TYPES 5
 
-/* "mailbox", "email", "thread". */
+/* "mailbox", "email", "thread", "vacation", "submission". */
 const char *mail_jtype_name(enum mail_jtype t);
 
 /* The type's state: the modseq of its last change, 0 when nothing of the

@@ -86,6 +86,8 @@
  *                                           (projector/mail_pushsub.c): {id,
  *                                           device_client_id, url, keys, verification_code,
  *                                           verified, expires, types}
+ *   mail/<acct>/esub/<id>                   an EmailSubmission record (JMAP,
+ *                                           projector/mail_submission.h)
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -125,6 +127,7 @@
 #define MAIL_K_VACR "vacr/"
 #define MAIL_K_UPL "upl/"
 #define MAIL_K_PSUB "psub/"
+#define MAIL_K_ESUB "esub/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);

@@ -353,6 +353,37 @@ void jmap_email_set(struct jmap_call *call, json_t *args, void *ctx)
 	jmap_setrun_start(call, &eset_ops, NULL, &a, state, NULL);
 }
 
+static void implicit_free(void *ctx)
+{
+	json_decref(ctx);
+}
+
+/* Email/set's ops, answering under "Email/set" after another method. */
+static const struct jmap_set_ops eset_implicit_ops = {
+	.type = MAIL_J_EMAIL,
+	.plan = eset_plan,
+	.done = eset_done,
+	.rejected = eset_rejected,
+	.free_ctx = implicit_free,
+	.response_name = "Email/set",
+};
+
+void jmap_email_set_implicit(struct jmap_call *call, const struct jmap_account *account, json_t *update,
+			     json_t *destroy)
+{
+	struct jmap_set_args a = { .account = account, .create = NULL, .update = update, .destroy = destroy };
+	char state[JMAP_STATE_MAX];
+
+	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0) {
+		json_decref(update);
+		json_decref(destroy);
+		return;
+	}
+	/* The run frees destroy with the arguments, update (borrowed by
+	 * them) as its context. */
+	jmap_setrun_start(call, &eset_implicit_ops, update, &a, state, NULL);
+}
+
 void jmap_mail_set_register(struct jmap_api *api)
 {
 	jmap_method_register(api, "Mailbox/set", JMAP_CAP_MAIL, jmap_mailbox_set, NULL);

@@ -53,7 +53,8 @@ void jmap_mail_req_unref(struct jmap_mail_req **reqp)
 }
 
 /* The capabilities whose methods this node serves, in an own account. */
-static const char *const own_caps[] = { JMAP_CAP_MAIL, JMAP_CAP_VACATION, JMAP_CAP_BLOB, JMAP_CAP_QUOTA, NULL };
+static const char *const own_caps[] = { JMAP_CAP_MAIL, JMAP_CAP_SUBMISSION, JMAP_CAP_VACATION, JMAP_CAP_BLOB,
+					 JMAP_CAP_QUOTA, NULL };
 
 void jmap_mail_account(const struct jmap_mail_req *req, struct jmap_account *acct)
 {
@@ -286,4 +287,5 @@ void jmap_mail_register(struct jmap_api *api)
 	jmap_email_register(api);
 	jmap_mail_set_register(api);
 	jmap_pushsub_register(api);
+	jmap_submission_register(api);
 }

@@ -112,5 +112,9 @@ void jmap_email_register(struct jmap_api *api);
 void jmap_mail_set_register(struct jmap_api *api);
 /* PushSubscription/get, /set (RFC 8620 7.2; jmap_pushsub.c). */
 void jmap_pushsub_register(struct jmap_api *api);
+/* Identity/get, /changes, /set, EmailSubmission/get, /changes, /query,
+ * /queryChanges, /set and the Submission capability
+ * (jmap_submission_set.c). */
+void jmap_submission_register(struct jmap_api *api);
 
 #endif

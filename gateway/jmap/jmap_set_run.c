@@ -79,8 +79,16 @@ static void answer(struct jmap_setrun *sr)
 {
 	char state[JMAP_STATE_MAX];
 
-	if (jmap_mail_state(sr->call, sr->ops->type, state) == 0)
-		jmap_call_reply(sr->call, jmap_set_response(&sr->r, sr->a.account->id, sr->old_state, state));
+	if (jmap_mail_state(sr->call, sr->ops->type, state) == 0) {
+		json_t *resp = jmap_set_response(&sr->r, sr->a.account->id, sr->old_state, state);
+
+		if (sr->ops->response_name != NULL) {
+			jmap_call_add(sr->call, sr->ops->response_name, resp);
+			jmap_call_done(sr->call);
+		} else {
+			jmap_call_reply(sr->call, resp);
+		}
+	}
 	setrun_free(sr);
 }
 

@@ -54,6 +54,10 @@ struct jmap_set_ops {
 	 * uses jmap_wseq_set_error_type(code). */
 	json_t *(*rejected)(struct jmap_setrun *sr, enum jmap_set_op op, const char *code);
 	void (*free_ctx)(void *ctx);
+	/* Optional: the name the response is added under (an implicit call
+	 * after another method's own response, RFC 8621 7.5); NULL: the
+	 * call's own name. */
+	const char *response_name;
 };
 
 /* Runs the /set: a (taken over) was parsed by jmap_set_args_parse with

@@ -18,6 +18,11 @@
 #include <string.h>
 
 #define TJN_UNUSED __attribute__((unused))
+/* More capabilities for "using", each as ",\"urn:...\"" (a test may
+ * define it before including this header). */
+#ifndef TJN_USING_MORE
+#define TJN_USING_MORE ""
+#endif
 #define TJN_WAIT_MS 30000
 #define TJN_HASH "$y$j9T$NZFDRRWZkdzWPjx4VuTMU/$o9Y0Whp8m.T8p7AeJbjUEXmVuREK8T8lFnCRJR6skYD"
 
@@ -167,8 +172,8 @@ TJN_UNUSED static json_t *request_n(struct tjn_user *u, const char *method_calls
 	json_decref(last.body);
 	memset(&last, 0, sizeof last);
 	buf_printf(&body, "{\"using\":[\"urn:ietf:params:jmap:core\",\"urn:ietf:params:jmap:mail\","
-		   "\"urn:ietf:params:jmap:blob\",\"urn:ietf:params:jmap:quota\"],\"methodCalls\":%s}",
-		   method_calls);
+		   "\"urn:ietf:params:jmap:blob\",\"urn:ietf:params:jmap:quota\"" TJN_USING_MORE "],"
+		   "\"methodCalls\":%s}", method_calls);
 	jmap_api_run(api, &p, "application/json", body.data, body.len, tjn_run_done, &last);
 	buf_free(&body);
 	loop_until(&last.done);

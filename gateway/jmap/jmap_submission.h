@@ -1,0 +1,84 @@
+/* jmap_submission - Identity (RFC 8621 6) and EmailSubmission (RFC 8621
+ * 7), shared inside gateway/jmap by their files:
+ *   jmap_identity.c            Identity/get, /changes, /set and the lookup
+ *                              EmailSubmission/set checks identities with
+ *   jmap_submission_get.c      EmailSubmission/get, /changes (records:
+ *                              projector/mail_submission.h)
+ *   jmap_submission_query.c    EmailSubmission/query, /queryChanges
+ *   jmap_submission_set.c      EmailSubmission/set and the implicit Email/set
+ *                              of onSuccessUpdateEmail / onSuccessDestroyEmail
+ *   jmap_submission_send.c     one creation: its checks, the message sent
+ *                              through gateway/submit (as SMTP submission
+ *                              sends it), then its submission.record
+ *
+ * Identities follow the directory: the account's own address, and each
+ * alias whose targets include the account; they are not stored, so their
+ * state is a digest of their content and Identity/set is refused (a
+ * policy RFC 8621 6.3 allows). */
+#ifndef EVM_JMAP_SUBMISSION_H
+#define EVM_JMAP_SUBMISSION_H
+
+#include <jansson.h>
+
+#include "gateway/deliver.h"
+#include "gateway/jmap/jmap_mail.h"
+
+/* The id of the identity sending as address: "i" + 24 hex digits of
+ * SHA-256(address) (the account's own is its account id with "i"). */
+void jmap_identity_id(const char *address, char out[JMAP_ACCOUNT_ID_LEN + 1]);
+/* The account's identities (RFC 8621 6 objects), its own first, then its
+ * aliases by address: 0 with *list_r (a new array), or -1 with *error_r. */
+int jmap_identities(struct jmap_mail_req *req, json_t **list_r, const char **error_r);
+/* The identity id: 1 with *identity_r (a new reference), 0 when the
+ * account has none such, -1 with *error_r. */
+int jmap_identity_find(struct jmap_mail_req *req, const char *id, json_t **identity_r, const char **error_r);
+/* Registers Identity/get, /changes, /set. */
+void jmap_identity_register(struct jmap_api *api);
+
+/* ---- EmailSubmission ---- */
+
+void jmap_submission_get(struct jmap_call *call, json_t *args, void *ctx);
+void jmap_submission_changes(struct jmap_call *call, json_t *args, void *ctx);
+void jmap_submission_query(struct jmap_call *call, json_t *args, void *ctx);
+void jmap_submission_query_changes(struct jmap_call *call, json_t *args, void *ctx);
+void jmap_submission_set(struct jmap_call *call, json_t *args, void *ctx);
+
+/* One creation, checked (jmap_submission_check.c): what will be sent. */
+struct jmap_subm_plan {
+	char identity_id[JMAP_ACCOUNT_ID_LEN + 1];
+	char email_id[33], thread_id[33];
+	char *data;                        /* the raw message (malloc'ed) */
+	size_t len, hlen;                  /* ... and its header block's length */
+	char *from_domain;                 /* the From: address's domain (malloc'ed) */
+	json_t *envelope;                  /* the RFC 8621 7 Envelope sent */
+	char mail_from[EVM_ADDRESS_MAX + 1];
+	struct deliver_target *targets;    /* local accounts, one each (malloc'ed) */
+	size_t ntargets;
+	json_t *local;                     /* the recipients that resolved locally */
+	json_t *remote;                    /* the others */
+	int smtputf8;
+};
+
+/* Checks creation obj (RFC 8621 7.5) against the view and the
+ * directory: 0 with p filled, 1 with the SetError *err_r (invalidProperties,
+ * invalidEmail, tooManyRecipients, noRecipients, invalidRecipients,
+ * forbiddenMailFrom, forbiddenFrom, forbiddenToSend, tooLarge), -1 on a
+ * view or lookup error (*error_r). Free p with jmap_subm_plan_free either
+ * way. */
+int jmap_subm_plan(struct jmap_call *call, json_t *obj, struct jmap_subm_plan *p, json_t **err_r,
+		   const char **error_r);
+void jmap_subm_plan_free(struct jmap_subm_plan *p);
+
+/* The end of one creation: status 0 with the new EmailSubmission's
+ * record {id, identity_id, email_id, thread_id, send_at} (borrowed); 1
+ * with a SetError (err stolen; nothing was sent); -1 when sending failed
+ * before anything went out, -2 when some of it went out but the sending
+ * or the record then failed (error says why). */
+typedef void jmap_submission_sent_cb(struct jmap_call *call, void *ctx, int status, json_t *record,
+				     json_t *err, const char *error);
+/* Checks and sends one creation obj (borrowed until cb): identityId,
+ * emailId ("#cid" resolved), envelope (RFC 8621 7.5). cb runs exactly
+ * once, later, on the loop, never inside this call. */
+void jmap_submission_send(struct jmap_call *call, json_t *obj, jmap_submission_sent_cb *cb, void *ctx);
+
+#endif

@@ -1,0 +1,130 @@
+"""JMAP Identity and EmailSubmission (RFC 8621 6, 7) on a real evmaild
+over raw HTTP: a draft made with Email/set is submitted to a local
+account and to a remote one. The local copy arrives (seen over IMAP, Bcc
+field removed), the remote one waits in the outbound queue (`evmailctl
+queue list`; the node has no delivery role, so it stays queued), and the
+draft moves to Sent without $draft (onSuccessUpdateEmail, the implicit
+Email/set answered after EmailSubmission/set)."""
+
+import base64
+import http.client
+import imaplib
+import json
+
+import pytest
+
+from conftest import assert_ok, free_port, wait_until
+
+DOMAIN = "subm.example"
+USER = f"jo@{DOMAIN}"
+OTHER = f"ann@{DOMAIN}"
+REMOTE = "zed@remote.invalid"
+PASSWORD = "subm-test-pw"
+USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"]
+TIMEOUT = 20
+
+
+@pytest.fixture(scope="module")
+def node(request, tmp_path_factory, binaries):
+    from conftest import Node
+    n = Node("jmapsubm", tmp_path_factory.mktemp("jmapsubm"),
+             env={"EVMAIL_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
+                  "EVMAIL_NODE_ROLES": "projector,gateway",
+                  "EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH": "1",
+                  "EVMAIL_SMTP_HOSTNAME": "msa.subm.example"})
+    n.start(wait="ready")
+    assert_ok(n.ctl("tenant", "create", "submt"))
+    assert_ok(n.ctl("domain", "add", DOMAIN, "--tenant", "submt"))
+    for u in (USER, OTHER):
+        assert_ok(n.ctl("account", "add", u, "--password-stdin", input=PASSWORD + "\n"))
+    yield n
+    n.kill9()
+
+
+def api(node, calls, user=USER):
+    host, port = node.env["EVMAIL_HTTP_LISTEN"].rsplit(":", 1)
+    c = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
+    auth = "Basic " + base64.b64encode(f"{user}:{PASSWORD}".encode()).decode()
+    c.request("POST", "/jmap/api/", json.dumps({"using": USING, "methodCalls": calls}),
+              {"Authorization": auth, "Content-Type": "application/json"})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    assert r.status == 200, data
+    return json.loads(data)["methodResponses"]
+
+
+def session(node):
+    host, port = node.env["EVMAIL_HTTP_LISTEN"].rsplit(":", 1)
+    c = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
+    auth = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    c.request("GET", "/.well-known/jmap", headers={"Authorization": auth})
+    r = c.getresponse()
+    s = json.loads(r.read())
+    c.close()
+    return s
+
+
+def inbox_subjects(node, user):
+    m = imaplib.IMAP4("127.0.0.1", node.imap_port)
+    try:
+        m.login(user, PASSWORD)
+        m.select("INBOX", readonly=True)
+        typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER])")
+        if typ != "OK":
+            return []
+        return [part[1].decode() for part in data if isinstance(part, tuple)]
+    finally:
+        m.logout()
+
+
+def test_submit_local_and_remote(node):
+    s = session(node)
+    assert s["capabilities"]["urn:ietf:params:jmap:submission"] == {}
+    acct = s["primaryAccounts"]["urn:ietf:params:jmap:mail"]
+    assert s["accounts"][acct]["accountCapabilities"]["urn:ietf:params:jmap:submission"] == \
+        {"maxDelayedSend": 0, "submissionExtensions": {}}
+    r = api(node, [["Identity/get", {"accountId": acct}, "i"],
+                   ["Mailbox/get", {"accountId": acct}, "m"]])
+    ident = r[0][1]["list"][0]
+    assert ident["email"] == USER and ident["mayDelete"] is False
+    roles = {m["role"]: m["id"] for m in r[1][1]["list"] if m["role"]}
+    draft = {"mailboxIds": {roles["drafts"]: True}, "keywords": {"$draft": True, "$seen": True},
+             "from": [{"email": USER}], "to": [{"email": OTHER}], "bcc": [{"email": REMOTE}],
+             "subject": "Quarterly", "bodyValues": {"b": {"value": "See you."}},
+             "textBody": [{"partId": "b", "type": "text/plain"}]}
+    r = api(node, [
+        ["Email/set", {"accountId": acct, "create": {"d": draft}}, "0"],
+        ["EmailSubmission/set", {
+            "accountId": acct, "create": {"s": {"identityId": ident["id"], "emailId": "#d"}},
+            "onSuccessUpdateEmail": {"#s": {f"mailboxIds/{roles['drafts']}": None,
+                                            f"mailboxIds/{roles['sent']}": True,
+                                            "keywords/$draft": None}}}, "1"]])
+    assert [x[0] for x in r] == ["Email/set", "EmailSubmission/set", "Email/set"], r
+    email_id = r[0][1]["created"]["d"]["id"]
+    sub = r[1][1]["created"]["s"]
+    assert sub["undoStatus"] == "final"
+    assert email_id in r[2][1]["updated"]
+    # The remote recipient is in the outbound queue, the local one arrived.
+    items = json.loads(assert_ok(node.ctl("queue", "list", "--json")).out)
+    assert any(rc["addr"] == REMOTE for it in items for rc in it["rcpts"]), items
+    heads = wait_until(lambda: inbox_subjects(node, OTHER), TIMEOUT, what="the local copy")
+    assert any("Subject: Quarterly" in h for h in heads)
+    assert not any("Bcc:" in h or REMOTE in h for h in heads)
+    # The draft is in Sent now, without $draft; the submission says where
+    # each recipient's copy is.
+    r = api(node, [["Email/get", {"accountId": acct, "ids": [email_id],
+                                  "properties": ["mailboxIds", "keywords"]}, "g"],
+                   ["EmailSubmission/get", {"accountId": acct, "ids": [sub["id"]]}, "s"]])
+    e = r[0][1]["list"][0]
+    assert e["mailboxIds"] == {roles["sent"]: True}
+    assert "$draft" not in e["keywords"]
+    ds = r[1][1]["list"][0]["deliveryStatus"]
+    assert ds[OTHER]["delivered"] == "yes"
+    assert ds[REMOTE]["delivered"] == "queued"
+
+
+def test_identity_set_forbidden(node):
+    acct = session(node)["primaryAccounts"]["urn:ietf:params:jmap:mail"]
+    r = api(node, [["Identity/set", {"accountId": acct, "create": {"n": {"email": USER}}}, "s"]])
+    assert r[0][1]["notCreated"]["n"]["type"] == "forbidden"
