@@ -7,7 +7,12 @@ reference, Email/set (keywords, a move, a draft created from body parts),
 an upload through jmapc's upload_blob imported by Email/import (jmapc has
 no Email/import class: its CustomMethod carries it) and downloaded back
 through download_attachment, and EventSource push through jmapc's events
-(sseclient) after an SMTP delivery and after a change the client made."""
+(sseclient) after an SMTP delivery and after a change the client made.
+
+sseclient 0.0.27 reads the socket under the response (raw._fp.fp.read1),
+so it sees our chunked framing: each event is written as one chunk, and
+the chunk-size lines parse as fields it ignores. jmapc is installed by
+scripts/install-deps.sh (pinned): a missing library is an error here."""
 
 import queue
 import smtplib
@@ -16,19 +21,17 @@ import threading
 import time
 
 import pytest
-
-from conftest import assert_ok, free_port, run, clean_env, wait_until
-
-jmapc = pytest.importorskip("jmapc")
-from jmapc import (  # noqa: E402
+from jmapc import (
     Client, Comparator, Email, EmailAddress, EmailBodyPart, EmailBodyValue,
     EmailQueryFilterCondition, EmailQueryFilterOperator, Mailbox,
     MailboxQueryFilterCondition, Operator, Ref,
 )
-from jmapc.methods import (  # noqa: E402
+from jmapc.methods import (
     CoreEcho, CustomMethod, EmailChanges, EmailGet, EmailQuery, EmailSet,
     MailboxGet, MailboxQuery, MailboxSet,
 )
+
+from conftest import assert_ok, clean_env, free_port, run, wait_until
 
 DOMAIN = "jmapc.example"
 USER = f"cleo@{DOMAIN}"
