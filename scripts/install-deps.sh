@@ -46,6 +46,9 @@ python3 -c 'import dns.resolver' 2>/dev/null || python3 -m pip install -q dnspyt
 # websockets: an independent WebSocket client for the JMAP over WebSocket
 # tests (tests/e2e/test_jmap_ws.py).
 python3 -c 'import websockets' 2>/dev/null || python3 -m pip install -q websockets
+# jmapc: a published JMAP client library driving the server in
+# tests/e2e/test_jmap_client.py (issue 10).
+python3 -c 'import jmapc' 2>/dev/null || python3 -m pip install -q jmapc==0.4.0
 # Validators of deploy/ (tests/static/test_deploy_*.py): JSON schemas
 # (compose, Marathon, Strimzi) and kubernetes-validate, which carries the
 # Kubernetes API schemas of each version.

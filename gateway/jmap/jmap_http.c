@@ -319,8 +319,11 @@ int jmap_http_start(struct node *node, const char **error_r)
 	jn = xcalloc(1, sizeof *jn);
 	jn->node = node;
 	jmap_settings_default(&s);
-	if ((uint64_t)node->cfg->limits_http_body < s.max_size_request)
-		s.max_size_request = (uint64_t)node->cfg->limits_http_body;
+	/* One octet under the HTTP body limit: a body of maxSizeRequest + 1
+	 * must reach the JMAP reader, whose answer is the problem "limit" of
+	 * RFC 8620 3.6.1, not the HTTP parser's 413. */
+	if ((uint64_t)node->cfg->limits_http_body <= s.max_size_request)
+		s.max_size_request = (uint64_t)node->cfg->limits_http_body - 1;
 	jn->api = jmap_api_new(node->base, &s);
 	jn->events = jmap_events_new(node);
 	jn->ws = jmap_ws_new(node, jn->api);

@@ -116,7 +116,8 @@ int jmap_pointer_eval(json_t *doc, const char *path, json_t **value_r, const cha
 }
 
 /* The value a ResultReference refers to (RFC 8620 3.7 steps 1-3), a deep
- * copy so the handler may not change an earlier response through it. */
+ * copy so the handler may not change an earlier response through it;
+ * key is the argument's name with its '#'. */
 static int resolve_one(const json_t *responses, const char *key, json_t *ref, json_t **value_r,
 		       const char **type_r, const char **error_r)
 {
@@ -126,7 +127,7 @@ static int resolve_one(const json_t *responses, const char *key, json_t *ref, js
 
 	if (json_unpack(ref, "{s:s, s:s, s:s}", "resultOf", &of, "name", &name, "path", &path) != 0) {
 		snprintf(resultref_msg, sizeof resultref_msg,
-			 "\"#%.80s\" is not a ResultReference {resultOf, name, path}", key);
+			 "\"%.80s\" is not a ResultReference {resultOf, name, path}", key);
 		*type_r = "invalidArguments";
 		*error_r = resultref_msg;
 		return -1;
@@ -149,7 +150,7 @@ static int resolve_one(const json_t *responses, const char *key, json_t *ref, js
 		json_decref(v);
 		return 0;
 	}
-	snprintf(resultref_msg, sizeof resultref_msg, "\"#%.80s\": %s", key, why);
+	snprintf(resultref_msg, sizeof resultref_msg, "\"%.80s\": %s", key, why);
 	*type_r = "invalidResultReference";
 	*error_r = resultref_msg;
 	return -1;
