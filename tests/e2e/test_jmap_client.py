@@ -7,7 +7,8 @@ reference, Email/set (keywords, a move, a draft created from body parts),
 an upload through jmapc's upload_blob imported by Email/import (jmapc has
 no Email/import class: its CustomMethod carries it) and downloaded back
 through download_attachment, and EventSource push through jmapc's events
-(sseclient) after an SMTP delivery and after a change the client made.
+(sseclient) after an SMTP delivery and after a change the client made,
+and EmailSubmission of a draft with onSuccessUpdateEmail.
 
 sseclient 0.0.27 reads the socket under the response (raw._fp.fp.read1),
 so it sees our chunked framing: each event is written as one chunk, and
@@ -27,7 +28,7 @@ from jmapc import (
     MailboxQueryFilterCondition, Operator, Ref,
 )
 from jmapc.methods import (
-    CoreEcho, CustomMethod, EmailChanges, EmailGet, EmailQuery, EmailSet,
+    CoreEcho, CustomMethod, EmailChanges, EmailGet, EmailQuery, EmailSet, IdentityGet,
     MailboxGet, MailboxQuery, MailboxSet,
 )
 
@@ -279,10 +280,43 @@ def test_upload_import_download(node, tmp_path):
     assert not res.data.get("created")
 
 
-# EmailSubmission (RFC 8621 7) through jmapc's EmailSubmissionSet goes
-# here once the SUBM helper's methods are on main: create a draft, submit
-# it with onSuccessUpdateEmail moving it to "sent", and read its
-# undoStatus/deliveryStatus back. Not tested yet by this file.
+def test_submission(node):
+    """A draft made by jmapc, sent with EmailSubmission/set (RFC 8621 7.5;
+    jmapc's CustomMethod: its EmailSubmission model needs fields we do not
+    use) whose onSuccessUpdateEmail files it in Sent without $draft; the
+    local recipient finds it in its INBOX through its own client."""
+    c = client(node)
+    r = roles(c)
+    ident = c.request(IdentityGet(), raise_errors=True).data
+    assert [i.email for i in ident] == [USER]
+    draft = Email(mail_from=[EmailAddress(name="Cleo", email=USER)],
+                  to=[EmailAddress(name="Dan", email=OTHER)],
+                  subject="sent by jmapc", keywords={"$draft": True, "$seen": True},
+                  mailbox_ids={r["drafts"].id: True},
+                  body_values={"b1": EmailBodyValue(value="Hello Dan.\n")},
+                  text_body=[EmailBodyPart(part_id="b1", type="text/plain")])
+    did = c.request(EmailSet(create={"d": draft}), raise_errors=True).created["d"].id
+    sub = CustomMethod(data={"accountId": c.account_id,
+                             "create": {"s": {"identityId": ident[0].id, "emailId": did}},
+                             "onSuccessUpdateEmail": {"#s": {
+                                 f"mailboxIds/{r['drafts'].id}": None,
+                                 f"mailboxIds/{r['sent'].id}": True,
+                                 "keywords/$draft": None}}})
+    sub.jmap_method = "EmailSubmission/set"
+    sub.using = {"urn:ietf:params:jmap:submission"}
+    res = c.request(sub, raise_errors=True)
+    # Two answers to one call: EmailSubmission/set, then the implicit
+    # Email/set of onSuccessUpdateEmail.
+    assert len(res) == 2, res
+    assert type(res[0]).__name__ == "EmailSubmissionSetResponse" and "s" in res[0].created, res
+    assert type(res[1]).__name__ == "EmailSetResponse" and did in res[1].updated, res
+    g = c.request(EmailGet(ids=[did], properties=["keywords", "mailboxIds"]),
+                  raise_errors=True).data[0]
+    assert g.mailbox_ids == {r["sent"].id: True}
+    assert g.keywords == {"$seen": True}
+    dan = client(node, OTHER)
+    wait_until(lambda: find(dan, "sent by jmapc"), TIMEOUT, what="the submission at the recipient")
+
 
 
 class EventReader:
