@@ -31,7 +31,6 @@ Every request has Basic authentication. Python 3, standard library only.
 
 import argparse
 import base64
-import http.client
 import json
 import multiprocessing
 import os
@@ -46,6 +45,7 @@ import urllib.parse
 
 USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"]
 MAIL = "urn:ietf:params:jmap:mail"
+TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", 12)   # Linux
 
 
 # ---------------------------------------------------------------- fill
@@ -96,7 +96,11 @@ def cmd_fill(a):
 
 # ---------------------------------------------------------------- JMAP
 class Client:
-    """One keep-alive HTTP connection with Basic authentication."""
+    """One keep-alive HTTP/1.1 connection with Basic authentication, on a raw
+    socket: the request head and body leave in one write, and the client
+    acknowledges every segment at once (TCP_QUICKACK before each read), so
+    no answer waits for the client's delayed ACK behind the server's Nagle
+    (Cyrus's keep-alive answers took 40 ms more without it; see README)."""
 
     def __init__(self, session_url, user, password, timeout=120):
         u = urllib.parse.urlsplit(session_url)
@@ -104,28 +108,77 @@ class Client:
         self.host, self.port = u.hostname, u.port or 80
         self.auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         self.timeout = timeout
-        self.conn = None
+        self.sock = None
+        self.buf = b""
         self.session_path = u.path
+
+    def _recv(self):
+        self.sock.setsockopt(socket.IPPROTO_TCP, TCP_QUICKACK, 1)
+        d = self.sock.recv(1 << 18)
+        if not d:
+            raise RuntimeError("connection closed by the server")
+        self.buf += d
+
+    def _read_until(self, sep):
+        while True:
+            i = self.buf.find(sep)
+            if i >= 0:
+                out, self.buf = self.buf[:i], self.buf[i + len(sep):]
+                return out
+            if len(self.buf) > 1 << 20:
+                raise RuntimeError("HTTP head too long")
+            self._recv()
+
+    def _read_n(self, n):
+        while len(self.buf) < n:
+            self._recv()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def _response(self):
+        """(status, headers (lower-case names), body) of the next answer."""
+        head = self._read_until(b"\r\n\r\n").decode("latin-1").split("\r\n")
+        status = int(head[0].split()[1])
+        h = {}
+        for line in head[1:]:
+            k, _, v = line.partition(":")
+            h[k.strip().lower()] = v.strip()
+        if h.get("transfer-encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                n = int(self._read_until(b"\r\n").split(b";")[0], 16)
+                if n == 0:
+                    while self._read_until(b"\r\n"):
+                        pass
+                    break
+                parts.append(self._read_n(n))
+                self._read_n(2)
+            body = b"".join(parts)
+        else:
+            body = self._read_n(int(h.get("content-length", "0")))
+        return status, h, body
 
     def request(self, method, path, body=None):
         """(status, body) following redirects (Cyrus: /.well-known/jmap -> /jmap)."""
         for _ in range(3):
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-            h = {"Authorization": self.auth}
+            if self.sock is None:
+                self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.buf = b""
+            data = body.encode() if isinstance(body, str) else (body or b"")
+            head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                    f"Authorization: {self.auth}\r\nAccept: application/json\r\n")
             if body is not None:
-                h["Content-Type"] = "application/json"
-            self.conn.request(method, path, body=body, headers=h)
-            r = self.conn.getresponse()
-            data = r.read()
-            if r.getheader("Connection", "").lower() == "close":
-                self.conn.close()
-                self.conn = None
-            if r.status in (301, 302, 307, 308):
-                path = urllib.parse.urlsplit(urllib.parse.urljoin(self.base + path,
-                                                                  r.getheader("Location"))).path
+                head += f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+            self.sock.sendall(head.encode() + b"\r\n" + data)
+            status, h, answer = self._response()
+            if "close" in h.get("connection", "").lower():
+                self.sock.close()
+                self.sock = None
+            if status in (301, 302, 307, 308):
+                path = urllib.parse.urlsplit(urllib.parse.urljoin(self.base + path, h["location"])).path
                 continue
-            return r.status, data
+            return status, answer
         raise RuntimeError(f"too many redirects for {path}")
 
     def session(self):
