@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """jmap_bench_drive.py - the client side of run-jmap-bench.sh.
 
-  fill HOST PORT RCPT N [--parallel P] [--size S]
-      N messages to RCPT over LMTP, P connections at once (one message at a
+  fill HOST PORT RCPT N [--parallel P] [--size S] [--first F]
+      Messages F..N-1 to RCPT over LMTP, P connections at once (one message at a
       time on each: MAIL, RCPT, DATA); the same bytes for every server.
       Prints "FILL {json}" (seconds, messages per second).
+  spool DIR RCPT N [--size S] [--first F]
+      The same messages F..N-1 written as Cyrus message files DIR/(i+1).
+      (for reconstruct); prints "SPOOL {json}".
   measure LABEL SESSION_URL USER PASSWORD [--expect N] [--seq N]
           [--clients K] [--duration S] [--warmup W] [--pid PID]
       Discovers the API URL and the mail account from the Session resource,
@@ -72,7 +75,7 @@ def cmd_fill(a):
     def worker(first):
         try:
             c = smtplib.LMTP(a.host, a.port, local_hostname="bench.local", timeout=120)
-            for i in range(first, a.n, a.parallel):
+            for i in range(a.first + first, a.n, a.parallel):
                 refused = c.sendmail("sender@example.org", [a.rcpt], message(a.rcpt, i, a.size))
                 if refused:
                     raise RuntimeError(f"message {i} refused: {refused}")
@@ -88,10 +91,22 @@ def cmd_fill(a):
     for t in threads:
         t.join()
     dt = time.monotonic() - t0
-    print("FILL " + json.dumps({"messages": a.n, "seconds": round(dt, 2),
-                               "per_s": round(a.n / dt, 1), "parallel": a.parallel,
+    print("FILL " + json.dumps({"messages": a.n - a.first, "seconds": round(dt, 2),
+                               "per_s": round((a.n - a.first) / dt, 1), "parallel": a.parallel,
                                "size": a.size, "errors": errors[:5]}))
     return 1 if errors else 0
+
+
+def cmd_spool(a):
+    """Messages FIRST..N-1 as Cyrus message files DIR/UID. (UID = i + 1) for
+    reconstruct(8) to index: the same bytes fill delivers."""
+    t0 = time.monotonic()
+    for i in range(a.first, a.n):
+        with open(os.path.join(a.dir, f"{i + 1}."), "wb") as f:
+            f.write(message(a.rcpt, i, a.size))
+    dt = time.monotonic() - t0
+    print("SPOOL " + json.dumps({"messages": a.n - a.first, "seconds": round(dt, 2)}))
+    return 0
 
 
 # ---------------------------------------------------------------- JMAP
@@ -433,6 +448,13 @@ def main():
     f.add_argument("n", type=int)
     f.add_argument("--parallel", type=int, default=8)
     f.add_argument("--size", type=int, default=1500)
+    f.add_argument("--first", type=int, default=0)
+    sp = sub.add_parser("spool")
+    sp.add_argument("dir")
+    sp.add_argument("rcpt")
+    sp.add_argument("n", type=int)
+    sp.add_argument("--size", type=int, default=1500)
+    sp.add_argument("--first", type=int, default=1)
     m = sub.add_parser("measure")
     for x in ("label", "session_url", "user", "password"):
         m.add_argument(x)
@@ -451,7 +473,7 @@ def main():
     i.add_argument("--hold", type=float, default=5)
     i.add_argument("--setup-timeout", type=float, default=300)
     a = ap.parse_args()
-    return {"fill": cmd_fill, "measure": cmd_measure, "idle": cmd_idle}[a.cmd](a)
+    return {"fill": cmd_fill, "spool": cmd_spool, "measure": cmd_measure, "idle": cmd_idle}[a.cmd](a)
 
 
 if __name__ == "__main__":
