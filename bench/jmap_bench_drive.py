@@ -330,6 +330,7 @@ def cmd_measure(a):
     body = page_body(c, mailbox)
     for _ in range(a.warmup):
         one_page(c, body)
+    st, answer = c.request("POST", c.api, body)   # its size, for the table
     seq = [one_page(c, body) for _ in range(a.seq)]
     # concurrent phase: K processes (no GIL between them), started together
     ctx = multiprocessing.get_context("fork")
@@ -357,7 +358,7 @@ def cmd_measure(a):
     for p in procs:
         p.join(10)
     n = len(lat)
-    res = {"label": a.label, "messages": total, "loadavg": loadavg(),
+    res = {"label": a.label, "messages": total, "loadavg": loadavg(), "answer_bytes": len(answer),
            "seq_n": len(seq), "seq_p50_ms": round(pct(seq, 0.5), 2),
            "seq_p90_ms": round(pct(seq, 0.9), 2), "seq_p99_ms": round(pct(seq, 0.99), 2),
            "seq_mean_ms": round(statistics.mean(seq) * 1000, 2) if seq else 0,

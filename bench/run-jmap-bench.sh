@@ -251,7 +251,7 @@ EOF
 			> "$RESULTS/cyrus-fill.out" || die "cyrus: first delivery failed: $(cat "$RESULTS/cyrus-fill.out")"
 		BOX=$(runuser -u cyrus -- "$CY_BIN/mbpath" -C "$CONF" "user/$CY_USER") || die "cyrus: mbpath failed"
 		drive spool "$BOX" "$CY_USER" "$MESSAGES" --size "$SIZE" >&2 || die "cyrus: writing the spool failed"
-		chown cyrus:mail "$BOX"/*.
+		chown -R cyrus:mail "$BOX"
 		runuser -u cyrus -- "$CY_BIN/reconstruct" -C "$CONF" "user/$CY_USER" > "$CY_DIR/reconstruct.out" ||
 			{ tail -n 5 "$CY_DIR/reconstruct.out" >&2; die "cyrus: reconstruct failed"; }
 		python3 -c 'import json, sys; n, s = int(sys.argv[1]), float(sys.argv[2]); print("FILL " + json.dumps({"messages": n, "seconds": round(s, 2), "per_s": round(n / s, 1), "how": "1 over LMTP, the rest as files + reconstruct"}))' \
@@ -295,14 +295,15 @@ rows = [("sequential p50 ms", "seq_p50_ms", "lat"), ("sequential p90 ms", "seq_p
         ("sequential p99 ms", "seq_p99_ms", "lat"),
         ("$CLIENTS clients: requests/s", "conc_per_s", "thr"), ("$CLIENTS clients: p50 ms", "conc_p50_ms", "lat"),
         ("$CLIENTS clients: p90 ms", "conc_p90_ms", "lat"),
-        ("server CPU ms per request", "server_cpu_ms_per_req", "lat")]
+        ("server CPU ms per request", "server_cpu_ms_per_req", "lat"),
+        ("answer bytes", "answer_bytes", "size")]
 print("%-30s %12s %12s %14s" % ("", "evmail", "cyrus", "evmail/cyrus"))
 for name, k, kind in rows:
     ev = e.get(k) if e else None
     cv = c.get(k) if c else None
     ratio = "%.2f" % (ev / cv) if ev and cv else "-"
     print("%-30s %12s %12s %14s" % (name, ev if ev is not None else "-", cv if cv is not None else "-", ratio))
-print("  (times: a ratio < 1 means evmail is faster; requests/s: > 1 means evmail is faster)")
+print("  (times and CPU: a ratio < 1 means evmail is faster; requests/s: > 1 means evmail is faster)")
 print("  requests: %s sequential + %s concurrent (evmail), %s + %s (cyrus); errors: %s / %s" % (
     e and e["seq_n"], e and e["conc_n"], c and c["seq_n"], c and c["conc_n"],
     e and len(e["errors"]), c and len(c["errors"])))
