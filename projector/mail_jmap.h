@@ -83,11 +83,14 @@ struct mail_jrcv {
 	char id[33];
 };
 /* The emails of the account (mailbox_id NULL) or with a copy in one
- * mailbox, oldest received first, ties by email id: *v_r (malloc'ed, or
- * NULL when none) with *n_r entries. An index read, no record parsed.
- * 0 or -1. */
-int mail_jmap_received(struct view *view, const char *account, const char *mailbox_id,
-		       struct mail_jrcv **v_r, size_t *n_r, const char **error_r);
+ * mailbox by received time, oldest first or (newest_first) newest first,
+ * ties by email id ascending either way: *v_r (malloc'ed, or NULL when
+ * none) with *n_r entries. max > 0 reads only from the start of that
+ * order until max entries and the rest of the last one's received time
+ * (so the first max are exact); 0 reads all. An index read, no record
+ * parsed. 0 or -1. */
+int mail_jmap_received(struct view *view, const char *account, const char *mailbox_id, int newest_first,
+		       size_t max, struct mail_jrcv **v_r, size_t *n_r, const char **error_r);
 
 /* The email ids of a thread, oldest received first, appended to ids. */
 int mail_jmap_thread_emails(struct view *view, const char *account, const char *thread_id,

@@ -285,7 +285,7 @@ int mail_jmap_thread_emails(struct view *view, const char *account, const char *
 
 struct rcv_scan {
 	struct mail_jrcv *v;
-	size_t n, cap, plen;
+	size_t n, cap, plen, max;
 	int corrupt;
 };
 
@@ -295,6 +295,7 @@ static int rcv_cb(void *vctx, const char *key, size_t klen, const char *val, siz
 	struct rcv_scan *r = vctx;
 	const char *rest = key + r->plen;
 	char digits[21];
+	int64_t received;
 
 	(void)val;
 	(void)vlen;
@@ -302,25 +303,48 @@ static int rcv_cb(void *vctx, const char *key, size_t klen, const char *val, siz
 		r->corrupt = 1;
 		return 1;
 	}
+	memcpy(digits, rest, 20);
+	digits[20] = '\0';
+	received = strtoll(digits, NULL, 10);
+	/* Past max: only the rest of the last entry's received time. */
+	if (r->max > 0 && r->n >= r->max && received != r->v[r->n - 1].received)
+		return 1;
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 256;
 		r->v = xrealloc(r->v, r->cap * sizeof *r->v);
 	}
-	memcpy(digits, rest, 20);
-	digits[20] = '\0';
-	r->v[r->n].received = strtoll(digits, NULL, 10);
+	r->v[r->n].received = received;
 	memcpy(r->v[r->n].id, rest + 21, MAIL_ID_LEN);
 	r->v[r->n].id[MAIL_ID_LEN] = '\0';
 	r->n++;
 	return 0;
 }
 
-int mail_jmap_received(struct view *view, const char *account, const char *mailbox_id,
-		       struct mail_jrcv **v_r, size_t *n_r, const char **error_r)
+/* A reverse scan gives equal received times by id descending: put each
+ * such run back in ascending id order. */
+static void ties_ascending(struct mail_jrcv *v, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && v[j].received == v[i].received)
+			j++;
+		for (size_t a = i, b = j - 1; a < b; a++, b--) {
+			struct mail_jrcv t = v[a];
+
+			v[a] = v[b];
+			v[b] = t;
+		}
+		i = j;
+	}
+}
+
+int mail_jmap_received(struct view *view, const char *account, const char *mailbox_id, int newest_first,
+		       size_t max, struct mail_jrcv **v_r, size_t *n_r, const char **error_r)
 {
 	char acct[EVM_ADDRESS_MAX + 1];
 	struct buf prefix = BUF_INIT;
-	struct rcv_scan r = { NULL, 0, 0, 0, 0 };
+	struct rcv_scan r = { NULL, 0, 0, 0, max, 0 };
 	int ret;
 
 	*v_r = NULL;
@@ -334,7 +358,10 @@ int mail_jmap_received(struct view *view, const char *account, const char *mailb
 		buf_puts(&prefix, "/");
 	}
 	r.plen = prefix.len;
-	ret = view_scan(view, prefix.data, prefix.len, rcv_cb, &r, error_r);
+	if (newest_first)
+		ret = view_scan_reverse(view, prefix.data, prefix.len, rcv_cb, &r, error_r);
+	else
+		ret = view_scan(view, prefix.data, prefix.len, rcv_cb, &r, error_r);
 	buf_free(&prefix);
 	if (ret == 0 && r.corrupt) {
 		log_error("mail: the received-time index of %s is corrupt", acct);
@@ -345,6 +372,8 @@ int mail_jmap_received(struct view *view, const char *account, const char *mailb
 		free(r.v);
 		return -1;
 	}
+	if (newest_first)
+		ties_ascending(r.v, r.n);
 	*v_r = r.v;
 	*n_r = r.n;
 	return 0;

@@ -356,7 +356,7 @@ static const char *received(const char *mailbox)
 	size_t n = 0;
 
 	out[0] = '\0';
-	if (mail_jmap_received(view, BOB, mailbox, &v, &n, &error) < 0)
+	if (mail_jmap_received(view, BOB, mailbox, 0, 0, &v, &n, &error) < 0)
 		abort();
 	for (size_t i = 0; i < n; i++)
 		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%lld:%.4s", i ? " " : "",

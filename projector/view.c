@@ -261,6 +261,44 @@ int view_scan_from(struct view *view, const void *prefix, size_t plen, const voi
 	return ret;
 }
 
+/* Every committed key starting with prefix, last first: seeks before the
+ * first key past the prefix (the prefix followed by 0xff octets sorts
+ * after every key of it: keys here are text) and walks back. */
+int view_scan_reverse(struct view *view, const void *prefix, size_t plen, view_scan_cb *cb, void *ctx,
+		      const char **error_r)
+{
+	rocksdb_iterator_t *it;
+	char *end = xmalloc(plen + 8), *err = NULL;
+	int ret = 0;
+
+	if (view_lock_open(view, error_r) < 0) {
+		free(end);
+		return -1;
+	}
+	memcpy(end, prefix, plen);
+	memset(end + plen, 0xff, 8);
+	it = rocksdb_create_iterator(view->db, view->ropts);
+	for (rocksdb_iter_seek_for_prev(it, end, plen + 8); rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v = rocksdb_iter_value(it, &vlen);
+
+		if (klen < plen || memcmp(k, prefix, plen) != 0)
+			break;
+		if (cb(ctx, k, klen, v, vlen) != 0)
+			break;
+	}
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	pthread_rwlock_unlock(&view->lock);
+	free(end);
+	if (err != NULL) {
+		*error_r = rocks_error("view scan", err);
+		ret = -1;
+	}
+	return ret;
+}
+
 /* Starts an indexed write batch over the view. */
 struct view_batch *view_batch_begin(struct view *view)
 {

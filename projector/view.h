@@ -45,6 +45,11 @@ int view_scan(struct view *view, const void *prefix, size_t plen,
 int view_scan_from(struct view *view, const void *prefix, size_t plen, const void *start, size_t slen,
 		   view_scan_cb *cb, void *ctx, const char **error_r);
 
+/* Every committed key starting with prefix, in reverse byte order (keys
+ * must not contain 0xff octets right after the prefix). 0 or -1. */
+int view_scan_reverse(struct view *view, const void *prefix, size_t plen, view_scan_cb *cb, void *ctx,
+		      const char **error_r);
+
 struct view_batch *view_batch_begin(struct view *view);
 int view_batch_get(struct view_batch *b, const void *key, size_t klen,
 		   char **val_r, size_t *vlen_r, const char **error_r);

@@ -57,42 +57,38 @@ static int run_query(struct jmap_call *call, const json_t *filter, const json_t 
  * order is the engine's: ties by email id, ascending in both directions
  * (jmap_email_query_sort.c). 1 with *ids_r, 0 when the query is not of
  * that shape, -1 after finishing the call with serverFail. */
-static int indexed_query(struct jmap_call *call, const json_t *filter, const json_t *sort, int collapse,
+static int indexed_query(struct jmap_call *call, const struct jmap_query_args *qa, int collapse,
 			 json_t **ids_r)
 {
 	struct jmap_mail_req *req = jmap_mail_req(call);
+	const json_t *filter = qa->filter, *sort = qa->sort;
 	const json_t *c = json_array_get(sort, 0), *in = json_object_get(filter, "inMailbox");
 	const char *prop = json_string_value(json_object_get(c, "property")), *error = NULL;
 	struct mail_jrcv *v = NULL;
-	size_t n = 0, i;
+	size_t n = 0, max = 0, i;
 	int ascending;
 
 	if (collapse || (filter != NULL && (json_object_size(filter) != 1 || !json_is_string(in))) ||
 	    json_array_size(sort) > 1 || (c != NULL && (prop == NULL || strcmp(prop, "receivedAt") != 0)))
 		return 0;
 	ascending = c != NULL && !json_is_false(json_object_get(c, "isAscending"));
-	if (mail_jmap_received(req->node->view, req->address, in != NULL ? json_string_value(in) : NULL, &v, &n,
-			       &error) < 0) {
+	/* Only the first page is read when nothing needs the whole list (no
+	 * total, no anchor, a position from the start): the index is read from
+	 * the wanted end and stops there. */
+	if (!qa->calculate_total && qa->anchor == NULL && qa->position >= 0)
+		max = (size_t)qa->position +
+		      (qa->limit >= 0 && qa->limit < EMAIL_QUERY_LIMIT ? (size_t)qa->limit : EMAIL_QUERY_LIMIT);
+	if (mail_jmap_received(req->node->view, req->address, in != NULL ? json_string_value(in) : NULL,
+			       !ascending, max, &v, &n, &error) < 0) {
 		log_error("jmap: Email/query for %s: %s", req->address, error);
 		jmap_call_error(call, "serverFail", "the view cannot be read");
 		return -1;
 	}
+	if (max > 0 && n > max)
+		n = max;
 	*ids_r = json_array();
-	if (ascending) {
-		for (i = 0; i < n; i++)
-			json_array_append_new(*ids_r, json_string(v[i].id));
-	} else {
-		/* Newest first; within one received time still by id. */
-		for (i = n; i > 0;) {
-			size_t end = i, start = i - 1;
-
-			while (start > 0 && v[start - 1].received == v[end - 1].received)
-				start--;
-			for (size_t k = start; k < end; k++)
-				json_array_append_new(*ids_r, json_string(v[k].id));
-			i = start;
-		}
-	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(*ids_r, json_string(v[i].id));
 	free(v);
 	return 1;
 }
@@ -125,7 +121,7 @@ static void email_query(struct jmap_call *call, json_t *args, void *ctx)
 	 * again by the next /queryChanges, never missed. */
 	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0)
 		return;
-	if ((r = indexed_query(call, a.filter, a.sort, collapse, &ids)) < 0 ||
+	if ((r = indexed_query(call, &a, collapse, &ids)) < 0 ||
 	    (r == 0 && run_query(call, a.filter, a.sort, collapse, &ids) < 0))
 		return;
 	if (jmap_query_response(call, &a, state, calculable(a.filter, a.sort, collapse), ids, EMAIL_QUERY_LIMIT,

@@ -257,15 +257,16 @@ static void test_changes(void)
 }
 
 /* The ids of an Email/query answer, as one string (static). */
-static const char *query_ids(const char *filter, const char *sort)
+static const char *query_ids_window(const char *filter, const char *sort, const char *window)
 {
 	static char out[2048];
 	char q[1024];
 	json_t *a, *v;
 	size_t i;
 
-	snprintf(q, sizeof q, "[[\"Email/query\",{\"accountId\":\"%s\"%s%s%s%s},\"q\"]]", req.account_id,
-		 filter ? ",\"filter\":" : "", filter ? filter : "", sort ? ",\"sort\":" : "", sort ? sort : "");
+	snprintf(q, sizeof q, "[[\"Email/query\",{\"accountId\":\"%s\"%s%s%s%s%s},\"q\"]]", req.account_id,
+		 filter ? ",\"filter\":" : "", filter ? filter : "", sort ? ",\"sort\":" : "", sort ? sort : "",
+		 window);
 	a = call(q);
 	out[0] = '\0';
 	if (a == NULL || json_object_get(a, "ids") == NULL)
@@ -273,6 +274,11 @@ static const char *query_ids(const char *filter, const char *sort)
 	json_array_foreach(json_object_get(a, "ids"), i, v)
 		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%.6s", i ? " " : "", json_string_value(v));
 	return out;
+}
+
+static const char *query_ids(const char *filter, const char *sort)
+{
+	return query_ids_window(filter, sort, "");
 }
 
 /* The indexed Email/query (inMailbox or nothing, receivedAt) answers
@@ -303,6 +309,19 @@ static void test_indexed_query(void)
 		CHECK_EQ_STR(fast, query_ids(and_f, sorts[k]));
 		snprintf(fast, sizeof fast, "%s", query_ids(NULL, sorts[k]));
 		CHECK_EQ_STR(fast, query_ids("{\"operator\":\"AND\",\"conditions\":[]}", sorts[k]));
+		/* A page read from one end of the index, stopping inside a run of
+		 * equal received times. */
+		for (int w = 0; w < 4; w++) {
+			static const char *const windows[] = {
+				",\"limit\":2", ",\"position\":1,\"limit\":2", ",\"position\":3,\"limit\":1",
+				",\"limit\":2,\"calculateTotal\":true",
+			};
+
+			snprintf(fast, sizeof fast, "%s", query_ids_window(NULL, sorts[k], windows[w]));
+			CHECK(strlen(fast) > 0);
+			CHECK_EQ_STR(fast, query_ids_window("{\"operator\":\"AND\",\"conditions\":[]}", sorts[k],
+							    windows[w]));
+		}
 	}
 }
 
