@@ -54,6 +54,27 @@ def http_get(mgmt, path, timeout=5.0):
         return e.code, e.read()
 
 
+# The pid root and every descendant, from /proc (a server's workers count
+# toward its CPU and memory).
+def proc_tree(root):
+    kids = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        kids.setdefault(st[st.rindex(")") + 2:].split()[1], []).append(p)
+    out, pending = [], [str(root)]
+    while pending:
+        p = pending.pop()
+        out.append(p)
+        pending.extend(kids.get(p, []))
+    return out
+
+
 def loadavg():
     try:
         with open("/proc/loadavg") as f:

@@ -42,6 +42,8 @@ import smtplib
 import socket
 import statistics
 import sys
+
+from bench_common import proc_tree
 import threading
 import time
 import urllib.parse
@@ -250,25 +252,6 @@ def one_page(c, body):
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * p))] * 1000 if xs else 0.0
-
-
-def proc_tree(root):
-    kids = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                st = f.read()
-        except OSError:
-            continue
-        kids.setdefault(st[st.rindex(")") + 2:].split()[1], []).append(p)
-    out, todo = [], [str(root)]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
 
 
 def tree_cpu(root):

@@ -68,8 +68,9 @@ struct mquery {
 	char **ascii;           /* ASCII-lowercased names */
 };
 
-static int cond_match(const struct jmap_mbox *m, json_t *cond)
+static int cond_match(const void *obj, const json_t *cond)
 {
+	const struct jmap_mbox *m = obj;
 	json_t *v;
 
 	if ((v = json_object_get(cond, "parentId")) != NULL &&
@@ -91,28 +92,6 @@ static int cond_match(const struct jmap_mbox *m, json_t *cond)
 			return 0;
 	}
 	return 1;
-}
-
-/* RFC 8620 5.5: a FilterOperator or a FilterCondition (already checked). */
-static int match(const struct jmap_mbox *m, json_t *f)
-{
-	const char *op = json_string_value(json_object_get(f, "operator"));
-	json_t *c;
-	size_t i;
-
-	if (op == NULL)
-		return cond_match(m, f);
-	json_array_foreach(json_object_get(f, "conditions"), i, c) {
-		int r = match(m, c);
-
-		if (strcmp(op, "AND") == 0 && !r)
-			return 0;
-		if (strcmp(op, "OR") == 0 && r)
-			return 1;
-		if (strcmp(op, "NOT") == 0 && r)
-			return 0;
-	}
-	return strcmp(op, "OR") != 0;
 }
 
 static _Thread_local const struct mquery *sort_q;
@@ -181,7 +160,7 @@ static json_t *run_query(struct mquery *q)
 	for (size_t i = 0; i < t->n; i++) {
 		const struct jmap_mbox *m = &t->m[i];
 
-		incl[i] = (char)(q->filter == NULL || match(m, q->filter));
+		incl[i] = (char)(q->filter == NULL || jmap_filter_match(q->filter, cond_match, m));
 		if (q->filter_as_tree && m->parent >= 0 && !incl[m->parent])
 			incl[i] = 0;
 		if (incl[i])

@@ -99,6 +99,12 @@ typedef int jmap_filter_cond_fn(void *ctx, const json_t *cond, const char **erro
  * "keyword"): 0, or -1 with *error_r (unsupportedSort). */
 typedef int jmap_sort_prop_fn(void *ctx, const json_t *comparator, const char **error_r);
 
+/* Evaluates a checked filter (RFC 8620 5.5): FilterOperators AND / OR /
+ * NOT over their conditions, each FilterCondition through cond (1 when
+ * the object matches it). 1 or 0. */
+typedef int jmap_filter_cond_match_fn(const void *obj, const json_t *cond);
+int jmap_filter_match(const json_t *filter, jmap_filter_cond_match_fn *cond, const void *obj);
+
 struct jmap_query_args {
 	const struct jmap_account *account;
 	json_t *filter;           /* borrowed, or NULL */

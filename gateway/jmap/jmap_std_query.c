@@ -186,3 +186,24 @@ int jmap_query_response(struct jmap_call *call, const struct jmap_query_args *a,
 	*resp_r = resp;
 	return 0;
 }
+
+int jmap_filter_match(const json_t *filter, jmap_filter_cond_match_fn *cond, const void *obj)
+{
+	const char *op = json_string_value(json_object_get(filter, "operator"));
+	const json_t *c;
+	size_t i;
+
+	if (op == NULL)
+		return cond(obj, filter);
+	json_array_foreach(json_object_get(filter, "conditions"), i, c) {
+		int r = jmap_filter_match(c, cond, obj);
+
+		if (strcmp(op, "AND") == 0 && !r)
+			return 0;
+		if (strcmp(op, "OR") == 0 && r)
+			return 1;
+		if (strcmp(op, "NOT") == 0 && r)
+			return 0;
+	}
+	return strcmp(op, "OR") != 0;
+}

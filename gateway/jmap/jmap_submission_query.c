@@ -80,8 +80,9 @@ static int has_str(const json_t *arr, const char *s)
 	return 0;
 }
 
-static int cond_match(json_t *rec, json_t *cond)
+static int cond_match(const void *obj, const json_t *cond)
 {
+	json_t *rec = (json_t *)obj;
 	int64_t sent = json_integer_value(json_object_get(rec, "send_at")), ms = 0;
 	json_t *v;
 
@@ -103,28 +104,6 @@ static int cond_match(json_t *rec, json_t *cond)
 	    !(sent >= ms))
 		return 0;
 	return 1;
-}
-
-/* RFC 8620 5.5: a FilterOperator or a FilterCondition (already checked). */
-static int match(json_t *rec, json_t *f)
-{
-	const char *op = json_string_value(json_object_get(f, "operator"));
-	json_t *c;
-	size_t i;
-
-	if (op == NULL)
-		return cond_match(rec, f);
-	json_array_foreach(json_object_get(f, "conditions"), i, c) {
-		int r = match(rec, c);
-
-		if (strcmp(op, "AND") == 0 && !r)
-			return 0;
-		if (strcmp(op, "OR") == 0 && r)
-			return 1;
-		if (strcmp(op, "NOT") == 0 && r)
-			return 0;
-	}
-	return strcmp(op, "OR") != 0;
 }
 
 static _Thread_local json_t *sort_by;
@@ -168,7 +147,7 @@ static int run_query(struct jmap_mail_req *req, json_t *filter, json_t *sort, js
 	}
 	sel = xcalloc(json_array_size(recs) + 1, sizeof *sel);
 	json_array_foreach(recs, i, v)
-		if (filter == NULL || match(v, filter))
+		if (filter == NULL || jmap_filter_match(filter, cond_match, v))
 			sel[n++] = v;
 	sort_by = sort;
 	qsort(sel, n, sizeof *sel, cmp_rec);
