@@ -17,8 +17,8 @@
  * rather than give a result that another node would not give.
  *
  * Text matching is a substring test under i;unicode-casemap (RFC 5051,
- * gateway/imap/imap_casemap.h) on decoded text, the same pieces IMAP
- * SEARCH matches (gateway/imap/imap_fts.h, THE TEXT), so IMAP and JMAP
+ * gateway/fts/fts_casemap.h) on decoded text, the same pieces IMAP
+ * SEARCH matches (gateway/fts/fts.h, THE TEXT), so IMAP and JMAP
  * find the same messages.
  *
  * Everything is read from the committed view on the loop thread; results
