@@ -226,25 +226,28 @@ def inbox(c):
     return box["id"], box["totalEmails"]
 
 
-def page_body(c, mailbox):
-    """The timed request: Email/query + Email/get of its ids (default properties)."""
+def page_body(c, mailbox, text=None):
+    """The timed request: Email/query + Email/get of its ids (default
+    properties); with text, the filter is {"text": text} (a search of the
+    whole account) instead of the INBOX."""
     return json.dumps({"using": USING, "methodCalls": [
-        ["Email/query", {"accountId": c.account, "filter": {"inMailbox": mailbox},
+        ["Email/query", {"accountId": c.account,
+                         "filter": {"text": text} if text else {"inMailbox": mailbox},
                          "sort": [{"property": "receivedAt", "isAscending": False}],
                          "limit": 50}, "q"],
         ["Email/get", {"accountId": c.account,
                        "#ids": {"resultOf": "q", "name": "Email/query", "path": "/ids"}}, "g"]]})
 
 
-def one_page(c, body):
-    """Sends the request, checks 50 emails came back; the seconds it took."""
+def one_page(c, body, want=50):
+    """Sends the request, checks `want` emails came back; the seconds it took."""
     t0 = time.perf_counter()
     st, data = c.request("POST", c.api, body)
     dt = time.perf_counter() - t0
     if st != 200:
         raise RuntimeError(f"HTTP {st}: {data[:300]!r}")
     r = json.loads(data)["methodResponses"]
-    if r[0][0] != "Email/query" or r[1][0] != "Email/get" or len(r[1][1]["list"]) != 50:
+    if r[0][0] != "Email/query" or r[1][0] != "Email/get" or len(r[1][1]["list"]) != want:
         raise RuntimeError(f"unexpected answer: {data[:400]!r}")
     return dt
 
@@ -292,13 +295,13 @@ def client_proc(a, mailbox, start, q):
     try:
         c = Client(a.session_url, a.user, a.password)
         c.session()
-        body = page_body(c, mailbox)
-        one_page(c, body)   # connected and authenticated before the clock
+        body = page_body(c, mailbox, a.text)
+        one_page(c, body, a.want)   # connected and authenticated before the clock
         q.put(("ready", None))
         start.wait()
         lat, end = [], time.monotonic() + a.duration
         while time.monotonic() < end:
-            lat.append(one_page(c, body))
+            lat.append(one_page(c, body, a.want))
         q.put(("done", lat))
     except Exception as e:
         q.put(("error", repr(e)))
@@ -310,11 +313,11 @@ def cmd_measure(a):
     mailbox, total = inbox(c)
     if a.expect and total != a.expect:
         raise SystemExit(f"{a.label}: INBOX holds {total} messages, expected {a.expect}")
-    body = page_body(c, mailbox)
+    body = page_body(c, mailbox, a.text)
     for _ in range(a.warmup):
-        one_page(c, body)
+        one_page(c, body, a.want)
     st, answer = c.request("POST", c.api, body)   # its size, for the table
-    seq = [one_page(c, body) for _ in range(a.seq)]
+    seq = [one_page(c, body, a.want) for _ in range(a.seq)]
     # concurrent phase: K processes (no GIL between them), started together
     ctx = multiprocessing.get_context("fork")
     start, q = ctx.Event(), ctx.Queue()
@@ -448,6 +451,8 @@ def main():
     m.add_argument("--clients", type=int, default=8)
     m.add_argument("--duration", type=float, default=20)
     m.add_argument("--pid", type=int, default=0)
+    m.add_argument("--text", default=None, help='Email/query {"text": TEXT} instead of the INBOX page')
+    m.add_argument("--want", type=int, default=50, help="emails each answer must hold")
     i = sub.add_parser("idle")
     for x in ("label", "session_url", "user", "password"):
         i.add_argument(x)

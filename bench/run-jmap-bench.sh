@@ -32,6 +32,11 @@
 # p50/p90/p99), then CLIENTS processes with a keep-alive connection each for
 # DURATION seconds (throughput, and the server's CPU per request).
 #
+# Then the same request with Email/query {"text": RARE} (one message holds
+# it: "message <RARE>:" of its body) and {"text": "fox"} (every message),
+# sorted receivedAt desc, limit 50: TEXT_SEQ sequential requests each, no
+# concurrent phase (rows "text ..." of the table).
+#
 # Environment: MESSAGES (100000), SIZE (1500 bytes a message),
 # FILL_PARALLEL (8), CYRUS_FILL (reconstruct | lmtp), SEQ (50), WARMUP (5),
 # CLIENTS (4), DURATION (20), IDLE (5000; 0 = no idle phase), CYRUS_IDLE
@@ -61,6 +66,8 @@ bench_bound JMAP_BENCH 3600
 BUILD_DIR=${BUILD_DIR:-build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
 MESSAGES=${MESSAGES:-100000}
+RARE=${RARE:-$((MESSAGES * 7 / 9))}
+TEXT_SEQ=${TEXT_SEQ:-10}
 SIZE=${SIZE:-1500}
 FILL_PARALLEL=${FILL_PARALLEL:-8}
 CYRUS_FILL=${CYRUS_FILL:-reconstruct}
@@ -149,6 +156,20 @@ start_evmaild() {
 	py wait-http "127.0.0.1:$MPORT" /readyz --timeout 300 ||
 		{ tail -n 30 "$EVM_DIR/evmaild.log" >&2; die "evmail: evmaild not ready"; }
 }
+# The text searches of one server (label, session URL, user, pid): a rare
+# word (one message) and a common one (all), TEXT_SEQ requests each.
+measure_text() {
+	local lab=$1 url=$2 user=$3 pid=$4 kind word want
+	for kind in rare common; do
+		if [ "$kind" = rare ]; then word=$RARE want=1; else word=fox want=50; fi
+		log "$lab: text query {\"text\": \"$word\"} ($TEXT_SEQ sequential)"
+		drive measure "$lab-text-$kind" "$url" "$user" "$PASSWORD" --text "$word" --want "$want" \
+			--seq "$TEXT_SEQ" --warmup 1 --clients 0 --pid "$pid" > "$RESULTS/$lab-text-$kind.out" || true
+		result "$lab-text-$kind" MEASURE || log "$lab: text query $kind gave no result"
+		log "$lab: $(cat "$RESULTS/$lab-text-$kind.json" 2>/dev/null)"
+	done
+}
+
 start_evmaild
 "${EVM_ENV[@]}" "$EVMAILCTL" tenant create bench >/dev/null || die "evmail: tenant create failed"
 "${EVM_ENV[@]}" "$EVMAILCTL" domain add bench.test --tenant bench >/dev/null || die "evmail: domain add failed"
@@ -167,6 +188,7 @@ drive measure evmail "http://127.0.0.1:$HPORT/.well-known/jmap" "$EVM_USER" "$PA
 	--duration "$DURATION" --pid "$EVM_PID" > "$RESULTS/evmail.out" || true
 result evmail MEASURE || die "evmail: measure failed"
 log "evmail: $(cat "$RESULTS/evmail.json")"
+measure_text evmail "http://127.0.0.1:$HPORT/.well-known/jmap" "$EVM_USER" "$EVM_PID"
 if [ "$IDLE" -gt 0 ]; then
 	log "evmail: restarting evmaild (a fresh heap) for $IDLE idle EventSource streams"
 	stop_evmaild
@@ -265,6 +287,7 @@ EOF
 		--duration "$DURATION" --pid "$CY_PID" > "$RESULTS/cyrus.out" || true
 	result cyrus MEASURE || die "cyrus: measure failed"
 	log "cyrus: $(cat "$RESULTS/cyrus.json")"
+	measure_text cyrus "http://127.0.0.1:$CHPORT/.well-known/jmap" "$CY_USER" "$CY_PID"
 	if [ "$CYRUS_IDLE" -gt 0 ]; then
 		drive idle cyrus "http://127.0.0.1:$CHPORT/.well-known/jmap" "$CY_USER" "$PASSWORD" "$CYRUS_IDLE" \
 			--pid "$CY_PID" --hold "$HOLD" --parallel "$PARALLEL" > "$RESULTS/cyrus-idle.out" || true
@@ -303,6 +326,13 @@ for name, k, kind in rows:
     cv = c.get(k) if c else None
     ratio = "%.2f" % (ev / cv) if ev and cv else "-"
     print("%-30s %12s %12s %14s" % (name, ev if ev is not None else "-", cv if cv is not None else "-", ratio))
+for kind in ("rare", "common"):
+    et, ct = rd("evmail-text-" + kind), rd("cyrus-text-" + kind)
+    for name, k in (("p50 ms", "seq_p50_ms"), ("p90 ms", "seq_p90_ms")):
+        ev, cv = et and et.get(k), ct and ct.get(k)
+        print("%-30s %12s %12s %14s" % ("text %s: sequential %s" % (kind, name), ev if ev is not None else "-",
+              cv if cv is not None else "-", "%.2f" % (ev / cv) if ev and cv else "-"))
+print("  (text rare: {text: $RARE}, one message; text common: {text: fox}, every message; '-': no answer)")
 print("  (times and CPU: a ratio < 1 means evmail is faster; requests/s: > 1 means evmail is faster)")
 print("  requests: %s sequential + %s concurrent (evmail), %s + %s (cyrus); errors: %s / %s" % (
     e and e["seq_n"], e and e["conc_n"], c and c["seq_n"], c and c["conc_n"],

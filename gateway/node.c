@@ -10,7 +10,7 @@
 #include "gateway/jmap/jmap_http.h"
 #include "gateway/pushsub_sender.h"
 #include "gateway/outbound/queue_worker.h"
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts.h"
 #include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/ids.h"
@@ -380,7 +380,7 @@ void node_stop(struct node *node)
 	smtp_server_stop(&node->submissions);
 	mgmt_http_stop(&node->mgmt);
 	auth_password_cache_teardown();
-	imap_fts_stop(node);   /* the search indexer: before the projector and the view */
+	evm_fts_stop(node);   /* the search indexer: before the projector and the view */
 	if (node->projector != NULL)
 		projector_stop(node->projector);
 	evlog_close(&node->log);

@@ -2,9 +2,9 @@
  * matched against one message of the selected mailbox: flags and sizes
  * from the message record, addresses, subject and Date from the MIME
  * summary, HEADER / BODY / TEXT from the stored bytes. String matches are
- * substring matches under i;unicode-casemap (RFC 5051, imap_casemap.c) on
- * decoded UTF-8 text (imap_fts.h, THE TEXT: BODY is the decoded text of
- * the text parts); the text index (imap_fts.h) first removes the messages
+ * substring matches under i;unicode-casemap (RFC 5051, fts_casemap.c) on
+ * decoded UTF-8 text (fts.h, THE TEXT: BODY is the decoded text of
+ * the text parts); the text index (fts.h) first removes the messages
  * a text key cannot match, so only candidates and messages not indexed
  * yet are read. Dates compare by UTC day; OLDER / YOUNGER
  * (RFC 5032) by seconds against the wall clock. "$" (RFC 5182) is the
@@ -16,8 +16,8 @@
 #include "gateway/imap/imap_msgrec.h"
 #include "gateway/imap/imap_recent.h"
 #include "gateway/imap/imap_searchres.h"
-#include "gateway/imap/imap_casemap.h"
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts_casemap.h"
+#include "gateway/fts/fts.h"
 #include "gateway/node.h"
 #include "common/log.h"
 #include "common/mime.h"
@@ -52,8 +52,8 @@ struct snode {
 	int64_t num;              /* size, or a day number */
 	struct imap_range *r;
 	size_t nr;
-	const char *fts_fields;   /* text keys: the index fields (IMAP_FTS_F_*) */
-	struct imap_fts_cand *cand;   /* NULL: no narrowing (short needle, no index) */
+	const char *fts_fields;   /* text keys: the index fields (FTS_F_*) */
+	struct evm_fts_cand *cand;   /* NULL: no narrowing (short needle, no index) */
 };
 
 struct imap_search {
@@ -65,9 +65,9 @@ struct imap_search {
 	int body_missing;
 	struct buf btext;         /* BODY's decoded text of the message */
 	int btext_done;
-	/* the text index (imap_fts.h), opened on the first match */
+	/* the text index (fts.h), opened on the first match */
 	int fts_ready;
-	struct imap_fts *fts;
+	struct evm_fts *fts;
 	struct node *node;
 	char account[EVM_ADDRESS_MAX + 1];
 	size_t unindexed;         /* messages a text key met that are not indexed */
@@ -91,7 +91,7 @@ static void node_free(struct snode *n)
 	free(n->kids);
 	free(n->r);
 	free(n->mapped);
-	imap_fts_cand_free(&n->cand);
+	evm_fts_cand_free(&n->cand);
 	free(n);
 }
 
@@ -223,7 +223,7 @@ static struct snode *parse_key(struct pstate *p)
 		}
 		n = node_new(strs[i].k);
 		n->str = v;
-		n->mapped = imap_casemap(v, strlen(v));
+		n->mapped = fts_casemap(v, strlen(v));
 		n->field = strs[i].field;
 		n->fts_fields = fts_fields[i];
 		return n;
@@ -292,7 +292,7 @@ static struct snode *parse_key(struct pstate *p)
 			p->error = "HEADER needs a field name and a string";
 			return NULL;
 		}
-		n->mapped = imap_casemap(n->str, strlen(n->str));
+		n->mapped = fts_casemap(n->str, strlen(n->str));
 		n->fts_fields = "h";
 		return n;
 	}
@@ -378,8 +378,8 @@ void imap_search_free(struct imap_search **sr)
 		return;
 	/* met messages not indexed yet: have the indexer look again */
 	if ((*sr)->fts != NULL && (*sr)->unindexed > 0)
-		imap_fts_kick((*sr)->node, (*sr)->account);
-	imap_fts_close(&(*sr)->fts);
+		evm_fts_kick((*sr)->node, (*sr)->account);
+	evm_fts_close(&(*sr)->fts);
 	node_free((*sr)->root);
 	json_decref((*sr)->summary);
 	free((*sr)->body);
@@ -448,9 +448,9 @@ static int field_find_cb(void *ctx, const char *name, size_t nlen, const char *v
 		buf_append(&ff->line, name, nlen);
 		buf_append(&ff->line, ":", 1);
 		buf_puts(&ff->line, value);
-		ff->hit = imap_casemap_find(ff->line.data, ff->line.len, ff->needle);
+		ff->hit = fts_casemap_find(ff->line.data, ff->line.len, ff->needle);
 	} else if (strlen(ff->name) == nlen && strncasecmp(name, ff->name, nlen) == 0) {
-		ff->hit = imap_casemap_find(value, strlen(value), ff->needle);
+		ff->hit = fts_casemap_find(value, strlen(value), ff->needle);
 	}
 	return ff->hit;
 }
@@ -461,12 +461,12 @@ static int header_match(const char *b, size_t len, const char *field, const char
 {
 	struct field_find ff = { field, str, BUF_INIT, 0 };
 
-	imap_fts_header_fields(b, len, field_find_cb, &ff);
+	evm_fts_header_fields(b, len, field_find_cb, &ff);
 	buf_free(&ff.line);
 	return ff.hit;
 }
 
-/* BODY: the decoded text of the message's text parts (imap_fts.h). */
+/* BODY: the decoded text of the message's text parts (fts.h). */
 static int body_match(struct imap_session *s, struct imap_search *sr, struct imap_msg *m, json_t *rec,
 		      const char *str)
 {
@@ -474,10 +474,10 @@ static int body_match(struct imap_session *s, struct imap_search *sr, struct ima
 		return 0;
 	if (!sr->btext_done) {
 		buf_truncate(&sr->btext, 0);
-		imap_fts_body_text(sr->body, sr->len, msg_prefix_len(rec), summary(s, sr, rec), &sr->btext);
+		evm_fts_body_text(sr->body, sr->len, msg_prefix_len(rec), summary(s, sr, rec), &sr->btext);
 		sr->btext_done = 1;
 	}
-	return imap_casemap_find(sr->btext.data, sr->btext.len, str);
+	return fts_casemap_find(sr->btext.data, sr->btext.len, str);
 }
 
 /* Opens the text index and narrows every text key of the tree. */
@@ -488,7 +488,7 @@ static void fts_narrow(struct imap_search *sr, struct snode *n)
 	for (size_t i = 0; i < n->nkids; i++)
 		fts_narrow(sr, n->kids[i]);
 	if (n->fts_fields != NULL && n->mapped != NULL &&
-	    imap_fts_query(sr->fts, n->fts_fields, n->mapped, &n->cand, &error) < 0)
+	    evm_fts_query(sr->fts, n->fts_fields, n->mapped, &n->cand, &error) < 0)
 		log_warn("imap search: text index: %s", error ? error : "failed");
 }
 
@@ -512,10 +512,10 @@ static void fts_prepare(struct imap_session *s, struct imap_search *sr)
 	sr->fts_ready = 1;
 	if (s->node == NULL || s->node->view == NULL || !has_text(sr->root))
 		return;
-	imap_fts_activate(s->node, s->mbox->owner);
+	evm_fts_activate(s->node, s->mbox->owner);
 	sr->node = s->node;
 	snprintf(sr->account, sizeof sr->account, "%s", s->mbox->owner);
-	if (imap_fts_open(s->node->view, s->mbox->owner, &sr->fts, &error) < 0) {
+	if (evm_fts_open(s->node->view, s->mbox->owner, &sr->fts, &error) < 0) {
 		log_warn("imap search: text index: %s", error ? error : "failed");
 		return;
 	}
@@ -530,11 +530,11 @@ static int text_may_match(struct imap_search *sr, const struct snode *n, json_t 
 	if (sr->fts == NULL)
 		return 1;
 	id = msg_email_id(rec);
-	if (!imap_fts_indexed(sr->fts, id)) {
+	if (!evm_fts_indexed(sr->fts, id)) {
 		sr->unindexed++;
 		return 1;
 	}
-	return imap_fts_may_match(sr->fts, n->cand, id);
+	return evm_fts_may_match(sr->fts, n->cand, id);
 }
 
 /* RFC 9051 6.4.4 FROM/TO/CC/BCC: str (case-mapped) within a display name
@@ -550,15 +550,15 @@ static int addr_match(json_t *list, json_t *env, const char *str)
 		const char *group = json_string_value(json_object_get(a, "mailbox"));
 
 		if (group != NULL && json_is_null(json_object_get(a, "host")) &&
-		    imap_casemap_find(group, strlen(group), str))
+		    fts_casemap_find(group, strlen(group), str))
 			return 1;
 	}
 	json_array_foreach(list, i, a) {
 		const char *name = json_string_value(json_object_get(a, "name"));
 		const char *email = json_string_value(json_object_get(a, "email"));
 
-		if ((name != NULL && imap_casemap_find(name, strlen(name), str)) ||
-		    (email != NULL && imap_casemap_find(email, strlen(email), str)))
+		if ((name != NULL && fts_casemap_find(name, strlen(name), str)) ||
+		    (email != NULL && fts_casemap_find(email, strlen(email), str)))
 			return 1;
 	}
 	return 0;
@@ -666,7 +666,7 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 		if (!text_may_match(sr, n, msg_rec(s, sr, idx)))
 			return 0;
 		v = json_string_value(json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers"), "subject"));
-		return v != NULL && imap_casemap_find(v, strlen(v), n->mapped);
+		return v != NULL && fts_casemap_find(v, strlen(v), n->mapped);
 	case S_HEADER:
 		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body(s, sr, m) &&
 		       header_match(sr->body, sr->len, n->field, n->mapped);

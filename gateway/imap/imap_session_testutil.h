@@ -6,7 +6,7 @@
 #ifndef EVM_IMAP_SESSION_TESTUTIL_H
 #define EVM_IMAP_SESSION_TESTUTIL_H
 
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts.h"
 #include "gateway/imap/imap_session.h"
 #include "gateway/command.h"
 #include "common/buf.h"
@@ -265,7 +265,7 @@ TESTUTIL_UNUSED static void greet(struct client *c)
 /* Stops the node made by setup. */
 TESTUTIL_UNUSED static void teardown(void)
 {
-	imap_fts_stop(&node);          /* its indexer thread reads the view */
+	evm_fts_stop(&node);          /* its indexer thread reads the view */
 	projector_stop(node.projector);
 	evlog_close(&node.log);
 	projector_destroy(&node.projector);

@@ -4,7 +4,7 @@
 #include "gateway/imap/imap_sort.h"
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_msgrec.h"
-#include "gateway/imap/imap_casemap.h"
+#include "gateway/fts/fts_casemap.h"
 #include "gateway/imap/imap_snapshot.h"
 #include "gateway/imap/imap_thread.h"
 #include "projector/mail.h"
@@ -83,13 +83,13 @@ static char *addr_key(json_t *list, bool display)
 	const char *at;
 
 	if (display && name != NULL && name[0] != '\0')
-		return imap_casemap(name, strlen(name));
+		return fts_casemap(name, strlen(name));
 	if (email == NULL)
 		return xstrdup("");
 	if (display)
-		return imap_casemap(email, strlen(email));
+		return fts_casemap(email, strlen(email));
 	at = strrchr(email, '@');
-	return imap_casemap(email, at != NULL ? (size_t)(at - email) : strlen(email));
+	return fts_casemap(email, at != NULL ? (size_t)(at - email) : strlen(email));
 }
 
 /* The keys of one message the criteria need. */

@@ -2,7 +2,7 @@
  * sent date (RFC 5256 2.2), the casemapped base subject (RFC 5256 2.1,
  * computed by the MIME parser into thread.base_subject) and whether a
  * subject marks a reply or forward (RFC 5256 3.2 step 5). */
-#include "gateway/imap/imap_casemap.h"
+#include "gateway/fts/fts_casemap.h"
 #include "gateway/imap/imap_thread.h"
 #include "common/mime.h"
 
@@ -29,7 +29,7 @@ char *imap_base_subject_key(json_t *summary)
 			json_object_get(json_object_get(summary, "headers"), "subject")));
 		b = tmp;
 	}
-	out = imap_casemap(b, strlen(b));
+	out = fts_casemap(b, strlen(b));
 	free(tmp);
 	return out;
 }

@@ -3,7 +3,7 @@
  * ENABLE, SELECT (CONDSTORE) / (QRESYNC ...), FETCH MODSEQ and
  * CHANGEDSINCE, UID FETCH VANISHED, STORE UNCHANGEDSINCE with MODIFIED,
  * SEARCH MODSEQ, STATUS HIGHESTMODSEQ, VANISHED instead of EXPUNGE. */
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts.h"
 #include "gateway/imap/imap_session.h"
 #include "gateway/command.h"
 #include "gateway/deliver.h"
@@ -275,7 +275,7 @@ int main(void)
 	test_run("ENABLE CONDSTORE/QRESYNC, capabilities", test_enable_and_caps);
 	test_run("CONDSTORE: SELECT, FETCH, STORE, SEARCH, STATUS", test_condstore);
 	test_run("QRESYNC: SELECT, VANISHED, UID FETCH VANISHED", test_qresync);
-	imap_fts_stop(&node);          /* its indexer thread reads the view */
+	evm_fts_stop(&node);          /* its indexer thread reads the view */
 	projector_stop(node.projector);
 	evlog_close(&node.log);
 	projector_destroy(&node.projector);

@@ -3,7 +3,7 @@
  * socketpairs: LIST-EXTENDED, LIST-STATUS, SPECIAL-USE, CREATE-SPECIAL-USE,
  * STATUS=SIZE, QUOTA, MULTIAPPEND (all or none), CATENATE, OBJECTID,
  * SAVEDATE, PREVIEW. The harness is the one of test_imap_session.c. */
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts.h"
 #include "gateway/imap/imap_session.h"
 #include "gateway/command.h"
 #include "common/buf.h"
@@ -278,7 +278,7 @@ int main(void)
 	test_run("LIST-EXTENDED, LIST-STATUS", test_list_extended);
 	test_run("QUOTA, OVERQUOTA, MULTIAPPEND all or none", test_quota);
 	test_run("MULTIAPPEND, CATENATE, OBJECTID, SAVEDATE, PREVIEW", test_multiappend_catenate);
-	imap_fts_stop(&node);          /* its indexer thread reads the view */
+	evm_fts_stop(&node);          /* its indexer thread reads the view */
 	projector_stop(node.projector);
 	evlog_close(&node.log);
 	projector_destroy(&node.projector);

@@ -3,7 +3,7 @@
  * yescrypt), mailboxes, APPEND read back byte for byte, FETCH, STORE,
  * SEARCH, COPY/MOVE with COPYUID, EXPUNGE rules between two sessions,
  * IDLE pushed by a delivery, pipelining, one byte at a time, errors. */
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts.h"
 #include "gateway/imap/imap_session.h"
 #include "gateway/command.h"
 #include "gateway/deliver.h"
@@ -359,7 +359,7 @@ int main(void)
 	test_run("draining", test_draining);
 	test_run("pipelining, one byte at a time", test_pipelining_and_bytes);
 	test_run("errors and limits", test_errors);
-	imap_fts_stop(&node);          /* its indexer thread reads the view */
+	evm_fts_stop(&node);          /* its indexer thread reads the view */
 	projector_stop(node.projector);
 	evlog_close(&node.log);
 	projector_destroy(&node.projector);

@@ -4,7 +4,7 @@
  * 9051 7.3.5), nothing after LOGOUT's BYE, HIGHESTMODSEQ on the first
  * CONDSTORE enabling command (RFC 7162 3.1.2.1), SEARCH RETURN (UPDATE)
  * by sequence number (RFC 5267 4.3), an empty BINARY part as {0}. */
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts.h"
 #include "gateway/imap/imap_session.h"
 #include "gateway/command.h"
 #include "common/buf.h"
@@ -166,7 +166,7 @@ int main(void)
 	test_run("HIGHESTMODSEQ on the first CONDSTORE enabling command", test_highestmodseq_on_enable);
 	test_run("SEARCH RETURN (UPDATE) by sequence number", test_context_by_sequence);
 	test_run("BINARY of an empty part", test_binary_empty);
-	imap_fts_stop(&node);          /* its indexer thread reads the view */
+	evm_fts_stop(&node);          /* its indexer thread reads the view */
 	projector_stop(node.projector);
 	evlog_close(&node.log);
 	projector_destroy(&node.projector);

@@ -4,10 +4,10 @@
  * against a real node: SORT (all keys, REVERSE), SORT=DISPLAY, ESORT,
  * THREAD, ESEARCH for rev1 clients with RETURN, SEARCHRES ("$" in FETCH,
  * STORE, SEARCH), PARTIAL, WITHIN, unicode-casemap SEARCH. */
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts.h"
 #include "gateway/imap/imap_session.h"
 #include "gateway/imap/imap_session_private.h"
-#include "gateway/imap/imap_casemap.h"
+#include "gateway/fts/fts_casemap.h"
 #include "gateway/imap/imap_thread.h"
 #include "gateway/command.h"
 #include "common/buf.h"
@@ -202,13 +202,13 @@ static void test_refwd_and_casemap(void)
 	CHECK(!imap_subject_is_refwd("Reply needed"));
 	CHECK(!imap_subject_is_refwd("[PATCH] fix"));
 	CHECK(!imap_subject_is_refwd(""));
-	a = imap_casemap("\xc3\xa9" "cole", 6);      /* é (precomposed) */
-	b = imap_casemap("E\xcc\x81" "COLE", 7);     /* E + combining acute */
+	a = fts_casemap("\xc3\xa9" "cole", 6);      /* é (precomposed) */
+	b = fts_casemap("E\xcc\x81" "COLE", 7);     /* E + combining acute */
 	CHECK_EQ_STR(a, b);
-	CHECK(imap_casemap_find("Une \xc3\x89" "cole ici", 11, a));
+	CHECK(fts_casemap_find("Une \xc3\x89" "cole ici", 11, a));
 	free(a);
 	free(b);
-	a = imap_casemap("abc\xff" "d\0e", 7);       /* invalid octets kept */
+	a = fts_casemap("abc\xff" "d\0e", 7);       /* invalid octets kept */
 	CHECK(memcmp(a, "ABC\xff" "D\0E", 7) == 0);
 	free(a);
 }
@@ -368,7 +368,7 @@ int main(void)
 	test_run("SORT, SORT=DISPLAY, ESORT, THREAD in a session", test_sort_session);
 	test_run("ESEARCH, SEARCHRES, PARTIAL, WITHIN, casemap SEARCH", test_search_session);
 	test_run("CONTEXT: UPDATE, ADDTO, REMOVEFROM, CANCELUPDATE", test_context_session);
-	imap_fts_stop(&node);          /* its indexer thread reads the view */
+	evm_fts_stop(&node);          /* its indexer thread reads the view */
 	projector_stop(node.projector);
 	evlog_close(&node.log);
 	projector_destroy(&node.projector);

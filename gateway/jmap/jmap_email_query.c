@@ -4,6 +4,7 @@
 #include "gateway/jmap/jmap_email_query.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_std.h"
+#include "gateway/fts/fts.h"
 #include "common/log.h"
 #include "projector/mail_jmap.h"
 
@@ -18,23 +19,36 @@
 /* Changes read from the change index per page. */
 #define CHANGES_PAGE 10000
 
-/* Loads the account and runs the query: 0 with *ids_r, or -1 after the
- * call was finished with serverFail or serverUnavailable. */
+/* Runs the query over the emails the indexes leave, or over the whole
+ * account when they narrow nothing: 0 with *ids_r, or -1 after the call
+ * was finished with serverFail or serverUnavailable. */
 static int run_query(struct jmap_call *call, const json_t *filter, const json_t *sort, int collapse,
 		     json_t **ids_r)
 {
 	struct jmap_mail_req *req = jmap_mail_req(call);
+	struct jmap_eq_narrowed nw;
 	struct jmap_email_set set;
 	const char *error = NULL;
 	int r;
 
-	if (jmap_email_set_load(req->node->view, req->address, &set, &error) < 0) {
-		log_error("jmap: %s for %s: %s", jmap_call_name(call), req->address, error);
-		jmap_call_error(call, "serverFail", "the view cannot be read");
-		return -1;
+	r = jmap_email_query_narrow(req->node->view, req->address, filter, sort, collapse, &nw, ids_r, &error);
+	if (nw.text) {
+		/* The account is indexed on this node from its first text
+		 * query on; emails met unindexed queue it again. */
+		evm_fts_activate(req->node, req->address);
+		if (nw.unindexed > 0)
+			evm_fts_kick(req->node, req->address);
 	}
-	r = jmap_email_query_run(req->node->view, req->address, &set, filter, sort, collapse, ids_r, &error);
-	jmap_email_set_free(&set);
+	if (r == 2) {
+		if (jmap_email_set_load(req->node->view, req->address, &set, &error) < 0) {
+			log_error("jmap: %s for %s: %s", jmap_call_name(call), req->address, error);
+			jmap_call_error(call, "serverFail", "the view cannot be read");
+			return -1;
+		}
+		r = jmap_email_query_run(req->node->view, req->address, &set, filter, sort, collapse, ids_r,
+					 &error);
+		jmap_email_set_free(&set);
+	}
 	if (r < 0) {
 		log_error("jmap: %s for %s: %s", jmap_call_name(call), req->address, error);
 		jmap_call_error(call, "serverFail", "the view cannot be read");

@@ -10,15 +10,17 @@
  * property per email, so an email has a keyword when any copy has it).
  *
  * Loading (jmap_email_query_load.c) reads every message record of every
- * mailbox of the account and the email's thread record: no message body.
+ * mailbox of the account and the email's thread record: no message body;
+ * a query the indexes can narrow loads only the emails they leave
+ * (jmap_email_query_narrow.c).
  * Conditions on headers or body text (text, body, header) and SearchSnippet
  * read the message; a message whose body is not complete on this node yet
  * makes the caller answer serverUnavailable (RFC 8620 3.6.2: retry later)
  * rather than give a result that another node would not give.
  *
  * Text matching is a substring test under i;unicode-casemap (RFC 5051,
- * gateway/imap/imap_casemap.h) on decoded text, the same pieces IMAP
- * SEARCH matches (gateway/imap/imap_fts.h, THE TEXT), so IMAP and JMAP
+ * gateway/fts/fts_casemap.h) on decoded text, the same pieces IMAP
+ * SEARCH matches (gateway/fts/fts.h, THE TEXT), so IMAP and JMAP
  * find the same messages.
  *
  * Everything is read from the committed view on the loop thread; results
@@ -62,6 +64,11 @@ int jmap_email_set_load(struct view *view, const char *account, struct jmap_emai
 void jmap_email_set_free(struct jmap_email_set *set);
 /* The email with that id, or NULL. */
 struct jmap_email *jmap_email_set_find(const struct jmap_email_set *set, const char *id);
+
+/* Loads the emails of ids[n] (email ids; one with no copy left is
+ * skipped) into set, in email id order. 0, or -1 with *error_r. */
+int jmap_email_set_load_ids(struct view *view, const char *account, const char *const *ids, size_t n,
+			    struct jmap_email_set *set, const char **error_r);
 
 /* Loads one email by id: 1, 0 when the account has no copy of it (or id
  * is no email id), -1 with *error_r. Free with jmap_email_clear(). */
@@ -150,6 +157,26 @@ int jmap_esort_thread_wide(const json_t *sort);
 int jmap_email_query_run(struct view *view, const char *account, const struct jmap_email_set *set,
 			 const json_t *filter, const json_t *sort, int collapse, json_t **ids_r,
 			 const char **error_r);
+
+/* ---- jmap_email_query_narrow.c ---- */
+
+/* What a narrowed query read (for the caller's logs, tests, the bench). */
+struct jmap_eq_narrowed {
+	size_t scanned;     /* index entries of the scope */
+	size_t loaded;      /* emails loaded and checked by the engine */
+	size_t unindexed;   /* of those, not in the search index yet */
+	int text;           /* the filter has text the search index narrows */
+};
+
+/* jmap_email_query_run over only the emails the indexes leave (the scope
+ * mailbox's or account's received-time index, receivedAt bounds, the
+ * search index for text): the same answer, without loading the account.
+ * 0 or 1 as jmap_email_query_run; 2 when the query does not narrow
+ * (no scope, no text or date bound, thread-wide conditions or sorts):
+ * *ids_r NULL, run the engine over the whole account; -1 with *error_r.
+ * *out tells what was read. */
+int jmap_email_query_narrow(struct view *view, const char *account, const json_t *filter, const json_t *sort,
+			    int collapse, struct jmap_eq_narrowed *out, json_t **ids_r, const char **error_r);
 
 /* ---- the methods jmap_email_register() (jmap_mail.h) adds ---- */
 /* Email/get (RFC 8621 4.2), jmap_email_get.c. */

@@ -3,7 +3,7 @@
  * texts casemapped), and the terms SearchSnippet marks. Evaluation is in
  * jmap_email_query_match.c. */
 #include "gateway/jmap/jmap_email_query_private.h"
-#include "gateway/imap/imap_casemap.h"
+#include "gateway/fts/fts_casemap.h"
 #include "common/buf.h"
 
 #include <stdio.h>
@@ -98,7 +98,7 @@ int jmap_efilter_check(void *ctx, const json_t *cond, const char **error_r)
 
 static char *mapped(const char *s)
 {
-	return imap_casemap(s, strlen(s));
+	return fts_casemap(s, strlen(s));
 }
 
 static char *lower(const char *s)

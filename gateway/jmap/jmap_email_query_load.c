@@ -108,6 +108,26 @@ out:
 	return ret;
 }
 
+int jmap_email_set_load_ids(struct view *view, const char *account, const char *const *ids, size_t n,
+			    struct jmap_email_set *set, const char **error_r)
+{
+	memset(set, 0, sizeof *set);
+	set->v = xcalloc(n ? n : 1, sizeof *set->v);
+	for (size_t i = 0; i < n; i++) {
+		int r = jmap_email_load(view, account, ids[i], &set->v[set->n], error_r);
+
+		if (r < 0) {
+			jmap_email_set_free(set);
+			return -1;
+		}
+		if (r == 1)
+			set->n++;
+	}
+	if (set->n > 0)
+		qsort(set->v, set->n, sizeof *set->v, by_id);
+	return 0;
+}
+
 void jmap_email_set_free(struct jmap_email_set *set)
 {
 	for (size_t i = 0; i < set->n; i++)

@@ -2,8 +2,8 @@
  * email (RFC 8621 4.4.1): cheap properties first, then the summary, then
  * the message; thread-wide keyword counts built once per query. */
 #include "gateway/jmap/jmap_email_query_private.h"
-#include "gateway/imap/imap_casemap.h"
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts_casemap.h"
+#include "gateway/fts/fts.h"
 #include "common/buf.h"
 
 #include <stdlib.h>
@@ -48,15 +48,15 @@ void jmap_eq_threads_free(struct jmap_eq_threads *t)
 }
 
 /* 1 when the casemapped needle is in one of the summary's pieces of an
- * address field or the subject (imap_fts.h, THE TEXT). */
+ * address field or the subject (fts.h, THE TEXT). */
 static int in_pieces(json_t *summary, int field, const char *needle)
 {
 	struct buf b = BUF_INIT;
 	int hit = 0;
 
-	imap_fts_summary_text(summary, field, &b);
+	evm_fts_summary_text(summary, field, &b);
 	for (size_t i = 0; i < b.len && !hit; i += strlen(b.data + i) + 1)
-		hit = imap_casemap_find(b.data + i, strlen(b.data + i), needle);
+		hit = fts_casemap_find(b.data + i, strlen(b.data + i), needle);
 	buf_free(&b);
 	return hit;
 }
@@ -76,8 +76,8 @@ static int body_text(struct jmap_email_content *c, const struct jmap_email *e, c
 	if ((r = jmap_email_summary(c, e, &summary, error_r)) < 0)
 		return -1;
 	if (r == 1)
-		imap_fts_body_text(c->raw, c->raw_len, e->prefix_len, summary, &b);
-	c->body = imap_casemap(b.data != NULL ? b.data : "", b.len);
+		evm_fts_body_text(c->raw, c->raw_len, e->prefix_len, summary, &b);
+	c->body = fts_casemap(b.data != NULL ? b.data : "", b.len);
 	buf_free(&b);
 	return 1;
 }
@@ -92,7 +92,7 @@ static int header_cb(void *ctx, const char *name, size_t nlen, const char *value
 	struct header_match *h = ctx;
 
 	if (strlen(h->name) == nlen && strncasecmp(name, h->name, nlen) == 0 &&
-	    (h->value == NULL || imap_casemap_find(value, strlen(value), h->value)))
+	    (h->value == NULL || fts_casemap_find(value, strlen(value), h->value)))
 		h->hit = 1;
 	return h->hit;
 }
@@ -102,8 +102,8 @@ static int match_texts(const struct jmap_efilter *f, struct jmap_email_content *
 		       const char **error_r)
 {
 	static const int field[T_COUNT] = {
-		[T_FROM] = IMAP_FTS_F_FROM, [T_TO] = IMAP_FTS_F_TO, [T_CC] = IMAP_FTS_F_CC,
-		[T_BCC] = IMAP_FTS_F_BCC, [T_SUBJECT] = IMAP_FTS_F_SUBJECT,
+		[T_FROM] = EVM_FTS_F_FROM, [T_TO] = EVM_FTS_F_TO, [T_CC] = EVM_FTS_F_CC,
+		[T_BCC] = EVM_FTS_F_BCC, [T_SUBJECT] = EVM_FTS_F_SUBJECT,
 	};
 	json_t *summary = NULL;
 	int r;
@@ -136,7 +136,7 @@ static int match_texts(const struct jmap_efilter *f, struct jmap_email_content *
 
 		if ((r = jmap_email_raw(c, e, error_r)) <= 0)
 			return r < 0 ? -1 : 2;
-		imap_fts_header_fields(c->raw, c->raw_len, header_cb, &h);
+		evm_fts_header_fields(c->raw, c->raw_len, header_cb, &h);
 		if (!h.hit)
 			return 0;
 	}

@@ -1,6 +1,7 @@
 /* jmap_email_query_private - the compiled Email filter, shared by
- * jmap_email_query_filter.c (check, compile) and jmap_email_query_match.c
- * (evaluation) only. */
+ * jmap_email_query_filter.c (check, compile), jmap_email_query_match.c
+ * (evaluation) and jmap_email_query_narrow.c (narrowing from indexes)
+ * only. */
 #ifndef EVM_JMAP_EMAIL_QUERY_PRIVATE_H
 #define EVM_JMAP_EMAIL_QUERY_PRIVATE_H
 

@@ -2,7 +2,7 @@
  * one query: filter, sort keys, a total order (ties broken by email id,
  * so every node gives the same list), collapseThreads (4.4.3). */
 #include "gateway/jmap/jmap_email_query.h"
-#include "gateway/imap/imap_casemap.h"
+#include "gateway/fts/fts_casemap.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -122,7 +122,7 @@ static char *collate(const struct comparator *c, const char *s)
 	char *out;
 
 	if (!c->ascii)
-		return imap_casemap(s, strlen(s));
+		return fts_casemap(s, strlen(s));
 	out = xstrdup(s);
 	for (char *p = out; *p; p++)
 		if (*p >= 'a' && *p <= 'z')

@@ -12,7 +12,7 @@
 #include "gateway/jmap/jmap_mailbox_tree.h"
 #include "gateway/jmap/jmap_set_methods.h"
 #include "gateway/jmap/jmap_std.h"
-#include "gateway/imap/imap_casemap.h"
+#include "gateway/fts/fts_casemap.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "projector/mail.h"
@@ -84,8 +84,8 @@ static int cond_match(const void *obj, const json_t *cond)
 	if ((v = json_object_get(cond, "isSubscribed")) != NULL && json_is_true(v) != (m->subscribed != 0))
 		return 0;
 	if ((v = json_object_get(cond, "name")) != NULL) {
-		char *needle = imap_casemap(json_string_value(v), json_string_length(v));
-		int found = imap_casemap_find(m->name, strlen(m->name), needle);
+		char *needle = fts_casemap(json_string_value(v), json_string_length(v));
+		int found = fts_casemap_find(m->name, strlen(m->name), needle);
 
 		free(needle);
 		if (!found)
@@ -165,7 +165,7 @@ static json_t *run_query(struct mquery *q)
 			incl[i] = 0;
 		if (incl[i])
 			idx[n++] = i;
-		q->folded[i] = imap_casemap(m->name, strlen(m->name));
+		q->folded[i] = fts_casemap(m->name, strlen(m->name));
 		q->ascii[i] = xstrdup(m->name);
 		for (char *c = q->ascii[i]; *c; c++)
 			if (*c >= 'A' && *c <= 'Z')

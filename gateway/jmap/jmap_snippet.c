@@ -7,8 +7,8 @@
 #include "gateway/jmap/jmap_email_query.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_std.h"
-#include "gateway/imap/imap_casemap.h"
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts_casemap.h"
+#include "gateway/fts/fts.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -45,7 +45,7 @@ static int mark_terms(const char *text, size_t len, const json_t *terms, char *m
 	 * character starts in text. */
 	while (i < len) {
 		size_t n = char_len((const unsigned char *)text + i, len - i);
-		char *cm = imap_casemap(text + i, n);
+		char *cm = fts_casemap(text + i, n);
 		size_t cl = strlen(cm);
 
 		if (m.len + cl > cap) {
@@ -174,7 +174,7 @@ static int snippet(struct jmap_email_content *c, const struct jmap_email *e, con
 
 		if ((r = jmap_email_raw(c, e, error_r)) <= 0)
 			return r;
-		imap_fts_body_text(c->raw, c->raw_len, e->prefix_len, summary, &text);
+		evm_fts_body_text(c->raw, c->raw_len, e->prefix_len, summary, &text);
 		json_decref(preview);
 		preview = preview_snippet(text.data, text.len, bterms);
 		buf_free(&text);

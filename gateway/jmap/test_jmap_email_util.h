@@ -6,6 +6,7 @@
 #define EVM_TEST_JMAP_EMAIL_UTIL_H
 
 #include "gateway/jmap/jmap_mail.h"
+#include "gateway/fts/fts.h"
 #include "common/buf.h"
 #include "common/mime.h"
 #include "projector/mail.h"
@@ -214,6 +215,7 @@ static inline void email_teardown(void)
 	last.body = NULL;
 	jmap_api_free(&api);
 	event_base_free(base);
+	evm_fts_stop(&node);   /* a text query started the indexer: it reads the view */
 	view_close(&view);
 	json_decref(env.result);
 	env.result = NULL;

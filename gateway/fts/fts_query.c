@@ -1,8 +1,8 @@
-/* imap_fts_query - the read side of the text index: which email ids are
+/* fts_query - the read side of the text index: which email ids are
  * indexed, and the candidates of a substring query as the intersection
  * over the needle's trigrams of the union of their postings over the
- * fields asked (imap_fts.h, THE INDEX). */
-#include "gateway/imap/imap_fts.h"
+ * fields asked (fts.h, THE INDEX). */
+#include "gateway/fts/fts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@ struct fts_ent {
 	uint8_t used;
 };
 
-struct imap_fts {
+struct evm_fts {
 	struct view *view;
 	struct buf prefix;          /* local/fts/<acct>/ */
 	uint32_t *segno;            /* ascending */
@@ -28,7 +28,7 @@ struct imap_fts {
 	size_t cap, n;
 };
 
-struct imap_fts_cand {
+struct evm_fts_cand {
 	uint64_t **bits;            /* per segment, a bit per document */
 	size_t nseg;
 };
@@ -44,7 +44,7 @@ static size_t id_hash(const char *id)
 }
 
 /* The entry of an email id, or NULL. */
-static const struct fts_ent *lookup(const struct imap_fts *f, const char *id)
+static const struct fts_ent *lookup(const struct evm_fts *f, const char *id)
 {
 	if (f->cap == 0 || id == NULL || strlen(id) != 32)
 		return NULL;
@@ -57,7 +57,7 @@ static const struct fts_ent *lookup(const struct imap_fts *f, const char *id)
 }
 
 /* Adds a document (the first segment that has an email id wins). */
-static void insert(struct imap_fts *f, const char *id, uint32_t seg, uint16_t doc, int partial)
+static void insert(struct evm_fts *f, const char *id, uint32_t seg, uint16_t doc, int partial)
 {
 	if ((f->n + 1) * 2 > f->cap) {
 		struct fts_ent *old = f->tab;
@@ -92,7 +92,7 @@ static void insert(struct imap_fts *f, const char *id, uint32_t seg, uint16_t do
 /* One local/fts/<acct>/seg/<segno> key: its documents. */
 static int seg_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
-	struct imap_fts *f = ctx;
+	struct evm_fts *f = ctx;
 	size_t pl = f->prefix.len + 4, nd = vlen / 33;
 	char num[11];
 
@@ -111,29 +111,29 @@ static int seg_cb(void *ctx, const char *key, size_t klen, const char *val, size
 }
 
 /* Loads the segment lists of the account. */
-int imap_fts_open(struct view *view, const char *account, struct imap_fts **f_r, const char **error_r)
+int evm_fts_open(struct view *view, const char *account, struct evm_fts **f_r, const char **error_r)
 {
-	struct imap_fts *f = xcalloc(1, sizeof *f);
+	struct evm_fts *f = xcalloc(1, sizeof *f);
 	struct buf k = BUF_INIT;
 	int r;
 
 	f->view = view;
-	imap_fts_key_account(&f->prefix, account);
+	evm_fts_key_account(&f->prefix, account);
 	buf_append(&k, f->prefix.data, f->prefix.len);
 	buf_puts(&k, "seg/");
 	r = view_scan(view, k.data, k.len, seg_cb, f, error_r);
 	buf_free(&k);
 	if (r < 0) {
-		imap_fts_close(&f);
+		evm_fts_close(&f);
 		return -1;
 	}
 	*f_r = f;
 	return 0;
 }
 
-void imap_fts_close(struct imap_fts **fp)
+void evm_fts_close(struct evm_fts **fp)
 {
-	struct imap_fts *f = *fp;
+	struct evm_fts *f = *fp;
 
 	if (f == NULL)
 		return;
@@ -145,25 +145,25 @@ void imap_fts_close(struct imap_fts **fp)
 	*fp = NULL;
 }
 
-size_t imap_fts_docs(const struct imap_fts *f)
+size_t evm_fts_docs(const struct evm_fts *f)
 {
 	return f->n;
 }
 
 /* The segment number after the last one (for the writer). */
-uint32_t imap_fts_next_seg(const struct imap_fts *f)
+uint32_t evm_fts_next_seg(const struct evm_fts *f)
 {
 	return f->nseg ? f->segno[f->nseg - 1] + 1 : 0;
 }
 
-int imap_fts_indexed(const struct imap_fts *f, const char *email_id)
+int evm_fts_indexed(const struct evm_fts *f, const char *email_id)
 {
 	return lookup(f, email_id) != NULL;
 }
 
-static struct imap_fts_cand *cand_new(const struct imap_fts *f)
+static struct evm_fts_cand *cand_new(const struct evm_fts *f)
 {
-	struct imap_fts_cand *c = xcalloc(1, sizeof *c);
+	struct evm_fts_cand *c = xcalloc(1, sizeof *c);
 
 	c->nseg = f->nseg;
 	c->bits = xcalloc(f->nseg + 1, sizeof *c->bits);
@@ -172,9 +172,9 @@ static struct imap_fts_cand *cand_new(const struct imap_fts *f)
 	return c;
 }
 
-void imap_fts_cand_free(struct imap_fts_cand **cp)
+void evm_fts_cand_free(struct evm_fts_cand **cp)
 {
-	struct imap_fts_cand *c = *cp;
+	struct evm_fts_cand *c = *cp;
 
 	if (c == NULL)
 		return;
@@ -186,8 +186,8 @@ void imap_fts_cand_free(struct imap_fts_cand **cp)
 }
 
 struct post_ctx {
-	const struct imap_fts *f;
-	struct imap_fts_cand *c;
+	const struct evm_fts *f;
+	struct evm_fts_cand *c;
 	size_t plen;
 };
 
@@ -195,7 +195,7 @@ struct post_ctx {
 static int post_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct post_ctx *p = ctx;
-	const struct imap_fts *f = p->f;
+	const struct evm_fts *f = p->f;
 	size_t lo = 0, hi = f->nseg;
 	uint32_t segno;
 	char num[11];
@@ -205,7 +205,7 @@ static int post_cb(void *ctx, const char *key, size_t klen, const char *val, siz
 	memcpy(num, key + p->plen, 10);
 	num[10] = '\0';
 	segno = (uint32_t)strtoul(num, NULL, 10);
-	while (lo < hi) {   /* segments written after imap_fts_open are not known: skipped */
+	while (lo < hi) {   /* segments written after evm_fts_open are not known: skipped */
 		size_t mid = (lo + hi) / 2;
 
 		if (f->segno[mid] < segno)
@@ -225,7 +225,7 @@ static int post_cb(void *ctx, const char *key, size_t klen, const char *val, siz
 }
 
 /* The candidates of one trigram over fields into c. */
-static int trigram(struct imap_fts *f, const char *fields, const unsigned char *t, struct imap_fts_cand *c,
+static int trigram(struct evm_fts *f, const char *fields, const unsigned char *t, struct evm_fts_cand *c,
 		   const char **error_r)
 {
 	struct buf k = BUF_INIT;
@@ -245,16 +245,16 @@ static int trigram(struct imap_fts *f, const char *fields, const unsigned char *
 }
 
 /* Candidates of a casemapped needle (RFC 9051 6.4.4 substring). */
-int imap_fts_query(struct imap_fts *f, const char *fields, const char *mapped, struct imap_fts_cand **c_r,
+int evm_fts_query(struct evm_fts *f, const char *fields, const char *mapped, struct evm_fts_cand **c_r,
 		   const char **error_r)
 {
 	size_t len = strlen(mapped), used = 0;
 	const unsigned char *m = (const unsigned char *)mapped;
-	struct imap_fts_cand *acc = NULL, *one = NULL;
+	struct evm_fts_cand *acc = NULL, *one = NULL;
 	uint32_t seen[FTS_QUERY_TRIGRAMS];
 
 	*c_r = NULL;
-	if (len < IMAP_FTS_MIN_NEEDLE)
+	if (len < EVM_FTS_MIN_NEEDLE)
 		return 0;
 	for (size_t i = 0; i + 3 <= len && used < FTS_QUERY_TRIGRAMS; i++) {
 		uint32_t t = (uint32_t)m[i] << 16 | (uint32_t)m[i + 1] << 8 | m[i + 2];
@@ -267,8 +267,8 @@ int imap_fts_query(struct imap_fts *f, const char *fields, const char *mapped, s
 		seen[used++] = t;
 		one = cand_new(f);
 		if (trigram(f, fields, m + i, one, error_r) < 0) {
-			imap_fts_cand_free(&one);
-			imap_fts_cand_free(&acc);
+			evm_fts_cand_free(&one);
+			evm_fts_cand_free(&acc);
 			return -1;
 		}
 		if (acc == NULL) {
@@ -279,7 +279,7 @@ int imap_fts_query(struct imap_fts *f, const char *fields, const char *mapped, s
 				for (size_t w = 0; w < (f->ndocs[s] + 63u) / 64u; w++)
 					acc->bits[s][w] &= one->bits[s][w];
 			}
-			imap_fts_cand_free(&one);
+			evm_fts_cand_free(&one);
 		}
 		for (size_t s = 0; s < f->nseg && !any; s++) {
 			for (size_t w = 0; w < (f->ndocs[s] + 63u) / 64u && !any; w++)
@@ -293,7 +293,7 @@ int imap_fts_query(struct imap_fts *f, const char *fields, const char *mapped, s
 }
 
 /* 0 when the message cannot match, else 1. */
-int imap_fts_may_match(const struct imap_fts *f, const struct imap_fts_cand *c, const char *email_id)
+int evm_fts_may_match(const struct evm_fts *f, const struct evm_fts_cand *c, const char *email_id)
 {
 	const struct fts_ent *e = lookup(f, email_id);
 

@@ -1,11 +1,11 @@
-/* imap_casemap - the RFC 5051 i;unicode-casemap collation (utf8proc):
+/* fts_casemap - the RFC 5051 i;unicode-casemap collation (utf8proc):
  * each character is mapped to its titlecase (UnicodeData.txt field 14,
  * RFC 5051 2 step 1), then the string is put into NFKD (step 2).
  * Equality and ordering are then octet by octet on the results. Used by
  * SEARCH text matching (RFC 9051 6.4.4 "case-insensitive", I18NLEVEL=1 of
  * RFC 5255) and by SORT / THREAD (RFC 5256 requires I18NLEVEL=1
  * collation). Octets that are not UTF-8 are kept unchanged. */
-#include "gateway/imap/imap_casemap.h"
+#include "gateway/fts/fts_casemap.h"
 #include "common/buf.h"
 
 #include <stdlib.h>
@@ -73,7 +73,7 @@ static void casemap_buf(const char *s, size_t len, struct buf *out)
 }
 
 /* RFC 5051 2: the casemapped form, malloc'ed. */
-char *imap_casemap(const char *s, size_t len)
+char *fts_casemap(const char *s, size_t len)
 {
 	struct buf out = BUF_INIT;
 
@@ -82,7 +82,7 @@ char *imap_casemap(const char *s, size_t len)
 }
 
 /* A substring match under i;unicode-casemap (RFC 9051 6.4.4 SEARCH strings). */
-int imap_casemap_find(const char *h, size_t hl, const char *needle_mapped)
+int fts_casemap_find(const char *h, size_t hl, const char *needle_mapped)
 {
 	struct buf m = BUF_INIT;
 	int hit;

@@ -1,8 +1,8 @@
-/* imap_fts_text - the normaliser of the text search engine: a stored
+/* fts_text - the normaliser of the text search engine: a stored
  * message's searchable pieces (header fields, body text, summary fields)
- * and the trigram set of a document (imap_fts.h, THE TEXT). */
-#include "gateway/imap/imap_fts.h"
-#include "gateway/imap/imap_casemap.h"
+ * and the trigram set of a document (fts.h, THE TEXT). */
+#include "gateway/fts/fts.h"
+#include "gateway/fts/fts_casemap.h"
 #include "common/mime.h"
 
 #include <stdlib.h>
@@ -11,7 +11,7 @@
 #define FTS_PART_DEPTH 64
 
 /* The end of the top-level header block (after the blank line). */
-size_t imap_fts_header_end(const char *b, size_t len)
+size_t evm_fts_header_end(const char *b, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i++) {
 		if (b[i] == '\n' && (b[i + 1] == '\n' || (b[i + 1] == '\r' && i + 2 < len && b[i + 2] == '\n')))
@@ -22,7 +22,7 @@ size_t imap_fts_header_end(const char *b, size_t len)
 
 /* Each "name: value" field of the header block b[end], unfolded and
  * decoded (RFC 5322 2.2.3, RFC 2047); lines without ':' are skipped. */
-static void fields_in(const char *b, size_t end, imap_fts_field_cb *cb, void *ctx)
+static void fields_in(const char *b, size_t end, evm_fts_field_cb *cb, void *ctx)
 {
 	size_t i = 0;
 
@@ -54,9 +54,9 @@ static void fields_in(const char *b, size_t end, imap_fts_field_cb *cb, void *ct
 }
 
 /* Each field of the message's top header block. */
-void imap_fts_header_fields(const char *msg, size_t len, imap_fts_field_cb *cb, void *ctx)
+void evm_fts_header_fields(const char *msg, size_t len, evm_fts_field_cb *cb, void *ctx)
 {
-	fields_in(msg, imap_fts_header_end(msg, len), cb, ctx);
+	fields_in(msg, evm_fts_header_end(msg, len), cb, ctx);
 }
 
 /* Appends "name:value\n" of one field to a buf (ctx). */
@@ -116,8 +116,8 @@ static void part_text(const char *msg, size_t len, size_t plen, json_t *part, st
 	buf_append(out, "\n", 1);
 }
 
-/* BODY's text: every text leaf decoded (imap_fts.h). */
-void imap_fts_body_text(const char *msg, size_t len, size_t plen, json_t *summary, struct buf *out)
+/* BODY's text: every text leaf decoded (fts.h). */
+void evm_fts_body_text(const char *msg, size_t len, size_t plen, json_t *summary, struct buf *out)
 {
 	size_t from = out->len;
 
@@ -139,18 +139,18 @@ static void piece(struct buf *out, const char *s)
 		buf_append(out, s, strlen(s) + 1);
 }
 
-/* SUBJECT's or an address field's pieces (imap_fts.h, THE TEXT). */
-void imap_fts_summary_text(json_t *summary, int field, struct buf *out)
+/* SUBJECT's or an address field's pieces (fts.h, THE TEXT). */
+void evm_fts_summary_text(json_t *summary, int field, struct buf *out)
 {
 	static const struct { int f; const char *name; } addr[] = {
-		{ IMAP_FTS_F_FROM, "from" }, { IMAP_FTS_F_TO, "to" }, { IMAP_FTS_F_CC, "cc" },
-		{ IMAP_FTS_F_BCC, "bcc" },
+		{ EVM_FTS_F_FROM, "from" }, { EVM_FTS_F_TO, "to" }, { EVM_FTS_F_CC, "cc" },
+		{ EVM_FTS_F_BCC, "bcc" },
 	};
 	json_t *h = json_object_get(summary, "headers"), *a;
 	size_t i;
 
 	buf_append(out, "", 0);
-	if (field == IMAP_FTS_F_SUBJECT) {
+	if (field == EVM_FTS_F_SUBJECT) {
 		piece(out, json_string_value(json_object_get(h, "subject")));
 		return;
 	}
@@ -170,12 +170,12 @@ void imap_fts_summary_text(json_t *summary, int field, struct buf *out)
 }
 
 /* Inserts key (non-zero) into the set; grows at 1/2 load. */
-static void set_add(struct imap_fts_doc *d, uint32_t key)
+static void set_add(struct evm_fts_doc *d, uint32_t key)
 {
 	size_t m;
 
 	if ((d->n + 1) * 2 > d->cap) {
-		struct imap_fts_doc g = { xcalloc(d->cap ? d->cap * 2 : 1024, sizeof *g.slot), d->cap ? d->cap * 2 : 1024, 0 };
+		struct evm_fts_doc g = { xcalloc(d->cap ? d->cap * 2 : 1024, sizeof *g.slot), d->cap ? d->cap * 2 : 1024, 0 };
 
 		for (size_t i = 0; i < d->cap; i++) {
 			if (d->slot[i] != 0)
@@ -197,36 +197,36 @@ static void set_add(struct imap_fts_doc *d, uint32_t key)
 }
 
 /* Every trigram of a casemapped text under field f. */
-int imap_fts_doc_add(struct imap_fts_doc *d, int f, const char *mapped, size_t len)
+int evm_fts_doc_add(struct evm_fts_doc *d, int f, const char *mapped, size_t len)
 {
-	int cut = len > IMAP_FTS_TEXT_MAX;
+	int cut = len > EVM_FTS_TEXT_MAX;
 	const unsigned char *t = (const unsigned char *)mapped;
 
 	if (cut)
-		len = IMAP_FTS_TEXT_MAX;
+		len = EVM_FTS_TEXT_MAX;
 	for (size_t i = 0; i + 3 <= len; i++)
 		set_add(d, (((uint32_t)f << 24) | ((uint32_t)t[i] << 16) | ((uint32_t)t[i + 1] << 8) | t[i + 2]) + 1);
 	return cut;
 }
 
-void imap_fts_doc_free(struct imap_fts_doc *d)
+void evm_fts_doc_free(struct evm_fts_doc *d)
 {
 	free(d->slot);
 	memset(d, 0, sizeof *d);
 }
 
 /* Casemaps text[len] and adds it under f. */
-static int add_text(struct imap_fts_doc *d, int f, const char *text, size_t len)
+static int add_text(struct evm_fts_doc *d, int f, const char *text, size_t len)
 {
-	char *m = imap_casemap(text, len);
-	int cut = imap_fts_doc_add(d, f, m, strlen(m));
+	char *m = fts_casemap(text, len);
+	int cut = evm_fts_doc_add(d, f, m, strlen(m));
 
 	free(m);
 	return cut;
 }
 
 struct hdr_ctx {
-	struct imap_fts_doc *d;
+	struct evm_fts_doc *d;
 	int cut;
 	struct buf line;
 };
@@ -240,27 +240,27 @@ static int hdr_add(void *ctx, const char *name, size_t nlen, const char *value)
 	buf_append(&h->line, name, nlen);
 	buf_append(&h->line, ":", 1);
 	buf_puts(&h->line, value);
-	h->cut |= add_text(h->d, IMAP_FTS_F_HEADER, h->line.data, h->line.len);
+	h->cut |= add_text(h->d, EVM_FTS_F_HEADER, h->line.data, h->line.len);
 	return 0;
 }
 
 /* Every field of a stored message into d. */
-int imap_fts_doc_message(struct imap_fts_doc *d, const char *msg, size_t len, size_t plen, json_t *summary)
+int evm_fts_doc_message(struct evm_fts_doc *d, const char *msg, size_t len, size_t plen, json_t *summary)
 {
-	static const int sf[] = { IMAP_FTS_F_SUBJECT, IMAP_FTS_F_FROM, IMAP_FTS_F_TO, IMAP_FTS_F_CC, IMAP_FTS_F_BCC };
+	static const int sf[] = { EVM_FTS_F_SUBJECT, EVM_FTS_F_FROM, EVM_FTS_F_TO, EVM_FTS_F_CC, EVM_FTS_F_BCC };
 	struct hdr_ctx h = { d, 0, BUF_INIT };
 	struct buf t = BUF_INIT;
 
 	for (size_t k = 0; k < sizeof sf / sizeof sf[0]; k++) {
 		buf_truncate(&t, 0);
-		imap_fts_summary_text(summary, sf[k], &t);
+		evm_fts_summary_text(summary, sf[k], &t);
 		for (size_t i = 0; i < t.len; i += strlen(t.data + i) + 1)
 			h.cut |= add_text(d, sf[k], t.data + i, strlen(t.data + i));
 	}
-	imap_fts_header_fields(msg, len, hdr_add, &h);
+	evm_fts_header_fields(msg, len, hdr_add, &h);
 	buf_truncate(&t, 0);
-	imap_fts_body_text(msg, len, plen, summary, &t);
-	h.cut |= add_text(d, IMAP_FTS_F_BODY, t.data, t.len);
+	evm_fts_body_text(msg, len, plen, summary, &t);
+	h.cut |= add_text(d, EVM_FTS_F_BODY, t.data, t.len);
 	buf_free(&t);
 	buf_free(&h.line);
 	return h.cut;

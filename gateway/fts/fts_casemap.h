@@ -1,13 +1,13 @@
-/* imap_casemap - RFC 5051 i;unicode-casemap (imap_casemap.c) */
-#ifndef EVM_IMAP_CASEMAP_H
-#define EVM_IMAP_CASEMAP_H
+/* fts_casemap - RFC 5051 i;unicode-casemap (fts_casemap.c) */
+#ifndef EVM_FTS_CASEMAP_H
+#define EVM_FTS_CASEMAP_H
 
 #include <stddef.h>
 
 /* The casemapped form (titlecase, then NFKD) of UTF-8 text, malloc'ed;
  * invalid octets are kept as they are. Compare results octet by octet. */
-char *imap_casemap(const char *s, size_t len);
+char *fts_casemap(const char *s, size_t len);
 /* 1 when the casemapped needle occurs in the casemapped text h[hl]. */
-int imap_casemap_find(const char *h, size_t hl, const char *needle_mapped);
+int fts_casemap_find(const char *h, size_t hl, const char *needle_mapped);
 
 #endif

@@ -1,9 +1,9 @@
-/* imap_fts - the text search engine below SEARCH: a node-local trigram
- * index of each message's searchable text, used to narrow the messages
- * a text criterion must be checked against.
+/* fts - the text search engine below IMAP SEARCH and JMAP Email/query:
+ * a node-local trigram index of each message's searchable text, used to
+ * narrow the messages a text criterion must be checked against.
  *
- * THE TEXT (imap_fts_text.c). What SEARCH matches, per message (one email
- * id), each piece casemapped (RFC 5051, imap_casemap.c) before matching or
+ * THE TEXT (fts_text.c). What SEARCH matches, per message (one email
+ * id), each piece casemapped (RFC 5051, fts_casemap.c) before matching or
  * indexing:
  *   SUBJECT   the summary's decoded subject
  *   FROM..BCC each display name and each address of the field (one at a
@@ -18,13 +18,13 @@
  * A substring query (RFC 9051 6.4.4) matches when the casemapped needle
  * occurs in one casemapped piece.
  *
- * THE INDEX (imap_fts_index.c writes, imap_fts_query.c reads), node-local
+ * THE INDEX (fts_index.c writes, evm_fts_query.c reads), node-local
  * under KEY_LOCAL (not in the digest); <acct> escaped like mail/<acct>/:
  *   local/fts/<acct>/seg/<segno %010u>   the segment's documents: per
  *        document 32 hex digits of its email id and '1' (fully indexed)
- *        or 'p' (text past IMAP_FTS_TEXT_MAX: always a candidate)
+ *        or 'p' (text past EVM_FTS_TEXT_MAX: always a candidate)
  *   local/fts/<acct>/p/<f><trigram hex6>/<segno %010u>   the documents
- *        of the segment whose field f (IMAP_FTS_F_*) holds the trigram, as
+ *        of the segment whose field f (FTS_F_*) holds the trigram, as
  *        ascending 16-bit little-endian document numbers
  * A trigram is three consecutive octets of the casemapped UTF-8 text, so
  * every trigram of a casemapped needle of >= 3 octets occurs in every
@@ -34,15 +34,15 @@
  * never go stale; those of an email id no longer in the account (eref 0)
  * are ignored (SEARCH only asks about the mailbox's messages).
  *
- * WHEN (imap_fts_index.c): an account is indexed on this node once it
+ * WHEN (fts_index.c): an account is indexed on this node once it
  * has been searched here (activation), on a worker thread: the account's
  * messages not indexed yet (and whose blob is complete) are read, their
- * text extracted and written as segments of at most IMAP_FTS_SEG_DOCS
+ * text extracted and written as segments of at most EVM_FTS_SEG_DOCS
  * documents. Then every commit that changes the account (projector
  * subscription) queues it again. A search never waits for the indexer:
  * a message not indexed yet is a candidate, checked by scanning it. */
-#ifndef EVM_IMAP_FTS_H
-#define EVM_IMAP_FTS_H
+#ifndef EVM_FTS_H
+#define EVM_FTS_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -51,84 +51,84 @@
 #include "common/buf.h"
 #include "projector/view.h"
 
-#define IMAP_FTS_SEG_DOCS 256
-#define IMAP_FTS_TEXT_MAX (2u * 1024 * 1024)   /* octets of one field indexed */
-#define IMAP_FTS_MIN_NEEDLE 3
+#define EVM_FTS_SEG_DOCS 256
+#define EVM_FTS_TEXT_MAX (2u * 1024 * 1024)   /* octets of one field indexed */
+#define EVM_FTS_MIN_NEEDLE 3
 
 /* The indexed fields (the <f> of a posting key). */
-#define IMAP_FTS_F_SUBJECT 's'
-#define IMAP_FTS_F_FROM 'f'
-#define IMAP_FTS_F_TO 't'
-#define IMAP_FTS_F_CC 'c'
-#define IMAP_FTS_F_BCC 'b'
-#define IMAP_FTS_F_HEADER 'h'
-#define IMAP_FTS_F_BODY 'x'
+#define EVM_FTS_F_SUBJECT 's'
+#define EVM_FTS_F_FROM 'f'
+#define EVM_FTS_F_TO 't'
+#define EVM_FTS_F_CC 'c'
+#define EVM_FTS_F_BCC 'b'
+#define EVM_FTS_F_HEADER 'h'
+#define EVM_FTS_F_BODY 'x'
 
-/* ---- imap_fts_text.c: the normaliser ---- */
+/* ---- fts_text.c: the normaliser ---- */
 /* One decoded header field of a message's top header block. */
-typedef int imap_fts_field_cb(void *ctx, const char *name, size_t nlen, const char *value);
+typedef int evm_fts_field_cb(void *ctx, const char *name, size_t nlen, const char *value);
 /* Calls cb for each field of the top header block of msg[len] (unfolded,
  * RFC 2047 decoded, UTF-8) until cb returns non-zero. */
-void imap_fts_header_fields(const char *msg, size_t len, imap_fts_field_cb *cb, void *ctx);
+void evm_fts_header_fields(const char *msg, size_t len, evm_fts_field_cb *cb, void *ctx);
 /* The end of the top header block of msg[len] (after its blank line). */
-size_t imap_fts_header_end(const char *msg, size_t len);
+size_t evm_fts_header_end(const char *msg, size_t len);
 /* BODY's text of a stored message (msg[len]: prefix + blob, plen =
  * strlen(prefix); summary: its MIME summary, offsets relative to the
  * blob), decoded UTF-8, not casemapped, appended to out. */
-void imap_fts_body_text(const char *msg, size_t len, size_t plen, json_t *summary, struct buf *out);
+void evm_fts_body_text(const char *msg, size_t len, size_t plen, json_t *summary, struct buf *out);
 /* The pieces of a field of a summary (SUBJECT, FROM..BCC), each
  * NUL-terminated, appended to out (for the index). */
-void imap_fts_summary_text(json_t *summary, int field, struct buf *out);
+void evm_fts_summary_text(json_t *summary, int field, struct buf *out);
 /* Trigram collector of one document: adds every trigram of the
  * casemapped text[len] under field f. Returns 1 when len was over
- * IMAP_FTS_TEXT_MAX (only that much was taken), else 0. */
-struct imap_fts_doc {
+ * EVM_FTS_TEXT_MAX (only that much was taken), else 0. */
+struct evm_fts_doc {
 	uint32_t *slot;           /* open addressing: (f << 24 | trigram) + 1 */
 	size_t cap, n;
 };
-int imap_fts_doc_add(struct imap_fts_doc *d, int f, const char *mapped, size_t len);
-void imap_fts_doc_free(struct imap_fts_doc *d);
+int evm_fts_doc_add(struct evm_fts_doc *d, int f, const char *mapped, size_t len);
+void evm_fts_doc_free(struct evm_fts_doc *d);
 /* Every field of a stored message into d (casemapped here). Returns 1
- * when some field was cut at IMAP_FTS_TEXT_MAX. */
-int imap_fts_doc_message(struct imap_fts_doc *d, const char *msg, size_t len, size_t plen, json_t *summary);
+ * when some field was cut at EVM_FTS_TEXT_MAX. */
+int evm_fts_doc_message(struct evm_fts_doc *d, const char *msg, size_t len, size_t plen, json_t *summary);
 
-/* ---- imap_fts_index.c: the write side ---- */
+/* ---- fts_index.c: the write side ---- */
 /* "local/fts/<acct>/" into k. */
-void imap_fts_key_account(struct buf *k, const char *account);
+void evm_fts_key_account(struct buf *k, const char *account);
 /* Indexes the account's messages that are not indexed yet, on the calling
  * thread (the worker; tests). 0, or -1 with *error_r. */
-int imap_fts_index_account(struct view *view, const char *account, const char **error_r);
+int evm_fts_index_account(struct view *view, const char *account, const char **error_r);
 
 struct node;
 /* Activates the account on node: queues it for the worker (started on
  * first use) and from then on re-queues it whenever the projector
  * changes it. Loop thread. */
-void imap_fts_activate(struct node *node, const char *account);
+void evm_fts_activate(struct node *node, const char *account);
 /* Queues an active account again (a search met messages not indexed). */
-void imap_fts_kick(struct node *node, const char *account);
+void evm_fts_kick(struct node *node, const char *account);
 /* Stops node's worker (before its projector and view close). Loop thread. */
-void imap_fts_stop(struct node *node);
+void evm_fts_stop(struct node *node);
 
-/* ---- imap_fts_query.c: the read side ---- */
-struct imap_fts;
+/* ---- evm_fts_query.c: the read side ---- */
+struct evm_fts;
 /* The account's indexed email ids. 0, or -1 with *error_r. */
-int imap_fts_open(struct view *view, const char *account, struct imap_fts **f_r, const char **error_r);
-void imap_fts_close(struct imap_fts **f);
+int evm_fts_open(struct view *view, const char *account, struct evm_fts **f_r, const char **error_r);
+void evm_fts_close(struct evm_fts **f);
 /* Number of documents indexed. */
-size_t imap_fts_docs(const struct imap_fts *f);
+size_t evm_fts_docs(const struct evm_fts *f);
 /* The number of the next segment to write (the writer). */
-uint32_t imap_fts_next_seg(const struct imap_fts *f);
-struct imap_fts_cand;
+uint32_t evm_fts_next_seg(const struct evm_fts *f);
+struct evm_fts_cand;
 /* The candidates for a casemapped needle in any of the fields (a string
- * of IMAP_FTS_F_* letters): 1 and *c_r, 0 when the needle is too short
+ * of FTS_F_* letters): 1 and *c_r, 0 when the needle is too short
  * to narrow (*c_r NULL), -1 with *error_r. */
-int imap_fts_query(struct imap_fts *f, const char *fields, const char *mapped, struct imap_fts_cand **c_r,
+int evm_fts_query(struct evm_fts *f, const char *fields, const char *mapped, struct evm_fts_cand **c_r,
 		   const char **error_r);
 /* 0 when the message with email_id cannot match (indexed, fully, and not
  * a candidate), else 1 (a candidate, or not indexed: check it). */
-int imap_fts_may_match(const struct imap_fts *f, const struct imap_fts_cand *c, const char *email_id);
+int evm_fts_may_match(const struct evm_fts *f, const struct evm_fts_cand *c, const char *email_id);
 /* 1 when email_id is indexed. */
-int imap_fts_indexed(const struct imap_fts *f, const char *email_id);
-void imap_fts_cand_free(struct imap_fts_cand **c);
+int evm_fts_indexed(const struct evm_fts *f, const char *email_id);
+void evm_fts_cand_free(struct evm_fts_cand **c);
 
 #endif

@@ -1,10 +1,10 @@
-/* test_imap_fts - the text search engine: the normaliser on odd input
+/* test_fts - the text search engine: the normaliser on odd input
  * (encodings, charsets, folding, NULs, broken summaries), trigram sets,
  * postings written from a real view's mail state, and queries: never a
  * message ruled out that contains the needle (random texts and needles),
  * and messages without the needle ruled out. */
-#include "gateway/imap/imap_fts.h"
-#include "gateway/imap/imap_casemap.h"
+#include "gateway/fts/fts.h"
+#include "gateway/fts/fts_casemap.h"
 #include "common/mime.h"
 #include "projector/applier.h"
 #include "projector/mail.h"
@@ -89,7 +89,7 @@ static char *body_text(const char *msg)
 	json_t *sum = mime_parse(msg, strlen(msg), NULL);
 	struct buf out = BUF_INIT;
 
-	imap_fts_body_text(msg, strlen(msg), 0, sum, &out);
+	evm_fts_body_text(msg, strlen(msg), 0, sum, &out);
 	json_decref(sum);
 	return buf_steal(&out);
 }
@@ -120,7 +120,7 @@ static void test_body_decoding(void)
 		json_t *sum = mime_parse(raw, sizeof raw - 1, NULL);
 		struct buf out = BUF_INIT;
 
-		imap_fts_body_text(raw, sizeof raw - 1, 0, sum, &out);
+		evm_fts_body_text(raw, sizeof raw - 1, 0, sum, &out);
 		CHECK(out.len > 6 && strlen(out.data) == out.len && memcmp(out.data, "ab", 2) == 0);
 		json_decref(sum);
 		buf_free(&out);
@@ -132,28 +132,28 @@ static void test_odd_input(void)
 	struct buf out = BUF_INIT;
 	json_t *bad = json_pack("{s:{s:s, s:[i,i], s:s}}", "part", "type", "text", "body", 5, 999999,
 				"encoding", "base64");
-	struct imap_fts_doc d = { 0 };
+	struct evm_fts_doc d = { 0 };
 
 	/* offsets past the message are ignored, a prefix longer than it too */
-	imap_fts_body_text("abc", 3, 0, bad, &out);
+	evm_fts_body_text("abc", 3, 0, bad, &out);
 	CHECK_EQ_INT(out.len, 0);
-	imap_fts_body_text("abc", 3, 10, bad, &out);
+	evm_fts_body_text("abc", 3, 10, bad, &out);
 	CHECK_EQ_INT(out.len, 0);
 	json_object_set_new(json_object_get(bad, "part"), "body", json_pack("[i,i]", 3, 1));
-	imap_fts_body_text("abcdef", 6, 0, bad, &out);
+	evm_fts_body_text("abcdef", 6, 0, bad, &out);
 	CHECK_EQ_INT(out.len, 0);
 	/* no summary at all, no header block */
-	imap_fts_body_text("", 0, 0, NULL, &out);
+	evm_fts_body_text("", 0, 0, NULL, &out);
 	CHECK_EQ_INT(out.len, 0);
-	CHECK_EQ_INT(imap_fts_doc_message(&d, "", 0, 0, NULL), 0);
+	CHECK_EQ_INT(evm_fts_doc_message(&d, "", 0, 0, NULL), 0);
 	{
 		json_t *empty = json_object();
 
-		CHECK_EQ_INT(imap_fts_doc_message(&d, "no colon\r\n:x\r\n", 14, 0, empty), 0);
+		CHECK_EQ_INT(evm_fts_doc_message(&d, "no colon\r\n:x\r\n", 14, 0, empty), 0);
 		json_decref(empty);
 	}
-	CHECK_EQ_INT(imap_fts_doc_add(&d, IMAP_FTS_F_BODY, "ab", 2), 0);
-	imap_fts_doc_free(&d);
+	CHECK_EQ_INT(evm_fts_doc_add(&d, EVM_FTS_F_BODY, "ab", 2), 0);
+	evm_fts_doc_free(&d);
 	json_decref(bad);
 	buf_free(&out);
 }
@@ -177,26 +177,26 @@ static void test_header_fields(void)
 			"\r\nBody: not a header\r\n";
 	struct fields_seen f = { BUF_INIT };
 
-	imap_fts_header_fields(m, strlen(m), collect, &f);
+	evm_fts_header_fields(m, strlen(m), collect, &f);
 	CHECK_EQ_STR(f.all.data, "Subject= caf\xc3\xa9   folded |X-A=1  \tmore |");
 	buf_free(&f.all);
 }
 
 static void test_trigrams(void)
 {
-	struct imap_fts_doc d = { 0 };
+	struct evm_fts_doc d = { 0 };
 	char big[64];
 
-	CHECK_EQ_INT(imap_fts_doc_add(&d, IMAP_FTS_F_SUBJECT, "ABCABC", 6), 0);
+	CHECK_EQ_INT(evm_fts_doc_add(&d, EVM_FTS_F_SUBJECT, "ABCABC", 6), 0);
 	CHECK_EQ_INT(d.n, 3);   /* ABC BCA CAB */
-	CHECK_EQ_INT(imap_fts_doc_add(&d, IMAP_FTS_F_BODY, "ABC", 3), 0);
+	CHECK_EQ_INT(evm_fts_doc_add(&d, EVM_FTS_F_BODY, "ABC", 3), 0);
 	CHECK_EQ_INT(d.n, 4);   /* another field, another trigram */
 	for (int i = 0; i < 5000; i++) {   /* growth keeps every member */
 		snprintf(big, sizeof big, "%04d", i);
-		imap_fts_doc_add(&d, IMAP_FTS_F_TO, big, 4);
+		evm_fts_doc_add(&d, EVM_FTS_F_TO, big, 4);
 	}
 	CHECK(d.n > 1000);
-	imap_fts_doc_free(&d);
+	evm_fts_doc_free(&d);
 }
 
 static void fresh(const char *name)
@@ -211,20 +211,20 @@ static void fresh(const char *name)
 /* may_match of email id for fields/needle (needle raw, casemapped here). */
 static int may(const char *fields, const char *needle, const char *id)
 {
-	struct imap_fts *f = NULL;
-	struct imap_fts_cand *c = NULL;
+	struct evm_fts *f = NULL;
+	struct evm_fts_cand *c = NULL;
 	const char *error = NULL;
-	char *m = imap_casemap(needle, strlen(needle));
+	char *m = fts_casemap(needle, strlen(needle));
 	int r;
 
-	if (imap_fts_open(view, BOB, &f, &error) < 0)
+	if (evm_fts_open(view, BOB, &f, &error) < 0)
 		abort();
-	r = imap_fts_query(f, fields, m, &c, &error);
+	r = evm_fts_query(f, fields, m, &c, &error);
 	if (r < 0)
 		abort();
-	r = r == 0 ? 2 : imap_fts_may_match(f, c, id);   /* 2: not narrowed */
-	imap_fts_cand_free(&c);
-	imap_fts_close(&f);
+	r = r == 0 ? 2 : evm_fts_may_match(f, c, id);   /* 2: not narrowed */
+	evm_fts_cand_free(&c);
+	evm_fts_close(&f);
 	free(m);
 	return r;
 }
@@ -233,20 +233,20 @@ static void test_index_query(void)
 {
 	const char *error = NULL;
 	char a[33], b[33], c[33];
-	struct imap_fts *f = NULL;
+	struct evm_fts *f = NULL;
 
-	fresh("fts_query");
+	fresh("evm_fts_query");
 	snprintf(a, sizeof a, "%s", deliver("From: \"Ann Example\" <ann@one.test>\r\nTo: bob@acme.test\r\n"
 					     "Subject: Quarterly report\r\n\r\nThe numbers are in.\r\n"));
 	snprintf(b, sizeof b, "%s", deliver("From: carl@two.test\r\nSubject: =?utf-8?b?R3LDvMOfZQ==?=\r\n"
 					     "Content-Transfer-Encoding: base64\r\n\r\nU2VjcmV0IHdvcmQ6IHBpbmVhcHBsZQ==\r\n"));
-	CHECK(imap_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
 	/* a message after indexing is not indexed: always a candidate */
 	snprintf(c, sizeof c, "%s", deliver("Subject: late\r\n\r\nquarterly\r\n"));
-	CHECK(imap_fts_open(view, BOB, &f, &error) == 0);
-	CHECK_EQ_INT(imap_fts_docs(f), 2);
-	CHECK(imap_fts_indexed(f, a) && imap_fts_indexed(f, b) && !imap_fts_indexed(f, c));
-	imap_fts_close(&f);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_docs(f), 2);
+	CHECK(evm_fts_indexed(f, a) && evm_fts_indexed(f, b) && !evm_fts_indexed(f, c));
+	evm_fts_close(&f);
 
 	CHECK_EQ_INT(may("s", "QUARTERLY", a), 1);
 	CHECK_EQ_INT(may("s", "quarterly", b), 0);
@@ -263,10 +263,10 @@ static void test_index_query(void)
 	CHECK_EQ_INT(may("hx", "numbers", b), 0);
 	CHECK_EQ_INT(may("s", "qu", b), 2);                    /* too short to narrow */
 	/* indexing again adds nothing twice; then c is indexed too */
-	CHECK(imap_fts_index_account(view, BOB, &error) == 0);
-	CHECK(imap_fts_open(view, BOB, &f, &error) == 0);
-	CHECK_EQ_INT(imap_fts_docs(f), 3);
-	imap_fts_close(&f);
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_docs(f), 3);
+	evm_fts_close(&f);
 	CHECK_EQ_INT(may("s", "quarterly", c), 0);
 	CHECK_EQ_INT(may("x", "quarterly", c), 1);
 }
@@ -296,7 +296,7 @@ static void test_no_false_negatives(void)
 			 subj[i], subj[i]);
 		snprintf(ids[i], sizeof ids[i], "%s", deliver(msg));
 	}
-	CHECK(imap_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
 	for (int q = 0; q < 150; q++) {
 		char needle[40] = "";
 		char *m;
@@ -306,9 +306,9 @@ static void test_no_false_negatives(void)
 			seed = seed * 1103515245u + 12345u;
 			strcat(needle, sym[(seed >> 16) % 10]);
 		}
-		m = imap_casemap(needle, strlen(needle));
+		m = fts_casemap(needle, strlen(needle));
 		for (int i = 0; i < 60; i++) {
-			int has = imap_casemap_find(subj[i], strlen(subj[i]), m);
+			int has = fts_casemap_find(subj[i], strlen(subj[i]), m);
 
 			if (has) {
 				if (may("s", needle, ids[i]) == 0)

@@ -1,5 +1,5 @@
-/* imap_fts_worker - the background indexer of a node: one worker thread
- * that indexes queued accounts (imap_fts_index_account), so no session
+/* fts_worker - the background indexer of a node: one worker thread
+ * that indexes queued accounts (evm_fts_index_account), so no session
  * waits for indexing. An account is queued when it is first searched on
  * this node (activation) and, once active, after each commit that changed
  * it (a projector subscription for every account, filtered by the active
@@ -7,7 +7,7 @@
  * would cost every node the whole mail store; the accounts that search
  * are the ones to index, and reading and tokenising bodies belongs off
  * the loop thread. */
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts.h"
 #include "gateway/node.h"
 #include "common/log.h"
 
@@ -55,8 +55,8 @@ static void *run(void *ctx)
 		account = xstrdup(json_object_iter_key(it));
 		json_object_del(w->queue, account);
 		pthread_mutex_unlock(&w->mu);
-		if (imap_fts_index_account(w->view, account, &error) < 0)
-			log_warn("imap fts: indexing %s: %s", account, error ? error : "failed");
+		if (evm_fts_index_account(w->view, account, &error) < 0)
+			log_warn("fts: indexing %s: %s", account, error ? error : "failed");
 		free(account);
 		pthread_mutex_lock(&w->mu);
 		{   /* the pause: only stop ends it early, not new work */
@@ -109,7 +109,7 @@ static struct fts_worker *worker_of(struct node *node)
 		pthread_mutex_init(&w->mu, NULL);
 		pthread_cond_init(&w->cv, NULL);
 		if (pthread_create(&w->th, NULL, run, w) != 0) {
-			log_warn("imap fts: cannot start the indexer thread");
+			log_warn("fts: cannot start the indexer thread");
 			json_decref(w->queue);
 			json_decref(w->active);
 			free(w);
@@ -125,7 +125,7 @@ static struct fts_worker *worker_of(struct node *node)
 	return w;
 }
 
-void imap_fts_activate(struct node *node, const char *account)
+void evm_fts_activate(struct node *node, const char *account)
 {
 	struct fts_worker *w = worker_of(node);
 
@@ -135,7 +135,7 @@ void imap_fts_activate(struct node *node, const char *account)
 	enqueue(w, account);
 }
 
-void imap_fts_kick(struct node *node, const char *account)
+void evm_fts_kick(struct node *node, const char *account)
 {
 	struct fts_worker *w = worker_of(node);
 
@@ -144,7 +144,7 @@ void imap_fts_kick(struct node *node, const char *account)
 }
 
 /* Stops and joins node's thread (an account being indexed is finished). */
-void imap_fts_stop(struct node *node)
+void evm_fts_stop(struct node *node)
 {
 	struct fts_worker **pw, *w = NULL;
 

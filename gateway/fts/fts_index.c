@@ -1,8 +1,8 @@
-/* imap_fts_index - the write side of the text index: an account's
- * messages not indexed yet become segments of at most IMAP_FTS_SEG_DOCS
+/* fts_index - the write side of the text index: an account's
+ * messages not indexed yet become segments of at most EVM_FTS_SEG_DOCS
  * documents, each written in one view batch (its document list and its
  * postings together, so a reader sees all of a segment or none). */
-#include "gateway/imap/imap_fts.h"
+#include "gateway/fts/fts.h"
 #include "projector/keys.h"
 #include "projector/mail.h"
 
@@ -10,14 +10,14 @@
 #include <string.h>
 
 struct seg {
-	struct buf docs;           /* 33 octets per document (imap_fts.h) */
+	struct buf docs;           /* 33 octets per document (fts.h) */
 	size_t ndocs;
 	uint64_t *ent;             /* (trigram key << 16) | document */
 	size_t n, cap;
 };
 
 /* "local/fts/<acct>/", the account escaped as in mail/<acct>/. */
-void imap_fts_key_account(struct buf *k, const char *account)
+void evm_fts_key_account(struct buf *k, const char *account)
 {
 	buf_truncate(k, 0);
 	buf_puts(k, KEY_LOCAL "fts/");
@@ -33,7 +33,7 @@ void imap_fts_key_account(struct buf *k, const char *account)
 }
 
 /* Adds one document's trigram set to the segment. */
-static void seg_add(struct seg *sg, const char *email_id, int partial, const struct imap_fts_doc *d)
+static void seg_add(struct seg *sg, const char *email_id, int partial, const struct evm_fts_doc *d)
 {
 	uint64_t doc = sg->ndocs++;
 
@@ -97,7 +97,7 @@ static int seg_write(struct view *view, const struct buf *acct, uint32_t segno, 
 struct run {
 	struct view *view;
 	const char *account;
-	struct imap_fts *f;
+	struct evm_fts *f;
 	json_t *seen;              /* email ids taken in this run */
 	struct buf acct;
 	struct seg sg;
@@ -111,12 +111,12 @@ static int index_message(struct run *r, const char *mailbox_id, json_t *msg, con
 	const char *id = json_string_value(json_object_get(msg, "email_id"));
 	const char *prefix = json_string_value(json_object_get(msg, "prefix"));
 	json_t *summary = NULL;
-	struct imap_fts_doc d = { 0 };
+	struct evm_fts_doc d = { 0 };
 	char *data = NULL;
 	size_t len = 0;
 	int got, cut;
 
-	if (id == NULL || strlen(id) != 32 || imap_fts_indexed(r->f, id) || json_object_get(r->seen, id) != NULL)
+	if (id == NULL || strlen(id) != 32 || evm_fts_indexed(r->f, id) || json_object_get(r->seen, id) != NULL)
 		return 0;
 	got = mail_message_body(r->view, r->account, mailbox_id,
 				(uint32_t)json_integer_value(json_object_get(msg, "uid")), &data, &len, error_r);
@@ -126,30 +126,30 @@ static int index_message(struct run *r, const char *mailbox_id, json_t *msg, con
 		free(data);
 		return got;
 	}
-	cut = imap_fts_doc_message(&d, data, len, prefix ? strlen(prefix) : 0, summary);
+	cut = evm_fts_doc_message(&d, data, len, prefix ? strlen(prefix) : 0, summary);
 	seg_add(&r->sg, id, cut, &d);
 	json_object_set_new(r->seen, id, json_true());
-	imap_fts_doc_free(&d);
+	evm_fts_doc_free(&d);
 	json_decref(summary);
 	free(data);
-	if (r->sg.ndocs >= IMAP_FTS_SEG_DOCS)
+	if (r->sg.ndocs >= EVM_FTS_SEG_DOCS)
 		return seg_write(r->view, &r->acct, r->segno++, &r->sg, error_r);
 	return 0;
 }
 
-/* Every mailbox's messages (imap_fts.h, WHEN). */
-int imap_fts_index_account(struct view *view, const char *account, const char **error_r)
+/* Every mailbox's messages (fts.h, WHEN). */
+int evm_fts_index_account(struct view *view, const char *account, const char **error_r)
 {
 	struct run r = { view, account, NULL, json_object(), BUF_INIT, { BUF_INIT, 0, NULL, 0, 0 }, 0 };
 	json_t *boxes = NULL, *box;
 	size_t i;
 	int ret = -1;
 
-	if (imap_fts_open(view, account, &r.f, error_r) < 0 ||
+	if (evm_fts_open(view, account, &r.f, error_r) < 0 ||
 	    mail_mailboxes(view, account, &boxes, error_r) < 0)
 		goto out;
-	r.segno = imap_fts_next_seg(r.f);
-	imap_fts_key_account(&r.acct, account);
+	r.segno = evm_fts_next_seg(r.f);
+	evm_fts_key_account(&r.acct, account);
 	json_array_foreach(boxes, i, box) {
 		const char *mid = json_string_value(json_object_get(box, "id"));
 		json_t *msgs = NULL, *m;
@@ -169,7 +169,7 @@ int imap_fts_index_account(struct view *view, const char *account, const char **
 out:
 	json_decref(boxes);
 	json_decref(r.seen);
-	imap_fts_close(&r.f);
+	evm_fts_close(&r.f);
 	buf_free(&r.acct);
 	buf_free(&r.sg.docs);
 	free(r.sg.ent);
