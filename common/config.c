@@ -113,6 +113,10 @@ const struct config_key config_keys[] = {
 	  OFF(auth_cache_size), 1, 10000000 },
 	{ "dkim.sign", CONFIG_BOOL, "1",
 	  "Sign submitted mail with the sender domain's DKIM keys (evmailctl dkim create).", OFF(dkim_sign), 0, 1 },
+	{ "forward.srs_secret_file", CONFIG_STRING, "",
+	  "File holding the SRS secret (first line, 16+ octets; the same on every node, kept across restarts): aliases "
+	  "with remote targets forward through the queue with SRS and ARC; empty = remote alias targets are ignored.",
+	  OFF(forward_srs_secret_file), 0, 0 },
 	{ "delivery.relay", CONFIG_STRING, "",
 	  "Send every remote message through this smart host, host:port (as Postfix's relayhost; no MX lookup); empty = deliver by MX.", OFF(delivery_relay), 0, 0 },
 	{ "delivery.relay_user", CONFIG_STRING, "",

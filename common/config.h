@@ -65,6 +65,7 @@ struct evm_config {
 	int64_t auth_cache_ttl_s;  /* 0 = no password cache */
 	int64_t auth_cache_size;
 	int64_t dkim_sign;
+	char *forward_srs_secret_file;  /* "" = no forwarding to remote alias targets */
 	char *delivery_relay;      /* "" = by MX */
 	char *delivery_relay_user;
 	char *delivery_relay_password_file;

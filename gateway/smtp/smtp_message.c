@@ -105,6 +105,18 @@ static void delivered(void *ctx, const struct deliver_result *results, size_t n)
 	smtp_session_unref(s);
 }
 
+/* RFC 5321 6.3: a message that has passed this many relays is looping
+ * (Postfix's hopcount_limit); counted on the Received fields it arrived
+ * with. */
+#define SMTP_MAX_HOPS 50
+
+static int too_many_hops(const struct smtp_txn *t)
+{
+	const char *data = t->msg.data != NULL ? t->msg.data : "";
+
+	return submit_count_fields(data, submit_header_len(data, t->msg.len), "Received") >= SMTP_MAX_HOPS;
+}
+
 void smtp_txn_data_end(struct smtp_session *s)
 {
 	struct smtp_txn *t = &s->txn;
@@ -119,6 +131,8 @@ void smtp_txn_data_end(struct smtp_session *s)
 		reject = "550 5.6.11 message contains bare CR or LF (RFC 5321 2.3.8)";
 	else if (t->data.line_too_long)
 		reject = "554 5.6.0 Message contains a line longer than allowed";
+	else if (!s->set.submission && too_many_hops(t))
+		reject = "554 5.4.6 Too many hops (mail loop?)";
 	if (reject != NULL) {
 		log_info("%s[%s]: message rejected: %s", s->set.lmtp ? "lmtp" : "smtp", s->id, reject);
 		smtp_reply_txn(s, reject);
@@ -132,6 +146,11 @@ void smtp_txn_data_end(struct smtp_session *s)
 		return;
 	}
 	received = smtp_received_field(s, msgid);
+	if (t->nfwd > 0) {
+		smtp_forward_data_end(s, msgid, received);
+		free(received);
+		return;
+	}
 	memset(&req, 0, sizeof req);
 	req.actor = s->set.lmtp ? "lmtp" : "smtp";
 	req.single_reply = !s->set.lmtp;

@@ -12,6 +12,7 @@
 #include "gateway/smtp/smtp_rate.h"
 #include "gateway/smtp/smtp_server_private.h"
 #include "gateway/submit/submit.h"
+#include "common/ids.h"
 
 #include <string.h>
 #include <strings.h>
@@ -71,6 +72,20 @@ static int node_scram_lookup(void *ctx, const char *user, json_t **rec_r, char *
 	}
 	json_decref(acc);
 	return found;
+}
+
+static int node_forward_resolve(void *ctx, const char *rcpt, struct forward_target **targets_r,
+				size_t *n_r, char *local_r, const char **reply_r)
+{
+	struct node *node = ctx;
+
+	return forward_resolve(node->view, evm_now_ms() / 1000, rcpt, targets_r, n_r, local_r, reply_r);
+}
+
+static void node_forward_send(void *ctx, const struct forward_send_request *req, enqueue_done_cb *cb,
+			      void *cb_ctx)
+{
+	forward_send(ctx, req, cb, cb_ctx);
 }
 
 /* The settings every listener of the node shares. */
@@ -163,6 +178,16 @@ int smtp_server_start(struct node *node, int lmtp, const char *listen, struct sm
 		return -1;
 	set.listen = listen;
 	set.session.lmtp = lmtp;
+	/* Forwarding (gateway/forward/forward.h) on the SMTP listener when
+	 * forward.srs_secret_file is set. */
+	if (!lmtp && forward_node_init(node->cfg, error_r) < 0) {
+		net_tls_free(&tls);
+		return -1;
+	}
+	if (!lmtp && forward_enabled()) {
+		set.backend.forward_resolve = node_forward_resolve;
+		set.backend.forward_send = node_forward_send;
+	}
 	if (smtp_server_create(node->base, &set, s_r, error_r) < 0) {
 		net_tls_free(&tls);
 		return -1;

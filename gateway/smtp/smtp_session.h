@@ -24,6 +24,7 @@
 
 #include "gateway/auth_password.h"
 #include "gateway/deliver.h"
+#include "gateway/forward/forward.h"
 #include "gateway/net.h"
 #include "gateway/outbound/enqueue.h"
 
@@ -54,6 +55,13 @@ struct smtp_backend {
 	json_t *(*dkim_keys)(void *ctx, const char *domain);
 	/* outbound_enqueue() semantics: cb runs exactly once, later, on the loop. */
 	void (*enqueue)(void *ctx, const struct enqueue_request *req, enqueue_done_cb *cb, void *cb_ctx);
+	/* Optional, inbound SMTP only (not LMTP, not submission): forwarding
+	 * (gateway/forward/forward.h). forward_resolve() semantics on the
+	 * node's view and clock; forward_send() semantics. */
+	int (*forward_resolve)(void *ctx, const char *rcpt, struct forward_target **targets_r,
+			       size_t *n_r, char *local_r, const char **reply_r);
+	void (*forward_send)(void *ctx, const struct forward_send_request *req, enqueue_done_cb *cb,
+			     void *cb_ctx);
 	void *ctx;
 };
 

@@ -55,6 +55,8 @@ struct smtp_txn {
 	size_t nrcpts;
 	struct deliver_target *targets;
 	size_t ntargets;
+	struct forward_target *fwd;   /* inbound: remote addresses to forward to */
+	size_t nfwd;
 	int used_bdat;
 	uint64_t bdat_octets;         /* chunk octets received so far */
 	const char *bdat_error;       /* the transaction failed: reply to every chunk */
@@ -144,5 +146,15 @@ void smtp_submit_remote_rcpt(struct smtp_session *s, const char *path, json_t *d
 /* The content is complete and passed the content checks: fix up, sign,
  * deliver locally and queue; replies when both are done. */
 void smtp_submit_data_end(struct smtp_session *s, const char *msgid);
+
+/* smtp_forward.c */
+/* Inbound RCPT: the forward targets of path (kept in the transaction) and
+ * in local (EVM_ADDRESS_MAX + 1) the address to resolve instead of path,
+ * or ""; *nfwd_r how many were added. -1 after replying (refused). */
+int smtp_forward_rcpt(struct smtp_session *s, const char *path, char *local, size_t *nfwd_r);
+/* The content is complete and the transaction has forward targets:
+ * deliver the local targets and queue the forwarded copies, one reply
+ * when both are done. received is the Received: field (borrowed). */
+void smtp_forward_data_end(struct smtp_session *s, const char *msgid, const char *received);
 
 #endif

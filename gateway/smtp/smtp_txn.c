@@ -28,6 +28,7 @@ void smtp_txn_reset(struct smtp_session *s)
 	}
 	free(t->remote);
 	free(t->targets);
+	free(t->fwd);
 	buf_free(&t->msg);
 	memset(t, 0, sizeof *t);
 }
@@ -242,7 +243,8 @@ void smtp_txn_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 {
 	struct smtp_txn *t = &s->txn;
 	struct deliver_target *targets = NULL;
-	size_t n = 0;
+	size_t n = 0, nfwd = 0;
+	char local[EVM_ADDRESS_MAX + 1];
 	enum deliver_rcpt_status st;
 	const char *err;
 	json_t *dsn;
@@ -261,8 +263,16 @@ void smtp_txn_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 		smtp_reply_error(s, "553 5.6.7 Non-ASCII address needs SMTPUTF8");
 		return;
 	}
-	st = s->backend.resolve(s->backend.ctx, cmd->path, &targets, &n);
-	if (st == RCPT_OK && n == 0)
+	/* Forwarding (smtp_forward.c): remote targets, or an SRS bounce whose
+	 * original sender is local and resolved in place of the path. */
+	if (smtp_forward_rcpt(s, cmd->path, local, &nfwd) < 0) {
+		json_decref(dsn);
+		return;
+	}
+	st = s->backend.resolve(s->backend.ctx, local[0] != '\0' ? local : cmd->path, &targets, &n);
+	if (nfwd > 0 && (st == RCPT_UNKNOWN || (st == RCPT_OK && n == 0)))
+		st = RCPT_OK;     /* forwarded only */
+	else if (st == RCPT_OK && n == 0)
 		st = RCPT_TEMPFAIL;
 	if ((unsigned)st >= sizeof rcpt_replies / sizeof rcpt_replies[0])
 		st = RCPT_TEMPFAIL;
