@@ -16,6 +16,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "gateway/privdrop.h"
+#include "gateway/forward/forward.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -248,6 +249,11 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		return -1;
 	if (pd.active && privdrop_chown_tree(cfg->node_data_dir, pd.uid, pd.gid, error_r) < 0)
 		return -1;
+	/* The SRS secret, before the privilege drop: the SMTP listener
+	 * forwards with it, and DSNs to SRS senders are reversed with it
+	 * (gateway/forward/forward.h). */
+	if (forward_node_init(cfg, error_r) < 0)
+		return -1;
 	if (mgmt_http_start(node, &node->mgmt, error_r) < 0)
 		goto fail;
 	if (config_has_role(cfg, "gateway") && node_start_gateways(node, error_r) < 0)
@@ -367,6 +373,7 @@ void node_stop(struct node *node)
 	node->sig_term = node->sig_int = node->heartbeat_timer = node->stop_timer = NULL;
 	/* Before the projector and the log: its waiters and appends end here. */
 	queue_worker_stop(&node->delivery);
+	forward_node_free();
 	imap_server_stop(&node->imap);
 	imap_server_stop(&node->imaps);
 	pop3_server_stop(&node->pop3);

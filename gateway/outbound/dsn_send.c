@@ -1,11 +1,15 @@
 /* dsn_send - hands a composed DSN to the sender: into the sender's INBOX
  * when the sender is one of our accounts (deliver_message, as inbound mail
  * with the null reverse path), else into the outbound queue with the null
- * sender and dsn = 1 (RFC 3461 6.2: a DSN is never bounced). See dsn.h. */
+ * sender and dsn = 1 (RFC 3461 6.2: a DSN is never bounced). See dsn.h.
+ * A sender in our SRS form (forwarded mail, gateway/forward/forward.h) is
+ * reversed first: the report goes straight to the original sender, whose
+ * address is the only one that can take it. */
 #include "gateway/outbound/dsn.h"
 #include "gateway/outbound/dsn_internal.h"
 #include "gateway/outbound/enqueue.h"
 #include "gateway/deliver.h"
+#include "gateway/forward/forward.h"
 #include "common/buf.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -119,6 +123,8 @@ static void send_remote(struct node *node, struct dsn_job *job, const struct dsn
 void dsn_send(struct node *node, const struct dsn_request *req, dsn_sent_cb *cb, void *ctx)
 {
 	struct dsn_job *job = xcalloc(1, sizeof *job);
+	struct dsn_request srs_req;
+	char original[EVM_ADDRESS_MAX + 1];
 	struct deliver_target *targets = NULL;
 	enum deliver_rcpt_status st;
 	const char *error;
@@ -127,6 +133,12 @@ void dsn_send(struct node *node, const struct dsn_request *req, dsn_sent_cb *cb,
 
 	job->cb = cb;
 	job->ctx = ctx;
+	if (forward_enabled() &&
+	    forward_srs_reverse(req->sender, req->now_ms / 1000, original, &error) == 1) {
+		srs_req = *req;
+		srs_req.sender = original;
+		req = &srs_req;
+	}
 	if (dsn_compose(req, &msg, &len, &error) < 0) {
 		job_finish_later(node, job, -1, error);
 		return;

@@ -179,11 +179,8 @@ int smtp_server_start(struct node *node, int lmtp, const char *listen, struct sm
 	set.listen = listen;
 	set.session.lmtp = lmtp;
 	/* Forwarding (gateway/forward/forward.h) on the SMTP listener when
-	 * forward.srs_secret_file is set. */
-	if (!lmtp && forward_node_init(node->cfg, error_r) < 0) {
-		net_tls_free(&tls);
-		return -1;
-	}
+	 * forward.srs_secret_file is set (read by node_start, before the
+	 * privilege drop). */
 	if (!lmtp && forward_enabled()) {
 		set.backend.forward_resolve = node_forward_resolve;
 		set.backend.forward_send = node_forward_send;

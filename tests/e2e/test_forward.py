@@ -122,3 +122,17 @@ def test_forged_srs_and_loops_are_refused(world):
         code, text = s.data(hops.encode() + message("looping"))
         assert code == 554 and b"5.4.6" in text, (code, text)
     assert sink.messages == [] or all(b"looping" not in t.data for t in sink.messages)
+
+
+def test_failed_forward_reports_to_the_original_sender(world):
+    """The remote refuses the forwarded copy: our DSN must go to the
+    original sender (the SRS envelope sender reversed), not to the SRS
+    address, which no mailbox of ours could take."""
+    node, sink, bob, dnsfunc = world
+    sink.reject_rcpt(f"carol@{REMOTE}")
+    send(node, f"alice@{SENDER_DOMAIN}", [f"list@{DOMAIN}"], message("forward refused"))
+    (dsn,) = sink.wait_for_messages(1, timeout=90)
+    assert dsn.mail_from == ""
+    assert dsn.accepted_rcpts == [f"alice@{SENDER_DOMAIN}"], dsn.accepted_rcpts
+    assert b"multipart/report" in dsn.data and b"Action: failed" in dsn.data
+    assert f"carol@{REMOTE}".encode() in dsn.data
