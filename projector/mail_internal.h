@@ -203,6 +203,11 @@ applier_fn mail_apply_pushsub_set;     /* mail_pushsub.c */
 applier_fn mail_apply_pushsub_destroy;
 applier_fn mail_apply_submission_record;   /* mail_submission.c */
 applier_fn mail_apply_submission_destroy;
+applier_fn mail_apply_mailbox_update;      /* mail_mailbox_update.c */
+applier_fn mail_apply_identity_set;        /* mail_identity.c */
+applier_fn mail_apply_identity_destroy;
+/* 1 when su is "" or a special use the store keeps (mail.h mailbox.create). */
+int mail_special_use_valid(const char *su);
 
 /* ---- metadata and access keys (mail_meta.c) ---- */
 /* Removes a deleted mailbox's METADATA entries and access key (after

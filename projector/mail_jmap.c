@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const type_names[MAIL_J_TYPES] = { "mailbox", "email", "thread", "vacation", "submission" };
+static const char *const type_names[MAIL_J_TYPES] = { "mailbox", "email", "thread", "vacation", "submission",
+							     "identity" };
 
 const char *mail_jtype_name(enum mail_jtype t)
 {
