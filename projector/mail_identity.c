@@ -177,7 +177,8 @@ enum apply_status mail_apply_identity_set(struct apply_ctx *ctx, const char **er
 	mail_acct_begin_write(&a);
 	mail_key(&a.key, a.address, MAIL_K_IDENT, id);
 	mail_batch_put_json(ctx->batch, &a.key, rec);
-	if (mail_jmap_touch(&a, MAIL_J_IDENTITY, id, 0, error_r) < 0)
+	if ((json_is_true(dflt) ? mail_jmap_touch_existing(&a, MAIL_J_IDENTITY, id, error_r) :
+				  mail_jmap_touch(&a, MAIL_J_IDENTITY, id, 0, error_r)) < 0)
 		goto out;
 	mail_result(ctx, "identity_id", json_string(id));
 	st = APPLY_ACCEPTED;

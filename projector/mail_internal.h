@@ -220,6 +220,9 @@ enum mail_jtype;
  * -1 (view error, corrupt record). */
 int mail_jmap_touch(struct mail_acct *a, enum mail_jtype t, const char *id, int destroy,
 		    const char **error_r);
+/* An update of an object that existed before the index knew it (a
+ * default Identity's first override): not reported as created. */
+int mail_jmap_touch_existing(struct mail_acct *a, enum mail_jtype t, const char *id, const char **error_r);
 /* An object known to be new (provisioning): written without a lookup. */
 void mail_jmap_created(struct mail_acct *a, enum mail_jtype t, const char *id);
 /* Adds (put) or removes a copy of an email in the eloc/ index. */

@@ -115,6 +115,16 @@ static void test_mailbox_update(void)
 	view_close(&view);
 }
 
+/* Collects "id:c" (created) or "id:u" per change, comma-separated. */
+static int change_cb(void *ctx, const struct mail_jchange *c)
+{
+	char *out = ctx;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%s%s:%s", out[0] ? "," : "", c->id,
+		 c->destroyed ? "d" : c->created ? "c" : "u");
+	return 0;
+}
+
 /* An identity.set event's data. */
 static json_t *ident(const char *id, int create, const char *email, const char *name, const char *sig)
 {
@@ -172,6 +182,15 @@ static void test_identity(void)
 	CHECK_EQ_STR(run("identity.set", d), "accepted");
 	d = ident("iabc", 0, BOB, "Bob C.", "");   /* default must stay */
 	CHECK_EQ_STR(run("identity.set", d), "immutable");
+	/* The override is an update of an identity the client knew. */
+	{
+		char seen[256] = "";
+		int more = 0;
+
+		CHECK_EQ_INT(mail_jmap_changes(view, BOB, MAIL_J_IDENTITY, 0, "", 10, change_cb, seen, &more,
+					       &error), 0);
+		CHECK_EQ_STR(seen, "c1:c,c2:c,iabc:u");
+	}
 	/* Destroy. */
 	CHECK_EQ_STR(run("identity.destroy", json_pack("{s:s}", "identity_id", "c9")), "not-found");
 	CHECK_EQ_STR(run("identity.destroy", json_pack("{s:s}", "identity_id", "c2")), "accepted");
