@@ -81,6 +81,17 @@
  *                   (TOOMANY). Entries are keyed by the mailbox id: they
  *                   move with RENAME and go with DELETE (RFC 5464 3.2).
  *                   result: {mailbox_id, entries (the count after)}
+ *   mailbox.update  {mailbox_id, special_use?: "" | "\\Sent"..., sort_order?: 0..2^32-1}
+ *                   at least one of the two (projector/mail_mailbox_update.c):
+ *                   the special use (RFC 6154; JMAP role) and JMAP
+ *                   sortOrder of an existing mailbox. Rejected "not-found"
+ *                   without the mailbox, "invalid" for a special use not
+ *                   listed at mailbox.create or one given to INBOX,
+ *                   "exists" when another mailbox of the account has that
+ *                   special use (RFC 8621 2: one mailbox per role). The
+ *                   record's sort_order is absent when 0 (old records
+ *                   need no migration). A JMAP Mailbox change.
+ *                   result: {mailbox_id, special_use, sort_order}
  *   mailbox.urlauth_key {mailbox_id (32 hex, or ""), key (64 hex)}
  *                   RFC 4467 3 mailbox access key, made by the writer with
  *                   RAND_bytes: THE LOG HOLDS THIS SECRET, like the
@@ -98,6 +109,22 @@
  *
  *   submission.record, submission.destroy   what the account sent through
  *                   JMAP (EmailSubmission): projector/mail_submission.h
+ *
+ *   identity.set    {identity_id (a JMAP Id, <= MAIL_IDENTITY_ID_MAX octets,
+ *                    writer-chosen), create: bool, default: bool (optional),
+ *                    email (an address or "*@domain"), name, reply_to, bcc
+ *                    (null or [{name, email}]), text_signature, html_signature}
+ *                   A JMAP Identity (RFC 8621 6) stored for the account:
+ *                   one it created, or (default: true) its override of a
+ *                   default identity the gateway derives from the directory.
+ *                   create: rejected "exists" when the id is taken, "limit"
+ *                   past MAIL_IDENTITY_MAX records; else an update,
+ *                   rejected "not-found" without the record (unless
+ *                   default) and "immutable" when email or default differ.
+ *                   Limits: name MAIL_IDENTITY_NAME_MAX octets, signatures
+ *                   MAIL_IDENTITY_SIG_MAX. Whether the account may use the
+ *                   email is the writer's check. result: {identity_id}
+ *   identity.destroy {identity_id}  rejected "not-found". result: {identity_id}
  *
  *   blob.upload     {blob_id (64 hex), size (octets), type (media type as
  *                    the client gave it, printable ASCII, <= MAIL_UPLOAD_TYPE_MAX
@@ -152,7 +179,8 @@
  *
  * READ API: committed state, thread-safe. Mailbox and message objects:
  *   mailbox {id, name, special_use, uidvalidity, uidnext, highestmodseq,
- *            messages, unseen, size, subscribed, recent_uid (once claimed)}
+ *            messages, unseen, size, subscribed, recent_uid (once claimed),
+ *            sort_order (once set)}
  *   message {uid, modseq, flags, keywords, internal_date, size, blob_id,
  *            prefix, email_id, savedate, dsn (when the append carried one)}
  *   (the summary is read separately: it is shared by copies)
@@ -181,6 +209,12 @@
 #define MAIL_PUSHSUB_KEY_MAX 256
 #define MAIL_PUSHSUB_CODE_MAX 128
 #define MAIL_PUSHSUB_TYPES_MAX 32
+/* identity.set limits (projector/mail_identity.c). */
+#define MAIL_IDENTITY_MAX 100
+#define MAIL_IDENTITY_ID_MAX 64
+#define MAIL_IDENTITY_NAME_MAX 256
+#define MAIL_IDENTITY_SIG_MAX (64 * 1024)
+#define MAIL_IDENTITY_ADDRS_MAX 50
 /* blob.upload: the longest media type kept. */
 #define MAIL_UPLOAD_TYPE_MAX 255
 
@@ -271,6 +305,10 @@ int mail_blob_read(struct view *view, const char *blob_id, char **data_r, size_t
  * such upload (or the id is not 64 hex digits), -1 on error. */
 int mail_upload_get(struct view *view, const char *account, const char *blob_id, json_t **upload_r,
 		    const char **error_r);
+
+/* The account's stored identities (mail_identity.c), by id: 0 with
+ * *list_r (records as in mail_keys.h ident/; free it), or -1. */
+int mail_identities(struct view *view, const char *account, json_t **list_r, const char **error_r);
 
 /* ---- METADATA and URLAUTH keys (mail_meta.c) ---- */
 /* 1 when name[len] is a valid (lower-case) entry name (mailbox.metadata). */

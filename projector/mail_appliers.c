@@ -24,5 +24,8 @@ const struct applier mail_appliers[] = {
 	{ "pushsub.destroy", EVM_TOPIC_MAIL, mail_apply_pushsub_destroy },
 	{ "submission.record", EVM_TOPIC_MAIL, mail_apply_submission_record },
 	{ "submission.destroy", EVM_TOPIC_MAIL, mail_apply_submission_destroy },
+	{ "mailbox.update", EVM_TOPIC_MAIL, mail_apply_mailbox_update },
+	{ "identity.set", EVM_TOPIC_MAIL, mail_apply_identity_set },
+	{ "identity.destroy", EVM_TOPIC_MAIL, mail_apply_identity_destroy },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

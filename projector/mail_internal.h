@@ -203,6 +203,11 @@ applier_fn mail_apply_pushsub_set;     /* mail_pushsub.c */
 applier_fn mail_apply_pushsub_destroy;
 applier_fn mail_apply_submission_record;   /* mail_submission.c */
 applier_fn mail_apply_submission_destroy;
+applier_fn mail_apply_mailbox_update;      /* mail_mailbox_update.c */
+applier_fn mail_apply_identity_set;        /* mail_identity.c */
+applier_fn mail_apply_identity_destroy;
+/* 1 when su is "" or a special use the store keeps (mail.h mailbox.create). */
+int mail_special_use_valid(const char *su);
 
 /* ---- metadata and access keys (mail_meta.c) ---- */
 /* Removes a deleted mailbox's METADATA entries and access key (after
@@ -215,6 +220,9 @@ enum mail_jtype;
  * -1 (view error, corrupt record). */
 int mail_jmap_touch(struct mail_acct *a, enum mail_jtype t, const char *id, int destroy,
 		    const char **error_r);
+/* An update of an object that existed before the index knew it (a
+ * default Identity's first override): not reported as created. */
+int mail_jmap_touch_existing(struct mail_acct *a, enum mail_jtype t, const char *id, const char **error_r);
 /* An object known to be new (provisioning): written without a lookup. */
 void mail_jmap_created(struct mail_acct *a, enum mail_jtype t, const char *id);
 /* Adds (put) or removes a copy of an email in the eloc/ index. */

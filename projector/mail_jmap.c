@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const type_names[MAIL_J_TYPES] = { "mailbox", "email", "thread", "vacation", "submission" };
+static const char *const type_names[MAIL_J_TYPES] = { "mailbox", "email", "thread", "vacation", "submission",
+							     "identity" };
 
 const char *mail_jtype_name(enum mail_jtype t)
 {
@@ -44,7 +45,8 @@ int mail_jobj_parse(const char *val, size_t vlen, int64_t *created_r, int64_t *u
 	memcpy(tmp, val, vlen);
 	tmp[vlen] = '\0';
 	n = sscanf(tmp, "%lld %lld%3s", &c, &u, tail);
-	if (n < 2 || c < 1 || u < c || (n == 3 && strcmp(tail, "d") != 0))
+	/* created 0: an object older than the index (mail_jmap_touch_existing). */
+	if (n < 2 || c < 0 || u < c || u < 1 || (n == 3 && strcmp(tail, "d") != 0))
 		return -1;
 	*created_r = c;
 	*updated_r = u;
@@ -65,8 +67,23 @@ void mail_jmap_created(struct mail_acct *a, enum mail_jtype t, const char *id)
 	mail_batch_put_int(a->ctx->batch, &a->key, a->modseq);
 }
 
+static int touch(struct mail_acct *a, enum mail_jtype t, const char *id, int destroy, int existed,
+		 const char **error_r);
+
 int mail_jmap_touch(struct mail_acct *a, enum mail_jtype t, const char *id, int destroy,
 		    const char **error_r)
+{
+	return touch(a, t, id, destroy, 0, error_r);
+}
+
+int mail_jmap_touch_existing(struct mail_acct *a, enum mail_jtype t, const char *id, const char **error_r)
+{
+	return touch(a, t, id, 0, 1, error_r);
+}
+
+/* existed: an object unknown to the index is not new (created 0). */
+static int touch(struct mail_acct *a, enum mail_jtype t, const char *id, int destroy, int existed,
+		 const char **error_r)
 {
 	struct view_batch *b = a->ctx->batch;
 	int64_t created = 0, updated = 0;
@@ -89,7 +106,7 @@ int mail_jmap_touch(struct mail_acct *a, enum mail_jtype t, const char *id, int 
 	/* Unknown, or destroyed and written again (the same content came
 	 * back): created now. */
 	if (r == 0 || destroyed)
-		created = a->modseq;
+		created = r == 0 && existed ? 0 : a->modseq;
 	snprintf(rec, sizeof rec, "%" PRId64 " %" PRId64 "%s", created, a->modseq, destroy ? " d" : "");
 	jkey(a, MAIL_K_JOBJ, t, id);
 	mail_batch_put_str(b, &a->key, rec);

@@ -33,10 +33,11 @@ enum mail_jtype {
 	MAIL_J_THREAD,
 	MAIL_J_VACATION,   /* the one VacationResponse, id "singleton" */
 	MAIL_J_SUBMISSION, /* EmailSubmission (projector/mail_submission.h) */
+	MAIL_J_IDENTITY,   /* stored Identities (projector/mail_identity.c) */
 };
-#define MAIL_J_TYPES 5
+#define MAIL_J_TYPES 6
 
-/* "mailbox", "email", "thread", "vacation", "submission". */
+/* "mailbox", "email", "thread", "vacation", "submission", "identity". */
 const char *mail_jtype_name(enum mail_jtype t);
 
 /* The type's state: the modseq of its last change, 0 when nothing of the

@@ -82,14 +82,15 @@ static int changes_cb(void *vctx, const char *key, size_t klen, const char *val,
 
 	(void)val;
 	(void)vlen;
-	if (rlen != 21 + MAIL_ID_LEN || rest[20] != '/') {
+	/* Ids are 32 hex digits, or shorter (Identity ids, mail_identity.c). */
+	if (rlen < 22 || rlen > 21 + MAIL_ID_LEN || rest[20] != '/') {
 		c->corrupt = 1;
 		return 1;
 	}
 	memcpy(digits, rest, 20);
 	digits[20] = '\0';
-	memcpy(id, rest + 21, MAIL_ID_LEN);
-	id[MAIL_ID_LEN] = '\0';
+	memcpy(id, rest + 21, rlen - 21);
+	id[rlen - 21] = '\0';
 	ch.modseq = strtoll(digits, NULL, 10);
 	if (ch.modseq < c->since ||
 	    (ch.modseq == c->since && (c->since_id[0] == '\0' || strcmp(id, c->since_id) <= 0)))

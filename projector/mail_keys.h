@@ -13,7 +13,8 @@
  *                                           account.quota; absent = 0 = unlimited
  *   mail/<acct>/mbox/<mailbox id>           mailbox record {id, name, special_use,
  *                                           uidvalidity, uidnext, highestmodseq,
- *                                           messages, unseen, size}
+ *                                           messages, unseen, size, sort_order
+ *                                           (mailbox.update; absent = 0)}
  *   mail/<acct>/name/<name>                 the mailbox id (name index)
  *   mail/<acct>/sub/<name>                  "" (subscribed names; a name need not
  *                                           exist, RFC 9051 6.3.7)
@@ -88,6 +89,9 @@
  *                                           verified, expires, types}
  *   mail/<acct>/esub/<id>                   an EmailSubmission record (JMAP,
  *                                           projector/mail_submission.h)
+ *   mail/<acct>/ident/<identity id>         a stored JMAP Identity (projector/mail_identity.c):
+ *                                           {id, email, name, reply_to, bcc,
+ *                                           text_signature, html_signature, default}
  *   blob/<blob id>/<index>                  the chunk's decoded bytes
  *   blobmeta/<blob id>                      {"count":n,"present":n,"size":bytes}
  */
@@ -128,6 +132,7 @@
 #define MAIL_K_UPL "upl/"
 #define MAIL_K_PSUB "psub/"
 #define MAIL_K_ESUB "esub/"
+#define MAIL_K_IDENT "ident/"
 
 /* Appends s with '%' -> %25 and '/' -> %2F. */
 void mail_key_escape(struct buf *k, const char *s);

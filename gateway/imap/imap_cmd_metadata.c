@@ -9,7 +9,14 @@
  * case-insensitive (RFC 5464 3.2) and folded to lower case. Limits:
  * MAIL_META_VALUE_MAX octets a value (NO [METADATA MAXSIZE n]),
  * MAIL_META_ENTRIES_MAX entries a mailbox (NO [METADATA TOOMANY], decided
- * by the applier). Unsolicited METADATA responses (NOTIFY) are not sent. */
+ * by the applier). Unsolicited METADATA responses (NOTIFY) are not sent.
+ *
+ * "/private/specialuse" of a mailbox (RFC 6154 4) is not an entry of its
+ * own: it is the mailbox's special use, read from the mailbox record and
+ * set by mailbox.update (the event JMAP's Mailbox role uses), so LIST
+ * (SPECIAL-USE), METADATA and JMAP show one value. We keep one attribute
+ * per mailbox and one mailbox per attribute (NO [USEATTR] otherwise); it
+ * is set alone, since it is not part of the METADATA event. */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_session_write.h"
 #include "gateway/imap/imap_session_util.h"
@@ -25,6 +32,11 @@
 #include <strings.h>
 
 #define DEPTH_INFINITY 1000
+#define SPECIALUSE "/private/specialuse"
+
+/* The special uses mailbox.update takes (projector/mail.h). */
+static const char *const uses[] = { "\\Drafts", "\\Sent", "\\Junk", "\\Trash", "\\Archive", "\\All",
+				    "\\Flagged", NULL };
 
 /* The lower-case entry name of an argument into out: 1 an entry, 2 one
  * of the roots "/private" "/shared" (only when root_ok), 0 invalid. */
@@ -120,7 +132,35 @@ static int value_of(struct imap_session *s, const char *id, const char *n, char 
 		*v = b.data;
 		return 1;
 	}
+	if (id[0] != '\0' && strcmp(n, SPECIALUSE) == 0) {
+		json_t *box = NULL;
+		const char *su;
+		int r;
+
+		if ((r = mail_mailbox_get(s->node->view, s->account, id, &box, error_r)) <= 0)
+			return r;
+		su = json_string_value(json_object_get(box, "special_use"));
+		r = su != NULL && su[0] != '\0';
+		if (r) {
+			*v = xstrdup(su);
+			*len = strlen(su);
+		}
+		json_decref(box);
+		return r;
+	}
 	return mail_metadata_get(s->node->view, s->account, id, n, v, len, error_r);
+}
+
+/* 1 when names (sorted strings) holds n. */
+static int has_name(json_t *names, const char *n)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(names, i, v)
+		if (strcmp(json_string_value(v), n) == 0)
+			return 1;
+	return 0;
 }
 
 /* GETMETADATA's options "(MAXSIZE n DEPTH 0|1|infinity)": 0 or -1. */
@@ -202,6 +242,19 @@ void imap_cmd_getmetadata(struct imap_session *s, const struct imap_command *cmd
 	}
 	if (id[0] == '\0')
 		json_array_append_new(names, json_string("/shared/admin"));
+	else if (!has_name(names, SPECIALUSE)) {
+		char *su = NULL;
+		size_t sulen = 0;
+		int r = value_of(s, id, SPECIALUSE, &su, &sulen, &error);
+
+		free(su);
+		if (r < 0) {
+			imap_no(s, "[SERVERBUG] Cannot read the mailbox: %s", error);
+			goto out;
+		}
+		if (r > 0)
+			json_array_append_new(names, json_string(SPECIALUSE));
+	}
 	buf_puts(&out, "* METADATA ");
 	if (id[0] == '\0')
 		buf_puts(&out, "\"\"");
@@ -265,6 +318,43 @@ static void setmetadata_done(struct imap_session *s, int status, json_t *outcome
 	imap_ok(s, "SETMETADATA completed");
 }
 
+static void specialuse_done(struct imap_session *s, int status, json_t *outcome, const char *error)
+{
+	const char *code = status == 0 ? json_string_value(json_object_get(outcome, "code")) : NULL;
+
+	if (code != NULL && strcmp(code, "exists") == 0) {
+		imap_no(s, "[USEATTR] Another mailbox has that special use");
+		return;
+	}
+	if (code != NULL && strcmp(code, "invalid") == 0) {
+		imap_no(s, "[USEATTR] This mailbox cannot have that special use");
+		return;
+	}
+	if (!imap_outcome_ok(s, status, outcome, error, "SETMETADATA"))
+		return;
+	imap_ok(s, "SETMETADATA completed");
+}
+
+/* RFC 6154 4: SETMETADATA mailbox (/private/specialuse value|NIL) as
+ * mailbox.update. v: the value argument. */
+static void set_specialuse(struct imap_session *s, const char *id, const struct imap_arg *v)
+{
+	const char *use = "";
+
+	if (v->type == IMAP_ARG_STRING && v->len > 0) {
+		use = NULL;
+		for (size_t i = 0; uses[i] != NULL; i++)
+			if (strlen(v->str) == v->len && strcasecmp(v->str, uses[i]) == 0)
+				use = uses[i];
+		if (use == NULL) {
+			imap_no(s, "[USEATTR] One of \\Drafts \\Sent \\Junk \\Trash \\Archive \\All \\Flagged");
+			return;
+		}
+	}
+	imap_submit(s, "mailbox.update", json_pack("{s:s, s:s}", "mailbox_id", id, "special_use", use),
+		    specialuse_done);
+}
+
 /* RFC 5464 4.3: SETMETADATA mailbox (entry value|NIL ...), all or none. */
 void imap_cmd_setmetadata(struct imap_session *s, const struct imap_command *cmd)
 {
@@ -307,6 +397,18 @@ void imap_cmd_setmetadata(struct imap_session *s, const struct imap_command *cmd
 	}
 	if (mailbox_of(s, &cmd->args[0], id, name, "SETMETADATA") <= 0) {
 		json_decref(entries);
+		return;
+	}
+	if (id[0] != '\0' && json_object_get(entries, SPECIALUSE) != NULL) {
+		for (size_t i = 0; i < l->count; i += 2) {
+			if (entry_arg(&l->list[i], 0, e) == 1 && strcmp(e, SPECIALUSE) == 0 && l->count == 2) {
+				json_decref(entries);
+				set_specialuse(s, id, &l->list[i + 1]);
+				return;
+			}
+		}
+		json_decref(entries);
+		imap_no(s, "Set " SPECIALUSE " alone: it is the mailbox's special use");
 		return;
 	}
 	if (id[0] == '\0') {

@@ -1,11 +1,13 @@
-/* jmap_identity - Identity/get, /changes, /set (RFC 8621 6) from the
- * directory: see jmap_submission.h. */
+/* jmap_identity - Identity/get and /changes (RFC 8621 6): the default
+ * identities from the directory with the user's overrides, and the
+ * identities the user created (see jmap_submission.h). */
 #include "gateway/jmap/jmap_submission.h"
 #include "gateway/jmap/jmap_std.h"
 #include "common/log.h"
 #include "projector/directory.h"
+#include "projector/mail.h"
 
-#include <openssl/evp.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,7 @@ void jmap_identity_id(const char *address, char out[JMAP_ACCOUNT_ID_LEN + 1])
 	out[0] = 'i';
 }
 
-/* An Identity object (RFC 8621 6). */
+/* A default Identity object (RFC 8621 6). */
 static json_t *identity(const char *address, const char *name)
 {
 	char id[JMAP_ACCOUNT_ID_LEN + 1];
@@ -28,6 +30,19 @@ static json_t *identity(const char *address, const char *name)
 	jmap_identity_id(address, id);
 	return json_pack("{s:s, s:s, s:s, s:n, s:n, s:s, s:s, s:b}", "id", id, "name", name, "email", address,
 			 "replyTo", "bcc", "textSignature", "", "htmlSignature", "", "mayDelete", 0);
+}
+
+/* The stored record's properties on obj (an override or a created one). */
+static void apply_record(json_t *obj, json_t *rec)
+{
+	json_t *v;
+
+	json_object_set(obj, "name", json_object_get(rec, "name"));
+	json_object_set_new(obj, "replyTo", json_is_array(v = json_object_get(rec, "reply_to")) ?
+						    json_incref(v) : json_null());
+	json_object_set_new(obj, "bcc", json_is_array(v = json_object_get(rec, "bcc")) ? json_incref(v) : json_null());
+	json_object_set(obj, "textSignature", json_object_get(rec, "text_signature"));
+	json_object_set(obj, "htmlSignature", json_object_get(rec, "html_signature"));
 }
 
 /* 1 when the alias record's targets include address. */
@@ -42,7 +57,9 @@ static int targets_include(json_t *alias, const char *address)
 	return 0;
 }
 
-int jmap_identities(struct jmap_mail_req *req, json_t **list_r, const char **error_r)
+/* The default identities; with catchall, the "@domain" aliases that
+ * deliver to the account (their domains) too. 0 or -1. */
+static int defaults(struct jmap_mail_req *req, json_t **list_r, json_t *catchall, const char **error_r)
 {
 	json_t *acct = NULL, *aliases = NULL, *a;
 	const char *name = "";
@@ -68,11 +85,46 @@ int jmap_identities(struct jmap_mail_req *req, json_t **list_r, const char **err
 	json_array_foreach(aliases, i, a) {
 		const char *addr = json_string_value(json_object_get(a, "alias"));
 
-		if (addr != NULL && addr[0] != '@' && targets_include(a, req->address))
+		if (addr == NULL || !targets_include(a, req->address))
+			continue;
+		if (addr[0] != '@')
 			json_array_append_new(*list_r, identity(addr, name));
+		else if (catchall != NULL)
+			json_array_append_new(catchall, json_string(addr + 1));
 	}
 	json_decref(aliases);
 	json_decref(acct);
+	return 0;
+}
+
+int jmap_identities(struct jmap_mail_req *req, json_t **list_r, const char **error_r)
+{
+	json_t *stored = NULL, *rec, *obj;
+	size_t i, k;
+
+	if (defaults(req, list_r, NULL, error_r) < 0)
+		return -1;
+	if (mail_identities(req->node->view, req->address, &stored, error_r) < 0) {
+		json_decref(*list_r);
+		*list_r = NULL;
+		return -1;
+	}
+	json_array_foreach(stored, i, rec) {
+		const char *id = json_string_value(json_object_get(rec, "id"));
+
+		if (json_is_true(json_object_get(rec, "default"))) {
+			/* An override of a default identity still derived (an
+			 * alias removed since leaves it unused). */
+			json_array_foreach(*list_r, k, obj)
+				if (strcmp(json_string_value(json_object_get(obj, "id")), id) == 0)
+					apply_record(obj, rec);
+			continue;
+		}
+		obj = json_pack("{s:s, s:O, s:b}", "id", id, "email", json_object_get(rec, "email"), "mayDelete", 1);
+		apply_record(obj, rec);
+		json_array_append_new(*list_r, obj);
+	}
+	json_decref(stored);
 	return 0;
 }
 
@@ -94,28 +146,55 @@ int jmap_identity_find(struct jmap_mail_req *req, const char *id, json_t **ident
 	return *identity_r != NULL;
 }
 
-/* The identities and their state: "h" + 16 hex digits of SHA-256 of
- * their canonical JSON, the same on every node for the same directory.
- * 0, or -1 after finishing the call with serverFail. */
-static int load(struct jmap_call *call, json_t **list_r, char state[JMAP_STATE_MAX])
+/* RFC 8621 6.3 forbiddenFrom: the account's address or an alias of it,
+ * or "*@domain" when the domain's catch-all alias delivers to it. */
+int jmap_identity_email_allowed(struct jmap_mail_req *req, const char *email, char norm[EVM_ADDRESS_MAX + 1],
+				const char **error_r)
+{
+	json_t *list = NULL, *catchall = json_array(), *v;
+	const char *ignored = NULL;
+	size_t i;
+	int ok = 0;
+
+	if (strlen(email) > EVM_ADDRESS_MAX) {
+		json_decref(catchall);
+		return 0;
+	}
+	if (email[0] == '*' && email[1] == '@') {
+		for (i = 0; email[i] != '\0'; i++)
+			norm[i] = (char)tolower((unsigned char)email[i]);
+		norm[i] = '\0';
+	} else if (evm_address_normalize(email, norm, &ignored) < 0) {
+		json_decref(catchall);
+		return 0;
+	}
+	if (defaults(req, &list, catchall, error_r) < 0) {
+		json_decref(catchall);
+		return -1;
+	}
+	if (norm[0] == '*') {
+		json_array_foreach(catchall, i, v)
+			ok |= strcmp(json_string_value(v), norm + 2) == 0 && norm[2] != '\0';
+	} else {
+		json_array_foreach(list, i, v)
+			ok |= strcmp(json_string_value(json_object_get(v, "email")), norm) == 0;
+	}
+	json_decref(list);
+	json_decref(catchall);
+	return ok;
+}
+
+/* The identities, or -1 after finishing the call with serverFail. */
+static int load(struct jmap_call *call, json_t **list_r)
 {
 	struct jmap_mail_req *req = jmap_mail_req(call);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
 	const char *error = NULL;
-	char *s;
 
 	if (jmap_identities(req, list_r, &error) < 0) {
 		log_error("jmap: identities of %s: %s", req->address, error);
 		jmap_call_error(call, "serverFail", "the view cannot be read");
 		return -1;
 	}
-	s = json_dumps(*list_r, JSON_COMPACT | JSON_SORT_KEYS);
-	EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
-	free(s);
-	state[0] = 'h';
-	for (unsigned i = 0; i < 8; i++)
-		snprintf(state + 1 + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }
 
@@ -127,9 +206,16 @@ static void identity_get(struct jmap_call *call, json_t *args, void *ctx)
 	size_t i, k;
 
 	(void)ctx;
-	if (jmap_get_args_parse(call, args, identity_props, &a) < 0 || load(call, &all, state) < 0) {
+	if (jmap_get_args_parse(call, args, identity_props, &a) < 0) {
 		json_decref(list);
 		json_decref(not_found);
+		return;
+	}
+	/* The state first: a change after it shows again in /changes. */
+	if (jmap_mail_state(call, MAIL_J_IDENTITY, state) < 0 || load(call, &all) < 0) {
+		json_decref(list);
+		json_decref(not_found);
+		jmap_get_args_free(&a);
 		return;
 	}
 	json_array_foreach(all, i, v) {
@@ -164,61 +250,16 @@ static void identity_get(struct jmap_call *call, json_t *args, void *ctx)
 	jmap_get_args_free(&a);
 }
 
-/* RFC 8620 5.2: the state is a digest, so the only position we can
- * answer from is the current one; any other is cannotCalculateChanges
- * (the client then fetches the identities again). */
+/* RFC 8620 5.2 over the stored identities' changes (jmap_submission.h). */
 static void identity_changes(struct jmap_call *call, json_t *args, void *ctx)
 {
-	struct jmap_changes_args a;
-	json_t *all = NULL;
-	char state[JMAP_STATE_MAX];
-
 	(void)ctx;
-	if (jmap_changes_args_parse(call, args, &a) < 0 || load(call, &all, state) < 0)
-		return;
-	json_decref(all);
-	if (strcmp(a.since_state, state) != 0) {
-		jmap_call_error(call, "cannotCalculateChanges", "identities follow the directory; fetch them again");
-		return;
-	}
-	jmap_call_reply(call, jmap_changes_response(a.account->id, state, state, 0, json_array(), json_array(),
-						    json_array()));
-}
-
-#define FORBIDDEN "identities follow the directory: the account's address and its aliases"
-
-/* RFC 8621 6.3: the server may refuse to create, change or destroy
- * identities; ours are the directory's, changed by an administrator. */
-static void identity_set(struct jmap_call *call, json_t *args, void *ctx)
-{
-	struct jmap_set_args a;
-	struct jmap_set_result r;
-	json_t *all = NULL, *v;
-	char state[JMAP_STATE_MAX];
-	const char *k;
-	size_t i;
-
-	(void)ctx;
-	if (load(call, &all, state) < 0)
-		return;
-	json_decref(all);
-	if (jmap_set_args_parse(call, args, state, &a) < 0)
-		return;
-	jmap_set_result_init(&r);
-	json_object_foreach(a.create, k, v)
-		jmap_set_not_created(&r, k, jmap_set_error("forbidden", FORBIDDEN, NULL));
-	json_object_foreach(a.update, k, v)
-		jmap_set_not_updated(&r, k, jmap_set_error("forbidden", FORBIDDEN, NULL));
-	json_array_foreach(a.destroy, i, v)
-		jmap_set_not_destroyed(&r, json_string_value(v), jmap_set_error("forbidden", FORBIDDEN, NULL));
-	jmap_call_reply(call, jmap_set_response(&r, a.account->id, state, state));
-	jmap_set_result_free(&r);
-	jmap_set_args_free(&a);
+	jmap_mail_changes(call, args, MAIL_J_IDENTITY);
 }
 
 void jmap_identity_register(struct jmap_api *api)
 {
 	jmap_method_register(api, "Identity/get", JMAP_CAP_SUBMISSION, identity_get, NULL);
 	jmap_method_register(api, "Identity/changes", JMAP_CAP_SUBMISSION, identity_changes, NULL);
-	jmap_method_register(api, "Identity/set", JMAP_CAP_SUBMISSION, identity_set, NULL);
+	jmap_method_register(api, "Identity/set", JMAP_CAP_SUBMISSION, jmap_identity_set, NULL);
 }

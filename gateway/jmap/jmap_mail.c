@@ -103,15 +103,18 @@ int jmap_state_parse(const char *s, int64_t *modseq_r, char id[33])
 	if (v < 0 || (*end != '\0' && *end != '.'))
 		return -1;
 	if (*end == '.') {
-		if (strlen(end + 1) != 32)
+		size_t n = strlen(end + 1);
+
+		/* 32 hex digits, or a shorter id (an Identity's). */
+		if (n == 0 || n > 32)
 			return -1;
-		for (int i = 0; i < 32; i++) {
+		for (size_t i = 0; i < n; i++) {
 			char c = end[1 + i];
 
-			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')))
 				return -1;
 		}
-		memcpy(id, end + 1, 33);
+		memcpy(id, end + 1, n + 1);
 	}
 	*modseq_r = v;
 	return 0;

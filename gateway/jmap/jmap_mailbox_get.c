@@ -152,7 +152,8 @@ static int render(struct jmap_mail_req *req, json_t *mbox, json_t *by_name, json
 	if (has(props, "role"))
 		json_object_set_new(o, "role", role_of(mbox));
 	if (has(props, "sortOrder"))
-		json_object_set_new(o, "sortOrder", json_integer(0));
+		json_object_set_new(o, "sortOrder",
+				    json_integer(json_integer_value(json_object_get(mbox, "sort_order"))));
 	if (has(props, "totalEmails") || has(props, "unreadEmails") || has(props, "totalThreads") ||
 	    has(props, "unreadThreads")) {
 		struct counts c;

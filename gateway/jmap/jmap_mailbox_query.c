@@ -3,7 +3,7 @@
  * them (jmap_mailbox_tree.h).
  *
  * Filters: parentId, name (contains, i;unicode-casemap), role,
- * hasAnyRole, isSubscribed; sorts: sortOrder (every mailbox has 0), name
+ * hasAnyRole, isSubscribed; sorts: sortOrder (mailbox.update's, 0 unset), name
  * (collation i;unicode-casemap unless i;ascii-casemap is asked), then the
  * IMAP path so equal names keep one order; sortAsTree and filterAsTree.
  * The query state is the Mailbox state: the results can only change when
@@ -109,7 +109,15 @@ static int cmp_plain(size_t a, size_t b)
 		json_t *asc = json_object_get(c, "isAscending");
 		int r = 0;
 
-		if (strcmp(p, "name") == 0)
+		if (strcmp(p, "sortOrder") == 0) {
+			r = (q->t->m[a].sort_order > q->t->m[b].sort_order) -
+			    (q->t->m[a].sort_order < q->t->m[b].sort_order);
+			if (r != 0)
+				return asc == NULL || json_is_true(asc) ? r : -r;
+			/* RFC 8621 2 sortOrder: equal ones sort by name. */
+			if ((r = strcmp(q->folded[a], q->folded[b])) != 0)
+				return r;
+		} else if (strcmp(p, "name") == 0)
 			r = coll != NULL && strcmp(coll, "i;ascii-casemap") == 0 ? strcmp(q->ascii[a], q->ascii[b]) :
 										   strcmp(q->folded[a], q->folded[b]);
 		if (r != 0)

@@ -6,9 +6,11 @@
  * same event, so onDestroyRemoveEmails needs no expunge before it: a
  * rejected delete leaves every message where it was).
  *
- * Not stored, so not settable: sortOrder other than 0 (no event carries
- * one; every mailbox sorts as 0) and a role change (no event changes a
- * special use after CREATE). Both are invalidProperties. */
+ * role and sortOrder (RFC 8621 2): on create, the role is mailbox.create's
+ * special use and a sortOrder other than 0 a mailbox.update after it; on
+ * update, both are one mailbox.update (role null clears the special use).
+ * No two mailboxes have one role (RFC 8621 2: the applier decides when
+ * two writers race); INBOX keeps "inbox". */
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_mailbox_tree.h"
 #include "gateway/jmap/jmap_set_methods.h"
@@ -122,8 +124,10 @@ static int check_props(struct jmap_setrun *sr, enum jmap_set_op op, const char *
 				 strchr(k, '/') != NULL ? "is no property of a Mailbox" : "is unknown");
 		return -1;
 	}
-	if (sort != NULL && !(json_is_integer(sort) && json_integer_value(sort) == 0)) {
-		invalid(sr, op, key, "sortOrder", "only 0 is kept: the store has no sort order");
+	/* RFC 8621 2 sortOrder: UnsignedInt; the store keeps 32 bits. */
+	if (sort != NULL && !(json_is_integer(sort) && json_integer_value(sort) >= 0 &&
+			      json_integer_value(sort) <= UINT32_MAX)) {
+		invalid(sr, op, key, "sortOrder", "is not an UnsignedInt below 2^32");
 		return -1;
 	}
 	if (sub != NULL && !json_is_boolean(sub)) {
@@ -186,6 +190,10 @@ static int plan_create(struct jmap_setrun *sr, const char *cid, json_t *obj, str
 	if (json_is_true(json_object_get(obj, "isSubscribed")))
 		json_array_append_new(p->events, ev("mailbox.subscribe", json_pack("{s:s, s:b}", "name", path,
 										    "subscribed", 1)));
+	if (json_integer_value(json_object_get(obj, "sortOrder")) > 0)
+		json_array_append_new(p->events, ev("mailbox.update", json_pack("{s:s, s:I}", "mailbox_id", id,
+										 "sort_order",
+										 json_integer_value(json_object_get(obj, "sortOrder")))));
 	/* The server-set properties and the defaults of the omitted ones. */
 	p->note = json_pack("{s:s, s:i, s:i, s:i, s:i}", "id", id, "totalEmails", 0, "unreadEmails", 0,
 			    "totalThreads", 0, "unreadThreads", 0);
@@ -204,13 +212,51 @@ static int plan_create(struct jmap_setrun *sr, const char *cid, json_t *obj, str
 	return 0;
 }
 
+/* The role of an update (role: NULL when not in the patch): 0 with *su_r
+ * the special use to store (NULL: no change), or -1 after recording
+ * invalidProperties. */
+static int role_update(struct jmap_setrun *sr, const struct jmap_mbox_tree *t, const struct jmap_mbox *m,
+		       json_t *role, const char **su_r)
+{
+	const struct jmap_mbox *other;
+	const char *want;
+
+	*su_r = NULL;
+	if (role == NULL)
+		return 0;
+	if (!json_is_null(role) && !json_is_string(role)) {
+		invalid(sr, JMAP_OP_UPDATE, m->id, "role", "is not a String or null");
+		return -1;
+	}
+	want = json_is_null(role) ? "" : json_string_value(role);
+	if (strcmp(want, m->role) == 0)
+		return 0;
+	if (strcmp(m->path, "INBOX") == 0) {
+		invalid(sr, JMAP_OP_UPDATE, m->id, "role", "the inbox keeps the role inbox");
+		return -1;
+	}
+	if (want[0] != '\0' && (*su_r = jmap_role_special_use(want)) == NULL) {
+		invalid(sr, JMAP_OP_UPDATE, m->id, "role", "is not a role a mailbox can be given here");
+		return -1;
+	}
+	/* RFC 8621 2.1: no two mailboxes have the same role. */
+	if (want[0] != '\0' && (other = jmap_mbox_by_role(t, want)) != NULL && other != m) {
+		invalid(sr, JMAP_OP_UPDATE, m->id, "role", "another mailbox has that role");
+		return -1;
+	}
+	if (want[0] == '\0')
+		*su_r = "";
+	return 0;
+}
+
 static int plan_update(struct jmap_setrun *sr, const char *id, json_t *patch, struct jmap_set_plan *p,
 		       const struct jmap_mbox_tree *t)
 {
 	const struct jmap_mbox *m = jmap_mbox_by_id(t, id), *parent, *other;
 	json_t *role = json_object_get(patch, "role"), *name = json_object_get(patch, "name");
-	json_t *sub = json_object_get(patch, "isSubscribed");
+	json_t *sub = json_object_get(patch, "isSubscribed"), *sort = json_object_get(patch, "sortOrder");
 	char path[MAIL_MAILBOX_NAME_MAX + 1];
+	const char *su = NULL;
 	int subscribed;
 
 	if (m == NULL) {
@@ -230,12 +276,8 @@ static int plan_update(struct jmap_setrun *sr, const char *id, json_t *patch, st
 			return -1;
 		}
 	}
-	/* Roles are special uses, which no event changes once created. */
-	if (role != NULL && !(json_is_null(role) ? m->role[0] == '\0' :
-			      json_is_string(role) && strcmp(json_string_value(role), m->role) == 0)) {
-		invalid(sr, JMAP_OP_UPDATE, id, "role", "the role of an existing mailbox cannot change");
+	if (role_update(sr, t, m, role, &su) < 0)
 		return -1;
-	}
 	if (make_path(parent, name != NULL ? json_string_value(name) : m->name, path) < 0) {
 		invalid(sr, JMAP_OP_UPDATE, id, "name", "the name with its parents is too long");
 		return -1;
@@ -264,6 +306,15 @@ static int plan_update(struct jmap_setrun *sr, const char *id, json_t *patch, st
 	} else if (subscribed != m->subscribed) {
 		json_array_append_new(p->events, ev("mailbox.subscribe", json_pack("{s:s, s:b}", "name", path,
 										    "subscribed", subscribed)));
+	}
+	if (su != NULL || (sort != NULL && json_integer_value(sort) != m->sort_order)) {
+		json_t *d = json_pack("{s:s}", "mailbox_id", m->id);
+
+		if (su != NULL)
+			json_object_set_new(d, "special_use", json_string(su));
+		if (sort != NULL && json_integer_value(sort) != m->sort_order)
+			json_object_set_new(d, "sort_order", json_integer(json_integer_value(sort)));
+		json_array_append_new(p->events, ev("mailbox.update", d));
 	}
 	return 0;
 }

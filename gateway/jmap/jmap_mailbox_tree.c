@@ -144,6 +144,7 @@ int jmap_mbox_tree_load(struct view *view, const char *account, struct jmap_mbox
 		m->path = xstrdup(path);
 		role_of(path, json_string_value(json_object_get(mb, "special_use")), m->role);
 		m->messages = json_integer_value(json_object_get(mb, "messages"));
+		m->sort_order = json_integer_value(json_object_get(mb, "sort_order"));
 		json_array_foreach(subs, k, s)
 			if (strcmp(json_string_value(s), path) == 0)
 				m->subscribed = 1;

@@ -24,6 +24,7 @@ struct jmap_mbox {
 	char role[JMAP_ROLE_MAX];   /* "" for none */
 	int subscribed;
 	int64_t messages;
+	int64_t sort_order;         /* JMAP sortOrder (mailbox.update; 0 when unset) */
 };
 
 struct jmap_mbox_tree {

@@ -8,7 +8,7 @@
 
 /* In the order of enum mail_jtype. */
 static const char *const type_names[MAIL_J_TYPES] = { "Mailbox", "Email", "Thread", "VacationResponse",
-								"EmailSubmission" };
+								"EmailSubmission", "Identity" };
 
 const char *jmap_push_type_name(enum mail_jtype t)
 {

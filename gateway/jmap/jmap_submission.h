@@ -1,7 +1,8 @@
 /* jmap_submission - Identity (RFC 8621 6) and EmailSubmission (RFC 8621
  * 7), shared inside gateway/jmap by their files:
- *   jmap_identity.c            Identity/get, /changes, /set and the lookup
+ *   jmap_identity.c            Identity/get, /changes and the lookup
  *                              EmailSubmission/set checks identities with
+ *   jmap_identity_set.c        Identity/set over identity.set/destroy
  *   jmap_submission_get.c      EmailSubmission/get, /changes (records:
  *                              projector/mail_submission.h)
  *   jmap_submission_query.c    EmailSubmission/query, /queryChanges
@@ -11,10 +12,15 @@
  *                              through gateway/submit (as SMTP submission
  *                              sends it), then its submission.record
  *
- * Identities follow the directory: the account's own address, and each
- * alias whose targets include the account; they are not stored, so their
- * state is a digest of their content and Identity/set is refused (a
- * policy RFC 8621 6.3 allows). */
+ * Identities: the DEFAULT ones follow the directory (the account's own
+ * address, and each alias whose targets include the account; mayDelete
+ * false), with the user's stored override of their name, replyTo, bcc and
+ * signatures; then the ones the user CREATED (projector/mail_identity.c,
+ * ids "c" + 24 hex digits), whose email is the account's address, one of
+ * its aliases, or "*@domain" for a domain whose catch-all alias delivers
+ * to the account. The state is the Identity change type's
+ * (projector/mail_jmap.h): stored changes only, so a directory change
+ * (an alias added) shows in Identity/get but not in Identity/changes. */
 #ifndef EVM_JMAP_SUBMISSION_H
 #define EVM_JMAP_SUBMISSION_H
 
@@ -32,8 +38,15 @@ int jmap_identities(struct jmap_mail_req *req, json_t **list_r, const char **err
 /* The identity id: 1 with *identity_r (a new reference), 0 when the
  * account has none such, -1 with *error_r. */
 int jmap_identity_find(struct jmap_mail_req *req, const char *id, json_t **identity_r, const char **error_r);
+/* 1 when the account may create an identity with email (normalised or
+ * "*@domain" lower-cased into norm), 0 when not (forbiddenFrom), -1 with
+ * *error_r. */
+int jmap_identity_email_allowed(struct jmap_mail_req *req, const char *email, char norm[EVM_ADDRESS_MAX + 1],
+				const char **error_r);
 /* Registers Identity/get, /changes, /set. */
 void jmap_identity_register(struct jmap_api *api);
+/* Identity/set (jmap_identity_set.c). */
+void jmap_identity_set(struct jmap_call *call, json_t *args, void *ctx);
 
 /* ---- EmailSubmission ---- */
 

@@ -1,8 +1,9 @@
 /* test_jmap_mailbox_set - Mailbox/set, Mailbox/query and
  * Mailbox/queryChanges on a node with the embedded log: creates with
  * "#cid" parents in any order, renames and moves, subscriptions, destroys
- * with and without onDestroyRemoveEmails, every SetError, ifInState, and
- * the view (what IMAP reads) after each write. */
+ * with and without onDestroyRemoveEmails, every SetError, ifInState,
+ * role and sortOrder set and cleared (mailbox.update), and the view (what
+ * IMAP reads) after each write. */
 #include "gateway/jmap/test_jmap_set_node.h"
 
 static char id_a[33], id_b[33], id_c[33];
@@ -72,7 +73,7 @@ static void test_create_errors(void)
 
 	a = jcall("[[\"Mailbox/set\",{\"accountId\":\"$A\",\"create\":{"
 		  "\"slash\":{\"name\":\"a/b\"},"
-		  "\"sort\":{\"name\":\"s\",\"sortOrder\":5},"
+		  "\"sort\":{\"name\":\"s\",\"sortOrder\":-5},"
 		  "\"inbox\":{\"name\":\"i\",\"role\":\"inbox\"},"
 		  "\"dup_role\":{\"name\":\"t\",\"role\":\"trash\"},"
 		  "\"bad_role\":{\"name\":\"t\",\"role\":\"important\"},"
@@ -168,7 +169,7 @@ static void test_update(void)
 		  id_a, id_a);
 	CHECK_EQ_STR(dump(json_object_get(json_object_get(json_object_get(a, "notUpdated"), id_a), "properties")),
 		     "[\"parentId\"]");
-	a = jcall("[[\"Mailbox/set\",{\"accountId\":\"$A\",\"update\":{\"%s\":{\"sortOrder\":1,\"name\":\"n\"}}},\"c\"]]",
+	a = jcall("[[\"Mailbox/set\",{\"accountId\":\"$A\",\"update\":{\"%s\":{\"sortOrder\":4294967296,\"name\":\"n\"}}},\"c\"]]",
 		  id_a);
 	CHECK_EQ_STR(dump(json_object_get(json_object_get(json_object_get(a, "notUpdated"), id_a), "properties")),
 		     "[\"sortOrder\"]");
@@ -339,6 +340,80 @@ static void test_query(void)
 	CHECK_EQ_STR(sget(a, "type"), "invalidArguments");
 }
 
+/* The special use IMAP LIST shows for the mailbox of that name. */
+static const char *special_use(const char *name)
+{
+	static char su[32];
+	json_t *m = NULL;
+	const char *error = NULL;
+
+	su[0] = '\0';
+	if (mail_mailbox_by_name(node.view, req.address, name, &m, &error) == 1)
+		snprintf(su, sizeof su, "%s", sget(m, "special_use"));
+	json_decref(m);
+	return su;
+}
+
+static void test_role_sort(void)
+{
+	json_t *a, *nc;
+	char state[64], out_id[33], sent_id[33];
+
+	snprintf(sent_id, sizeof sent_id, "%s", mailbox_id("Sent"));
+	a = jcall("[[\"Mailbox/get\",{\"accountId\":\"$A\",\"ids\":[]},\"c\"]]");
+	snprintf(state, sizeof state, "%s", sget(a, "state"));
+	/* Create with a sortOrder; a role another mailbox has is refused. */
+	a = jcall("[[\"Mailbox/set\",{\"accountId\":\"$A\",\"create\":{\"o\":{\"name\":\"Out\",\"sortOrder\":3},"
+		  "\"d\":{\"name\":\"D2\",\"role\":\"drafts\"}}},\"c\"],"
+		  "[\"Mailbox/get\",{\"accountId\":\"$A\",\"ids\":[\"#o\"]},\"g\"]]");
+	nc = json_object_get(a, "notCreated");
+	CHECK_EQ_STR(dump(json_object_get(json_object_get(nc, "d"), "properties")), "[\"role\"]");
+	snprintf(out_id, sizeof out_id, "%s", sget(a, "created/o/id"));
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(json_object_get(rargs(1), "list"), 0),
+							"sortOrder")), 3);
+	/* The role moves: cleared on Sent (null), then given to Out. */
+	a = jcall("[[\"Mailbox/set\",{\"accountId\":\"$A\",\"update\":{\"%s\":{\"role\":\"sent\"}}},\"c\"]]",
+		  out_id);
+	CHECK_EQ_STR(dump(json_object_get(json_object_get(json_object_get(a, "notUpdated"), out_id), "properties")),
+		     "[\"role\"]");
+	a = jcall("[[\"Mailbox/set\",{\"accountId\":\"$A\",\"update\":{\"%s\":{\"role\":null}}},\"c\"],"
+		  "[\"Mailbox/set\",{\"accountId\":\"$A\",\"update\":{\"%s\":{\"role\":\"sent\",\"sortOrder\":1}}},\"d\"],"
+		  "[\"Mailbox/get\",{\"accountId\":\"$A\",\"ids\":[\"%s\",\"%s\"],"
+		  "\"properties\":[\"role\",\"sortOrder\"]},\"g\"]]",
+		  sent_id, out_id, out_id, sent_id);
+	CHECK(json_object_get(json_object_get(rargs(0), "updated"), sent_id) != NULL);
+	CHECK(json_object_get(json_object_get(rargs(1), "updated"), out_id) != NULL);
+	/* What IMAP LIST (SPECIAL-USE) reads. */
+	CHECK_EQ_STR(special_use("Out"), "\\Sent");
+	CHECK_EQ_STR(special_use("Sent"), "");
+	a = rargs(2);
+	CHECK_EQ_STR(sget(json_array_get(json_object_get(a, "list"), 0), "role"), "sent");
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(json_object_get(a, "list"), 0), "sortOrder")), 1);
+	CHECK(json_is_null(json_object_get(json_array_get(json_object_get(a, "list"), 1), "role")));
+	/* Both are Mailbox changes. */
+	a = jcall("[[\"Mailbox/changes\",{\"accountId\":\"$A\",\"sinceState\":\"%s\"},\"c\"]]", state);
+	CHECK_EQ_INT(json_array_size(json_object_get(a, "created")), 1);
+	CHECK_EQ_INT(json_array_size(json_object_get(a, "updated")), 1);
+	CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(a, "updated"), 0)), sent_id);
+	/* RFC 8621 2: sortOrder, then name. */
+	a = jcall("[[\"Mailbox/query\",{\"accountId\":\"$A\",\"filter\":{\"hasAnyRole\":true},"
+		  "\"sort\":[{\"property\":\"sortOrder\"}]},\"c\"]]");
+	CHECK_EQ_STR(names(a), "Archive,Drafts,INBOX,Junk,Trash,Out");
+	a = jcall("[[\"Mailbox/query\",{\"accountId\":\"$A\",\"filter\":{\"hasAnyRole\":true},"
+		  "\"sort\":[{\"property\":\"sortOrder\",\"isAscending\":false}]},\"c\"]]");
+	CHECK_EQ_STR(names(a), "Out,Archive,Drafts,INBOX,Junk,Trash");
+	/* INBOX keeps its role; a role no store keeps is refused. */
+	a = jcall("[[\"Mailbox/set\",{\"accountId\":\"$A\",\"update\":{\"%s\":{\"role\":null},"
+		  "\"%s\":{\"role\":\"important\"}}},\"c\"]]", mailbox_id("INBOX"), sent_id);
+	CHECK_EQ_INT(json_object_size(json_object_get(a, "notUpdated")), 2);
+	/* sortOrder back to 0: stored as absent. */
+	a = jcall("[[\"Mailbox/set\",{\"accountId\":\"$A\",\"update\":{\"%s\":{\"sortOrder\":0}}},\"c\"],"
+		  "[\"Mailbox/get\",{\"accountId\":\"$A\",\"ids\":[\"%s\"]},\"g\"]]", out_id, out_id);
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(json_object_get(rargs(1), "list"), 0),
+							"sortOrder")), 0);
+	CHECK_EQ_STR(special_use("Out"), "\\Sent");
+}
+
 int main(void)
 {
 	node_setup("jmap-mailbox-set");
@@ -347,6 +422,7 @@ int main(void)
 	test_run("update", test_update);
 	test_run("destroy", test_destroy);
 	test_run("query", test_query);
+	test_run("role and sortOrder", test_role_sort);
 	node_teardown();
 	return test_done();
 }

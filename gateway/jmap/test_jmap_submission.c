@@ -1,6 +1,7 @@
 /* test_jmap_submission - Identity and EmailSubmission (RFC 8621 6, 7) on
  * a node with the embedded log: identities from the directory (the
- * account and its alias; /set forbidden), a draft sent to a local
+ * account and its alias) with overrides, created ones (forbiddenFrom,
+ * update, destroy, /changes, a "*@domain" one), a draft sent to a local
  * recipient (in its INBOX, without the Bcc field) and a remote one (in
  * the outbound queue), onSuccessUpdateEmail moving the draft to Sent
  * with $draft removed, onSuccessDestroyEmail, every SetError of 7.5,
@@ -15,6 +16,7 @@
 #include <stdarg.h>
 
 static struct tjn_user bob, ann, carl;
+static char created[JMAP_ACCOUNT_ID_LEN + 1];   /* bob's created identity */
 static char drafts[33], sent_box[33], bob_ident[JMAP_ACCOUNT_ID_LEN + 1];
 
 /* request_n with the calls printf(fmt, ...) and "$A" the account id. */
@@ -95,20 +97,70 @@ static void test_identity(void)
 	a = call_n(&ann, 0, "[[\"Identity/get\",{\"accountId\":\"$A\",\"ids\":[\"%s\"]},\"c\"]]", bob_ident);
 	CHECK_EQ_INT((int)json_array_size(json_object_get(a, "list")), 0);
 	CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(a, "notFound"), 0)), bob_ident);
-	/* RFC 8621 6.3: identities follow the directory. */
+	/* RFC 8621 6.3: create with the account's address or an alias;
+	 * another account's address is forbiddenFrom. */
 	a = call_n(&bob, 0,
-		   "[[\"Identity/set\",{\"accountId\":\"$A\",\"create\":{\"n\":{\"email\":\"bob@acme.test\"}},"
-		   "\"update\":{\"%s\":{\"name\":\"B\"}},\"destroy\":[\"%s\"]},\"c\"]]", bob_ident, bob_ident);
-	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "notCreated"), "n"), "type"), "forbidden");
-	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "notUpdated"), bob_ident), "type"), "forbidden");
-	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "notDestroyed"), bob_ident), "type"), "forbidden");
-	CHECK(strstr(sget(json_object_get(json_object_get(a, "notCreated"), "n"), "description"), "directory") != NULL);
-	CHECK_EQ_STR(sget(a, "newState"), state);
+		   "[[\"Identity/set\",{\"accountId\":\"$A\",\"create\":{"
+		   "\"n\":{\"email\":\"Bob@ACME.test\",\"name\":\"Bob at work\",\"textSignature\":\"-- B\"},"
+		   "\"o\":{\"email\":\"ann@acme.test\"},\"w\":{\"email\":\"*@acme.test\"},"
+		   "\"m\":{\"email\":\"sales@acme.test\",\"mayDelete\":true},"
+		   "\"l\":{\"email\":\"sales@acme.test\",\"name\":\"%0300d\"}},"
+		   "\"update\":{\"%s\":{\"name\":\"B\",\"bcc\":[{\"email\":\"arch@acme.test\"}]}}},\"c\"],"
+		   "[\"Identity/set\",{\"accountId\":\"$A\",\"destroy\":[\"%s\"]},\"d\"]]", 0, bob_ident, bob_ident);
+	snprintf(created, sizeof created, "%s", sget(json_object_get(json_object_get(a, "created"), "n"), "id"));
+	CHECK_EQ_INT((int)strlen(created), JMAP_ACCOUNT_ID_LEN);
+	CHECK(json_is_true(json_object_get(json_object_get(json_object_get(a, "created"), "n"), "mayDelete")));
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "created"), "n"), "email"), "bob@acme.test");
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "notCreated"), "o"), "type"), "forbiddenFrom");
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "notCreated"), "w"), "type"), "forbiddenFrom");
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "notCreated"), "m"), "type"), "invalidProperties");
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "notCreated"), "l"), "type"), "invalidProperties");
+	CHECK(json_object_get(json_object_get(a, "updated"), bob_ident) != NULL);
+	CHECK(strcmp(sget(a, "newState"), state) != 0);
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(json_array_get(json_array_get(json_object_get(last.body, "methodResponses"), 1), 1), "notDestroyed"), bob_ident), "type"), "forbidden");
+	/* The default with its override, then the created one. */
+	a = call_n(&bob, 0, "[[\"Identity/get\",{\"accountId\":\"$A\"},\"c\"]]");
+	list = json_object_get(a, "list");
+	CHECK_EQ_INT((int)json_array_size(list), 3);
+	CHECK_EQ_STR(sget(json_array_get(list, 0), "name"), "B");
+	CHECK_EQ_STR(sget(json_array_get(json_object_get(json_array_get(list, 0), "bcc"), 0), "email"), "arch@acme.test");
+	CHECK(json_is_false(json_object_get(json_array_get(list, 0), "mayDelete")));
+	CHECK_EQ_STR(sget(json_array_get(list, 2), "id"), created);
+	CHECK_EQ_STR(sget(json_array_get(list, 2), "textSignature"), "-- B");
+	/* Update the created one; email is immutable. */
+	a = call_n(&bob, 0, "[[\"Identity/set\",{\"accountId\":\"$A\",\"update\":{\"%s\":{\"textSignature\":\"-- Bob\","
+		   "\"email\":\"bob@acme.test\"},\"%s\":{\"email\":\"sales@acme.test\"}}},\"c\"]]", created, bob_ident);
+	CHECK(json_object_get(json_object_get(a, "updated"), created) != NULL);
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "notUpdated"), bob_ident), "type"), "invalidProperties");
 	a = call_n(&bob, 0, "[[\"Identity/changes\",{\"accountId\":\"$A\",\"sinceState\":\"%s\"},\"c\"]]", state);
-	CHECK_EQ_STR(sget(a, "newState"), state);
-	CHECK_EQ_INT((int)json_array_size(json_object_get(a, "updated")), 0);
+	CHECK_EQ_INT((int)json_array_size(json_object_get(a, "created")), 1);
+	CHECK_EQ_INT((int)json_array_size(json_object_get(a, "updated")), 1);
+	CHECK_EQ_STR(json_string_value(json_array_get(json_object_get(a, "created"), 0)), created);
 	call_n(&bob, 0, "[[\"Identity/changes\",{\"accountId\":\"$A\",\"sinceState\":\"h00\"},\"c\"]]");
 	CHECK_EQ_STR(resp_name(0), "error");
+}
+
+/* A catch-all alias lets the account create a "*@domain" identity; a
+ * created identity can be destroyed. */
+static void test_identity_wildcard(void)
+{
+	char state[64], wid[JMAP_ACCOUNT_ID_LEN + 1];
+	json_t *a;
+
+	submit(EVM_TOPIC_DIRECTORY, "", "alias.add", json_pack("{s:s, s:s}", "alias", "@acme.test", "target",
+							       "bob@acme.test"));
+	a = call_n(&bob, 0, "[[\"Identity/set\",{\"accountId\":\"$A\",\"create\":{\"w\":{\"email\":\"*@ACME.test\"}}},\"c\"]]");
+	snprintf(wid, sizeof wid, "%s", sget(json_object_get(json_object_get(a, "created"), "w"), "id"));
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "created"), "w"), "email"), "*@acme.test");
+	snprintf(state, sizeof state, "%s", sget(a, "newState"));
+	a = call_n(&bob, 0, "[[\"Identity/set\",{\"accountId\":\"$A\",\"destroy\":[\"%s\",\"%s\",\"c0\"]}, \"c\"]]",
+		   wid, created);
+	CHECK_EQ_INT((int)json_array_size(json_object_get(a, "destroyed")), 2);
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "notDestroyed"), "c0"), "type"), "notFound");
+	a = call_n(&bob, 0, "[[\"Identity/changes\",{\"accountId\":\"$A\",\"sinceState\":\"%s\"},\"c\"]]", state);
+	CHECK_EQ_INT((int)json_array_size(json_object_get(a, "destroyed")), 2);
+	a = call_n(&bob, 0, "[[\"Identity/get\",{\"accountId\":\"$A\",\"ids\":[\"%s\"]},\"c\"]]", created);
+	CHECK_EQ_INT((int)json_array_size(json_object_get(a, "notFound")), 1);
 }
 
 /* The local recipient's INBOX: its last message's body. */
@@ -282,6 +334,11 @@ static void test_errors(void)
 	a = SUBMIT("\"identityId\":\"%s\",\"emailId\":\"%s\"", sget(json_array_get(json_object_get(a, "list"), 1), "id"),
 		   email);
 	CHECK(json_object_get(json_object_get(a, "created"), "s") != NULL);
+	/* Sent with a created identity: its email is the envelope's. */
+	snprintf(email, sizeof email, "%s", draft(&bob, "[{\"email\":\"bob@acme.test\"}]",
+						  "[{\"email\":\"ann@acme.test\"}]", NULL, "x"));
+	a = SUBMIT("\"identityId\":\"%s\",\"emailId\":\"%s\"", created, email);
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(a, "created"), "s"), "undoStatus"), "final");
 	/* forbiddenToSend: a disabled account. */
 	snprintf(email, sizeof email, "%s", draft(&carl, "[{\"email\":\"carl@acme.test\"}]",
 						  "[{\"email\":\"ann@acme.test\"}]", NULL, "x"));
@@ -354,6 +411,7 @@ static void test_all(void)
 	test_send();
 	test_errors();
 	test_destroy();
+	test_identity_wildcard();
 	teardown();
 }
 

@@ -124,7 +124,9 @@ def test_submit_local_and_remote(node):
     assert ds[REMOTE]["delivered"] == "queued"
 
 
-def test_identity_set_forbidden(node):
+def test_identity_set_forbidden_from(node):
+    """Identities are stored now (tests/e2e/test_jmap_mailprops.py); one for
+    another account's address is forbiddenFrom (RFC 8621 6.3)."""
     acct = session(node)["primaryAccounts"]["urn:ietf:params:jmap:mail"]
-    r = api(node, [["Identity/set", {"accountId": acct, "create": {"n": {"email": USER}}}, "s"]])
-    assert r[0][1]["notCreated"]["n"]["type"] == "forbidden"
+    r = api(node, [["Identity/set", {"accountId": acct, "create": {"n": {"email": OTHER}}}, "s"]])
+    assert r[0][1]["notCreated"]["n"]["type"] == "forbiddenFrom"
