@@ -345,3 +345,23 @@ def test_hourly_limit(nodes, tmp_path):
     finally:
         s.quit()
     assert len(mail_bodies(node, bob)) == 3
+
+
+def test_catch_all_owner_may_send_as_any_free_address(nodes, tmp_path):
+    """The domain's catch-all delivers to alice, so alice may send as any
+    address of the domain that is neither an account nor an alias (the
+    mail to it comes to her; a JMAP "*@domain" identity needs this); bob's
+    own address and an alias of someone else stay forbidden."""
+    node, alice, bob = msa_node(nodes, tmp_path)
+    assert_ok(node.ctl("alias", "add", f"@{DOMAIN}", alice))
+    assert_ok(node.ctl("alias", "add", f"bobs-list@{DOMAIN}", bob))
+    with submission(node, (alice, PW)) as s:
+        assert s.sendmail(f"anything@{DOMAIN}", [bob],
+                          message(f"Anything <anything@{DOMAIN}>", bob, "via the catch-all")) == {}
+        for forged in (bob, f"bobs-list@{DOMAIN}"):
+            with pytest.raises(smtplib.SMTPSenderRefused) as e:
+                s.sendmail(forged, [bob], message(forged, bob, "forged"))
+            assert e.value.smtp_code == 553
+            s.rset()
+    (rec, raw), = mail_bodies(node, bob)
+    assert b"Subject: via the catch-all" in raw
