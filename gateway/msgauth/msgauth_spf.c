@@ -144,6 +144,32 @@ static const char *result_name(SPF_result_t r)
 	}
 }
 
+/* libspf2 passes loopback clients (127/8, ::1) by a local policy of its
+ * own (SPF_REASON_LOCALHOST); RFC 7208 has no such rule, so for them the
+ * record is fetched and interpreted by hand, as query_mailfrom would. */
+static SPF_response_t *query_loopback(SPF_server_t *server, SPF_request_t *req, SPF_response_t *resp)
+{
+	SPF_record_t *record = NULL;
+	SPF_errcode_t err;
+
+	SPF_response_free(resp);
+	resp = SPF_response_new(req);
+	req->cur_dom = req->env_from_dp;
+	err = SPF_server_get_record(server, req, resp, &record);
+	if (err == SPF_E_SUCCESS && record != NULL) {
+		resp->spf_record_exp = record;   /* for exp= (RFC 7208 6.2), as libspf2 does */
+		SPF_record_interpret(record, req, resp, 0);
+		resp->spf_record_exp = NULL;
+	}
+	else    /* as SPF_request_query_record maps them */
+		SPF_i_done(resp, err == SPF_E_DNS_ERROR ? SPF_RESULT_TEMPERROR
+				 : err == SPF_E_NOT_SPF ? SPF_RESULT_NONE : SPF_RESULT_PERMERROR,
+			   SPF_REASON_FAILURE, err);
+	if (record != NULL)
+		SPF_record_free(record);
+	return resp;
+}
+
 void msgauth_spf_check(const struct msgauth_dns *dns, const char *ip, const char *helo,
 		       const char *mail_from, struct msgauth_result *res)
 {
@@ -180,6 +206,8 @@ void msgauth_spf_check(const struct msgauth_dns *dns, const char *ip, const char
 		goto out;
 	}
 	SPF_request_query_mailfrom(req, &resp);
+	if (resp != NULL && SPF_response_reason(resp) == SPF_REASON_LOCALHOST)
+		resp = query_loopback(server, req, resp);
 	result = resp != NULL ? result_name(SPF_response_result(resp)) : "temperror";
 	if (l.voids > SPF_MAX_VOID)
 		result = "permerror";     /* RFC 7208 4.6.4 */

@@ -71,6 +71,7 @@ static const struct fake_rr base_zone[] = {
 	{ "_dmarc.example.org", DNS_T_TXT, "v=DMARC1; p=reject; sp=quarantine" },
 	{ "voids.example", DNS_T_TXT, "v=spf1 a:n1.voids.example a:n2.voids.example a:n3.voids.example -all" },
 	{ "soft.example", DNS_T_TXT, "v=spf1 ~all" },
+	{ "loop.example", DNS_T_TXT, "v=spf1 ip4:127.0.0.0/8 -all" },
 	{ "temp.example", DNS_T_TXT, "TEMPFAIL" },
 	{ "_dmarc.half.example", DNS_T_TXT, "v=DMARC1; p=reject; pct=0" },
 	{ "half.example", DNS_T_TXT, "v=spf1 -all" },
@@ -224,6 +225,15 @@ static void test_spf(void)
 	CHECK_EQ_STR(res.spf_domain, "example.org");
 	msgauth_spf_check(&fake_dns, "192.0.2.1", "client.example", "x@nowhere.example", &res);
 	CHECK_EQ_STR(res.spf, "none");
+	/* loopback gets no free pass (libspf2's own local policy is bypassed) */
+	msgauth_spf_check(&fake_dns, "127.0.0.1", "client.example", "x@example.org", &res);
+	CHECK_EQ_STR(res.spf, "fail");
+	msgauth_spf_check(&fake_dns, "127.0.0.1", "client.example", "x@loop.example", &res);
+	CHECK_EQ_STR(res.spf, "pass");
+	msgauth_spf_check(&fake_dns, "127.0.0.1", "client.example", "x@nowhere.example", &res);
+	CHECK_EQ_STR(res.spf, "none");
+	msgauth_spf_check(&fake_dns, "127.0.0.1", "client.example", "x@temp.example", &res);
+	CHECK_EQ_STR(res.spf, "temperror");
 }
 
 /* DMARC: sp= for a subdomain found at the organisational domain; pct sampling. */
