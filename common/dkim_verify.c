@@ -89,8 +89,10 @@ int dkim_sig_parse(const char *value, size_t len, int arc, struct dkim_sig *sig,
 	long long n;
 
 	memset(sig, 0, sizeof *sig);
-	if (dkim_tags_parse(&sig->tags, value, len, error_r) < 0)
+	if (dkim_tags_parse(&sig->tags, value, len, error_r) < 0) {
+		dkim_tags_free(&sig->tags);
 		return -1;
+	}
 	a = dkim_tags_get(&sig->tags, "a");
 	c = dkim_tags_get(&sig->tags, "c");
 	v = dkim_tags_get(&sig->tags, arc ? "i" : "v");

@@ -75,29 +75,44 @@ void msgauth_ar_field(const char *authserv_id, const struct msgauth_result *res,
 	buf_printf(out, ";\r\n\tarc=%s\r\n", res->arc);
 }
 
+/* The end of the line starting at i: the offset after its CRLF (len when none). */
+static size_t line_end(const char *msg, size_t len, size_t i)
+{
+	const char *lf;
+
+	while ((lf = memchr(msg + i, '\n', len - i)) != NULL) {
+		size_t at = (size_t)(lf - msg);
+		if (at > 0 && msg[at - 1] == '\r')
+			return at + 1;
+		i = at + 1;   /* a bare LF is not a line end (RFC 5322 2.2) */
+	}
+	return len;
+}
+
 void msgauth_rewrite(const char *msg, size_t len, const char *authserv_id, const char *field,
 		     struct buf *out)
 {
-	struct dkim_field *f = xcalloc(DKIM_MAX_FIELDS, sizeof *f);
-	size_t body = 0, n = dkim_header_split(msg, len, f, DKIM_MAX_FIELDS, &body), pos = 0;
+	static const char name[] = "Authentication-Results";
+	size_t i = 0, kept = 0;
 
 	buf_puts(out, field);
-	for (size_t i = 0; i < n; i++) {
-		const char *v;
-		size_t end;
+	/* every header field, however many (no forged copy may hide past a
+	 * count limit); the header ends at the first empty line */
+	while (i < len && !(i + 1 < len && msg[i] == '\r' && msg[i + 1] == '\n')) {
+		size_t start = i, end = line_end(msg, len, i), n = sizeof name - 1, k;
 
-		if (f[i].name_len != 22 || strncasecmp(f[i].p, "Authentication-Results", 22) != 0)
-			continue;
-		v = memchr(f[i].p, ':', f[i].len) + 1;
-		if (!msgauth_ar_is_ours(v, f[i].len - (size_t)(v - f[i].p), authserv_id))
-			continue;
-		/* drop the field with its CRLF */
-		end = (size_t)(f[i].p - msg) + f[i].len;
-		if (end + 2 <= len && msg[end] == '\r' && msg[end + 1] == '\n')
-			end += 2;
-		buf_append(out, msg + pos, (size_t)(f[i].p - msg) - pos);
-		pos = end;
+		while (end < len && (msg[end] == ' ' || msg[end] == '\t'))
+			end = line_end(msg, len, end);      /* folded continuation lines */
+		if (msg[start] != ' ' && msg[start] != '\t' && end - start > n &&
+		    strncasecmp(msg + start, name, n) == 0) {
+			for (k = start + n; k < end && (msg[k] == ' ' || msg[k] == '\t'); k++)
+				;
+			if (k < end && msg[k] == ':' && msgauth_ar_is_ours(msg + k + 1, end - k - 1, authserv_id)) {
+				buf_append(out, msg + kept, start - kept);
+				kept = end;
+			}
+		}
+		i = end;
 	}
-	buf_append(out, msg + pos, len - pos);
-	free(f);
+	buf_append(out, msg + kept, len - kept);
 }

@@ -8,14 +8,13 @@ mailbox for p=quarantine, arc=pass for an ARC-sealed message."""
 
 import base64
 import smtplib
+import subprocess
 import urllib.request
 
 import pytest
 
 dkim = pytest.importorskip("dkim")
 pytest.importorskip("authres")   # dkimpy's arc_sign needs it
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from conftest import mail_bodies, mail_directory, mail_mailboxes, mail_raw  # noqa: E402
 from dnsenv import dns_env  # noqa: E402,F401  (the fixture)
@@ -26,11 +25,10 @@ DOMAIN = "inbox.example"
 
 def rsa_key():
     """(private PEM, DKIM p= value) of a fresh 2048-bit key."""
-    k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                          serialization.NoEncryption())
-    pub = k.public_key().public_bytes(serialization.Encoding.DER,
-                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = subprocess.run(["openssl", "genrsa", "-traditional", "2048"], capture_output=True,
+                         check=True, timeout=60).stdout
+    pub = subprocess.run(["openssl", "rsa", "-pubout", "-outform", "DER"], input=pem,
+                         capture_output=True, check=True, timeout=60).stdout
     return pem, base64.b64encode(pub).decode()
 
 
