@@ -203,6 +203,49 @@ static void test_dkim_keys(void)
 	CHECK(dkim_key_parse("v=DKIM1; s=tlsrpt; p=AAAA", 25, DKIM_ALG_RSA_SHA256, &key, &error) < 0);
 }
 
+/* RFC 8463 A.3: the signed example message verifies with A.2's key record;
+ * a changed Subject does not. */
+static void test_rfc8463_example(void)
+{
+	static const char msg[] =
+		"DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;\r\n"
+		" d=football.example.com; i=@football.example.com;\r\n"
+		" q=dns/txt; s=brisbane; t=1528637909; h=from : to :\r\n"
+		" subject : date : message-id : from : subject : date;\r\n"
+		" bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\r\n"
+		" b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11BusFa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==\r\n"
+		"From: Joe SixPack <joe@football.example.com>\r\n"
+		"To: Suzie Q <suzie@shopping.example.net>\r\n"
+		"Subject: Is dinner ready?\r\n"
+		"Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\r\n"
+		"Message-ID: <20030712040037.46341.5F8J@football.example.com>\r\n"
+		"\r\n"
+		"Hi.\r\n"
+		"\r\n"
+		"We lost the game.  Are you hungry yet?\r\n"
+		"\r\n"
+		"Joe.\r\n";
+	static const struct fake_rr z[] = {
+		{ "brisbane._domainkey.football.example.com", DNS_T_TXT,
+		  "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" },
+		{ NULL, 0, NULL },
+	};
+	struct msgauth_result res;
+	char *p = strdup(msg);
+
+	zone = z;
+	memset(&res, 0, sizeof res);
+	msgauth_dkim_check(&fake_dns, msg, strlen(msg), 1800000000, &res);
+	CHECK_EQ_INT(res.ndkim, 1);
+	CHECK_EQ_STR(res.dkim[0].result, "pass");
+	CHECK_EQ_STR(res.dkim[0].b, "/gCrinpc");
+	strstr(p, "dinner")[0] = 'D';
+	msgauth_dkim_check(&fake_dns, p, strlen(p), 1800000000, &res);
+	CHECK_EQ_STR(res.dkim[0].result, "fail");
+	free(p);
+	setup();
+}
+
 /* SPF: ip4, a:, softfail, void lookup limit, temporary failure, null sender (HELO). */
 static void test_spf(void)
 {
@@ -326,6 +369,7 @@ int main(void)
 	test_run("test_dkim_pass", test_dkim_pass);
 	test_run("test_dkim_altered", test_dkim_altered);
 	test_run("test_dkim_keys", test_dkim_keys);
+	test_run("test_rfc8463_example", test_rfc8463_example);
 	test_run("test_spf", test_spf);
 	test_run("test_dmarc", test_dmarc);
 	test_run("test_arc", test_arc);
