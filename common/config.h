@@ -87,6 +87,8 @@ struct evm_config {
 	int64_t delivery_mta_sts_port;
 	int64_t delivery_dane;
 	char *dns_resolvers;       /* "" = /etc/resolv.conf */
+	int64_t inbound_auth;      /* SPF/DKIM/DMARC/ARC on smtp.listen (gateway/msgauth) */
+	char *inbound_dmarc_reject;  /* reject | quarantine | none */
 	char *dns_trust_anchor_file;
 	char *tls_cert;            /* "" = no TLS */
 	char *tls_key;

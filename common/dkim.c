@@ -9,20 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
-struct field {
-	const char *p;       /* start of "Name:" */
-	size_t len;          /* up to, not including, the CRLF that ends it */
-	size_t name_len;     /* the name, trailing WSP excluded */
-};
-
 static int is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
 }
 
-/* Splits msg's header into fields (at most max); *body_r is where the body
- * starts (len when there is none). */
-static size_t split_header(const char *msg, size_t len, struct field *f, size_t max, size_t *body_r)
+/* see dkim.h */
+size_t dkim_header_split(const char *msg, size_t len, struct dkim_field *f, size_t max, size_t *body_r)
 {
 	size_t i = 0, n = 0;
 
@@ -147,14 +140,14 @@ static int sha256(const void *data, size_t len, unsigned char md[32], const char
 
 int dkim_body_hash(const char *msg, size_t len, char out[45], const char **error_r)
 {
-	struct field *f = xcalloc(DKIM_MAX_FIELDS, sizeof *f);
+	struct dkim_field *f = xcalloc(DKIM_MAX_FIELDS, sizeof *f);
 	struct buf canon = BUF_INIT;
 	unsigned char md[32];
 	size_t body = 0;
 	char *b64;
 	int r;
 
-	split_header(msg, len, f, DKIM_MAX_FIELDS, &body);
+	dkim_header_split(msg, len, f, DKIM_MAX_FIELDS, &body);
 	free(f);
 	buf_puts(&canon, "");
 	dkim_canon_body(msg + body, len - body, &canon);
@@ -203,9 +196,9 @@ const char *dkim_key_algorithm(EVP_PKEY *key)
 /* Appends the relaxed form of the fields named in h, bottom up per name. */
 static void signed_fields(const char *msg, size_t len, const char *h, struct buf *out)
 {
-	struct field *f = xcalloc(DKIM_MAX_FIELDS, sizeof *f);
+	struct dkim_field *f = xcalloc(DKIM_MAX_FIELDS, sizeof *f);
 	char *used = xcalloc(DKIM_MAX_FIELDS, 1);
-	size_t body, n = split_header(msg, len, f, DKIM_MAX_FIELDS, &body);
+	size_t body, n = dkim_header_split(msg, len, f, DKIM_MAX_FIELDS, &body);
 	const char *p = h;
 
 	while (*p != '\0') {
@@ -301,8 +294,8 @@ static void fold_word(struct folder *f, const char *word, int sep)
 static void header_list(const char *msg, size_t len, struct buf *h)
 {
 	static const char *const names[] = { DKIM_SIGNED_HEADERS };
-	struct field *f = xcalloc(DKIM_MAX_FIELDS, sizeof *f);
-	size_t body, n = split_header(msg, len, f, DKIM_MAX_FIELDS, &body);
+	struct dkim_field *f = xcalloc(DKIM_MAX_FIELDS, sizeof *f);
+	size_t body, n = dkim_header_split(msg, len, f, DKIM_MAX_FIELDS, &body);
 
 	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
 		size_t nl = strlen(names[k]), count = 0;

@@ -25,6 +25,17 @@
 #define DKIM_MAX_FIELDS 1000     /* header fields looked at; the rest are not signed */
 #define DKIM_FOLD_WIDTH 78       /* RFC 5322 2.1.1 */
 
+struct dkim_field {
+	const char *p;       /* start of "Name:" */
+	size_t len;          /* up to, not including, the CRLF that ends it */
+	size_t name_len;     /* the name, trailing WSP excluded */
+};
+
+/* Splits msg's header into fields (at most max; lines without a colon are
+ * skipped); *body_r is where the body starts (len when there is none). */
+size_t dkim_header_split(const char *msg, size_t len, struct dkim_field *f, size_t max,
+			 size_t *body_r);
+
 /* RFC 6376 3.4.2: one header field ("Name: value", folded lines, with or
  * without its final CRLF) in relaxed form, "name:value\r\n", appended to
  * out (crlf 0: without the final CRLF, as for the signature field). */

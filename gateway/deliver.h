@@ -67,6 +67,7 @@ struct deliver_request {
 	size_t ntargets;
 	json_t *dsn;                   /* optional: {"ret","envid","rcpts":{rcpt:{"notify","orcpt"}}} */
 	int single_reply;              /* SMTP: one reply for every target (LMTP: 0) */
+	int junk;                      /* DMARC quarantine: into the account's \Junk mailbox, $Junk */
 };
 
 struct deliver_result {

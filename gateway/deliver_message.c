@@ -37,6 +37,7 @@ struct delivery {
 	int64_t internal_date;
 	json_t *summary;
 	json_t *dsn;                         /* copy of req->dsn or NULL */
+	int junk;                            /* req->junk */
 	struct deliver_target *targets;
 	struct delivery_rcpt *rcpts;
 	struct deliver_result *results;
@@ -251,6 +252,29 @@ static json_t *dsn_for(json_t *dsn, const char *rcpt)
 	return out;
 }
 
+/* The name of account's \Junk mailbox into name (INBOX when it has none). */
+static void junk_mailbox(struct node *node, const char *account, char *name, size_t size)
+{
+	json_t *list = NULL, *mb;
+	const char *error = NULL, *use, *n;
+	size_t i;
+
+	snprintf(name, size, "INBOX");
+	if (mail_mailboxes(node->view, account, &list, &error) < 0) {
+		log_warn("deliver: mailboxes of %s: %s", account, error);
+		return;
+	}
+	json_array_foreach(list, i, mb) {
+		use = json_string_value(json_object_get(mb, "special_use"));
+		n = json_string_value(json_object_get(mb, "name"));
+		if (use != NULL && n != NULL && strcmp(use, "\\Junk") == 0 && strlen(n) < size) {
+			snprintf(name, size, "%s", n);
+			break;
+		}
+	}
+	json_decref(list);
+}
+
 /* Submits target i's message.append; on a local failure answers it at once
  * (we are on the loop, inside the blob callback, so that is allowed). */
 static void submit_append(struct delivery *d, size_t i)
@@ -259,12 +283,14 @@ static void submit_append(struct delivery *d, size_t i)
 	struct evm_event ev;
 	const char *error = NULL;
 	json_t *data, *dsn;
-	char prefix[EVM_ADDRESS_MAX + 32];
+	char prefix[EVM_ADDRESS_MAX + 32], mailbox[1024] = "INBOX";
 
 	snprintf(prefix, sizeof prefix, "Delivered-To: %s\r\n", t->rcpt);
-	data = json_pack("{s:s, s:s, s:I, s:s, s:[], s:[], s:I, s:O}", "mailbox", "INBOX",
+	if (d->junk)
+		junk_mailbox(d->node, t->account, mailbox, sizeof mailbox);
+	data = json_pack("{s:s, s:s, s:I, s:s, s:[], s:o, s:I, s:O}", "mailbox", mailbox,
 			 "blob_id", d->blob_id, "blob_size", (json_int_t)d->blob_size, "prefix", prefix,
-			 "flags", "keywords", "internal_date", (json_int_t)d->internal_date,
+			 "flags", "keywords", d->junk ? json_pack("[s]", "$Junk") : json_array(), "internal_date", (json_int_t)d->internal_date,
 			 "summary", d->summary);
 	if (data != NULL && (dsn = dsn_for(d->dsn, t->rcpt)) != NULL)
 		json_object_set_new(data, "dsn", dsn);
@@ -359,6 +385,7 @@ void deliver_message(struct node *node, const struct deliver_request *req,
 	}
 	if (req->dsn != NULL)
 		d->dsn = json_deep_copy(req->dsn);
+	d->junk = req->junk;
 
 	/* RFC 5321 4.4: Return-Path first, then the trace fields. */
 	buf_reserve(&blob, 32 + strlen(req->mail_from ? req->mail_from : "") +

@@ -13,9 +13,10 @@ packages=(
   librdkafka-dev librocksdb-dev libssl-dev libevent-dev libjansson-dev
   libcrypt-dev zlib1g-dev libutf8proc-dev
   libunbound-dev libcurl4-openssl-dev dns-root-data libidn2-dev libwslay-dev
+  libspf2-dev libopendmarc-dev publicsuffix
   clang libclang-rt-14-dev
   kcat openssl curl procps swaks libnet-ssleay-perl libio-socket-ssl-perl isync fetchmail
-  postfix nsd ldnsutils unbound-anchor python3-dkim python3-dnspython
+  postfix nsd ldnsutils unbound-anchor python3-dkim python3-dnspython python3-authres
   openjdk-17-jre-headless maven
   python3 python3-pytest python3-yaml python3-websockets
   systemd
@@ -38,6 +39,8 @@ fi
 # the one on PATH has pytest.
 python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
+# dkimpy's arc_sign (tests/e2e/test_inbound_auth.py) needs authres.
+python3 -c 'import authres' 2>/dev/null || python3 -m pip install -q authres
 # dkimpy: the independent DKIM verifier of the sending tests.
 python3 -c 'import dkim' 2>/dev/null || python3 -m pip install -q dkimpy
 # PyNaCl: dkimpy's ed25519-sha256 (RFC 8463) verification.

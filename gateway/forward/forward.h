@@ -22,11 +22,11 @@
  * is kept, logged). cb gets status 0 only after every enqueue was
  * acknowledged by the log, so the SMTP 250 comes after it.
  *
- * ARC: a message without a chain is sealed i=1 cv=none with
- * "arc=none" as the results. A message with a chain needs a verdict on it
- * (RFC 8617 5.1.2): forward_arc_verifier is that hook (inbound
- * verification is INAUTH's); while it is NULL such a message is forwarded
- * unsealed rather than sealed with a verdict nobody computed.
+ * ARC: the seal's ARC-Authentication-Results are the inbound check's
+ * results (gateway/msgauth; "arc=none" when it did not run), and its cv=
+ * the check's verdict on the incoming chain (RFC 8617 5.1.1: none for
+ * i=1). A message with a chain that nobody verified (inbound.auth off) is
+ * forwarded unsealed rather than sealed with a verdict nobody computed.
  *
  * The SRS secret: forward.srs_secret_file (config), read once at start.
  * Chosen over a directory record because a secret in the log would be in
@@ -50,12 +50,6 @@ struct forward_target {
 	char tenant[64];                     /* the domain's tenant (queue item) */
 };
 
-/* The verdict on an incoming ARC chain: "pass" or "fail" in *cv_r and the
- * results for our AAR (e.g. "arc=pass") in *results_r (static strings).
- * -1: could not tell (not sealed). */
-typedef int forward_arc_verify_fn(const char *msg, size_t len, const char **cv_r,
-				  const char **results_r);
-extern forward_arc_verify_fn *forward_arc_verifier;
 
 /* Reads forward.srs_secret_file when set. 0, or -1 with *error_r (an
  * unreadable file, a secret shorter than SRS_SECRET_MIN). */
@@ -86,6 +80,12 @@ struct forward_send_request {
 	const struct forward_target *targets;
 	size_t ntargets;
 	int smtputf8, body8bit;
+	/* The inbound check's verdict (gateway/msgauth), NULL when none ran:
+	 * auth_results becomes the ARC-Authentication-Results (RFC 8617
+	 * 4.1.1), arc_cv the incoming chain's "pass" / "fail" / "none" for
+	 * the seal's cv= (RFC 8617 5.1.1). */
+	const char *auth_results;
+	const char *arc_cv;
 };
 
 /* req->ntargets > 0. Copies what it needs; cb runs exactly once, later, on the loop (status

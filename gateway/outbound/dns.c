@@ -144,6 +144,11 @@ static int configure(struct ub_ctx *ub, const char *resolvers, const char *ta_fi
 	return 0;
 }
 
+int dns_ub_configure(struct ub_ctx *ub, const char *resolvers, const char *ta_file, const char **error_r)
+{
+	return configure(ub, resolvers != NULL ? resolvers : "", ta_file != NULL ? ta_file : "", error_r);
+}
+
 int dns_create(struct event_base *base, const char *resolvers, const char *ta_file,
 	       struct dns **dns_r, const char **error_r)
 {

@@ -46,6 +46,11 @@ int dns_create(struct event_base *base, const char *resolvers, const char *ta_fi
  * call), unless dns is freed first; a query that cannot be sent is answered
  * by a SERVFAIL result with the reason in why. */
 void dns_resolve(struct dns *dns, const char *name, int rrtype, dns_cb *cb, void *ctx);
+/* Sets up a libunbound context as dns_create does (threaded async mode,
+ * forwarders, trust anchor), for a caller with its own context (the
+ * inbound checks' worker threads, gateway/msgauth/msgauth_node.c). */
+struct ub_ctx;
+int dns_ub_configure(struct ub_ctx *ub, const char *resolvers, const char *ta_file, const char **error_r);
 /* Cancels every pending query (no callbacks). NULL-safe; sets *dns NULL. */
 void dns_free(struct dns **dns);
 

@@ -102,7 +102,9 @@ static void queue_done(void *ctx, int status, const char *id, const char *error)
 	finish(w);
 }
 
-void smtp_forward_data_end(struct smtp_session *s, const char *msgid, const char *received)
+void smtp_forward_data_end(struct smtp_session *s, const char *msgid, const char *received,
+			   const char *data, size_t len, int junk, const char *auth_results,
+			   const char *arc_cv)
 {
 	struct smtp_txn *t = &s->txn;
 	struct fwd_wait *w = xcalloc(1, sizeof *w);
@@ -121,8 +123,9 @@ void smtp_forward_data_end(struct smtp_session *s, const char *msgid, const char
 		req.single_reply = 1;
 		req.mail_from = t->mail_from;
 		req.received = received;
-		req.data = t->msg.data != NULL ? t->msg.data : "";
-		req.len = t->msg.len;
+		req.data = data;
+		req.len = len;
+		req.junk = junk;
 		req.targets = t->targets;
 		req.ntargets = t->ntargets;
 		req.dsn = t->dsn;
@@ -130,8 +133,10 @@ void smtp_forward_data_end(struct smtp_session *s, const char *msgid, const char
 	}
 	f.mail_from = t->mail_from;
 	f.received = received;
-	f.data = t->msg.data != NULL ? t->msg.data : "";
-	f.len = t->msg.len;
+	f.data = data;
+	f.len = len;
+	f.auth_results = auth_results;
+	f.arc_cv = arc_cv;
 	f.targets = t->fwd;
 	f.ntargets = t->nfwd;
 	f.smtputf8 = t->smtputf8;

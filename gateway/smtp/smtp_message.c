@@ -117,12 +117,69 @@ static int too_many_hops(const struct smtp_txn *t)
 	return submit_count_fields(data, submit_header_len(data, t->msg.len), "Received") >= SMTP_MAX_HOPS;
 }
 
-void smtp_txn_data_end(struct smtp_session *s)
+/* Hands the message (data, len) to the backend's delivery, and to
+ * forwarding when remote alias targets were collected at RCPT;
+ * auth_results/arc_cv from the sender authentication (NULL without). */
+static void deliver_now(struct smtp_session *s, const char *data, size_t len, int junk,
+			const char *auth_results, const char *arc_cv)
 {
 	struct smtp_txn *t = &s->txn;
 	struct deliver_request req;
-	const char *reject = NULL;
 	char msgid[40], *received;
+
+	snprintf(msgid, sizeof msgid, "%s.%u", s->id, s->messages);
+	received = smtp_received_field(s, msgid);
+	if (t->nfwd > 0) {
+		smtp_forward_data_end(s, msgid, received, data, len, junk, auth_results, arc_cv);
+		free(received);
+		return;
+	}
+	memset(&req, 0, sizeof req);
+	req.actor = s->set.lmtp ? "lmtp" : "smtp";
+	req.single_reply = !s->set.lmtp;
+	req.mail_from = t->mail_from;
+	req.received = received;
+	req.data = data;
+	req.len = len;
+	req.targets = t->targets;
+	req.ntargets = t->ntargets;
+	req.dsn = t->dsn;
+	req.junk = junk;
+	smtp_set_state(s, SMTP_S_WAIT);
+	smtp_session_ref(s);
+	s->backend.deliver(s->backend.ctx, &req, delivered, s);
+	free(received);
+}
+
+/* The sender authentication's verdict: 550 5.7.1 (DMARC reject), or the
+ * rewritten message delivered (into Junk for quarantine). */
+static void authenticated(void *ctx, const struct msgauth_verdict *v)
+{
+	struct smtp_session *s = ctx;
+
+	if (s->conn == NULL) {
+		smtp_session_unref(s);
+		return;
+	}
+	log_info("smtp[%s]: message %s.%u from=<%s>: %s", s->id, s->id, s->messages, s->txn.mail_from,
+		 v->summary);
+	if (v->reject) {
+		/* RFC 7489 6.7 / 7.3: refused at the end of DATA */
+		smtp_reply_txn(s, "550 5.7.1 Rejected by the DMARC policy of the From domain");
+		smtp_txn_reset(s);
+		smtp_set_state(s, SMTP_S_READY);
+		smtp_run(s);
+	} else {
+		deliver_now(s, v->data, v->len, v->junk, v->results, v->arc);
+	}
+	smtp_session_unref(s);
+}
+
+void smtp_txn_data_end(struct smtp_session *s)
+{
+	struct smtp_txn *t = &s->txn;
+	const char *reject = NULL;
+	char msgid[40];
 
 	s->messages++;
 	if (t->data.too_big)
@@ -145,24 +202,14 @@ void smtp_txn_data_end(struct smtp_session *s)
 		smtp_submit_data_end(s, msgid);
 		return;
 	}
-	received = smtp_received_field(s, msgid);
-	if (t->nfwd > 0) {
-		smtp_forward_data_end(s, msgid, received);
-		free(received);
+	if (!s->set.lmtp && s->backend.msgauth != NULL) {
+		/* RFC 7489 / RFC 8601: checked before the blob is written, since
+		 * the stored message gets our Authentication-Results. */
+		smtp_set_state(s, SMTP_S_WAIT);
+		smtp_session_ref(s);
+		s->backend.msgauth(s->backend.ctx, s->peer_ip, s->helo != NULL ? s->helo : "", t->mail_from,
+				   t->msg.data != NULL ? t->msg.data : "", t->msg.len, authenticated, s);
 		return;
 	}
-	memset(&req, 0, sizeof req);
-	req.actor = s->set.lmtp ? "lmtp" : "smtp";
-	req.single_reply = !s->set.lmtp;
-	req.mail_from = t->mail_from;
-	req.received = received;
-	req.data = t->msg.data != NULL ? t->msg.data : "";
-	req.len = t->msg.len;
-	req.targets = t->targets;
-	req.ntargets = t->ntargets;
-	req.dsn = t->dsn;
-	smtp_set_state(s, SMTP_S_WAIT);
-	smtp_session_ref(s);
-	s->backend.deliver(s->backend.ctx, &req, delivered, s);
-	free(received);
+	deliver_now(s, t->msg.data != NULL ? t->msg.data : "", t->msg.len, 0, NULL, NULL);
 }

@@ -88,6 +88,18 @@ static void node_forward_send(void *ctx, const struct forward_send_request *req,
 	forward_send(ctx, req, cb, cb_ctx);
 }
 
+/* Inbound sender authentication (gateway/msgauth/msgauth_node.h); our
+ * authserv-id is the host name of the greeting (RFC 8601 2.5). */
+static void node_msgauth(void *ctx, const char *peer_ip, const char *helo, const char *mail_from,
+			 const char *msg, size_t len, msgauth_node_cb *cb, void *cb_ctx)
+{
+	struct node *node = ctx;
+	const struct evm_config *cfg = node->cfg;
+
+	msgauth_node_check(node->base, cfg, cfg->smtp_hostname[0] != '\0' ? cfg->smtp_hostname : cfg->node_id,
+			   peer_ip, helo, mail_from, msg, len, cb, cb_ctx);
+}
+
 /* The settings every listener of the node shares. */
 static int node_settings(struct node *node, struct smtp_server_settings *set, struct net_tls **tls_r,
 			 const char **error_r)
@@ -184,6 +196,19 @@ int smtp_server_start(struct node *node, int lmtp, const char *listen, struct sm
 	if (!lmtp && forward_enabled()) {
 		set.backend.forward_resolve = node_forward_resolve;
 		set.backend.forward_send = node_forward_send;
+	}
+	if (!lmtp && node->cfg->inbound_auth) {
+		const char *p = node->cfg->inbound_dmarc_reject;
+		if (strcmp(p, "reject") != 0 && strcmp(p, "quarantine") != 0 && strcmp(p, "none") != 0) {
+			net_tls_free(&tls);
+			*error_r = "inbound.dmarc_reject must be reject, quarantine or none";
+			return -1;
+		}
+		if (msgauth_init(MSGAUTH_PUBLIC_SUFFIX, error_r) < 0) {
+			net_tls_free(&tls);
+			return -1;
+		}
+		set.backend.msgauth = node_msgauth;
 	}
 	if (smtp_server_create(node->base, &set, s_r, error_r) < 0) {
 		net_tls_free(&tls);

@@ -25,6 +25,7 @@
 #include "gateway/auth_password.h"
 #include "gateway/deliver.h"
 #include "gateway/forward/forward.h"
+#include "gateway/msgauth/msgauth_node.h"
 #include "gateway/net.h"
 #include "gateway/outbound/enqueue.h"
 
@@ -39,6 +40,10 @@ struct smtp_backend {
 			void *cb_ctx);
 	/* Optional: 1 when account cannot take size more octets (quota). */
 	int (*over_quota)(void *ctx, const char *account, uint64_t size);
+	/* Optional, inbound SMTP only (not LMTP, not submission): sender
+	 * authentication, msgauth_node_check() semantics (msg borrowed until cb). */
+	void (*msgauth)(void *ctx, const char *peer_ip, const char *helo, const char *mail_from,
+			const char *msg, size_t len, msgauth_node_cb *cb, void *cb_ctx);
 	/* Submission only (all required there): */
 	/* auth_password_verify() semantics: cb runs once, later, on the loop. */
 	void (*auth_password)(void *ctx, const char *user, const char *password, auth_password_cb *cb,

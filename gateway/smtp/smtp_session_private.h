@@ -155,6 +155,12 @@ int smtp_forward_rcpt(struct smtp_session *s, const char *path, char *local, siz
 /* The content is complete and the transaction has forward targets:
  * deliver the local targets and queue the forwarded copies, one reply
  * when both are done. received is the Received: field (borrowed). */
-void smtp_forward_data_end(struct smtp_session *s, const char *msgid, const char *received);
+/* data/len: the message to store and forward (with our
+ * Authentication-Results when checked); junk: into Junk (DMARC
+ * quarantine); auth_results/arc_cv: the check's verdict for the ARC seal
+ * (NULL when none ran). */
+void smtp_forward_data_end(struct smtp_session *s, const char *msgid, const char *received,
+			   const char *data, size_t len, int junk, const char *auth_results,
+			   const char *arc_cv);
 
 #endif

@@ -22,6 +22,7 @@ import pytest
 
 from conftest import assert_ok, cmd, mail_bodies, mail_directory, wait_until
 from smtp_sink import SmtpSink
+from dnsenv import dns_env  # noqa: F401  (the fixture)
 
 DOMAIN = "fwd.example"
 REMOTE = "remote.example"
@@ -136,3 +137,61 @@ def test_failed_forward_reports_to_the_original_sender(world):
     assert dsn.accepted_rcpts == [f"alice@{SENDER_DOMAIN}"], dsn.accepted_rcpts
     assert b"multipart/report" in dsn.data and b"Action: failed" in dsn.data
     assert f"carol@{REMOTE}".encode() in dsn.data
+
+
+def test_forward_after_inbound_auth_seals_the_chain(nodes, dns_env, tmp_path):
+    """With inbound authentication on, a message that arrived through an
+    ARC-sealing relay is forwarded with a second ARC set (i=2, cv=pass)
+    whose ARC-Authentication-Results are our inbound results, and dkimpy
+    accepts the whole chain."""
+    pytest.importorskip("authres")   # dkimpy's arc_sign needs it
+    from test_inbound_auth import rsa_key, txt
+
+    env = dns_env()
+    relay_pem, relay_pub = rsa_key()
+    z = env.zone("relay.example", signed=False)
+    z.add("arc._domainkey", "TXT", txt("v=DKIM1; k=rsa; p=" + relay_pub))
+    z.add("@", "TXT", txt("v=spf1 ip4:127.0.0.1 -all"))
+    settings = env.start()
+    sink = SmtpSink().start()
+    try:
+        secret = tmp_path / "srs.secret"
+        secret.write_text("another-test-srs-secret-long-enough\n")
+        node = nodes("fwdauth", env={
+            **settings, "EVMAIL_INBOUND_AUTH": "on",
+            "EVMAIL_NODE_ROLES": "projector,gateway,delivery",
+            "EVMAIL_SMTP_HOSTNAME": "mx.fwd.example",
+            "EVMAIL_FORWARD_SRS_SECRET_FILE": str(secret),
+            "EVMAIL_DELIVERY_ROUTES": f"{REMOTE}=127.0.0.1:{sink.port}",
+            "EVMAIL_DELIVERY_RELAY_TLS": "none",
+        })
+        node.start(wait="ready")
+        mail_directory(node, "t1", DOMAIN, ["bob"])
+        assert node.commands([cmd("alias.add", {"alias": f"list@{DOMAIN}", "target": f"carol@{REMOTE}"},
+                                  tenant="t1")])[0]["status"] == "accepted"
+        out = assert_ok(node.ctl("dkim", "create", DOMAIN, "--selector", "rsa1", "--algorithm", "rsa2048")).out
+        line = next(ln for ln in out.splitlines() if "._domainkey." in ln)
+        m = re.match(r"(\S+) IN TXT (.*)$", line)
+        records = {m.group(1).rstrip(".").encode(): "".join(re.findall(r'"([^"]*)"', m.group(2))).encode(),
+                   b"arc._domainkey.relay.example": ("v=DKIM1; k=rsa; p=" + relay_pub).encode()}
+
+        def dnsfunc(name, timeout=5):
+            return records.get(name.rstrip(b"."))
+
+        msg = (f"From: Alice <alice@relay.example>\r\nTo: list@{DOMAIN}\r\nSubject: chained\r\n"
+               f"Message-ID: <chained@relay.example>\r\n\r\nThrough two forwarders.\r\n").encode()
+        signed = b"Authentication-Results: relay.example; none\r\n" + msg
+        sets = dkim.arc_sign(signed, b"arc", b"relay.example", relay_pem, b"relay.example",
+                             include_headers=[b"from", b"to", b"subject"])
+        send(node, "alice@relay.example", [f"list@{DOMAIN}"], b"".join(sets) + signed)
+        (t,) = sink.wait_for_messages(1, timeout=90)
+        res, result_sets, reason = dkim.arc_verify(t.data, dnsfunc=dnsfunc)
+        assert res == b"pass", (reason, t.data[:4000])
+        ours = [s for s in result_sets if s["instance"] == 2]
+        assert ours and ours[0]["cv"] == b"pass", result_sets
+        aar = re.search(rb"ARC-Authentication-Results: i=2; mx\.fwd\.example;([^\r]*(\r\n[ \t][^\r]*)*)", t.data)
+        assert aar is not None, t.data[:3000]
+        text = b" ".join(aar.group(1).split())
+        assert b"spf=pass" in text and b"arc=pass" in text, text
+    finally:
+        sink.stop()

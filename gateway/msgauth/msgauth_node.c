@@ -1,0 +1,258 @@
+/* msgauth_node - see msgauth_node.h. */
+#include "gateway/msgauth/msgauth_node.h"
+#include "gateway/outbound/dns.h"
+#include "common/log.h"
+
+#include <openssl/rand.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unbound.h>
+
+struct msgauth_job {
+	struct event *done;
+	struct msgauth_job *next;
+	char *resolvers, *ta_file, *authserv_id, *peer_ip, *helo, *mail_from, *policy;
+	const char *msg;
+	size_t len;
+	struct ub_ctx *ub;          /* NULL: no resolver, every lookup fails at once */
+	time_t deadline;
+	struct msgauth_result res;
+	struct buf out, summary, results;
+	msgauth_node_cb *cb;
+	void *ctx;
+};
+
+/* Loop thread only. */
+static unsigned running;
+static struct msgauth_job *queue_head, *queue_tail;
+
+static void job_start(struct msgauth_job *job);
+
+/* One blocking query's answer, filled by the libunbound callback. */
+struct query {
+	int done;
+	int err;
+	struct ub_result *result;
+};
+
+static void query_cb(void *arg, int err, struct ub_result *result)
+{
+	struct query *q = arg;
+
+	q->done = 1;
+	q->err = err;
+	q->result = result;
+}
+
+/* msgauth_dns.query on the worker: asynchronous libunbound waited for with
+ * poll, so each query has a deadline (ub_resolve has none). */
+static enum msgauth_dns_status job_query(void *ctx, const char *name, int rrtype, struct msgauth_rr **rrs_r,
+					 size_t *n_r)
+{
+	struct msgauth_job *job = ctx;
+	struct query q = { 0 };
+	time_t now = time(NULL), until = now + MSGAUTH_QUERY_TIMEOUT_S;
+	enum msgauth_dns_status st;
+	int id = 0;
+
+	*rrs_r = NULL;
+	*n_r = 0;
+	if (job->ub == NULL || now >= job->deadline)
+		return MSGAUTH_DNS_TEMPFAIL;
+	if (until > job->deadline)
+		until = job->deadline;
+	if (ub_resolve_async(job->ub, name, rrtype, 1, &q, query_cb, &id) != 0)
+		return MSGAUTH_DNS_TEMPFAIL;
+	while (!q.done && (now = time(NULL)) < until) {
+		struct pollfd pfd = { .fd = ub_fd(job->ub), .events = POLLIN };
+		if (poll(&pfd, 1, (int)(until - now) * 1000) > 0)
+			ub_process(job->ub);
+	}
+	if (!q.done) {
+		ub_cancel(job->ub, id);
+		return MSGAUTH_DNS_TEMPFAIL;
+	}
+	if (q.err != 0 || q.result == NULL || q.result->bogus ||
+	    (q.result->rcode != DNS_R_NOERROR && q.result->rcode != DNS_R_NXDOMAIN)) {
+		ub_resolve_free(q.result);
+		return MSGAUTH_DNS_TEMPFAIL;
+	}
+	if (q.result->rcode == DNS_R_NXDOMAIN) {
+		st = MSGAUTH_DNS_NXDOMAIN;
+	} else {
+		size_t n = 0;
+		while (q.result->data[n] != NULL && n < MSGAUTH_MAX_RRS)
+			n++;
+		*rrs_r = xcalloc(n + 1, sizeof **rrs_r);
+		for (size_t i = 0; i < n; i++) {
+			size_t len = (size_t)q.result->len[i];
+			(*rrs_r)[i].data = xmalloc(len + 1);
+			memcpy((*rrs_r)[i].data, q.result->data[i], len);
+			(*rrs_r)[i].len = len;
+		}
+		*n_r = n;
+		st = n > 0 ? MSGAUTH_DNS_FOUND : MSGAUTH_DNS_NODATA;
+	}
+	ub_resolve_free(q.result);
+	return st;
+}
+
+static void *worker(void *arg)
+{
+	struct msgauth_job *job = arg;
+	struct msgauth_dns dns = { .query = job_query, .ctx = job };
+	const char *error = NULL;
+	unsigned char roll = 0;
+	struct msgauth_request req = {
+		.authserv_id = job->authserv_id, .peer_ip = job->peer_ip, .helo = job->helo,
+		.mail_from = job->mail_from, .msg = job->msg, .len = job->len, .now = (int64_t)time(NULL),
+	};
+
+	/* RFC 7489 6.6.4: pct sampling at random */
+	if (RAND_bytes(&roll, 1) == 1)
+		req.pct_roll = roll % 100;
+	job->deadline = time(NULL) + MSGAUTH_DEADLINE_S;
+	job->ub = ub_ctx_create();
+	if (job->ub != NULL && dns_ub_configure(job->ub, job->resolvers, job->ta_file, &error) < 0) {
+		ub_ctx_delete(job->ub);
+		job->ub = NULL;
+	}
+	if (msgauth_init(MSGAUTH_PUBLIC_SUFFIX, &error) < 0) {
+		memset(&job->res, 0, sizeof job->res);
+		snprintf(job->res.spf, sizeof job->res.spf, "temperror");
+		snprintf(job->res.dmarc, sizeof job->res.dmarc, "temperror");
+		snprintf(job->res.arc, sizeof job->res.arc, "none");
+	} else {
+		msgauth_check(&req, &dns, &job->res);
+	}
+	if (job->ub != NULL)
+		ub_ctx_delete(job->ub);
+	job->ub = NULL;
+	event_active(job->done, EV_TIMEOUT, 0);
+	return NULL;
+}
+
+static void job_free(struct msgauth_job *job)
+{
+	event_free(job->done);
+	free(job->resolvers);
+	free(job->ta_file);
+	free(job->authserv_id);
+	free(job->peer_ip);
+	free(job->helo);
+	free(job->mail_from);
+	free(job->policy);
+	buf_free(&job->out);
+	buf_free(&job->summary);
+	buf_free(&job->results);
+	free(job);
+}
+
+/* field ("Authentication-Results: id;\r\n\tspf=...\r\n") without its
+ * name, authserv-id, folding and final CRLF, into out. */
+static void one_line_results(const char *field, struct buf *out)
+{
+	const char *p = strchr(field, ';');
+
+	for (p = p != NULL ? p + 1 : field + strlen(field); *p != '\0'; p++) {
+		if (*p == '\r' || *p == '\n')
+			continue;
+		if (*p == '\t' || *p == ' ') {
+			if (out->len > 0 && out->data[out->len - 1] != ' ')
+				buf_append(out, " ", 1);
+			continue;
+		}
+		buf_append(out, p, 1);
+	}
+	while (out->len > 0 && out->data[out->len - 1] == ' ')
+		buf_truncate(out, out->len - 1);
+	buf_puts(out, "");   /* data non-NULL even when empty */
+}
+
+/* On the loop: the verdict by inbound.dmarc_reject, the stored message, the callback. */
+static void job_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct msgauth_job *job = arg;
+	struct msgauth_verdict v = { 0 };
+	struct buf field = BUF_INIT;
+	struct msgauth_job *next;
+
+	(void)fd;
+	(void)what;
+	running--;
+	if ((next = queue_head) != NULL) {
+		queue_head = next->next;
+		if (queue_head == NULL)
+			queue_tail = NULL;
+		job_start(next);
+	}
+	if (job->res.action == MSGAUTH_REJECT && strcmp(job->policy, "reject") == 0)
+		v.reject = 1;
+	else if (job->res.action == MSGAUTH_QUARANTINE ||
+		 (job->res.action == MSGAUTH_REJECT && strcmp(job->policy, "quarantine") == 0))
+		v.junk = strcmp(job->policy, "none") != 0;
+	msgauth_ar_field(job->authserv_id, &job->res, &field);
+	msgauth_rewrite(job->msg, job->len, job->authserv_id, field.data, &job->out);
+	buf_printf(&job->summary, "spf=%s dkim=%s dmarc=%s arc=%s%s", job->res.spf,
+		   job->res.ndkim > 0 ? job->res.dkim[0].result : "none", job->res.dmarc, job->res.arc,
+		   v.reject ? " (rejected)" : v.junk ? " (quarantined)" : "");
+	v.data = job->out.data;
+	v.len = job->out.len;
+	v.summary = job->summary.data;
+	one_line_results(field.data, &job->results);
+	v.results = job->results.data;
+	v.arc = job->res.arc;
+	buf_free(&field);
+	job->cb(job->ctx, &v);
+	job_free(job);
+}
+
+static void job_start(struct msgauth_job *job)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+
+	running++;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, worker, job) != 0) {
+		log_error("msgauth: cannot start a worker thread");
+		memset(&job->res, 0, sizeof job->res);
+		snprintf(job->res.spf, sizeof job->res.spf, "temperror");
+		snprintf(job->res.dmarc, sizeof job->res.dmarc, "temperror");
+		snprintf(job->res.arc, sizeof job->res.arc, "none");
+		event_active(job->done, EV_TIMEOUT, 0);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+void msgauth_node_check(struct event_base *base, const struct evm_config *cfg, const char *authserv_id,
+			const char *peer_ip, const char *helo, const char *mail_from, const char *msg,
+			size_t len, msgauth_node_cb *cb, void *ctx)
+{
+	struct msgauth_job *job = xcalloc(1, sizeof *job);
+
+	job->done = event_new(base, -1, 0, job_done, job);
+	job->resolvers = xstrdup(cfg->dns_resolvers);
+	job->ta_file = xstrdup(cfg->dns_trust_anchor_file);
+	job->policy = xstrdup(cfg->inbound_dmarc_reject);
+	job->authserv_id = xstrdup(authserv_id);
+	job->peer_ip = xstrdup(peer_ip);
+	job->helo = xstrdup(helo != NULL ? helo : "");
+	job->mail_from = xstrdup(mail_from);
+	job->msg = msg;
+	job->len = len;
+	job->cb = cb;
+	job->ctx = ctx;
+	if (running < MSGAUTH_CONCURRENT) {
+		job_start(job);
+	} else if (queue_tail != NULL) {
+		queue_tail->next = job;
+		queue_tail = job;
+	} else {
+		queue_head = queue_tail = job;
+	}
+}
