@@ -116,5 +116,8 @@ void jmap_pushsub_register(struct jmap_api *api);
  * /queryChanges, /set and the Submission capability
  * (jmap_submission_set.c). */
 void jmap_submission_register(struct jmap_api *api);
+/* Marks the methods that serve accounts shared by ACL
+ * (jmap_method_serves_shared; jmap_shared.c): called after the others. */
+void jmap_shared_register(struct jmap_api *api);
 
 #endif
