@@ -188,7 +188,7 @@ json_t *jmap_shared_rights(unsigned bits)
 
 /* The methods that filter by the scope. */
 static const char *const shared_methods[] = {
-	"Mailbox/get", "Mailbox/changes", "Email/get", "Email/changes", "Email/set", "Email/copy", NULL,
+	"Mailbox/get", "Mailbox/changes", "Email/get", "Email/changes", NULL,
 };
 
 void jmap_shared_register(struct jmap_api *api)
