@@ -134,7 +134,12 @@ void jmap_mail_user_clear(struct jmap_mail_user *u)
 
 int jmap_shared_scope(struct jmap_call *call, json_t **scope_r)
 {
-	const struct jmap_account *a = jmap_call_target(call);
+	return jmap_shared_scope_of(call, jmap_call_target(call), "accountNotFound", scope_r);
+}
+
+int jmap_shared_scope_of(struct jmap_call *call, const struct jmap_account *a, const char *not_found,
+			 json_t **scope_r)
+{
 	struct jmap_mail_req *req = jmap_mail_req(call);
 	json_t *shares = NULL, *boxes;
 	const char *error = NULL;
@@ -152,7 +157,7 @@ int jmap_shared_scope(struct jmap_call *call, json_t **scope_r)
 	 * as for an account that never existed. */
 	if (boxes == NULL || json_object_size(boxes) == 0) {
 		json_decref(shares);
-		jmap_call_error(call, "accountNotFound", NULL);
+		jmap_call_error(call, not_found, NULL);
 		return -1;
 	}
 	*scope_r = json_incref(boxes);
@@ -173,6 +178,17 @@ void jmap_shared_filter(const json_t *scope, json_t *mailboxes)
 	}
 }
 
+int jmap_shared_allows(const json_t *scope, const char *mb, unsigned bits)
+{
+	json_t *v;
+
+	if (scope == NULL)
+		return 1;
+	if ((v = json_object_get(scope, mb)) == NULL)
+		return 0;
+	return ((unsigned)json_integer_value(v) & bits) == bits;
+}
+
 json_t *jmap_shared_rights(unsigned bits)
 {
 	/* RFC 8621 2.4's mapping of RFC 4314 rights. mayCreateChild,
@@ -188,7 +204,7 @@ json_t *jmap_shared_rights(unsigned bits)
 
 /* The methods that filter by the scope. */
 static const char *const shared_methods[] = {
-	"Mailbox/get", "Mailbox/changes", "Email/get", "Email/changes", NULL,
+	"Mailbox/get", "Mailbox/changes", "Email/get", "Email/changes", "Email/set", "Email/copy", NULL,
 };
 
 void jmap_shared_register(struct jmap_api *api)

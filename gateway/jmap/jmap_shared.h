@@ -43,9 +43,18 @@ void jmap_mail_user_clear(struct jmap_mail_user *u);
  * account (everything). 0, or -1 after finishing the call: accountNotFound
  * when nothing is shared any more, serverFail when the view fails. */
 int jmap_shared_scope(struct jmap_call *call, json_t **scope_r);
+/* The same for account a of the user (Email/copy's fromAccountId): the
+ * call's error is not_found (e.g. "fromAccountNotFound") when nothing is
+ * shared any more. */
+int jmap_shared_scope_of(struct jmap_call *call, const struct jmap_account *a, const char *not_found,
+			 json_t **scope_r);
 
 /* Leaves in mailboxes ({mailbox id: true}) only the ids scope names. */
 void jmap_shared_filter(const json_t *scope, json_t *mailboxes);
+
+/* 1 when scope (NULL: the user's own account, every right) grants every
+ * right in bits (MAIL_R_*) on mailbox mb, 0 when not (or mb is not shared). */
+int jmap_shared_allows(const json_t *scope, const char *mb, unsigned bits);
 
 /* RFC 8621 2.4 myRights of a shared mailbox from RFC 4314 rights bits. */
 json_t *jmap_shared_rights(unsigned bits);
