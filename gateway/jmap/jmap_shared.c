@@ -1,6 +1,8 @@
 /* jmap_shared - see jmap_shared.h: the accounts shared with a user, the
  * scope of a call in one of them. */
 #include "gateway/jmap/jmap_shared.h"
+#include "gateway/jmap/jmap_blob.h"
+#include "gateway/jmap/jmap_blob_private.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "projector/directory.h"
@@ -163,6 +165,45 @@ int jmap_shared_scope_of(struct jmap_call *call, const struct jmap_account *a, c
 	*scope_r = json_incref(boxes);
 	json_decref(shares);
 	return 0;
+}
+
+int jmap_shared_blob_read(const struct jmap_mail_req *req, const char *account_id, const char *blob_id,
+			  char **data_r, size_t *len_r, char **type_r, const char **error_r)
+{
+	struct view *view = req->node->view;
+	json_t *shares = NULL, *boxes, *locs = NULL, *l;
+	const char *owner = NULL, *o;
+	struct jmap_blob_ref ref;
+	char id[JMAP_ACCOUNT_ID_LEN + 1];
+	size_t i;
+	int r = 0;
+
+	*data_r = *type_r = NULL;
+	*len_r = 0;
+	if (jmap_blob_ref_parse(blob_id, &ref) < 0 || ref.upload)
+		return 0;
+	if (shares_of(view, req->address, req->tenant, &shares, error_r) < 0)
+		return -1;
+	json_object_foreach(shares, o, boxes) {
+		jmap_account_id(o, id);
+		if (strcmp(id, account_id) == 0)
+			owner = o;
+	}
+	if (owner == NULL)
+		goto out;
+	boxes = json_object_get(shares, owner);
+	locs = json_array();
+	if ((r = mail_jmap_email_locations(view, owner, ref.hex, locs, error_r)) <= 0)
+		goto out;
+	r = 0;
+	json_array_foreach(locs, i, l)
+		r |= jmap_shared_allows(boxes, json_string_value(json_array_get(l, 0)), MAIL_R_READ);
+	if (r)
+		r = jmap_blob_read(req->node, owner, blob_id, data_r, len_r, type_r, error_r);
+out:
+	json_decref(locs);
+	json_decref(shares);
+	return r;
 }
 
 void jmap_shared_filter(const json_t *scope, json_t *mailboxes)

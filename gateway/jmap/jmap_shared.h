@@ -49,6 +49,14 @@ int jmap_shared_scope(struct jmap_call *call, json_t **scope_r);
 int jmap_shared_scope_of(struct jmap_call *call, const struct jmap_account *a, const char *not_found,
 			 json_t **scope_r);
 
+/* The download of blob_id from account_id when that is an account shared
+ * with req's user: as jmap_blob_read() for the owner, but only for an
+ * email ("m...", RFC 8620 6.2) with a copy in a mailbox shared with the
+ * user (r); 0 (not found) for anything else: an upload, an email of an
+ * unshared mailbox, an account that shares nothing. */
+int jmap_shared_blob_read(const struct jmap_mail_req *req, const char *account_id, const char *blob_id,
+			  char **data_r, size_t *len_r, char **type_r, const char **error_r);
+
 /* Leaves in mailboxes ({mailbox id: true}) only the ids scope names. */
 void jmap_shared_filter(const json_t *scope, json_t *mailboxes);
 

@@ -110,3 +110,144 @@ def test_shared_inbox_as_account(node):
         assert call(node, SHAREE, "Mailbox/get", {"accountId": own_id})[1]["type"] == "accountNotFound"
     finally:
         owner.logout()
+
+
+def email_by_subject(node, user, acct, subject):
+    _, r = call(node, user, "Email/get", {"accountId": acct, "ids": None,
+                                          "properties": ["subject", "keywords", "mailboxIds"]})
+    return next((e for e in r.get("list", []) if e["subject"] == subject), None)
+
+
+def inbox_of(node, user, acct):
+    _, r = call(node, user, "Mailbox/get", {"accountId": acct, "ids": None})
+    return next(b["id"] for b in r["list"] if b["role"] == "inbox")
+
+
+def test_shared_set_copy_and_blobs(node):
+    owner = imap(node, OWNER)
+    try:
+        for subject in ("set me", "take me"):
+            assert owner.append("INBOX", None, None,
+                                f"From: x@y.example\r\nSubject: {subject}\r\n\r\nBody.\r\n".encode())[0] == "OK"
+        assert owner.create("Hidden")[0] == "OK"
+        assert owner.append("Hidden", None, None,
+                            b"From: x@y.example\r\nSubject: hidden\r\n\r\nSecret.\r\n")[0] == "OK"
+        own_id = session(node, OWNER)["primaryAccounts"][MAIL]
+        mine = session(node, SHAREE)["primaryAccounts"][MAIL]
+        assert owner._simple_command("SETACL", "INBOX", SHAREE, "lrs")[0] == "OK"
+        wait_until(lambda: own_id in session(node, SHAREE)["accounts"], timeout=20)
+        shared = email_by_subject(node, SHAREE, own_id, "set me")
+        assert shared is not None and "$seen" not in shared["keywords"]
+        eid = shared["id"]
+
+        # s: $seen may be set, and the owner sees it; w and t are missing.
+        name, r = call(node, SHAREE, "Email/set", {"accountId": own_id,
+                                                   "update": {eid: {"keywords/$seen": True}}})
+        assert name == "Email/set" and eid in r["updated"], r
+        assert "$seen" in email_by_subject(node, OWNER, own_id, "set me")["keywords"]
+        name, r = call(node, SHAREE, "Email/set", {"accountId": own_id,
+                                                   "update": {eid: {"keywords/$flagged": True}}})
+        assert r["notUpdated"][eid]["type"] == "forbidden", r
+        name, r = call(node, SHAREE, "Email/set", {"accountId": own_id, "destroy": [eid]})
+        assert r["notDestroyed"][eid]["type"] == "forbidden", r
+        # A mailbox of the owner that is not shared does not exist here.
+        hidden_box = next(b["id"] for b in call(node, OWNER, "Mailbox/get",
+                                                {"accountId": own_id})[1]["list"] if b["name"] == "Hidden")
+        name, r = call(node, SHAREE, "Email/set", {"accountId": own_id, "update": {
+            eid: {f"mailboxIds/{hidden_box}": True}}})
+        assert r["notUpdated"][eid]["type"] == "invalidProperties", r
+        # Creating is not a sharee's; the own account's Email/set still is.
+        name, r = call(node, SHAREE, "Email/set", {"accountId": own_id, "create": {
+            "k": {"mailboxIds": {inbox_of(node, SHAREE, own_id): True}, "subject": "x"}}})
+        assert r["notCreated"]["k"]["type"] == "forbidden", r
+
+        # The shared message's blob downloads for the sharee; the hidden
+        # one's is a 404 like a blob that does not exist.
+        status, _, data = request(node, "GET", f"/jmap/download/{own_id}/m{eid}/m.eml", user=SHAREE)
+        assert status == 200 and b"Subject: set me" in data
+        hidden = email_by_subject(node, OWNER, own_id, "hidden")["id"]
+        assert request(node, "GET", f"/jmap/download/{own_id}/m{hidden}/m.eml", user=SHAREE)[0] == 404
+        assert request(node, "GET", f"/jmap/download/{own_id}/m{eid}/m.eml", user=ALIEN)[0] == 404
+
+        # Email/copy into the sharee's own INBOX: the same content, the
+        # original's keywords; a second copy already exists.
+        my_inbox = inbox_of(node, SHAREE, mine)
+        name, r = call(node, SHAREE, "Email/copy", {"fromAccountId": own_id, "accountId": mine,
+                                                    "create": {"c1": {"id": eid,
+                                                                      "mailboxIds": {my_inbox: True}}}})
+        assert name == "Email/copy" and r["created"]["c1"]["id"] == eid, r
+        assert r["fromAccountId"] == own_id and r["accountId"] == mine
+        copy = email_by_subject(node, SHAREE, mine, "set me")
+        assert copy is not None and copy["keywords"].get("$seen") and my_inbox in copy["mailboxIds"]
+        _, r = call(node, SHAREE, "Email/copy", {"fromAccountId": own_id, "accountId": mine,
+                                                 "create": {"c1": {"id": eid, "mailboxIds": {my_inbox: True}}}})
+        assert r["notCreated"]["c1"]["type"] == "alreadyExists" and r["notCreated"]["c1"]["existingId"] == eid
+        # The hidden message cannot be copied out.
+        _, r = call(node, SHAREE, "Email/copy", {"fromAccountId": own_id, "accountId": mine,
+                                                 "create": {"c2": {"id": hidden, "mailboxIds": {my_inbox: True}}}})
+        assert r["notCreated"]["c2"]["type"] == "notFound", r
+        # Into the shared account without i: forbidden.
+        _, r = call(node, SHAREE, "Email/copy", {"fromAccountId": mine, "accountId": own_id, "create": {
+            "c3": {"id": eid, "mailboxIds": {inbox_of(node, SHAREE, own_id): True}}}})
+        assert r["notCreated"]["c3"]["type"] == "forbidden", r
+
+        # With t and e: a move out (copy + destroy of the original).
+        assert owner._simple_command("SETACL", "INBOX", SHAREE, "lrste")[0] == "OK"
+        take = email_by_subject(node, SHAREE, own_id, "take me")["id"]
+        # destroyFromIfInState that is stale: copied, not destroyed.
+        status, _, resp = api(node, [["Email/copy", {
+            "fromAccountId": own_id, "accountId": mine, "onSuccessDestroyOriginal": True,
+            "destroyFromIfInState": "1", "create": {"m": {"id": take, "mailboxIds": {my_inbox: True}}}}, "c"]],
+            user=SHAREE)
+        out = resp["methodResponses"]
+        assert out[0][0] == "Email/copy" and out[0][1]["created"]["m"]["id"] == take, out
+        assert out[1][0] == "error" and out[1][1]["type"] == "stateMismatch", out
+        assert email_by_subject(node, OWNER, own_id, "take me") is not None
+        # Destroy in the shared account, now allowed.
+        name, r = call(node, SHAREE, "Email/set", {"accountId": own_id, "destroy": [take]})
+        assert r["destroyed"] == [take], r
+        assert email_by_subject(node, OWNER, own_id, "take me") is None
+        assert email_by_subject(node, SHAREE, mine, "take me") is not None
+    finally:
+        owner._simple_command("DELETEACL", "INBOX", SHAREE)
+        owner.logout()
+
+
+def test_copy_with_destroy_original(node):
+    owner = imap(node, OWNER)
+    try:
+        assert owner.append("INBOX", None, None,
+                            b"From: x@y.example\r\nSubject: moved out\r\n\r\nGo.\r\n")[0] == "OK"
+        own_id = session(node, OWNER)["primaryAccounts"][MAIL]
+        mine = session(node, SHAREE)["primaryAccounts"][MAIL]
+        assert owner._simple_command("SETACL", "INBOX", SHAREE, "lrstei")[0] == "OK"
+        wait_until(lambda: own_id in session(node, SHAREE)["accounts"], timeout=20)
+        eid = email_by_subject(node, SHAREE, own_id, "moved out")["id"]
+        my_inbox = inbox_of(node, SHAREE, mine)
+        status, _, resp = api(node, [["Email/copy", {
+            "fromAccountId": own_id, "accountId": mine, "onSuccessDestroyOriginal": True,
+            "create": {"m": {"id": eid, "mailboxIds": {my_inbox: True},
+                             "keywords": {"$flagged": True}}}}, "c"]], user=SHAREE)
+        out = resp["methodResponses"]
+        assert [o[0] for o in out] == ["Email/copy", "Email/set"], out
+        assert out[1][1]["accountId"] == own_id and out[1][1]["destroyed"] == [eid], out
+        assert email_by_subject(node, OWNER, own_id, "moved out") is None
+        assert email_by_subject(node, SHAREE, mine, "moved out")["keywords"] == {"$flagged": True}
+
+        # The reverse with i: the sharee's own message into the owner's
+        # INBOX; its $flagged would need w, so without keywords only.
+        shared_inbox = inbox_of(node, SHAREE, own_id)
+        name, r = call(node, SHAREE, "Email/copy", {"fromAccountId": mine, "accountId": own_id, "create": {
+            "b": {"id": eid, "mailboxIds": {shared_inbox: True}}}})
+        assert r["notCreated"]["b"]["type"] == "forbidden", r
+        name, r = call(node, SHAREE, "Email/copy", {"fromAccountId": mine, "accountId": own_id, "create": {
+            "b": {"id": eid, "mailboxIds": {shared_inbox: True}, "keywords": {}}}})
+        assert name == "Email/copy" and r["created"]["b"]["id"] == eid, r
+        assert email_by_subject(node, OWNER, own_id, "moved out") is not None
+        # The same id in one account is invalidArguments.
+        name, r = call(node, SHAREE, "Email/copy", {"fromAccountId": mine, "accountId": mine, "create": {
+            "x": {"id": eid, "mailboxIds": {my_inbox: True}}}})
+        assert name == "error" and r["type"] == "invalidArguments"
+    finally:
+        owner._simple_command("DELETEACL", "INBOX", SHAREE)
+        owner.logout()
