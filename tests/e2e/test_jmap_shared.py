@@ -8,6 +8,8 @@ like another tenant's."""
 
 import imaplib
 import json
+import socket
+import time
 
 import pytest
 
@@ -249,5 +251,36 @@ def test_copy_with_destroy_original(node):
             "x": {"id": eid, "mailboxIds": {my_inbox: True}}}})
         assert name == "error" and r["type"] == "invalidArguments"
     finally:
+        owner._simple_command("DELETEACL", "INBOX", SHAREE)
+        owner.logout()
+
+
+def test_push_of_shared_account(node):
+    from test_jmap import hostport, read_events
+    owner = imap(node, OWNER)
+    s = None
+    try:
+        own_id = session(node, OWNER)["primaryAccounts"][MAIL]
+        assert owner._simple_command("SETACL", "INBOX", SHAREE, "lr")[0] == "OK"
+        wait_until(lambda: own_id in session(node, SHAREE)["accounts"], timeout=20)
+        s = socket.create_connection(hostport(node), timeout=1)
+        s.sendall(f"GET /jmap/eventsource/?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: {auth(SHAREE, PASSWORD)}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        events, _ = read_events(s, 1, time.monotonic() + 30)
+        assert events and events[0][0] == "state", events
+        first = json.loads(events[0][1].split(b"\r\n")[0])
+        before = first["changed"][own_id]
+        assert set(before) == {"Mailbox", "Email", "Thread"}, before
+        # A message in the owner's shared INBOX reaches the sharee's stream
+        # as a state change of the owner's account.
+        assert owner.append("INBOX", None, None,
+                            b"From: x@y.example\r\nSubject: pushed to sharee\r\n\r\nHi.\r\n")[0] == "OK"
+        events, _ = read_events(s, 1, time.monotonic() + 30)
+        assert events, "no StateChange after a change in the shared mailbox"
+        change = json.loads(events[0][1].split(b"\r\n")[0])
+        assert change["changed"][own_id]["Email"] != before["Email"], change
+    finally:
+        if s is not None:
+            s.close()
         owner._simple_command("DELETEACL", "INBOX", SHAREE)
         owner.logout()
