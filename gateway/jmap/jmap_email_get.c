@@ -354,18 +354,15 @@ void jmap_email_get(struct jmap_call *call, json_t *args, void *ctx)
 	} else {
 		/* RFC 8620 5.1: ids null is every email, when that is no more
 		 * than maxObjectsInGet. */
-		if (jmap_email_set_load(req->node->view, c.account, &set, &error) < 0)
+		if (jmap_email_set_load_in(req->node->view, c.account, scope, &set, &error) < 0)
 			goto fail;
 		if (set.n > jmap_call_settings(call)->max_objects_in_get) {
 			jmap_call_error(call, "requestTooLarge", "the account has more emails than maxObjectsInGet");
 			goto out;
 		}
 		ids = json_array();
-		for (i = 0; i < set.n; i++) {
-			jmap_shared_filter(scope, set.v[i].mailboxes);
-			if (json_object_size(set.v[i].mailboxes) > 0)
-				json_array_append_new(ids, json_string(set.v[i].id));
-		}
+		for (i = 0; i < set.n; i++)
+			json_array_append_new(ids, json_string(set.v[i].id));
 	}
 	json_array_foreach(ids, i, v) {
 		const char *id = json_string_value(v);
@@ -377,16 +374,9 @@ void jmap_email_get(struct jmap_call *call, json_t *args, void *ctx)
 		if (json_object_get(seen, id) != NULL)
 			continue;
 		json_object_set_new(seen, id, json_true());
-		if ((r = jmap_email_load(req->node->view, c.account, id, &e, &error)) < 0)
-			goto fail;
 		/* In a shared account, only the shared mailboxes' copies exist. */
-		if (r > 0 && scope != NULL) {
-			jmap_shared_filter(scope, e.mailboxes);
-			if (json_object_size(e.mailboxes) == 0) {
-				jmap_email_clear(&e);
-				r = 0;
-			}
-		}
+		if ((r = jmap_email_load_in(req->node->view, c.account, scope, id, &e, &error)) < 0)
+			goto fail;
 		if (r == 0) {
 			json_array_append(not_found, v);
 			continue;

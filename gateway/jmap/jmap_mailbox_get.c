@@ -273,7 +273,7 @@ static void thread_get(struct jmap_call *call, json_t *args, void *ctx)
 {
 	struct jmap_mail_req *req = jmap_mail_req(call);
 	struct jmap_get_args a;
-	json_t *list = json_array(), *not_found = json_array(), *v;
+	json_t *list = json_array(), *not_found = json_array(), *v, *scope = NULL;
 	char state[JMAP_STATE_MAX];
 	const char *error = NULL;
 	size_t i;
@@ -285,13 +285,18 @@ static void thread_get(struct jmap_call *call, json_t *args, void *ctx)
 		jmap_call_error(call, "requestTooLarge", "give the ids of the threads");
 		goto out;
 	}
-	if (jmap_mail_state(call, MAIL_J_THREAD, state) < 0)
+	if (jmap_mail_state(call, MAIL_J_THREAD, state) < 0 || jmap_shared_scope(call, &scope) < 0)
 		goto out;
 	json_array_foreach(a.ids, i, v) {
 		json_t *ids = json_array();
-		int r = mail_jmap_thread_emails(req->node->view, req->address, json_string_value(v), ids,
-						&error);
+		const char *owner = jmap_mail_address(call);
+		int r = mail_jmap_thread_emails(req->node->view, owner, json_string_value(v), ids, &error);
 
+		/* In a shared account a thread is its emails in shared mailboxes. */
+		if (r > 0 && jmap_shared_filter_emails(req->node->view, owner, scope, ids, &error) < 0)
+			r = -1;
+		if (r > 0 && json_array_size(ids) == 0)
+			r = 0;
 		if (r < 0) {
 			json_decref(ids);
 			log_error("jmap: Thread/get for %s: %s", req->address, error);
@@ -308,6 +313,7 @@ static void thread_get(struct jmap_call *call, json_t *args, void *ctx)
 	jmap_call_reply(call, jmap_get_response(a.account->id, state, list, not_found));
 	list = not_found = NULL;
 out:
+	json_decref(scope);
 	jmap_get_args_free(&a);
 out_noargs:
 	json_decref(list);

@@ -206,6 +206,30 @@ out:
 	return r;
 }
 
+int jmap_shared_filter_emails(struct view *view, const char *owner, const json_t *scope, json_t *ids,
+			      const char **error_r)
+{
+	size_t i = 0;
+
+	while (scope != NULL && i < json_array_size(ids)) {
+		json_t *locs = json_array(), *l;
+		size_t k;
+		int r = mail_jmap_email_locations(view, owner, json_string_value(json_array_get(ids, i)), locs, error_r),
+		    seen = 0;
+
+		json_array_foreach(locs, k, l)
+			seen |= json_object_get(scope, json_string_value(json_array_get(l, 0))) != NULL;
+		json_decref(locs);
+		if (r < 0)
+			return -1;
+		if (seen)
+			i++;
+		else
+			json_array_remove(ids, i);
+	}
+	return 0;
+}
+
 void jmap_shared_filter(const json_t *scope, json_t *mailboxes)
 {
 	const char *id;
@@ -245,7 +269,8 @@ json_t *jmap_shared_rights(unsigned bits)
 
 /* The methods that filter by the scope. */
 static const char *const shared_methods[] = {
-	"Mailbox/get", "Mailbox/changes", "Email/get", "Email/changes", "Email/set", "Email/copy", NULL,
+	"Mailbox/get", "Mailbox/changes", "Email/get", "Email/changes", "Email/set", "Email/copy", "Thread/get",
+	NULL,
 };
 
 void jmap_shared_register(struct jmap_api *api)

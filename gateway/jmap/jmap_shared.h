@@ -57,6 +57,11 @@ int jmap_shared_scope_of(struct jmap_call *call, const struct jmap_account *a, c
 int jmap_shared_blob_read(const struct jmap_mail_req *req, const char *account_id, const char *blob_id,
 			  char **data_r, size_t *len_r, char **type_r, const char **error_r);
 
+/* Leaves in ids (email ids of owner's) those with a copy in a mailbox
+ * scope names (NULL: all). 0, or -1 with *error_r. */
+int jmap_shared_filter_emails(struct view *view, const char *owner, const json_t *scope, json_t *ids,
+			      const char **error_r);
+
 /* Leaves in mailboxes ({mailbox id: true}) only the ids scope names. */
 void jmap_shared_filter(const json_t *scope, json_t *mailboxes);
 

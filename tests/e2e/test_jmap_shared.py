@@ -158,6 +158,27 @@ def test_shared_set_copy_and_blobs(node):
         name, r = call(node, SHAREE, "Email/set", {"accountId": own_id, "update": {
             eid: {f"mailboxIds/{hidden_box}": True}}})
         assert r["notUpdated"][eid]["type"] == "invalidProperties", r
+        # A copy in the unshared mailbox, flagged there: invisible to the
+        # sharee (keywords and mailboxIds come from the shared copies only).
+        owner.select("INBOX")
+        uid = owner.uid("SEARCH", None, 'SUBJECT "set me"')[1][0].split()[-1]
+        assert owner.uid("COPY", uid, "Hidden")[0] == "OK"
+        owner.select("Hidden")
+        huid = owner.uid("SEARCH", None, 'SUBJECT "set me"')[1][0].split()[-1]
+        assert owner.uid("STORE", huid, "+FLAGS", "(\\Flagged)")[0] == "OK"
+        assert email_by_subject(node, OWNER, own_id, "set me")["keywords"].get("$flagged")
+        seen_by_sharee = email_by_subject(node, SHAREE, own_id, "set me")
+        assert "$flagged" not in seen_by_sharee["keywords"], seen_by_sharee
+        assert list(seen_by_sharee["mailboxIds"]) == [inbox_of(node, SHAREE, own_id)]
+        # Thread/get: the thread's emails in shared mailboxes only.
+        _, r = call(node, SHAREE, "Email/get", {"accountId": own_id, "ids": [eid], "properties": ["threadId"]})
+        tid = r["list"][0]["threadId"]
+        name, r = call(node, SHAREE, "Thread/get", {"accountId": own_id, "ids": [tid]})
+        assert name == "Thread/get" and r["list"][0]["emailIds"] == [eid], r
+        _, r = call(node, OWNER, "Email/get", {"accountId": own_id, "ids": None, "properties": ["subject", "threadId"]})
+        hidden_tid = next(e["threadId"] for e in r["list"] if e["subject"] == "hidden")
+        _, r = call(node, SHAREE, "Thread/get", {"accountId": own_id, "ids": [hidden_tid]})
+        assert r["notFound"] == [hidden_tid], r
         # Creating is not a sharee's; the own account's Email/set still is.
         name, r = call(node, SHAREE, "Email/set", {"accountId": own_id, "create": {
             "k": {"mailboxIds": {inbox_of(node, SHAREE, own_id): True}, "subject": "x"}}})
