@@ -18,9 +18,7 @@
  * onSuccessDestroyOriginal destroys the copied originals with an
  * implicit Email/set in the from-account, answered after the Email/copy
  * response; destroyFromIfInState is its ifInState (RFC 8620 5.4). */
-#include "gateway/jmap/jmap_email_create.h"
-#include "gateway/jmap/jmap_keywords.h"
-#include "gateway/jmap/jmap_mail.h"
+#include "gateway/jmap/jmap_email_copy_private.h"
 #include "gateway/jmap/jmap_private.h"
 #include "gateway/jmap/jmap_request.h"
 #include "gateway/jmap/jmap_set_methods.h"
@@ -29,32 +27,11 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "projector/mail.h"
-#include "projector/mail_acl.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct copy_call {
-	struct jmap_call *call;
-	struct jmap_mail_req *req;
-	const struct jmap_account *from, *to;
-	const char *from_addr, *to_addr;
-	json_t *from_scope, *to_scope;   /* NULL: the user's own account */
-	json_t *create;                  /* borrowed from the arguments */
-	void *iter;
-	struct jmap_set_result r;
-	char old_state[JMAP_STATE_MAX];
-	int destroy_original;
-	const char *destroy_if;          /* borrowed from the arguments */
-	json_t *originals;               /* ids copied, to destroy */
-	/* the creation in progress */
-	json_t *boxes;
-	char email_id[33];
-	json_int_t uid, size;
-	size_t next_box;
-};
 
 static void next_creation(struct copy_call *cc);
 
@@ -69,12 +46,6 @@ static void cc_free(struct copy_call *cc)
 	free(cc);
 }
 
-static void not_created(struct copy_call *cc, const char *type, const char *desc, const char *prop)
-{
-	jmap_set_not_created(&cc->r, json_object_iter_key(cc->iter),
-			     jmap_set_error(type, desc, prop != NULL ? json_pack("[s]", prop) : NULL));
-}
-
 /* The state of type Email of address as a string. 0, or -1 with *error_r. */
 static int state_of(struct copy_call *cc, const char *address, char out[JMAP_STATE_MAX], const char **error_r)
 {
@@ -84,135 +55,6 @@ static int state_of(struct copy_call *cc, const char *address, char out[JMAP_STA
 		return -1;
 	snprintf(out, JMAP_STATE_MAX, "%" PRId64, st);
 	return 0;
-}
-
-/* The from-account's copy of email id the user may see: its message
- * record. 1, 0 when there is none, -1 on a view error. */
-static int source_of(struct copy_call *cc, const char *id, json_t **msg_r, const char **error_r)
-{
-	struct view *view = cc->req->node->view;
-	json_t *locs = json_array(), *l;
-	size_t i;
-	int r = mail_jmap_email_locations(view, cc->from_addr, id, locs, error_r);
-
-	*msg_r = NULL;
-	if (r > 0) {
-		r = 0;
-		json_array_foreach(locs, i, l) {
-			const char *mb = json_string_value(json_array_get(l, 0));
-
-			if (!jmap_shared_allows(cc->from_scope, mb, MAIL_R_READ))
-				continue;
-			r = mail_message_get(view, cc->from_addr, mb, (uint32_t)json_integer_value(json_array_get(l, 1)),
-					     msg_r, error_r);
-			break;
-		}
-	}
-	json_decref(locs);
-	return r;
-}
-
-/* The IMAP flags of the copy: the create's keywords, or the original's
- * (without \Deleted and \Recent, which JMAP never copies). NULL when the
- * keywords are not a Keywords object. */
-static json_t *copy_flags(const json_t *obj, const json_t *msg)
-{
-	const json_t *kw = json_object_get(obj, "keywords");
-	json_t *flags, *all;
-
-	if (kw != NULL)
-		return jmap_keywords_flags(kw);
-	all = json_object();
-	jmap_keywords_add(all, msg);
-	flags = jmap_keywords_flags(all);
-	json_decref(all);
-	return flags;
-}
-
-/* Checks one creation: 1 with cc->boxes and *data_r (the append), 0 when
- * it failed (recorded), -1 on a view error. */
-static int prepare(struct copy_call *cc, json_t *obj, json_t **data_r, const char **error_r)
-{
-	struct view *view = cc->req->node->view;
-	const char *k, *id = json_string_value(json_object_get(obj, "id"));
-	const char *prefix, *rcv = json_string_value(json_object_get(obj, "receivedAt"));
-	json_t *v, *msg = NULL, *flags = NULL, *sys = NULL, *kws = NULL, *summary = NULL, *locs;
-	int64_t received;
-	size_t i;
-	int r;
-
-	*data_r = NULL;
-	/* RFC 8621 4.7: only these may be given. */
-	json_object_foreach(obj, k, v) {
-		if (strcmp(k, "id") != 0 && strcmp(k, "mailboxIds") != 0 && strcmp(k, "keywords") != 0 &&
-		    strcmp(k, "receivedAt") != 0) {
-			not_created(cc, "invalidProperties", "only mailboxIds, keywords and receivedAt can be set", k);
-			return 0;
-		}
-	}
-	if ((r = source_of(cc, id, &msg, error_r)) <= 0) {
-		if (r == 0)
-			not_created(cc, "notFound", "no such email in fromAccountId", NULL);
-		return r;
-	}
-	if (jmap_email_mailbox_ids(cc->call, json_object_get(obj, "mailboxIds"), &cc->boxes, error_r) < 0 ||
-	    json_array_size(cc->boxes) == 0) {
-		r = *error_r != NULL ? -1 : 0;
-		if (r == 0)
-			not_created(cc, "invalidProperties", "at least one existing mailbox of accountId", "mailboxIds");
-		goto out;
-	}
-	if ((flags = copy_flags(obj, msg)) == NULL ||
-	    (rcv != NULL && jmap_utcdate_parse(rcv, &received) < 0)) {
-		not_created(cc, "invalidProperties", "not a valid value", flags == NULL ? "keywords" : "receivedAt");
-		r = 0;
-		goto out;
-	}
-	json_array_foreach(cc->boxes, i, v) {
-		const char *mb = json_string_value(v);
-
-		if (cc->to_scope != NULL && json_object_get(cc->to_scope, mb) == NULL) {
-			not_created(cc, "invalidProperties", "at least one existing mailbox of accountId", "mailboxIds");
-			r = 0;
-			goto out;
-		}
-		if (!jmap_shared_allows(cc->to_scope, mb, MAIL_R_INSERT | mail_acl_flag_rights(flags))) {
-			not_created(cc, "forbidden", "the mailbox's owner did not grant this right (RFC 4314)", NULL);
-			r = 0;
-			goto out;
-		}
-	}
-	snprintf(cc->email_id, sizeof cc->email_id, "%s", json_string_value(json_object_get(msg, "email_id")));
-	locs = json_array();
-	r = mail_jmap_email_locations(view, cc->to_addr, cc->email_id, locs, error_r);
-	json_decref(locs);
-	if (r != 0) {
-		if (r > 0)
-			jmap_set_not_created(&cc->r, json_object_iter_key(cc->iter),
-					     json_pack("{s:s, s:s}", "type", "alreadyExists", "existingId", cc->email_id));
-		r = r > 0 ? 0 : -1;
-		goto out;
-	}
-	if ((r = mail_summary_get(view, cc->from_addr, cc->email_id, &summary, error_r)) <= 0) {
-		if (r == 0)
-			not_created(cc, "notFound", "no such email in fromAccountId", NULL);
-		goto out;
-	}
-	prefix = json_string_value(json_object_get(msg, "prefix"));
-	cc->size = json_integer_value(json_object_get(msg, "size"));
-	jmap_flags_split(flags, &sys, &kws);
-	*data_r = json_pack("{s:O, s:O, s:I, s:s, s:o, s:o, s:I, s:O}", "mailbox_id", json_array_get(cc->boxes, 0),
-			    "blob_id", json_object_get(msg, "blob_id"),
-			    "blob_size", cc->size - (json_int_t)strlen(prefix != NULL ? prefix : ""), "prefix",
-			    prefix != NULL ? prefix : "", "flags", sys, "keywords", kws, "internal_date",
-			    rcv != NULL ? (json_int_t)received : json_integer_value(json_object_get(msg, "internal_date")),
-			    "summary", summary);
-	r = 1;
-out:
-	json_decref(summary);
-	json_decref(flags);
-	json_decref(msg);
-	return r;
 }
 
 /* The method ends without an answer per creation. */
@@ -291,11 +133,11 @@ static void appended(struct jmap_call *call, void *ctx, int status, json_t *outc
 	}
 	if (st == NULL || strcmp(st, "accepted") != 0) {
 		if (code != NULL && strcmp(code, "quota") == 0)
-			not_created(cc, "overQuota", "the account's quota is full", NULL);
+			jmap_copy_not_created(cc, "overQuota", "the account's quota is full", NULL);
 		else if (code != NULL && strcmp(code, "forbidden") == 0)
-			not_created(cc, "forbidden", "the mailbox's owner did not grant this right (RFC 4314)", NULL);
+			jmap_copy_not_created(cc, "forbidden", "the mailbox's owner did not grant this right (RFC 4314)", NULL);
 		else
-			not_created(cc, "invalidProperties", "mailboxIds: the mailbox is gone", "mailboxIds");
+			jmap_copy_not_created(cc, "invalidProperties", "mailboxIds: the mailbox is gone", "mailboxIds");
 		cc->iter = json_object_iter_next(cc->create, cc->iter);
 		next_creation(cc);
 		return;
@@ -361,7 +203,7 @@ static void next_creation(struct copy_call *cc)
 
 		json_decref(cc->boxes);
 		cc->boxes = NULL;
-		if ((r = prepare(cc, json_object_iter_value(cc->iter), &data, &error)) < 0) {
+		if ((r = jmap_copy_prepare(cc, json_object_iter_value(cc->iter), &data, &error)) < 0) {
 			log_error("jmap: Email/copy for %s: %s", cc->req->address, error ? error : "?");
 			fail(cc, "serverFail", "the view cannot be read");
 			return;

@@ -23,6 +23,7 @@
  * into the account with Email/copy. */
 #include "gateway/jmap/jmap_email_create.h"
 #include "gateway/jmap/jmap_email_patch.h"
+#include "gateway/jmap/jmap_email_set_private.h"
 #include "gateway/jmap/jmap_keywords.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_set_methods.h"
@@ -59,33 +60,13 @@ static json_t *ranges(const json_t *uids)
 	return out;
 }
 
-/* What one run works with (the run's context). */
-struct eset_ctx {
-	json_t *scope;        /* jmap_shared_scope: NULL in the user's own account */
-	json_t *update;       /* an implicit run's update map (it owns it), or NULL */
-};
-
-static void eset_ctx_free(void *ctx)
-{
-	struct eset_ctx *c = ctx;
-
-	json_decref(c->scope);
-	json_decref(c->update);
-	free(c);
-}
-
-static const json_t *scope_of(struct jmap_setrun *sr)
-{
-	return ((struct eset_ctx *)jmap_setrun_ctx(sr))->scope;
-}
-
 /* The copies of an email in the run's account, only those in its shared
  * mailboxes in a shared one: mailbox id -> [uid...] (in UID order). 1, 0
  * when it has none (unknown), -1 on a view error. */
 static int copies_of(struct jmap_setrun *sr, const char *email_id, json_t **by_mbox_r, const char **error_r)
 {
 	struct jmap_call *call = jmap_setrun_call(sr);
-	const json_t *scope = scope_of(sr);
+	const json_t *scope = jmap_eset_scope(sr);
 	json_t *locs = json_array(), *l, *by = json_object();
 	size_t i;
 	int r = mail_jmap_email_locations(jmap_mail_req(call)->node->view, jmap_mail_address(call), email_id, locs,
@@ -103,23 +84,6 @@ static int copies_of(struct jmap_setrun *sr, const char *email_id, json_t **by_m
 	json_decref(locs);
 	*by_mbox_r = by;
 	return r < 0 ? -1 : json_object_size(by) > 0;
-}
-
-/* 1 when every copy's mailbox grants bits in the run's account, else 0
- * after recording forbidden for the object. */
-static int allowed(struct jmap_setrun *sr, enum jmap_set_op op, const char *id, json_t *copies, unsigned bits)
-{
-	const char *mb;
-	json_t *uids;
-
-	json_object_foreach(copies, mb, uids) {
-		if (!jmap_shared_allows(scope_of(sr), mb, bits)) {
-			jmap_setrun_fail(sr, op, id, jmap_set_error("forbidden", "the mailbox's owner did not grant "
-								    "this right (RFC 4314)", NULL));
-			return 0;
-		}
-	}
-	return 1;
 }
 
 static void fail(struct jmap_setrun *sr, enum jmap_set_op op, const char *key, const char *type,
@@ -221,45 +185,6 @@ static int source_copy(struct jmap_call *call, json_t *copies, json_t *target, c
 	return 0;
 }
 
-/* In a shared account: 1 after recording the SetError when a mailbox
- * added is not shared (as if it did not exist) or lacks i, or one removed
- * lacks t and e; else 0. */
-static int rights_refused(struct jmap_setrun *sr, const char *id, json_t *added, json_t *removed)
-{
-	const json_t *scope = scope_of(sr);
-	json_t *v;
-	size_t i;
-
-	if (scope == NULL)
-		return 0;
-	json_array_foreach(added, i, v) {
-		if (json_object_get(scope, json_string_value(v)) == NULL) {
-			fail(sr, JMAP_OP_UPDATE, id, "invalidProperties", "not existing mailboxes of this account",
-			     "mailboxIds");
-			return 1;
-		}
-	}
-	json_array_foreach(added, i, v)
-		if (!jmap_shared_allows(scope, json_string_value(v), MAIL_R_INSERT))
-			goto forbidden;
-	json_array_foreach(removed, i, v)
-		if (!jmap_shared_allows(scope, json_string_value(v), MAIL_R_DELMSG | MAIL_R_EXPUNGE))
-			goto forbidden;
-	return 0;
-forbidden:
-	fail(sr, JMAP_OP_UPDATE, id, "forbidden", "the mailbox's owner did not grant this right (RFC 4314)", NULL);
-	return 1;
-}
-
-/* The rights a keyword change needs on each copy (RFC 4314 4; a whole
- * set is a "set" store, which the owner's projector checks for s, t and w). */
-static unsigned keyword_rights(const struct jmap_email_patch *e)
-{
-	if (e->kw_whole != NULL)
-		return MAIL_R_SEEN | MAIL_R_WRITE | MAIL_R_DELMSG;
-	return mail_acl_flag_rights(e->kw_add) | mail_acl_flag_rights(e->kw_remove);
-}
-
 /* Copies into added mailboxes, then expunges from removed ones; one in
  * and one out is a move (RFC 6851 semantics, one event). 0, -1 after
  * recording the SetError, -2 on a view error (*error_r). */
@@ -298,7 +223,7 @@ static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct j
 	json_object_foreach(copies, mb, uids)
 		if (!has_str(target, mb))
 			json_array_append_new(removed, json_string(mb));
-	if (rights_refused(sr, id, added, removed)) {
+	if (jmap_eset_rights_refused(sr, id, added, removed)) {
 		json_decref(target);
 		json_decref(added);
 		json_decref(removed);
@@ -359,7 +284,7 @@ static int plan_update(struct jmap_setrun *sr, const char *id, json_t *patch, st
 	}
 	if (jmap_email_patch_parse(sr, id, patch, &e) < 0)
 		goto out;
-	if (!allowed(sr, JMAP_OP_UPDATE, id, copies, keyword_rights(&e)))
+	if (!jmap_eset_allowed(sr, JMAP_OP_UPDATE, id, copies, jmap_eset_keyword_rights(&e)))
 		goto out;
 	p->events = json_array();
 	if (keyword_events(call, &e, copies, p->events, &error) < 0) {
@@ -397,7 +322,7 @@ static int plan_destroy(struct jmap_setrun *sr, const char *id, struct jmap_set_
 		return -1;
 	}
 	/* Only the shared copies go; each needs t and e. */
-	if (!allowed(sr, JMAP_OP_DESTROY, id, copies, MAIL_R_DELMSG | MAIL_R_EXPUNGE)) {
+	if (!jmap_eset_allowed(sr, JMAP_OP_DESTROY, id, copies, MAIL_R_DELMSG | MAIL_R_EXPUNGE)) {
 		json_decref(copies);
 		return -1;
 	}
@@ -412,7 +337,7 @@ static int plan_destroy(struct jmap_setrun *sr, const char *id, struct jmap_set_
 static int eset_plan(struct jmap_setrun *sr, enum jmap_set_op op, const char *key, json_t *value,
 		     struct jmap_set_plan *p)
 {
-	if (op == JMAP_OP_CREATE && scope_of(sr) != NULL) {
+	if (op == JMAP_OP_CREATE && jmap_eset_scope(sr) != NULL) {
 		fail(sr, op, key, "forbidden", "emails are created in a shared account with Email/copy", NULL);
 		return -1;
 	}
@@ -451,7 +376,7 @@ static const struct jmap_set_ops eset_ops = {
 	.plan = eset_plan,
 	.done = eset_done,
 	.rejected = eset_rejected,
-	.free_ctx = eset_ctx_free,
+	.free_ctx = jmap_eset_ctx_free,
 };
 
 void jmap_email_set(struct jmap_call *call, json_t *args, void *ctx)
@@ -482,7 +407,7 @@ static const struct jmap_set_ops eset_implicit_ops = {
 	.plan = eset_plan,
 	.done = eset_done,
 	.rejected = eset_rejected,
-	.free_ctx = eset_ctx_free,
+	.free_ctx = jmap_eset_ctx_free,
 	.response_name = "Email/set",
 };
 
