@@ -137,6 +137,11 @@ int jmap_copy_prepare(struct copy_call *cc, json_t *obj, json_t **data_r, const 
 			    prefix != NULL ? prefix : "", "flags", sys, "keywords", kws, "internal_date",
 			    rcv != NULL ? (json_int_t)received : json_integer_value(json_object_get(msg, "internal_date")),
 			    "summary", summary);
+	if (*data_r == NULL) {
+		*error_r = "a message record without its blob";
+		r = -1;
+		goto out;
+	}
 	r = 1;
 out:
 	json_decref(summary);

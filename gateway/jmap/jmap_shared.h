@@ -14,7 +14,11 @@
  * In a shared account a method reads the owner's data (jmap_mail_address)
  * filtered to the mailboxes the scope names; writes go to the owner's
  * partition with "as": <the user>, and the owner's projector checks the
- * rights again (jmap_mail_submit). */
+ * rights again (jmap_mail_submit). The methods serving shared accounts
+ * (jmap_shared_register): Mailbox/get, Mailbox/changes, Email/get,
+ * Email/changes, Email/set (jmap_email_set_scope.c), Email/copy
+ * (jmap_email_copy.c) and Thread/get; downloads (jmap_shared_blob_read)
+ * and EventSource push (jmap_shared_push.h) too. */
 #ifndef EVM_JMAP_SHARED_H
 #define EVM_JMAP_SHARED_H
 

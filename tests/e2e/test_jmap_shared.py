@@ -4,7 +4,11 @@ sharee over IMAP SETACL; the sharee's Session lists the owner's account
 with myRights from the ACL, Email/get reads the shared message and not
 one of an unshared mailbox, a method that does not filter by the share
 refuses the account, and after the revoke the account is accountNotFound
-like another tenant's."""
+like another tenant's. Then the writes: Email/set within the rights
+granted (forbidden beyond them), Email/copy out of and into the shared
+account (onSuccessDestroyOriginal, destroyFromIfInState), the blob of a
+shared message downloads for the sharee and an unshared one is a 404, and
+the sharee's EventSource carries the shared account's state changes."""
 
 import imaplib
 import json
