@@ -244,7 +244,7 @@ void jmap_events_serve(struct jmap_events *ev, struct http_request *req, struct 
 		st->ping = event_new(ev->node->base, -1, 0, on_ping, st);
 	/* Subscribe before reading the states, so no change falls between. */
 	st->sub = projector_subscribe(ev->node->projector, mreq->address, on_change, st);
-	st->shared = jmap_shared_push_new(mreq, st->types, on_change, st);
+	st->shared = jmap_shared_push_new(mreq, st->types, 1, on_change, st);
 	if (st->closeafter_state) {
 		/* Long polling: the first change ends the answer. */
 		int64_t now[MAIL_J_TYPES];

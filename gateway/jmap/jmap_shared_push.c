@@ -82,8 +82,8 @@ static void refresh(struct jmap_shared_push *sp)
 	sp->n = k;
 }
 
-struct jmap_shared_push *jmap_shared_push_new(struct jmap_mail_req *req, unsigned mask, projector_change_cb *cb,
-					      void *ctx)
+struct jmap_shared_push *jmap_shared_push_new(struct jmap_mail_req *req, unsigned mask, int from_now,
+					      projector_change_cb *cb, void *ctx)
 {
 	struct jmap_shared_push *sp = xcalloc(1, sizeof *sp);
 
@@ -94,7 +94,7 @@ struct jmap_shared_push *jmap_shared_push_new(struct jmap_mail_req *req, unsigne
 	sp->ctx = ctx;
 	refresh(sp);
 	/* The states now are what the client is told first (or compares with). */
-	for (size_t i = 0; i < sp->n; i++)
+	for (size_t i = 0; from_now && i < sp->n; i++)
 		if (jmap_push_states(req->node->view, sp->owners[i].address, sp->owners[i].last) < 0)
 			memset(sp->owners[i].last, 0, sizeof sp->owners[i].last);
 	return sp;

@@ -4,6 +4,8 @@
  * owner's state moved. The state strings are the owner's, as the methods
  * answer them in that account (jmap_mail_state).
  *
+ * A pushState (RFC 8887 4.3.5.1) covers the user's own account only.
+ *
  * The owners are read from the view when the push starts and again each
  * time it is asked for changes: a share granted later is pushed from the
  * next change the user is told about (own or shared), a revoked one is
@@ -21,9 +23,11 @@ struct jmap_shared_push;
 
 /* Starts tracking the accounts shared with req's user, for the types of
  * mask (a bit per enum mail_jtype); cb(ctx, owner) runs after a change of
- * one. The states read now are the baseline. Never NULL. */
-struct jmap_shared_push *jmap_shared_push_new(struct jmap_mail_req *req, unsigned mask, projector_change_cb *cb,
-					      void *ctx);
+ * one. The states read now are the baseline when from_now, else every
+ * shared account is reported at the first join (a client resuming from
+ * a pushState of its own account, RFC 8887 4.3.5.2). Never NULL. */
+struct jmap_shared_push *jmap_shared_push_new(struct jmap_mail_req *req, unsigned mask, int from_now,
+					      projector_change_cb *cb, void *ctx);
 void jmap_shared_push_free(struct jmap_shared_push **sp);
 
 /* Adds to change (a StateChange of the own account, or NULL) the shared

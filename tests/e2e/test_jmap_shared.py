@@ -309,3 +309,32 @@ def test_push_of_shared_account(node):
             s.close()
         owner._simple_command("DELETEACL", "INBOX", SHAREE)
         owner.logout()
+
+
+def test_websocket_push_of_shared_account(node):
+    websockets = pytest.importorskip("websockets")  # noqa: F841 (the client below)
+    import asyncio
+    from test_jmap_ws import connect, recv_json
+    owner = imap(node, OWNER)
+    try:
+        own_id = session(node, OWNER)["primaryAccounts"][MAIL]
+        assert owner._simple_command("SETACL", "INBOX", SHAREE, "lr")[0] == "OK"
+        wait_until(lambda: own_id in session(node, SHAREE)["accounts"], timeout=20)
+        before = call(node, SHAREE, "Email/get", {"accountId": own_id, "ids": []})[1]["state"]
+
+        async def main():
+            async with connect(node, headers={"Authorization": auth(SHAREE, PASSWORD)}) as ws:
+                await ws.send(json.dumps({"@type": "WebSocketPushEnable", "dataTypes": ["Email"]}))
+                await asyncio.get_running_loop().run_in_executor(None, lambda: owner.append(
+                    "INBOX", None, None, b"From: x@y.example\r\nSubject: ws shared\r\n\r\nHi.\r\n"))
+                change = await recv_json(ws)
+                while own_id not in change.get("changed", {}):
+                    change = await recv_json(ws)
+                return change
+        change = asyncio.run(asyncio.wait_for(main(), 60))
+        assert change["@type"] == "StateChange"
+        assert set(change["changed"][own_id]) == {"Email"}
+        assert change["changed"][own_id]["Email"] != before
+    finally:
+        owner._simple_command("DELETEACL", "INBOX", SHAREE)
+        owner.logout()
