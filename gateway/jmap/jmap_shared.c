@@ -270,6 +270,7 @@ json_t *jmap_shared_rights(unsigned bits)
 /* The methods that filter by the scope. */
 static const char *const shared_methods[] = {
 	"Mailbox/get", "Mailbox/changes", "Email/get", "Email/changes", "Email/set", "Email/copy", "Thread/get",
+	"Email/query",
 	NULL,
 };
 

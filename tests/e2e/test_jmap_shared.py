@@ -102,8 +102,13 @@ def test_shared_inbox_as_account(node):
         name, r = call(node, SHAREE, "Email/changes", {"accountId": own_id, "sinceState": "0"})
         assert name == "Email/changes", r
         assert private[0] not in r["created"]
-        # A method that does not filter by the share refuses the account.
+        # Email/query: the shared copies only, whatever the filter.
         name, r = call(node, SHAREE, "Email/query", {"accountId": own_id})
+        assert name == "Email/query" and len(r["ids"]) == 1 and private[0] not in r["ids"], r
+        name, r = call(node, SHAREE, "Email/query", {"accountId": own_id, "filter": {"text": "private"}})
+        assert r["ids"] == [], r
+        # A method that does not filter by the share refuses the account.
+        name, r = call(node, SHAREE, "Email/queryChanges", {"accountId": own_id, "sinceQueryState": "0"})
         assert name == "error" and r["type"] == "accountNotSupportedByMethod"
 
         # Another tenant never sees the account.
