@@ -89,6 +89,17 @@ const json_t *jmap_api_capabilities(const struct jmap_api *api)
 	return api->capabilities;
 }
 
+void jmap_method_serves_shared(struct jmap_api *api, const char *name)
+{
+	for (size_t i = 0; i < api->nmethods; i++) {
+		if (strcmp(api->methods[i].name, name) == 0) {
+			api->methods[i].serves_shared = 1;
+			return;
+		}
+	}
+	log_panic("jmap: method %s marked as serving shared accounts is not registered", name);
+}
+
 const json_t *jmap_api_account_capability(const struct jmap_api *api, const char *uri)
 {
 	return json_object_get(api->account_caps, uri);

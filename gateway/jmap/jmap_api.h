@@ -37,6 +37,10 @@ struct jmap_account {
 	int is_personal;
 	int is_read_only;
 	const char *const *capabilities;   /* NULL-terminated URIs usable in it */
+	/* An account another user shares with this one (its mailboxes
+	 * shared by ACL): the owner's address; NULL for the user's own.
+	 * Only methods marked with jmap_method_serves_shared() accept it. */
+	const char *owner;
 };
 
 /* The authenticated user and every account the user may access; accounts
@@ -107,6 +111,12 @@ struct jmap_run *jmap_api_execute(struct jmap_api *api, const struct jmap_run_pa
  * *run to NULL. */
 void jmap_run_cancel(struct jmap_run **run);
 
+/* Marks the registered method name as serving shared accounts (those with
+ * an owner); every other method answers accountNotSupportedByMethod for
+ * them (RFC 8620 3.6.2), so a method reads another user's data only once
+ * it filters by what is shared. */
+void jmap_method_serves_shared(struct jmap_api *api, const char *name);
+
 /* ---- for handlers ---- */
 
 /* The method name and the client's call id of this call. */
@@ -121,6 +131,9 @@ void *jmap_call_request_ctx(const struct jmap_call *call);
 struct event_base *jmap_call_base(const struct jmap_call *call);
 /* The user's account with that id, or NULL. */
 const struct jmap_account *jmap_call_account(const struct jmap_call *call, const char *id);
+/* The account the call's "accountId" named, once jmap_arg_account
+ * accepted it (NULL before). */
+const struct jmap_account *jmap_call_target(const struct jmap_call *call);
 
 /* createdIds (RFC 8620 3.3): the server id created for creation id cid
  * (without "#") in this request, or NULL. */

@@ -1,5 +1,6 @@
 /* jmap_args - see jmap_args.h */
 #include "gateway/jmap/jmap_args.h"
+#include "gateway/jmap/jmap_private.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,7 +38,10 @@ int jmap_arg_account(struct jmap_call *call, const json_t *args, const char *nam
 		jmap_call_error(call, from ? "fromAccountNotFound" : "accountNotFound", NULL);
 		return -1;
 	}
-	if (!listed(a->capabilities, jmap_call_capability(call))) {
+	/* A shared account is served only by methods that filter by what is
+	 * shared (jmap_method_serves_shared). */
+	if (!listed(a->capabilities, jmap_call_capability(call)) ||
+	    (a->owner != NULL && !call->method->serves_shared)) {
 		jmap_call_error(call, from ? "fromAccountNotSupportedByMethod" : "accountNotSupportedByMethod",
 				NULL);
 		return -1;
@@ -46,6 +50,8 @@ int jmap_arg_account(struct jmap_call *call, const json_t *args, const char *nam
 		jmap_call_error(call, "accountReadOnly", NULL);
 		return -1;
 	}
+	if (!from)
+		call->target = a;
 	*acct_r = a;
 	return 0;
 }

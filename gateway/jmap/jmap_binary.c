@@ -5,6 +5,7 @@
  * blob's bytes as an attachment called name. Access is jmap_blob.h's: an
  * id the account does not hold is 404, like one that does not exist. */
 #include "gateway/jmap/jmap_binary.h"
+#include "gateway/jmap/jmap_shared.h"
 #include "gateway/jmap/jmap_blob.h"
 #include "gateway/http/http_server.h"
 #include "gateway/http/http_util.h"
@@ -167,12 +168,16 @@ void jmap_binary_download(struct http_request *req, struct jmap_mail_req *mreq)
 	size_t len = 0;
 	int n = segments(http_request_path(req), "/jmap/download/", seg, SEGMENTS_MAX), r;
 
-	if (n != 3 || strcmp(seg[0], mreq->account_id) != 0) {
+	if (n != 3) {
 		http_respond_text(req, 404, "text/plain; charset=utf-8", "no such blob\n");
 		jmap_mail_req_unref(&mreq);
 		return;
 	}
-	r = jmap_blob_read(mreq->node, mreq->address, seg[1], &data, &len, &type, &error);
+	/* Another account's id: one shared with the user, else not found. */
+	if (strcmp(seg[0], mreq->account_id) == 0)
+		r = jmap_blob_read(mreq->node, mreq->address, seg[1], &data, &len, &type, &error);
+	else
+		r = jmap_shared_blob_read(mreq, seg[0], seg[1], &data, &len, &type, &error);
 	if (r <= 0) {
 		if (r < 0)
 			log_error("jmap: download for %s: %s", mreq->address, error);

@@ -57,6 +57,11 @@ const struct jmap_account *jmap_call_account(const struct jmap_call *call, const
 	return NULL;
 }
 
+const struct jmap_account *jmap_call_target(const struct jmap_call *call)
+{
+	return call->target;
+}
+
 const char *jmap_call_created_id(const struct jmap_call *call, const char *cid)
 {
 	return json_string_value(json_object_get(call->run->created_ids, cid));

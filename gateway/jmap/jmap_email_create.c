@@ -36,7 +36,7 @@ int jmap_email_mailbox_ids(struct jmap_call *call, const json_t *ids, json_t **o
 		 * mailbox created earlier in the request (RFC 8620 5.3). */
 		if (!json_is_true(v) || !jmap_call_resolve_id(call, k, &id) || strlen(id) != 32)
 			goto bad;
-		if ((r = mail_mailbox_get(req->node->view, req->address, id, &mbox, error_r)) <= 0)
+		if ((r = mail_mailbox_get(req->node->view, jmap_mail_address(call), id, &mbox, error_r)) <= 0)
 			goto bad;
 		json_decref(mbox);
 		mbox = NULL;

@@ -13,6 +13,7 @@
 #include "gateway/jmap/jmap_email_header.h"
 #include "gateway/jmap/jmap_email_query.h"
 #include "gateway/jmap/jmap_mail.h"
+#include "gateway/jmap/jmap_shared.h"
 #include "gateway/jmap/jmap_std.h"
 #include "common/log.h"
 
@@ -338,20 +339,22 @@ void jmap_email_get(struct jmap_call *call, json_t *args, void *ctx)
 	struct get_args a;
 	char state[JMAP_STATE_MAX];
 	json_t *list = json_array(), *not_found = json_array(), *seen = json_object(), *ids = NULL, *v;
+	json_t *scope = NULL;
 	const char *error = NULL;
 	size_t i;
 
 	(void)ctx;
 	if (parse_args(call, args, &a) < 0)
 		goto out_noargs;
-	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0)
+	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0 || jmap_shared_scope(call, &scope) < 0)
 		goto out;
+	c.account = jmap_mail_address(call);
 	if (a.g.ids != NULL) {
 		ids = json_incref(a.g.ids);
 	} else {
 		/* RFC 8620 5.1: ids null is every email, when that is no more
 		 * than maxObjectsInGet. */
-		if (jmap_email_set_load(req->node->view, req->address, &set, &error) < 0)
+		if (jmap_email_set_load_in(req->node->view, c.account, scope, &set, &error) < 0)
 			goto fail;
 		if (set.n > jmap_call_settings(call)->max_objects_in_get) {
 			jmap_call_error(call, "requestTooLarge", "the account has more emails than maxObjectsInGet");
@@ -371,7 +374,8 @@ void jmap_email_get(struct jmap_call *call, json_t *args, void *ctx)
 		if (json_object_get(seen, id) != NULL)
 			continue;
 		json_object_set_new(seen, id, json_true());
-		if ((r = jmap_email_load(req->node->view, req->address, id, &e, &error)) < 0)
+		/* In a shared account, only the shared mailboxes' copies exist. */
+		if ((r = jmap_email_load_in(req->node->view, c.account, scope, id, &e, &error)) < 0)
 			goto fail;
 		if (r == 0) {
 			json_array_append(not_found, v);
@@ -401,6 +405,7 @@ fail:
 out:
 	free_args(&a);
 out_noargs:
+	json_decref(scope);
 	jmap_email_content_drop(&c);
 	jmap_email_set_free(&set);
 	json_decref(ids);

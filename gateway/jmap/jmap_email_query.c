@@ -3,6 +3,7 @@
  * registration of the Email read methods. */
 #include "gateway/jmap/jmap_email_query.h"
 #include "gateway/jmap/jmap_mail.h"
+#include "gateway/jmap/jmap_shared.h"
 #include "gateway/jmap/jmap_std.h"
 #include "gateway/fts/fts.h"
 #include "common/log.h"
@@ -20,18 +21,25 @@
 #define CHANGES_PAGE 10000
 
 /* Runs the query over the emails the indexes leave, or over the whole
- * account when they narrow nothing: 0 with *ids_r, or -1 after the call
- * was finished with serverFail or serverUnavailable. */
-static int run_query(struct jmap_call *call, const json_t *filter, const json_t *sort, int collapse,
-		     json_t **ids_r)
+ * account when they narrow nothing; in a shared account (scope non-NULL,
+ * jmap_shared.h) over the copies in the mailboxes scope names, without the
+ * indexes (they hold every copy of the owner's). 0 with *ids_r, or -1
+ * after the call was finished with serverFail or serverUnavailable. */
+static int run_query(struct jmap_call *call, const json_t *scope, const json_t *filter, const json_t *sort,
+		     int collapse, json_t **ids_r)
 {
 	struct jmap_mail_req *req = jmap_mail_req(call);
-	struct jmap_eq_narrowed nw;
+	struct jmap_eq_narrowed nw = { 0 };
 	struct jmap_email_set set;
 	const char *error = NULL;
 	int r;
 
-	r = jmap_email_query_narrow(req->node->view, req->address, filter, sort, collapse, &nw, ids_r, &error);
+	if (scope != NULL) {
+		r = 2;
+	} else {
+		r = jmap_email_query_narrow(req->node->view, req->address, filter, sort, collapse, &nw, ids_r,
+					    &error);
+	}
 	if (nw.text) {
 		/* The account is indexed on this node from its first text
 		 * query on; emails met unindexed queue it again. */
@@ -40,13 +48,13 @@ static int run_query(struct jmap_call *call, const json_t *filter, const json_t 
 			evm_fts_kick(req->node, req->address);
 	}
 	if (r == 2) {
-		if (jmap_email_set_load(req->node->view, req->address, &set, &error) < 0) {
+		if (jmap_email_set_load_in(req->node->view, jmap_mail_address(call), scope, &set, &error) < 0) {
 			log_error("jmap: %s for %s: %s", jmap_call_name(call), req->address, error);
 			jmap_call_error(call, "serverFail", "the view cannot be read");
 			return -1;
 		}
-		r = jmap_email_query_run(req->node->view, req->address, &set, filter, sort, collapse, ids_r,
-					 &error);
+		r = jmap_email_query_run(req->node->view, jmap_mail_address(call), &set, filter, sort, collapse,
+					 ids_r, &error);
 		jmap_email_set_free(&set);
 	}
 	if (r < 0) {
@@ -124,7 +132,7 @@ static void email_query(struct jmap_call *call, json_t *args, void *ctx)
 {
 	struct jmap_query_args a;
 	char state[JMAP_STATE_MAX];
-	json_t *ids = NULL, *resp;
+	json_t *ids = NULL, *resp, *scope = NULL;
 	int collapse, r;
 
 	(void)ctx;
@@ -133,11 +141,16 @@ static void email_query(struct jmap_call *call, json_t *args, void *ctx)
 		return;
 	/* The state first: a change committed while we read is then seen
 	 * again by the next /queryChanges, never missed. */
-	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0)
+	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0 || jmap_shared_scope(call, &scope) < 0)
 		return;
-	if ((r = indexed_query(call, &a, collapse, &ids)) < 0 ||
-	    (r == 0 && run_query(call, a.filter, a.sort, collapse, &ids) < 0))
+	/* The received-time index holds every copy: a shared account's query
+	 * runs over its shared copies alone. */
+	r = scope == NULL ? indexed_query(call, &a, collapse, &ids) : 0;
+	if (r < 0 || (r == 0 && run_query(call, scope, a.filter, a.sort, collapse, &ids) < 0)) {
+		json_decref(scope);
 		return;
+	}
+	json_decref(scope);
 	if (jmap_query_response(call, &a, state, calculable(a.filter, a.sort, collapse), ids, EMAIL_QUERY_LIMIT,
 				&resp) == 0)
 		jmap_call_reply(call, resp);
@@ -223,7 +236,7 @@ static void email_query_changes(struct jmap_call *call, json_t *args, void *ctx)
 		jmap_call_error(call, "serverFail", "the view cannot be read");
 		goto out;
 	}
-	if (run_query(call, a.filter, a.sort, 0, &ids) < 0)
+	if (run_query(call, NULL, a.filter, a.sort, 0, &ids) < 0)
 		goto out;
 	jmap_query_changes_init(&qc, a.max_changes);
 	json_array_foreach(ch.order, i, v) {

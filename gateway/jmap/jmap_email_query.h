@@ -75,6 +75,13 @@ int jmap_email_set_load_ids(struct view *view, const char *account, const char *
 int jmap_email_load(struct view *view, const char *account, const char *id, struct jmap_email *e,
 		    const char **error_r);
 void jmap_email_clear(struct jmap_email *e);
+/* The same, with only the copies in the mailboxes scope names ({mailbox
+ * id: ...}; NULL: all), as a shared account shows them (jmap_shared.h):
+ * keywords, mailboxIds and the copy read come from those alone. */
+int jmap_email_set_load_in(struct view *view, const char *account, const json_t *scope, struct jmap_email_set *set,
+			   const char **error_r);
+int jmap_email_load_in(struct view *view, const char *account, const json_t *scope, const char *id,
+		       struct jmap_email *e, const char **error_r);
 
 /* Keywords: jmap_keywords.h; UTCDates: jmap_mail.h. */
 

@@ -59,6 +59,12 @@ static int by_id(const void *a, const void *b)
 int jmap_email_set_load(struct view *view, const char *account, struct jmap_email_set *set,
 			const char **error_r)
 {
+	return jmap_email_set_load_in(view, account, NULL, set, error_r);
+}
+
+int jmap_email_set_load_in(struct view *view, const char *account, const json_t *scope, struct jmap_email_set *set,
+			   const char **error_r)
+{
 	json_t *boxes = NULL, *index = json_object(), *box, *msgs, *m;
 	size_t i, k, cap = 0;
 	int ret = -1;
@@ -69,6 +75,8 @@ int jmap_email_set_load(struct view *view, const char *account, struct jmap_emai
 	json_array_foreach(boxes, i, box) {
 		const char *mbox = json_string_value(json_object_get(box, "id"));
 
+		if (mbox != NULL && scope != NULL && json_object_get(scope, mbox) == NULL)
+			continue;
 		if (mbox == NULL || mail_messages(view, account, mbox, 0, &msgs, error_r) < 0)
 			goto out;
 		json_array_foreach(msgs, k, m) {
@@ -149,6 +157,12 @@ struct jmap_email *jmap_email_set_find(const struct jmap_email_set *set, const c
 int jmap_email_load(struct view *view, const char *account, const char *id, struct jmap_email *e,
 		    const char **error_r)
 {
+	return jmap_email_load_in(view, account, NULL, id, e, error_r);
+}
+
+int jmap_email_load_in(struct view *view, const char *account, const json_t *scope, const char *id,
+		       struct jmap_email *e, const char **error_r)
+{
 	json_t *locs, *loc;
 	size_t i;
 	int r;
@@ -166,6 +180,8 @@ int jmap_email_load(struct view *view, const char *account, const char *id, stru
 		const char *mbox = json_string_value(json_array_get(loc, 0));
 		json_t *msg = NULL;
 
+		if (scope != NULL && json_object_get(scope, mbox) == NULL)
+			continue;
 		r = mail_message_get(view, account, mbox, (uint32_t)json_integer_value(json_array_get(loc, 1)),
 				     &msg, error_r);
 		if (r < 0)

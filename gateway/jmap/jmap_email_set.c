@@ -11,16 +11,28 @@
  * Keywords change first, so copies made after carry them. An email is
  * its content (one email id): its copies are where eloc/ says
  * (projector/mail_jmap.h). Every other property is immutable: setting it
- * is invalidProperties. */
+ * is invalidProperties.
+ *
+ * In an account shared by ACL (jmap_shared.h) only the copies in the
+ * shared mailboxes exist, and each change needs its RFC 4314 rights on
+ * every mailbox it touches (forbidden otherwise), checked here and again
+ * by the owner's projector ("as", projector/mail_acl.h): keywords s for
+ * $seen and w for any other (a whole keywords object is a "set" store:
+ * s, w and t); adding to a mailbox i; removing from one and destroy t
+ * and e. Creating is the owner's (forbidden): a sharee copies
+ * into the account with Email/copy. */
 #include "gateway/jmap/jmap_email_create.h"
 #include "gateway/jmap/jmap_email_patch.h"
+#include "gateway/jmap/jmap_email_set_private.h"
 #include "gateway/jmap/jmap_keywords.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_set_methods.h"
 #include "gateway/jmap/jmap_set_run.h"
+#include "gateway/jmap/jmap_shared.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "projector/mail.h"
+#include "projector/mail_acl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,24 +60,30 @@ static json_t *ranges(const json_t *uids)
 	return out;
 }
 
-/* The copies of an email: mailbox id -> [uid...] (in UID order). 1, 0
+/* The copies of an email in the run's account, only those in its shared
+ * mailboxes in a shared one: mailbox id -> [uid...] (in UID order). 1, 0
  * when it has none (unknown), -1 on a view error. */
-static int copies_of(struct jmap_mail_req *req, const char *email_id, json_t **by_mbox_r, const char **error_r)
+static int copies_of(struct jmap_setrun *sr, const char *email_id, json_t **by_mbox_r, const char **error_r)
 {
+	struct jmap_call *call = jmap_setrun_call(sr);
+	const json_t *scope = jmap_eset_scope(sr);
 	json_t *locs = json_array(), *l, *by = json_object();
 	size_t i;
-	int r = mail_jmap_email_locations(req->node->view, req->address, email_id, locs, error_r);
+	int r = mail_jmap_email_locations(jmap_mail_req(call)->node->view, jmap_mail_address(call), email_id, locs,
+					  error_r);
 
 	json_array_foreach(locs, i, l) {
 		const char *mb = json_string_value(json_array_get(l, 0));
 
+		if (scope != NULL && json_object_get(scope, mb) == NULL)
+			continue;
 		if (json_object_get(by, mb) == NULL)
 			json_object_set_new(by, mb, json_array());
 		json_array_append(json_object_get(by, mb), json_array_get(l, 1));
 	}
 	json_decref(locs);
 	*by_mbox_r = by;
-	return r;
+	return r < 0 ? -1 : json_object_size(by) > 0;
 }
 
 static void fail(struct jmap_setrun *sr, enum jmap_set_op op, const char *key, const char *type,
@@ -87,9 +105,10 @@ static int has_str(const json_t *arr, const char *s)
 
 /* Keyword events on the current copies. A whole Keywords object is a
  * "set" that keeps each copy's \Deleted (JMAP has no keyword for it). */
-static int keyword_events(struct jmap_mail_req *req, const struct jmap_email_patch *e, json_t *copies, json_t *events,
+static int keyword_events(struct jmap_call *call, const struct jmap_email_patch *e, json_t *copies, json_t *events,
 			  const char **error_r)
 {
+	struct jmap_mail_req *req = jmap_mail_req(call);
 	const char *mb;
 	json_t *uids, *u;
 	size_t i;
@@ -99,8 +118,8 @@ static int keyword_events(struct jmap_mail_req *req, const struct jmap_email_pat
 			json_t *plain = json_array(), *deleted = json_array(), *msg;
 
 			json_array_foreach(uids, i, u) {
-				int r = mail_message_get(req->node->view, req->address, mb, (uint32_t)json_integer_value(u),
-							 &msg, error_r);
+				int r = mail_message_get(req->node->view, jmap_mail_address(call), mb,
+							 (uint32_t)json_integer_value(u), &msg, error_r);
 
 				if (r < 0) {
 					json_decref(plain);
@@ -137,9 +156,10 @@ static int keyword_events(struct jmap_mail_req *req, const struct jmap_email_pat
 /* The copy new copies are made from (they take its flags): one without
  * \Deleted (which JMAP cannot see, so must not spread), in a mailbox it
  * stays in when there is one. 0, or -1 on a view error. */
-static int source_copy(struct jmap_mail_req *req, json_t *copies, json_t *target, const char **mb_r,
+static int source_copy(struct jmap_call *call, json_t *copies, json_t *target, const char **mb_r,
 		       json_int_t *uid_r, const char **error_r)
 {
+	struct jmap_mail_req *req = jmap_mail_req(call);
 	int best = -1;
 	const char *mb;
 	json_t *uids, *u, *msg;
@@ -147,8 +167,8 @@ static int source_copy(struct jmap_mail_req *req, json_t *copies, json_t *target
 
 	json_object_foreach(copies, mb, uids) {
 		json_array_foreach(uids, i, u) {
-			int r = mail_message_get(req->node->view, req->address, mb, (uint32_t)json_integer_value(u), &msg,
-						 error_r);
+			int r = mail_message_get(req->node->view, jmap_mail_address(call), mb,
+						 (uint32_t)json_integer_value(u), &msg, error_r);
 			int score;
 
 			if (r < 0)
@@ -171,7 +191,7 @@ static int source_copy(struct jmap_mail_req *req, json_t *copies, json_t *target
 static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct jmap_email_patch *e, json_t *copies,
 			  json_t *events, const char **error_r)
 {
-	struct jmap_mail_req *req = jmap_mail_req(jmap_setrun_call(sr));
+	struct jmap_call *call = jmap_setrun_call(sr);
 	json_t *target = json_array(), *added = json_array(), *removed = json_array(), *v;
 	const char *mb, *src_mb = NULL;
 	json_int_t src_uid = 0;
@@ -203,6 +223,12 @@ static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct j
 	json_object_foreach(copies, mb, uids)
 		if (!has_str(target, mb))
 			json_array_append_new(removed, json_string(mb));
+	if (jmap_eset_rights_refused(sr, id, added, removed)) {
+		json_decref(target);
+		json_decref(added);
+		json_decref(removed);
+		return -1;
+	}
 	if (json_array_size(added) == 1 && json_array_size(removed) == 1) {
 		const char *from = json_string_value(json_array_get(removed, 0));
 		json_t *from_uids = json_object_get(copies, from);
@@ -221,7 +247,7 @@ static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct j
 			json_decref(rest);
 		}
 	} else {
-		if (json_array_size(added) > 0 && source_copy(req, copies, target, &src_mb, &src_uid, error_r) < 0) {
+		if (json_array_size(added) > 0 && source_copy(call, copies, target, &src_mb, &src_uid, error_r) < 0) {
 			json_decref(target);
 			json_decref(added);
 			json_decref(removed);
@@ -242,13 +268,14 @@ static int mailbox_events(struct jmap_setrun *sr, const char *id, const struct j
 
 static int plan_update(struct jmap_setrun *sr, const char *id, json_t *patch, struct jmap_set_plan *p)
 {
-	struct jmap_mail_req *req = jmap_mail_req(jmap_setrun_call(sr));
+	struct jmap_call *call = jmap_setrun_call(sr);
+	struct jmap_mail_req *req = jmap_mail_req(call);
 	struct jmap_email_patch e;
 	json_t *copies = NULL;
 	const char *error = NULL;
 	int r, ret = -1;
 
-	if ((r = copies_of(req, id, &copies, &error)) <= 0) {
+	if ((r = copies_of(sr, id, &copies, &error)) <= 0) {
 		json_decref(copies);
 		if (r < 0)
 			log_error("jmap: Email/set for %s: %s", req->address, error);
@@ -257,8 +284,10 @@ static int plan_update(struct jmap_setrun *sr, const char *id, json_t *patch, st
 	}
 	if (jmap_email_patch_parse(sr, id, patch, &e) < 0)
 		goto out;
+	if (!jmap_eset_allowed(sr, JMAP_OP_UPDATE, id, copies, jmap_eset_keyword_rights(&e)))
+		goto out;
 	p->events = json_array();
-	if (keyword_events(req, &e, copies, p->events, &error) < 0) {
+	if (keyword_events(call, &e, copies, p->events, &error) < 0) {
 		log_error("jmap: Email/set for %s: %s", req->address, error);
 		fail(sr, JMAP_OP_UPDATE, id, "serverFail", NULL, NULL);
 		goto out;
@@ -285,11 +314,16 @@ static int plan_destroy(struct jmap_setrun *sr, const char *id, struct jmap_set_
 	const char *error = NULL, *mb;
 	int r;
 
-	if ((r = copies_of(req, id, &copies, &error)) <= 0) {
+	if ((r = copies_of(sr, id, &copies, &error)) <= 0) {
 		json_decref(copies);
 		if (r < 0)
 			log_error("jmap: Email/set for %s: %s", req->address, error);
 		fail(sr, JMAP_OP_DESTROY, id, r < 0 ? "serverFail" : "notFound", NULL, NULL);
+		return -1;
+	}
+	/* Only the shared copies go; each needs t and e. */
+	if (!jmap_eset_allowed(sr, JMAP_OP_DESTROY, id, copies, MAIL_R_DELMSG | MAIL_R_EXPUNGE)) {
+		json_decref(copies);
 		return -1;
 	}
 	p->events = json_array();
@@ -303,6 +337,10 @@ static int plan_destroy(struct jmap_setrun *sr, const char *id, struct jmap_set_
 static int eset_plan(struct jmap_setrun *sr, enum jmap_set_op op, const char *key, json_t *value,
 		     struct jmap_set_plan *p)
 {
+	if (op == JMAP_OP_CREATE && jmap_eset_scope(sr) != NULL) {
+		fail(sr, op, key, "forbidden", "emails are created in a shared account with Email/copy", NULL);
+		return -1;
+	}
 	if (op == JMAP_OP_CREATE)
 		return jmap_email_create_plan(sr, key, value, p);
 	return op == JMAP_OP_UPDATE ? plan_update(sr, key, value, p) : plan_destroy(sr, key, p);
@@ -338,24 +376,29 @@ static const struct jmap_set_ops eset_ops = {
 	.plan = eset_plan,
 	.done = eset_done,
 	.rejected = eset_rejected,
+	.free_ctx = jmap_eset_ctx_free,
 };
 
 void jmap_email_set(struct jmap_call *call, json_t *args, void *ctx)
 {
+	const struct jmap_account *acct;
 	struct jmap_set_args a;
+	struct eset_ctx *c;
+	json_t *scope = NULL;
 	char state[JMAP_STATE_MAX];
 
 	(void)ctx;
-	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0)
+	/* The account first: the state and the scope are the target's. */
+	if (jmap_arg_account(call, args, "accountId", JMAP_WRITE, &acct) < 0 ||
+	    jmap_mail_state(call, MAIL_J_EMAIL, state) < 0 || jmap_shared_scope(call, &scope) < 0)
 		return;
-	if (jmap_set_args_parse(call, args, state, &a) < 0)
+	if (jmap_set_args_parse(call, args, state, &a) < 0) {
+		json_decref(scope);
 		return;
-	jmap_setrun_start(call, &eset_ops, NULL, &a, state, NULL);
-}
-
-static void implicit_free(void *ctx)
-{
-	json_decref(ctx);
+	}
+	c = xcalloc(1, sizeof *c);
+	c->scope = scope;
+	jmap_setrun_start(call, &eset_ops, c, &a, state, NULL);
 }
 
 /* Email/set's ops, answering under "Email/set" after another method. */
@@ -364,7 +407,7 @@ static const struct jmap_set_ops eset_implicit_ops = {
 	.plan = eset_plan,
 	.done = eset_done,
 	.rejected = eset_rejected,
-	.free_ctx = implicit_free,
+	.free_ctx = jmap_eset_ctx_free,
 	.response_name = "Email/set",
 };
 
@@ -372,16 +415,21 @@ void jmap_email_set_implicit(struct jmap_call *call, const struct jmap_account *
 			     json_t *destroy)
 {
 	struct jmap_set_args a = { .account = account, .create = NULL, .update = update, .destroy = destroy };
+	struct eset_ctx *c;
+	json_t *scope = NULL;
 	char state[JMAP_STATE_MAX];
 
-	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0) {
+	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0 || jmap_shared_scope(call, &scope) < 0) {
 		json_decref(update);
 		json_decref(destroy);
 		return;
 	}
 	/* The run frees destroy with the arguments, update (borrowed by
-	 * them) as its context. */
-	jmap_setrun_start(call, &eset_implicit_ops, update, &a, state, NULL);
+	 * them) with its context. */
+	c = xcalloc(1, sizeof *c);
+	c->scope = scope;
+	c->update = update;
+	jmap_setrun_start(call, &eset_implicit_ops, c, &a, state, NULL);
 }
 
 void jmap_mail_set_register(struct jmap_api *api)

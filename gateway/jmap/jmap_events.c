@@ -2,10 +2,12 @@
  * stream of StateChange objects (7.1) for the authenticated account,
  * driven by this node's projector (a change made through any node reaches
  * the stream once this node applied it), with "ping" events and
- * closeafter=state for long polling. */
+ * closeafter=state for long polling. The accounts shared with the user
+ * are pushed too (jmap_shared_push.h). */
 #include "gateway/jmap/jmap_events.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_push.h"
+#include "gateway/jmap/jmap_shared_push.h"
 #include "gateway/http/http_server.h"
 #include "gateway/http/http_util.h"
 #include "common/buf.h"
@@ -29,6 +31,7 @@ struct jmap_stream {
 	struct http_request *req;
 	struct jmap_mail_req *mreq;
 	struct projector_sub *sub;
+	struct jmap_shared_push *shared;   /* the accounts shared with the user */
 	struct event *ping;
 	unsigned types;                 /* bit per enum mail_jtype */
 	int closeafter_state;
@@ -62,6 +65,7 @@ static void stream_end(struct jmap_stream *st)
 		st->next->prev = st->prev;
 	ev->count--;
 	projector_unsubscribe(&st->sub);
+	jmap_shared_push_free(&st->shared);
 	if (st->ping != NULL)
 		event_free(st->ping);
 	http_stream_end(st->req);
@@ -140,6 +144,8 @@ static void push_states(struct jmap_stream *st, int force)
 	if (read_states(st, now) < 0)
 		return;
 	change = jmap_push_state_change(st->mreq->account_id, st->types, now, st->last, force);
+	if (st->shared != NULL)
+		change = jmap_shared_push_join(st->shared, change, force);
 	if (change == NULL)
 		return;
 	if (send_event(st, "state", change) == 0 && st->closeafter_state)
@@ -238,6 +244,7 @@ void jmap_events_serve(struct jmap_events *ev, struct http_request *req, struct 
 		st->ping = event_new(ev->node->base, -1, 0, on_ping, st);
 	/* Subscribe before reading the states, so no change falls between. */
 	st->sub = projector_subscribe(ev->node->projector, mreq->address, on_change, st);
+	st->shared = jmap_shared_push_new(mreq, st->types, 1, on_change, st);
 	if (st->closeafter_state) {
 		/* Long polling: the first change ends the answer. */
 		int64_t now[MAIL_J_TYPES];

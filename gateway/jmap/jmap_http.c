@@ -4,6 +4,7 @@
 #include "gateway/jmap/jmap_events.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_session.h"
+#include "gateway/jmap/jmap_shared.h"
 #include "gateway/jmap/jmap_ws.h"
 #include "gateway/http/http_server.h"
 #include "common/buf.h"
@@ -75,12 +76,18 @@ static void build_urls(struct http_request *req, struct urls *u)
 	u->u.event_source = u->events;
 }
 
-static void user_of(const struct jmap_mail_req *mreq, struct jmap_account *acct, struct jmap_user *user)
+/* The user's accounts, shared ones included (jmap_shared.h): 0, or -1
+ * after answering 500. */
+static int user_of(struct jmap_http_req *jr, struct jmap_mail_user *mu)
 {
-	jmap_mail_account(mreq, acct);
-	user->username = mreq->address;
-	user->accounts = acct;
-	user->naccounts = 1;
+	const char *error = NULL;
+
+	if (jmap_mail_user_build(jr->mreq, mu, &error) < 0) {
+		log_error("jmap: accounts of %s: %s", jr->mreq->address, error);
+		http_respond_text(jr->req, 500, "text/plain; charset=utf-8", "cannot read the accounts\n");
+		return -1;
+	}
+	return 0;
 }
 
 static void respond_json(struct http_request *req, int status, const char *ctype, json_t *body)
@@ -117,14 +124,17 @@ static void set_ws_url(json_t *session, const char *url)
  * -1 after answering 500. */
 static int session_state_of(struct jmap_http_req *jr, char state[JMAP_SESSION_STATE_SIZE])
 {
-	struct jmap_account acct;
-	struct jmap_user user;
+	struct jmap_mail_user mu;
 	struct urls u;
 	const char *error = NULL;
+	int r;
 
-	user_of(jr->mreq, &acct, &user);
+	if (user_of(jr, &mu) < 0)
+		return -1;
 	build_urls(jr->req, &u);
-	if (jmap_session_state(jr->jn->api, &user, &u.u, state, &error) < 0) {
+	r = jmap_session_state(jr->jn->api, &mu.user, &u.u, state, &error);
+	jmap_mail_user_clear(&mu);
+	if (r < 0) {
 		log_error("jmap: session state of %s: %s", jr->mreq->address, error);
 		http_respond_text(jr->req, 500, "text/plain; charset=utf-8", "cannot build the session\n");
 		return -1;
@@ -135,15 +145,17 @@ static int session_state_of(struct jmap_http_req *jr, char state[JMAP_SESSION_ST
 /* RFC 8620 2: GET /.well-known/jmap. */
 static void serve_session(struct jmap_http_req *jr)
 {
-	struct jmap_account acct;
-	struct jmap_user user;
+	struct jmap_mail_user mu;
 	struct urls u;
 	json_t *session = NULL;
 	const char *error = NULL;
 
-	user_of(jr->mreq, &acct, &user);
+	if (user_of(jr, &mu) < 0) {
+		jreq_free(jr);
+		return;
+	}
 	build_urls(jr->req, &u);
-	if (jmap_session_build(jr->jn->api, &user, &u.u, &session, &error) < 0) {
+	if (jmap_session_build(jr->jn->api, &mu.user, &u.u, &session, &error) < 0) {
 		log_error("jmap: session of %s: %s", jr->mreq->address, error);
 		http_respond_text(jr->req, 500, "text/plain; charset=utf-8", "cannot build the session\n");
 	} else {
@@ -151,6 +163,7 @@ static void serve_session(struct jmap_http_req *jr)
 		respond_json(jr->req, 200, "application/json", session);
 	}
 	json_decref(session);
+	jmap_mail_user_clear(&mu);
 	jreq_free(jr);
 }
 
@@ -176,8 +189,7 @@ static void api_cancel(void *ctx, struct http_request *req)
 /* RFC 8620 3.1: POST the Request object. */
 static void serve_api(struct jmap_http_req *jr)
 {
-	struct jmap_account acct;
-	struct jmap_user user;
+	struct jmap_mail_user mu;
 	struct jmap_run_params p;
 	char state[JMAP_SESSION_STATE_SIZE];
 	struct evbuffer *body = http_request_body(jr->req);
@@ -188,14 +200,18 @@ static void serve_api(struct jmap_http_req *jr)
 		jreq_free(jr);
 		return;
 	}
-	user_of(jr->mreq, &acct, &user);
+	if (user_of(jr, &mu) < 0) {
+		jreq_free(jr);
+		return;
+	}
 	memset(&p, 0, sizeof p);
-	p.user = &user;
+	p.user = &mu.user;   /* copied by the run */
 	p.session_state = state;
 	p.request_ctx = jr->mreq;
 	http_request_on_cancel(jr->req, api_cancel, jr);
 	jr->run = jmap_api_run(jr->jn->api, &p, http_request_header(jr->req, "Content-Type"),
 			       data != NULL ? data : (const unsigned char *)"", len, api_done, jr);
+	jmap_mail_user_clear(&mu);
 }
 
 /* RFC 8887 4.2: GET /jmap/ws/ upgrading to the "jmap" subprotocol. */

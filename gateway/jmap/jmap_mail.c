@@ -1,6 +1,7 @@
 /* jmap_mail - see jmap_mail.h: ids, states, the write path. */
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/command.h"
+#include "gateway/jmap/jmap_shared.h"
 #include "gateway/jmap/jmap_std.h"
 #include "common/buf.h"
 #include "common/log.h"
@@ -73,7 +74,9 @@ struct jmap_mail_req *jmap_mail_req(const struct jmap_call *call)
 
 const char *jmap_mail_address(const struct jmap_call *call)
 {
-	return jmap_mail_req(call)->address;
+	const struct jmap_account *a = jmap_call_target(call);
+
+	return a != NULL && a->owner != NULL ? a->owner : jmap_mail_req(call)->address;
 }
 
 int jmap_mail_state(struct jmap_call *call, enum mail_jtype t, char out[JMAP_STATE_MAX])
@@ -82,8 +85,9 @@ int jmap_mail_state(struct jmap_call *call, enum mail_jtype t, char out[JMAP_STA
 	const char *error = NULL;
 	int64_t st = 0;
 
-	if (mail_jmap_state(req->node->view, req->address, t, &st, &error) < 0) {
-		log_error("jmap: state of %s for %s: %s", mail_jtype_name(t), req->address, error);
+	/* A shared account's state is its owner's: the same on every node. */
+	if (mail_jmap_state(req->node->view, jmap_mail_address(call), t, &st, &error) < 0) {
+		log_error("jmap: state of %s for %s: %s", mail_jtype_name(t), jmap_mail_address(call), error);
 		jmap_call_error(call, "serverFail", "the view cannot be read");
 		return -1;
 	}
@@ -124,14 +128,50 @@ struct changes_out {
 	json_t *created, *updated, *destroyed;
 	int64_t last_modseq;
 	char last_id[33];
+	struct view *view;
+	const char *owner;
+	enum mail_jtype t;
+	json_t *scope;        /* a shared account's (jmap_shared_scope), or NULL */
+	const char *error;
 };
+
+/* 1 when a changed object is visible in the shared scope now, 0 when not,
+ * -1 on error. */
+static int in_scope(struct changes_out *o, const char *id)
+{
+	json_t *locs, *l;
+	size_t i;
+	int r;
+
+	if (o->t == MAIL_J_MAILBOX)
+		return json_object_get(o->scope, id) != NULL;
+	locs = json_array();
+	r = mail_jmap_email_locations(o->view, o->owner, id, locs, &o->error);
+	if (r > 0) {
+		r = 0;
+		json_array_foreach(locs, i, l)
+			r |= json_object_get(o->scope, json_string_value(json_array_get(l, 0))) != NULL;
+	}
+	json_decref(locs);
+	return r;
+}
 
 static int change_cb(void *ctx, const struct mail_jchange *c)
 {
 	struct changes_out *o = ctx;
+	int visible = 1;
 
-	json_array_append_new(c->destroyed ? o->destroyed : c->created ? o->created : o->updated,
-			      json_string(c->id));
+	/* In a shared account, an object outside the shared mailboxes (now)
+	 * is destroyed as far as the sharee knows (RFC 8620 5.2 allows
+	 * reporting an id the client never saw); one created there is not
+	 * reported at all. */
+	if (o->scope != NULL && !c->destroyed && (visible = in_scope(o, c->id)) < 0)
+		return 1;   /* stops the scan; o->error says why */
+	if (visible)
+		json_array_append_new(c->destroyed ? o->destroyed : c->created ? o->created : o->updated,
+				      json_string(c->id));
+	else if (!c->created)
+		json_array_append_new(o->destroyed, json_string(c->id));
 	o->last_modseq = c->modseq;
 	snprintf(o->last_id, sizeof o->last_id, "%s", c->id);
 	return 0;
@@ -144,7 +184,7 @@ void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
 {
 	struct jmap_mail_req *req = jmap_mail_req(call);
 	struct jmap_changes_args a;
-	struct changes_out o = { NULL, NULL, NULL, 0, "" };
+	struct changes_out o = { .t = t };
 	char cur[JMAP_STATE_MAX], since_id[33], next[JMAP_STATE_MAX];
 	const char *error = NULL;
 	int64_t since, now;
@@ -154,8 +194,10 @@ void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
 
 	if (jmap_changes_args_parse(call, args, &a) < 0)
 		return;
-	if (jmap_mail_state(call, t, cur) < 0)
+	if (jmap_mail_state(call, t, cur) < 0 || jmap_shared_scope(call, &o.scope) < 0)
 		return;
+	o.view = req->node->view;
+	o.owner = jmap_mail_address(call);
 	now = strtoll(cur, NULL, 10);
 	/* RFC 8620 5.2: a state we cannot work from (not ours, ahead of this
 	 * view, or before the horizon) cannot be calculated. */
@@ -168,9 +210,11 @@ void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
 	o.created = json_array();
 	o.updated = json_array();
 	o.destroyed = json_array();
-	if (mail_jmap_changes(req->node->view, req->address, t, since, since_id, max, change_cb, &o, &more,
-			      &error) < 0) {
-		log_error("jmap: changes of %s for %s: %s", mail_jtype_name(t), req->address, error);
+	if (mail_jmap_changes(req->node->view, o.owner, t, since, since_id, max, change_cb, &o, &more,
+			      &error) < 0 || o.error != NULL) {
+		log_error("jmap: changes of %s for %s: %s", mail_jtype_name(t), o.owner,
+			  o.error != NULL ? o.error : error);
+		json_decref(o.scope);
 		json_decref(o.created);
 		json_decref(o.updated);
 		json_decref(o.destroyed);
@@ -188,6 +232,7 @@ void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
 				     o.created, o.updated, o.destroyed);
 	if (t == MAIL_J_MAILBOX)
 		json_object_set_new(resp, "updatedProperties", json_null());
+	json_decref(o.scope);
 	jmap_call_reply(call, resp);
 }
 
@@ -220,6 +265,7 @@ void jmap_mail_submit(struct jmap_call *call, const char *type, json_t *data, jm
 {
 	struct jmap_mail_req *req = jmap_mail_req(call);
 	struct write_op *op = xcalloc(1, sizeof *op);
+	const char *account = jmap_mail_address(call);
 	struct evm_event ev;
 	const char *error = NULL;
 
@@ -228,12 +274,16 @@ void jmap_mail_submit(struct jmap_call *call, const char *type, json_t *data, jm
 	op->call = call;
 	op->cb = cb;
 	op->ctx = ctx;
-	if (evm_event_init(&ev, type, req->tenant, req->address, req->actor, data, &error) < 0) {
-		log_error("jmap: cannot build %s for %s: %s", type, req->address, error);
+	/* In a shared account the event goes to the owner's partition acting
+	 * as the user; the owner's projector checks the rights (mail_acl.h). */
+	if (strcmp(account, req->address) != 0)
+		json_object_set_new(data, "as", json_string(req->address));
+	if (evm_event_init(&ev, type, req->tenant, account, req->actor, data, &error) < 0) {
+		log_error("jmap: cannot build %s for %s: %s", type, account, error);
 		event_base_once(jmap_call_base(call), -1, EV_TIMEOUT, build_failed, op, NULL);
 		return;
 	}
-	command_submit(req->node, &ev, EVM_TOPIC_MAIL, req->address, JMAP_WRITE_TIMEOUT_MS, write_done, op);
+	command_submit(req->node, &ev, EVM_TOPIC_MAIL, account, JMAP_WRITE_TIMEOUT_MS, write_done, op);
 }
 
 void jmap_utcdate_format(int64_t ms, char *out, size_t size)
@@ -291,4 +341,5 @@ void jmap_mail_register(struct jmap_api *api)
 	jmap_mail_set_register(api);
 	jmap_pushsub_register(api);
 	jmap_submission_register(api);
+	jmap_shared_register(api);
 }

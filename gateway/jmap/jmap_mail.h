@@ -60,7 +60,8 @@ void jmap_mail_account(const struct jmap_mail_req *req, struct jmap_account *acc
 
 /* The request context of a call. */
 struct jmap_mail_req *jmap_mail_req(const struct jmap_call *call);
-/* The address behind a validated account: the call's user's own. */
+/* The address behind the call's validated account: the user's own, or in
+ * an account shared by ACL (jmap_shared.h) its owner's. */
 const char *jmap_mail_address(const struct jmap_call *call);
 
 /* The state of type t for the call's account, as a string. 0, or -1
@@ -116,5 +117,8 @@ void jmap_pushsub_register(struct jmap_api *api);
  * /queryChanges, /set and the Submission capability
  * (jmap_submission_set.c). */
 void jmap_submission_register(struct jmap_api *api);
+/* Marks the methods that serve accounts shared by ACL
+ * (jmap_method_serves_shared; jmap_shared.c): called after the others. */
+void jmap_shared_register(struct jmap_api *api);
 
 #endif

@@ -3,6 +3,7 @@
  * name is the part below its nearest existing ancestor, its parentId that
  * ancestor's id. */
 #include "gateway/jmap/jmap_mail.h"
+#include "gateway/jmap/jmap_shared.h"
 #include "gateway/jmap/jmap_std.h"
 #include "common/log.h"
 #include "projector/mail.h"
@@ -53,15 +54,15 @@ struct counts {
 	json_int_t emails, unread_emails, threads, unread_threads;
 };
 
-static int count_mailbox(struct jmap_mail_req *req, const char *mailbox_id, struct counts *c,
-			 const char **error_r)
+static int count_mailbox(struct jmap_mail_req *req, const char *address, const char *mailbox_id,
+			 struct counts *c, const char **error_r)
 {
 	json_t *msgs = NULL, *emails = json_object(), *threads = json_object(), *m;
 	size_t i;
 	int ret = -1;
 
 	memset(c, 0, sizeof *c);
-	if (mail_messages(req->node->view, req->address, mailbox_id, 0, &msgs, error_r) < 0)
+	if (mail_messages(req->node->view, address, mailbox_id, 0, &msgs, error_r) < 0)
 		goto out;
 	json_array_foreach(msgs, i, m) {
 		const char *eid = json_string_value(json_object_get(m, "email_id"));
@@ -83,7 +84,7 @@ static int count_mailbox(struct jmap_mail_req *req, const char *mailbox_id, stru
 		json_object_set_new(emails, eid, json_true());
 		c->emails++;
 		c->unread_emails += unread;
-		if ((r = mail_jmap_email_thread(req->node->view, req->address, eid, tid, &rcv, error_r)) < 0)
+		if ((r = mail_jmap_email_thread(req->node->view, address, eid, tid, &rcv, error_r)) < 0)
 			goto out;
 		if (r == 0)
 			continue;
@@ -134,9 +135,11 @@ static json_t *rights(int inbox)
 			 "mayRename", !inbox, "mayDelete", !inbox, "maySubmit", 1);
 }
 
-static int render(struct jmap_mail_req *req, json_t *mbox, json_t *by_name, json_t *subs,
+/* scope: a shared account's (jmap_shared_scope), or NULL. */
+static int render(struct jmap_call *call, json_t *scope, json_t *mbox, json_t *by_name, json_t *subs,
 		  json_t *props, json_t **out_r, const char **error_r)
 {
+	struct jmap_mail_req *req = jmap_mail_req(call);
 	const char *id = json_string_value(json_object_get(mbox, "id"));
 	const char *path = json_string_value(json_object_get(mbox, "name"));
 	json_t *o = json_object(), *s;
@@ -144,6 +147,10 @@ static int render(struct jmap_mail_req *req, json_t *mbox, json_t *by_name, json
 	size_t start = parent_of(by_name, path, parent), i;
 	int subscribed = 0;
 
+	/* RFC 8621 2: a mailbox the user cannot see is left out, and the
+	 * parentId of a visible child of an invisible parent is null. */
+	if (scope != NULL && parent[0] && json_object_get(scope, parent) == NULL)
+		parent[0] = '\0';
 	json_object_set_new(o, "id", json_string(id));
 	if (has(props, "name"))
 		json_object_set_new(o, "name", json_string(path + start));
@@ -158,7 +165,7 @@ static int render(struct jmap_mail_req *req, json_t *mbox, json_t *by_name, json
 	    has(props, "unreadThreads")) {
 		struct counts c;
 
-		if (count_mailbox(req, id, &c, error_r) < 0) {
+		if (count_mailbox(req, jmap_mail_address(call), id, &c, error_r) < 0) {
 			json_decref(o);
 			return -1;
 		}
@@ -171,10 +178,14 @@ static int render(struct jmap_mail_req *req, json_t *mbox, json_t *by_name, json
 		if (has(props, "unreadThreads"))
 			json_object_set_new(o, "unreadThreads", json_integer(c.unread_threads));
 	}
-	if (has(props, "myRights"))
+	if (has(props, "myRights") && scope != NULL)
+		json_object_set_new(o, "myRights",
+				    jmap_shared_rights((unsigned)json_integer_value(json_object_get(scope, id))));
+	else if (has(props, "myRights"))
 		json_object_set_new(o, "myRights", rights(strcmp(path, "INBOX") == 0));
+	/* The owner's subscriptions are not the sharee's. */
 	json_array_foreach(subs, i, s)
-		if (strcmp(json_string_value(s), path) == 0)
+		if (scope == NULL && strcmp(json_string_value(s), path) == 0)
 			subscribed = 1;
 	if (has(props, "isSubscribed"))
 		json_object_set_new(o, "isSubscribed", json_boolean(subscribed));
@@ -187,7 +198,7 @@ static void mailbox_get(struct jmap_call *call, json_t *args, void *ctx)
 	struct jmap_mail_req *req = jmap_mail_req(call);
 	struct jmap_get_args a;
 	json_t *all = NULL, *subs = NULL, *by_name = json_object(), *by_id = json_object();
-	json_t *list = json_array(), *not_found = json_array(), *m, *v;
+	json_t *list = json_array(), *not_found = json_array(), *scope = NULL, *m, *v;
 	char state[JMAP_STATE_MAX];
 	const char *error = NULL;
 	size_t i;
@@ -195,21 +206,26 @@ static void mailbox_get(struct jmap_call *call, json_t *args, void *ctx)
 	(void)ctx;
 	if (jmap_get_args_parse(call, args, mailbox_props, &a) < 0)
 		goto out_noargs;
-	if (jmap_mail_state(call, MAIL_J_MAILBOX, state) < 0)
+	if (jmap_mail_state(call, MAIL_J_MAILBOX, state) < 0 || jmap_shared_scope(call, &scope) < 0)
 		goto out;
-	if (mail_mailboxes(req->node->view, req->address, &all, &error) < 0 ||
-	    mail_subscriptions(req->node->view, req->address, &subs, &error) < 0)
+	if (mail_mailboxes(req->node->view, jmap_mail_address(call), &all, &error) < 0 ||
+	    mail_subscriptions(req->node->view, jmap_mail_address(call), &subs, &error) < 0)
 		goto fail;
 	json_array_foreach(all, i, m) {
+		const char *id = json_string_value(json_object_get(m, "id"));
+
 		json_object_set(by_name, json_string_value(json_object_get(m, "name")),
 				json_object_get(m, "id"));
-		json_object_set(by_id, json_string_value(json_object_get(m, "id")), m);
+		if (scope == NULL || json_object_get(scope, id) != NULL)
+			json_object_set(by_id, id, m);
 	}
 	if (a.ids == NULL) {
 		json_array_foreach(all, i, m) {
 			json_t *o;
 
-			if (render(req, m, by_name, subs, a.properties, &o, &error) < 0)
+			if (json_object_get(by_id, json_string_value(json_object_get(m, "id"))) == NULL)
+				continue;
+			if (render(call, scope, m, by_name, subs, a.properties, &o, &error) < 0)
 				goto fail;
 			json_array_append_new(list, o);
 		}
@@ -221,7 +237,7 @@ static void mailbox_get(struct jmap_call *call, json_t *args, void *ctx)
 				json_array_append(not_found, v);
 				continue;
 			}
-			if (render(req, m, by_name, subs, a.properties, &o, &error) < 0)
+			if (render(call, scope, m, by_name, subs, a.properties, &o, &error) < 0)
 				goto fail;
 			json_array_append_new(list, o);
 		}
@@ -235,6 +251,7 @@ fail:
 out:
 	jmap_get_args_free(&a);
 out_noargs:
+	json_decref(scope);
 	json_decref(all);
 	json_decref(subs);
 	json_decref(by_name);
@@ -257,7 +274,7 @@ static void thread_get(struct jmap_call *call, json_t *args, void *ctx)
 {
 	struct jmap_mail_req *req = jmap_mail_req(call);
 	struct jmap_get_args a;
-	json_t *list = json_array(), *not_found = json_array(), *v;
+	json_t *list = json_array(), *not_found = json_array(), *v, *scope = NULL;
 	char state[JMAP_STATE_MAX];
 	const char *error = NULL;
 	size_t i;
@@ -269,13 +286,18 @@ static void thread_get(struct jmap_call *call, json_t *args, void *ctx)
 		jmap_call_error(call, "requestTooLarge", "give the ids of the threads");
 		goto out;
 	}
-	if (jmap_mail_state(call, MAIL_J_THREAD, state) < 0)
+	if (jmap_mail_state(call, MAIL_J_THREAD, state) < 0 || jmap_shared_scope(call, &scope) < 0)
 		goto out;
 	json_array_foreach(a.ids, i, v) {
 		json_t *ids = json_array();
-		int r = mail_jmap_thread_emails(req->node->view, req->address, json_string_value(v), ids,
-						&error);
+		const char *owner = jmap_mail_address(call);
+		int r = mail_jmap_thread_emails(req->node->view, owner, json_string_value(v), ids, &error);
 
+		/* In a shared account a thread is its emails in shared mailboxes. */
+		if (r > 0 && jmap_shared_filter_emails(req->node->view, owner, scope, ids, &error) < 0)
+			r = -1;
+		if (r > 0 && json_array_size(ids) == 0)
+			r = 0;
 		if (r < 0) {
 			json_decref(ids);
 			log_error("jmap: Thread/get for %s: %s", req->address, error);
@@ -292,6 +314,7 @@ static void thread_get(struct jmap_call *call, json_t *args, void *ctx)
 	jmap_call_reply(call, jmap_get_response(a.account->id, state, list, not_found));
 	list = not_found = NULL;
 out:
+	json_decref(scope);
 	jmap_get_args_free(&a);
 out_noargs:
 	json_decref(list);

@@ -9,6 +9,7 @@ struct jmap_method {
 	char *capability;
 	jmap_method_fn *fn;
 	void *ctx;
+	int serves_shared;            /* jmap_method_serves_shared() */
 };
 
 struct jmap_api {
@@ -28,6 +29,7 @@ struct jmap_call {
 	const char *name;             /* borrowed from the request */
 	const char *id;
 	json_t *args;                 /* the arguments after result references */
+	const struct jmap_account *target;   /* "accountId" once accepted */
 	int finished;
 };
 

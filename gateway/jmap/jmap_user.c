@@ -43,6 +43,7 @@ struct jmap_user *jmap_user_dup(const struct jmap_user *u)
 		accts[i] = u->accounts[i];
 		accts[i].id = xstrdup(u->accounts[i].id);
 		accts[i].name = u->accounts[i].name != NULL ? xstrdup(u->accounts[i].name) : NULL;
+		accts[i].owner = u->accounts[i].owner != NULL ? xstrdup(u->accounts[i].owner) : NULL;
 		accts[i].capabilities = dup_list(u->accounts[i].capabilities);
 	}
 	c->accounts = accts;
@@ -58,6 +59,7 @@ void jmap_user_free(struct jmap_user **u)
 	for (size_t i = 0; i < c->naccounts; i++) {
 		free((char *)c->accounts[i].id);
 		free((char *)c->accounts[i].name);
+		free((char *)c->accounts[i].owner);
 		free_list(c->accounts[i].capabilities);
 	}
 	free((void *)c->accounts);

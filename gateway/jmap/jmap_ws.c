@@ -1,6 +1,7 @@
 /* jmap_ws - JMAP over WebSocket (RFC 8887): the sockets of a node and
  * their requests in flight (see jmap_ws.h; push: jmap_ws_push.c). */
 #include "gateway/jmap/jmap_ws_private.h"
+#include "gateway/jmap/jmap_shared.h"
 #include "gateway/http/http_ws.h"
 #include "common/buf.h"
 #include "common/log.h"
@@ -94,10 +95,10 @@ static void run_done(void *arg, int status, json_t *body)
 static void run_request(struct ws_conn *wc, const char *id, const unsigned char *data, size_t len)
 {
 	const struct jmap_settings *s = jmap_api_settings(wc->owner->api);
-	struct jmap_account acct;
-	struct jmap_user user;
+	struct jmap_mail_user mu;
 	struct jmap_run_params p;
 	struct ws_request *r;
+	const char *error = NULL;
 
 	/* RFC 8620 3.6.1: over maxConcurrentRequests is a "limit" error. */
 	if (wc->nrequests >= s->max_concurrent_requests) {
@@ -105,9 +106,14 @@ static void run_request(struct ws_conn *wc, const char *id, const unsigned char 
 			      "too many requests in flight on this socket");
 		return;
 	}
-	jmap_mail_account(wc->mreq, &acct);
-	user = (struct jmap_user){ .username = wc->mreq->address, .accounts = &acct, .naccounts = 1 };
-	p = (struct jmap_run_params){ .user = &user, .session_state = wc->session_state,
+	/* The accounts again for every request: a share revoked since the
+	 * socket opened is gone (jmap_shared.h). */
+	if (jmap_mail_user_build(wc->mreq, &mu, &error) < 0) {
+		log_error("jmap: accounts of %s: %s", wc->mreq->address, error);
+		jmap_ws_request_error(wc, id, "about:blank", NULL, "the server cannot read the accounts");
+		return;
+	}
+	p = (struct jmap_run_params){ .user = &mu.user, .session_state = wc->session_state,
 				      .request_ctx = wc->mreq };
 	r = xcalloc(1, sizeof *r);
 	r->wc = wc;
@@ -120,6 +126,7 @@ static void run_request(struct ws_conn *wc, const char *id, const unsigned char 
 	/* The engine reads the body again as a Request (it ignores "@type"
 	 * and "id"); it has no Content-Type over WebSocket. */
 	r->run = jmap_api_run(wc->owner->api, &p, NULL, data, len, run_done, r);
+	jmap_mail_user_clear(&mu);
 }
 
 /* One message (RFC 8887 4.3): text JSON told apart by "@type". */

@@ -30,6 +30,7 @@ struct ws_conn {
 	struct ws_request *requests;       /* in flight */
 	unsigned nrequests;
 	struct projector_sub *sub;         /* push enabled */
+	struct jmap_shared_push *shared;   /* the accounts shared with the user, while pushing */
 	unsigned push_types;
 	int push_pending;                  /* a change came while the output was congested */
 	int64_t last[MAIL_J_TYPES];        /* states last pushed */

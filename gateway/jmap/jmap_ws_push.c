@@ -1,7 +1,9 @@
 /* jmap_ws_push - push on a JMAP WebSocket (RFC 8887 4.3.5): StateChange
- * objects with a pushState from this node's projector (jmap_ws.h). */
+ * objects with a pushState from this node's projector (jmap_ws.h), the
+ * accounts shared with the user included (jmap_shared_push.h). */
 #include "gateway/jmap/jmap_ws_private.h"
 #include "gateway/jmap/jmap_push.h"
+#include "gateway/jmap/jmap_shared_push.h"
 #include "gateway/http/http_ws.h"
 #include "projector/projector.h"
 
@@ -56,6 +58,8 @@ void jmap_ws_push_now(struct ws_conn *wc)
 	if (jmap_push_states(wc->owner->node->view, wc->mreq->address, now) < 0)
 		return;
 	change = jmap_push_state_change(wc->mreq->account_id, wc->push_types, now, wc->last, 0);
+	if (wc->shared != NULL)
+		change = jmap_shared_push_join(wc->shared, change, 0);
 	if (change == NULL)
 		return;
 	push_state_string(now, ps, sizeof ps);
@@ -99,6 +103,8 @@ void jmap_ws_push_enable(struct ws_conn *wc, json_t *msg, const char *id)
 	if (wc->sub == NULL)
 		wc->sub = projector_subscribe(wc->owner->node->projector, wc->mreq->address, on_change, wc);
 	wc->push_types = mask;
+	jmap_shared_push_free(&wc->shared);
+	wc->shared = jmap_shared_push_new(wc->mreq, mask, !json_is_string(ps), on_change, wc);
 	if (jmap_push_states(wc->owner->node->view, wc->mreq->address, now) < 0)
 		return;
 	if (!json_is_string(ps)) {
@@ -116,6 +122,7 @@ void jmap_ws_push_enable(struct ws_conn *wc, json_t *msg, const char *id)
 void jmap_ws_push_disable(struct ws_conn *wc)
 {
 	projector_unsubscribe(&wc->sub);
+	jmap_shared_push_free(&wc->shared);
 	wc->push_types = 0;
 	wc->push_pending = 0;
 }
