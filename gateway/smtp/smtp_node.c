@@ -40,12 +40,12 @@ static int node_over_quota(void *ctx, const char *account, uint64_t size)
 	return r > 0;
 }
 
-static void node_auth_password(void *ctx, const char *user, const char *password,
+static void node_auth_password(void *ctx, const char *peer_ip, const char *user, const char *password,
 			       auth_password_cb *cb, void *cb_ctx)
 {
 	struct node *node = ctx;
 
-	auth_password_verify(node->base, node->view, user, password, cb, cb_ctx);
+	auth_password_verify(node->base, node->view, peer_ip, user, password, cb, cb_ctx);
 }
 
 static int node_scram_lookup(void *ctx, const char *user, json_t **rec_r, char *tenant)

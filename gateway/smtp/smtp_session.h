@@ -39,9 +39,10 @@ struct smtp_backend {
 	/* Optional: 1 when account cannot take size more octets (quota). */
 	int (*over_quota)(void *ctx, const char *account, uint64_t size);
 	/* Submission only (all required there): */
-	/* auth_password_verify() semantics: cb runs once, later, on the loop. */
-	void (*auth_password)(void *ctx, const char *user, const char *password, auth_password_cb *cb,
-			      void *cb_ctx);
+	/* auth_password_verify() semantics (throttled by peer_ip): cb runs
+	 * once, later, on the loop. */
+	void (*auth_password)(void *ctx, const char *peer_ip, const char *user, const char *password,
+			      auth_password_cb *cb, void *cb_ctx);
 	/* The SCRAM-SHA-256 record (projector/directory.h) of user when it is an
 	 * active account: 1 with *rec_r (new reference) and tenant (64
 	 * octets), 0 when not (unknown, disabled, no SCRAM keys). */
