@@ -72,6 +72,8 @@ struct smtp_session_settings {
 	int allow_plaintext_auth;  /* submission: AUTH before STARTTLS (tests only) */
 	int dkim_sign;             /* submission: sign with the From: domain's keys */
 	struct smtp_rate *rate;    /* submission: messages per account and hour; NULL = unlimited */
+	struct smtp_rate *ip_msgs;   /* MAIL per client IP and minute (451 4.7.1 over it); NULL = unlimited */
+	struct smtp_rate *ip_rcpts;  /* RCPT per client IP and minute (451 4.7.1 over it); NULL = unlimited */
 	int draining;              /* the node is draining: greet with 421 and close */
 };
 
