@@ -101,12 +101,21 @@ static void verified(evutil_socket_t fd, short what, void *ctx)
 	/* Only a success is remembered: every failure costs a full check. */
 	if (ok && auth_cache != NULL)
 		auth_cache_store(auth_cache, job->account, job->password, job->hash);
-	if (auth_queue_head != NULL) {
+	/* the counts may have changed while they waited: a client whose
+	 * earlier guesses failed meanwhile is refused now, so parallel
+	 * connections get no more checks than auth.max_failures_ip plus the
+	 * few already running */
+	while (auth_queue_head != NULL) {
 		struct auth_job *next = auth_queue_head;
 		auth_queue_head = next->next;
 		if (auth_queue_head == NULL)
 			auth_queue_tail = NULL;
-		auth_start(next);
+		if (auth_gate_allowed(next->peer_ip, next->account)) {
+			auth_start(next);
+			break;
+		}
+		auth_stats.checks--;
+		auth_gate_delay(next->base, answer_failure, next);
 	}
 	/* the password is not needed any more while a failure waits */
 	explicit_bzero(job->password, strlen(job->password));

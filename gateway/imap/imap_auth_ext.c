@@ -185,9 +185,12 @@ static void scram_final(struct imap_session *s, const char *line, size_t len)
 
 	if (cancelled(s, line, len) || (msg = decode_or_bad(s, line, len, &n)) == NULL)
 		return;
+	/* asked again: other attempts may have failed since client-first */
+	if (!x->refused && !auth_gate_allowed(s->peer_ip, x->account))
+		x->refused = 1;
 	r = imap_scram_client_final(&x->sc, msg, n, &server_final, &error);
 	free(msg);
-	if (r <= 0 || !x->usable) {
+	if (r <= 0 || !x->usable || x->refused) {
 		log_info("imap[%s]: SCRAM authentication failed for %s from [%s]%s%s", s->id,
 			 x->sc.user, s->peer_ip, r < 0 ? ": " : "", r < 0 ? error : "");
 		free(server_final);

@@ -270,9 +270,12 @@ static void scram_response(struct smtp_session *s, const char *b64, size_t len)
 		challenge(s, msg, strlen(msg));
 		return;
 	}
+	/* asked again: other attempts may have failed since client-first */
+	if (!a->refused && !auth_gate_allowed(s->peer_ip, a->account))
+		a->refused = 1;
 	r = imap_scram_client_final(&a->sc, msg, n, &server_final, &error);
 	free(msg);
-	if (r <= 0 || !a->usable) {
+	if (r <= 0 || !a->usable || a->refused) {
 		free(server_final);
 		scram_failed(s);
 		return;

@@ -273,6 +273,20 @@ def test_pop3_submission_jmap_admin(nodes):
     c.close()
 
 
+def test_imap_scram_failures_delayed_and_counted(nodes):
+    """A failed SCRAM proof is a failure like a wrong LOGIN password: late,
+    counted; once locked out, the right SCRAM proof fails too."""
+    from test_imap_auth import scram
+    node = start(nodes, "scram", EVMAIL_AUTH_MAX_FAILURES_IP="2")
+    for _ in range(2):
+        (err, _), took = timed(lambda: scram(node, USER, "wrong"))
+        assert "AUTHENTICATIONFAILED" in err and took >= DELAY_S * 0.99, (err, took)
+    assert counter(node, "evmail_auth_failures_total") == 2
+    (err, _), took = timed(lambda: scram(node, USER, PASSWORD))
+    assert "AUTHENTICATIONFAILED" in err and took >= DELAY_S * 0.99, (err, took)
+    assert counter(node, "evmail_auth_refused_ip_total") >= 1
+
+
 def test_exempt_address_is_never_locked(nodes):
     node = start(nodes, "exempt", EVMAIL_AUTH_THROTTLE_EXEMPT="127.0.0.30/31",
                  EVMAIL_AUTH_FAILURE_DELAY_MS="100")
