@@ -111,6 +111,26 @@ const struct config_key config_keys[] = {
 	{ "auth.cache_size", CONFIG_INT, "10000",
 	  "Most accounts the password cache holds (per node); the least recently used is evicted when full.",
 	  OFF(auth_cache_size), 1, 10000000 },
+	{ "auth.failure_delay_ms", CONFIG_INT, "2000",
+	  "Every failed authentication (IMAP, POP3, submission, JMAP, admin token) is answered this many milliseconds "
+	  "late, without holding the loop or a worker (Dovecot's auth_failure_delay).", OFF(auth_failure_delay_ms), 0, 60000 },
+	{ "auth.max_failures_ip", CONFIG_INT, "10",
+	  "Failed authentications from one client IP (IPv6: its /64) within auth.window_s after which that client is "
+	  "refused for auth.lockout_s without any check (per node); 0 = no per-IP lockout.", OFF(auth_max_failures_ip), 0, 1000000 },
+	{ "auth.max_failures_account", CONFIG_INT, "20",
+	  "Failed authentications of one account within auth.window_s after which it is refused for auth.lockout_s to "
+	  "every client that has not logged in to it within the window (per node); 0 = no per-account lockout.",
+	  OFF(auth_max_failures_account), 0, 1000000 },
+	{ "auth.window_s", CONFIG_INT, "300",
+	  "The window in which failed authentications are counted, seconds.", OFF(auth_window_s), 1, 86400 },
+	{ "auth.lockout_s", CONFIG_INT, "900",
+	  "How long a client or account over its failure limit is refused, seconds.", OFF(auth_lockout_s), 1, 604800 },
+	{ "auth.throttle_size", CONFIG_INT, "100000",
+	  "Most clients, and most accounts, the login throttle remembers (per node); the least recently used is "
+	  "evicted when full.", OFF(auth_throttle_size), 1, 10000000 },
+	{ "auth.throttle_exempt", CONFIG_STRING, "",
+	  "Comma list of addresses or CIDRs (10.0.0.0/8, 2001:db8::/32) never counted nor locked out by the login "
+	  "throttle (their failures are still delayed); loopback is not exempt unless listed.", OFF(auth_throttle_exempt), 0, 0 },
 	{ "dkim.sign", CONFIG_BOOL, "1",
 	  "Sign submitted mail with the sender domain's DKIM keys (evmailctl dkim create).", OFF(dkim_sign), 0, 1 },
 	{ "forward.srs_secret_file", CONFIG_STRING, "",
@@ -191,6 +211,15 @@ const struct config_key config_keys[] = {
 	  "Most concurrent connections per listener.", OFF(limits_connections), 1, 1000000 },
 	{ "limits.connections_per_ip", CONFIG_INT, "50",
 	  "Most concurrent connections from one client IP per listener.", OFF(limits_connections_per_ip), 1, 1000000 },
+	{ "limits.smtp_conn_per_ip", CONFIG_INT, "0",
+	  "Most concurrent connections from one client IP to the SMTP listener (421 4.7.0); 0 = limits.connections_per_ip.",
+	  OFF(limits_smtp_conn_per_ip), 0, 1000000 },
+	{ "limits.smtp_msgs_per_min_ip", CONFIG_INT, "0",
+	  "Most messages one client IP may start on the SMTP listener per minute (sliding, per node); MAIL beyond it gets "
+	  "451 4.7.1; 0 = unlimited.", OFF(limits_smtp_msgs_per_min_ip), 0, 100000000 },
+	{ "limits.smtp_rcpts_per_min_ip", CONFIG_INT, "0",
+	  "Most recipients one client IP may give on the SMTP listener per minute (sliding, per node); RCPT beyond it gets "
+	  "451 4.7.1; 0 = unlimited.", OFF(limits_smtp_rcpts_per_min_ip), 0, 100000000 },
 };
 const size_t config_keys_count = sizeof config_keys / sizeof config_keys[0];
 

@@ -64,6 +64,16 @@ struct evm_config {
 	int64_t limits_submission_per_hour;   /* 0 = unlimited */
 	int64_t auth_cache_ttl_s;  /* 0 = no password cache */
 	int64_t auth_cache_size;
+	int64_t auth_failure_delay_ms;     /* each failed login answered this late */
+	int64_t auth_max_failures_ip;      /* 0 = no per-client lockout */
+	int64_t auth_max_failures_account; /* 0 = no per-account lockout */
+	int64_t auth_window_s;
+	int64_t auth_lockout_s;
+	int64_t auth_throttle_size;        /* clients and accounts remembered, each */
+	char *auth_throttle_exempt;        /* CIDR list, "" = none */
+	int64_t limits_smtp_conn_per_ip;       /* 0 = limits.connections_per_ip */
+	int64_t limits_smtp_msgs_per_min_ip;   /* 0 = unlimited */
+	int64_t limits_smtp_rcpts_per_min_ip;  /* 0 = unlimited */
 	int64_t dkim_sign;
 	char *forward_srs_secret_file;  /* "" = no forwarding to remote alias targets */
 	char *delivery_relay;      /* "" = by MX */

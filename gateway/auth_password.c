@@ -1,6 +1,7 @@
 /* auth_password - see auth_password.h. */
 #include "gateway/auth_password.h"
 #include "gateway/auth_cache.h"
+#include "gateway/auth_gate.h"
 #include "common/address.h"
 #include "common/buf.h"
 #include "common/log.h"
@@ -8,6 +9,7 @@
 #include "projector/directory.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,8 @@ struct auth_job {
 	int cached;                      /* answered from the cache, no worker */
 	char account[EVM_ADDRESS_MAX + 1];
 	char tenant[64];
+	char peer_ip[64];                /* for the throttle */
+	struct event_base *base;
 };
 
 /* Loop-thread state: checks running, and the FIFO of those waiting. */
@@ -62,6 +66,27 @@ static void *worker(void *ctx)
 	return NULL;
 }
 
+/* A failure's delay is over (or the attempt was refused): answer it. */
+static void answer_failure(void *ctx)
+{
+	struct auth_job *job = ctx;
+
+	job->cb(job->ctx, 0, job->account, "");
+	job_free(job);
+}
+
+/* Answers job: a success at once, a failure counted and delayed. */
+static void answer(struct auth_job *job, int ok)
+{
+	if (!ok) {
+		auth_gate_failed(job->base, job->peer_ip, job->account, answer_failure, job);
+		return;
+	}
+	auth_gate_success(job->peer_ip, job->account);
+	job->cb(job->ctx, 1, job->account, job->tenant);
+	job_free(job);
+}
+
 /* Back on the loop: start the next waiting check, then answer. */
 static void verified(evutil_socket_t fd, short what, void *ctx)
 {
@@ -69,23 +94,32 @@ static void verified(evutil_socket_t fd, short what, void *ctx)
 	int ok = job->usable && job->result == 1;
 
 	if (job->cached) {
-		job->cb(job->ctx, ok, job->account, ok ? job->tenant : "");
-		job_free(job);
+		answer(job, ok);
 		return;
 	}
 	auth_running--;
 	/* Only a success is remembered: every failure costs a full check. */
 	if (ok && auth_cache != NULL)
 		auth_cache_store(auth_cache, job->account, job->password, job->hash);
-	if (auth_queue_head != NULL) {
+	/* the counts may have changed while they waited: a client whose
+	 * earlier guesses failed meanwhile is refused now, so parallel
+	 * connections get no more checks than auth.max_failures_ip plus the
+	 * few already running */
+	while (auth_queue_head != NULL) {
 		struct auth_job *next = auth_queue_head;
 		auth_queue_head = next->next;
 		if (auth_queue_head == NULL)
 			auth_queue_tail = NULL;
-		auth_start(next);
+		if (auth_gate_allowed(next->peer_ip, next->account)) {
+			auth_start(next);
+			break;
+		}
+		auth_stats.checks--;
+		auth_gate_delay(next->base, answer_failure, next);
 	}
-	job->cb(job->ctx, ok, job->account, ok ? job->tenant : "");
-	job_free(job);
+	/* the password is not needed any more while a failure waits */
+	explicit_bzero(job->password, strlen(job->password));
+	answer(job, ok);
 }
 
 /* The account's hash and tenant when it may log in. */
@@ -117,15 +151,25 @@ static void lookup(struct view *view, const char *user, struct auth_job *job)
 	json_decref(acc);
 }
 
-void auth_password_verify(struct event_base *base, struct view *view, const char *user,
-			  const char *password, auth_password_cb *cb, void *ctx)
+void auth_password_verify(struct event_base *base, struct view *view, const char *peer_ip,
+			  const char *user, const char *password, auth_password_cb *cb, void *ctx)
 {
 	struct auth_job *job = xcalloc(1, sizeof *job);
+	const char *error = NULL;
 
 	job->cb = cb;
 	job->ctx = ctx;
+	job->base = base;
+	snprintf(job->peer_ip, sizeof job->peer_ip, "%s", peer_ip);
+	if (strlen(user) > EVM_ADDRESS_MAX || evm_address_normalize(user, job->account, &error) < 0)
+		job->account[0] = '\0';
+	if (!auth_gate_allowed(job->peer_ip, job->account)) {
+		/* no check at all: the same answer as a wrong password, as late */
+		auth_gate_delay(base, answer_failure, job);
+		return;
+	}
 	job->password = xstrdup(password);
-	if (strlen(user) <= EVM_ADDRESS_MAX)
+	if (job->account[0] != '\0')
 		lookup(view, user, job);
 	if (job->hash == NULL)
 		job->hash = xstrdup(AUTH_DUMMY_HASH);

@@ -35,9 +35,14 @@ typedef void auth_password_cb(void *ctx, int ok, const char *account, const char
 /* Looks user up in view (NULL view: every user is unknown), verifies
  * password on a worker thread; cb runs exactly once, later, on base's
  * loop, never inside this call. user and password are copied. The caller
- * keeps ctx alive until cb. */
-void auth_password_verify(struct event_base *base, struct view *view, const char *user,
-			  const char *password, auth_password_cb *cb, void *ctx);
+ * keeps ctx alive until cb.
+ *
+ * Throttled (gateway/auth_gate.h) by peer_ip, the client's address: a
+ * refused client or account is answered ok 0 without any check, and every
+ * ok 0 comes after auth.failure_delay_ms (a timer; the worker is free by
+ * then); a success is answered at once. */
+void auth_password_verify(struct event_base *base, struct view *view, const char *peer_ip,
+			  const char *user, const char *password, auth_password_cb *cb, void *ctx);
 
 /* Counters since the process started (loop thread; /metrics). */
 struct auth_password_stats {

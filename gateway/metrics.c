@@ -1,4 +1,5 @@
 /* metrics - Prometheus text exposition (format 0.0.4) of the node. */
+#include "gateway/auth_gate.h"
 #include "gateway/auth_password.h"
 #include "gateway/mgmt_http.h"
 #include "gateway/net.h"
@@ -111,6 +112,25 @@ static void auth_metrics(struct buf *out)
 		(json_int_t)as.checks);
 }
 
+/* Login throttling (gateway/auth_gate.h). */
+static void auth_throttle_metrics(struct buf *out)
+{
+	struct auth_gate_stats gs;
+
+	auth_gate_get_stats(&gs);
+	counter(out, "evmail_auth_failures_total",
+		"Failed authentications counted by the login throttle (every protocol, the admin token included).",
+		(json_int_t)gs.failures);
+	counter(out, "evmail_auth_failures_delayed_total",
+		"Failed or refused authentications answered after auth.failure_delay_ms.", (json_int_t)gs.delayed);
+	counter(out, "evmail_auth_refused_ip_total",
+		"Authentications refused without a check: the client IP (IPv6 /64) was locked out.",
+		(json_int_t)gs.refused_ip);
+	counter(out, "evmail_auth_refused_account_total",
+		"Authentications refused without a check: the account was locked for that client.",
+		(json_int_t)gs.refused_account);
+}
+
 void metrics_render(struct node *node, struct buf *out)
 {
 	json_t *st = projector_status(node->projector);
@@ -151,6 +171,7 @@ void metrics_render(struct node *node, struct buf *out)
 		"Immediate ACKs requested while a client sent a literal or body in parts.",
 		(json_int_t)net_quickack_count());
 	auth_metrics(out);
+	auth_throttle_metrics(out);
 	queue_metrics(node, out);
 	json_decref(st);
 }

@@ -1,5 +1,6 @@
 /* mgmt_http - see mgmt_http.h */
 #include "gateway/mgmt_http.h"
+#include "gateway/auth_gate.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -146,23 +147,42 @@ static void metrics(void *ctx, struct http_request *req)
 	buf_free(&b);
 }
 
+/* The 401 for a wrong or missing admin token, after the failure delay. */
+static void admin_refuse(void *ctx)
+{
+	struct http_request *req = ctx;
+
+	reply_json(req, 401, "Bearer realm=\"evmail admin\"",
+		   json_pack("{s:s}", "error", "admin token required"));
+}
+
 /* /admin/...: "Authorization: Bearer <mgmt.admin_token>" when a token is
  * set (compared in constant time by http_auth_bearer). A refusal is 401
  * with a Bearer challenge (RFC 6750 3) and the JSON error evmailctl
- * prints. */
+ * prints, answered after auth.failure_delay_ms and counted per client
+ * address (gateway/auth_gate.h): a locked-out client gets the same 401
+ * without its token being compared. */
 static void admin(void *ctx, struct http_request *req)
 {
 	struct node *node = ctx;
-	const char *token = node->cfg->mgmt_admin_token;
+	const char *token = node->cfg->mgmt_admin_token, *ip = http_request_peer_ip(req);
 
-	if (token[0] == '\0' || http_auth_bearer(req, token)) {
+	if (token[0] == '\0') {
 		admin_api_handle(node, req, http_request_path(req) + strlen("/admin/"));
 		return;
 	}
-	log_warn("mgmt: [%s] unauthorized admin request %s %s", http_request_peer_ip(req),
-		 http_request_method(req), http_request_path(req));
-	reply_json(req, 401, "Bearer realm=\"evmail admin\"",
-		   json_pack("{s:s}", "error", "admin token required"));
+	if (!auth_gate_allowed(ip, "")) {
+		auth_gate_delay(node->base, admin_refuse, req);
+		return;
+	}
+	if (http_auth_bearer(req, token)) {
+		auth_gate_success(ip, "");
+		admin_api_handle(node, req, http_request_path(req) + strlen("/admin/"));
+		return;
+	}
+	log_warn("mgmt: [%s] unauthorized admin request %s %s", ip, http_request_method(req),
+		 http_request_path(req));
+	auth_gate_failed(node->base, ip, "", admin_refuse, req);
 }
 
 int mgmt_http_start(struct node *node, struct http_server **srv_r, const char **error_r)

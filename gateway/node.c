@@ -1,5 +1,6 @@
 /* node - see node.h */
 #include "gateway/node.h"
+#include "gateway/auth_gate.h"
 #include "gateway/auth_password.h"
 #include "gateway/command.h"
 #include "gateway/mgmt_http.h"
@@ -254,6 +255,9 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 	 * (gateway/forward/forward.h). */
 	if (forward_node_init(cfg, error_r) < 0)
 		return -1;
+	/* login throttling: the admin token and every protocol's logins */
+	if (auth_gate_setup(cfg, error_r) < 0)
+		return -1;
 	if (mgmt_http_start(node, &node->mgmt, error_r) < 0)
 		goto fail;
 	if (config_has_role(cfg, "gateway") && node_start_gateways(node, error_r) < 0)
@@ -387,6 +391,7 @@ void node_stop(struct node *node)
 	smtp_server_stop(&node->submissions);
 	mgmt_http_stop(&node->mgmt);
 	auth_password_cache_teardown();
+	auth_gate_teardown();   /* answers the failures still waiting: their requests are freed */
 	evm_fts_stop(node);   /* the search indexer: before the projector and the view */
 	if (node->projector != NULL)
 		projector_stop(node->projector);

@@ -1,7 +1,9 @@
-/* http_auth - Basic against the directory (the IMAP LOGIN path) and the
- * admin Bearer token; see http_server.h. */
+/* http_auth - Basic against the directory (the IMAP LOGIN path, so
+ * throttled by the client's address like every login: gateway/auth_gate.h)
+ * and the admin Bearer token; see http_server.h. */
 #include "gateway/http/http_server_private.h"
 #include "gateway/http/http_util.h"
+#include "gateway/auth_gate.h"
 #include "gateway/auth_password.h"
 #include "common/buf.h"
 #include "common/log.h"
@@ -25,13 +27,20 @@ static void on_verified(void *arg, int ok, const char *account, const char *tena
 	free(a);
 }
 
-/* No usable credentials: refused, on the next loop turn. */
-static void on_refused(evutil_socket_t fd, short what, void *arg)
+/* No usable credentials: refused (on the next loop turn, or after the
+ * failure delay). */
+static void refuse(void *arg)
 {
 	struct auth_call *a = arg;
 
 	a->cb(a->ctx, a->req, 0, "", "");
 	free(a);
+}
+
+/* No Authorization at all: refused on the next loop turn. */
+static void on_refused(evutil_socket_t fd, short what, void *arg)
+{
+	refuse(arg);
 }
 
 void http_auth_basic(struct http_request *req, http_auth_cb *cb, void *ctx)
@@ -45,13 +54,22 @@ void http_auth_basic(struct http_request *req, http_auth_cb *cb, void *ctx)
 	a->cb = cb;
 	a->ctx = ctx;
 	if (value != NULL && http_credentials_parse(value, &cr, &error) == 0 && cr.scheme == HTTP_AUTH_BASIC) {
-		auth_password_verify(req->base, req->view, cr.user, cr.password, on_verified, a);
+		auth_password_verify(req->base, req->view, req->peer_ip, cr.user, cr.password, on_verified, a);
 		http_credentials_clear(&cr);
 		return;
 	}
 	http_credentials_clear(&cr);
 	if (error != NULL)
 		log_info("http: [%s] %s", req->peer_ip, error);
+	if (value != NULL) {
+		/* credentials that are not Basic, or malformed: a failed attempt
+		 * (a client asking without any is only challenged, below) */
+		if (auth_gate_allowed(req->peer_ip, ""))
+			auth_gate_failed(req->base, req->peer_ip, "", refuse, a);
+		else
+			auth_gate_delay(req->base, refuse, a);
+		return;
+	}
 	if (event_base_once(req->base, -1, EV_TIMEOUT, on_refused, a, &now) < 0)
 		log_panic("http: cannot schedule an authentication answer");
 }

@@ -159,8 +159,12 @@ typedef void http_auth_cb(void *ctx, struct http_request *req, int ok, const cha
 			  const char *tenant);
 /* Checks Authorization: Basic against the directory through the same
  * path as IMAP LOGIN (auth_password_verify: a worker thread, the cache,
- * no user enumeration). cb runs exactly once, later, never inside this
- * call (also when there are no Basic credentials: ok 0). */
+ * no user enumeration, login throttling by the client's address). cb runs
+ * exactly once, later, never inside this call (also when there are no
+ * Basic credentials: ok 0). A failure, and credentials that are not
+ * Basic, are answered after auth.failure_delay_ms (gateway/auth_gate.h);
+ * a request without Authorization is refused on the next loop turn (a
+ * client asking for the challenge is not guessing). */
 void http_auth_basic(struct http_request *req, http_auth_cb *cb, void *ctx);
 /* 1 when Authorization is "Bearer <token>" equal to token (compared in
  * constant time), else 0 (also when token is NULL or ""). */

@@ -34,7 +34,7 @@ static void verified(void *ctx, int ok, const char *account, const char *tenant)
 void imap_auth_verify(struct imap_session *s, const char *user, const char *password)
 {
 	imap_session_ref(s);
-	auth_password_verify(s->base, s->node != NULL ? s->node->view : NULL, user, password,
+	auth_password_verify(s->base, s->node != NULL ? s->node->view : NULL, s->peer_ip, user, password,
 			     verified, s);
 }
 

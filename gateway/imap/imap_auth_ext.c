@@ -6,13 +6,17 @@
  * The exchange's state lives in s->op until the tagged answer. A "*"
  * line cancels (RFC 9051 6.2.2: BAD). A failed SCRAM exchange answers NO
  * [AUTHENTICATIONFAILED] whatever the cause (unknown user, no SCRAM keys,
- * wrong password, disabled account): nothing is disclosed. */
+ * wrong password, disabled account): nothing is disclosed. Login
+ * throttling (gateway/auth_gate.h): SCRAM asks the gate at client-first
+ * (a refused client gets the exchange of an unknown user) and a failed
+ * proof is counted and answered after the failure delay. */
 #include "gateway/imap/imap_auth_ext.h"
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_login.h"
 #include "gateway/imap/imap_session_util.h"
 #include "gateway/imap/imap_auth.h"
 #include "gateway/imap/imap_scram.h"
+#include "gateway/auth_gate.h"
 #include "common/log.h"
 #include "projector/directory.h"
 #include "gateway/node.h"
@@ -31,6 +35,7 @@ struct auth_ext {
 	char tenant[64];
 	char account[EVM_ADDRESS_MAX + 1];
 	int usable;                      /* SCRAM: the account may log in */
+	int refused;                     /* SCRAM: throttled, nothing counted */
 };
 
 /* Frees the exchange state (also run by the session when it ends first). */
@@ -159,6 +164,16 @@ static void scram_last(struct imap_session *s, const char *line, size_t len)
 	buf_free(&caps);
 }
 
+/* A failed SCRAM exchange's delay is over: answer it. */
+static void scram_failure_answer(void *ctx)
+{
+	struct imap_session *s = ctx;
+
+	if (s->conn != NULL && !s->closing)
+		imap_no(s, "[AUTHENTICATIONFAILED] Authentication failed");
+	imap_session_unref(s);
+}
+
 /* client-final-message: check the proof. */
 static void scram_final(struct imap_session *s, const char *line, size_t len)
 {
@@ -170,16 +185,24 @@ static void scram_final(struct imap_session *s, const char *line, size_t len)
 
 	if (cancelled(s, line, len) || (msg = decode_or_bad(s, line, len, &n)) == NULL)
 		return;
+	/* asked again: other attempts may have failed since client-first */
+	if (!x->refused && !auth_gate_allowed(s->peer_ip, x->account))
+		x->refused = 1;
 	r = imap_scram_client_final(&x->sc, msg, n, &server_final, &error);
 	free(msg);
-	if (r <= 0 || !x->usable) {
+	if (r <= 0 || !x->usable || x->refused) {
 		log_info("imap[%s]: SCRAM authentication failed for %s from [%s]%s%s", s->id,
 			 x->sc.user, s->peer_ip, r < 0 ? ": " : "", r < 0 ? error : "");
 		free(server_final);
+		imap_session_ref(s);
+		if (x->refused)
+			auth_gate_delay(s->base, scram_failure_answer, s);
+		else
+			auth_gate_failed(s->base, s->peer_ip, x->account, scram_failure_answer, s);
 		ext_done(s);
-		imap_no(s, "[AUTHENTICATIONFAILED] Authentication failed");
 		return;
 	}
+	auth_gate_success(s->peer_ip, x->account);
 	challenge(s, server_final);
 	free(server_final);
 	s->line_fn = scram_last;
@@ -233,7 +256,13 @@ static void scram_first(struct imap_session *s, const char *b64, size_t len)
 		imap_no(s, "[AUTHORIZATIONFAILED] Cannot act as another user");
 		return;
 	}
-	scram_lookup(s, x);
+	if (evm_address_normalize(x->sc.user, x->account, &error) < 0)
+		x->account[0] = '\0';
+	x->refused = !auth_gate_allowed(s->peer_ip, x->account);
+	if (x->refused)
+		imap_scram_set_keys(&x->sc, NULL);
+	else
+		scram_lookup(s, x);
 	challenge(s, imap_scram_server_first(&x->sc, NULL));
 	s->line_fn = scram_final;
 }

@@ -67,7 +67,8 @@ static void verify(struct pop3_session *s, const char *user, const char *passwor
 {
 	s->busy = 1;
 	pop3_session_ref(s);
-	auth_password_verify(s->base, s->node != NULL ? s->node->view : NULL, user, password, verified, s);
+	auth_password_verify(s->base, s->node != NULL ? s->node->view : NULL, s->peer_ip, user, password,
+			     verified, s);
 }
 
 void pop3_cmd_user(struct pop3_session *s, const struct pop3_command *cmd)

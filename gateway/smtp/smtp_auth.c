@@ -5,12 +5,16 @@
  *
  * Passwords are checked through the backend (auth_password.h: worker
  * threads, a dummy hash for unknown users), so every failure looks the
- * same: 535 5.7.8, counted toward limits.smtp_errors. A response line is
+ * same: 535 5.7.8, counted toward limits.smtp_errors. Login throttling
+ * (gateway/auth_gate.h): a password failure comes after the failure
+ * delay; SCRAM asks the gate at client-first (a refused client gets the
+ * exchange of an unknown user, so it fails) and reports the outcome. A response line is
  * at most limits.smtp_line_length (smtp_parser_feed_line); "*" cancels
  * with 501 5.0.0 (RFC 4954 4). Without TLS AUTH is refused with 538 5.7.11
  * unless submission.allow_plaintext_auth (RFC 4954 4, RFC 8314 3.3). */
 #include "gateway/smtp/smtp_session_private.h"
 #include "gateway/imap/imap_scram.h"
+#include "gateway/auth_gate.h"
 #include "common/log.h"
 #include "common/scram.h"
 
@@ -30,6 +34,7 @@ struct smtp_auth {
 	char account[EVM_ADDRESS_MAX + 1];
 	char tenant[64];
 	int usable;                      /* SCRAM: the account may log in */
+	int refused;                     /* SCRAM: throttled, no check counted */
 };
 
 static const char *mech_name(enum auth_mech m)
@@ -133,7 +138,34 @@ static void verify(struct smtp_session *s, const char *user, const char *passwor
 {
 	smtp_set_state(s, SMTP_S_WAIT);
 	smtp_session_ref(s);
-	s->backend.auth_password(s->backend.ctx, user, password, password_checked, s);
+	s->backend.auth_password(s->backend.ctx, s->peer_ip, user, password, password_checked, s);
+}
+
+/* A failed SCRAM exchange's delay is over: answer it. */
+static void scram_failure_answer(void *ctx)
+{
+	struct smtp_session *s = ctx;
+
+	if (s->conn != NULL && s->state != SMTP_S_CLOSING) {
+		smtp_set_state(s, SMTP_S_READY);
+		auth_failed(s, "SCRAM-SHA-256", s->auth != NULL ? s->auth->sc.user : "");
+		smtp_run(s);
+	}
+	smtp_session_unref(s);
+}
+
+/* SCRAM failed at the proof: counted (unless refused) and answered after
+ * the failure delay; input waits meanwhile. */
+static void scram_failed(struct smtp_session *s)
+{
+	struct smtp_auth *a = s->auth;
+
+	smtp_set_state(s, SMTP_S_WAIT);
+	smtp_session_ref(s);
+	if (a->refused)
+		auth_gate_delay(s->base, scram_failure_answer, s);
+	else
+		auth_gate_failed(s->base, s->peer_ip, a->account, scram_failure_answer, s);
 }
 
 /* RFC 4616: [authzid] NUL authcid NUL passwd. */
@@ -223,7 +255,10 @@ static void scram_response(struct smtp_session *s, const char *b64, size_t len)
 			return;
 		}
 		free(msg);
-		if (evm_address_normalize(a->sc.user, a->account, &error) == 0 &&
+		if (evm_address_normalize(a->sc.user, a->account, &error) < 0)
+			a->account[0] = '\0';
+		a->refused = !auth_gate_allowed(s->peer_ip, a->account);
+		if (!a->refused && a->account[0] != '\0' &&
 		    s->backend.scram_lookup(s->backend.ctx, a->account, &rec, a->tenant) > 0)
 			a->usable = 1;
 		imap_scram_set_keys(&a->sc, a->usable ? rec : NULL);
@@ -235,13 +270,17 @@ static void scram_response(struct smtp_session *s, const char *b64, size_t len)
 		challenge(s, msg, strlen(msg));
 		return;
 	}
+	/* asked again: other attempts may have failed since client-first */
+	if (!a->refused && !auth_gate_allowed(s->peer_ip, a->account))
+		a->refused = 1;
 	r = imap_scram_client_final(&a->sc, msg, n, &server_final, &error);
 	free(msg);
-	if (r <= 0 || !a->usable) {
+	if (r <= 0 || !a->usable || a->refused) {
 		free(server_final);
-		auth_failed(s, "SCRAM-SHA-256", a->sc.user);
+		scram_failed(s);
 		return;
 	}
+	auth_gate_success(s->peer_ip, a->account);
 	a->step = STEP_SCRAM_LAST;
 	challenge(s, server_final, strlen(server_final));
 	free(server_final);

@@ -21,6 +21,9 @@
  * together); created by the first, freed with the last. */
 static struct smtp_rate *node_rate;
 static unsigned node_rate_users;
+/* The SMTP listener's per-client limits (limits.smtp_msgs_per_min_ip,
+ * limits.smtp_rcpts_per_min_ip); NULL when unlimited or not listening. */
+static struct smtp_rate *node_ip_msgs, *node_ip_rcpts;
 
 static enum deliver_rcpt_status node_resolve(void *ctx, const char *rcpt,
 					     struct deliver_target **targets_r, size_t *n_r)
@@ -41,12 +44,12 @@ static int node_over_quota(void *ctx, const char *account, uint64_t size)
 	return r > 0;
 }
 
-static void node_auth_password(void *ctx, const char *user, const char *password,
+static void node_auth_password(void *ctx, const char *peer_ip, const char *user, const char *password,
 			       auth_password_cb *cb, void *cb_ctx)
 {
 	struct node *node = ctx;
 
-	auth_password_verify(node->base, node->view, user, password, cb, cb_ctx);
+	auth_password_verify(node->base, node->view, peer_ip, user, password, cb, cb_ctx);
 }
 
 static int node_scram_lookup(void *ctx, const char *user, json_t **rec_r, char *tenant)
@@ -180,9 +183,17 @@ int smtp_submission_start(struct node *node, const char *listen, int implicit_tl
 	return 0;
 }
 
+/* The SMTP listener stopped: its per-client limiters go. */
+static void node_ip_release(void)
+{
+	smtp_rate_free(&node_ip_msgs);
+	smtp_rate_free(&node_ip_rcpts);
+}
+
 int smtp_server_start(struct node *node, int lmtp, const char *listen, struct smtp_server **s_r,
 		      const char **error_r)
 {
+	const struct evm_config *cfg = node->cfg;
 	struct smtp_server_settings set = { 0 };
 	struct net_tls *tls = NULL;
 
@@ -210,10 +221,27 @@ int smtp_server_start(struct node *node, int lmtp, const char *listen, struct sm
 		}
 		set.backend.msgauth = node_msgauth;
 	}
+	if (!lmtp) {
+		/* inbound from the internet: the per-client limits (LMTP is our
+		 * own MTAs'); the connection limit answers 421 4.7.0 */
+		if (cfg->limits_smtp_conn_per_ip > 0)
+			set.max_per_ip = (unsigned)cfg->limits_smtp_conn_per_ip;
+		node_ip_release();
+		if (cfg->limits_smtp_msgs_per_min_ip > 0)
+			node_ip_msgs = smtp_rate_new_per_minute((unsigned)cfg->limits_smtp_msgs_per_min_ip);
+		if (cfg->limits_smtp_rcpts_per_min_ip > 0)
+			node_ip_rcpts = smtp_rate_new_per_minute((unsigned)cfg->limits_smtp_rcpts_per_min_ip);
+		set.session.ip_msgs = node_ip_msgs;
+		set.session.ip_rcpts = node_ip_rcpts;
+	}
 	if (smtp_server_create(node->base, &set, s_r, error_r) < 0) {
 		net_tls_free(&tls);
+		if (!lmtp)
+			node_ip_release();
 		return -1;
 	}
 	(*s_r)->owned_tls = tls;
+	if (!lmtp)
+		(*s_r)->on_stop = node_ip_release;
 	return 0;
 }

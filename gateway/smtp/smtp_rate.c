@@ -6,18 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RATE_BUCKETS 60          /* minutes in the window */
+#define RATE_BUCKETS 60          /* buckets in the window */
 #define RATE_CHAINS 1024
 
 struct rate_entry {
 	struct rate_entry *next;
 	char *account;
-	int64_t minute[RATE_BUCKETS];   /* the minute each bucket counts, -1 unused */
+	int64_t minute[RATE_BUCKETS];   /* the bucket number each counts, -1 unused */
 	uint32_t count[RATE_BUCKETS];
 };
 
 struct smtp_rate {
 	unsigned max;
+	int64_t bucket_ms;              /* 60000: an hour's window; 1000: a minute's */
 	struct rate_entry *chains[RATE_CHAINS];
 };
 
@@ -26,6 +27,15 @@ struct smtp_rate *smtp_rate_new(unsigned max_per_hour)
 	struct smtp_rate *r = xcalloc(1, sizeof *r);
 
 	r->max = max_per_hour;
+	r->bucket_ms = 60000;
+	return r;
+}
+
+struct smtp_rate *smtp_rate_new_per_minute(unsigned max)
+{
+	struct smtp_rate *r = smtp_rate_new(max);
+
+	r->bucket_ms = 1000;
 	return r;
 }
 
@@ -52,7 +62,7 @@ void smtp_rate_free(struct smtp_rate **rp)
 	*rp = NULL;
 }
 
-/* Messages of e in the 60 minutes ending with minute now. */
+/* Counts of e in the 60 buckets ending with bucket now. */
 static uint64_t entry_sum(const struct rate_entry *e, int64_t now)
 {
 	uint64_t sum = 0;
@@ -94,23 +104,26 @@ static struct rate_entry *lookup(struct smtp_rate *r, const char *account, int64
 
 int smtp_rate_allowed(struct smtp_rate *r, const char *account, int64_t now_ms)
 {
-	int64_t now = now_ms / 60000;
 	struct rate_entry *e;
+	int64_t now;
 
 	if (r == NULL || r->max == 0)
 		return 1;
+	now = now_ms / r->bucket_ms;
 	e = lookup(r, account, now, 0);
 	return e == NULL || entry_sum(e, now) < r->max;
 }
 
 void smtp_rate_record(struct smtp_rate *r, const char *account, int64_t now_ms)
 {
-	int64_t now = now_ms / 60000;
 	struct rate_entry *e;
-	size_t b = (size_t)(now % RATE_BUCKETS);
+	int64_t now;
+	size_t b;
 
 	if (r == NULL || r->max == 0)
 		return;
+	now = now_ms / r->bucket_ms;
+	b = (size_t)(now % RATE_BUCKETS);
 	e = lookup(r, account, now, 1);
 	if (e->minute[b] != now) {
 		e->minute[b] = now;

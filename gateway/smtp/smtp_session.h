@@ -45,9 +45,10 @@ struct smtp_backend {
 	void (*msgauth)(void *ctx, const char *peer_ip, const char *helo, const char *mail_from,
 			const char *msg, size_t len, msgauth_node_cb *cb, void *cb_ctx);
 	/* Submission only (all required there): */
-	/* auth_password_verify() semantics: cb runs once, later, on the loop. */
-	void (*auth_password)(void *ctx, const char *user, const char *password, auth_password_cb *cb,
-			      void *cb_ctx);
+	/* auth_password_verify() semantics (throttled by peer_ip): cb runs
+	 * once, later, on the loop. */
+	void (*auth_password)(void *ctx, const char *peer_ip, const char *user, const char *password,
+			      auth_password_cb *cb, void *cb_ctx);
 	/* The SCRAM-SHA-256 record (projector/directory.h) of user when it is an
 	 * active account: 1 with *rec_r (new reference) and tenant (64
 	 * octets), 0 when not (unknown, disabled, no SCRAM keys). */
@@ -84,6 +85,8 @@ struct smtp_session_settings {
 	int allow_plaintext_auth;  /* submission: AUTH before STARTTLS (tests only) */
 	int dkim_sign;             /* submission: sign with the From: domain's keys */
 	struct smtp_rate *rate;    /* submission: messages per account and hour; NULL = unlimited */
+	struct smtp_rate *ip_msgs;   /* MAIL per client IP and minute (451 4.7.1 over it); NULL = unlimited */
+	struct smtp_rate *ip_rcpts;  /* RCPT per client IP and minute (451 4.7.1 over it); NULL = unlimited */
 	int draining;              /* the node is draining: greet with 421 and close */
 };
 

@@ -2,6 +2,8 @@
  * SMTPUTF8, DSN), recipient resolution, the Received: field and the
  * delivery with its replies (RFC 5321 4.4, RFC 2033 4.2). */
 #include "gateway/smtp/smtp_session_private.h"
+#include "gateway/smtp/smtp_rate.h"
+#include "common/ids.h"
 #include "common/log.h"
 
 #include <event2/buffer.h>
@@ -79,6 +81,14 @@ int smtp_txn_mail(struct smtp_session *s, const struct smtp_command *cmd)
 	const char *err = NULL;
 
 	smtp_txn_reset(s);
+	/* per-client limit: a temporary refusal (RFC 5321 4.2.5; RFC 3463
+	 * X.7.1 "delivery not authorized"), so a legitimate sender retries */
+	if (!smtp_rate_allowed(s->set.ip_msgs, s->peer_ip, evm_now_ms())) {
+		log_info("smtp[%s]: [%s] over limits.smtp_msgs_per_min_ip", s->id, s->peer_ip);
+		smtp_reply(s, "451 4.7.1 Too many messages from your address, try again later");
+		return -1;
+	}
+	smtp_rate_record(s->set.ip_msgs, s->peer_ip, evm_now_ms());
 	if (cmd->nparams > 0 && !s->esmtp) {
 		smtp_reply_error(s, "555 5.5.4 MAIL parameters need EHLO");
 		return -1;
@@ -254,6 +264,14 @@ void smtp_txn_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return;
 	}
+	/* every attempt counts, unknown recipients included (a dictionary
+	 * attack is what this limit slows down); RFC 5321 4.2.5, RFC 3463 */
+	if (!smtp_rate_allowed(s->set.ip_rcpts, s->peer_ip, evm_now_ms())) {
+		log_info("smtp[%s]: [%s] over limits.smtp_rcpts_per_min_ip", s->id, s->peer_ip);
+		smtp_reply(s, "451 4.7.1 Too many recipients from your address, try again later");
+		return;
+	}
+	smtp_rate_record(s->set.ip_rcpts, s->peer_ip, evm_now_ms());
 	if ((err = rcpt_params(s, cmd, &dsn)) != NULL) {
 		smtp_reply_error(s, err);
 		return;

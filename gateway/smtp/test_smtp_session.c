@@ -2,6 +2,7 @@
  * pipelining, DATA, BDAT, RSET, errors, limits, LMTP, delivery failures,
  * smuggling, disconnects, timeouts, backpressure. */
 #include "gateway/smtp/smtp_session.h"
+#include "gateway/smtp/smtp_rate.h"
 #include "gateway/smtp/test_smtp_fake.h"
 #include "common/log.h"
 #include "tests/unit/testlib.h"
@@ -602,6 +603,52 @@ static void test_misc(void)
 	stop();
 }
 
+/* limits.smtp_msgs_per_min_ip / smtp_rcpts_per_min_ip: 451 4.7.1 at MAIL
+ * and RCPT once the client's minute is used up (both limits far from any
+ * window edge: the whole test runs within one minute). */
+static void test_per_ip_limits(void)
+{
+	defaults();
+	set.max_errors = 20;
+	set.ip_msgs = smtp_rate_new_per_minute(2);
+	set.ip_rcpts = smtp_rate_new_per_minute(3);
+	start();
+	EXPECT("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<a@x.test>\r\nRCPT TO:<nobody@x.test>\r\nRSET\r\n"
+	       "MAIL FROM:<a@b.example>\r\nRCPT TO:<a@x.test>\r\nRCPT TO:<b@x.test>\r\nRSET\r\n"
+	       "MAIL FROM:<a@b.example>\r\nRCPT TO:<a@x.test>\r\n", "503 ",
+	       GREETING EHLO_REPLY "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+	       "550 5.1.1 Recipient address rejected: User unknown\r\n250 2.0.0 Ok\r\n"
+	       "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+	       "451 4.7.1 Too many recipients from your address, try again later\r\n250 2.0.0 Ok\r\n"
+	       "451 4.7.1 Too many messages from your address, try again later\r\n"
+	       "503 5.5.1 Need MAIL command\r\n");
+	stop();
+	smtp_rate_free(&set.ip_msgs);
+	smtp_rate_free(&set.ip_rcpts);
+}
+
+/* The per-minute limiter slides by the second and is per key. */
+static void test_rate_per_minute(void)
+{
+	struct smtp_rate *r = smtp_rate_new_per_minute(2);
+
+	CHECK_EQ_INT(smtp_rate_allowed(NULL, "192.0.2.1", 0), 1);
+	smtp_rate_record(r, "192.0.2.1", 1000000);
+	smtp_rate_record(r, "192.0.2.1", 1030000);
+	CHECK_EQ_INT(smtp_rate_allowed(r, "192.0.2.1", 1030000), 0);
+	CHECK_EQ_INT(smtp_rate_allowed(r, "192.0.2.2", 1030000), 1);
+	CHECK_EQ_INT(smtp_rate_allowed(r, "192.0.2.1", 1059999), 0);
+	/* the first one left the window: one slot free again */
+	CHECK_EQ_INT(smtp_rate_allowed(r, "192.0.2.1", 1060000), 1);
+	smtp_rate_record(r, "192.0.2.1", 1060000);
+	CHECK_EQ_INT(smtp_rate_allowed(r, "192.0.2.1", 1060001), 0);
+	smtp_rate_free(&r);
+	r = smtp_rate_new_per_minute(0);
+	smtp_rate_record(r, "192.0.2.1", 0);
+	CHECK_EQ_INT(smtp_rate_allowed(r, "192.0.2.1", 0), 1);
+	smtp_rate_free(&r);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARN);
@@ -623,6 +670,8 @@ int main(void)
 	test_run("backpressure", test_backpressure);
 	test_run("misc parameters and STARTTLS off", test_misc);
 	test_run("DATA line limit and data timeout", test_data_line_and_timeout);
+	test_run("per-client message and recipient limits", test_per_ip_limits);
+	test_run("per-minute limiter", test_rate_per_minute);
 	if (base != NULL)
 		event_base_free(base);
 	fake_free(&fake);

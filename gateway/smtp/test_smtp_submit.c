@@ -49,7 +49,8 @@ static void auth_fire(evutil_socket_t fd, short what, void *arg)
 	free(p);
 }
 
-static void fake_auth(void *ctx, const char *user, const char *password, auth_password_cb *cb, void *cb_ctx)
+static void fake_auth(void *ctx, const char *peer_ip, const char *user, const char *password,
+		      auth_password_cb *cb, void *cb_ctx)
 {
 	struct auth_pending *p = calloc(1, sizeof *p);
 	struct timeval tv = { 0, 1000 };

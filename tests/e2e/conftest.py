@@ -279,7 +279,13 @@ class Node:
                       # inbound SPF/DKIM/DMARC would ask the machine's DNS
                       # for every test message: only test_inbound_auth.py
                       # (with its own nsd) turns it on.
-                      EVMAIL_INBOUND_AUTH="off")
+                      EVMAIL_INBOUND_AUTH="off",
+                      # login throttling (issue #11): the suite logs in and
+                      # fails on purpose a lot from 127.0.0.1; a short delay
+                      # and limits no test reaches. test_throttle.py sets its own.
+                      EVMAIL_AUTH_FAILURE_DELAY_MS="20",
+                      EVMAIL_AUTH_MAX_FAILURES_IP="1000000",
+                      EVMAIL_AUTH_MAX_FAILURES_ACCOUNT="1000000")
         if self.data_dir is not None:
             e["EVMAIL_NODE_DATA_DIR"] = str(self.data_dir)
         for k, v in self.extra_env.items():
