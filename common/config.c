@@ -189,6 +189,12 @@ const struct config_key config_keys[] = {
 	  "PEM certificate chain for STARTTLS and implicit TLS; empty = no TLS offered.", OFF(tls_cert), 0, 0 },
 	{ "tls.key", CONFIG_STRING, "",
 	  "PEM private key matching tls.cert.", OFF(tls_key), 0, 0 },
+	{ "tls.min_version", CONFIG_STRING, "1.2",
+	  "Oldest TLS version the listeners accept: 1.2 or 1.3 (RFC 8996: 1.0 and 1.1 are never offered).", OFF(tls_min_version), 0, 0 },
+	{ "tls.ciphers", CONFIG_STRING, "",
+	  "TLS 1.2 cipher list (OpenSSL syntax), server preference; empty = Mozilla's \"intermediate\" list (ECDHE/DHE with AES-GCM or ChaCha20-Poly1305).", OFF(tls_ciphers), 0, 0 },
+	{ "tls.ciphersuites", CONFIG_STRING, "",
+	  "TLS 1.3 cipher suites (OpenSSL syntax); empty = TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256.", OFF(tls_ciphersuites), 0, 0 },
 	{ "limits.smtp_line_length", CONFIG_INT, "4096",
 	  "Longest SMTP command or message line accepted, octets (RFC 5321 4.5.3.1 minimums: 512 and 1000).", OFF(limits_smtp_line_length), 1000, 1048576 },
 	{ "limits.message_size", CONFIG_INT, "52428800",
@@ -484,6 +490,10 @@ int config_load(const char *path, struct evm_config *cfg_r, const char **error_r
 	}
 	if ((cfg_r->tls_cert[0] == '\0') != (cfg_r->tls_key[0] == '\0')) {
 		*error_r = "tls.cert and tls.key must be set together";
+		goto fail;
+	}
+	if (strcmp(cfg_r->tls_min_version, "1.2") != 0 && strcmp(cfg_r->tls_min_version, "1.3") != 0) {
+		*error_r = "tls.min_version must be 1.2 or 1.3";
 		goto fail;
 	}
 	if (cfg_r->log_min_insync_replicas > cfg_r->log_replication_factor)

@@ -102,6 +102,9 @@ struct evm_config {
 	char *dns_trust_anchor_file;
 	char *tls_cert;            /* "" = no TLS */
 	char *tls_key;
+	char *tls_min_version;     /* "1.2" or "1.3" */
+	char *tls_ciphers;         /* TLS 1.2 list; "" = Mozilla intermediate */
+	char *tls_ciphersuites;    /* TLS 1.3 suites; "" = OpenSSL's three AEAD suites */
 	int64_t limits_smtp_line_length;
 	int64_t limits_message_size;
 	int64_t limits_recipients;

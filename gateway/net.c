@@ -10,7 +10,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +20,6 @@
 #define NET_WRITE_MAX (256 * 1024)
 
 #define NET_IP_BUCKETS 1024
-
-struct net_tls {
-	SSL_CTX *ctx;
-};
 
 struct ip_count {
 	struct ip_count *next;
@@ -46,63 +41,6 @@ struct net_listener {
 	unsigned count;
 	struct ip_count *ips[NET_IP_BUCKETS];
 };
-
-static const char *ssl_error(void)
-{
-	static __thread char msg[256];
-	unsigned long e = ERR_get_error();
-
-	if (e == 0)
-		return "unknown TLS error";
-	ERR_error_string_n(e, msg, sizeof msg);
-	ERR_clear_error();
-	return msg;
-}
-
-int net_tls_load(const char *cert_path, const char *key_path, struct net_tls **tls_r,
-		 const char **error_r)
-{
-	static __thread char err[600];
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-
-	if (ctx == NULL) {
-		*error_r = "SSL_CTX_new failed";
-		return -1;
-	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-				 SSL_OP_NO_RENEGOTIATION);
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
-		snprintf(err, sizeof err, "tls.cert %s: %s", cert_path, ssl_error());
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, sizeof err, "tls.key %s: %s", key_path, ssl_error());
-		goto fail;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(err, sizeof err, "tls.key %s does not match tls.cert %s", key_path, cert_path);
-		goto fail;
-	}
-	*tls_r = xcalloc(1, sizeof **tls_r);
-	(*tls_r)->ctx = ctx;
-	return 0;
-fail:
-	ERR_clear_error();
-	SSL_CTX_free(ctx);
-	*error_r = err;
-	return -1;
-}
-
-void net_tls_free(struct net_tls **tls)
-{
-	if (*tls == NULL)
-		return;
-	SSL_CTX_free((*tls)->ctx);
-	free(*tls);
-	*tls = NULL;
-}
 
 int net_split_hostport(const char *s, char *host, size_t hsize, unsigned *port_r)
 {
@@ -222,9 +160,8 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 		return;
 	}
 	if (l->implicit_tls) {
-		SSL *ssl = SSL_new(l->tls->ctx);
+		SSL *ssl = net_tls_ssl_new(l->tls);
 		if (ssl == NULL) {
-			log_error("%s: SSL_new: %s", l->name, ssl_error());
 			evutil_closesocket(fd);
 			return;
 		}
@@ -396,13 +333,11 @@ int net_quickack(struct bufferevent *bev)
 struct bufferevent *net_starttls(struct event_base *base, struct bufferevent *bev,
 				 struct net_tls *tls)
 {
-	SSL *ssl = SSL_new(tls->ctx);
+	SSL *ssl = net_tls_ssl_new(tls);
 	struct bufferevent *nbev;
 
-	if (ssl == NULL) {
-		log_error("STARTTLS: SSL_new: %s", ssl_error());
+	if (ssl == NULL)
 		return NULL;
-	}
 	nbev = bufferevent_openssl_filter_new(base, bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					      BEV_OPT_CLOSE_ON_FREE);
 	if (nbev == NULL)

@@ -13,11 +13,50 @@
 
 struct net_tls;
 struct net_listener;
+struct evm_config;
+struct ssl_st;
 
-/* Loads a PEM certificate chain and key into a server SSL_CTX (TLS 1.2+,
- * no compression, server cipher preference). Returns 0 or -1. */
+/* The server TLS policy (config tls.min_version, tls.ciphers,
+ * tls.ciphersuites). NULL or "" fields take the defaults below. */
+struct net_tls_policy {
+	const char *min_version;     /* "1.2" or "1.3" */
+	const char *ciphers;         /* TLS 1.2 cipher list, OpenSSL syntax */
+	const char *ciphersuites;    /* TLS 1.3 suites, OpenSSL syntax */
+};
+/* Mozilla's "intermediate" configuration (ssl-config.mozilla.org, v5.7). */
+#define NET_TLS_DEFAULT_CIPHERS \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
+	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:" \
+	"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+#define NET_TLS_DEFAULT_CIPHERSUITES \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
+/* Loads a PEM certificate chain and key into a server SSL_CTX with the
+ * default policy (TLS 1.2+, the ciphers above, server cipher preference,
+ * no compression, no renegotiation). Returns 0 or -1. The paths are kept
+ * for net_tls_reload. */
 int net_tls_load(const char *cert_path, const char *key_path, struct net_tls **tls_r,
 		 const char **error_r);
+/* The same with a policy (copied; the caller keeps its strings). */
+int net_tls_load_policy(const char *cert_path, const char *key_path, const struct net_tls_policy *policy,
+			struct net_tls **tls_r, const char **error_r);
+/* net_tls_load_policy with tls.cert, tls.key and the tls.* policy keys. */
+int net_tls_load_config(const struct evm_config *cfg, struct net_tls **tls_r, const char **error_r);
+/* Checks a policy without a certificate (config checks). 0 or -1. */
+int net_tls_policy_check(const struct net_tls_policy *policy, const char **error_r);
+/* Re-reads the certificate and key into a NEW context that later
+ * connections get; sessions in progress keep the context they started
+ * with (each SSL holds a reference, so it is freed with the last of them).
+ * On failure the current context stays and -1 is returned. Any thread. */
+int net_tls_reload(struct net_tls *tls, const char **error_r);
+/* net_tls_reload on every net_tls alive in the process (SIGHUP), each
+ * failure logged. Returns how many failed (0: all reloaded). */
+unsigned net_tls_reload_all(void);
+/* A new server SSL on the current context (it holds its own reference to
+ * that context); NULL on failure, logged. The caller owns the SSL. */
+struct ssl_st *net_tls_ssl_new(struct net_tls *tls);
+/* How many times tls got a new context (tests, logs). */
+unsigned net_tls_generation(struct net_tls *tls);
 void net_tls_free(struct net_tls **tls);
 
 /* A new connection. bev is owned by the callee (free it when done and

@@ -4,6 +4,7 @@
 #include "gateway/auth_password.h"
 #include "gateway/command.h"
 #include "gateway/mgmt_http.h"
+#include "gateway/net.h"
 #include "gateway/smtp/smtp_server.h"
 #include "gateway/imap/imap_server.h"
 #include "gateway/pop3/pop3_server.h"
@@ -117,6 +118,17 @@ static void on_signal(evutil_socket_t sig, short what, void *ctx)
 	node->stop_deadline_ms = evm_mono_ms() + NODE_STOP_GRACE_MS;
 	node->stop_timer = event_new(node->base, -1, EV_PERSIST, stop_tick, node);
 	event_add(node->stop_timer, &tick);
+}
+
+/* SIGHUP: every listener's certificate and key are read again (tls.cert,
+ * tls.key) into new contexts for later connections; sessions in progress
+ * keep theirs, and a file that does not load leaves the old one in use.
+ * The configuration itself is not re-read. The files are read as
+ * node.user, after the privilege switch. */
+static void on_sighup(evutil_socket_t sig, short what, void *ctx)
+{
+	log_info("signal %d: reloading TLS certificates", (int)sig);
+	(void)net_tls_reload_all();
 }
 
 /* Roles this version knows; gateway reads the view in-process. */
@@ -295,6 +307,8 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 	node->sig_int = evsignal_new(base, SIGINT, on_signal, node);
 	event_add(node->sig_term, NULL);
 	event_add(node->sig_int, NULL);
+	node->sig_hup = evsignal_new(base, SIGHUP, on_sighup, node);
+	event_add(node->sig_hup, NULL);
 	log_info("node %s started: roles %s, %s log, data %s", cfg->node_id, cfg->node_roles,
 		 cfg->log_backend == EVM_LOG_KAFKA ? "kafka" : "embedded", cfg->node_data_dir);
 	return 0;
@@ -370,11 +384,13 @@ void node_stop(struct node *node)
 		event_free(node->sig_term);
 	if (node->sig_int != NULL)
 		event_free(node->sig_int);
+	if (node->sig_hup != NULL)
+		event_free(node->sig_hup);
 	if (node->heartbeat_timer != NULL)
 		event_free(node->heartbeat_timer);
 	if (node->stop_timer != NULL)
 		event_free(node->stop_timer);
-	node->sig_term = node->sig_int = node->heartbeat_timer = node->stop_timer = NULL;
+	node->sig_term = node->sig_int = node->sig_hup = node->heartbeat_timer = node->stop_timer = NULL;
 	/* Before the projector and the log: its waiters and appends end here. */
 	queue_worker_stop(&node->delivery);
 	forward_node_free();

@@ -50,6 +50,7 @@ struct node {
 	struct pushsub_sender *pushsub;                 /* JMAP PushSubscription POSTs (gateway/pushsub_sender.h) */
 	struct event *heartbeat_timer;
 	struct event *sig_term, *sig_int;
+	struct event *sig_hup;         /* SIGHUP: TLS certificates re-read (net_tls_reload_all) */
 	struct node_counters counters;
 	int64_t started_ms;
 	int heartbeat_in_flight;

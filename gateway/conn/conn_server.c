@@ -46,7 +46,7 @@ int conn_server_config(const struct evm_config *cfg, const char *name, const cha
 		*error_r = "implicit TLS needs tls.cert and tls.key";
 		return -1;
 	}
-	if (cfg->tls_cert[0] != '\0' && net_tls_load(cfg->tls_cert, cfg->tls_key, tls_r, error_r) < 0)
+	if (cfg->tls_cert[0] != '\0' && net_tls_load_config(cfg, tls_r, error_r) < 0)
 		return -1;
 	*set = (struct conn_server_settings){
 		.name = name,

@@ -59,7 +59,7 @@ int http_node_start(struct node *node, const char **error_r)
 		log_warn("https.listen %s: no tls.cert, the listener stays off", cfg->https_listen);
 		return 0;
 	}
-	if (net_tls_load(cfg->tls_cert, cfg->tls_key, &node->http_tls, error_r) < 0)
+	if (net_tls_load_config(cfg, &node->http_tls, error_r) < 0)
 		return -1;
 	return start_one(node, "https.listen", cfg->https_listen, node->http_tls, &node->https, error_r);
 }

@@ -110,7 +110,7 @@ static int node_settings(struct node *node, struct smtp_server_settings *set, st
 	const struct evm_config *cfg = node->cfg;
 
 	*tls_r = NULL;
-	if (cfg->tls_cert[0] != '\0' && net_tls_load(cfg->tls_cert, cfg->tls_key, tls_r, error_r) < 0)
+	if (cfg->tls_cert[0] != '\0' && net_tls_load_config(cfg, tls_r, error_r) < 0)
 		return -1;
 	set->session.hostname = cfg->smtp_hostname[0] != '\0' ? cfg->smtp_hostname : cfg->node_id;
 	set->session.tls = *tls_r;
