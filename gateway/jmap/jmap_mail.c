@@ -298,10 +298,17 @@ void jmap_utcdate_format(int64_t ms, char *out, size_t size)
 int jmap_utcdate_parse(const char *s, int64_t *ms_r)
 {
 	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
 	unsigned y, mo, d, h, mi, sec;
 	int n = 0, frac = 0;
 	const char *p;
 
+	/* RFC 3339 5.6 date-time, digits exactly where they belong: sscanf's
+	 * %u alone would take a sign or a space ("-024" wraps around). */
+	for (size_t i = 0; s != NULL && i < sizeof shape - 1; i++) {
+		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
+			return -1;
+	}
 	if (s == NULL || sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
 	    n != 19 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59 ||
 	    (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))))
@@ -311,8 +318,11 @@ int jmap_utcdate_parse(const char *s, int64_t *ms_r)
 		p++;
 		if (*p < '0' || *p > '9')
 			return -1;
-		for (int scale = 100; *p >= '0' && *p <= '9'; p++, scale /= 10)
+		for (int scale = 100, digits = 0; *p >= '0' && *p <= '9'; p++, scale /= 10) {
+			if (++digits > 9)
+				return -1;
 			frac += (*p - '0') * scale;
+		}
 	}
 	if (strcmp(p, "Z") != 0 || y < 1970)
 		return -1;
