@@ -410,6 +410,7 @@ void node_stop(struct node *node)
 	smtp_server_stop(&node->submission);
 	smtp_server_stop(&node->submissions);
 	mgmt_http_stop(&node->mgmt);
+	ckpt_serve_stop();     /* checkpoints being made read the view */
 	auth_password_cache_teardown();
 	auth_gate_teardown();   /* answers the failures still waiting: their requests are freed */
 	evm_fts_stop(node);   /* the search indexer: before the projector and the view */

@@ -46,6 +46,10 @@ struct http_request;
 /* GET /admin/checkpoint (admin_api.c): 200 with the stream; 409 while the
  * projector is not running (rebuilding, waiting for topics). */
 void ckpt_serve(struct node *node, struct http_request *req);
+/* At the node's stop, after the management listener and before the view
+ * closes: waits for checkpoints being made, ends every answer, removes
+ * their directories. */
+void ckpt_serve_stop(void);
 
 /* ---- ckpt_install.c ---- */
 /* Compares what the manifest says about its cluster with cfg: topic set,

@@ -6,8 +6,9 @@
  * checkpoint-<pid>-<n>; then the loop streams its files, a piece at a time,
  * only while the connection's unsent output is under CKPT_PENDING_MAX
  * (a slow client slows the stream, it never fills memory). The directory
- * is removed when the answer ends, however it ends; one left by a crash is
- * removed at the next start (ckpt_node_prepare). */
+ * is removed when the answer ends, however it ends (ckpt_serve_stop at the
+ * node's stop); one left by a crash is removed at the next start
+ * (ckpt_node_prepare). */
 #include "gateway/checkpoint/checkpoint.h"
 #include "gateway/checkpoint/ckpt_stream.h"
 #include "gateway/mgmt_http.h"
@@ -39,9 +40,14 @@ struct ckpt_job {
 	size_t file;                 /* index in manifest.files */
 	int fd;
 	unsigned char *piece;
+	pthread_t thread;
+	int joined;                  /* the thread was joined */
+	struct ckpt_job *next;       /* in jobs */
 };
 
-static unsigned serving;         /* loop thread */
+/* Loop thread: the jobs in progress (at most CKPT_SERVING_MAX). */
+static struct ckpt_job *jobs;
+static unsigned serving;
 static unsigned job_seq;
 
 /* Frees the job and its directory. Loop thread. */
@@ -49,6 +55,12 @@ static void job_free(struct ckpt_job *job)
 {
 	const char *error = NULL;
 
+	for (struct ckpt_job **pp = &jobs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == job) {
+			*pp = job->next;
+			break;
+		}
+	}
 	if (job->fd >= 0)
 		close(job->fd);
 	if (ckpt_remove_dir(job->dir, &error) < 0)
@@ -146,6 +158,8 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 	struct buf head = BUF_INIT;
 	const char *error = NULL;
 
+	pthread_join(job->thread, NULL);
+	job->joined = 1;
 	if (job->cancelled) {
 		mgmt_reply_error(job->req, 503, "client gone");    /* finishes req; dropped */
 		job_free(job);
@@ -204,8 +218,6 @@ void ckpt_serve(struct node *node, struct http_request *req)
 	json_t *st = projector_status(node->projector);
 	const char *state = json_string_value(json_object_get(st, "state"));
 	struct ckpt_job *job;
-	pthread_attr_t attr;
-	pthread_t th;
 	int busy = state == NULL || strcmp(state, "running") != 0;
 
 	if (busy) {
@@ -231,13 +243,28 @@ void ckpt_serve(struct node *node, struct http_request *req)
 	job->done = event_new(node->base, -1, 0, done_cb, job);
 	http_request_on_cancel(req, job_cancelled, job);
 	log_info("checkpoint: making one in %s for %s", job->dir, http_request_peer_ip(req));
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&th, &attr, job_thread, job) != 0) {
-		pthread_attr_destroy(&attr);
+	job->next = jobs;
+	jobs = job;
+	if (pthread_create(&job->thread, NULL, job_thread, job) != 0) {
+		job->joined = 1;
 		mgmt_reply_error(req, 500, "checkpoint: cannot start a thread");
 		job_free(job);
-		return;
 	}
-	pthread_attr_destroy(&attr);
+}
+
+void ckpt_serve_stop(void)
+{
+	while (jobs != NULL) {
+		struct ckpt_job *job = jobs;
+
+		if (!job->joined) {
+			pthread_join(job->thread, NULL);
+			job->joined = 1;
+		}
+		if (job->streaming)
+			http_stream_end(job->req);
+		else
+			mgmt_reply_error(job->req, 503, "the node is stopping");
+		job_free(job);
+	}
 }
