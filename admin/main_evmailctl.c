@@ -22,6 +22,8 @@ static void usage(FILE *out)
 		"  node drain|undrain NAME [--wait]         refuse new sessions, close idle ones\n"
 		"  view digest\n"
 		"  rebuild [--no-wait]\n"
+		"  checkpoint create [--out FILE]           a checkpoint of the node's view (stdout without --out)\n"
+		"  replica bootstrap --from HOST:PORT | --file FILE   install one into this machine's empty view\n"
 		"  queue list [--limit N] | show ID | retry ID|--all | hold ID | release ID\n"
 		"  queue delete ID [--bounce]\n"
 		"\n"
@@ -118,6 +120,10 @@ int main(int argc, char **argv)
 		ret = cmd_queue(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "node") == 0)
 		ret = cmd_node(&ctl, argc - i, argv + i);
+	else if (strcmp(cmd, "checkpoint") == 0)
+		ret = cmd_checkpoint(&ctl, argc - i, argv + i);
+	else if (strcmp(cmd, "replica") == 0)
+		ret = cmd_replica(&ctl, argc - i, argv + i);
 	else {
 		usage(stderr);
 		ret = CTL_USAGE;

@@ -18,6 +18,8 @@ const struct config_key config_keys[] = {
 	  "Node identifier, unique in the cluster (default: the host name).", OFF(node_id), 0, 0 },
 	{ "node.data_dir", CONFIG_STRING, "./data",
 	  "Directory for the view (RocksDB) and, with the embedded log, the log segments.", OFF(node_data_dir), 0, 0 },
+	{ "node.bootstrap_from", CONFIG_STRING, "",
+	  "A peer's management host:port: a node whose view is empty copies the peer's checkpoint (GET /admin/checkpoint, with mgmt.admin_token) before it starts, then tails the log from its offsets. Empty: replay the log from the start.", OFF(node_bootstrap_from), 0, 0 },
 	{ "node.roles", CONFIG_STRING, "projector,gateway",
 	  "Roles this node runs: projector, gateway (needs projector), delivery.", OFF(node_roles), 0, 0 },
 	{ "node.user", CONFIG_STRING, "evmail",

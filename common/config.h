@@ -18,6 +18,7 @@ enum evm_log_backend { EVM_LOG_EMBEDDED, EVM_LOG_KAFKA };
 struct evm_config {
 	char *node_id;
 	char *node_data_dir;
+	char *node_bootstrap_from;  /* "" = none: a peer's mgmt host:port to copy an empty view from */
 	char *node_roles;          /* comma list: projector,gateway */
 	char *node_user;           /* "" = no switch (needs node.allow_root as root) */
 	char *node_group;          /* "" = node.user's primary group */

@@ -3,6 +3,7 @@
 #include "gateway/auth_gate.h"
 #include "gateway/auth_password.h"
 #include "gateway/command.h"
+#include "gateway/checkpoint/checkpoint.h"
 #include "gateway/mgmt_http.h"
 #include "gateway/net.h"
 #include "gateway/smtp/smtp_server.h"
@@ -282,6 +283,9 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		goto fail;
 	}
 	snprintf(path, sizeof path, "%s/view", cfg->node_data_dir);
+	/* node.bootstrap_from; a half-done bootstrap (gateway/checkpoint/) */
+	if (ckpt_node_prepare(cfg, path, error_r) < 0)
+		goto fail;
 	if (view_open(path, &node->view, error_r) < 0) {
 		snprintf(err, sizeof err, "view %s: %s", path, *error_r);
 		*error_r = err;
@@ -406,6 +410,7 @@ void node_stop(struct node *node)
 	smtp_server_stop(&node->submission);
 	smtp_server_stop(&node->submissions);
 	mgmt_http_stop(&node->mgmt);
+	ckpt_serve_stop();     /* checkpoints being made read the view */
 	auth_password_cache_teardown();
 	auth_gate_teardown();   /* answers the failures still waiting: their requests are freed */
 	evm_fts_stop(node);   /* the search indexer: before the projector and the view */
