@@ -193,6 +193,9 @@ static void test_malformed(void)
 		body[i] ^= 0x40;
 		CHECK(plain.len == 0);
 	}
+	/* Longer than WEBPUSH_BODY_MAX: refused before anything is read. */
+	CHECK(webpush_decrypt(uapriv, &k, body, (size_t)WEBPUSH_BODY_MAX + 1, &plain, &error) == -1);
+	CHECK_EQ_STR(error, "aes128gcm: too long");
 	/* A record longer than rs (two records) is refused. */
 	body[18] = 0;
 	body[19] = 40;

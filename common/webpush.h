@@ -33,6 +33,9 @@
  * body; less the header, the delimiter and the tag that leaves 3993
  * octets of plaintext. */
 #define WEBPUSH_PLAIN_MAX (4096 - WEBPUSH_HEADER_LEN - 1 - WEBPUSH_TAG_LEN)
+/* The longest body webpush_decrypt reads (RFC 8030 7.2 lets push
+ * services refuse more than 4096 octets; a user agent may be lenient). */
+#define WEBPUSH_BODY_MAX 65536
 /* The longest base64url text of a key accepted (with padding). */
 #define WEBPUSH_KEY_TEXT_MAX 128
 
@@ -78,8 +81,8 @@ int webpush_encrypt(const struct webpush_keys *k, const struct webpush_ephemeral
 /* The user agent's side: decrypts body[len] (one aes128gcm record whose
  * keyid is the sender's P-256 key, RFC 8291 4) with its private key
  * ua_priv and its keys k, and appends the plaintext to out. 0, or -1 with
- * *error_r (a malformed header, a key off the curve, a failed tag, bad
- * padding). */
+ * *error_r (longer than WEBPUSH_BODY_MAX, a malformed header, a key off
+ * the curve, a failed tag, bad padding). */
 int webpush_decrypt(const unsigned char ua_priv[WEBPUSH_PRIV_LEN], const struct webpush_keys *k,
 		    const void *body, size_t len, struct buf *out, const char **error_r);
 

@@ -139,8 +139,8 @@ int webpush_decrypt(const unsigned char ua_priv[WEBPUSH_PRIV_LEN], const struct 
 	struct secrets s;
 	long n = -1;
 
-	if (len < WEBPUSH_SALT_LEN + 5) {
-		*error_r = "aes128gcm: shorter than its header";
+	if (len < WEBPUSH_SALT_LEN + 5 || len > WEBPUSH_BODY_MAX) {
+		*error_r = len > WEBPUSH_BODY_MAX ? "aes128gcm: too long" : "aes128gcm: shorter than its header";
 		return -1;
 	}
 	rs = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
