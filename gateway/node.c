@@ -273,6 +273,15 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		return -1;
 	if (mgmt_http_start(node, &node->mgmt, error_r) < 0)
 		goto fail;
+	/* node.bootstrap_from; a half-done bootstrap (gateway/checkpoint/).
+	 * Before the protocol listeners (no session ever sees a node without
+	 * its view) but after the management API, which answers meanwhile;
+	 * still root here, so what it wrote is handed to node.user. */
+	snprintf(path, sizeof path, "%s/view", cfg->node_data_dir);
+	if (ckpt_node_prepare_serving(base, cfg, path, error_r) < 0)
+		goto fail;
+	if (pd.active && privdrop_chown_tree(cfg->node_data_dir, pd.uid, pd.gid, error_r) < 0)
+		goto fail;
 	if (config_has_role(cfg, "gateway") && node_start_gateways(node, error_r) < 0)
 		goto fail;
 	if (node_switch_user(node, &pd, error_r) < 0)
@@ -282,10 +291,6 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		*error_r = err;
 		goto fail;
 	}
-	snprintf(path, sizeof path, "%s/view", cfg->node_data_dir);
-	/* node.bootstrap_from; a half-done bootstrap (gateway/checkpoint/) */
-	if (ckpt_node_prepare(cfg, path, error_r) < 0)
-		goto fail;
 	if (view_open(path, &node->view, error_r) < 0) {
 		snprintf(err, sizeof err, "view %s: %s", path, *error_r);
 		*error_r = err;

@@ -18,6 +18,7 @@
 #ifndef EVM_CHECKPOINT_H
 #define EVM_CHECKPOINT_H
 
+#include <event2/event.h>
 #include <jansson.h>
 #include <stddef.h>
 
@@ -90,5 +91,10 @@ int ckpt_bootstrap(const struct evm_config *cfg, const char *view_path, const ch
  * checkpoints and a half-done bootstrap; with node.bootstrap_from and an
  * empty view, bootstraps (blocking). 0 or -1. */
 int ckpt_node_prepare(const struct evm_config *cfg, const char *view_path, const char **error_r);
+/* ckpt_node_prepare on a worker thread while base's loop runs (only the
+ * management API is listening then: /healthz answers during a long
+ * bootstrap; ckpt_node.c). Same result. */
+int ckpt_node_prepare_serving(struct event_base *base, const struct evm_config *cfg, const char *view_path,
+			      const char **error_r);
 
 #endif

@@ -55,7 +55,7 @@ def same_digest(a, b, timeout=120):
 
 def timed_ready(node, timeout):
     t0 = time.monotonic()
-    node.start(wait=None)     # a bootstrap holds the node before /healthz answers
+    node.start(wait=None)     # during a bootstrap /healthz answers, /readyz is 503
     node.wait_ready(timeout)
     return time.monotonic() - t0
 
@@ -183,6 +183,11 @@ def test_kill9_during_bootstrap_then_next_start_finishes(nodes, kenv):
     tmp = b.data_dir / "view.bootstrap"
     wait_until(lambda: proxy.held.is_set() and tmp.is_dir() and any(tmp.iterdir()), 60,
                what="the bootstrap to be under way", diag=b.diag)
+    # the management API answers during the bootstrap: alive, not ready
+    assert b.http("GET", "/healthz", timeout=5).status == 200
+    r = b.http("GET", "/readyz", timeout=5)
+    assert r.status == 503 and b"starting" in r.body, r
+    assert b.http("GET", "/admin/status", timeout=5).status == 503
     b.kill9()
     proxy.release()
     assert tmp.is_dir() and not (b.data_dir / "view").exists()
