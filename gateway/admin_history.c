@@ -44,7 +44,8 @@ struct history {
 	char account[EVM_ADDRESS_MAX + 1];
 	int64_t since;
 	size_t limit;
-	json_t *events;
+	json_t **ring;                 /* the newest limit events, oldest at head */
+	size_t head, count;
 	int truncated;
 	int32_t partition;
 };
@@ -89,18 +90,33 @@ static int on_event(void *ctx, const struct evlog_record *rec, const struct evm_
 	}
 	if (duplicate)
 		json_object_set_new(e, "duplicate", json_true());
-	json_array_append_new(h->events, e);
-	if (json_array_size(h->events) > h->limit) {
-		json_array_remove(h->events, 0);
+	if (h->count == h->limit) {   /* full: the oldest goes */
+		json_decref(h->ring[h->head]);
+		h->ring[h->head] = e;
+		h->head = (h->head + 1) % h->limit;
 		h->truncated = 1;
+	} else {
+		h->ring[(h->head + h->count++) % h->limit] = e;
 	}
 	return 0;
 }
 
 static void history_free(struct history *h)
 {
-	json_decref(h->events);
+	for (size_t i = 0; i < h->count; i++)
+		json_decref(h->ring[(h->head + i) % h->limit]);
+	free(h->ring);
 	free(h);
+}
+
+/* The events, oldest first (new array). */
+static json_t *history_events(const struct history *h)
+{
+	json_t *out = json_array();
+
+	for (size_t i = 0; i < h->count; i++)
+		json_array_append(out, h->ring[(h->head + i) % h->limit]);
+	return out;
 }
 
 /* The client went away: the scan finishes, nobody is answered. */
@@ -122,9 +138,9 @@ static void on_done(void *ctx, int status, const char *error)
 		if (status < 0)
 			mgmt_reply_error(h->req, 503, error);
 		else
-			mgmt_reply_json(h->req, 200, json_pack("{s:s, s:i, s:O, s:b}", "account", h->account,
+			mgmt_reply_json(h->req, 200, json_pack("{s:s, s:i, s:o, s:b}", "account", h->account,
 								"partition", (int)h->partition, "events",
-								h->events, "truncated", h->truncated));
+								history_events(h), "truncated", h->truncated));
 	}
 	history_free(h);
 }
@@ -170,7 +186,7 @@ void admin_history_handle(struct node *node, struct http_request *req, const cha
 	h->req = req;
 	h->since = since;
 	h->limit = (size_t)limit;
-	h->events = json_array();
+	h->ring = xcalloc(h->limit, sizeof *h->ring);
 	if (admin_logscan_start(node, h->account, on_event, on_done, h, &error) < 0) {
 		mgmt_reply_error(req, strncmp(error, "busy", 4) == 0 ? 409 : 503, error);
 		goto fail;

@@ -31,6 +31,7 @@ struct logscan {
 	pthread_t thread;
 	struct event *done;
 	int cancel;               /* atomic: stop at the next poll */
+	int lagging;              /* an outcome did not come in time: wait no more */
 	int status;
 	char error[256];
 };
@@ -46,14 +47,20 @@ static void sleep_ms(long ms)
 }
 
 /* The outcome of an event, waiting (bounded) for the local projector to
- * apply it: 1 found, 0 not applied here in time, -1 error. */
+ * apply it: 1 found, 0 not applied here in time, -1 error. After one
+ * wait in vain the scan waits no more: a projector that far behind (a
+ * rebuild) would otherwise cost the wait for every event. */
 static int outcome_of(struct logscan *s, const char *id, json_t **outcome_r, const char **error_r)
 {
 	for (long waited = 0;; waited += 50) {
 		int r = projector_outcome(s->node->projector, id, outcome_r, error_r);
 
-		if (r != 0 || waited >= LOGSCAN_OUTCOME_WAIT_MS || __atomic_load_n(&s->cancel, __ATOMIC_ACQUIRE))
+		if (r != 0 || s->lagging || __atomic_load_n(&s->cancel, __ATOMIC_ACQUIRE))
 			return r;
+		if (waited >= LOGSCAN_OUTCOME_WAIT_MS) {
+			s->lagging = 1;
+			return 0;
+		}
 		sleep_ms(50);
 	}
 }

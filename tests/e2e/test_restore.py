@@ -136,6 +136,8 @@ def test_restore_deleted_messages(node):
     assert not any(e in later for e in deliveries)
     assert len(later) < len(events)
     assert history(node, "--since", "-1h") == events
+    # --limit keeps the newest
+    assert history(node, "--limit", "3") == events[-3:]
     human = node.ctl("account", "history", USER, "--since", rfc3339(t_before))
     assert_ok(human)
     assert "admin:restore" in human.out and "message.expunge" in human.out
