@@ -101,6 +101,7 @@ static int on_event(void *ctx, const struct evlog_record *rec, const struct evm_
 	return 0;
 }
 
+/* Frees the job and the events it holds. */
 static void history_free(struct history *h)
 {
 	for (size_t i = 0; i < h->count; i++)
@@ -165,6 +166,7 @@ static int query_int(struct http_request *req, const char *name, long long max, 
 	return ret < 0 ? -1 : 0;
 }
 
+/* GET /admin/history/ADDRESS: checks the request, starts the scan. */
 void admin_history_handle(struct node *node, struct http_request *req, const char *path)
 {
 	struct history *h = xcalloc(1, sizeof *h);

@@ -39,6 +39,7 @@ struct logscan {
 /* The one scan of this node (loop thread owns the pointer). */
 static struct logscan *running;
 
+/* Sleeps on the worker thread. */
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -128,6 +129,7 @@ out:
 	return ret;
 }
 
+/* The scan's thread: read, then wake the loop. */
 static void *worker(void *ctx)
 {
 	struct logscan *s = ctx;
@@ -140,6 +142,7 @@ static void *worker(void *ctx)
 	return NULL;
 }
 
+/* Frees a scan whose thread has been joined. */
 static void scan_free(struct logscan *s)
 {
 	event_free(s->done);

@@ -59,6 +59,7 @@ struct restore {
 	json_t *report;
 };
 
+/* Frees the job (its request is answered or gone). */
 static void restore_free(struct restore *r)
 {
 	mail_replay_free(&r->replay);
@@ -82,6 +83,7 @@ static int on_event(void *ctx, const struct evlog_record *rec, const struct evm_
 	return 0;
 }
 
+/* The client went away: the restore goes on, nobody is answered. */
 static void on_cancel(void *ctx, struct http_request *req)
 {
 	struct restore *r = ctx;
@@ -102,6 +104,7 @@ static void finish(struct restore *r, int code, json_t *body)
 	restore_free(r);
 }
 
+/* Answers {"error": message}. */
 static void finish_error(struct restore *r, int code, const char *message)
 {
 	finish(r, code, json_pack("{s:s}", "error", message));
@@ -356,6 +359,7 @@ static int opt_str(json_t *body, const char *name, char **v_r)
 	return 0;
 }
 
+/* POST /admin/restore: checks the body and the account, starts the scan. */
 void admin_restore_handle(struct node *node, struct http_request *req)
 {
 	struct evbuffer *in = http_request_body(req);

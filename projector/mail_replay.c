@@ -24,6 +24,7 @@ static const struct {
 	{ "Junk", "\\Junk" },   { "Trash", "\\Trash" },   { "Archive", "\\Archive" },
 };
 
+/* Allocates an empty replay (mail_replay.h). */
 struct mail_replay *mail_replay_new(const char *account, int64_t at_ms)
 {
 	struct mail_replay *r = xcalloc(1, sizeof *r);
@@ -133,7 +134,7 @@ static void split_flags(const json_t *arr, unsigned *sys_r, json_t **kw_r)
 			json_decref(one);
 		}
 	}
-	*kw_r = mail_kw_union(kw, NULL);
+	*kw_r = mail_kw_union(kw, NULL);   /* a union with nothing: sorted, deduplicated */
 	json_decref(kw);
 }
 
@@ -144,6 +145,7 @@ static json_t *msgs_of(struct mail_replay *r, const char *id)
 	return id == NULL ? NULL : json_object_get(json_object_get(r->mboxes, id), "msgs");
 }
 
+/* The member name of a UID in a mailbox's msgs object. */
 static void uid_key(uint32_t uid, char key[16])
 {
 	snprintf(key, 16, "%u", uid);
@@ -322,7 +324,7 @@ int mail_replay_feed(struct mail_replay *r, const struct evm_event *ev, const js
 	if (strcmp(t, "message.store") == 0)
 		return feed_store(r, ev, outcome);
 	if (strcmp(t, "message.copy") == 0 || strcmp(t, "message.move") == 0)
-		return feed_copy(r, ev, outcome, t[8] == 'm');
+		return feed_copy(r, ev, outcome, strcmp(t, "message.move") == 0);
 	if (strcmp(t, "message.expunge") == 0)
 		return feed_expunge(r, ev, outcome);
 	if (strcmp(t, "mailbox.create") == 0)
@@ -343,6 +345,7 @@ int mail_replay_feed(struct mail_replay *r, const struct evm_event *ev, const js
 	return 0;
 }
 
+/* qsort orders: mailboxes by name, messages by UID. */
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "name")),
