@@ -4,6 +4,7 @@
 #include "gateway/auth_password.h"
 #include "gateway/command.h"
 #include "gateway/checkpoint/checkpoint.h"
+#include "gateway/admin_logscan.h"
 #include "gateway/mgmt_http.h"
 #include "gateway/net.h"
 #include "gateway/smtp/smtp_server.h"
@@ -416,6 +417,7 @@ void node_stop(struct node *node)
 	smtp_server_stop(&node->submissions);
 	mgmt_http_stop(&node->mgmt);
 	ckpt_serve_stop();     /* checkpoints being made read the view */
+	admin_logscan_stop();   /* a history or restore reading the log: before the log closes */
 	auth_password_cache_teardown();
 	auth_gate_teardown();   /* answers the failures still waiting: their requests are freed */
 	evm_fts_stop(node);   /* the search indexer: before the projector and the view */
