@@ -7,6 +7,7 @@
 #include "gateway/admin_logscan.h"
 #include "gateway/mgmt_http.h"
 #include "gateway/net.h"
+#include "gateway/smtp/smtp_rate.h"
 #include "gateway/smtp/smtp_server.h"
 #include "gateway/imap/imap_server.h"
 #include "gateway/pop3/pop3_server.h"
@@ -149,6 +150,9 @@ static int node_start_gateways(struct node *node, const char **error_r)
 	static __thread char err[600];
 	const struct evm_config *cfg = node->cfg;
 
+	/* limits.submission_per_hour over every way of sending */
+	if (cfg->limits_submission_per_hour > 0)
+		node->submission_rate = smtp_rate_new((unsigned)cfg->limits_submission_per_hour);
 	/* Before any listener: every protocol's password checks share it. */
 	if (auth_password_cache_setup((unsigned)cfg->auth_cache_ttl_s, (unsigned)cfg->auth_cache_size,
 				      error_r) < 0)
@@ -419,6 +423,7 @@ void node_stop(struct node *node)
 	ckpt_serve_stop();     /* checkpoints being made read the view */
 	admin_logscan_stop();   /* a history or restore reading the log: before the log closes */
 	auth_password_cache_teardown();
+	smtp_rate_free(&node->submission_rate);
 	auth_gate_teardown();   /* answers the failures still waiting: their requests are freed */
 	evm_fts_stop(node);   /* the search indexer: before the projector and the view */
 	if (node->projector != NULL)

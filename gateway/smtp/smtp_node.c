@@ -19,8 +19,6 @@
 
 /* One limiter for the node's submission listeners (587 and 465 count
  * together); created by the first, freed with the last. */
-static struct smtp_rate *node_rate;
-static unsigned node_rate_users;
 /* The SMTP listener's per-client limits (limits.smtp_msgs_per_min_ip,
  * limits.smtp_rcpts_per_min_ip); NULL when unlimited or not listening. */
 static struct smtp_rate *node_ip_msgs, *node_ip_rcpts;
@@ -134,13 +132,6 @@ static int node_settings(struct node *node, struct smtp_server_settings *set, st
 	return 0;
 }
 
-/* A submission listener stopped: the last one frees the limiter. */
-static void node_rate_release(void)
-{
-	if (node_rate_users > 0 && --node_rate_users == 0)
-		smtp_rate_free(&node_rate);
-}
-
 int smtp_submission_start(struct node *node, const char *listen, int implicit_tls,
 			  struct smtp_server **s_r, const char **error_r)
 {
@@ -154,14 +145,12 @@ int smtp_submission_start(struct node *node, const char *listen, int implicit_tl
 		*error_r = "implicit TLS needs tls.cert";
 		return -1;
 	}
-	if (node_rate_users++ == 0)
-		node_rate = smtp_rate_new((unsigned)cfg->limits_submission_per_hour);
 	set.listen = listen;
 	set.implicit_tls = implicit_tls;
 	set.session.submission = 1;
 	set.session.allow_plaintext_auth = cfg->submission_allow_plaintext_auth != 0;
 	set.session.dkim_sign = cfg->dkim_sign != 0;
-	set.session.rate = node_rate;
+	set.session.rate = node->submission_rate;
 	set.backend.auth_password = node_auth_password;
 	set.backend.scram_lookup = node_scram_lookup;
 	{
@@ -174,12 +163,9 @@ int smtp_submission_start(struct node *node, const char *listen, int implicit_tl
 	}
 	if (smtp_server_create(node->base, &set, s_r, error_r) < 0) {
 		net_tls_free(&tls);
-		if (--node_rate_users == 0)
-			smtp_rate_free(&node_rate);
 		return -1;
 	}
 	(*s_r)->owned_tls = tls;
-	(*s_r)->on_stop = node_rate_release;
 	return 0;
 }
 
