@@ -23,6 +23,7 @@
 
 #define MSGAUTH_MAX_DKIM 5
 #define MSGAUTH_MAX_RRS 64       /* records of one answer looked at */
+#define MSGAUTH_MAX_FROM 8       /* distinct From domains evaluated (msgauth_dmarc.c) */
 
 enum msgauth_dns_status {
 	MSGAUTH_DNS_FOUND,       /* n >= 1 records */
@@ -97,6 +98,12 @@ void msgauth_check(const struct msgauth_request *req, const struct msgauth_dns *
  * arc=..\r\n" (RFC 8601 2.2) appended to out. */
 void msgauth_ar_field(const char *authserv_id, const struct msgauth_result *res, struct buf *out);
 
+/* The field "Received-SPF: <result> (<authserv_id>: ...) client-ip=..;
+ * envelope-from=..; helo=..; receiver=..; identity=mailfrom|helo\r\n"
+ * (RFC 7208 9.1) appended to out; values are dot-atoms or quoted strings,
+ * never a raw CR or LF. */
+void msgauth_received_spf(const struct msgauth_request *req, const struct msgauth_result *res, struct buf *out);
+
 /* The stored message: field, then msg without its Authentication-Results
  * fields whose authserv-id is ours (RFC 8601 5), appended to out. */
 void msgauth_rewrite(const char *msg, size_t len, const char *authserv_id, const char *field,
@@ -116,7 +123,8 @@ int msgauth_arc_instance(const char *value, size_t len);
 /* msgauth_ar.c: 1 when an Authentication-Results value's authserv-id
  * (RFC 8601 2.2, after CFWS, a token or quoted-string) is id. */
 int msgauth_ar_is_ours(const char *value, size_t len, const char *id);
-/* msgauth_dmarc.c: DMARC from SPF's and DKIM's results already in res. */
+/* msgauth_dmarc.c: DMARC from SPF's and DKIM's results already in res;
+ * several From domains: the strictest outcome of them (see the file). */
 void msgauth_dmarc_check(const struct msgauth_dns *dns, const struct msgauth_request *req,
 			 struct msgauth_result *res);
 /* A DKIM or ARC public key of selector._domainkey.domain for alg:

@@ -113,7 +113,7 @@ static void job_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct msgauth_job *job = arg;
 	struct msgauth_verdict v = { 0 };
-	struct buf field = BUF_INIT;
+	struct buf field = BUF_INIT, ar = BUF_INIT;
 	struct msgauth_job *next;
 
 	(void)fd;
@@ -130,7 +130,14 @@ static void job_done(evutil_socket_t fd, short what, void *arg)
 	else if (job->res.action == MSGAUTH_QUARANTINE ||
 		 (job->res.action == MSGAUTH_REJECT && strcmp(job->policy, "quarantine") == 0))
 		v.junk = strcmp(job->policy, "none") != 0;
-	msgauth_ar_field(job->authserv_id, &job->res, &field);
+	{
+		/* Received-SPF (RFC 7208 9.1) beside our Authentication-Results */
+		struct msgauth_request req = { .authserv_id = job->authserv_id, .peer_ip = job->peer_ip,
+					       .helo = job->helo, .mail_from = job->mail_from };
+		msgauth_received_spf(&req, &job->res, &field);
+	}
+	msgauth_ar_field(job->authserv_id, &job->res, &ar);
+	buf_append(&field, ar.data, ar.len);
 	msgauth_rewrite(job->msg, job->len, job->authserv_id, field.data, &job->out);
 	buf_printf(&job->summary, "spf=%s dkim=%s dmarc=%s arc=%s%s", job->res.spf,
 		   job->res.ndkim > 0 ? job->res.dkim[0].result : "none", job->res.dmarc, job->res.arc,
@@ -138,10 +145,11 @@ static void job_done(evutil_socket_t fd, short what, void *arg)
 	v.data = job->out.data;
 	v.len = job->out.len;
 	v.summary = job->summary.data;
-	one_line_results(field.data, &job->results);
+	one_line_results(ar.data, &job->results);
 	v.results = job->results.data;
 	v.arc = job->res.arc;
 	buf_free(&field);
+	buf_free(&ar);
 	job->cb(job->ctx, &v);
 	job_free(job);
 }

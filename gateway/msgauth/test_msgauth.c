@@ -294,9 +294,34 @@ static void test_dmarc(void)
 	run(half, "203.0.113.1", "a@half.example", 0, &res);
 	CHECK_EQ_STR(res.dmarc, "fail");
 	CHECK_EQ_INT(res.action, MSGAUTH_QUARANTINE);   /* pct=0: reject becomes quarantine */
+	/* several From domains: the strictest outcome (example.org's reject
+	 * beats half.example's quarantine), reported with its domain */
 	run(two, "203.0.113.1", "a@half.example", 0, &res);
+	CHECK_EQ_STR(res.dmarc, "fail");
+	CHECK_EQ_STR(res.dmarc_policy, "reject");
+	CHECK_EQ_STR(res.from_domain, "example.org");
+	CHECK_EQ_INT(res.action, MSGAUTH_REJECT);
+	/* an unprotected co-author does not wash out the protected one */
+	run("From: a@nodmarc.example, \"Ann, B\" <b@news.example.org>\r\n\r\nx\r\n", "203.0.113.1",
+	    "a@nodmarc.example", 0, &res);
+	CHECK_EQ_STR(res.dmarc, "fail");
+	CHECK_EQ_STR(res.from_domain, "news.example.org");
+	CHECK_EQ_INT(res.action, MSGAUTH_QUARANTINE);
+	/* several addresses of one domain: that domain, as for one address */
+	run("From: a@half.example, (x, y) \"c,d\" <B@HALF.example>\r\n\r\nx\r\n", "203.0.113.1",
+	    "a@half.example", 0, &res);
+	CHECK_EQ_STR(res.dmarc, "fail");
+	CHECK_EQ_STR(res.from_domain, "half.example");
+	CHECK_EQ_INT(res.action, MSGAUTH_QUARANTINE);
+	/* several From fields, an address without a domain, too many domains: malformed */
+	run("From: a@half.example\r\nFrom: b@example.org\r\n\r\nx\r\n", "203.0.113.1", "", 0, &res);
 	CHECK_EQ_STR(res.dmarc, "permerror");
 	CHECK_EQ_INT(res.action, MSGAUTH_ACCEPT);
+	run("From: a@half.example, nobody\r\n\r\nx\r\n", "203.0.113.1", "", 0, &res);
+	CHECK_EQ_STR(res.dmarc, "permerror");
+	run("From: a@d1.example, a@d2.example, a@d3.example, a@d4.example, a@d5.example, a@d6.example, "
+	    "a@d7.example, a@d8.example, a@d9.example\r\n\r\nx\r\n", "203.0.113.1", "", 0, &res);
+	CHECK_EQ_STR(res.dmarc, "permerror");
 	run("From: a@nodmarc.example\r\n\r\nx\r\n", "203.0.113.1", "", 0, &res);
 	CHECK_EQ_STR(res.dmarc, "none");
 }
@@ -341,6 +366,34 @@ static void test_ar(void)
 	buf_free(&out);
 }
 
+/* Received-SPF (RFC 7208 9.1, quoted as in its examples): result, comment, key-value pairs; values
+ * that are not dot-atoms are quoted, and nothing breaks the field. */
+static void test_received_spf(void)
+{
+	struct msgauth_request req = { .authserv_id = "mx.test", .peer_ip = "192.0.2.9", .helo = "client.example",
+				       .mail_from = "alice@example.org" };
+	struct msgauth_result res;
+	struct buf out = BUF_INIT;
+
+	run(SIGNED_MSG, "192.0.2.9", "alice@example.org", 0, &res);
+	msgauth_received_spf(&req, &res, &out);
+	CHECK_EQ_STR(out.data, "Received-SPF: pass (mx.test: domain of example.org)\r\n"
+			       "\tclient-ip=192.0.2.9; envelope-from=\"alice@example.org\"; helo=client.example;\r\n"
+			       "\treceiver=mx.test; identity=mailfrom\r\n");
+	buf_truncate(&out, 0);
+	req.peer_ip = "2001:db8::1";
+	req.mail_from = "";
+	req.helo = "odd\"helo\r\n";
+	snprintf(res.spf, sizeof res.spf, "none");
+	snprintf(res.spf_domain, sizeof res.spf_domain, "x)y");
+	res.spf_helo = 1;
+	msgauth_received_spf(&req, &res, &out);
+	CHECK_EQ_STR(out.data, "Received-SPF: none (mx.test: domain of the sender)\r\n"
+			       "\tclient-ip=\"2001:db8::1\"; envelope-from=\"\"; helo=\"odd\\\"helo\";\r\n"
+			       "\treceiver=mx.test; identity=helo\r\n");
+	buf_free(&out);
+}
+
 /* The field names every method and folds its lines. */
 static void test_ar_field(void)
 {
@@ -372,6 +425,7 @@ int main(void)
 	test_run("test_rfc8463_example", test_rfc8463_example);
 	test_run("test_spf", test_spf);
 	test_run("test_dmarc", test_dmarc);
+	test_run("test_received_spf", test_received_spf);
 	test_run("test_arc", test_arc);
 	test_run("test_ar", test_ar);
 	test_run("test_ar_field", test_ar_field);
