@@ -66,6 +66,7 @@ struct msgauth_request {
 	size_t len;
 	int64_t now;              /* seconds since the epoch, for x= */
 	unsigned pct_roll;        /* 0..99 uniformly at random: DMARC pct sampling (RFC 7489 6.6.4) */
+	const char *arc_trusted_sealers;  /* "a.example,b.example" (inbound.arc_trusted_sealers); NULL or "": none */
 };
 
 enum msgauth_action { MSGAUTH_ACCEPT, MSGAUTH_QUARANTINE, MSGAUTH_REJECT };
@@ -84,10 +85,23 @@ struct msgauth_result {
 	struct msgauth_dkim_result dkim[MSGAUTH_MAX_DKIM];
 	size_t ndkim;
 	char arc[8];              /* pass fail none */
+	int arc_instances;        /* a passing chain: its sets (i= of the newest) */
+	int arc_oldest_pass;      /* a passing chain: RFC 8617 5.2's oldest-pass (0: every AMS valid) */
+	int dmarc_override;       /* a DMARC failure accepted: the ARC chain passed and every
+				   * sealer is trusted (RFC 7489 7.2 local policy, RFC 8617 7.2) */
 	char dmarc[12];           /* pass fail none temperror permerror */
 	char from_domain[256];
 	char dmarc_policy[12];    /* none quarantine reject: the published one applied (p or sp) */
-	enum msgauth_action action;  /* what DMARC asks for, after pct */
+	enum msgauth_action action;  /* what DMARC asks for, after pct (and the ARC override) */
+};
+
+/* An ARC chain's evaluation (RFC 8617 5.2). */
+struct msgauth_arc {
+	char result[8];           /* pass fail none */
+	int instances;            /* pass: N, the newest set's instance */
+	int oldest_pass;          /* pass: the oldest AMS instance valid from the top, 0 when all are */
+	int trusted;              /* pass: every ARC-Seal's d= is in the trusted list */
+	char sealer[256];         /* pass: the newest seal's d= */
 };
 
 /* Runs every check. Never fails: DNS trouble is temperror in the result. */
@@ -116,7 +130,11 @@ void msgauth_spf_check(const struct msgauth_dns *dns, const char *ip, const char
 /* msgauth_dkim.c: up to MSGAUTH_MAX_DKIM DKIM-Signature fields, top down. */
 void msgauth_dkim_check(const struct msgauth_dns *dns, const char *msg, size_t len, int64_t now,
 			struct msgauth_result *res);
-/* msgauth_arc.c: "pass", "fail" or "none" for the ARC chain (RFC 8617 5.2). */
+/* msgauth_arc.c: the ARC chain's evaluation into *arc; trusted: the
+ * comma-separated sealer domains trusted (NULL: none). */
+void msgauth_arc_evaluate(const struct msgauth_dns *dns, const char *msg, size_t len, const char *trusted,
+			  struct msgauth_arc *arc);
+/* Only the result: "pass", "fail" or "none" (RFC 8617 5.2). */
 const char *msgauth_arc_check(const struct msgauth_dns *dns, const char *msg, size_t len);
 /* The i= of an ARC-Authentication-Results value ("i=N; ..."), 1..50, or -1. */
 int msgauth_arc_instance(const char *value, size_t len);

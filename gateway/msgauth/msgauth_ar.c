@@ -71,8 +71,15 @@ void msgauth_ar_field(const char *authserv_id, const struct msgauth_result *res,
 	}
 	buf_printf(out, ";\r\n\tdmarc=%s", res->dmarc);
 	if (res->from_domain[0] != '\0')
-		buf_printf(out, " (p=%s) header.from=%s", res->dmarc_policy, res->from_domain);
-	buf_printf(out, ";\r\n\tarc=%s\r\n", res->arc);
+		/* an override is said in the comment, with DMARC's reporting
+		 * name for it (RFC 7489 appendix C, PolicyOverrideType) */
+		buf_printf(out, " (p=%s%s) header.from=%s", res->dmarc_policy,
+			   res->dmarc_override ? "; policy.override=trusted_forwarder arc=pass" : "", res->from_domain);
+	buf_printf(out, ";\r\n\tarc=%s", res->arc);
+	/* RFC 8617 10.1 registers ptype "header", property "oldest-pass" */
+	if (strcmp(res->arc, "pass") == 0)
+		buf_printf(out, " (i=%d) header.oldest-pass=%d", res->arc_instances, res->arc_oldest_pass);
+	buf_puts(out, "\r\n");
 }
 
 /* v as a key-value-pair value (RFC 7208 9.1: dot-atom or quoted-string):

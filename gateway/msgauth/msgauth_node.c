@@ -13,7 +13,7 @@
 struct msgauth_job {
 	struct event *done;
 	struct msgauth_job *next;
-	char *authserv_id, *peer_ip, *helo, *mail_from, *policy;
+	char *arc_trusted, *authserv_id, *peer_ip, *helo, *mail_from, *policy;
 	const char *msg;
 	size_t len;
 	struct msgauth_resolver *resolver;  /* a reference; NULL: every lookup fails at once */
@@ -53,6 +53,7 @@ static void *worker(void *arg)
 	struct msgauth_request req = {
 		.authserv_id = job->authserv_id, .peer_ip = job->peer_ip, .helo = job->helo,
 		.mail_from = job->mail_from, .msg = job->msg, .len = job->len, .now = (int64_t)time(NULL),
+		.arc_trusted_sealers = job->arc_trusted,
 	};
 
 	/* RFC 7489 6.6.4: pct sampling at random */
@@ -81,6 +82,7 @@ static void job_free(struct msgauth_job *job)
 	free(job->helo);
 	free(job->mail_from);
 	free(job->policy);
+	free(job->arc_trusted);
 	buf_free(&job->out);
 	buf_free(&job->summary);
 	buf_free(&job->results);
@@ -139,8 +141,9 @@ static void job_done(evutil_socket_t fd, short what, void *arg)
 	msgauth_ar_field(job->authserv_id, &job->res, &ar);
 	buf_append(&field, ar.data, ar.len);
 	msgauth_rewrite(job->msg, job->len, job->authserv_id, field.data, &job->out);
-	buf_printf(&job->summary, "spf=%s dkim=%s dmarc=%s arc=%s%s", job->res.spf,
+	buf_printf(&job->summary, "spf=%s dkim=%s dmarc=%s arc=%s%s%s", job->res.spf,
 		   job->res.ndkim > 0 ? job->res.dkim[0].result : "none", job->res.dmarc, job->res.arc,
+		   job->res.dmarc_override ? " (DMARC failure accepted: trusted ARC sealers)" : "",
 		   v.reject ? " (rejected)" : v.junk ? " (quarantined)" : "");
 	v.data = job->out.data;
 	v.len = job->out.len;
@@ -182,6 +185,7 @@ void msgauth_node_check(struct event_base *base, const struct evm_config *cfg, c
 	job->done = event_new(base, -1, 0, job_done, job);
 	job->resolver = node_resolver != NULL ? msgauth_resolver_ref(node_resolver) : NULL;
 	job->policy = xstrdup(cfg->inbound_dmarc_reject);
+	job->arc_trusted = xstrdup(cfg->inbound_arc_trusted_sealers != NULL ? cfg->inbound_arc_trusted_sealers : "");
 	job->authserv_id = xstrdup(authserv_id);
 	job->peer_ip = xstrdup(peer_ip);
 	job->helo = xstrdup(helo != NULL ? helo : "");

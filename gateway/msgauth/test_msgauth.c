@@ -60,12 +60,14 @@ static enum msgauth_dns_status fake_query(void *ctx, const char *name, int type,
 
 static const struct msgauth_dns fake_dns = { .query = fake_query };
 
-static char rsa_rec[600], ed_rec[100];
+static char rsa_rec[600], ed_rec[100], arc2_rec[600];
 
 static const struct fake_rr base_zone[] = {
 	{ "sel._domainkey.example.org", DNS_T_TXT, rsa_rec },
 	{ "ed._domainkey.example.org", DNS_T_TXT, ed_rec },
 	{ "arc._domainkey.relay.example", DNS_T_TXT, rsa_rec },
+	{ "arc._domainkey.hop1.example", DNS_T_TXT, arc2_rec },
+	{ "arc._domainkey.hop2.example", DNS_T_TXT, arc2_rec },
 	{ "example.org", DNS_T_TXT, "v=spf1 ip4:192.0.2.0/24 a:mail.example.org -all" },
 	{ "mail.example.org", DNS_T_A, "198.51.100.7" },
 	{ "_dmarc.example.org", DNS_T_TXT, "v=DMARC1; p=reject; sp=quarantine" },
@@ -82,6 +84,7 @@ static void setup(void)
 {
 	snprintf(rsa_rec, sizeof rsa_rec, "v=DKIM1; k=rsa; p=%s", RSA_PUB);
 	snprintf(ed_rec, sizeof ed_rec, "v=DKIM1; k=ed25519; p=%s", ED_PUB);
+	snprintf(arc2_rec, sizeof arc2_rec, "v=DKIM1; k=rsa; p=%s", ARC2_PUB);
 	zone = base_zone;
 }
 
@@ -345,6 +348,80 @@ static void test_arc(void)
 	CHECK_EQ_INT(msgauth_arc_instance("i=1", 3), -1);
 }
 
+/* RFC 8617 5.2: oldest-pass is 0 when every AMS validates, else the
+ * instance above the newest one that fails; the sealers' trust. */
+static void test_arc_oldest_pass(void)
+{
+	struct msgauth_arc arc;
+	char *p;
+
+	msgauth_arc_evaluate(&fake_dns, ARC_MSG, strlen(ARC_MSG), NULL, &arc);
+	CHECK_EQ_STR(arc.result, "pass");
+	CHECK_EQ_INT(arc.instances, 1);
+	CHECK_EQ_INT(arc.oldest_pass, 0);
+	CHECK_EQ_INT(arc.trusted, 0);
+	CHECK_EQ_STR(arc.sealer, "relay.example");
+	msgauth_arc_evaluate(&fake_dns, ARC_MSG, strlen(ARC_MSG), "other.example, RELAY.example", &arc);
+	CHECK_EQ_INT(arc.trusted, 1);
+	msgauth_arc_evaluate(&fake_dns, ARC_MSG, strlen(ARC_MSG), "relay.example.evil,elay.example", &arc);
+	CHECK_EQ_INT(arc.trusted, 0);
+	/* hop2 changed the Subject: its own AMS holds, hop1's does not */
+	msgauth_arc_evaluate(&fake_dns, ARC2_MSG, strlen(ARC2_MSG), "hop2.example", &arc);
+	CHECK_EQ_STR(arc.result, "pass");
+	CHECK_EQ_INT(arc.instances, 2);
+	CHECK_EQ_INT(arc.oldest_pass, 2);
+	CHECK_EQ_STR(arc.sealer, "hop2.example");
+	CHECK_EQ_INT(arc.trusted, 0);      /* hop1 is not trusted */
+	msgauth_arc_evaluate(&fake_dns, ARC2_MSG, strlen(ARC2_MSG), "hop1.example,hop2.example", &arc);
+	CHECK_EQ_INT(arc.trusted, 1);
+	/* a change after hop2 sealed breaks the newest AMS: the chain fails */
+	p = strdup(ARC2_MSG);
+	memcpy(strstr(p, "see you"), "SEE", 3);
+	msgauth_arc_evaluate(&fake_dns, p, strlen(p), "hop1.example,hop2.example", &arc);
+	CHECK_EQ_STR(arc.result, "fail");
+	CHECK_EQ_INT(arc.trusted, 0);
+	free(p);
+}
+
+/* A DMARC failure with a passing chain from trusted sealers is accepted,
+ * and the field says so; untrusted sealers change nothing. */
+static void test_arc_override(void)
+{
+	struct msgauth_request req = { .authserv_id = "mx.test", .peer_ip = "203.0.113.1", .helo = "relay.example",
+				       .mail_from = "bounce@relay.example", .now = 1800000000 };
+	struct msgauth_result res;
+	struct buf out = BUF_INIT;
+	char *p = strdup(ARC_MSG), *b;
+
+	/* both DKIM signatures broken (the seal and AMS do not cover them) */
+	for (b = p; (b = strstr(b, " b=")) != NULL; b += 3)
+		if (b > strstr(p, "DKIM-Signature:"))
+			b[3] = b[3] == 'A' ? 'B' : 'A';
+	req.msg = p;
+	req.len = strlen(p);
+	msgauth_check(&req, &fake_dns, &res);
+	CHECK_EQ_STR(res.arc, "pass");
+	CHECK_EQ_STR(res.dmarc, "fail");
+	CHECK_EQ_INT(res.action, MSGAUTH_REJECT);
+	CHECK_EQ_INT(res.dmarc_override, 0);
+	req.arc_trusted_sealers = "relay.example";
+	msgauth_check(&req, &fake_dns, &res);
+	CHECK_EQ_STR(res.dmarc, "fail");
+	CHECK_EQ_INT(res.action, MSGAUTH_ACCEPT);
+	CHECK_EQ_INT(res.dmarc_override, 1);
+	msgauth_ar_field("mx.test", &res, &out);
+	CHECK(strstr(out.data, "dmarc=fail (p=reject; policy.override=trusted_forwarder arc=pass) "
+			       "header.from=example.org;\r\n\tarc=pass (i=1) header.oldest-pass=0\r\n") != NULL);
+	buf_free(&out);
+	/* an intact message passes DMARC: nothing to override */
+	req.msg = ARC_MSG;
+	req.len = strlen(ARC_MSG);
+	msgauth_check(&req, &fake_dns, &res);
+	CHECK_EQ_STR(res.dmarc, "pass");
+	CHECK_EQ_INT(res.dmarc_override, 0);
+	free(p);
+}
+
 /* Our Authentication-Results copies go, others stay; ours is first. */
 static void test_ar(void)
 {
@@ -427,6 +504,8 @@ int main(void)
 	test_run("test_dmarc", test_dmarc);
 	test_run("test_received_spf", test_received_spf);
 	test_run("test_arc", test_arc);
+	test_run("test_arc_oldest_pass", test_arc_oldest_pass);
+	test_run("test_arc_override", test_arc_override);
 	test_run("test_ar", test_ar);
 	test_run("test_ar_field", test_ar_field);
 	return test_done();
