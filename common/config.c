@@ -183,6 +183,8 @@ const struct config_key config_keys[] = {
 	  "Check SPF, DKIM, DMARC and ARC of mail received on smtp.listen and add Authentication-Results.", OFF(inbound_auth), 0, 1 },
 	{ "inbound.dmarc_reject", CONFIG_STRING, "reject",
 	  "What a DMARC p=reject failure gets: reject (550 5.7.1), quarantine (into Junk) or none.", OFF(inbound_dmarc_reject), 0, 0 },
+	{ "inbound.arc_trusted_sealers", CONFIG_STRING, "",
+	  "Domains (comma-separated) whose valid ARC seals let a DMARC failure be accepted (RFC 8617 7.2); every sealer of the chain must be listed.", OFF(inbound_arc_trusted_sealers), 0, 0 },
 	{ "dns.resolvers", CONFIG_STRING, "",
 	  "DNS servers the delivery role asks, ip[@port][,ip[@port]...]; empty = those of /etc/resolv.conf.", OFF(dns_resolvers), 0, 0 },
 	{ "dns.trust_anchor_file", CONFIG_STRING, "/usr/share/dns/root.key",

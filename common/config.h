@@ -100,6 +100,7 @@ struct evm_config {
 	char *dns_resolvers;       /* "" = /etc/resolv.conf */
 	int64_t inbound_auth;      /* SPF/DKIM/DMARC/ARC on smtp.listen (gateway/msgauth) */
 	char *inbound_dmarc_reject;  /* reject | quarantine | none */
+	char *inbound_arc_trusted_sealers;  /* "a.example,b.example": DMARC failures these ARC sealers vouch for are accepted */
 	char *dns_trust_anchor_file;
 	char *tls_cert;            /* "" = no TLS */
 	char *tls_key;

@@ -176,6 +176,13 @@ static void node_ip_release(void)
 	smtp_rate_free(&node_ip_rcpts);
 }
 
+/* The SMTP listener stopped: its limiters and the inbound checks' resolver go. */
+static void node_inbound_release(void)
+{
+	node_ip_release();
+	msgauth_node_stop();
+}
+
 int smtp_server_start(struct node *node, int lmtp, const char *listen, struct smtp_server **s_r,
 		      const char **error_r)
 {
@@ -201,7 +208,7 @@ int smtp_server_start(struct node *node, int lmtp, const char *listen, struct sm
 			*error_r = "inbound.dmarc_reject must be reject, quarantine or none";
 			return -1;
 		}
-		if (msgauth_init(MSGAUTH_PUBLIC_SUFFIX, error_r) < 0) {
+		if (msgauth_node_start(cfg, error_r) < 0) {   /* the shared resolver */
 			net_tls_free(&tls);
 			return -1;
 		}
@@ -223,11 +230,11 @@ int smtp_server_start(struct node *node, int lmtp, const char *listen, struct sm
 	if (smtp_server_create(node->base, &set, s_r, error_r) < 0) {
 		net_tls_free(&tls);
 		if (!lmtp)
-			node_ip_release();
+			node_inbound_release();
 		return -1;
 	}
 	(*s_r)->owned_tls = tls;
 	if (!lmtp)
-		(*s_r)->on_stop = node_ip_release;
+		(*s_r)->on_stop = node_inbound_release;
 	return 0;
 }
