@@ -1,5 +1,6 @@
 /* metrics - Prometheus text exposition (format 0.0.4) of the node. */
 #include "gateway/auth_password.h"
+#include "gateway/fts/fts.h"
 #include "gateway/mgmt_http.h"
 #include "gateway/net.h"
 #include "common/buf.h"
@@ -152,5 +153,6 @@ void metrics_render(struct node *node, struct buf *out)
 		(json_int_t)net_quickack_count());
 	auth_metrics(out);
 	queue_metrics(node, out);
+	evm_fts_metrics(node, out);
 	json_decref(st);
 }
