@@ -28,6 +28,13 @@
       arrived. The memory of PID and its descendants (VmRSS and Pss sums)
       before, with the streams held S seconds, and 3 s after they closed.
       Prints "IDLE {json}".
+  wait-index SESSION_URL USER PASSWORD MGMT --docs N [--timeout S]
+      evmail only: one Email/query {"text": "fox"} (it activates the
+      account's text indexer, gateway/fts), then polls http://MGMT/metrics
+      until evmail_fts_accounts_pending is 0 (nothing queued or being
+      indexed) and evmail_fts_documents_indexed_total >= N, so the timed
+      text queries read a complete index. Prints "INDEX {json}" (seconds
+      from the first query until then).
 
 Every request has Basic authentication. Python 3, standard library only.
 """
@@ -43,7 +50,7 @@ import socket
 import statistics
 import sys
 
-from bench_common import proc_tree
+from bench_common import http_get, proc_tree
 import threading
 import time
 import urllib.parse
@@ -308,7 +315,8 @@ def client_proc(a, mailbox, start, q):
 
 
 def cmd_measure(a):
-    c = Client(a.session_url, a.user, a.password)
+    # a text query over every message can take a minute (Cyrus, 100,000)
+    c = Client(a.session_url, a.user, a.password, timeout=600 if a.text else 120)
     c.session()
     mailbox, total = inbox(c)
     if a.expect and total != a.expect:
@@ -425,6 +433,42 @@ def cmd_idle(a):
     return 0 if ready == a.count else 1
 
 
+# ---------------------------------------------------------------- index
+def fts_metrics(mgmt):
+    """(accounts pending, documents indexed) from evmaild's /metrics."""
+    st, body = http_get(mgmt, "/metrics")
+    if st != 200:
+        raise RuntimeError(f"/metrics: HTTP {st}")
+    vals = {}
+    for line in body.decode().splitlines():
+        k, _, v = line.partition(" ")
+        if k in ("evmail_fts_accounts_pending", "evmail_fts_documents_indexed_total"):
+            vals[k] = int(float(v))
+    if len(vals) != 2:
+        raise RuntimeError("/metrics has no evmail_fts_* samples (an evmaild without them?)")
+    return vals["evmail_fts_accounts_pending"], vals["evmail_fts_documents_indexed_total"]
+
+
+def cmd_wait_index(a):
+    c = Client(a.session_url, a.user, a.password)
+    c.session()
+    body = page_body(c, None, "fox")
+    t0 = time.monotonic()
+    first = one_page(c, body, 50)          # activates the indexer
+    pending = docs = -1
+    while time.monotonic() - t0 < a.timeout:
+        pending, docs = fts_metrics(a.mgmt)
+        if pending == 0 and docs >= a.docs:
+            break
+        time.sleep(0.5)
+    dt = time.monotonic() - t0
+    ok = pending == 0 and docs >= a.docs
+    print("INDEX " + json.dumps({"seconds": round(dt, 1), "documents": docs, "pending": pending,
+                                "first_query_ms": round(first * 1000, 1), "complete": ok,
+                                "loadavg": loadavg()}))
+    return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description="run-jmap-bench.sh's client")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -461,8 +505,14 @@ def main():
     i.add_argument("--parallel", type=int, default=100)
     i.add_argument("--hold", type=float, default=5)
     i.add_argument("--setup-timeout", type=float, default=300)
+    w = sub.add_parser("wait-index")
+    for x in ("session_url", "user", "password", "mgmt"):
+        w.add_argument(x)
+    w.add_argument("--docs", type=int, required=True)
+    w.add_argument("--timeout", type=float, default=1800)
     a = ap.parse_args()
-    return {"fill": cmd_fill, "spool": cmd_spool, "measure": cmd_measure, "idle": cmd_idle}[a.cmd](a)
+    return {"fill": cmd_fill, "spool": cmd_spool, "measure": cmd_measure, "idle": cmd_idle,
+            "wait-index": cmd_wait_index}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,12 @@
 #      message files and indexed by reconstruct(8) (CYRUS_FILL=lmtp: all
 #      over LMTP instead, like evmail; ~165/s here); the same measurement;
 #      its EventSource is probed with CYRUS_IDLE streams (Debian's 3.6 is
-#      built without wslay and answers 204 No Content: see README).
+#      built without wslay and answers 204 No Content: see README). Search:
+#      search_engine xapian (headers indexed, one search tier t1 under the
+#      temp dir); squatter(8), from the cyrus-imapd package (which is not
+#      installed: it conflicts with dovecot-imapd; `apt-get download` and
+#      dpkg-deb -x into the temp dir when /usr/lib/cyrus/bin/squatter is
+#      missing), indexes the INBOX after the fill, timed, before any query.
 #   3. One table with the ratios.
 #
 # The measurement (bench/jmap_bench_drive.py measure): one request of two
@@ -35,7 +40,12 @@
 # Then the same request with Email/query {"text": RARE} (one message holds
 # it: "message <RARE>:" of its body) and {"text": "fox"} (every message),
 # sorted receivedAt desc, limit 50: TEXT_SEQ sequential requests each, no
-# concurrent phase (rows "text ..." of the table).
+# concurrent phase (rows "text ..." of the table). Both servers answer
+# from a complete index: evmail's first text query starts its indexer
+# (gateway/fts) and the bench waits until /metrics says it has caught up
+# (evmail_fts_accounts_pending 0, evmail_fts_documents_indexed_total >=
+# MESSAGES; bench/jmap_bench_drive.py wait-index); Cyrus's squatter has
+# finished before its first query. The time each took is in the table.
 #
 # Environment: MESSAGES (100000), SIZE (1500 bytes a message),
 # FILL_PARALLEL (8), CYRUS_FILL (reconstruct | lmtp), SEQ (50), WARMUP (5),
@@ -188,6 +198,12 @@ drive measure evmail "http://127.0.0.1:$HPORT/.well-known/jmap" "$EVM_USER" "$PA
 	--duration "$DURATION" --pid "$EVM_PID" > "$RESULTS/evmail.out" || true
 result evmail MEASURE || die "evmail: measure failed"
 log "evmail: $(cat "$RESULTS/evmail.json")"
+log "evmail: first text query (starts the indexer), waiting for the text index to catch up"
+drive wait-index "http://127.0.0.1:$HPORT/.well-known/jmap" "$EVM_USER" "$PASSWORD" "127.0.0.1:$MPORT" \
+	--docs "$MESSAGES" --timeout 1800 > "$RESULTS/evmail-index.out" ||
+	die "evmail: the text index did not catch up: $(cat "$RESULTS/evmail-index.out")"
+result evmail-index INDEX || die "evmail: no index result"
+log "evmail: index: $(cat "$RESULTS/evmail-index.json")"
 measure_text evmail "http://127.0.0.1:$HPORT/.well-known/jmap" "$EVM_USER" "$EVM_PID"
 if [ "$IDLE" -gt 0 ]; then
 	log "evmail: restarting evmaild (a fresh heap) for $IDLE idle EventSource streams"
@@ -208,7 +224,19 @@ stop_evmaild
 if [ "$CYRUS" = 1 ]; then
 	CY_DIR="$TMP/cyrus"
 	CONF="$CY_DIR/imapd.conf"
-	mkdir -p "$CY_DIR/conf" "$CY_DIR/spool" "$CY_DIR/run/proc" "$CY_DIR/run/lock"
+	mkdir -p "$CY_DIR/conf" "$CY_DIR/spool" "$CY_DIR/search" "$CY_DIR/run/proc" "$CY_DIR/run/lock"
+	SQUATTER=$CY_BIN/squatter
+	if [ ! -x "$SQUATTER" ]; then
+		# squatter is in cyrus-imapd, which conflicts with dovecot-imapd:
+		# unpacked here, not installed (it needs only cyrus-common's libraries)
+		log "cyrus: fetching squatter (apt-get download cyrus-imapd, unpacked in $CY_DIR/pkg)"
+		mkdir -p "$CY_DIR/pkg"
+		(cd "$CY_DIR/pkg" && apt-get download -q cyrus-imapd >/dev/null 2>&1) ||
+			die "cyrus: apt-get download cyrus-imapd failed"
+		dpkg-deb -x "$CY_DIR"/pkg/cyrus-imapd_*.deb "$CY_DIR/pkg/root" || die "cyrus: cannot unpack cyrus-imapd"
+		SQUATTER="$CY_DIR/pkg/root$CY_BIN/squatter"
+		[ -x "$SQUATTER" ] || die "cyrus: no squatter in the cyrus-imapd package"
+	fi
 	CHPORT=$(free_port)
 	CLPORT=$(free_port)
 	cat > "$CONF" <<EOF
@@ -238,6 +266,11 @@ notifysocket: $CY_DIR/run/notify
 lmtpsocket: $CY_DIR/run/lmtp
 mboxname_lockpath: $CY_DIR/run/lock
 proc_path: $CY_DIR/run/proc
+search_engine: xapian
+search_index_headers: yes
+defaultsearchtier: t1
+t1searchpartition-default: $CY_DIR/search
+search_batchsize: 8192
 EOF
 	# the services read /etc/imapd.conf unless they get -C too
 	cat > "$CY_DIR/cyrus.conf" <<EOF
@@ -281,6 +314,16 @@ EOF
 	fi
 	result cyrus-fill FILL || die "cyrus: no fill result"
 	log "cyrus: fill: $(cat "$RESULTS/cyrus-fill.json")"
+	log "cyrus: squatter: indexing the INBOX (Xapian), before any query"
+	t0=$(date +%s.%N)
+	# -i: without it, 3.6's squatter restarts the mailbox from UID 1 after
+	# every batch of search_batchsize messages and never ends
+	runuser -u cyrus -- "$SQUATTER" -C "$CONF" -v -i "user/$CY_USER" > "$CY_DIR/squatter.out" 2>&1 ||
+		{ tail -n 5 "$CY_DIR/squatter.out" >&2; die "cyrus: squatter failed"; }
+	python3 -c 'import json, sys; print("INDEX " + json.dumps({"seconds": round(float(sys.argv[1]), 1), "how": "squatter -v -i, Xapian"}))' \
+		"$(echo "$(date +%s.%N) - $t0" | bc)" > "$RESULTS/cyrus-index.out"
+	result cyrus-index INDEX || die "cyrus: no index result"
+	log "cyrus: index: $(cat "$RESULTS/cyrus-index.json") ($(grep -c . "$CY_DIR/squatter.out") lines of squatter -v)"
 	log "cyrus: measuring ($WARMUP warm-up, $SEQ sequential, $CLIENTS clients x $DURATION s)"
 	drive measure cyrus "http://127.0.0.1:$CHPORT/.well-known/jmap" "$CY_USER" "$PASSWORD" \
 		--expect "$MESSAGES" --seq "$SEQ" --warmup "$WARMUP" --clients "$CLIENTS" \
@@ -332,7 +375,12 @@ for kind in ("rare", "common"):
         ev, cv = et and et.get(k), ct and ct.get(k)
         print("%-30s %12s %12s %14s" % ("text %s: sequential %s" % (kind, name), ev if ev is not None else "-",
               cv if cv is not None else "-", "%.2f" % (ev / cv) if ev and cv else "-"))
+ei, ci = rd("evmail-index"), rd("cyrus-index")
+print("%-30s %12s %12s %14s" % ("text index built, s", ei["seconds"] if ei else "-", ci["seconds"] if ci else "-",
+      "%.2f" % (ei["seconds"] / ci["seconds"]) if ei and ci and ci["seconds"] else "-"))
 print("  (text rare: {text: $RARE}, one message; text common: {text: fox}, every message; '-': no answer)")
+print("  (text rows timed once the index was complete: evmail from its first text query until /metrics showed")
+print("   evmail_fts_accounts_pending 0 with every message indexed; Cyrus: squatter's run, before any query)")
 print("  (times and CPU: a ratio < 1 means evmail is faster; requests/s: > 1 means evmail is faster)")
 print("  requests: %s sequential + %s concurrent (evmail), %s + %s (cyrus); errors: %s / %s" % (
     e and e["seq_n"], e and e["conc_n"], c and c["seq_n"], c and c["conc_n"],

@@ -1,6 +1,7 @@
 /* metrics - Prometheus text exposition (format 0.0.4) of the node. */
 #include "gateway/auth_gate.h"
 #include "gateway/auth_password.h"
+#include "gateway/fts/fts.h"
 #include "gateway/mgmt_http.h"
 #include "gateway/net.h"
 #include "common/buf.h"
@@ -173,5 +174,6 @@ void metrics_render(struct node *node, struct buf *out)
 	auth_metrics(out);
 	auth_throttle_metrics(out);
 	queue_metrics(node, out);
+	evm_fts_metrics(node, out);
 	json_decref(st);
 }

@@ -98,6 +98,8 @@ void evm_fts_key_account(struct buf *k, const char *account);
 /* Indexes the account's messages that are not indexed yet, on the calling
  * thread (the worker; tests). 0, or -1 with *error_r. */
 int evm_fts_index_account(struct view *view, const char *account, const char **error_r);
+/* Documents written to the index by this process (any thread; /metrics). */
+uint64_t evm_fts_docs_written(void);
 
 struct node;
 /* Activates the account on node: queues it for the worker (started on
@@ -108,6 +110,11 @@ void evm_fts_activate(struct node *node, const char *account);
 void evm_fts_kick(struct node *node, const char *account);
 /* Stops node's worker (before its projector and view close). Loop thread. */
 void evm_fts_stop(struct node *node);
+/* The indexer's gauge and counters (Prometheus text) appended to out:
+ * evmail_fts_accounts_pending (accounts queued or being indexed: 0 once
+ * every activated account's messages are indexed) and
+ * evmail_fts_documents_indexed_total. Loop thread. */
+void evm_fts_metrics(struct node *node, struct buf *out);
 
 /* ---- evm_fts_query.c: the read side ---- */
 struct evm_fts;

@@ -6,8 +6,16 @@
 #include "projector/keys.h"
 #include "projector/mail.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+static atomic_uint_fast64_t docs_written;   /* documents committed, for /metrics */
+
+uint64_t evm_fts_docs_written(void)
+{
+	return (uint64_t)atomic_load(&docs_written);
+}
 
 struct seg {
 	struct buf docs;           /* 33 octets per document (fts.h) */
@@ -62,7 +70,7 @@ static int seg_write(struct view *view, const struct buf *acct, uint32_t segno, 
 {
 	struct view_batch *b;
 	struct buf k = BUF_INIT, v = BUF_INIT;
-	size_t i = 0;
+	size_t i = 0, ndocs = sg->ndocs;
 
 	if (sg->ndocs == 0)
 		return 0;
@@ -91,7 +99,10 @@ static int seg_write(struct view *view, const struct buf *acct, uint32_t segno, 
 	buf_truncate(&sg->docs, 0);
 	sg->ndocs = 0;
 	sg->n = 0;
-	return view_batch_commit(&b, error_r);
+	if (view_batch_commit(&b, error_r) < 0)
+		return -1;
+	atomic_fetch_add(&docs_written, ndocs);
+	return 0;
 }
 
 struct run {

@@ -28,6 +28,7 @@ struct fts_worker {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	json_t *queue;               /* accounts to index (an object: a set); under mu */
+	int busy;                    /* an account is being indexed; under mu */
 	int stop;                    /* under mu */
 	json_t *active;              /* loop thread: the activated accounts */
 	struct projector_sub *sub;
@@ -54,11 +55,13 @@ static void *run(void *ctx)
 		}
 		account = xstrdup(json_object_iter_key(it));
 		json_object_del(w->queue, account);
+		w->busy = 1;
 		pthread_mutex_unlock(&w->mu);
 		if (evm_fts_index_account(w->view, account, &error) < 0)
 			log_warn("fts: indexing %s: %s", account, error ? error : "failed");
 		free(account);
 		pthread_mutex_lock(&w->mu);
+		w->busy = 0;
 		{   /* the pause: only stop ends it early, not new work */
 			struct timespec until;
 
@@ -141,6 +144,29 @@ void evm_fts_kick(struct node *node, const char *account)
 
 	if (w != NULL && json_object_get(w->active, account) != NULL)
 		enqueue(w, account);
+}
+
+/* The indexer's state (fts.h): pending accounts, documents written. */
+void evm_fts_metrics(struct node *node, struct buf *out)
+{
+	struct fts_worker *w;
+	size_t pending = 0;
+
+	pthread_mutex_lock(&workers_mu);
+	for (w = workers; w != NULL && w->node != node; w = w->next)
+		;
+	if (w != NULL) {
+		pthread_mutex_lock(&w->mu);
+		pending = json_object_size(w->queue) + (size_t)w->busy;
+		pthread_mutex_unlock(&w->mu);
+	}
+	pthread_mutex_unlock(&workers_mu);
+	buf_printf(out, "# HELP evmail_fts_accounts_pending Accounts queued for the text indexer or being "
+		   "indexed (0: every searched account's messages are indexed).\n"
+		   "# TYPE evmail_fts_accounts_pending gauge\nevmail_fts_accounts_pending %zu\n", pending);
+	buf_printf(out, "# HELP evmail_fts_documents_indexed_total Messages written to the text index "
+		   "since the process started.\n# TYPE evmail_fts_documents_indexed_total counter\n"
+		   "evmail_fts_documents_indexed_total %llu\n", (unsigned long long)evm_fts_docs_written());
 }
 
 /* Stops and joins node's thread (an account being indexed is finished). */

@@ -234,13 +234,16 @@ static void test_index_query(void)
 	const char *error = NULL;
 	char a[33], b[33], c[33];
 	struct evm_fts *f = NULL;
+	uint64_t written;
 
 	fresh("evm_fts_query");
 	snprintf(a, sizeof a, "%s", deliver("From: \"Ann Example\" <ann@one.test>\r\nTo: bob@acme.test\r\n"
 					     "Subject: Quarterly report\r\n\r\nThe numbers are in.\r\n"));
 	snprintf(b, sizeof b, "%s", deliver("From: carl@two.test\r\nSubject: =?utf-8?b?R3LDvMOfZQ==?=\r\n"
 					     "Content-Transfer-Encoding: base64\r\n\r\nU2VjcmV0IHdvcmQ6IHBpbmVhcHBsZQ==\r\n"));
+	written = evm_fts_docs_written();
 	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_docs_written() == written + 2);   /* the /metrics counter */
 	/* a message after indexing is not indexed: always a candidate */
 	snprintf(c, sizeof c, "%s", deliver("Subject: late\r\n\r\nquarterly\r\n"));
 	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
@@ -264,6 +267,7 @@ static void test_index_query(void)
 	CHECK_EQ_INT(may("s", "qu", b), 2);                    /* too short to narrow */
 	/* indexing again adds nothing twice; then c is indexed too */
 	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_docs_written() == written + 3);
 	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
 	CHECK_EQ_INT(evm_fts_docs(f), 3);
 	evm_fts_close(&f);

@@ -174,11 +174,13 @@ int jmap_email_query_narrow(struct view *view, const char *account, const json_t
 		ret = -1;
 		goto out;
 	}
+	/* set before the early return below: the caller activates the
+	 * indexer on it, and an account not indexed yet must be activated */
+	out->text = text;
 	/* Text alone narrows nothing in an account not indexed yet: loading
 	 * it whole is cheaper than email by email. */
 	if (scope == NULL && text && evm_fts_docs(fts) == 0 && !narrows(f, 0))
 		goto out;
-	out->text = text;
 	ret = -1;
 	if (nnode_build(&root, f, fts, error_r) < 0 ||
 	    mail_jmap_received(view, account, scope, 1, 0, &v, &n, error_r) < 0)

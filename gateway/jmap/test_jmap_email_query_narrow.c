@@ -154,6 +154,7 @@ static void test_no_index(void)
 	check_all("no index");
 	/* Text alone in an account never indexed: loaded whole. */
 	CHECK_EQ_INT(same("{\"text\":\"zebra\"}", "null", 0, &nw), 0);
+	CHECK_EQ_INT(nw.text, 1);   /* still text: the caller activates the indexer on it */
 	/* inMailbox: that mailbox only. */
 	CHECK_EQ_INT(same(expand("{\"inMailbox\":\"$W\",\"hasKeyword\":\"$seen\"}"), "null", 0, &nw), 1);
 	CHECK_EQ_INT(nw.scanned, 67);
