@@ -21,6 +21,9 @@ struct view {
 	rocksdb_block_based_table_options_t *tbl;
 	rocksdb_readoptions_t *ropts;
 	rocksdb_writeoptions_t *wopts;
+	rocksdb_writeoptions_t *wopts_bulk;   /* no WAL: see view_bulk_begin */
+	rocksdb_writeoptions_t *wopts_sync;   /* the bulk marker's writes */
+	int bulk;                  /* __atomic: commits use wopts_bulk */
 	/* Readers hold it shared; view_wipe holds it exclusive while the
 	 * database is closed, destroyed and reopened. */
 	pthread_rwlock_t lock;
@@ -90,6 +93,10 @@ int view_open(const char *path, struct view **view_r, const char **error_r)
 	/* No fsync per commit: the view is derived from the log. A batch lost
 	 * to a power cut carried its offsets with it, so replay redoes it. */
 	rocksdb_writeoptions_set_sync(view->wopts, 0);
+	view->wopts_bulk = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_disable_WAL(view->wopts_bulk, 1);
+	view->wopts_sync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(view->wopts_sync, 1);
 	pthread_rwlock_init(&view->lock, NULL);
 	if (view_open_db(view, error_r) < 0) {
 		view_close(&view);
@@ -136,6 +143,8 @@ void view_close(struct view **viewp)
 		rocksdb_close(view->db);
 	rocksdb_readoptions_destroy(view->ropts);
 	rocksdb_writeoptions_destroy(view->wopts);
+	rocksdb_writeoptions_destroy(view->wopts_bulk);
+	rocksdb_writeoptions_destroy(view->wopts_sync);
 	rocksdb_options_destroy(view->opts);
 	if (view->tbl != NULL)
 		rocksdb_block_based_options_destroy(view->tbl);
@@ -153,6 +162,7 @@ int view_wipe(struct view *view, const char **error_r)
 	int ret = 0;
 
 	pthread_rwlock_wrlock(&view->lock);
+	__atomic_store_n(&view->bulk, 0, __ATOMIC_RELEASE);   /* the marker goes too */
 	if (view->db != NULL) {
 		rocksdb_close(view->db);
 		view->db = NULL;
@@ -449,7 +459,8 @@ int view_batch_commit(struct view_batch **bp, const char **error_r)
 		view_batch_abort(bp);
 		return -1;
 	}
-	rocksdb_write_writebatch_wi(view->db, view->wopts, b->wb, &err);
+	rocksdb_write_writebatch_wi(view->db, __atomic_load_n(&view->bulk, __ATOMIC_ACQUIRE) ?
+				    view->wopts_bulk : view->wopts, b->wb, &err);
 	if (err != NULL)
 		__atomic_store_n(&view->write_failed, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&view->lock);
@@ -469,6 +480,66 @@ void view_batch_abort(struct view_batch **bp)
 	rocksdb_writebatch_wi_destroy((*bp)->wb);
 	free(*bp);
 	*bp = NULL;
+}
+
+/* Puts (val != NULL) or deletes the bulk marker with a synced write. */
+static int bulk_marker_write(struct view *view, const char *val, const char **error_r)
+{
+	const size_t klen = sizeof VIEW_BULK_MARKER - 1;
+	char *err = NULL;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	if (val != NULL)
+		rocksdb_put(view->db, view->wopts_sync, VIEW_BULK_MARKER, klen, val, strlen(val), &err);
+	else
+		rocksdb_delete(view->db, view->wopts_sync, VIEW_BULK_MARKER, klen, &err);
+	pthread_rwlock_unlock(&view->lock);
+	if (err != NULL) {
+		*error_r = rocks_error("view bulk marker", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The marker first (synced), then commits without the WAL. */
+int view_bulk_begin(struct view *view, const char **error_r)
+{
+	if (bulk_marker_write(view, "1", error_r) < 0)
+		return -1;
+	__atomic_store_n(&view->bulk, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Back to WAL commits, every memtable flushed, then the marker removed. */
+int view_bulk_end(struct view *view, const char **error_r)
+{
+	rocksdb_flushoptions_t *fo;
+	char *err = NULL;
+
+	__atomic_store_n(&view->bulk, 0, __ATOMIC_RELEASE);
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_set_wait(fo, 1);
+	rocksdb_flush(view->db, fo, &err);
+	rocksdb_flushoptions_destroy(fo);
+	pthread_rwlock_unlock(&view->lock);
+	if (err != NULL) {
+		*error_r = rocks_error("view flush", err);
+		return -1;
+	}
+	return bulk_marker_write(view, NULL, error_r);
+}
+
+/* Whether a bulk apply was left unfinished. */
+int view_bulk_marked(struct view *view, const char **error_r)
+{
+	char *val = NULL;
+	int r = view_get(view, VIEW_BULK_MARKER, sizeof VIEW_BULK_MARKER - 1, &val, NULL, error_r);
+
+	free(val);
+	return r;
 }
 
 /* Feeds a 4-byte big-endian length to the digest. */
