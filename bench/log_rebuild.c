@@ -94,7 +94,7 @@ static void gen_chunk(struct gen *g, struct gen_rec *r)
 
 	make_body(g, g->msg_next);
 	blen = EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)g->body, (int)size);
-	data = json_pack("{s:s, s:I, s:I, s:I, s:s#}", "blob_id", g->blob_id, "index", (json_int_t)0,
+	data = json_pack("{s:s, s:I, s:I, s:I, s:s%}", "blob_id", g->blob_id, "index", (json_int_t)0,
 			 "count", (json_int_t)1, "size", (json_int_t)size, "data", b64, (size_t)blen);
 	free(b64);
 	if (data == NULL || evm_event_init(&ev, "blob.chunk", "", "", "bench", data, &error) < 0)

@@ -135,6 +135,12 @@ int proj_bulk_rebuild(struct projector *p, uint64_t total, const char **error_r)
 /* After each commit: ends bulk apply once every target is reached. */
 int proj_bulk_check(struct projector *p, const char **error_r);
 
+/* projector_outcome.c: appends the outcome of an accepted event, the
+ * bytes json_dumps(JSON_COMPACT | JSON_SORT_KEYS) gives for it; -1 when
+ * the result is too large for it (the caller uses Jansson then). */
+struct buf;
+int proj_outcome_accepted(const struct apply_ctx *ctx, struct buf *out);
+
 /* projector_wait.c */
 void proj_wake_cb(evutil_socket_t fd, short what, void *arg);
 void proj_waiters_stop(struct projector *p);
