@@ -68,8 +68,9 @@ static void view_tune(struct view *view)
 	view->tbl = rocksdb_block_based_options_create();
 	rocksdb_block_based_options_set_filter_policy(view->tbl, rocksdb_filterpolicy_create_bloom_full(10));
 	rocksdb_block_based_options_set_whole_key_filtering(view->tbl, 1);
-	rocksdb_block_based_options_set_cache_index_and_filter_blocks(view->tbl, 1);
-	rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(view->tbl, 1);
+	/* Index and filter blocks stay in the table readers (RocksDB's
+	 * default), not in the block cache: there a large view evicts them,
+	 * and every lookup reads and decompresses them again. */
 	rocksdb_options_set_block_based_table_factory(view->opts, view->tbl);
 	rocksdb_options_set_memtable_prefix_bloom_size_ratio(view->opts, 0.1);
 	rocksdb_options_set_memtable_whole_key_filtering(view->opts, 1);
