@@ -226,6 +226,8 @@ int cmd_account(struct ctl *ctl, int argc, char **argv)
 	const char *verb, *error = NULL;
 	char address[EVM_ADDRESS_MAX + 1], msg[400];
 
+	if (argc >= 1 && (strcmp(argv[0], "restore") == 0 || strcmp(argv[0], "history") == 0))
+		return cmd_account_log(ctl, argc, argv);
 	if (argc < 1 || ctl_args_parse(&a, argc - 1, argv + 1, opts, flags) < 0)
 		return ctl_usage(ACCOUNT_USAGE);
 	verb = argv[0];

@@ -57,6 +57,11 @@ int cmd_view(struct ctl *ctl, int argc, char **argv);
 int cmd_rebuild(struct ctl *ctl, int argc, char **argv);
 int cmd_queue(struct ctl *ctl, int argc, char **argv);
 int cmd_node(struct ctl *ctl, int argc, char **argv);
+int cmd_checkpoint(struct ctl *ctl, int argc, char **argv);
+int cmd_replica(struct ctl *ctl, int argc, char **argv);
+/* cmd_restore.c: `mailbox restore`, and `account restore|history`. */
+int cmd_mailbox(struct ctl *ctl, int argc, char **argv);
+int cmd_account_log(struct ctl *ctl, int argc, char **argv);
 
 /* cmd_node.c: where to reach node name, from a /admin/status reply: *self_r
  * 1 when it is the node that answered (host and port untouched), else its

@@ -22,8 +22,14 @@ static void usage(FILE *out)
 		"  node drain|undrain NAME [--wait]         refuse new sessions, close idle ones\n"
 		"  view digest\n"
 		"  rebuild [--no-wait]\n"
+		"  checkpoint create [--out FILE]           a checkpoint of the node's view (stdout without --out)\n"
+		"  replica bootstrap --from HOST:PORT | --file FILE   install one into this machine's empty view\n"
 		"  queue list [--limit N] | show ID | retry ID|--all | hold ID | release ID\n"
 		"  queue delete ID [--bounce]\n"
+		"  mailbox restore ADDRESS MAILBOX --at TIME [--into NAME]   re-append what was there at TIME\n"
+		"  account restore ADDRESS --at TIME        the same for every mailbox\n"
+		"  account history ADDRESS [--since TIME] [--limit N]   the account's events from the log\n"
+		"                                           (TIME: RFC 3339 or -2h, -30m, -1d)\n"
 		"\n"
 		"The node is reached at mgmt.listen from the configuration (EVMAIL_MGMT_LISTEN)\n"
 		"unless --node is given. Exit status: 0 done, 1 failed or refused, 2 usage.\n");
@@ -116,8 +122,14 @@ int main(int argc, char **argv)
 		ret = cmd_rebuild(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "queue") == 0)
 		ret = cmd_queue(&ctl, argc - i, argv + i);
+	else if (strcmp(cmd, "mailbox") == 0)
+		ret = cmd_mailbox(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "node") == 0)
 		ret = cmd_node(&ctl, argc - i, argv + i);
+	else if (strcmp(cmd, "checkpoint") == 0)
+		ret = cmd_checkpoint(&ctl, argc - i, argv + i);
+	else if (strcmp(cmd, "replica") == 0)
+		ret = cmd_replica(&ctl, argc - i, argv + i);
 	else {
 		usage(stderr);
 		ret = CTL_USAGE;

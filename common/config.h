@@ -18,6 +18,7 @@ enum evm_log_backend { EVM_LOG_EMBEDDED, EVM_LOG_KAFKA };
 struct evm_config {
 	char *node_id;
 	char *node_data_dir;
+	char *node_bootstrap_from;  /* "" = none: a peer's mgmt host:port to copy an empty view from */
 	char *node_roles;          /* comma list: projector,gateway */
 	char *node_user;           /* "" = no switch (needs node.allow_root as root) */
 	char *node_group;          /* "" = node.user's primary group */
@@ -100,6 +101,7 @@ struct evm_config {
 	char *dns_resolvers;       /* "" = /etc/resolv.conf */
 	int64_t inbound_auth;      /* SPF/DKIM/DMARC/ARC on smtp.listen (gateway/msgauth) */
 	char *inbound_dmarc_reject;  /* reject | quarantine | none */
+	char *inbound_arc_trusted_sealers;  /* "a.example,b.example": DMARC failures these ARC sealers vouch for are accepted */
 	char *dns_trust_anchor_file;
 	char *tls_cert;            /* "" = no TLS */
 	char *tls_key;

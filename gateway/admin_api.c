@@ -13,12 +13,17 @@
  *   POST /admin/drain      {"node": ID, "drain": bool}: drain or undrain this
  *                          node (409 when ID is another node)
  *   GET  /admin/digest     the view digest
+ *   GET  /admin/checkpoint a checkpoint of the view, streamed
+ *                          (gateway/checkpoint/checkpoint.h)
  *   POST /admin/rebuild    wipe the view and replay the log
  *   GET  /admin/topics     describe topics; POST creates missing ones
  *   GET  /admin/mail/...   an account's mail store (admin_mail.c)
+ *   GET  /admin/history/ADDRESS   the account's events from the log (admin_history.c)
+ *   POST /admin/restore    point-in-time restore (admin_restore.c)
  *   /admin/queue[/...]     the outbound queue (admin_queue.c)
  * Every read answers from this node's view. */
 #include "gateway/command.h"
+#include "gateway/checkpoint/checkpoint.h"
 #include "gateway/http/http_util.h"
 #include "gateway/outbound/queue_worker.h"
 #include "gateway/mgmt_http.h"
@@ -558,6 +563,8 @@ void admin_api_handle(struct node *node, struct http_request *req, const char *p
 			handle_drain(node, req);
 	} else if (strcmp(path, "digest") == 0) {
 		handle_digest(node, req);
+	} else if (strcmp(path, "checkpoint") == 0 && get) {
+		ckpt_serve(node, req);
 	} else if (strcmp(path, "rebuild") == 0) {
 		if (!post) {
 			mgmt_reply_error(req, 405, "use POST");
@@ -571,6 +578,10 @@ void admin_api_handle(struct node *node, struct http_request *req, const char *p
 		handle_topics(node, req, post);
 	} else if (strcmp(path, "queue") == 0 || strncmp(path, "queue/", 6) == 0) {
 		admin_queue_handle(node, req, path + 5);
+	} else if (strncmp(path, "history/", 8) == 0 && get) {
+		admin_history_handle(node, req, path + 8);
+	} else if (strcmp(path, "restore") == 0 && post) {
+		admin_restore_handle(node, req);
 	} else if (strncmp(path, "mail/", 5) == 0 && get) {
 		admin_mail_handle(node, req, path + 5);
 	} else if (get) {

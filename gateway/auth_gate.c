@@ -125,6 +125,14 @@ void auth_gate_failed(struct event_base *base, const char *ip, const char *accou
 	auth_gate_delay(base, cb, ctx);
 }
 
+void auth_gate_malformed(struct event_base *base, const char *ip, auth_gate_cb *cb, void *ctx)
+{
+	if (auth_gate_allowed(ip, ""))
+		auth_gate_failed(base, ip, "", cb, ctx);
+	else
+		auth_gate_delay(base, cb, ctx);
+}
+
 void auth_gate_get_stats(struct auth_gate_stats *stats_r)
 {
 	*stats_r = gate_stats;

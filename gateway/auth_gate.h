@@ -11,7 +11,8 @@
  *   1. auth_gate_allowed(ip, account) before checking; when 0, do not
  *      check the secret and answer as a failure after auth_gate_delay();
  *   2. after a failed check auth_gate_failed() (counted, then delayed);
- *   3. after a success auth_gate_success(): no delay.
+ *   3. after a success auth_gate_success(): no delay;
+ *   4. an exchange too malformed to name an account: auth_gate_malformed().
  * The answer to a refusal is the same as to a wrong password, after the
  * same delay (RFC 9051 7.1 AUTHENTICATIONFAILED; no hint that a lockout
  * exists).
@@ -62,6 +63,13 @@ void auth_gate_failed(struct event_base *base, const char *ip, const char *accou
 /* A refused attempt's answer: cb(ctx) after the failure delay, nothing
  * counted (auth_gate_allowed counted the refusal). */
 void auth_gate_delay(struct event_base *base, auth_gate_cb *cb, void *ctx);
+
+/* A malformed authentication exchange (undecodable base64, a PLAIN
+ * response without its NULs, an unparsable SCRAM message): a failure of
+ * the client (no account is known), counted and delayed like a wrong
+ * password, so a client cannot probe at full speed with garbage; only
+ * delayed when the client is already refused. cb(ctx) as auth_gate_failed. */
+void auth_gate_malformed(struct event_base *base, const char *ip, auth_gate_cb *cb, void *ctx);
 
 void auth_gate_get_stats(struct auth_gate_stats *stats_r);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLIENT_KEY_MAX 48        /* "4:255.255.255.255", "6:" + 16 hex */
+#define CLIENT_KEY_MAX AUTH_THROTTLE_CLIENT_KEY_MAX   /* "4:255.255.255.255", "6:" + 16 hex */
 #define EXEMPT_MAX 256
 
 struct entry {
@@ -170,6 +170,11 @@ static void client_key(const char *ip, char key[CLIENT_KEY_MAX])
 	else
 		snprintf(key, CLIENT_KEY_MAX, "6:%02x%02x%02x%02x%02x%02x%02x%02x", a[0], a[1], a[2], a[3],
 			 a[4], a[5], a[6], a[7]);
+}
+
+void auth_throttle_client_key(const char *ip, char key[AUTH_THROTTLE_CLIENT_KEY_MAX])
+{
+	client_key(ip, key);
 }
 
 /* One "addr/bits" (or a bare address: a host) into *c. */

@@ -76,6 +76,10 @@ void auth_throttle_success(struct auth_throttle *t, const char *ip, const char *
 			   int64_t now_ms);
 /* 1 when ip is in the exempt list. */
 int auth_throttle_exempt(const struct auth_throttle *t, const char *ip);
+/* The key a client is counted under (the rules above: an IPv4 address,
+ * an IPv6 /64): also the SMTP per-client limits' (gateway/smtp/smtp_rate.h). */
+#define AUTH_THROTTLE_CLIENT_KEY_MAX 48
+void auth_throttle_client_key(const char *ip, char key[AUTH_THROTTLE_CLIENT_KEY_MAX]);
 /* Entries held now: clients and accounts (tests, /metrics). */
 void auth_throttle_entries(const struct auth_throttle *t, unsigned *clients_r, unsigned *accounts_r);
 

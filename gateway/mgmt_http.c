@@ -115,6 +115,10 @@ static void readyz(void *ctx, struct http_request *req)
 		reply(req, 503, MGMT_TEXT, "draining\n", 9);
 		return;
 	}
+	if (node->projector == NULL) {
+		reply(req, 503, MGMT_TEXT, "not ready: starting\n", 20);
+		return;
+	}
 	st = projector_status(node->projector);
 	log_problem = readyz_log_problem(node, why, sizeof why);
 	ready = json_is_true(json_object_get(st, "ready")) && log_problem == NULL;
@@ -142,6 +146,10 @@ static void metrics(void *ctx, struct http_request *req)
 		not_found(ctx, req);
 		return;
 	}
+	if (((struct node *)ctx)->projector == NULL) {
+		reply(req, 503, MGMT_TEXT, "starting\n", 9);
+		return;
+	}
 	metrics_render(ctx, &b);
 	reply(req, 200, MGMT_METRICS_TYPE, b.data, b.len);
 	buf_free(&b);
@@ -167,6 +175,11 @@ static void admin(void *ctx, struct http_request *req)
 	struct node *node = ctx;
 	const char *token = node->cfg->mgmt_admin_token, *ip = http_request_peer_ip(req);
 
+	if (node->projector == NULL) {
+		/* starting: the view is not open yet (a bootstrap may run) */
+		reply(req, 503, MGMT_TEXT, "starting\n", 9);
+		return;
+	}
 	if (token[0] == '\0') {
 		admin_api_handle(node, req, http_request_path(req) + strlen("/admin/"));
 		return;

@@ -30,6 +30,11 @@ void admin_mail_handle(struct node *node, struct http_request *req, const char *
 /* /admin/queue... (admin_queue.c); path is what follows "queue" ("" or
  * "/..."). */
 void admin_queue_handle(struct node *node, struct http_request *req, const char *path);
+/* GET /admin/history/ADDRESS (admin_history.c); path is what follows
+ * "history/". */
+void admin_history_handle(struct node *node, struct http_request *req, const char *path);
+/* POST /admin/restore (admin_restore.c). */
+void admin_restore_handle(struct node *node, struct http_request *req);
 /* Prometheus exposition (metrics.c), appended to out. */
 struct buf;
 void metrics_render(struct node *node, struct buf *out);

@@ -50,7 +50,10 @@ int net_tls_policy_check(const struct net_tls_policy *policy, const char **error
  * On failure the current context stays and -1 is returned. Any thread. */
 int net_tls_reload(struct net_tls *tls, const char **error_r);
 /* net_tls_reload on every net_tls alive in the process (SIGHUP), each
- * failure logged. Returns how many failed (0: all reloaded). */
+ * failure logged, with each certificate/key file pair read ONCE and every
+ * listener on it given a context made from that read; the listeners of a
+ * pair switch together or none does. Returns how many failed (0: all
+ * reloaded). */
 unsigned net_tls_reload_all(void);
 /* A new server SSL on the current context (it holds its own reference to
  * that context); NULL on failure, logged. The caller owns the SSL. */

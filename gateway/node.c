@@ -3,8 +3,11 @@
 #include "gateway/auth_gate.h"
 #include "gateway/auth_password.h"
 #include "gateway/command.h"
+#include "gateway/checkpoint/checkpoint.h"
+#include "gateway/admin_logscan.h"
 #include "gateway/mgmt_http.h"
 #include "gateway/net.h"
+#include "gateway/smtp/smtp_rate.h"
 #include "gateway/smtp/smtp_server.h"
 #include "gateway/imap/imap_server.h"
 #include "gateway/pop3/pop3_server.h"
@@ -147,6 +150,9 @@ static int node_start_gateways(struct node *node, const char **error_r)
 	static __thread char err[600];
 	const struct evm_config *cfg = node->cfg;
 
+	/* limits.submission_per_hour over every way of sending */
+	if (cfg->limits_submission_per_hour > 0)
+		node->submission_rate = smtp_rate_new((unsigned)cfg->limits_submission_per_hour);
 	/* Before any listener: every protocol's password checks share it. */
 	if (auth_password_cache_setup((unsigned)cfg->auth_cache_ttl_s, (unsigned)cfg->auth_cache_size,
 				      error_r) < 0)
@@ -272,6 +278,15 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		return -1;
 	if (mgmt_http_start(node, &node->mgmt, error_r) < 0)
 		goto fail;
+	/* node.bootstrap_from; a half-done bootstrap (gateway/checkpoint/).
+	 * Before the protocol listeners (no session ever sees a node without
+	 * its view) but after the management API, which answers meanwhile;
+	 * still root here, so what it wrote is handed to node.user. */
+	snprintf(path, sizeof path, "%s/view", cfg->node_data_dir);
+	if (ckpt_node_prepare_serving(base, cfg, path, error_r) < 0)
+		goto fail;
+	if (pd.active && privdrop_chown_tree(cfg->node_data_dir, pd.uid, pd.gid, error_r) < 0)
+		goto fail;
 	if (config_has_role(cfg, "gateway") && node_start_gateways(node, error_r) < 0)
 		goto fail;
 	if (node_switch_user(node, &pd, error_r) < 0)
@@ -281,7 +296,6 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		*error_r = err;
 		goto fail;
 	}
-	snprintf(path, sizeof path, "%s/view", cfg->node_data_dir);
 	if (view_open(path, &node->view, error_r) < 0) {
 		snprintf(err, sizeof err, "view %s: %s", path, *error_r);
 		*error_r = err;
@@ -406,7 +420,10 @@ void node_stop(struct node *node)
 	smtp_server_stop(&node->submission);
 	smtp_server_stop(&node->submissions);
 	mgmt_http_stop(&node->mgmt);
+	ckpt_serve_stop();     /* checkpoints being made read the view */
+	admin_logscan_stop();   /* a history or restore reading the log: before the log closes */
 	auth_password_cache_teardown();
+	smtp_rate_free(&node->submission_rate);
 	auth_gate_teardown();   /* answers the failures still waiting: their requests are freed */
 	evm_fts_stop(node);   /* the search indexer: before the projector and the view */
 	if (node->projector != NULL)

@@ -32,6 +32,8 @@ struct node_counters {
 	uint64_t heartbeats_sent;
 };
 
+struct smtp_rate;
+
 struct node {
 	const struct evm_config *cfg;
 	struct event_base *base;
@@ -45,6 +47,9 @@ struct node {
 	struct smtp_server *submission, *submissions;   /* gateway role, RFC 6409 / 8314 */
 	struct queue_worker *delivery;                  /* delivery role (gateway/outbound) */
 	struct http_server *http, *https;               /* gateway role (gateway/http/http_node.h) */
+	/* limits.submission_per_hour, shared by SMTP submission and JMAP
+	 * EmailSubmission (gateway/smtp/smtp_rate.h); NULL when unlimited */
+	struct smtp_rate *submission_rate;
 	struct net_tls *http_tls;
 	struct jmap_node *jmap;                         /* JMAP on http/https (gateway/jmap/jmap_http.h) */
 	struct pushsub_sender *pushsub;                 /* JMAP PushSubscription POSTs (gateway/pushsub_sender.h) */

@@ -26,6 +26,8 @@ struct job {
 	char *url;
 	char *body;        /* a PushVerification, or NULL for a StateChange */
 	json_t *types;     /* a StateChange's type -> state, merged while queued */
+	int encrypted;     /* RFC 8291 to keys */
+	struct webpush_keys keys;
 };
 
 struct pushsub_sender {
@@ -164,7 +166,8 @@ static int enqueue(struct pushsub_sender *s, struct job *j)
 	return 0;
 }
 
-int pushsub_sender_verify(struct pushsub_sender *s, const char *id, const char *url, const char *code)
+int pushsub_sender_verify(struct pushsub_sender *s, const char *id, const char *url,
+			  const struct webpush_keys *keys, const char *code)
 {
 	struct job *j = xcalloc(1, sizeof *j);
 	json_t *v = json_pack("{s:s, s:s, s:s}", "@type", "PushVerification", "pushSubscriptionId", id,
@@ -172,11 +175,38 @@ int pushsub_sender_verify(struct pushsub_sender *s, const char *id, const char *
 
 	snprintf(j->sub_id, sizeof j->sub_id, "%s", id);
 	j->url = xstrdup(url);
+	if (keys != NULL) {
+		j->encrypted = 1;
+		j->keys = *keys;
+	}
 	j->body = json_dumps(v, JSON_COMPACT);
 	json_decref(v);
 	if (j->body == NULL)
 		log_panic("pushsub: cannot encode a PushVerification");
 	return enqueue(s, j);
+}
+
+/* Sends the JSON body of j, encrypted when j has keys (RFC 8620 7.2:
+ * "MUST"; RFC 8291). 0, or -1 with a message in err. */
+static int post_job(struct pushsub_sender *s, const struct job *j, const char *body, char *err, size_t errsize)
+{
+	struct pushsub_post p = { j->url, body, strlen(body), 0 };
+	struct buf enc = BUF_INIT;
+	const char *error = NULL;
+	int r;
+
+	if (!j->encrypted)
+		return s->t.post(s->t.ctx, &p, err, errsize);
+	if (webpush_encrypt(&j->keys, NULL, NULL, body, strlen(body), &enc, &error) < 0) {
+		snprintf(err, errsize, "not encrypted: %s", error);
+		return -1;
+	}
+	p.body = enc.data;
+	p.len = enc.len;
+	p.encrypted = 1;
+	r = s->t.post(s->t.ctx, &p, err, errsize);
+	buf_free(&enc);
+	return r;
 }
 
 /* The worker: one POST at a time until stopped. */
@@ -214,7 +244,7 @@ static void *worker(void *arg)
 			json_decref(sc);
 		}
 		err[0] = '\0';
-		r = body != NULL ? s->t.post(s->t.ctx, j->url, body, err, sizeof err) : -1;
+		r = body != NULL ? post_job(s, j, body, err, sizeof err) : -1;
 		pthread_mutex_lock(&s->mu);
 		if (r == 0)
 			s->stats.sent++;
@@ -245,6 +275,23 @@ static unsigned types_mask(json_t *types)
 	return mask;
 }
 
+/* The keys of a subscription record (RFC 8620 7.2 "keys", stored as the
+ * client gave them): 1 with *k, 0 when it has none, -1 with *error_r. */
+static int record_keys(json_t *rec, struct webpush_keys *k, const char **error_r)
+{
+	json_t *keys = json_object_get(rec, "keys");
+	const char *p256dh = json_string_value(json_object_get(keys, "p256dh"));
+	const char *auth = json_string_value(json_object_get(keys, "auth"));
+
+	if (keys == NULL || json_is_null(keys))
+		return 0;
+	if (p256dh == NULL || auth == NULL) {
+		*error_r = "keys: {p256dh, auth} expected";
+		return -1;
+	}
+	return webpush_keys_parse(p256dh, auth, k, error_r) < 0 ? -1 : 1;
+}
+
 /* A subscription of a user: queues its StateChange when an asked type
  * moved since the states sent last (all asked types when none were). */
 static void consider(struct pushsub_sender *s, json_t *rec, const char *account_id,
@@ -253,8 +300,18 @@ static void consider(struct pushsub_sender *s, json_t *rec, const char *account_
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	json_t *seen = json_object_get(prev, id), *change, *arr = json_array();
 	int64_t last[MAIL_J_TYPES] = { 0 };
+	struct webpush_keys wk = { { 0 }, { 0 } };
+	const char *error = NULL;
 	struct job *j;
+	int enc;
 
+	/* Keys that do not parse (the writer checked them) get nothing: a
+	 * subscription that asked for encryption never hears in clear. */
+	if ((enc = record_keys(rec, &wk, &error)) < 0) {
+		log_warn("pushsub: subscription %s not pushed: %s", id, error);
+		json_decref(arr);
+		return;
+	}
 	for (int t = 0; t < MAIL_J_TYPES; t++)
 		last[t] = json_integer_value(json_array_get(seen, (size_t)t));
 	change = jmap_push_state_change(account_id, types_mask(json_object_get(rec, "types")), now, last,
@@ -268,6 +325,8 @@ static void consider(struct pushsub_sender *s, json_t *rec, const char *account_
 	snprintf(j->sub_id, sizeof j->sub_id, "%s", id);
 	snprintf(j->account_id, sizeof j->account_id, "%s", account_id);
 	j->url = xstrdup(json_string_value(json_object_get(rec, "url")));
+	j->encrypted = enc;
+	j->keys = wk;
 	j->types = json_deep_copy(json_object_get(json_object_get(change, "changed"), account_id));
 	json_decref(change);
 	(void)enqueue(s, j);

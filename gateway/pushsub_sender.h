@@ -26,6 +26,12 @@
  * type. A failed POST is logged and not retried (the next change sends
  * the latest states again).
  *
+ * ENCRYPTION. A subscription with keys (RFC 8620 7.2: "the server MUST
+ * use this to encrypt all data sent") gets every POST, the verification
+ * included, as an RFC 8291 message (common/webpush.h): aes128gcm with a
+ * new ephemeral key and salt per POST, made on the worker. Its JSON is
+ * never sent in clear: keys that do not parse mean no POST at all.
+ *
  * Threads: created, fed and stopped on the loop thread; the transport
  * runs on the worker. */
 #ifndef EVM_PUSHSUB_SENDER_H
@@ -36,6 +42,7 @@
 #include <stdint.h>
 
 #include "common/config.h"
+#include "common/webpush.h"
 
 struct node;
 struct pushsub_sender;
@@ -45,9 +52,19 @@ struct pushsub_sender;
 /* RFC 8030 5.2 TTL of every push (RFC 8620 7.2: the POST has one). */
 #define PUSHSUB_TTL_S 86400
 
-/* Posts body (application/json) to url, blocking, on the worker thread:
- * 0 when the push service took it (2xx), or -1 with a message in err. */
-typedef int pushsub_post_fn(void *ctx, const char *url, const char *body, char *err, size_t errsize);
+/* One POST: body[len] is the JSON (application/json), or when encrypted
+ * its RFC 8291 aes128gcm message (Content-Encoding: aes128gcm). */
+struct pushsub_post {
+	const char *url;
+	const void *body;
+	size_t len;
+	int encrypted;
+};
+
+/* Posts p, blocking, on the worker thread (every POST has a TTL, RFC
+ * 8030 5.2): 0 when the push service took it (2xx), or -1 with a message
+ * in err. */
+typedef int pushsub_post_fn(void *ctx, const struct pushsub_post *p, char *err, size_t errsize);
 
 struct pushsub_transport {
 	pushsub_post_fn *post;
@@ -62,7 +79,7 @@ struct pushsub_curl {
 };
 void pushsub_curl_settings(const struct evm_config *cfg, struct pushsub_curl *c);
 /* The curl transport (ctx: a struct pushsub_curl that outlives it). */
-int pushsub_curl_post(void *ctx, const char *url, const char *body, char *err, size_t errsize);
+int pushsub_curl_post(void *ctx, const struct pushsub_post *p, char *err, size_t errsize);
 
 /* Whether a client may give this url (RFC 8620 7.2: "MUST begin with
  * https://"; http:// only with jmap.push_allow_http): 0, or -1 with
@@ -79,8 +96,10 @@ void pushsub_sender_stop(struct pushsub_sender **s);
 
 /* Queues the PushVerification {"@type":"PushVerification",
  * "pushSubscriptionId", "verificationCode"} of a new subscription
- * (RFC 8620 7.2.2). 0, or -1 when the queue is full. */
-int pushsub_sender_verify(struct pushsub_sender *s, const char *id, const char *url, const char *code);
+ * (RFC 8620 7.2.2), encrypted to keys unless NULL (copied). 0, or -1
+ * when the queue is full. */
+int pushsub_sender_verify(struct pushsub_sender *s, const char *id, const char *url,
+			  const struct webpush_keys *keys, const char *code);
 
 struct pushsub_stats {
 	uint64_t sent, failed, dropped;

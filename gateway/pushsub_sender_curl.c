@@ -1,7 +1,8 @@
 /* pushsub_sender_curl - the push POST over libcurl (runs on the sender's
  * worker thread, blocking, bounded by jmap.push_timeout_s) and the check
  * of a url a client gives. RFC 8620 7.2: the POST carries the JSON object
- * as application/json and a TTL header (RFC 8030 5.2). A client chooses
+ * as application/json, or encrypted (RFC 8291) with Content-Encoding:
+ * aes128gcm, and a TTL header (RFC 8030 5.2). A client chooses
  * the url, so the server must not become its way into internal services:
  * every address curl is about to connect to is checked (loopback,
  * private, link-local, multicast and unspecified ones are refused unless
@@ -112,7 +113,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-int pushsub_curl_post(void *ctx, const char *url, const char *body, char *err, size_t errsize)
+int pushsub_curl_post(void *ctx, const struct pushsub_post *p, char *err, size_t errsize)
 {
 	const struct pushsub_curl *c = ctx;
 	CURL *h = curl_easy_init();
@@ -127,10 +128,17 @@ int pushsub_curl_post(void *ctx, const char *url, const char *body, char *err, s
 		return -1;
 	}
 	snprintf(ttl, sizeof ttl, "TTL: %d", PUSHSUB_TTL_S);
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	if (p->encrypted) {
+		/* RFC 8291 4: the aes128gcm content coding (RFC 8188); the
+		 * JSON inside is the user agent's to read. */
+		hdrs = curl_slist_append(hdrs, "Content-Encoding: aes128gcm");
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
+	} else {
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	}
 	hdrs = curl_slist_append(hdrs, ttl);
 	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_URL, p->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->allow_http ? "https,http" : "https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -142,8 +150,8 @@ int pushsub_curl_post(void *ctx, const char *url, const char *body, char *err, s
 	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, (void *)c);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, p->body);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)p->len);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &seen);
 	rc = curl_easy_perform(h);

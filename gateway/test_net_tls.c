@@ -216,10 +216,80 @@ static void test_reload(void)
 	SSL_CTX_free(cctx);
 }
 
+/* The certificate new sessions of tls get (a pointer: the same object
+ * means the same read of the file), and its CN into cn. */
+static X509 *current_cert(struct net_tls *tls, char *cn, size_t size)
+{
+	SSL *ssl = net_tls_ssl_new(tls);
+	X509 *x = ssl != NULL ? SSL_get_certificate(ssl) : NULL;
+
+	cert_cn(x, cn, size);
+	SSL_free(ssl);   /* the context still holds x */
+	return x;
+}
+
+/* SIGHUP with several listeners: each file pair is read once and every
+ * listener on it gets a context made from that one read (the very same
+ * certificate object), so a file replaced during the reload cannot split
+ * them; the listeners of a pair switch together or not at all, and a
+ * broken pair does not hold back another. */
+static void test_reload_shared(void)
+{
+	const char *dir = test_tmpdir("net_tls_reload_shared"), *error = NULL;
+	const struct net_tls_policy tls13 = { .min_version = "1.3" };
+	struct net_tls *imap = NULL, *smtp = NULL, *http = NULL;
+	char cn[64], cmd[3000], other_cert[1100], other_key[1100];
+	X509 *a, *b;
+
+	snprintf(cert_path, sizeof cert_path, "%s/cert.pem", dir);
+	snprintf(key_path, sizeof key_path, "%s/key.pem", dir);
+	snprintf(other_cert, sizeof other_cert, "%s/other-cert.pem", dir);
+	snprintf(other_key, sizeof other_key, "%s/other-key.pem", dir);
+	CHECK(make_cert(dir, "a", "a.example") == 0 && make_cert(dir, "b", "b.example") == 0 &&
+	      make_cert(dir, "c", "c.example") == 0);
+	CHECK(install_cert(dir, "a") == 0);
+	snprintf(cmd, sizeof cmd, "cp %s/c-cert.pem %s && cp %s/c-key.pem %s", dir, other_cert, dir, other_key);
+	CHECK(system(cmd) == 0);
+	/* two listeners on the same files (different policies), one on others */
+	CHECK(net_tls_load(cert_path, key_path, &imap, &error) == 0);
+	CHECK(net_tls_load_policy(cert_path, key_path, &tls13, &smtp, &error) == 0);
+	CHECK(net_tls_load(other_cert, other_key, &http, &error) == 0);
+	CHECK(current_cert(imap, cn, sizeof cn) != current_cert(smtp, cn, sizeof cn));   /* two loads, two reads */
+
+	CHECK(install_cert(dir, "b") == 0);
+	CHECK_EQ_INT(net_tls_reload_all(), 0);
+	a = current_cert(imap, cn, sizeof cn);
+	CHECK_EQ_STR(cn, "b.example");
+	b = current_cert(smtp, cn, sizeof cn);
+	CHECK_EQ_STR(cn, "b.example");
+	CHECK(a == b);                       /* one read for both */
+	CHECK_EQ_INT(net_tls_generation(imap), 1);
+	CHECK_EQ_INT(net_tls_generation(smtp), 1);
+	CHECK(current_cert(http, cn, sizeof cn) != a);
+	CHECK_EQ_STR(cn, "c.example");
+
+	/* the shared pair broken (a's certificate, b's key): neither of its
+	 * listeners switches; the other pair reloads */
+	snprintf(cmd, sizeof cmd, "cp %s/a-cert.pem %s", dir, cert_path);
+	CHECK(system(cmd) == 0);
+	CHECK_EQ_INT(net_tls_reload_all(), 2);
+	CHECK_EQ_INT(net_tls_generation(imap), 1);
+	CHECK_EQ_INT(net_tls_generation(smtp), 1);
+	CHECK_EQ_INT(net_tls_generation(http), 2);
+	current_cert(imap, cn, sizeof cn);
+	CHECK_EQ_STR(cn, "b.example");
+	current_cert(smtp, cn, sizeof cn);
+	CHECK_EQ_STR(cn, "b.example");
+	net_tls_free(&imap);
+	net_tls_free(&smtp);
+	net_tls_free(&http);
+}
+
 int main(void)
 {
 	test_run("policy", test_policy);
 	test_run("versions", test_versions);
 	test_run("reload", test_reload);
+	test_run("reload shared by listeners", test_reload_shared);
 	return test_done();
 }

@@ -37,6 +37,14 @@ static void test_url_check(void)
 	cfg.jmap_push_allow_http = 0;
 }
 
+/* A JSON POST of "{}" to url through the curl transport c. */
+static int post(struct pushsub_curl *c, const char *url, char *err, size_t errsize)
+{
+	struct pushsub_post p = { url, "{}", 2, 0 };
+
+	return pushsub_curl_post(c, &p, err, errsize);
+}
+
 static void test_refusals(void)
 {
 	struct pushsub_curl c = { .allow_http = 1, .allow_private = 0, .timeout_s = 5 };
@@ -44,20 +52,20 @@ static void test_refusals(void)
 
 	/* Loopback, private, link-local, IPv6 loopback: refused before any
 	 * connection. */
-	CHECK_EQ_INT(pushsub_curl_post(&c, "http://127.0.0.1:9/x", "{}", err, sizeof err), -1);
+	CHECK_EQ_INT(post(&c, "http://127.0.0.1:9/x", err, sizeof err), -1);
 	CHECK(strstr(err, "private or loopback") != NULL);
-	CHECK_EQ_INT(pushsub_curl_post(&c, "http://10.1.2.3:9/x", "{}", err, sizeof err), -1);
+	CHECK_EQ_INT(post(&c, "http://10.1.2.3:9/x", err, sizeof err), -1);
 	CHECK(strstr(err, "private or loopback") != NULL);
-	CHECK_EQ_INT(pushsub_curl_post(&c, "http://169.254.169.254/x", "{}", err, sizeof err), -1);
+	CHECK_EQ_INT(post(&c, "http://169.254.169.254/x", err, sizeof err), -1);
 	CHECK(strstr(err, "private or loopback") != NULL);
-	CHECK_EQ_INT(pushsub_curl_post(&c, "http://[::1]:9/x", "{}", err, sizeof err), -1);
+	CHECK_EQ_INT(post(&c, "http://[::1]:9/x", err, sizeof err), -1);
 	CHECK(strstr(err, "private or loopback") != NULL);
-	CHECK_EQ_INT(pushsub_curl_post(&c, "http://[::ffff:192.168.1.1]:9/x", "{}", err, sizeof err), -1);
+	CHECK_EQ_INT(post(&c, "http://[::ffff:192.168.1.1]:9/x", err, sizeof err), -1);
 	CHECK(strstr(err, "private or loopback") != NULL);
 	/* http:// is not even tried without allow_http. */
 	c.allow_http = 0;
 	c.allow_private = 1;
-	CHECK_EQ_INT(pushsub_curl_post(&c, "http://127.0.0.1:9/x", "{}", err, sizeof err), -1);
+	CHECK_EQ_INT(post(&c, "http://127.0.0.1:9/x", err, sizeof err), -1);
 	CHECK(strstr(err, "private or loopback") == NULL);
 }
 

@@ -130,6 +130,8 @@ enum apply_status dir_apply_alias_add(struct apply_ctx *ctx, const char **error_
 		dir_batch_put_empty(ctx->batch, &key);
 	}
 	dir_result(ctx, "tenant", tenant, "alias", f.alias, "target", f.target, (char *)NULL);
+	/* The target's default identities changed: its push wakes. */
+	apply_changed(ctx, f.target);
 	st = APPLY_ACCEPTED;
 out:
 	json_decref(rec);
@@ -182,6 +184,7 @@ enum apply_status dir_apply_alias_remove(struct apply_ctx *ctx, const char **err
 	} else {
 		dir_batch_put_json(ctx->batch, &key, rec);
 	}
+	apply_changed(ctx, f.target);
 	st = APPLY_ACCEPTED;
 out:
 	json_decref(rec);

@@ -543,6 +543,34 @@ int view_bulk_marked(struct view *view, const char **error_r)
 	return r;
 }
 
+/* Checkpoint under the shared lock, so a wipe cannot close the database
+ * meanwhile. log_size_for_flush 0: always flush the memtable first, so
+ * the checkpoint needs no WAL replay. Refused during a bulk apply: the
+ * copy would carry its marker, and a replica would only rebuild it. */
+int view_checkpoint(struct view *view, const char *dir, const char **error_r)
+{
+	rocksdb_checkpoint_t *cp;
+	char *err = NULL;
+
+	if (__atomic_load_n(&view->bulk, __ATOMIC_ACQUIRE)) {
+		*error_r = "the view is being rebuilt (bulk apply); try again once it is ready";
+		return -1;
+	}
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	cp = rocksdb_checkpoint_object_create(view->db, &err);
+	if (err == NULL) {
+		rocksdb_checkpoint_create(cp, dir, 0, &err);
+		rocksdb_checkpoint_object_destroy(cp);
+	}
+	pthread_rwlock_unlock(&view->lock);
+	if (err != NULL) {
+		*error_r = rocks_error("view checkpoint", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Feeds a 4-byte big-endian length to the digest. */
 static void digest_len(EVP_MD_CTX *md, size_t len)
 {

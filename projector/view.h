@@ -86,4 +86,10 @@ int view_bulk_marked(struct view *view, const char **error_r);
  * snapshot, so it may run while the projector writes. */
 int view_digest(struct view *view, char out[65], uint64_t *keys_r, const char **error_r);
 
+/* A RocksDB checkpoint of the view in dir (which must not exist): hard
+ * links to its table files plus the rest copied, after a flush. Every
+ * commit is one atomic write carrying its offsets, so the copy is a view
+ * as of one commit, with the offsets it holds. 0 or -1. */
+int view_checkpoint(struct view *view, const char *dir, const char **error_r);
+
 #endif

@@ -49,6 +49,9 @@ python3 -c 'import dns.resolver' 2>/dev/null || python3 -m pip install -q dnspyt
 # websockets: an independent WebSocket client for the JMAP over WebSocket
 # tests (tests/e2e/test_jmap_ws.py).
 python3 -c 'import websockets' 2>/dev/null || python3 -m pip install -q websockets
+# http_ece (with cryptography): an independent RFC 8291/8188 decrypter for
+# the encrypted JMAP push tests (tests/e2e/test_jmap_pushsub.py).
+python3 -c 'import http_ece' 2>/dev/null || python3 -m pip install -q http-ece==1.2.1
 # jmapc: a published JMAP client library driving the server in
 # tests/e2e/test_jmap_client.py (issue 10).
 python3 -c 'import jmapc' 2>/dev/null || python3 -m pip install -q jmapc==0.4.0

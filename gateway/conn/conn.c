@@ -127,7 +127,7 @@ void conn_setup_top(struct conn *c)
 	bufferevent_setwatermark(c->bev, EV_READ, 0, c->proto.in_high);
 	bufferevent_setwatermark(c->bev, EV_WRITE, c->proto.out_high / 2, 0);
 	conn_apply_timeouts(c);
-	if (c->closing || c->held || c->paused)
+	if (c->closing || c->held || c->paused || c->peer_eof)
 		bufferevent_enable(c->bev, EV_WRITE);
 	else
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -165,6 +165,17 @@ int conn_input_blocked(struct conn *c)
 	return c->bev == NULL || c->closing || c->held || check_output(c);
 }
 
+/* After a half-close: closes after flush once no answer is in flight and
+ * input() has taken every complete request (what is left is a partial
+ * one that can never be completed). */
+static void eof_check(struct conn *c)
+{
+	if (!c->peer_eof || c->bev == NULL || c->closing || c->held || c->paused ||
+	    c->proto.busy(c->session))
+		return;
+	conn_close_after_flush(c, "closed by client");
+}
+
 /* input() when it may run now. */
 static void run_input(struct conn *c)
 {
@@ -174,6 +185,27 @@ static void run_input(struct conn *c)
 	c->proto.input(c->session, c);
 	if (c->bev != NULL && !c->closing)
 		(void)check_output(c);
+	eof_check(c);
+}
+
+/* The client's EOF. A protocol that can tell when it is busy gets the
+ * half-close treatment (conn_protocol.busy): the requests already
+ * buffered and the answers in flight still go out, within
+ * CONN_EOF_MAX_MS; otherwise the connection closes at once. */
+static void on_peer_eof(struct conn *c)
+{
+	struct timeval tv = { CONN_EOF_MAX_MS / 1000, (CONN_EOF_MAX_MS % 1000) * 1000 };
+
+	if (c->proto.busy == NULL) {
+		conn_close(c, "lost connection");
+		return;
+	}
+	c->peer_eof = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	snprintf(c->close_why, sizeof c->close_why, "closed by client, answers still due");
+	evtimer_add(c->deadline, &tv);
+	c->want_input = 1;
+	run_input(c);
 }
 
 static void on_read(struct bufferevent *bev, void *ctx)
@@ -211,7 +243,7 @@ static void on_event(struct bufferevent *bev, short what, void *ctx)
 	} else if (what & BEV_EVENT_TIMEOUT) {
 		conn_close(c, "write timeout");
 	} else if (what & BEV_EVENT_EOF) {
-		conn_close(c, "lost connection");
+		on_peer_eof(c);
 	} else if (what & BEV_EVENT_ERROR) {
 		unsigned long e = bufferevent_get_openssl_error(bev);
 		char msg[64] = "network error";
@@ -238,7 +270,7 @@ static void on_wake(evutil_socket_t fd, short what, void *ctx)
 		if (c->paused && conn_pending_output(c) <= c->proto.out_high / 2) {
 			c->paused = 0;
 			c->want_input = 1;
-			if (!c->held)
+			if (!c->held && !c->peer_eof)
 				bufferevent_enable(c->bev, EV_READ);
 		}
 		if (c->want_input)
@@ -279,6 +311,9 @@ void conn_hold_input(struct conn *c, int on)
 	c->held = on;
 	if (on) {
 		bufferevent_disable(c->bev, EV_READ);
+	} else if (c->peer_eof) {
+		c->want_input = 1;      /* the rest of the buffered input, then eof_check */
+		conn_wake(c);
 	} else if (!c->paused) {
 		bufferevent_enable(c->bev, EV_READ);
 		if (c->want_input)

@@ -84,6 +84,16 @@ struct conn_protocol {
 	/* Optional: conn_server_set_draining(on) for each live connection;
 	 * the protocol says goodbye once idle (on 1) or takes it back (0). */
 	void (*drain)(void *session, struct conn *c, int on);
+	/* Optional: 1 while a request's answer is still to come (a password
+	 * check, a write waiting for the log). With it, a client's EOF is a
+	 * half-close (RFC 9293 3.6: it may still read): the layer stops
+	 * reading, lets input() handle every complete request already
+	 * buffered, and closes after flush once busy() is 0 and input() takes
+	 * nothing more (bounded by CONN_EOF_MAX_MS). Without it, EOF closes
+	 * at once and an answer in flight is lost: HTTP goes without, so a
+	 * client that leaves cancels its request and ends its stream (an
+	 * HTTP client does not half-close to mark the end of a request). */
+	int (*busy)(void *session);
 };
 
 /* ---- servers (conn_server.c) ---- */

@@ -11,6 +11,7 @@
 #define CONN_IN_HIGH_DEFAULT (256 * 1024)
 #define CONN_OUT_HIGH_DEFAULT (1024 * 1024)
 #define CONN_FLUSH_MAX_MS 1000       /* close-after-flush gives up after this */
+#define CONN_EOF_MAX_MS 60000        /* after a half-close, the answers in flight get this long */
 
 struct conn {
 	unsigned refs;                   /* 1 while open, +1 around each callback */
@@ -32,6 +33,7 @@ struct conn {
 	int want_input;                  /* conn_resume_input pending */
 	int authenticated;
 	int tls_shutdown;                /* close_notify sent */
+	int peer_eof;                    /* the client half-closed: nothing more to read */
 	unsigned read_timeout_s;         /* conn_set_read_timeout; 0 = by state */
 	char close_why[96];
 	struct event *wake;              /* deferred work: input, resume, flush */

@@ -2,7 +2,8 @@
  * 127.0.0.1 sockets: TCP_NODELAY, implicit TLS, STARTTLS (plain text after
  * the command discarded), pre-auth and idle timeouts, the limits' reject
  * line, output backpressure, close-after-flush over plain, TLS and a
- * deflate filter, and closing from inside a callback. The server loop
+ * deflate filter, closing from inside a callback, and a client's
+ * half-close with an answer in flight. The server loop
  * runs in a thread; the clients block in the main thread (every read
  * bounded by SO_RCVTIMEO). */
 #include "gateway/conn/conn.h"
@@ -93,6 +94,24 @@ static void *tp_open(void *ctx, struct conn *c)
 	return c;   /* the session is the conn itself */
 }
 
+/* SLOW: the answer comes from a timer, as an answer that waits for the
+ * log does; no input is taken meanwhile (as IMAP and POP3 do). */
+static int slow_busy;
+
+static void slow_done(evutil_socket_t fd, short what, void *ctx)
+{
+	struct conn *c = ctx;
+
+	slow_busy = 0;
+	conn_write(c, "slow done\r\n", 11);
+	conn_resume_input(c);
+}
+
+static int tp_busy(void *session)
+{
+	return slow_busy;
+}
+
 static void tp_command(struct conn *c, const char *line)
 {
 	unsigned long n;
@@ -117,6 +136,11 @@ static void tp_command(struct conn *c, const char *line)
 			abort();
 		if (conn_push_filter(c, NULL, z_out, z, z_free) < 0)
 			conn_close(c, "filter failed");
+	} else if (strcmp(line, "SLOW") == 0) {
+		struct timeval tv = { 0, 100 * 1000 };
+
+		slow_busy = 1;
+		event_base_once(conn_base(c), -1, EV_TIMEOUT, slow_done, c, &tv);
 	} else if (strcmp(line, "KILL") == 0) {
 		conn_close(c, "killed");
 		/* still inside the callback: every call is harmless now */
@@ -136,6 +160,8 @@ static void tp_input(void *session, struct conn *c)
 	if (conn_pending_output(c) > out_high)
 		atomic_fetch_add(&input_over_high, 1);
 	for (;;) {
+		if (slow_busy)
+			return;
 		size_t len;
 		char *line;
 
@@ -477,6 +503,33 @@ static void test_close_inside_callback(void)
 	CHECK_EQ_INT(atomic_load(&lines_seen), 1);
 }
 
+/* RFC 9293 3.6: a client that half-closes after its requests still gets
+ * every answer, the one in flight included, then the server's FIN; a
+ * partial request left at the end is dropped. */
+static void test_half_close(void)
+{
+	struct conn_protocol p = proto;
+	unsigned port;
+	struct conn_server *srv;
+	int fd, eof;
+	char *got;
+
+	p.busy = tp_busy;
+	srv = start(&p, 0, 0, 0, NULL, &port);
+	fd = connect_to(port);
+	free(read_until(fd, NULL, "\r\n", &eof));
+	send_all(fd, NULL, "SLOW\r\nafter\r\npartial");
+	shutdown(fd, SHUT_WR);
+	got = read_until(fd, NULL, NULL, &eof);
+	CHECK_EQ_STR(got, "slow done\r\necho: after\r\n");
+	CHECK_EQ_INT(eof, 1);
+	free(got);
+	close(fd);
+	finish(&srv);
+	CHECK_EQ_STR(closed_why, "closed by client");
+	CHECK_EQ_INT(atomic_load(&lines_seen), 2);
+}
+
 int main(void)
 {
 	log_set_level(LOG_WARN);
@@ -492,6 +545,7 @@ int main(void)
 	test_run("backpressure", test_backpressure);
 	test_run("close after flush: plain, TLS, deflate over TLS", test_close_after_flush);
 	test_run("closing inside a callback", test_close_inside_callback);
+	test_run("half-close: answers in flight still go out", test_half_close);
 	net_tls_free(&tls);
 	event_base_free(base);
 	return test_done();

@@ -6,6 +6,7 @@
 #include "gateway/imap/imap_auth.h"
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_login.h"
+#include "gateway/auth_gate.h"
 #include "gateway/auth_password.h"
 #include "common/log.h"
 #include "gateway/node.h"
@@ -36,6 +37,40 @@ void imap_auth_verify(struct imap_session *s, const char *user, const char *pass
 	imap_session_ref(s);
 	auth_password_verify(s->base, s->node != NULL ? s->node->view : NULL, s->peer_ip, user, password,
 			     verified, s);
+}
+
+/* A malformed exchange's delayed answer. */
+struct malformed_answer {
+	struct imap_session *s;
+	int bad;
+	const char *text;
+};
+
+static void malformed_answered(void *ctx)
+{
+	struct malformed_answer *m = ctx;
+	struct imap_session *s = m->s;
+
+	if (s->conn != NULL && !s->closing) {
+		if (m->bad)
+			imap_bad(s, "%s", m->text);
+		else
+			imap_no(s, "%s", m->text);
+	}
+	free(m);
+	imap_session_unref(s);
+}
+
+void imap_auth_malformed(struct imap_session *s, int bad, const char *text)
+{
+	struct malformed_answer *m = xcalloc(1, sizeof *m);
+
+	log_info("imap[%s]: malformed authentication from [%s]: %s", s->id, s->peer_ip, text);
+	imap_session_ref(s);
+	m->s = s;
+	m->bad = bad;
+	m->text = text;
+	auth_gate_malformed(s->base, s->peer_ip, malformed_answered, m);
 }
 
 /* LOGIN and AUTHENTICATE without TLS when plain text is not allowed: answers

@@ -68,7 +68,7 @@ int imap_auth_ext_known(const char *mech)
 	return strcasecmp(mech, "LOGIN") == 0 || strcasecmp(mech, "SCRAM-SHA-256") == 0;
 }
 
-/* A base64 line into a malloc'ed NUL-terminated string; NULL (after BAD)
+/* A base64 line into a malloc'ed NUL-terminated string; NULL (after a delayed BAD)
  * when invalid or holding a NUL. */
 static char *decode_or_bad(struct imap_session *s, const char *b64, size_t len, size_t *n_r)
 {
@@ -81,7 +81,7 @@ static char *decode_or_bad(struct imap_session *s, const char *b64, size_t len, 
 		OPENSSL_cleanse(out, len / 4 * 3 + 1);
 		free(out);
 		ext_done(s);
-		imap_bad(s, "Invalid base64");
+		imap_auth_malformed(s, 1, "Invalid base64");   /* counted and delayed */
 		return NULL;
 	}
 	*n_r = n;
@@ -245,7 +245,7 @@ static void scram_first(struct imap_session *s, const char *b64, size_t len)
 	if (imap_scram_client_first(&x->sc, msg, n, &error) < 0) {
 		free(msg);
 		ext_done(s);
-		imap_no(s, "[AUTHENTICATIONFAILED] %s", error);
+		imap_auth_malformed(s, 0, "[AUTHENTICATIONFAILED] Malformed SCRAM client-first message");
 		return;
 	}
 	free(msg);

@@ -24,7 +24,8 @@ static int b64_decode(const char *in, size_t len, char **out_r, size_t *len_r)
 	return 0;
 }
 
-/* RFC 4616: [authzid] NUL authcid NUL passwd. */
+/* RFC 4616: [authzid] NUL authcid NUL passwd. A malformed response is
+ * a failure of the client, counted and delayed (imap_auth_malformed). */
 static void auth_plain(struct imap_session *s, const char *b64, size_t len)
 {
 	char *dec = NULL, *authcid, *pass;
@@ -33,7 +34,7 @@ static void auth_plain(struct imap_session *s, const char *b64, size_t len)
 	if (len == 1 && b64[0] == '=')
 		len = 0;
 	if (b64_decode(b64, len, &dec, &n) < 0) {
-		imap_bad(s, "Invalid base64");
+		imap_auth_malformed(s, 1, "Invalid base64");
 		return;
 	}
 	l1 = strnlen(dec, n);
@@ -43,7 +44,7 @@ static void auth_plain(struct imap_session *s, const char *b64, size_t len)
 	if (authcid == NULL || pass == NULL || strlen(pass) != n - l1 - l2 - 2) {
 		explicit_bzero(dec, n);
 		free(dec);
-		imap_no(s, "[AUTHENTICATIONFAILED] Malformed PLAIN response");
+		imap_auth_malformed(s, 0, "[AUTHENTICATIONFAILED] Malformed PLAIN response");
 		return;
 	}
 	if (l1 > 0 && strcasecmp(dec, authcid) != 0) {

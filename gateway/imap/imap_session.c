@@ -235,10 +235,21 @@ static void session_input(void *session, struct conn *c)
 	imap_run(session);
 }
 
+/* A command runs and its tagged answer is still due; not while it waits
+ * for the client (IDLE's DONE, an AUTHENTICATE response), which a
+ * half-closed client can never send. */
+static int session_busy(void *session)
+{
+	struct imap_session *s = session;
+
+	return s->in_cmd && !s->idling && s->line_fn == NULL;
+}
+
 void imap_session_protocol(const struct imap_session_settings *set, struct conn_protocol *p)
 {
 	imap_conn_protocol(set, p);
 	p->input = session_input;
+	p->busy = session_busy;
 	p->closed = conn_closed;
 	p->drain = conn_drain;
 }

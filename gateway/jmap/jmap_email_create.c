@@ -2,9 +2,11 @@
 #include "gateway/jmap/jmap_email_create.h"
 #include "gateway/jmap/jmap_email_blobref.h"
 #include "gateway/jmap/jmap_email_build.h"
+#include "gateway/jmap/jmap_email_set_private.h"
 #include "gateway/jmap/jmap_keywords.h"
 #include "gateway/jmap/jmap_mail.h"
 #include "gateway/jmap/jmap_mime_write.h"
+#include "gateway/jmap/jmap_shared.h"
 #include "gateway/deliver_blob.h"
 #include "common/buf.h"
 #include "common/ids.h"
@@ -84,6 +86,7 @@ int jmap_email_create_plan(struct jmap_setrun *sr, const char *cid, json_t *obj,
 	json_t *mailboxes = NULL, *flags = NULL, *sys = NULL, *kws = NULL, *err = NULL, *summary, *v;
 	struct buf msg = BUF_INIT;
 	const char *error = NULL;
+	const char *refused = NULL;
 	char msgid[128];
 	int64_t received = evm_now_ms();
 	size_t i;
@@ -108,6 +111,18 @@ int jmap_email_create_plan(struct jmap_setrun *sr, const char *cid, json_t *obj,
 		invalid(sr, cid, "receivedAt", "not a UTCDate");
 		goto out;
 	}
+	jmap_flags_split(flags, &sys, &kws);
+	/* In a shared account: i on every mailbox, and the rights of the
+	 * keywords (RFC 4314 4), checked again by the owner's projector. */
+	if (jmap_shared_may_append(jmap_eset_scope(sr), mailboxes, sys, kws, &refused) < 0) {
+		if (strcmp(refused, "forbidden") == 0)
+			jmap_setrun_fail(sr, JMAP_OP_CREATE, cid,
+					 jmap_set_error("forbidden", "the mailbox's owner did not grant this right "
+						        "(RFC 4314)", NULL));
+		else
+			invalid(sr, cid, "mailboxIds", "at least one existing mailbox of this account is required");
+		goto out;
+	}
 	new_message_id(req->address, msgid);
 	bp.now_ms = evm_now_ms();
 	bp.message_id = msgid;
@@ -120,7 +135,6 @@ int jmap_email_create_plan(struct jmap_setrun *sr, const char *cid, json_t *obj,
 	/* The store's summary of exactly the bytes stored (common/mime.h). */
 	summary = mime_parse(msg.data, msg.len, NULL);
 	deliver_blob_id(msg.data, msg.len, p->blob_id);
-	jmap_flags_split(flags, &sys, &kws);
 	p->events = json_array();
 	json_array_foreach(mailboxes, i, v)
 		json_array_append_new(p->events,
@@ -147,12 +161,12 @@ void jmap_email_create_done(struct jmap_setrun *sr, const char *cid, const struc
 {
 	struct jmap_mail_req *req = jmap_mail_req(jmap_setrun_call(sr));
 	const char *email = json_string_value(json_object_get(json_array_get(results, 0), "email_id"));
-	const char *error = NULL;
+	const char *owner = jmap_mail_address(jmap_setrun_call(sr)), *error = NULL;
 	char tid[33], blob[40];
 	int64_t rcv;
 	json_t *obj;
 
-	if (email == NULL || mail_jmap_email_thread(req->node->view, req->address, email, tid, &rcv, &error) <= 0) {
+	if (email == NULL || mail_jmap_email_thread(req->node->view, owner, email, tid, &rcv, &error) <= 0) {
 		log_error("jmap: Email/set for %s: the created email is not in the view: %s", req->address,
 			  error ? error : "no thread");
 		jmap_setrun_fail(sr, JMAP_OP_CREATE, cid, jmap_set_error("serverFail", NULL, NULL));

@@ -10,9 +10,16 @@
  * server to forbid duplicates). A write whose fate is unknown ends the
  * method with serverUnavailable: the client retries, and what was already
  * imported then answers alreadyExists with its id. receivedAt defaults to
- * the time of the import. */
+ * the time of the import.
+ *
+ * In an account shared by ACL (jmap_shared.h) the blob is the user's own
+ * (an upload is the uploader's), the mailboxes must be shared with i (and
+ * the rights of the keywords, jmap_shared_may_append), and the writes go
+ * to the owner's partition as the user; alreadyExists only for a copy in
+ * a shared mailbox (the others do not exist for the user). */
 #include "gateway/jmap/jmap_blob_private.h"
 #include "gateway/jmap/jmap_blob_args.h"
+#include "gateway/jmap/jmap_shared.h"
 #include "gateway/jmap/jmap_std.h"
 #include "gateway/deliver_blob.h"
 #include "common/buf.h"
@@ -28,6 +35,8 @@ struct import_call {
 	struct jmap_call *call;
 	struct jmap_mail_req *req;
 	const char *account_id;
+	const char *owner;            /* whose account: jmap_mail_address */
+	json_t *scope;                /* jmap_shared_scope: NULL in the own account */
 	char old_state[JMAP_STATE_MAX];
 	json_t *emails;               /* borrowed from the arguments */
 	void *iter;
@@ -60,6 +69,7 @@ static void ic_free(struct import_call *ic)
 {
 	creation_clear(ic);
 	jmap_set_result_free(&ic->r);
+	json_decref(ic->scope);
 	jmap_mail_req_unref(&ic->req);
 	free(ic);
 }
@@ -82,7 +92,7 @@ static void fail(struct import_call *ic, const char *type, const char *desc)
 static int prepare(struct import_call *ic, json_t *obj, const char **error_r)
 {
 	struct jmap_mail_req *req = ic->req;
-	const char *prop = NULL, *desc = NULL, *error = NULL;
+	const char *prop = NULL, *desc = NULL, *error = NULL, *refused = NULL;
 	json_t *locs;
 	char *type = NULL;
 	int r;
@@ -92,6 +102,13 @@ static int prepare(struct import_call *ic, json_t *obj, const char **error_r)
 			not_created(ic, "invalidProperties", desc, prop);
 		*error_r = error;
 		return r;
+	}
+	if (jmap_shared_may_append(ic->scope, ic->args.mailboxes, ic->args.flags, ic->args.keywords, &refused) < 0) {
+		if (strcmp(refused, "forbidden") == 0)
+			not_created(ic, "forbidden", "the mailbox's owner did not grant this right (RFC 4314)", NULL);
+		else
+			not_created(ic, "invalidProperties", "mailboxIds: not a mailbox of this account", "mailboxIds");
+		return 0;
 	}
 	if ((r = jmap_blob_read(req->node, req->address, ic->args.blob_id, &ic->data, &ic->len, &type, &error)) <= 0) {
 		if (r == 0)
@@ -107,8 +124,15 @@ static int prepare(struct import_call *ic, json_t *obj, const char **error_r)
 	}
 	deliver_blob_id(ic->data, ic->len, ic->blob);
 	jmap_blob_email_id(ic->blob, "", ic->email_id);
-	locs = json_array();
-	r = mail_jmap_email_locations(req->node->view, req->address, ic->email_id, locs, &error);
+	/* In a shared account only a copy in a shared mailbox exists. */
+	locs = json_pack("[s]", ic->email_id);
+	r = jmap_shared_filter_emails(req->node->view, ic->owner, ic->scope, locs, &error) < 0 ? -1 : 0;
+	if (r == 0 && json_array_size(locs) > 0) {
+		json_t *copies = json_array();
+
+		r = mail_jmap_email_locations(req->node->view, ic->owner, ic->email_id, copies, &error);
+		json_decref(copies);
+	}
 	json_decref(locs);
 	if (r != 0) {
 		if (r > 0)
@@ -118,7 +142,7 @@ static int prepare(struct import_call *ic, json_t *obj, const char **error_r)
 		*error_r = error;
 		return r > 0 ? 0 : -1;
 	}
-	if ((r = mail_over_quota(req->node->view, req->address, ic->len, &error)) != 0) {
+	if ((r = mail_over_quota(req->node->view, ic->owner, ic->len, &error)) != 0) {
 		if (r > 0)
 			not_created(ic, "overQuota", "the account's quota is full", NULL);
 		*error_r = error;
@@ -134,7 +158,7 @@ static void created(struct import_call *ic)
 	const char *error = NULL;
 	char tid[33], blob_id[34];
 	int64_t rcv;
-	int r = mail_jmap_email_thread(req->node->view, req->address, ic->email_id, tid, &rcv, &error);
+	int r = mail_jmap_email_thread(req->node->view, ic->owner, ic->email_id, tid, &rcv, &error);
 
 	if (r < 0) {
 		log_error("jmap: Email/import for %s: %s", req->address, error);
@@ -315,6 +339,7 @@ static void email_import(struct jmap_call *call, json_t *args, void *ctx)
 	const struct jmap_account *acct;
 	json_t *emails = json_object_get(args, "emails");
 	struct import_call *ic;
+	json_t *scope = NULL;
 	char state[JMAP_STATE_MAX];
 
 	(void)ctx;
@@ -329,7 +354,11 @@ static void email_import(struct jmap_call *call, json_t *args, void *ctx)
 		jmap_call_error(call, "requestTooLarge", "more emails than maxObjectsInSet");
 		return;
 	}
+	if (jmap_shared_scope(call, &scope) < 0)
+		return;
 	ic = xcalloc(1, sizeof *ic);
+	ic->owner = jmap_mail_address(call);
+	ic->scope = scope;
 	ic->call = call;
 	ic->req = jmap_mail_req(call);
 	jmap_mail_req_ref(ic->req);   /* a cancelled run's callbacks still read it */

@@ -24,7 +24,7 @@ static int check_mailboxes(struct jmap_call *call, json_t *m, struct jmap_import
 	json_object_foreach(m, k, v) {
 		if (!json_is_true(v) || jmap_call_resolve_id(call, k, &id) != 1)
 			return 0;
-		if ((r = mail_mailbox_get(req->node->view, req->address, id, &box, error_r)) <= 0)
+		if ((r = mail_mailbox_get(req->node->view, jmap_mail_address(call), id, &box, error_r)) <= 0)
 			return r;
 		json_decref(box);
 		json_array_append_new(a->mailboxes, json_string(id));

@@ -158,7 +158,7 @@ static void email_query(struct jmap_call *call, json_t *args, void *ctx)
 }
 
 struct changed {
-	json_t *ids;          /* id -> true */
+	json_t *ids;          /* id -> created after the position (boolean) */
 	json_t *order;        /* ids in (modseq, id) order */
 	int64_t last;
 	char last_id[33];
@@ -169,7 +169,7 @@ static int changed_cb(void *ctx, const struct mail_jchange *c)
 	struct changed *ch = ctx;
 
 	if (json_object_get(ch->ids, c->id) == NULL) {
-		json_object_set_new(ch->ids, c->id, json_true());
+		json_object_set_new(ch->ids, c->id, json_boolean(c->created));
 		json_array_append_new(ch->order, json_string(c->id));
 	}
 	ch->last = c->modseq;
@@ -177,18 +177,56 @@ static int changed_cb(void *ctx, const struct mail_jchange *c)
 	return 0;
 }
 
-/* Every email changed after the position, page by page. 0 or -1. */
-static int read_changes(struct jmap_mail_req *req, int64_t since, const char *since_id, struct changed *ch,
-			const char **error_r)
+/* Every email of account changed after the position, page by page. 0
+ * or -1. */
+static int read_changes(struct jmap_mail_req *req, const char *account, int64_t since, const char *since_id,
+			struct changed *ch, const char **error_r)
 {
 	int more = 1;
 
 	ch->last = since;
 	snprintf(ch->last_id, sizeof ch->last_id, "%s", since_id);
 	while (more) {
-		if (mail_jmap_changes(req->node->view, req->address, MAIL_J_EMAIL, ch->last, ch->last_id, CHANGES_PAGE,
+		if (mail_jmap_changes(req->node->view, account, MAIL_J_EMAIL, ch->last, ch->last_id, CHANGES_PAGE,
 				      changed_cb, ch, &more, error_r) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+/* In a shared account (scope non-NULL) drops from ch the emails created
+ * after the position that are outside the shared mailboxes now: they were
+ * never in the client's results, and naming them would tell of the
+ * owner's other mailboxes (as Email/changes, jmap_mail_changes). An email
+ * moved out of the shared mailboxes stays: it may have been a result.
+ * 0 or -1. */
+static int drop_unseen(struct view *view, const char *owner, const json_t *scope, struct changed *ch,
+		       const char **error_r)
+{
+	size_t i = 0;
+
+	while (scope != NULL && i < json_array_size(ch->order)) {
+		const char *id = json_string_value(json_array_get(ch->order, i));
+		json_t *one;
+		int keep;
+
+		if (!json_is_true(json_object_get(ch->ids, id))) {
+			i++;
+			continue;
+		}
+		one = json_pack("[s]", id);
+		if (jmap_shared_filter_emails(view, owner, scope, one, error_r) < 0) {
+			json_decref(one);
+			return -1;
+		}
+		keep = json_array_size(one) > 0;
+		json_decref(one);
+		if (keep) {
+			i++;
+			continue;
+		}
+		json_object_del(ch->ids, id);
+		json_array_remove(ch->order, i);
 	}
 	return 0;
 }
@@ -208,7 +246,7 @@ static void email_query_changes(struct jmap_call *call, json_t *args, void *ctx)
 	struct changed ch = { NULL, NULL, 0, "" };
 	char state[JMAP_STATE_MAX], since_id[33];
 	const char *error = NULL;
-	json_t *ids = NULL, *v;
+	json_t *ids = NULL, *scope = NULL, *v;
 	int64_t since, now;
 	int collapse;
 	size_t i;
@@ -221,22 +259,24 @@ static void email_query_changes(struct jmap_call *call, json_t *args, void *ctx)
 		jmap_call_error(call, "cannotCalculateChanges", "the query depends on whole threads");
 		return;
 	}
-	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0)
+	if (jmap_mail_state(call, MAIL_J_EMAIL, state) < 0 || jmap_shared_scope(call, &scope) < 0)
 		return;
 	now = strtoll(state, NULL, 10);
 	if (jmap_state_parse(a.since_query_state, &since, since_id) < 0 || since > now ||
 	    since < mail_jmap_horizon()) {
 		jmap_call_error(call, "cannotCalculateChanges", NULL);
-		return;
+		goto out;
 	}
 	ch.ids = json_object();
 	ch.order = json_array();
-	if (read_changes(req, since, since_id, &ch, &error) < 0) {
+	/* A shared account's changes are its owner's, seen through the scope. */
+	if (read_changes(req, jmap_mail_address(call), since, since_id, &ch, &error) < 0 ||
+	    drop_unseen(req->node->view, jmap_mail_address(call), scope, &ch, &error) < 0) {
 		log_error("jmap: Email/queryChanges for %s: %s", req->address, error);
 		jmap_call_error(call, "serverFail", "the view cannot be read");
 		goto out;
 	}
-	if (run_query(call, NULL, a.filter, a.sort, 0, &ids) < 0)
+	if (run_query(call, scope, a.filter, a.sort, 0, &ids) < 0)
 		goto out;
 	jmap_query_changes_init(&qc, a.max_changes);
 	json_array_foreach(ch.order, i, v) {
@@ -256,6 +296,7 @@ too_many:
 	jmap_query_changes_free(&qc);
 	jmap_call_error(call, "tooManyChanges", NULL);
 out:
+	json_decref(scope);
 	json_decref(ids);
 	json_decref(ch.ids);
 	json_decref(ch.order);

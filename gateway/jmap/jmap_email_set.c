@@ -19,8 +19,8 @@
  * by the owner's projector ("as", projector/mail_acl.h): keywords s for
  * $seen and w for any other (a whole keywords object is a "set" store:
  * s, w and t); adding to a mailbox i; removing from one and destroy t
- * and e. Creating is the owner's (forbidden): a sharee copies
- * into the account with Email/copy. */
+ * and e; creating i on each mailbox and the keywords' rights
+ * (jmap_shared_may_append). */
 #include "gateway/jmap/jmap_email_create.h"
 #include "gateway/jmap/jmap_email_patch.h"
 #include "gateway/jmap/jmap_email_set_private.h"
@@ -337,10 +337,6 @@ static int plan_destroy(struct jmap_setrun *sr, const char *id, struct jmap_set_
 static int eset_plan(struct jmap_setrun *sr, enum jmap_set_op op, const char *key, json_t *value,
 		     struct jmap_set_plan *p)
 {
-	if (op == JMAP_OP_CREATE && jmap_eset_scope(sr) != NULL) {
-		fail(sr, op, key, "forbidden", "emails are created in a shared account with Email/copy", NULL);
-		return -1;
-	}
 	if (op == JMAP_OP_CREATE)
 		return jmap_email_create_plan(sr, key, value, p);
 	return op == JMAP_OP_UPDATE ? plan_update(sr, key, value, p) : plan_destroy(sr, key, p);

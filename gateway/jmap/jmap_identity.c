@@ -7,6 +7,8 @@
 #include "projector/directory.h"
 #include "projector/mail.h"
 
+#include <openssl/evp.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,26 +59,30 @@ static int targets_include(json_t *alias, const char *address)
 	return 0;
 }
 
-/* The default identities; with catchall, the "@domain" aliases that
- * deliver to the account (their domains) too. 0 or -1. */
-static int defaults(struct jmap_mail_req *req, json_t **list_r, json_t *catchall, const char **error_r)
+/* The default identities of the account at address, in a fixed order
+ * (its own, then its aliases by address); with catchall, the "@domain"
+ * aliases that deliver to the account (their domains) too. Read from the
+ * view only (the account's tenant from its record). 0 or -1. */
+static int defaults(struct view *view, const char *address, json_t **list_r, json_t *catchall,
+		    const char **error_r)
 {
 	json_t *acct = NULL, *aliases = NULL, *a;
-	const char *name = "";
+	const char *name = "", *tenant;
 	size_t i;
 	int r;
 
 	*list_r = NULL;
-	if ((r = directory_account_get(req->node->view, req->address, &acct, error_r)) < 0)
+	if ((r = directory_account_get(view, address, &acct, error_r)) < 0)
 		return -1;
 	if (r == 1 && json_is_string(json_object_get(acct, "display_name")))
 		name = json_string_value(json_object_get(acct, "display_name"));
 	*list_r = json_array();
-	json_array_append_new(*list_r, identity(req->address, name));
+	json_array_append_new(*list_r, identity(address, name));
 	/* The tenant's aliases (sorted by address): the ones that deliver
 	 * to this account are addresses it may send as (submit.h). The
 	 * catch-all "@domain" names no address. */
-	if (directory_aliases(req->node->view, NULL, req->tenant, &aliases, error_r) < 0) {
+	tenant = json_string_value(json_object_get(acct, "tenant"));
+	if (tenant != NULL && directory_aliases(view, NULL, tenant, &aliases, error_r) < 0) {
 		json_decref(acct);
 		json_decref(*list_r);
 		*list_r = NULL;
@@ -85,7 +91,7 @@ static int defaults(struct jmap_mail_req *req, json_t **list_r, json_t *catchall
 	json_array_foreach(aliases, i, a) {
 		const char *addr = json_string_value(json_object_get(a, "alias"));
 
-		if (addr == NULL || !targets_include(a, req->address))
+		if (addr == NULL || !targets_include(a, address))
 			continue;
 		if (addr[0] != '@')
 			json_array_append_new(*list_r, identity(addr, name));
@@ -97,12 +103,38 @@ static int defaults(struct jmap_mail_req *req, json_t **list_r, json_t *catchall
 	return 0;
 }
 
+int jmap_identity_state(struct view *view, const char *address, int64_t *state_r, const char **error_r)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	json_t *list = NULL;
+	int64_t modseq = 0;
+	char *text;
+
+	if (mail_jmap_state(view, address, MAIL_J_IDENTITY, &modseq, error_r) < 0 ||
+	    defaults(view, address, &list, NULL, error_r) < 0)
+		return -1;
+	/* The defaults as Identity/get shows them before overrides: their
+	 * ids, addresses and name, in their fixed order, sorted keys. */
+	text = json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(list);
+	if (text == NULL) {
+		*error_r = "the default identities cannot be encoded";
+		return -1;
+	}
+	EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL);
+	free(text);
+	*state_r = modseq << JMAP_IDENTITY_DIGEST_BITS |
+		   (((int64_t)md[0] << 16 | (int64_t)md[1] << 8 | md[2]) & JMAP_IDENTITY_DIGEST_MASK);
+	return 0;
+}
+
 int jmap_identities(struct jmap_mail_req *req, json_t **list_r, const char **error_r)
 {
 	json_t *stored = NULL, *rec, *obj;
 	size_t i, k;
 
-	if (defaults(req, list_r, NULL, error_r) < 0)
+	if (defaults(req->node->view, req->address, list_r, NULL, error_r) < 0)
 		return -1;
 	if (mail_identities(req->node->view, req->address, &stored, error_r) < 0) {
 		json_decref(*list_r);
@@ -168,7 +200,7 @@ int jmap_identity_email_allowed(struct jmap_mail_req *req, const char *email, ch
 		json_decref(catchall);
 		return 0;
 	}
-	if (defaults(req, &list, catchall, error_r) < 0) {
+	if (defaults(req->node->view, req->address, &list, catchall, error_r) < 0) {
 		json_decref(catchall);
 		return -1;
 	}
@@ -250,7 +282,9 @@ static void identity_get(struct jmap_call *call, json_t *args, void *ctx)
 	jmap_get_args_free(&a);
 }
 
-/* RFC 8620 5.2 over the stored identities' changes (jmap_submission.h). */
+/* RFC 8620 5.2 over the stored identities' changes; a change of the
+ * derived defaults since is cannotCalculateChanges (jmap_submission.h,
+ * jmap_mail_changes). */
 static void identity_changes(struct jmap_call *call, json_t *args, void *ctx)
 {
 	(void)ctx;

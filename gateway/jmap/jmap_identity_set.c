@@ -264,20 +264,6 @@ static int idset_plan(struct jmap_setrun *sr, enum jmap_set_op op, const char *k
 	       op == JMAP_OP_UPDATE ? plan_update(sr, key, value, p) : plan_destroy(sr, key, p);
 }
 
-static void idset_done(struct jmap_setrun *sr, enum jmap_set_op op, const char *key,
-		       const struct jmap_set_plan *p, json_t *results)
-{
-	struct jmap_set_result *r = jmap_setrun_result(sr);
-
-	(void)results;
-	if (op == JMAP_OP_CREATE)
-		jmap_set_created(r, jmap_setrun_call(sr), key, json_incref(p->note));
-	else if (op == JMAP_OP_UPDATE)
-		jmap_set_updated(r, key, NULL);
-	else
-		jmap_set_destroyed(r, key);
-}
-
 /* The applier's codes (projector/mail.h identity.set). */
 static json_t *idset_rejected(struct jmap_setrun *sr, enum jmap_set_op op, const char *code)
 {
@@ -295,7 +281,6 @@ static json_t *idset_rejected(struct jmap_setrun *sr, enum jmap_set_op op, const
 static const struct jmap_set_ops idset_ops = {
 	.type = MAIL_J_IDENTITY,
 	.plan = idset_plan,
-	.done = idset_done,
 	.rejected = idset_rejected,
 	.free_ctx = free,
 };

@@ -3,6 +3,7 @@
 #include "gateway/command.h"
 #include "gateway/jmap/jmap_shared.h"
 #include "gateway/jmap/jmap_std.h"
+#include "gateway/jmap/jmap_submission.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mime.h"
@@ -85,8 +86,10 @@ int jmap_mail_state(struct jmap_call *call, enum mail_jtype t, char out[JMAP_STA
 	const char *error = NULL;
 	int64_t st = 0;
 
-	/* A shared account's state is its owner's: the same on every node. */
-	if (mail_jmap_state(req->node->view, jmap_mail_address(call), t, &st, &error) < 0) {
+	/* A shared account's state is its owner's: the same on every node.
+	 * Identity's covers the directory's defaults too (jmap_submission.h). */
+	if ((t == MAIL_J_IDENTITY ? jmap_identity_state(req->node->view, jmap_mail_address(call), &st, &error) :
+	     mail_jmap_state(req->node->view, jmap_mail_address(call), t, &st, &error)) < 0) {
 		log_error("jmap: state of %s for %s: %s", mail_jtype_name(t), jmap_mail_address(call), error);
 		jmap_call_error(call, "serverFail", "the view cannot be read");
 		return -1;
@@ -136,7 +139,8 @@ struct changes_out {
 };
 
 /* 1 when a changed object is visible in the shared scope now, 0 when not,
- * -1 on error. */
+ * -1 on error: a mailbox when shared, an email with a copy in a shared
+ * mailbox, a thread with such an email (as Thread/get shows it). */
 static int in_scope(struct changes_out *o, const char *id)
 {
 	json_t *locs, *l;
@@ -145,6 +149,17 @@ static int in_scope(struct changes_out *o, const char *id)
 
 	if (o->t == MAIL_J_MAILBOX)
 		return json_object_get(o->scope, id) != NULL;
+	if (o->t == MAIL_J_THREAD) {
+		json_t *ids = json_array();
+
+		r = mail_jmap_thread_emails(o->view, o->owner, id, ids, &o->error);
+		if (r > 0 && jmap_shared_filter_emails(o->view, o->owner, o->scope, ids, &o->error) < 0)
+			r = -1;
+		if (r > 0)
+			r = json_array_size(ids) > 0;
+		json_decref(ids);
+		return r;
+	}
 	locs = json_array();
 	r = mail_jmap_email_locations(o->view, o->owner, id, locs, &o->error);
 	if (r > 0) {
@@ -187,7 +202,7 @@ void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
 	struct changes_out o = { .t = t };
 	char cur[JMAP_STATE_MAX], since_id[33], next[JMAP_STATE_MAX];
 	const char *error = NULL;
-	int64_t since, now;
+	int64_t since, now, digest = 0;
 	size_t max;
 	int more = 0;
 	json_t *resp;
@@ -201,9 +216,26 @@ void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
 	now = strtoll(cur, NULL, 10);
 	/* RFC 8620 5.2: a state we cannot work from (not ours, ahead of this
 	 * view, or before the horizon) cannot be calculated. */
-	if (jmap_state_parse(a.since_state, &since, since_id) < 0 || since > now ||
-	    since < mail_jmap_horizon()) {
+	if (jmap_state_parse(a.since_state, &since, since_id) < 0) {
 		jmap_call_error(call, "cannotCalculateChanges", NULL);
+		json_decref(o.scope);
+		return;
+	}
+	/* Identity: the stored changes are calculable while the defaults the
+	 * directory derives stayed the same (jmap_submission.h). */
+	if (t == MAIL_J_IDENTITY) {
+		digest = now & JMAP_IDENTITY_DIGEST_MASK;
+		if ((since & JMAP_IDENTITY_DIGEST_MASK) != digest) {
+			jmap_call_error(call, "cannotCalculateChanges", "the default identities changed");
+			json_decref(o.scope);
+			return;
+		}
+		since >>= JMAP_IDENTITY_DIGEST_BITS;
+		now >>= JMAP_IDENTITY_DIGEST_BITS;
+	}
+	if (since > now || since < mail_jmap_horizon()) {
+		jmap_call_error(call, "cannotCalculateChanges", NULL);
+		json_decref(o.scope);
 		return;
 	}
 	max = a.max_changes > 0 && a.max_changes < JMAP_CHANGES_MAX ? (size_t)a.max_changes : JMAP_CHANGES_MAX;
@@ -224,10 +256,14 @@ void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
 	/* After a full answer the client is at the newest position read: the
 	 * state before the scan, or a later one the scan saw (one event's
 	 * changes are committed together, so a modseq is seen whole). */
+	if (!more && o.last_modseq < now)
+		o.last_modseq = now;
+	if (t == MAIL_J_IDENTITY)
+		o.last_modseq = o.last_modseq << JMAP_IDENTITY_DIGEST_BITS | digest;
 	if (more)
 		snprintf(next, sizeof next, "%" PRId64 ".%s", o.last_modseq, o.last_id);
 	else
-		snprintf(next, sizeof next, "%" PRId64, o.last_modseq > now ? o.last_modseq : now);
+		snprintf(next, sizeof next, "%" PRId64, o.last_modseq);
 	resp = jmap_changes_response(a.account->id, a.since_state, next, more,
 				     o.created, o.updated, o.destroyed);
 	if (t == MAIL_J_MAILBOX)
@@ -298,10 +334,17 @@ void jmap_utcdate_format(int64_t ms, char *out, size_t size)
 int jmap_utcdate_parse(const char *s, int64_t *ms_r)
 {
 	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
 	unsigned y, mo, d, h, mi, sec;
 	int n = 0, frac = 0;
 	const char *p;
 
+	/* RFC 3339 5.6 date-time, digits exactly where they belong: sscanf's
+	 * %u alone would take a sign or a space ("-024" wraps around). */
+	for (size_t i = 0; s != NULL && i < sizeof shape - 1; i++) {
+		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
+			return -1;
+	}
 	if (s == NULL || sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
 	    n != 19 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59 ||
 	    (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))))
@@ -311,8 +354,11 @@ int jmap_utcdate_parse(const char *s, int64_t *ms_r)
 		p++;
 		if (*p < '0' || *p > '9')
 			return -1;
-		for (int scale = 100; *p >= '0' && *p <= '9'; p++, scale /= 10)
+		for (int scale = 100, digits = 0; *p >= '0' && *p <= '9'; p++, scale /= 10) {
+			if (++digits > 9)
+				return -1;
 			frac += (*p - '0') * scale;
+		}
 	}
 	if (strcmp(p, "Z") != 0 || y < 1970)
 		return -1;

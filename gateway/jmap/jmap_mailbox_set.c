@@ -370,20 +370,6 @@ static int mbset_plan(struct jmap_setrun *sr, enum jmap_set_op op, const char *k
 	return r;
 }
 
-static void mbset_done(struct jmap_setrun *sr, enum jmap_set_op op, const char *key,
-		       const struct jmap_set_plan *p, json_t *results)
-{
-	struct jmap_set_result *r = jmap_setrun_result(sr);
-
-	(void)results;
-	if (op == JMAP_OP_CREATE)
-		jmap_set_created(r, jmap_setrun_call(sr), key, json_incref(p->note));
-	else if (op == JMAP_OP_UPDATE)
-		jmap_set_updated(r, key, NULL);
-	else
-		jmap_set_destroyed(r, key);
-}
-
 /* "not-empty" is mailbox.delete's only rejection of that code. */
 static json_t *mbset_rejected(struct jmap_setrun *sr, enum jmap_set_op op, const char *code)
 {
@@ -398,7 +384,6 @@ static json_t *mbset_rejected(struct jmap_setrun *sr, enum jmap_set_op op, const
 static const struct jmap_set_ops mbset_ops = {
 	.type = MAIL_J_MAILBOX,
 	.plan = mbset_plan,
-	.done = mbset_done,
 	.rejected = mbset_rejected,
 	.free_ctx = free,
 };

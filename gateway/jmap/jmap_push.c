@@ -1,5 +1,6 @@
 /* jmap_push - see jmap_push.h. */
 #include "gateway/jmap/jmap_push.h"
+#include "gateway/jmap/jmap_submission.h"
 #include "common/log.h"
 
 #include <inttypes.h>
@@ -28,7 +29,9 @@ int jmap_push_states(struct view *view, const char *address, int64_t now[MAIL_J_
 	const char *error = NULL;
 
 	for (int t = 0; t < MAIL_J_TYPES; t++) {
-		if (mail_jmap_state(view, address, (enum mail_jtype)t, &now[t], &error) < 0) {
+		/* Identity's state covers the directory's defaults too. */
+		if ((t == MAIL_J_IDENTITY ? jmap_identity_state(view, address, &now[t], &error) :
+		     mail_jmap_state(view, address, (enum mail_jtype)t, &now[t], &error)) < 0) {
 			log_error("jmap: push states of %s: %s", address, error);
 			return -1;
 		}

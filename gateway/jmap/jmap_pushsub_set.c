@@ -5,10 +5,11 @@
  *
  * Create: deviceClientId and url (https://, RFC 8620 7.2; see
  * pushsub_url_check) are required, verificationCode must be null, keys
- * are refused (this server does not encrypt pushes as RFC 8291 asks, and
- * 7.2 says a server given keys MUST), expires is clamped to
- * JMAP_PUSHSUB_LIFE_MAX_MS from now (also when none is given). Once the
- * log has the subscription, its PushVerification is queued to the url.
+ * are null or {p256dh, auth} (a P-256 point and a 16-octet secret, in
+ * base64url: then every push is encrypted, RFC 8291; see
+ * pushsub_sender.h), expires is clamped to JMAP_PUSHSUB_LIFE_MAX_MS from
+ * now (also when none is given). Once the log has the subscription, its
+ * PushVerification is queued to the url.
  * Update: verificationCode (equal to the code sent: the subscription is
  * verified; else invalidProperties, 7.2.2), expires, types; the other
  * properties are immutable. */
@@ -39,6 +40,8 @@ struct pset {
 	char id[33];
 	char *url;               /* a creation's, for its verification */
 	char code[33];
+	int has_keys;            /* a creation's keys, for its verification */
+	struct webpush_keys keys;
 };
 
 static void step(struct jmap_call *call, struct pset *ps);
@@ -94,6 +97,35 @@ static int types_valid(json_t *v)
 	return 1;
 }
 
+/* keys (RFC 8620 7.2): null (0, *keys_r NULL), or {p256dh, auth} that
+ * common/webpush.h accepts (1, *keys_r the object to store, ps->keys
+ * set); -1 with *why_r otherwise.
+ *
+ * They go into the event, and so the log, as the client gave them: p256dh
+ * is the user agent's PUBLIC key, and auth is a secret it shares with
+ * whoever sends it pushes (RFC 8291 3.2), to authenticate them to the
+ * user agent; it is no credential of ours and opens nothing here. Whoever
+ * reads the log could forge pushes to the device, not read mail; the push
+ * service, which carries every message, never sees either. */
+static int keys_of(struct pset *ps, json_t *v, json_t **keys_r, const char **why_r)
+{
+	json_t *p = json_object_get(v, "p256dh"), *a = json_object_get(v, "auth");
+
+	*keys_r = NULL;
+	ps->has_keys = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v) || json_object_size(v) != 2 || !json_is_string(p) || !json_is_string(a)) {
+		*why_r = "keys: null or {p256dh, auth} expected (RFC 8620 7.2)";
+		return -1;
+	}
+	if (webpush_keys_parse(json_string_value(p), json_string_value(a), &ps->keys, why_r) < 0)
+		return -1;
+	ps->has_keys = 1;
+	*keys_r = json_pack("{s:O, s:O}", "p256dh", p, "auth", a);
+	return 1;
+}
+
 static void add_date(json_t *obj, const char *name, int64_t ms)
 {
 	char date[32];
@@ -107,23 +139,23 @@ static int plan_create(struct jmap_call *call, struct pset *ps, json_t *obj, jso
 {
 	const struct evm_config *cfg = jmap_mail_req(call)->node->cfg;
 	json_t *bad = json_array(), *v, *dcid = json_object_get(obj, "deviceClientId");
-	json_t *url = json_object_get(obj, "url"), *types = json_object_get(obj, "types");
+	json_t *url = json_object_get(obj, "url"), *types = json_object_get(obj, "types"), *keys = NULL;
 	const char *k, *why = NULL;
 	int64_t exp = 0;
 	int clamped = 0;
 
 	json_object_foreach(obj, k, v) {
 		if (strcmp(k, "deviceClientId") == 0 || strcmp(k, "url") == 0 || strcmp(k, "types") == 0 ||
-		    strcmp(k, "expires") == 0)
+		    strcmp(k, "expires") == 0 || strcmp(k, "keys") == 0)
 			continue;
-		/* 7.2: verificationCode MUST be null on create; keys: see
-		 * the top of this file; id is the server's. */
-		if ((strcmp(k, "verificationCode") == 0 || strcmp(k, "keys") == 0) && json_is_null(v))
+		/* 7.2: verificationCode MUST be null on create; id is the
+		 * server's. */
+		if (strcmp(k, "verificationCode") == 0 && json_is_null(v))
 			continue;
-		if (strcmp(k, "keys") == 0)
-			why = "keys: encrypted push (RFC 8291) is not supported by this server";
 		json_array_append_new(bad, json_string(k));
 	}
+	if (keys_of(ps, json_object_get(obj, "keys"), &keys, &why) < 0)
+		json_array_append_new(bad, json_string("keys"));
 	if (!json_is_string(dcid) || json_string_length(dcid) == 0 ||
 	    json_string_length(dcid) > MAIL_PUSHSUB_DEVICE_MAX ||
 	    strlen(json_string_value(dcid)) != json_string_length(dcid))
@@ -138,18 +170,21 @@ static int plan_create(struct jmap_call *call, struct pset *ps, json_t *obj, jso
 	if (expires_of(json_object_get(obj, "expires"), evm_now_ms(), &exp, &clamped) < 0)
 		json_array_append_new(bad, json_string("expires"));
 	if (json_array_size(bad) > 0) {
+		json_decref(keys);
 		*err_r = jmap_set_error("invalidProperties", why, bad);
 		return -1;
 	}
 	json_decref(bad);
 	if (random_hex(ps->id) < 0 || random_hex(ps->code) < 0) {
+		json_decref(keys);
 		*err_r = jmap_set_error("forbidden", "no random numbers", NULL);
 		return -1;
 	}
 	free(ps->url);
 	ps->url = xstrdup(json_string_value(url));
-	*data_r = json_pack("{s:b, s:s, s:O, s:O, s:n, s:s, s:b, s:I, s:O}", "create", 1, "id", ps->id,
-			    "device_client_id", dcid, "url", url, "keys", "verification_code", ps->code,
+	*data_r = json_pack("{s:b, s:s, s:O, s:O, s:o, s:s, s:b, s:I, s:O}", "create", 1, "id", ps->id,
+			    "device_client_id", dcid, "url", url, "keys", keys != NULL ? keys : json_null(),
+			    "verification_code", ps->code,
 			    "verified", 0, "expires", (json_int_t)exp, "types",
 			    types != NULL ? types : json_null());
 	/* 5.3: the server-set properties: the id and the expiry. */
@@ -266,7 +301,8 @@ static void written(struct jmap_call *call, void *ctx, int status, json_t *outco
 		ps->wrote = 1;
 		if (ps->op == 'c') {
 			if (req->node->pushsub == NULL ||
-			    pushsub_sender_verify(req->node->pushsub, ps->id, ps->url, ps->code) < 0)
+			    pushsub_sender_verify(req->node->pushsub, ps->id, ps->url,
+						  ps->has_keys ? &ps->keys : NULL, ps->code) < 0)
 				log_warn("jmap: the PushVerification of %s could not be queued", ps->id);
 			jmap_set_created(&ps->r, call, ps->key, ps->resp);
 			ps->resp = NULL;

@@ -62,6 +62,20 @@ static void plan_clear(struct jmap_set_plan *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* The default success record: the created object is the plan's note
+ * (the server-set properties), an update has none, a destroy its id. */
+static void record_done(struct jmap_setrun *sr, enum jmap_set_op op, const char *key,
+			const struct jmap_set_plan *p)
+{
+	struct jmap_set_result *r = jmap_setrun_result(sr);
+
+	if (op == JMAP_OP_CREATE)
+		jmap_set_created(r, jmap_setrun_call(sr), key, json_incref(p->note));
+	else if (op == JMAP_OP_UPDATE)
+		jmap_set_updated(r, key, NULL);
+	else
+		jmap_set_destroyed(r, key);
+}
 /* The method is over (answered or failed): frees everything. */
 static void setrun_free(struct jmap_setrun *sr)
 {
@@ -128,9 +142,11 @@ static void object_written(struct jmap_call *call, void *ctx, const struct jmap_
 		if (err == NULL)
 			err = jmap_set_error(jmap_wseq_set_error_type(end->code), NULL, NULL);
 		jmap_setrun_fail(sr, sr->op, sr->key, err);
-	} else {
+	} else if (sr->ops->done != NULL) {
 		sr->ops->done(sr, sr->op, sr->op == JMAP_OP_UPDATE ? sr->id : sr->key, &sr->plan,
 			      end->results);
+	} else {
+		record_done(sr, sr->op, sr->op == JMAP_OP_UPDATE ? sr->id : sr->key, &sr->plan);
 	}
 	plan_clear(&sr->plan);
 	next_object(sr);

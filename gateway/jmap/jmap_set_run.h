@@ -47,7 +47,8 @@ struct jmap_set_ops {
 	int (*plan)(struct jmap_setrun *sr, enum jmap_set_op op, const char *key, json_t *value,
 		    struct jmap_set_plan *p);
 	/* Every event of the object was accepted (results: their outcomes):
-	 * records its success in jmap_setrun_result(). */
+	 * records its success in jmap_setrun_result(). NULL: the default
+	 * (created: the plan's note; updated: null; destroyed: the id). */
 	void (*done)(struct jmap_setrun *sr, enum jmap_set_op op, const char *key,
 		     const struct jmap_set_plan *p, json_t *results);
 	/* Optional: the SetError (new reference) of a rejected event; NULL

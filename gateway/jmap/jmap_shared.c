@@ -254,6 +254,33 @@ int jmap_shared_allows(const json_t *scope, const char *mb, unsigned bits)
 	return ((unsigned)json_integer_value(v) & bits) == bits;
 }
 
+int jmap_shared_may_append(const json_t *scope, const json_t *mailboxes, json_t *flags, const json_t *keywords,
+			   const char **type_r)
+{
+	/* RFC 4314 4 (APPEND): i, plus the rights of storing its flags. */
+	unsigned need = MAIL_R_INSERT | mail_acl_flag_rights(flags);
+	json_t *v;
+	size_t i;
+
+	if (scope == NULL)
+		return 0;
+	if (json_array_size(keywords) > 0)
+		need |= MAIL_R_WRITE;
+	json_array_foreach(mailboxes, i, v) {
+		if (json_object_get(scope, json_string_value(v)) == NULL) {
+			*type_r = "invalidProperties";
+			return -1;
+		}
+	}
+	json_array_foreach(mailboxes, i, v) {
+		if (!jmap_shared_allows(scope, json_string_value(v), need)) {
+			*type_r = "forbidden";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 json_t *jmap_shared_rights(unsigned bits)
 {
 	/* RFC 8621 2.4's mapping of RFC 4314 rights. mayCreateChild,
@@ -270,7 +297,7 @@ json_t *jmap_shared_rights(unsigned bits)
 /* The methods that filter by the scope. */
 static const char *const shared_methods[] = {
 	"Mailbox/get", "Mailbox/changes", "Email/get", "Email/changes", "Email/set", "Email/copy", "Thread/get",
-	"Email/query",
+	"Email/query", "Email/queryChanges", "Thread/changes", "Email/import",
 	NULL,
 };
 

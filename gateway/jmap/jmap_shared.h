@@ -16,9 +16,16 @@
  * partition with "as": <the user>, and the owner's projector checks the
  * rights again (jmap_mail_submit). The methods serving shared accounts
  * (jmap_shared_register): Mailbox/get, Mailbox/changes, Email/get,
- * Email/changes, Email/set (jmap_email_set_scope.c), Email/copy
- * (jmap_email_copy.c) and Thread/get; downloads (jmap_shared_blob_read)
- * and EventSource push (jmap_shared_push.h) too. */
+ * Email/query, Email/queryChanges, Email/changes, Email/set
+ * (jmap_email_set_scope.c; creating needs i, jmap_shared_may_append),
+ * Email/import (the same rights), Email/copy (jmap_email_copy.c),
+ * Thread/get and Thread/changes; downloads (jmap_shared_blob_read) and
+ * EventSource push (jmap_shared_push.h) too.
+ *
+ * Blobs an Email/set creation or an Email/import names are read as the
+ * user's own (an upload is the uploader's, jmap_blob.h); the message
+ * written is the owner's from then on, readable by the owner as
+ * "m<email id>" like any email of theirs. */
 #ifndef EVM_JMAP_SHARED_H
 #define EVM_JMAP_SHARED_H
 
@@ -72,6 +79,17 @@ void jmap_shared_filter(const json_t *scope, json_t *mailboxes);
 /* 1 when scope (NULL: the user's own account, every right) grants every
  * right in bits (MAIL_R_*) on mailbox mb, 0 when not (or mb is not shared). */
 int jmap_shared_allows(const json_t *scope, const char *mb, unsigned bits);
+
+/* Whether a new message may be appended, as the user, to each mailbox of
+ * mailboxes (an array of the owner's mailbox ids) with the IMAP system
+ * flags flags and the keywords keywords (arrays): RFC 4314 i, and s for
+ * \Seen, t for \Deleted, w for any other flag or keyword, exactly what the
+ * owner's projector checks again (mail_acl.h). 0 when scope is NULL (the
+ * user's own account) or everything is granted; -1 with *type_r the
+ * SetError type: "invalidProperties" for a mailbox that is not shared (as
+ * if it did not exist), "forbidden" for a right not granted. */
+int jmap_shared_may_append(const json_t *scope, const json_t *mailboxes, json_t *flags, const json_t *keywords,
+			   const char **type_r);
 
 /* RFC 8621 2.4 myRights of a shared mailbox from RFC 4314 rights bits. */
 json_t *jmap_shared_rights(unsigned bits);

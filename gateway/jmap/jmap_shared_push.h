@@ -7,9 +7,10 @@
  * A pushState (RFC 8887 4.3.5.1) covers the user's own account only.
  *
  * The owners are read from the view when the push starts and again each
- * time it is asked for changes: a share granted later is pushed from the
- * next change the user is told about (own or shared), a revoked one is
- * dropped. Each owner's account is subscribed to on the projector, so a
+ * time it is asked for changes: a share granted later is pushed at once
+ * (the owner's ACL applier reports the sharee's account changed,
+ * projector/mail_acl.c, which wakes the user's own subscription), a
+ * revoked one is dropped. Each owner's account is subscribed to on the projector, so a
  * change applied on this node wakes the push once. Loop thread only. */
 #ifndef EVM_JMAP_SHARED_PUSH_H
 #define EVM_JMAP_SHARED_PUSH_H

@@ -18,13 +18,18 @@
  * signatures; then the ones the user CREATED (projector/mail_identity.c,
  * ids "c" + 24 hex digits), whose email is the account's address, one of
  * its aliases, or "*@domain" for a domain whose catch-all alias delivers
- * to the account. The state is the Identity change type's
- * (projector/mail_jmap.h): stored changes only, so a directory change
- * (an alias added) shows in Identity/get but not in Identity/changes. */
+ * to the account. The state (jmap_identity_state) joins the Identity
+ * change type's modseq (projector/mail_jmap.h: the stored identities)
+ * with a digest of the default identities derived from the directory, so
+ * a directory change (an alias added or removed, the display name) moves
+ * it too, on every node alike; Identity/changes answers
+ * cannotCalculateChanges across such a change (RFC 8620 5.2: the client
+ * fetches the identities again) and the stored changes otherwise. */
 #ifndef EVM_JMAP_SUBMISSION_H
 #define EVM_JMAP_SUBMISSION_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "gateway/deliver.h"
 #include "gateway/jmap/jmap_mail.h"
@@ -43,6 +48,15 @@ int jmap_identity_find(struct jmap_mail_req *req, const char *id, json_t **ident
  * *error_r. */
 int jmap_identity_email_allowed(struct jmap_mail_req *req, const char *email, char norm[EVM_ADDRESS_MAX + 1],
 				const char **error_r);
+/* Bits of an identity state holding the digest of the default
+ * identities: state = modseq << JMAP_IDENTITY_DIGEST_BITS | digest (a
+ * decimal state string like the others; modseqs stay below 2^43). */
+#define JMAP_IDENTITY_DIGEST_BITS 20
+#define JMAP_IDENTITY_DIGEST_MASK ((INT64_C(1) << JMAP_IDENTITY_DIGEST_BITS) - 1)
+/* The Identity state of the account at address, read from the view only
+ * (deterministic: the same on every node that applied the same logs). 0,
+ * or -1 with *error_r. */
+int jmap_identity_state(struct view *view, const char *address, int64_t *state_r, const char **error_r);
 /* Registers Identity/get, /changes, /set. */
 void jmap_identity_register(struct jmap_api *api);
 /* Identity/set (jmap_identity_set.c). */

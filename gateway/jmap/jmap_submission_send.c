@@ -11,6 +11,8 @@
  * than a loss, as in SMTP submission); when the record fails after the
  * mail went out, the method says so (serverPartialFail). */
 #include "gateway/jmap/jmap_submission.h"
+#include "gateway/jmap/jmap_std.h"
+#include "gateway/smtp/smtp_rate.h"
 #include "gateway/submit/submit.h"
 #include "common/buf.h"
 #include "common/ids.h"
@@ -112,6 +114,7 @@ static void sent(void *ctx, const struct submit_result *r)
 		return;
 	}
 	s->send_at = evm_now_ms();
+	smtp_rate_record(s->req->node->submission_rate, s->req->address, s->send_at);
 	data = json_pack("{s:s, s:s, s:s, s:s, s:O, s:I, s:s, s:O}", "id", s->id, "identity_id", s->p.identity_id,
 			 "email_id", s->p.email_id, "thread_id", s->p.thread_id, "envelope", s->p.envelope,
 			 "send_at", (json_int_t)s->send_at, "queue_id", r->queue_id, "local", s->p.local);
@@ -177,6 +180,15 @@ void jmap_submission_send(struct jmap_call *call, json_t *obj, jmap_submission_s
 	s->cb = cb;
 	s->ctx = ctx;
 	evm_random_id(s->id);
+	if (!smtp_rate_allowed(s->req->node->submission_rate, s->req->address, evm_now_ms())) {
+		/* limits.submission_per_hour, counted with SMTP submission's
+		 * (RFC 8621 7.5: forbiddenToSend, "for some reason") */
+		s->status = 1;
+		s->err = jmap_set_error("forbiddenToSend", "the hourly sending limit of this account is reached",
+					NULL);
+		event_base_once(jmap_call_base(call), -1, EV_TIMEOUT, end_later, s, NULL);
+		return;
+	}
 	if ((r = jmap_subm_plan(call, obj, &s->p, &s->err, &s->error)) != 0) {
 		if (r < 0)
 			log_error("jmap: EmailSubmission/set for %s: %s", s->req->address, s->error);

@@ -10,6 +10,7 @@
 #include "tests/unit/testlib.h"
 
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -325,9 +326,33 @@ static void test_indexed_query(void)
 	}
 }
 
+/* RFC 8620 1.4 UTCDate: RFC 3339 date-time in UTC ("Z"), strictly. */
+static void test_utcdate(void)
+{
+	static const char *const bad[] = {
+		"-024-01-02T03:04:04Z",    /* found by fuzz_jmap_blob_args: wrapped into an overflow */
+		"+024-01-02T03:04:04Z", " 2024-01-02T03:04:04Z", "2024-1-02T03:04:04Z",
+		"2024-01-02T03:04:04", "2024-01-02T03:04:04+01:00", "2024-02-30T00:00:00Z",
+		"2023-02-29T00:00:00Z", "1969-12-31T23:59:59Z", "2024-01-02T24:00:00Z",
+		"2024-01-02T03:04:04.Z", "2024-01-02T03:04:04.1234567890Z", "",
+	};
+	int64_t ms = 0;
+
+	CHECK(jmap_utcdate_parse("1970-01-01T00:00:00Z", &ms) == 0 && ms == 0);
+	CHECK(jmap_utcdate_parse("2024-02-29T12:00:00.5Z", &ms) == 0 && ms == 1709208000500);
+	CHECK(jmap_utcdate_parse("9999-12-31T23:59:59.999Z", &ms) == 0 && ms == 253402300799999);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (jmap_utcdate_parse(bad[i], &ms) == 0)
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+		CHECK(jmap_utcdate_parse(bad[i], &ms) < 0);
+	}
+	CHECK(jmap_utcdate_parse(NULL, &ms) < 0);
+}
+
 int main(void)
 {
 	setup();
+	test_run("UTCDate parsing is strict", test_utcdate);
 	test_run("Mailbox/get: names, parents, roles, counts, errors", test_mailboxes);
 	test_run("Email/Mailbox changes, states, Thread/get", test_changes);
 	test_run("Email/query from the received-time index = the general engine", test_indexed_query);

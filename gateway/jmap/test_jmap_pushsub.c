@@ -2,30 +2,63 @@
  * node, with the push sender posting through a recording transport: the
  * PushVerification on create, verification by the code, url and keys
  * never returned, StateChanges only to verified, unexpired subscriptions
- * and only for their types, expires clamped, destroy. */
+ * and only for their types, expires clamped, destroy; a subscription with
+ * keys gets every POST encrypted (RFC 8291), decrypted here by the user
+ * agent's side of common/webpush.h. */
 #include "gateway/jmap/test_jmap_node.h"
 #include "gateway/jmap/jmap_pushsub_private.h"
 #include "gateway/pushsub_sender.h"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <unistd.h>
 
 static struct tjn_user bob;
 static pthread_mutex_t posts_mu = PTHREAD_MUTEX_INITIALIZER;
-static json_t *posts;   /* [[url, body object]...] */
+static json_t *posts;   /* [[url, body object, encrypted]...] */
+/* The user agent of the encrypted subscriptions: its keys and private
+ * key (set before any is created, read by the worker). */
+static struct webpush_keys ua_keys;
+static unsigned char ua_priv[WEBPUSH_PRIV_LEN];
 
-/* The recording transport (worker thread). */
-static int record_post(void *ctx, const char *url, const char *body, char *err, size_t errsize)
+/* The recording transport (worker thread): an encrypted body is decrypted
+ * as the user agent would ("undecryptable" when it cannot be). */
+static int record_post(void *ctx, const struct pushsub_post *p, char *err, size_t errsize)
 {
-	json_t *b = json_loads(body, 0, NULL);
+	struct buf plain = BUF_INIT;
+	const char *error = NULL;
+	json_t *b;
 
 	(void)ctx;
 	(void)err;
 	(void)errsize;
+	if (!p->encrypted)
+		b = json_loadb(p->body, p->len, 0, NULL);
+	else if (webpush_decrypt(ua_priv, &ua_keys, p->body, p->len, &plain, &error) == 0)
+		b = json_loadb(plain.data, plain.len, 0, NULL);
+	else
+		b = json_string("undecryptable");
+	buf_free(&plain);
 	pthread_mutex_lock(&posts_mu);
-	json_array_append_new(posts, json_pack("[s, o]", url, b != NULL ? b : json_null()));
+	json_array_append_new(posts, json_pack("[s, o, b]", p->url, b != NULL ? b : json_null(), p->encrypted));
 	pthread_mutex_unlock(&posts_mu);
 	return 0;
+}
+
+/* How many POSTs to url were encrypted. */
+static size_t encrypted_to(const char *url)
+{
+	json_t *p;
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&posts_mu);
+	json_array_foreach(posts, i, p)
+		if (strcmp(json_string_value(json_array_get(p, 0)), url) == 0 && json_is_true(json_array_get(p, 2)))
+			n++;
+	pthread_mutex_unlock(&posts_mu);
+	return n;
 }
 
 /* The bodies POSTed to url so far (new array). */
@@ -314,6 +347,102 @@ static void test_expiry(void)
 	}
 }
 
+/* A new user agent key pair and auth secret; *keys_r the "keys" members
+ * of a PushSubscription (base64url). 0 or -1. */
+static int new_user_agent(char *keys_r, size_t size)
+{
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	struct buf p = BUF_INIT, a = BUF_INIT;
+	BIGNUM *d = NULL;
+	size_t n = 0;
+	int ok;
+
+	ok = key != NULL &&
+	     EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, ua_keys.p256dh,
+					     sizeof ua_keys.p256dh, &n) == 1 && n == WEBPUSH_P256_LEN &&
+	     EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1 &&
+	     BN_bn2binpad(d, ua_priv, sizeof ua_priv) == (int)sizeof ua_priv &&
+	     RAND_bytes(ua_keys.auth, sizeof ua_keys.auth) == 1;
+	BN_clear_free(d);
+	EVP_PKEY_free(key);
+	webpush_b64url_encode(ua_keys.p256dh, sizeof ua_keys.p256dh, &p);
+	webpush_b64url_encode(ua_keys.auth, sizeof ua_keys.auth, &a);
+	snprintf(keys_r, size, ",\"keys\":{\"p256dh\":\"%s\",\"auth\":\"%s\"}", p.data, a.data);
+	buf_free(&p);
+	buf_free(&a);
+	return ok ? 0 : -1;
+}
+
+/* RFC 8620 7.2 and RFC 8291: keys checked on create; with keys, the
+ * verification and every StateChange are encrypted to them; keys are
+ * never returned and immutable. */
+static void test_encrypted(void)
+{
+	const char *url = "https://push.example/enc";
+	char extra[512], calls[1024], account_id[JMAP_ACCOUNT_ID_LEN + 1];
+	json_t *r, *sc;
+	const char *id;
+
+	jmap_account_id(bob.req.address, account_id);
+	/* Bad keys: auth 15 octets, p256dh off the curve, compressed, a
+	 * third member. */
+	r = request(&bob, "[[\"PushSubscription/set\",{\"create\":{"
+			  "\"a\":{\"deviceClientId\":\"d\",\"url\":\"https://push.example/\",\"keys\":{"
+			  "\"p256dh\":\"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4\","
+			  "\"auth\":\"BTBZMqHH6r4Tts7J_aSI\"}},"
+			  "\"p\":{\"deviceClientId\":\"d\",\"url\":\"https://push.example/\",\"keys\":{"
+			  "\"p256dh\":\"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw5\","
+			  "\"auth\":\"BTBZMqHH6r4Tts7J_aSIgg\"}},"
+			  "\"c\":{\"deviceClientId\":\"d\",\"url\":\"https://push.example/\",\"keys\":{"
+			  "\"p256dh\":\"AiVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcx\",\"auth\":\"BTBZMqHH6r4Tts7J_aSIgg\"}},"
+			  "\"x\":{\"deviceClientId\":\"d\",\"url\":\"https://push.example/\",\"keys\":{"
+			  "\"p256dh\":\"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4\","
+			  "\"auth\":\"BTBZMqHH6r4Tts7J_aSIgg\",\"x\":1}}}},\"0\"]]");
+	CHECK(r != NULL);
+	{
+		static const char *const refused[] = { "a", "p", "c", "x" };
+
+		for (size_t i = 0; i < 4; i++) {
+			json_t *e = json_object_get(json_object_get(r, "notCreated"), refused[i]);
+
+			CHECK_EQ_STR(sget(e, "type"), "invalidProperties");
+			CHECK_EQ_STR(dump(json_object_get(e, "properties")), "[\"keys\"]");
+		}
+		CHECK(strstr(sget(json_object_get(json_object_get(r, "notCreated"), "a"), "description"),
+			     "keys/auth") != NULL);
+	}
+	CHECK_EQ_INT(count_to("https://push.example/"), 0);
+
+	/* Good keys: the verification arrives encrypted and decrypts. */
+	CHECK(new_user_agent(extra, sizeof extra) == 0);
+	id = subscribe(url, extra);
+	CHECK_EQ_INT(encrypted_to(url), 2);
+	sc = post_n(url, 0);
+	CHECK_EQ_STR(sget(sc, "@type"), "PushVerification");
+	CHECK_EQ_STR(sget(sc, "pushSubscriptionId"), id);
+	json_decref(sc);
+	sc = post_n(url, 1);
+	CHECK_EQ_STR(sget(sc, "@type"), "StateChange");
+	json_decref(sc);
+	/* A change: an encrypted StateChange. */
+	mailbox_change("Encrypted");
+	wait_posts(url, 3);
+	CHECK_EQ_INT(encrypted_to(url), 3);
+	sc = post_n(url, 2);
+	CHECK_EQ_STR(sget(sc, "@type"), "StateChange");
+	CHECK(json_is_string(json_object_get(json_object_get(json_object_get(sc, "changed"), account_id), "Mailbox")));
+	json_decref(sc);
+	/* keys: never returned, immutable. */
+	request(&bob, "[[\"PushSubscription/get\",{\"properties\":[\"keys\"]}, \"0\"]]");
+	CHECK_EQ_STR(resp_name(0), "error");
+	snprintf(calls, sizeof calls, "[[\"PushSubscription/set\",{\"update\":{\"%s\":{\"keys\":null}}},\"0\"]]",
+		 id);
+	r = request(&bob, calls);
+	CHECK_EQ_STR(sget(json_object_get(json_object_get(r, "notUpdated"), id), "type"), "invalidProperties");
+	/* The plain subscriptions stayed plain. */
+	CHECK_EQ_INT(encrypted_to("https://push.example/all"), 0);
+}
+
 /* Rendezvous: one node per user among the live gateway nodes. */
 static void test_rendezvous(void)
 {
@@ -365,6 +494,7 @@ int main(void)
 	test_run("PushSubscription: create, verification, get, destroy", test_create_verify);
 	test_run("PushSubscription: StateChange to verified subscriptions, by type", test_state_changes);
 	test_run("PushSubscription: expires clamped, lapsed ones get nothing", test_expiry);
+	test_run("PushSubscription: keys, encrypted pushes (RFC 8291)", test_encrypted);
 	test_run("PushSubscription: rendezvous", test_rendezvous);
 	pushsub_sender_stop(&node.pushsub);
 	json_decref(last.body);

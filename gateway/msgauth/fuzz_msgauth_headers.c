@@ -2,14 +2,18 @@
  * received message's header without DNS: Authentication-Results
  * authserv-ids and their removal (msgauth_ar.c), ARC-Authentication-
  * Results instances, and the ARC and DKIM checks over a message whose
- * every lookup fails (msgauth_arc.c, msgauth_dkim.c).
+ * every lookup fails (msgauth_arc.c, msgauth_dkim.c), the From
+ * addresses DMARC evaluates (msgauth_dmarc.c), and Received-SPF built with
+ * the input as envelope sender and HELO (msgauth_ar.c).
  *
  * Besides not crashing: the rewritten message starts with our field, is
  * never longer than field + input, and rewriting it again changes nothing
- * after that field (no copy of ours survives). */
+ * after that field (no copy of ours survives); DMARC without DNS never
+ * passes nor rejects; Received-SPF has no line break but its folds. */
 #include "gateway/msgauth/msgauth.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,8 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct msgauth_result res;
 	const char *arc;
 
+	static int init;
+	const char *error = NULL;
+	char *text;
+
 	if (size > 64 * 1024)
 		return 0;
+	if (!init && msgauth_init("/usr/share/publicsuffix/public_suffix_list.dat", &error) < 0)
+		abort();
+	init = 1;
 	(void)msgauth_ar_is_ours(msg, size, "mx.test");
 	(void)msgauth_arc_instance(msg, size);
 	msgauth_rewrite(msg, size, "mx.test", field, &once);
@@ -56,6 +67,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	msgauth_dkim_check(&dns, msg, size, 0, &res);
 	for (size_t i = 0; i < res.ndkim; i++)
 		check(strcmp(res.dkim[i].result, "pass") != 0);
+	{
+		struct msgauth_request req = { .authserv_id = "mx.test", .peer_ip = "192.0.2.1", .helo = "h",
+					       .mail_from = "", .msg = msg, .len = size };
+		struct buf f = BUF_INIT;
+
+		memset(&res, 0, sizeof res);
+		snprintf(res.spf, sizeof res.spf, "none");
+		msgauth_dmarc_check(&dns, &req, &res);
+		check(strcmp(res.dmarc, "pass") != 0 && res.action == MSGAUTH_ACCEPT);
+		text = strndup(msg, size);
+		req.mail_from = text;
+		req.helo = text;
+		snprintf(res.spf_domain, sizeof res.spf_domain, "%s", text);
+		msgauth_received_spf(&req, &res, &f);
+		for (size_t i = 0; i < f.len; i++)
+			if (f.data[i] == '\r')
+				check(i + 1 < f.len && f.data[i + 1] == '\n' && (i + 2 == f.len || f.data[i + 2] == '\t'));
+			else if (f.data[i] == '\n')
+				check(i > 0 && f.data[i - 1] == '\r');
+		free(text);
+		buf_free(&f);
+	}
 	buf_free(&once);
 	buf_free(&twice);
 	return 0;

@@ -23,6 +23,7 @@
 
 #define MSGAUTH_MAX_DKIM 5
 #define MSGAUTH_MAX_RRS 64       /* records of one answer looked at */
+#define MSGAUTH_MAX_FROM 8       /* distinct From domains evaluated (msgauth_dmarc.c) */
 
 enum msgauth_dns_status {
 	MSGAUTH_DNS_FOUND,       /* n >= 1 records */
@@ -65,6 +66,7 @@ struct msgauth_request {
 	size_t len;
 	int64_t now;              /* seconds since the epoch, for x= */
 	unsigned pct_roll;        /* 0..99 uniformly at random: DMARC pct sampling (RFC 7489 6.6.4) */
+	const char *arc_trusted_sealers;  /* "a.example,b.example" (inbound.arc_trusted_sealers); NULL or "": none */
 };
 
 enum msgauth_action { MSGAUTH_ACCEPT, MSGAUTH_QUARANTINE, MSGAUTH_REJECT };
@@ -83,10 +85,23 @@ struct msgauth_result {
 	struct msgauth_dkim_result dkim[MSGAUTH_MAX_DKIM];
 	size_t ndkim;
 	char arc[8];              /* pass fail none */
+	int arc_instances;        /* a passing chain: its sets (i= of the newest) */
+	int arc_oldest_pass;      /* a passing chain: RFC 8617 5.2's oldest-pass (0: every AMS valid) */
+	int dmarc_override;       /* a DMARC failure accepted: the ARC chain passed and every
+				   * sealer is trusted (RFC 7489 7.2 local policy, RFC 8617 7.2) */
 	char dmarc[12];           /* pass fail none temperror permerror */
 	char from_domain[256];
 	char dmarc_policy[12];    /* none quarantine reject: the published one applied (p or sp) */
-	enum msgauth_action action;  /* what DMARC asks for, after pct */
+	enum msgauth_action action;  /* what DMARC asks for, after pct (and the ARC override) */
+};
+
+/* An ARC chain's evaluation (RFC 8617 5.2). */
+struct msgauth_arc {
+	char result[8];           /* pass fail none */
+	int instances;            /* pass: N, the newest set's instance */
+	int oldest_pass;          /* pass: the oldest AMS instance valid from the top, 0 when all are */
+	int trusted;              /* pass: every ARC-Seal's d= is in the trusted list */
+	char sealer[256];         /* pass: the newest seal's d= */
 };
 
 /* Runs every check. Never fails: DNS trouble is temperror in the result. */
@@ -96,6 +111,12 @@ void msgauth_check(const struct msgauth_request *req, const struct msgauth_dns *
 /* The field "Authentication-Results: <id>; spf=..; dkim=..; dmarc=..;
  * arc=..\r\n" (RFC 8601 2.2) appended to out. */
 void msgauth_ar_field(const char *authserv_id, const struct msgauth_result *res, struct buf *out);
+
+/* The field "Received-SPF: <result> (<authserv_id>: ...) client-ip=..;
+ * envelope-from=..; helo=..; receiver=..; identity=mailfrom|helo\r\n"
+ * (RFC 7208 9.1) appended to out; values are dot-atoms or quoted strings,
+ * never a raw CR or LF. */
+void msgauth_received_spf(const struct msgauth_request *req, const struct msgauth_result *res, struct buf *out);
 
 /* The stored message: field, then msg without its Authentication-Results
  * fields whose authserv-id is ours (RFC 8601 5), appended to out. */
@@ -109,14 +130,19 @@ void msgauth_spf_check(const struct msgauth_dns *dns, const char *ip, const char
 /* msgauth_dkim.c: up to MSGAUTH_MAX_DKIM DKIM-Signature fields, top down. */
 void msgauth_dkim_check(const struct msgauth_dns *dns, const char *msg, size_t len, int64_t now,
 			struct msgauth_result *res);
-/* msgauth_arc.c: "pass", "fail" or "none" for the ARC chain (RFC 8617 5.2). */
+/* msgauth_arc.c: the ARC chain's evaluation into *arc; trusted: the
+ * comma-separated sealer domains trusted (NULL: none). */
+void msgauth_arc_evaluate(const struct msgauth_dns *dns, const char *msg, size_t len, const char *trusted,
+			  struct msgauth_arc *arc);
+/* Only the result: "pass", "fail" or "none" (RFC 8617 5.2). */
 const char *msgauth_arc_check(const struct msgauth_dns *dns, const char *msg, size_t len);
 /* The i= of an ARC-Authentication-Results value ("i=N; ..."), 1..50, or -1. */
 int msgauth_arc_instance(const char *value, size_t len);
 /* msgauth_ar.c: 1 when an Authentication-Results value's authserv-id
  * (RFC 8601 2.2, after CFWS, a token or quoted-string) is id. */
 int msgauth_ar_is_ours(const char *value, size_t len, const char *id);
-/* msgauth_dmarc.c: DMARC from SPF's and DKIM's results already in res. */
+/* msgauth_dmarc.c: DMARC from SPF's and DKIM's results already in res;
+ * several From domains: the strictest outcome of them (see the file). */
 void msgauth_dmarc_check(const struct msgauth_dns *dns, const struct msgauth_request *req,
 			 struct msgauth_result *res);
 /* A DKIM or ARC public key of selector._domainkey.domain for alg:

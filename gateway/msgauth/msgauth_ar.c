@@ -71,8 +71,57 @@ void msgauth_ar_field(const char *authserv_id, const struct msgauth_result *res,
 	}
 	buf_printf(out, ";\r\n\tdmarc=%s", res->dmarc);
 	if (res->from_domain[0] != '\0')
-		buf_printf(out, " (p=%s) header.from=%s", res->dmarc_policy, res->from_domain);
-	buf_printf(out, ";\r\n\tarc=%s\r\n", res->arc);
+		/* an override is said in the comment, with DMARC's reporting
+		 * name for it (RFC 7489 appendix C, PolicyOverrideType) */
+		buf_printf(out, " (p=%s%s) header.from=%s", res->dmarc_policy,
+			   res->dmarc_override ? "; policy.override=trusted_forwarder arc=pass" : "", res->from_domain);
+	buf_printf(out, ";\r\n\tarc=%s", res->arc);
+	/* RFC 8617 10.1 registers ptype "header", property "oldest-pass" */
+	if (strcmp(res->arc, "pass") == 0)
+		buf_printf(out, " (i=%d) header.oldest-pass=%d", res->arc_instances, res->arc_oldest_pass);
+	buf_puts(out, "\r\n");
+}
+
+/* v as a key-value-pair value (RFC 7208 9.1: dot-atom or quoted-string):
+ * as is when every character is atext or '.', else quoted with '"' and
+ * '\\' escaped and control characters dropped. */
+static void kv_value(const char *v, struct buf *out)
+{
+	static const char atext[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				    "!#$%&'*+-/=?^_`{|}~.";
+
+	if (v[0] != '\0' && strspn(v, atext) == strlen(v) && v[0] != '.') {
+		buf_puts(out, v);
+		return;
+	}
+	buf_puts(out, "\"");
+	for (const char *p = v; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			continue;
+		if (*p == '"' || *p == '\\')
+			buf_append(out, "\\", 1);
+		buf_append(out, p, 1);
+	}
+	buf_puts(out, "\"");
+}
+
+void msgauth_received_spf(const struct msgauth_request *req, const struct msgauth_result *res, struct buf *out)
+{
+	const char *d = res->spf_domain;
+	int plain = d[0] != '\0' && strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") ==
+					   strlen(d);
+
+	/* the comment names the domain only when it cannot break out of it */
+	buf_printf(out, "Received-SPF: %s (%s: domain of %s)\r\n\tclient-ip=", res->spf, req->authserv_id,
+		   plain ? d : "the sender");
+	kv_value(req->peer_ip, out);
+	buf_puts(out, "; envelope-from=");
+	kv_value(req->mail_from, out);
+	buf_puts(out, "; helo=");
+	kv_value(req->helo, out);
+	buf_puts(out, ";\r\n\treceiver=");
+	kv_value(req->authserv_id, out);
+	buf_printf(out, "; identity=%s\r\n", res->spf_helo ? "helo" : "mailfrom");
 }
 
 /* The end of the line starting at i: the offset after its CRLF (len when none). */

@@ -2,10 +2,13 @@
  * present once, the newest seal's cv= not "fail", the newest
  * ARC-Message-Signature valid, and every ARC-Seal valid with cv=none on
  * instance 1 and cv=pass above. Signatures go through
- * common/dkim_verify.h (relaxed canonicalisation, RFC 8617 4.1.3). */
+ * common/dkim_verify.h (relaxed canonicalisation, RFC 8617 4.1.3).
+ * For a passing chain also the oldest-pass (RFC 8617 5.2 step 5) and
+ * whether every sealer (each ARC-Seal's d=) is in a trusted list. */
 #include "gateway/msgauth/msgauth.h"
 #include "common/dkim_verify.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,8 +84,9 @@ static int tag_instance(const char *value, size_t len)
 	return n >= 1 && n <= ARC_MAX ? n : -1;
 }
 
-/* 1 when the seal of instance i verifies with cv as RFC 8617 5.1.1 wants. */
-static int seal_ok(const struct msgauth_dns *dns, const struct arc_set *sets, int i)
+/* 1 when the seal of instance i verifies with cv as RFC 8617 5.1.1 wants;
+ * its d= into sealer (256 bytes). */
+static int seal_ok(const struct msgauth_dns *dns, const struct arc_set *sets, int i, char *sealer)
 {
 	struct dkim_tags t;
 	const char *error = NULL, *a, *b, *d, *s, *cv, *value;
@@ -102,6 +106,7 @@ static int seal_ok(const struct msgauth_dns *dns, const struct arc_set *sets, in
 	cv = dkim_tags_get(&t, "cv");
 	if (a == NULL || b == NULL || d == NULL || s == NULL || cv == NULL || dkim_tags_get(&t, "h") != NULL)
 		goto out;   /* RFC 8617 4.1.3: h= is not allowed in a seal */
+	snprintf(sealer, 256, "%s", d);
 	if (strcmp(cv, i == 1 ? "none" : "pass") != 0)
 		goto out;
 	if (strcmp(a, "rsa-sha256") == 0)
@@ -154,14 +159,44 @@ static int ams_ok(const struct msgauth_dns *dns, const struct dkim_field *f, siz
 	return ok;
 }
 
-const char *msgauth_arc_check(const struct msgauth_dns *dns, const char *msg, size_t len)
+/* 1 when domain (case aside) is an entry of the comma-separated list. */
+static int in_list(const char *list, const char *domain)
+{
+	size_t dl = strlen(domain);
+
+	for (const char *p = list; *p != '\0';) {
+		size_t n;
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n > 0 && n == dl && strncasecmp(p, domain, n) == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* RFC 8617 5.2 step 5: from the newest set down, the instance of the
+ * oldest AMS still valid when an older one fails; 0 when all validate. */
+static int oldest_pass(const struct msgauth_dns *dns, const struct dkim_field *f, size_t n,
+		       const struct arc_set *sets, int top, const char *body, size_t body_len)
+{
+	for (int i = top - 1; i >= 1; i--)
+		if (!ams_ok(dns, f, n, sets[i].ams, body, body_len))
+			return i + 1;
+	return 0;
+}
+
+void msgauth_arc_evaluate(const struct msgauth_dns *dns, const char *msg, size_t len, const char *trusted,
+			  struct msgauth_arc *arc)
 {
 	struct dkim_field *f = xcalloc(DKIM_MAX_FIELDS, sizeof *f);
 	struct arc_set sets[ARC_MAX + 1];
 	size_t body = 0, n = dkim_header_split(msg, len, f, DKIM_MAX_FIELDS, &body);
 	const char *result = "fail", *cv;
-	int top = 0, any = 0;
+	char sealer[256];
+	int top = 0, any = 0, trusted_all = 1;
 
+	memset(arc, 0, sizeof *arc);
 	memset(sets, 0, sizeof sets);
 	for (size_t i = 0; i < n; i++) {
 		int kind = arc_kind(&f[i]), inst;
@@ -205,11 +240,28 @@ const char *msgauth_arc_check(const struct msgauth_dns *dns, const char *msg, si
 	}
 	if (!ams_ok(dns, f, n, sets[top].ams, msg + body, len - body))
 		goto out;
-	for (int i = top; i >= 1; i--)
-		if (!seal_ok(dns, sets, i))
+	for (int i = top; i >= 1; i--) {
+		sealer[0] = '\0';
+		if (!seal_ok(dns, sets, i, sealer))
 			goto out;
+		if (i == top)
+			snprintf(arc->sealer, sizeof arc->sealer, "%s", sealer);
+		if (trusted == NULL || !in_list(trusted, sealer))
+			trusted_all = 0;
+	}
 	result = "pass";
+	arc->instances = top;
+	arc->oldest_pass = oldest_pass(dns, f, n, sets, top, msg + body, len - body);
+	arc->trusted = trusted_all;
 out:
+	snprintf(arc->result, sizeof arc->result, "%s", result);
 	free(f);
-	return result;
+}
+
+const char *msgauth_arc_check(const struct msgauth_dns *dns, const char *msg, size_t len)
+{
+	struct msgauth_arc arc;
+
+	msgauth_arc_evaluate(dns, msg, len, NULL, &arc);
+	return strcmp(arc.result, "pass") == 0 ? "pass" : strcmp(arc.result, "none") == 0 ? "none" : "fail";
 }

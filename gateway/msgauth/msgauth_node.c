@@ -1,24 +1,23 @@
 /* msgauth_node - see msgauth_node.h. */
 #include "gateway/msgauth/msgauth_node.h"
-#include "gateway/outbound/dns.h"
+#include "gateway/msgauth/msgauth_resolver.h"
+#include "common/ids.h"
 #include "common/log.h"
 
 #include <openssl/rand.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unbound.h>
 
 struct msgauth_job {
 	struct event *done;
 	struct msgauth_job *next;
-	char *resolvers, *ta_file, *authserv_id, *peer_ip, *helo, *mail_from, *policy;
+	char *arc_trusted, *authserv_id, *peer_ip, *helo, *mail_from, *policy;
 	const char *msg;
 	size_t len;
-	struct ub_ctx *ub;          /* NULL: no resolver, every lookup fails at once */
-	time_t deadline;
+	struct msgauth_resolver *resolver;  /* a reference; NULL: every lookup fails at once */
+	int64_t deadline_ms;        /* evm_mono_ms */
 	struct msgauth_result res;
 	struct buf out, summary, results;
 	msgauth_node_cb *cb;
@@ -26,78 +25,23 @@ struct msgauth_job {
 };
 
 /* Loop thread only. */
+static struct msgauth_resolver *node_resolver;   /* msgauth_node_start .. msgauth_node_stop */
 static unsigned running;
 static struct msgauth_job *queue_head, *queue_tail;
 
 static void job_start(struct msgauth_job *job);
 
-/* One blocking query's answer, filled by the libunbound callback. */
-struct query {
-	int done;
-	int err;
-	struct ub_result *result;
-};
-
-static void query_cb(void *arg, int err, struct ub_result *result)
-{
-	struct query *q = arg;
-
-	q->done = 1;
-	q->err = err;
-	q->result = result;
-}
-
-/* msgauth_dns.query on the worker: asynchronous libunbound waited for with
- * poll, so each query has a deadline (ub_resolve has none). */
+/* msgauth_dns.query on the worker: the shared resolver, each query
+ * bounded by MSGAUTH_QUERY_TIMEOUT_S and by the message's deadline. */
 static enum msgauth_dns_status job_query(void *ctx, const char *name, int rrtype, struct msgauth_rr **rrs_r,
 					 size_t *n_r)
 {
 	struct msgauth_job *job = ctx;
-	struct query q = { 0 };
-	time_t now = time(NULL), until = now + MSGAUTH_QUERY_TIMEOUT_S;
-	enum msgauth_dns_status st;
-	int id = 0;
+	int64_t until = evm_mono_ms() + MSGAUTH_QUERY_TIMEOUT_S * 1000;
 
-	*rrs_r = NULL;
-	*n_r = 0;
-	if (job->ub == NULL || now >= job->deadline)
-		return MSGAUTH_DNS_TEMPFAIL;
-	if (until > job->deadline)
-		until = job->deadline;
-	if (ub_resolve_async(job->ub, name, rrtype, 1, &q, query_cb, &id) != 0)
-		return MSGAUTH_DNS_TEMPFAIL;
-	while (!q.done && (now = time(NULL)) < until) {
-		struct pollfd pfd = { .fd = ub_fd(job->ub), .events = POLLIN };
-		if (poll(&pfd, 1, (int)(until - now) * 1000) > 0)
-			ub_process(job->ub);
-	}
-	if (!q.done) {
-		ub_cancel(job->ub, id);
-		return MSGAUTH_DNS_TEMPFAIL;
-	}
-	if (q.err != 0 || q.result == NULL || q.result->bogus ||
-	    (q.result->rcode != DNS_R_NOERROR && q.result->rcode != DNS_R_NXDOMAIN)) {
-		ub_resolve_free(q.result);
-		return MSGAUTH_DNS_TEMPFAIL;
-	}
-	if (q.result->rcode == DNS_R_NXDOMAIN) {
-		st = MSGAUTH_DNS_NXDOMAIN;
-	} else {
-		size_t n = 0;
-		while (q.result->data[n] != NULL && n < MSGAUTH_MAX_RRS)
-			n++;
-		*rrs_r = xcalloc(n + 1, sizeof **rrs_r);
-		for (size_t i = 0; i < n; i++) {
-			size_t len = (size_t)q.result->len[i];
-			(*rrs_r)[i].data = xmalloc(len + 1);
-			memcpy((*rrs_r)[i].data, q.result->data[i], len);
-			(*rrs_r)[i].len = len;
-		}
-		*n_r = n;
-		st = n > 0 ? MSGAUTH_DNS_FOUND : MSGAUTH_DNS_NODATA;
-	}
-	ub_resolve_free(q.result);
-	return st;
+	if (until > job->deadline_ms)
+		until = job->deadline_ms;
+	return msgauth_resolver_query(job->resolver, name, rrtype, until, rrs_r, n_r);
 }
 
 static void *worker(void *arg)
@@ -109,17 +53,13 @@ static void *worker(void *arg)
 	struct msgauth_request req = {
 		.authserv_id = job->authserv_id, .peer_ip = job->peer_ip, .helo = job->helo,
 		.mail_from = job->mail_from, .msg = job->msg, .len = job->len, .now = (int64_t)time(NULL),
+		.arc_trusted_sealers = job->arc_trusted,
 	};
 
 	/* RFC 7489 6.6.4: pct sampling at random */
 	if (RAND_bytes(&roll, 1) == 1)
 		req.pct_roll = roll % 100;
-	job->deadline = time(NULL) + MSGAUTH_DEADLINE_S;
-	job->ub = ub_ctx_create();
-	if (job->ub != NULL && dns_ub_configure(job->ub, job->resolvers, job->ta_file, &error) < 0) {
-		ub_ctx_delete(job->ub);
-		job->ub = NULL;
-	}
+	job->deadline_ms = evm_mono_ms() + MSGAUTH_DEADLINE_S * 1000;
 	if (msgauth_init(MSGAUTH_PUBLIC_SUFFIX, &error) < 0) {
 		memset(&job->res, 0, sizeof job->res);
 		snprintf(job->res.spf, sizeof job->res.spf, "temperror");
@@ -128,9 +68,7 @@ static void *worker(void *arg)
 	} else {
 		msgauth_check(&req, &dns, &job->res);
 	}
-	if (job->ub != NULL)
-		ub_ctx_delete(job->ub);
-	job->ub = NULL;
+	msgauth_resolver_unref(&job->resolver);
 	event_active(job->done, EV_TIMEOUT, 0);
 	return NULL;
 }
@@ -138,13 +76,13 @@ static void *worker(void *arg)
 static void job_free(struct msgauth_job *job)
 {
 	event_free(job->done);
-	free(job->resolvers);
-	free(job->ta_file);
+	msgauth_resolver_unref(&job->resolver);   /* a worker that never started */
 	free(job->authserv_id);
 	free(job->peer_ip);
 	free(job->helo);
 	free(job->mail_from);
 	free(job->policy);
+	free(job->arc_trusted);
 	buf_free(&job->out);
 	buf_free(&job->summary);
 	buf_free(&job->results);
@@ -177,7 +115,7 @@ static void job_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct msgauth_job *job = arg;
 	struct msgauth_verdict v = { 0 };
-	struct buf field = BUF_INIT;
+	struct buf field = BUF_INIT, ar = BUF_INIT;
 	struct msgauth_job *next;
 
 	(void)fd;
@@ -194,18 +132,27 @@ static void job_done(evutil_socket_t fd, short what, void *arg)
 	else if (job->res.action == MSGAUTH_QUARANTINE ||
 		 (job->res.action == MSGAUTH_REJECT && strcmp(job->policy, "quarantine") == 0))
 		v.junk = strcmp(job->policy, "none") != 0;
-	msgauth_ar_field(job->authserv_id, &job->res, &field);
+	{
+		/* Received-SPF (RFC 7208 9.1) beside our Authentication-Results */
+		struct msgauth_request req = { .authserv_id = job->authserv_id, .peer_ip = job->peer_ip,
+					       .helo = job->helo, .mail_from = job->mail_from };
+		msgauth_received_spf(&req, &job->res, &field);
+	}
+	msgauth_ar_field(job->authserv_id, &job->res, &ar);
+	buf_append(&field, ar.data, ar.len);
 	msgauth_rewrite(job->msg, job->len, job->authserv_id, field.data, &job->out);
-	buf_printf(&job->summary, "spf=%s dkim=%s dmarc=%s arc=%s%s", job->res.spf,
+	buf_printf(&job->summary, "spf=%s dkim=%s dmarc=%s arc=%s%s%s", job->res.spf,
 		   job->res.ndkim > 0 ? job->res.dkim[0].result : "none", job->res.dmarc, job->res.arc,
+		   job->res.dmarc_override ? " (DMARC failure accepted: trusted ARC sealers)" : "",
 		   v.reject ? " (rejected)" : v.junk ? " (quarantined)" : "");
 	v.data = job->out.data;
 	v.len = job->out.len;
 	v.summary = job->summary.data;
-	one_line_results(field.data, &job->results);
+	one_line_results(ar.data, &job->results);
 	v.results = job->results.data;
 	v.arc = job->res.arc;
 	buf_free(&field);
+	buf_free(&ar);
 	job->cb(job->ctx, &v);
 	job_free(job);
 }
@@ -236,9 +183,9 @@ void msgauth_node_check(struct event_base *base, const struct evm_config *cfg, c
 	struct msgauth_job *job = xcalloc(1, sizeof *job);
 
 	job->done = event_new(base, -1, 0, job_done, job);
-	job->resolvers = xstrdup(cfg->dns_resolvers);
-	job->ta_file = xstrdup(cfg->dns_trust_anchor_file);
+	job->resolver = node_resolver != NULL ? msgauth_resolver_ref(node_resolver) : NULL;
 	job->policy = xstrdup(cfg->inbound_dmarc_reject);
+	job->arc_trusted = xstrdup(cfg->inbound_arc_trusted_sealers != NULL ? cfg->inbound_arc_trusted_sealers : "");
 	job->authserv_id = xstrdup(authserv_id);
 	job->peer_ip = xstrdup(peer_ip);
 	job->helo = xstrdup(helo != NULL ? helo : "");
@@ -255,4 +202,24 @@ void msgauth_node_check(struct event_base *base, const struct evm_config *cfg, c
 	} else {
 		queue_head = queue_tail = job;
 	}
+}
+
+int msgauth_node_start(const struct evm_config *cfg, const char **error_r)
+{
+	struct msgauth_resolver *r = NULL;
+
+	if (msgauth_init(MSGAUTH_PUBLIC_SUFFIX, error_r) < 0 ||
+	    msgauth_resolver_new(cfg->dns_resolvers, cfg->dns_trust_anchor_file, &r, error_r) < 0)
+		return -1;
+	msgauth_node_stop();
+	node_resolver = r;
+	return 0;
+}
+
+void msgauth_node_stop(void)
+{
+	if (node_resolver == NULL)
+		return;
+	msgauth_resolver_stop(node_resolver);
+	msgauth_resolver_unref(&node_resolver);
 }

@@ -1,8 +1,9 @@
 /* msgauth_node - inbound sender authentication for the node's SMTP
  * listener: msgauth_check on a short-lived worker thread (at most
  * MSGAUTH_CONCURRENT at once, the rest wait in a FIFO on the loop thread),
- * its DNS through a libunbound context of its own configured like the
- * delivery resolver (dns.resolvers, dns.trust_anchor_file), each query
+ * its DNS through one libunbound context shared by the workers
+ * (msgauth_resolver.h), configured like the delivery resolver
+ * (dns.resolvers, dns.trust_anchor_file) by msgauth_node_start, each query
  * bounded by MSGAUTH_QUERY_TIMEOUT_S and the whole check by
  * MSGAUTH_DEADLINE_S; after that every lookup is a temporary failure, so a
  * dead resolver costs at most the deadline and never a rejection.
@@ -38,6 +39,15 @@ struct msgauth_verdict {
 };
 
 typedef void msgauth_node_cb(void *ctx, const struct msgauth_verdict *v);
+
+/* Before the first check (the SMTP listener's start, before the privilege
+ * drop): msgauth_init and the shared resolver; again replaces it. -1 with
+ * *error_r. Loop thread. */
+int msgauth_node_start(const struct evm_config *cfg, const char **error_r);
+/* At the listener's stop: checks still running get temporary failures at
+ * once; the context goes with the last of them. Loop thread; NULL-safe
+ * (nothing started: nothing done). Checks asked after it get temperror. */
+void msgauth_node_stop(void);
 
 /* Checks msg (borrowed: it must stay valid until cb) received from peer_ip
  * after helo with mail_from; cfg gives the resolver, the policy

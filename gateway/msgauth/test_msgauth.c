@@ -60,12 +60,14 @@ static enum msgauth_dns_status fake_query(void *ctx, const char *name, int type,
 
 static const struct msgauth_dns fake_dns = { .query = fake_query };
 
-static char rsa_rec[600], ed_rec[100];
+static char rsa_rec[600], ed_rec[100], arc2_rec[600];
 
 static const struct fake_rr base_zone[] = {
 	{ "sel._domainkey.example.org", DNS_T_TXT, rsa_rec },
 	{ "ed._domainkey.example.org", DNS_T_TXT, ed_rec },
 	{ "arc._domainkey.relay.example", DNS_T_TXT, rsa_rec },
+	{ "arc._domainkey.hop1.example", DNS_T_TXT, arc2_rec },
+	{ "arc._domainkey.hop2.example", DNS_T_TXT, arc2_rec },
 	{ "example.org", DNS_T_TXT, "v=spf1 ip4:192.0.2.0/24 a:mail.example.org -all" },
 	{ "mail.example.org", DNS_T_A, "198.51.100.7" },
 	{ "_dmarc.example.org", DNS_T_TXT, "v=DMARC1; p=reject; sp=quarantine" },
@@ -82,6 +84,7 @@ static void setup(void)
 {
 	snprintf(rsa_rec, sizeof rsa_rec, "v=DKIM1; k=rsa; p=%s", RSA_PUB);
 	snprintf(ed_rec, sizeof ed_rec, "v=DKIM1; k=ed25519; p=%s", ED_PUB);
+	snprintf(arc2_rec, sizeof arc2_rec, "v=DKIM1; k=rsa; p=%s", ARC2_PUB);
 	zone = base_zone;
 }
 
@@ -294,9 +297,34 @@ static void test_dmarc(void)
 	run(half, "203.0.113.1", "a@half.example", 0, &res);
 	CHECK_EQ_STR(res.dmarc, "fail");
 	CHECK_EQ_INT(res.action, MSGAUTH_QUARANTINE);   /* pct=0: reject becomes quarantine */
+	/* several From domains: the strictest outcome (example.org's reject
+	 * beats half.example's quarantine), reported with its domain */
 	run(two, "203.0.113.1", "a@half.example", 0, &res);
+	CHECK_EQ_STR(res.dmarc, "fail");
+	CHECK_EQ_STR(res.dmarc_policy, "reject");
+	CHECK_EQ_STR(res.from_domain, "example.org");
+	CHECK_EQ_INT(res.action, MSGAUTH_REJECT);
+	/* an unprotected co-author does not wash out the protected one */
+	run("From: a@nodmarc.example, \"Ann, B\" <b@news.example.org>\r\n\r\nx\r\n", "203.0.113.1",
+	    "a@nodmarc.example", 0, &res);
+	CHECK_EQ_STR(res.dmarc, "fail");
+	CHECK_EQ_STR(res.from_domain, "news.example.org");
+	CHECK_EQ_INT(res.action, MSGAUTH_QUARANTINE);
+	/* several addresses of one domain: that domain, as for one address */
+	run("From: a@half.example, (x, y) \"c,d\" <B@HALF.example>\r\n\r\nx\r\n", "203.0.113.1",
+	    "a@half.example", 0, &res);
+	CHECK_EQ_STR(res.dmarc, "fail");
+	CHECK_EQ_STR(res.from_domain, "half.example");
+	CHECK_EQ_INT(res.action, MSGAUTH_QUARANTINE);
+	/* several From fields, an address without a domain, too many domains: malformed */
+	run("From: a@half.example\r\nFrom: b@example.org\r\n\r\nx\r\n", "203.0.113.1", "", 0, &res);
 	CHECK_EQ_STR(res.dmarc, "permerror");
 	CHECK_EQ_INT(res.action, MSGAUTH_ACCEPT);
+	run("From: a@half.example, nobody\r\n\r\nx\r\n", "203.0.113.1", "", 0, &res);
+	CHECK_EQ_STR(res.dmarc, "permerror");
+	run("From: a@d1.example, a@d2.example, a@d3.example, a@d4.example, a@d5.example, a@d6.example, "
+	    "a@d7.example, a@d8.example, a@d9.example\r\n\r\nx\r\n", "203.0.113.1", "", 0, &res);
+	CHECK_EQ_STR(res.dmarc, "permerror");
 	run("From: a@nodmarc.example\r\n\r\nx\r\n", "203.0.113.1", "", 0, &res);
 	CHECK_EQ_STR(res.dmarc, "none");
 }
@@ -320,6 +348,80 @@ static void test_arc(void)
 	CHECK_EQ_INT(msgauth_arc_instance("i=1", 3), -1);
 }
 
+/* RFC 8617 5.2: oldest-pass is 0 when every AMS validates, else the
+ * instance above the newest one that fails; the sealers' trust. */
+static void test_arc_oldest_pass(void)
+{
+	struct msgauth_arc arc;
+	char *p;
+
+	msgauth_arc_evaluate(&fake_dns, ARC_MSG, strlen(ARC_MSG), NULL, &arc);
+	CHECK_EQ_STR(arc.result, "pass");
+	CHECK_EQ_INT(arc.instances, 1);
+	CHECK_EQ_INT(arc.oldest_pass, 0);
+	CHECK_EQ_INT(arc.trusted, 0);
+	CHECK_EQ_STR(arc.sealer, "relay.example");
+	msgauth_arc_evaluate(&fake_dns, ARC_MSG, strlen(ARC_MSG), "other.example, RELAY.example", &arc);
+	CHECK_EQ_INT(arc.trusted, 1);
+	msgauth_arc_evaluate(&fake_dns, ARC_MSG, strlen(ARC_MSG), "relay.example.evil,elay.example", &arc);
+	CHECK_EQ_INT(arc.trusted, 0);
+	/* hop2 changed the Subject: its own AMS holds, hop1's does not */
+	msgauth_arc_evaluate(&fake_dns, ARC2_MSG, strlen(ARC2_MSG), "hop2.example", &arc);
+	CHECK_EQ_STR(arc.result, "pass");
+	CHECK_EQ_INT(arc.instances, 2);
+	CHECK_EQ_INT(arc.oldest_pass, 2);
+	CHECK_EQ_STR(arc.sealer, "hop2.example");
+	CHECK_EQ_INT(arc.trusted, 0);      /* hop1 is not trusted */
+	msgauth_arc_evaluate(&fake_dns, ARC2_MSG, strlen(ARC2_MSG), "hop1.example,hop2.example", &arc);
+	CHECK_EQ_INT(arc.trusted, 1);
+	/* a change after hop2 sealed breaks the newest AMS: the chain fails */
+	p = strdup(ARC2_MSG);
+	memcpy(strstr(p, "see you"), "SEE", 3);
+	msgauth_arc_evaluate(&fake_dns, p, strlen(p), "hop1.example,hop2.example", &arc);
+	CHECK_EQ_STR(arc.result, "fail");
+	CHECK_EQ_INT(arc.trusted, 0);
+	free(p);
+}
+
+/* A DMARC failure with a passing chain from trusted sealers is accepted,
+ * and the field says so; untrusted sealers change nothing. */
+static void test_arc_override(void)
+{
+	struct msgauth_request req = { .authserv_id = "mx.test", .peer_ip = "203.0.113.1", .helo = "relay.example",
+				       .mail_from = "bounce@relay.example", .now = 1800000000 };
+	struct msgauth_result res;
+	struct buf out = BUF_INIT;
+	char *p = strdup(ARC_MSG), *b;
+
+	/* both DKIM signatures broken (the seal and AMS do not cover them) */
+	for (b = p; (b = strstr(b, " b=")) != NULL; b += 3)
+		if (b > strstr(p, "DKIM-Signature:"))
+			b[3] = b[3] == 'A' ? 'B' : 'A';
+	req.msg = p;
+	req.len = strlen(p);
+	msgauth_check(&req, &fake_dns, &res);
+	CHECK_EQ_STR(res.arc, "pass");
+	CHECK_EQ_STR(res.dmarc, "fail");
+	CHECK_EQ_INT(res.action, MSGAUTH_REJECT);
+	CHECK_EQ_INT(res.dmarc_override, 0);
+	req.arc_trusted_sealers = "relay.example";
+	msgauth_check(&req, &fake_dns, &res);
+	CHECK_EQ_STR(res.dmarc, "fail");
+	CHECK_EQ_INT(res.action, MSGAUTH_ACCEPT);
+	CHECK_EQ_INT(res.dmarc_override, 1);
+	msgauth_ar_field("mx.test", &res, &out);
+	CHECK(strstr(out.data, "dmarc=fail (p=reject; policy.override=trusted_forwarder arc=pass) "
+			       "header.from=example.org;\r\n\tarc=pass (i=1) header.oldest-pass=0\r\n") != NULL);
+	buf_free(&out);
+	/* an intact message passes DMARC: nothing to override */
+	req.msg = ARC_MSG;
+	req.len = strlen(ARC_MSG);
+	msgauth_check(&req, &fake_dns, &res);
+	CHECK_EQ_STR(res.dmarc, "pass");
+	CHECK_EQ_INT(res.dmarc_override, 0);
+	free(p);
+}
+
 /* Our Authentication-Results copies go, others stay; ours is first. */
 static void test_ar(void)
 {
@@ -338,6 +440,34 @@ static void test_ar(void)
 			       "Authentication-Results: mx.test.evil; spf=pass\r\n"
 			       "Authentication-Results: other;\r\n spf=pass\r\n"
 			       "Subject: x\r\n\r\nAuthentication-Results: mx.test; body\r\n");
+	buf_free(&out);
+}
+
+/* Received-SPF (RFC 7208 9.1, quoted as in its examples): result, comment, key-value pairs; values
+ * that are not dot-atoms are quoted, and nothing breaks the field. */
+static void test_received_spf(void)
+{
+	struct msgauth_request req = { .authserv_id = "mx.test", .peer_ip = "192.0.2.9", .helo = "client.example",
+				       .mail_from = "alice@example.org" };
+	struct msgauth_result res;
+	struct buf out = BUF_INIT;
+
+	run(SIGNED_MSG, "192.0.2.9", "alice@example.org", 0, &res);
+	msgauth_received_spf(&req, &res, &out);
+	CHECK_EQ_STR(out.data, "Received-SPF: pass (mx.test: domain of example.org)\r\n"
+			       "\tclient-ip=192.0.2.9; envelope-from=\"alice@example.org\"; helo=client.example;\r\n"
+			       "\treceiver=mx.test; identity=mailfrom\r\n");
+	buf_truncate(&out, 0);
+	req.peer_ip = "2001:db8::1";
+	req.mail_from = "";
+	req.helo = "odd\"helo\r\n";
+	snprintf(res.spf, sizeof res.spf, "none");
+	snprintf(res.spf_domain, sizeof res.spf_domain, "x)y");
+	res.spf_helo = 1;
+	msgauth_received_spf(&req, &res, &out);
+	CHECK_EQ_STR(out.data, "Received-SPF: none (mx.test: domain of the sender)\r\n"
+			       "\tclient-ip=\"2001:db8::1\"; envelope-from=\"\"; helo=\"odd\\\"helo\";\r\n"
+			       "\treceiver=mx.test; identity=helo\r\n");
 	buf_free(&out);
 }
 
@@ -372,7 +502,10 @@ int main(void)
 	test_run("test_rfc8463_example", test_rfc8463_example);
 	test_run("test_spf", test_spf);
 	test_run("test_dmarc", test_dmarc);
+	test_run("test_received_spf", test_received_spf);
 	test_run("test_arc", test_arc);
+	test_run("test_arc_oldest_pass", test_arc_oldest_pass);
+	test_run("test_arc_override", test_arc_override);
 	test_run("test_ar", test_ar);
 	test_run("test_ar_field", test_ar_field);
 	return test_done();

@@ -24,7 +24,9 @@ struct dns {
 	struct dns_query *queries;   /* pending */
 };
 
-static char dns_error[256];
+/* Per thread: dns_ub_configure runs on the loop and on other threads;
+ * *error_r stays valid until the thread's next failing call. */
+static _Thread_local char dns_error[256];
 
 static void query_unlink_free(struct dns_query *q)
 {

@@ -2,8 +2,11 @@
  * 4616) / LOGIN (RFC 5034), answered from the shared password check
  * (gateway/auth_password.h: worker threads, FIFO, dummy hash for unknown
  * users). Every failure says "-ERR [AUTH]" whatever the cause (RFC 3206,
- * no user enumeration). APOP is not offered. */
+ * no user enumeration); a malformed SASL response is a failure of the
+ * client, counted and delayed (gateway/auth_gate.h auth_gate_malformed).
+ * APOP is not offered. */
 #include "gateway/pop3/pop3_session_private.h"
+#include "gateway/auth_gate.h"
 #include "gateway/auth_password.h"
 #include "common/buf.h"
 #include "common/log.h"
@@ -71,6 +74,38 @@ static void verify(struct pop3_session *s, const char *user, const char *passwor
 			     verified, s);
 }
 
+/* A malformed response's delayed answer. */
+struct malformed_answer {
+	struct pop3_session *s;
+	const char *text;
+};
+
+static void malformed_answered(void *ctx)
+{
+	struct malformed_answer *m = ctx;
+	struct pop3_session *s = m->s;
+
+	if (s->conn != NULL && !s->closing)
+		pop3_err(s, "%s", m->text);
+	free(m);
+	pop3_resume(s);
+	pop3_session_unref(s);
+}
+
+/* Counts a malformed response against the client; -ERR text (a constant)
+ * after the failure delay, input held meanwhile as during a check. */
+static void malformed(struct pop3_session *s, const char *text)
+{
+	struct malformed_answer *m = xcalloc(1, sizeof *m);
+
+	log_info("pop3[%s]: malformed authentication from [%s]: %s", s->id, s->peer_ip, text);
+	s->busy = 1;
+	pop3_session_ref(s);
+	m->s = s;
+	m->text = text;
+	auth_gate_malformed(s->base, s->peer_ip, malformed_answered, m);
+}
+
 void pop3_cmd_user(struct pop3_session *s, const struct pop3_command *cmd)
 {
 	if (plaintext_refused(s))
@@ -125,7 +160,7 @@ static void auth_plain(struct pop3_session *s, const char *b64)
 	if (strcmp(b64, "=") == 0)
 		b64 = "";
 	if (b64_decode(b64, &dec, &n) < 0) {
-		pop3_err(s, "[AUTH] Invalid base64");
+		malformed(s, "[AUTH] Invalid base64");
 		return;
 	}
 	l1 = strnlen(dec, n);
@@ -134,7 +169,7 @@ static void auth_plain(struct pop3_session *s, const char *b64)
 	pass = authcid != NULL && l1 + 1 + l2 < n ? authcid + l2 + 1 : NULL;
 	if (authcid == NULL || pass == NULL || strlen(pass) != n - l1 - l2 - 2) {
 		wipe(dec, n);
-		pop3_err(s, "[AUTH] Malformed PLAIN response");
+		malformed(s, "[AUTH] Malformed PLAIN response");
 		return;
 	}
 	if (l1 > 0 && strcasecmp(dec, authcid) != 0) {
@@ -203,7 +238,7 @@ void pop3_sasl_line(struct pop3_session *s, const char *line)
 	    (step == POP3_SASL_LOGIN_USER && (n == 0 || n > EVM_ADDRESS_MAX))) {
 		if (dec != NULL)
 			wipe(dec, n);
-		pop3_err(s, "[AUTH] Invalid LOGIN response");
+		malformed(s, "[AUTH] Invalid LOGIN response");
 		return;
 	}
 	if (step == POP3_SASL_LOGIN_USER) {

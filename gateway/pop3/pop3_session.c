@@ -213,6 +213,13 @@ static void on_drain(void *session, struct conn *c, int on)
 	pop3_session_set_draining(session, on);
 }
 
+/* A command's answer is still to come (a password check, the maildrop
+ * load or the UPDATE state's expunge). */
+static int on_busy(void *session)
+{
+	return ((struct pop3_session *)session)->busy;
+}
+
 void pop3_conn_protocol(const struct pop3_session_settings *set, struct conn_protocol *p)
 {
 	*p = (struct conn_protocol){
@@ -227,6 +234,7 @@ void pop3_conn_protocol(const struct pop3_session_settings *set, struct conn_pro
 		.timeout = on_timeout,
 		.closed = on_closed,
 		.drain = on_drain,
+		.busy = on_busy,
 	};
 }
 

@@ -8,7 +8,10 @@
  * same: 535 5.7.8, counted toward limits.smtp_errors. Login throttling
  * (gateway/auth_gate.h): a password failure comes after the failure
  * delay; SCRAM asks the gate at client-first (a refused client gets the
- * exchange of an unknown user, so it fails) and reports the outcome. A response line is
+ * exchange of an unknown user, so it fails) and reports the outcome; a
+ * malformed response (bad base64, a PLAIN or LOGIN answer with misplaced
+ * NULs, an unparsable client-first) counts as a failure of the client
+ * and is answered after the same delay (auth_gate_malformed). A response line is
  * at most limits.smtp_line_length (smtp_parser_feed_line); "*" cancels
  * with 501 5.0.0 (RFC 4954 4). Without TLS AUTH is refused with 538 5.7.11
  * unless submission.allow_plaintext_auth (RFC 4954 4, RFC 8314 3.3). */
@@ -35,6 +38,7 @@ struct smtp_auth {
 	char tenant[64];
 	int usable;                      /* SCRAM: the account may log in */
 	int refused;                     /* SCRAM: throttled, no check counted */
+	const char *malformed;           /* the reply to a malformed response, once delayed */
 };
 
 static const char *mech_name(enum auth_mech m)
@@ -87,8 +91,34 @@ static void auth_failed(struct smtp_session *s, const char *mech, const char *us
 	auth_end(s, "535 5.7.8 Authentication credentials invalid", 1);
 }
 
-/* Base64 into a malloc'ed NUL-terminated buffer; NULL (after 501) when
- * invalid. "=" is the empty response (RFC 4954 4). */
+/* The delay of a malformed response is over: its reply. */
+static void malformed_answer(void *ctx)
+{
+	struct smtp_session *s = ctx;
+
+	if (s->conn != NULL && s->state != SMTP_S_CLOSING) {
+		smtp_set_state(s, SMTP_S_READY);
+		auth_end(s, s->auth != NULL && s->auth->malformed != NULL ? s->auth->malformed
+						: "535 5.7.8 Authentication credentials invalid", 1);
+		smtp_run(s);
+	}
+	smtp_session_unref(s);
+}
+
+/* A malformed response: counted against the client and answered with
+ * reply (a constant) after the failure delay; input waits meanwhile. */
+static void malformed(struct smtp_session *s, const char *mech, const char *reply)
+{
+	log_info("smtp[%s]: malformed %s response from [%s]", s->id, mech, s->peer_ip);
+	if (s->auth != NULL)
+		s->auth->malformed = reply;
+	smtp_set_state(s, SMTP_S_WAIT);
+	smtp_session_ref(s);
+	auth_gate_malformed(s->base, s->peer_ip, malformed_answer, s);
+}
+
+/* Base64 into a malloc'ed NUL-terminated buffer; NULL (after a delayed
+ * 501) when invalid. "=" is the empty response (RFC 4954 4). */
 static char *decode_or_fail(struct smtp_session *s, const char *b64, size_t len, size_t *n_r)
 {
 	char *out = xmalloc(len / 4 * 3 + 1);
@@ -98,7 +128,8 @@ static char *decode_or_fail(struct smtp_session *s, const char *b64, size_t len,
 		len = 0;
 	if (evm_b64_decode(b64, len, (unsigned char *)out, &n) < 0) {
 		free(out);
-		auth_end(s, "501 5.5.2 Cannot decode the response (invalid base64)", 1);
+		malformed(s, s->auth != NULL ? mech_name(s->auth->mech) : "AUTH",
+			  "501 5.5.2 Cannot decode the response (invalid base64)");
 		return NULL;
 	}
 	out[n] = '\0';
@@ -184,7 +215,7 @@ static void plain_response(struct smtp_session *s, const char *b64, size_t len)
 	    (l1 > 0 && strcasecmp(dec, authcid) != 0)) {
 		OPENSSL_cleanse(dec, n);
 		free(dec);
-		auth_failed(s, "PLAIN", "");
+		malformed(s, "PLAIN", "535 5.7.8 Authentication credentials invalid");
 		return;
 	}
 	verify(s, authcid, pass);
@@ -204,7 +235,7 @@ static void login_response(struct smtp_session *s, const char *b64, size_t len)
 	if (memchr(dec, '\0', n) != NULL) {
 		OPENSSL_cleanse(dec, n);
 		free(dec);
-		auth_failed(s, "LOGIN", "");
+		malformed(s, "LOGIN", "535 5.7.8 Authentication credentials invalid");
 		return;
 	}
 	if (a->step == STEP_FIRST) {
@@ -251,7 +282,7 @@ static void scram_response(struct smtp_session *s, const char *b64, size_t len)
 		if (imap_scram_client_first(&a->sc, msg, n, &error) < 0 ||
 		    (a->sc.authzid[0] != '\0' && strcasecmp(a->sc.authzid, a->sc.user) != 0)) {
 			free(msg);
-			auth_failed(s, "SCRAM-SHA-256", a->sc.user);
+			malformed(s, "SCRAM-SHA-256", "535 5.7.8 Authentication credentials invalid");
 			return;
 		}
 		free(msg);

@@ -19,8 +19,6 @@
 
 /* One limiter for the node's submission listeners (587 and 465 count
  * together); created by the first, freed with the last. */
-static struct smtp_rate *node_rate;
-static unsigned node_rate_users;
 /* The SMTP listener's per-client limits (limits.smtp_msgs_per_min_ip,
  * limits.smtp_rcpts_per_min_ip); NULL when unlimited or not listening. */
 static struct smtp_rate *node_ip_msgs, *node_ip_rcpts;
@@ -134,13 +132,6 @@ static int node_settings(struct node *node, struct smtp_server_settings *set, st
 	return 0;
 }
 
-/* A submission listener stopped: the last one frees the limiter. */
-static void node_rate_release(void)
-{
-	if (node_rate_users > 0 && --node_rate_users == 0)
-		smtp_rate_free(&node_rate);
-}
-
 int smtp_submission_start(struct node *node, const char *listen, int implicit_tls,
 			  struct smtp_server **s_r, const char **error_r)
 {
@@ -154,14 +145,12 @@ int smtp_submission_start(struct node *node, const char *listen, int implicit_tl
 		*error_r = "implicit TLS needs tls.cert";
 		return -1;
 	}
-	if (node_rate_users++ == 0)
-		node_rate = smtp_rate_new((unsigned)cfg->limits_submission_per_hour);
 	set.listen = listen;
 	set.implicit_tls = implicit_tls;
 	set.session.submission = 1;
 	set.session.allow_plaintext_auth = cfg->submission_allow_plaintext_auth != 0;
 	set.session.dkim_sign = cfg->dkim_sign != 0;
-	set.session.rate = node_rate;
+	set.session.rate = node->submission_rate;
 	set.backend.auth_password = node_auth_password;
 	set.backend.scram_lookup = node_scram_lookup;
 	{
@@ -174,12 +163,9 @@ int smtp_submission_start(struct node *node, const char *listen, int implicit_tl
 	}
 	if (smtp_server_create(node->base, &set, s_r, error_r) < 0) {
 		net_tls_free(&tls);
-		if (--node_rate_users == 0)
-			smtp_rate_free(&node_rate);
 		return -1;
 	}
 	(*s_r)->owned_tls = tls;
-	(*s_r)->on_stop = node_rate_release;
 	return 0;
 }
 
@@ -188,6 +174,13 @@ static void node_ip_release(void)
 {
 	smtp_rate_free(&node_ip_msgs);
 	smtp_rate_free(&node_ip_rcpts);
+}
+
+/* The SMTP listener stopped: its limiters and the inbound checks' resolver go. */
+static void node_inbound_release(void)
+{
+	node_ip_release();
+	msgauth_node_stop();
 }
 
 int smtp_server_start(struct node *node, int lmtp, const char *listen, struct smtp_server **s_r,
@@ -215,7 +208,7 @@ int smtp_server_start(struct node *node, int lmtp, const char *listen, struct sm
 			*error_r = "inbound.dmarc_reject must be reject, quarantine or none";
 			return -1;
 		}
-		if (msgauth_init(MSGAUTH_PUBLIC_SUFFIX, error_r) < 0) {
+		if (msgauth_node_start(cfg, error_r) < 0) {   /* the shared resolver */
 			net_tls_free(&tls);
 			return -1;
 		}
@@ -237,11 +230,11 @@ int smtp_server_start(struct node *node, int lmtp, const char *listen, struct sm
 	if (smtp_server_create(node->base, &set, s_r, error_r) < 0) {
 		net_tls_free(&tls);
 		if (!lmtp)
-			node_ip_release();
+			node_inbound_release();
 		return -1;
 	}
 	(*s_r)->owned_tls = tls;
 	if (!lmtp)
-		(*s_r)->on_stop = node_ip_release;
+		(*s_r)->on_stop = node_inbound_release;
 	return 0;
 }

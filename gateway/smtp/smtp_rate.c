@@ -1,5 +1,6 @@
 /* smtp_rate - see smtp_rate.h. */
 #include "gateway/smtp/smtp_rate.h"
+#include "gateway/auth_throttle.h"
 #include "common/buf.h"
 #include "common/ids.h"
 
@@ -10,8 +11,9 @@
 #define RATE_CHAINS 1024
 
 struct rate_entry {
-	struct rate_entry *next;
-	char *account;
+	struct rate_entry *next;                /* hash chain */
+	struct rate_entry *older, *newer;       /* LRU list */
+	char *key;
 	int64_t minute[RATE_BUCKETS];   /* the bucket number each counts, -1 unused */
 	uint32_t count[RATE_BUCKETS];
 };
@@ -19,6 +21,9 @@ struct rate_entry {
 struct smtp_rate {
 	unsigned max;
 	int64_t bucket_ms;              /* 60000: an hour's window; 1000: a minute's */
+	int by_client;                  /* keys are client addresses (auth_throttle_client_key) */
+	unsigned max_keys, nkeys;
+	struct rate_entry *oldest, *newest;
 	struct rate_entry *chains[RATE_CHAINS];
 };
 
@@ -28,6 +33,7 @@ struct smtp_rate *smtp_rate_new(unsigned max_per_hour)
 
 	r->max = max_per_hour;
 	r->bucket_ms = 60000;
+	r->max_keys = SMTP_RATE_KEYS_DEFAULT;
 	return r;
 }
 
@@ -36,13 +42,71 @@ struct smtp_rate *smtp_rate_new_per_minute(unsigned max)
 	struct smtp_rate *r = smtp_rate_new(max);
 
 	r->bucket_ms = 1000;
+	r->by_client = 1;
 	return r;
 }
 
-static void entry_free(struct rate_entry *e)
+static void lru_unlink(struct smtp_rate *r, struct rate_entry *e)
 {
-	free(e->account);
+	if (e->older != NULL)
+		e->older->newer = e->newer;
+	else
+		r->oldest = e->newer;
+	if (e->newer != NULL)
+		e->newer->older = e->older;
+	else
+		r->newest = e->older;
+	e->older = e->newer = NULL;
+}
+
+static void lru_push(struct smtp_rate *r, struct rate_entry *e)
+{
+	e->older = r->newest;
+	e->newer = NULL;
+	if (r->newest != NULL)
+		r->newest->newer = e;
+	else
+		r->oldest = e;
+	r->newest = e;
+}
+
+static struct rate_entry **chain_of(struct smtp_rate *r, const char *key)
+{
+	return &r->chains[evm_fnv1a32(key, strlen(key)) % RATE_CHAINS];
+}
+
+/* Unlinks *pp (an entry in its chain) from both lists and frees it. */
+static void entry_drop(struct smtp_rate *r, struct rate_entry **pp)
+{
+	struct rate_entry *e = *pp;
+
+	*pp = e->next;
+	lru_unlink(r, e);
+	r->nkeys--;
+	free(e->key);
 	free(e);
+}
+
+/* Drops the least recently used key. */
+static void evict_oldest(struct smtp_rate *r)
+{
+	struct rate_entry **pp = chain_of(r, r->oldest->key);
+
+	while (*pp != r->oldest)
+		pp = &(*pp)->next;
+	entry_drop(r, pp);
+}
+
+void smtp_rate_set_max_keys(struct smtp_rate *r, unsigned max_keys)
+{
+	r->max_keys = max_keys > 0 ? max_keys : 1;
+	while (r->nkeys > r->max_keys)
+		evict_oldest(r);
+}
+
+unsigned smtp_rate_keys(const struct smtp_rate *r)
+{
+	return r->nkeys;
 }
 
 void smtp_rate_free(struct smtp_rate **rp)
@@ -51,13 +115,8 @@ void smtp_rate_free(struct smtp_rate **rp)
 
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < RATE_CHAINS; i++) {
-		while (r->chains[i] != NULL) {
-			struct rate_entry *e = r->chains[i];
-			r->chains[i] = e->next;
-			entry_free(e);
-		}
-	}
+	while (r->oldest != NULL)
+		evict_oldest(r);
 	free(r);
 	*rp = NULL;
 }
@@ -74,48 +133,65 @@ static uint64_t entry_sum(const struct rate_entry *e, int64_t now)
 	return sum;
 }
 
-/* The account's entry (created with create), dropping idle entries met on
- * the way. */
-static struct rate_entry *lookup(struct smtp_rate *r, const char *account, int64_t now, int create)
+/* The key's entry, marked as just used (created with create, evicting the
+ * least recently used when full), dropping idle entries met on the way. */
+static struct rate_entry *lookup(struct smtp_rate *r, const char *key, int64_t now, int create)
 {
-	struct rate_entry **pp = &r->chains[evm_fnv1a32(account, strlen(account)) % RATE_CHAINS];
-	struct rate_entry *e;
+	struct rate_entry **pp = chain_of(r, key), *e;
 
 	while ((e = *pp) != NULL) {
-		if (strcmp(e->account, account) == 0)
+		if (strcmp(e->key, key) == 0) {
+			lru_unlink(r, e);
+			lru_push(r, e);
 			return e;
+		}
 		if (entry_sum(e, now) == 0) {
-			*pp = e->next;
-			entry_free(e);
+			entry_drop(r, pp);
 			continue;
 		}
 		pp = &e->next;
 	}
 	if (!create)
 		return NULL;
+	if (r->nkeys >= r->max_keys)
+		evict_oldest(r);
+	pp = chain_of(r, key);   /* the eviction may have changed this chain */
 	e = xcalloc(1, sizeof *e);
-	e->account = xstrdup(account);
+	e->key = xstrdup(key);
 	for (size_t i = 0; i < RATE_BUCKETS; i++)
 		e->minute[i] = -1;
 	e->next = *pp;
 	*pp = e;
+	lru_push(r, e);
+	r->nkeys++;
 	return e;
 }
 
-int smtp_rate_allowed(struct smtp_rate *r, const char *account, int64_t now_ms)
+/* The key counted: a client's address becomes its IPv4 address or /64. */
+static const char *rate_key(const struct smtp_rate *r, const char *key, char buf[AUTH_THROTTLE_CLIENT_KEY_MAX])
 {
+	if (!r->by_client)
+		return key;
+	auth_throttle_client_key(key, buf);
+	return buf;
+}
+
+int smtp_rate_allowed(struct smtp_rate *r, const char *key, int64_t now_ms)
+{
+	char buf[AUTH_THROTTLE_CLIENT_KEY_MAX];
 	struct rate_entry *e;
 	int64_t now;
 
 	if (r == NULL || r->max == 0)
 		return 1;
 	now = now_ms / r->bucket_ms;
-	e = lookup(r, account, now, 0);
+	e = lookup(r, rate_key(r, key, buf), now, 0);
 	return e == NULL || entry_sum(e, now) < r->max;
 }
 
-void smtp_rate_record(struct smtp_rate *r, const char *account, int64_t now_ms)
+void smtp_rate_record(struct smtp_rate *r, const char *key, int64_t now_ms)
 {
+	char buf[AUTH_THROTTLE_CLIENT_KEY_MAX];
 	struct rate_entry *e;
 	int64_t now;
 	size_t b;
@@ -124,7 +200,7 @@ void smtp_rate_record(struct smtp_rate *r, const char *account, int64_t now_ms)
 		return;
 	now = now_ms / r->bucket_ms;
 	b = (size_t)(now % RATE_BUCKETS);
-	e = lookup(r, account, now, 1);
+	e = lookup(r, rate_key(r, key, buf), now, 1);
 	if (e->minute[b] != now) {
 		e->minute[b] = now;
 		e->count[b] = 0;

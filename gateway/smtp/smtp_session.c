@@ -307,6 +307,12 @@ static void on_drain(void *session, struct conn *c, int on)
 	smtp_session_set_draining(session, on);
 }
 
+/* A delivery or a password check is in flight: its reply is still due. */
+static int on_busy(void *session)
+{
+	return ((struct smtp_session *)session)->state == SMTP_S_WAIT;
+}
+
 void smtp_conn_protocol(const struct smtp_session_settings *set, struct conn_protocol *p)
 {
 	*p = (struct conn_protocol){
@@ -321,6 +327,7 @@ void smtp_conn_protocol(const struct smtp_session_settings *set, struct conn_pro
 		.timeout = on_timeout,
 		.closed = on_closed,
 		.drain = on_drain,
+		.busy = on_busy,
 	};
 }
 

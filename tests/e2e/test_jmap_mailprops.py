@@ -7,62 +7,35 @@ and Mailbox/changes; an Identity is created, its signature updated, used
 to submit a message, and destroyed; forbiddenFrom for another account's
 address."""
 
-import base64
-import http.client
-import json
 import socket
 import time
 
 import pytest
 
-from conftest import assert_ok, free_port, wait_until
+from conftest import wait_until
+from jmaplib import TIMEOUT, jmap_api, jmap_node, jmap_session
 
 DOMAIN = "props.example"
 USER = f"pia@{DOMAIN}"
 OTHER = f"ole@{DOMAIN}"
 PASSWORD = "props-test-pw"
 USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"]
-TIMEOUT = 20
 
 
 @pytest.fixture(scope="module")
-def node(request, tmp_path_factory, binaries):
-    from conftest import Node
-    n = Node("jmapprops", tmp_path_factory.mktemp("jmapprops"),
-             env={"EVMAIL_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
-                  "EVMAIL_NODE_ROLES": "projector,gateway",
-                  "EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH": "1",
-                  "EVMAIL_SMTP_HOSTNAME": "msa.props.example"})
-    n.start(wait="ready")
-    assert_ok(n.ctl("tenant", "create", "propt"))
-    assert_ok(n.ctl("domain", "add", DOMAIN, "--tenant", "propt"))
-    for u in (USER, OTHER):
-        assert_ok(n.ctl("account", "add", u, "--password-stdin", input=PASSWORD + "\n"))
+def node(tmp_path_factory, binaries):
+    n = jmap_node("jmapprops", tmp_path_factory, "propt", DOMAIN, (USER, OTHER), PASSWORD,
+                  env={"EVMAIL_SMTP_HOSTNAME": "msa.props.example"})
     yield n
     n.kill9()
 
 
 def api(node, calls, user=USER):
-    host, port = node.env["EVMAIL_HTTP_LISTEN"].rsplit(":", 1)
-    c = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
-    auth = "Basic " + base64.b64encode(f"{user}:{PASSWORD}".encode()).decode()
-    c.request("POST", "/jmap/api/", json.dumps({"using": USING, "methodCalls": calls}),
-              {"Authorization": auth, "Content-Type": "application/json"})
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    assert r.status == 200, data
-    return json.loads(data)["methodResponses"]
+    return jmap_api(node, calls, user, PASSWORD, USING)
 
 
 def account(node, user=USER):
-    host, port = node.env["EVMAIL_HTTP_LISTEN"].rsplit(":", 1)
-    c = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
-    auth = "Basic " + base64.b64encode(f"{user}:{PASSWORD}".encode()).decode()
-    c.request("GET", "/.well-known/jmap", headers={"Authorization": auth})
-    s = json.loads(c.getresponse().read())
-    c.close()
-    return s["primaryAccounts"]["urn:ietf:params:jmap:mail"]
+    return jmap_session(node, user, PASSWORD)["primaryAccounts"]["urn:ietf:params:jmap:mail"]
 
 
 class Imap:

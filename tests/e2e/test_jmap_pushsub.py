@@ -3,16 +3,23 @@ server on 127.0.0.1 stands for the push service. Creating a subscription
 POSTs a PushVerification to it; the client sends the code back; a delivery
 over SMTP then POSTs a StateChange with the new Email state. An unverified
 subscription gets nothing but its verification, an expired one nothing.
+A subscription with keys gets every push encrypted (RFC 8291), which the
+test's user agent decrypts with http_ece, an independent implementation.
 (jmap.push_allow_http and jmap.push_allow_private are set: the push
 service is plain HTTP on loopback here.)"""
 
+import base64
 import datetime
 import http.server
 import json
+import os
 import threading
 import time
 
+import http_ece
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import assert_ok, free_port, wait_until
 from test_jmap import PASSWORD, USER, DOMAIN, account_id, api, deliver
@@ -20,19 +27,50 @@ from test_jmap import PASSWORD, USER, DOMAIN, account_id, api, deliver
 TIMEOUT = 20
 
 
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+class UserAgent:
+    """The receiving side of RFC 8291: a P-256 key pair and an auth secret."""
+
+    def __init__(self):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.auth = os.urandom(16)
+        self.public = self.key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+
+    def keys(self):
+        return {"p256dh": b64url(self.public), "auth": b64url(self.auth)}
+
+    def decrypt(self, body):
+        return http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm")
+
+
 class PushService:
-    """Records every POST: path -> [(headers, body object)]."""
+    """Records every POST: path -> [(headers, body object)]; an aes128gcm
+    body is decrypted by the user agent registered for its path (its raw
+    bytes are kept in raw)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.posts = {}
+        self.raw = {}
+        self.agents = {}
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(n))
+                raw = self.rfile.read(n)
+                if self.headers.get("Content-Encoding") == "aes128gcm":
+                    try:
+                        body = json.loads(owner.agents[self.path].decrypt(raw))
+                    except Exception as e:   # recorded: the test then fails on it
+                        body = {"@error": repr(e)}
+                else:
+                    body = json.loads(raw)
                 with owner.lock:
+                    owner.raw.setdefault(self.path, []).append(raw)
                     owner.posts.setdefault(self.path, []).append((dict(self.headers), body))
                 self.send_response(201)
                 self.send_header("Content-Length", "0")
@@ -158,3 +196,49 @@ def test_unverified_and_expired_get_nothing(node, push):
     assert len(push.got("/expiring")) == expiring_before
     _, _, r = api(node, [["PushSubscription/get", {"ids": [expiring]}, "g"]])
     assert r["methodResponses"][0][1]["notFound"] == [expiring]
+
+
+def test_encrypted_push(node, push):
+    """RFC 8620 7.2: with keys, the verification and every StateChange are
+    RFC 8291 messages (Content-Encoding: aes128gcm, a TTL) that only the
+    subscriber can read; bad keys are refused."""
+    acct = account_id(node)
+    path = "/enc"
+    ua = UserAgent()
+    push.agents[path] = ua
+    bad = {"p256dh": b64url(ua.public[:33]), "auth": ua.keys()["auth"]}
+    short = {"p256dh": ua.keys()["p256dh"], "auth": b64url(ua.auth[:15])}
+    res = pushsub_set(node, {"create": {
+        "b": {"deviceClientId": "e2e-bad", "url": push.url("/bad"), "keys": bad},
+        "s": {"deviceClientId": "e2e-bad", "url": push.url("/bad"), "keys": short}}})
+    for k in ("b", "s"):
+        assert res["notCreated"][k]["type"] == "invalidProperties", res
+        assert res["notCreated"][k]["properties"] == ["keys"], res
+    res = pushsub_set(node, {"create": {"k": {"deviceClientId": "e2e-enc", "url": push.url(path),
+                                              "keys": ua.keys()}}})
+    sid = res["created"]["k"]["id"]
+    [(headers, v)] = push.wait(path, 1, "the encrypted PushVerification")
+    assert "@error" not in v, v
+    assert v == {"@type": "PushVerification", "pushSubscriptionId": sid,
+                 "verificationCode": v["verificationCode"]}
+    assert headers["Content-Encoding"] == "aes128gcm"
+    assert int(headers["TTL"]) > 0
+    raw = push.raw[path][0]
+    # RFC 8188 2.1 header: salt 16, rs 4096, idlen 65, keyid = an
+    # uncompressed P-256 point; the JSON is nowhere in clear.
+    assert int.from_bytes(raw[16:20], "big") == 4096 and raw[20] == 65 and raw[21] == 4
+    assert v["verificationCode"].encode() not in raw
+    res = pushsub_set(node, {"update": {sid: {"verificationCode": v["verificationCode"]}}})
+    assert sid in (res["updated"] or {}), res
+    posts = push.wait(path, 2, "the first encrypted StateChange")
+    assert posts[1][1]["@type"] == "StateChange", posts[1]
+    before = email_pushes(push, path, acct)
+    deliver(node, "encrypted push")
+    wait_until(lambda: len(email_pushes(push, path, acct)) > len(before), TIMEOUT,
+               what="an encrypted StateChange for the delivery")
+    posts = push.got(path)
+    assert all(h["Content-Encoding"] == "aes128gcm" and "@error" not in b for h, b in posts), posts
+    # A new ephemeral key and salt for every message (RFC 8291 3.1).
+    raws = push.raw[path]
+    assert len({r[:16] for r in raws}) == len(raws)
+    assert len({r[21:86] for r in raws}) == len(raws)

@@ -8,7 +8,11 @@ like another tenant's. Then the writes: Email/set within the rights
 granted (forbidden beyond them), Email/copy out of and into the shared
 account (onSuccessDestroyOriginal, destroyFromIfInState), the blob of a
 shared message downloads for the sharee and an unshared one is a 404, and
-the sharee's EventSource carries the shared account's state changes."""
+the sharee's EventSource carries the shared account's state changes,
+from a share granted after it opened too. Email/set create and
+Email/import into a mailbox shared with i (the owner reads the result),
+Thread/changes and Email/queryChanges in the shared account; and
+Identity/changes after an alias of the user is added."""
 
 import imaplib
 import json
@@ -107,8 +111,14 @@ def test_shared_inbox_as_account(node):
         assert name == "Email/query" and len(r["ids"]) == 1 and private[0] not in r["ids"], r
         name, r = call(node, SHAREE, "Email/query", {"accountId": own_id, "filter": {"text": "private"}})
         assert r["ids"] == [], r
-        # A method that does not filter by the share refuses the account.
+        # Email/queryChanges: the shared copies only, as Email/query.
         name, r = call(node, SHAREE, "Email/queryChanges", {"accountId": own_id, "sinceQueryState": "0"})
+        assert name == "Email/queryChanges", r
+        shared_ids = call(node, SHAREE, "Email/query", {"accountId": own_id})[1]["ids"]
+        assert [a["id"] for a in r["added"]] == shared_ids, r
+        assert private[0] not in r["removed"], r
+        # A method that does not filter by the share refuses the account.
+        name, r = call(node, SHAREE, "Mailbox/query", {"accountId": own_id})
         assert name == "error" and r["type"] == "accountNotSupportedByMethod"
 
         # Another tenant never sees the account.
@@ -188,7 +198,7 @@ def test_shared_set_copy_and_blobs(node):
         hidden_tid = next(e["threadId"] for e in r["list"] if e["subject"] == "hidden")
         _, r = call(node, SHAREE, "Thread/get", {"accountId": own_id, "ids": [hidden_tid]})
         assert r["notFound"] == [hidden_tid], r
-        # Creating is not a sharee's; the own account's Email/set still is.
+        # Creating needs i, which lrs does not grant.
         name, r = call(node, SHAREE, "Email/set", {"accountId": own_id, "create": {
             "k": {"mailboxIds": {inbox_of(node, SHAREE, own_id): True}, "subject": "x"}}})
         assert r["notCreated"]["k"]["type"] == "forbidden", r
@@ -343,3 +353,135 @@ def test_websocket_push_of_shared_account(node):
     finally:
         owner._simple_command("DELETEACL", "INBOX", SHAREE)
         owner.logout()
+
+
+def test_create_and_import_in_shared_account(node):
+    owner = imap(node, OWNER)
+    try:
+        assert owner.append("INBOX", None, None,
+                            b"From: x@y.example\r\nSubject: before create\r\n\r\nHi.\r\n")[0] == "OK"
+        own_id = session(node, OWNER)["primaryAccounts"][MAIL]
+        mine = session(node, SHAREE)["primaryAccounts"][MAIL]
+        assert owner._simple_command("SETACL", "INBOX", SHAREE, "lrsi")[0] == "OK"
+        wait_until(lambda: own_id in session(node, SHAREE)["accounts"], timeout=20)
+        inbox = inbox_of(node, SHAREE, own_id)
+        _, q = call(node, SHAREE, "Email/query", {"accountId": own_id})
+        _, t = call(node, SHAREE, "Thread/get", {"accountId": own_id, "ids": []})
+
+        # Email/set create with i and $seen (s): the owner holds it.
+        name, r = call(node, SHAREE, "Email/set", {"accountId": own_id, "create": {"k": {
+            "mailboxIds": {inbox: True}, "keywords": {"$seen": True}, "subject": "made by sharee",
+            "from": [{"email": SHAREE}], "bodyValues": {"b": {"value": "Hello."}},
+            "textBody": [{"partId": "b", "type": "text/plain"}]}}})
+        assert name == "Email/set" and "k" in r["created"], r
+        made = r["created"]["k"]
+        got = email_by_subject(node, OWNER, own_id, "made by sharee")
+        assert got is not None and got["id"] == made["id"] and got["keywords"] == {"$seen": True}
+        status, _, data = request(node, "GET", f"/jmap/download/{own_id}/{made['blobId']}/m.eml", user=OWNER)
+        assert status == 200 and b"Subject: made by sharee" in data
+        # $flagged needs w; a mailbox not shared does not exist here.
+        _, r = call(node, SHAREE, "Email/set", {"accountId": own_id, "create": {"f": {
+            "mailboxIds": {inbox: True}, "keywords": {"$flagged": True}, "subject": "x"}}})
+        assert r["notCreated"]["f"]["type"] == "forbidden", r
+        assert owner.create("Closed")[0] == "OK"
+        closed = next(b["id"] for b in call(node, OWNER, "Mailbox/get", {"accountId": own_id})[1]["list"]
+                      if b["name"] == "Closed")
+        _, r = call(node, SHAREE, "Email/set", {"accountId": own_id, "create": {"c": {
+            "mailboxIds": {closed: True}, "subject": "x"}}})
+        assert r["notCreated"]["c"]["type"] == "invalidProperties", r
+
+        # Email/queryChanges and Thread/changes see the new email.
+        name, r = call(node, SHAREE, "Email/queryChanges", {"accountId": own_id,
+                                                          "sinceQueryState": q["queryState"]})
+        assert name == "Email/queryChanges" and made["id"] in [a["id"] for a in r["added"]], r
+        name, r = call(node, SHAREE, "Thread/changes", {"accountId": own_id, "sinceState": t["state"]})
+        assert name == "Thread/changes" and made["threadId"] in r["created"], r
+        # The owner's message in the closed mailbox shows in neither.
+        assert owner.append("Closed", None, None,
+                            b"From: x@y.example\r\nSubject: closed one\r\n\r\nNo.\r\n")[0] == "OK"
+        hidden = email_by_subject(node, OWNER, own_id, "closed one")
+        _, tr = call(node, OWNER, "Email/get", {"accountId": own_id, "ids": [hidden["id"]],
+                                                "properties": ["threadId"]})
+        name, r = call(node, SHAREE, "Thread/changes", {"accountId": own_id, "sinceState": t["state"]})
+        assert tr["list"][0]["threadId"] not in r["created"] + r["updated"] + r["destroyed"], r
+        name, r = call(node, SHAREE, "Email/queryChanges", {"accountId": own_id,
+                                                          "sinceQueryState": q["queryState"]})
+        assert hidden["id"] not in r["removed"] + [a["id"] for a in r["added"]], r
+
+        # Email/import of the sharee's own upload into the shared INBOX.
+        raw = b"From: x@y.example\r\nSubject: imported by sharee\r\n\r\nUp.\r\n"
+        status, _, data = request(node, "POST", f"/jmap/upload/{mine}/", raw,
+                                  {"Content-Type": "message/rfc822"}, user=SHAREE)
+        assert status == 201, data
+        blob = json.loads(data)["blobId"]
+        name, r = call(node, SHAREE, "Email/import", {"accountId": own_id, "emails": {
+            "i": {"blobId": blob, "mailboxIds": {inbox: True}}}})
+        assert name == "Email/import" and "i" in r["created"], r
+        imported = r["created"]["i"]
+        assert email_by_subject(node, OWNER, own_id, "imported by sharee")["id"] == imported["id"]
+        status, _, data = request(node, "GET", f"/jmap/download/{own_id}/{imported['blobId']}/m.eml", user=OWNER)
+        assert status == 200 and data == raw
+        _, r = call(node, SHAREE, "Email/import", {"accountId": own_id, "emails": {
+            "i": {"blobId": blob, "mailboxIds": {inbox: True}}}})
+        assert r["notCreated"]["i"]["type"] == "alreadyExists", r
+        # Without i: forbidden, nothing written.
+        assert owner._simple_command("SETACL", "INBOX", SHAREE, "lrs")[0] == "OK"
+        raw2 = b"From: x@y.example\r\nSubject: not imported\r\n\r\nNo.\r\n"
+        status, _, data = request(node, "POST", f"/jmap/upload/{mine}/", raw2,
+                                  {"Content-Type": "message/rfc822"}, user=SHAREE)
+        _, r = call(node, SHAREE, "Email/import", {"accountId": own_id, "emails": {
+            "j": {"blobId": json.loads(data)["blobId"], "mailboxIds": {inbox: True}}}})
+        assert r["notCreated"]["j"]["type"] == "forbidden", r
+        assert email_by_subject(node, OWNER, own_id, "not imported") is None
+    finally:
+        owner._simple_command("DELETEACL", "INBOX", SHAREE)
+        owner.logout()
+
+
+def test_push_of_share_granted_later(node):
+    from test_jmap import hostport, read_events
+    owner = imap(node, OWNER)
+    s = None
+    try:
+        own_id = session(node, OWNER)["primaryAccounts"][MAIL]
+        assert own_id not in session(node, SHAREE)["accounts"]
+        s = socket.create_connection(hostport(node), timeout=1)
+        s.sendall(f"GET /jmap/eventsource/?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: {auth(SHAREE, PASSWORD)}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        events, _ = read_events(s, 1, time.monotonic() + 30)
+        assert events and events[0][0] == "state", events
+        assert own_id not in json.loads(events[0][1].split(b"\r\n")[0])["changed"]
+        # The grant alone (no change of the sharee's own) reaches the stream.
+        assert owner._simple_command("SETACL", "INBOX", SHAREE, "lr")[0] == "OK"
+        events, _ = read_events(s, 1, time.monotonic() + 30)
+        assert events, "no StateChange after the grant"
+        change = json.loads(events[0][1].split(b"\r\n")[0])
+        assert set(change["changed"][own_id]) == {"Mailbox", "Email", "Thread"}, change
+    finally:
+        if s is not None:
+            s.close()
+        owner._simple_command("DELETEACL", "INBOX", SHAREE)
+        owner.logout()
+
+
+def test_identity_changes_after_alias(node):
+    mine = session(node, SHAREE)["primaryAccounts"][MAIL]
+    sub = "urn:ietf:params:jmap:submission"
+    using = ["urn:ietf:params:jmap:core", MAIL, sub]
+    _, _, r = api(node, [["Identity/get", {"accountId": mine}, "g"]], using=using, user=SHAREE)
+    before = r["methodResponses"][0][1]
+    assert [i["email"] for i in before["list"]] == [SHAREE], before
+    assert_ok(node.ctl("alias", "add", f"desk@{DOMAIN}", SHAREE))
+    wait_until(lambda: len(api(node, [["Identity/get", {"accountId": mine}, "g"]], using=using,
+                               user=SHAREE)[2]["methodResponses"][0][1]["list"]) == 2, timeout=20)
+    _, _, r = api(node, [["Identity/get", {"accountId": mine}, "g"],
+                         ["Identity/changes", {"accountId": mine, "sinceState": before["state"]}, "c"]],
+                  using=using, user=SHAREE)
+    got, changes = r["methodResponses"][0][1], r["methodResponses"][1]
+    assert got["state"] != before["state"]
+    # RFC 8620 5.2: the derived defaults changed; the client fetches again.
+    assert changes[0] == "error" and changes[1]["type"] == "cannotCalculateChanges", changes
+    _, _, r = api(node, [["Identity/changes", {"accountId": mine, "sinceState": got["state"]}, "c"]],
+                  using=using, user=SHAREE)
+    assert r["methodResponses"][0][0] == "Identity/changes", r
+    assert r["methodResponses"][0][1]["newState"] == got["state"]

@@ -6,14 +6,13 @@ queue list`; the node has no delivery role, so it stays queued), and the
 draft moves to Sent without $draft (onSuccessUpdateEmail, the implicit
 Email/set answered after EmailSubmission/set)."""
 
-import base64
-import http.client
 import imaplib
 import json
 
 import pytest
 
 from conftest import assert_ok, free_port, wait_until
+from jmaplib import TIMEOUT, jmap_api, jmap_node, jmap_session
 
 DOMAIN = "subm.example"
 USER = f"jo@{DOMAIN}"
@@ -21,48 +20,22 @@ OTHER = f"ann@{DOMAIN}"
 REMOTE = "zed@remote.invalid"
 PASSWORD = "subm-test-pw"
 USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", "urn:ietf:params:jmap:submission"]
-TIMEOUT = 20
 
 
 @pytest.fixture(scope="module")
-def node(request, tmp_path_factory, binaries):
-    from conftest import Node
-    n = Node("jmapsubm", tmp_path_factory.mktemp("jmapsubm"),
-             env={"EVMAIL_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
-                  "EVMAIL_NODE_ROLES": "projector,gateway",
-                  "EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH": "1",
-                  "EVMAIL_SMTP_HOSTNAME": "msa.subm.example"})
-    n.start(wait="ready")
-    assert_ok(n.ctl("tenant", "create", "submt"))
-    assert_ok(n.ctl("domain", "add", DOMAIN, "--tenant", "submt"))
-    for u in (USER, OTHER):
-        assert_ok(n.ctl("account", "add", u, "--password-stdin", input=PASSWORD + "\n"))
+def node(tmp_path_factory, binaries):
+    n = jmap_node("jmapsubm", tmp_path_factory, "submt", DOMAIN, (USER, OTHER), PASSWORD,
+                  env={"EVMAIL_SMTP_HOSTNAME": "msa.subm.example"})
     yield n
     n.kill9()
 
 
 def api(node, calls, user=USER):
-    host, port = node.env["EVMAIL_HTTP_LISTEN"].rsplit(":", 1)
-    c = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
-    auth = "Basic " + base64.b64encode(f"{user}:{PASSWORD}".encode()).decode()
-    c.request("POST", "/jmap/api/", json.dumps({"using": USING, "methodCalls": calls}),
-              {"Authorization": auth, "Content-Type": "application/json"})
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    assert r.status == 200, data
-    return json.loads(data)["methodResponses"]
+    return jmap_api(node, calls, user, PASSWORD, USING)
 
 
 def session(node):
-    host, port = node.env["EVMAIL_HTTP_LISTEN"].rsplit(":", 1)
-    c = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
-    auth = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    c.request("GET", "/.well-known/jmap", headers={"Authorization": auth})
-    r = c.getresponse()
-    s = json.loads(r.read())
-    c.close()
-    return s
+    return jmap_session(node, USER, PASSWORD)
 
 
 def inbox_subjects(node, user):
@@ -130,3 +103,42 @@ def test_identity_set_forbidden_from(node):
     acct = session(node)["primaryAccounts"]["urn:ietf:params:jmap:mail"]
     r = api(node, [["Identity/set", {"accountId": acct, "create": {"n": {"email": OTHER}}}, "s"]])
     assert r[0][1]["notCreated"]["n"]["type"] == "forbiddenFrom"
+
+
+def test_hourly_limit_counts_jmap_and_smtp_together(tmp_path_factory, binaries):
+    """limits.submission_per_hour is one count per account over SMTP
+    submission and JMAP EmailSubmission: with a limit of 2, one message
+    over each uses it up, then JMAP answers forbiddenToSend (RFC 8621 7.5)
+    and SMTP 450 4.7.1."""
+    import smtplib
+    n = jmap_node("jmaplimit", tmp_path_factory, "limt", DOMAIN, (USER, OTHER), PASSWORD,
+                  env={"EVMAIL_SMTP_HOSTNAME": "msa.subm.example", "EVMAIL_LIMITS_SUBMISSION_PER_HOUR": "2",
+                       "EVMAIL_SUBMISSION_ALLOW_PLAINTEXT_AUTH": "1",
+                       "EVMAIL_SUBMISSION_LISTEN": f"127.0.0.1:{free_port()}"})
+    try:
+        acct = session(n)["primaryAccounts"]["urn:ietf:params:jmap:mail"]
+        r = api(n, [["Identity/get", {"accountId": acct}, "i"], ["Mailbox/get", {"accountId": acct}, "m"]])
+        ident = r[0][1]["list"][0]["id"]
+        drafts = next(m["id"] for m in r[1][1]["list"] if m["role"] == "drafts")
+
+        def submit(subject):
+            draft = {"mailboxIds": {drafts: True}, "from": [{"email": USER}], "to": [{"email": OTHER}],
+                     "subject": subject, "bodyValues": {"b": {"value": "x"}},
+                     "textBody": [{"partId": "b", "type": "text/plain"}]}
+            return api(n, [["Email/set", {"accountId": acct, "create": {"d": draft}}, "0"],
+                           ["EmailSubmission/set", {"accountId": acct,
+                                                    "create": {"s": {"identityId": ident, "emailId": "#d"}}}, "1"]])
+
+        assert "s" in submit("one")[1][1]["created"]
+        host, port = n.env["EVMAIL_SUBMISSION_LISTEN"].rsplit(":", 1)
+        with smtplib.SMTP(host, int(port), timeout=TIMEOUT) as s:
+            s.login(USER, PASSWORD)
+            msg = f"From: {USER}\r\nTo: {OTHER}\r\nSubject: two\r\n\r\nx\r\n"
+            assert s.sendmail(USER, [OTHER], msg) == {}
+            with pytest.raises(smtplib.SMTPSenderRefused) as e:
+                s.sendmail(USER, [OTHER], msg.replace("two", "four"))
+            assert e.value.smtp_code == 450
+        r = submit("three")
+        assert r[1][1]["notCreated"]["s"]["type"] == "forbiddenToSend", r
+    finally:
+        n.kill9()
