@@ -55,4 +55,7 @@ def test_kill9_during_bulk_rebuild_then_fresh_replica(nodes):
     shutil.copytree(a.data_dir / "log", b.data_dir / "log")
     b.start(wait="ready", timeout=180)
     assert b.digest() == digest0
-    assert "bulk apply done" in b.log_path.read_text(errors="replace"), b.diag()
+    # Ready comes with the last commit; the flush that ends the bulk apply
+    # follows it.
+    wait_until(lambda: "bulk apply done" in b.log_path.read_text(errors="replace"), 60,
+               what="the end of b's bulk apply", diag=b.diag)
