@@ -90,8 +90,7 @@ static const char *const filters[] = {
 	"{\"operator\":\"OR\",\"conditions\":[{\"text\":\"zebra\"},{\"hasKeyword\":\"$seen\"}]}",
 	"{\"operator\":\"AND\",\"conditions\":[{\"text\":\"zebra\"},{\"notKeyword\":\"$seen\"}]}",
 	"{\"operator\":\"NOT\",\"conditions\":[{\"text\":\"zebra\"}]}",
-	"{\"operator\":\"AND\",\"conditions\":[{\"operator\":\"NOT\",\"conditions\":[{\"body\":\"plain\"}]},"
-	"{\"subject\":\"note\"}]}",
+	"{\"operator\":\"AND\",\"conditions\":[{\"operator\":\"NOT\",\"conditions\":[{\"body\":\"plain\"}]},{\"subject\":\"note\"}]}",
 	"{\"after\":\"1970-01-01T00:30:00Z\",\"before\":\"1970-01-01T00:40:00Z\"}",
 	"{\"text\":\"zebra\",\"before\":\"1970-01-01T00:40:00Z\"}",
 	"{\"inMailbox\":\"$W\"}",
