@@ -343,10 +343,17 @@ static void ties_ascending(struct mail_jrcv *v, size_t n)
 int mail_jmap_received(struct view *view, const char *account, const char *mailbox_id, int newest_first,
 		       size_t max, struct mail_jrcv **v_r, size_t *n_r, const char **error_r)
 {
+	return mail_jmap_received_past(view, account, mailbox_id, newest_first, NULL, max, v_r, n_r, error_r);
+}
+
+int mail_jmap_received_past(struct view *view, const char *account, const char *mailbox_id, int newest_first,
+			    const int64_t *past, size_t max, struct mail_jrcv **v_r, size_t *n_r,
+			    const char **error_r)
+{
 	char acct[EVM_ADDRESS_MAX + 1];
-	struct buf prefix = BUF_INIT;
+	struct buf prefix = BUF_INIT, start = BUF_INIT;
 	struct rcv_scan r = { NULL, 0, 0, 0, max, 0 };
-	int ret;
+	int ret = 0;
 
 	*v_r = NULL;
 	*n_r = 0;
@@ -359,11 +366,25 @@ int mail_jmap_received(struct view *view, const char *account, const char *mailb
 		buf_puts(&prefix, "/");
 	}
 	r.plen = prefix.len;
-	if (newest_first)
+	if (past != NULL && (newest_first ? *past <= 0 : *past == INT64_MAX))
+		goto done;   /* nothing is past it (times are >= 0) */
+	if (past != NULL) {
+		/* "<past>" sorts before every "<past>/<id>" and after the keys of
+		 * earlier times; "<past + 1>" before every key of past + 1 */
+		buf_append(&start, prefix.data, prefix.len);
+		buf_printf(&start, "%020" PRId64, newest_first ? *past : *past + 1);
+	}
+	if (newest_first && past != NULL)
+		ret = view_scan_reverse_from(view, prefix.data, prefix.len, start.data, start.len, rcv_cb, &r, error_r);
+	else if (newest_first)
 		ret = view_scan_reverse(view, prefix.data, prefix.len, rcv_cb, &r, error_r);
+	else if (past != NULL)
+		ret = view_scan_from(view, prefix.data, prefix.len, start.data, start.len, rcv_cb, &r, error_r);
 	else
 		ret = view_scan(view, prefix.data, prefix.len, rcv_cb, &r, error_r);
+done:
 	buf_free(&prefix);
+	buf_free(&start);
 	if (ret == 0 && r.corrupt) {
 		log_error("mail: the received-time index of %s is corrupt", acct);
 		*error_r = MAIL_CORRUPT;

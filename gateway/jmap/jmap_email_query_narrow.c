@@ -172,14 +172,6 @@ static int by_received(const json_t *sort, int *newest_r)
 	return 1;
 }
 
-/* 1 when v comes after (received, id) in the walk's order. */
-static int after(const struct mail_jrcv *v, int64_t received, const char *id, int newest)
-{
-	if (v->received != received)
-		return newest ? v->received < received : v->received > received;
-	return strcmp(v->id, id) > 0;   /* ties by email id ascending either way */
-}
-
 /* Checks one email of the index exactly: 1 it matches, 0 not (or gone),
  * 2 its message is not complete here, -1 error. */
 static int check_one(struct view *view, const char *account, const struct jmap_efilter *f, const char *id,
@@ -200,26 +192,23 @@ static int check_one(struct view *view, const char *account, const struct jmap_e
 	return r;
 }
 
-/* Walks the scope's received-time index in the answer's order, reading it
- * in growing pieces (each read restarts at the index's start, so a piece
- * resumes after the last email seen: an email added between reads is
- * before it or after it, never seen twice), until want matches. */
+/* Walks the scope's received-time index in the answer's order, read in
+ * growing pieces, each resumed past the last received time of the one
+ * before (a piece ends with a whole received time), until want matches. */
 static int walk(struct view *view, const char *account, const char *scope, int newest, const struct nnode *root,
 		const struct evm_fts *fts, size_t want, struct jmap_eq_narrowed *out, json_t *ids,
 		const char **error_r)
 {
 	size_t max = want * 2 + 32, n, i;
-	struct mail_jrcv *v = NULL, last = { 0, "" };
-	int seen = 0, r;
+	struct mail_jrcv *v = NULL;
+	int64_t past = 0;
+	int r;
 
 	for (;;) {
-		if (mail_jmap_received(view, account, scope, newest, max, &v, &n, error_r) < 0)
+		if (mail_jmap_received_past(view, account, scope, newest, out->scanned ? &past : NULL, max, &v, &n,
+					    error_r) < 0)
 			return -1;
-		for (i = 0; i < n; i++) {
-			if (seen && !after(&v[i], last.received, last.id, newest))
-				continue;
-			last = v[i];
-			seen = 1;
+		for (i = 0; i < n && json_array_size(ids) < want; i++) {
 			out->scanned++;
 			if (!may_match(root, fts, v[i].id, v[i].received))
 				continue;
@@ -232,9 +221,9 @@ static int walk(struct view *view, const char *account, const char *scope, int n
 			}
 			if (r == 1)
 				json_array_append_new(ids, json_string(v[i].id));
-			if (json_array_size(ids) >= want)
-				break;
 		}
+		if (n > 0)
+			past = v[n - 1].received;
 		free(v);
 		v = NULL;
 		if (json_array_size(ids) >= want || n < max)

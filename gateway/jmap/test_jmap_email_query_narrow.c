@@ -319,6 +319,21 @@ static void measure_first(void)
 	}
 }
 
+/* 60 emails received at one time (ties ordered by email id both ways):
+ * an early stop's pieces end with a whole received time and resume past
+ * it, in the account and in a mailbox. */
+static void test_ties(void)
+{
+	char msg[256];
+
+	for (int i = 0; i < 60; i++) {
+		snprintf(msg, sizeof msg, "From: tie%d@x.test\r\nSubject: tie %d\r\nMessage-ID: <%d@tie>\r\n\r\n%s %d\r\n",
+			 i, i, i, i % 3 ? "plain" : "zebra", i);
+		deliver_flags(i % 2 ? inbox : work, msg, MS(i < 30 ? 1500 : 1505), NULL, 0);
+	}
+	check_all("ties");
+}
+
 /* Narrowed against whole on 5,000 more messages (printed, no threshold). */
 static void test_measure(void)
 {
@@ -365,6 +380,7 @@ int main(void)
 	test_run("narrowed = whole: no search index yet", test_no_index);
 	test_run("narrowed = whole: indexed, only candidates loaded", test_indexed);
 	test_run("narrowed = whole: index behind, index stale", test_behind_and_stale);
+	test_run("early stop = whole's first ids: received-time ties", test_ties);
 	test_run("narrowed and whole timed on 5,000 messages", test_measure);
 	email_teardown();
 	return test_done();
