@@ -29,6 +29,7 @@
 #include "gateway/fts/fts.h"
 #include "projector/mail_jmap.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,6 +193,41 @@ static int check_one(struct view *view, const char *account, const struct jmap_e
 	return r;
 }
 
+/* At most how many indexed emails n's filter leaves (SIZE_MAX: no
+ * bound): AND the least of its operands, OR their sum. */
+static size_t cand_bound(const struct nnode *n, const struct evm_fts *fts)
+{
+	size_t b = SIZE_MAX, x;
+
+	switch (n->f->op) {
+	case F_COND:
+		for (int k = 0; k < T_COUNT; k++)
+			if (n->cand[k] != NULL && (x = evm_fts_cand_count(fts, n->cand[k])) < b)
+				b = x;
+		return b;
+	case F_AND:
+		for (size_t i = 0; i < n->nkids; i++)
+			if ((x = cand_bound(&n->kids[i], fts)) < b)
+				b = x;
+		return b;
+	case F_OR:
+		b = 0;
+		for (size_t i = 0; i < n->nkids; i++) {
+			if ((x = cand_bound(&n->kids[i], fts)) == SIZE_MAX)
+				return SIZE_MAX;
+			b += x;
+		}
+		return b;
+	default:
+		return SIZE_MAX;
+	}
+}
+
+/* The piece of the index past which the rest is read at once: a whole
+ * read newest first is a forward scan turned around, several times
+ * cheaper per entry than the pieces' backward steps (mail_jmap.h). */
+#define WALK_PIECE_MAX 4096
+
 /* Walks the scope's received-time index in the answer's order, read in
  * growing pieces, each resumed past the last received time of the one
  * before (a piece ends with a whole received time), until want matches. */
@@ -203,6 +239,11 @@ static int walk(struct view *view, const char *account, const char *scope, int n
 	struct mail_jrcv *v = NULL;
 	int64_t past = 0;
 	int r;
+
+	/* Fewer indexed candidates than wanted (a rare word): the walk will
+	 * likely reach the end, read at once. */
+	if (fts != NULL && cand_bound(root, fts) < want)
+		max = 0;
 
 	for (;;) {
 		if (mail_jmap_received_past(view, account, scope, newest, out->scanned ? &past : NULL, max, &v, &n,
@@ -226,9 +267,9 @@ static int walk(struct view *view, const char *account, const char *scope, int n
 			past = v[n - 1].received;
 		free(v);
 		v = NULL;
-		if (json_array_size(ids) >= want || n < max)
+		if (json_array_size(ids) >= want || max == 0 || n < max)
 			return 0;
-		max *= 4;
+		max = max * 4 > WALK_PIECE_MAX ? 0 : max * 4;
 	}
 }
 
