@@ -150,12 +150,32 @@ int cmd_view(struct ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* Draws "[#####.....]  45%  done/total" on a terminal. */
-static void progress_bar(long long done, long long total)
+/* "1h02m", "3m05s" or "42s"; "?" when unknown (negative). */
+static void format_eta(long long secs, char *out, size_t size)
 {
+	if (secs < 0)
+		snprintf(out, size, "?");
+	else if (secs >= 3600)
+		snprintf(out, size, "%lldh%02lldm", secs / 3600, secs / 60 % 60);
+	else if (secs >= 60)
+		snprintf(out, size, "%lldm%02llds", secs / 60, secs % 60);
+	else
+		snprintf(out, size, "%llds", secs);
+}
+
+/* Draws "[#####.....]  45%  done/total events  rate/s  ETA 3m05s" on a
+ * terminal; rate and ETA come from the node (projector_status). */
+static void progress_bar(json_t *rb)
+{
+	long long done = json_integer_value(json_object_get(rb, "done"));
+	long long total = json_integer_value(json_object_get(rb, "total"));
+	long long rate = json_integer_value(json_object_get(rb, "rate"));
+	json_t *eta_v = json_object_get(rb, "eta_s");
 	int width = 40, filled = total > 0 ? (int)(done * width / total) : width;
 	int pct = total > 0 ? (int)(done * 100 / total) : 100;
+	char eta[32];
 
+	format_eta(json_is_integer(eta_v) ? (long long)json_integer_value(eta_v) : -1, eta, sizeof eta);
 	if (filled > width)
 		filled = width;
 	if (pct > 100)
@@ -163,8 +183,22 @@ static void progress_bar(long long done, long long total)
 	fprintf(stderr, "\rrebuilding [");
 	for (int i = 0; i < width; i++)
 		fputc(i < filled ? '#' : '.', stderr);
-	fprintf(stderr, "] %3d%%  %lld/%lld events", pct, done, total);
+	fprintf(stderr, "] %3d%%  %lld/%lld events  %lld/s  ETA %s   ", pct, done, total, rate, eta);
 	fflush(stderr);
+}
+
+/* Without a terminal: one line every 10 s while the rebuild runs. */
+static void progress_line(json_t *rb)
+{
+	json_t *eta_v = json_object_get(rb, "eta_s");
+	char eta[32];
+
+	format_eta(json_is_integer(eta_v) ? (long long)json_integer_value(eta_v) : -1, eta, sizeof eta);
+	printf("rebuilding: %lld/%lld events, %lld/s, ETA %s\n",
+	       (long long)json_integer_value(json_object_get(rb, "done")),
+	       (long long)json_integer_value(json_object_get(rb, "total")),
+	       (long long)json_integer_value(json_object_get(rb, "rate")), eta);
+	fflush(stdout);
 }
 
 int cmd_rebuild(struct ctl *ctl, int argc, char **argv)
@@ -201,8 +235,9 @@ int cmd_rebuild(struct ctl *ctl, int argc, char **argv)
 		state = json_string_value(json_object_get(st, "state"));
 		rb = json_object_get(st, "rebuild");
 		if (tty)
-			progress_bar(json_integer_value(json_object_get(rb, "done")),
-				     json_integer_value(json_object_get(rb, "total")));
+			progress_bar(rb);
+		else if (waited % 100 == 99 && json_integer_value(json_object_get(rb, "total")) > 0)
+			progress_line(rb);
 		if (state != NULL && strcmp(state, "failed") == 0) {
 			json_decref(st);
 			return ctl_fail("rebuild failed; see the node's log");

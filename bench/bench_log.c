@@ -56,6 +56,8 @@ struct opts {
 	int keep;
 	int kcat;
 	int verbose;
+	size_t rb_dir, rb_mail, msg_bytes;   /* the rebuild rows' workloads */
+	int rb_mixed, rb_only;
 };
 
 /* ---- workload ------------------------------------------------------- */
@@ -85,7 +87,7 @@ static void fake_yescrypt(uint64_t *rng, char out[80])
 }
 
 /* Event i of the workload, as the admin API would write it. */
-static int make_event(size_t i, uint64_t *rng, struct evm_event *ev, const char **error_r)
+int bench_dir_event(size_t i, uint64_t *rng, struct evm_event *ev, const char **error_r)
 {
 	size_t t = i / EVENTS_PER_TENANT;
 	char tenant[32], domain[64], address[96], display[128], hash[80];
@@ -125,7 +127,7 @@ static void payloads_make(struct bench_payloads *pl, size_t n)
 		struct evm_event ev;
 		const char *error;
 
-		if (make_event(i, &rng, &ev, &error) < 0 ||
+		if (bench_dir_event(i, &rng, &ev, &error) < 0 ||
 		    evm_event_encode(&ev, &pl->value[i], &pl->value_len[i], &error) < 0)
 			log_panic("bench: event %zu: %s", i, error);
 		memcpy(pl->key[i], ev.id, sizeof pl->key[i]);
@@ -355,11 +357,12 @@ static void proj_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* A fresh view under dir, a projector over log, timed from
  * projector_start() until it has caught up with all n events. */
-static void run_projector(const struct opts *o, const struct evm_config *cfg, struct evlog *log,
-			  struct event_base *base, const char *view_dir, size_t n,
-			  struct bench_result *res, size_t *accepted_r)
+void bench_replay(const struct evm_config *cfg, struct evlog *log, struct event_base *base,
+		  const char *view_dir, size_t n, int timeout_s, int verbose,
+		  struct bench_result *res, size_t *accepted_r)
 {
-	struct proj_run r = { .base = base, .n = n, .verbose = o->verbose };
+	struct proj_run r = { .base = base, .n = n, .verbose = verbose };
+	double cpu0 = bench_cpu();
 	struct timeval tv = { 0, 10 * 1000 };
 	struct view *view = NULL;
 	struct event *tick;
@@ -380,7 +383,7 @@ static void run_projector(const struct opts *o, const struct evm_config *cfg, st
 	tick = event_new(base, -1, EV_PERSIST, proj_tick_cb, &r);
 	event_add(tick, &tv);
 	r.t0 = bench_now();
-	r.deadline = r.t0 + o->timeout_s;
+	r.deadline = r.t0 + timeout_s;
 	if (projector_start(r.p, &error) < 0) {
 		snprintf(res->note, sizeof res->note, "projector_start: %s", error);
 	} else {
@@ -394,14 +397,14 @@ static void run_projector(const struct opts *o, const struct evm_config *cfg, st
 		json_int_t decode = json_integer_value(json_object_get(r.last, "decode_errors"));
 		res->count = (size_t)applied;
 		*accepted_r = (size_t)(applied - rejected);
-		if (o->verbose) {
+		if (verbose) {
 			char *s = json_dumps(r.last, JSON_COMPACT);
 			fprintf(stderr, "bench_log: final projector status: %s\n", s);
 			free(s);
 		}
 		if (!r.done)
 			snprintf(res->note, sizeof res->note,
-				 "not caught up after %d s: applied %lld of %zu%s%s", o->timeout_s,
+				 "not caught up after %d s: applied %lld of %zu%s%s", timeout_s,
 				 (long long)applied, n, r.failed_detail[0] ? "; failed: " : "",
 				 r.failed_detail);
 		else if (rejected > 0 || decode > 0)
@@ -409,6 +412,7 @@ static void run_projector(const struct opts *o, const struct evm_config *cfg, st
 				 (long long)rejected, (long long)decode);
 	}
 	res->ok = r.done;
+	res->cpu = bench_cpu() - cpu0;
 	projector_destroy(&r.p);
 	view_close(&view);
 	json_decref(r.last);
@@ -542,7 +546,7 @@ static void backend_apply(const struct opts *o, struct backend *b, size_t n,
 
 	fprintf(stderr, "bench_log: %s projector apply...\n", b->name);
 	snprintf(view_dir, sizeof view_dir, "%s/view", b->dir);
-	run_projector(o, &b->cfg, b->log, b->base, view_dir, n, res, accepted_r);
+	bench_replay(&b->cfg, b->log, b->base, view_dir, n, o->timeout_s, o->verbose, res, accepted_r);
 }
 
 /* ---- output --------------------------------------------------------- */
@@ -622,7 +626,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: bench_log [-n N] [--brokers HOST:PORT] [--inflight K] [--linger-ms MS]\n"
 		"                 [--batch-max B] [--timeout S] [--settle-ms MS] [--tmp DIR] [--keep]\n"
-		"                 [--no-kcat] [-v]\n"
+		"                 [--no-kcat] [-v] [--rebuild-dir D] [--rebuild-mail M] [--msg-bytes B]\n"
+		"                 [--rebuild-mixed] [--rebuild-only]\n"
 		"  -n N            events (default 100000)\n"
 		"  --brokers       Kafka bootstrap server; without it only the embedded rows run\n"
 		"  --inflight K    appends/produces in flight at most (default 10000)\n"
@@ -633,7 +638,12 @@ static void usage(FILE *out)
 		"  --tmp DIR       where the scratch directory goes (default $TMPDIR or /tmp)\n"
 		"  --keep          keep the scratch directory\n"
 		"  --no-kcat       skip the kcat rows even when kcat is installed\n"
-		"  -v              evmail's info log and the final projector status on stderr\n");
+		"  -v              evmail's info log and the final projector status on stderr\n"
+		"  --rebuild-dir D   rebuild rows: a log of D directory events (default 100000, 0 = none)\n"
+		"  --rebuild-mail M  rebuild rows: a log of M messages with their blobs (default 25000)\n"
+		"  --msg-bytes B     size of those messages (default 4096, 512..524288)\n"
+		"  --rebuild-mixed   one mixed log of both instead of one log each\n"
+		"  --rebuild-only    only the rebuild rows\n");
 }
 
 static void parse_opts(int argc, char **argv, struct opts *o)
@@ -650,13 +660,19 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "keep", no_argument, NULL, 'k' },
 		{ "no-kcat", no_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "rebuild-dir", required_argument, NULL, 'D' },
+		{ "rebuild-mail", required_argument, NULL, 'M' },
+		{ "msg-bytes", required_argument, NULL, 'S' },
+		{ "rebuild-mixed", no_argument, NULL, 'X' },
+		{ "rebuild-only", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct opts){ .n = 100000, .inflight = 10000, .linger_ms = -1, .batch_max = -1,
-			    .timeout_s = 300, .settle_ms = 3000, .kcat = 1 };
+			    .timeout_s = 300, .settle_ms = 3000, .kcat = 1, .rb_dir = 100000,
+			    .rb_mail = 25000, .msg_bytes = 4096 };
 	o->tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	while ((c = getopt_long(argc, argv, "n:vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -671,15 +687,83 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'k': o->keep = 1; break;
 		case 'K': o->kcat = 0; break;
 		case 'v': o->verbose = 1; break;
+		case 'D': o->rb_dir = strtoul(optarg, NULL, 10); break;
+		case 'M': o->rb_mail = strtoul(optarg, NULL, 10); break;
+		case 'S': o->msg_bytes = strtoul(optarg, NULL, 10); break;
+		case 'X': o->rb_mixed = 1; break;
+		case 'O': o->rb_only = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
 	}
 	if (optind != argc || o->n == 0 || o->inflight == 0 || o->timeout_s <= 0 ||
-	    o->settle_ms < 0) {
+	    o->settle_ms < 0 || o->msg_bytes < 512 || o->msg_bytes > 512 * 1024) {
 		usage(stderr);
 		exit(2);
 	}
+}
+
+/* A rebuild row: name, rate, seconds, CPU seconds, count, note. */
+static void print_rebuild_row(const char *name, const struct bench_result *r)
+{
+	if (!r->ok) {
+		printf("  %-36s %12s %9.3f %7s %9zu  FAILED: %s\n", name, "-", r->secs, "-", r->count, r->note);
+		return;
+	}
+	printf("  %-36s %12.0f %9.3f %7.2f %9zu  %s\n", name, bench_rate(r), r->secs, r->cpu, r->count,
+	       r->note);
+}
+
+/* The rebuild rows: per workload (directory, mail, or one mixed log), a
+ * fresh embedded log, its raw read and its replay, with the ratio. Returns
+ * 1 if a run failed. */
+static int rebuild_rows(const struct opts *o, const char *scratch)
+{
+	struct rebuild_opts ro = { .msg_bytes = o->msg_bytes, .batch_max = o->batch_max,
+				   .timeout_s = o->timeout_s, .verbose = o->verbose };
+	struct rebuild_run { const char *name; size_t dir, mail; } runs[2];
+	size_t nruns = 0;
+	int failed = 0;
+
+	if (o->rb_mixed && (o->rb_dir > 0 || o->rb_mail > 0)) {
+		runs[nruns++] = (struct rebuild_run){ "mixed", o->rb_dir, o->rb_mail };
+	} else {
+		if (o->rb_dir > 0)
+			runs[nruns++] = (struct rebuild_run){ "directory", o->rb_dir, 0 };
+		if (o->rb_mail > 0)
+			runs[nruns++] = (struct rebuild_run){ "mail", 0, o->rb_mail };
+	}
+	if (nruns == 0)
+		return 0;
+	printf("\n  rebuild rows: embedded log, raw read vs projector replay of the same records\n");
+	printf("  (cpu s: CPU time of the whole process during the row; %zu-byte messages, each a\n"
+	       "  blob.chunk + a message.append)\n", o->msg_bytes);
+	for (size_t i = 0; i < nruns; i++) {
+		struct bench_result rd, rp;
+		char dir[4200], name[96], load0[64], load1[64];
+
+		ro.dir_events = runs[i].dir;
+		ro.mail_msgs = runs[i].mail;
+		snprintf(dir, sizeof dir, "%s/rebuild-%s", scratch, runs[i].name);
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			log_fatal("mkdir %s: %s", dir, strerror(errno));
+		load_average(load0, sizeof load0);
+		bench_rebuild(&ro, dir, &rd, &rp);
+		load_average(load1, sizeof load1);
+		printf("\n  %s log: %zu directory events, %zu messages; load average %s -> %s\n",
+		       runs[i].name, runs[i].dir, runs[i].mail, load0, load1);
+		printf("  %-36s %12s %9s %7s %9s  %s\n", "path", "events/s", "seconds", "cpu s", "records", "notes");
+		snprintf(name, sizeof name, "raw evlog read (%s)", runs[i].name);
+		print_rebuild_row(name, &rd);
+		snprintf(name, sizeof name, "projector replay (%s)", runs[i].name);
+		print_rebuild_row(name, &rp);
+		print_ratio("replay / raw read", &rp, &rd);
+		fflush(stdout);
+		failed |= !rd.ok || !rp.ok;
+		if (!o->keep)
+			rm_rf(dir);
+	}
+	return failed;
 }
 
 /* The kcat binary on PATH, or NULL. */
@@ -728,6 +812,16 @@ int main(int argc, char **argv)
 		log_fatal("mkdtemp %s: %s", scratch, strerror(errno));
 	snprintf(prefix, sizeof prefix, "bench%d.%lld.", (int)getpid(), (long long)evm_now_ms());
 
+	if (o.rb_only) {
+		cpu_model(model, sizeof model);
+		printf("\nevmail rebuild benchmark\n  machine: nproc %ld, %s\n  load average at start: %s\n",
+		       sysconf(_SC_NPROCESSORS_ONLN), model, load_start);
+		failed = rebuild_rows(&o, scratch);
+		if (!o.keep)
+			rm_rf(scratch);
+		config_free(&defaults);
+		return failed ? 1 : 0;
+	}
 	fprintf(stderr, "bench_log: encoding %zu events...\n", o.n);
 	payloads_make(&pl, o.n);
 
@@ -840,8 +934,10 @@ int main(int argc, char **argv)
 	print_ratio("evmail kafka apply / raw consume", &kafka_apply, &raw_consume);
 	print_ratio("evmail embedded append / raw produce", &emb_append, &raw_produce);
 	printf("\n");
+	fflush(stdout);
 
-	failed = (emb_append.ran && !emb_append.ok) || (emb_apply.ran && !emb_apply.ok) ||
+	failed = rebuild_rows(&o, scratch);
+	failed |= (emb_append.ran && !emb_append.ok) || (emb_apply.ran && !emb_apply.ok) ||
 		 (kafka_append.ran && !kafka_append.ok) || (kafka_apply.ran && !kafka_apply.ok) ||
 		 (raw_produce.ran && !raw_produce.ok) || (raw_consume.ran && !raw_consume.ok);
 	if (!o.keep)

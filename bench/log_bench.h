@@ -11,7 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/ids.h"
+#include "ingest/event.h"
+#include "ingest/evlog.h"
+
+#include <event2/event.h>
 
 /* The workload: n directory events, encoded once. key[i] is the event id
  * (directory records are keyed by event id, projector/directory.h). */
@@ -30,13 +35,41 @@ struct bench_result {
 	double secs;
 	size_t count;              /* records that went through */
 	size_t failed;
+	double cpu;                /* process CPU seconds of the run (rebuild rows) */
 	char note[256];
 };
 
 /* Events (or messages) per second of a finished run, 0 otherwise. */
 double bench_rate(const struct bench_result *r);
-/* Monotonic seconds. */
+/* Monotonic seconds; CPU seconds of the process (every thread). */
 double bench_now(void);
+double bench_cpu(void);
+
+/* bench_log.c: event i of the directory workload (per 100: one
+ * tenant.create, one domain.add, 98 account.create; *rng is its filler). */
+int bench_dir_event(size_t i, uint64_t *rng, struct evm_event *ev, const char **error_r);
+/* A projector over log into a fresh view at view_dir, timed from
+ * projector_start() until it applied n events with lag 0 everywhere;
+ * *accepted_r = how many were accepted. */
+void bench_replay(const struct evm_config *cfg, struct evlog *log, struct event_base *base,
+		  const char *view_dir, size_t n, int timeout_s, int verbose,
+		  struct bench_result *res, size_t *accepted_r);
+
+/* log_rebuild.c: the rebuild rows. A fresh embedded log under dir gets
+ * dir_events directory events and mail_msgs messages (a blob.chunk of
+ * msg_bytes and its message.append: two events each), interleaved; then,
+ * in one run, a raw read of every record through evlog_reader (no decode)
+ * and a projector replay of them into a fresh view are timed. */
+struct rebuild_opts {
+	size_t dir_events;
+	size_t mail_msgs;
+	size_t msg_bytes;
+	int batch_max;             /* <= 0: the config default */
+	int timeout_s;
+	int verbose;
+};
+void bench_rebuild(const struct rebuild_opts *o, const char *dir, struct bench_result *read_r,
+		   struct bench_result *replay_r);
 
 /* The peer runs, all against brokers (host:port). */
 struct peer_opts {

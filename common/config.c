@@ -60,6 +60,10 @@ const struct config_key config_keys[] = {
 	  "Bearer token required by the admin API (/admin/...); empty means none (keep mgmt.listen on loopback then).", OFF(mgmt_admin_token), 0, 0 },
 	{ "projector.batch_max", CONFIG_INT, "1000",
 	  "Most events applied in one RocksDB write batch.", OFF(projector_batch_max), 1, 100000 },
+	{ "projector.bulk_min", CONFIG_INT, "50000",
+	  "A rebuild, or the first replay into an empty view, of at least this many records applies in "
+	  "bulk: no write-ahead log until caught up, and a crash meanwhile restarts the replay. 0 = never.",
+	  OFF(projector_bulk_min), 0, INT64_MAX },
 	{ "projector.ready_lag", CONFIG_INT, "0",
 	  "/readyz is ready when every partition's lag is at most this many events.", OFF(projector_ready_lag), 0, INT64_MAX },
 	{ "projector.heartbeat_ms", CONFIG_INT, "2000",

@@ -37,6 +37,7 @@ struct evm_config {
 	char *mgmt_listen;
 	char *mgmt_admin_token;    /* "" when none */
 	int64_t projector_batch_max;
+	int64_t projector_bulk_min;
 	int64_t projector_ready_lag;
 	int64_t projector_heartbeat_ms;
 	char *smtp_listen;         /* "" = off */

@@ -86,7 +86,8 @@ static int chunk_encode(const char *actor, const char *blob_id, size_t index, si
 	json_t *jdata;
 	int ret;
 
-	jdata = json_pack("{s:s, s:I, s:I, s:I, s:s#}", "blob_id", blob_id, "index", (json_int_t)index,
+	/* s%: a string with a size_t length (s# takes an int) */
+	jdata = json_pack("{s:s, s:I, s:I, s:I, s:s%}", "blob_id", blob_id, "index", (json_int_t)index,
 			  "count", (json_int_t)count, "size", (json_int_t)size, "data", b64,
 			  (size_t)b64len);
 	free(b64);

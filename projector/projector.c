@@ -160,11 +160,27 @@ static json_t *part_status(struct projector *p, const struct proj_part *pt, bool
 			 "lag", (json_int_t)lag);
 }
 
+/* Rebuild speed so far (records/s) and the seconds left at that speed;
+ * 0 and -1 when not rebuilding or too early to tell. Caller holds mu. */
+static void rebuild_eta(struct projector *p, json_int_t *rate_r, json_int_t *eta_r)
+{
+	int64_t elapsed = evm_mono_ms() - p->rebuild_started_ms;
+
+	*rate_r = 0;
+	*eta_r = -1;
+	if (!p->rebuilding || elapsed <= 0 || p->rebuild_done == 0)
+		return;
+	*rate_r = (json_int_t)(p->rebuild_done * 1000 / (uint64_t)elapsed);
+	if (*rate_r > 0)
+		*eta_r = (json_int_t)((p->rebuild_total - p->rebuild_done) / (uint64_t)*rate_r);
+}
+
 /* Builds the status object under the mutex. */
 json_t *projector_status(struct projector *p)
 {
 	json_t *st, *parts = json_array();
 	const char *state;
+	json_int_t rate, eta;
 	bool ready;
 
 	bool requested = __atomic_load_n(&p->rebuild_req, __ATOMIC_ACQUIRE) != 0;
@@ -175,9 +191,10 @@ json_t *projector_status(struct projector *p)
 	state = p->state == PROJ_RUNNING && (p->rebuilding || requested) ? "rebuilding"
 									   : state_names[p->state];
 	ready = p->state == PROJ_RUNNING && !p->rebuilding && !requested && p->nparts > 0;
+	rebuild_eta(p, &rate, &eta);
 	for (size_t i = 0; i < p->nparts; i++)
 		json_array_append_new(parts, part_status(p, &p->parts[i], &ready));
-	st = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o, s:o}",
+	st = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o}",
 		       "state", state, "detail", p->detail, "ready", ready,
 		       "events_applied", (json_int_t)p->counters.applied,
 		       "events_rejected", (json_int_t)p->counters.rejected,
@@ -187,6 +204,7 @@ json_t *projector_status(struct projector *p)
 		       "rebuild", "done", (json_int_t)p->rebuild_done,
 		       "total", (json_int_t)p->rebuild_total,
 		       "completed", (json_int_t)p->rebuilds_completed,
+		       "rate", rate, "eta_s", eta,
 		       "partitions", parts, "nodes", json_deep_copy(p->nodes));
 	pthread_mutex_unlock(&p->mu);
 	if (st == NULL)

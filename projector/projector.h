@@ -72,7 +72,8 @@ int projector_outcome(struct projector *p, const char *event_id, json_t **outcom
  *   {"state":"running"|"waiting-for-topics"|"rebuilding"|"failed",
  *    "detail":"..", "ready":bool, "events_applied":n, "events_rejected":n,
  *    "duplicates":n, "decode_errors":n,
- *    "rebuild":{"done":n,"total":n,"completed":rebuilds finished since start},
+ *    "rebuild":{"done":n,"total":n,"completed":rebuilds finished since start,
+ *               "rate":records/s so far,"eta_s":seconds left (-1 unknown)},
  *    "partitions":[{"topic":"directory","partition":0,"applied":n,
  *                   "end":n,"lag":n}],
  *    "nodes":{"<id>":{heartbeat data..., "ts":ms}}}
@@ -82,7 +83,9 @@ int projector_outcome(struct projector *p, const char *event_id, json_t **outcom
 json_t *projector_status(struct projector *p);
 
 /* Wipes the view and replays every topic from its start, on the projector
- * thread; returns at once. Progress in projector_status().rebuild. Waiters
+ * thread; returns at once. A replay of at least projector.bulk_min records
+ * applies in bulk (view.h): a crash or stop before it has caught up makes
+ * the next start rebuild again. Progress in projector_status().rebuild. Waiters
  * keep waiting (offsets are reached again). */
 int projector_rebuild(struct projector *p, const char **error_r);
 

@@ -3,6 +3,7 @@
 #include "projector/projector_internal.h"
 #include "projector/projector_view.h"
 #include "projector/keys.h"
+#include "common/buf.h"
 #include "common/log.h"
 
 #include <stdio.h>
@@ -18,13 +19,22 @@ static void set_text(json_t *o, const char *field, const char *s)
 	json_object_set_new(o, field, v != NULL ? v : json_string("(not valid UTF-8)"));
 }
 
-/* Writes the outcome of one event under ev/<id>. */
+/* Writes the outcome of one event under ev/<id>: an accepted one through
+ * proj_outcome_accepted, the same bytes as this jansson path. */
 static void put_outcome(struct proj_batch *b, const struct apply_ctx *ctx, enum apply_status st)
 {
 	char key[sizeof KEY_EVENT + EVM_ID_HEX_LEN];
-	json_t *o = json_object();
+	struct buf out = BUF_INIT;
+	json_t *o;
 	char *s;
 
+	snprintf(key, sizeof key, "%s%s", KEY_EVENT, ctx->ev->id);
+	if (st == APPLY_ACCEPTED && proj_outcome_accepted(ctx, &out) == 0) {
+		view_batch_put(b->vb, key, strlen(key), out.data, out.len);
+		buf_free(&out);
+		return;
+	}
+	o = json_object();
 	if (st == APPLY_ACCEPTED)
 		json_object_update(o, ctx->result);
 	json_object_set_new(o, "status", json_string(st == APPLY_ACCEPTED ? "accepted" : "rejected"));
@@ -39,7 +49,6 @@ static void put_outcome(struct proj_batch *b, const struct apply_ctx *ctx, enum 
 	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	if (s == NULL)
 		log_panic("projector: cannot encode an outcome");
-	snprintf(key, sizeof key, "%s%s", KEY_EVENT, ctx->ev->id);
 	view_batch_put(b->vb, key, strlen(key), s, strlen(s));
 	free(s);
 	json_decref(o);

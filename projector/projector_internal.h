@@ -46,7 +46,7 @@ struct proj_part {
 	int32_t partition;
 	int64_t applied;           /* next offset to apply, as committed */
 	int64_t end;               /* log end offset; -1 unknown */
-	int64_t rebuild_target;    /* end offset when the rebuild started */
+	int64_t rebuild_target;    /* end offset when the rebuild (or bulk catch-up) started */
 };
 
 /* The records of one poll, applied into one view batch. */
@@ -77,6 +77,7 @@ struct projector {
 	bool rebuilding;
 	uint64_t rebuild_done, rebuild_total;
 	uint64_t rebuilds_completed;   /* since start; lets clients tell rebuilds apart */
+	int64_t rebuild_started_ms;    /* monotonic, for the rate and ETA */
 	struct proj_part *parts;   /* mail, blob, directory, queue, cluster partitions */
 	size_t nparts;
 	struct proj_counters counters;
@@ -88,6 +89,7 @@ struct projector {
 	struct evlog_reader *reader;
 	int64_t *next;             /* per part: committed next offset */
 	int64_t next_end_refresh;  /* monotonic ms */
+	bool bulk;                 /* the view is in bulk apply (projector_bulk.c) */
 
 	/* loop thread */
 	struct event *wake;
@@ -122,6 +124,22 @@ int proj_commit_batch(struct projector *p, struct proj_batch *b, const char **er
 /* projector_apply.c: one record into the batch; -1 stops the batch. */
 int proj_apply_record(struct projector *p, struct proj_batch *b,
 		      const struct evlog_record *rec, const char **error_r);
+
+/* projector_bulk.c: bulk apply (view.h) while replaying a long backlog.
+ * After the first positioning: a view left in bulk apply by a crash asks
+ * for a rebuild; an empty view with at least projector.bulk_min records to
+ * replay starts a bulk catch-up to the current ends. */
+int proj_bulk_at_start(struct projector *p, const char **error_r);
+/* From rebuild(), once the view is wiped and the targets set. */
+int proj_bulk_rebuild(struct projector *p, uint64_t total, const char **error_r);
+/* After each commit: ends bulk apply once every target is reached. */
+int proj_bulk_check(struct projector *p, const char **error_r);
+
+/* projector_outcome.c: appends the outcome of an accepted event, the
+ * bytes json_dumps(JSON_COMPACT | JSON_SORT_KEYS) gives for it; -1 when
+ * the result is too large for it (the caller uses Jansson then). */
+struct buf;
+int proj_outcome_accepted(const struct apply_ctx *ctx, struct buf *out);
 
 /* projector_wait.c */
 void proj_wake_cb(evutil_socket_t fd, short what, void *arg);

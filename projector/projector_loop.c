@@ -115,6 +115,7 @@ static int rebuild(struct projector *p, const char **error_r)
 	if (evlog_reader_unassign_all(p->reader, error_r) < 0 || view_wipe(p->view, error_r) < 0 ||
 	    proj_format_stamp(p, error_r) < 0)
 		return -1;
+	p->bulk = false;
 	proj_refresh_ends(p);
 	pthread_mutex_lock(&p->mu);
 	for (size_t i = 0; i < p->nparts; i++) {
@@ -129,8 +130,11 @@ static int rebuild(struct projector *p, const char **error_r)
 	p->rebuilding = true;
 	p->rebuild_done = 0;
 	p->rebuild_total = total;
+	p->rebuild_started_ms = evm_mono_ms();
 	rebuild_progress(p);  /* an empty log is rebuilt at once */
 	pthread_mutex_unlock(&p->mu);
+	if (proj_bulk_rebuild(p, total, error_r) < 0)
+		return -1;
 	for (size_t i = 0; i < p->nparts; i++) {
 		if (evlog_reader_assign(p->reader, p->parts[i].topic, p->parts[i].partition,
 					p->next[i], error_r) < 0)
@@ -195,8 +199,10 @@ static int run_batch(struct projector *p, const char **error_r)
 				on_record, b, error_r);
 	if (ret >= 0 && b->records > 0) {
 		ret = proj_commit_batch(p, b, error_r);
-		if (ret == 0)
+		if (ret == 0) {
 			publish(p, b);
+			ret = proj_bulk_check(p, error_r);
+		}
 	}
 	view_batch_abort(&b->vb);
 	json_decref(b->changed);
@@ -237,6 +243,8 @@ void *proj_thread_main(void *arg)
 				goto fail;
 			synced = true;
 			proj_refresh_ends(p);
+			if (proj_bulk_at_start(p, &error) < 0)
+				goto fail;
 		}
 		if (__atomic_load_n(&p->rebuild_req, __ATOMIC_ACQUIRE) && rebuild(p, &error) < 0) {
 			__atomic_store_n(&p->rebuild_req, 1, __ATOMIC_RELEASE);

@@ -119,13 +119,15 @@ struct env {
 	struct event_base *base;
 };
 
-static int env_init(struct env *e, unsigned records)
+/* bulk_min: projector.bulk_min, or NULL for its default. */
+static int env_init(struct env *e, unsigned records, const char *bulk_min)
 {
 	const char *error = NULL;
 
 	memset(e, 0, sizeof *e);
 	if (config_load(NULL, &e->cfg, &error) < 0 ||
-	    config_set(&e->cfg, "projector.batch_max", "16", &error) < 0) {
+	    config_set(&e->cfg, "projector.batch_max", "16", &error) < 0 ||
+	    (bulk_min != NULL && config_set(&e->cfg, "projector.bulk_min", bulk_min, &error) < 0)) {
 		fprintf(stderr, "config: %s\n", error);
 		return -1;
 	}
@@ -186,8 +188,10 @@ static int wait_caught_up(struct projector *p, struct fake_log *fl, int timeout_
 }
 
 /* The child: project the generated log into the view at path, exit 0
- * once caught up. */
-static int run_child(const char *path, unsigned records, int ready_fd)
+ * once caught up. With rebuild set, it first catches up, then asks for a
+ * rebuild and waits for that to finish too. bulk_min: see env_init. */
+static int run_child(const char *path, unsigned records, int ready_fd, int rebuild,
+		     const char *bulk_min)
 {
 	struct env e;
 	struct view *view = NULL;
@@ -195,13 +199,15 @@ static int run_child(const char *path, unsigned records, int ready_fd)
 	const char *error = NULL;
 	int ok;
 
-	if (env_init(&e, records) < 0 || view_open(path, &view, &error) < 0 ||
+	if (env_init(&e, records, bulk_min) < 0 || view_open(path, &view, &error) < 0 ||
 	    projector_create(&e.cfg, &e.fl->log, view, e.base, &p, &error) < 0 ||
 	    projector_start(p, &error) < 0) {
 		fprintf(stderr, "child: %s\n", error ? error : "setup failed");
 		return 2;
 	}
-	/* Tell the parent that applying has begun. */
+	if (rebuild && (!wait_caught_up(p, e.fl, 60000) || projector_rebuild(p, &error) < 0))
+		return 5;
+	/* Tell the parent that applying (or the rebuild) has begun. */
 	if (write(ready_fd, "s", 1) != 1)
 		return 4;
 	close(ready_fd);
@@ -213,8 +219,9 @@ static int run_child(const char *path, unsigned records, int ready_fd)
 }
 
 /* Starts a child on the view at path; returns once it has started its
- * projector (the time before that is spent building the log). */
-static pid_t spawn_child(const char *path)
+ * projector (the time before that is spent building the log), or asked
+ * for its rebuild (mode "rebuild"). bulk_min "-": the default. */
+static pid_t spawn_child_mode(const char *path, const char *mode, const char *bulk_min)
 {
 	char n[32], fdtext[16], c;
 	int fds[2];
@@ -227,7 +234,8 @@ static pid_t spawn_child(const char *path)
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		execl("/proc/self/exe", "test_projector_kill", "--child", path, n, fdtext, (char *)NULL);
+		execl("/proc/self/exe", "test_projector_kill", "--child", path, n, fdtext, mode, bulk_min,
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -235,6 +243,11 @@ static pid_t spawn_child(const char *path)
 		fprintf(stderr, "  child %d did not start\n", (int)pid);
 	close(fds[0]);
 	return pid;
+}
+
+static pid_t spawn_child(const char *path)
+{
+	return spawn_child_mode(path, "apply", "-");
 }
 
 /* Exit status of a child run to completion (or -signal). */
@@ -288,7 +301,7 @@ static void test_killed_between_batches(void)
 	pid_t pid;
 	long long dir_end;
 
-	CHECK(env_init(&e, GEN_RECORDS) == 0);
+	CHECK(env_init(&e, GEN_RECORDS, NULL) == 0);
 	dir_end = fake_end(e.fl, EVM_TOPIC_DIRECTORY, 0);
 	snprintf(ref, sizeof ref, "%s/ref", dir);
 	snprintf(victim, sizeof victim, "%s/victim", dir);
@@ -341,7 +354,7 @@ static void test_replicas_and_rebuild(void)
 	json_t *st;
 	struct env e;
 
-	CHECK(env_init(&e, GEN_RECORDS) == 0);
+	CHECK(env_init(&e, GEN_RECORDS, NULL) == 0);
 	snprintf(path, sizeof path, "%s/a", dir);
 	CHECK_EQ_INT(view_open(path, &va, &error), 0);
 	snprintf(path, sizeof path, "%s/b", dir);
@@ -383,13 +396,79 @@ static void test_replicas_and_rebuild(void)
 	env_free(&e);
 }
 
+/* 1 when the view at path holds an unfinished bulk apply. */
+static int bulk_marked(const char *path)
+{
+	struct view *v = NULL;
+	const char *error = NULL;
+	int r;
+
+	if (view_open(path, &v, &error) < 0)
+		return -1;
+	r = view_bulk_marked(v, &error);
+	view_close(&v);
+	return r;
+}
+
+/* kill -9 during a bulk rebuild (projector.bulk_min below the log's size):
+ * the view keeps its marker, the next start wipes and rebuilds, and the
+ * result is the digest of an uninterrupted replay, counters exact. The
+ * reference itself is a bulk first replay into an empty view. */
+static void test_killed_during_rebuild(void)
+{
+	const char *dir = test_tmpdir("proj-kill-rebuild");
+	char ref[1100], victim[1100], dref[65], dvic[65];
+	unsigned seed = (unsigned)getpid() ^ (unsigned)evm_now_ms();
+	int64_t t0, took;
+	int marked = 0;
+	struct env e;
+
+	CHECK(env_init(&e, GEN_RECORDS, NULL) == 0);
+	snprintf(ref, sizeof ref, "%s/ref", dir);
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	CHECK_EQ_INT(wait_child(spawn_child_mode(ref, "apply", "100")), 0);
+	CHECK_EQ_INT(bulk_marked(ref), 0);
+	CHECK_EQ_INT(wait_child(spawn_child_mode(victim, "apply", "100")), 0);
+	t0 = evm_mono_ms();
+	CHECK_EQ_INT(wait_child(spawn_child_mode(victim, "rebuild", "100")), 0);
+	took = evm_mono_ms() - t0;
+	CHECK_EQ_INT(bulk_marked(victim), 0);
+	srand(seed);
+	fprintf(stderr, "  rebuild %lld ms; kill seed %u\n", (long long)took, seed);
+	for (int k = 0; k < 12 && marked < 2; k++) {
+		pid_t pid = spawn_child_mode(victim, "rebuild", "100");
+		int st, m;
+
+		usleep((useconds_t)(rand() % (int)(took * 500 + 1)));
+		kill(pid, SIGKILL);
+		st = wait_child(pid);
+		m = bulk_marked(victim);
+		fprintf(stderr, "  run %d: %s, %s\n", k, st == -SIGKILL ? "killed" : "finished",
+			m == 1 ? "the view is marked mid-rebuild" : "not marked");
+		if (st == -SIGKILL && m == 1)
+			marked++;
+	}
+	CHECK(marked >= 1);
+	/* The next plain start sees the marker, rebuilds, and finishes. */
+	CHECK_EQ_INT(wait_child(spawn_child_mode(victim, "apply", "100")), 0);
+	CHECK_EQ_INT(bulk_marked(victim), 0);
+	CHECK_EQ_INT(digest_of(ref, dref), 0);
+	CHECK_EQ_INT(digest_of(victim, dvic), 0);
+	CHECK_EQ_STR(dvic, dref);
+	CHECK_EQ_INT(view_number(victim, "stat/projector.applied"), e.gs.events - e.gs.duplicates);
+	CHECK_EQ_INT(view_number(victim, "stat/projector.duplicates"), e.gs.duplicates);
+	env_free(&e);
+}
+
 int main(int argc, char **argv)
 {
 	evthread_use_pthreads();
 	log_set_level(LOG_ERROR);
-	if (argc == 5 && strcmp(argv[1], "--child") == 0)
-		return run_child(argv[2], (unsigned)atoi(argv[3]), atoi(argv[4]));
+	if (argc == 7 && strcmp(argv[1], "--child") == 0)
+		return run_child(argv[2], (unsigned)atoi(argv[3]), atoi(argv[4]),
+				 strcmp(argv[5], "rebuild") == 0, strcmp(argv[6], "-") == 0 ? NULL : argv[6]);
 	test_run("exactly once when killed between batches", test_killed_between_batches);
 	test_run("two replicas and a rebuild give one digest", test_replicas_and_rebuild);
+	test_run("killed during a bulk rebuild: the next start rebuilds", test_killed_during_rebuild);
 	return test_done();
 }

@@ -276,6 +276,49 @@ static void test_reopen(void)
 	view_close(&v);
 }
 
+/* Bulk apply: the marker is there from view_bulk_begin (also after a
+ * reopen without view_bulk_end, i.e. a crash or stop), not in the digest,
+ * gone after view_bulk_end with the data kept, and gone after a wipe. */
+static void test_bulk_marker(void)
+{
+	const char *dir = test_tmpdir("view-bulk");
+	const char *error = NULL;
+	struct view *v = NULL;
+	char path[1100], val[64], d0[65], d1[65];
+
+	snprintf(path, sizeof path, "%s/db", dir);
+	CHECK_EQ_INT(view_open(path, &v, &error), 0);
+	CHECK_EQ_INT(view_bulk_marked(v, &error), 0);
+	put_commit(v, "b/0", "before");
+	CHECK_EQ_INT(view_digest(v, d0, NULL, &error), 0);
+	CHECK_EQ_INT(view_bulk_begin(v, &error), 0);
+	CHECK_EQ_INT(view_bulk_marked(v, &error), 1);
+	CHECK_EQ_INT(view_digest(v, d1, NULL, &error), 0);
+	CHECK_EQ_STR(d1, d0);
+	put_commit(v, "b/1", "bulk");
+	CHECK_EQ_INT(get_str(v, "b/1", val, sizeof val), 1);
+	view_close(&v);
+	/* Reopened without view_bulk_end: still marked. */
+	CHECK_EQ_INT(view_open(path, &v, &error), 0);
+	CHECK_EQ_INT(view_bulk_marked(v, &error), 1);
+	CHECK_EQ_INT(view_bulk_end(v, &error), 0);
+	CHECK_EQ_INT(view_bulk_marked(v, &error), 0);
+	CHECK_EQ_INT(view_bulk_begin(v, &error), 0);
+	put_commit(v, "b/2", "flushed");
+	CHECK_EQ_INT(view_bulk_end(v, &error), 0);
+	put_commit(v, "b/3", "after");
+	view_close(&v);
+	CHECK_EQ_INT(view_open(path, &v, &error), 0);
+	CHECK_EQ_INT(view_bulk_marked(v, &error), 0);
+	CHECK_EQ_INT(get_str(v, "b/2", val, sizeof val), 1);
+	CHECK_EQ_STR(val, "flushed");
+	CHECK_EQ_INT(get_str(v, "b/3", val, sizeof val), 1);
+	CHECK_EQ_INT(view_bulk_begin(v, &error), 0);
+	CHECK_EQ_INT(view_wipe(v, &error), 0);
+	CHECK_EQ_INT(view_bulk_marked(v, &error), 0);
+	view_close(&v);
+}
+
 int main(void)
 {
 	test_run("get, put and prefix scan", test_get_put_scan);
@@ -284,5 +327,6 @@ int main(void)
 	test_run("digest: same content equal, local/ excluded", test_digest);
 	test_run("wipe empties the view", test_wipe);
 	test_run("committed data survives reopen", test_reopen);
+	test_run("bulk apply: marker until ended, data flushed", test_bulk_marker);
 	return test_done();
 }

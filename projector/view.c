@@ -18,8 +18,12 @@ struct view {
 	char *path;
 	rocksdb_t *db;
 	rocksdb_options_t *opts;
+	rocksdb_block_based_table_options_t *tbl;
 	rocksdb_readoptions_t *ropts;
 	rocksdb_writeoptions_t *wopts;
+	rocksdb_writeoptions_t *wopts_bulk;   /* no WAL: see view_bulk_begin */
+	rocksdb_writeoptions_t *wopts_sync;   /* the bulk marker's writes */
+	int bulk;                  /* __atomic: commits use wopts_bulk */
 	/* Readers hold it shared; view_wipe holds it exclusive while the
 	 * database is closed, destroyed and reopened. */
 	pthread_rwlock_t lock;
@@ -55,6 +59,23 @@ static int view_open_db(struct view *view, const char **error_r)
 	return 0;
 }
 
+/* Read options for the apply path: most of its lookups are misses (is
+ * this event id, address or alias taken?), which bloom filters answer
+ * without a search, in the memtable (a whole-key filter) as well as in
+ * the table files. Pure performance: what is stored is unchanged. */
+static void view_tune(struct view *view)
+{
+	view->tbl = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_filter_policy(view->tbl, rocksdb_filterpolicy_create_bloom_full(10));
+	rocksdb_block_based_options_set_whole_key_filtering(view->tbl, 1);
+	/* Index and filter blocks stay in the table readers (RocksDB's
+	 * default), not in the block cache: there a large view evicts them,
+	 * and every lookup reads and decompresses them again. */
+	rocksdb_options_set_block_based_table_factory(view->opts, view->tbl);
+	rocksdb_options_set_memtable_prefix_bloom_size_ratio(view->opts, 0.1);
+	rocksdb_options_set_memtable_whole_key_filtering(view->opts, 1);
+}
+
 /* Opens (creating if missing) the RocksDB database at path. */
 int view_open(const char *path, struct view **view_r, const char **error_r)
 {
@@ -67,11 +88,16 @@ int view_open(const char *path, struct view **view_r, const char **error_r)
 	 * so compactions do not rewrite them (ARCHITECTURE.md, "Bodies"). */
 	rocksdb_options_set_enable_blob_files(view->opts, 1);
 	rocksdb_options_set_min_blob_size(view->opts, 4096);
+	view_tune(view);
 	view->ropts = rocksdb_readoptions_create();
 	view->wopts = rocksdb_writeoptions_create();
 	/* No fsync per commit: the view is derived from the log. A batch lost
 	 * to a power cut carried its offsets with it, so replay redoes it. */
 	rocksdb_writeoptions_set_sync(view->wopts, 0);
+	view->wopts_bulk = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_disable_WAL(view->wopts_bulk, 1);
+	view->wopts_sync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(view->wopts_sync, 1);
 	pthread_rwlock_init(&view->lock, NULL);
 	if (view_open_db(view, error_r) < 0) {
 		view_close(&view);
@@ -118,7 +144,11 @@ void view_close(struct view **viewp)
 		rocksdb_close(view->db);
 	rocksdb_readoptions_destroy(view->ropts);
 	rocksdb_writeoptions_destroy(view->wopts);
+	rocksdb_writeoptions_destroy(view->wopts_bulk);
+	rocksdb_writeoptions_destroy(view->wopts_sync);
 	rocksdb_options_destroy(view->opts);
+	if (view->tbl != NULL)
+		rocksdb_block_based_options_destroy(view->tbl);
 	pthread_rwlock_destroy(&view->lock);
 	free(view->path);
 	free(view);
@@ -133,6 +163,7 @@ int view_wipe(struct view *view, const char **error_r)
 	int ret = 0;
 
 	pthread_rwlock_wrlock(&view->lock);
+	__atomic_store_n(&view->bulk, 0, __ATOMIC_RELEASE);   /* the marker goes too */
 	if (view->db != NULL) {
 		rocksdb_close(view->db);
 		view->db = NULL;
@@ -439,7 +470,8 @@ int view_batch_commit(struct view_batch **bp, const char **error_r)
 		view_batch_abort(bp);
 		return -1;
 	}
-	rocksdb_write_writebatch_wi(view->db, view->wopts, b->wb, &err);
+	rocksdb_write_writebatch_wi(view->db, __atomic_load_n(&view->bulk, __ATOMIC_ACQUIRE) ?
+				    view->wopts_bulk : view->wopts, b->wb, &err);
 	if (err != NULL)
 		__atomic_store_n(&view->write_failed, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&view->lock);
@@ -461,14 +493,79 @@ void view_batch_abort(struct view_batch **bp)
 	*bp = NULL;
 }
 
+/* Puts (val != NULL) or deletes the bulk marker with a synced write. */
+static int bulk_marker_write(struct view *view, const char *val, const char **error_r)
+{
+	const size_t klen = sizeof VIEW_BULK_MARKER - 1;
+	char *err = NULL;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	if (val != NULL)
+		rocksdb_put(view->db, view->wopts_sync, VIEW_BULK_MARKER, klen, val, strlen(val), &err);
+	else
+		rocksdb_delete(view->db, view->wopts_sync, VIEW_BULK_MARKER, klen, &err);
+	pthread_rwlock_unlock(&view->lock);
+	if (err != NULL) {
+		*error_r = rocks_error("view bulk marker", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The marker first (synced), then commits without the WAL. */
+int view_bulk_begin(struct view *view, const char **error_r)
+{
+	if (bulk_marker_write(view, "1", error_r) < 0)
+		return -1;
+	__atomic_store_n(&view->bulk, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Back to WAL commits, every memtable flushed, then the marker removed. */
+int view_bulk_end(struct view *view, const char **error_r)
+{
+	rocksdb_flushoptions_t *fo;
+	char *err = NULL;
+
+	__atomic_store_n(&view->bulk, 0, __ATOMIC_RELEASE);
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_set_wait(fo, 1);
+	rocksdb_flush(view->db, fo, &err);
+	rocksdb_flushoptions_destroy(fo);
+	pthread_rwlock_unlock(&view->lock);
+	if (err != NULL) {
+		*error_r = rocks_error("view flush", err);
+		return -1;
+	}
+	return bulk_marker_write(view, NULL, error_r);
+}
+
+/* Whether a bulk apply was left unfinished. */
+int view_bulk_marked(struct view *view, const char **error_r)
+{
+	char *val = NULL;
+	int r = view_get(view, VIEW_BULK_MARKER, sizeof VIEW_BULK_MARKER - 1, &val, NULL, error_r);
+
+	free(val);
+	return r;
+}
+
 /* Checkpoint under the shared lock, so a wipe cannot close the database
  * meanwhile. log_size_for_flush 0: always flush the memtable first, so
- * the checkpoint needs no WAL replay. */
+ * the checkpoint needs no WAL replay. Refused during a bulk apply: the
+ * copy would carry its marker, and a replica would only rebuild it. */
 int view_checkpoint(struct view *view, const char *dir, const char **error_r)
 {
 	rocksdb_checkpoint_t *cp;
 	char *err = NULL;
 
+	if (__atomic_load_n(&view->bulk, __ATOMIC_ACQUIRE)) {
+		*error_r = "the view is being rebuilt (bulk apply); try again once it is ready";
+		return -1;
+	}
 	if (view_lock_open(view, error_r) < 0)
 		return -1;
 	cp = rocksdb_checkpoint_object_create(view->db, &err);

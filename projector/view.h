@@ -69,6 +69,22 @@ size_t view_batch_count(struct view_batch *b);
 int view_batch_commit(struct view_batch **b, const char **error_r);
 void view_batch_abort(struct view_batch **b);
 
+/* Bulk apply (a rebuild, or the first replay of a long log into an empty
+ * view): until view_bulk_end, commits skip the write-ahead log, so a crash
+ * loses whatever the memtables held. That is the only thing relaxed, and
+ * it is made safe by a marker: view_bulk_begin first stores
+ * VIEW_BULK_MARKER with a synced write; view_bulk_end flushes the memtables
+ * to table files and only then removes the marker (synced). A view opened
+ * with the marker present holds an unknown part of a bulk apply and must
+ * be wiped and replayed (view_bulk_marked says so; the projector does it).
+ * The marker is node-local (not in the digest). Called by the one writer. */
+#define VIEW_BULK_MARKER VIEW_LOCAL_PREFIX "bulk-apply"
+int view_bulk_begin(struct view *view, const char **error_r);
+int view_bulk_end(struct view *view, const char **error_r);
+/* 1 when a bulk apply began and did not end (a crash in between), 0 when
+ * not, -1 on error. */
+int view_bulk_marked(struct view *view, const char **error_r);
+
 /* SHA-256 over (klen, key, vlen, value) of every key in order, except keys
  * under VIEW_LOCAL_PREFIX; out is 64 hex digits + NUL. Reads one consistent
  * snapshot, so it may run while the projector writes. */
