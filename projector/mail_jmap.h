@@ -92,6 +92,13 @@ struct mail_jrcv {
  * parsed. 0 or -1. */
 int mail_jmap_received(struct view *view, const char *account, const char *mailbox_id, int newest_first,
 		       size_t max, struct mail_jrcv **v_r, size_t *n_r, const char **error_r);
+/* The same, resumed: only the emails received strictly past *past in
+ * that order (newest first: before it; oldest first: after it); past
+ * NULL: from the start. A read with max ends with a whole received time,
+ * so the next read resumes past the last entry's. */
+int mail_jmap_received_past(struct view *view, const char *account, const char *mailbox_id, int newest_first,
+			    const int64_t *past, size_t max, struct mail_jrcv **v_r, size_t *n_r,
+			    const char **error_r);
 
 /* The email ids of a thread, oldest received first, appended to ids. */
 int mail_jmap_thread_emails(struct view *view, const char *account, const char *thread_id,

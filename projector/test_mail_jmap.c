@@ -365,6 +365,24 @@ static const char *received(const char *mailbox)
 	return out;
 }
 
+/* The emails past a received time, "<ms>:<id 4>" each (the resumed read). */
+static const char *received_past(const char *mailbox, int newest, int64_t past, size_t max)
+{
+	static char out[512];
+	struct mail_jrcv *v = NULL;
+	const char *error;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (mail_jmap_received_past(view, BOB, mailbox, newest, &past, max, &v, &n, &error) < 0)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), sizeof out - strlen(out), "%s%lld:%.4s", i ? " " : "",
+			 (long long)v[i].received, v[i].id);
+	free(v);
+	return out;
+}
+
 /* The received-time indexes: oldest first, a mailbox lists an email once
  * whatever its copies there, and follows copies, moves and expunges. */
 static void test_received(void)
@@ -380,6 +398,21 @@ static void test_received(void)
 	CHECK_EQ_STR(received(MB1), exp);
 	CHECK_EQ_STR(received(NULL), exp);
 	CHECK_EQ_STR(received(MB2), "");
+	/* Resumed past a time, either way; nothing past the ends. */
+	snprintf(exp, sizeof exp, "5000:%.4s", b);
+	CHECK_EQ_STR(received_past(NULL, 0, 3000, 1), exp);
+	CHECK_EQ_STR(received_past(MB1, 0, 4999, 1), exp);
+	CHECK_EQ_STR(received_past(MB1, 0, 5000, 1), "");
+	snprintf(exp, sizeof exp, "3000:%.4s", a);
+	CHECK_EQ_STR(received_past(NULL, 1, 5000, 1), exp);
+	CHECK_EQ_STR(received_past(MB1, 1, 3001, 1), exp);
+	CHECK_EQ_STR(received_past(MB1, 1, 3000, 1), "");
+	CHECK_EQ_STR(received_past(MB1, 1, 0, 1), "");
+	CHECK_EQ_STR(received_past(NULL, 1, 5000, 0), exp);   /* all: a forward scan turned around */
+	snprintf(exp, sizeof exp, "5000:%.4s 3000:%.4s", b, a);
+	CHECK_EQ_STR(received_past(NULL, 1, 5001, 0), exp);
+	snprintf(exp, sizeof exp, "5000:%.4s", b);
+	CHECK_EQ_STR(received_past(NULL, 1, 5001, 1), exp);
 	/* Two copies of a in B (copy, then the same content appended again,
 	 * later: the email keeps its first received time). */
 	CHECK_EQ_STR(run("message.copy", json_pack("{s:s, s:[[i,i]], s:s}", "mailbox_id", MB1, "uids", 2, 2,

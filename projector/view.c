@@ -298,18 +298,29 @@ int view_scan_from(struct view *view, const void *prefix, size_t plen, const voi
 int view_scan_reverse(struct view *view, const void *prefix, size_t plen, view_scan_cb *cb, void *ctx,
 		      const char **error_r)
 {
-	rocksdb_iterator_t *it;
-	char *end = xmalloc(plen + 8), *err = NULL;
-	int ret = 0;
+	char *end = xmalloc(plen + 8);
+	int ret;
 
-	if (view_lock_open(view, error_r) < 0) {
-		free(end);
-		return -1;
-	}
 	memcpy(end, prefix, plen);
 	memset(end + plen, 0xff, 8);
+	ret = view_scan_reverse_from(view, prefix, plen, end, plen + 8, cb, ctx, error_r);
+	free(end);
+	return ret;
+}
+
+/* Every committed key starting with prefix, from the last one at or
+ * before start back to the first. */
+int view_scan_reverse_from(struct view *view, const void *prefix, size_t plen, const void *start, size_t slen,
+			   view_scan_cb *cb, void *ctx, const char **error_r)
+{
+	rocksdb_iterator_t *it;
+	char *err = NULL;
+	int ret = 0;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
 	it = rocksdb_create_iterator(view->db, view->ropts);
-	for (rocksdb_iter_seek_for_prev(it, end, plen + 8); rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
+	for (rocksdb_iter_seek_for_prev(it, start, slen); rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
 		size_t klen, vlen;
 		const char *k = rocksdb_iter_key(it, &klen);
 		const char *v = rocksdb_iter_value(it, &vlen);
@@ -322,7 +333,6 @@ int view_scan_reverse(struct view *view, const void *prefix, size_t plen, view_s
 	rocksdb_iter_get_error(it, &err);
 	rocksdb_iter_destroy(it);
 	pthread_rwlock_unlock(&view->lock);
-	free(end);
 	if (err != NULL) {
 		*error_r = rocks_error("view scan", err);
 		ret = -1;

@@ -49,6 +49,10 @@ int view_scan_from(struct view *view, const void *prefix, size_t plen, const voi
  * must not contain 0xff octets right after the prefix). 0 or -1. */
 int view_scan_reverse(struct view *view, const void *prefix, size_t plen, view_scan_cb *cb, void *ctx,
 		      const char **error_r);
+/* The same from the last key at or before start on (start begins with
+ * prefix). 0 or -1. */
+int view_scan_reverse_from(struct view *view, const void *prefix, size_t plen, const void *start, size_t slen,
+			   view_scan_cb *cb, void *ctx, const char **error_r);
 
 struct view_batch *view_batch_begin(struct view *view);
 int view_batch_get(struct view_batch *b, const void *key, size_t klen,

@@ -134,6 +134,10 @@ int evm_fts_query(struct evm_fts *f, const char *fields, const char *mapped, str
 /* 0 when the message with email_id cannot match (indexed, fully, and not
  * a candidate), else 1 (a candidate, or not indexed: check it). */
 int evm_fts_may_match(const struct evm_fts *f, const struct evm_fts_cand *c, const char *email_id);
+/* At most how many indexed emails evm_fts_may_match leaves for c (its
+ * documents plus those indexed partially); emails not indexed come on
+ * top. */
+size_t evm_fts_cand_count(const struct evm_fts *f, const struct evm_fts_cand *c);
 /* 1 when email_id is indexed. */
 int evm_fts_indexed(const struct evm_fts *f, const char *email_id);
 void evm_fts_cand_free(struct evm_fts_cand **c);

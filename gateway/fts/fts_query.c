@@ -26,6 +26,7 @@ struct evm_fts {
 	size_t nseg;
 	struct fts_ent *tab;        /* open addressing on the email id */
 	size_t cap, n;
+	size_t npartial;            /* documents indexed partially */
 };
 
 struct evm_fts_cand {
@@ -104,8 +105,10 @@ static int seg_cb(void *ctx, const char *key, size_t klen, const char *val, size
 	f->ndocs = xrealloc(f->ndocs, (f->nseg + 1) * sizeof *f->ndocs);
 	f->segno[f->nseg] = (uint32_t)strtoul(num, NULL, 10);
 	f->ndocs[f->nseg] = (uint16_t)nd;
-	for (size_t d = 0; d < nd; d++)
+	for (size_t d = 0; d < nd; d++) {
 		insert(f, val + d * 33, (uint32_t)f->nseg, (uint16_t)d, val[d * 33 + 32] != '1');
+		f->npartial += val[d * 33 + 32] != '1';
+	}
 	f->nseg++;
 	return 0;
 }
@@ -290,6 +293,19 @@ int evm_fts_query(struct evm_fts *f, const char *fields, const char *mapped, str
 	}
 	*c_r = acc;
 	return 1;
+}
+
+/* Set bits of every segment plus the partial documents (an upper bound:
+ * a document of two segments counts twice). */
+size_t evm_fts_cand_count(const struct evm_fts *f, const struct evm_fts_cand *c)
+{
+	size_t n = f->npartial;
+
+	for (size_t s = 0; s < c->nseg; s++) {
+		for (size_t w = 0; w < (f->ndocs[s] + 63u) / 64u; w++)
+			n += (size_t)__builtin_popcountll(c->bits[s][w]);
+	}
+	return n;
 }
 
 /* 0 when the message cannot match, else 1. */

@@ -208,6 +208,24 @@ static void fresh(const char *name)
 		abort();
 }
 
+/* evm_fts_cand_count for fields/needle (casemapped here). */
+static size_t cand_count(const char *fields, const char *needle)
+{
+	struct evm_fts *f = NULL;
+	struct evm_fts_cand *c = NULL;
+	const char *error = NULL;
+	char *m = fts_casemap(needle, strlen(needle));
+	size_t n;
+
+	if (evm_fts_open(view, BOB, &f, &error) < 0 || evm_fts_query(f, fields, m, &c, &error) != 1)
+		abort();
+	n = evm_fts_cand_count(f, c);
+	evm_fts_cand_free(&c);
+	evm_fts_close(&f);
+	free(m);
+	return n;
+}
+
 /* may_match of email id for fields/needle (needle raw, casemapped here). */
 static int may(const char *fields, const char *needle, const char *id)
 {
@@ -265,6 +283,10 @@ static void test_index_query(void)
 	CHECK_EQ_INT(may("hx", "numbers", a), 1);
 	CHECK_EQ_INT(may("hx", "numbers", b), 0);
 	CHECK_EQ_INT(may("s", "qu", b), 2);                    /* too short to narrow */
+	CHECK_EQ_INT(cand_count("s", "quarterly"), 1);         /* a: c is not indexed */
+	CHECK_EQ_INT(cand_count("sx", "numbers"), 1);
+	CHECK_EQ_INT(cand_count("f", ".test"), 2);
+	CHECK_EQ_INT(cand_count("s", "nowhere"), 0);
 	/* indexing again adds nothing twice; then c is indexed too */
 	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
 	CHECK(evm_fts_docs_written() == written + 3);

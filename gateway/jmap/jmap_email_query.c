@@ -20,26 +20,38 @@
 /* Changes read from the change index per page. */
 #define CHANGES_PAGE 10000
 
+/* How many ids from the start a response needs when nothing needs the
+ * whole list (no total, no anchor, a position from the start, no
+ * collapseThreads): position + limit (the server's at most); 0: all. */
+static size_t ids_wanted(const struct jmap_query_args *qa, int collapse)
+{
+	if (collapse || qa->calculate_total || qa->anchor != NULL || qa->position < 0)
+		return 0;
+	return (size_t)qa->position +
+	       (qa->limit >= 0 && qa->limit < EMAIL_QUERY_LIMIT ? (size_t)qa->limit : EMAIL_QUERY_LIMIT);
+}
+
 /* Runs the query over the emails the indexes leave, or over the whole
  * account when they narrow nothing; in a shared account (scope non-NULL,
  * jmap_shared.h) over the copies in the mailboxes scope names, without the
- * indexes (they hold every copy of the owner's). 0 with *ids_r, or -1
- * after the call was finished with serverFail or serverUnavailable. */
+ * indexes (they hold every copy of the owner's). want > 0: only the first
+ * want ids are needed (ids_wanted), the check may stop there. 0 with
+ * *ids_r, or -1 after the call was finished with serverFail or
+ * serverUnavailable. */
 static int run_query(struct jmap_call *call, const json_t *scope, const json_t *filter, const json_t *sort,
-		     int collapse, json_t **ids_r)
+		     int collapse, size_t want, json_t **ids_r)
 {
 	struct jmap_mail_req *req = jmap_mail_req(call);
 	struct jmap_eq_narrowed nw = { 0 };
 	struct jmap_email_set set;
 	const char *error = NULL;
-	int r;
+	int r = 2;
 
-	if (scope != NULL) {
-		r = 2;
-	} else {
+	if (scope == NULL && want > 0 && !collapse)
+		r = jmap_email_query_first(req->node->view, req->address, filter, sort, want, &nw, ids_r, &error);
+	if (scope == NULL && r == 2)
 		r = jmap_email_query_narrow(req->node->view, req->address, filter, sort, collapse, &nw, ids_r,
 					    &error);
-	}
 	if (nw.text) {
 		/* The account is indexed on this node from its first text
 		 * query on; emails met unindexed queue it again. */
@@ -97,9 +109,7 @@ static int indexed_query(struct jmap_call *call, const struct jmap_query_args *q
 	/* Only the first page is read when nothing needs the whole list (no
 	 * total, no anchor, a position from the start): the index is read from
 	 * the wanted end and stops there. */
-	if (!qa->calculate_total && qa->anchor == NULL && qa->position >= 0)
-		max = (size_t)qa->position +
-		      (qa->limit >= 0 && qa->limit < EMAIL_QUERY_LIMIT ? (size_t)qa->limit : EMAIL_QUERY_LIMIT);
+	max = ids_wanted(qa, collapse);
 	if (mail_jmap_received(req->node->view, req->address, in != NULL ? json_string_value(in) : NULL,
 			       !ascending, max, &v, &n, &error) < 0) {
 		log_error("jmap: Email/query for %s: %s", req->address, error);
@@ -146,7 +156,8 @@ static void email_query(struct jmap_call *call, json_t *args, void *ctx)
 	/* The received-time index holds every copy: a shared account's query
 	 * runs over its shared copies alone. */
 	r = scope == NULL ? indexed_query(call, &a, collapse, &ids) : 0;
-	if (r < 0 || (r == 0 && run_query(call, scope, a.filter, a.sort, collapse, &ids) < 0)) {
+	if (r < 0 ||
+	    (r == 0 && run_query(call, scope, a.filter, a.sort, collapse, ids_wanted(&a, collapse), &ids) < 0)) {
 		json_decref(scope);
 		return;
 	}
@@ -276,7 +287,7 @@ static void email_query_changes(struct jmap_call *call, json_t *args, void *ctx)
 		jmap_call_error(call, "serverFail", "the view cannot be read");
 		goto out;
 	}
-	if (run_query(call, scope, a.filter, a.sort, 0, &ids) < 0)
+	if (run_query(call, scope, a.filter, a.sort, 0, 0, &ids) < 0)
 		goto out;
 	jmap_query_changes_init(&qc, a.max_changes);
 	json_array_foreach(ch.order, i, v) {

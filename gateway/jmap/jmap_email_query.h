@@ -185,6 +185,18 @@ struct jmap_eq_narrowed {
 int jmap_email_query_narrow(struct view *view, const char *account, const json_t *filter, const json_t *sort,
 			    int collapse, struct jmap_eq_narrowed *out, json_t **ids_r, const char **error_r);
 
+/* The first want ids of jmap_email_query_run's answer (all there are
+ * when fewer), for a query sorted by receivedAt alone or not sorted,
+ * without collapseThreads: the emails the indexes leave are checked in
+ * the received-time index's order and the check stops at the want-th
+ * match (a client's page with no total: RFC 8620 5.5). 0 or 1 as
+ * jmap_email_query_run (1 only when a message met on the way is not
+ * complete); 2 when the query is not of that shape or narrows nothing
+ * (no scope, no text or date bound; thread-wide conditions): *ids_r NULL;
+ * -1 with *error_r. *out tells what was read. */
+int jmap_email_query_first(struct view *view, const char *account, const json_t *filter, const json_t *sort,
+			   size_t want, struct jmap_eq_narrowed *out, json_t **ids_r, const char **error_r);
+
 /* ---- the methods jmap_email_register() (jmap_mail.h) adds ---- */
 /* Email/get (RFC 8621 4.2), jmap_email_get.c. */
 void jmap_email_get(struct jmap_call *call, json_t *args, void *ctx);

@@ -18,12 +18,18 @@
  * The operators combine this: AND removes what any operand removes, OR
  * what all operands remove, NOT removes nothing. Filters or sorts that
  * read whole threads (allInThreadHaveKeyword...) count over the account,
- * so they are not narrowed. */
+ * so they are not narrowed.
+ *
+ * jmap_email_query_first stops early: sorted by receivedAt alone, the
+ * received-time index is the answer's order (ties by email id ascending
+ * both ways, as the engine's), so the emails the indexes leave are
+ * checked in that order and the walk stops at the want-th match. */
 #include "gateway/jmap/jmap_email_query.h"
 #include "gateway/jmap/jmap_email_query_private.h"
 #include "gateway/fts/fts.h"
 #include "projector/mail_jmap.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +157,156 @@ static int may_match(const struct nnode *n, const struct evm_fts *fts, const cha
 	default:   /* NOT: an email absent from an index may still match */
 		return 1;
 	}
+}
+
+/* 1 when sort is receivedAt alone or none (the engine's default, newest
+ * first), with *newest_r; else 0. */
+static int by_received(const json_t *sort, int *newest_r)
+{
+	const json_t *c = json_array_get(sort, 0);
+	const char *prop = json_string_value(json_object_get(c, "property"));
+
+	if (json_array_size(sort) > 1 || (c != NULL && (prop == NULL || strcmp(prop, "receivedAt") != 0)))
+		return 0;
+	/* RFC 8620 5.5: isAscending defaults to true */
+	*newest_r = c == NULL || json_is_false(json_object_get(c, "isAscending"));
+	return 1;
+}
+
+/* Checks one email of the index exactly: 1 it matches, 0 not (or gone),
+ * 2 its message is not complete here, -1 error. */
+static int check_one(struct view *view, const char *account, const struct jmap_efilter *f, const char *id,
+		     const char **error_r)
+{
+	struct jmap_email e;
+	struct jmap_email_set one = { &e, 1 };
+	struct jmap_email_content c = { .view = view, .account = account };
+	struct jmap_eq_threads t = { .set = &one };   /* unused: no thread-wide filter here */
+	int r = jmap_email_load(view, account, id, &e, error_r);
+
+	if (r <= 0)
+		return r;
+	r = jmap_efilter_match(f, &c, &t, &e, error_r);
+	jmap_email_content_drop(&c);
+	jmap_eq_threads_free(&t);
+	jmap_email_clear(&e);
+	return r;
+}
+
+/* At most how many indexed emails n's filter leaves (SIZE_MAX: no
+ * bound): AND the least of its operands, OR their sum. */
+static size_t cand_bound(const struct nnode *n, const struct evm_fts *fts)
+{
+	size_t b = SIZE_MAX, x;
+
+	switch (n->f->op) {
+	case F_COND:
+		for (int k = 0; k < T_COUNT; k++)
+			if (n->cand[k] != NULL && (x = evm_fts_cand_count(fts, n->cand[k])) < b)
+				b = x;
+		return b;
+	case F_AND:
+		for (size_t i = 0; i < n->nkids; i++)
+			if ((x = cand_bound(&n->kids[i], fts)) < b)
+				b = x;
+		return b;
+	case F_OR:
+		b = 0;
+		for (size_t i = 0; i < n->nkids; i++) {
+			if ((x = cand_bound(&n->kids[i], fts)) == SIZE_MAX)
+				return SIZE_MAX;
+			b += x;
+		}
+		return b;
+	default:
+		return SIZE_MAX;
+	}
+}
+
+/* The piece of the index past which the rest is read at once: a whole
+ * read newest first is a forward scan turned around, several times
+ * cheaper per entry than the pieces' backward steps (mail_jmap.h). */
+#define WALK_PIECE_MAX 4096
+
+/* Walks the scope's received-time index in the answer's order, read in
+ * growing pieces, each resumed past the last received time of the one
+ * before (a piece ends with a whole received time), until want matches. */
+static int walk(struct view *view, const char *account, const char *scope, int newest, const struct nnode *root,
+		const struct evm_fts *fts, size_t want, struct jmap_eq_narrowed *out, json_t *ids,
+		const char **error_r)
+{
+	size_t max = want * 2 + 32, n, i;
+	struct mail_jrcv *v = NULL;
+	int64_t past = 0;
+	int r;
+
+	/* Fewer indexed candidates than wanted (a rare word): the walk will
+	 * likely reach the end, read at once. */
+	if (fts != NULL && cand_bound(root, fts) < want)
+		max = 0;
+
+	for (;;) {
+		if (mail_jmap_received_past(view, account, scope, newest, out->scanned ? &past : NULL, max, &v, &n,
+					    error_r) < 0)
+			return -1;
+		for (i = 0; i < n && json_array_size(ids) < want; i++) {
+			out->scanned++;
+			if (!may_match(root, fts, v[i].id, v[i].received))
+				continue;
+			if (fts != NULL && !evm_fts_indexed(fts, v[i].id))
+				out->unindexed++;
+			out->loaded++;
+			if ((r = check_one(view, account, root->f, v[i].id, error_r)) < 0 || r == 2) {
+				free(v);
+				return r < 0 ? -1 : 1;
+			}
+			if (r == 1)
+				json_array_append_new(ids, json_string(v[i].id));
+		}
+		if (n > 0)
+			past = v[n - 1].received;
+		free(v);
+		v = NULL;
+		if (json_array_size(ids) >= want || max == 0 || n < max)
+			return 0;
+		max = max * 4 > WALK_PIECE_MAX ? 0 : max * 4;
+	}
+}
+
+int jmap_email_query_first(struct view *view, const char *account, const json_t *filter, const json_t *sort,
+			   size_t want, struct jmap_eq_narrowed *out, json_t **ids_r, const char **error_r)
+{
+	struct jmap_efilter *f = jmap_efilter_compile(filter);
+	struct evm_fts *fts = NULL;
+	struct nnode root = { 0 };
+	const char *scope = scope_of(f);
+	int ret = 2, newest = 1, text = has_text(f);
+
+	memset(out, 0, sizeof *out);
+	*ids_r = NULL;
+	/* With nothing the indexes narrow (a keyword alone), loading the
+	 * account at once is cheaper than email by email when matches are
+	 * rare: only scope, dates or text take this path. */
+	if (want == 0 || !by_received(sort, &newest) || jmap_efilter_thread_wide(f) ||
+	    (scope == NULL && !text && !narrows(f, 0)))
+		goto out;
+	out->text = text;   /* the caller activates the indexer on it */
+	ret = -1;
+	/* f is not NULL here: a filter with no scope, date or text left above */
+	if ((text && evm_fts_open(view, account, &fts, error_r) < 0) ||
+	    nnode_build(&root, f, fts, error_r) < 0)
+		goto out;
+	*ids_r = json_array();
+	ret = walk(view, account, scope, newest, &root, fts, want, out, *ids_r, error_r);
+	if (ret != 0) {
+		json_decref(*ids_r);
+		*ids_r = NULL;
+	}
+out:
+	nnode_free(&root);
+	evm_fts_close(&fts);
+	jmap_efilter_free(&f);
+	return ret;
 }
 
 int jmap_email_query_narrow(struct view *view, const char *account, const json_t *filter, const json_t *sort,

@@ -5,8 +5,12 @@
  * matches) and stale (an expunged message does not), inMailbox with
  * keyword, date and size conditions and every sort, collapseThreads; and
  * that it reads fewer emails than the account holds (the index is used).
- * Prints the time of text and inMailbox queries on 5,000 messages, narrowed
- * and whole (no threshold). */
+ * The early stop (jmap_email_query_first) gives the first want ids of the
+ * same answer, sorted by receivedAt either way or not sorted, for windows
+ * of every size, with the index complete, behind and stale, and checks
+ * only as many emails as it needs.
+ * Prints the time of text and inMailbox queries on 5,000 messages, early,
+ * narrowed and whole (no threshold). */
 #include "gateway/jmap/test_jmap_email_util.h"
 #include "gateway/jmap/jmap_email_query.h"
 #include "tests/unit/testlib.h"
@@ -53,6 +57,42 @@ static int same(const char *filter, const char *sort, int collapse, struct jmap_
 		free(x);
 		free(y);
 	}
+	json_decref(a);
+	json_decref(b);
+	json_decref(f);
+	json_decref(s);
+	return ret;
+}
+
+/* The early stop gives the first want ids of the whole answer: 1 when it
+ * ran and agreed, 0 when it did not run (2), -1 on a difference. */
+static int same_first(const char *filter, const char *sort, size_t want, struct jmap_eq_narrowed *nw)
+{
+	json_t *f = json_loads(filter, 0, NULL), *s = json_loads(sort, 0, NULL), *a = NULL, *b, *head;
+	const char *error = NULL;
+	int r = jmap_email_query_first(view, BOB, f, s, want, nw, &a, &error), ret;
+
+	b = whole(f, s, 0);
+	head = json_array();
+	if (r == 1)
+		a = json_string("unavailable");
+	if (json_is_array(b)) {
+		for (size_t i = 0; i < want && i < json_array_size(b); i++)
+			json_array_append(head, json_array_get(b, i));
+	} else {
+		json_decref(head);
+		head = json_incref(b);
+	}
+	ret = r == 2 ? 0 : head != NULL && json_equal(a, head) ? 1 : -1;
+	if (ret < 0) {
+		char *x = a ? json_dumps(a, 0) : NULL, *y = head ? json_dumps(head, 0) : NULL;
+
+		printf("# first %zu of %s %s: early %s, whole %s\n", want, filter, sort, x ? x : "(null)",
+		       y ? y : "(null)");
+		free(x);
+		free(y);
+	}
+	json_decref(head);
 	json_decref(a);
 	json_decref(b);
 	json_decref(f);
@@ -131,16 +171,37 @@ static const char *expand(const char *f)
 	return out;
 }
 
-/* Every filter by every sort, with and without collapseThreads. */
+/* The sorts the early stop takes, and the windows (position + limit). */
+static const char *const first_sorts[] = {
+	"null",
+	"[]",
+	"[{\"property\":\"receivedAt\"}]",
+	"[{\"property\":\"receivedAt\",\"isAscending\":false}]",
+};
+static const size_t wants[] = { 1, 2, 3, 7, 20, 21, 50, 199, 5000 };
+#define NFS (sizeof first_sorts / sizeof *first_sorts)
+#define NW (sizeof wants / sizeof *wants)
+
+/* Every filter by every sort, with and without collapseThreads; early
+ * stops at every window. */
 static void check_all(const char *when)
 {
 	struct jmap_eq_narrowed nw;
-	int bad = 0;
+	int bad = 0, early = 0, r;
 
 	for (size_t i = 0; i < NF; i++)
 		for (size_t k = 0; k < NS; k++)
 			for (int c = 0; c < 2; c++)
 				bad += same(expand(filters[i]), sorts[k], c, &nw) < 0;
+	for (size_t i = 0; i < NF; i++)
+		for (size_t k = 0; k < NFS; k++)
+			for (size_t w = 0; w < NW; w++) {
+				r = same_first(expand(filters[i]), first_sorts[k], wants[w], &nw);
+				bad += r < 0;
+				early += r == 1;
+			}
+	/* every filter but {text: "ze"} (too short to narrow) stopped early */
+	CHECK_EQ_INT(early, (int)((NF - 1) * NFS * NW));
 	if (bad)
 		printf("# %s: %d differences\n", when, bad);
 	CHECK_EQ_INT(bad, 0);
@@ -177,6 +238,18 @@ static void test_indexed(void)
 	/* Dates from the received-time index alone. */
 	CHECK_EQ_INT(same("{\"after\":\"1970-01-01T00:30:00Z\",\"before\":\"1970-01-01T00:40:00Z\"}", "null", 0, &nw), 1);
 	CHECK_EQ_INT(nw.loaded, 60);
+	/* Early stop: "plain" is in every body but the tenths; the five
+	 * newest (199..195) match and nothing else is read. */
+	CHECK_EQ_INT(same_first("{\"text\":\"plain\"}", "null", 5, &nw), 1);
+	CHECK_EQ_INT(nw.scanned, 5);
+	CHECK_EQ_INT(nw.loaded, 5);
+	/* Oldest first, the index leaves 0, 10, 20: 21 walked, 3 checked. */
+	CHECK_EQ_INT(same_first("{\"text\":\"zebra\"}", "[{\"property\":\"receivedAt\"}]", 3, &nw), 1);
+	CHECK_EQ_INT(nw.scanned, 21);
+	CHECK_EQ_INT(nw.loaded, 3);
+	/* Not of the shape: another sort, a thread-wide condition. */
+	CHECK_EQ_INT(same_first("{\"text\":\"zebra\"}", "[{\"property\":\"size\"}]", 3, &nw), 0);
+	CHECK_EQ_INT(same_first("{\"text\":\"zebra\",\"someInThreadHaveKeyword\":\"$seen\"}", "null", 3, &nw), 0);
 }
 
 /* A message the index has not reached still matches; an expunged one
@@ -205,6 +278,63 @@ static void test_behind_and_stale(void)
 	json_decref(ids);
 	check_all("index stale");
 	json_decref(f);
+}
+
+/* ms between two times. */
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* The first 50 newest (an early stop) against narrowed (every candidate
+ * checked, then sorted), printed. */
+static void measure_first(void)
+{
+	/* "bulk 1" is in the subjects of 1, 10..19, 100..199, 1000..1999: the
+	 * newest 3,000 hold none, the rest of the index is read at once */
+	const char *names[] = { "text rare", "text common", "text common + inMailbox", "text common oldest",
+				"text past 3,000 newest" };
+	const char *fs[] = { "{\"text\":\"giraffe\"}", "{\"text\":\"plain\"}",
+			     "{\"inMailbox\":\"$I\",\"text\":\"plain\"}", "{\"text\":\"plain\"}",
+			     "{\"subject\":\"bulk 1\"}" };
+	const char *ss[] = { "null", "null", "null", "[{\"property\":\"receivedAt\"}]", "null" };
+
+	for (int q = 0; q < 5; q++) {
+		json_t *f = json_loads(expand(fs[q]), 0, NULL), *s = json_loads(ss[q], 0, NULL), *a = NULL, *b = NULL;
+		struct jmap_eq_narrowed nw, nw2;
+		const char *error = NULL;
+		struct timespec t0, t1, t2;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK_EQ_INT(jmap_email_query_first(view, BOB, f, s, 50, &nw, &a, &error), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		CHECK_EQ_INT(jmap_email_query_narrow(view, BOB, f, s, 0, &nw2, &b, &error), 0);
+		clock_gettime(CLOCK_MONOTONIC, &t2);
+		while (json_array_size(b) > 50)
+			json_array_remove(b, json_array_size(b) - 1);
+		CHECK(json_equal(a, b));
+		printf("# first 50, %s (%zu walked, %zu checked): early %.1f ms; narrowed (%zu checked) %.1f ms\n",
+		       names[q], nw.scanned, nw.loaded, ms_between(&t0, &t1), nw2.loaded, ms_between(&t1, &t2));
+		json_decref(a);
+		json_decref(b);
+		json_decref(f);
+		json_decref(s);
+	}
+}
+
+/* 60 emails received at one time (ties ordered by email id both ways):
+ * an early stop's pieces end with a whole received time and resume past
+ * it, in the account and in a mailbox. */
+static void test_ties(void)
+{
+	char msg[256];
+
+	for (int i = 0; i < 60; i++) {
+		snprintf(msg, sizeof msg, "From: tie%d@x.test\r\nSubject: tie %d\r\nMessage-ID: <%d@tie>\r\n\r\n%s %d\r\n",
+			 i, i, i, i % 3 ? "plain" : "zebra", i);
+		deliver_flags(i % 2 ? inbox : work, msg, MS(i < 30 ? 1500 : 1505), NULL, 0);
+	}
+	check_all("ties");
 }
 
 /* Narrowed against whole on 5,000 more messages (printed, no threshold). */
@@ -243,6 +373,7 @@ static void test_measure(void)
 		json_decref(f);
 		json_decref(s);
 	}
+	measure_first();
 }
 
 int main(void)
@@ -252,6 +383,7 @@ int main(void)
 	test_run("narrowed = whole: no search index yet", test_no_index);
 	test_run("narrowed = whole: indexed, only candidates loaded", test_indexed);
 	test_run("narrowed = whole: index behind, index stale", test_behind_and_stale);
+	test_run("early stop = whole's first ids: received-time ties", test_ties);
 	test_run("narrowed and whole timed on 5,000 messages", test_measure);
 	email_teardown();
 	return test_done();
