@@ -1,5 +1,6 @@
 /* ctl_time - see ctl_time.h */
 #include "admin/ctl_time.h"
+#include "common/mime.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -16,20 +17,6 @@ static int digits(const char **p, int n)
 	}
 	*p += n;
 	return v;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; civil-from-days
- * inverted, valid for every year here). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
 }
 
 static int is_leap(int y)
@@ -104,7 +91,7 @@ int ctl_time_parse(const char *s, int64_t now_ms, int64_t *ms_r, const char **er
 		goto bad;
 	if (sec == 60)   /* a leap second is the next second's start */
 		sec = 59, ms = 999;
-	*ms_r = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)off * 60) * 1000 + ms;
+	*ms_r = ((mime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - (int64_t)off * 60) * 1000 + ms;
 	return 0;
 bad:
 	*error_r = "not an RFC 3339 time (2026-12-07T07:00:00Z) nor a relative one (-2h)";
