@@ -1,10 +1,10 @@
 /* view - see view.h. RocksDB through its C API. */
 #include "projector/view.h"
 #include "projector/projector_view.h"
+#include "projector/view_private.h"
 #include "common/buf.h"
 #include "common/log.h"
 
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
@@ -14,35 +14,29 @@
 
 #define VIEW_SPACE_RESERVE (64ull * 1024 * 1024)
 
-struct view {
-	char *path;
-	rocksdb_t *db;
-	rocksdb_options_t *opts;
-	rocksdb_block_based_table_options_t *tbl;
-	rocksdb_readoptions_t *ropts;
-	rocksdb_writeoptions_t *wopts;
-	rocksdb_writeoptions_t *wopts_bulk;   /* no WAL: see view_bulk_begin */
-	rocksdb_writeoptions_t *wopts_sync;   /* the bulk marker's writes */
-	int bulk;                  /* __atomic: commits use wopts_bulk */
-	/* Readers hold it shared; view_wipe holds it exclusive while the
-	 * database is closed, destroyed and reopened. */
-	pthread_rwlock_t lock;
-	int write_failed;          /* a write failed once (e.g. ENOSPC): see view_close */
-};
-
 struct view_batch {
 	struct view *view;
 	rocksdb_writebatch_wi_t *wb;
 };
 
-/* RocksDB's messages are malloc'ed; ours are returned as thread-local text. */
-static const char *rocks_error(const char *what, char *err)
+const char *view_rocks_error(const char *what, char *err)
 {
 	static __thread char msg[512];
 
 	snprintf(msg, sizeof msg, "%s: %s", what, err ? err : "unknown error");
 	rocksdb_free(err);
 	return msg;
+}
+
+int view_lock_open(struct view *view, const char **error_r)
+{
+	pthread_rwlock_rdlock(&view->lock);
+	if (view->db == NULL) {
+		pthread_rwlock_unlock(&view->lock);
+		*error_r = "view is not open";
+		return -1;
+	}
+	return 0;
 }
 
 /* Opens (creating if missing) the database at view->path. */
@@ -53,7 +47,7 @@ static int view_open_db(struct view *view, const char **error_r)
 	view->db = rocksdb_open(view->opts, view->path, &err);
 	if (err != NULL) {
 		view->db = NULL;
-		*error_r = rocks_error("view open", err);
+		*error_r = view_rocks_error("view open", err);
 		return -1;
 	}
 	return 0;
@@ -170,7 +164,7 @@ int view_wipe(struct view *view, const char **error_r)
 	}
 	rocksdb_destroy_db(view->opts, view->path, &err);
 	if (err != NULL) {
-		*error_r = rocks_error("view wipe", err);
+		*error_r = view_rocks_error("view wipe", err);
 		ret = -1;
 	}
 	/* Reopen even after a failed destroy, so the view stays usable. */
@@ -181,18 +175,6 @@ int view_wipe(struct view *view, const char **error_r)
 	}
 	pthread_rwlock_unlock(&view->lock);
 	return ret;
-}
-
-/* Takes the shared lock; fails (unlocked) if a failed wipe left no database. */
-static int view_lock_open(struct view *view, const char **error_r)
-{
-	pthread_rwlock_rdlock(&view->lock);
-	if (view->db == NULL) {
-		pthread_rwlock_unlock(&view->lock);
-		*error_r = "view is not open";
-		return -1;
-	}
-	return 0;
 }
 
 /* Copies a RocksDB value into a NUL-terminated malloc'ed string. */
@@ -220,7 +202,7 @@ int view_get(struct view *view, const void *key, size_t klen,
 	raw = rocksdb_get(view->db, view->ropts, key, klen, &len, &err);
 	pthread_rwlock_unlock(&view->lock);
 	if (err != NULL) {
-		*error_r = rocks_error("view get", err);
+		*error_r = view_rocks_error("view get", err);
 		return -1;
 	}
 	if (raw == NULL)
@@ -249,7 +231,7 @@ static int scan_iter_from(rocksdb_iterator_t *it, const void *prefix, size_t ple
 	rocksdb_iter_get_error(it, &err);
 	rocksdb_iter_destroy(it);
 	if (err != NULL) {
-		*error_r = rocks_error("view scan", err);
+		*error_r = view_rocks_error("view scan", err);
 		return -1;
 	}
 	return 0;
@@ -334,7 +316,7 @@ int view_scan_reverse_from(struct view *view, const void *prefix, size_t plen, c
 	rocksdb_iter_destroy(it);
 	pthread_rwlock_unlock(&view->lock);
 	if (err != NULL) {
-		*error_r = rocks_error("view scan", err);
+		*error_r = view_rocks_error("view scan", err);
 		ret = -1;
 	}
 	return ret;
@@ -366,7 +348,7 @@ int view_batch_get(struct view_batch *b, const void *key, size_t klen,
 							  key, klen, &len, &err);
 	pthread_rwlock_unlock(&view->lock);
 	if (err != NULL) {
-		*error_r = rocks_error("view batch get", err);
+		*error_r = view_rocks_error("view batch get", err);
 		return -1;
 	}
 	if (raw == NULL)
@@ -425,7 +407,7 @@ int view_batch_rollback(struct view_batch *b, const char **error_r)
 
 	rocksdb_writebatch_wi_rollback_to_save_point(b->wb, &err);
 	if (err != NULL) {
-		*error_r = rocks_error("view batch rollback", err);
+		*error_r = view_rocks_error("view batch rollback", err);
 		return -1;
 	}
 	return 0;
@@ -477,7 +459,7 @@ int view_batch_commit(struct view_batch **bp, const char **error_r)
 	pthread_rwlock_unlock(&view->lock);
 	view_batch_abort(bp);
 	if (err != NULL) {
-		*error_r = rocks_error("view commit", err);
+		*error_r = view_rocks_error("view commit", err);
 		return -1;
 	}
 	return 0;
@@ -491,162 +473,4 @@ void view_batch_abort(struct view_batch **bp)
 	rocksdb_writebatch_wi_destroy((*bp)->wb);
 	free(*bp);
 	*bp = NULL;
-}
-
-/* Puts (val != NULL) or deletes the bulk marker with a synced write. */
-static int bulk_marker_write(struct view *view, const char *val, const char **error_r)
-{
-	const size_t klen = sizeof VIEW_BULK_MARKER - 1;
-	char *err = NULL;
-
-	if (view_lock_open(view, error_r) < 0)
-		return -1;
-	if (val != NULL)
-		rocksdb_put(view->db, view->wopts_sync, VIEW_BULK_MARKER, klen, val, strlen(val), &err);
-	else
-		rocksdb_delete(view->db, view->wopts_sync, VIEW_BULK_MARKER, klen, &err);
-	pthread_rwlock_unlock(&view->lock);
-	if (err != NULL) {
-		*error_r = rocks_error("view bulk marker", err);
-		return -1;
-	}
-	return 0;
-}
-
-/* The marker first (synced), then commits without the WAL. */
-int view_bulk_begin(struct view *view, const char **error_r)
-{
-	if (bulk_marker_write(view, "1", error_r) < 0)
-		return -1;
-	__atomic_store_n(&view->bulk, 1, __ATOMIC_RELEASE);
-	return 0;
-}
-
-/* Back to WAL commits, every memtable flushed, then the marker removed. */
-int view_bulk_end(struct view *view, const char **error_r)
-{
-	rocksdb_flushoptions_t *fo;
-	char *err = NULL;
-
-	__atomic_store_n(&view->bulk, 0, __ATOMIC_RELEASE);
-	if (view_lock_open(view, error_r) < 0)
-		return -1;
-	fo = rocksdb_flushoptions_create();
-	rocksdb_flushoptions_set_wait(fo, 1);
-	rocksdb_flush(view->db, fo, &err);
-	rocksdb_flushoptions_destroy(fo);
-	pthread_rwlock_unlock(&view->lock);
-	if (err != NULL) {
-		*error_r = rocks_error("view flush", err);
-		return -1;
-	}
-	return bulk_marker_write(view, NULL, error_r);
-}
-
-/* Whether a bulk apply was left unfinished. */
-int view_bulk_marked(struct view *view, const char **error_r)
-{
-	char *val = NULL;
-	int r = view_get(view, VIEW_BULK_MARKER, sizeof VIEW_BULK_MARKER - 1, &val, NULL, error_r);
-
-	free(val);
-	return r;
-}
-
-/* Checkpoint under the shared lock, so a wipe cannot close the database
- * meanwhile. log_size_for_flush 0: always flush the memtable first, so
- * the checkpoint needs no WAL replay. Refused during a bulk apply: the
- * copy would carry its marker, and a replica would only rebuild it. */
-int view_checkpoint(struct view *view, const char *dir, const char **error_r)
-{
-	rocksdb_checkpoint_t *cp;
-	char *err = NULL;
-
-	if (__atomic_load_n(&view->bulk, __ATOMIC_ACQUIRE)) {
-		*error_r = "the view is being rebuilt (bulk apply); try again once it is ready";
-		return -1;
-	}
-	if (view_lock_open(view, error_r) < 0)
-		return -1;
-	cp = rocksdb_checkpoint_object_create(view->db, &err);
-	if (err == NULL) {
-		rocksdb_checkpoint_create(cp, dir, 0, &err);
-		rocksdb_checkpoint_object_destroy(cp);
-	}
-	pthread_rwlock_unlock(&view->lock);
-	if (err != NULL) {
-		*error_r = rocks_error("view checkpoint", err);
-		return -1;
-	}
-	return 0;
-}
-
-/* Feeds a 4-byte big-endian length to the digest. */
-static void digest_len(EVP_MD_CTX *md, size_t len)
-{
-	unsigned char be[4] = {
-		(unsigned char)(len >> 24), (unsigned char)(len >> 16),
-		(unsigned char)(len >> 8), (unsigned char)len,
-	};
-
-	EVP_DigestUpdate(md, be, sizeof be);
-}
-
-/* SHA-256 of every non-local entry of one snapshot, in key order. */
-int view_digest(struct view *view, char out[65], uint64_t *keys_r, const char **error_r)
-{
-	static const char hex[] = "0123456789abcdef";
-	const size_t llen = sizeof VIEW_LOCAL_PREFIX - 1;
-	rocksdb_readoptions_t *ro;
-	const rocksdb_snapshot_t *snap;
-	rocksdb_iterator_t *it;
-	EVP_MD_CTX *md;
-	unsigned char sum[32];
-	unsigned int sumlen = 0;
-	uint64_t keys = 0;
-	char *err = NULL;
-
-	if (view_lock_open(view, error_r) < 0)
-		return -1;
-	snap = rocksdb_create_snapshot(view->db);
-	ro = rocksdb_readoptions_create();
-	rocksdb_readoptions_set_snapshot(ro, snap);
-	rocksdb_readoptions_set_fill_cache(ro, 0);
-	it = rocksdb_create_iterator(view->db, ro);
-	md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-		abort();
-	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v;
-
-		if (klen >= llen && memcmp(k, VIEW_LOCAL_PREFIX, llen) == 0)
-			continue;
-		v = rocksdb_iter_value(it, &vlen);
-		digest_len(md, klen);
-		EVP_DigestUpdate(md, k, klen);
-		digest_len(md, vlen);
-		EVP_DigestUpdate(md, v, vlen);
-		keys++;
-	}
-	rocksdb_iter_get_error(it, &err);
-	rocksdb_iter_destroy(it);
-	rocksdb_readoptions_destroy(ro);
-	rocksdb_release_snapshot(view->db, snap);
-	pthread_rwlock_unlock(&view->lock);
-	EVP_DigestFinal_ex(md, sum, &sumlen);
-	EVP_MD_CTX_free(md);
-	if (err != NULL) {
-		*error_r = rocks_error("view digest", err);
-		return -1;
-	}
-	for (unsigned int i = 0; i < sizeof sum; i++) {
-		out[2 * i] = hex[sum[i] >> 4];
-		out[2 * i + 1] = hex[sum[i] & 15];
-	}
-	out[64] = '\0';
-	if (keys_r != NULL)
-		*keys_r = keys;
-	return 0;
 }

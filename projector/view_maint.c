@@ -1,0 +1,168 @@
+/* view_maint - the view's upkeep beside its reads and writes: the
+ * bulk-apply marker (view_bulk_*), checkpoints and the digest. See view.h. */
+#include "projector/view.h"
+#include "projector/view_private.h"
+#include "projector/projector_view.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Puts (val != NULL) or deletes the bulk marker with a synced write. */
+static int bulk_marker_write(struct view *view, const char *val, const char **error_r)
+{
+	const size_t klen = sizeof VIEW_BULK_MARKER - 1;
+	char *err = NULL;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	if (val != NULL)
+		rocksdb_put(view->db, view->wopts_sync, VIEW_BULK_MARKER, klen, val, strlen(val), &err);
+	else
+		rocksdb_delete(view->db, view->wopts_sync, VIEW_BULK_MARKER, klen, &err);
+	pthread_rwlock_unlock(&view->lock);
+	if (err != NULL) {
+		*error_r = view_rocks_error("view bulk marker", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The marker first (synced), then commits without the WAL. */
+int view_bulk_begin(struct view *view, const char **error_r)
+{
+	if (bulk_marker_write(view, "1", error_r) < 0)
+		return -1;
+	__atomic_store_n(&view->bulk, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Back to WAL commits, every memtable flushed, then the marker removed. */
+int view_bulk_end(struct view *view, const char **error_r)
+{
+	rocksdb_flushoptions_t *fo;
+	char *err = NULL;
+
+	__atomic_store_n(&view->bulk, 0, __ATOMIC_RELEASE);
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_set_wait(fo, 1);
+	rocksdb_flush(view->db, fo, &err);
+	rocksdb_flushoptions_destroy(fo);
+	pthread_rwlock_unlock(&view->lock);
+	if (err != NULL) {
+		*error_r = view_rocks_error("view flush", err);
+		return -1;
+	}
+	return bulk_marker_write(view, NULL, error_r);
+}
+
+/* Whether a bulk apply was left unfinished. */
+int view_bulk_marked(struct view *view, const char **error_r)
+{
+	char *val = NULL;
+	int r = view_get(view, VIEW_BULK_MARKER, sizeof VIEW_BULK_MARKER - 1, &val, NULL, error_r);
+
+	free(val);
+	return r;
+}
+
+/* Checkpoint under the shared lock, so a wipe cannot close the database
+ * meanwhile. log_size_for_flush 0: always flush the memtable first, so
+ * the checkpoint needs no WAL replay. Refused during a bulk apply: the
+ * copy would carry its marker, and a replica would only rebuild it. */
+int view_checkpoint(struct view *view, const char *dir, const char **error_r)
+{
+	rocksdb_checkpoint_t *cp;
+	char *err = NULL;
+
+	if (__atomic_load_n(&view->bulk, __ATOMIC_ACQUIRE)) {
+		*error_r = "the view is being rebuilt (bulk apply); try again once it is ready";
+		return -1;
+	}
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	cp = rocksdb_checkpoint_object_create(view->db, &err);
+	if (err == NULL) {
+		rocksdb_checkpoint_create(cp, dir, 0, &err);
+		rocksdb_checkpoint_object_destroy(cp);
+	}
+	pthread_rwlock_unlock(&view->lock);
+	if (err != NULL) {
+		*error_r = view_rocks_error("view checkpoint", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Feeds a 4-byte big-endian length to the digest. */
+static void digest_len(EVP_MD_CTX *md, size_t len)
+{
+	unsigned char be[4] = {
+		(unsigned char)(len >> 24), (unsigned char)(len >> 16),
+		(unsigned char)(len >> 8), (unsigned char)len,
+	};
+
+	EVP_DigestUpdate(md, be, sizeof be);
+}
+
+/* SHA-256 of every non-local entry of one snapshot, in key order. */
+int view_digest(struct view *view, char out[65], uint64_t *keys_r, const char **error_r)
+{
+	static const char hex[] = "0123456789abcdef";
+	const size_t llen = sizeof VIEW_LOCAL_PREFIX - 1;
+	rocksdb_readoptions_t *ro;
+	const rocksdb_snapshot_t *snap;
+	rocksdb_iterator_t *it;
+	EVP_MD_CTX *md;
+	unsigned char sum[32];
+	unsigned int sumlen = 0;
+	uint64_t keys = 0;
+	char *err = NULL;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	snap = rocksdb_create_snapshot(view->db);
+	ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_snapshot(ro, snap);
+	rocksdb_readoptions_set_fill_cache(ro, 0);
+	it = rocksdb_create_iterator(view->db, ro);
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		abort();
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it, &klen);
+		const char *v;
+
+		if (klen >= llen && memcmp(k, VIEW_LOCAL_PREFIX, llen) == 0)
+			continue;
+		v = rocksdb_iter_value(it, &vlen);
+		digest_len(md, klen);
+		EVP_DigestUpdate(md, k, klen);
+		digest_len(md, vlen);
+		EVP_DigestUpdate(md, v, vlen);
+		keys++;
+	}
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	rocksdb_release_snapshot(view->db, snap);
+	pthread_rwlock_unlock(&view->lock);
+	EVP_DigestFinal_ex(md, sum, &sumlen);
+	EVP_MD_CTX_free(md);
+	if (err != NULL) {
+		*error_r = view_rocks_error("view digest", err);
+		return -1;
+	}
+	for (unsigned int i = 0; i < sizeof sum; i++) {
+		out[2 * i] = hex[sum[i] >> 4];
+		out[2 * i + 1] = hex[sum[i] & 15];
+	}
+	out[64] = '\0';
+	if (keys_r != NULL)
+		*keys_r = keys;
+	return 0;
+}
