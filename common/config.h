@@ -39,6 +39,7 @@ struct evm_config {
 	int64_t projector_batch_max;
 	int64_t projector_bulk_min;
 	int64_t projector_ready_lag;
+	int64_t view_write_buffer_mb;
 	int64_t projector_heartbeat_ms;
 	char *smtp_listen;         /* "" = off */
 	char *smtp_hostname;       /* "" = node.id */

@@ -296,7 +296,7 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		*error_r = err;
 		goto fail;
 	}
-	if (view_open(path, &node->view, error_r) < 0) {
+	if (view_open_sized(path, (size_t)cfg->view_write_buffer_mb << 20, &node->view, error_r) < 0) {
 		snprintf(err, sizeof err, "view %s: %s", path, *error_r);
 		*error_r = err;
 		goto fail;

@@ -73,6 +73,12 @@ static void view_tune(struct view *view)
 /* Opens (creating if missing) the RocksDB database at path. */
 int view_open(const char *path, struct view **view_r, const char **error_r)
 {
+	return view_open_sized(path, 0, view_r, error_r);
+}
+
+int view_open_sized(const char *path, size_t write_buffer_bytes, struct view **view_r,
+		    const char **error_r)
+{
 	struct view *view = xcalloc(1, sizeof *view);
 
 	view->path = xstrdup(path);
@@ -83,6 +89,8 @@ int view_open(const char *path, struct view **view_r, const char **error_r)
 	rocksdb_options_set_enable_blob_files(view->opts, 1);
 	rocksdb_options_set_min_blob_size(view->opts, 4096);
 	view_tune(view);
+	if (write_buffer_bytes > 0)
+		rocksdb_options_set_write_buffer_size(view->opts, write_buffer_bytes);
 	view->ropts = rocksdb_readoptions_create();
 	view->wopts = rocksdb_writeoptions_create();
 	/* No fsync per commit: the view is derived from the log. A batch lost

@@ -25,6 +25,12 @@ struct view_batch;
 #define VIEW_LOCAL_PREFIX "local/"
 
 int view_open(const char *path, struct view **view_r, const char **error_r);
+/* view_open with RocksDB's memtable size (write_buffer_size) set to
+ * write_buffer_bytes (0: RocksDB's default, 64 MiB). RocksDB reserves about
+ * 1.1 times this for each write-ahead log file, so a small node or a test
+ * node gets by with a few MiB; a busy one flushes less often with more. */
+int view_open_sized(const char *path, size_t write_buffer_bytes, struct view **view_r,
+		    const char **error_r);
 void view_close(struct view **view);
 /* Closes, deletes every file of the database, and opens it empty again.
  * No batch may be open and no other thread may use the view meanwhile. */

@@ -270,6 +270,7 @@ class Node:
                       EVMAIL_POP3_LISTEN=self.pop3_listen, EVMAIL_POP3S_LISTEN=self.pop3s_listen,
                       EVMAIL_SUBMISSION_LISTEN=self.submission_listen,
                       EVMAIL_SUBMISSIONS_LISTEN=self.submissions_listen,
+                      EVMAIL_PROJECTOR_VIEW_WRITE_BUFFER_MB="4",
                       EVMAIL_PROJECTOR_HEARTBEAT_MS=self.extra_env.get(
                           "EVMAIL_PROJECTOR_HEARTBEAT_MS", "300"),
                       # CI runs as root, in private 0700 temp dirs: stay root
