@@ -3,6 +3,7 @@
  * OpenSSL, stores it with a dkim.set directory command and prints the DNS
  * TXT record to publish. Nothing prints a private key. */
 #include "admin/ctl.h"
+#include "common/base64.h"
 #include "admin/ctl_args.h"
 #include "common/address.h"
 #include "common/buf.h"

@@ -1,6 +1,7 @@
 /* dkim - see dkim.h. Canonicalisation and field layout are ours; every
  * hash and signature is OpenSSL EVP. */
 #include "common/dkim.h"
+#include "common/base64.h"
 #include "common/scram.h"
 
 #include <openssl/pem.h>

@@ -1,5 +1,6 @@
 /* dkim_verify - see dkim_verify.h. */
 #include "common/dkim_verify.h"
+#include "common/base64.h"
 #include "common/scram.h"
 
 #include <openssl/rsa.h>

@@ -8,6 +8,7 @@
  * base64url, that an accepted body yields no more plaintext than it
  * carried, and that a refusal always says why and appends nothing. */
 #include "common/webpush.h"
+#include "common/base64.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static void rfc_user_agent(unsigned char priv[WEBPUSH_PRIV_LEN], struct webpush_
 
 	check(webpush_keys_parse("BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
 				 "BTBZMqHH6r4Tts7J_aSIgg", k, &error) == 0);
-	check(webpush_b64url_decode("q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94", 43, priv, WEBPUSH_PRIV_LEN, &n) == 0 &&
+	check(evm_b64url_decode("q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94", 43, priv, WEBPUSH_PRIV_LEN, &n) == 0 &&
 	      n == WEBPUSH_PRIV_LEN);
 }
 
@@ -67,8 +68,8 @@ static void keys(const uint8_t *data, size_t size)
 			struct webpush_keys again;
 
 			check(k.p256dh[0] == 0x04);
-			webpush_b64url_encode(k.p256dh, sizeof k.p256dh, &p);
-			webpush_b64url_encode(k.auth, sizeof k.auth, &a);
+			evm_b64url_encode(k.p256dh, sizeof k.p256dh, &p);
+			evm_b64url_encode(k.auth, sizeof k.auth, &a);
 			check(webpush_keys_parse(p.data, a.data, &again, &error) == 0);
 			check(memcmp(&k, &again, sizeof k) == 0);
 			buf_free(&p);

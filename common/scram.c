@@ -1,5 +1,6 @@
 /* scram - SCRAM-SHA-256 key derivation and strict base64 (see scram.h). */
 #include "common/scram.h"
+#include "common/base64.h"
 #include "common/buf.h"
 
 #include <openssl/crypto.h>
@@ -8,51 +9,6 @@
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* evm_b64_encode - padded base64 of len octets. */
-char *evm_b64_encode(const unsigned char *in, size_t len)
-{
-	char *out = xmalloc((len + 2) / 3 * 4 + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-	return out;
-}
-
-/* evm_b64_decode - strict, canonical base64 (re-encoding gives the input). */
-int evm_b64_decode(const char *in, size_t len, unsigned char *out, size_t *out_len_r)
-{
-	size_t pad = 0, n;
-	int r;
-	char *again;
-
-	if (len % 4 != 0 || len > (size_t)1 << 30)
-		return -1;
-	if (len == 0) {
-		*out_len_r = 0;
-		out[0] = '\0';
-		return 0;
-	}
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '+' || c == '/' || c == '='))
-			return -1;
-	}
-	while (pad < 2 && in[len - 1 - pad] == '=')
-		pad++;
-	if (memchr(in, '=', len - pad) != NULL)
-		return -1;
-	r = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-	if (r < 0 || (size_t)r < pad)
-		return -1;
-	n = (size_t)r - pad;
-	again = evm_b64_encode(out, n);
-	r = strlen(again) == len && memcmp(again, in, len) == 0 ? 0 : -1;
-	free(again);
-	out[n] = '\0';
-	*out_len_r = n;
-	return r;
-}
 
 /* evm_scram_derive - StoredKey and ServerKey of a password (RFC 5802 3). */
 int evm_scram_derive(const char *password, const unsigned char *salt, size_t salt_len,

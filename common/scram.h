@@ -37,10 +37,4 @@ int evm_scram_record_parse(json_t *rec, unsigned char *salt, size_t *salt_len_r,
 			   unsigned *iterations_r, unsigned char stored_key[EVM_SCRAM_KEY_LEN],
 			   unsigned char server_key[EVM_SCRAM_KEY_LEN], const char **error_r);
 
-/* Base64 (RFC 4648 4, with padding) of len octets: malloc'ed string. */
-char *evm_b64_encode(const unsigned char *in, size_t len);
-/* Strict base64: only the alphabet, correct padding, canonical.
- * Decodes into out (at least len / 4 * 3 + 1 octets). 0 or -1. */
-int evm_b64_decode(const char *in, size_t len, unsigned char *out, size_t *out_len_r);
-
 #endif

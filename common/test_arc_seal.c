@@ -4,6 +4,7 @@
  * refusals: broken chains, cv not fitting, non-RSA keys, line breaks.
  * tests/e2e/test_forward.py checks the same sets with dkimpy's arc_verify. */
 #include "common/arc_seal.h"
+#include "common/base64.h"
 #include "common/buf.h"
 #include "common/dkim.h"
 #include "common/scram.h"

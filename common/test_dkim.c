@@ -2,6 +2,7 @@
  * appendix A ed25519 signature reproduced exactly, and our rsa-sha256 and
  * ed25519-sha256 signatures verified with OpenSSL. */
 #include "common/dkim.h"
+#include "common/base64.h"
 #include "common/scram.h"
 #include "tests/unit/testlib.h"
 

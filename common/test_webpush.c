@@ -3,6 +3,7 @@
  * for every message, the keys a client gives checked, base64url, and
  * malformed bodies refused (every truncation, every flipped octet). */
 #include "common/webpush.h"
+#include "common/base64.h"
 #include "tests/unit/testlib.h"
 
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static int unb64(const char *s, unsigned char *out, size_t n)
 {
 	size_t got = 0;
 
-	return webpush_b64url_decode(s, strlen(s), out, n, &got) == 0 && got == n ? 0 : -1;
+	return evm_b64url_decode(s, strlen(s), out, n, &got) == 0 && got == n ? 0 : -1;
 }
 
 static void test_rfc8291_appendix_a(void)
@@ -44,7 +45,7 @@ static void test_rfc8291_appendix_a(void)
 	CHECK(unb64(salt_b64, salt, sizeof salt) == 0);
 	CHECK(webpush_encrypt(&k, &eph, salt, plaintext, strlen(plaintext), &body, &error) == 0);
 	CHECK_EQ_INT(body.len, WEBPUSH_HEADER_LEN + strlen(plaintext) + 1 + WEBPUSH_TAG_LEN);
-	webpush_b64url_encode((const unsigned char *)body.data, body.len, &enc);
+	evm_b64url_encode((const unsigned char *)body.data, body.len, &enc);
 	CHECK_EQ_STR(enc.data, body_b64);
 	/* The user agent reads it back. */
 	CHECK(unb64(ua_private, uapriv, sizeof uapriv) == 0);
@@ -120,18 +121,18 @@ static void test_keys_parse(void)
 	CHECK(webpush_keys_parse(auth_b64, auth_b64, &k, &error) == -1);
 	CHECK(strstr(error, "keys/p256dh") != NULL);
 	pt[0] = 0x02;
-	webpush_b64url_encode(pt, 33, &t);
+	evm_b64url_encode(pt, 33, &t);
 	CHECK(webpush_keys_parse(t.data, auth_b64, &k, &error) == -1);
 	CHECK(unb64(ua_public, pt, sizeof pt) == 0);
 	pt[64] ^= 1;
 	buf_truncate(&t, 0);
-	webpush_b64url_encode(pt, sizeof pt, &t);
+	evm_b64url_encode(pt, sizeof pt, &t);
 	CHECK(webpush_keys_parse(t.data, auth_b64, &k, &error) == -1);
 	CHECK_EQ_STR(error, "keys/p256dh: not a point on P-256");
 	memset(pt, 0, sizeof pt);
 	pt[0] = 0x04;
 	buf_truncate(&t, 0);
-	webpush_b64url_encode(pt, sizeof pt, &t);
+	evm_b64url_encode(pt, sizeof pt, &t);
 	CHECK(webpush_keys_parse(t.data, auth_b64, &k, &error) == -1);
 	snprintf(bad, sizeof bad, "%s!", ua_public);
 	CHECK(webpush_keys_parse(bad, auth_b64, &k, &error) == -1);
@@ -150,20 +151,20 @@ static void test_b64url(void)
 	for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
 		struct buf b = BUF_INIT;
 
-		webpush_b64url_encode((const unsigned char *)vec[i][0], strlen(vec[i][0]), &b);
+		evm_b64url_encode((const unsigned char *)vec[i][0], strlen(vec[i][0]), &b);
 		CHECK_EQ_STR(b.len > 0 ? b.data : "", vec[i][1]);
 		buf_free(&b);
-		CHECK(webpush_b64url_decode(vec[i][1], strlen(vec[i][1]), out, sizeof out, &n) == 0);
+		CHECK(evm_b64url_decode(vec[i][1], strlen(vec[i][1]), out, sizeof out, &n) == 0);
 		CHECK(n == strlen(vec[i][0]) && memcmp(out, vec[i][0], n) == 0);
 	}
-	CHECK(webpush_b64url_decode("Zg==", 4, out, sizeof out, &n) == 0 && n == 1);
-	CHECK(webpush_b64url_decode("Zm8=", 4, out, sizeof out, &n) == 0 && n == 2);
-	CHECK(webpush_b64url_decode("Zg=", 3, out, sizeof out, &n) == -1);     /* padding short */
-	CHECK(webpush_b64url_decode("Zm8==", 5, out, sizeof out, &n) == -1);
-	CHECK(webpush_b64url_decode("Zh", 2, out, sizeof out, &n) == -1);      /* bits left over */
-	CHECK(webpush_b64url_decode("Zm9vY", 5, out, sizeof out, &n) == -1);   /* 4n+1 characters */
-	CHECK(webpush_b64url_decode("Zm+v", 4, out, sizeof out, &n) == -1);
-	CHECK(webpush_b64url_decode("Zm9v", 4, out, 2, &n) == -1);             /* too long for out */
+	CHECK(evm_b64url_decode("Zg==", 4, out, sizeof out, &n) == 0 && n == 1);
+	CHECK(evm_b64url_decode("Zm8=", 4, out, sizeof out, &n) == 0 && n == 2);
+	CHECK(evm_b64url_decode("Zg=", 3, out, sizeof out, &n) == -1);     /* padding short */
+	CHECK(evm_b64url_decode("Zm8==", 5, out, sizeof out, &n) == -1);
+	CHECK(evm_b64url_decode("Zh", 2, out, sizeof out, &n) == -1);      /* bits left over */
+	CHECK(evm_b64url_decode("Zm9vY", 5, out, sizeof out, &n) == -1);   /* 4n+1 characters */
+	CHECK(evm_b64url_decode("Zm+v", 4, out, sizeof out, &n) == -1);
+	CHECK(evm_b64url_decode("Zm9v", 4, out, 2, &n) == -1);             /* too long for out */
 }
 
 /* Every truncation and every flipped octet of the Appendix A body is
@@ -178,7 +179,7 @@ static void test_malformed(void)
 
 	CHECK(webpush_keys_parse(ua_public, auth_b64, &k, &error) == 0);
 	CHECK(unb64(ua_private, uapriv, sizeof uapriv) == 0);
-	CHECK(webpush_b64url_decode(body_b64, strlen(body_b64), body, sizeof body, &len) == 0);
+	CHECK(evm_b64url_decode(body_b64, strlen(body_b64), body, sizeof body, &len) == 0);
 	for (size_t i = 0; i < len; i++) {
 		error = NULL;
 		CHECK(webpush_decrypt(uapriv, &k, body, i, &plain, &error) == -1);

@@ -1,85 +1,13 @@
 /* webpush - see webpush.h. base64url, the subscription's keys, P-256 keys
  * and ECDH, and the RFC 8291 key derivation. */
 #include "common/webpush_private.h"
+#include "common/base64.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
 #include <openssl/param_build.h>
 #include <string.h>
-
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* The 6-bit value of a base64url character, or -1. */
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
-int webpush_b64url_decode(const char *in, size_t len, unsigned char *out, size_t max, size_t *n_r)
-{
-	unsigned acc = 0;
-	size_t n = 0, bits = 0, pad = 0;
-
-	/* RFC 4648 3.2: padding is optional here (browsers send none), but
-	 * when present it completes the last quantum. */
-	while (pad < len && pad < 2 && in[len - 1 - pad] == '=')
-		pad++;
-	if (pad > 0 && len % 4 != 0)
-		return -1;
-	len -= pad;
-	if (len % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		int v = b64_value((unsigned char)in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6 | (unsigned)v) & 0xffffu;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= max)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	/* Canonical: the bits left over are zero (RFC 4648 3.5). */
-	if ((acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	if (pad > 0 && (len % 4) + pad != 4)
-		return -1;
-	*n_r = n;
-	return 0;
-}
-
-void webpush_b64url_encode(const unsigned char *in, size_t len, struct buf *out)
-{
-	unsigned acc = 0;
-	size_t bits = 0;
-
-	buf_reserve(out, len / 3 * 4 + 4);
-	for (size_t i = 0; i < len; i++) {
-		acc = (acc << 8 | in[i]) & 0xffffu;
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			buf_append(out, &b64url[(acc >> bits) & 63], 1);
-		}
-	}
-	if (bits > 0)
-		buf_append(out, &b64url[(acc << (6 - bits)) & 63], 1);
-}
 
 EVP_PKEY *webpush_p256_key(const unsigned char pub[WEBPUSH_P256_LEN], const unsigned char *priv)
 {
@@ -132,7 +60,7 @@ int webpush_keys_parse(const char *p256dh, const char *auth, struct webpush_keys
 	EVP_PKEY *key;
 
 	if (strlen(p256dh) > WEBPUSH_KEY_TEXT_MAX ||
-	    webpush_b64url_decode(p256dh, strlen(p256dh), k->p256dh, sizeof k->p256dh, &n) < 0 ||
+	    evm_b64url_decode(p256dh, strlen(p256dh), k->p256dh, sizeof k->p256dh, &n) < 0 ||
 	    n != WEBPUSH_P256_LEN || k->p256dh[0] != 0x04) {
 		*error_r = "keys/p256dh: the base64url of a 65-octet uncompressed P-256 point expected";
 		return -1;
@@ -143,7 +71,7 @@ int webpush_keys_parse(const char *p256dh, const char *auth, struct webpush_keys
 	}
 	EVP_PKEY_free(key);
 	if (strlen(auth) > WEBPUSH_KEY_TEXT_MAX ||
-	    webpush_b64url_decode(auth, strlen(auth), k->auth, sizeof k->auth, &n) < 0 || n != WEBPUSH_AUTH_LEN) {
+	    evm_b64url_decode(auth, strlen(auth), k->auth, sizeof k->auth, &n) < 0 || n != WEBPUSH_AUTH_LEN) {
 		*error_r = "keys/auth: the base64url of 16 octets expected (RFC 8291 3.2)";
 		return -1;
 	}

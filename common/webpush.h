@@ -51,13 +51,6 @@ struct webpush_ephemeral {
 	unsigned char pub[WEBPUSH_P256_LEN];
 };
 
-/* Decodes base64url (RFC 4648 5; "=" padding optional) of len octets into
- * out (at most max octets): 0 with *n_r, or -1 (a character outside the
- * alphabet, a bad length or padding, non-zero trailing bits, too long). */
-int webpush_b64url_decode(const char *in, size_t len, unsigned char *out, size_t max, size_t *n_r);
-/* Appends base64url without padding of in[len] to out. */
-void webpush_b64url_encode(const unsigned char *in, size_t len, struct buf *out);
-
 /* The keys a client gives (base64url text): p256dh must be a 65-octet
  * uncompressed point on P-256, auth 16 octets. 0 with *k, or -1 with
  * *error_r (a static string naming the member). */

@@ -1,5 +1,6 @@
 /* vacation - see vacation.h. */
 #include "gateway/vacation.h"
+#include "common/base64.h"
 #include "gateway/command.h"
 #include "gateway/deliver.h"
 #include "gateway/submit/submit.h"

@@ -7,6 +7,7 @@
  * signer does, and refuses a key it cannot use); dkim.set replaces the
  * record of the same selector. */
 #include "projector/directory.h"
+#include "common/base64.h"
 #include "projector/directory_internal.h"
 #include "common/log.h"
 #include "common/scram.h"

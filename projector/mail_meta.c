@@ -2,6 +2,7 @@
  * mailbox.urlauth_key (RFC 4467 mailbox access keys), their cleanup when a
  * mailbox is deleted, and their read API (projector/mail.h). */
 #include "projector/mail_internal.h"
+#include "common/base64.h"
 #include "common/scram.h"
 
 #include <ctype.h>

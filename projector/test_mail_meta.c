@@ -3,6 +3,7 @@
  * limits (MAXSIZE, TOOMANY), validation, RENAME keeps and DELETE drops,
  * the base key dropping mailbox keys, and equal digests after replay. */
 #include "projector/applier.h"
+#include "common/base64.h"
 #include "projector/test_apply.h"
 #include "projector/mail.h"
 #include "common/scram.h"

@@ -1,5 +1,6 @@
 /* http_util - see http_util.h */
 #include "gateway/http/http_util.h"
+#include "common/base64.h"
 #include "common/buf.h"
 #include "common/scram.h"
 

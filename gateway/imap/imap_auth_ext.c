@@ -11,6 +11,7 @@
  * (a refused client gets the exchange of an unknown user) and a failed
  * proof is counted and answered after the failure delay. */
 #include "gateway/imap/imap_auth_ext.h"
+#include "common/base64.h"
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_login.h"
 #include "gateway/imap/imap_session_util.h"

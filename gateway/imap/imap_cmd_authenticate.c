@@ -1,6 +1,7 @@
 /* imap_cmd_authenticate - AUTHENTICATE PLAIN (RFC 9051 6.2.2, RFC 4616,
  * SASL-IR RFC 4959); LOGIN and SCRAM-SHA-256 are in imap_auth_ext.c. */
 #include "gateway/imap/imap_session_private.h"
+#include "common/base64.h"
 #include "gateway/imap/imap_session_util.h"
 #include "gateway/imap/imap_auth.h"
 #include "gateway/imap/imap_auth_ext.h"

@@ -18,6 +18,7 @@
  * per mailbox and one mailbox per attribute (NO [USEATTR] otherwise); it
  * is set alone, since it is not part of the METADATA event. */
 #include "gateway/imap/imap_session_private.h"
+#include "common/base64.h"
 #include "gateway/imap/imap_session_write.h"
 #include "gateway/imap/imap_session_util.h"
 #include "gateway/imap/imap_mbox_name.h"

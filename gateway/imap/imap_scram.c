@@ -1,5 +1,6 @@
 /* imap_scram - SCRAM-SHA-256 server exchange (see imap_scram.h). */
 #include "gateway/imap/imap_scram.h"
+#include "common/base64.h"
 #include "common/buf.h"
 
 #include <openssl/crypto.h>

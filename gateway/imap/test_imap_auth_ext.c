@@ -4,6 +4,7 @@
  * AUTHENTICATE SCRAM-SHA-256 (with and without SASL-IR; wrong password,
  * unknown user, an account without SCRAM keys) and AUTHENTICATE LOGIN. */
 #include "gateway/imap/imap_scram.h"
+#include "common/base64.h"
 #include "gateway/imap/imap_session_testutil.h"
 
 #include <openssl/evp.h>

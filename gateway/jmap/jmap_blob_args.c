@@ -1,5 +1,6 @@
 /* jmap_blob_args - see jmap_blob_args.h. */
 #include "gateway/jmap/jmap_blob_args.h"
+#include "common/base64.h"
 #include "gateway/jmap/jmap_keywords.h"
 #include "gateway/jmap/jmap_request.h"
 #include "common/buf.h"

@@ -2,6 +2,7 @@
  * Blob and Quota capabilities, and jmap_blob_register() for every method
  * of the BLOB work (Blob/upload: jmap_blob_upload_call.c). */
 #include "gateway/jmap/jmap_blob_private.h"
+#include "common/base64.h"
 #include "gateway/jmap/jmap_blob_args.h"
 #include "gateway/jmap/jmap_std.h"
 #include "common/log.h"

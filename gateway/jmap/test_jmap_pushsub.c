@@ -6,6 +6,7 @@
  * keys gets every POST encrypted (RFC 8291), decrypted here by the user
  * agent's side of common/webpush.h. */
 #include "gateway/jmap/test_jmap_node.h"
+#include "common/base64.h"
 #include "gateway/jmap/jmap_pushsub_private.h"
 #include "gateway/pushsub_sender.h"
 
@@ -365,8 +366,8 @@ static int new_user_agent(char *keys_r, size_t size)
 	     RAND_bytes(ua_keys.auth, sizeof ua_keys.auth) == 1;
 	BN_clear_free(d);
 	EVP_PKEY_free(key);
-	webpush_b64url_encode(ua_keys.p256dh, sizeof ua_keys.p256dh, &p);
-	webpush_b64url_encode(ua_keys.auth, sizeof ua_keys.auth, &a);
+	evm_b64url_encode(ua_keys.p256dh, sizeof ua_keys.p256dh, &p);
+	evm_b64url_encode(ua_keys.auth, sizeof ua_keys.auth, &a);
 	snprintf(keys_r, size, ",\"keys\":{\"p256dh\":\"%s\",\"auth\":\"%s\"}", p.data, a.data);
 	buf_free(&p);
 	buf_free(&a);

@@ -6,6 +6,7 @@
  * client, counted and delayed (gateway/auth_gate.h auth_gate_malformed).
  * APOP is not offered. */
 #include "gateway/pop3/pop3_session_private.h"
+#include "common/base64.h"
 #include "gateway/auth_gate.h"
 #include "gateway/auth_password.h"
 #include "common/buf.h"

@@ -16,6 +16,7 @@
  * with 501 5.0.0 (RFC 4954 4). Without TLS AUTH is refused with 538 5.7.11
  * unless submission.allow_plaintext_auth (RFC 4954 4, RFC 8314 3.3). */
 #include "gateway/smtp/smtp_session_private.h"
+#include "common/base64.h"
 #include "gateway/imap/imap_scram.h"
 #include "gateway/auth_gate.h"
 #include "common/log.h"
