@@ -224,3 +224,64 @@ out:
 	json_decref(done);
 	return ret;
 }
+
+/* Collects "<name after the prefix>": value (JSON) into an object. */
+struct named {
+	size_t plen;
+	json_t *obj;
+	size_t n;
+};
+
+static int named_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct named *nm = vctx;
+	char *name = strndup(key + nm->plen, klen - nm->plen);
+	json_t *v = json_loadb(val, vlen, 0, NULL);
+
+	json_object_set_new(nm->obj, name, v != NULL ? v : json_stringn(val, vlen));
+	free(name);
+	nm->n++;
+	return 0;
+}
+
+int blob_gc_describe(struct view *view, const char *blob_id, json_t **info_r, const char **error_r)
+{
+	struct named ups = { .obj = json_object() }, refs = { .obj = json_object() },
+		     chunks = { .obj = json_object() };
+	struct buf key = BUF_INIT;
+	json_t *meta;
+	char *val = NULL;
+	int r, ret = -1;
+
+	*info_r = NULL;
+	if (blob_id == NULL || strlen(blob_id) != MAIL_BLOB_ID_LEN || !mail_hex_valid(blob_id, MAIL_BLOB_ID_LEN)) {
+		ret = 0;
+		goto out;
+	}
+	blob_up_key(&key, blob_id, "");
+	ups.plen = key.len;
+	if (view_scan(view, key.data, key.len, named_cb, &ups, error_r) < 0)
+		goto out;
+	blob_ref_key(&key, blob_id, "");
+	refs.plen = key.len;
+	if (view_scan(view, key.data, key.len, named_cb, &refs, error_r) < 0)
+		goto out;
+	blob_key(&key, blob_id, -1);
+	chunks.plen = key.len;
+	if (view_scan(view, key.data, key.len, named_cb, &chunks, error_r) < 0)
+		goto out;
+	blob_meta_key(&key, blob_id);
+	if ((r = view_get(view, key.data, key.len, &val, NULL, error_r)) < 0)
+		goto out;
+	meta = r == 1 ? json_loads(val, 0, NULL) : NULL;
+	*info_r = json_pack("{s:s, s:I, s:o, s:O, s:O}", "blob_id", blob_id, "chunks", (json_int_t)chunks.n,
+			    "meta", meta != NULL ? meta : json_null(), "uploads", ups.obj, "refs", refs.obj);
+	ret = 1;
+out:
+	free(val);
+	json_decref(ups.obj);
+	json_decref(refs.obj);
+	json_decref(chunks.obj);
+	buf_free(&key);
+	return ret;
+}
