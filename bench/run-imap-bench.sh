@@ -33,6 +33,7 @@
 # successful password checks: evmail auth.cache_ttl_s = 3600, Dovecot
 # auth_cache_size = 10M, auth_cache_ttl = 1 hour; default 0: both off, as
 # both ship),
+# EVMAIL_SETTINGS ("EVMAIL_KEY=VALUE ...": more evmaild settings),
 # IMAP_BENCH_TIMEOUT (whole run, default 1800 s), KEEP=1 (keep the temp
 # dir). Everything started here is stopped on any exit (trap), by the pid
 # this script got for it, and only that.
@@ -314,6 +315,10 @@ EVM_ENV=(env -i PATH="$PATH" HOME="${HOME:-/root}" LC_ALL=C
 	EVMAIL_LIMITS_CONNECTIONS=$((CONNS + 1000))
 	EVMAIL_LIMITS_CONNECTIONS_PER_IP=$((CONNS + 1000))
 	EVMAIL_AUTH_CACHE_TTL_S=$([ "$AUTH_CACHE" = 1 ] && echo 3600 || echo 0))
+# EVMAIL_SETTINGS: more evmaild settings, "KEY=VALUE ..." (e.g.
+# EVMAIL_PROJECTOR_VIEW_WRITE_BUFFER_MB=8), for A/B runs of one setting.
+read -r -a extra <<< "${EVMAIL_SETTINGS:-}"
+[ ${#extra[@]} -gt 0 ] && EVM_ENV+=("${extra[@]}")
 log "evmail: starting evmaild (mgmt $MPORT, imap $IPORT, smtp $SPORT), log $EVM_DIR/evmaild.log"
 (cd "$EVM_DIR" && exec "${EVM_ENV[@]}" "$EVMAILD" >"$EVM_DIR/evmaild.log" 2>&1 </dev/null) &
 EVM_PID=$!

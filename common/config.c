@@ -72,6 +72,13 @@ const struct config_key config_keys[] = {
 	  OFF(view_write_buffer_mb), 1, 4096 },
 	{ "projector.heartbeat_ms", CONFIG_INT, "2000",
 	  "How often the node publishes its heartbeat to the cluster topic.", OFF(projector_heartbeat_ms), 100, 600000 },
+	{ "mail.tombstone_days", CONFIG_DAYS, "30",
+	  "Days an expunge tombstone (IMAP QRESYNC VANISHED) and a destroyed JMAP object's change entry are kept; "
+	  "a client that last synchronised before that resynchronises in full (RFC 7162 VANISHED (EARLIER) of "
+	  "every missing UID, JMAP cannotCalculateChanges). Decimals allowed (0.5). The projector prunes by the "
+	  "log's event times, so this MUST be the same on every node: a view or checkpoint made with another "
+	  "value is rebuilt from the log (view) or refused (checkpoint).",
+	  OFF(mail_tombstone_ms), 1, INT64_C(36500) * 86400000 },
 	{ "smtp.listen", CONFIG_STRING, "0.0.0.0:25",
 	  "Inbound SMTP (MX) listener, host:port; empty turns it off. Gateway role only.", OFF(smtp_listen), 0, 0 },
 	{ "smtp.hostname", CONFIG_STRING, "",
@@ -296,6 +303,36 @@ static int config_add_route(struct evm_config *cfg, const char *domain, const ch
 	return 0;
 }
 
+int config_parse_days(const char *v, int64_t max_ms, int64_t *ms_r)
+{
+	int64_t whole = 0, frac = 0, scale = 1;
+	const char *p = v;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		whole = whole * 10 + (*p - '0');
+		if (whole > max_ms / 86400000 + 1)
+			return -1;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (scale == 1000000000)
+				return -1;
+			frac = frac * 10 + (*p - '0');
+			scale *= 10;
+		}
+	}
+	if (*p != '\0')
+		return -1;
+	/* frac / scale < 1 and scale <= 1e9: frac * 86400000 fits in int64 */
+	*ms_r = whole * 86400000 + frac * 86400000 / scale;
+	return *ms_r > max_ms ? -1 : 0;
+}
+
 static int config_apply(struct evm_config *cfg, const struct config_key *k, const char *value,
 			const char **error_r)
 {
@@ -322,6 +359,19 @@ static int config_apply(struct evm_config *cfg, const struct config_key *k, cons
 			return -1;
 		}
 		*slot = v;
+		return 0;
+	}
+	case CONFIG_DAYS: {
+		int64_t *slot = (int64_t *)(base + k->offset), ms;
+
+		if (config_parse_days(value, k->max, &ms) < 0 || ms < k->min) {
+			snprintf(config_error, sizeof config_error,
+				 "%s: '%s' is not a number of days (decimals allowed) from %.9g to %lld", k->name,
+				 value, (double)k->min / 86400000, (long long)(k->max / 86400000));
+			*error_r = config_error;
+			return -1;
+		}
+		*slot = ms;
 		return 0;
 	}
 	case CONFIG_BOOL: {
@@ -560,6 +610,13 @@ void config_print(const struct evm_config *cfg, FILE *out)
 		case CONFIG_INT:
 			fprintf(out, "%s = %lld\n", k->name, (long long)*(const int64_t *)(base + k->offset));
 			break;
+		case CONFIG_DAYS: {
+			int64_t ms = *(const int64_t *)(base + k->offset);
+
+			fprintf(out, "%s = %lld.%08lld\n", k->name, (long long)(ms / 86400000),
+				(long long)(ms % 86400000 * 100000000 / 86400000));
+			break;
+		}
 		case CONFIG_BACKEND:
 			fprintf(out, "%s = %s\n", k->name,
 				cfg->log_backend == EVM_LOG_KAFKA ? "kafka" : "embedded");

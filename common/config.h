@@ -41,6 +41,7 @@ struct evm_config {
 	int64_t projector_ready_lag;
 	int64_t view_write_buffer_mb;
 	int64_t projector_heartbeat_ms;
+	int64_t mail_tombstone_ms; /* mail.tombstone_days in ms: the pruning horizon (an applier input) */
 	char *smtp_listen;         /* "" = off */
 	char *smtp_hostname;       /* "" = node.id */
 	char *lmtp_listen;         /* "" = off */
@@ -123,7 +124,10 @@ struct evm_config {
 	char *source;              /* file the config came from, or "" */
 };
 
-enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_BOOL, CONFIG_BACKEND };
+/* CONFIG_DAYS: a decimal number of days ("30", "0.00003"), stored as an
+ * int64_t of milliseconds (at least 1), parsed without floating point so
+ * every node derives the same value from the same text. */
+enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_BOOL, CONFIG_BACKEND, CONFIG_DAYS };
 
 struct config_key {
 	const char *name;          /* "section.key" */
@@ -131,7 +135,7 @@ struct config_key {
 	const char *def;           /* NULL: computed (see doc) */
 	const char *doc;
 	size_t offset;             /* into struct evm_config */
-	int64_t min, max;          /* for CONFIG_INT */
+	int64_t min, max;          /* for CONFIG_INT; CONFIG_DAYS: ms */
 };
 
 extern const struct config_key config_keys[];
@@ -149,6 +153,9 @@ void config_print(const struct evm_config *cfg, FILE *out);
 /* Topic name for a suffix: prefix + suffix ("evmail." + "mail"). Static
  * buffer per thread; valid until the next call on the same thread. */
 const char *config_topic(const struct evm_config *cfg, const char *suffix);
+/* "d[.ddd]" days (at most 9 decimals) -> milliseconds, rounded down:
+ * 0, or -1 when it is not such a number or exceeds max_ms. */
+int config_parse_days(const char *v, int64_t max_ms, int64_t *ms_r);
 /* 1 for 1/true/yes/on, 0 for 0/false/no/off (any case), -1 otherwise. */
 int config_parse_bool(const char *v);
 /* True if roles contains role. */

@@ -157,6 +157,41 @@ static void test_print(void)
 	config_free(&cfg);
 }
 
+/* mail.tombstone_days: decimal days to milliseconds without floating
+ * point (0.00003 days = 2592 ms, every node the same), bounded, strict. */
+static void test_days(void)
+{
+	struct evm_config cfg;
+	const char *error = NULL;
+	int64_t ms = 0;
+
+	clear_env();
+	CHECK_EQ_INT(config_load(NULL, &cfg, &error), 0);
+	CHECK(cfg.mail_tombstone_ms == INT64_C(30) * 86400000);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "0.00003", &error), 0);
+	CHECK(cfg.mail_tombstone_ms == 2592);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "1.5", &error), 0);
+	CHECK(cfg.mail_tombstone_ms == 129600000);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "0", &error), -1);
+	CHECK(strstr(error, "mail.tombstone_days: '0' is not a number of days") != NULL);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "36501", &error), -1);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "-1", &error), -1);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "1.", &error), -1);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", ".5", &error), -1);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "1e3", &error), -1);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "0.0000000001", &error), -1);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "99999999999999999999", &error), -1);
+	CHECK(cfg.mail_tombstone_ms == 129600000);
+	CHECK_EQ_INT(config_parse_days("36500", INT64_C(36500) * 86400000, &ms), 0);
+	CHECK(ms == INT64_C(36500) * 86400000);
+	config_free(&cfg);
+	setenv("EVMAIL_MAIL_TOMBSTONE_DAYS", "0.25", 1);
+	CHECK_EQ_INT(config_load(NULL, &cfg, &error), 0);
+	CHECK(cfg.mail_tombstone_ms == 21600000);
+	config_free(&cfg);
+	unsetenv("EVMAIL_MAIL_TOMBSTONE_DAYS");
+}
+
 int main(void)
 {
 	test_run("defaults", test_defaults);
@@ -164,5 +199,6 @@ int main(void)
 	test_run("errors", test_errors);
 	test_run("booleans", test_booleans);
 	test_run("print", test_print);
+	test_run("days", test_days);
 	return test_done();
 }

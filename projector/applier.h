@@ -34,6 +34,10 @@ struct apply_ctx {
 	const char *reject_code;   /* set by apply_reject */
 	char reject_reason[256];
 	json_t *changed;           /* array of account ids changed (for push) */
+	/* mail.tombstone_days in ms: the mail appliers prune expunge tombstones
+	 * and destroyed JMAP entries older than ev->ts minus this (mail_prune.c);
+	 * 0 = never. An input of every applier, the same on every node. */
+	int64_t tombstone_ms;
 };
 
 typedef enum apply_status applier_fn(struct apply_ctx *ctx, const char **error_r);

@@ -26,7 +26,11 @@
  *   q/item|due|stat/...                        the outbound queue (projector/queue.h)
  *   local/...                                  node-local, not in the digest
  *   local/view-format                          VIEW_FORMAT of the build that made the
- *                                              view (projector_format.c) */
+ *                                              view (projector_format.c)
+ *   local/view-horizon                         mail.tombstone_days (in ms) the view was
+ *                                              made with: an input of the appliers
+ *                                              (projector/mail_prune.c), so a view made
+ *                                              with another is rebuilt */
 #ifndef EVM_KEYS_H
 #define EVM_KEYS_H
 
@@ -46,13 +50,15 @@
 #define KEY_BLOBMETA "blobmeta/"
 #define KEY_LOCAL "local/"
 #define KEY_VIEW_FORMAT "local/view-format"
+#define KEY_VIEW_HORIZON "local/view-horizon"
 
 /* 2: the mail modseq index (mail_keys.h mseq/, mexp/). 3: JMAP change
  * tracking, email locations and threads (jobj/, jseq/, jst/, eloc/, ethr/,
- * thr/). 4: emails by received time (arcv/, mrcv/). 5: body references
- * and uploads (blob_gc.h; a view without the counts would let the
- * collector take bodies still referenced). A view of another format is
- * rebuilt from the log at start. */
-#define VIEW_FORMAT 5
+ * thr/). 4: emails by received time (arcv/, mrcv/). 5: expunge and destroy
+ * times in mexp/ and jseq/, pruning after the horizon (pruned_modseq,
+ * jprn/). 6: body references and uploads (blob_gc.h; a view without the
+ * counts would let the collector take bodies still referenced). A view of
+ * another format is rebuilt from the log at start. */
+#define VIEW_FORMAT 6
 
 #endif

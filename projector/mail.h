@@ -271,9 +271,16 @@ int mail_subscriptions(struct view *view, const char *account, json_t **names_r,
 /* The account's quota in bytes (0 = unlimited) into *quota_r: 1 when the
  * mail state has one, 0 when not (*quota_r = 0), -1 on error. */
 int mail_account_quota(struct view *view, const char *account, uint64_t *quota_r, const char **error_r);
-/* Expunged UIDs with modseq > since (for QRESYNC VANISHED), as [[lo,hi]...]. */
+/* Expunged UIDs with modseq > since (for QRESYNC VANISHED), as [[lo,hi]...].
+ * Exact only when since >= the mailbox's pruned modseq (below). */
 int mail_vanished(struct view *view, const char *account, const char *mailbox_id,
 		  uint64_t since, json_t **ranges_r, const char **error_r);
+/* The highest modseq of an expunge tombstone pruned after
+ * mail.tombstone_days (projector/mail_prune.c), 0 when none: from a
+ * position before it, the expunges are not all known. 1, 0 (no such
+ * mailbox), -1 error. */
+int mail_mailbox_pruned(struct view *view, const char *account, const char *mailbox_id, uint64_t *pruned_r,
+			const char **error_r);
 /* Messages of a mailbox with lo <= uid <= hi, in UID order (one range
  * read). 0 (*list_r set, maybe empty) or -1. */
 int mail_messages_range(struct view *view, const char *account, const char *mailbox_id, uint32_t lo,

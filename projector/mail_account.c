@@ -202,6 +202,8 @@ void mail_mbox_write(struct mail_acct *a, json_t *mbox)
 
 int mail_mbox_put(struct mail_acct *a, json_t *mbox, const char **error_r)
 {
+	if (mail_prune_mailbox(a, mbox, error_r) < 0)
+		return -1;
 	mail_mbox_write(a, mbox);
 	return mail_jmap_touch(a, MAIL_J_MAILBOX, json_string_value(json_object_get(mbox, "id")), 0,
 			       error_r);

@@ -42,6 +42,10 @@
 #define MAIL_MSGID_INDEX_MAX 16
 #define MAIL_MSGID_LEN_MAX 512
 #define MAIL_CORRUPT "corrupt mail record in the view"
+/* Tombstones pruned per mailbox, and destroyed JMAP objects per type, by
+ * one event; JMAP change entries looked at per type (mail_prune.c). */
+#define MAIL_PRUNE_MAX 64
+#define MAIL_PRUNE_SCAN_MAX 256
 
 /* A set of UIDs: sorted, merged, non-empty ranges. */
 struct mail_uidset {
@@ -59,6 +63,7 @@ struct mail_acct {
 	json_t *usage;           /* {"messages","quota_used"} */
 	json_t *virt;            /* virtual mailboxes while not provisioned */
 	struct buf key;          /* scratch */
+	unsigned jpruned;        /* JMAP types pruned by this event (bit 1 << type) */
 };
 
 /* ---- account (mail_account.c) ---- */
@@ -119,7 +124,8 @@ int mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int64
  * its location entry. */
 void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, const char *email_id, uint32_t uid,
 		     int64_t modseq);
-/* The expunge tombstone (gone/) and the expunge index entry (mexp/). */
+/* The expunge tombstone (gone/) and the expunge index entry (mexp/,
+ * holding the event's time: mail_prune.c). */
 void mail_tombstone_put(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq);
 /* Removes messages (records already collected) from a mailbox record and
  * the account: counters, summaries, body references (blob_gc.h), and
@@ -209,6 +215,18 @@ applier_fn mail_apply_identity_set;        /* mail_identity.c */
 applier_fn mail_apply_identity_destroy;
 /* 1 when su is "" or a special use the store keeps (mail.h mailbox.create). */
 int mail_special_use_valid(const char *su);
+
+/* ---- pruning after the horizon (mail_prune.c) ---- */
+enum mail_jtype;
+/* Before a mailbox record is written: removes its oldest expunge
+ * tombstones older than the horizon and sets "pruned_modseq" in mbox. 0 or
+ * -1. */
+int mail_prune_mailbox(struct mail_acct *a, json_t *mbox, const char **error_r);
+/* Once per event and type: removes destroyed objects of type t older than
+ * the horizon from the change index (jseq/, jobj/, jprn/). 0 or -1. */
+int mail_prune_jmap(struct mail_acct *a, enum mail_jtype t, const char **error_r);
+/* The pruned position of a jprn/ record. 0, or -1 when malformed. */
+int mail_jprn_pruned(const char *val, size_t vlen, int64_t *pruned_r);
 
 /* ---- metadata and access keys (mail_meta.c) ---- */
 /* Removes a deleted mailbox's METADATA entries and access key (after

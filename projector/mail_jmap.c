@@ -88,7 +88,7 @@ static int touch(struct mail_acct *a, enum mail_jtype t, const char *id, int des
 	struct view_batch *b = a->ctx->batch;
 	int64_t created = 0, updated = 0;
 	int destroyed = 0, r;
-	char *val = NULL, rec[64];
+	char *val = NULL, rec[64], ts[24];
 	size_t vlen = 0;
 
 	jkey(a, MAIL_K_JOBJ, t, id);
@@ -114,11 +114,14 @@ static int touch(struct mail_acct *a, enum mail_jtype t, const char *id, int des
 		jseq_key(a, t, updated, id);
 		mail_batch_delete(b, &a->key);
 	}
+	/* A destroyed object's entry holds the time of its destruction, for
+	 * pruning (mail_prune.c). */
+	snprintf(ts, sizeof ts, "%" PRId64, a->ctx->ev->ts);
 	jseq_key(a, t, a->modseq, id);
-	mail_batch_put_str(b, &a->key, "");
+	mail_batch_put_str(b, &a->key, destroy ? ts : "");
 	mail_key(&a->key, a->address, MAIL_K_JST, type_names[t]);
 	mail_batch_put_int(b, &a->key, a->modseq);
-	return 0;
+	return mail_prune_jmap(a, t, error_r);
 }
 
 void mail_jmap_loc(struct mail_acct *a, const char *email_id, const char *mailbox_id, uint32_t uid,

@@ -64,9 +64,12 @@ int mail_jmap_changes(struct view *view, const char *account, enum mail_jtype t,
 		      const char *since_id, size_t max, mail_jchange_cb *cb, void *ctx, int *more_r,
 		      const char **error_r);
 
-/* The lowest position /changes can start from: changes are kept forever
- * today (tombstone pruning is later work), so 0. */
-int64_t mail_jmap_horizon(void);
+/* The lowest position /changes can start from (RFC 8620 5.2: older ones
+ * get cannotCalculateChanges): the highest modseq of a destroyed object
+ * of type t pruned after mail.tombstone_days (mail_keys.h jprn/), 0 when
+ * none. 0 or -1. */
+int mail_jmap_horizon(struct view *view, const char *account, enum mail_jtype t, int64_t *horizon_r,
+		      const char **error_r);
 
 /* Where the copies of an email are: appends [mailbox id, uid] pairs to
  * locs, by mailbox id then uid. 1 (at least one), 0 none, -1 error. */

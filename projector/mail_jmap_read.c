@@ -23,11 +23,6 @@ static int id_valid(const char *id)
 	return id != NULL && strlen(id) == MAIL_ID_LEN && mail_hex_valid(id, MAIL_ID_LEN);
 }
 
-int64_t mail_jmap_horizon(void)
-{
-	return 0;
-}
-
 int mail_jmap_state(struct view *view, const char *account, enum mail_jtype t, int64_t *state_r,
 		    const char **error_r)
 {

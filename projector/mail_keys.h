@@ -14,7 +14,9 @@
  *   mail/<acct>/mbox/<mailbox id>           mailbox record {id, name, special_use,
  *                                           uidvalidity, uidnext, highestmodseq,
  *                                           messages, unseen, size, sort_order
- *                                           (mailbox.update; absent = 0)}
+ *                                           (mailbox.update; absent = 0),
+ *                                           pruned_modseq (the highest modseq of a
+ *                                           pruned tombstone, mail_prune.c; absent = 0)}
  *   mail/<acct>/name/<name>                 the mailbox id (name index)
  *   mail/<acct>/sub/<name>                  "" (subscribed names; a name need not
  *                                           exist, RFC 9051 6.3.7)
@@ -22,7 +24,8 @@
  *                                           keywords, internal_date, size, blob_id,
  *                                           prefix, email_id, savedate}
  *   mail/<acct>/gone/<mailbox id>/<uid>     modseq of the expunge (decimal), for
- *                                           QRESYNC VANISHED; removed with the mailbox
+ *                                           QRESYNC VANISHED; removed with the mailbox,
+ *                                           or with its mexp/ entry after the horizon
  *   mail/<acct>/mseq/<mailbox id>/<modseq>/<uid>
  *                                           the modseq index: one entry per live
  *                                           message, at its current modseq (20
@@ -32,9 +35,12 @@
  *                                           the batch that writes the record, the
  *                                           entry of its previous modseq deleted
  *   mail/<acct>/mexp/<mailbox id>/<modseq>/<uid>
- *                                           "" : expunged at modseq (the same
- *                                           events as gone/, ordered by modseq);
- *                                           removed with the mailbox
+ *                                           the expunge event's time (ms, decimal; ""
+ *                                           in older views = 0): expunged at modseq
+ *                                           (the same events as gone/, ordered by
+ *                                           modseq); removed with the mailbox, or by
+ *                                           an event of the mailbox at least
+ *                                           mail.tombstone_days later (mail_prune.c)
  *   mail/<acct>/email/<email id>            the MIME summary (common/mime.h), one per
  *                                           email id, shared by every copy
  *   mail/<acct>/eref/<email id>             how many messages carry the email id
@@ -61,8 +67,16 @@
  *                                           (projector/mail_jmap.h; <type> mailbox,
  *                                           email or thread): "<created modseq>
  *                                           <last modseq>[ d]" (d: destroyed)
- *   mail/<acct>/jseq/<type>/<modseq>/<id>   "" : the change index, one entry per
- *                                           object at its last modseq (20 digits)
+ *   mail/<acct>/jseq/<type>/<modseq>/<id>   the change index, one entry per object at
+ *                                           its last modseq (20 digits): "" for a live
+ *                                           object, the time (ms) of the destroying
+ *                                           event for a destroyed one; with its jobj/
+ *                                           record pruned after the horizon
+ *   mail/<acct>/jprn/<type>                 "<pruned>[ <cursor>]": every destroyed
+ *                                           object pruned had a modseq <= pruned
+ *                                           (/changes from before it cannot be
+ *                                           calculated); cursor "<modseq>/<id>" is the
+ *                                           last jseq/ entry looked at (mail_prune.c)
  *   mail/<acct>/jst/<type>                  the type's state: modseq of its last change
  *   mail/<acct>/eloc/<email id>/<mailbox id>/<uid>
  *                                           "" : the copies of an email
@@ -122,6 +136,7 @@
 #define MAIL_K_JOBJ "jobj/"
 #define MAIL_K_JSEQ "jseq/"
 #define MAIL_K_JST "jst/"
+#define MAIL_K_JPRN "jprn/"
 #define MAIL_K_ELOC "eloc/"
 #define MAIL_K_ETHR "ethr/"
 #define MAIL_K_THR "thr/"

@@ -154,7 +154,7 @@ void mail_tombstone_put(struct mail_acct *a, const char *mailbox_id, uint32_t ui
 	mail_key_uid(&a->key, a->address, MAIL_K_GONE, mailbox_id, uid);
 	mail_batch_put_int(a->ctx->batch, &a->key, modseq);
 	mseq_key(a, MAIL_K_MEXP, mailbox_id, modseq, uid);
-	mail_batch_put_str(a->ctx->batch, &a->key, "");
+	mail_batch_put_int(a->ctx->batch, &a->key, a->ctx->ev->ts);
 }
 
 int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, json_t *msgs,

@@ -103,6 +103,7 @@ static int apply_event(struct proj_batch *b, const struct evlog_record *rec,
 	struct apply_ctx ctx = {
 		.batch = b->vb, .ev = ev, .topic = rec->topic,
 		.partition = rec->partition, .offset = rec->offset,
+		.tombstone_ms = b->p->cfg->mail_tombstone_ms,
 	};
 	enum apply_status st;
 	char *val = NULL;

@@ -25,6 +25,10 @@ struct apply_env {
 	char reason[256];       /* the last rejection's reason */
 };
 
+/* For the tests that set them: the next events' time (0: 1700000000000 +
+ * the offset) and the pruning horizon (apply_ctx.tombstone_ms; 0: none). */
+__attribute__((unused)) static int64_t apply_ts, apply_tombstone_ms;
+
 /* Applies one event (data stolen) to v. Returns "accepted" or the
  * rejection code; aborts when the applier fails or breaks a rule. */
 __attribute__((unused)) static const char *apply_event(struct apply_env *e, struct view *v, const char *type,
@@ -44,8 +48,9 @@ __attribute__((unused)) static const char *apply_event(struct apply_env *e, stru
 		abort();
 	}
 	snprintf(ev.id, sizeof ev.id, "%032" PRIx64, (uint64_t)*e->offset + e->id_base);
-	ev.ts = 1700000000000 + *e->offset;
+	ev.ts = apply_ts != 0 ? apply_ts : 1700000000000 + *e->offset;
 	memset(&ctx, 0, sizeof ctx);
+	ctx.tombstone_ms = apply_tombstone_ms;
 	b = view_batch_begin(v);
 	ctx.batch = b;
 	ctx.ev = &ev;

@@ -541,6 +541,7 @@ static void test_view_format(void)
 {
 	struct env e;
 	void *ctx[2] = { &e, "running" };
+	const char *error = NULL;
 
 	CHECK(env_open(&e, "proj-format") == 0);
 	push_dir(&e, 1, "tenant.create", "", json_pack("{s:s}", "name", "acme"));
@@ -563,6 +564,19 @@ static void test_view_format(void)
 	CHECK_EQ_INT(has_key(e.view, "stat/test.marker"), 0);
 	CHECK_EQ_INT(has_key(e.view, KEY_VIEW_FORMAT), 1);
 	CHECK_EQ_INT(status_int(e.p, "events_applied"), 2);
+	/* Another mail.tombstone_days (an input of the appliers): rebuilt. */
+	put_key(e.view, "stat/test.marker", "1", 0);
+	CHECK_EQ_INT(config_set(&e.cfg, "mail.tombstone_days", "7", &error), 0);
+	restart(&e);
+	CHECK(run_until(&e, pred_state, ctx, 5000));
+	CHECK(run_until(&e, pred_caught_up, &e, 5000));
+	CHECK_EQ_INT(has_key(e.view, "stat/test.marker"), 0);
+	CHECK_EQ_INT(has_key(e.view, KEY_VIEW_HORIZON), 1);
+	/* The same again: kept. */
+	put_key(e.view, "stat/test.marker", "1", 0);
+	restart(&e);
+	CHECK(run_until(&e, pred_caught_up, &e, 5000));
+	CHECK_EQ_INT(has_key(e.view, "stat/test.marker"), 1);
 	env_close(&e);
 }
 

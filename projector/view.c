@@ -396,6 +396,23 @@ int view_batch_scan(struct view_batch *b, const void *prefix, size_t plen,
 	return ret;
 }
 
+/* The same from start on (start begins with prefix). */
+int view_batch_scan_from(struct view_batch *b, const void *prefix, size_t plen, const void *start, size_t slen,
+			 view_scan_cb *cb, void *ctx, const char **error_r)
+{
+	struct view *view = b->view;
+	rocksdb_iterator_t *it;
+	int ret;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	it = rocksdb_writebatch_wi_create_iterator_with_base(b->wb, rocksdb_create_iterator(view->db, view->ropts));
+	rocksdb_iter_seek(it, start, slen);
+	ret = scan_iter_from(it, prefix, plen, cb, ctx, error_r);
+	pthread_rwlock_unlock(&view->lock);
+	return ret;
+}
+
 /* Number of writes in the batch. */
 size_t view_batch_count(struct view_batch *b)
 {

@@ -69,6 +69,9 @@ void view_batch_delete(struct view_batch *b, const void *key, size_t klen);
 /* Scan committed state overlaid with the batch's own writes. */
 int view_batch_scan(struct view_batch *b, const void *prefix, size_t plen,
 		    view_scan_cb *cb, void *ctx, const char **error_r);
+/* The same from start on (start begins with prefix). */
+int view_batch_scan_from(struct view_batch *b, const void *prefix, size_t plen, const void *start, size_t slen,
+			 view_scan_cb *cb, void *ctx, const char **error_r);
 /* Number of puts and deletes so far. */
 size_t view_batch_count(struct view_batch *b);
 /* Commits atomically and frees the batch (also on failure); *b = NULL. */

@@ -54,7 +54,8 @@ void ckpt_serve_stop(void);
 
 /* ---- ckpt_install.c ---- */
 /* Compares what the manifest says about its cluster with cfg: topic set,
- * log.topic_prefix, partition counts, and this build's VIEW_FORMAT. -1
+ * log.topic_prefix, partition counts, this build's VIEW_FORMAT and
+ * mail.tombstone_days (the manifest's "tombstone_ms"). -1
  * with a message naming the first difference. */
 int ckpt_manifest_check(const struct evm_config *cfg, json_t *manifest, const char **error_r);
 struct ckpt_install;

@@ -66,6 +66,13 @@ int ckpt_manifest_check(const struct evm_config *cfg, json_t *m, const char **er
 	if (vf != VIEW_FORMAT)
 		return fail(error_r, "checkpoint refused: its view has format %lld, this build's is %d "
 			    "(run the same version as the peer)", (long long)vf, VIEW_FORMAT);
+	/* The horizon is an input of the appliers (projector/mail_prune.c):
+	 * a view pruned with another is not this node's view. */
+	if (json_integer_value(json_object_get(m, "tombstone_ms")) != cfg->mail_tombstone_ms)
+		return fail(error_r, "checkpoint refused: its view was made with mail.tombstone_days = %.9g, "
+			    "this node has %.9g (it must be the same on every node)",
+			    (double)json_integer_value(json_object_get(m, "tombstone_ms")) / 86400000,
+			    (double)cfg->mail_tombstone_ms / 86400000);
 	if (!json_is_object(json_object_get(m, "offsets")))
 		return fail(error_r, "checkpoint refused: its manifest has no offsets");
 	return 0;

@@ -179,9 +179,9 @@ static void test_manifest_check(void)
 {
 	struct evm_config cfg;
 	const char *error = NULL;
-	json_t *m = json_pack("{s:i,s:s,s:{s:i,s:i,s:i,s:i,s:i},s:{}}", "view_format", VIEW_FORMAT,
-			      "prefix", "evmail.", "topics", "mail", 4, "blob", 4, "directory", 1,
-			      "queue", 4, "cluster", 1, "offsets");
+	json_t *m = json_pack("{s:i,s:I,s:s,s:{s:i,s:i,s:i,s:i,s:i},s:{}}", "view_format", VIEW_FORMAT,
+			      "tombstone_ms", (json_int_t)30 * 86400000, "prefix", "evmail.", "topics", "mail", 4,
+			      "blob", 4, "directory", 1, "queue", 4, "cluster", 1, "offsets");
 
 	CHECK_EQ_INT(config_load(NULL, &cfg, &error), 0);
 	CHECK_EQ_INT(config_set(&cfg, "log.topic_prefix", "evmail.", &error), 0);
@@ -199,6 +199,12 @@ static void test_manifest_check(void)
 	CHECK_EQ_INT(ckpt_manifest_check(&cfg, m, &error), -1);
 	CHECK(strstr(error, "view has format") != NULL);
 	json_object_set_new(m, "view_format", json_integer(VIEW_FORMAT));
+	/* mail.tombstone_days is an input of the appliers: the same or refused */
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "0.5", &error), 0);
+	CHECK_EQ_INT(ckpt_manifest_check(&cfg, m, &error), -1);
+	CHECK(strstr(error, "mail.tombstone_days = 30, this node has 0.5") != NULL);
+	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "30", &error), 0);
+	CHECK_EQ_INT(ckpt_manifest_check(&cfg, m, &error), 0);
 	json_object_del(json_object_get(m, "topics"), "queue");
 	CHECK_EQ_INT(ckpt_manifest_check(&cfg, m, &error), -1);
 	CHECK(strstr(error, "topic set") != NULL);

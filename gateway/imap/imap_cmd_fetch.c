@@ -589,6 +589,10 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 	if (mods) {
 		size_t k = 0;
 
+		/* VANISHED first: its history may be pruned (mail.tombstone_days),
+		 * and then every message of the set is sent (since 0). */
+		if (vanished)
+			since = imap_fetch_vanished(s, set, since);
 		/* Only what changed after the client's modseq. */
 		for (size_t j = 0; j < f->nidx; j++) {
 			struct imap_msg *m = &s->mbox->msgs[f->idx[j]];
@@ -597,8 +601,6 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *cmd)
 				f->idx[k++] = f->idx[j];
 		}
 		f->nidx = k;
-		if (vanished)
-			imap_fetch_vanished(s, set, since);
 	}
 	if (has_part) {   /* RFC 9394 3.3: only the messages at the range's positions */
 		size_t from, cnt;

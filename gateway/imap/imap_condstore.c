@@ -55,75 +55,6 @@ void imap_flags_fetch(struct imap_session *s, size_t i, int uid, int flags)
 	buf_free(&out);
 }
 
-void imap_vanished(struct imap_session *s, json_t *ranges, int earlier)
-{
-	struct buf set = BUF_INIT;
-
-	if (json_array_size(ranges) == 0)
-		return;
-	imap_ranges_string(ranges, &set);
-	imap_line(s, "* VANISHED %s%s", earlier ? "(EARLIER) " : "", set.data);
-	buf_free(&set);
-}
-
-/* 1 when uid is a live (not expunged) message of the snapshot. */
-static int live_uid(struct imap_mbox *mb, uint32_t uid)
-{
-	size_t lo = 0, hi = mb->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (mb->msgs[mid].uid == uid)
-			return !mb->msgs[mid].expunged;
-		if (mb->msgs[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
-void imap_ranges_add(json_t *out, uint32_t uid)
-{
-	json_t *last = json_array_get(out, json_array_size(out) - 1);
-
-	if (last != NULL && json_integer_value(json_array_get(last, 1)) + 1 == (json_int_t)uid) {
-		json_array_set_new(last, 1, json_integer(uid));
-		return;
-	}
-	json_array_append_new(out, json_pack("[I,I]", (json_int_t)uid, (json_int_t)uid));
-}
-
-int imap_vanished_since(struct imap_session *s, const struct imap_range *set, size_t nset,
-			uint64_t since)
-{
-	struct imap_mbox *mb = s->mbox;
-	json_t *gone = NULL, *r, *out = json_array();
-	const char *error = NULL;
-	size_t i;
-
-	if (mail_vanished(s->node->view, s->mbox->owner, mb->id, since, &gone, &error) < 0) {
-		log_warn("imap[%s]: vanished %s: %s", s->id, mb->name, error);
-		json_decref(out);
-		return -1;
-	}
-	json_array_foreach(gone, i, r) {
-		uint32_t lo = (uint32_t)json_integer_value(json_array_get(r, 0));
-		uint32_t hi = (uint32_t)json_integer_value(json_array_get(r, 1));
-
-		for (uint64_t u = lo; u <= hi; u++) {
-			if ((set == NULL || imap_seqset_contains(set, nset, (unsigned)u)) &&
-			    !live_uid(mb, (uint32_t)u))
-				imap_ranges_add(out, (uint32_t)u);
-		}
-	}
-	imap_vanished(s, out, 1);
-	json_decref(gone);
-	json_decref(out);
-	return 0;
-}
-
 void imap_select_opts_free(struct imap_select_opts *o)
 {
 	free(o->known);
@@ -220,15 +151,19 @@ int imap_select_opts_parse(struct imap_session *s, const struct imap_arg *a, str
 void imap_qresync_select(struct imap_session *s, const struct imap_select_opts *o)
 {
 	struct imap_mbox *mb = s->mbox;
+	uint64_t since;
 
 	/* RFC 7162 3.2.5: a different UIDVALIDITY: no resynchronisation. */
 	if (!o->qresync || o->uidvalidity != mb->uidvalidity)
 		return;
-	imap_vanished_since(s, o->known, o->nknown, o->modseq);
+	/* since 0 when the expunges after the client's modseq are no longer
+	 * all known (imap_vanished_since): every message is sent. */
+	if (imap_vanished_since(s, o->known, o->nknown, o->modseq, &since) < 0)
+		since = o->modseq;
 	for (size_t i = 0; i < mb->n; i++) {
 		struct imap_msg *m = &mb->msgs[i];
 
-		if (m->expunged || (uint64_t)m->modseq <= o->modseq ||
+		if (m->expunged || (uint64_t)m->modseq <= since ||
 		    (o->known != NULL && !imap_seqset_contains(o->known, o->nknown, m->uid)))
 			continue;
 		imap_flags_fetch(s, i, 1, 1);
@@ -274,16 +209,19 @@ int imap_fetch_modifiers(struct imap_session *s, const struct imap_command *cmd,
 
 /* UID FETCH ... (VANISHED): VANISHED (EARLIER) for the expunged UIDs of
  * set changed after since; '*' is the highest UID ever assigned. */
-void imap_fetch_vanished(struct imap_session *s, const char *set, uint64_t since)
+uint64_t imap_fetch_vanished(struct imap_session *s, const char *set, uint64_t since)
 {
 	struct imap_range *r = NULL;
 	size_t nr = 0;
 	unsigned star = s->mbox->uidnext > 1 ? s->mbox->uidnext - 1 : 1;
+	uint64_t from = since;
 
 	if (imap_seqset_parse(set, star, &r, &nr) < 0)
-		return;
-	imap_vanished_since(s, r, nr, since);
+		return since;
+	if (imap_vanished_since(s, r, nr, since, &from) < 0)
+		from = since;
 	free(r);
+	return from;
 }
 
 /* 1 when SEARCH/SORT criteria use MODSEQ (RFC 7162 3.1.5: a CONDSTORE

@@ -259,7 +259,7 @@ static void email_query_changes(struct jmap_call *call, json_t *args, void *ctx)
 	const char *error = NULL;
 	json_t *ids = NULL, *scope = NULL, *v;
 	int64_t since, now;
-	int collapse;
+	int collapse, r = 0;
 	size_t i;
 
 	(void)ctx;
@@ -274,8 +274,9 @@ static void email_query_changes(struct jmap_call *call, json_t *args, void *ctx)
 		return;
 	now = strtoll(state, NULL, 10);
 	if (jmap_state_parse(a.since_query_state, &since, since_id) < 0 || since > now ||
-	    since < mail_jmap_horizon()) {
-		jmap_call_error(call, "cannotCalculateChanges", NULL);
+	    (r = jmap_changes_pruned(call, MAIL_J_EMAIL, since)) != 0) {
+		if (r >= 0)
+			jmap_call_error(call, "cannotCalculateChanges", NULL);
 		goto out;
 	}
 	ch.ids = json_object();

@@ -98,6 +98,20 @@ int jmap_mail_state(struct jmap_call *call, enum mail_jtype t, char out[JMAP_STA
 	return 0;
 }
 
+int jmap_changes_pruned(struct jmap_call *call, enum mail_jtype t, int64_t since)
+{
+	struct jmap_mail_req *req = jmap_mail_req(call);
+	const char *error = NULL;
+	int64_t horizon;
+
+	if (mail_jmap_horizon(req->node->view, jmap_mail_address(call), t, &horizon, &error) < 0) {
+		log_error("jmap: horizon of %s for %s: %s", mail_jtype_name(t), jmap_mail_address(call), error);
+		jmap_call_error(call, "serverFail", "the view cannot be read");
+		return -1;
+	}
+	return since < horizon;
+}
+
 int jmap_state_parse(const char *s, int64_t *modseq_r, char id[33])
 {
 	char *end;
@@ -204,7 +218,7 @@ void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
 	const char *error = NULL;
 	int64_t since, now, digest = 0;
 	size_t max;
-	int more = 0;
+	int more = 0, r = 0;
 	json_t *resp;
 
 	if (jmap_changes_args_parse(call, args, &a) < 0)
@@ -233,8 +247,10 @@ void jmap_mail_changes(struct jmap_call *call, json_t *args, enum mail_jtype t)
 		since >>= JMAP_IDENTITY_DIGEST_BITS;
 		now >>= JMAP_IDENTITY_DIGEST_BITS;
 	}
-	if (since > now || since < mail_jmap_horizon()) {
-		jmap_call_error(call, "cannotCalculateChanges", NULL);
+	if (since > now || (r = jmap_changes_pruned(call, t, since)) != 0) {
+		if (since > now || r > 0)
+			jmap_call_error(call, "cannotCalculateChanges",
+					since > now ? NULL : "changes before this state were pruned (mail.tombstone_days)");
 		json_decref(o.scope);
 		return;
 	}

@@ -67,6 +67,11 @@ const char *jmap_mail_address(const struct jmap_call *call);
 /* The state of type t for the call's account, as a string. 0, or -1
  * after finishing the call with serverFail. */
 int jmap_mail_state(struct jmap_call *call, enum mail_jtype t, char out[JMAP_STATE_MAX]);
+/* 1 when changes of type t since modseq since may have been pruned after
+ * mail.tombstone_days (mail_jmap.h mail_jmap_horizon): the caller answers
+ * cannotCalculateChanges (RFC 8620 5.2, 5.6). 0 when not; -1 when the view
+ * cannot be read (serverFail answered). */
+int jmap_changes_pruned(struct jmap_call *call, enum mail_jtype t, int64_t since);
 /* Parses a state string: 0 with the position, -1 when it is none of ours. */
 int jmap_state_parse(const char *s, int64_t *modseq_r, char id[33]);
 

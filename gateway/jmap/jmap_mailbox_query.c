@@ -286,7 +286,7 @@ void jmap_mailbox_query_changes(struct jmap_call *call, json_t *args, void *ctx)
 	int64_t since;
 	json_t *ids, *v;
 	size_t i;
-	int r;
+	int r = 0;
 
 	(void)ctx;
 	memset(&q, 0, sizeof q);
@@ -299,8 +299,9 @@ void jmap_mailbox_query_changes(struct jmap_call *call, json_t *args, void *ctx)
 	 * known, which is all a Mailbox query depends on (a subscription
 	 * change touches its mailbox, a rename every child). */
 	if (jmap_state_parse(a.since_query_state, &since, since_id) < 0 || since > strtoll(state, NULL, 10) ||
-	    since < mail_jmap_horizon()) {
-		jmap_call_error(call, "cannotCalculateChanges", NULL);
+	    (r = jmap_changes_pruned(call, MAIL_J_MAILBOX, since)) != 0) {
+		if (r >= 0)
+			jmap_call_error(call, "cannotCalculateChanges", NULL);
 		return;
 	}
 	ch.ids = json_object();

@@ -223,8 +223,9 @@ void jmap_submission_query_changes(struct jmap_call *call, json_t *args, void *c
 	    jmap_mail_state(call, MAIL_J_SUBMISSION, state) < 0)
 		return;
 	if (jmap_state_parse(a.since_query_state, &since, since_id) < 0 || since > strtoll(state, NULL, 10) ||
-	    since < mail_jmap_horizon()) {
-		jmap_call_error(call, "cannotCalculateChanges", NULL);
+	    (r = jmap_changes_pruned(call, MAIL_J_SUBMISSION, since)) != 0) {
+		if (r >= 0)
+			jmap_call_error(call, "cannotCalculateChanges", NULL);
 		return;
 	}
 	ch.ids = json_object();
