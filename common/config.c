@@ -113,6 +113,15 @@ const struct config_key config_keys[] = {
 	  "1 lets push POSTs reach loopback, private and link-local addresses (tests); 0 refuses them, so a client cannot aim the server at internal services.", OFF(jmap_push_allow_private), 0, 1 },
 	{ "jmap.push_timeout_s", CONFIG_INT, "10",
 	  "Seconds one JMAP push POST (PushVerification, StateChange) may take, connection included.", OFF(jmap_push_timeout_s), 1, 300 },
+	{ "blob.gc_interval_s", CONFIG_INT, "60",
+	  "Body garbage collection: seconds between scans of the node that holds queue partition 0 (the only node on the "
+	  "embedded log); 0 = off.", OFF(blob_gc_interval_s), 0, 86400 },
+	{ "blob.gc_grace_s", CONFIG_INT, "3600",
+	  "A body goes only when its last reference and every upload it loses are older than this, seconds "
+	  "(longer than any delivery takes from its chunks to its append).", OFF(blob_gc_grace_s), 1, INT64_C(31536000) },
+	{ "blob.upload_ttl_s", CONFIG_INT, "86400",
+	  "A JMAP upload keeps its blob at least this long, seconds (RFC 8620 6.1: at least an hour).",
+	  OFF(blob_upload_ttl_s), 3600, INT64_C(315360000) },
 	{ "submission.listen", CONFIG_STRING, "0.0.0.0:587",
 	  "Message submission listener (RFC 6409; STARTTLS required before AUTH), host:port; empty = off. Gateway role only.", OFF(submission_listen), 0, 0 },
 	{ "submissions.listen", CONFIG_STRING, "0.0.0.0:465",

@@ -22,6 +22,7 @@
  *   POST /admin/restore    point-in-time restore (admin_restore.c)
  *   /admin/queue[/...]     the outbound queue (admin_queue.c)
  * Every read answers from this node's view. */
+#include "gateway/blobgc/blobgc.h"
 #include "gateway/command.h"
 #include "gateway/checkpoint/checkpoint.h"
 #include "gateway/http/http_util.h"
@@ -584,6 +585,8 @@ void admin_api_handle(struct node *node, struct http_request *req, const char *p
 		admin_restore_handle(node, req);
 	} else if (strncmp(path, "mail/", 5) == 0 && get) {
 		admin_mail_handle(node, req, path + 5);
+	} else if (strncmp(path, "blobs/", 6) == 0 && get) {
+		blobgc_admin_handle(node, req, path + 6);
 	} else if (get) {
 		handle_directory_get(node, req, path);
 	} else {

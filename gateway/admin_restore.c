@@ -18,7 +18,10 @@
  *   target (message.append with its blob, prefix, flags, keywords,
  *   internal date, summary): IMAP clients see a new message with a new
  *   UID (RFC 9051 2.3.1.1). One whose blob is no longer complete on this
- *   node (storage GC removed it) is skipped and reported.
+ *   node (storage GC removed it) is skipped and reported; the body of one
+ *   that is restored is stored again first, as a new upload (a "blob"
+ *   step, deliver_blob.h), so a collection of the old one decided
+ *   meanwhile cannot take it (projector/blob_gc.h).
  * The events carry actor "admin:restore", so the audit trail shows them.
  * They are submitted one after the other (command.h: each is in the log
  * and applied before the next), and the answer lists what happened:
@@ -30,6 +33,7 @@
  * 404 when the account is unknown or "mailbox" did not exist at "at". */
 #include "gateway/admin_logscan.h"
 #include "gateway/command.h"
+#include "gateway/deliver_blob.h"
 #include "gateway/mgmt_http.h"
 #include "common/address.h"
 #include "common/buf.h"
@@ -54,7 +58,7 @@ struct restore {
 	int64_t at;
 	char *mailbox, *into;          /* NULL: every mailbox / its own target */
 	struct mail_replay *replay;    /* the worker's until the scan is done */
-	json_t *steps;                 /* [{"type", "data", "report" (index), "mailbox"}] */
+	json_t *steps;                 /* [{"type", "data" or "blob_id" (type "blob"), "report" (index), "mailbox"}] */
 	size_t next;
 	json_t *report;
 };
@@ -232,6 +236,8 @@ static int plan_mailbox(struct restore *r, json_t *then, json_t *now, const char
 							"the message's blob is no longer stored"));
 			continue;
 		}
+		json_array_append_new(r->steps, json_pack("{s:s, s:s, s:I, s:s}", "type", "blob", "blob_id", blob,
+							  "report", (json_int_t)index, "mailbox", target_name));
 		json_array_append_new(r->steps, json_pack("{s:s, s:o, s:I, s:s}", "type", "message.append", "data",
 							  append_data(m, target_id), "report", (json_int_t)index,
 							  "mailbox", target_name));
@@ -279,6 +285,49 @@ static void step_done(void *ctx, int status, json_t *outcome, const char *error)
 	run_next(r);
 }
 
+/* A restored body's new upload is applied here (or the wait ended). */
+static void blob_applied(void *ctx, int status)
+{
+	struct restore *r = ctx;
+
+	if (status < 0)
+		log_warn("admin: restore of %s: a stored body is not applied yet; its append goes on",
+			 r->account);
+	run_next(r);
+}
+
+/* A restored body's chunks are in the log (or not). */
+static void blob_stored(void *ctx, int status, const char *error, int32_t partition, int64_t last_offset)
+{
+	struct restore *r = ctx;
+
+	if (status < 0) {
+		log_warn("admin: restore of %s: body not stored again (%s); its append goes on", r->account,
+			 error);
+		run_next(r);
+		return;
+	}
+	projector_wait(r->node->projector, EVM_TOPIC_BLOB, partition, last_offset, RESTORE_COMMAND_TIMEOUT_MS,
+		       blob_applied, r, NULL);
+}
+
+/* A "blob" step: stores the body again under a new upload id. */
+static void run_blob(struct restore *r, json_t *step)
+{
+	const char *blob_id = json_string_value(json_object_get(step, "blob_id")), *error = NULL;
+	char *data = NULL;
+	size_t len = 0;
+
+	if (mail_blob_read(r->node->view, blob_id, &data, &len, &error) <= 0 || len == 0) {
+		/* Gone since the plan (or empty): the append says what happens. */
+		free(data);
+		run_next(r);
+		return;
+	}
+	deliver_blob_store(r->node, RESTORE_ACTOR, blob_id, data, len, blob_stored, r);
+	free(data);
+}
+
 /* Submits the next step, or answers when all are done. */
 static void run_next(struct restore *r)
 {
@@ -295,6 +344,10 @@ static void run_next(struct restore *r)
 		return;
 	}
 	r->next++;
+	if (strcmp(json_string_value(json_object_get(step, "type")), "blob") == 0) {
+		run_blob(r, step);
+		return;
+	}
 	if (evm_event_init(&ev, json_string_value(json_object_get(step, "type")), r->tenant, r->account,
 			   RESTORE_ACTOR, json_incref(json_object_get(step, "data")), &error) < 0) {
 		step_done(r, -1, NULL, error);

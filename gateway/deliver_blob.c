@@ -4,6 +4,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "ingest/event.h"
+#include "projector/blob_gc.h"
 #include "projector/mail.h"
 
 #include <event2/event.h>
@@ -76,8 +77,8 @@ static void upload_deferred(evutil_socket_t fd, short what, void *ctx)
 }
 
 /* The blob.chunk event of data[0..n) as index of count, encoded. */
-static int chunk_encode(const char *actor, const char *blob_id, size_t index, size_t count,
-			size_t size, const unsigned char *data, size_t n, char **payload_r,
+static int chunk_encode(const char *actor, const char *blob_id, const char *upload, size_t index,
+			size_t count, size_t size, const unsigned char *data, size_t n, char **payload_r,
 			size_t *len_r, const char **error_r)
 {
 	struct evm_event ev;
@@ -87,9 +88,9 @@ static int chunk_encode(const char *actor, const char *blob_id, size_t index, si
 	int ret;
 
 	/* s%: a string with a size_t length (s# takes an int) */
-	jdata = json_pack("{s:s, s:I, s:I, s:I, s:s%}", "blob_id", blob_id, "index", (json_int_t)index,
-			  "count", (json_int_t)count, "size", (json_int_t)size, "data", b64,
-			  (size_t)b64len);
+	jdata = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s%}", "blob_id", blob_id, "upload", upload,
+			  "index", (json_int_t)index, "count", (json_int_t)count, "size", (json_int_t)size,
+			  "data", b64, (size_t)b64len);
 	free(b64);
 	if (jdata == NULL) {
 		*error_r = "cannot build the blob.chunk event";
@@ -109,7 +110,12 @@ void deliver_blob_store(struct node *node, const char *actor, const char *blob_i
 	size_t count = (len + MAIL_BLOB_CHUNK_MAX - 1) / MAIL_BLOB_CHUNK_MAX;
 	int32_t parts = evlog_partitions(node->log, EVM_TOPIC_BLOB), partition;
 	const char *error = NULL;
+	char id[EVM_ID_HEX_LEN + 1];
 
+	/* This upload's own id (projector/blob_gc.h): its chunks keep the
+	 * content even while an older upload of the same bytes is collected. */
+	evm_random_id(id);
+	id[BLOB_UPLOAD_ID_LEN] = '\0';
 	up->cb = cb;
 	up->ctx = ctx;
 	if (len == 0)
@@ -122,11 +128,11 @@ void deliver_blob_store(struct node *node, const char *actor, const char *blob_i
 	for (size_t i = 0; i < count && !up->failed; i++) {
 		size_t off = i * MAIL_BLOB_CHUNK_MAX;
 		size_t n = len - off < MAIL_BLOB_CHUNK_MAX ? len - off : MAIL_BLOB_CHUNK_MAX;
-		char key[DELIVER_BLOB_ID_LEN + 32], *payload = NULL;
+		char key[DELIVER_BLOB_ID_LEN + BLOB_UPLOAD_ID_LEN + 32], *payload = NULL;
 		size_t plen = 0;
 
-		snprintf(key, sizeof key, "%s/%zu", blob_id, i);
-		if (chunk_encode(actor, blob_id, i, count, len, (const unsigned char *)data + off, n,
+		snprintf(key, sizeof key, "%s/%s/%zu", blob_id, id, i);
+		if (chunk_encode(actor, blob_id, id, i, count, len, (const unsigned char *)data + off, n,
 				 &payload, &plen, &error) < 0 ||
 		    evlog_append(node->log, EVM_TOPIC_BLOB, partition, key, strlen(key), payload, plen,
 				 chunk_logged, up, &error) < 0)

@@ -1,7 +1,8 @@
 /* deliver_blob - stores a body in the blob topic (internal to deliver).
  *
  * The body is cut into ceil(len / MAIL_BLOB_CHUNK_MAX) blob.chunk events
- * (projector/mail.h), key "<blob id>/<index>", all in the partition
+ * (projector/mail.h) of one new random upload id (projector/blob_gc.h), key
+ * "<blob id>/<upload>/<index>", all in the partition
  * evm_partition_for(blob id) of the blob topic, so one blob's chunks are
  * ordered and land together. */
 #ifndef EVM_DELIVER_BLOB_H

@@ -20,6 +20,7 @@ struct smtp_server;
 struct imap_server;
 struct pop3_server;
 struct queue_worker;
+struct blobgc;
 struct http_server;
 struct jmap_node;
 struct pushsub_sender;
@@ -46,6 +47,7 @@ struct node {
 	struct pop3_server *pop3, *pop3s;             /* gateway role, RFC 1939 */
 	struct smtp_server *submission, *submissions;   /* gateway role, RFC 6409 / 8314 */
 	struct queue_worker *delivery;                  /* delivery role (gateway/outbound) */
+	struct blobgc *blobgc;                          /* body GC scanner (gateway/blobgc/blobgc.h); NULL when off */
 	struct http_server *http, *https;               /* gateway role (gateway/http/http_node.h) */
 	/* limits.submission_per_hour, shared by SMTP submission and JMAP
 	 * EmailSubmission (gateway/smtp/smtp_rate.h); NULL when unlimited */

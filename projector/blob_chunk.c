@@ -7,7 +7,11 @@
  * is stored (other bytes at the same index, another size or count) is
  * rejected "conflict". The chunk that completes a blob is accepted only if
  * all chunks together have the announced size and SHA-256 = the blob id, so
- * a complete blob is always the right body. */
+ * a complete blob is always the right body.
+ *
+ * Each accepted chunk notes its upload (blob_gc.h: "upload", "" in an old
+ * log) under blobup/, the first chunk of an upload with its time. */
+#include "projector/blob_internal.h"
 #include "projector/mail_internal.h"
 #include "common/log.h"
 
@@ -114,11 +118,11 @@ out:
 	return ret;
 }
 
-/* blob.chunk {blob_id, index, count, size, data}. */
+/* blob.chunk {blob_id, upload (optional), index, count, size, data}. */
 static enum apply_status blob_apply_chunk(struct apply_ctx *ctx, const char **error_r)
 {
 	const struct evm_event *ev = ctx->ev;
-	const char *blob_id, *data, *error = NULL;
+	const char *blob_id, *data, *upload = "", *error = NULL;
 	int64_t count, index, size, present = 0, v;
 	unsigned char *bytes = NULL;
 	struct buf key = BUF_INIT;
@@ -132,6 +136,11 @@ static enum apply_status blob_apply_chunk(struct apply_ctx *ctx, const char **er
 	if ((blob_id = evm_data_str(ev, "blob_id", MAIL_BLOB_ID_LEN, &error)) == NULL ||
 	    !mail_hex_valid(blob_id, MAIL_BLOB_ID_LEN))
 		return apply_reject(ctx, "invalid", "blob_id: not 64 lower-case hex digits");
+	if (json_object_get(ev->data, "upload") != NULL &&
+	    ((upload = evm_data_str(ev, "upload", BLOB_UPLOAD_ID_LEN, &error)) == NULL ||
+	     upload[0] == '\0' || !blob_upload_id_valid(upload)))
+		return apply_reject(ctx, "invalid", "upload: not %d lower-case hex digits",
+				    BLOB_UPLOAD_ID_LEN);
 	if (evm_data_int(ev, "count", 1, MAIL_BLOB_COUNT_MAX, &count, &error) < 0)
 		return apply_reject(ctx, "invalid", "count: %s", error);
 	if (evm_data_int(ev, "index", 0, count - 1, &index, &error) < 0)
@@ -195,6 +204,8 @@ static enum apply_status blob_apply_chunk(struct apply_ctx *ctx, const char **er
 		blob_meta_key(&key, blob_id);
 		mail_batch_put_json(ctx->batch, &key, meta);
 	}
+	if (blob_upload_note(ctx, blob_id, upload, error_r) < 0)
+		goto out;
 	mail_result(ctx, "blob_id", json_string(blob_id));
 	mail_result(ctx, "index", json_integer(index));
 	mail_result(ctx, "present", json_integer(present));
@@ -210,5 +221,6 @@ out:
 
 const struct applier blob_appliers[] = {
 	{ "blob.chunk", EVM_TOPIC_BLOB, blob_apply_chunk },
+	{ "blob.gc", EVM_TOPIC_BLOB, blob_apply_gc },
 	{ NULL, EVM_TOPIC_BLOB, NULL },
 };

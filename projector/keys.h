@@ -21,6 +21,8 @@
  *                                              as %25 and %2F (see projector/mail_*.c)
  *   blob/<blob id>/<index %06u>                chunk bytes
  *   blobmeta/<blob id>                         {size, count, present}
+ *   blobref/, blobzero/, blobup/, blobupt/     who references a body, and its uploads
+ *                                              (body garbage collection, projector/blob_gc.h)
  *   q/item|due|stat/...                        the outbound queue (projector/queue.h)
  *   local/...                                  node-local, not in the digest
  *   local/view-format                          VIEW_FORMAT of the build that made the
@@ -54,7 +56,9 @@
  * tracking, email locations and threads (jobj/, jseq/, jst/, eloc/, ethr/,
  * thr/). 4: emails by received time (arcv/, mrcv/). 5: expunge and destroy
  * times in mexp/ and jseq/, pruning after the horizon (pruned_modseq,
- * jprn/). A view of another format is rebuilt from the log at start. */
-#define VIEW_FORMAT 5
+ * jprn/). 6: body references and uploads (blob_gc.h; a view without the
+ * counts would let the collector take bodies still referenced). A view of
+ * another format is rebuilt from the log at start. */
+#define VIEW_FORMAT 6
 
 #endif

@@ -128,13 +128,15 @@
  *
  *   blob.upload     {blob_id (64 hex), size (octets), type (media type as
  *                    the client gave it, printable ASCII, <= MAIL_UPLOAD_TYPE_MAX
- *                    octets, "" = unknown)}
+ *                    octets, "" = unknown), ttl_s (optional, 3600 s to ten
+ *                    years, default 86400: how long the upload keeps its blob
+ *                    from the collector, projector/blob_gc.h)}
  *                   JMAP upload (RFC 8620 6.1, RFC 9404 Blob/upload): the
  *                   account may read that blob (its bytes go to the blob
  *                   topic first; the applier does not look at them). An
  *                   upload of bytes already stored is recorded again, "at"
- *                   = the event's ts. Not expired here (storage GC is
- *                   issue #13). result: {blob_id}
+ *                   = the event's ts. The record stays; the blob may be
+ *                   collected after ttl_s. result: {blob_id}
  *
  *   pushsub.set     {create: bool, id (32 hex, writer-chosen), device_client_id
  *                    (1..MAIL_PUSHSUB_DEVICE_MAX octets), url ("https://" or
@@ -170,12 +172,15 @@
  * mapped to 1); email_id = first 32 hex of SHA-256(blob_id + prefix)
  * (the same content delivered twice has one email id, RFC 8474 EMAILID).
  *
- * BLOBS on the blob topic: key "<blob id>/<chunk index>", partition =
- * fnv1a32(blob id) mod P, one event per chunk:
- *   blob.chunk {blob_id, index, count, size, data (base64 of <= 512 KiB)}
+ * BLOBS on the blob topic: key "<blob id>/<upload>/<chunk index>" ("<blob
+ * id>/<chunk index>" in older logs), partition = fnv1a32(blob id) mod P,
+ * one event per chunk:
+ *   blob.chunk {blob_id, upload (16 hex, optional), index, count, size,
+ *               data (base64 of <= 512 KiB)}
  * blob_id = SHA-256 hex of the whole body: identical content is one blob.
  * The applier stores the chunk bytes; a blob is complete when all count
- * chunks are present. Chunks are idempotent (the same key, same bytes).
+ * chunks are present. Chunks are idempotent (the same bytes again change
+ * no content). blob.gc and the uploads: projector/blob_gc.h.
  *
  * READ API: committed state, thread-safe. Mailbox and message objects:
  *   mailbox {id, name, special_use, uidvalidity, uidnext, highestmodseq,

@@ -115,8 +115,9 @@ int mail_msgs_collect(struct mail_acct *a, const char *mailbox_id, const struct 
 		      int64_t count, json_t *list, const char **error_r);
 /* Writes a message record and its modseq index entry (mail_keys.h),
  * deleting the entry of its previous modseq (old_modseq > 0: the message
- * was there before); a new one enters the email's locations (eloc/). Notes
- * the JMAP Email change. 0 or -1. */
+ * was there before); a new one enters the email's locations (eloc/) and
+ * counts one more reference to its body (blob_gc.h). Notes the JMAP Email
+ * change. 0 or -1. */
 int mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int64_t old_modseq,
 		 const char **error_r);
 /* Deletes a message record, its index entry (modseq: the record's) and
@@ -127,8 +128,8 @@ void mail_msg_delete(struct mail_acct *a, const char *mailbox_id, const char *em
  * holding the event's time: mail_prune.c). */
 void mail_tombstone_put(struct mail_acct *a, const char *mailbox_id, uint32_t uid, int64_t modseq);
 /* Removes messages (records already collected) from a mailbox record and
- * the account: counters, summaries, and (tombstones set) expunge tombstones.
- * Does not write mbox. */
+ * the account: counters, summaries, body references (blob_gc.h), and
+ * (tombstones set) expunge tombstones. Does not write mbox. */
 int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, json_t *msgs,
 		     int tombstones, const char **error_r);
 

@@ -1,5 +1,6 @@
 /* mail_msgs - message records of a mailbox: gathering a UID set, writing,
  * removing with counters and tombstones (see mail_internal.h). */
+#include "projector/blob_internal.h"
 #include "projector/mail_internal.h"
 #include "projector/mail_jmap.h"
 #include "common/log.h"
@@ -122,9 +123,19 @@ int mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int64
 		*error_r = MAIL_CORRUPT;
 		return -1;
 	}
-	/* JMAP: the email's keywords or mailboxes changed (mail_jmap.h). */
-	if (old_modseq == 0)
+	/* JMAP: the email's keywords or mailboxes changed (mail_jmap.h). A new
+	 * message is one more reference to its body (blob_gc.h). */
+	if (old_modseq == 0) {
+		const char *blob_id = json_string_value(json_object_get(msg, "blob_id"));
+
+		if (blob_id == NULL) {
+			*error_r = MAIL_CORRUPT;
+			return -1;
+		}
+		if (blob_ref_account(a->ctx, blob_id, a->address, 1, error_r) < 0)
+			return -1;
 		mail_jmap_loc(a, email_id, mailbox_id, uid, 1);
+	}
 	return mail_jmap_touch(a, MAIL_J_EMAIL, email_id, 0, error_r);
 }
 
@@ -154,14 +165,17 @@ int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, 
 
 	json_array_foreach(msgs, i, msg) {
 		int64_t uid, size, modseq;
-		const char *email_id;
+		const char *email_id, *blob_id;
 
 		if (mail_rec_int(msg, "uid", &uid, error_r) < 0 ||
 		    mail_rec_int(msg, "modseq", &modseq, error_r) < 0 ||
 		    mail_rec_int(msg, "size", &size, error_r) < 0 ||
-		    (email_id = mail_rec_str(msg, "email_id", error_r)) == NULL)
+		    (email_id = mail_rec_str(msg, "email_id", error_r)) == NULL ||
+		    (blob_id = mail_rec_str(msg, "blob_id", error_r)) == NULL)
 			return -1;
 		mail_msg_delete(a, mailbox_id, email_id, (uint32_t)uid, modseq);
+		if (blob_ref_account(a->ctx, blob_id, a->address, -1, error_r) < 0)
+			return -1;
 		if (tombstones)
 			mail_tombstone_put(a, mailbox_id, (uint32_t)uid, a->modseq);
 		mail_rec_add(mbox, "messages", -1);

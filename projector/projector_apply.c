@@ -155,6 +155,10 @@ int proj_apply_record(struct projector *p, struct proj_batch *b,
 		return 0;  /* delivered again by the backend: already applied */
 	b->records++;
 	b->next[idx] = rec->offset + 1;
+	/* A Kafka tombstone (null value; empty on the embedded log) of a
+	 * collected chunk key (projector/blob_gc.h): not an event. */
+	if (rec->topic == EVM_TOPIC_BLOB && rec->value_len == 0)
+		return 0;
 	if (evm_event_decode(rec->value, rec->value_len, &ev, &reason) < 0) {
 		log_warn("projector: %s/%d@%lld does not decode, skipped: %s",
 			 evm_topics[rec->topic].suffix, (int)rec->partition,

@@ -1,5 +1,6 @@
 /* queue_apply_enqueue - the applier of queue.enqueue (projector/queue.h):
  * a new item with every recipient queued, due at next_try. */
+#include "projector/blob_internal.h"
 #include "projector/queue_internal.h"
 
 #include <stdio.h>
@@ -176,6 +177,11 @@ enum apply_status queue_apply_enqueue(struct apply_ctx *ctx, const char **error_
 	if (r != 0) {
 		json_decref(item);
 		return r < 0 ? APPLY_FAILED : apply_reject(ctx, "exists", "queue item %s exists", id);
+	}
+	/* The item references its body until its removal (blob_gc.h). */
+	if (blob_ref_queue(ctx, queue_jstr(item, "blob_id"), id, 1, error_r) < 0) {
+		json_decref(item);
+		return APPLY_FAILED;
 	}
 	memset(&tx, 0, sizeof tx);
 	tx.ctx = ctx;

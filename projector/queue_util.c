@@ -1,6 +1,7 @@
 /* queue_util - keys, the item's load/change/store cycle with its due
  * index and counters, and the recipient rules shared by the queue appliers
  * (see queue_internal.h). */
+#include "projector/blob_internal.h"
 #include "projector/queue_internal.h"
 #include "common/log.h"
 
@@ -234,6 +235,12 @@ enum apply_status queue_tx_commit(struct queue_tx *tx, const char **error_r)
 	if (removed) {
 		view_batch_delete(ctx->batch, key.data, key.len);
 		tx->stats[QS_REMOVED]++;
+		/* Its reference to the body goes with it (blob_gc.h). */
+		if (blob_ref_queue(ctx, queue_jstr(tx->item, "blob_id"), id, -1, error_r) < 0) {
+			buf_free(&key);
+			queue_tx_free(tx);
+			return APPLY_FAILED;
+		}
 	} else {
 		due_key_of(&due, tx->item);
 		if ((s = json_dumps(tx->item, QUEUE_JSON_FLAGS)) == NULL)

@@ -5,8 +5,9 @@
  * mail partition with a blob.upload event (projector/mail.h); it is
  * answered once both the record and the last chunk are applied on this
  * node, so a read right after the answer finds the bytes. An empty upload
- * has no chunks: its record is enough. Uploads never expire here (RFC 8620
- * 6.1 allows it): collecting them is issue #13's storage GC. */
+ * has no chunks: its record is enough. An upload keeps its blob for
+ * blob.upload_ttl_s (RFC 8620 6.1); after that, unless a message references
+ * the same bytes, the body collector may take it (projector/blob_gc.h). */
 #include "gateway/jmap/jmap_blob_private.h"
 #include "gateway/jmap/jmap_email_body.h"
 #include "gateway/command.h"
@@ -301,8 +302,10 @@ static void record(struct upload *up, int32_t partition, int64_t last_offset)
 {
 	struct evm_event ev;
 	const char *error = NULL;
-	json_t *data = json_pack("{s:s, s:I, s:s}", "blob_id", up->blob_id, "size", (json_int_t)up->size,
-				 "type", up->type);
+	/* ttl_s: how long the upload keeps its blob from the collector
+	 * (projector/blob_gc.h), fixed when it is made. */
+	json_t *data = json_pack("{s:s, s:I, s:s, s:I}", "blob_id", up->blob_id, "size", (json_int_t)up->size,
+				 "type", up->type, "ttl_s", (json_int_t)up->node->cfg->blob_upload_ttl_s);
 
 	up->pending = last_offset >= 0 ? 2 : 1;
 	if (evm_event_init(&ev, "blob.upload", up->tenant, up->address, up->actor, data, &error) < 0) {

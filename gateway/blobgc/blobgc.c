@@ -1,0 +1,313 @@
+/* blobgc - see blobgc.h. */
+#include "gateway/blobgc/blobgc.h"
+#include "gateway/outbound/queue_worker.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "ingest/event.h"
+#include "projector/blob_gc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One scan's decisions in flight. Outlives the collector when it is
+ * stopped meanwhile (gc NULL): the last report frees it. */
+struct round {
+	struct blobgc *gc;
+	struct blob_gc_cursor next;  /* the cursor once every decision is durable */
+	int more;                    /* the window was not read to its end */
+	size_t pending;              /* appends not reported yet */
+	int failed;                  /* some blob.gc was not logged: read the window again */
+};
+
+struct blobgc {
+	struct node *node;
+	struct event *timer;
+	struct round *round;         /* NULL when idle */
+	struct blob_gc_cursor cursor;
+	uint64_t scans, decisions, blobs, bytes, tombstones, failures;
+	int64_t last_scan_ms;        /* wall clock of the last scan read to its end */
+};
+
+/* One blob.gc in flight: its tombstones follow once it is durable. */
+struct decision {
+	struct round *round;
+	json_t *d;                   /* {blob_id, uploads, count, size, whole} */
+};
+
+static void round_report(struct round *r);
+
+/* 1 when this node is the one that decides: it holds queue partition 0
+ * (on the embedded log, the one node holds everything). */
+static int is_decider(struct node *node)
+{
+	json_t *st, *p;
+	size_t i;
+	int own = 0;
+
+	if (node->cfg->log_backend == EVM_LOG_EMBEDDED)
+		return 1;
+	if (node->delivery == NULL)
+		return 0;
+	st = queue_worker_status(node->delivery);
+	json_array_foreach(json_object_get(st, "owned"), i, p)
+		own |= json_integer_value(p) == 0;
+	json_decref(st);
+	return own;
+}
+
+/* 1 when the projector runs and has applied mail, queue and blob to their
+ * ends: every reference the log holds is counted in the view. */
+static int caught_up(struct node *node)
+{
+	json_t *st = projector_status(node->projector), *p;
+	const char *state = json_string_value(json_object_get(st, "state"));
+	int ok = state != NULL && strcmp(state, "running") == 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "partitions"), i, p) {
+		const char *topic = json_string_value(json_object_get(p, "topic"));
+
+		if (topic != NULL && (strcmp(topic, "mail") == 0 || strcmp(topic, "queue") == 0 ||
+				      strcmp(topic, "blob") == 0) &&
+		    json_integer_value(json_object_get(p, "lag")) != 0)
+			ok = 0;
+	}
+	json_decref(st);
+	return ok;
+}
+
+/* A tombstone's report. */
+static void tombstone_logged(void *ctx, int status, const char *error, int32_t partition, int64_t offset)
+{
+	struct round *r = ctx;
+
+	(void)partition;
+	(void)offset;
+	if (r->gc != NULL) {
+		if (status < 0) {
+			/* The view has forgotten the upload; only the log keeps its
+			 * chunk until a later tombstone of the same key. */
+			log_warn("blob gc: a tombstone was not logged: %s", error);
+			r->gc->failures++;
+		} else {
+			r->gc->tombstones++;
+		}
+	}
+	round_report(r);
+}
+
+/* Appends a null value for every chunk key of the decision's uploads:
+ * "<blob>/<upload>/<index>", or "<blob>/<index>" for upload "". */
+static void tombstones_append(struct round *r, json_t *d, int32_t partition)
+{
+	const char *blob_id = json_string_value(json_object_get(d, "blob_id")), *error = NULL;
+	json_int_t count = json_integer_value(json_object_get(d, "count"));
+	json_t *u;
+	size_t i;
+
+	json_array_foreach(json_object_get(d, "uploads"), i, u) {
+		const char *up = json_string_value(u);
+
+		for (json_int_t k = 0; k < count; k++) {
+			char key[256];
+
+			if (up[0] == '\0')
+				snprintf(key, sizeof key, "%s/%lld", blob_id, (long long)k);
+			else
+				snprintf(key, sizeof key, "%s/%s/%lld", blob_id, up, (long long)k);
+			if (evlog_append(r->gc->node->log, EVM_TOPIC_BLOB, partition, key, strlen(key), NULL, 0,
+					 tombstone_logged, r, &error) < 0) {
+				log_warn("blob gc: tombstone of %s not appended: %s", key, error);
+				r->gc->failures++;
+				continue;
+			}
+			r->pending++;
+		}
+	}
+}
+
+/* The report of a blob.gc append. */
+static void decision_logged(void *ctx, int status, const char *error, int32_t partition, int64_t offset)
+{
+	struct decision *dc = ctx;
+	struct round *r = dc->round;
+
+	(void)offset;
+	if (status < 0) {
+		r->failed = 1;
+		if (r->gc != NULL) {
+			log_warn("blob gc: decision on %s not logged: %s",
+				 json_string_value(json_object_get(dc->d, "blob_id")), error);
+			r->gc->failures++;
+		}
+	} else if (r->gc != NULL) {
+		r->gc->decisions++;
+		if (json_is_true(json_object_get(dc->d, "whole"))) {
+			r->gc->blobs++;
+			r->gc->bytes += (uint64_t)json_integer_value(json_object_get(dc->d, "size"));
+		}
+		tombstones_append(r, dc->d, partition);
+	}
+	json_decref(dc->d);
+	free(dc);
+	round_report(r);
+}
+
+/* Appends one blob.gc; 0, or -1 when it could not be queued. */
+static int decision_append(struct round *r, json_t *d)
+{
+	struct node *node = r->gc->node;
+	const char *blob_id = json_string_value(json_object_get(d, "blob_id")), *error = NULL;
+	int32_t parts = evlog_partitions(node->log, EVM_TOPIC_BLOB);
+	struct decision *dc;
+	struct evm_event ev;
+	char key[256], *payload = NULL;
+	size_t plen = 0;
+	int ret;
+
+	if (parts <= 0)
+		return -1;
+	if (evm_event_init(&ev, "blob.gc", "", "", "blobgc",
+			   json_pack("{s:s, s:O}", "blob_id", blob_id, "uploads", json_object_get(d, "uploads")),
+			   &error) < 0 ||
+	    evm_event_encode(&ev, &payload, &plen, &error) < 0) {
+		log_warn("blob gc: cannot encode a decision: %s", error);
+		evm_event_clear(&ev);
+		return -1;
+	}
+	/* A key of its own: compaction never drops a decision. */
+	snprintf(key, sizeof key, "%s/gc/%s", blob_id, ev.id);
+	evm_event_clear(&ev);
+	dc = xcalloc(1, sizeof *dc);
+	dc->round = r;
+	dc->d = json_incref(d);
+	ret = evlog_append(node->log, EVM_TOPIC_BLOB, evm_partition_for(blob_id, strlen(blob_id), parts),
+			   key, strlen(key), payload, plen, decision_logged, dc, &error);
+	free(payload);
+	if (ret < 0) {
+		log_warn("blob gc: decision on %s not appended: %s", blob_id, error);
+		json_decref(dc->d);
+		free(dc);
+		return -1;
+	}
+	r->pending++;
+	return 0;
+}
+
+/* One report less; the last one ends the round. */
+static void round_report(struct round *r)
+{
+	struct blobgc *gc = r->gc;
+
+	if (--r->pending > 0)
+		return;
+	if (gc != NULL) {
+		gc->round = NULL;
+		if (!r->failed) {
+			gc->cursor = r->next;
+			if (!r->more)
+				gc->last_scan_ms = evm_now_ms();
+			else
+				event_active(gc->timer, EV_TIMEOUT, 0);  /* the rest of the window */
+		}
+	}
+	free(r);
+}
+
+/* The timer: decide what may go now. */
+static void blobgc_tick(evutil_socket_t fd, short what, void *ctx)
+{
+	struct blobgc *gc = ctx;
+	struct node *node = gc->node;
+	int64_t cutoff = evm_now_ms() - node->cfg->blob_gc_grace_s * 1000;
+	json_t *decisions, *d;
+	const char *error = NULL;
+	struct round *r;
+	size_t i;
+	int st;
+
+	(void)fd;
+	(void)what;
+	if (gc->round != NULL || !is_decider(node) || !caught_up(node))
+		return;
+	decisions = json_array();
+	r = xcalloc(1, sizeof *r);
+	r->gc = gc;
+	if ((st = blob_gc_scan(node->view, &gc->cursor, cutoff, decisions, &r->next, &error)) < 0) {
+		log_error("blob gc: scan failed: %s", error);
+		gc->failures++;
+		json_decref(decisions);
+		free(r);
+		return;
+	}
+	gc->scans++;
+	r->more = st == 0;
+	/* One report of our own, so the round cannot end inside this loop. */
+	r->pending = 1;
+	gc->round = r;
+	json_array_foreach(decisions, i, d) {
+		if (decision_append(r, d) < 0) {
+			r->failed = 1;
+			gc->failures++;
+		}
+	}
+	if (json_array_size(decisions) > 0)
+		log_info("blob gc: %zu decisions (cutoff %lld)", json_array_size(decisions), (long long)cutoff);
+	json_decref(decisions);
+	round_report(r);
+}
+
+int blobgc_start(struct node *node, struct blobgc **gc_r, const char **error_r)
+{
+	struct blobgc *gc;
+	struct timeval tv = { .tv_sec = node->cfg->blob_gc_interval_s };
+
+	(void)error_r;
+	*gc_r = NULL;
+	if (node->cfg->blob_gc_interval_s == 0)
+		return 0;
+	gc = xcalloc(1, sizeof *gc);
+	gc->node = node;
+	gc->timer = event_new(node->base, -1, EV_PERSIST, blobgc_tick, gc);
+	event_add(gc->timer, &tv);
+	*gc_r = gc;
+	return 0;
+}
+
+void blobgc_stop(struct blobgc **gcp)
+{
+	struct blobgc *gc = *gcp;
+
+	if (gc == NULL)
+		return;
+	if (gc->round != NULL)
+		gc->round->gc = NULL;
+	event_free(gc->timer);
+	free(gc);
+	*gcp = NULL;
+}
+
+/* One counter line. */
+static void counter(struct buf *out, const char *name, const char *help, uint64_t v)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name,
+		   (unsigned long long)v);
+}
+
+void blobgc_metrics(struct blobgc *gc, struct buf *out)
+{
+	if (gc == NULL)
+		return;
+	counter(out, "evmail_blob_gc_scans_total", "Body GC scans of this node's view.", gc->scans);
+	counter(out, "evmail_blob_gc_decisions_total", "blob.gc events this node logged.", gc->decisions);
+	counter(out, "evmail_blob_gc_blobs_deleted_total",
+		"Bodies whose every upload a logged decision named (their content goes).", gc->blobs);
+	counter(out, "evmail_blob_gc_bytes_deleted_total", "Octets of those bodies.", gc->bytes);
+	counter(out, "evmail_blob_gc_tombstones_total", "Chunk tombstones this node logged.", gc->tombstones);
+	counter(out, "evmail_blob_gc_failures_total", "Decisions or tombstones not logged, failed scans.",
+		gc->failures);
+	buf_printf(out, "# HELP evmail_blob_gc_last_scan_seconds When the last complete scan ended (unix time).\n"
+		   "# TYPE evmail_blob_gc_last_scan_seconds gauge\nevmail_blob_gc_last_scan_seconds %lld\n",
+		   (long long)(gc->last_scan_ms / 1000));
+}
