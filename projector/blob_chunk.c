@@ -12,59 +12,13 @@
  * Each accepted chunk notes its upload (blob_gc.h: "upload", "" in an old
  * log) under blobup/, the first chunk of an upload with its time. */
 #include "projector/blob_internal.h"
+#include "common/base64.h"
 #include "projector/mail_internal.h"
 #include "common/log.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The value of a base64 digit, or -1. */
-static int b64_digit(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Strict RFC 4648 base64 (standard alphabet, padded, canonical). Returns
- * the decoded length, or -1. out holds len / 4 * 3 bytes. */
-static long b64_decode(const char *in, size_t len, unsigned char *out)
-{
-	size_t i, o = 0;
-
-	if (len % 4 != 0)
-		return -1;
-	for (i = 0; i < len; i += 4) {
-		const unsigned char *q = (const unsigned char *)in + i;
-		int pad = 0, v[4];
-
-		if (i + 4 == len)
-			pad = (q[3] == '=') + (q[2] == '=' && q[3] == '=');
-		for (int k = 0; k < 4 - pad; k++) {
-			if ((v[k] = b64_digit(q[k])) < 0)
-				return -1;
-		}
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad == 2) {
-			if (v[1] & 15)
-				return -1;
-			break;
-		}
-		out[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-		if (pad == 1) {
-			if (v[2] & 3)
-				return -1;
-			break;
-		}
-		out[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
-	}
-	return (long)o;
-}
 
 /* Hashes every chunk in order (this one from memory) and checks the total
  * size and the id: 1 right, 0 wrong, -1 view error. */
@@ -130,6 +84,7 @@ static enum apply_status blob_apply_chunk(struct apply_ctx *ctx, const char **er
 	enum apply_status st = APPLY_FAILED;
 	char *old = NULL;
 	size_t oldlen = 0;
+	size_t dn = 0;
 	long dlen;
 	int r;
 
@@ -150,12 +105,13 @@ static enum apply_status blob_apply_chunk(struct apply_ctx *ctx, const char **er
 	if ((data = evm_data_str(ev, "data", (MAIL_BLOB_CHUNK_MAX + 2) / 3 * 4, &error)) == NULL)
 		return apply_reject(ctx, "invalid", "data: %s", error);
 	bytes = xmalloc(strlen(data) / 4 * 3 + 1);
-	if ((dlen = b64_decode(data, strlen(data), bytes)) < 0 || dlen > MAIL_BLOB_CHUNK_MAX ||
-	    dlen > size) {
+	if (evm_b64_decode(data, strlen(data), bytes, &dn) < 0 || dn > MAIL_BLOB_CHUNK_MAX ||
+	    (int64_t)dn > size) {
 		free(bytes);
 		return apply_reject(ctx, "invalid", "data: not canonical base64 of at most %d octets "
 				    "within the blob's size", MAIL_BLOB_CHUNK_MAX);
 	}
+	dlen = (long)dn;
 	blob_meta_key(&key, blob_id);
 	if ((r = mail_batch_get_json(ctx->batch, &key, &meta, error_r)) < 0)
 		goto out;
