@@ -1,6 +1,6 @@
 /* blobgc - see blobgc.h. */
 #include "gateway/blobgc/blobgc.h"
-#include "gateway/outbound/queue_worker.h"
+#include "gateway/decider.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "ingest/event.h"
@@ -37,45 +37,8 @@ struct decision {
 
 static void round_report(struct round *r);
 
-/* 1 when this node is the one that decides: it holds queue partition 0
- * (on the embedded log, the one node holds everything). */
-static int is_decider(struct node *node)
-{
-	json_t *st, *p;
-	size_t i;
-	int own = 0;
-
-	if (node->cfg->log_backend == EVM_LOG_EMBEDDED)
-		return 1;
-	if (node->delivery == NULL)
-		return 0;
-	st = queue_worker_status(node->delivery);
-	json_array_foreach(json_object_get(st, "owned"), i, p)
-		own |= json_integer_value(p) == 0;
-	json_decref(st);
-	return own;
-}
-
-/* 1 when the projector runs and has applied mail, queue and blob to their
- * ends: every reference the log holds is counted in the view. */
-static int caught_up(struct node *node)
-{
-	json_t *st = projector_status(node->projector), *p;
-	const char *state = json_string_value(json_object_get(st, "state"));
-	int ok = state != NULL && strcmp(state, "running") == 0;
-	size_t i;
-
-	json_array_foreach(json_object_get(st, "partitions"), i, p) {
-		const char *topic = json_string_value(json_object_get(p, "topic"));
-
-		if (topic != NULL && (strcmp(topic, "mail") == 0 || strcmp(topic, "queue") == 0 ||
-				      strcmp(topic, "blob") == 0) &&
-		    json_integer_value(json_object_get(p, "lag")) != 0)
-			ok = 0;
-	}
-	json_decref(st);
-	return ok;
-}
+/* What a decision must have seen to its end: every reference and upload. */
+static const char *const gc_topics[] = { "mail", "queue", "blob", NULL };
 
 /* A tombstone's report. */
 static void tombstone_logged(void *ctx, int status, const char *error, int32_t partition, int64_t offset)
@@ -229,7 +192,7 @@ static void blobgc_tick(evutil_socket_t fd, short what, void *ctx)
 
 	(void)fd;
 	(void)what;
-	if (gc->round != NULL || !is_decider(node) || !caught_up(node))
+	if (gc->round != NULL || !decider_is_me(node) || !decider_caught_up(node, gc_topics))
 		return;
 	decisions = json_array();
 	r = xcalloc(1, sizeof *r);
