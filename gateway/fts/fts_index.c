@@ -28,7 +28,7 @@ struct seg {
 void evm_fts_key_account(struct buf *k, const char *account)
 {
 	buf_truncate(k, 0);
-	buf_puts(k, KEY_LOCAL "fts/");
+	buf_puts(k, KEY_LOCAL_FTS);
 	for (const char *s = account; *s != '\0'; s++) {
 		if (*s == '%')
 			buf_puts(k, "%25");
