@@ -2,7 +2,9 @@
  *
  *   POST /admin/commands   [{"type","tenant","account","data"}, ...]
  *                          directory commands, appended in order; answers
- *                          with their outcomes once all are applied
+ *                          with their outcomes once all are applied (with
+ *                          their mail follow-ups: account.remove's outcome
+ *                          carries its account.purge's in "purge")
  *   GET  /admin/tenants[/NAME]   /admin/domains[?tenant=]  /admin/domains/D
  *   GET  /admin/accounts[?domain=&tenant=]  /admin/accounts/ADDRESS[?credentials=1]
  *   GET  /admin/aliases[?domain=&tenant=]   /admin/aliases/ALIAS
@@ -79,9 +81,18 @@ struct admin_slot {
 
 static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outcome, const char *error);
 
+/* 1 when the slot's follow-up is the purge of a removed account. */
+static int admin_is_purge(const struct admin_slot *slot)
+{
+	return slot->followup_type != NULL && strcmp(slot->followup_type, "account.purge") == 0;
+}
+
 /* The follow-up was applied (or not): the directory command's outcome is
  * what the client asked about. A failed follow-up is logged; provisioning
- * also happens lazily on the account's first mail event. */
+ * also happens lazily on the account's first mail event. The purge is
+ * part of the answer: its outcome goes in "purge", and a purge whose fate
+ * is unknown makes the command's fate unknown (503; running `account
+ * remove` again re-issues it, see admin_command_done). */
 static void admin_followup_done(void *ctx, int status, json_t *outcome, const char *error)
 {
 	struct admin_slot *slot = ctx;
@@ -91,7 +102,17 @@ static void admin_followup_done(void *ctx, int status, json_t *outcome, const ch
 	if (status < 0 || st == NULL || strcmp(st, "accepted") != 0)
 		log_warn("admin: %s for %s: %s", slot->followup_type, slot->account,
 			 status < 0 ? error : json_string_value(json_object_get(outcome, "reason")));
-	admin_slot_finish(slot, 0, first, NULL);
+	if (admin_is_purge(slot) && status < 0) {
+		admin_slot_finish(slot, -1, NULL, error);
+	} else if (admin_is_purge(slot)) {
+		json_t *both = json_deep_copy(first);
+
+		json_object_set(both, "purge", outcome);
+		admin_slot_finish(slot, 0, both, NULL);
+		json_decref(both);
+	} else {
+		admin_slot_finish(slot, 0, first, NULL);
+	}
 	json_decref(first);
 }
 
@@ -121,14 +142,25 @@ static void admin_command_done(void *ctx, int status, json_t *outcome, const cha
 	struct admin_slot *slot = ctx;
 	const char *st = status == 0 ? json_string_value(json_object_get(outcome, "status")) : NULL;
 
-	if (slot->followup_type != NULL && st != NULL && strcmp(st, "accepted") == 0 &&
-	    admin_followup(slot, outcome) == 0)
-		return;
+	/* The purge also follows an account.remove of an address that is
+	 * not (or no longer) an account: removing again heals a removal whose
+	 * purge was never logged, or mail that arrived for the address after
+	 * its purge. */
+	if (slot->followup_type != NULL && st != NULL &&
+	    (strcmp(st, "accepted") == 0 || (admin_is_purge(slot) && strcmp(st, "not-found") == 0))) {
+		if (admin_followup(slot, outcome) == 0)
+			return;
+		if (admin_is_purge(slot)) {
+			admin_slot_finish(slot, -1, NULL, "account.purge could not be appended");
+			return;
+		}
+	}
 	admin_slot_finish(slot, status, outcome, error);
 }
 
 /* account.create -> mailbox.provision {quota}; account.update ->
- * account.quota {quota}. */
+ * account.quota {quota}; account.remove -> account.purge {} (mail.h: the
+ * account's mail store goes from every view). */
 static void admin_plan_followup(struct admin_slot *slot, json_t *cmd)
 {
 	const char *type = json_string_value(json_object_get(cmd, "type"));
@@ -136,16 +168,23 @@ static void admin_plan_followup(struct admin_slot *slot, json_t *cmd)
 	const char *address = json_string_value(json_object_get(data, "address"));
 	json_t *quota = json_object_get(data, "quota");
 
-	if (address == NULL || !json_is_integer(quota))
+	if (address == NULL)
 		return;
-	if (strcmp(type, "account.create") == 0)
+	if (strcmp(type, "account.remove") == 0) {
+		slot->followup_type = "account.purge";
+		slot->followup_data = json_object();
+	} else if (!json_is_integer(quota)) {
+		return;
+	} else if (strcmp(type, "account.create") == 0) {
 		slot->followup_type = "mailbox.provision";
-	else if (strcmp(type, "account.update") == 0)
+		slot->followup_data = json_pack("{s:O}", "quota", quota);
+	} else if (strcmp(type, "account.update") == 0) {
 		slot->followup_type = "account.quota";
-	else
+		slot->followup_data = json_pack("{s:O}", "quota", quota);
+	} else {
 		return;
+	}
 	snprintf(slot->account, sizeof slot->account, "%s", address);
-	slot->followup_data = json_pack("{s:O}", "quota", quota);
 }
 
 static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outcome, const char *error)
