@@ -198,7 +198,7 @@ static int account_list(struct ctl *ctl, const struct ctl_args *a)
  * a removal whose purge was lost is finished. */
 static int account_remove(struct ctl *ctl, const char *address)
 {
-	const char *error = NULL, *st, *pst, *reason;
+	const char *error = NULL, *st, *pst, *reason, *code;
 	json_t *cmd = json_pack("{s:s,s:s,s:s,s:{s:s}}", "type", "account.remove", "tenant", "", "account",
 				address, "data", "address", address);
 	json_t *reply = NULL, *outcome, *purge;
@@ -209,6 +209,10 @@ static int account_remove(struct ctl *ctl, const char *address)
 		return ctl_fail("%s", error);
 	outcome = json_array_get(reply, 0);
 	st = json_string_value(json_object_get(outcome, "status"));
+	code = json_string_value(json_object_get(outcome, "code"));
+	/* not-found: the address is no account (any more), purged anyway */
+	if (st != NULL && strcmp(st, "rejected") == 0 && code != NULL && strcmp(code, "not-found") == 0)
+		st = "not-found";
 	purge = json_object_get(outcome, "purge");
 	pst = json_string_value(json_object_get(purge, "status"));
 	reason = json_string_value(json_object_get(outcome, "reason"));

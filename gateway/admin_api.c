@@ -141,13 +141,15 @@ static void admin_command_done(void *ctx, int status, json_t *outcome, const cha
 {
 	struct admin_slot *slot = ctx;
 	const char *st = status == 0 ? json_string_value(json_object_get(outcome, "status")) : NULL;
+	const char *code = status == 0 ? json_string_value(json_object_get(outcome, "code")) : NULL;
 
 	/* The purge also follows an account.remove of an address that is
 	 * not (or no longer) an account: removing again heals a removal whose
 	 * purge was never logged, or mail that arrived for the address after
 	 * its purge. */
 	if (slot->followup_type != NULL && st != NULL &&
-	    (strcmp(st, "accepted") == 0 || (admin_is_purge(slot) && strcmp(st, "not-found") == 0))) {
+	    (strcmp(st, "accepted") == 0 ||
+	     (admin_is_purge(slot) && code != NULL && strcmp(code, "not-found") == 0))) {
 		if (admin_followup(slot, outcome) == 0)
 			return;
 		if (admin_is_purge(slot)) {
