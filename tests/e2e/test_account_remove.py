@@ -3,13 +3,16 @@ on one evmaild with blob.gc_interval_s=1 and blob.gc_grace_s=1, on the
 embedded log and on Kafka (fixture backend):
 
 - amy gets three messages, the first in the same SMTP transaction to bob
-  too (one body, two references), and shares her INBOX with bob (SETACL);
+  too (one body, two references), shares her INBOX with bob and bob his
+  with her (SETACL);
 - `evmailctl account remove amy`: her store is gone from the view (no
-  mailbox, usage 0), bob no longer lists her shared INBOX, the bodies only
+  mailbox, usage 0), bob no longer lists her shared INBOX, bob's grant to
+  her is revoked (GETACL), the bodies only
   she referenced leave the view once the collector's grace is over (GET
   /admin/blobs/<id>), and the shared one still FETCHes whole for bob;
 - removing again (no such account) re-issues the purge and succeeds;
-- amy re-created starts with an empty INBOX and receives again (UID 1)."""
+- amy re-created starts with an empty INBOX, sees nothing of bob's, and
+  receives again (UID 1)."""
 
 import imaplib
 import smtplib
@@ -24,6 +27,7 @@ AMY = f"amy@{DOMAIN}"
 BOB = f"bob@{DOMAIN}"
 PASSWORD = "rm-test-pw"
 SHARED = f'"Other Users/{AMY}/INBOX"'
+BOBS = f"Other Users/{BOB}/INBOX"
 
 
 @pytest.fixture
@@ -86,8 +90,12 @@ def test_account_remove(node):
     assert owner.setacl("INBOX", BOB, "lr")[0] == "OK"
     owner.logout()
     bob = login(node, BOB)
+    assert bob.setacl("INBOX", AMY, "lr")[0] == "OK"
     assert any(SHARED.strip('"') in n for n in listed(bob))
     bob.logout()
+    owner = login(node, AMY)
+    assert any(BOBS in n for n in listed(owner))
+    owner.logout()
 
     res = node.ctl("account", "remove", AMY)
     assert_ok(res)
@@ -98,6 +106,8 @@ def test_account_remove(node):
     bob = login(node, BOB)
     assert not any(SHARED.strip('"') in n for n in listed(bob))
     assert bob.select(SHARED, readonly=True)[0] == "NO"
+    typ, data = bob.getacl("INBOX")
+    assert typ == "OK" and AMY.encode() not in data[0], data
     bob.logout()
 
     # The bodies only amy referenced go after the grace; bob's stays.
@@ -124,6 +134,9 @@ def test_account_remove(node):
     # Re-created: empty, and receives again.
     assert_ok(node.ctl("account", "add", AMY, "--password-stdin", input=PASSWORD + "\n"))
     assert inbox(node, AMY) == []
+    m = login(node, AMY)
+    assert not any(BOBS in n for n in listed(m))
+    m.logout()
     send(node, [AMY], message(3))
     wait_until(lambda: len(inbox(node, AMY)) == 1, 30, what="the new delivery")
     assert inbox(node, AMY)[0]["uid"] == 1
