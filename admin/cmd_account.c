@@ -192,6 +192,53 @@ static int account_list(struct ctl *ctl, const struct ctl_args *a)
 	return CTL_OK;
 }
 
+/* account.remove and its account.purge (gateway/admin_api.c): the account
+ * goes from the directory and its mail from every view. An address that
+ * is no account (any more) still gets its mail store purged: that is how
+ * a removal whose purge was lost is finished. */
+static int account_remove(struct ctl *ctl, const char *address)
+{
+	const char *error = NULL, *st, *pst, *reason, *code;
+	json_t *cmd = json_pack("{s:s,s:s,s:s,s:{s:s}}", "type", "account.remove", "tenant", "", "account",
+				address, "data", "address", address);
+	json_t *reply = NULL, *outcome, *purge;
+	int status = ctl_http(ctl, "POST", "/admin/commands", cmd, &reply, &error);
+	int ret = CTL_FAIL;
+
+	if (status < 0)
+		return ctl_fail("%s", error);
+	outcome = json_array_get(reply, 0);
+	st = json_string_value(json_object_get(outcome, "status"));
+	code = json_string_value(json_object_get(outcome, "code"));
+	/* not-found: the address is no account (any more), purged anyway */
+	if (st != NULL && strcmp(st, "rejected") == 0 && code != NULL && strcmp(code, "not-found") == 0)
+		st = "not-found";
+	purge = json_object_get(outcome, "purge");
+	pst = json_string_value(json_object_get(purge, "status"));
+	reason = json_string_value(json_object_get(outcome, "reason"));
+	if (status != 200 || !json_is_array(reply) || json_array_size(reply) != 1 || st == NULL) {
+		reason = json_string_value(json_object_get(reply, "error"));
+		ret = ctl_fail("%s", reason ? reason : "the node did not answer the command");
+	} else if (strcmp(st, "accepted") != 0 && strcmp(st, "not-found") != 0) {
+		ret = ctl_fail("%s", reason ? reason : "the command was not accepted");
+	} else if (pst == NULL || strcmp(pst, "accepted") != 0) {
+		reason = json_string_value(json_object_get(purge, "reason"));
+		ret = ctl_fail("%s; its mail was not purged: %s", strcmp(st, "accepted") == 0 ?
+			       "the account was removed" : "no such account", reason ? reason : "unknown");
+	} else if (ctl->json) {
+		ctl_print_json(json_incref(outcome));
+		ret = CTL_OK;
+	} else {
+		if (strcmp(st, "accepted") == 0)
+			printf("account %s removed, its mail purged\n", address);
+		else
+			printf("no account %s; its mail store was purged again\n", address);
+		ret = CTL_OK;
+	}
+	json_decref(reply);
+	return ret;
+}
+
 static int account_show(struct ctl *ctl, const char *address)
 {
 	char path[600];
@@ -224,7 +271,7 @@ int cmd_account(struct ctl *ctl, int argc, char **argv)
 	static const char *const flags[] = { "--password-stdin", "--disabled", NULL };
 	struct ctl_args a;
 	const char *verb, *error = NULL;
-	char address[EVM_ADDRESS_MAX + 1], msg[400];
+	char address[EVM_ADDRESS_MAX + 1];
 
 	if (argc >= 1 && (strcmp(argv[0], "restore") == 0 || strcmp(argv[0], "history") == 0))
 		return cmd_account_log(ctl, argc, argv);
@@ -245,11 +292,8 @@ int cmd_account(struct ctl *ctl, int argc, char **argv)
 		return account_update(ctl, &a, address, 1);
 	if (strcmp(verb, "set") == 0)
 		return account_update(ctl, &a, address, 0);
-	if (strcmp(verb, "remove") == 0) {
-		snprintf(msg, sizeof msg, "account %s removed", address);
-		return ctl_command(ctl, "account.remove", "", address,
-				   json_pack("{s:s}", "address", address), msg);
-	}
+	if (strcmp(verb, "remove") == 0)
+		return account_remove(ctl, address);
 	return ctl_usage(ACCOUNT_USAGE);
 }
 

@@ -2,7 +2,10 @@
  *
  *   POST /admin/commands   [{"type","tenant","account","data"}, ...]
  *                          directory commands, appended in order; answers
- *                          with their outcomes once all are applied
+ *                          with their outcomes once all are applied (with
+ *                          their mail follow-ups: account.remove's outcome
+ *                          carries its account.purge's in "purge", and
+ *                          "revoked": the grants to the address revoked)
  *   GET  /admin/tenants[/NAME]   /admin/domains[?tenant=]  /admin/domains/D
  *   GET  /admin/accounts[?domain=&tenant=]  /admin/accounts/ADDRESS[?credentials=1]
  *   GET  /admin/aliases[?domain=&tenant=]   /admin/aliases/ALIAS
@@ -33,6 +36,7 @@
 #include "common/log.h"
 #include "projector/directory.h"
 #include "projector/mail.h"
+#include "projector/mail_acl.h"
 
 #include <event2/buffer.h>
 #include <stdlib.h>
@@ -75,13 +79,88 @@ struct admin_slot {
 	json_t *followup_data;
 	char account[EVM_EVENT_NAME_MAX + 1];
 	json_t *outcome;       /* held while the follow-up is applied */
+	/* After a purge: the mailbox.acl deletes of the grants other
+	 * accounts gave the address, still in flight, and the first one whose
+	 * fate is unknown. */
+	size_t revoking;
+	char revoke_failed[256];
 };
 
 static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outcome, const char *error);
 
+/* 1 when the slot's follow-up is the purge of a removed account. */
+static int admin_is_purge(const struct admin_slot *slot)
+{
+	return slot->followup_type != NULL && strcmp(slot->followup_type, "account.purge") == 0;
+}
+
+/* One revocation was applied (or not); the last one answers. */
+static void admin_revoke_done(void *ctx, int status, json_t *outcome, const char *error)
+{
+	struct admin_slot *slot = ctx;
+	json_t *both = slot->outcome;
+
+	(void)outcome;
+	if (status < 0 && slot->revoke_failed[0] == '\0')
+		snprintf(slot->revoke_failed, sizeof slot->revoke_failed, "revoking a grant: %s",
+			 error ? error : "failed");
+	if (--slot->revoking > 0)
+		return;
+	if (slot->revoke_failed[0] != '\0')
+		admin_slot_finish(slot, -1, NULL, slot->revoke_failed);
+	else
+		admin_slot_finish(slot, 0, both, NULL);
+	json_decref(both);
+}
+
+/* After the purge: the grants other accounts gave the removed address go
+ * too (mailbox.acl delete in each owner's partition, which alone writes
+ * them), so a new account with that address inherits none. Found in
+ * mail/<acct>/shared/ of this node's view, which the purge leaves and
+ * each revocation clears: a removal run again revokes what is left.
+ * Returns 1 when revocations are on their way (they answer), 0 when there
+ * is none (both is the answer). */
+static int admin_revoke_grants(struct admin_slot *slot, json_t *both)
+{
+	struct node *node = slot->batch->node;
+	const char *tenant = json_string_value(json_object_get(both, "tenant")), *error = NULL;
+	json_t *list = NULL, *g;
+	size_t i;
+
+	if (mail_shared_list(node->view, slot->account, NULL, &list, &error) < 0) {
+		log_warn("admin: grants to %s: %s", slot->account, error);
+		return 0;
+	}
+	json_object_set_new(both, "revoked", json_integer((json_int_t)json_array_size(list)));
+	if (json_array_size(list) == 0) {
+		json_decref(list);
+		return 0;
+	}
+	slot->outcome = json_incref(both);
+	slot->revoking = json_array_size(list) + 1;   /* + 1: until every one is submitted */
+	json_array_foreach(list, i, g) {
+		const char *owner = json_string_value(json_object_get(g, "owner"));
+		struct evm_event ev;
+
+		if (evm_event_init(&ev, "mailbox.acl", tenant ? tenant : "", owner, "admin",
+				   json_pack("{s:O, s:s, s:s}", "mailbox_id", json_object_get(g, "mailbox_id"),
+					     "identifier", slot->account, "action", "delete"), &error) < 0) {
+			admin_revoke_done(slot, -1, NULL, error);
+			continue;
+		}
+		command_submit(node, &ev, EVM_TOPIC_MAIL, owner, ADMIN_COMMAND_TIMEOUT_MS, admin_revoke_done, slot);
+	}
+	json_decref(list);
+	admin_revoke_done(slot, 0, NULL, NULL);
+	return 1;
+}
+
 /* The follow-up was applied (or not): the directory command's outcome is
  * what the client asked about. A failed follow-up is logged; provisioning
- * also happens lazily on the account's first mail event. */
+ * also happens lazily on the account's first mail event. The purge is
+ * part of the answer: its outcome goes in "purge", and a purge whose fate
+ * is unknown makes the command's fate unknown (503; running `account
+ * remove` again re-issues it, see admin_command_done). */
 static void admin_followup_done(void *ctx, int status, json_t *outcome, const char *error)
 {
 	struct admin_slot *slot = ctx;
@@ -91,7 +170,18 @@ static void admin_followup_done(void *ctx, int status, json_t *outcome, const ch
 	if (status < 0 || st == NULL || strcmp(st, "accepted") != 0)
 		log_warn("admin: %s for %s: %s", slot->followup_type, slot->account,
 			 status < 0 ? error : json_string_value(json_object_get(outcome, "reason")));
-	admin_slot_finish(slot, 0, first, NULL);
+	if (admin_is_purge(slot) && status < 0) {
+		admin_slot_finish(slot, -1, NULL, error);
+	} else if (admin_is_purge(slot)) {
+		json_t *both = json_deep_copy(first);
+
+		json_object_set(both, "purge", outcome);
+		if (st == NULL || strcmp(st, "accepted") != 0 || admin_revoke_grants(slot, both) == 0)
+			admin_slot_finish(slot, 0, both, NULL);
+		json_decref(both);
+	} else {
+		admin_slot_finish(slot, 0, first, NULL);
+	}
 	json_decref(first);
 }
 
@@ -120,15 +210,28 @@ static void admin_command_done(void *ctx, int status, json_t *outcome, const cha
 {
 	struct admin_slot *slot = ctx;
 	const char *st = status == 0 ? json_string_value(json_object_get(outcome, "status")) : NULL;
+	const char *code = status == 0 ? json_string_value(json_object_get(outcome, "code")) : NULL;
 
-	if (slot->followup_type != NULL && st != NULL && strcmp(st, "accepted") == 0 &&
-	    admin_followup(slot, outcome) == 0)
-		return;
+	/* The purge also follows an account.remove of an address that is
+	 * not (or no longer) an account: removing again heals a removal whose
+	 * purge was never logged, or mail that arrived for the address after
+	 * its purge. */
+	if (slot->followup_type != NULL && st != NULL &&
+	    (strcmp(st, "accepted") == 0 ||
+	     (admin_is_purge(slot) && code != NULL && strcmp(code, "not-found") == 0))) {
+		if (admin_followup(slot, outcome) == 0)
+			return;
+		if (admin_is_purge(slot)) {
+			admin_slot_finish(slot, -1, NULL, "account.purge could not be appended");
+			return;
+		}
+	}
 	admin_slot_finish(slot, status, outcome, error);
 }
 
 /* account.create -> mailbox.provision {quota}; account.update ->
- * account.quota {quota}. */
+ * account.quota {quota}; account.remove -> account.purge {} (mail.h: the
+ * account's mail store goes from every view). */
 static void admin_plan_followup(struct admin_slot *slot, json_t *cmd)
 {
 	const char *type = json_string_value(json_object_get(cmd, "type"));
@@ -136,16 +239,23 @@ static void admin_plan_followup(struct admin_slot *slot, json_t *cmd)
 	const char *address = json_string_value(json_object_get(data, "address"));
 	json_t *quota = json_object_get(data, "quota");
 
-	if (address == NULL || !json_is_integer(quota))
+	if (address == NULL)
 		return;
-	if (strcmp(type, "account.create") == 0)
+	if (strcmp(type, "account.remove") == 0) {
+		slot->followup_type = "account.purge";
+		slot->followup_data = json_object();
+	} else if (!json_is_integer(quota)) {
+		return;
+	} else if (strcmp(type, "account.create") == 0) {
 		slot->followup_type = "mailbox.provision";
-	else if (strcmp(type, "account.update") == 0)
+		slot->followup_data = json_pack("{s:O}", "quota", quota);
+	} else if (strcmp(type, "account.update") == 0) {
 		slot->followup_type = "account.quota";
-	else
+		slot->followup_data = json_pack("{s:O}", "quota", quota);
+	} else {
 		return;
+	}
 	snprintf(slot->account, sizeof slot->account, "%s", address);
-	slot->followup_data = json_pack("{s:O}", "quota", quota);
 }
 
 static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outcome, const char *error)

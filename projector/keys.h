@@ -25,6 +25,7 @@
  *                                              (body garbage collection, projector/blob_gc.h)
  *   q/item|due|stat/...                        the outbound queue (projector/queue.h)
  *   local/...                                  node-local, not in the digest
+ *   local/fts/<acct>/...                       the text index (gateway/fts/fts.h)
  *   local/view-format                          VIEW_FORMAT of the build that made the
  *                                              view (projector_format.c)
  *   local/view-horizon                         mail.tombstone_days (in ms) the view was
@@ -49,6 +50,9 @@
 #define KEY_BLOB "blob/"
 #define KEY_BLOBMETA "blobmeta/"
 #define KEY_LOCAL "local/"
+/* local/fts/<acct>/...: the node-local text index (gateway/fts/fts.h),
+ * dropped with the account's mail by account.purge (mail_purge.c). */
+#define KEY_LOCAL_FTS "local/fts/"
 #define KEY_VIEW_FORMAT "local/view-format"
 #define KEY_VIEW_HORIZON "local/view-horizon"
 

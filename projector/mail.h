@@ -166,6 +166,15 @@
  *                   shared mailbox, checked against the owner's ACL): see
  *                   projector/mail_acl.h
  *
+ *   account.purge   {}  the account was removed from the directory (the
+ *                   admin API appends it after account.remove): every key
+ *                   under mail/<acct>/ goes except shared/ (written by the
+ *                   owners' partitions), with the sharee index entries of
+ *                   its grants and its node-local text index; its body
+ *                   references drop to 0 as a last expunge would. Rejected
+ *                   "invalid" with any data or with "as". Idempotent.
+ *                   projector/mail_purge.c. result: {keys, messages, shares}
+ *
  * IDENTIFIERS come from the log (ARCHITECTURE.md, Projection):
  * UID = the mailbox's uidnext at apply time; MODSEQ = offset + 1 of the
  * event; UIDVALIDITY = (offset + 1) of the creating event mod 2^32 (0 is

@@ -84,8 +84,9 @@ int mail_acl_list(struct view *view, const char *owner, const char *mailbox_id, 
  * owner, the entry's otherwise (0 when none). 0, or -1 on error. */
 int mail_acl_rights(struct view *view, const char *owner, const char *mailbox_id, const char *who,
 		    unsigned *bits_r, const char **error_r);
-/* What is shared with sharee by accounts of tenant: [{owner, mailbox_id,
- * rights}] sorted by owner then mailbox id (new ref). 0, or -1 on error. */
+/* What is shared with sharee by accounts of tenant (NULL: of any tenant):
+ * [{owner, mailbox_id, rights}] sorted by owner then mailbox id (new ref).
+ * 0, or -1 on error. */
 int mail_shared_list(struct view *view, const char *sharee, const char *tenant, json_t **list_r,
 		     const char **error_r);
 

@@ -116,7 +116,7 @@ static int shared_cb(void *vctx, const char *key, size_t klen, const char *val, 
 		sc->corrupt = 1;
 		return 1;
 	}
-	if (strcmp(tenant, sc->tenant) == 0) {
+	if (sc->tenant == NULL || strcmp(tenant, sc->tenant) == 0) {
 		unescape(rest, (size_t)(slash - rest), owner, sizeof owner);
 		json_array_append_new(sc->out, json_pack("{s:s, s:s%, s:s}", "owner", owner, "mailbox_id",
 							 slash + 1, (size_t)MAIL_ID_LEN, "rights", rights));

@@ -317,6 +317,13 @@ int mail_replay_feed(struct mail_replay *r, const struct evm_event *ev, const js
 	if (ev->ts > r->at_ms || ev->account == NULL || strcmp(ev->account, r->account) != 0 ||
 	    status == NULL || strcmp(status, "accepted") != 0)
 		return 0;
+	if (strcmp(t, "account.purge") == 0) {
+		/* The store is gone (mail_purge.c): the next event provisions
+		 * it again, as in the view. */
+		json_object_clear(r->mboxes);
+		r->provisioned = 0;
+		return 1;
+	}
 	if (!r->provisioned)
 		provision(r, ev);
 	if (strcmp(t, "message.append") == 0)

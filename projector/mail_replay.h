@@ -16,6 +16,7 @@
  *   UIDs the outcome does not list as "modified"), message.copy and
  *   message.move (the outcome's src/dst ranges pair the UIDs),
  *   message.expunge (the outcome's "expunged" ranges).
+ *   account.purge empties it: the next accepted event provisions again.
  * A message keeps what a new message.append needs: blob_id, blob_size,
  * prefix, flags, keywords, internal_date, summary, dsn, and its email_id.
  *

@@ -238,6 +238,21 @@ static void test_replay(void)
 	CHECK_EQ_INT(json_array_size(boxes), 0);
 	json_decref(boxes);
 	mail_replay_free(&r);
+	/* account.purge, then mail again: the replay starts over as the view
+	 * does, and before the purge still sees the old store. */
+	t_then = now_ts();
+	CHECK_EQ_STR(run("account.purge", json_object()), "accepted");
+	CHECK_EQ_STR(run("message.append", append_data("INBOX", 'f', 0)), "accepted");
+	id_of("INBOX", id);
+	CHECK(strcmp(id, inbox) != 0);
+	CHECK(agrees(id));
+	r = replay_at(BOB, INT64_MAX);
+	CHECK_EQ_INT(mail_replay_mailbox_by_name(r, "INBOX", work), 1);
+	CHECK_EQ_STR(work, id);
+	mail_replay_free(&r);
+	then = replay_at(BOB, t_then);
+	CHECK_EQ_STR(replayed(then, inbox), "4:$Later ");
+	mail_replay_free(&then);
 	json_decref(recorded);
 	recorded = NULL;
 	view_close(&view);

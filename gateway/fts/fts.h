@@ -40,7 +40,10 @@
  * text extracted and written as segments of at most EVM_FTS_SEG_DOCS
  * documents. Then every commit that changes the account (projector
  * subscription) queues it again. A search never waits for the indexer:
- * a message not indexed yet is a candidate, checked by scanning it. */
+ * a message not indexed yet is a candidate, checked by scanning it.
+ * An account without a mail store (removed: account.purge, which drops
+ * the index itself, projector/mail_purge.c) has its index dropped by the
+ * worker too, should a run that began before the purge write after it. */
 #ifndef EVM_FTS_H
 #define EVM_FTS_H
 

@@ -28,7 +28,7 @@ struct seg {
 void evm_fts_key_account(struct buf *k, const char *account)
 {
 	buf_truncate(k, 0);
-	buf_puts(k, KEY_LOCAL "fts/");
+	buf_puts(k, KEY_LOCAL_FTS);
 	for (const char *s = account; *s != '\0'; s++) {
 		if (*s == '%')
 			buf_puts(k, "%25");
@@ -148,14 +148,49 @@ static int index_message(struct run *r, const char *mailbox_id, json_t *msg, con
 	return 0;
 }
 
+/* view_scan_cb: deletes each key in the batch ctx. */
+static int drop_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	(void)val;
+	(void)vlen;
+	view_batch_delete(ctx, key, klen);
+	return 0;
+}
+
+/* The account has no mail store (never had one, or account.purge took
+ * it): its index goes. account.purge drops it too, but a segment this
+ * thread was writing meanwhile may land after that. 0 or -1. */
+static int drop_index(struct view *view, const char *account, const char **error_r)
+{
+	struct buf k = BUF_INIT;
+	struct view_batch *b = view_batch_begin(view);
+	int ret;
+
+	evm_fts_key_account(&k, account);
+	ret = view_scan(view, k.data, k.len, drop_cb, b, error_r);
+	buf_free(&k);
+	if (ret < 0 || view_batch_count(b) == 0) {
+		view_batch_abort(&b);
+		return ret;
+	}
+	return view_batch_commit(&b, error_r);
+}
+
 /* Every mailbox's messages (fts.h, WHEN). */
 int evm_fts_index_account(struct view *view, const char *account, const char **error_r)
 {
 	struct run r = { view, account, NULL, json_object(), BUF_INIT, { BUF_INIT, 0, NULL, 0, 0 }, 0 };
-	json_t *boxes = NULL, *box;
+	json_t *boxes = NULL, *box, *usage = NULL;
 	size_t i;
-	int ret = -1;
+	int ret = -1, have;
 
+	if ((have = mail_account_usage(view, account, &usage, error_r)) < 0)
+		goto out;
+	json_decref(usage);
+	if (have == 0) {
+		ret = drop_index(view, account, error_r);
+		goto out;
+	}
 	if (evm_fts_open(view, account, &r.f, error_r) < 0 ||
 	    mail_mailboxes(view, account, &boxes, error_r) < 0)
 		goto out;

@@ -297,6 +297,41 @@ static void test_index_query(void)
 	CHECK_EQ_INT(may("x", "quarterly", c), 1);
 }
 
+/* account.purge drops the account's index; a segment written after it
+ * (a worker run that began before) goes at the worker's next run. */
+static void test_purge(void)
+{
+	const char *error = NULL;
+	struct evm_fts *f = NULL;
+	struct view_batch *b;
+	struct buf k = BUF_INIT;
+
+	fresh("evm_fts_purge");
+	deliver("Subject: gone soon\r\n\r\nsecret words\r\n");
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_docs(f), 1);
+	evm_fts_close(&f);
+	run("account.purge", json_object());
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_docs(f), 0);
+	evm_fts_close(&f);
+	/* a late segment */
+	evm_fts_key_account(&k, BOB);
+	buf_puts(&k, "seg/0000000007");
+	b = view_batch_begin(view);
+	view_batch_put(b, k.data, k.len, "0123456789abcdef0123456789abcdef1", 33);
+	CHECK(view_batch_commit(&b, &error) == 0);
+	buf_free(&k);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_docs(f), 1);
+	evm_fts_close(&f);
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_docs(f), 0);
+	evm_fts_close(&f);
+}
+
 /* Random subjects and bodies over a small alphabet with non-ASCII
  * letters; for random needles, every message whose text contains the
  * needle (casemapped) stays a candidate. */
@@ -360,6 +395,7 @@ int main(void)
 	test_run("trigrams", test_trigrams);
 	test_run("index_query", test_index_query);
 	test_run("no_false_negatives", test_no_false_negatives);
+	test_run("purge", test_purge);
 	view_close(&view);
 	json_decref(last);
 	return test_done();
