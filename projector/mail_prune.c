@@ -80,7 +80,10 @@ static int mexp_cb(void *vctx, const char *key, size_t klen, const char *val, si
 	memcpy(digits, rest, 20);
 	digits[20] = '\0';
 	c->modseq[c->n] = strtoll(digits, NULL, 10);
-	c->uid[c->n++] = (uint32_t)strtoul(rest + 21, NULL, 10);
+	/* The key is not NUL-terminated: the uid's 10 digits are copied out. */
+	memcpy(digits, rest + 21, 10);
+	digits[10] = '\0';
+	c->uid[c->n++] = (uint32_t)strtoul(digits, NULL, 10);
 	return 0;
 }
 
