@@ -27,5 +27,6 @@ const struct applier mail_appliers[] = {
 	{ "mailbox.update", EVM_TOPIC_MAIL, mail_apply_mailbox_update },
 	{ "identity.set", EVM_TOPIC_MAIL, mail_apply_identity_set },
 	{ "identity.destroy", EVM_TOPIC_MAIL, mail_apply_identity_destroy },
+	{ "mailbox.retention", EVM_TOPIC_MAIL, mail_apply_mailbox_retention },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };
