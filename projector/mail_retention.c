@@ -4,7 +4,6 @@
 #include "projector/mail_internal.h"
 #include "common/log.h"
 
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 

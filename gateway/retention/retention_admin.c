@@ -6,7 +6,6 @@
 #include "gateway/http/http_server.h"
 #include "gateway/http/http_util.h"
 #include "gateway/mgmt_http.h"
-#include "common/log.h"
 #include "projector/directory.h"
 #include "projector/mail.h"
 #include "projector/retention.h"
