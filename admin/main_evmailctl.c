@@ -29,6 +29,10 @@ static void usage(FILE *out)
 		"  mailbox restore ADDRESS MAILBOX --at TIME [--into NAME]   re-append what was there at TIME\n"
 		"  account restore ADDRESS --at TIME        the same for every mailbox\n"
 		"  account history ADDRESS [--since TIME] [--limit N]   the account's events from the log\n"
+		"  retention set --tenant NAME [--trash DAYS] [--junk DAYS] [--all DAYS]   expunge older mail\n"
+		"  retention set --mailbox ADDRESS MAILBOX --days DAYS   a mailbox's own rule (0: keep)\n"
+		"  retention clear --tenant NAME | --mailbox ADDRESS MAILBOX\n"
+		"  retention show --tenant NAME | --mailbox ADDRESS   (DAYS: decimals allowed, 0.5)\n"
 		"                                           (TIME: RFC 3339 or -2h, -30m, -1d)\n"
 		"\n"
 		"The node is reached at mgmt.listen from the configuration (EVMAIL_MGMT_LISTEN)\n"
@@ -128,6 +132,8 @@ int main(int argc, char **argv)
 		ret = cmd_node(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "checkpoint") == 0)
 		ret = cmd_checkpoint(&ctl, argc - i, argv + i);
+	else if (strcmp(cmd, "retention") == 0)
+		ret = cmd_retention(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "replica") == 0)
 		ret = cmd_replica(&ctl, argc - i, argv + i);
 	else {

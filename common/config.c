@@ -119,6 +119,10 @@ const struct config_key config_keys[] = {
 	{ "blob.gc_grace_s", CONFIG_INT, "3600",
 	  "A body goes only when its last reference and every upload it loses are older than this, seconds "
 	  "(longer than any delivery takes from its chunks to its append).", OFF(blob_gc_grace_s), 1, INT64_C(31536000) },
+	{ "retention.interval_s", CONFIG_INT, "3600",
+	  "Retention policies (evmailctl retention): seconds between the rounds of the node that holds queue partition 0 "
+	  "(the only node on the embedded log), which expunge the messages older than their rule; 0 = off.",
+	  OFF(retention_interval_s), 0, 86400 },
 	{ "blob.upload_ttl_s", CONFIG_INT, "86400",
 	  "A JMAP upload keeps its blob at least this long, seconds (RFC 8620 6.1: at least an hour).",
 	  OFF(blob_upload_ttl_s), 3600, INT64_C(315360000) },

@@ -64,6 +64,7 @@ struct evm_config {
 	int64_t jmap_push_timeout_s;       /* one push POST, at most */
 	int64_t blob_gc_interval_s;        /* body GC scans (gateway/blobgc); 0 = off */
 	int64_t blob_gc_grace_s;
+	int64_t retention_interval_s;      /* retention rounds (gateway/retention); 0 = off */
 	int64_t blob_upload_ttl_s;         /* a JMAP upload references its blob this long */
 	char *submission_listen;   /* "" = off */
 	char *submissions_listen;  /* "" = off; needs tls.cert */

@@ -24,8 +24,10 @@
  *   GET  /admin/history/ADDRESS   the account's events from the log (admin_history.c)
  *   POST /admin/restore    point-in-time restore (admin_restore.c)
  *   /admin/queue[/...]     the outbound queue (admin_queue.c)
+ *   /admin/retention/...   retention policies (gateway/retention/retention.h)
  * Every read answers from this node's view. */
 #include "gateway/blobgc/blobgc.h"
+#include "gateway/retention/retention.h"
 #include "gateway/command.h"
 #include "gateway/checkpoint/checkpoint.h"
 #include "gateway/http/http_util.h"
@@ -48,7 +50,7 @@
 static const char *const admin_command_types[] = {
 	"tenant.create", "tenant.delete", "domain.add", "domain.remove",
 	"account.create", "account.update", "account.remove", "alias.add", "alias.remove",
-	"dkim.set", "dkim.remove",
+	"dkim.set", "dkim.remove", "tenant.retention",
 };
 
 static int admin_type_allowed(const char *type)
@@ -695,6 +697,8 @@ void admin_api_handle(struct node *node, struct http_request *req, const char *p
 		admin_restore_handle(node, req);
 	} else if (strncmp(path, "mail/", 5) == 0 && get) {
 		admin_mail_handle(node, req, path + 5);
+	} else if (strncmp(path, "retention/", 10) == 0) {
+		retention_admin_handle(node, req, path + 10);
 	} else if (strncmp(path, "blobs/", 6) == 0 && get) {
 		blobgc_admin_handle(node, req, path + 6);
 	} else if (get) {

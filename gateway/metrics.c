@@ -1,6 +1,7 @@
 /* metrics - Prometheus text exposition (format 0.0.4) of the node. */
 #include "gateway/auth_gate.h"
 #include "gateway/blobgc/blobgc.h"
+#include "gateway/retention/retention.h"
 #include "gateway/auth_password.h"
 #include "gateway/fts/fts.h"
 #include "gateway/mgmt_http.h"
@@ -177,5 +178,6 @@ void metrics_render(struct node *node, struct buf *out)
 	queue_metrics(node, out);
 	evm_fts_metrics(node, out);
 	blobgc_metrics(node->blobgc, out);
+	retention_metrics(node->retention, out);
 	json_decref(st);
 }

@@ -3,6 +3,7 @@
 #include "gateway/auth_gate.h"
 #include "gateway/auth_password.h"
 #include "gateway/blobgc/blobgc.h"
+#include "gateway/retention/retention.h"
 #include "gateway/command.h"
 #include "gateway/checkpoint/checkpoint.h"
 #include "gateway/admin_logscan.h"
@@ -314,7 +315,8 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 	}
 	if (node->jmap != NULL && pushsub_sender_start(node, NULL, &node->pushsub, error_r) < 0)
 		goto fail;
-	if (blobgc_start(node, &node->blobgc, error_r) < 0)
+	if (blobgc_start(node, &node->blobgc, error_r) < 0 ||
+	    retention_start(node, &node->retention, error_r) < 0)
 		goto fail;
 	node->heartbeat_timer = event_new(base, -1, EV_PERSIST, heartbeat_tick, node);
 	hb.tv_sec = cfg->projector_heartbeat_ms / 1000;
@@ -410,6 +412,7 @@ void node_stop(struct node *node)
 	node->sig_term = node->sig_int = node->sig_hup = node->heartbeat_timer = node->stop_timer = NULL;
 	/* Before the projector and the log: its waiters and appends end here. */
 	blobgc_stop(&node->blobgc);
+	retention_stop(&node->retention);
 	queue_worker_stop(&node->delivery);
 	forward_node_free();
 	imap_server_stop(&node->imap);

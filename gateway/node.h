@@ -21,6 +21,7 @@ struct imap_server;
 struct pop3_server;
 struct queue_worker;
 struct blobgc;
+struct retention;
 struct http_server;
 struct jmap_node;
 struct pushsub_sender;
@@ -48,6 +49,7 @@ struct node {
 	struct smtp_server *submission, *submissions;   /* gateway role, RFC 6409 / 8314 */
 	struct queue_worker *delivery;                  /* delivery role (gateway/outbound) */
 	struct blobgc *blobgc;                          /* body GC scanner (gateway/blobgc/blobgc.h); NULL when off */
+	struct retention *retention;                    /* retention enforcer (gateway/retention/retention.h); NULL when off */
 	struct http_server *http, *https;               /* gateway role (gateway/http/http_node.h) */
 	/* limits.submission_per_hour, shared by SMTP submission and JMAP
 	 * EmailSubmission (gateway/smtp/smtp_rate.h); NULL when unlimited */

@@ -27,6 +27,9 @@
  *                   the DNS record's p= value. Replaces the key of the same
  *                   selector. domain.remove is rejected while keys remain.
  *   dkim.remove     {domain, selector}        the key must exist
+ *   tenant.retention {name, trash_ms?, junk_ms?, all_ms?}
+ *                   the tenant's retention rules (projector/retention.h),
+ *                   in its record as "retention"
  * quota: bytes, 0 = unlimited. state: "active" or "disabled".
  * password_hash: a crypt(3) string (yescrypt "$y$..."), never plain text.
  * scram_sha256 (optional, account.create/update): {salt (base64, 8-64

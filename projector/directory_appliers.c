@@ -13,5 +13,6 @@ const struct applier directory_appliers[] = {
 	{ "alias.remove", EVM_TOPIC_DIRECTORY, dir_apply_alias_remove },
 	{ "dkim.set", EVM_TOPIC_DIRECTORY, dir_apply_dkim_set },
 	{ "dkim.remove", EVM_TOPIC_DIRECTORY, dir_apply_dkim_remove },
+	{ "tenant.retention", EVM_TOPIC_DIRECTORY, dir_apply_tenant_retention },
 	{ NULL, EVM_TOPIC_DIRECTORY, NULL },
 };

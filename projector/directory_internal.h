@@ -43,6 +43,7 @@ applier_fn dir_apply_alias_add;
 applier_fn dir_apply_alias_remove;
 applier_fn dir_apply_dkim_set;
 applier_fn dir_apply_dkim_remove;
+applier_fn dir_apply_tenant_retention;    /* directory_retention.c */
 
 /* Sets *k to prefix + a (+ '/' + b when b is not NULL). */
 void dir_key(struct buf *k, const char *prefix, const char *a, const char *b);

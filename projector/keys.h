@@ -61,8 +61,10 @@
  * thr/). 4: emails by received time (arcv/, mrcv/). 5: expunge and destroy
  * times in mexp/ and jseq/, pruning after the horizon (pruned_modseq,
  * jprn/). 6: body references and uploads (blob_gc.h; a view without the
- * counts would let the collector take bodies still referenced). A view of
- * another format is rebuilt from the log at start. */
-#define VIEW_FORMAT 6
+ * counts would let the collector take bodies still referenced). 7: the
+ * save-date index (mail_keys.h sdat/, projector/retention.h; without it
+ * retention would never see the older messages). A view of another
+ * format is rebuilt from the log at start. */
+#define VIEW_FORMAT 7
 
 #endif

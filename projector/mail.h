@@ -92,6 +92,9 @@
  *                   record's sort_order is absent when 0 (old records
  *                   need no migration). A JMAP Mailbox change.
  *                   result: {mailbox_id, special_use, sort_order}
+ *   mailbox.retention {mailbox_id | name, max_age_ms?}
+ *                   the mailbox's own retention rule (projector/retention.h);
+ *                   result: {mailbox_id, max_age_ms (null: cleared)}
  *   mailbox.urlauth_key {mailbox_id (32 hex, or ""), key (64 hex)}
  *                   RFC 4467 3 mailbox access key, made by the writer with
  *                   RAND_bytes: THE LOG HOLDS THIS SECRET, like the

@@ -28,5 +28,6 @@ const struct applier mail_appliers[] = {
 	{ "identity.set", EVM_TOPIC_MAIL, mail_apply_identity_set },
 	{ "identity.destroy", EVM_TOPIC_MAIL, mail_apply_identity_destroy },
 	{ "account.purge", EVM_TOPIC_MAIL, mail_apply_purge },
+	{ "mailbox.retention", EVM_TOPIC_MAIL, mail_apply_mailbox_retention },
 	{ NULL, EVM_TOPIC_MAIL, NULL },
 };

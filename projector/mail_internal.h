@@ -214,6 +214,7 @@ applier_fn mail_apply_mailbox_update;      /* mail_mailbox_update.c */
 applier_fn mail_apply_identity_set;        /* mail_identity.c */
 applier_fn mail_apply_identity_destroy;
 applier_fn mail_apply_purge;               /* mail_purge.c */
+applier_fn mail_apply_mailbox_retention;   /* mail_retention.c */
 /* 1 when su is "" or a special use the store keeps (mail.h mailbox.create). */
 int mail_special_use_valid(const char *su);
 

@@ -16,7 +16,9 @@
  *                                           messages, unseen, size, sort_order
  *                                           (mailbox.update; absent = 0),
  *                                           pruned_modseq (the highest modseq of a
- *                                           pruned tombstone, mail_prune.c; absent = 0)}
+ *                                           pruned tombstone, mail_prune.c; absent = 0),
+ *                                           retention_ms (the mailbox's retention rule,
+ *                                           projector/retention.h; absent = none)}
  *   mail/<acct>/name/<name>                 the mailbox id (name index)
  *   mail/<acct>/sub/<name>                  "" (subscribed names; a name need not
  *                                           exist, RFC 9051 6.3.7)
@@ -41,6 +43,12 @@
  *                                           modseq); removed with the mailbox, or by
  *                                           an event of the mailbox at least
  *                                           mail.tombstone_days later (mail_prune.c)
+ *   mail/<acct>/sdat/<mailbox id>/<save date>/<uid>
+ *                                           "": the save-date index (projector/
+ *                                           retention.h), one entry per live message
+ *                                           at its record's "savedate" (ms, 20 digits;
+ *                                           "internal_date" when it has none), written
+ *                                           and deleted with the record
  *   mail/<acct>/email/<email id>            the MIME summary (common/mime.h), one per
  *                                           email id, shared by every copy
  *   mail/<acct>/eref/<email id>             how many messages carry the email id
@@ -126,6 +134,7 @@
 #define MAIL_K_GONE "gone/"
 #define MAIL_K_MSEQ "mseq/"
 #define MAIL_K_MEXP "mexp/"
+#define MAIL_K_SDAT "sdat/"
 #define MAIL_K_EMAIL "email/"
 #define MAIL_K_EREF "eref/"
 #define MAIL_K_MID "mid/"

@@ -91,6 +91,18 @@ static void mseq_key(struct mail_acct *a, const char *kind, const char *mailbox_
 	buf_printf(&a->key, "/%020" PRId64 "/%010" PRIu32, modseq, uid);
 }
 
+/* The save-date index key of a message (projector/retention.h): sdat/
+ * <mailbox>/<save date 20 digits>/<uid 10 digits>; the record's "savedate",
+ * or its "internal_date" in a record without one. */
+static void sdat_key(struct mail_acct *a, const char *mailbox_id, json_t *msg, uint32_t uid)
+{
+	json_t *d = json_object_get(msg, "savedate");
+
+	if (!json_is_integer(d))
+		d = json_object_get(msg, "internal_date");
+	mseq_key(a, MAIL_K_SDAT, mailbox_id, json_is_integer(d) ? json_integer_value(d) : 0, uid);
+}
+
 /* The index value of a live message: "<flag bits>[ keyword...]". */
 static void mseq_value(json_t *msg, struct buf *out)
 {
@@ -135,6 +147,8 @@ int mail_msg_put(struct mail_acct *a, const char *mailbox_id, json_t *msg, int64
 		if (blob_ref_account(a->ctx, blob_id, a->address, 1, error_r) < 0)
 			return -1;
 		mail_jmap_loc(a, email_id, mailbox_id, uid, 1);
+		sdat_key(a, mailbox_id, msg, uid);
+		mail_batch_put_str(a->ctx->batch, &a->key, "");
 	}
 	return mail_jmap_touch(a, MAIL_J_EMAIL, email_id, 0, error_r);
 }
@@ -174,6 +188,8 @@ int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, 
 		    (blob_id = mail_rec_str(msg, "blob_id", error_r)) == NULL)
 			return -1;
 		mail_msg_delete(a, mailbox_id, email_id, (uint32_t)uid, modseq);
+		sdat_key(a, mailbox_id, msg, (uint32_t)uid);
+		mail_batch_delete(a->ctx->batch, &a->key);
 		if (blob_ref_account(a->ctx, blob_id, a->address, -1, error_r) < 0)
 			return -1;
 		if (tombstones)
