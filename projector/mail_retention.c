@@ -134,7 +134,10 @@ static int expired_cb(void *vctx, const char *key, size_t klen, const char *val,
 	saved = (int64_t)strtoll(digits, NULL, 10);
 	if (saved >= x->cutoff)
 		return 1;
-	x->uids[x->n++] = (uint32_t)strtoul(p + 21, NULL, 10);
+	/* The key is not NUL-terminated: the uid's 10 digits are copied out. */
+	memcpy(digits, p + 21, 10);
+	digits[10] = '\0';
+	x->uids[x->n++] = (uint32_t)strtoul(digits, NULL, 10);
 	return x->n >= x->max;
 }
 
