@@ -6,8 +6,7 @@
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* The 6-bit value of a character of the alphabet (url: "-_", else "+/"), or -1. */
-static int b64_value(unsigned char c, int url)
+int evm_b64_value(unsigned char c, int url)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -38,7 +37,7 @@ static int decode(const char *in, size_t len, int url, int pad_required, unsigne
 	if (len % 4 == 1)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
-		int v = b64_value((unsigned char)in[i], url);
+		int v = evm_b64_value((unsigned char)in[i], url);
 
 		if (v < 0)
 			return -1;

@@ -10,6 +10,10 @@
 
 #include "common/buf.h"
 
+/* The 6-bit value of a character of the alphabet (url: RFC 4648 5's "-_",
+ * else 4's "+/"), or -1. */
+int evm_b64_value(unsigned char c, int url);
+
 /* Base64 (RFC 4648 4, with padding) of len octets: malloc'ed string. */
 char *evm_b64_encode(const unsigned char *in, size_t len);
 /* Strict base64 with padding. Decodes into out (at least len / 4 * 3 + 1

@@ -1,6 +1,7 @@
 /* mime_transfer - base64 and quoted-printable decoding (RFC 2045 6.7, 6.8;
  * RFC 2047 4.1, 4.2). */
 #include "common/mime_internal.h"
+#include "common/base64.h"
 
 /* Value of a hex digit (either case), or -1. */
 int mime_hex(int c)
@@ -14,22 +15,6 @@ int mime_hex(int c)
 	return -1;
 }
 
-/* Value of a base64 alphabet byte, or -1. */
-static int b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* Decodes base64 (RFC 2045 6.8: bytes outside the alphabet are ignored). */
 void mime_base64_decode(const char *in, size_t len, struct buf *out)
 {
@@ -38,7 +23,7 @@ void mime_base64_decode(const char *in, size_t len, struct buf *out)
 
 	buf_reserve(out, len / 4 * 3 + 3);
 	for (size_t i = 0; i < len; i++) {
-		int v = b64_value((unsigned char)in[i]);
+		int v = evm_b64_value((unsigned char)in[i], 0);
 
 		if (in[i] == '=')
 			break;
@@ -64,50 +49,60 @@ int mime_base64_decode_strict(const char *in, size_t len, struct buf *out)
 	if (len - n > 2 || n % 4 == 1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (b64_value((unsigned char)in[i]) < 0)
+		if (evm_b64_value((unsigned char)in[i], 0) < 0)
 			return -1;
 	}
 	mime_base64_decode(in, n, out);
 	return 0;
 }
 
-/* Decodes quoted-printable; soft line breaks ("=" + optional WSP + EOL)
- * are removed, an "=" not followed by two hex digits is kept literally. */
+/* Length of the line break at in[i] (CRLF or LF), or 0. */
+static size_t line_break(const char *in, size_t len, size_t i)
+{
+	if (i < len && in[i] == '\n')
+		return 1;
+	return i + 1 < len && in[i] == '\r' && in[i + 1] == '\n' ? 2 : 0;
+}
+
+/* Quoted-printable, leniently as RFC 2045 6.7 asks of receivers: =XX
+ * octets (either case), '=' + optional whitespace + line break is a soft
+ * break, whitespace before a line break (or the end) is dropped (rule 3),
+ * and an '=' that starts neither is kept as it is. */
 void mime_qp_decode(const char *in, size_t len, struct buf *out)
 {
-	size_t i = 0, start = 0;
+	size_t i = 0, run = 0;
 
 	buf_reserve(out, len);
 	while (i < len) {
+		unsigned char c = (unsigned char)in[i];
+		size_t j = c == '=' ? i + 1 : i, br;
 		int h, l;
-		size_t j;
 
-		if (in[i] != '=') {
+		if (c != ' ' && c != '\t' && c != '=') {
 			i++;
 			continue;
 		}
-		buf_append(out, in + start, i - start);
-		if (i + 2 < len && (h = mime_hex((unsigned char)in[i + 1])) >= 0 &&
-		    (l = mime_hex((unsigned char)in[i + 2])) >= 0) {
-			char c = (char)(h * 16 + l);
+		while (j < len && mime_is_wsp(in[j]))
+			j++;
+		br = line_break(in, len, j);
+		if (br > 0 || j == len) {
+			/* whitespace before a break: dropped; '=' there: a soft break */
+			buf_append(out, in + run, i - run);
+			run = i = c == '=' ? j + br : j;
+		} else if (c != '=') {
+			i = j;   /* inner whitespace is kept */
+		} else if (i + 2 < len && (h = mime_hex((unsigned char)in[i + 1])) >= 0 &&
+			   (l = mime_hex((unsigned char)in[i + 2])) >= 0) {
+			char o = (char)(h * 16 + l);
 
-			buf_append(out, &c, 1);
-			i += 3;
+			buf_append(out, in + run, i - run);
+			buf_append(out, &o, 1);
+			run = i = i + 3;
 		} else {
-			for (j = i + 1; j < len && (mime_is_wsp(in[j]) || in[j] == '\r'); j++)
-				;
-			if (j < len && in[j] == '\n') {
-				i = j + 1;          /* soft line break */
-			} else if (j == len) {
-				i = len;            /* "=" at the end of the data */
-			} else {
-				buf_append(out, "=", 1);
-				i++;
-			}
+			i++;     /* a stray '=' is kept */
 		}
-		start = i;
 	}
-	buf_append(out, in + start, i - start);
+	buf_append(out, in + run, len - run);
 }
 
 /* Decodes the text of a "Q" encoded word (RFC 2047 4.2). */

@@ -323,6 +323,32 @@ static void test_previews(void)
 	free(o);
 }
 
+/* mime_transfer_decode: RFC 2045 6.7 and 6.8, leniently. */
+static void test_transfer(void)
+{
+	static const struct { const char *enc, *in, *want; } cases[] = {
+		{ "quoted-printable", "caf=E9 =3d x", "caf\xe9 = x" },
+		{ "quoted-printable", "soft=\r\nbreak", "softbreak" },
+		{ "quoted-printable", "soft= \t\nbreak", "softbreak" },
+		/* rule 3: whitespace before a line break or the end is dropped */
+		{ "quoted-printable", "end  \r\nnext\t", "end\r\nnext" },
+		{ "Quoted-Printable", "a=zz=4", "a=zz=4" },       /* stray '=' kept */
+		{ "quoted-printable", "x=", "x" },                /* '=' at the end */
+		{ "base64", "aGVs bG8=\r\nignored", "hello" },     /* stops at '=' */
+		{ "BASE64", "a*G!V-s_bG8", "hello" },             /* junk skipped */
+		{ "7bit", "as =3D is", "as =3D is" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf out = BUF_INIT;
+
+		mime_transfer_decode(cases[i].enc, cases[i].in, strlen(cases[i].in), &out);
+		buf_append(&out, "", 1);
+		CHECK_EQ_STR(out.data, cases[i].want);
+		buf_free(&out);
+	}
+}
+
 int main(void)
 {
 	test_run("addresses", test_addresses);
@@ -333,5 +359,6 @@ int main(void)
 	test_run("charsets", test_charsets);
 	test_run("message ids", test_msgids);
 	test_run("previews", test_previews);
+	test_run("transfer encodings", test_transfer);
 	return test_done();
 }
