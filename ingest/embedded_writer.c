@@ -186,7 +186,7 @@ static void write_batch(struct embedded_log *l, struct emb_item *batch,
 			 * tried again: appends go on once space returns. */
 			if (p->failed && emb_partition_repair(p, &l->mu, &error) < 0)
 				log_error("embedded log: partition %s not repaired: %s", p->dir, error);
-			p->batch_first_seg = p->nsegs - 1;
+			p->batch_first = p->segs[p->nsegs - 1];
 		}
 		if (p->failed) {
 			item_fail(item, p->fail_error);
