@@ -171,14 +171,24 @@ static int matches(const struct got *g, const struct model *m, int64_t from, int
 	return k == g->n;
 }
 
-/* Fills the blob topic: 12 keys rewritten over and over, some deleted. */
+/* Fills the blob topic: unique keys (kept), keys rewritten over and over
+ * (mostly garbage, so closed segments keep records with gaps between and
+ * after them) and tombstones of some unique keys. */
 static int fill(struct t_log *t, struct model *m)
 {
 	char key[16];
 
 	for (int i = 0; i < 120; i++) {
-		snprintf(key, sizeof key, "key%d", i % 12);
-		if (put(t, m, EVM_TOPIC_BLOB, key, i % 12 == 5 && i > 60 ? "" : value_of(i % 12, i)) < 0)
+		const char *value = value_of(i % 12, i);
+		if (i % 3 == 0) {
+			snprintf(key, sizeof key, "u%d", i);
+		} else if (i > 60 && i % 6 == 5) {
+			snprintf(key, sizeof key, "u%d", i - 59);
+			value = "";
+		} else {
+			snprintf(key, sizeof key, "key%d", i % 12);
+		}
+		if (put(t, m, EVM_TOPIC_BLOB, key, value) < 0)
 			return -1;
 	}
 	return 0;
