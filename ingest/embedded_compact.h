@@ -29,8 +29,9 @@
  * sees the old or the new segment whole, never half of each.
  *
  * Threads: passes run on the compactor thread (every
- * log.embedded_compact_interval_s) or a caller of emb_compact_run; one at a
- * time (compact_mu). Neither the writer nor the loop thread compacts. */
+ * log.embedded_compact_interval_s, and on request: POST /admin/log/compact)
+ * or a caller of emb_compact_run (tests); one at a time (compact_mu).
+ * Neither the writer nor the loop thread compacts. */
 #ifndef EVM_EMBEDDED_COMPACT_H
 #define EVM_EMBEDDED_COMPACT_H
 
@@ -53,8 +54,12 @@ struct emb_compact_stats {
  * when some partition failed (the others are still compacted; *error_r
  * names the first failure, thread-local text). */
 int emb_compact_run(struct embedded_log *l, int64_t now_ms, const char **error_r);
-/* Starts the compactor thread when log.embedded_compact_interval_s > 0. */
+/* Starts the compactor thread: a pass every log.embedded_compact_interval_s
+ * (0: none) and one whenever emb_compactor_request asks. */
 int emb_compactor_start(struct embedded_log *l, const char **error_r);
+/* Asks the compactor thread for a pass now; returns at once (the pass is
+ * done when the stats' runs has grown). Any thread. */
+void emb_compactor_request(struct embedded_log *l);
 /* Stops and joins it (a pass in progress stops between segments). */
 void emb_compactor_stop(struct embedded_log *l);
 /* A copy of the counters. */

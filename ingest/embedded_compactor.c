@@ -25,7 +25,8 @@ static void lower_io_priority(void)
 #endif
 }
 
-/* The compactor thread: a pass every interval until stopped. */
+/* The compactor thread: a pass every interval (if any) and on request,
+ * until stopped. */
 static void *compactor_main(void *arg)
 {
 	struct embedded_log *l = arg;
@@ -36,10 +37,16 @@ static void *compactor_main(void *arg)
 	while (!l->compact_stop) {
 		int64_t deadline = evm_mono_ms() + interval_ms;
 		const char *error;
-		while (!l->compact_stop && evm_mono_ms() < deadline)
-			emb_cond_wait_until(&l->compact_cond, &l->mu, deadline);
+		while (!l->compact_stop && !l->compact_requested &&
+		       (interval_ms == 0 || evm_mono_ms() < deadline)) {
+			if (interval_ms == 0)
+				pthread_cond_wait(&l->compact_cond, &l->mu);
+			else
+				emb_cond_wait_until(&l->compact_cond, &l->mu, deadline);
+		}
 		if (l->compact_stop)
 			break;
+		l->compact_requested = 0;
 		pthread_mutex_unlock(&l->mu);
 		if (emb_compact_run(l, evm_now_ms(), &error) < 0)
 			log_warn("embedded log: compaction pass: %s", error);
@@ -49,20 +56,26 @@ static void *compactor_main(void *arg)
 	return NULL;
 }
 
-/* Starts the compactor thread when an interval is configured. */
+/* Starts the compactor thread (with no interval it runs only on request). */
 int emb_compactor_start(struct embedded_log *l, const char **error_r)
 {
-	int err;
+	int err = pthread_create(&l->compactor, NULL, compactor_main, l);
 
-	if (l->cfg->log_embedded_compact_interval_s <= 0)
-		return 0;
-	err = pthread_create(&l->compactor, NULL, compactor_main, l);
 	if (err != 0) {
 		*error_r = emb_errorf("cannot start the log compactor thread: %s", strerror(err));
 		return -1;
 	}
 	l->compactor_started = 1;
 	return 0;
+}
+
+/* Asks the compactor thread for a pass now; returns at once. */
+void emb_compactor_request(struct embedded_log *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->compact_requested = 1;
+	pthread_cond_broadcast(&l->compact_cond);
+	pthread_mutex_unlock(&l->mu);
 }
 
 /* Stops the compactor (a pass stops between segments) and joins it. */

@@ -247,6 +247,27 @@ static int emb_topics_describe(struct evlog *log, json_t **report_r, const char 
 	return 0;
 }
 
+/* The compaction counters (embedded_compact.h). */
+static void emb_compaction_stats(struct evlog *log, struct evlog_compaction *st_r)
+{
+	struct emb_compact_stats st;
+
+	emb_compact_stats_get((struct embedded_log *)log, &st);
+	*st_r = (struct evlog_compaction){
+		.runs = st.runs, .segments_rewritten = st.segments_rewritten,
+		.segments_removed = st.segments_removed, .records_removed = st.records_removed,
+		.bytes_reclaimed = st.bytes_reclaimed, .errors = st.errors,
+		.last_run_ms = st.last_run_ms,
+	};
+}
+
+/* Asks the compactor thread for a pass now. */
+static int emb_compact_now(struct evlog *log, const char **error_r)
+{
+	emb_compactor_request((struct embedded_log *)log);
+	return 0;
+}
+
 const struct evlog_ops evlog_embedded_ops = {
 	.name = "embedded",
 	.open = emb_open,
@@ -256,6 +277,8 @@ const struct evlog_ops evlog_embedded_ops = {
 	.pending = emb_pending,
 	.topics_create = emb_topics_describe,
 	.topics_describe = emb_topics_describe,
+	.compaction_stats = emb_compaction_stats,
+	.compact_now = emb_compact_now,
 	.reader_open = emb_reader_open,
 	.reader_assign = emb_reader_assign,
 	.reader_unassign_all = emb_reader_unassign_all,

@@ -73,6 +73,7 @@ struct embedded_log {
 	pthread_mutex_t compact_mu;   /* one compaction pass at a time */
 	pthread_cond_t compact_cond;  /* compactor: stop (with mu) */
 	int compact_stop;             /* under mu */
+	int compact_requested;        /* under mu: a pass asked for now */
 	struct emb_compact_stats compact_stats;   /* under mu */
 	pthread_t compactor;
 	int compactor_started;
