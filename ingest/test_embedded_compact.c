@@ -5,6 +5,7 @@
  * reader on other threads. */
 #include "ingest/embedded_log.h"
 #include "ingest/embedded_compact.h"
+#include "ingest/embedded_record.h"
 #include "ingest/embedded_testutil.h"
 #include "common/ids.h"
 #include "tests/unit/testlib.h"
@@ -398,6 +399,84 @@ static void test_crash_after_rename(void)
 	crash_case("emb_compact_crash2", 2);
 }
 
+/* Rewrites segment path without its record number skip (a gap), or with
+ * one byte of that record flipped (flip: damage). */
+static int damage_segment(const char *path, int skip, int flip)
+{
+	FILE *f = fopen(path, "rb");
+	static uint8_t data[1 << 16];
+	size_t len, pos = 0, cut = 0, cut_len = 0;
+	int k = 0;
+
+	if (f == NULL)
+		return -1;
+	len = fread(data, 1, sizeof data, f);
+	fclose(f);
+	while (pos < len) {
+		struct emb_record rec;
+		const char *why;
+		size_t size;
+		if (emb_record_decode(data + pos, len - pos, &rec, &size, &why) != 1)
+			return -1;
+		if (k++ == skip) {
+			cut = pos;
+			cut_len = size;
+		}
+		pos += size;
+	}
+	if (cut_len == 0)
+		return -1;
+	if (flip) {
+		data[cut + cut_len - 1] ^= 0x40;
+	} else {
+		memmove(data + cut, data + cut + cut_len, len - cut - cut_len);
+		len -= cut_len;
+	}
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(data, 1, len, f) != len) {
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	return fclose(f);
+}
+
+/* A gap in a delete topic stays damage; so does a bad record in a
+ * compacted segment: the reader fails rather than skip. */
+static void test_damage_still_detected(void)
+{
+	const char *dir = test_tmpdir("emb_compact_damage"), *error;
+	static struct model m;
+	static struct got g;
+	struct t_log t;
+	char path[1400];
+
+	memset(&m, 0, sizeof m);
+	CHECK(t_open(&t, dir, 1, SEG, 0, &error) == 0);
+	for (int i = 0; i < 60; i++)
+		CHECK(put(&t, &m, EVM_TOPIC_MAIL, "k", value_of(0, i)) == 0);
+	CHECK(fill(&t, &m) == 0);
+	CHECK(emb_compact_run((struct embedded_log *)t.log, evm_now_ms(), &error) == 0);
+	t_close(&t);
+	snprintf(path, sizeof path, "%s/%020d.log", part_dir(dir, "mail"), 0);
+	CHECK(damage_segment(path, 3, 0) == 0);
+	/* The first blob segment that still exists, compacted. */
+	long long base;
+	int temp;
+	(void)dir_bytes(part_dir(dir, "blob"), &base, &temp);
+	int found = 0;
+	for (int i = 0; i < (int)m.n && !found; i++) {
+		snprintf(path, sizeof path, "%s/%020lld.log", part_dir(dir, "blob"), (long long)m.v[i].offset);
+		found = m.v[i].offset < base && access(path, F_OK) == 0;
+	}
+	CHECK(found);
+	CHECK(damage_segment(path, 0, 1) == 0);
+	CHECK(t_open(&t, dir, 1, SEG, 0, &error) == 0);
+	CHECK(read_from(&t, EVM_TOPIC_MAIL, 0, &g) < 0);
+	CHECK(read_from(&t, EVM_TOPIC_BLOB, 0, &g) < 0);
+	t_close(&t);
+}
+
 #define CKEYS 20
 #define CRECS 1500
 
@@ -517,6 +596,7 @@ int main(void)
 	test_run("duplicates and tombstones compacted, offsets kept, readers", test_compact_latest_kept);
 	test_run("segments left empty are deleted", test_empty_segments_dropped);
 	test_run("delete topics are not compacted", test_delete_topic_untouched);
+	test_run("damage is still detected", test_damage_still_detected);
 	test_run("crash before the rename", test_crash_before_rename);
 	test_run("crash after the rename", test_crash_after_rename);
 	test_run("compaction beside appends and a reader", test_concurrent);
