@@ -143,7 +143,8 @@ int emb_partition_load(struct emb_partition *p, const char *dir, int32_t id, int
 		goto out;
 	if (n > 0 && compacted && emb_fsync_dir(dir, error_r) < 0)
 		goto out;   /* a removed temporary file */
-	p->next_offset = p->durable_end = p->segs[p->nsegs - 1]->end;
+	p->active = p->segs[p->nsegs - 1];
+	p->next_offset = p->durable_end = p->active->end;
 	ret = 0;
 out:
 	free(bases);
@@ -185,7 +186,7 @@ struct emb_segment *emb_partition_find(const struct emb_partition *p, int64_t of
 /* Writer: writes the buffered records to the active segment (no fsync). */
 int emb_partition_flush(struct emb_partition *p, const char **error_r)
 {
-	struct emb_segment *seg = p->segs[p->nsegs - 1];
+	struct emb_segment *seg = p->active;
 
 	if (p->wbuf.len == 0)
 		return 0;
@@ -199,7 +200,7 @@ int emb_partition_flush(struct emb_partition *p, const char **error_r)
 /* Writer: fsyncs the active segment. */
 int emb_partition_sync(struct emb_partition *p, const char **error_r)
 {
-	struct emb_segment *seg = p->segs[p->nsegs - 1];
+	struct emb_segment *seg = p->active;
 
 	if (fdatasync(seg->fd) < 0) {
 		*error_r = emb_io_errorf(errno, "fsync", seg->path);
@@ -220,6 +221,7 @@ static int roll(struct emb_partition *p, pthread_mutex_t *mu, const char **error
 	pthread_mutex_lock(mu);
 	add_segment(p, seg);
 	pthread_mutex_unlock(mu);
+	p->active = seg;
 	return 0;
 }
 
@@ -228,13 +230,13 @@ int emb_partition_stage(struct emb_partition *p, pthread_mutex_t *mu, int64_t se
 			int64_t ts, const void *key, size_t key_len, const void *value,
 			size_t value_len, int64_t *offset_r, const char **error_r)
 {
-	struct emb_segment *seg = p->segs[p->nsegs - 1];
+	struct emb_segment *seg = p->active;
 	int64_t pos = seg->w_size + (int64_t)p->wbuf.len;
 
 	if (pos > 0 && pos >= segment_bytes) {
 		if (roll(p, mu, error_r) < 0)
 			return -1;
-		seg = p->segs[p->nsegs - 1];
+		seg = p->active;
 		pos = 0;
 	}
 	if (pos - seg->w_last_index_pos >= EMB_INDEX_INTERVAL) {
@@ -300,10 +302,11 @@ int emb_partition_repair(struct emb_partition *p, pthread_mutex_t *mu, const cha
 			return -1;
 		}
 		p->nsegs--;
+		p->active = p->segs[p->nsegs - 1];
 		emb_segment_free(&seg);
 		removed = 1;
 	}
-	seg = p->segs[p->nsegs - 1];
+	seg = p->active = p->segs[p->nsegs - 1];
 	pthread_mutex_unlock(mu);
 	if (removed && emb_fsync_dir(p->dir, error_r) < 0)
 		return -1;

@@ -37,6 +37,8 @@ struct emb_partition {
 	int64_t compact_seen_end;        /* durable_end its last pass saw; -1: none yet */
 	int64_t compact_next_expiry;     /* a kept tombstone expires then (ms); INT64_MAX: none */
 	/* writer */
+	struct emb_segment *active;      /* the last segment, read without the mutex
+					  * (compaction changes segs[] under it) */
 	int64_t next_offset;
 	struct buf wbuf;                 /* encoded, not yet written */
 	struct emb_pending_index *pidx;  /* index entries to publish */
