@@ -288,9 +288,9 @@ static int map_all(struct snap_seg *v, size_t n, const char **error_r)
 	return 0;
 }
 
-/* One pass over partition p. */
-static int compact_partition(struct embedded_log *l, struct emb_partition *p, int64_t now_ms,
-			     const char **error_r)
+/* One pass over partition p (compact_mu held). */
+int emb_compact_partition(struct embedded_log *l, struct emb_partition *p, int64_t now_ms,
+			  const char **error_r)
 {
 	int64_t retention = l->cfg->log_embedded_tombstone_retention_ms;
 	int64_t horizon = now_ms - retention, expiry = INT64_MAX, durable_end;
@@ -356,45 +356,4 @@ out:
 	free(v);
 	emb_keymap_free(&m);
 	return ret;
-}
-
-/* Runs one pass over every compacted topic. */
-int emb_compact_run(struct embedded_log *l, int64_t now_ms, const char **error_r)
-{
-	char first[512] = "";
-	uint64_t failed = 0;
-
-	pthread_mutex_lock(&l->compact_mu);
-	for (int t = 0; t < EVM_TOPIC_COUNT; t++) {
-		struct emb_topic *topic = &l->topics[t];
-		if (strcmp(topic->cleanup_policy, "compact") != 0)
-			continue;
-		for (int32_t i = 0; i < topic->npart && !stopping(l); i++) {
-			const char *error;
-			if (compact_partition(l, &topic->parts[i], now_ms, &error) == 0)
-				continue;
-			log_warn("embedded log: compaction of %s failed: %s", topic->parts[i].dir, error);
-			if (failed++ == 0)
-				snprintf(first, sizeof first, "%s", error);
-		}
-	}
-	pthread_mutex_lock(&l->mu);
-	l->compact_stats.runs++;
-	l->compact_stats.errors += failed;
-	l->compact_stats.last_run_ms = evm_now_ms();
-	pthread_mutex_unlock(&l->mu);
-	pthread_mutex_unlock(&l->compact_mu);
-	if (failed > 0) {
-		*error_r = emb_errorf("%s", first);
-		return -1;
-	}
-	return 0;
-}
-
-/* A copy of the counters. */
-void emb_compact_stats_get(struct embedded_log *l, struct emb_compact_stats *st_r)
-{
-	pthread_mutex_lock(&l->mu);
-	*st_r = l->compact_stats;
-	pthread_mutex_unlock(&l->mu);
 }

@@ -49,7 +49,12 @@ struct emb_compact_stats {
 	int64_t last_run_ms;           /* wall clock at the end of the last pass; 0 = none */
 };
 
-/* Runs one pass over every compacted topic now, as if the time were now_ms
+/* embedded_compact.c: one pass over partition p, as if the time were now_ms
+ * (compact_mu held). 0, or -1 with *error_r (thread-local text). */
+struct emb_partition;
+int emb_compact_partition(struct embedded_log *l, struct emb_partition *p, int64_t now_ms,
+			  const char **error_r);
+/* embedded_compactor.c: runs one pass over every compacted topic now, as if the time were now_ms
  * (ms since the epoch: the tombstone horizon). Blocking. Returns 0, or -1
  * when some partition failed (the others are still compacted; *error_r
  * names the first failure, thread-local text). */

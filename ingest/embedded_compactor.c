@@ -1,6 +1,7 @@
-/* embedded_compactor - the thread that compacts the embedded log every
- * log.embedded_compact_interval_s (embedded_compact.h), at idle I/O
- * priority so that it yields the disk to the writer and the readers. */
+/* embedded_compactor - compaction passes over the compacted topics and the
+ * thread that runs them every log.embedded_compact_interval_s and on
+ * request (embedded_compact.h), at idle I/O priority so that it yields the
+ * disk to the writer and the readers. */
 #include "ingest/embedded_compact.h"
 #include "ingest/embedded_fs.h"
 #include "ingest/embedded_log.h"
@@ -8,6 +9,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +17,58 @@
 #define IOPRIO_WHO_PROCESS 1     /* with 0: the calling thread (ioprio_set(2)) */
 #define IOPRIO_CLASS_IDLE 3
 #define IOPRIO_CLASS_SHIFT 13
+
+/* Whether the log is closing (stop between partitions). */
+static int compact_stopping(struct embedded_log *l)
+{
+	int stop;
+
+	pthread_mutex_lock(&l->mu);
+	stop = l->compact_stop;
+	pthread_mutex_unlock(&l->mu);
+	return stop;
+}
+
+/* Runs one pass over every compacted topic. */
+int emb_compact_run(struct embedded_log *l, int64_t now_ms, const char **error_r)
+{
+	char first[512] = "";
+	uint64_t failed = 0;
+
+	pthread_mutex_lock(&l->compact_mu);
+	for (int t = 0; t < EVM_TOPIC_COUNT; t++) {
+		struct emb_topic *topic = &l->topics[t];
+		if (strcmp(topic->cleanup_policy, "compact") != 0)
+			continue;
+		for (int32_t i = 0; i < topic->npart && !compact_stopping(l); i++) {
+			const char *error;
+			if (emb_compact_partition(l, &topic->parts[i], now_ms, &error) == 0)
+				continue;
+			log_warn("embedded log: compaction of %s failed: %s", topic->parts[i].dir, error);
+			if (failed++ == 0)
+				snprintf(first, sizeof first, "%s", error);
+		}
+	}
+	pthread_mutex_lock(&l->mu);
+	l->compact_stats.runs++;
+	l->compact_stats.errors += failed;
+	l->compact_stats.last_run_ms = evm_now_ms();
+	pthread_mutex_unlock(&l->mu);
+	pthread_mutex_unlock(&l->compact_mu);
+	if (failed > 0) {
+		*error_r = emb_errorf("%s", first);
+		return -1;
+	}
+	return 0;
+}
+
+/* A copy of the counters. */
+void emb_compact_stats_get(struct embedded_log *l, struct emb_compact_stats *st_r)
+{
+	pthread_mutex_lock(&l->mu);
+	*st_r = l->compact_stats;
+	pthread_mutex_unlock(&l->mu);
+}
 
 /* Puts the calling thread in the idle I/O class (best effort: Linux only). */
 static void lower_io_priority(void)
