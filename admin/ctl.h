@@ -60,6 +60,8 @@ int cmd_node(struct ctl *ctl, int argc, char **argv);
 int cmd_checkpoint(struct ctl *ctl, int argc, char **argv);
 int cmd_replica(struct ctl *ctl, int argc, char **argv);
 int cmd_retention(struct ctl *ctl, int argc, char **argv);
+/* cmd_log.c: `log compact`. */
+int cmd_log(struct ctl *ctl, int argc, char **argv);
 /* cmd_restore.c: `mailbox restore`, and `account restore|history`. */
 int cmd_mailbox(struct ctl *ctl, int argc, char **argv);
 int cmd_account_log(struct ctl *ctl, int argc, char **argv);

@@ -22,6 +22,7 @@ static void usage(FILE *out)
 		"  node drain|undrain NAME [--wait]         refuse new sessions, close idle ones\n"
 		"  view digest\n"
 		"  rebuild [--no-wait]\n"
+		"  log compact [--no-wait]                  compact the embedded log's compacted topics now\n"
 		"  checkpoint create [--out FILE]           a checkpoint of the node's view (stdout without --out)\n"
 		"  replica bootstrap --from HOST:PORT | --file FILE   install one into this machine's empty view\n"
 		"  queue list [--limit N] | show ID | retry ID|--all | hold ID | release ID\n"
@@ -122,6 +123,8 @@ int main(int argc, char **argv)
 		ret = cmd_status(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "view") == 0)
 		ret = cmd_view(&ctl, argc - i, argv + i);
+	else if (strcmp(cmd, "log") == 0)
+		ret = cmd_log(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "rebuild") == 0)
 		ret = cmd_rebuild(&ctl, argc - i, argv + i);
 	else if (strcmp(cmd, "queue") == 0)

@@ -48,6 +48,14 @@ const struct config_key config_keys[] = {
 	  "Embedded log: how long a write may wait for more to share its fsync. 0: none; the writes that "
 	  "arrive while a batch is written and synced form the next batch (group commit without a timer).",
 	  OFF(log_embedded_linger_ms), 0, 1000 },
+	{ "log.embedded_compact_interval_s", CONFIG_INT, "300",
+	  "Embedded log: seconds between compaction passes over the compacted topics (blob, directory, cluster): "
+	  "in closed segments only the latest record of each key stays, as Kafka's log cleaner does. 0 = off.",
+	  OFF(log_embedded_compact_interval_s), 0, 86400 },
+	{ "log.embedded_tombstone_retention_ms", CONFIG_INT, "86400000",
+	  "Embedded log: a tombstone (a record with an empty value) in a closed segment of a compacted topic is "
+	  "removed once it is older than this, so a reader that is behind still sees the delete (Kafka's "
+	  "delete.retention.ms).", OFF(log_embedded_tombstone_retention_ms), 0, INT64_MAX },
 	{ "log.write_timeout_ms", CONFIG_INT, "10000",
 	  "How long a write waits for the log's acknowledgement before it fails with a temporary error "
 	  "(SMTP 451, IMAP NO [UNAVAILABLE], HTTP 503); Kafka's message.timeout.ms is set to it.",

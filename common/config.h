@@ -32,6 +32,8 @@ struct evm_config {
 	int64_t log_segment_bytes;
 	int64_t log_linger_ms;
 	int64_t log_embedded_linger_ms;
+	int64_t log_embedded_compact_interval_s;       /* 0 = no compaction thread */
+	int64_t log_embedded_tombstone_retention_ms;
 	int64_t log_write_timeout_ms;   /* an append not acknowledged by then fails */
 	char *log_level;
 	char *mgmt_listen;

@@ -693,6 +693,8 @@ void admin_api_handle(struct node *node, struct http_request *req, const char *p
 		admin_queue_handle(node, req, path + 5);
 	} else if (strncmp(path, "history/", 8) == 0 && get) {
 		admin_history_handle(node, req, path + 8);
+	} else if (strcmp(path, "log/compact") == 0) {
+		admin_log_compact_handle(node, req);
 	} else if (strcmp(path, "restore") == 0 && post) {
 		admin_restore_handle(node, req);
 	} else if (strncmp(path, "mail/", 5) == 0 && get) {

@@ -77,6 +77,8 @@ static void queue_metrics(struct node *node, struct buf *out)
 static void log_metrics(struct node *node, struct buf *out)
 {
 	struct evlog_health h;
+	struct evlog_compaction c;
+	const char *error;
 
 	evlog_health(node->log, &h);
 	buf_printf(out, "# HELP evmail_log_reachable 1 while the log acknowledges appends, 0 after a "
@@ -96,6 +98,18 @@ static void log_metrics(struct node *node, struct buf *out)
 	counter(out, "evmail_log_appends_failed_total",
 		"Appends that failed or were not acknowledged within log.write_timeout_ms.",
 		(json_int_t)h.appends_failed);
+	if (evlog_compaction_stats(node->log, &c, &error) < 0)
+		return;   /* Kafka: the brokers compact */
+	counter(out, "evmail_log_compaction_runs_total",
+		"Compaction passes of the embedded log over its compacted topics.", (json_int_t)c.runs);
+	counter(out, "evmail_log_compaction_bytes_reclaimed_total",
+		"Bytes the embedded log's compaction removed from segment files.",
+		(json_int_t)c.bytes_reclaimed);
+	counter(out, "evmail_log_compaction_records_removed_total",
+		"Records the embedded log's compaction removed (older records of a key, expired tombstones).",
+		(json_int_t)c.records_removed);
+	counter(out, "evmail_log_compaction_errors_total",
+		"Partitions a compaction pass of the embedded log failed on.", (json_int_t)c.errors);
 }
 
 /* Password checks (gateway/auth_password.h), the cache's effect included. */

@@ -35,6 +35,8 @@ void admin_queue_handle(struct node *node, struct http_request *req, const char 
 void admin_history_handle(struct node *node, struct http_request *req, const char *path);
 /* POST /admin/restore (admin_restore.c). */
 void admin_restore_handle(struct node *node, struct http_request *req);
+/* GET|POST /admin/log/compact (admin_log.c): the log's compaction. */
+void admin_log_compact_handle(struct node *node, struct http_request *req);
 /* Prometheus exposition (metrics.c), appended to out. */
 struct buf;
 void metrics_render(struct node *node, struct buf *out);

@@ -43,6 +43,18 @@ static int take_lock(struct embedded_log *l, const char **error_r)
 	return 0;
 }
 
+/* Stops and joins the writer thread. */
+static void emb_stop_writer(struct embedded_log *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->stop = 1;
+	pthread_cond_broadcast(&l->work_cond);
+	pthread_mutex_unlock(&l->mu);
+	if (l->writer_started)
+		pthread_join(l->writer, NULL);
+	l->writer_started = 0;
+}
+
 /* Frees everything open() may have set up; the writer must not be running. */
 static void free_log(struct embedded_log *l)
 {
@@ -53,6 +65,9 @@ static void free_log(struct embedded_log *l)
 	if (l->lock_fd >= 0)
 		close(l->lock_fd);
 	pthread_mutex_destroy(&l->mu);
+	pthread_rwlock_destroy(&l->swap_lock);
+	pthread_mutex_destroy(&l->compact_mu);
+	pthread_cond_destroy(&l->compact_cond);
 	pthread_cond_destroy(&l->work_cond);
 	pthread_cond_destroy(&l->done_cond);
 	pthread_cond_destroy(&l->durable_cond);
@@ -65,6 +80,7 @@ static int emb_open(const struct evm_config *cfg, struct event_base *base,
 		    struct evlog **log_r, const char **error_r)
 {
 	struct embedded_log *l = xcalloc(1, sizeof *l);
+	pthread_rwlockattr_t rwattr;
 	int err;
 
 	l->log.ops = &evlog_embedded_ops;
@@ -73,6 +89,14 @@ static int emb_open(const struct evm_config *cfg, struct event_base *base,
 	l->cfg = cfg;
 	l->lock_fd = -1;
 	pthread_mutex_init(&l->mu, NULL);
+	/* Writer-preferring: a compaction's swap is not starved by readers
+	 * that keep polling (no reader takes swap_lock twice). */
+	pthread_rwlockattr_init(&rwattr);
+	pthread_rwlockattr_setkind_np(&rwattr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&l->swap_lock, &rwattr);
+	pthread_rwlockattr_destroy(&rwattr);
+	pthread_mutex_init(&l->compact_mu, NULL);
+	emb_cond_init(&l->compact_cond);
 	emb_cond_init(&l->work_cond);
 	emb_cond_init(&l->done_cond);
 	emb_cond_init(&l->durable_cond);
@@ -99,6 +123,10 @@ static int emb_open(const struct evm_config *cfg, struct event_base *base,
 		goto fail;
 	}
 	l->writer_started = 1;
+	if (emb_compactor_start(l, error_r) < 0) {
+		emb_stop_writer(l);
+		goto fail;
+	}
 	for (int i = 0; i < EVM_TOPIC_COUNT; i++)
 		__atomic_store_n(&l->log.partitions[i], l->topics[i].npart, __ATOMIC_RELEASE);
 	*log_r = &l->log;
@@ -127,12 +155,8 @@ static void emb_close(struct evlog *log)
 		if (timed_out)
 			break;
 	}
-	pthread_mutex_lock(&l->mu);
-	l->stop = 1;
-	pthread_cond_broadcast(&l->work_cond);
-	pthread_mutex_unlock(&l->mu);
-	if (l->writer_started)
-		pthread_join(l->writer, NULL);
+	emb_compactor_stop(l);
+	emb_stop_writer(l);
 	emb_run_done(l);
 	rest = l->queue.head;
 	l->queue.head = l->queue.tail = NULL;
@@ -223,6 +247,27 @@ static int emb_topics_describe(struct evlog *log, json_t **report_r, const char 
 	return 0;
 }
 
+/* The compaction counters (embedded_compact.h). */
+static void emb_compaction_stats(struct evlog *log, struct evlog_compaction *st_r)
+{
+	struct emb_compact_stats st;
+
+	emb_compact_stats_get((struct embedded_log *)log, &st);
+	*st_r = (struct evlog_compaction){
+		.runs = st.runs, .segments_rewritten = st.segments_rewritten,
+		.segments_removed = st.segments_removed, .records_removed = st.records_removed,
+		.bytes_reclaimed = st.bytes_reclaimed, .errors = st.errors,
+		.last_run_ms = st.last_run_ms,
+	};
+}
+
+/* Asks the compactor thread for a pass now. */
+static int emb_compact_now(struct evlog *log, const char **error_r)
+{
+	emb_compactor_request((struct embedded_log *)log);
+	return 0;
+}
+
 const struct evlog_ops evlog_embedded_ops = {
 	.name = "embedded",
 	.open = emb_open,
@@ -232,6 +277,8 @@ const struct evlog_ops evlog_embedded_ops = {
 	.pending = emb_pending,
 	.topics_create = emb_topics_describe,
 	.topics_describe = emb_topics_describe,
+	.compaction_stats = emb_compaction_stats,
+	.compact_now = emb_compact_now,
 	.reader_open = emb_reader_open,
 	.reader_assign = emb_reader_assign,
 	.reader_unassign_all = emb_reader_unassign_all,

@@ -7,6 +7,9 @@
  * moves the batch to the done list and activates done_ev, whose callback
  * runs the append callbacks on the loop thread. Published partition state
  * (segment arrays, sizes, indexes, durable ends) is guarded by mu as well.
+ * Compaction (embedded_compact.h) replaces closed segments holding
+ * swap_lock exclusively; a reader holds it shared while it reads. Lock
+ * order: compact_mu, then swap_lock, then mu.
  *
  * Test hook: emb_test_crash_after_write() makes the writer _exit() in the
  * given batch right after its write() calls and before its fsyncs, as a
@@ -21,6 +24,7 @@
 #include <stdint.h>
 
 #include "ingest/evlog_backend.h"
+#include "ingest/embedded_compact.h"
 #include "ingest/embedded_topic.h"
 
 #define EMB_CLOSE_WAIT_MS 10000
@@ -64,6 +68,15 @@ struct embedded_log {
 
 	pthread_t writer;
 	int writer_started;
+
+	pthread_rwlock_t swap_lock;   /* readers shared; a segment swap exclusive */
+	pthread_mutex_t compact_mu;   /* one compaction pass at a time */
+	pthread_cond_t compact_cond;  /* compactor: stop (with mu) */
+	int compact_stop;             /* under mu */
+	int compact_requested;        /* under mu: a pass asked for now */
+	struct emb_compact_stats compact_stats;   /* under mu */
+	pthread_t compactor;
+	int compactor_started;
 	struct event *done_ev;
 	size_t pending;          /* loop thread only */
 	int closing;             /* loop thread only */

@@ -31,7 +31,18 @@ static int cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Lists the base offsets of the segment files in dir, sorted. */
+/* Whether name is a compaction's temporary file ("<segment>.compact"). */
+static int is_compact_temp(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len == EMB_SEGMENT_NAME_LEN + strlen(EMB_COMPACT_SUFFIX) &&
+	       strcmp(name + EMB_SEGMENT_NAME_LEN, EMB_COMPACT_SUFFIX) == 0;
+}
+
+/* Lists the base offsets of the segment files in dir, sorted; removes a
+ * compaction's leftover temporary file (a crash before its rename: the
+ * segment it was made from is still whole). */
 static int list_segments(const char *dir, int64_t **bases_r, size_t *n_r, const char **error_r)
 {
 	DIR *d = opendir(dir);
@@ -45,6 +56,19 @@ static int list_segments(const char *dir, int64_t **bases_r, size_t *n_r, const 
 	}
 	while ((de = readdir(d)) != NULL) {
 		int64_t base;
+		if (is_compact_temp(de->d_name)) {
+			char *path = emb_path(dir, de->d_name);
+			log_info("embedded log: removing %s, left by an interrupted compaction", path);
+			if (unlink(path) < 0 && errno != ENOENT) {
+				*error_r = emb_io_errorf(errno, "remove", path);
+				free(path);
+				closedir(d);
+				free(bases);
+				return -1;
+			}
+			free(path);
+			continue;
+		}
 		if (emb_segment_parse_name(de->d_name, &base) < 0)
 			continue;
 		if (n == cap) {
@@ -62,11 +86,11 @@ static int list_segments(const char *dir, int64_t **bases_r, size_t *n_r, const 
 }
 
 /* Recovers the last segment: scan, cut a torn tail, adopt its index. */
-static int recover_last(struct emb_segment *seg, const char **error_r)
+static int recover_last(struct emb_segment *seg, int compacted, const char **error_r)
 {
 	struct emb_scan scan;
 
-	if (emb_segment_scan(seg, 1, &scan, error_r) < 0)
+	if (emb_segment_scan(seg, 1, compacted, &scan, error_r) < 0)
 		return -1;
 	seg->index = scan.index;
 	seg->indexed = 1;
@@ -78,7 +102,7 @@ static int recover_last(struct emb_segment *seg, const char **error_r)
 }
 
 /* Opens (creating if needed) the partition directory and recovers it. */
-int emb_partition_load(struct emb_partition *p, const char *dir, int32_t id,
+int emb_partition_load(struct emb_partition *p, const char *dir, int32_t id, int compacted,
 		       const char **error_r)
 {
 	int64_t *bases = NULL;
@@ -88,6 +112,9 @@ int emb_partition_load(struct emb_partition *p, const char *dir, int32_t id,
 	memset(p, 0, sizeof *p);
 	p->id = id;
 	p->dir = xstrdup(dir);
+	p->compacted = compacted;
+	p->compact_seen_end = -1;
+	p->compact_next_expiry = INT64_MAX;
 	if (emb_mkdir_p(dir, error_r) < 0 || list_segments(dir, &bases, &n, error_r) < 0)
 		goto out;
 	if (n == 0) {
@@ -112,9 +139,12 @@ int emb_partition_load(struct emb_partition *p, const char *dir, int32_t id,
 		seg->size = seg->w_size = st.st_size;
 		seg->end = seg->w_end = bases[i + 1];
 	}
-	if (recover_last(p->segs[p->nsegs - 1], error_r) < 0)
+	if (recover_last(p->segs[p->nsegs - 1], compacted, error_r) < 0)
 		goto out;
-	p->next_offset = p->durable_end = p->segs[p->nsegs - 1]->end;
+	if (n > 0 && compacted && emb_fsync_dir(dir, error_r) < 0)
+		goto out;   /* a removed temporary file */
+	p->active = p->segs[p->nsegs - 1];
+	p->next_offset = p->durable_end = p->active->end;
 	ret = 0;
 out:
 	free(bases);
@@ -156,7 +186,7 @@ struct emb_segment *emb_partition_find(const struct emb_partition *p, int64_t of
 /* Writer: writes the buffered records to the active segment (no fsync). */
 int emb_partition_flush(struct emb_partition *p, const char **error_r)
 {
-	struct emb_segment *seg = p->segs[p->nsegs - 1];
+	struct emb_segment *seg = p->active;
 
 	if (p->wbuf.len == 0)
 		return 0;
@@ -170,7 +200,7 @@ int emb_partition_flush(struct emb_partition *p, const char **error_r)
 /* Writer: fsyncs the active segment. */
 int emb_partition_sync(struct emb_partition *p, const char **error_r)
 {
-	struct emb_segment *seg = p->segs[p->nsegs - 1];
+	struct emb_segment *seg = p->active;
 
 	if (fdatasync(seg->fd) < 0) {
 		*error_r = emb_io_errorf(errno, "fsync", seg->path);
@@ -191,6 +221,7 @@ static int roll(struct emb_partition *p, pthread_mutex_t *mu, const char **error
 	pthread_mutex_lock(mu);
 	add_segment(p, seg);
 	pthread_mutex_unlock(mu);
+	p->active = seg;
 	return 0;
 }
 
@@ -199,13 +230,13 @@ int emb_partition_stage(struct emb_partition *p, pthread_mutex_t *mu, int64_t se
 			int64_t ts, const void *key, size_t key_len, const void *value,
 			size_t value_len, int64_t *offset_r, const char **error_r)
 {
-	struct emb_segment *seg = p->segs[p->nsegs - 1];
+	struct emb_segment *seg = p->active;
 	int64_t pos = seg->w_size + (int64_t)p->wbuf.len;
 
 	if (pos > 0 && pos >= segment_bytes) {
 		if (roll(p, mu, error_r) < 0)
 			return -1;
-		seg = p->segs[p->nsegs - 1];
+		seg = p->active;
 		pos = 0;
 	}
 	if (pos - seg->w_last_index_pos >= EMB_INDEX_INTERVAL) {
@@ -228,9 +259,13 @@ void emb_partition_publish(struct emb_partition *p)
 	for (size_t i = 0; i < p->npidx; i++)
 		emb_index_add(&p->pidx[i].seg->index, p->pidx[i].offset, p->pidx[i].pos);
 	p->npidx = 0;
-	for (size_t i = p->batch_first_seg; i < p->nsegs; i++) {
+	/* From the last segment back to the one active when the batch began
+	 * (by pointer: compaction may drop closed segments before it). */
+	for (size_t i = p->nsegs; i-- > 0;) {
 		p->segs[i]->size = p->segs[i]->w_size;
 		p->segs[i]->end = p->segs[i]->w_end;
+		if (p->segs[i] == p->batch_first)
+			break;
 	}
 	p->durable_end = p->next_offset;
 }
@@ -267,10 +302,11 @@ int emb_partition_repair(struct emb_partition *p, pthread_mutex_t *mu, const cha
 			return -1;
 		}
 		p->nsegs--;
+		p->active = p->segs[p->nsegs - 1];
 		emb_segment_free(&seg);
 		removed = 1;
 	}
-	seg = p->segs[p->nsegs - 1];
+	seg = p->active = p->segs[p->nsegs - 1];
 	pthread_mutex_unlock(mu);
 	if (removed && emb_fsync_dir(p->dir, error_r) < 0)
 		return -1;

@@ -6,7 +6,10 @@
  * reader that needs them, which also checks every record there.
  *
  * Threads: segs/nsegs and durable_end are published under the log mutex;
- * the writer-thread fields are touched only by the writer. */
+ * the writer-thread fields are touched only by the writer. The writer only
+ * ever touches the active (last) segment and the ones its current batch
+ * created; the compactor only closed ones (embedded_compact.h), so neither
+ * holds a segment the other changes. */
 #ifndef EVM_EMBEDDED_PARTITION_H
 #define EVM_EMBEDDED_PARTITION_H
 
@@ -24,23 +27,32 @@ struct emb_pending_index {
 struct emb_partition {
 	int32_t id;
 	char *dir;
+	int compacted;                   /* cleanup.policy compact: offsets may have gaps */
 	/* published */
 	struct emb_segment **segs;
 	size_t nsegs, cap;
 	int64_t durable_end;
+	uint64_t gen;                    /* bumped when compaction replaces or drops a segment */
+	/* compactor thread (embedded_compact.c) */
+	int64_t compact_seen_end;        /* durable_end its last pass saw; -1: none yet */
+	int64_t compact_next_expiry;     /* a kept tombstone expires then (ms); INT64_MAX: none */
 	/* writer */
+	struct emb_segment *active;      /* the last segment, read without the mutex
+					  * (compaction changes segs[] under it) */
 	int64_t next_offset;
 	struct buf wbuf;                 /* encoded, not yet written */
 	struct emb_pending_index *pidx;  /* index entries to publish */
 	size_t npidx, cappidx;
-	size_t batch_first_seg;          /* segment active when the batch began */
+	struct emb_segment *batch_first; /* segment active when the batch began */
 	int touched;
 	int failed;                      /* a write or fsync failed: no more appends */
 	char fail_error[512];
 };
 
-/* Opens (creating if needed) the partition directory and recovers it. */
-int emb_partition_load(struct emb_partition *p, const char *dir, int32_t id,
+/* Opens (creating if needed) the partition directory and recovers it;
+ * compacted: the topic is compacted (gaps allowed; a compaction's leftover
+ * temporary file is removed). */
+int emb_partition_load(struct emb_partition *p, const char *dir, int32_t id, int compacted,
 		       const char **error_r);
 void emb_partition_free(struct emb_partition *p);
 /* The segment holding offset (last base <= offset); caller holds the mutex. */

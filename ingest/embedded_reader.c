@@ -6,7 +6,15 @@
  * the segment's published durable size, so it never sees a record that has
  * not been fsync'ed. A record whose callback returns -1 is not consumed:
  * the next poll delivers it again. Damage found while reading (a bad
- * checksum, a gap between segments) fails the poll; nothing is skipped. */
+ * checksum, a gap between segments) fails the poll; nothing is skipped.
+ *
+ * Compacted topics (embedded_compact.h) have gaps, like Kafka's: within a
+ * closed segment offsets only increase, a closed segment may end before the
+ * next one's base, and the first segments may be gone. A reader positioned
+ * at an offset that was compacted away starts at the next record. While a
+ * reader reads (read_some) it holds the log's swap_lock shared, so
+ * compaction never replaces a segment under it; a replacement bumps the
+ * partition's gen, after which the reader seeks again from its offset. */
 #include "ingest/embedded_reader.h"
 #include "ingest/embedded_fs.h"
 #include "ingest/embedded_log.h"
@@ -27,7 +35,9 @@ struct emb_assignment {
 	int64_t next;               /* next offset to deliver */
 	struct emb_segment *seg;    /* NULL: seek before reading */
 	int64_t pos;                /* byte position in seg of ... */
-	int64_t pos_offset;         /* ... the record with this offset */
+	int64_t pos_offset;         /* ... the record with this offset (compacted: the
+				     * lowest offset the record there may have) */
+	uint64_t gen;               /* partition gen seg was found in */
 };
 
 struct emb_reader {
@@ -105,15 +115,17 @@ int emb_reader_unassign_all(struct evlog_reader *rr, const char **error_r)
 }
 
 /* Builds the index of a closed segment (checking each record) and installs
- * it. Called without the mutex: a closed segment never changes. */
-static int index_segment(struct embedded_log *l, struct emb_segment *seg, const char **error_r)
+ * it. Called without the mutex: a closed segment never changes (compaction
+ * replaces it only under swap_lock, which the caller holds shared). */
+static int index_segment(struct embedded_log *l, struct emb_partition *p, struct emb_segment *seg,
+			 const char **error_r)
 {
 	struct emb_scan scan;
 
-	if (emb_segment_scan(seg, 0, &scan, error_r) < 0)
+	if (emb_segment_scan(seg, 0, p->compacted, &scan, error_r) < 0)
 		return -1;
 	pthread_mutex_lock(&l->mu);
-	if (scan.end != seg->end || scan.size != seg->size) {
+	if ((p->compacted ? scan.end > seg->end : scan.end != seg->end) || scan.size != seg->size) {
 		pthread_mutex_unlock(&l->mu);
 		*error_r = emb_errorf("%s: records end at offset %" PRId64 " but the next segment "
 				      "starts at %" PRId64, seg->path, scan.end, seg->end);
@@ -130,35 +142,67 @@ static int index_segment(struct embedded_log *l, struct emb_segment *seg, const 
 	return 0;
 }
 
+/* Whether a has read all of its segment and may go on to the next one;
+ * mutex held. A compacted segment may end before its end offset (a gap),
+ * so there it is its byte size that counts, once the segment is closed
+ * and published whole (its end is the next segment's base). */
+static int at_segment_end(const struct emb_assignment *a, const struct emb_segment *next)
+{
+	if (!a->p->compacted)
+		return a->pos_offset >= a->seg->end;
+	return a->pos >= a->seg->size && next != NULL && a->seg->end == next->base;
+}
+
 /* Positions a at its next offset; returns 1 when there is durable data to
  * read (*limit_r, *end_r: the segment's durable size and end), 0 if none. */
 static int seek(struct embedded_log *l, struct emb_assignment *a, int64_t *limit_r,
 		int64_t *end_r, const char **error_r)
 {
+	struct emb_partition *p = a->p;
 	struct emb_segment *seg, *next;
 
 	pthread_mutex_lock(&l->mu);
 	for (;;) {
-		if (a->next >= a->p->durable_end) {
+		if (a->gen != p->gen) {
+			/* Compaction replaced segments: seek again from a->next. */
+			a->seg = NULL;
+			a->gen = p->gen;
+		}
+		if (a->next >= p->durable_end) {
 			pthread_mutex_unlock(&l->mu);
 			return 0;
 		}
-		if (a->seg != NULL && a->pos_offset >= a->seg->end) {
-			/* At the end of a segment: the next one must start here. */
-			(void)emb_partition_find(a->p, a->seg->base, &next);
-			if (next == NULL || next->base != a->pos_offset) {
-				pthread_mutex_unlock(&l->mu);
-				*error_r = emb_errorf("%s: partition has a gap after offset %" PRId64,
-						      a->p->dir, a->pos_offset);
-				return -1;
+		if (a->seg != NULL) {
+			(void)emb_partition_find(p, a->seg->base, &next);
+			if (at_segment_end(a, next)) {
+				/* The next segment must start here (compacted: at or after). */
+				if (next == NULL || next->base < a->pos_offset ||
+				    (!p->compacted && next->base != a->pos_offset)) {
+					pthread_mutex_unlock(&l->mu);
+					*error_r = emb_errorf("%s: partition has a gap after offset %" PRId64,
+							      p->dir, a->pos_offset);
+					return -1;
+				}
+				a->seg = next;
+				a->pos = 0;
+				a->pos_offset = next->base;
+				if (a->next < next->base)
+					a->next = next->base;   /* compacted away */
+				continue;
 			}
-			a->seg = next;
-			a->pos = 0;
-			continue;
-		}
-		if (a->seg != NULL)
+			if (p->compacted && a->pos >= a->seg->size) {
+				/* Compacted, the segment not yet published whole: wait. */
+				pthread_mutex_unlock(&l->mu);
+				return 0;
+			}
 			break;
-		seg = emb_partition_find(a->p, a->next, &next);
+		}
+		seg = emb_partition_find(p, a->next, &next);
+		if (seg == NULL && p->compacted && p->nsegs > 0) {
+			/* Compaction dropped the first segments: the log starts later. */
+			seg = p->segs[0];
+			a->next = seg->base;
+		}
 		if (seg == NULL) {
 			pthread_mutex_unlock(&l->mu);
 			*error_r = "offset before the start of the log";
@@ -166,7 +210,7 @@ static int seek(struct embedded_log *l, struct emb_assignment *a, int64_t *limit
 		}
 		if (!seg->indexed) {
 			pthread_mutex_unlock(&l->mu);
-			if (index_segment(l, seg, error_r) < 0)
+			if (index_segment(l, p, seg, error_r) < 0)
 				return -1;
 			pthread_mutex_lock(&l->mu);
 		}
@@ -179,8 +223,9 @@ static int seek(struct embedded_log *l, struct emb_assignment *a, int64_t *limit
 	return 1;
 }
 
-/* Delivers up to quota records of one assignment; *got_r counts them. */
-static int read_some(struct emb_reader *r, struct emb_assignment *a, size_t quota,
+/* Delivers up to quota records of one assignment; *got_r counts them.
+ * The caller holds swap_lock shared. */
+static int read_some_locked(struct emb_reader *r, struct emb_assignment *a, size_t quota,
 		     evlog_record_cb *cb, void *ctx, size_t *got_r, const char **error_r)
 {
 	int64_t limit, end;
@@ -217,7 +262,8 @@ static int read_some(struct emb_reader *r, struct emb_assignment *a, size_t quot
 						      a->seg->path);
 				return -1;
 			}
-			if (d == 1 && rec.offset != a->pos_offset) {
+			if (d == 1 && (a->p->compacted ? rec.offset < a->pos_offset || rec.offset >= end
+					       : rec.offset != a->pos_offset)) {
 				why = "record offset out of sequence";
 				d = -1;
 			}
@@ -241,10 +287,22 @@ static int read_some(struct emb_reader *r, struct emb_assignment *a, size_t quot
 			}
 			used += size;
 			a->pos += (int64_t)size;
-			a->pos_offset++;
+			a->pos_offset = rec.offset + 1;
 		}
 	}
 	return 0;
+}
+
+/* read_some_locked under swap_lock: compaction waits until it returns. */
+static int read_some(struct emb_reader *r, struct emb_assignment *a, size_t quota,
+		     evlog_record_cb *cb, void *ctx, size_t *got_r, const char **error_r)
+{
+	int ret;
+
+	pthread_rwlock_rdlock(&r->l->swap_lock);
+	ret = read_some_locked(r, a, quota, cb, ctx, got_r, error_r);
+	pthread_rwlock_unlock(&r->l->swap_lock);
+	return ret;
 }
 
 /* True if some assignment has durable records left; caller holds mu. */

@@ -119,6 +119,15 @@ int emb_record_decode(const void *data, size_t avail, struct emb_record *rec_r,
 /* First valid record after start with offset >= min_offset, or -1. */
 int64_t emb_record_find_next(const void *data, size_t len, size_t start, int64_t min_offset)
 {
+	int64_t max = min_offset > INT64_MAX - (int64_t)len ? INT64_MAX : min_offset + (int64_t)len;
+
+	return emb_record_find_next_range(data, len, start, min_offset, max);
+}
+
+/* First valid record after start with an offset in [min_offset, max_offset], or -1. */
+int64_t emb_record_find_next_range(const void *data, size_t len, size_t start,
+				   int64_t min_offset, int64_t max_offset)
+{
 	const uint8_t *p = data;
 	struct emb_record rec;
 	const char *error;
@@ -127,7 +136,7 @@ int64_t emb_record_find_next(const void *data, size_t len, size_t start, int64_t
 	for (size_t pos = start + 1; pos + EMB_RECORD_HEADER <= len; pos++) {
 		/* Cheap filter before the checksum: a plausible offset. */
 		int64_t off = (int64_t)get_le(p + pos + 12, 8);
-		if (off < min_offset || off > min_offset + (int64_t)len)
+		if (off < min_offset || off > max_offset)
 			continue;
 		if (emb_record_decode(p + pos, len - pos, &rec, &size, &error) == 1)
 			return (int64_t)pos;

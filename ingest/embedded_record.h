@@ -54,5 +54,9 @@ int emb_record_decode(const void *data, size_t avail, struct emb_record *rec_r,
  * at least min_offset, or -1 if there is none: used to tell a torn tail
  * (nothing valid follows) from corruption in the middle of a segment. */
 int64_t emb_record_find_next(const void *data, size_t len, size_t start, int64_t min_offset);
+/* The same with an explicit offset range [min_offset, max_offset]: a
+ * compacted segment has gaps, so its offsets are not bounded by its bytes. */
+int64_t emb_record_find_next_range(const void *data, size_t len, size_t start,
+				   int64_t min_offset, int64_t max_offset);
 
 #endif

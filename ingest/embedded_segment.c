@@ -130,7 +130,7 @@ static int segment_truncate(struct emb_segment *seg, int64_t size, const char **
 }
 
 /* Checks every record of the file and builds its index (recover: cut a torn tail). */
-int emb_segment_scan(struct emb_segment *seg, int recover, struct emb_scan *scan_r,
+int emb_segment_scan(struct emb_segment *seg, int recover, int gaps, struct emb_scan *scan_r,
 		     const char **error_r)
 {
 	const uint8_t *map = NULL;
@@ -155,7 +155,7 @@ int emb_segment_scan(struct emb_segment *seg, int recover, struct emb_scan *scan
 		struct emb_record rec;
 		size_t size;
 		int r = emb_record_decode(map + pos, (size_t)(st.st_size - pos), &rec, &size, &why);
-		if (r == 1 && rec.offset != expected) {
+		if (r == 1 && (gaps ? rec.offset < expected : rec.offset != expected)) {
 			why = "record offset out of sequence";
 			r = -1;
 		}
@@ -169,10 +169,12 @@ int emb_segment_scan(struct emb_segment *seg, int recover, struct emb_scan *scan
 			last_index_pos = pos;
 		}
 		pos += (int64_t)size;
-		expected++;
+		expected = rec.offset + 1;
 	}
 	if (pos < st.st_size) {
-		int64_t next = emb_record_find_next(map, (size_t)st.st_size, (size_t)pos, expected);
+		int64_t next = gaps ? emb_record_find_next_range(map, (size_t)st.st_size, (size_t)pos,
+								 expected, INT64_MAX)
+				    : emb_record_find_next(map, (size_t)st.st_size, (size_t)pos, expected);
 		if (!recover || next >= 0) {
 			*error_r = emb_errorf("%s: corrupt record at byte %" PRId64 " (offset %" PRId64
 					      "): %s%s", seg->path, pos, expected, why,

@@ -1,7 +1,8 @@
 /* embedded_segment - one segment file of a partition and its sparse index.
  *
  * A segment is "<20-digit base offset>.log" holding contiguous records from
- * base. The index maps an offset to a byte position, one entry per
+ * base; in a compacted topic (embedded_compact.h) a closed segment holds
+ * increasing offsets in [base, next segment's base) with gaps. The index maps an offset to a byte position, one entry per
  * EMB_INDEX_INTERVAL bytes at least, so a reader seeks without scanning from
  * the start. Fields marked "published" are read and written under the log's
  * mutex; "writer" fields belong to the writer thread. */
@@ -13,6 +14,7 @@
 
 #define EMB_INDEX_INTERVAL 4096
 #define EMB_SEGMENT_NAME_LEN 24   /* 20 digits + ".log" */
+#define EMB_COMPACT_SUFFIX ".compact"   /* "<segment>.compact": a compaction's new file */
 
 struct emb_index_entry {
 	int64_t offset;
@@ -63,10 +65,11 @@ int emb_segment_create(const char *dir, int64_t base, struct emb_segment **seg_r
 int emb_segment_open(const char *dir, int64_t base, struct emb_segment **seg_r,
 		     const char **error_r);
 /* Reads the whole file, checking every record (checksum, contiguous offsets
+ * from base; with gaps, a segment of a compacted topic, increasing offsets
  * from base) and building the index. recover: a bad tail after which no
  * valid record follows is a torn write and is truncated (and fsync'ed);
  * otherwise, and whenever valid records follow the damage, it fails. */
-int emb_segment_scan(struct emb_segment *seg, int recover, struct emb_scan *scan_r,
+int emb_segment_scan(struct emb_segment *seg, int recover, int gaps, struct emb_scan *scan_r,
 		     const char **error_r);
 /* Closes and frees a segment; sets *seg to NULL. */
 void emb_segment_free(struct emb_segment **seg);

@@ -141,6 +141,7 @@ struct t_read {
 	int stop_at;           /* stop the poll after this many (0: never) */
 };
 
+__attribute__((unused))
 static int t_read_cb(void *ctx, const struct evlog_record *rec, const char **error_r)
 {
 	struct t_read *rd = ctx;

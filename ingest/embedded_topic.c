@@ -106,7 +106,8 @@ int emb_topic_open(struct emb_topic *t, const char *root, const struct evm_confi
 		char num[16];
 		snprintf(num, sizeof num, "%d", (int)i);
 		char *pdir = emb_path(t->dir, num);
-		r = emb_partition_load(&t->parts[i], pdir, i, error_r);
+		r = emb_partition_load(&t->parts[i], pdir, i,
+				       strcmp(t->cleanup_policy, "compact") == 0, error_r);
 		free(pdir);
 		if (r < 0)
 			goto fail;

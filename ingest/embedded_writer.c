@@ -94,7 +94,7 @@ static void maybe_crash(struct emb_partition *last_p, size_t last_size)
 		return;
 	}
 	if (crash_torn && last_p != NULL && !last_p->failed) {
-		struct emb_segment *seg = last_p->segs[last_p->nsegs - 1];
+		struct emb_segment *seg = last_p->active;
 		if (ftruncate(seg->fd, (off_t)(seg->w_size - (int64_t)last_size / 2)) < 0)
 			_exit(EMB_TEST_CRASH_STATUS + 1);
 	}
@@ -186,7 +186,7 @@ static void write_batch(struct embedded_log *l, struct emb_item *batch,
 			 * tried again: appends go on once space returns. */
 			if (p->failed && emb_partition_repair(p, &l->mu, &error) < 0)
 				log_error("embedded log: partition %s not repaired: %s", p->dir, error);
-			p->batch_first_seg = p->nsegs - 1;
+			p->batch_first = p->active;
 		}
 		if (p->failed) {
 			item_fail(item, p->fail_error);

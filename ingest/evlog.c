@@ -180,6 +180,25 @@ int evlog_reader_end_offset(struct evlog_reader *r, enum evm_topic_id topic, int
 	return r->ops->reader_end_offset(r, topic, partition, timeout_ms, end_r, error_r);
 }
 
+int evlog_compaction_stats(struct evlog *log, struct evlog_compaction *st_r, const char **error_r)
+{
+	if (log->ops->compaction_stats == NULL) {
+		*error_r = "this log backend compacts by itself (the brokers do)";
+		return -1;
+	}
+	log->ops->compaction_stats(log, st_r);
+	return 0;
+}
+
+int evlog_compact_now(struct evlog *log, const char **error_r)
+{
+	if (log->ops->compact_now == NULL) {
+		*error_r = "this log backend compacts by itself (the brokers do)";
+		return -1;
+	}
+	return log->ops->compact_now(log, error_r);
+}
+
 void evlog_reader_close(struct evlog_reader **r)
 {
 	if (*r == NULL)

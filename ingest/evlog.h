@@ -129,6 +129,26 @@ struct evlog_health {
 /* Snapshot of the log's reachability (loop thread). */
 void evlog_health(struct evlog *log, struct evlog_health *h_r);
 
+/* Compaction of the compacted topics (blob, directory, cluster). Kafka's
+ * brokers compact by themselves; the embedded log compacts closed segments
+ * every log.embedded_compact_interval_s (ingest/embedded_compact.h). */
+struct evlog_compaction {
+	uint64_t runs;                 /* passes completed */
+	uint64_t segments_rewritten;
+	uint64_t segments_removed;     /* left empty, deleted */
+	uint64_t records_removed;      /* older records of a key, expired tombstones */
+	uint64_t bytes_reclaimed;
+	uint64_t errors;               /* partitions a pass failed on */
+	int64_t last_run_ms;           /* ms since the epoch; 0 = no pass yet */
+};
+/* The counters; -1 (with *error_r) when the backend does not compact
+ * itself (Kafka). Any thread. */
+int evlog_compaction_stats(struct evlog *log, struct evlog_compaction *st_r, const char **error_r);
+/* Asks for a compaction pass now and returns at once: the pass runs on the
+ * backend's own thread (runs in evlog_compaction_stats grows when it is
+ * done). -1 when the backend does not compact itself. Any thread. */
+int evlog_compact_now(struct evlog *log, const char **error_r);
+
 /* Topic administration. report_r receives
  *   [{"name":..,"topic":"mail","partitions":N,"expected_partitions":N,
  *     "configs":{"cleanup.policy":..,...},"exists":true,"problems":[".."]}]

@@ -23,6 +23,10 @@ struct evlog_ops {
 	size_t (*pending)(struct evlog *log);
 	int (*topics_create)(struct evlog *log, json_t **report_r, const char **error_r);
 	int (*topics_describe)(struct evlog *log, json_t **report_r, const char **error_r);
+	/* Optional (NULL: the backend does not compact by itself); compact_now
+	 * only asks for a pass, it does not wait for it. */
+	void (*compaction_stats)(struct evlog *log, struct evlog_compaction *st_r);
+	int (*compact_now)(struct evlog *log, const char **error_r);
 
 	int (*reader_open)(struct evlog *log, struct evlog_reader **reader_r, const char **error_r);
 	int (*reader_assign)(struct evlog_reader *r, enum evm_topic_id topic, int32_t partition,

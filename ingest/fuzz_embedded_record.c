@@ -5,6 +5,7 @@
  * decoded record must re-encode to exactly its bytes. */
 #include "ingest/embedded_record.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t used;
 		int r = emb_record_decode(data + pos, size - pos, &rec, &used, &error);
 		if (r != 1) {
-			if (r < 0)
+			if (r < 0) {
 				(void)emb_record_find_next(data, size, pos, 0);
+				(void)emb_record_find_next_range(data, size, pos, 0, INT64_MAX);
+			}
 			break;
 		}
 		if (used > size - pos || used != emb_record_size(rec.key_len, rec.value_len))
