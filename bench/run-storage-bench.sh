@@ -128,7 +128,10 @@ dovecot_prepare
 HASH=$(yescrypt_hash "$PASSWORD")
 for k in $(seq 1 "$USERS"); do
 	dovecot_user "user$k@$DOMAIN" "$HASH"
-	[ "$MDBOX" = 1 ] && echo "mdb-user$k@$DOMAIN:{CRYPT}$HASH:$MUID:$MGID::$DC_DIR/mail/mdb-user$k@$DOMAIN::userdb_mail=mdbox:~/mdbox" >> "$DC_DIR/users"
+	if [ "$MDBOX" = 1 ]; then   # the home must exist: the mail owner cannot write in $DC_DIR/mail
+		echo "mdb-user$k@$DOMAIN:{CRYPT}$HASH:$MUID:$MGID::$DC_DIR/mail/mdb-user$k@$DOMAIN::userdb_mail=mdbox:~/mdbox" >> "$DC_DIR/users"
+		install -d -o "$MUID" -g "$MGID" "$DC_DIR/mail/mdb-user$k@$DOMAIN"
+	fi
 done
 dovecot_config run-storage-bench.sh "mail_max_userip_connections = 100"
 dovecot_start
