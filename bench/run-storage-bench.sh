@@ -105,7 +105,8 @@ EVM_ENV=(env -i PATH="$PATH" HOME="${HOME:-/root}" LC_ALL=C
 # Compaction of the embedded log, when this evmaild has it: a pass every
 # 2 s, tombstones dropped 1 s after they were written.
 LOG_COMPACT=0
-if "${EVM_ENV[@]}" "$EVMAILD" --check-config 2>/dev/null | grep -q '^log\.embedded_compact_interval_s ='; then
+KEYS=$("${EVM_ENV[@]}" "$EVMAILD" --check-config 2>&1) || { echo "$KEYS" | tail -n 5 >&2; die "evmaild --check-config failed"; }
+if grep -q '^log\.embedded_compact_interval_s =' <<< "$KEYS"; then
 	LOG_COMPACT=1
 	EVM_ENV+=(EVMAIL_LOG_EMBEDDED_COMPACT_INTERVAL_S=2 EVMAIL_LOG_EMBEDDED_TOMBSTONE_RETENTION_MS=1000)
 fi
