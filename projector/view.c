@@ -68,6 +68,20 @@ static void view_tune(struct view *view)
 	rocksdb_options_set_block_based_table_factory(view->opts, view->tbl);
 	rocksdb_options_set_memtable_prefix_bloom_size_ratio(view->opts, 0.1);
 	rocksdb_options_set_memtable_whole_key_filtering(view->opts, 1);
+	/* Deleted mail must leave the disk (issue #13). A body is a value in
+	 * a blob file, which RocksDB drops only once compactions have removed
+	 * every key pointing into it; with nothing else written, the
+	 * tombstones of a body GC or an account purge sat in their table files
+	 * and the blob files never shrank (bench/run-storage-bench.sh). So:
+	 * a table file with many deletions is compacted soon (at least 64 in
+	 * any window of 128 entries), and the oldest quarter of the blob
+	 * files is rewritten during compactions, forced once half of them is
+	 * garbage. */
+	rocksdb_options_add_compact_on_deletion_collector_factory(view->opts, 128, 64);
+	rocksdb_options_set_blob_file_size(view->opts, 16 << 20);
+	rocksdb_options_set_enable_blob_gc(view->opts, 1);
+	rocksdb_options_set_blob_gc_age_cutoff(view->opts, 0.5);
+	rocksdb_options_set_blob_gc_force_threshold(view->opts, 0.5);
 }
 
 /* Opens (creating if missing) the RocksDB database at path. */
