@@ -42,6 +42,10 @@ const struct config_key config_keys[] = {
 	  "Kafka min.insync.replicas for created topics (at most the replication factor).", OFF(log_min_insync_replicas), 1, 32 },
 	{ "log.segment_bytes", CONFIG_INT, "67108864",
 	  "Embedded log: roll to a new segment file after this many bytes.", OFF(log_segment_bytes), 4096, INT64_C(1) << 40 },
+	{ "log.segment_ms", CONFIG_INT, "604800000",
+	  "Embedded log: roll to a new segment file at the first append once the active one is this old (ms; "
+	  "Kafka's segment.ms). Only closed segments are compacted, so this bounds how long deleted bodies "
+	  "stay on a node that writes little. 0 = by size only.", OFF(log_segment_ms), 0, INT64_MAX },
 	{ "log.linger_ms", CONFIG_INT, "1",
 	  "Producer linger: how long a write may wait to share a batch (Kafka linger.ms).", OFF(log_linger_ms), 0, 1000 },
 	{ "log.embedded_linger_ms", CONFIG_INT, "0",

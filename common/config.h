@@ -30,6 +30,7 @@ struct evm_config {
 	int64_t log_replication_factor;
 	int64_t log_min_insync_replicas;
 	int64_t log_segment_bytes;
+	int64_t log_segment_ms;
 	int64_t log_linger_ms;
 	int64_t log_embedded_linger_ms;
 	int64_t log_embedded_compact_interval_s;       /* 0 = no compaction thread */

@@ -96,6 +96,7 @@ static int recover_last(struct emb_segment *seg, int compacted, const char **err
 	seg->indexed = 1;
 	seg->size = seg->w_size = scan.size;
 	seg->end = seg->w_end = scan.end;
+	seg->w_first_ts = scan.size > 0 ? scan.first_ts : 0;
 	if (seg->index.n > 0)
 		seg->w_last_index_pos = seg->index.v[seg->index.n - 1].pos;
 	return 0;
@@ -227,18 +228,24 @@ static int roll(struct emb_partition *p, pthread_mutex_t *mu, const char **error
 
 /* Writer: encodes one record, rolling the segment first when it is full. */
 int emb_partition_stage(struct emb_partition *p, pthread_mutex_t *mu, int64_t segment_bytes,
-			int64_t ts, const void *key, size_t key_len, const void *value,
-			size_t value_len, int64_t *offset_r, const char **error_r)
+			int64_t segment_ms, int64_t ts, const void *key, size_t key_len,
+			const void *value, size_t value_len, int64_t *offset_r, const char **error_r)
 {
 	struct emb_segment *seg = p->active;
 	int64_t pos = seg->w_size + (int64_t)p->wbuf.len;
 
-	if (pos > 0 && pos >= segment_bytes) {
+	/* By size, or by age like Kafka's segment.ms: only closed segments
+	 * are compacted, so without it a small node's deleted bodies would
+	 * wait for the active segment to fill (64 MiB). */
+	if (pos > 0 && (pos >= segment_bytes ||
+			(segment_ms > 0 && seg->w_first_ts > 0 && ts - seg->w_first_ts >= segment_ms))) {
 		if (roll(p, mu, error_r) < 0)
 			return -1;
 		seg = p->active;
 		pos = 0;
 	}
+	if (pos == 0)
+		seg->w_first_ts = ts;
 	if (pos - seg->w_last_index_pos >= EMB_INDEX_INTERVAL) {
 		if (p->npidx == p->cappidx) {
 			p->cappidx = p->cappidx ? p->cappidx * 2 : 16;

@@ -60,11 +60,12 @@ struct emb_segment *emb_partition_find(const struct emb_partition *p, int64_t of
 				       struct emb_segment **next_r);
 
 /* Writer: encodes one record for the partition, rolling to a new segment
- * first when the active one has reached segment_bytes (the roll writes and
- * fsyncs what is buffered, then locks mu to publish the new segment). */
+ * first when the active one has reached segment_bytes, or its first record
+ * is segment_ms older than ts (0: never by age); the roll writes and
+ * fsyncs what is buffered, then locks mu to publish the new segment. */
 int emb_partition_stage(struct emb_partition *p, pthread_mutex_t *mu, int64_t segment_bytes,
-			int64_t ts, const void *key, size_t key_len, const void *value,
-			size_t value_len, int64_t *offset_r, const char **error_r);
+			int64_t segment_ms, int64_t ts, const void *key, size_t key_len,
+			const void *value, size_t value_len, int64_t *offset_r, const char **error_r);
 /* Writer: writes what is buffered to the active segment (no fsync). */
 int emb_partition_flush(struct emb_partition *p, const char **error_r);
 /* Writer: fsyncs the active segment. */

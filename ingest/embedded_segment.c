@@ -164,6 +164,8 @@ int emb_segment_scan(struct emb_segment *seg, int recover, int gaps, struct emb_
 				why = "short record";
 			break;
 		}
+		if (pos == 0)
+			scan_r->first_ts = rec.ts;
 		if (pos - last_index_pos >= EMB_INDEX_INTERVAL) {
 			emb_index_add(&scan_r->index, rec.offset, pos);
 			last_index_pos = pos;

@@ -39,6 +39,7 @@ struct emb_segment {
 	int64_t w_size;
 	int64_t w_end;
 	int64_t w_last_index_pos;
+	int64_t w_first_ts;    /* append time of its first record; 0 while empty */
 };
 
 /* Result of scanning a segment file. */
@@ -47,6 +48,7 @@ struct emb_scan {
 	int64_t end;
 	int64_t size;
 	int truncated;         /* recovery cut a torn tail */
+	int64_t first_ts;      /* append time of the first record; 0 if none */
 };
 
 /* Adds an index entry (offsets increase). */

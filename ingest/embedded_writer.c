@@ -192,7 +192,7 @@ static void write_batch(struct embedded_log *l, struct emb_item *batch,
 			item_fail(item, p->fail_error);
 			continue;
 		}
-		if (emb_partition_stage(p, &l->mu, l->cfg->log_segment_bytes, item->ts,
+		if (emb_partition_stage(p, &l->mu, l->cfg->log_segment_bytes, l->cfg->log_segment_ms, item->ts,
 					item->data, item->key_len, item->data + item->key_len,
 					item->value_len, &item->offset, &error) < 0) {
 			emb_partition_fail(p, error);

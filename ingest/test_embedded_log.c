@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NPART 3
@@ -110,6 +111,34 @@ static void test_append_roll_reopen(void)
 	CHECK(append_round(&t, 10, 350));
 	CHECK(read_all(&t, 360));
 	t_close(&t);
+}
+
+/* log.segment_ms: the first append after the active segment got this old
+ * rolls it (so compaction can reach what it holds), also after a reopen. */
+static void test_roll_by_age(void)
+{
+	const char *dir = test_tmpdir("emb_age"), *error = NULL;
+	struct timespec pause = { 0, 150 * 1000000L };
+	struct t_log t;
+
+	for (int round = 0; round < 2; round++) {
+		memset(&t, 0, sizeof t);
+		CHECK(t_config(&t.cfg, dir, NPART, 1 << 20, 0) == 0);
+		t.cfg.log_segment_ms = 100;
+		t.base = event_base_new();
+		CHECK(evlog_open(&t.cfg, t.base, &t.log, &error) == 0);
+		if (round == 0) {
+			CHECK(append_round(&t, 3, 0));
+			CHECK_EQ_INT(count_segments(dir, "evmail.mail", 1), 1);
+			CHECK(append_round(&t, 2, 3));   /* young: no roll */
+			CHECK_EQ_INT(count_segments(dir, "evmail.mail", 1), 1);
+		}
+		nanosleep(&pause, NULL);
+		CHECK(append_round(&t, 1, 5 + round));
+		CHECK_EQ_INT(count_segments(dir, "evmail.mail", 1), 2 + round);
+		CHECK(read_all(&t, 6 + round));
+		t_close(&t);
+	}
 }
 
 static void test_partition_choice_and_limits(void)
@@ -342,6 +371,7 @@ int main(void)
 {
 	evthread_use_pthreads();
 	test_run("append, segment roll, reopen, offsets continue", test_append_roll_reopen);
+	test_run("segment roll by age (log.segment_ms), also after reopen", test_roll_by_age);
 	test_run("partition choice and size limits", test_partition_choice_and_limits);
 	test_run("second open fails on the lock", test_lock);
 	test_run("topics report; existing topic keeps its count", test_topics_report);
