@@ -226,7 +226,7 @@ enum mail_jtype;
 int mail_prune_mailbox(struct mail_acct *a, json_t *mbox, const char **error_r);
 /* Once per event and type: removes destroyed objects of type t older than
  * the horizon from the change index (jseq/, jobj/, jprn/). 0 or -1. */
-int mail_prune_jmap(struct mail_acct *a, enum mail_jtype t, const char **error_r);
+int mail_prune_jmap(struct mail_acct *a, enum mail_jtype t, int destroy, const char **error_r);
 /* The pruned position of a jprn/ record. 0, or -1 when malformed. */
 int mail_jprn_pruned(const char *val, size_t vlen, int64_t *pruned_r);
 

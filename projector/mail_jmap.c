@@ -121,7 +121,7 @@ static int touch(struct mail_acct *a, enum mail_jtype t, const char *id, int des
 	mail_batch_put_str(b, &a->key, destroy ? ts : "");
 	mail_key(&a->key, a->address, MAIL_K_JST, type_names[t]);
 	mail_batch_put_int(b, &a->key, a->modseq);
-	return mail_prune_jmap(a, t, error_r);
+	return mail_prune_jmap(a, t, destroy, error_r);
 }
 
 void mail_jmap_loc(struct mail_acct *a, const char *email_id, const char *mailbox_id, uint32_t uid,

@@ -80,11 +80,13 @@
  *                                           object, the time (ms) of the destroying
  *                                           event for a destroyed one; with its jobj/
  *                                           record pruned after the horizon
- *   mail/<acct>/jprn/<type>                 "<pruned>[ <cursor>]": every destroyed
+ *   mail/<acct>/jprn/<type>                 "<pruned> <next>[ <cursor>]": every destroyed
  *                                           object pruned had a modseq <= pruned
  *                                           (/changes from before it cannot be
  *                                           calculated); cursor "<modseq>/<id>" is the
- *                                           last jseq/ entry looked at (mail_prune.c)
+ *                                           last jseq/ entry looked at; next the time
+ *                                           of the destroyed entry the last scan met
+ *                                           too new (0: unknown) (mail_prune.c)
  *   mail/<acct>/jst/<type>                  the type's state: modseq of its last change
  *   mail/<acct>/eloc/<email id>/<mailbox id>/<uid>
  *                                           "" : the copies of an email

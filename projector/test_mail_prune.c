@@ -217,6 +217,42 @@ static void test_no_horizon(void)
 	view_close(&view);
 }
 
+/* The JMAP scan is skipped while it cannot prune (jprn's "next"): after
+ * many events that destroy nothing, a destroy, and the horizon passing,
+ * the destroyed email still goes, and only then. */
+static void test_jmap_skip(void)
+{
+	int64_t destroyed_at;
+
+	view = open_at("prune-skip");
+	next_offset = 0;
+	apply_tombstone_ms = HORIZON;
+	apply_ts = T0;
+	seen = 0;
+	CHECK_EQ_STR(run_on(view, "mailbox.create", json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "A")),
+		     "accepted");
+	for (int i = 1; i <= 3; i++)
+		append_on(view, i);
+	for (int i = 0; i < 20; i++) {
+		apply_ts = T0 + 10 + i;
+		store_on(view, 1);      /* live touches only: nothing to prune */
+	}
+	CHECK_EQ_INT(count(view, "jobj/email/"), 3);
+	apply_ts = T0 + 100;
+	expunge_on(view, 2, 2);
+	destroyed_at = next_offset;
+	CHECK_EQ_INT(count(view, "jobj/email/"), 3);   /* destroyed, kept */
+	apply_ts = T0 + 100 + HORIZON - 1;
+	store_on(view, 1);
+	CHECK_EQ_INT(count(view, "jobj/email/"), 3);   /* not old enough yet */
+	CHECK_EQ_INT((int)jmap_horizon(MAIL_J_EMAIL), 0);
+	apply_ts = T0 + 100 + HORIZON + 1;
+	store_on(view, 1);
+	CHECK_EQ_INT(count(view, "jobj/email/"), 2);
+	CHECK_EQ_INT((int)jmap_horizon(MAIL_J_EMAIL), (int)destroyed_at);
+	view_close(&view);
+}
+
 /* The workload and the pruning events, then equal digests of two views. */
 static void replay(struct view *v)
 {
@@ -258,6 +294,7 @@ int main(void)
 {
 	test_run("prune: older than the horizon go, newer stay, bounded per event", test_prune);
 	test_run("prune: no horizon, nothing pruned", test_no_horizon);
+	test_run("prune: the JMAP scan waits until it can prune", test_jmap_skip);
 	test_run("prune: equal digests on replay", test_determinism);
 	json_decref(env.result);
 	return test_done();
