@@ -31,7 +31,9 @@
  * Kafka tombstone (one per chunk key of a collected upload), not an event.
  *
  * Safety: the scanner lists only uploads older than the grace; a delivery
- * in flight has its own younger upload, and its chunks keep the content. */
+ * in flight has its own younger upload, and its chunks keep the content.
+ * "Older" compares the event times the gateways wrote with the deciding
+ * node's clock: clocks must agree to well within the grace (NTP). */
 #ifndef EVM_BLOB_GC_H
 #define EVM_BLOB_GC_H
 
