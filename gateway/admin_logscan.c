@@ -4,6 +4,7 @@
 #include "common/buf.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "projector/keyring.h"
 #include "projector/projector.h"
 
 #include <pthread.h>
@@ -81,6 +82,21 @@ static int on_record(void *ctx, const struct evlog_record *rec, const char **err
 	if (evm_event_decode(rec->value, rec->value_len, &ev, &derr) < 0)
 		return 0;
 	if (ev.account != NULL && strcmp(ev.account, s->account) == 0) {
+		enum keyring_open_result opened = KEYRING_PLAIN;
+
+		/* Sealed content (projector/keyring.h) is opened for the scan;
+		 * an erased key's events are gone, like the account. */
+		if (keyring_open_event(s->node->keyring, s->node->view, &ev, &opened, error_r) < 0 ||
+		    opened == KEYRING_UNKNOWN) {
+			if (opened == KEYRING_UNKNOWN)
+				*error_r = "an event's key is not in this node's view yet, try again later";
+			evm_event_clear(&ev);
+			return -1;
+		}
+		if (opened == KEYRING_ERASED) {
+			evm_event_clear(&ev);
+			return 0;
+		}
 		if (outcome_of(s, ev.id, &outcome, error_r) < 0) {
 			evm_event_clear(&ev);
 			return -1;

@@ -11,7 +11,9 @@
  * function ON THE WORKER THREAD, in offset order. A record whose outcome
  * names another offset is a duplicate the projector skipped: it is passed
  * with duplicate = 1. Records that do not decode are skipped (the projector
- * skips them too).
+ * skips them too). Sealed events (projector/keyring.h) are handed opened;
+ * those of an erased key are skipped; one whose key this node does not
+ * have (yet) or that does not authenticate ends the scan with an error.
  *
  * One scan at a time per node (a second is refused: admin_logscan_start
  * returns -1 "busy"), so a careless script cannot start many full-partition

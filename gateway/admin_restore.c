@@ -324,7 +324,7 @@ static void run_blob(struct restore *r, json_t *step)
 		run_next(r);
 		return;
 	}
-	deliver_blob_store(r->node, RESTORE_ACTOR, blob_id, data, len, blob_stored, r);
+	deliver_blob_store(r->node, RESTORE_ACTOR, r->account, blob_id, data, len, blob_stored, r);
 	free(data);
 }
 

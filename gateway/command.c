@@ -2,6 +2,7 @@
 #include "gateway/command.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "projector/keyring.h"
 
 #include <event2/event.h>
 #include <string.h>
@@ -102,7 +103,10 @@ void command_submit(struct node *node, struct evm_event *ev, enum evm_topic_id t
 	memcpy(cmd->type, ev->type, sizeof cmd->type);
 	if (key == NULL)
 		key = ev->id;
-	if (evm_event_encode(ev, &payload, &len, &error) < 0 ||
+	/* Personal content is logged sealed with the account's current key
+	 * (projector/keyring.h): erasing the key makes it unreadable. */
+	if ((topic == EVM_TOPIC_MAIL && keyring_seal_event(node->keyring, node->view, ev, &error) < 0) ||
+	    evm_event_encode(ev, &payload, &len, &error) < 0 ||
 	    evlog_append(node->log, topic, -1, key, strlen(key), payload, len,
 			 command_logged, cmd, &error) < 0) {
 		snprintf(cmd->error, sizeof cmd->error, "log: %s", error);

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "ingest/event.h"
 #include "projector/blob_gc.h"
+#include "projector/keyring.h"
 #include "projector/mail.h"
 
 #include <event2/event.h>
@@ -76,10 +77,12 @@ static void upload_deferred(evutil_socket_t fd, short what, void *ctx)
 	upload_finish(ctx);
 }
 
-/* The blob.chunk event of data[0..n) as index of count, encoded. */
-static int chunk_encode(const char *actor, const char *blob_id, const char *upload, size_t index,
-			size_t count, size_t size, const unsigned char *data, size_t n, char **payload_r,
-			size_t *len_r, const char **error_r)
+/* The blob.chunk event of data[0..n) as index of count, sealed with
+ * owner's key when it has one (projector/keyring.h), encoded. */
+static int chunk_encode(struct node *node, const char *actor, const char *owner, const char *blob_id,
+			const char *upload, size_t index, size_t count, size_t size,
+			const unsigned char *data, size_t n, char **payload_r, size_t *len_r,
+			const char **error_r)
 {
 	struct evm_event ev;
 	char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
@@ -96,14 +99,15 @@ static int chunk_encode(const char *actor, const char *blob_id, const char *uplo
 		*error_r = "cannot build the blob.chunk event";
 		return -1;
 	}
-	if (evm_event_init(&ev, "blob.chunk", "", "", actor, jdata, error_r) < 0)
+	if (evm_event_init(&ev, "blob.chunk", "", owner, actor, jdata, error_r) < 0)
 		return -1;
-	ret = evm_event_encode(&ev, payload_r, len_r, error_r);
+	ret = keyring_seal_event(node->keyring, node->view, &ev, error_r) < 0 ? -1
+	      : evm_event_encode(&ev, payload_r, len_r, error_r);
 	evm_event_clear(&ev);
 	return ret;
 }
 
-void deliver_blob_store(struct node *node, const char *actor, const char *blob_id,
+void deliver_blob_store(struct node *node, const char *actor, const char *owner, const char *blob_id,
 			const void *data, size_t len, deliver_blob_cb *cb, void *ctx)
 {
 	struct blob_upload *up = xcalloc(1, sizeof *up);
@@ -132,8 +136,8 @@ void deliver_blob_store(struct node *node, const char *actor, const char *blob_i
 		size_t plen = 0;
 
 		snprintf(key, sizeof key, "%s/%s/%zu", blob_id, id, i);
-		if (chunk_encode(actor, blob_id, id, i, count, len, (const unsigned char *)data + off, n,
-				 &payload, &plen, &error) < 0 ||
+		if (chunk_encode(node, actor, owner != NULL ? owner : "", blob_id, id, i, count, len,
+				 (const unsigned char *)data + off, n, &payload, &plen, &error) < 0 ||
 		    evlog_append(node->log, EVM_TOPIC_BLOB, partition, key, strlen(key), payload, plen,
 				 chunk_logged, up, &error) < 0)
 			upload_fail(up, "blob chunk not appended: ", error);

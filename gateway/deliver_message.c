@@ -1,6 +1,8 @@
 /* deliver_message - one inbound message to its local recipients (see
- * deliver.h): the body once as a blob, then one message.append per target
- * through the command path, each answered with the projector's outcome. */
+ * deliver.h): the body once as a blob (once per target account when some
+ * target has a content key, deliver_blob.h), then one message.append per
+ * target through the command path, each answered with the projector's
+ * outcome. */
 #include "gateway/deliver.h"
 #include "gateway/command.h"
 #include "gateway/deliver_blob.h"
@@ -10,6 +12,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/mime.h"
+#include "projector/keyring.h"
 #include "projector/mail.h"
 
 #include <event2/event.h>
@@ -44,6 +47,10 @@ struct delivery {
 	size_t ntargets;
 	size_t pending;                      /* appends not answered yet */
 	int blob_waiting;                    /* the blob is not applied here yet */
+	size_t uploads;                      /* blob uploads whose report has not come */
+	int upload_failed;
+	char upload_error[256];              /* the first upload's failure */
+	int64_t blob_last_offset;            /* highest last chunk of every upload */
 	int appends_over;                    /* every append answered */
 	struct event *defer;
 	int single_reply;
@@ -323,27 +330,35 @@ static void blob_applied(void *ctx, int status)
 		delivery_finish(d);
 }
 
-/* Every chunk reported. The appends go to the log at once, and the answer
- * waits until the local projector applied both them and the last chunk,
- * so this node can serve the body as soon as the client is answered
- * (read-your-writes for bodies too; other nodes catch up with the blob
- * partition on their own): the two waits overlap instead of following
- * each other. Or fail every target (no append names a blob that is not
- * durable). */
+/* Every chunk of every upload reported. The appends go to the log at
+ * once, and the answer waits until the local projector applied both them
+ * and the last chunk, so this node can serve the body as soon as the
+ * client is answered (read-your-writes for bodies too; other nodes catch
+ * up with the blob partition on their own): the two waits overlap instead
+ * of following each other. Or fail every target (no append names a blob
+ * that is not durable). Every upload of one blob id is in one partition. */
 static void blob_stored(void *ctx, int status, const char *error, int32_t partition,
 			int64_t last_offset)
 {
 	struct delivery *d = ctx;
 
-	if (status < 0) {
-		log_warn("deliver: blob %s not stored: %s", d->blob_id, error);
+	if (status < 0 && !d->upload_failed) {
+		d->upload_failed = 1;
+		snprintf(d->upload_error, sizeof d->upload_error, "%s", error ? error : "unknown error");
+	}
+	if (status == 0 && last_offset > d->blob_last_offset)
+		d->blob_last_offset = last_offset;
+	if (--d->uploads > 0)
+		return;
+	if (d->upload_failed) {
+		log_warn("deliver: blob %s not stored: %s", d->blob_id, d->upload_error);
 		for (size_t i = 0; i < d->ntargets; i++)
-			set_write_failed(&d->results[i], d->node, error);
+			set_write_failed(&d->results[i], d->node, d->upload_error);
 		delivery_finish(d);
 		return;
 	}
 	d->blob_waiting = 1;
-	projector_wait(d->node->projector, EVM_TOPIC_BLOB, partition, last_offset,
+	projector_wait(d->node->projector, EVM_TOPIC_BLOB, partition, d->blob_last_offset,
 		       DELIVER_APPEND_TIMEOUT_MS, blob_applied, d, NULL);
 	/* One extra count while submitting: a target that fails locally is
 	 * answered at once, and the last answer must not free d mid-loop. */
@@ -352,6 +367,56 @@ static void blob_stored(void *ctx, int status, const char *error, int32_t partit
 		submit_append(d, i);
 	if (--d->pending == 0)
 		appends_over(d);
+}
+
+/* 1 when some target account has a content key (or the lookup failed: the
+ * sealing then reports it), so each account gets its own sealed copy. */
+static int targets_keyed(struct delivery *d)
+{
+	char kid[KEYRING_KID_LEN + 1];
+	const char *error = NULL;
+
+	if (d->node->keyring == NULL)
+		return 0;
+	for (size_t i = 0; i < d->ntargets; i++) {
+		int ret = keyring_current_kid(d->node->view, d->targets[i].account, kid, &error);
+		if (ret < 0)
+			log_warn("deliver: key of %s: %s", d->targets[i].account, error);
+		if (ret != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Uploads the body: once per distinct target account when some has a key
+ * (erasing one account must not make another's copy unreadable), else
+ * once, owned by the one target account or by none. */
+static void store_body(struct delivery *d, const struct buf *blob)
+{
+	size_t i, j, n = 0;
+	int keyed = d->ntargets > 1 && targets_keyed(d);
+
+	d->blob_last_offset = -1;
+	/* Counted first: an upload reports on a later loop turn, but only
+	 * once all are queued may the last report proceed. */
+	for (i = 0; i < d->ntargets; i++) {
+		for (j = 0; j < i && strcmp(d->targets[j].account, d->targets[i].account) != 0; j++)
+			;
+		n += j == i;
+	}
+	d->uploads = keyed ? n : 1;
+	if (!keyed) {
+		deliver_blob_store(d->node, d->actor, n == 1 ? d->targets[0].account : "", d->blob_id,
+				   blob->data, blob->len, blob_stored, d);
+		return;
+	}
+	for (i = 0; i < d->ntargets; i++) {
+		for (j = 0; j < i && strcmp(d->targets[j].account, d->targets[i].account) != 0; j++)
+			;
+		if (j == i)
+			deliver_blob_store(d->node, d->actor, d->targets[i].account, d->blob_id, blob->data,
+					   blob->len, blob_stored, d);
+	}
 }
 
 void deliver_message(struct node *node, const struct deliver_request *req,
@@ -399,6 +464,6 @@ void deliver_message(struct node *node, const struct deliver_request *req,
 	d->summary = mime_parse(blob.data, blob.len, NULL);
 	d->mail_from = xstrdup(req->mail_from ? req->mail_from : "");
 	d->auto_reply_ok = vacation_eligible(d->mail_from, req->data, submit_header_len(req->data, req->len));
-	deliver_blob_store(node, d->actor, d->blob_id, blob.data, blob.len, blob_stored, d);
+	store_body(d, &blob);
 	buf_free(&blob);
 }

@@ -26,6 +26,7 @@ struct http_server;
 struct jmap_node;
 struct pushsub_sender;
 struct net_tls;
+struct keyring;
 
 struct node_counters {
 	uint64_t commands_accepted;
@@ -42,6 +43,9 @@ struct node {
 	struct evlog *log;
 	struct view *view;
 	struct projector *projector;
+	/* per-account content keys (projector/keyring.h): the writers seal
+	 * personal content with them; NULL without crypto.master_key_file */
+	struct keyring *keyring;
 	struct http_server *mgmt;                      /* mgmt.listen, every role (gateway/mgmt_http.h) */
 	struct smtp_server *smtp, *lmtp;   /* gateway role, when configured */
 	struct imap_server *imap, *imaps;

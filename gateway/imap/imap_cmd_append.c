@@ -28,6 +28,7 @@ struct append {
 	struct imap_session *s;
 	imap_write_cb *done;
 	char mailbox_id[33];
+	char owner[EVM_ADDRESS_MAX + 1];   /* the mailbox's account: the body's owner */
 	char blob_id[DELIVER_BLOB_ID_LEN + 1];
 	size_t size;
 	int64_t date;
@@ -206,12 +207,13 @@ int imap_append_one(struct imap_session *s, const struct imap_arg *args, size_t 
 	}
 	imap_acl_filter_flags(imap_acl_box_rights(box), a->flags, a->keywords);
 	snprintf(a->mailbox_id, sizeof a->mailbox_id, "%s", json_string_value(json_object_get(box, "id")));
+	snprintf(a->owner, sizeof a->owner, "%s", imap_acl_box_owner(s, box));
 	json_decref(box);
 	a->size = msg->len;
 	deliver_blob_id(msg->str, msg->len, a->blob_id);
 	a->summary = mime_parse(msg->str, msg->len, NULL);
 	imap_session_ref(s);
-	deliver_blob_store(s->node, s->actor, a->blob_id, msg->str, msg->len, blob_stored, a);
+	deliver_blob_store(s->node, s->actor, a->owner, a->blob_id, msg->str, msg->len, blob_stored, a);
 	buf_free(&cat);   /* the log copied the payload */
 	return 0;
 bad:

@@ -34,6 +34,7 @@ struct amsg {
 
 struct mappend {
 	char mailbox_id[33];
+	char owner[EVM_ADDRESS_MAX + 1];   /* the mailbox's account: the bodies' owner */
 	struct amsg *m;
 	size_t n, next, stored;
 	int store_failed;
@@ -269,6 +270,7 @@ int imap_append_multi(struct imap_session *s, const struct imap_command *cmd)
 	a->m = xcalloc(MAX_MESSAGES, sizeof *a->m);
 	a->uids = json_array();
 	snprintf(a->mailbox_id, sizeof a->mailbox_id, "%s", json_string_value(json_object_get(box, "id")));
+	snprintf(a->owner, sizeof a->owner, "%s", imap_acl_box_owner(s, box));
 	json_decref(box);
 	bodies = xcalloc(MAX_MESSAGES, sizeof *bodies);
 	while (k < cmd->nargs) {
@@ -295,7 +297,8 @@ int imap_append_multi(struct imap_session *s, const struct imap_command *cmd)
 	/* The log copies the payloads: the bodies may go after each call. */
 	for (size_t i = 0; i < a->n; i++) {
 		imap_session_ref(s);
-		deliver_blob_store(s->node, s->actor, a->m[i].blob_id, bodies[i].data, bodies[i].len, blob_stored, s);
+		deliver_blob_store(s->node, s->actor, a->owner, a->m[i].blob_id, bodies[i].data, bodies[i].len,
+				   blob_stored, s);
 		buf_free(&bodies[i]);
 	}
 	free(bodies);

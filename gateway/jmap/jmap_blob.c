@@ -362,5 +362,5 @@ void jmap_blob_upload(const struct jmap_mail_req *req, const char *type, const v
 	if (len == 0)
 		record(up, 0, -1);
 	else
-		deliver_blob_store(up->node, up->actor, up->blob_id, data, len, blob_stored, up);
+		deliver_blob_store(up->node, up->actor, up->address, up->blob_id, data, len, blob_stored, up);
 }

@@ -315,7 +315,8 @@ static void next_creation(struct import_call *ic)
 		    ref.upload && !ref.part && strcmp(ref.hex, ic->blob) == 0)
 			append(ic, 0, -1);
 		else
-			deliver_blob_store(req->node, req->actor, ic->blob, ic->data, ic->len, blob_stored, ic);
+			deliver_blob_store(req->node, req->actor, jmap_mail_address(ic->call), ic->blob, ic->data, ic->len,
+					   blob_stored, ic);
 		return;
 	}
 	if (jmap_mail_state(ic->call, MAIL_J_EMAIL, state) < 0) {

@@ -107,7 +107,8 @@ void jmap_wseq_run(struct jmap_call *call, json_t *events, const char *blob_id, 
 	w->cb = cb;
 	w->ctx = ctx;
 	if (blob != NULL && blob_len > 0) {
-		deliver_blob_store(req->node, req->actor, blob_id, blob, blob_len, blob_done, w);
+		deliver_blob_store(req->node, req->actor, jmap_mail_address(call), blob_id, blob, blob_len,
+				   blob_done, w);
 		return;
 	}
 	if (json_array_size(w->events) == 0) {

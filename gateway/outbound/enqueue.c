@@ -166,5 +166,5 @@ void outbound_enqueue(struct node *node, const struct enqueue_request *req, enqu
 		return;
 	}
 	deliver_blob_id(req->data, req->len, j->blob_id);
-	deliver_blob_store(node, j->actor, j->blob_id, req->data, req->len, blob_stored, j);
+	deliver_blob_store(node, j->actor, j->account, j->blob_id, req->data, req->len, blob_stored, j);
 }
