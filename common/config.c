@@ -179,6 +179,14 @@ const struct config_key config_keys[] = {
 	  "File holding the SRS secret (first line, 16+ octets; the same on every node, kept across restarts): aliases "
 	  "with remote targets forward through the queue with SRS and ARC; empty = remote alias targets are ignored.",
 	  OFF(forward_srs_secret_file), 0, 0 },
+	{ "crypto.master_key_file", CONFIG_STRING, "",
+	  "File holding the cluster's master key (32 octets as 64 hex digits or base64; mode 0600, the same on every "
+	  "node, never logged): accounts get data keys wrapped under it and the personal content of their events is "
+	  "sealed, so evmailctl account erase makes even the log unreadable; empty = nothing sealed.",
+	  OFF(crypto_master_key_file), 0, 0 },
+	{ "crypto.old_master_key_files", CONFIG_STRING, "",
+	  "Comma list of earlier master key files, after a master key rotation: data keys wrapped under them still "
+	  "open; new keys use crypto.master_key_file.", OFF(crypto_old_master_key_files), 0, 0 },
 	{ "delivery.relay", CONFIG_STRING, "",
 	  "Send every remote message through this smart host, host:port (as Postfix's relayhost; no MX lookup); empty = deliver by MX.", OFF(delivery_relay), 0, 0 },
 	{ "delivery.relay_user", CONFIG_STRING, "",

@@ -87,6 +87,8 @@ struct evm_config {
 	int64_t limits_smtp_rcpts_per_min_ip;  /* 0 = unlimited */
 	int64_t dkim_sign;
 	char *forward_srs_secret_file;  /* "" = no forwarding to remote alias targets */
+	char *crypto_master_key_file;   /* "" = no sealing (common/seal.h, projector/keyring.h) */
+	char *crypto_old_master_key_files;  /* comma list of earlier KEK files, "" = none */
 	char *delivery_relay;      /* "" = by MX */
 	char *delivery_relay_user;
 	char *delivery_relay_password_file;

@@ -192,6 +192,26 @@ static void test_days(void)
 	unsetenv("EVMAIL_MAIL_TOMBSTONE_DAYS");
 }
 
+/* crypto.*: off by default; the file and the environment set them. */
+static void test_crypto_keys(void)
+{
+	struct evm_config cfg;
+	const char *error = NULL;
+	const char *path = write_file("c.conf", "[crypto]\nold_master_key_files = /k/old1,/k/old2\n");
+
+	clear_env();
+	CHECK(config_load(NULL, &cfg, &error) == 0);
+	CHECK_EQ_STR(cfg.crypto_master_key_file, "");
+	CHECK_EQ_STR(cfg.crypto_old_master_key_files, "");
+	config_free(&cfg);
+	setenv("EVMAIL_CRYPTO_MASTER_KEY_FILE", "/k/kek", 1);
+	CHECK(config_load(path, &cfg, &error) == 0);
+	unsetenv("EVMAIL_CRYPTO_MASTER_KEY_FILE");
+	CHECK_EQ_STR(cfg.crypto_master_key_file, "/k/kek");
+	CHECK_EQ_STR(cfg.crypto_old_master_key_files, "/k/old1,/k/old2");
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	test_run("defaults", test_defaults);
@@ -200,5 +220,6 @@ int main(void)
 	test_run("booleans", test_booleans);
 	test_run("print", test_print);
 	test_run("days", test_days);
+	test_run("crypto keys", test_crypto_keys);
 	return test_done();
 }
