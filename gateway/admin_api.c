@@ -5,7 +5,11 @@
  *                          with their outcomes once all are applied (with
  *                          their mail follow-ups: account.remove's outcome
  *                          carries its account.purge's in "purge", and
- *                          "revoked": the grants to the address revoked)
+ *                          "revoked": the grants to the address revoked;
+ *                          with a keyring, account.create's carries its
+ *                          first content key's outcome in "key")
+ *   POST /admin/accounts/ADDRESS/key|erase  key rotation, crypto-shredding
+ *                          (admin_erase.c)
  *   GET  /admin/tenants[/NAME]   /admin/domains[?tenant=]  /admin/domains/D
  *   GET  /admin/accounts[?domain=&tenant=]  /admin/accounts/ADDRESS[?credentials=1]
  *   GET  /admin/aliases[?domain=&tenant=]   /admin/aliases/ALIAS
@@ -19,6 +23,7 @@
  *   GET  /admin/checkpoint a checkpoint of the view, streamed
  *                          (gateway/checkpoint/checkpoint.h)
  *   POST /admin/rebuild    wipe the view and replay the log
+ *   POST /admin/view/compact  compact the view now (admin_view.c)
  *   GET  /admin/topics     describe topics; POST creates missing ones
  *   GET  /admin/mail/...   an account's mail store (admin_mail.c)
  *   GET  /admin/history/ADDRESS   the account's events from the log (admin_history.c)
@@ -26,6 +31,7 @@
  *   /admin/queue[/...]     the outbound queue (admin_queue.c)
  *   /admin/retention/...   retention policies (gateway/retention/retention.h)
  * Every read answers from this node's view. */
+#include "gateway/admin_erase.h"
 #include "gateway/blobgc/blobgc.h"
 #include "gateway/retention/retention.h"
 #include "gateway/command.h"
@@ -86,6 +92,9 @@ struct admin_slot {
 	 * fate is unknown. */
 	size_t revoking;
 	char revoke_failed[256];
+	/* account.create with a keyring: its first content key (account.key)
+	 * is appended before anything else follows (admin_erase.h). */
+	int wants_key;
 };
 
 static void admin_slot_finish(struct admin_slot *slot, int status, json_t *outcome, const char *error);
@@ -208,11 +217,53 @@ static int admin_followup(struct admin_slot *slot, json_t *outcome)
 	return 0;
 }
 
+static void admin_command_done(void *ctx, int status, json_t *outcome, const char *error);
+
+/* The new account's content key is applied (or not): the creation goes on
+ * with its follow-up. Without its key the account's mail would be logged
+ * plain, so a key whose fate is unknown fails the command (503). */
+static void admin_key_done(void *ctx, int status, json_t *outcome, const char *error)
+{
+	struct admin_slot *slot = ctx;
+	json_t *created = slot->outcome;
+	const char *st = status == 0 ? json_string_value(json_object_get(outcome, "status")) : NULL;
+	char msg[256];
+
+	slot->outcome = NULL;
+	if (st == NULL || strcmp(st, "accepted") != 0) {
+		snprintf(msg, sizeof msg, "account created without a content key (%s): run `evmailctl account "
+			 "key rotate %s`", status < 0 ? error : json_string_value(json_object_get(outcome, "reason")),
+			 slot->account);
+		admin_slot_finish(slot, -1, NULL, msg);
+	} else {
+		json_object_set(created, "key", outcome);
+		admin_command_done(slot, 0, created, NULL);
+	}
+	json_decref(created);
+}
+
 static void admin_command_done(void *ctx, int status, json_t *outcome, const char *error)
 {
 	struct admin_slot *slot = ctx;
 	const char *st = status == 0 ? json_string_value(json_object_get(outcome, "status")) : NULL;
 	const char *code = status == 0 ? json_string_value(json_object_get(outcome, "code")) : NULL;
+
+	if (slot->wants_key && slot->batch->node->keyring != NULL && st != NULL && strcmp(st, "accepted") == 0) {
+		const char *tenant = json_string_value(json_object_get(outcome, "tenant")), *kerr = NULL;
+		char msg[256];
+
+		slot->wants_key = 0;
+		slot->outcome = json_incref(outcome);
+		if (admin_key_submit(slot->batch->node, tenant != NULL ? tenant : "", slot->account,
+				     admin_key_done, slot, &kerr) == 0)
+			return;
+		json_decref(slot->outcome);
+		slot->outcome = NULL;
+		snprintf(msg, sizeof msg, "account created without a content key (%s): run `evmailctl account "
+			 "key rotate %s`", kerr, slot->account);
+		admin_slot_finish(slot, -1, NULL, msg);
+		return;
+	}
 
 	/* The purge also follows an account.remove of an address that is
 	 * not (or no longer) an account: removing again heals a removal whose
@@ -243,6 +294,10 @@ static void admin_plan_followup(struct admin_slot *slot, json_t *cmd)
 
 	if (address == NULL)
 		return;
+	if (strcmp(type, "account.create") == 0) {
+		slot->wants_key = 1;
+		snprintf(slot->account, sizeof slot->account, "%s", address);
+	}
 	if (strcmp(type, "account.remove") == 0) {
 		slot->followup_type = "account.purge";
 		slot->followup_data = json_object();
@@ -687,6 +742,8 @@ void admin_api_handle(struct node *node, struct http_request *req, const char *p
 			log_info("admin: view rebuild started");
 			mgmt_reply_json(req, 202, json_pack("{s:s}", "status", "rebuilding"));
 		}
+	} else if (strcmp(path, "view/compact") == 0) {
+		admin_view_compact_handle(node, req);
 	} else if (strcmp(path, "topics") == 0) {
 		handle_topics(node, req, post);
 	} else if (strcmp(path, "queue") == 0 || strncmp(path, "queue/", 6) == 0) {
@@ -701,6 +758,8 @@ void admin_api_handle(struct node *node, struct http_request *req, const char *p
 		admin_mail_handle(node, req, path + 5);
 	} else if (strncmp(path, "retention/", 10) == 0) {
 		retention_admin_handle(node, req, path + 10);
+	} else if (strncmp(path, "accounts/", 9) == 0 && post) {
+		admin_erase_handle(node, req, path + 9);
 	} else if (strncmp(path, "blobs/", 6) == 0 && get) {
 		blobgc_admin_handle(node, req, path + 6);
 	} else if (get) {

@@ -37,6 +37,11 @@ void admin_history_handle(struct node *node, struct http_request *req, const cha
 void admin_restore_handle(struct node *node, struct http_request *req);
 /* GET|POST /admin/log/compact (admin_log.c): the log's compaction. */
 void admin_log_compact_handle(struct node *node, struct http_request *req);
+/* POST /admin/view/compact (admin_view.c): a forced view compaction. */
+void admin_view_compact_handle(struct node *node, struct http_request *req);
+/* node_stop: joins a view compaction still running (after mgmt_http_stop,
+ * before the view closes). */
+void admin_view_compact_stop(void);
 /* Prometheus exposition (metrics.c), appended to out. */
 struct buf;
 void metrics_render(struct node *node, struct buf *out);

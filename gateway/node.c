@@ -429,6 +429,7 @@ void node_stop(struct node *node)
 	mgmt_http_stop(&node->mgmt);
 	ckpt_serve_stop();     /* checkpoints being made read the view */
 	admin_logscan_stop();   /* a history or restore reading the log: before the log closes */
+	admin_view_compact_stop();   /* a view compaction: before the view closes */
 	auth_password_cache_teardown();
 	smtp_rate_free(&node->submission_rate);
 	auth_gate_teardown();   /* answers the failures still waiting: their requests are freed */

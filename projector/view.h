@@ -105,4 +105,10 @@ int view_digest(struct view *view, char out[65], uint64_t *keys_r, const char **
  * as of one commit, with the offsets it holds. 0 or -1. */
 int view_checkpoint(struct view *view, const char *dir, const char **error_r);
 
+/* Flushes the memtables and compacts the whole view, blob files included,
+ * so deleted values (an erased account's mail, collected bodies) leave the
+ * disk now rather than at RocksDB's pace. Blocks for as long as it takes:
+ * call it off the loop. May run while the projector writes. 0 or -1. */
+int view_compact(struct view *view, const char **error_r);
+
 #endif

@@ -1,5 +1,6 @@
 /* view_maint - the view's upkeep beside its reads and writes: the
- * bulk-apply marker (view_bulk_*), checkpoints and the digest. See view.h. */
+ * bulk-apply marker (view_bulk_*), checkpoints, the digest and a forced
+ * compaction. See view.h. */
 #include "projector/view.h"
 #include "projector/view_private.h"
 #include "projector/projector_view.h"
@@ -92,6 +93,55 @@ int view_checkpoint(struct view *view, const char *dir, const char **error_r)
 	pthread_rwlock_unlock(&view->lock);
 	if (err != NULL) {
 		*error_r = view_rocks_error("view checkpoint", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sets the blob GC options (mutable RocksDB options) to cutoff and force
+ * threshold given as text. */
+static void blob_gc_set(struct view *view, const char *cutoff, const char *force, char **err)
+{
+	const char *keys[] = { "blob_garbage_collection_age_cutoff", "blob_garbage_collection_force_threshold" };
+	const char *values[] = { cutoff, force };
+
+	rocksdb_set_options(view->db, 2, keys, values, err);
+}
+
+/* Under the shared lock: flush, then compact every level to the bottom
+ * with the blob GC relocating every live blob (age cutoff 1.0), so no
+ * deleted value stays in any table or blob file; then the options of
+ * view_tune again. */
+int view_compact(struct view *view, const char **error_r)
+{
+	rocksdb_flushoptions_t *fo;
+	rocksdb_compactoptions_t *co;
+	char *err = NULL, *err2 = NULL;
+
+	if (view_lock_open(view, error_r) < 0)
+		return -1;
+	fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_set_wait(fo, 1);
+	rocksdb_flush(view->db, fo, &err);
+	rocksdb_flushoptions_destroy(fo);
+	if (err == NULL)
+		blob_gc_set(view, "1.0", "0.0", &err);
+	if (err == NULL) {
+		co = rocksdb_compactoptions_create();
+		rocksdb_compactoptions_set_exclusive_manual_compaction(co, 1);
+		/* 2: kForce, the bottommost level is rewritten too */
+		rocksdb_compactoptions_set_bottommost_level_compaction(co, 2);
+		rocksdb_compact_range_opt(view->db, co, NULL, 0, NULL, 0);
+		rocksdb_compactoptions_destroy(co);
+		blob_gc_set(view, "0.5", "0.5", &err2);
+	}
+	pthread_rwlock_unlock(&view->lock);
+	if (err == NULL && err2 != NULL)
+		err = err2;
+	else
+		free(err2);
+	if (err != NULL) {
+		*error_r = view_rocks_error("view compaction", err);
 		return -1;
 	}
 	return 0;
