@@ -21,7 +21,9 @@
 	"       evmailctl account show ADDRESS [--json]\n" \
 	"       evmailctl account passwd ADDRESS [--password-stdin]\n" \
 	"       evmailctl account set ADDRESS [--name NAME] [--quota SIZE] [--state active|disabled]\n" \
-	"       evmailctl account remove ADDRESS"
+	"       evmailctl account remove ADDRESS\n" \
+	"       evmailctl account erase ADDRESS [--yes]   (crypto-shredding: needs crypto.master_key_file)\n" \
+	"       evmailctl account key rotate ADDRESS"
 #define ALIAS_USAGE \
 	"alias add|remove ALIAS TARGET | alias list [--domain DOMAIN] [--tenant NAME] [--json]\n" \
 	"       (ALIAS @domain is the domain's catch-all)"
@@ -239,6 +241,93 @@ static int account_remove(struct ctl *ctl, const char *address)
 	return ret;
 }
 
+/* Asks before an erasure (there is no undo), unless --yes. */
+static int erase_confirmed(const char *address)
+{
+	char line[EVM_ADDRESS_MAX + 8];
+
+	fprintf(stderr, "Erasing %s destroys its content keys: its mail becomes unreadable everywhere,\n"
+		"in the log and in backups of it too. Type the address to confirm: ", address);
+	if (fgets(line, sizeof line, stdin) == NULL)
+		return 0;
+	line[strcspn(line, "\r\n")] = '\0';
+	return strcmp(line, address) == 0;
+}
+
+/* account erase: POST /admin/accounts/ADDRESS/erase (gateway/admin_erase.h)
+ * and its report: keys destroyed, key records tombstoned, mail purged. */
+static int account_erase(struct ctl *ctl, const struct ctl_args *a, const char *address)
+{
+	const char *error = NULL, *reason, *pst;
+	json_t *reply = NULL, *since;
+	char path[600];
+	int status, ret;
+
+	if (!ctl_args_flag(a, "--yes") && !erase_confirmed(address))
+		return ctl_fail("not confirmed: nothing erased");
+	snprintf(path, sizeof path, "/admin/accounts/%s/erase", ctl_escape(address));
+	status = ctl_http(ctl, "POST", path, NULL, &reply, &error);
+	if (status < 0)
+		return ctl_fail("%s", error);
+	reason = json_string_value(json_object_get(reply, "error"));
+	pst = json_string_value(json_object_get(json_object_get(reply, "purge"), "status"));
+	if (status != 200) {
+		ret = ctl_fail("%s%s", reason != NULL ? reason : "the node did not erase the account",
+			       status == 503 ? " (run the erasure again to finish it)" : "");
+	} else if (ctl->json) {
+		ctl_print_json(json_incref(reply));
+		ret = CTL_OK;
+	} else {
+		since = json_object_get(reply, "sealed_since");
+		printf("account %s erased: %lld content key(s) destroyed, %lld key record(s) tombstoned, "
+		       "mail purged (%s)\n", address,
+		       (long long)json_integer_value(json_object_get(reply, "keys_destroyed")),
+		       (long long)json_integer_value(json_object_get(reply, "tombstones_written")),
+		       pst != NULL ? pst : "?");
+		if (json_integer_value(json_object_get(reply, "keys_destroyed")) == 0)
+			printf("warning: the account had no content key: what the log holds of it was not "
+			       "sealed and stays readable until the log drops it\n");
+		else if (json_is_integer(since))
+			printf("note: events logged before %lld (ms since the epoch), its first key, were not "
+			       "sealed\n", (long long)json_integer_value(since));
+		ret = CTL_OK;
+	}
+	json_decref(reply);
+	return ret;
+}
+
+/* account key rotate: POST /admin/accounts/ADDRESS/key, a new content key
+ * (the account's first when it was created before the master key). */
+static int account_key_rotate(struct ctl *ctl, const char *address)
+{
+	const char *error = NULL, *reason, *prev;
+	json_t *reply = NULL;
+	char path[600];
+	int status, ret;
+
+	snprintf(path, sizeof path, "/admin/accounts/%s/key", ctl_escape(address));
+	status = ctl_http(ctl, "POST", path, NULL, &reply, &error);
+	if (status < 0)
+		return ctl_fail("%s", error);
+	reason = json_string_value(json_object_get(reply, "error"));
+	prev = json_string_value(json_object_get(reply, "previous"));
+	if (status != 200) {
+		ret = ctl_fail("%s", reason != NULL ? reason : "the node did not make a key");
+	} else if (ctl->json) {
+		ctl_print_json(json_incref(reply));
+		ret = CTL_OK;
+	} else {
+		if (prev != NULL)
+			printf("new content key for %s; older mail stays readable with the previous one\n", address);
+		else
+			printf("first content key for %s: its mail is sealed from now on (earlier events stay "
+			       "plain in the log)\n", address);
+		ret = CTL_OK;
+	}
+	json_decref(reply);
+	return ret;
+}
+
 static int account_show(struct ctl *ctl, const char *address)
 {
 	char path[600];
@@ -268,7 +357,7 @@ static int account_show(struct ctl *ctl, const char *address)
 int cmd_account(struct ctl *ctl, int argc, char **argv)
 {
 	static const char *const opts[] = { "--name", "--quota", "--state", "--domain", "--tenant", NULL };
-	static const char *const flags[] = { "--password-stdin", "--disabled", NULL };
+	static const char *const flags[] = { "--password-stdin", "--disabled", "--yes", NULL };
 	struct ctl_args a;
 	const char *verb, *error = NULL;
 	char address[EVM_ADDRESS_MAX + 1];
@@ -278,6 +367,14 @@ int cmd_account(struct ctl *ctl, int argc, char **argv)
 	if (argc < 1 || ctl_args_parse(&a, argc - 1, argv + 1, opts, flags) < 0)
 		return ctl_usage(ACCOUNT_USAGE);
 	verb = argv[0];
+	if (strcmp(verb, "key") == 0) {
+		/* account key rotate ADDRESS */
+		if (a.npos != 2 || strcmp(a.pos[0], "rotate") != 0)
+			return ctl_usage(ACCOUNT_USAGE);
+		if (evm_address_normalize(a.pos[1], address, &error) < 0)
+			return ctl_fail("'%s' is not a valid address: %s", a.pos[1], error);
+		return account_key_rotate(ctl, address);
+	}
 	if (strcmp(verb, "list") == 0)
 		return a.npos == 0 ? account_list(ctl, &a) : ctl_usage(ACCOUNT_USAGE);
 	if (a.npos != 1)
@@ -294,6 +391,8 @@ int cmd_account(struct ctl *ctl, int argc, char **argv)
 		return account_update(ctl, &a, address, 0);
 	if (strcmp(verb, "remove") == 0)
 		return account_remove(ctl, address);
+	if (strcmp(verb, "erase") == 0)
+		return account_erase(ctl, &a, address);
 	return ctl_usage(ACCOUNT_USAGE);
 }
 

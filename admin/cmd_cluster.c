@@ -137,8 +137,25 @@ int cmd_view(struct ctl *ctl, int argc, char **argv)
 {
 	json_t *d;
 
+	if (argc == 1 && strcmp(argv[0], "compact") == 0) {
+		/* gateway/admin_view.c: deleted values leave the view's files now */
+		const char *error = NULL;
+		int status = ctl_http(ctl, "POST", "/admin/view/compact", NULL, &d, &error);
+
+		if (status < 0)
+			return ctl_fail("%s", error);
+		if (status != 200) {
+			error = json_string_value(json_object_get(d, "error"));
+			status = ctl_fail("view compaction failed: %s", error != NULL ? error : "?");
+			json_decref(d);
+			return status;
+		}
+		printf("view compacted in %lld ms\n", (long long)json_integer_value(json_object_get(d, "ms")));
+		json_decref(d);
+		return CTL_OK;
+	}
 	if (argc != 1 || strcmp(argv[0], "digest") != 0)
-		return ctl_usage("view digest [--json]");
+		return ctl_usage("view digest [--json] | view compact");
 	if (ctl_get(ctl, "/admin/digest", &d) != CTL_OK)
 		return CTL_FAIL;
 	if (ctl->json)
