@@ -1,0 +1,288 @@
+"""Crypto-shredding (issue #13 item 3; projector/keyring.h,
+gateway/admin_erase.h): `evmailctl account erase` makes what the log still
+holds of an account unreadable, and no byte of its messages is readable
+from the view, from a rebuild or from the log's records.
+
+One evmaild on the embedded log with crypto.master_key_file (a 0600 file of
+32 random octets in hex), the blob collector every second and small log
+segments (so the directory topic rolls and its compaction reaches the key
+records). Every message, subject, APPENDed message and keyword carries a
+unique marker; the log's and the view's files are scanned raw for each
+marker, and for its base64 forms at the three alignments (bodies travel
+base64 in blob.chunk events), and in lower case (the text index).
+
+test_erase: amy and bob (keys made at account creation) get a message
+together and one each, amy APPENDs one and STOREs a keyword. The log holds
+no marker (sealed) while IMAP shows them all. Erase amy: the report counts
+her key; after the collector, the log's compaction and a view compaction,
+amy cannot log in, bob still reads the shared message and his own, the
+view's files hold none of amy's markers, the directory log no longer holds
+her key record (kid), a rebuild brings nothing of hers back and bob's all.
+
+test_erase_key_rotation: an account made before the master key existed has
+no key and its mail is logged plain (the scan finds its marker: the scan
+can fail); erase is refused without a master key; with one, `account key
+rotate` gives it a first key, a second rotation a new one, mail delivered
+under each is sealed and readable; the erasure destroys both keys and the
+report says since when the account was sealed."""
+
+import base64
+import imaplib
+import json
+import os
+import smtplib
+import time
+import uuid
+
+import pytest
+
+from conftest import assert_fail, assert_ok, mail_directory, mail_inbox, wait_until
+
+DOMAIN = "erase.example"
+AMY = f"amy@{DOMAIN}"
+BOB = f"bob@{DOMAIN}"
+PASSWORD = "erase-test-pw"
+
+
+def marker(tag):
+    """A unique token: letters and digits, so it survives every encoding
+    but base64 literally."""
+    return f"MK{tag.upper()}{uuid.uuid4().hex.upper()}"
+
+
+def needles(m):
+    """The byte strings that betray m in a file: m itself, lower case (the
+    text index folds case), and the base64 characters that only m's octets
+    determine, at each of the three alignments."""
+    raw = m.encode()
+    out = {raw, raw.lower()}
+    for k in range(3):
+        enc = base64.b64encode(b"\0" * k + raw)
+        first = -(-k // 3) * 3                 # first 3-octet group of m alone
+        last = (k + len(raw)) // 3 * 3         # end of the last whole group
+        out.add(enc[first // 3 * 4:last // 3 * 4])
+    return out
+
+
+def files_under(root):
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            yield os.path.join(dirpath, name)
+
+
+def found(root, markers):
+    """{marker: [files holding it]} over every file under root."""
+    hits = {}
+    for path in files_under(root):
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:   # a segment or table file replaced meanwhile
+            continue
+        for m in markers:
+            if any(n in data for n in needles(m)):
+                hits.setdefault(m, []).append(os.path.relpath(path, root))
+    return hits
+
+
+def master_key(directory):
+    path = directory / "master.key"
+    path.write_text(os.urandom(32).hex() + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def node_env(key_file=None):
+    env = {"EVMAIL_SMTP_HOSTNAME": "mx1.evmail.test", "EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH": "1",
+           "EVMAIL_BLOB_GC_INTERVAL_S": "1", "EVMAIL_BLOB_GC_GRACE_S": "1",
+           "EVMAIL_LOG_PARTITIONS": "2", "EVMAIL_LOG_SEGMENT_BYTES": "8192",
+           "EVMAIL_LOG_EMBEDDED_COMPACT_INTERVAL_S": "0"}
+    if key_file is not None:
+        env["EVMAIL_CRYPTO_MASTER_KEY_FILE"] = str(key_file)
+    return env
+
+
+def message(rcpt, subject, body):
+    return (f"From: Sender <s@sender.example>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\n"
+            f"Message-ID: <er-{time.monotonic_ns()}@sender.example>\r\n\r\n{body}\r\n").encode()
+
+
+def send(node, rcpts, raw):
+    with smtplib.SMTP("127.0.0.1", node.smtp_port, local_hostname="client.example", timeout=60) as s:
+        s.sendmail("s@sender.example", rcpts, raw)
+
+
+def login(node, user):
+    m = imaplib.IMAP4("127.0.0.1", node.imap_port, timeout=30)
+    assert m.login(user, PASSWORD)[0] == "OK"
+    return m
+
+
+def login_refused(node, user):
+    m = imaplib.IMAP4("127.0.0.1", node.imap_port, timeout=30)
+    try:
+        m.login(user, PASSWORD)
+    except imaplib.IMAP4.error:
+        return True
+    finally:
+        m.shutdown()
+    return False
+
+
+def read_all(node, user):
+    """Every INBOX message of user over IMAP, bodies and flags as one text."""
+    m = login(node, user)
+    assert m.select("INBOX", readonly=True)[0] == "OK"
+    typ, data = m.fetch("1:*", "(FLAGS BODY.PEEK[])")
+    assert typ == "OK", data
+    m.logout()
+    return b"".join(d[0] + d[1] if isinstance(d, tuple) else d for d in data
+                    if d is not None).decode(errors="replace")
+
+
+def inbox(node, addr):
+    return mail_inbox(node, addr)[1]
+
+
+def blob(node, blob_id):
+    return node.get_json(f"/admin/blobs/{blob_id}")
+
+
+def accounts(node, *addrs):
+    assert_ok(node.ctl("tenant", "create", "ert"))
+    assert_ok(node.ctl("domain", "add", DOMAIN, "--tenant", "ert"))
+    for a in addrs:
+        assert_ok(node.ctl("account", "add", a, "--password-stdin", input=PASSWORD + "\n"))
+
+
+def roll_directory(node, tag, n=30):
+    """Directory events enough to roll the directory topic's segment past
+    the key records (the active segment is never compacted)."""
+    mail_directory(node, f"fill{tag}", f"fill{tag}.example",
+                   accounts=[f"f{i}" for i in range(n)])
+
+
+def compact_all(node):
+    res = assert_ok(node.ctl("log", "compact"))
+    assert "bytes reclaimed" in res.out, res.out
+    assert_ok(node.ctl("view", "compact"))
+
+
+def erase(node, addr):
+    res = assert_ok(node.ctl("--json", "account", "erase", addr, "--yes"))
+    return json.loads(res.out)
+
+
+@pytest.fixture
+def node(nodes, tmp_path):
+    n = nodes("er", env=node_env(master_key(tmp_path)))
+    n.start(wait="ready")
+    accounts(n, AMY, BOB)
+    return n
+
+
+def test_erase(node):
+    mk = {k: marker(k) for k in ("sharedsubj", "sharedbody", "amysubj", "amybody", "amyappend",
+                                 "amykw", "bobsubj", "bobbody")}
+    amy_only = [mk[k] for k in ("amysubj", "amybody", "amyappend", "amykw")]
+    send(node, [AMY, BOB], message(AMY, f"both {mk['sharedsubj']}", f"shared {mk['sharedbody']}"))
+    send(node, [AMY], message(AMY, f"amy {mk['amysubj']}", f"only amy {mk['amybody']}"))
+    send(node, [BOB], message(BOB, f"bob {mk['bobsubj']}", f"only bob {mk['bobbody']}"))
+    m = login(node, AMY)
+    typ, data = m.append("INBOX", None, None, message(AMY, "appended", f"appended {mk['amyappend']}"))
+    assert typ == "OK", data
+    assert m.select("INBOX")[0] == "OK"
+    assert m.store("2", "+FLAGS", f"(K{mk['amykw']})")[0] == "OK"
+    m.logout()
+    wait_until(lambda: len(inbox(node, AMY)) == 3 and len(inbox(node, BOB)) == 2, 30,
+               what="every delivery in the INBOXes")
+    amy_blobs = {x["blob_id"] for x in inbox(node, AMY)}
+    shared = {x["blob_id"] for x in inbox(node, BOB)} & amy_blobs
+    assert len(shared) == 1
+
+    # Sealed: the log's records hold no marker, the owners read them all.
+    log_dir = node.data_dir / "log"
+    assert found(log_dir, mk.values()) == {}
+    text = read_all(node, AMY)
+    for k in ("sharedsubj", "sharedbody", "amysubj", "amybody", "amyappend", "amykw"):
+        assert mk[k] in text, (k, text)
+    text = read_all(node, BOB)
+    for k in ("sharedsubj", "sharedbody", "bobsubj", "bobbody"):
+        assert mk[k] in text, (k, text)
+    # The view holds them in clear (it must, to serve them): the scan works.
+    assert_ok(node.ctl("view", "compact"))
+    assert set(found(node.data_dir / "view", amy_only)) == set(amy_only)
+
+    report = erase(node, AMY)
+    assert report["keys_destroyed"] == 1 and report["tombstones_written"] == 1, report
+    assert report["purge"]["status"] == "accepted", report
+    assert len(report["kids"]) == 1, report
+    kid = report["kids"][0]
+    assert login_refused(node, AMY)
+
+    # amy's own bodies are collected; the shared one stays for bob.
+    gone = amy_blobs - shared
+    wait_until(lambda: all(blob(node, b)["chunks"] == 0 for b in gone), 40,
+               what="amy's bodies collected", diag=lambda: [blob(node, b) for b in gone])
+    roll_directory(node, "a")
+    compact_all(node)
+    text = read_all(node, BOB)
+    for k in ("sharedsubj", "sharedbody", "bobsubj", "bobbody"):
+        assert mk[k] in text, (k, text)
+    assert found(node.data_dir / "view", amy_only) == {}
+    assert found(log_dir, mk.values()) == {}
+    assert found(log_dir / "evmail.directory", [kid]) == {}, "amy's key record is still in the log"
+    assert node.get_json(f"/admin/mail/{AMY}/usage") == {"messages": 0, "quota_used": 0}
+
+    # Replay brings nothing of amy's back, and all of bob's.
+    assert_ok(node.ctl("rebuild"))
+    assert login_refused(node, AMY)
+    assert inbox(node, AMY) == []
+    text = read_all(node, BOB)
+    for k in ("sharedsubj", "sharedbody", "bobsubj", "bobbody"):
+        assert mk[k] in text, (k, text)
+    assert_ok(node.ctl("view", "compact"))
+    assert found(node.data_dir / "view", amy_only) == {}
+
+
+def test_erase_key_rotation(nodes, tmp_path):
+    env = node_env()
+    n = nodes("rot", env=env)
+    n.start(wait="ready")
+    carl = f"carl@{DOMAIN}"
+    accounts(n, carl)
+    plain, first, second = marker("plain"), marker("first"), marker("second")
+    send(n, [carl], message(carl, f"plain {plain}", "before any key"))
+    wait_until(lambda: len(inbox(n, carl)) == 1, 30, what="the plain delivery")
+    # No master key: logged plain (the scan sees it) and no erasure.
+    assert set(found(n.data_dir / "log", [plain])) == {plain}
+    res = assert_fail(n.ctl("account", "erase", carl, "--yes"),
+                      "crypto-shredding needs crypto.master_key_file; use account remove")
+    assert_fail(n.ctl("account", "key", "rotate", carl), "crypto.master_key_file")
+    n.stop()
+
+    n.extra_env["EVMAIL_CRYPTO_MASTER_KEY_FILE"] = str(master_key(tmp_path))
+    n.start(wait="ready")
+    res = assert_ok(n.ctl("account", "key", "rotate", carl))
+    assert "first content key" in res.out, res.out
+    send(n, [carl], message(carl, f"first {first}", "under the first key"))
+    res = assert_ok(n.ctl("account", "key", "rotate", carl))
+    assert "new content key" in res.out, res.out
+    send(n, [carl], message(carl, f"second {second}", "under the second key"))
+    wait_until(lambda: len(inbox(n, carl)) == 3, 30, what="the sealed deliveries")
+    text = read_all(n, carl)
+    assert plain in text and first in text and second in text, text
+    assert found(n.data_dir / "log", [first, second]) == {}
+
+    report = erase(n, carl)
+    assert report["keys_destroyed"] == 2 and report["tombstones_written"] == 2, report
+    assert len(report["kids"]) == 2, report
+    assert login_refused(n, carl)
+    assert inbox(n, carl) == []
+    roll_directory(n, "r")
+    compact_all(n)
+    assert found(n.data_dir / "view", [first, second]) == {}
+    for kid in report["kids"]:
+        assert found(n.data_dir / "log" / "evmail.directory", [kid]) == {}
+    assert_ok(n.ctl("rebuild"))
+    assert inbox(n, carl) == []
