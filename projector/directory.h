@@ -30,6 +30,9 @@
  *   tenant.retention {name, trash_ms?, junk_ms?, all_ms?}
  *                   the tenant's retention rules (projector/retention.h),
  *                   in its record as "retention"
+ *   account.key     {address, kid, kek, wrapped}
+ *   account.erase   {address}   crypto-shredding (projector/keyring.h;
+ *                   appliers in directory_keys.c)
  * quota: bytes, 0 = unlimited. state: "active" or "disabled".
  * password_hash: a crypt(3) string (yescrypt "$y$..."), never plain text.
  * scram_sha256 (optional, account.create/update): {salt (base64, 8-64

@@ -1,5 +1,6 @@
 /* directory_account - appliers of account.create, account.update and
- * account.remove (see projector/directory.h for the rules). */
+ * account.remove, whose directory part account.erase shares (see
+ * projector/directory.h for the rules). */
 #include "projector/directory_internal.h"
 #include "common/scram.h"
 
@@ -138,14 +139,22 @@ out:
  * as a target are left alone (a target may be any address). */
 enum apply_status dir_apply_account_remove(struct apply_ctx *ctx, const char **error_r)
 {
-	struct buf key = BUF_INIT;
-	enum apply_status st = APPLY_FAILED;
-	const char *address, *tenant, *domain;
-	json_t *old = NULL;
-	int r;
+	const char *address;
 
 	if ((address = dir_field_address(ctx, "address")) == NULL)
 		return APPLY_REJECTED;
+	return dir_account_remove(ctx, address, error_r);
+}
+
+/* What account.remove (and account.erase) does to the directory. */
+enum apply_status dir_account_remove(struct apply_ctx *ctx, const char *address, const char **error_r)
+{
+	struct buf key = BUF_INIT;
+	enum apply_status st = APPLY_FAILED;
+	const char *tenant, *domain;
+	json_t *old = NULL;
+	int r;
+
 	dir_key(&key, KEY_ACCOUNT, address, NULL);
 	if ((r = dir_batch_get_json(ctx->batch, &key, &old, error_r)) <= 0) {
 		if (r == 0)

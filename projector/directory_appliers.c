@@ -9,6 +9,8 @@ const struct applier directory_appliers[] = {
 	{ "account.create", EVM_TOPIC_DIRECTORY, dir_apply_account_create },
 	{ "account.update", EVM_TOPIC_DIRECTORY, dir_apply_account_update },
 	{ "account.remove", EVM_TOPIC_DIRECTORY, dir_apply_account_remove },
+	{ "account.key", EVM_TOPIC_DIRECTORY, dir_apply_account_key },
+	{ "account.erase", EVM_TOPIC_DIRECTORY, dir_apply_account_erase },
 	{ "alias.add", EVM_TOPIC_DIRECTORY, dir_apply_alias_add },
 	{ "alias.remove", EVM_TOPIC_DIRECTORY, dir_apply_alias_remove },
 	{ "dkim.set", EVM_TOPIC_DIRECTORY, dir_apply_dkim_set },

@@ -44,6 +44,13 @@ applier_fn dir_apply_alias_remove;
 applier_fn dir_apply_dkim_set;
 applier_fn dir_apply_dkim_remove;
 applier_fn dir_apply_tenant_retention;    /* directory_retention.c */
+applier_fn dir_apply_account_key;         /* directory_keys.c */
+applier_fn dir_apply_account_erase;
+
+/* account.remove of address (an already validated field): not-found,
+ * forbidden, or the account and its domain index dropped with the result
+ * {tenant, address}. Shared by account.remove and account.erase. */
+enum apply_status dir_account_remove(struct apply_ctx *ctx, const char *address, const char **error_r);
 
 /* Sets *k to prefix + a (+ '/' + b when b is not NULL). */
 void dir_key(struct buf *k, const char *prefix, const char *a, const char *b);

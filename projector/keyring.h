@@ -76,10 +76,15 @@ enum keyring_open_result {
 	KEYRING_OPENED = 1,   /* ev->data is the original data again */
 	KEYRING_ERASED = 2,   /* its key was erased: the content is gone */
 	KEYRING_UNKNOWN = 3,  /* no such key in view (yet): the directory is behind */
+	KEYRING_INVALID = 4,  /* only with -1: see below */
 };
 /* Opens a sealed ev->data in place with the key from view (committed
  * state). -1 error: kr NULL for a sealed event, a malformed "sealed"
- * object, or content that does not authenticate. */
+ * object, or content that does not authenticate. *res_r tells them apart:
+ * KEYRING_INVALID when the sealed object or its key record is bad (the
+ * same on every node: the projector rejects the event "invalid"), else
+ * KEYRING_PLAIN (kr NULL, a view error, a KEK this node lacks: the node
+ * must not go on). */
 int keyring_open_event(struct keyring *kr, struct view *view, struct evm_event *ev,
 		       enum keyring_open_result *res_r, const char **error_r);
 /* The same inside the projector, reading keys through the open batch (a key

@@ -15,6 +15,11 @@
  *   dir/alias/<alias address>                  alias JSON (sorted targets)
  *   dir/domain-alias/<domain>/<alias address>  "" (aliases of a domain)
  *   dir/dkim/<domain>/<selector>               DKIM key JSON (incl. private key)
+ *   akey/<kid>                                 a data key, wrapped (projector/keyring.h)
+ *   akeycur/<address>                          the account's current kid
+ *   akeyx/<kid>                                an erased key (the address as value)
+ *   akeyacct/<acct>/<kid>                      "" (the keys of an account; <acct>
+ *                                              escaped as under mail/)
  *   stat/<name>                                deterministic counters (decimal)
  *   mail/<acct>/...                            an account's mail store; <acct> is
  *                                              the address with '%' and '/' escaped
@@ -45,6 +50,10 @@
 #define KEY_ALIAS "dir/alias/"
 #define KEY_DOMAIN_ALIAS "dir/domain-alias/"
 #define KEY_DKIM "dir/dkim/"
+#define KEY_AKEY "akey/"
+#define KEY_AKEYCUR "akeycur/"
+#define KEY_AKEYX "akeyx/"
+#define KEY_AKEYACCT "akeyacct/"
 #define KEY_STAT "stat/"
 #define KEY_MAIL "mail/"
 #define KEY_BLOB "blob/"
