@@ -8,6 +8,7 @@
 #include "gateway/checkpoint/checkpoint.h"
 #include "gateway/admin_logscan.h"
 #include "gateway/mgmt_http.h"
+#include "projector/keyring.h"
 #include "gateway/net.h"
 #include "gateway/smtp/smtp_rate.h"
 #include "gateway/smtp/smtp_server.h"
@@ -298,6 +299,11 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		*error_r = err;
 		goto fail;
 	}
+	if (keyring_open(cfg, &node->keyring, error_r) < 0) {
+		snprintf(err, sizeof err, "crypto: %s", *error_r);
+		*error_r = err;
+		goto fail;
+	}
 	if (view_open_sized(path, (size_t)cfg->view_write_buffer_mb << 20, &node->view, error_r) < 0) {
 		snprintf(err, sizeof err, "view %s: %s", path, *error_r);
 		*error_r = err;
@@ -439,4 +445,5 @@ void node_stop(struct node *node)
 	evlog_close(&node->log);
 	projector_destroy(&node->projector);
 	view_close(&node->view);
+	keyring_close(&node->keyring);
 }
