@@ -7,6 +7,8 @@
 #include "common/log.h"
 #include "projector/directory.h"
 #include "projector/keyring.h"
+#include "projector/keys.h"
+#include "projector/mail_keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -156,49 +158,66 @@ static void erase_done(void *ctx, int status, json_t *outcome, const char *error
 		erase_purge(e);
 }
 
-/* view_scan over akey/: the earliest time among address's keys. */
-struct since_scan {
-	const char *address;
-	json_int_t ts;
-	json_t *kids;
-};
-
-static int since_record(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+/* view_scan over akeyacct/<acct>/: the account's kids. */
+static int collect_kid(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
-	struct since_scan *sc = ctx;
-	json_t *rec = json_loadb(val, vlen, 0, NULL);
-	const char *account = json_string_value(json_object_get(rec, "account"));
-	json_int_t ts = json_integer_value(json_object_get(rec, "ts"));
-
-	if (account != NULL && strcmp(account, sc->address) == 0) {
-		json_array_append_new(sc->kids, json_stringn(key + 5, klen - 5));
-		if (ts > 0 && (sc->ts == 0 || ts < sc->ts))
-			sc->ts = ts;
-	}
-	json_decref(rec);
+	(void)val;
+	(void)vlen;
+	if (klen > KEYRING_KID_LEN)
+		json_array_append_new(ctx, json_stringn(key + klen - KEYRING_KID_LEN, KEYRING_KID_LEN));
 	return 0;
 }
 
-/* Before the erasure: address's kids into the report, and "sealed_since",
- * the time of its first key (events before it were logged plain; null
- * when the key records do not say). */
-static void report_keys(struct node *node, const char *address, json_t *report)
+/* The account's kids (projector/keys.h akeyacct/), for the report. */
+static json_t *account_kids(struct node *node, const char *address)
 {
-	struct since_scan sc = { .address = address, .kids = json_array() };
+	struct buf prefix = BUF_INIT;
+	json_t *kids = json_array();
 	const char *error = NULL;
 
-	if (view_scan(node->view, "akey/", 5, since_record, &sc, &error) < 0)
+	buf_puts(&prefix, KEY_AKEYACCT);
+	mail_key_escape(&prefix, address);
+	buf_puts(&prefix, "/");
+	if (view_scan(node->view, prefix.data, prefix.len, collect_kid, kids, &error) < 0)
 		log_warn("admin: keys of %s: %s", address, error);
-	json_object_set_new(report, "kids", sc.kids);
-	json_object_set_new(report, "sealed_since", sc.ts > 0 ? json_integer(sc.ts) : json_null());
+	buf_free(&prefix);
+	return kids;
+}
+
+/* Appends account.erase. */
+static void erase_submit(struct erase *e)
+{
+	const char *error = NULL;
+	struct evm_event ev;
+
+	if (evm_event_init(&ev, "account.erase", e->tenant, e->address, "admin",
+			   json_pack("{s:s}", "address", e->address), &error) < 0) {
+		erase_finish(e, 500, error);
+		return;
+	}
+	command_submit(e->node, &ev, EVM_TOPIC_DIRECTORY, NULL, ERASE_COMMAND_TIMEOUT_MS, erase_done, e);
+}
+
+/* The first key's log time is known (0: not): into the report, then the
+ * erasure. Events logged before it were not sealed. */
+static void erase_keytime(void *ctx, int64_t ts)
+{
+	struct erase *e = ctx;
+
+	if (ts < 0) {   /* the node is stopping: nothing was appended */
+		json_decref(e->report);
+		free(e);
+		return;
+	}
+	json_object_set_new(e->report, "sealed_since", ts > 0 ? json_integer(ts) : json_null());
+	erase_submit(e);
 }
 
 static void handle_erase(struct node *node, struct http_request *req, const char *address)
 {
 	struct erase *e;
-	json_t *acc = NULL;
+	json_t *acc = NULL, *kids;
 	const char *error = NULL, *tenant = NULL;
-	struct evm_event ev;
 	int ret;
 
 	if (node->keyring == NULL) {
@@ -216,15 +235,13 @@ static void handle_erase(struct node *node, struct http_request *req, const char
 	snprintf(e->address, sizeof e->address, "%s", address);
 	tenant = ret > 0 ? json_string_value(json_object_get(acc, "tenant")) : NULL;
 	snprintf(e->tenant, sizeof e->tenant, "%s", tenant != NULL ? tenant : "");
-	e->report = json_pack("{s:s, s:s}", "address", address, "tenant", e->tenant);
-	report_keys(node, address, e->report);
 	json_decref(acc);
-	if (evm_event_init(&ev, "account.erase", e->tenant, address, "admin",
-			   json_pack("{s:s}", "address", address), &error) < 0) {
-		erase_finish(e, 500, error);
-		return;
-	}
-	command_submit(node, &ev, EVM_TOPIC_DIRECTORY, NULL, ERASE_COMMAND_TIMEOUT_MS, erase_done, e);
+	kids = account_kids(node, address);
+	e->report = json_pack("{s:s, s:s, s:O, s:n}", "address", address, "tenant", e->tenant, "kids", kids,
+			      "sealed_since");
+	if (admin_keytime_start(node, kids, erase_keytime, e) < 0)
+		erase_submit(e);
+	json_decref(kids);
 }
 
 /* account.key applied (or not): answer the rotation. */

@@ -17,6 +17,9 @@
 #ifndef EVM_ADMIN_ERASE_H
 #define EVM_ADMIN_ERASE_H
 
+#include <jansson.h>
+#include <stdint.h>
+
 #include "gateway/command.h"
 #include "gateway/http/http_server.h"
 #include "gateway/node.h"
@@ -30,5 +33,16 @@ void admin_erase_handle(struct node *node, struct http_request *req, const char 
  * with *error_r when no event could be built (cb never runs). */
 int admin_key_submit(struct node *node, const char *tenant, const char *address,
 		     command_done_cb *cb, void *ctx, const char **error_r);
+
+/* admin_keytime.c: ts = the log time (ms) of the earliest account.key
+ * record of kids, 0 when unknown, -1 when the node is stopping (then free
+ * ctx, answer nothing). Runs exactly once, later, on the loop. */
+typedef void admin_keytime_cb(void *ctx, int64_t ts);
+/* Starts reading it on a worker thread: 0 (cb will run), or -1 when no
+ * kid has a record here or a read is running (cb never runs). */
+int admin_keytime_start(struct node *node, json_t *kids, admin_keytime_cb *cb, void *ctx);
+/* node_stop (after mgmt_http_stop, before the log closes): joins a read
+ * still running; its cb runs inside with ts -1. */
+void admin_keytime_stop(void);
 
 #endif

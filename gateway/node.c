@@ -7,6 +7,7 @@
 #include "gateway/command.h"
 #include "gateway/checkpoint/checkpoint.h"
 #include "gateway/admin_logscan.h"
+#include "gateway/admin_erase.h"
 #include "gateway/mgmt_http.h"
 #include "projector/keyring.h"
 #include "gateway/net.h"
@@ -436,6 +437,7 @@ void node_stop(struct node *node)
 	ckpt_serve_stop();     /* checkpoints being made read the view */
 	admin_logscan_stop();   /* a history or restore reading the log: before the log closes */
 	admin_view_compact_stop();   /* a view compaction: before the view closes */
+	admin_keytime_stop();   /* an erasure reading its first key's time: before the log closes */
 	auth_password_cache_teardown();
 	smtp_rate_free(&node->submission_rate);
 	auth_gate_teardown();   /* answers the failures still waiting: their requests are freed */
