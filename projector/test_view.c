@@ -363,8 +363,9 @@ static void test_compact(void)
 	CHECK_EQ_INT(view_open(path, &v, &error), 0);
 	for (int i = 0; i < 20000; i++)
 		big[i] = (char)('a' + i % 26);
-	memcpy(big + 5000, "ZXCVBNMASDFGHJKLQ", 17);   /* no 4 octets in common with the others: */
-	/* a compressed table keeps each whole */
+	/* Markers with no 4 octets in common: a compressed table keeps each
+	 * whole (no back reference into another). */
+	memcpy(big + 5000, "ZXCVBNMASDFGHJKLQ", 17);
 	big[19999] = '\0';
 	put_commit(v, "c/big", big);
 	put_commit(v, "c/small", "QWJXZKVPLMNBTRYE");

@@ -46,12 +46,11 @@ BOB = f"bob@{DOMAIN}"
 PASSWORD = "erase-test-pw"
 
 
-def marker(tag):
+def marker(_tag=None):
     """A unique token of 24 random capital letters. Letters survive every
     encoding but base64 literally, and random ones share no 4 octets with
     anything else, so a compressed RocksDB table (back references of 4
     octets and more) keeps the token whole where it holds it."""
-    del tag   # (the dict key names it)
     return "".join(random.SystemRandom().choice(string.ascii_uppercase) for _ in range(24))
 
 
