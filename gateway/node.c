@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "gateway/privdrop.h"
 #include "gateway/forward/forward.h"
+#include "projector/keyring.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -256,6 +257,7 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 	       const char **error_r)
 {
 	static __thread char err[600];
+	struct keyring *kr = NULL;
 	char path[4096];
 	struct timeval hb;
 	struct privdrop pd;
@@ -278,6 +280,14 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 	/* login throttling: the admin token and every protocol's logins */
 	if (auth_gate_setup(cfg, error_r) < 0)
 		return -1;
+	/* The master keys, before the privilege drop too (their files are
+	 * mode 0600, maybe root's): the projector opens sealed events with
+	 * them (projector/keyring.h). */
+	if (keyring_open(cfg, &kr, error_r) < 0) {
+		snprintf(err, sizeof err, "crypto: %s", *error_r);
+		*error_r = err;
+		return -1;
+	}
 	if (mgmt_http_start(node, &node->mgmt, error_r) < 0)
 		goto fail;
 	/* node.bootstrap_from; a half-done bootstrap (gateway/checkpoint/).
@@ -304,8 +314,11 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		goto fail;
 	}
 	http_node_view_ready(node);
-	if (projector_create(cfg, node->log, node->view, base, &node->projector, error_r) < 0 ||
-	    projector_start(node->projector, error_r) < 0)
+	if (projector_create(cfg, node->log, node->view, base, &node->projector, error_r) < 0)
+		goto fail;
+	projector_set_keyring(node->projector, kr);  /* the projector owns it now */
+	kr = NULL;
+	if (projector_start(node->projector, error_r) < 0)
 		goto fail;
 	if (config_has_role(cfg, "delivery") &&
 	    queue_worker_start(node, &node->delivery, error_r) < 0) {
@@ -332,6 +345,7 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		 cfg->log_backend == EVM_LOG_KAFKA ? "kafka" : "embedded", cfg->node_data_dir);
 	return 0;
 fail:
+	keyring_close(&kr);
 	node_stop(node);
 	return -1;
 }
