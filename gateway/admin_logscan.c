@@ -67,6 +67,25 @@ static int outcome_of(struct logscan *s, const char *id, json_t **outcome_r, con
 	}
 }
 
+/* Opens a sealed event in place (projector/keyring.h). One whose content
+ * is gone (its key erased, not in this node's view, or not
+ * authenticating: the projector rejected it) keeps its envelope with an
+ * empty data object. -1 stops the scan: a sealed event on a node without
+ * crypto.master_key_file, or a view error. */
+static int open_sealed(struct logscan *s, struct evm_event *ev, const char **error_r)
+{
+	enum keyring_open_result res = KEYRING_PLAIN;
+
+	if (keyring_open_event(projector_keyring(s->node->projector), s->node->view, ev, &res,
+			       error_r) < 0 && res != KEYRING_INVALID)
+		return -1;
+	if (res == KEYRING_ERASED || res == KEYRING_UNKNOWN || res == KEYRING_INVALID) {
+		json_decref(ev->data);
+		ev->data = json_object();
+	}
+	return 0;
+}
+
 /* One record: the account's events go to the scan's function. */
 static int on_record(void *ctx, const struct evlog_record *rec, const char **error_r)
 {
@@ -82,22 +101,7 @@ static int on_record(void *ctx, const struct evlog_record *rec, const char **err
 	if (evm_event_decode(rec->value, rec->value_len, &ev, &derr) < 0)
 		return 0;
 	if (ev.account != NULL && strcmp(ev.account, s->account) == 0) {
-		enum keyring_open_result opened = KEYRING_PLAIN;
-
-		/* Sealed content (projector/keyring.h) is opened for the scan;
-		 * an erased key's events are gone, like the account. */
-		if (keyring_open_event(s->node->keyring, s->node->view, &ev, &opened, error_r) < 0 ||
-		    opened == KEYRING_UNKNOWN) {
-			if (opened == KEYRING_UNKNOWN)
-				*error_r = "an event's key is not in this node's view yet, try again later";
-			evm_event_clear(&ev);
-			return -1;
-		}
-		if (opened == KEYRING_ERASED) {
-			evm_event_clear(&ev);
-			return 0;
-		}
-		if (outcome_of(s, ev.id, &outcome, error_r) < 0) {
+		if (open_sealed(s, &ev, error_r) < 0 || outcome_of(s, ev.id, &outcome, error_r) < 0) {
 			evm_event_clear(&ev);
 			return -1;
 		}

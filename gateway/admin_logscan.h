@@ -11,9 +11,10 @@
  * function ON THE WORKER THREAD, in offset order. A record whose outcome
  * names another offset is a duplicate the projector skipped: it is passed
  * with duplicate = 1. Records that do not decode are skipped (the projector
- * skips them too). Sealed events (projector/keyring.h) are handed opened;
- * those of an erased key are skipped; one whose key this node does not
- * have (yet) or that does not authenticate ends the scan with an error.
+ * skips them too). Sealed events (projector/keyring.h) are opened with the
+ * projector's keyring; one whose content is gone (its key erased by
+ * account.erase, or not in this node's view) is passed with its envelope
+ * (type, time, actor) and an empty data object.
  *
  * One scan at a time per node (a second is refused: admin_logscan_start
  * returns -1 "busy"), so a careless script cannot start many full-partition

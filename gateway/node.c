@@ -258,6 +258,7 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 	       const char **error_r)
 {
 	static __thread char err[600];
+	struct keyring *kr = NULL;
 	char path[4096];
 	struct timeval hb;
 	struct privdrop pd;
@@ -280,6 +281,14 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 	/* login throttling: the admin token and every protocol's logins */
 	if (auth_gate_setup(cfg, error_r) < 0)
 		return -1;
+	/* The master keys, before the privilege drop too (their files are
+	 * mode 0600, maybe root's): the projector opens sealed events with
+	 * them (projector/keyring.h). */
+	if (keyring_open(cfg, &kr, error_r) < 0) {
+		snprintf(err, sizeof err, "crypto: %s", *error_r);
+		*error_r = err;
+		return -1;
+	}
 	if (mgmt_http_start(node, &node->mgmt, error_r) < 0)
 		goto fail;
 	/* node.bootstrap_from; a half-done bootstrap (gateway/checkpoint/).
@@ -300,19 +309,18 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		*error_r = err;
 		goto fail;
 	}
-	if (keyring_open(cfg, &node->keyring, error_r) < 0) {
-		snprintf(err, sizeof err, "crypto: %s", *error_r);
-		*error_r = err;
-		goto fail;
-	}
 	if (view_open_sized(path, (size_t)cfg->view_write_buffer_mb << 20, &node->view, error_r) < 0) {
 		snprintf(err, sizeof err, "view %s: %s", path, *error_r);
 		*error_r = err;
 		goto fail;
 	}
 	http_node_view_ready(node);
-	if (projector_create(cfg, node->log, node->view, base, &node->projector, error_r) < 0 ||
-	    projector_start(node->projector, error_r) < 0)
+	if (projector_create(cfg, node->log, node->view, base, &node->projector, error_r) < 0)
+		goto fail;
+	projector_set_keyring(node->projector, kr);  /* the projector owns it now */
+	kr = NULL;
+	node->keyring = projector_keyring(node->projector);   /* the writers seal with it */
+	if (projector_start(node->projector, error_r) < 0)
 		goto fail;
 	if (config_has_role(cfg, "delivery") &&
 	    queue_worker_start(node, &node->delivery, error_r) < 0) {
@@ -339,6 +347,7 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		 cfg->log_backend == EVM_LOG_KAFKA ? "kafka" : "embedded", cfg->node_data_dir);
 	return 0;
 fail:
+	keyring_close(&kr);
 	node_stop(node);
 	return -1;
 }
@@ -446,6 +455,6 @@ void node_stop(struct node *node)
 		projector_stop(node->projector);
 	evlog_close(&node->log);
 	projector_destroy(&node->projector);
+	node->keyring = NULL;   /* the projector's, gone with it */
 	view_close(&node->view);
-	keyring_close(&node->keyring);
 }

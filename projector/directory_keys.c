@@ -1,6 +1,6 @@
 /* directory_keys - appliers of account.key and account.erase, the view
  * records of crypto-shredding (projector/keyring.h): akey/, akeycur/,
- * akeyx/ and the index akeyacct/. Deterministic: the data key comes in the
+ * akeyx/, akeyxa/ and the index akeyacct/. Deterministic: the data key comes in the
  * event, wrapped; nothing here unwraps it. */
 #include "projector/directory_internal.h"
 #include "projector/keyring_internal.h"
@@ -143,6 +143,8 @@ static int erase_keys(struct apply_ctx *ctx, const char *address, json_t *tombst
 	}
 	dir_key(&key, KEY_AKEYCUR, address, NULL);
 	dir_batch_delete(ctx->batch, &key);
+	dir_key(&key, KEY_AKEYXA, address, NULL);
+	view_batch_put(ctx->batch, key.data, key.len, ctx->ev->id, strlen(ctx->ev->id));
 	ret = 0;
 out:
 	json_decref(rec);

@@ -28,6 +28,13 @@
  *                     account.key's event id, for the tombstone)
  *   akeycur/<account> the current kid
  *   akeyx/<kid>       erased (the account's address as value)
+ *   akeyxa/<account>  the account was erased (the account.erase's event id):
+ *                     once compaction has deleted an erased account's
+ *                     account.key records, a replay meets its sealed events
+ *                     with kids the directory never held; the projector
+ *                     takes such an event as erased when the directory,
+ *                     caught up to its end, still lacks the key and the
+ *                     envelope's account was erased (projector_sealed.c)
  *
  * A sealed event (ingest/event.h) keeps its envelope (v, type, id, ts,
  * tenant, account, actor) and replaces data by

@@ -18,6 +18,8 @@
  *   akey/<kid>                                 a data key, wrapped (projector/keyring.h)
  *   akeycur/<address>                          the account's current kid
  *   akeyx/<kid>                                an erased key (the address as value)
+ *   akeyxa/<address>                           the account was erased once (the
+ *                                              account.erase's event id)
  *   akeyacct/<acct>/<kid>                      "" (the keys of an account; <acct>
  *                                              escaped as under mail/)
  *   stat/<name>                                deterministic counters (decimal)
@@ -54,6 +56,7 @@
 #define KEY_AKEYCUR "akeycur/"
 #define KEY_AKEYX "akeyx/"
 #define KEY_AKEYACCT "akeyacct/"
+#define KEY_AKEYXA "akeyxa/"
 #define KEY_STAT "stat/"
 #define KEY_MAIL "mail/"
 #define KEY_BLOB "blob/"
@@ -73,7 +76,9 @@
  * counts would let the collector take bodies still referenced). 7: the
  * save-date index (mail_keys.h sdat/, projector/retention.h; without it
  * retention would never see the older messages). A view of another
- * format is rebuilt from the log at start. */
-#define VIEW_FORMAT 7
+ * format is rebuilt from the log at start. 8: sealed events and the
+ * data keys (akey/, akeycur/, akeyx/, akeyacct/, projector/keyring.h): a
+ * view made before would have rejected account.key and sealed events. */
+#define VIEW_FORMAT 8
 
 #endif

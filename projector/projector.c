@@ -3,6 +3,7 @@
  * waiters and subscriptions in projector_wait.c. */
 #include "projector/projector_internal.h"
 #include "projector/keys.h"
+#include "projector/keyring.h"
 #include "common/buf.h"
 #include "common/log.h"
 
@@ -80,6 +81,7 @@ void projector_destroy(struct projector **pp)
 		return;
 	projector_stop(p);
 	proj_subs_free(p);
+	keyring_close(&p->keyring);
 	event_free(p->wake);
 	pthread_mutex_destroy(&p->mu);
 	json_decref(p->nodes);
@@ -206,6 +208,8 @@ json_t *projector_status(struct projector *p)
 		       "completed", (json_int_t)p->rebuilds_completed,
 		       "rate", rate, "eta_s", eta,
 		       "partitions", parts, "nodes", json_deep_copy(p->nodes));
+	if (st != NULL)
+		json_object_set_new(st, "directory_catchups", json_integer((json_int_t)p->dir_catchups));
 	pthread_mutex_unlock(&p->mu);
 	if (st == NULL)
 		log_panic("projector: cannot build the status object");

@@ -31,9 +31,19 @@
 struct projector;
 struct projector_waiter;
 struct projector_sub;
+struct keyring;
 
 int projector_create(const struct evm_config *cfg, struct evlog *log, struct view *view,
 		     struct event_base *base, struct projector **p_r, const char **error_r);
+/* Gives the projector the keyring that opens sealed events
+ * (projector/keyring.h; NULL: none, and a sealed event of the mail or blob
+ * topic stops the projector with "sealed events need
+ * crypto.master_key_file"). Before projector_start; the projector owns it
+ * from then on and closes it in projector_destroy. */
+void projector_set_keyring(struct projector *p, struct keyring *kr);
+/* The projector's keyring (may be NULL), borrowed: valid until
+ * projector_destroy; usable from any thread (keyring.h). */
+struct keyring *projector_keyring(struct projector *p);
 /* Starts the thread: reads stored offsets from the view, assigns every
  * partition of the mail, blob, directory, queue and cluster topics, and
  * applies. */
@@ -72,6 +82,8 @@ int projector_outcome(struct projector *p, const char *event_id, json_t **outcom
  *   {"state":"running"|"waiting-for-topics"|"rebuilding"|"failed",
  *    "detail":"..", "ready":bool, "events_applied":n, "events_rejected":n,
  *    "duplicates":n, "decode_errors":n,
+ *    "directory_catchups":n (the directory applied ahead for sealed events
+ *    whose key was not in the view yet, since start; projector_sealed.c),
  *    "rebuild":{"done":n,"total":n,"completed":rebuilds finished since start,
  *               "rate":records/s so far,"eta_s":seconds left (-1 unknown)},
  *    "partitions":[{"topic":"directory","partition":0,"applied":n,

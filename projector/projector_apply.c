@@ -95,9 +95,10 @@ static enum apply_status run_applier(struct proj_batch *b, struct apply_ctx *ctx
 	return st;
 }
 
-/* A decoded event of a projected topic (every one but cluster). */
+/* A decoded event of a projected topic (every one but cluster); a sealed
+ * one is opened first (projector_sealed.c). */
 static int apply_event(struct proj_batch *b, const struct evlog_record *rec,
-		       const struct evm_event *ev, const char **error_r)
+		       struct evm_event *ev, const char **error_r)
 {
 	char key[sizeof KEY_EVENT + EVM_ID_HEX_LEN];
 	struct apply_ctx ctx = {
@@ -123,7 +124,11 @@ static int apply_event(struct proj_batch *b, const struct evlog_record *rec,
 	}
 	ctx.result = json_object();
 	ctx.changed = json_array();
-	st = run_applier(b, &ctx, rec, error_r);
+	ret = proj_open_sealed(b, &ctx, rec, ev, &st, error_r);
+	if (ret == 0)
+		st = run_applier(b, &ctx, rec, error_r);
+	else if (ret < 0)
+		st = APPLY_FAILED;
 	if (st != APPLY_FAILED) {
 		put_outcome(b, &ctx, st);
 		b->delta.applied++;
@@ -156,8 +161,9 @@ int proj_apply_record(struct projector *p, struct proj_batch *b,
 	b->records++;
 	b->next[idx] = rec->offset + 1;
 	/* A Kafka tombstone (null value; empty on the embedded log) of a
-	 * collected chunk key (projector/blob_gc.h): not an event. */
-	if (rec->topic == EVM_TOPIC_BLOB && rec->value_len == 0)
+	 * collected chunk key (projector/blob_gc.h) or of an erased account's
+	 * account.key record (projector/keyring.h): not an event. */
+	if ((rec->topic == EVM_TOPIC_BLOB || rec->topic == EVM_TOPIC_DIRECTORY) && rec->value_len == 0)
 		return 0;
 	if (evm_event_decode(rec->value, rec->value_len, &ev, &reason) < 0) {
 		log_warn("projector: %s/%d@%lld does not decode, skipped: %s",
@@ -179,6 +185,12 @@ int proj_apply_record(struct projector *p, struct proj_batch *b,
 			log_debug("projector: cluster record of type %s ignored", ev.type);
 	} else {
 		ret = apply_event(b, rec, &ev, error_r);
+		if (ret < 0 && b->dir_behind) {
+			/* Not applied: the poll stops here and the record comes
+			 * again after the directory catch-up. */
+			b->records--;
+			b->next[idx] = rec->offset;
+		}
 	}
 	evm_event_clear(&ev);
 	return ret;

@@ -57,6 +57,12 @@ struct proj_batch {
 	struct proj_counters delta;
 	json_t *changed;           /* set (object) of accounts changed by accepted events */
 	size_t records;
+	/* A sealed event's key was not in the view: the poll stopped before
+	 * that record, for the directory to be caught up (projector_sealed.c). */
+	bool dir_behind;
+	int catchups;              /* directory catch-ups done in this batch */
+	int catchup_part;          /* the record the last one was for: part index, */
+	int64_t catchup_offset;    /* offset (-1: none yet) */
 };
 
 struct projector {
@@ -64,6 +70,7 @@ struct projector {
 	struct evlog *log;
 	struct view *view;
 	struct event_base *base;
+	struct keyring *keyring;   /* NULL: no crypto.master_key_file; owned */
 
 	pthread_t thread;
 	bool started;              /* loop thread: thread was created */
@@ -82,11 +89,13 @@ struct projector {
 	size_t nparts;
 	struct proj_counters counters;
 	uint64_t cluster_decode_errors;
+	uint64_t dir_catchups;     /* directory catch-ups for sealed events (projector_sealed.c) */
 	json_t *nodes;             /* node id -> heartbeat data + ts */
 	json_t *changed;           /* accounts changed since the loop last woke */
 
 	/* projector thread */
 	struct evlog_reader *reader;
+	struct evlog_reader *dir_reader;  /* the directory catch-up's, opened when first needed */
 	int64_t *next;             /* per part: committed next offset */
 	int64_t next_end_refresh;  /* monotonic ms */
 	bool bulk;                 /* the view is in bulk apply (projector_bulk.c) */
@@ -124,6 +133,19 @@ int proj_commit_batch(struct projector *p, struct proj_batch *b, const char **er
 /* projector_apply.c: one record into the batch; -1 stops the batch. */
 int proj_apply_record(struct projector *p, struct proj_batch *b,
 		      const struct evlog_record *rec, const char **error_r);
+
+/* projector_sealed.c: opens a sealed event of the mail or blob topic in
+ * place (keyring.h). 0 apply it as usual; 1 the outcome is decided
+ * without its applier (ctx->result {"erased": true}, *st_r accepted; or
+ * rejected "invalid": it does not authenticate); -1 fail the batch: a
+ * node fault, or the key is not in the view yet (b->dir_behind set when a
+ * directory catch-up may bring it). */
+int proj_open_sealed(struct proj_batch *b, struct apply_ctx *ctx, const struct evlog_record *rec,
+		     struct evm_event *ev, enum apply_status *st_r, const char **error_r);
+/* After a poll stopped for b->dir_behind: applies the directory into the
+ * batch up to its current end, then re-positions the reader at b->next.
+ * 0 or -1. */
+int proj_dir_catchup(struct projector *p, struct proj_batch *b, const char **error_r);
 
 /* projector_bulk.c: bulk apply (view.h) while replaying a long backlog.
  * After the first positioning: a view left in bulk apply by a crash asks

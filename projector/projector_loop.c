@@ -187,7 +187,7 @@ static void mark_running(struct projector *p)
  * reader must be re-positioned at the stored offsets. */
 static int run_batch(struct projector *p, const char **error_r)
 {
-	struct proj_batch batch = { .p = p };
+	struct proj_batch batch = { .p = p, .catchup_part = -1, .catchup_offset = -1 };
 	struct proj_batch *b = &batch;
 	int ret;
 
@@ -197,6 +197,15 @@ static int run_batch(struct projector *p, const char **error_r)
 	b->changed = json_object();
 	ret = evlog_reader_poll(p->reader, POLL_TIMEOUT_MS, (size_t)p->cfg->projector_batch_max,
 				on_record, b, error_r);
+	/* A sealed event's key is not in the view yet (projector_sealed.c):
+	 * catch the directory up into this batch, then poll again. */
+	while (ret < 0 && b->dir_behind) {
+		b->dir_behind = false;
+		ret = proj_dir_catchup(p, b, error_r);
+		if (ret == 0)
+			ret = evlog_reader_poll(p->reader, POLL_TIMEOUT_MS,
+						(size_t)p->cfg->projector_batch_max, on_record, b, error_r);
+	}
 	if (ret >= 0 && b->records > 0) {
 		ret = proj_commit_batch(p, b, error_r);
 		if (ret == 0) {
@@ -262,5 +271,6 @@ fail:
 		proj_sleep(p, RETRY_MS);
 	}
 	evlog_reader_close(&p->reader);
+	evlog_reader_close(&p->dir_reader);
 	return NULL;
 }
