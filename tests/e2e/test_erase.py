@@ -323,6 +323,7 @@ def test_erase_key_rotation(nodes, tmp_path):
     text = read_all(n, carl)
     assert plain in text and first in text and second in text, text
     assert found(n.data_dir / "log", [first, second]) == {}
+    bodies = {x["blob_id"] for x in inbox(n, carl)}
 
     report = erase(n, carl)
     assert report["keys_destroyed"] == 2 and report["tombstones_written"] == 2, report
@@ -331,6 +332,8 @@ def test_erase_key_rotation(nodes, tmp_path):
     assert before <= report["sealed_since"] <= after, (before, report, after)
     assert login_refused(n, carl)
     assert inbox(n, carl) == []
+    wait_until(lambda: all(blob(n, b)["chunks"] == 0 for b in bodies), 40,
+               what="carl's bodies collected", diag=lambda: [blob(n, b) for b in bodies])
     roll_directory(n, "r")
     compact_all(n)
     assert found(n.data_dir / "view", [first, second]) == {}
