@@ -176,7 +176,7 @@ int seal_kek_load(const char *path, unsigned char kek[SEAL_KEY_LEN],
 	size_t len = 0;
 	int fd, ret;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		*error_r = "cannot open the master key file";
 		return -1;
 	}

@@ -187,6 +187,18 @@ static void test_kek_bad_files(void)
 	CHECK(strstr(error, "read by others") != NULL);
 	CHECK_EQ_INT(seal_kek_load(key_file("m2", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
 					    0640), kek, id, &error), -1);
+	/* A symbolic link (a mounted secret) is followed; the mode checked is
+	 * the key file's. */
+	{
+		char link[1200];
+		const char *target = key_file("t", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 0400);
+		snprintf(link, sizeof link, "%s.link", target);
+		CHECK_EQ_INT(symlink(target, link), 0);
+		CHECK_EQ_INT(seal_kek_load(link, kek, id, &error), 0);
+		CHECK_EQ_STR(id, "630dcd2966c43366");
+		CHECK_EQ_INT(chmod(target, 0604), 0);
+		CHECK_EQ_INT(seal_kek_load(link, kek, id, &error), -1);
+	}
 	CHECK_EQ_INT(seal_kek_load("/nonexistent/kek", kek, id, &error), -1);
 	CHECK(strstr(error, "cannot open") != NULL);
 	CHECK_EQ_INT(seal_kek_load(test_tmpdir("dir"), kek, id, &error), -1);

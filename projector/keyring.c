@@ -188,6 +188,7 @@ static int cache_get(struct keyring *kr, const char *kid, unsigned char dek[SEAL
 	return found;
 }
 
+/* Keeps kid in the cache as erased, its DEK wiped. */
 void keyring_forget(struct keyring *kr, const char *kid)
 {
 	cache_put(kr, kid, NULL, SLOT_ERASED);
@@ -201,6 +202,7 @@ static void dek_aad(struct buf *aad, const char *kid)
 	buf_puts(aad, kid);
 }
 
+/* 32 lower-case hex digits. */
 int keyring_kid_valid(const char *kid)
 {
 	size_t n = 0;
@@ -212,6 +214,7 @@ int keyring_kid_valid(const char *kid)
 	return n == KEYRING_KID_LEN;
 }
 
+/* Strict base64 of exactly a sealed key. */
 int keyring_wrapped_valid(const char *wrapped)
 {
 	unsigned char tmp[(SEAL_KEY_LEN + SEAL_OVERHEAD) / 3 * 3 + 6];

@@ -17,6 +17,7 @@ struct key_src {
 /* What looking up a kid found. */
 enum key_found { KEY_FOUND, KEY_ERASED, KEY_ABSENT, KEY_BAD };
 
+/* view_get or view_batch_get, whichever src holds. */
 static int src_get(const struct key_src *src, const struct buf *key, char **val_r,
 		   const char **error_r)
 {
@@ -220,6 +221,7 @@ static int open_event(struct keyring *kr, const struct key_src *src, struct evm_
 	return 0;
 }
 
+/* Opens with the committed view's keys. */
 int keyring_open_event(struct keyring *kr, struct view *view, struct evm_event *ev,
 		       enum keyring_open_result *res_r, const char **error_r)
 {
@@ -228,6 +230,7 @@ int keyring_open_event(struct keyring *kr, struct view *view, struct evm_event *
 	return open_event(kr, &src, ev, res_r, error_r);
 }
 
+/* Opens with the keys as the open batch sees them. */
 int keyring_open_event_batch(struct keyring *kr, struct view_batch *b, struct evm_event *ev,
 			     enum keyring_open_result *res_r, const char **error_r)
 {

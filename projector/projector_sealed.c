@@ -34,12 +34,14 @@
 /* Catch-ups per batch: a key still missing after them is an error. */
 #define CATCHUP_MAX 3
 
+/* Takes the keyring (closing one set before). */
 void projector_set_keyring(struct projector *p, struct keyring *kr)
 {
 	keyring_close(&p->keyring);
 	p->keyring = kr;
 }
 
+/* The keyring, borrowed. */
 struct keyring *projector_keyring(struct projector *p)
 {
 	return p->keyring;
@@ -95,6 +97,7 @@ static int key_unknown(struct proj_batch *b, const struct evlog_record *rec, con
 	return -1;
 }
 
+/* Opens a sealed mail or blob event, or decides its outcome. */
 int proj_open_sealed(struct proj_batch *b, struct apply_ctx *ctx, const struct evlog_record *rec,
 		     struct evm_event *ev, enum apply_status *st_r, const char **error_r)
 {
@@ -158,6 +161,7 @@ static int catch_up_part(struct projector *p, struct proj_batch *b, size_t i, co
 	return 0;
 }
 
+/* Every directory partition to its end, then the reader back at b->next. */
 int proj_dir_catchup(struct projector *p, struct proj_batch *b, const char **error_r)
 {
 	b->catchups++;

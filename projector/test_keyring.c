@@ -7,6 +7,7 @@
 #include "tests/unit/testlib.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -477,6 +478,81 @@ static void test_batch_read(void)
 	view_close(&w);
 }
 
+#define MANY 150
+
+struct opener {
+	struct keyring *kr;
+	struct view *view;
+	json_t *sealed;     /* MANY sealed data objects, one per key */
+	int failures;
+};
+
+/* Thread: opens every sealed object, in its own order. */
+static void *open_all(void *arg)
+{
+	struct opener *o = arg;
+	static int seq;
+	int start = __atomic_fetch_add(&seq, 37, __ATOMIC_RELAXED);
+
+	for (int n = 0; n < MANY; n++) {
+		int i = (start + n) % MANY;
+		enum keyring_open_result res;
+		const char *error = NULL;
+		struct evm_event ev;
+		char subject[32];
+
+		mail_event(&ev, "a@acme.test", "x");
+		json_decref(ev.data);
+		ev.data = json_deep_copy(json_array_get(o->sealed, (size_t)i));
+		snprintf(subject, sizeof subject, "s%d", i);
+		snprintf(ev.id, sizeof ev.id, "%032x", i);
+		if (keyring_open_event(o->kr, o->view, &ev, &res, &error) != 0 || res != KEYRING_OPENED ||
+		    strcmp(json_string_value(json_object_get(ev.data, "subject")), subject) != 0)
+			__atomic_fetch_add(&o->failures, 1, __ATOMIC_RELAXED);
+		evm_event_clear(&ev);
+	}
+	return NULL;
+}
+
+/* Many keys (the cache grows twice), opened by four threads at once with a
+ * cold cache, then by the warm one. */
+static void test_many_keys_threads(void)
+{
+	const char *dir = test_tmpdir("kr-many");
+	struct keyring *kr = ring(kek_file(dir, "a", KEK_A), "");
+	struct opener o = { .kr = ring(kek_file(dir, "a2", KEK_A), ""), .view = directory("kr-many-view") };
+	pthread_t th[4];
+	const char *error = NULL;
+
+	o.sealed = json_array();
+	for (int i = 0; i < MANY; i++) {
+		struct evm_event ev;
+		char subject[32];
+
+		CHECK_EQ_STR(add_key(kr, o.view, "a@acme.test", NULL), "accepted");
+		snprintf(subject, sizeof subject, "s%d", i);
+		mail_event(&ev, "a@acme.test", subject);
+		snprintf(ev.id, sizeof ev.id, "%032x", i);
+		CHECK_EQ_INT(keyring_seal_event(kr, o.view, &ev, &error), 1);
+		json_array_append(o.sealed, ev.data);
+		evm_event_clear(&ev);
+	}
+	for (int t = 0; t < 4; t++)
+		CHECK_EQ_INT(pthread_create(&th[t], NULL, open_all, &o), 0);
+	for (int t = 0; t < 4; t++)
+		pthread_join(th[t], NULL);
+	CHECK_EQ_INT(o.failures, 0);
+	open_all(&o);
+	CHECK_EQ_INT(o.failures, 0);
+	keyring_close(&o.kr);
+	o.kr = kr;   /* the writer's keyring cached every key as it made it */
+	open_all(&o);
+	CHECK_EQ_INT(o.failures, 0);
+	json_decref(o.sealed);
+	keyring_close(&kr);
+	view_close(&o.view);
+}
+
 int main(void)
 {
 	test_run("open_config", test_open_config);
@@ -486,6 +562,7 @@ int main(void)
 	test_run("kek_rotation", test_kek_rotation);
 	test_run("appliers", test_appliers);
 	test_run("batch_read", test_batch_read);
+	test_run("many_keys_threads", test_many_keys_threads);
 	json_decref(env.result);
 	return test_done();
 }
