@@ -190,8 +190,11 @@ static void erase_submit(struct erase *e)
 	const char *error = NULL;
 	struct evm_event ev;
 
+	/* "kids": the keys it erases, for a replay after compaction removed
+	 * their account.key records (the applier may mark them erased). */
 	if (evm_event_init(&ev, "account.erase", e->tenant, e->address, "admin",
-			   json_pack("{s:s}", "address", e->address), &error) < 0) {
+			   json_pack("{s:s, s:O}", "address", e->address, "kids",
+				     json_object_get(e->report, "kids")), &error) < 0) {
 		erase_finish(e, 500, error);
 		return;
 	}

@@ -34,6 +34,7 @@ import smtplib
 import subprocess
 import time
 import random
+import re
 import string
 
 import pytest
@@ -216,6 +217,21 @@ def compact_all(node, backend="embedded"):
     assert_ok(node.ctl("view", "compact"))
 
 
+def wrapped_keys(node, backend, kids):
+    """{kid: the wrapped data key of its account.key record} from the
+    directory log (compact JSON, sorted keys: "kid" then "wrapped")."""
+    if backend == "embedded":
+        data = b"".join(open(p, "rb").read() for p in files_under(node.data_dir / "log" / "evmail.directory"))
+    else:
+        data = b"\n".join(v for _, v in kafka_records(node, "directory") if v is not None)
+    out = {}
+    for kid in kids:
+        m = re.search(rb'"kid":"%s","wrapped":"([A-Za-z0-9+/=]+)"' % kid.encode(), data)
+        assert m, f"no account.key record of {kid} in the directory log"
+        out[kid] = m.group(1).decode()
+    return out
+
+
 def erase(node, addr):
     res = assert_ok(node.ctl("--json", "account", "erase", addr, "--yes"))
     return json.loads(res.out)
@@ -265,7 +281,9 @@ def test_erase(node, backend):
     assert report["keys_destroyed"] == 1 and report["tombstones_written"] == 1, report
     assert report["purge"]["status"] == "accepted", report
     assert len(report["kids"]) == 1, report
-    kid = report["kids"][0]
+    # Still in the log until compaction: the wrapped key, not the kid, is
+    # what must go (the kid names it; account.erase lists it too).
+    wrapped = wrapped_keys(node, backend, report["kids"])
     assert login_refused(node, AMY)
 
     # amy's own bodies are collected; the shared one stays for bob.
@@ -281,8 +299,8 @@ def test_erase(node, backend):
     assert found(node.data_dir / "view", amy_only) == {}
     assert found_in_log(node, backend, mk.values()) == {}
     if backend == "embedded":
-        assert found(node.data_dir / "log" / "evmail.directory", [kid]) == {}, \
-            "amy's key record is still in the log"
+        assert found(node.data_dir / "log" / "evmail.directory", wrapped.values()) == {}, \
+            "amy's wrapped key is still in the log"
     else:
         # The brokers compact when they will: the key record's latest
         # version is the tombstone, which their cleaner honours.
@@ -336,6 +354,7 @@ def test_erase_key_rotation(nodes, tmp_path):
     report = erase(n, carl)
     assert report["keys_destroyed"] == 2 and report["tombstones_written"] == 2, report
     assert len(report["kids"]) == 2, report
+    wrapped = wrapped_keys(n, "embedded", report["kids"])
     # Sealed since its first key (the plain message before it is not).
     assert before <= report["sealed_since"] <= after, (before, report, after)
     assert login_refused(n, carl)
@@ -345,7 +364,6 @@ def test_erase_key_rotation(nodes, tmp_path):
     roll_directory(n, "r")
     compact_all(n)
     assert found(n.data_dir / "view", [first, second]) == {}
-    for kid in report["kids"]:
-        assert found(n.data_dir / "log" / "evmail.directory", [kid]) == {}
+    assert found(n.data_dir / "log" / "evmail.directory", wrapped.values()) == {}
     assert_ok(n.ctl("rebuild"))
     assert inbox(n, carl) == []
