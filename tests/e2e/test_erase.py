@@ -97,7 +97,9 @@ def found(root, markers):
     pytest.fail(f"{root}: files kept vanishing while scanned")
 
 
-TOPICS = ("blob", "mail", "directory", "queue", "cluster")
+# Kafka: the topics that may hold personal content (the cluster topic's
+# heartbeats never stop arriving, so kcat -e seldom sees its end).
+TOPICS = ("blob", "mail", "directory", "queue")
 
 
 def kafka_records(node, topic):
@@ -143,6 +145,10 @@ def node_env(key_file=None, backend="embedded"):
     if backend == "embedded":
         env.update({"EVMAIL_LOG_PARTITIONS": "2", "EVMAIL_LOG_SEGMENT_BYTES": "8192",
                     "EVMAIL_LOG_EMBEDDED_COMPACT_INTERVAL_S": "0"})
+    else:
+        # the decider (which the collector needs) holds queue partition 0:
+        # the delivery role's group
+        env["EVMAIL_NODE_ROLES"] = "projector,gateway,delivery"
     if key_file is not None:
         env["EVMAIL_CRYPTO_MASTER_KEY_FILE"] = str(key_file)
     return env
@@ -289,7 +295,7 @@ def test_erase(node, backend):
     # amy's own bodies are collected; the shared one stays for bob.
     gone = amy_blobs - shared
     wait_until(lambda: all(blob(node, b)["chunks"] == 0 for b in gone), 40,
-               what="amy's bodies collected", diag=lambda: [blob(node, b) for b in gone])
+               what="amy's bodies collected", diag=lambda: repr([blob(node, b) for b in gone]))
     if backend == "embedded":
         roll_directory(node, "a")
     compact_all(node, backend)
@@ -360,7 +366,7 @@ def test_erase_key_rotation(nodes, tmp_path):
     assert login_refused(n, carl)
     assert inbox(n, carl) == []
     wait_until(lambda: all(blob(n, b)["chunks"] == 0 for b in bodies), 40,
-               what="carl's bodies collected", diag=lambda: [blob(n, b) for b in bodies])
+               what="carl's bodies collected", diag=lambda: repr([blob(n, b) for b in bodies]))
     roll_directory(n, "r")
     compact_all(n)
     assert found(n.data_dir / "view", [first, second]) == {}
