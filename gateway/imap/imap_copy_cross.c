@@ -10,7 +10,12 @@
  * an append fails the ones already made are expunged again before the NO.
  * MOVE (RFC 6851) expunges the sources once every copy is made; should that
  * expunge fail the copies stay and the NO says so (as REPLACE does, RFC
- * 8508 3.1), so a message is never lost. */
+ * 8508 3.1), so a message is never lost.
+ *
+ * Crypto-shredding (projector/keyring.h): when the target's owner has a
+ * content key, each body is stored again under it (deliver_blob.h) before
+ * its append, so erasing the source's owner never takes the copy's body
+ * (in a replay too). */
 #include "gateway/imap/imap_copy_cross.h"
 #include "gateway/imap/imap_session_write.h"
 #include "gateway/imap/imap_mailbox.h"
@@ -18,8 +23,10 @@
 #include "gateway/imap/imap_session_util.h"
 #include "gateway/imap/imap_acl.h"
 #include "gateway/imap/imap_condstore.h"
+#include "gateway/deliver_blob.h"
 #include "gateway/node.h"
 #include "common/log.h"
+#include "projector/keyring.h"
 #include "projector/mail.h"
 
 #include <stdlib.h>
@@ -33,6 +40,9 @@ struct xcopy {
 	json_t *dst;                    /* [[lo,hi]...] of the copies made */
 	size_t next;
 	json_int_t uidvalidity;
+	char owner[EVM_ADDRESS_MAX + 1];   /* the target's account */
+	int reseal;                     /* it has a key: bodies stored again under it */
+	json_t *pending;                /* the append waiting for its body's upload */
 };
 
 static void xcopy_free(void *p)
@@ -44,6 +54,7 @@ static void xcopy_free(void *p)
 	json_decref(x->items);
 	json_decref(x->src);
 	json_decref(x->dst);
+	json_decref(x->pending);
 	free(x);
 }
 
@@ -124,6 +135,48 @@ static void appended(struct imap_session *s, int status, json_t *outcome, const 
 	append_next(s);
 }
 
+/* The body is stored again under the target owner's key (or not): its
+ * append, answered once the body is applied here too. */
+static void resealed(void *ctx, int status, const char *error, int32_t partition, int64_t last_offset)
+{
+	struct imap_session *s = ctx;
+	struct xcopy *x = s->op;
+
+	if (x != NULL && s->op_free == xcopy_free && x->pending != NULL && s->conn != NULL && !s->closing) {
+		json_t *data = x->pending;
+
+		x->pending = NULL;
+		if (status < 0) {
+			log_warn("imap[%s]: COPY: a body not stored for %s: %s", s->id, x->owner, error);
+			json_decref(data);
+			appended(s, -1, NULL, error);
+		} else {
+			imap_submit_after(s, "message.append", data, EVM_TOPIC_BLOB, partition, last_offset,
+					  appended);
+		}
+	}
+	imap_session_unref(s);
+}
+
+/* Stores data's body again for the target's owner; 0, or -1 when the view
+ * has no such body (the append then says what happens). */
+static int reseal_body(struct imap_session *s, struct xcopy *x, json_t *data)
+{
+	const char *blob_id = json_string_value(json_object_get(data, "blob_id")), *error = NULL;
+	char *body = NULL;
+	size_t len = 0;
+
+	if (blob_id == NULL || mail_blob_read(s->node->view, blob_id, &body, &len, &error) <= 0 || len == 0) {
+		free(body);
+		return -1;
+	}
+	x->pending = data;
+	imap_session_ref(s);
+	deliver_blob_store(s->node, s->actor, x->owner, blob_id, body, len, resealed, s);
+	free(body);
+	return 0;
+}
+
 static void append_next(struct imap_session *s)
 {
 	struct xcopy *x = s->op;
@@ -133,7 +186,8 @@ static void append_next(struct imap_session *s)
 	if (x->next < json_array_size(x->items)) {
 		data = json_deep_copy(json_array_get(x->items, x->next++));
 		json_object_del(data, "_src");
-		imap_submit(s, "message.append", data, appended);
+		if (!x->reseal || reseal_body(s, x, data) < 0)
+			imap_submit(s, "message.append", data, appended);
 		return;
 	}
 	copyuid(x, &code);
@@ -184,9 +238,14 @@ void imap_copy_cross(struct imap_session *s, const size_t *idx, size_t n, json_t
 {
 	struct imap_recs recs = { 0 };
 	struct xcopy *x = xcalloc(1, sizeof *x);
+	char kid[KEYRING_KID_LEN + 1];
+	const char *error = NULL;
 
 	x->move = move;
 	snprintf(x->target, sizeof x->target, "%s", json_string_value(json_object_get(target_box, "id")));
+	snprintf(x->owner, sizeof x->owner, "%s", imap_acl_box_owner(s, target_box));
+	/* (a failed lookup reseals too: the sealing then reports it) */
+	x->reseal = s->node->keyring != NULL && keyring_current_kid(s->node->view, x->owner, kid, &error) != 0;
 	x->items = json_array();
 	x->src = json_array();
 	x->dst = json_array();

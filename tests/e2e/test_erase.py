@@ -253,7 +253,8 @@ def node(backend_nodes, backend, tmp_path):
 
 def test_erase(node, backend):
     mk = {k: marker(k) for k in ("sharedsubj", "sharedbody", "amysubj", "amybody", "amyappend",
-                                 "amykw", "bobsubj", "bobbody")}
+                                 "amykw", "bobsubj", "bobbody", "copied")}
+    bobs = ("sharedsubj", "sharedbody", "bobsubj", "bobbody", "copied")
     amy_only = [mk[k] for k in ("amysubj", "amybody", "amyappend", "amykw")]
     send(node, [AMY, BOB], message(AMY, f"both {mk['sharedsubj']}", f"shared {mk['sharedbody']}"))
     send(node, [AMY], message(AMY, f"amy {mk['amysubj']}", f"only amy {mk['amybody']}"))
@@ -263,20 +264,29 @@ def test_erase(node, backend):
     assert typ == "OK", data
     assert m.select("INBOX")[0] == "OK"
     assert m.store("2", "+FLAGS", f"(K{mk['amykw']})")[0] == "OK"
+    # bob copies a message of amy's (her INBOX shared with him) into his
+    # own: the copy's body is stored again under his key.
+    assert m.setacl("INBOX", BOB, "lr")[0] == "OK"
     m.logout()
-    wait_until(lambda: len(inbox(node, AMY)) == 3 and len(inbox(node, BOB)) == 2, 30,
+    send(node, [AMY], message(AMY, "to copy", f"copied {mk['copied']}"))
+    wait_until(lambda: len(inbox(node, AMY)) == 4, 30, what="the message to copy")
+    b = login(node, BOB)
+    assert b.select(f'"Other Users/{AMY}/INBOX"', readonly=True)[0] == "OK"
+    assert b.copy("4", "INBOX")[0] == "OK"
+    b.logout()
+    wait_until(lambda: len(inbox(node, AMY)) == 4 and len(inbox(node, BOB)) == 3, 30,
                what="every delivery in the INBOXes")
     amy_blobs = {x["blob_id"] for x in inbox(node, AMY)}
     shared = {x["blob_id"] for x in inbox(node, BOB)} & amy_blobs
-    assert len(shared) == 1
+    assert len(shared) == 2
 
     # Sealed: the log's records hold no marker, the owners read them all.
     assert found_in_log(node, backend, mk.values()) == {}
     text = read_all(node, AMY)
-    for k in ("sharedsubj", "sharedbody", "amysubj", "amybody", "amyappend", "amykw"):
+    for k in ("sharedsubj", "sharedbody", "amysubj", "amybody", "amyappend", "amykw", "copied"):
         assert mk[k] in text, (k, text)
     text = read_all(node, BOB)
-    for k in ("sharedsubj", "sharedbody", "bobsubj", "bobbody"):
+    for k in bobs:
         assert mk[k] in text, (k, text)
     # The view holds them in clear (it must, to serve them): the scan works.
     assert_ok(node.ctl("view", "compact"))
@@ -300,7 +310,7 @@ def test_erase(node, backend):
         roll_directory(node, "a")
     compact_all(node, backend)
     text = read_all(node, BOB)
-    for k in ("sharedsubj", "sharedbody", "bobsubj", "bobbody"):
+    for k in bobs:
         assert mk[k] in text, (k, text)
     assert found(node.data_dir / "view", amy_only) == {}
     assert found_in_log(node, backend, mk.values()) == {}
@@ -319,7 +329,7 @@ def test_erase(node, backend):
     assert login_refused(node, AMY)
     assert inbox(node, AMY) == []
     text = read_all(node, BOB)
-    for k in ("sharedsubj", "sharedbody", "bobsubj", "bobbody"):
+    for k in bobs:
         assert mk[k] in text, (k, text)
     assert_ok(node.ctl("view", "compact"))
     assert found(node.data_dir / "view", amy_only) == {}
