@@ -15,6 +15,10 @@
  * flags' rights) on each mailbox, checked here and by the owner's
  * projector.
  *
+ * When the target account has a content key (projector/keyring.h), the
+ * body is stored again under it first (deliver_blob.h), so erasing the
+ * from-account's owner never takes the copy's body, in a replay too.
+ *
  * onSuccessDestroyOriginal destroys the copied originals with an
  * implicit Email/set in the from-account, answered after the Email/copy
  * response; destroyFromIfInState is its ifInState (RFC 8620 5.4). */
@@ -24,8 +28,10 @@
 #include "gateway/jmap/jmap_set_methods.h"
 #include "gateway/jmap/jmap_shared.h"
 #include "gateway/jmap/jmap_std.h"
+#include "gateway/deliver_blob.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "projector/keyring.h"
 #include "projector/mail.h"
 
 #include <inttypes.h>
@@ -41,6 +47,7 @@ static void cc_free(struct copy_call *cc)
 	json_decref(cc->to_scope);
 	json_decref(cc->originals);
 	json_decref(cc->boxes);
+	json_decref(cc->pending);
 	jmap_set_result_free(&cc->r);
 	jmap_mail_req_unref(&cc->req);
 	free(cc);
@@ -193,6 +200,43 @@ static void finish(struct copy_call *cc)
 	cc_free(cc);
 }
 
+/* The body is stored again for the target account (or not): the append. */
+static void resealed(void *ctx, int status, const char *error, int32_t partition, int64_t last_offset)
+{
+	struct copy_call *cc = ctx;
+	json_t *data = cc->pending;
+
+	(void)partition;
+	(void)last_offset;
+	cc->pending = NULL;
+	if (status < 0) {
+		json_decref(data);
+		appended(cc->call, cc, -1, NULL, error);
+		return;
+	}
+	jmap_mail_submit(cc->call, "message.append", data, appended, cc);
+}
+
+/* With a content key in the target account, stores data's body again
+ * under it (resealed then appends): 1; 0 when there is nothing to do. */
+static int reseal_body(struct copy_call *cc, json_t *data)
+{
+	const char *blob_id = json_string_value(json_object_get(data, "blob_id")), *error = NULL;
+	struct node *node = cc->req->node;
+	char kid[KEYRING_KID_LEN + 1], *body = NULL;
+	size_t len = 0;
+
+	if (node->keyring == NULL || keyring_current_kid(node->view, cc->to_addr, kid, &error) == 0 ||
+	    blob_id == NULL || mail_blob_read(node->view, blob_id, &body, &len, &error) <= 0 || len == 0) {
+		free(body);
+		return 0;
+	}
+	cc->pending = data;
+	deliver_blob_store(node, cc->req->actor, cc->to_addr, blob_id, body, len, resealed, cc);
+	free(body);
+	return 1;
+}
+
 /* Copies the creations from cc->iter on, then answers. */
 static void next_creation(struct copy_call *cc)
 {
@@ -209,7 +253,8 @@ static void next_creation(struct copy_call *cc)
 			return;
 		}
 		if (r > 0) {
-			jmap_mail_submit(cc->call, "message.append", data, appended, cc);
+			if (!reseal_body(cc, data))
+				jmap_mail_submit(cc->call, "message.append", data, appended, cc);
 			return;
 		}
 	}

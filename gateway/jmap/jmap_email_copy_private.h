@@ -27,6 +27,7 @@ struct copy_call {
 	char email_id[33];
 	json_int_t uid, size;
 	size_t next_box;
+	json_t *pending;                 /* its message.append, while its body is stored again */
 };
 
 /* Records the SetError of the creation at cc->iter. */

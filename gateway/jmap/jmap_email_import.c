@@ -310,9 +310,13 @@ static void next_creation(struct import_call *ic)
 		}
 		/* An upload's bytes are in the blob topic and applied here
 		 * already; any other blob's bytes (a message, a part) are
-		 * stored as their own blob first. */
+		 * stored as their own blob first, and so is an upload into
+		 * a shared account when keys seal bodies: the upload is
+		 * sealed for the user, the message is the owner's
+		 * (projector/keyring.h). */
 		if (jmap_blob_ref_parse(ic->args.blob_id, &ref) == 0 &&
-		    ref.upload && !ref.part && strcmp(ref.hex, ic->blob) == 0)
+		    ref.upload && !ref.part && strcmp(ref.hex, ic->blob) == 0 &&
+		    (req->node->keyring == NULL || strcmp(jmap_mail_address(ic->call), req->address) == 0))
 			append(ic, 0, -1);
 		else
 			deliver_blob_store(req->node, req->actor, jmap_mail_address(ic->call), ic->blob, ic->data, ic->len,
