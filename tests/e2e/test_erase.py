@@ -12,12 +12,16 @@ marker, and for its base64 forms at the three alignments (bodies travel
 base64 in blob.chunk events), and in lower case (the text index).
 
 test_erase: amy and bob (keys made at account creation) get a message
-together and one each, amy APPENDs one and STOREs a keyword. The log holds
-no marker (sealed) while IMAP shows them all. Erase amy: the report counts
+together and one each, amy APPENDs one, STOREs a keyword and imports one
+over JMAP (upload + Email/import), bob COPYs one of hers from her shared
+INBOX into his own. The log holds no marker (sealed) while IMAP shows them
+all. Erase amy: the report counts
 her key; after the collector, the log's compaction and a view compaction,
-amy cannot log in, bob still reads the shared message and his own, the
-view's files hold none of amy's markers, the directory log no longer holds
-her key record (kid), a rebuild brings nothing of hers back and bob's all.
+amy cannot log in, bob still reads the shared message, his copy and his
+own, the view's files hold none of amy's markers, the directory log no
+longer holds her wrapped key, a rebuild brings nothing of hers back and
+bob's all. On Kafka the records are read with kcat and the key records'
+latest versions must be tombstones (the brokers compact on their own).
 
 test_erase_key_rotation: an account made before the master key existed has
 no key and its mail is logged plain (the scan finds its marker: the scan
