@@ -87,11 +87,6 @@ struct admin_slot {
 	json_t *followup_data;
 	char account[EVM_EVENT_NAME_MAX + 1];
 	json_t *outcome;       /* held while the follow-up is applied */
-	/* After a purge: the mailbox.acl deletes of the grants other
-	 * accounts gave the address, still in flight, and the first one whose
-	 * fate is unknown. */
-	size_t revoking;
-	char revoke_failed[256];
 	/* account.create with a keyring: its first content key (account.key)
 	 * is appended before anything else follows (admin_erase.h). */
 	int wants_key;
@@ -105,65 +100,35 @@ static int admin_is_purge(const struct admin_slot *slot)
 	return slot->followup_type != NULL && strcmp(slot->followup_type, "account.purge") == 0;
 }
 
-/* One revocation was applied (or not); the last one answers. */
-static void admin_revoke_done(void *ctx, int status, json_t *outcome, const char *error)
+/* The grants to the removed address are revoked (admin_revoke.c). */
+static void admin_revoked(void *ctx, size_t revoked, const char *error)
 {
 	struct admin_slot *slot = ctx;
 	json_t *both = slot->outcome;
 
-	(void)outcome;
-	if (status < 0 && slot->revoke_failed[0] == '\0')
-		snprintf(slot->revoke_failed, sizeof slot->revoke_failed, "revoking a grant: %s",
-			 error ? error : "failed");
-	if (--slot->revoking > 0)
-		return;
-	if (slot->revoke_failed[0] != '\0')
-		admin_slot_finish(slot, -1, NULL, slot->revoke_failed);
+	slot->outcome = NULL;
+	json_object_set_new(both, "revoked", json_integer((json_int_t)revoked));
+	if (error != NULL)
+		admin_slot_finish(slot, -1, NULL, error);
 	else
 		admin_slot_finish(slot, 0, both, NULL);
 	json_decref(both);
 }
 
-/* After the purge: the grants other accounts gave the removed address go
- * too (mailbox.acl delete in each owner's partition, which alone writes
- * them), so a new account with that address inherits none. Found in
- * mail/<acct>/shared/ of this node's view, which the purge leaves and
- * each revocation clears: a removal run again revokes what is left.
- * Returns 1 when revocations are on their way (they answer), 0 when there
- * is none (both is the answer). */
-static int admin_revoke_grants(struct admin_slot *slot, json_t *both)
+/* After the purge: the grants other accounts gave the address go too
+ * (admin_revoke.c). Returns 1 when revocations are on their way (they
+ * answer), 0 when there is none (both is the answer). */
+static int admin_revoke_after_purge(struct admin_slot *slot, json_t *both)
 {
-	struct node *node = slot->batch->node;
-	const char *tenant = json_string_value(json_object_get(both, "tenant")), *error = NULL;
-	json_t *list = NULL, *g;
-	size_t i;
+	const char *tenant = json_string_value(json_object_get(both, "tenant"));
 
-	if (mail_shared_list(node->view, slot->account, NULL, &list, &error) < 0) {
-		log_warn("admin: grants to %s: %s", slot->account, error);
-		return 0;
-	}
-	json_object_set_new(both, "revoked", json_integer((json_int_t)json_array_size(list)));
-	if (json_array_size(list) == 0) {
-		json_decref(list);
-		return 0;
-	}
 	slot->outcome = json_incref(both);
-	slot->revoking = json_array_size(list) + 1;   /* + 1: until every one is submitted */
-	json_array_foreach(list, i, g) {
-		const char *owner = json_string_value(json_object_get(g, "owner"));
-		struct evm_event ev;
-
-		if (evm_event_init(&ev, "mailbox.acl", tenant ? tenant : "", owner, "admin",
-				   json_pack("{s:O, s:s, s:s}", "mailbox_id", json_object_get(g, "mailbox_id"),
-					     "identifier", slot->account, "action", "delete"), &error) < 0) {
-			admin_revoke_done(slot, -1, NULL, error);
-			continue;
-		}
-		command_submit(node, &ev, EVM_TOPIC_MAIL, owner, ADMIN_COMMAND_TIMEOUT_MS, admin_revoke_done, slot);
-	}
-	json_decref(list);
-	admin_revoke_done(slot, 0, NULL, NULL);
-	return 1;
+	if (admin_revoke_grants(slot->batch->node, tenant ? tenant : "", slot->account, admin_revoked, slot))
+		return 1;
+	json_decref(slot->outcome);
+	slot->outcome = NULL;
+	json_object_set_new(both, "revoked", json_integer(0));
+	return 0;
 }
 
 /* The follow-up was applied (or not): the directory command's outcome is
@@ -187,7 +152,7 @@ static void admin_followup_done(void *ctx, int status, json_t *outcome, const ch
 		json_t *both = json_deep_copy(first);
 
 		json_object_set(both, "purge", outcome);
-		if (st == NULL || strcmp(st, "accepted") != 0 || admin_revoke_grants(slot, both) == 0)
+		if (st == NULL || strcmp(st, "accepted") != 0 || admin_revoke_after_purge(slot, both) == 0)
 			admin_slot_finish(slot, 0, both, NULL);
 		json_decref(both);
 	} else {

@@ -60,7 +60,32 @@ static void erase_finish(struct erase *e, int code, const char *error)
 	free(e);
 }
 
-/* account.purge applied (or not): the end. */
+/* The end: 200, or 503 naming the first step that did not complete. */
+static void erase_end(struct erase *e, const char *revoke_error)
+{
+	const char *st = json_string_value(json_object_get(json_object_get(e->report, "purge"), "status"));
+
+	if (e->tombstones_failed > 0)
+		erase_finish(e, 503, e->tombstone_error);
+	else if (st == NULL || strcmp(st, "accepted") != 0)
+		erase_finish(e, 503, "the mail store was not purged: run the erasure again");
+	else if (revoke_error != NULL)
+		erase_finish(e, 503, revoke_error);
+	else
+		erase_finish(e, 200, NULL);
+}
+
+/* The grants to the erased address are revoked (admin_revoke.c). */
+static void erase_revoked(void *ctx, size_t revoked, const char *error)
+{
+	struct erase *e = ctx;
+
+	json_object_set_new(e->report, "revoked", json_integer((json_int_t)revoked));
+	erase_end(e, error);
+}
+
+/* account.purge applied (or not); then, as after account.remove, the
+ * grants other accounts gave the address. */
 static void erase_purged(void *ctx, int status, json_t *outcome, const char *error)
 {
 	struct erase *e = ctx;
@@ -71,12 +96,11 @@ static void erase_purged(void *ctx, int status, json_t *outcome, const char *err
 		return;
 	}
 	json_object_set(e->report, "purge", outcome);
-	if (e->tombstones_failed > 0)
-		erase_finish(e, 503, e->tombstone_error);
-	else if (st == NULL || strcmp(st, "accepted") != 0)
-		erase_finish(e, 503, "the mail store was not purged: run the erasure again");
-	else
-		erase_finish(e, 200, NULL);
+	if (st != NULL && strcmp(st, "accepted") == 0 &&
+	    admin_revoke_grants(e->node, e->tenant, e->address, erase_revoked, e))
+		return;
+	json_object_set_new(e->report, "revoked", json_integer(0));
+	erase_end(e, NULL);
 }
 
 /* The account's mail store goes from every view, as after account.remove

@@ -34,6 +34,16 @@ void admin_erase_handle(struct node *node, struct http_request *req, const char 
 int admin_key_submit(struct node *node, const char *tenant, const char *address,
 		     command_done_cb *cb, void *ctx, const char **error_r);
 
+/* admin_revoke.c: after an account's purge, the grants other accounts
+ * gave address are revoked (a mailbox.acl delete in each owner's
+ * partition). Returns 0 when there is none (cb never runs), else 1 and cb
+ * runs once with their count and the first failure (NULL when all were
+ * applied): later, on the loop (inside the call only when no revocation
+ * could even be built). */
+typedef void admin_revoke_cb(void *ctx, size_t revoked, const char *error);
+int admin_revoke_grants(struct node *node, const char *tenant, const char *address, admin_revoke_cb *cb,
+			void *ctx);
+
 /* admin_keytime.c: ts = the log time (ms) of the earliest account.key
  * record of kids, 0 when unknown, -1 when the node is stopping (then free
  * ctx, answer nothing). Runs exactly once, later, on the loop. */
