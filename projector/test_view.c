@@ -333,7 +333,7 @@ static int dir_holds(const char *dir, const char *needle)
 		long len;
 
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		if ((f = fopen(path, "rb")) == NULL)
+		if (de->d_type != DT_REG || (f = fopen(path, "rb")) == NULL)
 			continue;
 		if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
 			data = malloc((size_t)len);
