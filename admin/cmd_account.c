@@ -258,7 +258,7 @@ static int erase_confirmed(const char *address)
  * and its report: keys destroyed, key records tombstoned, mail purged. */
 static int account_erase(struct ctl *ctl, const struct ctl_args *a, const char *address)
 {
-	const char *error = NULL, *reason, *pst;
+	const char *error = NULL, *reason, *pst, *est;
 	json_t *reply = NULL, *since;
 	char path[600];
 	int status, ret;
@@ -271,11 +271,18 @@ static int account_erase(struct ctl *ctl, const struct ctl_args *a, const char *
 		return ctl_fail("%s", error);
 	reason = json_string_value(json_object_get(reply, "error"));
 	pst = json_string_value(json_object_get(json_object_get(reply, "purge"), "status"));
+	est = json_string_value(json_object_get(json_object_get(reply, "erase"), "status"));
 	if (status != 200) {
 		ret = ctl_fail("%s%s", reason != NULL ? reason : "the node did not erase the account",
 			       status == 503 ? " (run the erasure again to finish it)" : "");
 	} else if (ctl->json) {
 		ctl_print_json(json_incref(reply));
+		ret = CTL_OK;
+	} else if (est == NULL || strcmp(est, "accepted") != 0) {
+		/* not-found: erased (or removed) before; finished again */
+		printf("no account %s (any more): %lld key record(s) of its erasure tombstoned again, "
+		       "its mail store purged again\n", address,
+		       (long long)json_integer_value(json_object_get(reply, "tombstones_written")));
 		ret = CTL_OK;
 	} else {
 		since = json_object_get(reply, "sealed_since");

@@ -136,10 +136,34 @@ static void erase_tombstone_logged(void *ctx, int status, const char *error, int
 		erase_purge(e);
 }
 
+/* The tombstones of address's earlier erasure (akeyxa/<address> names its
+ * account.erase, whose outcome lists them), or NULL: an erasure run again
+ * writes them again, so one whose tombstones were lost is finished. */
+static json_t *earlier_tombstones(struct node *node, const char *address)
+{
+	struct buf key = BUF_INIT;
+	json_t *outcome = NULL, *tombs = NULL;
+	const char *error = NULL;
+	char *id = NULL;
+	size_t len = 0;
+
+	buf_puts(&key, KEY_AKEYXA);
+	buf_puts(&key, address);
+	if (view_get(node->view, key.data, key.len, &id, &len, &error) > 0 && len == EVM_ID_HEX_LEN &&
+	    projector_outcome(node->projector, id, &outcome, &error) > 0 &&
+	    json_is_array(json_object_get(outcome, "tombstones")))
+		tombs = json_copy(json_object_get(outcome, "tombstones"));
+	json_decref(outcome);
+	free(id);
+	buf_free(&key);
+	return tombs;
+}
+
 /* account.erase applied: tombstone each account.key record (key = its
  * event id, the directory record's key, so the same partition), then
- * purge. A not-found erase (no account any more) still purges, which
- * finishes an erasure whose purge was lost. */
+ * purge. A not-found erase (no account any more) still purges and writes
+ * the tombstones of the earlier erasure again, which finishes an erasure
+ * whose tombstones or purge were lost. */
 static void erase_done(void *ctx, int status, json_t *outcome, const char *error)
 {
 	struct erase *e = ctx;
@@ -158,9 +182,10 @@ static void erase_done(void *ctx, int status, json_t *outcome, const char *error
 		return;
 	}
 	tombs = json_object_get(outcome, "tombstones");
-	json_object_set_new(e->report, "tombstones", json_is_array(tombs) ? json_copy(tombs) : json_array());
 	json_object_set_new(e->report, "keys_destroyed",
 			    json_integer((json_int_t)(json_is_array(tombs) ? json_array_size(tombs) : 0)));
+	tombs = json_is_array(tombs) ? json_copy(tombs) : earlier_tombstones(e->node, e->address);
+	json_object_set_new(e->report, "tombstones", tombs != NULL ? tombs : json_array());
 	/* + 1 until every append is queued: a report comes later anyway,
 	 * but the count must not reach 0 while queueing fails. */
 	e->tombstones_pending = 1;

@@ -339,6 +339,13 @@ def test_erase(node, backend):
     typ, data = b.getacl("INBOX")
     assert typ == "OK" and AMY.encode() not in data[0], data
     b.logout()
+    # Again: no such account; the earlier erasure's tombstones are written
+    # again and the store purged again (how a half-done erasure finishes).
+    again = erase(node, AMY)
+    assert again["erase"]["code"] == "not-found" and again["keys_destroyed"] == 0, again
+    assert again["tombstones"] == report["tombstones"] and again["tombstones_written"] == 1, again
+    res = assert_ok(node.ctl("account", "erase", AMY, "--yes"))
+    assert "tombstoned again" in res.out, res.out
 
     # amy's own bodies are collected; the shared one stays for bob.
     gone = amy_blobs - shared - {uploaded}
