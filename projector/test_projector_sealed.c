@@ -149,19 +149,24 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 {
 }
 
-/* Runs the loop until pred holds or timeout_ms pass; returns pred. */
-static int run_until(struct env *e, int (*pred)(void *), int timeout_ms)
+/* Runs base's loop until pred(arg) holds or timeout_ms pass; returns pred. */
+static int loop_until(struct event_base *base, int (*pred)(void *), void *arg, int timeout_ms)
 {
-	struct event *t = event_new(e->base, -1, EV_PERSIST, tick, NULL);
+	struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
 	struct timeval tv = { 0, 5000 };
 	int64_t deadline = evm_mono_ms() + timeout_ms;
 	int ok;
 
 	event_add(t, &tv);
-	while (!(ok = pred(e)) && evm_mono_ms() < deadline)
-		event_base_loop(e->base, EVLOOP_ONCE);
+	while (!(ok = pred(arg)) && evm_mono_ms() < deadline)
+		event_base_loop(base, EVLOOP_ONCE);
 	event_free(t);
 	return ok;
+}
+
+static int run_until(struct env *e, int (*pred)(void *), int timeout_ms)
+{
+	return loop_until(e->base, pred, e, timeout_ms);
 }
 
 static int start(struct env *e)
@@ -436,6 +441,66 @@ static void test_no_keyring(void)
 	env_close(&e);
 }
 
+static void on_logged(void *ctx, int status, const char *error, int32_t partition, int64_t offset)
+{
+	if (status == 0)
+		(*(int *)ctx)++;
+}
+
+static int pred_logged(void *arg)
+{
+	return *(int *)arg == 5;
+}
+
+static int pred_first_applied(void *arg)
+{
+	json_t *o = outcome(arg, M_FIRST);
+
+	json_decref(o);
+	return o != NULL;
+}
+
+/* The same catch-up over the embedded log: a real second reader while the
+ * main one is positioned past the directory (its mail partitions come
+ * first in a poll). */
+static void test_embedded_log(void)
+{
+	struct env e;
+	const char *error = NULL, *dir = test_tmpdir("sealed-embedded");
+	static const int order[] = { M_FIRST, D_TENANT, D_DOMAIN, D_ACCOUNT, D_KEY };
+	struct evlog *log = NULL;
+	char path[1100];
+	int logged = 0;
+
+	memset(&e, 0, sizeof e);
+	CHECK_EQ_INT(config_load(NULL, &e.cfg, &error), 0);
+	CHECK_EQ_INT(config_set(&e.cfg, "node.data_dir", dir, &error), 0);
+	CHECK_EQ_INT(config_set(&e.cfg, "log.backend", "embedded", &error), 0);
+	CHECK_EQ_INT(config_set(&e.cfg, "log.partitions", "2", &error), 0);
+	e.base = event_base_new();
+	snprintf(path, sizeof path, "%s/view", dir);
+	CHECK_EQ_INT(evlog_open(&e.cfg, e.base, &log, &error), 0);
+	CHECK_EQ_INT(view_open(path, &e.view, &error), 0);
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		const struct rec *r = &recs[order[i]];
+		CHECK_EQ_INT(evlog_append(log, r->topic, 0, r->id, strlen(r->id), r->bytes, r->len, on_logged,
+					  &logged, &error), 0);
+	}
+	CHECK(loop_until(e.base, pred_logged, &logged, 10000));
+	CHECK_EQ_INT(projector_create(&e.cfg, log, e.view, e.base, &e.p, &error), 0);
+	projector_set_keyring(e.p, new_ring());
+	CHECK_EQ_INT(projector_start(e.p, &error), 0);
+	CHECK(run_until(&e, pred_first_applied, 10000));
+	CHECK(outcome_is(&e, M_FIRST, "accepted", 0));
+	CHECK(outcome_is(&e, D_KEY, "accepted", 0));
+	CHECK_EQ_INT(status_int(e.p, "directory_catchups"), 1);
+	projector_destroy(&e.p);
+	evlog_close(&log);
+	view_close(&e.view);
+	event_base_free(e.base);
+	config_free(&e.cfg);
+}
+
 int main(void)
 {
 	evthread_use_pthreads();
@@ -449,6 +514,7 @@ int main(void)
 	test_run("erased keys, tampering, replay after compaction", test_erase_and_replay);
 	test_run("a key that never was fails the batch", test_missing_key_fails);
 	test_run("no master key: a sealed event stops the projector", test_no_keyring);
+	test_run("the catch-up over the embedded log", test_embedded_log);
 	for (int i = 0; i < NRECS; i++)
 		free(recs[i].bytes);
 	return test_done();
