@@ -95,7 +95,7 @@ struct projector {
 
 	/* projector thread */
 	struct evlog_reader *reader;
-	struct evlog_reader *dir_reader;  /* the directory catch-up's, opened when first needed */
+	struct evlog_reader *dir_reader;  /* during a directory catch-up (projector_sealed.c) */
 	int64_t *next;             /* per part: committed next offset */
 	int64_t next_end_refresh;  /* monotonic ms */
 	bool bulk;                 /* the view is in bulk apply (projector_bulk.c) */

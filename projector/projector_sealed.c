@@ -143,7 +143,6 @@ static int catch_up_part(struct projector *p, struct proj_batch *b, size_t i, co
 
 	if (evlog_reader_end_offset(p->dir_reader, pt->topic, pt->partition, CATCHUP_END_TIMEOUT_MS,
 				    &end, error_r) < 0 ||
-	    evlog_reader_unassign_all(p->dir_reader, error_r) < 0 ||
 	    evlog_reader_assign(p->dir_reader, pt->topic, pt->partition, b->next[i], error_r) < 0)
 		return -1;
 	while (b->next[i] < end) {
@@ -161,19 +160,27 @@ static int catch_up_part(struct projector *p, struct proj_batch *b, size_t i, co
 	return 0;
 }
 
-/* Every directory partition to its end, then the reader back at b->next. */
+/* Every directory partition to its end, then the reader back at b->next.
+ * The catch-up reader is opened for each catch-up and closed after it:
+ * a Kafka consumer answers the end offset of a partition it consumes
+ * from its last fetch, which may be behind; a new one asks the leader. */
 int proj_dir_catchup(struct projector *p, struct proj_batch *b, const char **error_r)
 {
+	int ret = 0;
+
 	b->catchups++;
 	pthread_mutex_lock(&p->mu);
 	p->dir_catchups++;
 	pthread_mutex_unlock(&p->mu);
-	if (p->dir_reader == NULL && evlog_reader_open(p->log, &p->dir_reader, error_r) < 0)
+	if (evlog_reader_open(p->log, &p->dir_reader, error_r) < 0)
 		return -1;
-	for (size_t i = 0; i < p->nparts; i++) {
-		if (p->parts[i].topic == EVM_TOPIC_DIRECTORY && catch_up_part(p, b, i, error_r) < 0)
-			return -1;
+	for (size_t i = 0; i < p->nparts && ret == 0; i++) {
+		if (p->parts[i].topic == EVM_TOPIC_DIRECTORY)
+			ret = catch_up_part(p, b, i, error_r);
 	}
+	evlog_reader_close(&p->dir_reader);
+	if (ret < 0)
+		return -1;
 	/* The stopped poll may have taken records it never delivered. */
 	if (evlog_reader_unassign_all(p->reader, error_r) < 0)
 		return -1;
