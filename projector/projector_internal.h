@@ -136,10 +136,11 @@ int proj_apply_record(struct projector *p, struct proj_batch *b,
 
 /* projector_sealed.c: opens a sealed event of the mail or blob topic in
  * place (keyring.h). 0 apply it as usual; 1 the outcome is decided
- * without its applier (ctx->result {"erased": true}, *st_r accepted; or
- * rejected "invalid": it does not authenticate); -1 fail the batch: a
- * node fault, or the key is not in the view yet (b->dir_behind set when a
- * directory catch-up may bring it). */
+ * without its applier (ctx->result {"erased": true}, *st_r accepted: its
+ * key is erased, or absent after a catch-up for this record and its
+ * account erased; or rejected "invalid": it does not authenticate); -1
+ * fail the batch: a node fault, or the key is not in the view (yet:
+ * b->dir_behind set when a directory catch-up may bring it). */
 int proj_open_sealed(struct proj_batch *b, struct apply_ctx *ctx, const struct evlog_record *rec,
 		     struct evm_event *ev, enum apply_status *st_r, const char **error_r);
 /* After a poll stopped for b->dir_behind: applies the directory into the
