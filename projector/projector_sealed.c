@@ -32,7 +32,7 @@
 /* The directory log delivers nothing while records remain: give up. */
 #define CATCHUP_STALL_MS 10000
 /* Catch-ups per batch: a key still missing after them is an error. */
-#define CATCHUP_MAX 3
+#define CATCHUP_MAX 8
 
 /* Takes the keyring (closing one set before). */
 void projector_set_keyring(struct projector *p, struct keyring *kr)
