@@ -61,8 +61,11 @@ struct proj_batch {
 	 * that record, for the directory to be caught up (projector_sealed.c). */
 	bool dir_behind;
 	int catchups;              /* directory catch-ups done in this batch */
-	int catchup_part;          /* the record the last one was for: part index, */
-	int64_t catchup_offset;    /* offset (-1: none yet) */
+	/* Per part, after a catch-up: the end offsets of the mail and blob
+	 * partitions read before the directory's end, so every record below
+	 * them was appended before the directory was caught up (NULL: none
+	 * yet; -1 for the other topics). */
+	int64_t *covered;
 };
 
 struct projector {

@@ -397,6 +397,8 @@ static void test_erase_and_replay(void)
 	CHECK(outcome_is(&r, M_FIRST, "accepted", 1));
 	CHECK(outcome_is(&r, M_LATE, "accepted", 1));
 	CHECK_EQ_INT(view_holds(&r, "Secret"), 0);
+	/* One catch-up decided both: it covered every record in the log. */
+	CHECK_EQ_INT(status_int(r.p, "directory_catchups"), 1);
 	env_close(&r);
 }
 
