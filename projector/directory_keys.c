@@ -153,17 +153,79 @@ out:
 	return ret;
 }
 
-/* account.erase {address}: account.remove, then every key of the account
- * dropped and marked erased; the outcome lists the account.key events to
- * tombstone in the directory topic. */
+/* The optional "kids" of account.erase: an array of at most
+ * KEYRING_ERASE_KIDS_MAX valid kids, none a live key of another account.
+ * 0 with *kids_r (borrowed, NULL when absent), -1 (rejected) or -2. */
+static int erase_kids(struct apply_ctx *ctx, const char *address, json_t **kids_r, const char **error_r)
+{
+	json_t *kids = json_object_get(ctx->ev->data, "kids"), *v, *rec = NULL;
+	struct buf key = BUF_INIT;
+	const char *owner;
+	size_t i;
+	int r, ret = 0;
+
+	*kids_r = kids;
+	if (kids == NULL)
+		return 0;
+	if (!json_is_array(kids) || json_array_size(kids) > KEYRING_ERASE_KIDS_MAX) {
+		apply_reject(ctx, "invalid", "kids: not an array of at most %d key ids", KEYRING_ERASE_KIDS_MAX);
+		return -1;
+	}
+	json_array_foreach(kids, i, v) {
+		if (!json_is_string(v) || !keyring_kid_valid(json_string_value(v))) {
+			apply_reject(ctx, "invalid", "kids: a key id is malformed");
+			return -1;
+		}
+		dir_key(&key, KEY_AKEY, json_string_value(v), NULL);
+		if ((r = dir_batch_get_json(ctx->batch, &key, &rec, error_r)) < 0 ||
+		    (r > 0 && (owner = dir_json_str(rec, "account", error_r)) == NULL)) {
+			ret = -2;
+			break;
+		}
+		if (r > 0 && strcmp(owner, address) != 0) {
+			apply_reject(ctx, "invalid", "kids: key %s is %s's", json_string_value(v), owner);
+			ret = -1;
+			break;
+		}
+		json_decref(rec);
+		rec = NULL;
+	}
+	json_decref(rec);
+	buf_free(&key);
+	return ret;
+}
+
+/* Marks the kids an account.erase names erased (those it found in the
+ * index are already): after compaction removed their account.key records,
+ * a replay knows them only from here. */
+static void erase_named(struct apply_ctx *ctx, const char *address, json_t *kids)
+{
+	struct buf key = BUF_INIT;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(kids, i, v) {
+		dir_key(&key, KEY_AKEYX, json_string_value(v), NULL);
+		view_batch_put(ctx->batch, key.data, key.len, address, strlen(address));
+	}
+	buf_free(&key);
+}
+
+/* account.erase {address, kids?}: account.remove, then every key of the
+ * account dropped and marked erased, and the named kids marked too; the
+ * outcome lists the account.key events to tombstone in the directory
+ * topic. */
 enum apply_status dir_apply_account_erase(struct apply_ctx *ctx, const char **error_r)
 {
 	enum apply_status st;
 	const char *address;
-	json_t *tombstones;
+	json_t *tombstones, *kids;
+	int r;
 
 	if ((address = dir_field_address(ctx, "address")) == NULL)
 		return APPLY_REJECTED;
+	if ((r = erase_kids(ctx, address, &kids, error_r)) < 0)
+		return r == -1 ? APPLY_REJECTED : APPLY_FAILED;
 	st = dir_account_remove(ctx, address, error_r);
 	if (st != APPLY_ACCEPTED)
 		return st;
@@ -172,6 +234,8 @@ enum apply_status dir_apply_account_erase(struct apply_ctx *ctx, const char **er
 		json_decref(tombstones);
 		return APPLY_FAILED;
 	}
+	if (kids != NULL)
+		erase_named(ctx, address, kids);
 	if (ctx->result != NULL)
 		json_object_set_new(ctx->result, "tombstones", tombstones);
 	else

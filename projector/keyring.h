@@ -11,7 +11,7 @@
  *                 kid, DEK)). The account must exist (else not-found); it
  *                 becomes the account's current key. Rotation is one more
  *                 account.key: older kids stay readable for older events.
- *   account.erase {address}
+ *   account.erase {address, kids?}
  *                 crypto-shredding: every key of the account is dropped
  *                 from the view and marked erased (so events sealed with it
  *                 are skipped, identically on every node, in a replay too),
@@ -22,6 +22,11 @@
  *                 topic, so compaction deletes the wrapped keys from the
  *                 log as well; then account.purge follows on the mail
  *                 partition (projector/mail.h), as for account.remove.
+ *                 kids (optional, at most KEYRING_ERASE_KIDS_MAX): the
+ *                 account's kids as the writer saw them, each marked
+ *                 erased too, so a replay after compaction removed their
+ *                 account.key records still knows them (a kid that is a
+ *                 live key of another account: rejected "invalid").
  *
  * View records (directory keys, projector/keys.h):
  *   akey/<kid>        {"account", "kek", "wrapped", "event"} (event: the
@@ -59,6 +64,8 @@
 #include "projector/view.h"
 
 #define KEYRING_KID_LEN 32
+/* Most kids one account.erase may name. */
+#define KEYRING_ERASE_KIDS_MAX 10000
 
 struct keyring;
 

@@ -17,31 +17,6 @@ struct changes_scan {
 	int stopped;
 };
 
-/* Parses "<modseq 20>/<uid 10>" after the prefix. 0 or -1. */
-static int parse_suffix(const char *p, size_t len, int64_t *modseq_r, uint32_t *uid_r)
-{
-	int64_t m = 0;
-	uint64_t u = 0;
-
-	if (len != 31 || p[20] != '/')
-		return -1;
-	for (size_t i = 0; i < 31; i++) {
-		if (i == 20)
-			continue;
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		if (i < 20)
-			m = m * 10 + (p[i] - '0');
-		else
-			u = u * 10 + (uint64_t)(p[i] - '0');
-	}
-	if (u == 0 || u > UINT32_MAX)
-		return -1;
-	*modseq_r = m;
-	*uid_r = (uint32_t)u;
-	return 0;
-}
-
 static int changes_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct changes_scan *c = vctx;
@@ -50,7 +25,7 @@ static int changes_cb(void *vctx, const char *key, size_t klen, const char *val,
 	unsigned long bits = 0;
 
 	memset(&ch, 0, sizeof ch);
-	if (parse_suffix(key + c->plen, klen - c->plen, &ch.modseq, &ch.uid) < 0) {
+	if (mail_key_num_uid(key + c->plen, klen - c->plen, &ch.modseq, &ch.uid) < 0) {
 		c->corrupt = 1;
 		return 1;
 	}

@@ -158,6 +158,11 @@ void mail_rec_set(json_t *obj, const char *member, int64_t val);
 int mail_hex_valid(const char *s, size_t len);
 /* The first len bytes of s are lower-case hex digits (s may go on). */
 int mail_hex_prefix(const char *s, size_t len);
+/* Parses a key suffix "<20 digits>/<10 digits>" (a modseq or a time, then
+ * a UID: mseq/, mexp/, sdat/) of exactly len octets, not NUL-terminated.
+ * 0, or -1 when malformed (also a UID of 0 or over 2^32-1, or a number
+ * that overflows int64). */
+int mail_key_num_uid(const char *p, size_t len, int64_t *num_r, uint32_t *uid_r);
 /* first 32 hex digits of SHA-256(a + b) */
 void mail_hash_id(const char *a, const char *b, char out[MAIL_ID_LEN + 1]);
 

@@ -67,23 +67,18 @@ struct mexp_scan {
 static int mexp_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct mexp_scan *c = vctx;
-	const char *rest = key + c->plen;
-	char digits[21];
-	int64_t ts;
+	int64_t ts, modseq;
+	uint32_t uid;
 
-	if (klen - c->plen != 31 || rest[20] != '/' || parse_time(val, vlen, &ts) < 0) {
+	if (mail_key_num_uid(key + c->plen, klen - c->plen, &modseq, &uid) < 0 ||
+	    parse_time(val, vlen, &ts) < 0) {
 		c->corrupt = 1;
 		return 1;
 	}
 	if (ts >= c->limit || c->n == MAIL_PRUNE_MAX)
 		return 1;
-	memcpy(digits, rest, 20);
-	digits[20] = '\0';
-	c->modseq[c->n] = strtoll(digits, NULL, 10);
-	/* The key is not NUL-terminated: the uid's 10 digits are copied out. */
-	memcpy(digits, rest + 21, 10);
-	digits[10] = '\0';
-	c->uid[c->n++] = (uint32_t)strtoul(digits, NULL, 10);
+	c->modseq[c->n] = modseq;
+	c->uid[c->n++] = uid;
 	return 0;
 }
 

@@ -113,31 +113,18 @@ struct expired {
 static int expired_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct expired *x = vctx;
-	const char *p = key + x->plen;
-	char digits[21];
 	int64_t saved;
+	uint32_t uid;
 
 	(void)val;
 	(void)vlen;
-	if (klen - x->plen != 31 || p[20] != '/') {
+	if (mail_key_num_uid(key + x->plen, klen - x->plen, &saved, &uid) < 0) {
 		x->corrupt = 1;
 		return 1;
 	}
-	for (size_t i = 0; i < 31; i++) {
-		if (i != 20 && (p[i] < '0' || p[i] > '9')) {
-			x->corrupt = 1;
-			return 1;
-		}
-	}
-	memcpy(digits, p, 20);
-	digits[20] = '\0';
-	saved = (int64_t)strtoll(digits, NULL, 10);
 	if (saved >= x->cutoff)
 		return 1;
-	/* The key is not NUL-terminated: the uid's 10 digits are copied out. */
-	memcpy(digits, p + 21, 10);
-	digits[10] = '\0';
-	x->uids[x->n++] = (uint32_t)strtoul(digits, NULL, 10);
+	x->uids[x->n++] = uid;
 	return x->n >= x->max;
 }
 

@@ -591,3 +591,30 @@ void mail_result(struct apply_ctx *ctx, const char *name, json_t *value)
 	}
 	json_object_set_new(ctx->result, name, value);
 }
+
+int mail_key_num_uid(const char *p, size_t len, int64_t *num_r, uint32_t *uid_r)
+{
+	uint64_t m = 0, u = 0;
+
+	if (len != 31 || p[20] != '/')
+		return -1;
+	for (size_t i = 0; i < 31; i++) {
+		if (i == 20)
+			continue;
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		if (i < 20) {
+			/* 20 digits can exceed int64: refuse, never wrap */
+			if (m > ((uint64_t)INT64_MAX - (uint64_t)(p[i] - '0')) / 10)
+				return -1;
+			m = m * 10 + (uint64_t)(p[i] - '0');
+		} else {
+			u = u * 10 + (uint64_t)(p[i] - '0');
+		}
+	}
+	if (u == 0 || u > UINT32_MAX)
+		return -1;
+	*num_r = (int64_t)m;
+	*uid_r = (uint32_t)u;
+	return 0;
+}

@@ -61,8 +61,11 @@ struct proj_batch {
 	 * that record, for the directory to be caught up (projector_sealed.c). */
 	bool dir_behind;
 	int catchups;              /* directory catch-ups done in this batch */
-	int catchup_part;          /* the record the last one was for: part index, */
-	int64_t catchup_offset;    /* offset (-1: none yet) */
+	/* Per part, after a catch-up: the end offsets of the mail and blob
+	 * partitions read before the directory's end, so every record below
+	 * them was appended before the directory was caught up (NULL: none
+	 * yet; -1 for the other topics). */
+	int64_t *covered;
 };
 
 struct projector {
@@ -95,7 +98,7 @@ struct projector {
 
 	/* projector thread */
 	struct evlog_reader *reader;
-	struct evlog_reader *dir_reader;  /* the directory catch-up's, opened when first needed */
+	struct evlog_reader *dir_reader;  /* during a directory catch-up (projector_sealed.c) */
 	int64_t *next;             /* per part: committed next offset */
 	int64_t next_end_refresh;  /* monotonic ms */
 	bool bulk;                 /* the view is in bulk apply (projector_bulk.c) */
@@ -136,10 +139,11 @@ int proj_apply_record(struct projector *p, struct proj_batch *b,
 
 /* projector_sealed.c: opens a sealed event of the mail or blob topic in
  * place (keyring.h). 0 apply it as usual; 1 the outcome is decided
- * without its applier (ctx->result {"erased": true}, *st_r accepted; or
- * rejected "invalid": it does not authenticate); -1 fail the batch: a
- * node fault, or the key is not in the view yet (b->dir_behind set when a
- * directory catch-up may bring it). */
+ * without its applier (ctx->result {"erased": true}, *st_r accepted: its
+ * key is erased, or absent after a catch-up for this record and its
+ * account erased; or rejected "invalid": it does not authenticate); -1
+ * fail the batch: a node fault, or the key is not in the view (yet:
+ * b->dir_behind set when a directory catch-up may bring it). */
 int proj_open_sealed(struct proj_batch *b, struct apply_ctx *ctx, const struct evlog_record *rec,
 		     struct evm_event *ev, enum apply_status *st_r, const char **error_r);
 /* After a poll stopped for b->dir_behind: applies the directory into the

@@ -187,7 +187,7 @@ static void mark_running(struct projector *p)
  * reader must be re-positioned at the stored offsets. */
 static int run_batch(struct projector *p, const char **error_r)
 {
-	struct proj_batch batch = { .p = p, .catchup_part = -1, .catchup_offset = -1 };
+	struct proj_batch batch = { .p = p };
 	struct proj_batch *b = &batch;
 	int ret;
 
@@ -216,6 +216,7 @@ static int run_batch(struct projector *p, const char **error_r)
 	view_batch_abort(&b->vb);
 	json_decref(b->changed);
 	free(b->next);
+	free(b->covered);
 	if (ret < 0)
 		return -1;
 	mark_running(p);

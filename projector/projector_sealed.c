@@ -14,10 +14,13 @@
  * record (b->dir_behind), run_batch calls proj_dir_catchup, and polls
  * again from b->next.
  *
- * A key still missing once the directory is caught up for that record was
- * either never written (a writer bug: the batch fails, and is retried) or
- * deleted from the log by compaction after account.erase tombstoned it:
- * when the envelope's account was erased (akeyxa/), the event is erased. */
+ * A key still missing once the directory was caught up after that record
+ * was appended was either never written (a writer bug: the batch fails,
+ * and is retried) or deleted from the log by compaction after
+ * account.erase tombstoned it: when the envelope's account was erased
+ * (akeyxa/, or akeyx/ of the kids the erase named), the event is erased.
+ * One catch-up covers a whole backlog (a replay): it first reads the end
+ * offsets of the mail and blob partitions (b->covered). */
 #include "projector/projector_internal.h"
 #include "projector/keyring.h"
 #include "projector/keys.h"
@@ -31,12 +34,10 @@
 #define CATCHUP_POLL_MS 100
 /* The directory log delivers nothing while records remain: give up. */
 #define CATCHUP_STALL_MS 10000
-/* Catch-ups per batch: a key still missing after them is an error. Each
- * record needs one at most (after it, it is caught_up and decided), and a
- * replay after an erasure meets one per event of the erased account whose
- * key record compaction removed (SEALGW's test_erase.py rebuild: 3 made it
- * fail forever), so the bound is the batch's own size. */
-#define CATCHUP_MAX 100000
+/* Catch-ups per batch: a key still missing after them is an error. One
+ * covers every record already in the log (b->covered), so more are needed
+ * only for records appended since, each with a key applied nowhere yet. */
+#define CATCHUP_MAX 8
 
 /* Takes the keyring (closing one set before). */
 void projector_set_keyring(struct projector *p, struct keyring *kr)
@@ -75,25 +76,23 @@ static int account_erased(struct proj_batch *b, const char *address, const char 
 }
 
 /* A key not in the view: catch the directory up first (b->dir_behind);
- * once caught up for this very record, an erased account's event is
- * erased, anything else an error. 1 erased, -1 otherwise. */
+ * once the directory was caught up after this record was appended, an
+ * erased account's event is erased, anything else an error. 1 erased,
+ * -1 otherwise. */
 static int key_unknown(struct proj_batch *b, const struct evlog_record *rec, const struct evm_event *ev,
 		       const char **error_r)
 {
 	static __thread char msg[256];
 	int idx = proj_part_index(b->p, rec->topic, rec->partition);
-	int caught_up = b->catchup_part == idx && b->catchup_offset == rec->offset;
 	int r;
 
-	if (caught_up) {
+	if (b->covered != NULL && rec->offset < b->covered[idx]) {
 		/* The account.key record precedes every event sealed with
 		 * it: absent now, it was compacted away after an erasure. */
 		if ((r = account_erased(b, ev->account, error_r)) != 0)
 			return r;
 	} else if (b->catchups < CATCHUP_MAX) {
 		b->dir_behind = true;
-		b->catchup_part = idx;
-		b->catchup_offset = rec->offset;
 	}
 	snprintf(msg, sizeof msg, "event %s is sealed with key %s, which the directory does not hold%s",
 		 ev->id, sealed_kid(ev), b->dir_behind ? " yet" : " (caught up to its end)");
@@ -147,7 +146,6 @@ static int catch_up_part(struct projector *p, struct proj_batch *b, size_t i, co
 
 	if (evlog_reader_end_offset(p->dir_reader, pt->topic, pt->partition, CATCHUP_END_TIMEOUT_MS,
 				    &end, error_r) < 0 ||
-	    evlog_reader_unassign_all(p->dir_reader, error_r) < 0 ||
 	    evlog_reader_assign(p->dir_reader, pt->topic, pt->partition, b->next[i], error_r) < 0)
 		return -1;
 	while (b->next[i] < end) {
@@ -165,19 +163,38 @@ static int catch_up_part(struct projector *p, struct proj_batch *b, size_t i, co
 	return 0;
 }
 
-/* Every directory partition to its end, then the reader back at b->next. */
+/* Every directory partition to its end, then the reader back at b->next.
+ * The catch-up reader is opened for each catch-up and closed after it:
+ * a Kafka consumer answers the end offset of a partition it consumes
+ * from its last fetch, which may be behind; a new one asks the leader. */
 int proj_dir_catchup(struct projector *p, struct proj_batch *b, const char **error_r)
 {
+	int ret = 0;
+
 	b->catchups++;
 	pthread_mutex_lock(&p->mu);
 	p->dir_catchups++;
 	pthread_mutex_unlock(&p->mu);
-	if (p->dir_reader == NULL && evlog_reader_open(p->log, &p->dir_reader, error_r) < 0)
+	if (evlog_reader_open(p->log, &p->dir_reader, error_r) < 0)
 		return -1;
-	for (size_t i = 0; i < p->nparts; i++) {
-		if (p->parts[i].topic == EVM_TOPIC_DIRECTORY && catch_up_part(p, b, i, error_r) < 0)
-			return -1;
+	/* First the ends of the sealed topics, then the directory's: a record
+	 * below them was appended before its key was caught up. */
+	if (b->covered == NULL)
+		b->covered = xmalloc(p->nparts * sizeof *b->covered);
+	for (size_t i = 0; i < p->nparts && ret == 0; i++) {
+		const struct proj_part *pt = &p->parts[i];
+		b->covered[i] = -1;
+		if (pt->topic == EVM_TOPIC_MAIL || pt->topic == EVM_TOPIC_BLOB)
+			ret = evlog_reader_end_offset(p->dir_reader, pt->topic, pt->partition,
+						      CATCHUP_END_TIMEOUT_MS, &b->covered[i], error_r);
 	}
+	for (size_t i = 0; i < p->nparts && ret == 0; i++) {
+		if (p->parts[i].topic == EVM_TOPIC_DIRECTORY)
+			ret = catch_up_part(p, b, i, error_r);
+	}
+	evlog_reader_close(&p->dir_reader);
+	if (ret < 0)
+		return -1;
 	/* The stopped poll may have taken records it never delivered. */
 	if (evlog_reader_unassign_all(p->reader, error_r) < 0)
 		return -1;

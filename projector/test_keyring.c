@@ -429,10 +429,43 @@ static void test_appliers(void)
 	CHECK_EQ_INT(json_array_size(json_object_get(env.result, "tombstones")), 1);
 	json_object_set_new(data, "address", json_string("b@acme.test"));
 	CHECK_EQ_STR(apply_event(&env, v, "account.key", "", data), "exists");
+	/* kids: malformed, or another account's live key: rejected. */
+	{
+		char kid_b[KEYRING_KID_LEN + 1], key[64];
+		CHECK_EQ_STR(add_key(kr, v, "b@acme.test", kid_b), "accepted");
+		CHECK_EQ_STR(apply_event(&env, v, "account.erase", "",
+					 json_pack("{s:s, s:s}", "address", "b@acme.test", "kids", "x")), "invalid");
+		CHECK_EQ_STR(apply_event(&env, v, "account.erase", "",
+					 json_pack("{s:s, s:[s]}", "address", "b@acme.test", "kids", "ABC")), "invalid");
+		CHECK_EQ_STR(apply_event(&env, v, "account.create", "",
+					 json_pack("{s:s, s:s, s:I, s:s, s:s}", "address", "c@acme.test",
+						   "display_name", "C", "quota", (json_int_t)0, "state", "active",
+						   "password_hash", HASH1)), "accepted");
+		CHECK_EQ_STR(apply_event(&env, v, "account.erase", "",
+					 json_pack("{s:s, s:[s]}", "address", "c@acme.test", "kids", kid_b)), "invalid");
+		snprintf(key, sizeof key, "akey/%s", kid_b);
+		val = get(v, key);
+		CHECK(val != NULL);
+		free(val);
+		/* A named kid the view never held (its record compacted away
+		 * before a replay) is marked erased as well. */
+		CHECK_EQ_STR(apply_event(&env, v, "account.erase", "",
+					 json_pack("{s:s, s:[s, s]}", "address", "b@acme.test", "kids", kid_b,
+						   "00000000000000000000000000000abc")), "accepted");
+		CHECK_EQ_INT(json_array_size(json_object_get(env.result, "tombstones")), 1);
+		val = get(v, "akeyx/00000000000000000000000000000abc");
+		CHECK(val != NULL);
+		CHECK_EQ_STR(val, "b@acme.test");
+		free(val);
+		snprintf(key, sizeof key, "akeyx/%s", kid_b);
+		val = get(v, key);
+		CHECK(val != NULL);
+		free(val);
+		CHECK_EQ_STR(apply_event(&env, v, "account.erase", "", json_pack("{s:s}", "address", "c@acme.test")),
+			     "accepted");
+		CHECK_EQ_INT(json_array_size(json_object_get(env.result, "tombstones")), 0);
+	}
 	/* An account without keys is erased like a removal, with no tombstones. */
-	CHECK_EQ_STR(apply_event(&env, v, "account.erase", "", json_pack("{s:s}", "address", "b@acme.test")),
-		     "accepted");
-	CHECK_EQ_INT(json_array_size(json_object_get(env.result, "tombstones")), 0);
 	CHECK_EQ_STR(apply_event(&env, v, "account.erase", "", json_pack("{s:s}", "address", "b@acme.test")),
 		     "not-found");
 	val = get(v, "dir/domain-account/acme.test/b@acme.test");

@@ -290,12 +290,34 @@ static void test_determinism(void)
 	view_close(&v2);
 }
 
+/* The strict "<20 digits>/<10 digits>" key suffix parser the scans share. */
+static void test_key_num_uid(void)
+{
+	int64_t n = -1;
+	uint32_t uid = 0;
+
+	CHECK_EQ_INT(mail_key_num_uid("00000000000000000042/0000000007", 31, &n, &uid), 0);
+	CHECK(n == 42 && uid == 7);
+	CHECK_EQ_INT(mail_key_num_uid("09223372036854775807/4294967295", 31, &n, &uid), 0);
+	CHECK(n == INT64_MAX && uid == UINT32_MAX);
+	/* int64 and UID overflow, UID 0, a non-digit, a wrong separator or length */
+	CHECK_EQ_INT(mail_key_num_uid("09223372036854775808/0000000001", 31, &n, &uid), -1);
+	CHECK_EQ_INT(mail_key_num_uid("99999999999999999999/0000000001", 31, &n, &uid), -1);
+	CHECK_EQ_INT(mail_key_num_uid("00000000000000000001/4294967296", 31, &n, &uid), -1);
+	CHECK_EQ_INT(mail_key_num_uid("00000000000000000001/0000000000", 31, &n, &uid), -1);
+	CHECK_EQ_INT(mail_key_num_uid("0000000000000000000x/0000000001", 31, &n, &uid), -1);
+	CHECK_EQ_INT(mail_key_num_uid("00000000000000000001-0000000001", 31, &n, &uid), -1);
+	CHECK_EQ_INT(mail_key_num_uid("00000000000000000001/00000000012", 32, &n, &uid), -1);
+	CHECK_EQ_INT(mail_key_num_uid("00000000000000000001/000000001", 30, &n, &uid), -1);
+}
+
 int main(void)
 {
 	test_run("prune: older than the horizon go, newer stay, bounded per event", test_prune);
 	test_run("prune: no horizon, nothing pruned", test_no_horizon);
 	test_run("prune: the JMAP scan waits until it can prune", test_jmap_skip);
 	test_run("prune: equal digests on replay", test_determinism);
+	test_run("prune: key suffix parser", test_key_num_uid);
 	json_decref(env.result);
 	return test_done();
 }

@@ -12,6 +12,8 @@
 #include "tests/unit/testlib.h"
 
 #include <event2/thread.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,19 +151,24 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 {
 }
 
-/* Runs the loop until pred holds or timeout_ms pass; returns pred. */
-static int run_until(struct env *e, int (*pred)(void *), int timeout_ms)
+/* Runs base's loop until pred(arg) holds or timeout_ms pass; returns pred. */
+static int loop_until(struct event_base *base, int (*pred)(void *), void *arg, int timeout_ms)
 {
-	struct event *t = event_new(e->base, -1, EV_PERSIST, tick, NULL);
+	struct event *t = event_new(base, -1, EV_PERSIST, tick, NULL);
 	struct timeval tv = { 0, 5000 };
 	int64_t deadline = evm_mono_ms() + timeout_ms;
 	int ok;
 
 	event_add(t, &tv);
-	while (!(ok = pred(e)) && evm_mono_ms() < deadline)
-		event_base_loop(e->base, EVLOOP_ONCE);
+	while (!(ok = pred(arg)) && evm_mono_ms() < deadline)
+		event_base_loop(base, EVLOOP_ONCE);
 	event_free(t);
 	return ok;
+}
+
+static int run_until(struct env *e, int (*pred)(void *), int timeout_ms)
+{
+	return loop_until(e->base, pred, e, timeout_ms);
 }
 
 static int start(struct env *e)
@@ -390,6 +397,8 @@ static void test_erase_and_replay(void)
 	CHECK(outcome_is(&r, M_FIRST, "accepted", 1));
 	CHECK(outcome_is(&r, M_LATE, "accepted", 1));
 	CHECK_EQ_INT(view_holds(&r, "Secret"), 0);
+	/* One catch-up decided both: it covered every record in the log. */
+	CHECK_EQ_INT(status_int(r.p, "directory_catchups"), 1);
 	env_close(&r);
 }
 
@@ -436,6 +445,105 @@ static void test_no_keyring(void)
 	env_close(&e);
 }
 
+static void on_logged(void *ctx, int status, const char *error, int32_t partition, int64_t offset)
+{
+	if (status == 0)
+		(*(int *)ctx)++;
+}
+
+static int pred_logged(void *arg)
+{
+	return *(int *)arg == 5;
+}
+
+static int pred_first_applied(void *arg)
+{
+	json_t *o = outcome(arg, M_FIRST);
+
+	json_decref(o);
+	return o != NULL;
+}
+
+/* The same catch-up over a real backend: the embedded log (its mail
+ * partitions come first in a poll, so the catch-up is certain and counted)
+ * and Kafka (librdkafka's mock cluster; the order of a poll is the
+ * broker's, so only the outcome is checked). */
+static void real_log(const char *backend, rd_kafka_mock_cluster_t *mock)
+{
+	const char *brokers = mock != NULL ? rd_kafka_mock_cluster_bootstraps(mock) : NULL;
+	struct env e;
+	const char *error = NULL, *dir = test_tmpdir(backend);
+	static const int order[] = { M_FIRST, D_TENANT, D_DOMAIN, D_ACCOUNT, D_KEY };
+	struct evlog *log = NULL;
+	char path[1100], prefix[64];
+	int logged = 0;
+
+	memset(&e, 0, sizeof e);
+	snprintf(prefix, sizeof prefix, "sealed.%s.", backend);
+	CHECK_EQ_INT(config_load(NULL, &e.cfg, &error), 0);
+	CHECK_EQ_INT(config_set(&e.cfg, "node.data_dir", dir, &error), 0);
+	CHECK_EQ_INT(config_set(&e.cfg, "log.backend", backend, &error), 0);
+	CHECK_EQ_INT(config_set(&e.cfg, "log.partitions", "2", &error), 0);
+	CHECK_EQ_INT(config_set(&e.cfg, "log.topic_prefix", prefix, &error), 0);
+	if (brokers != NULL) {
+		CHECK_EQ_INT(config_set(&e.cfg, "log.brokers", brokers, &error), 0);
+		CHECK_EQ_INT(config_set(&e.cfg, "log.replication_factor", "1", &error), 0);
+		CHECK_EQ_INT(config_set(&e.cfg, "log.min_insync_replicas", "1", &error), 0);
+	}
+	e.base = event_base_new();
+	snprintf(path, sizeof path, "%s/view", dir);
+	for (int t = 0; mock != NULL && t < EVM_TOPIC_COUNT; t++)
+		rd_kafka_mock_topic_create(mock, config_topic(&e.cfg, evm_topics[t].suffix),
+					   evm_topic_create_partitions(&e.cfg, t), 1);
+	CHECK_EQ_INT(evlog_open(&e.cfg, e.base, &log, &error), 0);
+	if (mock != NULL)
+		CHECK_EQ_INT(evlog_refresh_topics(log, 10000, &error), 1);
+	CHECK_EQ_INT(view_open(path, &e.view, &error), 0);
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		const struct rec *r = &recs[order[i]];
+		CHECK_EQ_INT(evlog_append(log, r->topic, 0, r->id, strlen(r->id), r->bytes, r->len, on_logged,
+					  &logged, &error), 0);
+	}
+	CHECK(loop_until(e.base, pred_logged, &logged, 10000));
+	CHECK_EQ_INT(projector_create(&e.cfg, log, e.view, e.base, &e.p, &error), 0);
+	projector_set_keyring(e.p, new_ring());
+	CHECK_EQ_INT(projector_start(e.p, &error), 0);
+	CHECK(run_until(&e, pred_first_applied, 20000));
+	CHECK(outcome_is(&e, M_FIRST, "accepted", 0));
+	CHECK(outcome_is(&e, D_KEY, "accepted", 0));
+	if (brokers == NULL)
+		CHECK_EQ_INT(status_int(e.p, "directory_catchups"), 1);
+	else
+		fprintf(stderr, "kafka (mock): %lld directory catch-up(s)\n", status_int(e.p, "directory_catchups"));
+	projector_destroy(&e.p);
+	evlog_close(&log);
+	view_close(&e.view);
+	event_base_free(e.base);
+	config_free(&e.cfg);
+}
+
+static void test_embedded_log(void)
+{
+	real_log("embedded", NULL);
+}
+
+static void test_kafka_mock(void)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_mock_cluster_t *mock;
+	char errstr[256];
+	rd_kafka_t *rk;
+
+	rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
+	rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+	CHECK(rk != NULL);
+	mock = rd_kafka_mock_cluster_new(rk, 1);
+	CHECK(mock != NULL);
+	real_log("kafka", mock);
+	rd_kafka_mock_cluster_destroy(mock);
+	rd_kafka_destroy(rk);
+}
+
 int main(void)
 {
 	evthread_use_pthreads();
@@ -449,6 +557,8 @@ int main(void)
 	test_run("erased keys, tampering, replay after compaction", test_erase_and_replay);
 	test_run("a key that never was fails the batch", test_missing_key_fails);
 	test_run("no master key: a sealed event stops the projector", test_no_keyring);
+	test_run("the catch-up over the embedded log", test_embedded_log);
+	test_run("the catch-up over Kafka (mock cluster)", test_kafka_mock);
 	for (int i = 0; i < NRECS; i++)
 		free(recs[i].bytes);
 	return test_done();
