@@ -32,6 +32,13 @@ int view_open(const char *path, struct view **view_r, const char **error_r);
 int view_open_sized(const char *path, size_t write_buffer_bytes, struct view **view_r,
 		    const char **error_r);
 void view_close(struct view **view);
+
+struct blob_store;
+/* blob.store = log: the store mail_blob_read reads bodies through
+ * (projector/blob_store.h), borrowed; NULL (the default): bodies are in the
+ * view. Set before any reader runs, cleared before the store closes. */
+void view_set_blob_store(struct view *view, struct blob_store *store);
+struct blob_store *view_blob_store(struct view *view);
 /* Closes, deletes every file of the database, and opens it empty again.
  * No batch may be open and no other thread may use the view meanwhile. */
 int view_wipe(struct view *view, const char **error_r);
