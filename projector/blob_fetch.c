@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The largest chunk (projector/mail.h MAIL_BLOB_CHUNK_MAX). */
 #define CHUNK_MAX (512 * 1024)
@@ -23,7 +24,7 @@ struct blob_store {
 	struct blob_cache *cache;
 	blob_open_event_fn *open_event;
 	void *open_ctx;
-	uint64_t hits, misses, chunks_read, failures;   /* __atomic */
+	uint64_t hits, misses, chunks_read, failures, miss_us;   /* __atomic */
 };
 
 /* One recorded location: blobloc/<id>/<upload>/<index>. */
@@ -89,6 +90,16 @@ void blob_store_stats(struct blob_store *s, struct blob_store_stats *st_r)
 	st_r->misses = __atomic_load_n(&s->misses, __ATOMIC_RELAXED);
 	st_r->chunks_read = __atomic_load_n(&s->chunks_read, __ATOMIC_RELAXED);
 	st_r->failures = __atomic_load_n(&s->failures, __ATOMIC_RELAXED);
+	st_r->miss_us = __atomic_load_n(&s->miss_us, __ATOMIC_RELAXED);
+}
+
+/* Monotonic microseconds. */
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* Collects blobloc/<id>/<upload>/<index> = "<partition> <offset>". */
@@ -244,6 +255,7 @@ int blob_store_read(struct blob_store *s, struct view *view, const char *blob_id
 	char prefix[sizeof KEY_BLOBLOC + BLOB_STORE_ID_LEN + 1];
 	const char *cerr = NULL;
 	size_t i, j;
+	uint64_t t0;
 	int r = 0;
 
 	*data_r = NULL;
@@ -253,6 +265,7 @@ int blob_store_read(struct blob_store *s, struct view *view, const char *blob_id
 		return 1;
 	}
 	__atomic_add_fetch(&s->misses, 1, __ATOMIC_RELAXED);
+	t0 = mono_us();
 	snprintf(prefix, sizeof prefix, "%s%s/", KEY_BLOBLOC, blob_id);
 	l.plen = strlen(prefix);
 	if (view_scan(view, prefix, l.plen, locs_cb, &l, error_r) < 0) {
@@ -285,5 +298,6 @@ next:;
 			log_error("blob store: no upload of blob %s can be read right from the log", blob_id);
 	}
 	buf_free(&out);
+	__atomic_add_fetch(&s->miss_us, mono_us() - t0, __ATOMIC_RELAXED);
 	return r;
 }

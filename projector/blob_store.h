@@ -96,6 +96,7 @@ struct blob_store_stats {
 	uint64_t misses;          /* reads that went to the log */
 	uint64_t chunks_read;     /* chunk records read from the log */
 	uint64_t failures;        /* misses that found no readable upload, or failed */
+	uint64_t miss_us;         /* microseconds the misses took in all */
 };
 void blob_store_stats(struct blob_store *s, struct blob_store_stats *st_r);
 
