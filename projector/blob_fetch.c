@@ -203,7 +203,7 @@ static int read_chunk(struct blob_store *s, const char *blob_id, const struct lo
 		      const char **error_r)
 {
 	struct want w = { .s = s, .blob_id = blob_id, .loc = loc, .out = out };
-	int waited = 0, r;
+	uint64_t deadline = mono_us() + (uint64_t)BLOB_STORE_READ_TIMEOUT_MS * 1000, now;
 
 	if (loc->upload[0] != '\0')
 		snprintf(w.key, sizeof w.key, "%s/%s/%" PRId64, blob_id, loc->upload, loc->index);
@@ -212,15 +212,15 @@ static int read_chunk(struct blob_store *s, const char *blob_id, const struct lo
 	if (evlog_reader_unassign_all(s->reader, error_r) < 0 ||
 	    evlog_reader_assign(s->reader, EVM_TOPIC_BLOB, loc->partition, loc->offset, error_r) < 0)
 		return -1;
+	/* A poll returns as soon as a record is there: the wait costs nothing
+	 * unless the log is slow or the record is not there yet. */
 	while (w.state == 0) {
-		if (waited >= BLOB_STORE_READ_TIMEOUT_MS) {
+		if ((now = mono_us()) >= deadline) {
 			*error_r = "blob store: the log did not deliver a chunk in time";
 			return -1;
 		}
-		if ((r = evlog_reader_poll(s->reader, 100, 1, chunk_cb, &w, error_r)) < 0)
+		if (evlog_reader_poll(s->reader, (int)((deadline - now + 999) / 1000), 1, chunk_cb, &w, error_r) < 0)
 			return -1;
-		if (r == 0)
-			waited += 100;
 	}
 	__atomic_add_fetch(&s->chunks_read, 1, __ATOMIC_RELAXED);
 	return w.state == 1;
