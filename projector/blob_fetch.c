@@ -49,7 +49,7 @@ int blob_store_open(struct evlog *log, const char *cache_dir, uint64_t cache_siz
 
 	*store_r = NULL;
 	if (blob_cache_open(cache_dir, cache_size, &s->cache, error_r) < 0 ||
-	    evlog_reader_open(log, &s->reader, error_r) < 0) {
+	    evlog_reader_open_lookup(log, &s->reader, error_r) < 0) {
 		blob_cache_close(&s->cache);
 		free(s);
 		return -1;
