@@ -431,6 +431,7 @@ def table(a):
     logmode = env.get("LOGMODE") == "1"
     if logmode:
         row("evmail log-mode view", get("evmail-log", "view"))
+        row("  WAL (.log, preallocated)", get("evmail-log", "view_wal"))
         row("evmail log-mode cache", get("evmail-log", "cache"))
         row("evmail log-mode log", get("evmail-log", "log"))
         row("evmail log-mode total", lambda d: evm_total(d, "evmail-log") if "evmail-log" in d else None)

@@ -14,13 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TMP_PREFIX ".tmp."
+/* A hit sets the file's mtime (the order the list is rebuilt in at the
+ * next open) at most this often, sparing a metadata write per read. */
+#define TOUCH_EVERY_S 60
 
 struct centry {
 	char id[BLOB_STORE_ID_LEN + 1];
 	uint64_t size;
+	int64_t touched;                /* monotonic s of the last mtime set here; 0 never */
 	struct centry *newer, *older;   /* LRU list: head is the newest */
 	struct centry *hnext;           /* hash chain */
 };
@@ -311,18 +316,24 @@ int blob_cache_get(struct blob_cache *c, const char *blob_id, char **data_r, siz
 	struct buf path = BUF_INIT;
 	char got[BLOB_STORE_ID_LEN + 1];
 	struct centry *e;
+	struct timespec now;
 	char *data = NULL;
 	size_t len = 0;
-	int r = 0;
+	int r = 0, touch = 0;
 
 	*data_r = NULL;
 	*len_r = 0;
 	if (!id_valid(blob_id))
 		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	pthread_mutex_lock(&c->mu);
 	if ((e = find(c, blob_id)) != NULL) {
 		lru_unlink(c, e);
 		lru_push_newest(c, e);
+		if (e->touched == 0 || now.tv_sec - e->touched >= TOUCH_EVERY_S) {
+			e->touched = now.tv_sec > 0 ? now.tv_sec : 1;
+			touch = 1;
+		}
 	}
 	pthread_mutex_unlock(&c->mu);
 	if (e == NULL)
@@ -332,8 +343,8 @@ int blob_cache_get(struct blob_cache *c, const char *blob_id, char **data_r, siz
 	if (read_file(path.data, &data, &len) == 0) {
 		blob_sha256_hex(data, len, got);
 		if (strcmp(got, blob_id) == 0) {
-			/* The mtime orders the list rebuilt at the next open. */
-			(void)utimensat(AT_FDCWD, path.data, NULL, 0);
+			if (touch)
+				(void)utimensat(AT_FDCWD, path.data, NULL, 0);
 			*data_r = data;
 			*len_r = len;
 			r = 1;
