@@ -119,10 +119,13 @@ static int locs_cb(void *vctx, const char *key, size_t klen, const char *val, si
 		return 0;
 	}
 	memcpy(loc.upload, rest, (size_t)(slash - rest));
-	loc.index = strtoll((char[7]){ slash[1], slash[2], slash[3], slash[4], slash[5], slash[6], 0 }, &end, 10);
-	if (*end != '\0') {
-		l->bad = 1;
-		return 0;
+	loc.index = 0;
+	for (int i = 1; i <= 6; i++) {
+		if (slash[i] < '0' || slash[i] > '9') {
+			l->bad = 1;
+			return 0;
+		}
+		loc.index = loc.index * 10 + (slash[i] - '0');
 	}
 	memcpy(v, val, vlen);
 	v[vlen] = '\0';
