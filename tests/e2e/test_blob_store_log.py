@@ -8,7 +8,9 @@ Kafka (fixture backend):
   locations, no chunk bytes), then restarted again with its cache dir
   removed: IMAP FETCH BODY[] and JMAP download return the right bytes
   from the log (a miss: /admin/blobs says not cached, then cached), and
-  again from the cache (a hit);
+  again from the cache (a hit); with the cache's files deleted under the
+  running node, every body still reads right (from the log), and a new
+  delivery is cached by the node that wrote it;
 - kill -9 while clients fetch bodies in a loop; restarted, every body
   still reads right.
 
@@ -153,6 +155,14 @@ def test_blob_store_log_reads(backend_nodes, backend):
     assert sorted(down.values()) == sorted(first.values())
     assert all(blob(n, b)["cached"] for b in ids)
     assert jmap_downloads(n) == down
+
+    # The node that writes a body caches it (its first reads need no log).
+    shutil.rmtree(n.data_dir / "blobcache")   # (files only: the node's index still lists them)
+    extra = message(9, 3000)
+    deliver(n, [extra])
+    last = mail_inbox(n, AMY)[1][-1]["blob_id"]
+    assert (n.data_dir / "blobcache" / last[:2] / last).exists()
+    check_bodies(n, raws + [extra])
 
 
 def test_blob_store_log_kill9(backend_nodes, backend):
