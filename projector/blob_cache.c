@@ -283,6 +283,18 @@ out:
 	return ret;
 }
 
+void blob_cache_drop(struct blob_cache *c, const char *blob_id)
+{
+	struct centry *e;
+
+	if (!bcache_id_valid(blob_id))
+		return;
+	pthread_mutex_lock(&c->mu);
+	if ((e = bcache_find(c, blob_id)) != NULL)
+		bcache_remove(c, e);
+	pthread_mutex_unlock(&c->mu);
+}
+
 int blob_cache_has(struct blob_cache *c, const char *blob_id)
 {
 	int r;

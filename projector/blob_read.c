@@ -41,6 +41,9 @@ int mail_blob_read(struct view *view, const char *blob_id, char **data_r, size_t
 	blob_meta_key(&key, blob_id);
 	r = view_get(view, key.data, key.len, &val, &vlen, error_r);
 	if (r <= 0) {
+		/* Collected (or never here): a cached copy goes too. */
+		if (r == 0 && view_blob_store(view) != NULL)
+			blob_cache_drop(blob_store_cache(view_blob_store(view)), blob_id);
 		buf_free(&key);
 		return r;
 	}

@@ -62,6 +62,9 @@ int blob_cache_get(struct blob_cache *c, const char *blob_id, char **data_r, siz
  * not stored (0). 0 or -1 (file-system error, nothing cached). */
 int blob_cache_put(struct blob_cache *c, const char *blob_id, const void *data, size_t len,
 		   const char **error_r);
+/* Forgets blob_id and deletes its file, if cached (a body collected or
+ * erased must not stay readable here). */
+void blob_cache_drop(struct blob_cache *c, const char *blob_id);
 /* 1 when blob_id has a file in the cache (not read, not checked). */
 int blob_cache_has(struct blob_cache *c, const char *blob_id);
 /* Octets and files in the cache. */

@@ -60,6 +60,17 @@ static void test_cache(void)
 	blob_cache_usage(c, &bytes, &files);
 	CHECK_EQ_INT(bytes, 80);
 	CHECK_EQ_INT(files, 2);
+	/* Dropped: gone from the index and the disk. */
+	blob_cache_drop(c, id_d);
+	CHECK_EQ_INT(blob_cache_has(c, id_d), 0);
+	{
+		char path[1024];
+
+		snprintf(path, sizeof path, "%s/%.2s/%s", dir, id_d, id_d);
+		CHECK(access(path, F_OK) != 0);
+	}
+	blob_cache_drop(c, id_d);   /* twice: nothing */
+	CHECK_EQ_INT(blob_cache_put(c, id_d, d, 40, &error), 0);
 	/* Larger than the bound: not stored, nothing evicted. */
 	{
 		char big[101];
@@ -68,6 +79,7 @@ static void test_cache(void)
 		CHECK_EQ_INT(blob_cache_put(c, fake_id(1), big, sizeof big, &error), 0);
 		CHECK_EQ_INT(blob_cache_has(c, fake_id(1)), 0);
 		CHECK_EQ_INT(blob_cache_has(c, id_d), 1);
+		CHECK_EQ_INT(blob_cache_has(c, id_a), 1);
 	}
 	blob_cache_close(&c);
 	CHECK(c == NULL);

@@ -265,6 +265,16 @@ static void put_raw(struct view *v, const char *key, const char *val)
 	CHECK_EQ_INT(view_batch_commit(&b, &error), 0);
 }
 
+/* Deletes a view key. */
+static void del_raw(struct view *v, const char *key)
+{
+	struct view_batch *b = view_batch_begin(v);
+	const char *error = NULL;
+
+	view_batch_delete(b, key, strlen(key));
+	CHECK_EQ_INT(view_batch_commit(&b, &error), 0);
+}
+
 static int opened;
 
 static int open_ok(void *ctx, struct evm_event *ev, const char **error_r)
@@ -287,7 +297,7 @@ static void test_fetch(void)
 	struct blob_store *s = NULL, *s0 = NULL;
 	struct blob_store_stats st;
 	const char *cache = test_tmpdir("log-fetch-cache"), *error = NULL;
-	char path[1024], key[256], loc[64];
+	char path[1024], key[256], loc[64], *val = NULL;
 	int64_t off_y;
 	FILE *f;
 
@@ -315,6 +325,16 @@ static void test_fetch(void)
 	blob_store_stats(s, &st);
 	CHECK_EQ_INT(st.misses, 2);
 	CHECK_EQ_INT(st.chunks_read, 4);
+	/* A blob the view no longer has (collected) leaves the cache when asked for. */
+	CHECK_EQ_INT(reads(v, blob_y, body_y), 1);
+	CHECK_EQ_INT(blob_cache_has(blob_store_cache(s), blob_y), 1);
+	snprintf(key, sizeof key, "blobmeta/%s", blob_y);
+	CHECK(view_get(v, key, strlen(key), &val, NULL, &error) == 1);
+	del_raw(v, key);
+	CHECK_EQ_INT(reads(v, blob_y, body_y), 0);
+	CHECK_EQ_INT(blob_cache_has(blob_store_cache(s), blob_y), 0);
+	put_raw(v, key, val);
+	free(val);
 	view_set_blob_store(v, NULL);
 	blob_store_close(&s);
 	CHECK(s == NULL);
