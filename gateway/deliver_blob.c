@@ -1,6 +1,5 @@
 /* deliver_blob - see deliver_blob.h */
 #include "gateway/deliver_blob.h"
-#include "projector/blob_store.h"
 #include "common/buf.h"
 #include "common/ids.h"
 #include "common/log.h"
@@ -123,13 +122,6 @@ void deliver_blob_store(struct node *node, const char *actor, const char *blob_i
 		upload_fail(up, "", "empty blob");
 	else if (parts <= 0)
 		upload_fail(up, "", "the blob topic does not exist (yet)");
-	/* blob.store = log: the writing node has the bytes now, so its first
-	 * reads (the search indexer's, the recipient's FETCH) need not go to
-	 * the log. Read only once the view has the whole blob; a wrong file
-	 * fails its SHA-256 check there. */
-	if (!up->failed && node->blob_store != NULL &&
-	    blob_cache_put(blob_store_cache(node->blob_store), blob_id, data, len, &error) < 0)
-		log_warn("deliver: blob %s not cached: %s", blob_id, error);
 	partition = up->failed ? 0 : evm_partition_for(blob_id, strlen(blob_id), parts);
 	up->partition = partition;
 	up->last_offset = -1;
