@@ -435,8 +435,10 @@ def table(a):
         row("evmail log-mode cache", get("evmail-log", "cache"))
         row("evmail log-mode log", get("evmail-log", "log"))
         row("evmail log-mode total", lambda d: evm_total(d, "evmail-log") if "evmail-log" in d else None)
-        row("ratio view: log-mode / view", lambda d: d["evmail-log"]["view"] / d["evmail"]["view"]
-            if "evmail-log" in d and d["evmail"]["view"] else None)
+        def no_wal(d, server):
+            return d[server]["view"] - d[server]["view_wal"]
+        row("ratio view w/o WAL: log / view", lambda d: no_wal(d, "evmail-log") / no_wal(d, "evmail")
+            if "evmail-log" in d and no_wal(d, "evmail") else None)
     row("Dovecot maildir: mail files", get("maildir", "mail"))
     row("Dovecot maildir: index", get("maildir", "index"))
     row("Dovecot maildir: total", get("maildir", "total"))
@@ -488,7 +490,7 @@ def table(a):
         misses = bs.get("misses_total", 0)
         print(f"    log-mode store: {bs.get('hits_total', 0)} hits, {misses} misses "
               f"({bs.get('miss_microseconds_total', 0) / max(1, misses) / 1000:.3f} ms each on average, "
-              f"fts indexer included), {bs.get('chunks_read_total', 0)} chunks read, "
+              f"since its restart), {bs.get('chunks_read_total', 0)} chunks read, "
               f"{bs.get('failures_total', 0)} failures, cache {bs.get('cache_bytes', 0) / mb:.2f} MB "
               f"in {bs.get('cache_files', 0)} files (blob.cache_size {env.get('CACHE_SIZE')})")
     for s in ("evmail-log-miss", "evmail-log-hit"):
