@@ -42,6 +42,7 @@ struct node {
 	struct evlog *log;
 	struct view *view;
 	struct projector *projector;
+	struct blob_store *blob_store;                  /* blob.store = log (projector/blob_store.h); NULL: view */
 	struct http_server *mgmt;                      /* mgmt.listen, every role (gateway/mgmt_http.h) */
 	struct smtp_server *smtp, *lmtp;   /* gateway role, when configured */
 	struct imap_server *imap, *imaps;
