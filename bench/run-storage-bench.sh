@@ -29,9 +29,18 @@
 # and prints one table of per-node disk (allocated bytes, du) after each
 # step with the ratios evmail / Dovecot.
 #
+# With LOGMODE=1 (the default) a second evmaild with blob.store = log
+# (bodies read from the log through a cache of CACHE_SIZE bytes, issue 13
+# item 5) gets the same messages and steps beside the first (blob.store =
+# view); its rows are "evmail log-mode" (view, cache, log). Its FETCH is
+# timed twice over the same FETCHES distinct messages: first after a
+# restart with its cache removed (every read a miss: from the log), then
+# again (every read a hit).
+#
 # Environment: N (10000), USERS (10), SIZE (4096), KEEP_EVERY (10),
 # FETCHES (200), SEED (13), GC_TIMEOUT (600 s per GC wait), STABLE (6 s
-# of no change in the log's size), MDBOX (1; 0 = maildir only),
+# of no change in the log's size), MDBOX (1; 0 = maildir only), LOGMODE
+# (1; 0 = no log-mode node), CACHE_SIZE (268435456: its blob.cache_size),
 # EVMAIL_SETTINGS ("EVMAIL_KEY=VALUE ..."), BUILD_DIR (build), NO_BUILD=1,
 # STORAGE_BENCH_TIMEOUT (whole run, 3600 s), KEEP=1 (keep the temp dir).
 # Everything started here is stopped on any exit (trap), by its pid.
@@ -65,6 +74,8 @@ SEED=${SEED:-13}
 GC_TIMEOUT=${GC_TIMEOUT:-600}
 STABLE=${STABLE:-6}
 MDBOX=${MDBOX:-1}
+LOGMODE=${LOGMODE:-1}
+CACHE_SIZE=${CACHE_SIZE:-268435456}
 DOMAIN=bench.test
 PASSWORD=bench-password-1
 DRIVE="$ROOT/bench/storage_bench_drive.py"
@@ -83,7 +94,14 @@ EVMAILCTL="$BUILD_DIR/admin/evmailctl"
 bench_tmpdir storage
 RESULTS="$TMP/results"
 mkdir -p "$RESULTS"
-bench_traps stop_evmaild stop_dovecot
+EVL_PID=
+EVL_GC_BASE=0
+stop_evmaild_log() {
+	[ -n "$EVL_PID" ] || return 0
+	stop_pid "$EVL_PID" 200 "evmaild log-mode (pid $EVL_PID) ignored SIGTERM for 20 s: SIGKILL"
+	EVL_PID=
+}
+bench_traps stop_evmaild stop_evmaild_log stop_dovecot
 drive() { python3 "$DRIVE" "$@"; }
 
 # ---------------------------------------------------------------- evmail
@@ -124,6 +142,33 @@ for k in $(seq 1 "$USERS"); do
 done
 drive wait-smtp "$SPORT" --timeout 30 || die "evmail: no SMTP listener"
 
+# ---------------------------------------------------------------- evmail, blob.store = log
+EVL_DIR="$TMP/evmail-log"
+if [ "$LOGMODE" = 1 ]; then
+	mkdir -p "$EVL_DIR"
+	LMPORT=$(free_port)
+	LIPORT=$(free_port)
+	LSPORT=$(free_port)
+	LMGMT="127.0.0.1:$LMPORT"
+	EVL_ENV=("${EVM_ENV[@]}" EVMAIL_NODE_ID=storagebench-log EVMAIL_NODE_DATA_DIR="$EVL_DIR/data"
+		EVMAIL_MGMT_LISTEN="$LMGMT" EVMAIL_SMTP_LISTEN="127.0.0.1:$LSPORT"
+		EVMAIL_IMAP_LISTEN="127.0.0.1:$LIPORT" EVMAIL_BLOB_STORE=log EVMAIL_BLOB_CACHE_SIZE="$CACHE_SIZE")
+	start_evl() {
+		(cd "$EVL_DIR" && exec "${EVL_ENV[@]}" "$EVMAILD" >>"$EVL_DIR/evmaild.log" 2>&1 </dev/null) &
+		EVL_PID=$!
+		drive wait-http "$LMGMT" /readyz --timeout 300 || { tail -n 30 "$EVL_DIR/evmaild.log" >&2; die "evmail log-mode: evmaild not ready"; }
+	}
+	log "evmail log-mode: starting evmaild (blob.store = log, cache $CACHE_SIZE B; mgmt $LMPORT, imap $LIPORT, smtp $LSPORT)"
+	start_evl
+	"${EVL_ENV[@]}" "$EVMAILCTL" tenant create bench >/dev/null || die "evmail log-mode: tenant create failed"
+	"${EVL_ENV[@]}" "$EVMAILCTL" domain add "$DOMAIN" --tenant bench >/dev/null || die "evmail log-mode: domain add failed"
+	for k in $(seq 1 "$USERS"); do
+		echo "$PASSWORD" | "${EVL_ENV[@]}" "$EVMAILCTL" account add "user$k@$DOMAIN" --password-stdin >/dev/null ||
+			die "evmail log-mode: account add user$k@$DOMAIN failed"
+	done
+	drive wait-smtp "$LSPORT" --timeout 30 || die "evmail log-mode: no SMTP listener"
+fi
+
 # ---------------------------------------------------------------- dovecot
 dovecot_prepare
 HASH=$(yescrypt_hash "$PASSWORD")
@@ -141,13 +186,18 @@ dovecot_start
 disk() {
 	{
 		drive disk-evmail "$EVM_DIR/data" | sed 's/^/{"server": "evmail", "v": /; s/$/}/'
+		[ "$LOGMODE" = 1 ] && drive disk-evmail "$EVL_DIR/data" | sed 's/^/{"server": "evmail-log", "v": /; s/$/}/'
 		drive disk-dovecot "$DC_DIR/mail" "" | sed 's/^/{"server": "maildir", "v": /; s/$/}/'
 		[ "$MDBOX" = 1 ] && drive disk-dovecot "$DC_DIR/mail" mdb- | sed 's/^/{"server": "mdbox", "v": /; s/$/}/'
 		true
 	} > "$RESULTS/disk-$1.json"
 	log "disk after $1: $(tr '\n' ' ' < "$RESULTS/disk-$1.json" | cut -c1-400)"
 }
-ready() { drive wait-http "$MGMT" /readyz --timeout 300 || die "evmail: not ready (projector behind) after $1"; }
+ready() {
+	drive wait-http "$MGMT" /readyz --timeout 300 || die "evmail: not ready (projector behind) after $1"
+	[ "$LOGMODE" != 1 ] || drive wait-http "$LMGMT" /readyz --timeout 300 ||
+		die "evmail log-mode: not ready (projector behind) after $1"
+}
 
 # gc_wait TARGET STEP: evmail's body GC until TARGET bodies were deleted,
 # then a view checkpoint (memtable flush); log compaction when there is one.
@@ -155,11 +205,21 @@ gc_wait() {
 	log "evmail: waiting for body GC to delete $1 bodies in all (timeout $GC_TIMEOUT s)"
 	drive wait-metric "$MGMT" evmail_blob_gc_blobs_deleted_total "$1" "$GC_TIMEOUT" > "$RESULTS/gc-$2.json"
 	log "evmail: GC: $(cat "$RESULTS/gc-$2.json")"
+	if [ "$LOGMODE" = 1 ]; then
+		# its counters restart at 0 with the process (restarted for the FETCH misses)
+		drive wait-metric "$LMGMT" evmail_blob_gc_blobs_deleted_total "$(($1 - EVL_GC_BASE))" "$GC_TIMEOUT" \
+			> "$RESULTS/gc-log-$2.json"
+		log "evmail log-mode: GC: $(cat "$RESULTS/gc-log-$2.json")"
+	fi
 	ready "GC ($2)"
 	sleep 2       # the blob.gc events' tombstones, appended after the decisions
 	ready "GC ($2)"
 	drive checkpoint "$MGMT" "$TMP/checkpoint.bin" > "$RESULTS/ckpt-$2.txt" || die "evmail: checkpoint failed"
 	rm -f "$TMP/checkpoint.bin"
+	if [ "$LOGMODE" = 1 ]; then
+		drive checkpoint "$LMGMT" "$TMP/checkpoint.bin" > "$RESULTS/ckpt-log-$2.txt" || die "evmail log-mode: checkpoint failed"
+		rm -f "$TMP/checkpoint.bin"
+	fi
 }
 
 # ---------------------------------------------------------------- 1. deliver
@@ -169,6 +229,14 @@ drive deliver-smtp "$SPORT" "$DOMAIN" "$USERS" "$N" "$SIZE" || die "evmail: deli
 ready delivery
 echo "$(date +%s.%N) - $t0" | bc > "$RESULTS/deliver-evmail.s"
 log "evmail: delivered in $(cat "$RESULTS/deliver-evmail.s") s"
+if [ "$LOGMODE" = 1 ]; then
+	log "evmail log-mode: delivering the same $N messages"
+	t0=$(date +%s.%N)
+	drive deliver-smtp "$LSPORT" "$DOMAIN" "$USERS" "$N" "$SIZE" || die "evmail log-mode: delivery failed"
+	ready delivery
+	echo "$(date +%s.%N) - $t0" | bc > "$RESULTS/deliver-evmail-log.s"
+	log "evmail log-mode: delivered in $(cat "$RESULTS/deliver-evmail-log.s") s"
+fi
 log "dovecot: writing the same messages into the maildirs"
 drive prefill-maildir "$DC_DIR/mail" "$DOMAIN" "$USERS" "$N" "$SIZE" "$MUID" "$MGID" || die "dovecot: maildir prefill failed"
 for k in $(seq 1 "$USERS"); do   # index them, as a first login would
@@ -180,11 +248,24 @@ if [ "$MDBOX" = 1 ]; then
 	drive append-imap "$DPORT" mdb- "$DOMAIN" "$USERS" "$N" "$SIZE" "$PASSWORD" || die "dovecot: mdbox APPEND failed"
 fi
 disk delivered
+# the same after a view checkpoint (memtable flushed, WAL dropped): what
+# the bodies cost each view, without the preallocated WAL
+drive checkpoint "$MGMT" "$TMP/checkpoint.bin" > "$RESULTS/ckpt-delivered.txt" || die "evmail: checkpoint failed"
+rm -f "$TMP/checkpoint.bin"
+if [ "$LOGMODE" = 1 ]; then
+	drive checkpoint "$LMGMT" "$TMP/checkpoint.bin" > "$RESULTS/ckpt-log-delivered.txt" || die "evmail log-mode: checkpoint failed"
+	rm -f "$TMP/checkpoint.bin"
+fi
+disk delivered_ckpt
 
 # ---------------------------------------------------------------- 2. expunge
 log "expunging all but 1 in $KEEP_EVERY messages on every server"
 drive expunge "$IPORT" "" "$DOMAIN" "$USERS" "$PASSWORD" "$KEEP_EVERY" "$RESULTS/live-evmail.json" \
 	> "$RESULTS/expunge-evmail.json" || die "evmail: expunge failed"
+if [ "$LOGMODE" = 1 ]; then
+	drive expunge "$LIPORT" "" "$DOMAIN" "$USERS" "$PASSWORD" "$KEEP_EVERY" "$RESULTS/live-evmail-log.json" \
+		> "$RESULTS/expunge-evmail-log.json" || die "evmail log-mode: expunge failed"
+fi
 drive expunge "$DPORT" "" "$DOMAIN" "$USERS" "$PASSWORD" "$KEEP_EVERY" "$RESULTS/live-maildir.json" \
 	> "$RESULTS/expunge-maildir.json" || die "dovecot: maildir expunge failed"
 if [ "$MDBOX" = 1 ]; then
@@ -210,6 +291,7 @@ if [ "$LOG_COMPACT" = 1 ]; then
 	log "evmail: waiting until the embedded log's size is stable for $STABLE s (compaction every 2 s)"
 	drive wait-stable "$EVM_DIR/data/log" "$STABLE" 300 > "$RESULTS/compact-expunged.json"
 	log "evmail: log: $(cat "$RESULTS/compact-expunged.json")"
+	[ "$LOGMODE" != 1 ] || drive wait-stable "$EVL_DIR/data/log" "$STABLE" 300 > "$RESULTS/compact-log-expunged.json"
 	disk compacted
 fi
 
@@ -223,11 +305,28 @@ for s in evmail maildir mdbox; do
 		> "$RESULTS/fetch-$s.json" || die "$s: fetch failed"
 	log "$s: FETCH: $(cat "$RESULTS/fetch-$s.json")"
 done
+if [ "$LOGMODE" = 1 ]; then
+	# a miss each: restarted with the cache removed; then the same, each a hit
+	log "evmail log-mode: restarting with its cache removed"
+	EVL_GC_BASE=$(drive metric "$LMGMT" evmail_blob_gc_blobs_deleted_total)
+	stop_evmaild_log
+	rm -rf "$EVL_DIR/data/blobcache"
+	start_evl
+	for pass in miss hit; do
+		drive fetch "$LIPORT" "" "$DOMAIN" "$PASSWORD" "$RESULTS/live-evmail-log.json" "$FETCHES" "$SEED" --distinct \
+			> "$RESULTS/fetch-evmail-log-$pass.json" || die "evmail log-mode: fetch ($pass) failed"
+		log "evmail log-mode: FETCH ($pass): $(cat "$RESULTS/fetch-evmail-log-$pass.json")"
+	done
+	drive blob-store-metrics "$LMGMT" > "$RESULTS/blobstore-log.json"
+	log "evmail log-mode: blob store: $(cat "$RESULTS/blobstore-log.json")"
+fi
 
 # ---------------------------------------------------------------- 6. remove
 log "evmail: evmailctl account remove of every user; dovecot: rm -r of their directories"
 for k in $(seq 1 "$USERS"); do
 	"${EVM_ENV[@]}" "$EVMAILCTL" account remove "user$k@$DOMAIN" >/dev/null || die "evmail: account remove user$k failed"
+	[ "$LOGMODE" != 1 ] || "${EVL_ENV[@]}" "$EVMAILCTL" account remove "user$k@$DOMAIN" >/dev/null ||
+		die "evmail log-mode: account remove user$k failed"
 	rm -rf "$DC_DIR/mail/user$k@$DOMAIN" "$DC_DIR/mail/mdb-user$k@$DOMAIN"
 done
 ready "account remove"
@@ -235,13 +334,16 @@ gc_wait "$N" removed
 if [ "$LOG_COMPACT" = 1 ]; then
 	drive wait-stable "$EVM_DIR/data/log" "$STABLE" 300 > "$RESULTS/compact-removed.json"
 	log "evmail: log: $(cat "$RESULTS/compact-removed.json")"
+	[ "$LOGMODE" != 1 ] || drive wait-stable "$EVL_DIR/data/log" "$STABLE" 300 > "$RESULTS/compact-log-removed.json"
 fi
 disk removed
 
-if grep -qiE ' (error|crit|fatal):' "$EVM_DIR/evmaild.log"; then
-	log "evmail: errors in evmaild.log:"
-	grep -iE ' (error|crit|fatal):' "$EVM_DIR/evmaild.log" | sed 's/^[^ ]* //' | sort | uniq -c | sort -rn | head -n 10 >&2
-fi
+for d in "$EVM_DIR" "$EVL_DIR"; do
+	if [ -f "$d/evmaild.log" ] && grep -qiE ' (error|crit|fatal):' "$d/evmaild.log"; then
+		log "evmail: errors in $d/evmaild.log:"
+		grep -iE ' (error|crit|fatal):' "$d/evmaild.log" | sed 's/^[^ ]* //' | sort | uniq -c | sort -rn | head -n 10 >&2
+	fi
+done
 if grep -qiE '(error|fatal|panic):' "$DC_DIR/dovecot.log"; then
 	log "dovecot: errors in its log:"
 	grep -iE '(error|fatal|panic):' "$DC_DIR/dovecot.log" | cut -c1-200 | sort | uniq -c | sort -rn | head -n 10 >&2
@@ -250,6 +352,6 @@ fi
 # ---------------------------------------------------------------- table
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 FS=$(df -T "$TMP" | awk 'NR == 2 { print $2 }')
-export N USERS SIZE KEEP_EVERY FETCHES MDBOX LOG_COMPACT EXPUNGED CPU FS
+export N USERS SIZE KEEP_EVERY FETCHES MDBOX LOG_COMPACT EXPUNGED CPU FS LOGMODE CACHE_SIZE
 export HEAD_LINE="machine: nproc $(nproc), $CPU, Linux $(uname -r), $FS; Dovecot $(dovecot --version | cut -d' ' -f1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$ROOT/bench/storage_bench_drive.py" table "$RESULTS"

@@ -212,10 +212,18 @@ def fetch(a):
         if typ != "OK":
             raise SystemExit(f"storage_bench_drive: SELECT {u}: {data!r}")
         conns[u] = m
+    if a.distinct:
+        # each message at most once (blob.store = log: a miss each after the
+        # cache was removed, then with the same seed a hit each)
+        every = [(u, uid) for u, uids in picks for uid in uids]
+        order = rnd.sample(every, min(a.count, len(every)))
+    else:
+        order = []
+        for _ in range(a.count):
+            u, uids = rnd.choice(picks)
+            order.append((u, rnd.choice(uids)))
     times, octets = [], 0
-    for _ in range(a.count):
-        u, uids = rnd.choice(picks)
-        uid = rnd.choice(uids)
+    for u, uid in order:
         t0 = time.perf_counter()
         typ, data = conns[u].uid("FETCH", str(uid), "(BODY.PEEK[])")
         times.append((time.perf_counter() - t0) * 1000)
@@ -227,7 +235,21 @@ def fetch(a):
     times.sort()
     print(json.dumps({"fetches": len(times), "p50_ms": round(statistics.median(times), 3),
                       "p90_ms": round(times[int(len(times) * 0.9) - 1], 3),
+                      "p99_ms": round(times[max(0, int(len(times) * 0.99) - 1)], 3),
                       "mean_octets": octets // max(1, len(times))}))
+
+
+def blob_store_metrics(a):
+    """The evmail_blob_store_* metrics of a blob.store = log node."""
+    st, body = bench_common.http_get(a.mgmt, "/metrics")
+    if st != 200:
+        raise SystemExit(f"storage_bench_drive: /metrics: HTTP {st}")
+    out = {}
+    for line in body.decode(errors="replace").splitlines():
+        f = line.split()
+        if len(f) == 2 and f[0].startswith("evmail_blob_store_"):
+            out[f[0][len("evmail_blob_store_"):]] = int(float(f[1]))
+    print(json.dumps(out))
 
 
 # ---------------------------------------------------------------- disk
@@ -253,7 +275,8 @@ def du(path, pred=None):
 def disk_evmail(a):
     log = os.path.join(a.data_dir, "log")
     out = {}
-    for key, path in (("view", os.path.join(a.data_dir, "view")), ("log", log)):
+    for key, path in (("view", os.path.join(a.data_dir, "view")), ("log", log),
+                      ("cache", os.path.join(a.data_dir, "blobcache"))):
         out[key], out[key + "_apparent"] = du(path)
     # RocksDB's files: tables, blob files (bodies), the write-ahead log
     # (preallocated: ~1.1 x projector.view_write_buffer_mb allocated at
@@ -340,7 +363,7 @@ def checkpoint(a):
 
 
 # ---------------------------------------------------------------- table
-STEPS = (("delivered", "delivered"), ("expunged", "expunged"), ("gc", "GC+ckpt"),
+STEPS = (("delivered", "delivered"), ("delivered_ckpt", "dlv+ckpt"), ("expunged", "expunged"), ("gc", "GC+ckpt"),
          ("compacted", "log cmp"), ("removed", "acct rm"))
 
 
@@ -374,7 +397,10 @@ def table(a):
     print("  evmail: embedded log, log.segment_bytes 256 KiB, blob.gc_interval_s 1, blob.gc_grace_s 1, "
           "mail.tombstone_days 0.0001")
     print("  sizes: MB allocated on disk (du); GC+ckpt = evmail: body GC done + a view checkpoint "
-          "(memtable flush); mdbox: doveadm purge")
+          "(memtable flush); mdbox: doveadm purge; dlv+ckpt = delivered, then a view checkpoint")
+    if env.get("LOGMODE") == "1":
+        print(f"  evmail log-mode: a second node with blob.store = log, blob.cache_size {env.get('CACHE_SIZE')}, "
+              "the same messages and steps")
     print()
     cols = [label for _, label in STEPS]
     print(f"  {'MB':<30}" + "".join(f"{c:>11}" for c in cols))
@@ -391,8 +417,8 @@ def table(a):
     def get(server, key):
         return lambda d: d[server][key] / mb if server in d else None
 
-    def evm_total(d):
-        return (d["evmail"]["view"] + d["evmail"]["log"]) / mb
+    def evm_total(d, server="evmail"):
+        return (d[server]["view"] + d[server].get("cache", 0) + d[server]["log"]) / mb
     row("evmail view (RocksDB)", get("evmail", "view"))
     row("  tables (.sst)", get("evmail", "view_sst"))
     row("  blob files (.blob)", get("evmail", "view_blobf"))
@@ -402,6 +428,17 @@ def table(a):
     row("  of which blob topic", get("evmail", "log_blob"))
     row("  of which mail topic", get("evmail", "log_mail"))
     row("evmail total", evm_total)
+    logmode = env.get("LOGMODE") == "1"
+    if logmode:
+        row("evmail log-mode view", get("evmail-log", "view"))
+        row("  WAL (.log, preallocated)", get("evmail-log", "view_wal"))
+        row("evmail log-mode cache", get("evmail-log", "cache"))
+        row("evmail log-mode log", get("evmail-log", "log"))
+        row("evmail log-mode total", lambda d: evm_total(d, "evmail-log") if "evmail-log" in d else None)
+        def no_wal(d, server):
+            return d[server]["view"] - d[server]["view_wal"]
+        row("ratio view w/o WAL: log / view", lambda d: no_wal(d, "evmail-log") / no_wal(d, "evmail")
+            if "evmail-log" in d and no_wal(d, "evmail") else None)
     row("Dovecot maildir: mail files", get("maildir", "mail"))
     row("Dovecot maildir: index", get("maildir", "index"))
     row("Dovecot maildir: total", get("maildir", "total"))
@@ -411,14 +448,20 @@ def table(a):
         row("Dovecot mdbox: index", get("mdbox", "index"))
         row("Dovecot mdbox: total", get("mdbox", "total"))
 
-    def ratio(server):
+    def ratio(server, evm="evmail"):
         def f(d):
             t = d.get(server, {}).get("total", 0)
-            return evm_total(d) / (t / mb) if t else "-"
+            return evm_total(d, evm) / (t / mb) if t and evm in d else "-"
         return f
     row("ratio evmail / maildir", ratio("maildir"))
     if mdbox:
         row("ratio evmail / mdbox", ratio("mdbox"))
+    if logmode:
+        row("ratio log-mode / maildir", ratio("maildir", "evmail-log"))
+        if mdbox:
+            row("ratio log-mode / mdbox", ratio("mdbox", "evmail-log"))
+        row("ratio log-mode view / maildir", lambda d: d["evmail-log"]["view"] / d["maildir"]["total"]
+            if "evmail-log" in d and d.get("maildir", {}).get("total") else None)
     print()
     for step in ("expunged", "removed"):
         g = load_json(os.path.join(a.results, f"gc-{step}.json"))
@@ -432,11 +475,27 @@ def table(a):
     if env.get("LOG_COMPACT") != "1":
         print("  log compaction: n/a (this evmaild has no log.embedded_compact_interval_s)")
     print()
-    fetch = {s: load_json(os.path.join(a.results, f"fetch-{s}.json")) for s in ("evmail", "maildir", "mdbox")}
-    print(f"  UID FETCH BODY.PEEK[] of {env['FETCHES']} random live messages (after GC), one client, ms:")
+    fetch = {s: load_json(os.path.join(a.results, f"fetch-{s}.json"))
+             for s in ("evmail", "evmail-log-miss", "evmail-log-hit", "maildir", "mdbox")}
+    print(f"  UID FETCH BODY.PEEK[] of {env['FETCHES']} random live messages (after GC), one client, ms"
+          + (" (log-mode: distinct messages, after a restart with the cache removed: miss, then hit)"
+             if logmode else "") + ":")
     for s, f in fetch.items():
         if f:
-            print(f"    {s:<8} p50 {f['p50_ms']:8.3f}  p90 {f['p90_ms']:8.3f}  ({f['mean_octets']} octets average)")
+            p99 = f"  p99 {f['p99_ms']:8.3f}" if "p99_ms" in f else ""
+            print(f"    {s:<16} p50 {f['p50_ms']:8.3f}  p90 {f['p90_ms']:8.3f}{p99}  "
+                  f"({f['mean_octets']} octets average)")
+    bs = load_json(os.path.join(a.results, "blobstore-log.json"))
+    if bs:
+        misses = bs.get("misses_total", 0)
+        print(f"    log-mode store: {bs.get('hits_total', 0)} hits, {misses} misses "
+              f"({bs.get('miss_microseconds_total', 0) / max(1, misses) / 1000:.3f} ms each on average, "
+              f"since its restart), {bs.get('chunks_read_total', 0)} chunks read, "
+              f"{bs.get('failures_total', 0)} failures, cache {bs.get('cache_bytes', 0) / mb:.2f} MB "
+              f"in {bs.get('cache_files', 0)} files (blob.cache_size {env.get('CACHE_SIZE')})")
+    for s in ("evmail-log-miss", "evmail-log-hit"):
+        if fetch[s] and fetch["evmail"] and fetch["evmail"]["p50_ms"]:
+            print(f"    ratio {s} / evmail (view) p50: {fetch[s]['p50_ms'] / fetch['evmail']['p50_ms']:.2f}")
     for s in ("maildir", "mdbox"):
         if fetch["evmail"] and fetch[s] and fetch[s]["p50_ms"]:
             print(f"    ratio evmail / {s} p50: {fetch['evmail']['p50_ms'] / fetch[s]['p50_ms']:.2f}")
@@ -467,6 +526,8 @@ def main():
     for x, t in (("port", int), ("prefix", str), ("domain", str), ("password", str),
                  ("live_json", str), ("count", int), ("seed", int)):
         p.add_argument(x, type=t)
+    p.add_argument("--distinct", action="store_true")
+    sub.add_parser("blob-store-metrics").add_argument("mgmt")
     sub.add_parser("disk-evmail").add_argument("data_dir")
     p = sub.add_parser("disk-dovecot")
     p.add_argument("root")
@@ -491,7 +552,7 @@ def main():
     {"deliver-smtp": deliver_smtp, "prefill-maildir": prefill_maildir, "append-imap": append_imap,
      "expunge": expunge, "fetch": fetch, "disk-evmail": disk_evmail, "disk-dovecot": disk_dovecot,
      "metric": cmd_metric, "wait-metric": wait_metric, "wait-stable": wait_stable,
-     "checkpoint": checkpoint, "table": table}[a.cmd](a)
+     "checkpoint": checkpoint, "table": table, "blob-store-metrics": blob_store_metrics}[a.cmd](a)
     return 0
 
 

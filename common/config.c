@@ -135,6 +135,13 @@ const struct config_key config_keys[] = {
 	  "Retention policies (evmailctl retention): seconds between the rounds of the node that holds queue partition 0 "
 	  "(the only node on the embedded log), which expunge the messages older than their rule; 0 = off.",
 	  OFF(retention_interval_s), 0, 86400 },
+	{ "blob.store", CONFIG_STRING, "view",
+	  "Where a node keeps bodies: view (every body in this node's view) or log (the view keeps only where each "
+	  "chunk is in the blob topic; bodies are read from the log when asked, through a cache of blob.cache_size). "
+	  "A view made in the other mode is rebuilt.", OFF(blob_store), 0, 0 },
+	{ "blob.cache_size", CONFIG_INT, "268435456",
+	  "blob.store = log: octets of bodies kept in <node.data_dir>/blobcache (least recently read go first); 0 = no cache.",
+	  OFF(blob_cache_size), 0, INT64_C(1) << 50 },
 	{ "blob.upload_ttl_s", CONFIG_INT, "86400",
 	  "A JMAP upload keeps its blob at least this long, seconds (RFC 8620 6.1: at least an hour).",
 	  OFF(blob_upload_ttl_s), 3600, INT64_C(315360000) },
@@ -591,6 +598,10 @@ int config_load(const char *path, struct evm_config *cfg_r, const char **error_r
 		*error_r = "tls.min_version must be 1.2 or 1.3";
 		goto fail;
 	}
+	if (strcmp(cfg_r->blob_store, "view") != 0 && strcmp(cfg_r->blob_store, "log") != 0) {
+		*error_r = "blob.store must be view or log";
+		goto fail;
+	}
 	if (cfg_r->log_min_insync_replicas > cfg_r->log_replication_factor)
 		cfg_r->log_min_insync_replicas = cfg_r->log_replication_factor;
 	return 0;
@@ -676,4 +687,9 @@ int config_has_role(const struct evm_config *cfg, const char *role)
 		p = e + 1;
 	}
 	return 0;
+}
+
+int config_blob_store_log(const struct evm_config *cfg)
+{
+	return cfg->blob_store != NULL && strcmp(cfg->blob_store, "log") == 0;
 }

@@ -69,6 +69,8 @@ struct evm_config {
 	int64_t blob_gc_grace_s;
 	int64_t retention_interval_s;      /* retention rounds (gateway/retention); 0 = off */
 	int64_t blob_upload_ttl_s;         /* a JMAP upload references its blob this long */
+	char *blob_store;                  /* "view" or "log" (projector/blob_store.h) */
+	int64_t blob_cache_size;           /* blob.store = log: the cache's bound, octets; 0 = none */
 	char *submission_listen;   /* "" = off */
 	char *submissions_listen;  /* "" = off; needs tls.cert */
 	int64_t submission_allow_plaintext_auth;
@@ -166,5 +168,7 @@ int config_parse_days(const char *v, int64_t max_ms, int64_t *ms_r);
 int config_parse_bool(const char *v);
 /* True if roles contains role. */
 int config_has_role(const struct evm_config *cfg, const char *role);
+/* 1 when blob.store is "log" (a config without the key: view). */
+int config_blob_store_log(const struct evm_config *cfg);
 
 #endif

@@ -192,6 +192,7 @@ void metrics_render(struct node *node, struct buf *out)
 	queue_metrics(node, out);
 	evm_fts_metrics(node, out);
 	blobgc_metrics(node->blobgc, out);
+	blobgc_store_metrics(node, out);
 	retention_metrics(node->retention, out);
 	json_decref(st);
 }

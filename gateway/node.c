@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "gateway/privdrop.h"
 #include "gateway/forward/forward.h"
+#include "projector/blob_store.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -254,6 +255,47 @@ static int node_switch_user(struct node *node, const struct privdrop *pd, const 
 	return 0;
 }
 
+/* The blob store's hook (projector/blob_store.h): opens a sealed
+ * blob.chunk read back from the log with the projector's keyring. A chunk
+ * whose key was erased, or is not in the view, does not read: the store
+ * moves on to another upload of the body. */
+static int node_blob_open_event(void *ctx, struct evm_event *ev, const char **error_r)
+{
+	struct node *node = ctx;
+	enum keyring_open_result res = KEYRING_PLAIN;
+	/* NULL before the projector exists: a sealed chunk then fails to open */
+	struct keyring *kr = node->projector != NULL ? projector_keyring(node->projector) : NULL;
+
+	if (keyring_open_event(kr, node->view, ev, &res, error_r) < 0)
+		return -1;
+	if (res == KEYRING_ERASED || res == KEYRING_UNKNOWN) {
+		*error_r = res == KEYRING_ERASED ? "the chunk's key was erased" : "the chunk's key is not in the view";
+		return -1;
+	}
+	return 0;
+}
+
+/* blob.store = log: the body store, attached to the view before any
+ * session reads a body. 0 or -1. */
+static int node_open_blob_store(struct node *node, const char **error_r)
+{
+	static char err[512];
+	char dir[4096];
+
+	if (!config_blob_store_log(node->cfg))
+		return 0;
+	snprintf(dir, sizeof dir, "%s/blobcache", node->cfg->node_data_dir);
+	if (blob_store_open(node->log, dir, (uint64_t)node->cfg->blob_cache_size, &node->blob_store, error_r) < 0) {
+		snprintf(err, sizeof err, "blob store %s: %s", dir, *error_r);
+		*error_r = err;
+		return -1;
+	}
+	blob_store_set_opener(node->blob_store, node_blob_open_event, node);
+	view_set_blob_store(node->view, node->blob_store);
+	log_info("node: blob.store = log, cache %s of %lld octets", dir, (long long)node->cfg->blob_cache_size);
+	return 0;
+}
+
 int node_start(struct node *node, const struct evm_config *cfg, struct event_base *base,
 	       const char **error_r)
 {
@@ -314,6 +356,8 @@ int node_start(struct node *node, const struct evm_config *cfg, struct event_bas
 		*error_r = err;
 		goto fail;
 	}
+	if (node_open_blob_store(node, error_r) < 0)
+		goto fail;
 	http_node_view_ready(node);
 	if (projector_create(cfg, node->log, node->view, base, &node->projector, error_r) < 0)
 		goto fail;
@@ -453,6 +497,9 @@ void node_stop(struct node *node)
 	evm_fts_stop(node);   /* the search indexer: before the projector and the view */
 	if (node->projector != NULL)
 		projector_stop(node->projector);
+	if (node->view != NULL)
+		view_set_blob_store(node->view, NULL);
+	blob_store_close(&node->blob_store);   /* its reader: before the log */
 	evlog_close(&node->log);
 	projector_destroy(&node->projector);
 	node->keyring = NULL;   /* the projector's, gone with it */

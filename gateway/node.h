@@ -46,6 +46,7 @@ struct node {
 	/* per-account content keys (projector/keyring.h): the writers seal
 	 * personal content with them; NULL without crypto.master_key_file */
 	struct keyring *keyring;
+	struct blob_store *blob_store;                  /* blob.store = log (projector/blob_store.h); NULL: view */
 	struct http_server *mgmt;                      /* mgmt.listen, every role (gateway/mgmt_http.h) */
 	struct smtp_server *smtp, *lmtp;   /* gateway role, when configured */
 	struct imap_server *imap, *imaps;

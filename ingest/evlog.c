@@ -157,6 +157,20 @@ int evlog_reader_open(struct evlog *log, struct evlog_reader **reader_r, const c
 	return 0;
 }
 
+int evlog_reader_open_lookup(struct evlog *log, struct evlog_reader **reader_r, const char **error_r)
+{
+	struct evlog_reader *r;
+	int (*open)(struct evlog *, struct evlog_reader **, const char **) =
+		log->ops->reader_open_lookup != NULL ? log->ops->reader_open_lookup : log->ops->reader_open;
+
+	if (open(log, &r, error_r) < 0)
+		return -1;
+	r->ops = log->ops;
+	r->log = log;
+	*reader_r = r;
+	return 0;
+}
+
 int evlog_reader_assign(struct evlog_reader *r, enum evm_topic_id topic, int32_t partition,
 			int64_t next_offset, const char **error_r)
 {

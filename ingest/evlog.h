@@ -160,6 +160,14 @@ int evlog_topics_describe(struct evlog *log, json_t **report_r, const char **err
 /* A consumer with manual assignment; nothing is committed to the backend,
  * positions live in the view. */
 int evlog_reader_open(struct evlog *log, struct evlog_reader **reader_r, const char **error_r);
+/* The same, for reading single records by offset (assign at an offset,
+ * poll one record, assign elsewhere: projector/blob_store.h). Kafka: a
+ * consumer whose fetches wait at most 10 ms at the end of a partition
+ * (fetch.wait.max.ms; the streaming reader's 100 ms long poll would
+ * delay the fetch that follows each new assignment by as much) and that
+ * prefetches little; while assigned and idle it asks the broker about
+ * every 10 ms. The embedded log: evlog_reader_open. */
+int evlog_reader_open_lookup(struct evlog *log, struct evlog_reader **reader_r, const char **error_r);
 /* Starts (or moves) consumption of one partition at next_offset. */
 int evlog_reader_assign(struct evlog_reader *r, enum evm_topic_id topic, int32_t partition,
 			int64_t next_offset, const char **error_r);

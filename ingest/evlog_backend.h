@@ -29,6 +29,8 @@ struct evlog_ops {
 	int (*compact_now)(struct evlog *log, const char **error_r);
 
 	int (*reader_open)(struct evlog *log, struct evlog_reader **reader_r, const char **error_r);
+	/* Optional (NULL: reader_open): evlog_reader_open_lookup. */
+	int (*reader_open_lookup)(struct evlog *log, struct evlog_reader **reader_r, const char **error_r);
 	int (*reader_assign)(struct evlog_reader *r, enum evm_topic_id topic, int32_t partition,
 			     int64_t next_offset, const char **error_r);
 	int (*reader_unassign_all)(struct evlog_reader *r, const char **error_r);

@@ -17,6 +17,7 @@ const struct evlog_ops evlog_kafka_ops = {
 	.topics_create = kafka_topics_create,
 	.topics_describe = kafka_topics_describe,
 	.reader_open = kafka_reader_open,
+	.reader_open_lookup = kafka_reader_open_lookup,
 	.reader_assign = kafka_reader_assign,
 	.reader_unassign_all = kafka_reader_unassign_all,
 	.reader_poll = kafka_reader_poll,

@@ -85,6 +85,7 @@ int kafka_topics_create(struct evlog *log, json_t **report_r, const char **error
 int kafka_topics_describe(struct evlog *log, json_t **report_r, const char **error_r);
 
 int kafka_reader_open(struct evlog *log, struct evlog_reader **reader_r, const char **error_r);
+int kafka_reader_open_lookup(struct evlog *log, struct evlog_reader **reader_r, const char **error_r);
 int kafka_reader_assign(struct evlog_reader *r, enum evm_topic_id topic, int32_t partition,
 			int64_t next_offset, const char **error_r);
 int kafka_reader_unassign_all(struct evlog_reader *r, const char **error_r);

@@ -20,8 +20,9 @@ struct kafka_reader {
 	int dirty;                         /* assignment changed since the last rd_kafka_assign */
 };
 
-/* evlog_reader_open(): a consumer on the log's brokers. */
-int kafka_reader_open(struct evlog *log, struct evlog_reader **reader_r, const char **error_r)
+/* A consumer on the log's brokers: streaming (the projector's), or for
+ * reads by offset (lookup). */
+static int reader_new(struct evlog *log, int lookup, struct evlog_reader **reader_r, const char **error_r)
 {
 	const struct evm_config *cfg = log->cfg;
 	rd_kafka_conf_t *conf = kafka_conf_new(cfg, "reader");
@@ -36,7 +37,8 @@ int kafka_reader_open(struct evlog *log, struct evlog_reader **reader_r, const c
 	    kafka_conf_set(conf, "auto.offset.reset", "earliest", error_r) < 0 ||
 	    kafka_conf_set(conf, "enable.partition.eof", "false", error_r) < 0 ||
 	    kafka_conf_set(conf, "allow.auto.create.topics", "false", error_r) < 0 ||
-	    kafka_conf_set(conf, "fetch.wait.max.ms", "100", error_r) < 0) {
+	    kafka_conf_set(conf, "fetch.wait.max.ms", lookup ? "10" : "100", error_r) < 0 ||
+	    (lookup && kafka_conf_set(conf, "queued.max.messages.kbytes", "4096", error_r) < 0)) {
 		rd_kafka_conf_destroy(conf);
 		return -1;
 	}
@@ -75,6 +77,18 @@ static int reader_apply(struct kafka_reader *kr, const char **error_r)
 		return -1;
 	}
 	return 0;
+}
+
+/* evlog_reader_open(). */
+int kafka_reader_open(struct evlog *log, struct evlog_reader **reader_r, const char **error_r)
+{
+	return reader_new(log, 0, reader_r, error_r);
+}
+
+/* evlog_reader_open_lookup(). */
+int kafka_reader_open_lookup(struct evlog *log, struct evlog_reader **reader_r, const char **error_r)
+{
+	return reader_new(log, 1, reader_r, error_r);
 }
 
 /* evlog_reader_assign(): adds or moves one partition in the assignment. */

@@ -38,6 +38,10 @@ struct apply_ctx {
 	 * and destroyed JMAP entries older than ev->ts minus this (mail_prune.c);
 	 * 0 = never. An input of every applier, the same on every node. */
 	int64_t tombstone_ms;
+	/* blob.store = log: blob.chunk records where each chunk is in the log
+	 * and drops the bytes once the blob is complete (blob_chunk.c). An
+	 * input of the appliers, stamped in the view (projector_format.c). */
+	int blob_log;
 };
 
 typedef enum apply_status applier_fn(struct apply_ctx *ctx, const char **error_r);

@@ -10,13 +10,24 @@
  * a complete blob is always the right body.
  *
  * Each accepted chunk notes its upload (blob_gc.h: "upload", "" in an old
- * log) under blobup/, the first chunk of an upload with its time. */
+ * log) under blobup/, the first chunk of an upload with its time.
+ *
+ * blob.store = log (ctx->blob_log): every accepted chunk also records where
+ * its record is, blobloc/<id>/<upload>/<index> = "<partition> <offset>"
+ * (the latest record of that key, the one Kafka's compaction keeps). The
+ * bytes stay under blob/ only until the blob completes, for the SHA-256
+ * check; then they go, leaving blobmeta/ and the locations. A chunk of a
+ * complete blob cannot be compared with bytes any more: its location is
+ * recorded, and the reader (blob_fetch.c) checks the SHA-256 of what it
+ * assembles, trying another upload when it is wrong. */
 #include "projector/blob_internal.h"
 #include "common/base64.h"
 #include "projector/mail_internal.h"
 #include "common/log.h"
 
+#include <inttypes.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +81,30 @@ out:
 	EVP_MD_CTX_free(sha);
 	buf_free(&key);
 	return ret;
+}
+
+/* Records where this chunk's record is. */
+static void blob_loc_put(struct apply_ctx *ctx, const char *blob_id, const char *upload, int64_t index)
+{
+	struct buf key = BUF_INIT;
+	char val[64];
+
+	blob_loc_key(&key, blob_id, upload, index);
+	snprintf(val, sizeof val, "%" PRId32 " %" PRId64, ctx->partition, ctx->offset);
+	view_batch_put(ctx->batch, key.data, key.len, val, strlen(val));
+	buf_free(&key);
+}
+
+/* Deletes the bytes of a complete blob's chunks (blob.store = log). */
+static void blob_drop_bytes(struct apply_ctx *ctx, const char *blob_id, int64_t count)
+{
+	struct buf key = BUF_INIT;
+
+	for (int64_t i = 0; i < count; i++) {
+		blob_key(&key, blob_id, i);
+		view_batch_delete(ctx->batch, key.data, key.len);
+	}
+	buf_free(&key);
 }
 
 /* blob.chunk {blob_id, upload (optional), index, count, size, data}. */
@@ -133,9 +168,11 @@ static enum apply_status blob_apply_chunk(struct apply_ctx *ctx, const char **er
 		}
 	}
 	blob_key(&key, blob_id, index);
-	if ((r = view_batch_get(ctx->batch, key.data, key.len, &old, &oldlen, error_r)) < 0)
+	if (ctx->blob_log && present == count) {
+		/* Complete, its bytes dropped: only the location is new. */
+	} else if ((r = view_batch_get(ctx->batch, key.data, key.len, &old, &oldlen, error_r)) < 0) {
 		goto out;
-	if (r == 1) {
+	} else if (r == 1) {
 		if (oldlen != (size_t)dlen || memcmp(old, bytes, oldlen) != 0) {
 			st = apply_reject(ctx, "conflict", "chunk %lld of blob %s differs from the stored one",
 					  (long long)index, blob_id);
@@ -152,8 +189,11 @@ static enum apply_status blob_apply_chunk(struct apply_ctx *ctx, const char **er
 				goto out;
 			}
 		}
-		view_batch_put(ctx->batch, key.data, key.len, bytes, (size_t)dlen);
 		present++;
+		if (ctx->blob_log && present == count)
+			blob_drop_bytes(ctx, blob_id, count);
+		else
+			view_batch_put(ctx->batch, key.data, key.len, bytes, (size_t)dlen);
 		json_decref(meta);
 		meta = json_pack("{s:I, s:I, s:I}", "count", (json_int_t)count, "present",
 				 (json_int_t)present, "size", (json_int_t)size);
@@ -162,6 +202,8 @@ static enum apply_status blob_apply_chunk(struct apply_ctx *ctx, const char **er
 	}
 	if (blob_upload_note(ctx, blob_id, upload, error_r) < 0)
 		goto out;
+	if (ctx->blob_log)
+		blob_loc_put(ctx, blob_id, upload, index);
 	mail_result(ctx, "blob_id", json_string(blob_id));
 	mail_result(ctx, "index", json_integer(index));
 	mail_result(ctx, "present", json_integer(present));

@@ -78,7 +78,9 @@ int blob_gc_scan(struct view *view, const struct blob_gc_cursor *from, int64_t c
 
 /* What the view holds about one blob, for operators and tests:
  * {"blob_id", "chunks": stored chunk count, "meta": blobmeta or null,
- *  "uploads": {upload: ts}, "refs": {owner: {n, drop, until}}}.
+ *  "uploads": {upload: ts}, "refs": {owner: {n, drop, until}},
+ *  "locations": {"<upload>/<index>": "<partition> <offset>"} (blob.store =
+ *  log, blob_store.h)}.
  * 1 and *info_r (new), 0 when blob_id is not 64 lower-case hex, -1 error. */
 int blob_gc_describe(struct view *view, const char *blob_id, json_t **info_r, const char **error_r);
 

@@ -6,8 +6,11 @@
  * partitions, so another node may have applied more or less of them). An
  * upload that is not (or no longer) recorded is skipped, so a duplicate
  * decision, or one whose chunks compaction already removed, changes
- * nothing. */
+ * nothing. blob.store = log: forgetting an upload deletes its chunk
+ * locations (blobloc/<id>/<upload>/), so a reader uses another upload's;
+ * the content's removal deletes every location left. */
 #include "projector/blob_internal.h"
+#include "projector/blob_store.h"
 #include "projector/mail_internal.h"
 #include "common/log.h"
 
@@ -26,6 +29,24 @@ static int stop_cb(void *vctx, const char *key, size_t klen, const char *val, si
 {
 	*(int *)vctx = 1;
 	return 1;
+}
+
+/* Deletes every key under the prefix in k: how many, or -1. */
+static long delete_prefix(struct apply_ctx *ctx, const struct buf *k, const char **error_r)
+{
+	json_t *keys = json_array(), *key;
+	size_t i;
+	long n;
+
+	if (view_batch_scan(ctx->batch, k->data, k->len, keys_cb, keys, error_r) < 0) {
+		json_decref(keys);
+		return -1;
+	}
+	json_array_foreach(keys, i, key)
+		view_batch_delete(ctx->batch, json_string_value(key), json_string_length(key));
+	n = (long)json_array_size(keys);
+	json_decref(keys);
+	return n;
 }
 
 /* Forgets one upload: 1 it was recorded, 0 not, -1 view error. */
@@ -51,30 +72,30 @@ static int forget_upload(struct apply_ctx *ctx, const char *blob_id, const char 
 	mail_batch_delete(ctx->batch, &key);
 	blob_upt_key(&key, ts, blob_id, upload);
 	mail_batch_delete(ctx->batch, &key);
+	blob_loc_key(&key, blob_id, upload, -1);
+	r = delete_prefix(ctx, &key, error_r) < 0 ? -1 : 1;
 	buf_free(&key);
-	return 1;
+	return r;
 }
 
-/* Deletes the chunks blob/<id>/... and blobmeta/<id>: how many chunks, or -1. */
+/* Deletes the chunks blob/<id>/..., their locations blobloc/<id>/... and
+ * blobmeta/<id>: how many chunks, or -1. */
 static long drop_content(struct apply_ctx *ctx, const char *blob_id, const char **error_r)
 {
 	struct buf key = BUF_INIT;
-	json_t *keys = json_array(), *k;
-	size_t i;
 	long n;
 
 	blob_key(&key, blob_id, -1);
-	if (view_batch_scan(ctx->batch, key.data, key.len, keys_cb, keys, error_r) < 0) {
-		json_decref(keys);
-		buf_free(&key);
-		return -1;
+	if ((n = delete_prefix(ctx, &key, error_r)) < 0)
+		goto out;
+	blob_loc_key(&key, blob_id, NULL, -1);
+	if (delete_prefix(ctx, &key, error_r) < 0) {
+		n = -1;
+		goto out;
 	}
-	json_array_foreach(keys, i, k)
-		view_batch_delete(ctx->batch, json_string_value(k), json_string_length(k));
-	n = (long)json_array_size(keys);
 	blob_meta_key(&key, blob_id);
 	mail_batch_delete(ctx->batch, &key);
-	json_decref(keys);
+out:
 	buf_free(&key);
 	return n;
 }
@@ -117,6 +138,16 @@ enum apply_status blob_apply_gc(struct apply_ctx *ctx, const char **error_r)
 	/* No upload left: nobody is storing this content any more. */
 	if (!left && (chunks = drop_content(ctx, blob_id, error_r)) < 0)
 		return APPLY_FAILED;
+	/* blob.store = log: the node's cached copy goes now, not when it is
+	 * next asked for (an erased account's bodies must not stay on disk).
+	 * A node-local side effect, harmless if this batch is dropped: the
+	 * cache is only a cache. */
+	if (!left) {
+		struct blob_store *store = view_blob_store(view_batch_view(ctx->batch));
+
+		if (store != NULL)
+			blob_cache_drop(blob_store_cache(store), blob_id);
+	}
 	mail_result(ctx, "blob_id", json_string(blob_id));
 	mail_result(ctx, "forgotten", json_integer(forgotten));
 	mail_result(ctx, "chunks_removed", json_integer(chunks));

@@ -247,7 +247,7 @@ static int named_cb(void *vctx, const char *key, size_t klen, const char *val, s
 int blob_gc_describe(struct view *view, const char *blob_id, json_t **info_r, const char **error_r)
 {
 	struct named ups = { .obj = json_object() }, refs = { .obj = json_object() },
-		     chunks = { .obj = json_object() };
+		     chunks = { .obj = json_object() }, locs = { .obj = json_object() };
 	struct buf key = BUF_INIT;
 	json_t *meta;
 	char *val = NULL;
@@ -270,18 +270,24 @@ int blob_gc_describe(struct view *view, const char *blob_id, json_t **info_r, co
 	chunks.plen = key.len;
 	if (view_scan(view, key.data, key.len, named_cb, &chunks, error_r) < 0)
 		goto out;
+	blob_loc_key(&key, blob_id, NULL, -1);
+	locs.plen = key.len;
+	if (view_scan(view, key.data, key.len, named_cb, &locs, error_r) < 0)
+		goto out;
 	blob_meta_key(&key, blob_id);
 	if ((r = view_get(view, key.data, key.len, &val, NULL, error_r)) < 0)
 		goto out;
 	meta = r == 1 ? json_loads(val, 0, NULL) : NULL;
-	*info_r = json_pack("{s:s, s:I, s:o, s:O, s:O}", "blob_id", blob_id, "chunks", (json_int_t)chunks.n,
-			    "meta", meta != NULL ? meta : json_null(), "uploads", ups.obj, "refs", refs.obj);
+	*info_r = json_pack("{s:s, s:I, s:o, s:O, s:O, s:O}", "blob_id", blob_id, "chunks", (json_int_t)chunks.n,
+			    "meta", meta != NULL ? meta : json_null(), "uploads", ups.obj, "refs", refs.obj,
+			    "locations", locs.obj);
 	ret = 1;
 out:
 	free(val);
 	json_decref(ups.obj);
 	json_decref(refs.obj);
 	json_decref(chunks.obj);
+	json_decref(locs.obj);
 	buf_free(&key);
 	return ret;
 }

@@ -50,6 +50,9 @@ applier_fn blob_apply_gc;
 void blob_ref_key(struct buf *k, const char *blob_id, const char *owner);
 void blob_zero_key(struct buf *k, int64_t ts, const char *blob_id, const char *owner);
 void blob_up_key(struct buf *k, const char *blob_id, const char *upload);
+/* blobloc/<id>/<upload>/<index> (keys.h KEY_BLOBLOC); index < 0: the
+ * upload's prefix; upload NULL: the blob's prefix. */
+void blob_loc_key(struct buf *k, const char *blob_id, const char *upload, int64_t index);
 void blob_upt_key(struct buf *k, int64_t ts, const char *blob_id, const char *upload);
 
 #endif

@@ -1,6 +1,9 @@
 /* blob_read - mail_blob_read (projector/mail.h): a blob's bytes from the
- * committed view, once every chunk is here. */
+ * committed view, once every chunk is here; with blob.store = log (a store
+ * attached to the view), from the store's cache or the log
+ * (projector/blob_store.h). */
 #include "projector/mail_internal.h"
+#include "projector/blob_store.h"
 #include "common/log.h"
 
 #include <stdlib.h>
@@ -38,6 +41,9 @@ int mail_blob_read(struct view *view, const char *blob_id, char **data_r, size_t
 	blob_meta_key(&key, blob_id);
 	r = view_get(view, key.data, key.len, &val, &vlen, error_r);
 	if (r <= 0) {
+		/* Collected (or never here): a cached copy goes too. */
+		if (r == 0 && view_blob_store(view) != NULL)
+			blob_cache_drop(blob_store_cache(view_blob_store(view)), blob_id);
 		buf_free(&key);
 		return r;
 	}
@@ -54,6 +60,10 @@ int mail_blob_read(struct view *view, const char *blob_id, char **data_r, size_t
 	if (present < count) {
 		buf_free(&key);
 		return 0;
+	}
+	if (view_blob_store(view) != NULL) {
+		buf_free(&key);
+		return blob_store_read(view_blob_store(view), view, blob_id, count, size, data_r, len_r, error_r);
 	}
 	blob_key(&key, blob_id, -1);
 	r = view_scan(view, key.data, key.len, gather_cb, &g, error_r);

@@ -30,6 +30,17 @@ void blob_up_key(struct buf *k, const char *blob_id, const char *upload)
 	buf_printf(k, "%s%s/%s", KEY_BLOBUP, blob_id, upload);
 }
 
+void blob_loc_key(struct buf *k, const char *blob_id, const char *upload, int64_t index)
+{
+	buf_truncate(k, 0);
+	buf_printf(k, "%s%s/", KEY_BLOBLOC, blob_id);
+	if (upload == NULL)
+		return;
+	buf_printf(k, "%s/", upload);
+	if (index >= 0)
+		buf_printf(k, "%06" PRId64, index);
+}
+
 void blob_upt_key(struct buf *k, int64_t ts, const char *blob_id, const char *upload)
 {
 	buf_truncate(k, 0);

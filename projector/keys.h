@@ -67,6 +67,11 @@
 #define KEY_LOCAL_FTS "local/fts/"
 #define KEY_VIEW_FORMAT "local/view-format"
 #define KEY_VIEW_HORIZON "local/view-horizon"
+/* "view" or "log": the blob.store the view was made with (absent: view). */
+#define KEY_VIEW_BLOBSTORE "local/view-blob-store"
+/* blob.store = log: blobloc/<blob id>/<upload>/<index> = "<partition> <offset>"
+ * of the chunk's record in the blob topic (projector/blob_store.h). */
+#define KEY_BLOBLOC "blobloc/"
 
 /* 2: the mail modseq index (mail_keys.h mseq/, mexp/). 3: JMAP change
  * tracking, email locations and threads (jobj/, jseq/, jst/, eloc/, ethr/,

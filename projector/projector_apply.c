@@ -105,6 +105,7 @@ static int apply_event(struct proj_batch *b, const struct evlog_record *rec,
 		.batch = b->vb, .ev = ev, .topic = rec->topic,
 		.partition = rec->partition, .offset = rec->offset,
 		.tombstone_ms = b->p->cfg->mail_tombstone_ms,
+		.blob_log = config_blob_store_log(b->p->cfg),
 	};
 	enum apply_status st;
 	char *val = NULL;

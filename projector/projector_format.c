@@ -8,7 +8,9 @@
  * stamped; one that has applied records (it has offsets) is format 1.
  * mail.tombstone_days is an input of the appliers (what they prune), so a
  * view made with another value is rebuilt too: it would differ from its
- * peers' (digests) and hold too few or too many tombstones. */
+ * peers' (digests) and hold too few or too many tombstones. blob.store
+ * is one too (log: chunk locations instead of chunk bytes), stamped apart
+ * from the format number; a view without the stamp was made with view. */
 #include "projector/projector_internal.h"
 #include "projector/keys.h"
 #include "common/log.h"
@@ -27,6 +29,12 @@ static int any_cb(void *ctx, const char *key, size_t klen, const char *val, size
 	return 1;
 }
 
+/* This node's blob.store. */
+static const char *store_name(const struct projector *p)
+{
+	return config_blob_store_log(p->cfg) ? "log" : "view";
+}
+
 /* Stamps the view with VIEW_FORMAT and the horizon. 0 or -1. */
 int proj_format_stamp(struct projector *p, const char **error_r)
 {
@@ -37,6 +45,7 @@ int proj_format_stamp(struct projector *p, const char **error_r)
 	view_batch_put(vb, KEY_VIEW_FORMAT, strlen(KEY_VIEW_FORMAT), val, strlen(val));
 	snprintf(val, sizeof val, "%lld", (long long)p->cfg->mail_tombstone_ms);
 	view_batch_put(vb, KEY_VIEW_HORIZON, strlen(KEY_VIEW_HORIZON), val, strlen(val));
+	view_batch_put(vb, KEY_VIEW_BLOBSTORE, strlen(KEY_VIEW_BLOBSTORE), store_name(p), strlen(store_name(p)));
 	return view_batch_commit(&vb, error_r);
 }
 
@@ -65,6 +74,23 @@ static int horizon_same(struct projector *p, const char **error_r)
 	return 0;
 }
 
+/* 1 when the view was made with this node's blob.store (logs why not),
+ * 0 when not, -1 on error. */
+static int store_same(struct projector *p, const char **error_r)
+{
+	char *val = NULL;
+	int r, same;
+
+	if ((r = view_get(p->view, KEY_VIEW_BLOBSTORE, strlen(KEY_VIEW_BLOBSTORE), &val, NULL, error_r)) < 0)
+		return -1;
+	same = strcmp(r == 1 ? val : "view", store_name(p)) == 0;
+	if (!same)
+		log_info("projector: the view was made with blob.store = %s, this node has %s: rebuilding it "
+			 "from the log", r == 1 ? val : "view", store_name(p));
+	free(val);
+	return same;
+}
+
 int proj_format_check(struct projector *p, int *rebuild_r, const char **error_r)
 {
 	char *val = NULL;
@@ -78,6 +104,8 @@ int proj_format_check(struct projector *p, int *rebuild_r, const char **error_r)
 		free(val);
 		if (format == VIEW_FORMAT) {
 			if ((r = horizon_same(p, error_r)) < 0)
+				return -1;
+			if (r == 1 && (r = store_same(p, error_r)) < 0)
 				return -1;
 			*rebuild_r = !r;
 			return 0;

@@ -28,6 +28,8 @@ struct apply_env {
 /* For the tests that set them: the next events' time (0: 1700000000000 +
  * the offset) and the pruning horizon (apply_ctx.tombstone_ms; 0: none). */
 __attribute__((unused)) static int64_t apply_ts, apply_tombstone_ms;
+/* apply_ctx.blob_log for the next events (blob.store = log). */
+__attribute__((unused)) static int apply_blob_log;
 
 /* Applies one event (data stolen) to v. Returns "accepted" or the
  * rejection code; aborts when the applier fails or breaks a rule. */
@@ -51,6 +53,7 @@ __attribute__((unused)) static const char *apply_event(struct apply_env *e, stru
 	ev.ts = apply_ts != 0 ? apply_ts : 1700000000000 + *e->offset;
 	memset(&ctx, 0, sizeof ctx);
 	ctx.tombstone_ms = apply_tombstone_ms;
+	ctx.blob_log = apply_blob_log;
 	b = view_batch_begin(v);
 	ctx.batch = b;
 	ctx.ev = &ev;

@@ -345,6 +345,11 @@ int view_scan_reverse_from(struct view *view, const void *prefix, size_t plen, c
 }
 
 /* Starts an indexed write batch over the view. */
+struct view *view_batch_view(struct view_batch *b)
+{
+	return b->view;
+}
+
 struct view_batch *view_batch_begin(struct view *view)
 {
 	struct view_batch *b = xcalloc(1, sizeof *b);

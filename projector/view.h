@@ -32,6 +32,13 @@ int view_open(const char *path, struct view **view_r, const char **error_r);
 int view_open_sized(const char *path, size_t write_buffer_bytes, struct view **view_r,
 		    const char **error_r);
 void view_close(struct view **view);
+
+struct blob_store;
+/* blob.store = log: the store mail_blob_read reads bodies through
+ * (projector/blob_store.h), borrowed; NULL (the default): bodies are in the
+ * view. Set before any reader runs, cleared before the store closes. */
+void view_set_blob_store(struct view *view, struct blob_store *store);
+struct blob_store *view_blob_store(struct view *view);
 /* Closes, deletes every file of the database, and opens it empty again.
  * No batch may be open and no other thread may use the view meanwhile. */
 int view_wipe(struct view *view, const char **error_r);
@@ -61,6 +68,8 @@ int view_scan_reverse_from(struct view *view, const void *prefix, size_t plen, c
 			   view_scan_cb *cb, void *ctx, const char **error_r);
 
 struct view_batch *view_batch_begin(struct view *view);
+/* The view a batch writes to. */
+struct view *view_batch_view(struct view_batch *b);
 int view_batch_get(struct view_batch *b, const void *key, size_t klen,
 		   char **val_r, size_t *vlen_r, const char **error_r);
 void view_batch_put(struct view_batch *b, const void *key, size_t klen,

@@ -216,3 +216,13 @@ int view_digest(struct view *view, char out[65], uint64_t *keys_r, const char **
 		*keys_r = keys;
 	return 0;
 }
+
+void view_set_blob_store(struct view *view, struct blob_store *store)
+{
+	__atomic_store_n(&view->blob_store, store, __ATOMIC_RELEASE);
+}
+
+struct blob_store *view_blob_store(struct view *view)
+{
+	return __atomic_load_n(&view->blob_store, __ATOMIC_ACQUIRE);
+}

@@ -32,6 +32,10 @@ void blobgc_stop(struct blobgc **gc);
 /* Prometheus lines: decisions, blobs and bytes deleted, tombstones, scans,
  * the time of the last completed scan (gc may be NULL: nothing). */
 void blobgc_metrics(struct blobgc *gc, struct buf *out);
+/* Prometheus lines of the blob.store = log store (projector/blob_store.h):
+ * hits, misses and their time, chunks read, failures, cache size; nothing
+ * in view mode. */
+void blobgc_store_metrics(struct node *node, struct buf *out);
 /* GET /admin/blobs/<blob id> (gateway/admin_api.c): the view's record of
  * a body as JSON (200), 404 for a malformed id. Loop thread. */
 struct http_request;

@@ -55,7 +55,8 @@ void ckpt_serve_stop(void);
 /* ---- ckpt_install.c ---- */
 /* Compares what the manifest says about its cluster with cfg: topic set,
  * log.topic_prefix, partition counts, this build's VIEW_FORMAT and
- * mail.tombstone_days (the manifest's "tombstone_ms"). -1
+ * mail.tombstone_days (the manifest's "tombstone_ms") and blob.store
+ * ("blob_store", absent: view). -1
  * with a message naming the first difference. */
 int ckpt_manifest_check(const struct evm_config *cfg, json_t *manifest, const char **error_r);
 struct ckpt_install;

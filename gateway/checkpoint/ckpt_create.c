@@ -200,8 +200,9 @@ int ckpt_create(const struct evm_config *cfg, struct evlog *log, struct view *vi
 		}
 		json_object_set_new(topics, evm_topics[t].suffix, json_integer(parts));
 	}
-	m = json_pack("{s:i,s:i,s:I,s:s,s:o,s:s,s:o}", "format", CKPT_FORMAT, "view_format", VIEW_FORMAT,
-		      "tombstone_ms", (json_int_t)cfg->mail_tombstone_ms, "prefix", cfg->log_topic_prefix,
+	m = json_pack("{s:i,s:i,s:I,s:s,s:s,s:o,s:s,s:o}", "format", CKPT_FORMAT, "view_format", VIEW_FORMAT,
+		      "tombstone_ms", (json_int_t)cfg->mail_tombstone_ms,
+		      "blob_store", config_blob_store_log(cfg) ? "log" : "view", "prefix", cfg->log_topic_prefix,
 		      "topics", topics, "node", cfg->node_id, "files", files);
 	if (view_checkpoint(view, dir, error_r) < 0) {
 		json_decref(m);

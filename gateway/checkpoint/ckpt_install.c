@@ -44,6 +44,7 @@ int ckpt_manifest_check(const struct evm_config *cfg, json_t *m, const char **er
 	const char *prefix = json_string_value(json_object_get(m, "prefix"));
 	json_t *topics = json_object_get(m, "topics");
 	json_int_t vf = json_integer_value(json_object_get(m, "view_format"));
+	const char *store;
 
 	if (prefix == NULL || strcmp(prefix, cfg->log_topic_prefix) != 0)
 		return fail(error_r, "checkpoint refused: it is of the topics prefixed '%s', this node's "
@@ -73,6 +74,12 @@ int ckpt_manifest_check(const struct evm_config *cfg, json_t *m, const char **er
 			    "this node has %.9g (it must be the same on every node)",
 			    (double)json_integer_value(json_object_get(m, "tombstone_ms")) / 86400000,
 			    (double)cfg->mail_tombstone_ms / 86400000);
+	/* blob.store too (projector/blob_store.h): chunk bytes or locations.
+	 * A manifest without it comes from a view-mode peer. */
+	store = json_string_value(json_object_get(m, "blob_store"));
+	if (strcmp(store != NULL ? store : "view", config_blob_store_log(cfg) ? "log" : "view") != 0)
+		return fail(error_r, "checkpoint refused: its view was made with blob.store = %s, this node has "
+			    "%s", store != NULL ? store : "view", config_blob_store_log(cfg) ? "log" : "view");
 	if (!json_is_object(json_object_get(m, "offsets")))
 		return fail(error_r, "checkpoint refused: its manifest has no offsets");
 	return 0;

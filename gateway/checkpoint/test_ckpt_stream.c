@@ -205,6 +205,17 @@ static void test_manifest_check(void)
 	CHECK(strstr(error, "mail.tombstone_days = 30, this node has 0.5") != NULL);
 	CHECK_EQ_INT(config_set(&cfg, "mail.tombstone_days", "30", &error), 0);
 	CHECK_EQ_INT(ckpt_manifest_check(&cfg, m, &error), 0);
+	/* so is blob.store; a manifest without it is a view-mode peer's */
+	CHECK_EQ_INT(config_set(&cfg, "blob.store", "log", &error), 0);
+	CHECK_EQ_INT(ckpt_manifest_check(&cfg, m, &error), -1);
+	CHECK(strstr(error, "blob.store = view, this node has log") != NULL);
+	json_object_set_new(m, "blob_store", json_string("log"));
+	CHECK_EQ_INT(ckpt_manifest_check(&cfg, m, &error), 0);
+	CHECK_EQ_INT(config_set(&cfg, "blob.store", "view", &error), 0);
+	CHECK_EQ_INT(ckpt_manifest_check(&cfg, m, &error), -1);
+	CHECK(strstr(error, "blob.store = log, this node has view") != NULL);
+	json_object_set_new(m, "blob_store", json_string("view"));
+	CHECK_EQ_INT(ckpt_manifest_check(&cfg, m, &error), 0);
 	json_object_del(json_object_get(m, "topics"), "queue");
 	CHECK_EQ_INT(ckpt_manifest_check(&cfg, m, &error), -1);
 	CHECK(strstr(error, "topic set") != NULL);
