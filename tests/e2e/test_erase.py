@@ -109,6 +109,16 @@ def found(root, markers):
 
 # Kafka: the topics that may hold personal content (the cluster topic's
 # heartbeats never stop arriving, so kcat -e seldom sees its end).
+def found_local(node, markers):
+    """found() over the node's own copies: the view's files, and with
+    blob.store = log the body cache's (<data_dir>/blobcache)."""
+    hits = found(node.data_dir / "view", markers)
+    if (node.data_dir / "blobcache").exists():
+        for m, files in found(node.data_dir / "blobcache", markers).items():
+            hits.setdefault(m, []).extend(files)
+    return hits
+
+
 TOPICS = ("blob", "mail", "directory", "queue")
 
 
@@ -226,6 +236,14 @@ def blob(node, blob_id):
     return node.get_json(f"/admin/blobs/{blob_id}")
 
 
+def collected(node, blob_id):
+    """The collector's decision on the body is applied: no chunk in the
+    view and no upload left (with blob.store = log the view never holds
+    chunks, the uploads tell)."""
+    info = blob(node, blob_id)
+    return info["chunks"] == 0 and info["uploads"] == {}
+
+
 def accounts(node, *addrs):
     assert_ok(node.ctl("tenant", "create", "ert"))
     assert_ok(node.ctl("domain", "add", DOMAIN, "--tenant", "ert"))
@@ -269,9 +287,18 @@ def erase(node, addr):
     return json.loads(res.out)
 
 
+@pytest.fixture(params=["view", pytest.param("log", id="store-log")])
+def store(request):
+    """blob.store: bodies in the view, or read from the log through a
+    cache (whose files must drop an erased account's bodies too)."""
+    return request.param
+
+
 @pytest.fixture
-def node(backend_nodes, backend, tmp_path):
-    n = backend_nodes("er", env=node_env(master_key(tmp_path), backend))
+def node(backend_nodes, backend, store, tmp_path):
+    if backend == "kafka" and store == "log":
+        pytest.skip("blob.store = log is covered on the embedded log")
+    n = backend_nodes("er", env={**node_env(master_key(tmp_path), backend), "EVMAIL_BLOB_STORE": store})
     n.start(wait="ready")
     accounts(n, AMY, BOB)
     return n
@@ -324,7 +351,7 @@ def test_erase(node, backend):
         assert mk[k] in text, (k, text)
     # The view holds them in clear (it must, to serve them): the scan works.
     assert_ok(node.ctl("view", "compact"))
-    seen = found(node.data_dir / "view", amy_only)
+    seen = found_local(node, amy_only)
     assert not [k for k, v in mk.items() if v in amy_only and v not in seen], (mk, seen)
 
     report = erase(node, AMY)
@@ -349,7 +376,7 @@ def test_erase(node, backend):
 
     # amy's own bodies are collected; the shared one stays for bob.
     gone = amy_blobs - shared - {uploaded}
-    wait_until(lambda: all(blob(node, b)["chunks"] == 0 for b in gone), 40,
+    wait_until(lambda: all(collected(node, b) for b in gone), 40,
                what="amy's bodies collected", diag=lambda: repr([blob(node, b) for b in gone]))
     if backend == "embedded":
         roll_directory(node, "a")
@@ -357,7 +384,7 @@ def test_erase(node, backend):
     text = read_all(node, BOB)
     for k in bobs:
         assert mk[k] in text, (k, text)
-    assert found(node.data_dir / "view", amy_only) == {}
+    assert found_local(node, amy_only) == {}
     assert found_in_log(node, backend, mk.values()) == {}
     if backend == "embedded":
         assert found(node.data_dir / "log" / "evmail.directory", wrapped.values()) == {}, \
@@ -377,8 +404,11 @@ def test_erase(node, backend):
     for k in bobs:
         assert mk[k] in text, (k, text)
     assert_ok(node.ctl("view", "compact"))
-    # (the upload too: its sealed chunks are not applied again)
+    # The upload too (its sealed chunks are not applied again): in the
+    # view; with blob.store = log its cached copy outlives the rebuild
+    # (the cache is node-local and its hold never ended: reported gap).
     assert found(node.data_dir / "view", amy_only + [mk["amyjmap"]]) == {}
+    assert found_local(node, amy_only) == {}
 
 
 def test_erase_key_rotation(nodes, tmp_path):
@@ -421,11 +451,11 @@ def test_erase_key_rotation(nodes, tmp_path):
     assert before <= report["sealed_since"] <= after, (before, report, after)
     assert login_refused(n, carl)
     assert inbox(n, carl) == []
-    wait_until(lambda: all(blob(n, b)["chunks"] == 0 for b in bodies), 40,
+    wait_until(lambda: all(collected(n, b) for b in bodies), 40,
                what="carl's bodies collected", diag=lambda: repr([blob(n, b) for b in bodies]))
     roll_directory(n, "r")
     compact_all(n)
-    assert found(n.data_dir / "view", [first, second]) == {}
+    assert found_local(n, [first, second]) == {}
     assert found(n.data_dir / "log" / "evmail.directory", wrapped.values()) == {}
     assert_ok(n.ctl("rebuild"))
     assert inbox(n, carl) == []
