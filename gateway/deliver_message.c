@@ -388,32 +388,37 @@ static int targets_keyed(struct delivery *d)
 	return 0;
 }
 
+/* 1 when target i is the first of its account (aliases may repeat one). */
+static int first_of_account(const struct delivery *d, size_t i)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(d->targets[j].account, d->targets[i].account) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* Uploads the body: once per distinct target account when some has a key
  * (erasing one account must not make another's copy unreadable), else
  * once, owned by the one target account or by none. */
 static void store_body(struct delivery *d, const struct buf *blob)
 {
-	size_t i, j, n = 0;
+	size_t n = 0;
 	int keyed = d->ntargets > 1 && targets_keyed(d);
 
 	d->blob_last_offset = -1;
-	/* Counted first: an upload reports on a later loop turn, but only
-	 * once all are queued may the last report proceed. */
-	for (i = 0; i < d->ntargets; i++) {
-		for (j = 0; j < i && strcmp(d->targets[j].account, d->targets[i].account) != 0; j++)
-			;
-		n += j == i;
-	}
+	for (size_t i = 0; i < d->ntargets; i++)
+		n += (size_t)first_of_account(d, i);
+	/* The count is complete before the first upload is queued (each
+	 * reports on a later loop turn anyway). */
 	d->uploads = keyed ? n : 1;
 	if (!keyed) {
 		deliver_blob_store(d->node, d->actor, n == 1 ? d->targets[0].account : "", d->blob_id,
 				   blob->data, blob->len, blob_stored, d);
 		return;
 	}
-	for (i = 0; i < d->ntargets; i++) {
-		for (j = 0; j < i && strcmp(d->targets[j].account, d->targets[i].account) != 0; j++)
-			;
-		if (j == i)
+	for (size_t i = 0; i < d->ntargets; i++) {
+		if (first_of_account(d, i))
 			deliver_blob_store(d->node, d->actor, d->targets[i].account, d->blob_id, blob->data,
 					   blob->len, blob_stored, d);
 	}
