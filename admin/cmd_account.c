@@ -348,7 +348,7 @@ static int account_show(struct ctl *ctl, const char *address)
 		return CTL_OK;
 	}
 	printf("address:      %s\ntenant:       %s\ndisplay name: %s\nstate:        %s\nquota:        %lld%s\n"
-	       "messages:     %lld\nquota used:   %lld bytes\n",
+	       "messages:     %lld\nquota used:   %lld bytes\ncontent key:  %s\n",
 	       json_string_value(json_object_get(acc, "address")),
 	       json_string_value(json_object_get(acc, "tenant")),
 	       json_string_value(json_object_get(acc, "display_name")),
@@ -356,7 +356,10 @@ static int account_show(struct ctl *ctl, const char *address)
 	       (long long)json_integer_value(json_object_get(acc, "quota")),
 	       json_integer_value(json_object_get(acc, "quota")) == 0 ? " (unlimited)" : " bytes",
 	       (long long)json_integer_value(json_object_get(acc, "messages")),
-	       (long long)json_integer_value(json_object_get(acc, "quota_used")));
+	       (long long)json_integer_value(json_object_get(acc, "quota_used")),
+	       json_is_string(json_object_get(acc, "content_key")) ?
+	       json_string_value(json_object_get(acc, "content_key")) :
+	       "none (its mail is logged plain; see account key rotate)");
 	json_decref(acc);
 	return CTL_OK;
 }

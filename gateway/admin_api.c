@@ -12,6 +12,7 @@
  *                          (admin_erase.c)
  *   GET  /admin/tenants[/NAME]   /admin/domains[?tenant=]  /admin/domains/D
  *   GET  /admin/accounts[?domain=&tenant=]  /admin/accounts/ADDRESS[?credentials=1]
+ *                          (one account: with its usage and "content_key")
  *   GET  /admin/aliases[?domain=&tenant=]   /admin/aliases/ALIAS
  *   GET  /admin/dkim[?domain=]  /admin/dkim/DOMAIN/SELECTOR  DKIM keys
  *                          (public part only: never the private key)
@@ -43,6 +44,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "projector/directory.h"
+#include "projector/keyring.h"
 #include "projector/mail.h"
 #include "projector/mail_acl.h"
 
@@ -492,6 +494,20 @@ static void add_usage(struct node *node, json_t *account)
 	json_decref(usage);
 }
 
+/* "content_key": the account's current kid (projector/keyring.h), null
+ * when its mail is logged plain. */
+static void add_content_key(struct node *node, json_t *account)
+{
+	const char *address = json_string_value(json_object_get(account, "address"));
+	char kid[KEYRING_KID_LEN + 1];
+	const char *error = NULL;
+	int ret = address ? keyring_current_kid(node->view, address, kid, &error) : 0;
+
+	if (ret < 0)
+		log_warn("admin: content key of %s: %s", address, error);
+	json_object_set_new(account, "content_key", ret > 0 ? json_string(kid) : json_null());
+}
+
 static void handle_directory_get(struct node *node, struct http_request *req, const char *path)
 {
 	struct dir_query q;
@@ -540,8 +556,10 @@ static void handle_directory_get(struct node *node, struct http_request *req, co
 				json_object_del(out, "password_hash");
 				json_object_del(out, "scram_sha256");
 			}
-			if (ret > 0)
+			if (ret > 0) {
 				add_usage(node, out);
+				add_content_key(node, out);
+			}
 			reply_lookup(req, ret, out, error, "account");
 		} else {
 			ret = directory_accounts(node->view, q.domain,

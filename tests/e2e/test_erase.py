@@ -428,6 +428,9 @@ def test_erase_key_rotation(nodes, tmp_path):
     res = assert_fail(n.ctl("account", "erase", carl, "--yes"),
                       "crypto-shredding needs crypto.master_key_file; use account remove")
     assert_fail(n.ctl("account", "key", "rotate", carl), "crypto.master_key_file")
+    assert n.get_json(f"/admin/accounts/{carl}")["content_key"] is None
+    res = assert_ok(n.ctl("account", "show", carl))
+    assert "content key:  none" in res.out, res.out
     n.stop()
 
     n.extra_env["EVMAIL_CRYPTO_MASTER_KEY_FILE"] = str(master_key(tmp_path))
@@ -437,8 +440,12 @@ def test_erase_key_rotation(nodes, tmp_path):
     after = int(time.time() * 1000)
     assert "first content key" in res.out, res.out
     send(n, [carl], message(carl, f"first {first}", "under the first key"))
+    first_kid = n.get_json(f"/admin/accounts/{carl}")["content_key"]
     res = assert_ok(n.ctl("account", "key", "rotate", carl))
     assert "new content key" in res.out, res.out
+    second_kid = n.get_json(f"/admin/accounts/{carl}")["content_key"]
+    assert first_kid and second_kid and first_kid != second_kid
+    assert f"content key:  {second_kid}" in assert_ok(n.ctl("account", "show", carl)).out
     send(n, [carl], message(carl, f"second {second}", "under the second key"))
     wait_until(lambda: len(inbox(n, carl)) == 3, 30, what="the sealed deliveries")
     text = read_all(n, carl)
@@ -448,7 +455,7 @@ def test_erase_key_rotation(nodes, tmp_path):
 
     report = erase(n, carl)
     assert report["keys_destroyed"] == 2 and report["tombstones_written"] == 2, report
-    assert len(report["kids"]) == 2, report
+    assert sorted(report["kids"]) == sorted([first_kid, second_kid]), report
     wrapped = wrapped_keys(n, "embedded", report["kids"])
     # Sealed since its first key (the plain message before it is not).
     assert before <= report["sealed_since"] <= after, (before, report, after)
