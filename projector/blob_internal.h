@@ -34,6 +34,12 @@ int blob_ref_queue(struct apply_ctx *ctx, const char *blob_id, const char *item_
  * (ms): until = max(until, this). 0 or -1. */
 int blob_ref_upload(struct apply_ctx *ctx, const char *blob_id, const char *account, int64_t until,
 		    const char **error_r);
+/* account.purge: the account's upload hold on blob_id ends now (until is
+ * lowered to the event's ts, the one exception to "only grows": the entry
+ * is written by the account's partition alone, so the order of its events
+ * is the log's and replays agree). 0 or -1. */
+int blob_ref_upload_release(struct apply_ctx *ctx, const char *blob_id, const char *account,
+			    const char **error_r);
 
 /* blobup/<blob id>/<upload> and its time index: written once, at the
  * upload's first chunk (ts: the event's). 0 or -1. */

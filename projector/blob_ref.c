@@ -151,6 +151,42 @@ int blob_ref_upload(struct apply_ctx *ctx, const char *blob_id, const char *acco
 	return ret;
 }
 
+int blob_ref_upload_release(struct apply_ctx *ctx, const char *blob_id, const char *account,
+			    const char **error_r)
+{
+	struct buf owner = BUF_INIT, key = BUF_INIT;
+	int64_t ts = ctx->ev->ts, n, drop, until;
+	json_t *rec = NULL;
+	int r;
+
+	mail_key_escape(&owner, account);
+	blob_ref_key(&key, blob_id, owner.data);
+	if ((r = mail_batch_get_json(ctx->batch, &key, &rec, error_r)) <= 0)
+		goto out;
+	n = json_integer_value(json_object_get(rec, "n"));
+	drop = rec_time(rec, "drop");
+	until = rec_time(rec, "until");
+	json_decref(rec);
+	r = 0;
+	if (until <= ts)
+		goto out;
+	if (n == 0) {
+		/* its blobzero/ entry moves to the earlier time */
+		blob_zero_key(&key, zero_time(drop, until), blob_id, owner.data);
+		mail_batch_delete(ctx->batch, &key);
+		blob_zero_key(&key, zero_time(drop, ts), blob_id, owner.data);
+		mail_batch_put_str(ctx->batch, &key, "");
+	}
+	rec = json_pack("{s:I, s:I, s:I}", "n", (json_int_t)n, "drop", (json_int_t)drop, "until", (json_int_t)ts);
+	blob_ref_key(&key, blob_id, owner.data);
+	mail_batch_put_json(ctx->batch, &key, rec);
+	json_decref(rec);
+out:
+	buf_free(&owner);
+	buf_free(&key);
+	return r < 0 ? -1 : 0;
+}
+
 int blob_upload_note(struct apply_ctx *ctx, const char *blob_id, const char *upload,
 		     const char **error_r)
 {

@@ -6,7 +6,8 @@
  * OWNERS' partitions: deleting it here would make the outcome depend on
  * how this partition interleaves with theirs); drops the account's
  * references to bodies as a last expunge would (blobref/ n to 0, drop = the
- * event's ts: the body collector takes them after its grace); removes the
+ * event's ts: the body collector takes them after its grace), and ends
+ * its JMAP uploads' holds on bodies at the event's ts; removes the
  * sharee index entries this partition wrote under other accounts
  * (mail/<sharee>/shared/<acct>/<mailbox id>, one per acl/ grant); and
  * drops the node-local text index (local/fts/<acct>/, not in the digest).
@@ -26,6 +27,7 @@ struct purge_scan {
 	size_t nkeys, cap;
 	json_t *blobs;            /* blob id of each live message, in key order */
 	json_t *shares;           /* [mailbox id, sharee (escaped)] of each grant */
+	json_t *uploads;          /* blob id of each JMAP upload record (upl/) */
 	int corrupt;
 };
 
@@ -80,6 +82,8 @@ static int scan_cb(void *ctx, const char *key, size_t klen, const char *val, siz
 		scan_msg(s, val, vlen);
 	else if (HAS(MAIL_K_ACL))
 		scan_acl(s, rest + strlen(MAIL_K_ACL), len - strlen(MAIL_K_ACL));
+	else if (HAS(MAIL_K_UPL) && len == strlen(MAIL_K_UPL) + MAIL_BLOB_ID_LEN)
+		json_array_append_new(s->uploads, json_stringn(rest + strlen(MAIL_K_UPL), MAIL_BLOB_ID_LEN));
 #undef HAS
 	scan_keep(s, key, klen);
 	return s->corrupt;
@@ -154,6 +158,7 @@ enum apply_status mail_apply_purge(struct apply_ctx *ctx, const char **error_r)
 		return apply_reject(ctx, "invalid", "account.purge takes no data");
 	s.blobs = json_array();
 	s.shares = json_array();
+	s.uploads = json_array();
 	mail_key_account(&prefix, account);
 	s.plen = prefix.len;
 	if (view_batch_scan(ctx->batch, prefix.data, prefix.len, scan_cb, &s, error_r) < 0)
@@ -177,6 +182,12 @@ enum apply_status mail_apply_purge(struct apply_ctx *ctx, const char **error_r)
 		if (blob_ref_account(ctx, json_string_value(b), account, -1, error_r) < 0)
 			goto out;
 	}
+	/* A JMAP upload's hold on its body ends with the account (an erased
+	 * account's uploads must not outlive it by blob.upload_ttl_s). */
+	json_array_foreach(s.uploads, i, b) {
+		if (blob_ref_upload_release(ctx, json_string_value(b), account, error_r) < 0)
+			goto out;
+	}
 	drop_shares(ctx, account, s.shares);
 	apply_changed(ctx, account);
 	mail_result(ctx, "keys", json_integer((json_int_t)nmail));
@@ -189,6 +200,7 @@ out:
 	free(s.keys);
 	json_decref(s.blobs);
 	json_decref(s.shares);
+	json_decref(s.uploads);
 	buf_free(&prefix);
 	return st;
 }
