@@ -2,6 +2,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <string.h>
 #include <time.h>
@@ -25,18 +26,45 @@ int32_t evm_partition_for(const void *key, size_t key_len, int32_t partitions)
 	return (int32_t)(evm_fnv1a32(key, key_len) % (uint32_t)partitions);
 }
 
-void evm_random_id(char out[EVM_ID_HEX_LEN + 1])
+void evm_hex_encode(const unsigned char *in, size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int evm_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void evm_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		log_panic("SHA-256 failed");
+	evm_hex_encode(md, 32, out);
+}
+
+void evm_random_id(char out[EVM_ID_HEX_LEN + 1])
+{
 	unsigned char raw[16];
 
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		log_fatal("OpenSSL RAND_bytes failed: no entropy");
-	for (size_t i = 0; i < sizeof raw; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[EVM_ID_HEX_LEN] = '\0';
+	evm_hex_encode(raw, sizeof raw, out);
 }
 
 int evm_id_valid(const char *s)

@@ -16,6 +16,13 @@
 uint32_t evm_fnv1a32(const void *data, size_t len);
 int32_t evm_partition_for(const void *key, size_t key_len, int32_t partitions);
 
+/* Lower-case hex of in[0..n) into out: 2n digits and a NUL. */
+void evm_hex_encode(const unsigned char *in, size_t n, char *out);
+/* The value of a hex digit of either case, or -1. */
+int evm_hex_value(int c);
+/* SHA-256 of data as 64 lower-case hex digits and a NUL (blob ids). */
+void evm_sha256_hex(const void *data, size_t len, char out[65]);
+
 /* 128 random bits from OpenSSL's CSPRNG as 32 lower-case hex digits + NUL. */
 void evm_random_id(char out[EVM_ID_HEX_LEN + 1]);
 /* True when s is exactly 32 lower-case hex digits. */

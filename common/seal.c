@@ -1,5 +1,6 @@
 /* seal - AES-256-GCM sealing and master key files (see seal.h). */
 #include "common/seal.h"
+#include "common/ids.h"
 #include "common/base64.h"
 
 #include <errno.h>
@@ -118,27 +119,10 @@ int seal_open(const unsigned char key[SEAL_KEY_LEN], const void *aad, size_t aad
 /* The id of a KEK: hex of the first 8 octets of SHA-256(kek). */
 void seal_kek_id(const unsigned char kek[SEAL_KEY_LEN], char kek_id[SEAL_KEK_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[SHA256_DIGEST_LENGTH];
 
 	SHA256(kek, SEAL_KEY_LEN, md);
-	for (int i = 0; i < SEAL_KEK_ID_LEN / 2; i++) {
-		kek_id[2 * i] = hex[md[i] >> 4];
-		kek_id[2 * i + 1] = hex[md[i] & 15];
-	}
-	kek_id[SEAL_KEK_ID_LEN] = '\0';
-}
-
-/* The value of a hex digit (either case), or -1. */
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	evm_hex_encode(md, SEAL_KEK_ID_LEN / 2, kek_id);
 }
 
 /* The key in text[0..len): 64 hex digits or 44 base64 characters. */
@@ -149,8 +133,8 @@ static int kek_parse(const char *text, size_t len, unsigned char kek[SEAL_KEY_LE
 
 	if (len == 2 * SEAL_KEY_LEN) {
 		for (size_t i = 0; i < SEAL_KEY_LEN; i++) {
-			int hi = hex_value((unsigned char)text[2 * i]);
-			int lo = hex_value((unsigned char)text[2 * i + 1]);
+			int hi = evm_hex_value((unsigned char)text[2 * i]);
+			int lo = evm_hex_value((unsigned char)text[2 * i + 1]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			kek[i] = (unsigned char)(hi << 4 | lo);

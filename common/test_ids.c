@@ -47,10 +47,34 @@ static void test_random_id(void)
 	CHECK(!evm_id_valid(NULL));
 }
 
+/* The hex helpers: encoding, digit values, SHA-256 (FIPS 180-2 "abc"). */
+static void test_hex(void)
+{
+	const unsigned char raw[] = { 0x00, 0x0f, 0xa5, 0xff };
+	char out[65];
+
+	evm_hex_encode(raw, sizeof raw, out);
+	CHECK_EQ_STR(out, "000fa5ff");
+	evm_hex_encode(raw, 0, out);
+	CHECK_EQ_STR(out, "");
+	CHECK_EQ_INT(evm_hex_value('0'), 0);
+	CHECK_EQ_INT(evm_hex_value('9'), 9);
+	CHECK_EQ_INT(evm_hex_value('a'), 10);
+	CHECK_EQ_INT(evm_hex_value('F'), 15);
+	CHECK_EQ_INT(evm_hex_value('g'), -1);
+	CHECK_EQ_INT(evm_hex_value('/'), -1);
+	CHECK_EQ_INT(evm_hex_value(0xff), -1);
+	evm_sha256_hex("abc", 3, out);
+	CHECK_EQ_STR(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	evm_sha256_hex("", 0, out);
+	CHECK_EQ_STR(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 int main(void)
 {
 	test_run("partition vectors", test_partition_vectors);
 	test_run("partition spread", test_partition_spread);
 	test_run("random id", test_random_id);
+	test_run("hex and SHA-256 helpers", test_hex);
 	return test_done();
 }

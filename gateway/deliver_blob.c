@@ -27,17 +27,7 @@ struct blob_upload {
 
 void deliver_blob_id(const void *data, size_t len, char out[DELIVER_BLOB_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		log_panic("deliver: SHA-256 failed");
-	for (unsigned int i = 0; i < mdlen; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[DELIVER_BLOB_ID_LEN] = '\0';
+	evm_sha256_hex(data, len, out);
 }
 
 static void upload_finish(struct blob_upload *up)

@@ -1,6 +1,7 @@
 /* blob_cache - the bounded body cache of blob.store = log (blob_store.h):
  * files <dir>/<2 hex>/<blob id>, indexed in memory (blob_cache_index.c). */
 #include "projector/blob_cache_internal.h"
+#include "common/ids.h"
 #include "common/buf.h"
 #include "common/fsutil.h"
 #include "common/log.h"
@@ -21,21 +22,6 @@
 /* A hit sets the file's mtime (the order the list is rebuilt in at the
  * next open) at most this often, sparing a metadata write per read. */
 #define TOUCH_EVERY_S 60
-
-void blob_sha256_hex(const void *data, size_t len, char out[BLOB_STORE_ID_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		log_panic("blob cache: SHA-256 failed");
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-}
 
 struct found {
 	char id[BLOB_STORE_ID_LEN + 1];
@@ -198,7 +184,7 @@ int blob_cache_get(struct blob_cache *c, const char *blob_id, char **data_r, siz
 	/* Read outside the mutex; an eviction meanwhile makes it a miss. */
 	bcache_file_path(c, blob_id, &path);
 	if (read_file(path.data, &data, &len) == 0) {
-		blob_sha256_hex(data, len, got);
+		evm_sha256_hex(data, len, got);
 		if (strcmp(got, blob_id) == 0) {
 			if (touch)
 				(void)utimensat(AT_FDCWD, path.data, NULL, 0);

@@ -21,6 +21,7 @@
  * recorded, and the reader (blob_fetch.c) checks the SHA-256 of what it
  * assembles, trying another upload when it is wrong. */
 #include "projector/blob_internal.h"
+#include "common/ids.h"
 #include "common/base64.h"
 #include "projector/mail_internal.h"
 #include "common/log.h"
@@ -36,7 +37,6 @@
 static int blob_verify(struct view_batch *b, const char *blob_id, int64_t count, int64_t size,
 		       int64_t index, const unsigned char *data, size_t dlen, const char **error_r)
 {
-	static const char hex[] = "0123456789abcdef";
 	EVP_MD_CTX *sha = EVP_MD_CTX_new();
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -71,11 +71,7 @@ static int blob_verify(struct view_batch *b, const char *blob_id, int64_t count,
 	}
 	if (EVP_DigestFinal_ex(sha, md, &mdlen) != 1 || mdlen != 32)
 		log_panic("blob: SHA-256 failed");
-	for (int i = 0; i < 32; i++) {
-		got[2 * i] = hex[md[i] >> 4];
-		got[2 * i + 1] = hex[md[i] & 15];
-	}
-	got[64] = '\0';
+	evm_hex_encode(md, 32, got);
 	ret = total == size && strcmp(got, blob_id) == 0;
 out:
 	EVP_MD_CTX_free(sha);

@@ -2,6 +2,7 @@
  * read from the blob topic at the locations the view recorded, verified,
  * and cached. */
 #include "projector/blob_store.h"
+#include "common/ids.h"
 #include "projector/keys.h"
 #include "common/base64.h"
 #include "common/buf.h"
@@ -246,7 +247,7 @@ static int read_upload(struct blob_store *s, const char *blob_id, const struct l
 		return r;
 	if ((int64_t)out->len != size)
 		return 0;
-	blob_sha256_hex(out->data != NULL ? out->data : "", out->len, got);
+	evm_sha256_hex(out->data != NULL ? out->data : "", out->len, got);
 	return strcmp(got, blob_id) == 0;
 }
 

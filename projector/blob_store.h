@@ -42,9 +42,6 @@
 /* How long one chunk's read may wait for the log. */
 #define BLOB_STORE_READ_TIMEOUT_MS 10000
 
-/* SHA-256 of data as 64 lower-case hex digits and NUL. */
-void blob_sha256_hex(const void *data, size_t len, char out[BLOB_STORE_ID_LEN + 1]);
-
 struct blob_cache;
 
 /* Opens (creating) the cache in dir, bounded to max_bytes (0: caches

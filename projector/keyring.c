@@ -2,6 +2,7 @@
  * records of a key (see keyring.h; events are sealed and opened in
  * keyring_event.c). */
 #include "projector/keyring_internal.h"
+#include "common/ids.h"
 #include "projector/keys.h"
 #include "common/base64.h"
 #include "common/log.h"
@@ -274,7 +275,6 @@ int keyring_dek(struct keyring *kr, const char *kid, const char *kek_id, const c
 /* A fresh kid and DEK, the DEK wrapped under the current KEK. */
 int keyring_new_key(struct keyring *kr, const char *address, json_t **data_r, const char **error_r)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[KEYRING_KID_LEN / 2], dek[SEAL_KEY_LEN];
 	char kid[KEYRING_KID_LEN + 1];
 	struct buf aad = BUF_INIT, wrapped = BUF_INIT;
@@ -290,11 +290,7 @@ int keyring_new_key(struct keyring *kr, const char *address, json_t **data_r, co
 	}
 	if (seal_random_key(dek, error_r) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof rnd; i++) {
-		kid[2 * i] = hex[rnd[i] >> 4];
-		kid[2 * i + 1] = hex[rnd[i] & 15];
-	}
-	kid[KEYRING_KID_LEN] = '\0';
+	evm_hex_encode(rnd, sizeof rnd, kid);
 	dek_aad(&aad, kid);
 	if (seal_close(kr->keks[0].key, aad.data, aad.len, dek, sizeof dek, &wrapped, error_r) < 0) {
 		OPENSSL_cleanse(dek, sizeof dek);

@@ -1,6 +1,7 @@
 /* mail_util - keys, stored records and field validation for the mail
  * appliers (see mail_internal.h and mail_keys.h). */
 #include "projector/mail_internal.h"
+#include "common/ids.h"
 #include "common/log.h"
 
 #include <inttypes.h>
@@ -228,7 +229,6 @@ int mail_hex_valid(const char *s, size_t len)
 
 void mail_hash_id(const char *a, const char *b, char out[MAIL_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *sha = EVP_MD_CTX_new();
@@ -238,11 +238,7 @@ void mail_hash_id(const char *a, const char *b, char out[MAIL_ID_LEN + 1])
 	    EVP_DigestFinal_ex(sha, md, &mdlen) != 1 || mdlen < MAIL_ID_LEN / 2)
 		log_panic("mail: SHA-256 failed");
 	EVP_MD_CTX_free(sha);
-	for (int i = 0; i < MAIL_ID_LEN / 2; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[MAIL_ID_LEN] = '\0';
+	evm_hex_encode(md, MAIL_ID_LEN / 2, out);
 }
 
 static int ascii_ieq(const char *a, const char *b, size_t n)

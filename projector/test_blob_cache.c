@@ -2,6 +2,7 @@
  * put, get, eviction of the least recently used, a blob over the bound, a
  * corrupt file, a crash's temporary files, the order rebuilt from mtimes. */
 #include "projector/blob_store.h"
+#include "common/ids.h"
 #include "tests/unit/testlib.h"
 
 #include <fcntl.h>
@@ -41,9 +42,9 @@ static void test_cache(void)
 
 	memset(a, 'a', 40), memset(b, 'b', 40), memset(d, 'd', 40);
 	a[40] = b[40] = d[40] = '\0';
-	blob_sha256_hex(a, 40, id_a);
-	blob_sha256_hex(b, 40, id_b);
-	blob_sha256_hex(d, 40, id_d);
+	evm_sha256_hex(a, 40, id_a);
+	evm_sha256_hex(b, 40, id_b);
+	evm_sha256_hex(d, 40, id_d);
 	CHECK_EQ_INT(blob_cache_open(dir, 100, &c, &error), 0);
 	CHECK_EQ_INT(blob_cache_get(c, id_a, &data, &len), 0);
 	CHECK_EQ_INT(blob_cache_put(c, id_a, a, 40, &error), 0);
@@ -99,7 +100,7 @@ static void test_cache_corrupt(void)
 	size_t len = 0;
 	FILE *f;
 
-	blob_sha256_hex("hello", 5, id);
+	evm_sha256_hex("hello", 5, id);
 	CHECK_EQ_INT(blob_cache_open(dir, 1000, &c, &error), 0);
 	CHECK_EQ_INT(blob_cache_put(c, id, "hello", 5, &error), 0);
 	snprintf(path, sizeof path, "%s/%.2s/%s", dir, id, id);
@@ -126,7 +127,7 @@ static void test_cache_reopen(void)
 	CHECK_EQ_INT(blob_cache_open(dir, 1000, &c, &error), 0);
 	for (int i = 0; i < 3; i++) {
 		snprintf(body[i], sizeof body[i], "body %d .....", i);   /* 12 octets */
-		blob_sha256_hex(body[i], strlen(body[i]), ids[i]);
+		evm_sha256_hex(body[i], strlen(body[i]), ids[i]);
 		CHECK_EQ_INT(blob_cache_put(c, ids[i], body[i], strlen(body[i]), &error), 0);
 	}
 	blob_cache_close(&c);

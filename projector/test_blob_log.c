@@ -6,6 +6,7 @@
  * cache file, a wrong location skipped for another upload, none readable,
  * an opener hook that refuses). */
 #include "projector/blob_internal.h"
+#include "common/ids.h"
 #include "projector/blob_store.h"
 #include "projector/mail.h"
 #include "common/config.h"
@@ -375,8 +376,8 @@ int main(void)
 
 	memset(body_x, 'x', sizeof body_x - 1);
 	memcpy(body_x, "Subject: x\r\n\r\n", 14);
-	blob_sha256_hex(body_x, strlen(body_x), blob_x);
-	blob_sha256_hex(body_y, strlen(body_y), blob_y);
+	evm_sha256_hex(body_x, strlen(body_x), blob_x);
+	evm_sha256_hex(body_y, strlen(body_y), blob_y);
 	if (config_load(NULL, &cfg, &error) < 0 ||
 	    config_set(&cfg, "node.data_dir", test_tmpdir("log-node"), &error) < 0 ||
 	    config_set(&cfg, "log.backend", "embedded", &error) < 0 ||

@@ -2,6 +2,7 @@
  * bulk-apply marker (view_bulk_*), checkpoints, the digest and a forced
  * compaction. See view.h. */
 #include "projector/view.h"
+#include "common/ids.h"
 #include "projector/view_private.h"
 #include "projector/projector_view.h"
 
@@ -161,7 +162,6 @@ static void digest_len(EVP_MD_CTX *md, size_t len)
 /* SHA-256 of every non-local entry of one snapshot, in key order. */
 int view_digest(struct view *view, char out[65], uint64_t *keys_r, const char **error_r)
 {
-	static const char hex[] = "0123456789abcdef";
 	const size_t llen = sizeof VIEW_LOCAL_PREFIX - 1;
 	rocksdb_readoptions_t *ro;
 	const rocksdb_snapshot_t *snap;
@@ -207,11 +207,7 @@ int view_digest(struct view *view, char out[65], uint64_t *keys_r, const char **
 		*error_r = view_rocks_error("view digest", err);
 		return -1;
 	}
-	for (unsigned int i = 0; i < sizeof sum; i++) {
-		out[2 * i] = hex[sum[i] >> 4];
-		out[2 * i + 1] = hex[sum[i] & 15];
-	}
-	out[64] = '\0';
+	evm_hex_encode(sum, sizeof sum, out);
 	if (keys_r != NULL)
 		*keys_r = keys;
 	return 0;

@@ -1,5 +1,6 @@
 /* ckpt_create - a checkpoint of the view and its manifest (checkpoint.h). */
 #include "gateway/checkpoint/checkpoint.h"
+#include "common/ids.h"
 #include "gateway/checkpoint/ckpt_stream.h"
 #include "common/log.h"
 #include "projector/keys.h"
@@ -55,7 +56,6 @@ int ckpt_remove_dir(const char *dir, const char **error_r)
 /* SHA-256 (hex) and size of a file. */
 static int hash_file(const char *path, char hex[65], uint64_t *size_r, const char **error_r)
 {
-	static const char hexd[] = "0123456789abcdef";
 	unsigned char sum[32], *chunk = xmalloc(1 << 16);
 	unsigned int n = 0;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -83,11 +83,7 @@ static int hash_file(const char *path, char hex[65], uint64_t *size_r, const cha
 		*error_r = msg("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	for (unsigned int i = 0; i < 32; i++) {
-		hex[2 * i] = hexd[sum[i] >> 4];
-		hex[2 * i + 1] = hexd[sum[i] & 15];
-	}
-	hex[64] = '\0';
+	evm_hex_encode(sum, 32, hex);
 	return 0;
 }
 

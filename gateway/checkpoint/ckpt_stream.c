@@ -1,5 +1,6 @@
 /* ckpt_stream - the checkpoint stream's push parser (see ckpt_stream.h). */
 #include "gateway/checkpoint/ckpt_stream.h"
+#include "common/ids.h"
 #include "common/buf.h"
 
 #include <openssl/evp.h>
@@ -162,7 +163,6 @@ static int next_file(struct ckpt_parser *p, const char **error_r)
 /* The current file is complete: compare its SHA-256 (hex) with the manifest's. */
 static int end_file(struct ckpt_parser *p, const char **error_r)
 {
-	static const char hexd[] = "0123456789abcdef";
 	json_t *f = json_array_get(json_object_get(p->manifest, "files"), p->file);
 	unsigned char sum[32];
 	unsigned int n = 0;
@@ -170,11 +170,7 @@ static int end_file(struct ckpt_parser *p, const char **error_r)
 	const char *cerr = NULL;
 
 	EVP_DigestFinal_ex(p->md, sum, &n);
-	for (unsigned int i = 0; i < 32; i++) {
-		hex[2 * i] = hexd[sum[i] >> 4];
-		hex[2 * i + 1] = hexd[sum[i] & 15];
-	}
-	hex[64] = '\0';
+	evm_hex_encode(sum, 32, hex);
 	if (strcmp(hex, json_string_value(json_object_get(f, "sha256"))) != 0)
 		return fail(p, error_r, "checkpoint file %s is corrupt: SHA-256 %s, the manifest says %s",
 			    json_string_value(json_object_get(f, "name")), hex,

@@ -1,22 +1,11 @@
 /* imap_url - see imap_url.h (the parser; imap_url_read.c reads the view) */
 #include "gateway/imap/imap_url.h"
+#include "common/ids.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-/* The value of a hex digit, or -1. */
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* RFC 3986 percent-decoding of s[0..len) into a new string; NULL when a
  * '%' is not followed by two hex digits, decodes to NUL, or a raw octet is
@@ -31,7 +20,7 @@ static char *pct_decode(const char *s, size_t len)
 		if (c == '%') {
 			int hi, lo;
 
-			if (i + 2 >= len || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0 ||
+			if (i + 2 >= len || (hi = evm_hex_value((unsigned char)s[i + 1])) < 0 || (lo = evm_hex_value((unsigned char)s[i + 2])) < 0 ||
 			    hi + lo == 0)
 				goto bad;
 			*o++ = (char)(hi * 16 + lo);

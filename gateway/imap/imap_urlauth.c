@@ -1,5 +1,6 @@
 /* imap_urlauth - see imap_urlauth.h */
 #include "gateway/imap/imap_urlauth.h"
+#include "common/ids.h"
 #include "projector/mail.h"
 
 #include <openssl/crypto.h>
@@ -9,29 +10,14 @@
 #include <string.h>
 #include <strings.h>
 
-/* Lower-case hex of n octets. */
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* 64 hex digits -> 32 octets (already validated by the projector). */
 static void from_hex(const char *hex, unsigned char out[32])
 {
 	for (size_t i = 0; i < 32; i++) {
 		unsigned v = 0;
 
-		for (size_t k = 0; k < 2; k++) {
-			char c = hex[2 * i + k];
-
-			v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
-		}
+		for (size_t k = 0; k < 2; k++)
+			v = v * 16 + (unsigned)evm_hex_value((unsigned char)hex[2 * i + k]);
 		out[i] = (unsigned char)v;
 	}
 }
@@ -52,7 +38,7 @@ int imap_urlauth_new_key(char hex_r[65])
 
 	if (RAND_bytes(key, sizeof key) != 1)
 		return -1;
-	to_hex(key, sizeof key, hex_r);
+	evm_hex_encode(key, sizeof key, hex_r);
 	OPENSSL_cleanse(key, sizeof key);
 	return 0;
 }
@@ -96,7 +82,7 @@ int imap_urlauth_verifier(struct view *view, const char *owner, const char *mail
 		*error_r = "HMAC failed";
 		return -1;
 	}
-	to_hex(mac, sizeof mac, hex_r);
+	evm_hex_encode(mac, sizeof mac, hex_r);
 	return 1;
 }
 

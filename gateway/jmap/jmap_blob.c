@@ -9,6 +9,7 @@
  * blob.upload_ttl_s (RFC 8620 6.1); after that, unless a message references
  * the same bytes, the body collector may take it (projector/blob_gc.h). */
 #include "gateway/jmap/jmap_blob_private.h"
+#include "common/ids.h"
 #include "gateway/jmap/jmap_email_body.h"
 #include "gateway/command.h"
 #include "gateway/deliver_blob.h"
@@ -53,7 +54,6 @@ int jmap_blob_ref_parse(const char *blob_id, struct jmap_blob_ref *ref)
 
 void jmap_blob_email_id(const char *blob_hex, const char *prefix, char out[33])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
@@ -63,11 +63,7 @@ void jmap_blob_email_id(const char *blob_hex, const char *prefix, char out[33])
 	    EVP_DigestUpdate(c, prefix, strlen(prefix)) != 1 || EVP_DigestFinal_ex(c, md, &n) != 1)
 		log_panic("jmap: SHA-256 failed");
 	EVP_MD_CTX_free(c);
-	for (int i = 0; i < 16; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[32] = '\0';
+	evm_hex_encode(md, 16, out);
 }
 
 /* ---- reading ---- */
