@@ -17,17 +17,16 @@ static void close_done(struct imap_session *s, int status, json_t *outcome, cons
 /* RFC 9051 6.4.1: expunge silently, then deselect. */
 void imap_cmd_close(struct imap_session *s, const struct imap_command *cmd)
 {
-	json_t *ranges = NULL;
+	json_t *pieces = NULL;
 	int bad;
 
 	/* RFC 4314 4: without e, CLOSE expunges nothing (and says nothing). */
 	if (!s->mbox->readonly && imap_acl_may(s, MAIL_R_EXPUNGE))
-		ranges = imap_mbox_deleted_ranges(s, NULL, &bad);
-	if (ranges == NULL) {
+		pieces = imap_mbox_deleted_pieces(s, NULL, &bad);
+	if (pieces == NULL) {
 		imap_deselect(s);
 		imap_ok(s, "CLOSE completed");
 		return;
 	}
-	imap_submit(s, "message.expunge", json_pack("{s:s, s:o}", "mailbox_id", s->mbox->id, "uids", ranges),
-		    close_done);
+	imap_expunge_run(s, pieces, close_done);
 }

@@ -27,6 +27,10 @@ imap_cmd_fn imap_cmd_getmetadata, imap_cmd_setmetadata;
 imap_cmd_fn imap_cmd_genurlauth, imap_cmd_resetkey, imap_cmd_urlfetch;
 /* RFC 5465 NOTIFY (imap_cmd_notify.c). */
 imap_cmd_fn imap_cmd_notify;
+/* EXPUNGE's pieces (imap_mbox_deleted_pieces), one message.expunge after
+ * another, then done with the last outcome or the first failure; shared
+ * by EXPUNGE and CLOSE (imap_cmd_expunge.c). Takes pieces. */
+void imap_expunge_run(struct imap_session *s, json_t *pieces, imap_write_cb *done);
 /* RFC 5267 4.3.1 CANCELUPDATE (imap_cmd_cancelupdate.c). */
 imap_cmd_fn imap_cmd_cancelupdate;
 

@@ -348,8 +348,9 @@ json_t *imap_mbox_uid_ranges(struct imap_mbox *mb, const size_t *idx, size_t n)
 }
 
 /* The UIDs to expunge: \Deleted ones (within set when given), from the
- * current view. NULL when there are none. */
-json_t *imap_mbox_deleted_ranges(struct imap_session *s, const char *set, int *bad_r)
+ * current view, as pieces of at most IMAP_EXPUNGE_PIECE messages. NULL
+ * when there are none. */
+json_t *imap_mbox_deleted_pieces(struct imap_session *s, const char *set, int *bad_r)
 {
 	struct imap_mbox *mb = s->mbox;
 	size_t *idx = NULL, n = 0, k = 0;
@@ -373,8 +374,13 @@ json_t *imap_mbox_deleted_ranges(struct imap_session *s, const char *set, int *b
 		if (!mb->msgs[idx[i]].expunged && (mb->msgs[idx[i]].flags & MAIL_F_DELETED))
 			idx[k++] = idx[i];
 	}
-	if (k > 0)
-		ranges = imap_mbox_uid_ranges(mb, idx, k);
+	if (k > 0) {
+		ranges = json_array();
+		for (size_t off = 0; off < k; off += IMAP_EXPUNGE_PIECE)
+			json_array_append_new(ranges, imap_mbox_uid_ranges(mb, idx + off,
+									   k - off < IMAP_EXPUNGE_PIECE ? k - off
+												     : IMAP_EXPUNGE_PIECE));
+	}
 	free(idx);
 	return ranges;
 }

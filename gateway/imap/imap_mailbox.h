@@ -26,9 +26,13 @@ void imap_mbox_report(struct imap_session *s, int allow_expunge);
  * malloc'ed, ascending. -1 on a syntax error or a sequence number beyond
  * the mailbox (the caller answers BAD). */
 int imap_mbox_select(struct imap_mbox *mb, const char *set, bool uid, size_t **idx_r, size_t *n_r);
-/* EXPUNGE, CLOSE: [[lo,hi]...] of the \Deleted messages (within the UID set
- * set when not NULL), after a sync; NULL when none (*bad_r: set invalid). */
-json_t *imap_mbox_deleted_ranges(struct imap_session *s, const char *set, int *bad_r);
+/* EXPUNGE, CLOSE: the \Deleted messages (within the UID set set when not
+ * NULL), after a sync, as pieces [[[lo,hi]...]...] of at most
+ * IMAP_EXPUNGE_PIECE messages each: one message.expunge per piece, so no
+ * one event's apply outlasts the command timeout however large the
+ * mailbox. NULL when none (*bad_r: set invalid). */
+#define IMAP_EXPUNGE_PIECE 1000
+json_t *imap_mbox_deleted_pieces(struct imap_session *s, const char *set, int *bad_r);
 /* [[lo,hi]...] of the UIDs of the indexes (ascending). */
 json_t *imap_mbox_uid_ranges(struct imap_mbox *mb, const size_t *idx, size_t n);
 void imap_deselect(struct imap_session *s);

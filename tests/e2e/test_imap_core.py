@@ -7,6 +7,7 @@ STARTTLS, and the error paths (BAD, NO [NONEXISTENT], NO
 [AUTHENTICATIONFAILED], TOOBIG)."""
 
 import imaplib
+import json
 import re
 import smtplib
 import socket
@@ -324,3 +325,53 @@ def test_starttls(backend_nodes, tmp_path):
     m.login(USER, PASSWORD)
     assert m.select("INBOX")[0] == "OK"
     m.logout()
+
+
+def test_expunge_in_pieces(nodes):
+    """An EXPUNGE of more than IMAP_EXPUNGE_PIECE (1000) messages is logged
+    as one message.expunge per piece, each submitted once the one before is
+    applied (so no single event's apply outlasts the command timeout), and
+    the client sees one EXPUNGE response per message and one tagged OK; so
+    does CLOSE."""
+    node = imap_node(nodes, "pieces")
+    m = login(node)
+    for i in range(50):
+        typ, _ = m.append("INBOX", None, None, message(f"piece {i}"))
+        assert typ == "OK"
+    m.select("INBOX")
+    for _ in range(5):   # 50 -> 1,600 by copies of the whole mailbox
+        typ, data = m.copy("1:*", "INBOX")
+        assert typ == "OK", data
+    typ, data = m.select("INBOX")
+    assert data == [b"1600"], data
+    typ, _ = m.uid("STORE", "1:1450", "+FLAGS.SILENT", "(\\Deleted)")
+    assert typ == "OK"
+    typ, data = m.expunge()
+    assert typ == "OK", data
+    # RFC 9051 7.4.1: each EXPUNGE names the sequence number at that
+    # moment; highest first, every one of 1..1450 once
+    assert [int(x) for x in data] == list(range(1450, 0, -1)), data[:5]
+    typ, data = m.search(None, "ALL")
+    assert len(data[0].split()) == 150, data
+    typ, data = m.uid("SEARCH", "ALL")
+    assert data[0].split()[0] == b"1451", data
+    # CLOSE: the same pieces, silently
+    assert m.create("Old")[0] == "OK"
+    typ, data = m.copy("1:*", "Old")
+    assert typ == "OK", data
+    assert m.select("Old")[0] == "OK"
+    for _ in range(3):   # 150 -> 1,200
+        typ, data = m.copy("1:*", "Old")
+        assert typ == "OK", data
+    typ, _ = m.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
+    assert typ == "OK"
+    typ, data = m.close()
+    assert typ == "OK", data
+    typ, data = m.status("Old", "(MESSAGES)")
+    assert b"MESSAGES 0" in data[0], data
+    m.logout()
+    res = assert_ok(node.ctl("account", "history", USER, "--json"))
+    events = [json.loads(line) for line in res.out.splitlines() if line.strip()]
+    sizes = [e for e in events if e.get("type") == "message.expunge"]
+    # 1,450 in INBOX (1,000 + 450) and 1,200 in Old (1,000 + 200)
+    assert len(sizes) == 4, [e.get("type") for e in events][-12:]
