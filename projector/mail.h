@@ -320,6 +320,9 @@ int mail_changes(struct view *view, const char *account, const char *mailbox_id,
  * is here, 0 when the blob is not (yet) complete on this node, -1 error. */
 int mail_message_body(struct view *view, const char *account, const char *mailbox_id,
 		      uint32_t uid, char **data_r, size_t *len_r, const char **error_r);
+/* The same for a message record already read (mail_message_get,
+ * mail_messages_range): no second read and parse of the record. */
+int mail_message_body_rec(struct view *view, json_t *msg, char **data_r, size_t *len_r, const char **error_r);
 /* A blob alone (0 when incomplete). */
 int mail_blob_read(struct view *view, const char *blob_id, char **data_r, size_t *len_r,
 		   const char **error_r);

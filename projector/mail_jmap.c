@@ -103,6 +103,11 @@ static int touch(struct mail_acct *a, enum mail_jtype t, const char *id, int des
 	free(val);
 	if (r == 1 && destroyed && destroy)
 		return 0;
+	/* Touched already by this event (an append touches its email as a
+	 * message and as one more reference): every key below would be
+	 * written again with the same value. */
+	if (r == 1 && !destroyed && !destroy && updated == a->modseq)
+		return 0;
 	/* Unknown, or destroyed and written again (the same content came
 	 * back): created now. */
 	if (r == 0 || destroyed)

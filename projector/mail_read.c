@@ -430,6 +430,19 @@ int mail_message_body(struct view *view, const char *account, const char *mailbo
 		      uint32_t uid, char **data_r, size_t *len_r, const char **error_r)
 {
 	json_t *msg = NULL;
+	int r;
+
+	*data_r = NULL;
+	*len_r = 0;
+	if ((r = mail_message_get(view, account, mailbox_id, uid, &msg, error_r)) <= 0)
+		return r;
+	r = mail_message_body_rec(view, msg, data_r, len_r, error_r);
+	json_decref(msg);
+	return r;
+}
+
+int mail_message_body_rec(struct view *view, json_t *msg, char **data_r, size_t *len_r, const char **error_r)
+{
 	const char *blob_id, *prefix;
 	char *blob = NULL, *out;
 	size_t blen = 0, plen;
@@ -437,24 +450,17 @@ int mail_message_body(struct view *view, const char *account, const char *mailbo
 
 	*data_r = NULL;
 	*len_r = 0;
-	if ((r = mail_message_get(view, account, mailbox_id, uid, &msg, error_r)) <= 0)
-		return r;
 	if ((blob_id = mail_rec_str(msg, "blob_id", error_r)) == NULL ||
-	    (prefix = mail_rec_str(msg, "prefix", error_r)) == NULL) {
-		json_decref(msg);
+	    (prefix = mail_rec_str(msg, "prefix", error_r)) == NULL)
 		return -1;
-	}
-	if ((r = mail_blob_read(view, blob_id, &blob, &blen, error_r)) <= 0) {
-		json_decref(msg);
+	if ((r = mail_blob_read(view, blob_id, &blob, &blen, error_r)) <= 0)
 		return r;
-	}
 	plen = strlen(prefix);
 	out = xmalloc(plen + blen + 1);
 	memcpy(out, prefix, plen);
 	memcpy(out + plen, blob, blen);
 	out[plen + blen] = '\0';
 	free(blob);
-	json_decref(msg);
 	*data_r = out;
 	*len_r = plen + blen;
 	return 1;

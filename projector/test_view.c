@@ -119,6 +119,60 @@ static void test_get_put_scan(void)
 	CHECK(v == NULL);
 }
 
+/* Scans are bounded to their prefix inside RocksDB (view.c scan_opts_init):
+ * every key of the prefix and nothing else, forward, from a start, in
+ * reverse and through a batch, also for a prefix ending in 0xff octets and
+ * with deleted keys on both sides. */
+static void test_scan_bounds(void)
+{
+	struct view *v = open_view("view-bounds");
+	struct view_batch *b;
+	struct collect c = { .n = 0 };
+	const char *error = NULL;
+
+	CHECK(v != NULL);
+	put_commit(v, "p/a", "before");
+	put_commit(v, "p/b/1", "one");
+	put_commit(v, "p/b/2", "two");
+	put_commit(v, "p/c", "after");
+	put_commit(v, "q\xff/1", "ff-one");
+	put_commit(v, "q\xff\xff", "ff-ff");
+	put_commit(v, "r", "next");
+	b = view_batch_begin(v);
+	view_batch_delete(b, "p/a", 3);
+	view_batch_delete(b, "p/c", 3);
+	CHECK_EQ_INT(view_batch_commit(&b, &error), 0);
+	CHECK_EQ_INT(view_scan(v, "p/b/", 4, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "p/b/1=one;p/b/2=two;");
+	memset(&c, 0, sizeof c);
+	CHECK_EQ_INT(view_scan_from(v, "p/b/", 4, "p/b/2", 5, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "p/b/2=two;");
+	memset(&c, 0, sizeof c);
+	CHECK_EQ_INT(view_scan_reverse(v, "p/b/", 4, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "p/b/2=two;p/b/1=one;");
+	memset(&c, 0, sizeof c);
+	CHECK_EQ_INT(view_scan_reverse_from(v, "p/b/", 4, "p/b/1", 5, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "p/b/1=one;");
+	memset(&c, 0, sizeof c);
+	CHECK_EQ_INT(view_scan(v, "q\xff", 2, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "q\xff/1=ff-one;q\xff\xff=ff-ff;");
+	memset(&c, 0, sizeof c);
+	CHECK_EQ_INT(view_scan(v, "q\xff\xff", 3, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "q\xff\xff=ff-ff;");
+	/* Through a batch: its own writes past the prefix stay out too. */
+	b = view_batch_begin(v);
+	view_batch_put(b, "p/b/3", 5, "three", 5);
+	view_batch_put(b, "p/c", 3, "again", 5);
+	memset(&c, 0, sizeof c);
+	CHECK_EQ_INT(view_batch_scan(b, "p/b/", 4, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "p/b/1=one;p/b/2=two;p/b/3=three;");
+	memset(&c, 0, sizeof c);
+	CHECK_EQ_INT(view_batch_scan_from(b, "p/b/", 4, "p/b/2", 5, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "p/b/2=two;p/b/3=three;");
+	view_batch_abort(&b);
+	view_close(&v);
+}
+
 static void test_batch_overlay(void)
 {
 	struct view *v = open_view("view-batch");
@@ -390,6 +444,7 @@ static void test_compact(void)
 int main(void)
 {
 	test_run("get, put and prefix scan", test_get_put_scan);
+	test_run("scans stay within their prefix", test_scan_bounds);
 	test_run("batch reads through its own writes", test_batch_overlay);
 	test_run("save points roll back one event's writes", test_savepoint);
 	test_run("digest: same content equal, local/ excluded", test_digest);

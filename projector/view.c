@@ -233,8 +233,55 @@ int view_get(struct view *view, const void *key, size_t klen,
 	return 1;
 }
 
-/* Walks it from prefix while keys start with prefix. Takes the iterator. */
-/* Iterates from the iterator's position while keys start with prefix. */
+/* Read options of one scan, bounded to the keys under its prefix. RocksDB
+ * keeps a pointer to the bound (it does not copy it), so both live as long
+ * as the iterator. */
+struct scan_opts {
+	rocksdb_readoptions_t *ro;
+	char *bound;
+};
+
+/* Bounds a scan to the keys starting with prefix: forward scans stop at the
+ * prefix's successor and reverse scans at the prefix, inside RocksDB. Without
+ * a bound, the step past the last key of the prefix walks over every deleted
+ * key that follows it (tombstones stay in the memtable and the table files
+ * until a compaction), e.g. the mid/ entries of expunged messages after a
+ * mailbox's mexp/ index. Pure performance: the keys visited are the same. */
+static rocksdb_readoptions_t *scan_opts_init(struct scan_opts *so, const void *prefix, size_t plen, int reverse)
+{
+	size_t n = plen;
+
+	so->ro = rocksdb_readoptions_create();
+	so->bound = NULL;
+	if (reverse) {
+		if (plen > 0) {
+			so->bound = xmalloc(plen);
+			memcpy(so->bound, prefix, plen);
+			rocksdb_readoptions_set_iterate_lower_bound(so->ro, so->bound, plen);
+		}
+		return so->ro;
+	}
+	/* The successor: drop trailing 0xff octets, add one to the last. */
+	while (n > 0 && ((const unsigned char *)prefix)[n - 1] == 0xff)
+		n--;
+	if (n > 0) {
+		so->bound = xmalloc(n);
+		memcpy(so->bound, prefix, n);
+		so->bound[n - 1] = (char)((unsigned char)so->bound[n - 1] + 1);
+		rocksdb_readoptions_set_iterate_upper_bound(so->ro, so->bound, n);
+	}
+	return so->ro;
+}
+
+/* Frees what scan_opts_init made (after the iterator is destroyed). */
+static void scan_opts_free(struct scan_opts *so)
+{
+	rocksdb_readoptions_destroy(so->ro);
+	free(so->bound);
+}
+
+/* Iterates from the iterator's position while keys start with prefix;
+ * destroys the iterator. */
 static int scan_iter_from(rocksdb_iterator_t *it, const void *prefix, size_t plen,
 			  view_scan_cb *cb, void *ctx, const char **error_r)
 {
@@ -270,12 +317,15 @@ static int scan_iter(rocksdb_iterator_t *it, const void *prefix, size_t plen,
 int view_scan(struct view *view, const void *prefix, size_t plen,
 	      view_scan_cb *cb, void *ctx, const char **error_r)
 {
+	struct scan_opts so;
 	int ret;
 
 	if (view_lock_open(view, error_r) < 0)
 		return -1;
-	ret = scan_iter(rocksdb_create_iterator(view->db, view->ropts), prefix, plen, cb, ctx, error_r);
+	ret = scan_iter(rocksdb_create_iterator(view->db, scan_opts_init(&so, prefix, plen, 0)), prefix, plen,
+			cb, ctx, error_r);
 	pthread_rwlock_unlock(&view->lock);
+	scan_opts_free(&so);
 	return ret;
 }
 
@@ -284,15 +334,17 @@ int view_scan(struct view *view, const void *prefix, size_t plen,
 int view_scan_from(struct view *view, const void *prefix, size_t plen, const void *start, size_t slen,
 		   view_scan_cb *cb, void *ctx, const char **error_r)
 {
+	struct scan_opts so;
 	rocksdb_iterator_t *it;
 	int ret;
 
 	if (view_lock_open(view, error_r) < 0)
 		return -1;
-	it = rocksdb_create_iterator(view->db, view->ropts);
+	it = rocksdb_create_iterator(view->db, scan_opts_init(&so, prefix, plen, 0));
 	rocksdb_iter_seek(it, start, slen);
 	ret = scan_iter_from(it, prefix, plen, cb, ctx, error_r);
 	pthread_rwlock_unlock(&view->lock);
+	scan_opts_free(&so);
 	return ret;
 }
 
@@ -317,13 +369,14 @@ int view_scan_reverse(struct view *view, const void *prefix, size_t plen, view_s
 int view_scan_reverse_from(struct view *view, const void *prefix, size_t plen, const void *start, size_t slen,
 			   view_scan_cb *cb, void *ctx, const char **error_r)
 {
+	struct scan_opts so;
 	rocksdb_iterator_t *it;
 	char *err = NULL;
 	int ret = 0;
 
 	if (view_lock_open(view, error_r) < 0)
 		return -1;
-	it = rocksdb_create_iterator(view->db, view->ropts);
+	it = rocksdb_create_iterator(view->db, scan_opts_init(&so, prefix, plen, 1));
 	for (rocksdb_iter_seek_for_prev(it, start, slen); rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
 		size_t klen, vlen;
 		const char *k = rocksdb_iter_key(it, &klen);
@@ -337,6 +390,7 @@ int view_scan_reverse_from(struct view *view, const void *prefix, size_t plen, c
 	rocksdb_iter_get_error(it, &err);
 	rocksdb_iter_destroy(it);
 	pthread_rwlock_unlock(&view->lock);
+	scan_opts_free(&so);
 	if (err != NULL) {
 		*error_r = view_rocks_error("view scan", err);
 		ret = -1;
@@ -402,16 +456,18 @@ int view_batch_scan(struct view_batch *b, const void *prefix, size_t plen,
 		    view_scan_cb *cb, void *ctx, const char **error_r)
 {
 	struct view *view = b->view;
+	struct scan_opts so;
 	rocksdb_iterator_t *base, *it;
 	int ret;
 
 	if (view_lock_open(view, error_r) < 0)
 		return -1;
-	base = rocksdb_create_iterator(view->db, view->ropts);
+	base = rocksdb_create_iterator(view->db, scan_opts_init(&so, prefix, plen, 0));
 	/* The merged iterator takes ownership of base. */
 	it = rocksdb_writebatch_wi_create_iterator_with_base(b->wb, base);
 	ret = scan_iter(it, prefix, plen, cb, ctx, error_r);
 	pthread_rwlock_unlock(&view->lock);
+	scan_opts_free(&so);
 	return ret;
 }
 
@@ -420,15 +476,18 @@ int view_batch_scan_from(struct view_batch *b, const void *prefix, size_t plen, 
 			 view_scan_cb *cb, void *ctx, const char **error_r)
 {
 	struct view *view = b->view;
+	struct scan_opts so;
 	rocksdb_iterator_t *it;
 	int ret;
 
 	if (view_lock_open(view, error_r) < 0)
 		return -1;
-	it = rocksdb_writebatch_wi_create_iterator_with_base(b->wb, rocksdb_create_iterator(view->db, view->ropts));
+	it = rocksdb_writebatch_wi_create_iterator_with_base(b->wb,
+		rocksdb_create_iterator(view->db, scan_opts_init(&so, prefix, plen, 0)));
 	rocksdb_iter_seek(it, start, slen);
 	ret = scan_iter_from(it, prefix, plen, cb, ctx, error_r);
 	pthread_rwlock_unlock(&view->lock);
+	scan_opts_free(&so);
 	return ret;
 }
 

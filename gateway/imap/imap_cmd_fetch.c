@@ -251,28 +251,32 @@ static int fetch_gone(struct imap_session *s, uint32_t uid)
 	return r == 0;
 }
 
-static int need_body(struct imap_session *s, struct imap_msg *m, struct msgdata *d)
+/* The stored message (prefix + blob) of d->rec; with the MIME summary too when
+ * the section needs it: BODY[], BINARY[] and RFC822 are the stored octets
+ * as they are, so they skip reading and parsing it. */
+static int need_body(struct imap_session *s, struct msgdata *d, const struct imap_section *sec)
 {
 	const char *error = NULL;
 
-	if (d->body != NULL)
+	if (d->body == NULL) {
+		d->prefix_len = prefix_len(d->rec);
+		if (mail_message_body_rec(s->node->view, d->rec, &d->body, &d->len, &error) <= 0)
+			return -1;
+	}
+	if (sec->depth == 0 && sec->kind == IMAP_SECTION_ALL)
 		return 0;
-	d->prefix_len = prefix_len(d->rec);
-	if (mail_message_body(s->node->view, s->mbox->owner, s->mbox->id, m->uid, &d->body, &d->len, &error) <= 0)
-		return -1;
 	return need_summary(s, d->rec, d) < 0 ? -1 : 0;
 }
 
 /* One section item's data into out. -1: the body is not available. */
-static int render_section(struct imap_session *s, struct imap_msg *m, struct msgdata *d,
-			  const struct fitem *it, struct buf *out)
+static int render_section(struct imap_session *s, struct msgdata *d, const struct fitem *it, struct buf *out)
 {
 	struct buf data = BUF_INIT;
 	const struct imap_section *sec = &it->sec;
 	size_t off = 0, len;
 	int r;
 
-	if (need_body(s, m, d) < 0)
+	if (need_body(s, d, sec) < 0)
 		return -1;
 	if (it->kind == F_BINARY || it->kind == F_BINARY_SIZE) {
 		r = imap_binary_fetch(d->body, d->len, d->prefix_len, d->summary, sec, &data);
@@ -418,7 +422,7 @@ static int render(struct imap_session *s, struct fetch *f, size_t k0, struct buf
 			memset(&sec, 0, sizeof sec);
 			sec.kind = it->kind == F_RFC822 ? IMAP_SECTION_ALL :
 				   it->kind == F_RFC822_HEADER ? IMAP_SECTION_HEADER : IMAP_SECTION_TEXT;
-			if (need_body(s, m, &d) < 0) {
+			if (need_body(s, &d, &sec) < 0) {
 				ret = -1;
 				break;
 			}
@@ -438,7 +442,7 @@ static int render(struct imap_session *s, struct fetch *f, size_t k0, struct buf
 			imap_fetch_ext_render(out, (enum imap_fetch_ext)(it->kind - F_EMAILID), d.rec, d.summary);
 			break;
 		default:
-			ret = render_section(s, m, &d, it, out);
+			ret = render_section(s, &d, it, out);
 			break;
 		}
 	}
