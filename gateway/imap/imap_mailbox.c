@@ -67,6 +67,7 @@ struct sync {
 	size_t nadd, cap;
 	int added_sorted;
 	int64_t max;              /* the highest live modseq read */
+	unsigned char *seen;      /* full resync: seen[i] when msgs[i] is still live */
 };
 
 static int cmp_uid(const void *a, const void *b)
@@ -110,6 +111,8 @@ static int on_change(void *ctx, const struct mail_change *c)
 	if ((kw = imap_kwset_id(mb, c->keywords, c->kwlen)) < 0)
 		return -1;
 	if (m != NULL) {
+		if (y->seen != NULL)
+			y->seen[m - mb->msgs] = 1;
 		if (m->expunged)
 			return 0;
 		if (m->flags != c->flags || m->kw != (uint32_t)kw)
@@ -138,6 +141,7 @@ int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **er
 {
 	struct sync y = { .mb = mb, .nold = mb->n };
 	json_t *box = NULL;
+	int64_t pruned;
 	int r;
 
 	if ((r = mail_mailbox_get(s->node->view, mb->owner, mb->id, &box, error_r)) < 0)
@@ -149,6 +153,7 @@ int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **er
 		return 0;
 	}
 	load_state(mb, box);
+	pruned = json_integer_value(json_object_get(box, "pruned_modseq"));
 	json_decref(box);
 	if (mb->highestmodseq <= mb->synced && mb->nkwsets > 0)
 		return 0;   /* nothing changed in this mailbox */
@@ -156,10 +161,24 @@ int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **er
 	/* The record was read before the index: everything up to its
 	 * highestmodseq is in the index scan's snapshot. */
 	y.max = mb->highestmodseq;
-	if (mail_changes(s->node->view, mb->owner, mb->id, mb->synced, mb->synced > 0, on_change, &y,
-			 error_r) < 0) {
+	/* Expunge tombstones after our position were pruned
+	 * (mail.tombstone_days): the index no longer lists every expunge
+	 * since then, so read every live message instead and take what is
+	 * missing as expunged. */
+	if (mb->synced > 0 && mb->synced < pruned)
+		y.seen = xcalloc(y.nold + 1, 1);
+	if (mail_changes(s->node->view, mb->owner, mb->id, y.seen != NULL ? 0 : mb->synced,
+			 mb->synced > 0 && y.seen == NULL, on_change, &y, error_r) < 0) {
 		free(y.add);
+		free(y.seen);
 		return -1;
+	}
+	if (y.seen != NULL) {
+		for (size_t i = 0; i < y.nold; i++) {
+			if (!y.seen[i])
+				mb->msgs[i].expunged = 1;
+		}
+		free(y.seen);
 	}
 	if (!y.added_sorted && y.nadd > 0)
 		qsort(y.add, y.nadd, sizeof *y.add, cmp_uid);

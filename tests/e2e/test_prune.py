@@ -167,3 +167,34 @@ def test_prune_horizon(nodes):
     assert r[0][0] == "error" and r[0][1]["type"] == "cannotCalculateChanges", r
     assert r[1][0] == "Email/changes", r
     assert r[1][1]["created"] == [] and r[1][1]["updated"] == [] and len(r[1][1]["destroyed"]) == 1, r
+
+
+def test_selected_session_behind_the_horizon(nodes):
+    """A session that has the mailbox selected but has not synchronised
+    since expunges whose tombstones were then pruned still learns of every
+    one of them: its next command reads every live message instead of the
+    modseq index's expunge entries (gateway/imap/imap_mailbox.c), so it
+    never keeps showing messages that are gone."""
+    node = nodes("prunesel", env={"EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH": "1",
+                                  "EVMAIL_MAIL_TOMBSTONE_DAYS": "0.00003"})
+    node.start(wait="ready")
+    assert_ok(node.ctl("tenant", "create", "prunet"))
+    assert_ok(node.ctl("domain", "add", DOMAIN, "--tenant", "prunet"))
+    assert_ok(node.ctl("account", "add", USER, "--password-stdin", input=PASSWORD + "\n"))
+    w = login(node)
+    for i in range(6):
+        m = f"From: b@x.example\r\nSubject: s{i}\r\nMessage-ID: <s{i}@x>\r\n\r\nbody {i}\r\n".encode()
+        out = w.cmd(f"APPEND INBOX () {{{len(m)}+}}", m + b"\r\n")
+        assert "OK [APPENDUID" in out[-1], out
+    w.ok("SELECT INBOX")
+    s = Raw(node)
+    s.ok(f"LOGIN {USER} {PASSWORD}")
+    assert "* 6 EXISTS" in s.ok("SELECT INBOX")
+    expunge(w, "2:3")
+    time.sleep(HORIZON_S + 0.4)
+    expunge(w, "5")        # prunes the tombstones of 2 and 3
+    out = s.ok("NOOP")
+    gone = [line for line in out if line.endswith(" EXPUNGE")]
+    assert len(gone) == 3, out
+    out = s.ok("UID SEARCH ALL")
+    assert "* SEARCH 1 4 6" in out, out
