@@ -59,8 +59,12 @@ struct blob_gc_cursor {
 	char upt[BLOB_GC_KEY_MAX];
 	size_t upt_len;
 };
-/* Entries read from each index in one call. */
-#define BLOB_GC_SCAN_MAX 5000
+/* Entries read from each index in one call: one round's decisions (each a
+ * blob.gc and its tombstones) are applied by every projector in between
+ * foreground events, so a round is kept small enough not to hold them up
+ * for long (5,000 at once delayed IMAP EXPUNGEs past their 30 s timeout);
+ * the collector starts the next round as soon as this one is applied. */
+#define BLOB_GC_SCAN_MAX 500
 
 /* One step of the scanner. Candidates are the blobs of the next (at most
  * BLOB_GC_SCAN_MAX) entries of blobzero/ and blobupt/ from *from whose time

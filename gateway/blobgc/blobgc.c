@@ -23,6 +23,7 @@ struct round {
 struct blobgc {
 	struct node *node;
 	struct event *timer;
+	struct event *soon;          /* the next round of a window not read to its end */
 	struct round *round;         /* NULL when idle */
 	struct blob_gc_cursor cursor;
 	uint64_t scans, decisions, blobs, bytes, tombstones, failures;
@@ -36,6 +37,17 @@ struct decision {
 };
 
 static void round_report(struct round *r);
+
+/* The rest of a window: a round once this one's decisions are applied
+ * (blobgc_tick waits for the projector to catch up), checked every
+ * BLOBGC_SOON_MS, so foreground events are applied between rounds. */
+#define BLOBGC_SOON_MS 100
+static void blobgc_soon(struct blobgc *gc)
+{
+	struct timeval tv = { 0, BLOBGC_SOON_MS * 1000 };
+
+	event_add(gc->soon, &tv);
+}
 
 /* What a decision must have seen to its end: every reference and upload. */
 static const char *const gc_topics[] = { "mail", "queue", "blob", NULL };
@@ -172,16 +184,16 @@ static void round_report(struct round *r)
 			if (!r->more)
 				gc->last_scan_ms = evm_now_ms();
 			else
-				event_active(gc->timer, EV_TIMEOUT, 0);  /* the rest of the window */
+				blobgc_soon(gc);  /* the rest of the window */
 		}
 	}
 	free(r);
 }
 
-/* The timer: decide what may go now. */
-static void blobgc_tick(evutil_socket_t fd, short what, void *ctx)
+/* One round: decide what may go now. continuing: the rest of a window
+ * (blobgc_soon), which waits for the projector rather than the interval. */
+static void blobgc_round(struct blobgc *gc, int continuing)
 {
-	struct blobgc *gc = ctx;
 	struct node *node = gc->node;
 	int64_t cutoff = evm_now_ms() - node->cfg->blob_gc_grace_s * 1000;
 	json_t *decisions, *d;
@@ -190,10 +202,14 @@ static void blobgc_tick(evutil_socket_t fd, short what, void *ctx)
 	size_t i;
 	int st;
 
-	(void)fd;
-	(void)what;
-	if (gc->round != NULL || !decider_is_me(node) || !decider_caught_up(node, gc_topics))
+	if (gc->round != NULL || !decider_is_me(node))
 		return;
+	if (!decider_caught_up(node, gc_topics)) {
+		/* A window in progress goes on once its last round is applied. */
+		if (continuing)
+			blobgc_soon(gc);
+		return;
+	}
 	decisions = json_array();
 	r = xcalloc(1, sizeof *r);
 	r->gc = gc;
@@ -221,6 +237,22 @@ static void blobgc_tick(evutil_socket_t fd, short what, void *ctx)
 	round_report(r);
 }
 
+/* The interval timer. */
+static void blobgc_tick(evutil_socket_t fd, short what, void *ctx)
+{
+	(void)fd;
+	(void)what;
+	blobgc_round(ctx, 0);
+}
+
+/* The rest of a window. */
+static void blobgc_soon_cb(evutil_socket_t fd, short what, void *ctx)
+{
+	(void)fd;
+	(void)what;
+	blobgc_round(ctx, 1);
+}
+
 int blobgc_start(struct node *node, struct blobgc **gc_r, const char **error_r)
 {
 	struct blobgc *gc;
@@ -233,6 +265,7 @@ int blobgc_start(struct node *node, struct blobgc **gc_r, const char **error_r)
 	gc = xcalloc(1, sizeof *gc);
 	gc->node = node;
 	gc->timer = event_new(node->base, -1, EV_PERSIST, blobgc_tick, gc);
+	gc->soon = evtimer_new(node->base, blobgc_soon_cb, gc);
 	event_add(gc->timer, &tv);
 	*gc_r = gc;
 	return 0;
@@ -247,6 +280,7 @@ void blobgc_stop(struct blobgc **gcp)
 	if (gc->round != NULL)
 		gc->round->gc = NULL;
 	event_free(gc->timer);
+	event_free(gc->soon);
 	free(gc);
 	*gcp = NULL;
 }
