@@ -275,6 +275,10 @@ fi
 ready expunge
 EXPUNGED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["expunged"])' "$RESULTS/expunge-evmail.json")
 log "expunged $EXPUNGED messages per server"
+for f in "$RESULTS"/expunge-*.json; do
+	# seconds, and EXPUNGEs answered [UNAVAILABLE] and sent again
+	log "$(basename "$f" .json): $(cat "$f")"
+done
 disk expunged
 
 # ---------------------------------------------------------------- 3. GC

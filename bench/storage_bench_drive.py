@@ -162,7 +162,7 @@ def uid_ranges(uids):
 
 
 def expunge(a):
-    live, totals, lock = {}, {"expunged": 0, "kept": 0}, threading.Lock()
+    live, totals, lock = {}, {"expunged": 0, "kept": 0, "retries": 0}, threading.Lock()
 
     def one(k):
         user = user_addr(a.prefix, k, a.domain)
@@ -179,7 +179,16 @@ def expunge(a):
             typ, data = m.uid("STORE", ",".join(pieces[s:s + 200]), "+FLAGS.SILENT", "(\\Deleted)")
             if typ != "OK":
                 raise RuntimeError(f"UID STORE: {data!r}")
-        typ, data = m.expunge()
+        # A server that answers [UNAVAILABLE] (RFC 5530: "try again
+        # later") gets what a client does: the EXPUNGE again; the retries
+        # are reported, they are part of the result.
+        for attempt in range(6):
+            typ, data = m.expunge()
+            if typ == "OK" or b"[UNAVAILABLE]" not in b" ".join(x for x in data if isinstance(x, bytes)):
+                break
+            with lock:
+                totals["retries"] += 1
+            time.sleep(2)
         if typ != "OK":
             raise RuntimeError(f"EXPUNGE: {data!r}")
         typ, data = m.uid("SEARCH", "ALL")
