@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "ingest/event.h"
 #include "projector/blob_gc.h"
+#include "projector/projector.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,17 @@ struct round {
 	int more;                    /* the window was not read to its end */
 	size_t pending;              /* appends not reported yet */
 	int failed;                  /* some blob.gc was not logged: read the window again */
+	int64_t *last;               /* per blob partition: the highest offset appended, -1 */
+	int32_t nparts;
+};
+
+/* The wait, after a round of a window not read to its end, for this
+ * node's projector to apply the round's own appends:
+ * only then the next round (decider_caught_up reads end offsets that are
+ * refreshed now and then, so it cannot see our own appends). */
+struct applied_wait {
+	struct blobgc *gc;           /* NULL once the collector stopped */
+	size_t pending;
 };
 
 struct blobgc {
@@ -25,6 +37,7 @@ struct blobgc {
 	struct event *timer;
 	struct event *soon;          /* the next round of a window not read to its end */
 	struct round *round;         /* NULL when idle */
+	struct applied_wait *wait;   /* NULL unless waiting for the last round's apply */
 	struct blob_gc_cursor cursor;
 	uint64_t scans, decisions, blobs, bytes, tombstones, failures;
 	int64_t last_scan_ms;        /* wall clock of the last scan read to its end */
@@ -42,6 +55,8 @@ static void round_report(struct round *r);
  * (blobgc_tick waits for the projector to catch up), checked every
  * BLOBGC_SOON_MS, so foreground events are applied between rounds. */
 #define BLOBGC_SOON_MS 100
+/* How long a round waits for its own appends to be applied here. */
+#define BLOBGC_APPLY_WAIT_MS 120000
 static void blobgc_soon(struct blobgc *gc)
 {
 	struct timeval tv = { 0, BLOBGC_SOON_MS * 1000 };
@@ -57,8 +72,8 @@ static void tombstone_logged(void *ctx, int status, const char *error, int32_t p
 {
 	struct round *r = ctx;
 
-	(void)partition;
-	(void)offset;
+	if (status == 0 && partition >= 0 && partition < r->nparts && offset > r->last[partition])
+		r->last[partition] = offset;
 	if (r->gc != NULL) {
 		if (status < 0) {
 			/* The view has forgotten the upload; only the log keeps its
@@ -108,7 +123,8 @@ static void decision_logged(void *ctx, int status, const char *error, int32_t pa
 	struct decision *dc = ctx;
 	struct round *r = dc->round;
 
-	(void)offset;
+	if (status == 0 && partition >= 0 && partition < r->nparts && offset > r->last[partition])
+		r->last[partition] = offset;
 	if (status < 0) {
 		r->failed = 1;
 		if (r->gc != NULL) {
@@ -170,6 +186,40 @@ static int decision_append(struct round *r, json_t *d)
 	return 0;
 }
 
+/* One partition's appends applied (or the wait gave up): the last one
+ * lets the next round go. */
+static void round_applied(void *ctx, int status)
+{
+	struct applied_wait *w = ctx;
+
+	(void)status;   /* a timeout: go on all the same, the round is durable */
+	if (--w->pending > 0)
+		return;
+	if (w->gc != NULL) {
+		w->gc->wait = NULL;
+		blobgc_soon(w->gc);
+	}
+	free(w);
+}
+
+/* The rest of the window, once this node's projector applied the round. */
+static void round_next_after_apply(struct blobgc *gc, struct round *r)
+{
+	struct applied_wait *w = xcalloc(1, sizeof *w);
+
+	w->gc = gc;
+	w->pending = 1;   /* our own, so no callback ends the wait inside the loop */
+	gc->wait = w;
+	for (int32_t i = 0; i < r->nparts; i++) {
+		if (r->last[i] < 0)
+			continue;
+		w->pending++;
+		projector_wait(gc->node->projector, EVM_TOPIC_BLOB, i, r->last[i], BLOBGC_APPLY_WAIT_MS,
+			       round_applied, w, NULL);
+	}
+	round_applied(w, 0);
+}
+
 /* One report less; the last one ends the round. */
 static void round_report(struct round *r)
 {
@@ -184,9 +234,10 @@ static void round_report(struct round *r)
 			if (!r->more)
 				gc->last_scan_ms = evm_now_ms();
 			else
-				blobgc_soon(gc);  /* the rest of the window */
+				round_next_after_apply(gc, r);  /* the rest of the window */
 		}
 	}
+	free(r->last);
 	free(r);
 }
 
@@ -202,7 +253,7 @@ static void blobgc_round(struct blobgc *gc, int continuing)
 	size_t i;
 	int st;
 
-	if (gc->round != NULL || !decider_is_me(node))
+	if (gc->round != NULL || gc->wait != NULL || !decider_is_me(node))
 		return;
 	if (!decider_caught_up(node, gc_topics)) {
 		/* A window in progress goes on once its last round is applied. */
@@ -213,10 +264,17 @@ static void blobgc_round(struct blobgc *gc, int continuing)
 	decisions = json_array();
 	r = xcalloc(1, sizeof *r);
 	r->gc = gc;
+	r->nparts = evlog_partitions(node->log, EVM_TOPIC_BLOB);
+	if (r->nparts < 0)
+		r->nparts = 0;
+	r->last = xmalloc(((size_t)r->nparts + 1) * sizeof *r->last);
+	for (int32_t k = 0; k < r->nparts; k++)
+		r->last[k] = -1;
 	if ((st = blob_gc_scan(node->view, &gc->cursor, cutoff, decisions, &r->next, &error)) < 0) {
 		log_error("blob gc: scan failed: %s", error);
 		gc->failures++;
 		json_decref(decisions);
+		free(r->last);
 		free(r);
 		return;
 	}
@@ -279,6 +337,8 @@ void blobgc_stop(struct blobgc **gcp)
 		return;
 	if (gc->round != NULL)
 		gc->round->gc = NULL;
+	if (gc->wait != NULL)
+		gc->wait->gc = NULL;
 	event_free(gc->timer);
 	event_free(gc->soon);
 	free(gc);
