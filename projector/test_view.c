@@ -4,6 +4,8 @@
 #include "tests/unit/testlib.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +316,42 @@ static void test_wipe(void)
 	view_close(&v);
 }
 
+/* A wipe killed part way (projector/view.c wipe_aside): killed after the
+ * rename, the path is gone and the old files are under <path>.wiping; the
+ * next open starts empty and removes them. Killed before it, the whole
+ * old view opens. Never a database that does not open. */
+static void test_wipe_killed(void)
+{
+	const char *dir = test_tmpdir("view-wipe-killed");
+	const char *error = NULL;
+	struct view *v = NULL;
+	char path[1100], aside[1200], junk[1300], val[64];
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/db", dir);
+	snprintf(aside, sizeof aside, "%s.wiping", path);
+	CHECK_EQ_INT(view_open(path, &v, &error), 0);
+	put_commit(v, "k/1", "old");
+	view_close(&v);
+	/* killed right after the rename, with a half-deleted leftover */
+	CHECK_EQ_INT(rename(path, aside), 0);
+	snprintf(junk, sizeof junk, "%s/sub", aside);
+	CHECK_EQ_INT(mkdir(junk, 0700), 0);
+	snprintf(junk, sizeof junk, "%s/sub/file", aside);
+	CHECK((f = fopen(junk, "w")) != NULL);
+	fclose(f);
+	CHECK_EQ_INT(view_open(path, &v, &error), 0);
+	CHECK_EQ_INT(get_str(v, "k/1", val, sizeof val), 0);
+	CHECK(stat(aside, &st) < 0 && errno == ENOENT);
+	put_commit(v, "k/2", "new");
+	/* a wipe leaves no leftover either */
+	CHECK_EQ_INT(view_wipe(v, &error), 0);
+	CHECK(stat(aside, &st) < 0 && errno == ENOENT);
+	CHECK_EQ_INT(get_str(v, "k/2", val, sizeof val), 0);
+	view_close(&v);
+}
+
 static void test_reopen(void)
 {
 	const char *dir = test_tmpdir("view-reopen");
@@ -449,6 +487,7 @@ int main(void)
 	test_run("save points roll back one event's writes", test_savepoint);
 	test_run("digest: same content equal, local/ excluded", test_digest);
 	test_run("wipe empties the view", test_wipe);
+	test_run("a wipe killed part way leaves a view that opens", test_wipe_killed);
 	test_run("committed data survives reopen", test_reopen);
 	test_run("bulk apply: marker until ended, data flushed", test_bulk_marker);
 	test_run("compact: deleted values leave the files", test_compact);

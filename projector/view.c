@@ -3,8 +3,10 @@
 #include "projector/projector_view.h"
 #include "projector/view_private.h"
 #include "common/buf.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
@@ -40,6 +42,28 @@ int view_lock_open(struct view *view, const char **error_r)
 }
 
 /* Opens (creating if missing) the database at view->path. */
+#define WIPE_SUFFIX ".wiping"
+
+/* Moves the database at path aside (one rename, made durable) and deletes
+ * it there. 0 or -1. */
+static int wipe_aside(const char *path, const char **error_r)
+{
+	static __thread char err[600];
+	char aside[4096];
+
+	snprintf(aside, sizeof aside, "%s" WIPE_SUFFIX, path);
+	if (evm_rm_rf(aside, error_r) < 0)
+		return -1;
+	if (rename(path, aside) < 0 && errno != ENOENT) {
+		snprintf(err, sizeof err, "view wipe: cannot rename %s: %s", path, strerror(errno));
+		*error_r = err;
+		return -1;
+	}
+	if (evm_fsync_parent(path, error_r) < 0)
+		return -1;
+	return evm_rm_rf(aside, error_r);
+}
+
 static int view_open_db(struct view *view, const char **error_r)
 {
 	char *err = NULL;
@@ -93,7 +117,14 @@ int view_open(const char *path, struct view **view_r, const char **error_r)
 int view_open_sized(const char *path, size_t write_buffer_bytes, struct view **view_r,
 		    const char **error_r)
 {
-	struct view *view = xcalloc(1, sizeof *view);
+	struct view *view;
+	char aside[4096];
+
+	/* What a wipe killed part way left under its other name. */
+	snprintf(aside, sizeof aside, "%s" WIPE_SUFFIX, path);
+	if (evm_rm_rf(aside, error_r) < 0)
+		return -1;
+	view = xcalloc(1, sizeof *view);
 
 	view->path = xstrdup(path);
 	view->opts = rocksdb_options_create();
@@ -175,7 +206,6 @@ void view_close(struct view **viewp)
 int view_wipe(struct view *view, const char **error_r)
 {
 	const char *reopen_error = NULL;
-	char *err = NULL;
 	int ret = 0;
 
 	pthread_rwlock_wrlock(&view->lock);
@@ -184,11 +214,14 @@ int view_wipe(struct view *view, const char **error_r)
 		rocksdb_close(view->db);
 		view->db = NULL;
 	}
-	rocksdb_destroy_db(view->opts, view->path, &err);
-	if (err != NULL) {
-		*error_r = view_rocks_error("view wipe", err);
+	/* Crash-safe: the database leaves its path in one rename, then is
+	 * deleted under its other name. A kill -9 while RocksDB deleted the
+	 * files in place left a MANIFEST naming files already gone, a view
+	 * that no longer opened. A kill now leaves either the whole old view
+	 * (the rebuild starts again) or none (a fresh start replays the log),
+	 * and view_open removes the leftover. */
+	if (wipe_aside(view->path, error_r) < 0)
 		ret = -1;
-	}
 	/* Reopen even after a failed destroy, so the view stays usable. */
 	if (view_open_db(view, &reopen_error) < 0) {
 		if (ret == 0)
