@@ -485,3 +485,39 @@ def test_identity_changes_after_alias(node):
                   using=using, user=SHAREE)
     assert r["methodResponses"][0][0] == "Identity/changes", r
     assert r["methodResponses"][0][1]["newState"] == got["state"]
+
+
+def test_anyone_and_negative_my_rights(node):
+    """RFC 8621 2 myRights from the effective rights (RFC 4314 2): a grant
+    to anyone reaches every account of the owner's tenant and none of
+    another; a negative entry takes rights away."""
+    owner2 = f"anyo@{DOMAIN}"
+    assert_ok(node.ctl("account", "add", owner2, "--password-stdin", input=PASSWORD + "\n"))
+    owner = imap(node, owner2)
+    try:
+        own_id = session(node, owner2)["primaryAccounts"][MAIL]
+        assert owner._simple_command("SETACL", "INBOX", "anyone", "lri")[0] == "OK"
+        for user in (SHAREE, OWNER):
+            s = session(node, user)
+            assert own_id in s["accounts"], (user, s["accounts"])
+            _, r = call(node, user, "Mailbox/get", {"accountId": own_id})
+            rights = r["list"][0]["myRights"]
+            assert rights["mayReadItems"] and rights["mayAddItems"], rights
+            assert not rights["maySetSeen"] and not rights["mayDelete"], rights
+        assert own_id not in session(node, ALIEN)["accounts"]
+        assert call(node, ALIEN, "Mailbox/get", {"accountId": own_id})[1]["type"] == "accountNotFound"
+        # -sharee i: still readable, no longer mayAddItems
+        assert owner._simple_command("SETACL", "INBOX", f"-{SHAREE}", "i")[0] == "OK"
+        _, r = call(node, SHAREE, "Mailbox/get", {"accountId": own_id})
+        rights = r["list"][0]["myRights"]
+        assert rights["mayReadItems"] and not rights["mayAddItems"], rights
+        _, r = call(node, OWNER, "Mailbox/get", {"accountId": own_id})
+        assert r["list"][0]["myRights"]["mayAddItems"], r
+        # -sharee r: the account is gone for the sharee only
+        assert owner._simple_command("SETACL", "INBOX", f"-{SHAREE}", "r")[0] == "OK"
+        wait_until(lambda: own_id not in session(node, SHAREE)["accounts"], timeout=20)
+        assert own_id in session(node, OWNER)["accounts"]
+    finally:
+        owner._simple_command("DELETEACL", "INBOX", "anyone")
+        owner._simple_command("DELETEACL", "INBOX", f"-{SHAREE}")
+        owner.logout()
