@@ -67,6 +67,20 @@ int mail_acl_batch_rights(struct mail_acct *a, const char *mailbox_id, const cha
 	    stored_rights(a, mailbox_id, neg, &nown, error_r) < 0 ||
 	    stored_rights(a, mailbox_id, "-" MAIL_ACL_ANYONE, &nany, error_r) < 0)
 		return -1;
+	/* "anyone" is every account of the owner's tenant: its grant counts
+	 * only for an event of the tenant it was made in (its index key). */
+	if (any != 0) {
+		char *val = NULL;
+		int r;
+
+		mail_acl_anyone_key(&a->key, a->ctx->ev->tenant != NULL ? a->ctx->ev->tenant : "", a->address,
+				    mailbox_id);
+		if ((r = view_batch_get(a->ctx->batch, a->key.data, a->key.len, &val, NULL, error_r)) < 0)
+			return -1;
+		free(val);
+		if (r == 0)
+			any = 0;
+	}
 	*bits_r = mail_rights_effective(own, any, nown, nany);
 	return 0;
 }

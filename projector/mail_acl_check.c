@@ -5,6 +5,7 @@
 #include "projector/mail_acl.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* What an event needs: rights on the mailbox it acts on (id) and, for
@@ -17,14 +18,17 @@ struct need {
 /* The id of the parent of name (the name up to its last '/') into id;
  * "" when name is top-level or the parent does not exist (no right can
  * be held there). 0, or -1 on error. */
-static int parent_id(struct mail_acct *a, const char *name, char id[MAIL_ID_LEN + 1], const char **error_r)
+static int parent_id(struct mail_acct *a, const char *raw, char id[MAIL_ID_LEN + 1], const char **error_r)
 {
-	char parent[MAIL_MAILBOX_NAME_MAX + 1];
-	const char *slash = name != NULL ? strrchr(name, '/') : NULL;
+	char name[MAIL_MAILBOX_NAME_MAX + 1], parent[MAIL_MAILBOX_NAME_MAX + 1];
+	const char *slash;
 	int r;
 
 	id[0] = '\0';
-	if (slash == NULL || (size_t)(slash - name) > MAIL_MAILBOX_NAME_MAX)
+	/* Validated by the applier before it opened the account. */
+	if (mail_name_canonical(raw, name, error_r) < 0)
+		return -1;
+	if ((slash = strrchr(name, '/')) == NULL)
 		return 0;
 	memcpy(parent, name, (size_t)(slash - name));
 	parent[slash - name] = '\0';
@@ -43,8 +47,7 @@ static int mailbox_needs(struct mail_acct *a, struct need *n, const char **error
 	const char *type = a->ctx->ev->type;
 
 	if (strcmp(type, "mailbox.create") == 0) {
-		/* The name was validated by the applier before it opened the
-		 * account; the new mailbox's id is not a right holder. */
+		/* The new mailbox's id is not a right holder yet. */
 		n->to_rights = MAIL_R_CREATE;
 		return parent_id(a, json_string_value(json_object_get(data, "name")), n->to, error_r) < 0 ? -1 : 1;
 	}

@@ -261,6 +261,17 @@ static void test_anyone_negative(void)
 	CHECK_EQ_INT(shared_count(ALICE, "acme"), 1);
 	CHECK_EQ_STR(run("message.append", BOB, as(append_data(inbox, "[]"), ALICE)), "accepted");
 	CHECK_EQ_STR(run("message.append", BOB, as(append_data(inbox, "[]"), CAROL)), "forbidden");
+	/* anyone is of the owner's tenant: an event of another tenant's
+	 * envelope gets nothing from it (alice keeps her own i only). */
+	env.tenant = "other";
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, as(json_pack("{s:s}", "mailbox_id", inbox), CAROL)),
+		     "forbidden");
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, as(json_pack("{s:s}", "mailbox_id", inbox), ALICE)),
+		     "forbidden");
+	CHECK_EQ_STR(run("message.append", BOB, as(append_data(inbox, "[]"), ALICE)), "accepted");
+	env.tenant = "acme";
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, as(json_pack("{s:s}", "mailbox_id", inbox), CAROL)),
+		     "accepted");
 	/* Negative entries take away from both. */
 	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "-" ALICE, "set", "ri")), "accepted");
 	CHECK_EQ_STR(rights_of(inbox, ALICE), "l");
