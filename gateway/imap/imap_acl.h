@@ -8,7 +8,11 @@
  * like a mailbox that does not exist (RFC 4314 6: NO [NONEXISTENT], absent
  * from LIST, STATUS, GETACL, MYRIGHTS). The session reads the owner's
  * records from the local view; writes go to the owner's partition with
- * "as" = the session's account, checked again by the owner's applier. */
+ * "as" = the session's account, checked again by the owner's applier.
+ * Rights are the effective ones (the session's entry and "anyone" less
+ * the negative entries, projector/mail_acl.h). With k on a parent the
+ * session may CREATE a child in the owner's tree, with x DELETE, with x
+ * and k on the new parent RENAME (RFC 4314 4, imap_acl_mbox.c). */
 #ifndef EVM_IMAP_ACL_H
 #define EVM_IMAP_ACL_H
 
