@@ -1,7 +1,8 @@
 """NOTIFY (RFC 5465) on mailboxes shared with the session (RFC 4314): a
 sharee whose NOTIFY SET names "Other Users" (subtree) gets STATUS for the
 owner's changes in the shared mailboxes it holds l and r on, and none for
-one it may only look up; "personal" takes none of them (RFC 5465 6); an
+one it may only look up; "subscribed" takes one the sharee subscribed to;
+"personal" takes none of them (RFC 5465 6); an
 account of another tenant sees nothing."""
 
 from conftest import assert_ok
@@ -43,7 +44,12 @@ def test_notify_shared_mailboxes(nodes):
     assert owner.setacl("INBOX", BOB, "l")[0] == "OK"
     w = RawAs(node, USER)
     bob, carol, dave = RawAs(node, BOB), RawAs(node, CAROL), RawAs(node, DAVE)
+    bob2 = RawAs(node, BOB)
     try:
+        # "subscribed" (RFC 5465 6) may name a shared mailbox
+        assert tagged(bob2.cmd(b'SUBSCRIBE "' + team + b'"')) == b"OK"
+        out = bob2.cmd(b"NOTIFY SET (subscribed (MessageNew MessageExpunge))")
+        assert tagged(out) == b"OK", out
         # RFC 5465 3.1: STATUS at once for what bob may read (Team, not INBOX)
         out = bob.cmd(b'NOTIFY SET STATUS (subtree "Other Users" (MessageNew MessageExpunge FlagChange))')
         assert tagged(out) == b"OK", out
@@ -58,6 +64,7 @@ def test_notify_shared_mailboxes(nodes):
         append(w, "Team")
         seen = bob.wait_for(rb'^\* STATUS "' + team.replace(b"/", rb"\/") + rb'" \(MESSAGES 1 ')
         assert not any(inbox in ln for ln in seen), seen
+        bob2.wait_for(rb'^\* STATUS "' + team.replace(b"/", rb"\/") + rb'" \(MESSAGES 1 ')
         # carol ("personal") and dave (another tenant) got nothing of it:
         # anything pending for them is sent before their NOOP's reply
         for c in (carol, dave):
@@ -77,5 +84,5 @@ def test_notify_shared_mailboxes(nodes):
         assert tagged(bob.cmd(b"NOTIFY NONE")) == b"OK"
     finally:
         owner.logout()
-        for c in (w, bob, carol, dave):
+        for c in (w, bob, bob2, carol, dave):
             c.close()
