@@ -57,7 +57,8 @@ void imap_acl_submit(struct imap_session *s, const char *owner, const char *type
  * name), 0 when name is not of that form. */
 int imap_acl_split(const char *name, char owner[EVM_ADDRESS_MAX + 1], const char **rest_r);
 /* The parent of name in owner's tree, with the k right (RFC 4314 4):
- * 1 with *parent_r, or 0 answered NO [NOPERM] (top-level, no parent, no k). */
+ * 1 with *parent_r (a new ref, imap_acl_lookup's record), or 0 answered
+ * NO [NOPERM] (top-level, no parent, no k). */
 int imap_acl_parent(struct imap_session *s, const char *name, const char *owner, json_t **parent_r);
 /* CREATE of name under "Other Users": k on the parent, then
  * mailbox.create {mailbox_id id, special_use use} in the owner's

@@ -33,7 +33,8 @@ int imap_acl_parent(struct imap_session *s, const char *name, const char *owner,
 	*parent_r = NULL;
 	/* "Other Users/<owner>/<top>": a top-level name has no parent there,
 	 * so no k right can allow it (RFC 4314 4 CREATE). */
-	if (slash == NULL || (n = (size_t)(slash - name)) <= strlen(IMAP_OTHER_USERS) + 1 + strlen(owner)) {
+	if (slash == NULL || (n = (size_t)(slash - name)) <= strlen(IMAP_OTHER_USERS) + 1 + strlen(owner) ||
+	    n > MAIL_MAILBOX_NAME_MAX) {
 		imap_no(s, "[NOPERM] Only the owner creates top-level mailboxes");
 		return 0;
 	}
