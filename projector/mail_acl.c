@@ -116,8 +116,12 @@ void mail_acl_grant(struct mail_acct *a, const char *mailbox_id, const char *who
 	else
 		mail_batch_put_json(a->ctx->batch, &a->key, idx);
 	json_decref(idx);
-	if (kind == MAIL_ID_USER)
+	if (kind == MAIL_ID_USER) {
 		apply_changed(a->ctx, who);
+	} else {
+		mail_acl_anyone_channel(&a->key, tenant);
+		apply_changed(a->ctx, a->key.data);
+	}
 }
 
 /* The identifier field: an RFC 4314 identifier (mail_acl.h). NULL after

@@ -70,6 +70,10 @@
  * mail_keys.h), the envelope's tenant being the owner's. Only the owner's
  * partition writes it (mailbox.acl, mailbox.delete, account.purge), so
  * the view stays deterministic. mail_shared_list reads both indexes.
+ * A change of a grant to anyone is reported to the projector's
+ * subscribers (apply_changed) under mail_acl_anyone_channel(tenant), a
+ * name that is never an address: a NOTIFY session or a JMAP push
+ * subscribes to it to learn of mailboxes newly shared with anyone.
  * Negative entries are in no index: they only take rights away from an
  * entry found through one. */
 #ifndef EVM_MAIL_ACL_H
@@ -78,6 +82,7 @@
 #include <jansson.h>
 
 #include "common/address.h"
+#include "common/buf.h"
 #include "projector/view.h"
 
 /* RFC 4314 2.1 rights, bit i = MAIL_RIGHTS_ALL[i]. */
@@ -113,6 +118,10 @@ enum mail_acl_id_kind {
 int mail_acl_identifier_kind(const char *who);
 /* "-" + who into out (the negative entry of an address or of anyone). */
 void mail_acl_negative(const char *who, char out[MAIL_ACL_ID_MAX + 1]);
+/* Sets out to "anyone <tenant>": the name under which the projector
+ * reports a change of the tenant's grants to anyone (a space: never an
+ * address in normal form). */
+void mail_acl_anyone_channel(struct buf *out, const char *tenant);
 /* RFC 4314 2: (own | anyone) & ~(neg_own | neg_anyone). */
 unsigned mail_rights_effective(unsigned own, unsigned anyone, unsigned neg_own, unsigned neg_anyone);
 

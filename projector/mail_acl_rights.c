@@ -86,3 +86,9 @@ void mail_acl_negative(const char *who, char out[MAIL_ACL_ID_MAX + 1])
 {
 	snprintf(out, MAIL_ACL_ID_MAX + 1, "-%s", who);
 }
+
+void mail_acl_anyone_channel(struct buf *out, const char *tenant)
+{
+	buf_truncate(out, 0);
+	buf_printf(out, MAIL_ACL_ANYONE " %s", tenant != NULL ? tenant : "");
+}

@@ -135,6 +135,8 @@ static void drop_shares(struct apply_ctx *ctx, const char *account, json_t *shar
 			mail_acl_anyone_key(&key, ctx->ev->tenant != NULL ? ctx->ev->tenant : "", account,
 					    mailbox_id);
 			mail_batch_delete(ctx->batch, &key);
+			mail_acl_anyone_channel(&who, ctx->ev->tenant);
+			apply_changed(ctx, who.data);
 			continue;
 		}
 		if (sharee[0] == '-')

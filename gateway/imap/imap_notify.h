@@ -104,12 +104,13 @@ struct imap_notify_owners {
 /* Adds to boxes (id -> record with keys, and "owner") the mailboxes shared
  * with the session on which it holds l and r, named "Other Users/..."
  * (RFC 4314 4), when a group of sp can take such a name (subscribed,
- * subtree, mailboxes; RFC 5465 6). */
-void imap_notify_shared_add(struct imap_session *s, const struct imap_notify_spec *sp, json_t *boxes,
+ * subtree, mailboxes; RFC 5465 6): true then, false when none can. */
+bool imap_notify_shared_add(struct imap_session *s, const struct imap_notify_spec *sp, json_t *boxes,
 			    const char *const *keys, size_t nkeys);
 /* Listens to the partitions of the owners in boxes (their changes call
- * imap_notify_changed), and to no other. */
-void imap_notify_owners_update(struct imap_session *s, struct imap_notify_owners *w, json_t *boxes);
+ * imap_notify_changed), and to no other; with anyone, to the changes of
+ * the tenant's grants to anyone too (projector/mail_acl.h). */
+void imap_notify_owners_update(struct imap_session *s, struct imap_notify_owners *w, json_t *boxes, bool anyone);
 void imap_notify_owners_free(struct imap_notify_owners *w);
 
 #endif

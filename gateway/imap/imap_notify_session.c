@@ -79,6 +79,7 @@ static int snapshot(struct imap_session *s, struct imap_notify *st)
 					     "highestmodseq", "id" };
 	unsigned ev = imap_notify_all_events(st->spec);
 	json_t *list = NULL, *subs = NULL, *b, *v;
+	bool shared;
 	const char *error = NULL;
 	size_t i;
 
@@ -109,8 +110,8 @@ static int snapshot(struct imap_session *s, struct imap_notify *st)
 		json_object_set_new(st->boxes, id, rec);
 	}
 	/* RFC 5465 6 with RFC 4314: shared mailboxes a filter names. */
-	imap_notify_shared_add(s, st->spec, st->boxes, keys, sizeof keys / sizeof keys[0]);
-	imap_notify_owners_update(s, &st->owners, st->boxes);
+	shared = imap_notify_shared_add(s, st->spec, st->boxes, keys, sizeof keys / sizeof keys[0]);
+	imap_notify_owners_update(s, &st->owners, st->boxes, shared);
 	json_array_foreach(subs, i, v)
 		json_object_set_new(st->subs, json_string_value(v), json_true());
 	if (ev & IMAP_NE_SERVER_METADATA) {

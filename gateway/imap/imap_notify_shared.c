@@ -8,6 +8,7 @@
 #include "gateway/node.h"
 #include "projector/projector.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,7 @@ static int wants_shared(const struct imap_notify_spec *sp)
 	return 0;
 }
 
-void imap_notify_shared_add(struct imap_session *s, const struct imap_notify_spec *sp, json_t *boxes,
+bool imap_notify_shared_add(struct imap_session *s, const struct imap_notify_spec *sp, json_t *boxes,
 			    const char *const *keys, size_t nkeys)
 {
 	json_t *list, *b, *v;
@@ -33,12 +34,12 @@ void imap_notify_shared_add(struct imap_session *s, const struct imap_notify_spe
 	size_t i;
 
 	if (!wants_shared(sp))
-		return;
+		return false;
 	list = json_array();
 	if (imap_acl_list_shared(s, list, &error) < 0) {
 		log_warn("imap[%s]: notify: shared mailboxes: %s", s->id, error);
 		json_decref(list);
-		return;
+		return true;
 	}
 	json_array_foreach(list, i, b) {
 		const char *id = json_string_value(json_object_get(b, "id"));
@@ -57,9 +58,11 @@ void imap_notify_shared_add(struct imap_session *s, const struct imap_notify_spe
 		json_object_set_new(boxes, id, rec);
 	}
 	json_decref(list);
+	return true;
 }
 
-/* An owner's partition changed: as if the session's own had. */
+/* An owner's partition (or the tenant's grants to anyone) changed: as if
+ * the session's own had. */
 static void owner_changed(void *ctx, const char *account)
 {
 	struct imap_session *s = ctx;
@@ -77,15 +80,22 @@ void imap_notify_owners_free(struct imap_notify_owners *w)
 	memset(w, 0, sizeof *w);
 }
 
-void imap_notify_owners_update(struct imap_session *s, struct imap_notify_owners *w, json_t *boxes)
+void imap_notify_owners_update(struct imap_session *s, struct imap_notify_owners *w, json_t *boxes, bool anyone)
 {
 	json_t *names = json_object(), *rec;
 	const char *id, *owner;
+	struct buf channel = BUF_INIT;
 	size_t i = 0;
 
 	json_object_foreach(boxes, id, rec) {
 		if ((owner = json_string_value(json_object_get(rec, "owner"))) != NULL)
 			json_object_set_new(names, owner, json_true());
+	}
+	/* A mailbox newly shared with anyone of the tenant (mail_acl.h). */
+	if (anyone) {
+		mail_acl_anyone_channel(&channel, s->tenant);
+		json_object_set_new(names, channel.data, json_true());
+		buf_free(&channel);
 	}
 	if (w->names != NULL && json_equal(names, w->names)) {
 		json_decref(names);

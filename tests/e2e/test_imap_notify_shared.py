@@ -2,7 +2,8 @@
 sharee whose NOTIFY SET names "Other Users" (subtree) gets STATUS for the
 owner's changes in the shared mailboxes it holds l and r on, and none for
 one it may only look up; "subscribed" takes one the sharee subscribed to;
-"personal" takes none of them (RFC 5465 6); an
+"personal" takes none of them (RFC 5465 6); a mailbox a new owner shares
+with anyone of the tenant is announced at once (MailboxName); an
 account of another tenant sees nothing."""
 
 from conftest import assert_ok
@@ -51,7 +52,8 @@ def test_notify_shared_mailboxes(nodes):
         out = bob2.cmd(b"NOTIFY SET (subscribed (MessageNew MessageExpunge))")
         assert tagged(out) == b"OK", out
         # RFC 5465 3.1: STATUS at once for what bob may read (Team, not INBOX)
-        out = bob.cmd(b'NOTIFY SET STATUS (subtree "Other Users" (MessageNew MessageExpunge FlagChange))')
+        out = bob.cmd(b'NOTIFY SET STATUS (subtree "Other Users" (MessageNew MessageExpunge FlagChange '
+                      b'MailboxName))')
         assert tagged(out) == b"OK", out
         assert b'* STATUS "' + team + b'" (MESSAGES 0' in out, out
         assert inbox not in out, out
@@ -70,6 +72,14 @@ def test_notify_shared_mailboxes(nodes):
         for c in (carol, dave):
             out = c.cmd(b"NOOP")
             assert tagged(out) == b"OK" and b"Other Users" not in out, out
+        # a new owner's grant to anyone: bob learns of the mailbox at once
+        # (MailboxName, RFC 5465 5.4), dave (another tenant) does not
+        assert tagged(carol.cmd(b"CREATE CarolBox")) == b"OK"
+        assert tagged(carol.cmd(b"SETACL CarolBox anyone lr")) == b"OK"
+        carolbox = f"Other Users/{CAROL}/CarolBox".encode()
+        bob.wait_for(rb'^\* LIST \(\) "/" "' + carolbox.replace(b"/", rb"\/") + rb'"$')
+        out = dave.cmd(b"NOOP")
+        assert tagged(out) == b"OK" and b"Other Users" not in out, out
         # an expunge in the shared mailbox, and r taken away by -bob
         out = w.cmd(b"SELECT Team")
         assert tagged(out) == b"OK", out
