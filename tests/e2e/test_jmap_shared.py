@@ -521,3 +521,31 @@ def test_anyone_and_negative_my_rights(node):
         owner._simple_command("DELETEACL", "INBOX", "anyone")
         owner._simple_command("DELETEACL", "INBOX", f"-{SHAREE}")
         owner.logout()
+
+
+def test_push_of_share_with_anyone(node):
+    """A grant to anyone reports no sharee's account changed; the push
+    learns of it through the tenant's anyone channel (mail_acl.h)."""
+    from test_jmap import hostport, read_events
+    owner3 = f"anyone3@{DOMAIN}"
+    assert_ok(node.ctl("account", "add", owner3, "--password-stdin", input=PASSWORD + "\n"))
+    owner = imap(node, owner3)
+    s = None
+    try:
+        own_id = session(node, owner3)["primaryAccounts"][MAIL]
+        assert own_id not in session(node, SHAREE)["accounts"]
+        s = socket.create_connection(hostport(node), timeout=1)
+        s.sendall(f"GET /jmap/eventsource/?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: {auth(SHAREE, PASSWORD)}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        events, _ = read_events(s, 1, time.monotonic() + 30)
+        assert events and events[0][0] == "state", events
+        assert owner._simple_command("SETACL", "INBOX", "anyone", "lr")[0] == "OK"
+        events, _ = read_events(s, 1, time.monotonic() + 30)
+        assert events, "no StateChange after the grant to anyone"
+        change = json.loads(events[0][1].split(b"\r\n")[0])
+        assert set(change["changed"][own_id]) == {"Mailbox", "Email", "Thread"}, change
+    finally:
+        if s is not None:
+            s.close()
+        owner._simple_command("DELETEACL", "INBOX", "anyone")
+        owner.logout()
