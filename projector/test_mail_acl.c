@@ -521,6 +521,14 @@ static void workload(struct view *v)
 	run_on(v, "mailbox.acl", BOB, acl_data(ids[2], CAROL, "delete", NULL));
 	run_on(v, "message.expunge", BOB, json_pack("{s:s, s:[[i,i]]}", "mailbox_id", ids[1], "uids", 1, 9));
 	run_on(v, "mailbox.delete", BOB, json_pack("{s:s}", "mailbox_id", ids[1]));
+	/* anyone, negative entries, and a sharee's mailbox commands. */
+	run_on(v, "mailbox.acl", ALICE, acl_data(ids[2], "anyone", "set", "lrk"));
+	run_on(v, "mailbox.acl", ALICE, acl_data(ids[2], "-" CAROL, "set", "k"));
+	run_on(v, "mailbox.create", ALICE,
+	       as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "C/ByBob"), BOB));
+	run_on(v, "mailbox.rename", ALICE, as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "C/Bob2"), BOB));
+	run_on(v, "mailbox.create", ALICE,
+	       as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "C/ByCarol"), CAROL));
 }
 
 static void test_determinism(void)
@@ -533,8 +541,16 @@ static void test_determinism(void)
 	fresh("acl-det-1");
 	workload(view);
 	CHECK_EQ_INT(shared_count(ALICE, "acme"), 2);   /* B was deleted */
-	CHECK_EQ_INT(shared_count(BOB, "acme"), 3);
-	CHECK_EQ_INT(shared_count(CAROL, "acme"), 1);
+	CHECK_EQ_INT(shared_count(BOB, "acme"), 4);   /* + C/Bob2, his creation */
+	CHECK_EQ_INT(shared_count(CAROL, "acme"), 2);   /* + alice's C, to anyone */
+	CHECK_EQ_INT(count_keys(KEY_ACL_ANYONE), 1);
+	{
+		json_t *m = NULL;
+
+		CHECK_EQ_INT(mail_mailbox_by_name(view, ALICE, "C/Bob2", &m, &error), 1);
+		json_decref(m);
+		CHECK_EQ_INT(mail_mailbox_by_name(view, ALICE, "C/ByCarol", &m, &error), 0);
+	}
 	CHECK_EQ_INT(view_digest(view, d1, &k1, &error), 0);
 	next_offset = 0;
 	v2 = open_view_at("acl-det-2");
