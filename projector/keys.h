@@ -26,6 +26,10 @@
  *   mail/<acct>/...                            an account's mail store; <acct> is
  *                                              the address with '%' and '/' escaped
  *                                              as %25 and %2F (see projector/mail_*.c)
+ *   mailany/<tenant>/<acct>/<mailbox id>       {"rights"}: what <acct> grants to
+ *                                              "anyone" of its tenant (RFC 4314 2;
+ *                                              projector/mail_acl.h), written only
+ *                                              by <acct>'s partition; escaped as mail/
  *   blob/<blob id>/<index %06u>                chunk bytes
  *   blobmeta/<blob id>                         {size, count, present}
  *   blobref/, blobzero/, blobup/, blobupt/     who references a body, and its uploads
@@ -59,6 +63,7 @@
 #define KEY_AKEYXA "akeyxa/"
 #define KEY_STAT "stat/"
 #define KEY_MAIL "mail/"
+#define KEY_ACL_ANYONE "mailany/"
 #define KEY_BLOB "blob/"
 #define KEY_BLOBMETA "blobmeta/"
 #define KEY_LOCAL "local/"

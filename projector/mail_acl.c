@@ -1,45 +1,11 @@
-/* mail_acl - the mailbox.acl applier, the rights check of events submitted
- * as a sharee ("as"), and the sharee index (projector/mail_acl.h). */
+/* mail_acl - the mailbox.acl applier, grants and their indexes (sharee and
+ * "anyone", projector/mail_acl.h). */
 #include "projector/mail_internal.h"
 #include "projector/mail_acl.h"
+#include "projector/keys.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-int mail_rights_parse(const char *s, unsigned *bits_r)
-{
-	unsigned bits = 0;
-	const char *p;
-
-	for (; *s != '\0'; s++) {
-		if (*s == 'c')
-			bits |= MAIL_R_CREATE;
-		else if (*s == 'd')
-			bits |= MAIL_R_DELMBOX | MAIL_R_DELMSG | MAIL_R_EXPUNGE;
-		else if ((p = strchr(MAIL_RIGHTS_ALL, *s)) != NULL)
-			bits |= 1u << (p - MAIL_RIGHTS_ALL);
-		else
-			return -1;
-	}
-	*bits_r = bits;
-	return 0;
-}
-
-void mail_rights_string(unsigned bits, int with_obsolete, char out[MAIL_RIGHTS_LEN])
-{
-	size_t n = 0;
-
-	for (size_t i = 0; MAIL_RIGHTS_ALL[i] != '\0'; i++) {
-		if (bits & (1u << i))
-			out[n++] = MAIL_RIGHTS_ALL[i];
-	}
-	if (with_obsolete && (bits & MAIL_R_CREATE))
-		out[n++] = 'c';
-	if (with_obsolete && (bits & (MAIL_R_DELMBOX | MAIL_R_DELMSG | MAIL_R_EXPUNGE)))
-		out[n++] = 'd';
-	out[n] = '\0';
-}
 
 /* Sets k to mail/<owner>/acl/<mailbox id>/<identifier>. */
 static void acl_key(struct buf *k, const char *owner, const char *mailbox_id, const char *who)
@@ -56,7 +22,17 @@ static void shared_key(struct buf *k, const char *sharee, const char *owner, con
 	buf_printf(k, "/%s", mailbox_id);
 }
 
-/* who's stored rights on the mailbox (0 when no entry). 0 or -1. */
+void mail_acl_anyone_key(struct buf *k, const char *tenant, const char *owner, const char *mailbox_id)
+{
+	buf_truncate(k, 0);
+	buf_puts(k, KEY_ACL_ANYONE);
+	mail_key_escape(k, tenant);
+	buf_puts(k, "/");
+	mail_key_escape(k, owner);
+	buf_printf(k, "/%s", mailbox_id);
+}
+
+/* who's own entry on the mailbox (0 when none). 0 or -1. */
 static int stored_rights(struct mail_acct *a, const char *mailbox_id, const char *who, unsigned *bits_r,
 			 const char **error_r)
 {
@@ -74,120 +50,46 @@ static int stored_rights(struct mail_acct *a, const char *mailbox_id, const char
 	return r;
 }
 
-unsigned mail_acl_flag_rights(json_t *flags)
+int mail_acl_batch_rights(struct mail_acct *a, const char *mailbox_id, const char *who, unsigned *bits_r,
+			  const char **error_r)
 {
-	unsigned need = 0;
-	size_t i;
-	json_t *f;
+	char neg[MAIL_ACL_ID_MAX + 1];
+	unsigned own, any, nown, nany;
 
-	json_array_foreach(flags, i, f) {
-		const char *v = json_string_value(f);
-
-		if (v != NULL && strcasecmp(v, "\\Seen") == 0)
-			need |= MAIL_R_SEEN;
-		else if (v != NULL && strcasecmp(v, "\\Deleted") == 0)
-			need |= MAIL_R_DELMSG;
-		else
-			need |= MAIL_R_WRITE;
+	*bits_r = 0;
+	if (strcmp(who, a->address) == 0) {
+		*bits_r = MAIL_R_EVERY;
+		return 0;
 	}
-	return need;
-}
-
-/* The mailbox an event acts on and the rights it needs there; for copy and
- * move also the target (*to_r) and the rights needed there. 0, or -1 when
- * a sharee may not submit this type at all. */
-static int needed_rights(struct mail_acct *a, char id[MAIL_ID_LEN + 1], unsigned *need_r,
-			 const char **to_r, const char **error_r)
-{
-	const struct evm_event *ev = a->ctx->ev;
-	json_t *data = ev->data;
-	const char *type = ev->type, *v;
-
-	*to_r = NULL;
-	id[0] = '\0';
-	if ((v = json_string_value(json_object_get(data, "mailbox_id"))) != NULL)
-		snprintf(id, MAIL_ID_LEN + 1, "%s", v);
-	if (strcmp(type, "message.append") == 0) {
-		*need_r = MAIL_R_INSERT | mail_acl_flag_rights(json_object_get(data, "flags"));
-		if (json_array_size(json_object_get(data, "keywords")) > 0)
-			*need_r |= MAIL_R_WRITE;
-		if (id[0] == '\0') {
-			char name[MAIL_MAILBOX_NAME_MAX + 1];
-
-			/* Validated by the applier before it opened the account. */
-			if (mail_name_canonical(json_string_value(json_object_get(data, "mailbox")), name,
-						error_r) < 0 ||
-			    mail_mbox_by_name(a, name, id, error_r) < 0)
-				return -2;
-		}
-	} else if (strcmp(type, "message.store") == 0) {
-		const char *action = json_string_value(json_object_get(data, "action"));
-
-		if (action != NULL && strcmp(action, "set") == 0)
-			*need_r = MAIL_R_SEEN | MAIL_R_DELMSG | MAIL_R_WRITE;
-		else
-			*need_r = mail_acl_flag_rights(json_object_get(data, "flags"));
-	} else if (strcmp(type, "message.copy") == 0 || strcmp(type, "message.move") == 0) {
-		*need_r = MAIL_R_READ;
-		if (strcmp(type, "message.move") == 0)
-			*need_r |= MAIL_R_DELMSG | MAIL_R_EXPUNGE;
-		*to_r = json_string_value(json_object_get(data, "to_mailbox_id"));
-	} else if (strcmp(type, "message.expunge") == 0) {
-		*need_r = MAIL_R_EXPUNGE;
-	} else if (strcmp(type, "mailbox.claim_recent") == 0) {
-		*need_r = MAIL_R_READ;
-	} else if (strcmp(type, "mailbox.acl") == 0) {
-		*need_r = MAIL_R_ADMIN;
-	} else {
+	mail_acl_negative(who, neg);
+	if (stored_rights(a, mailbox_id, who, &own, error_r) < 0 ||
+	    stored_rights(a, mailbox_id, MAIL_ACL_ANYONE, &any, error_r) < 0 ||
+	    stored_rights(a, mailbox_id, neg, &nown, error_r) < 0 ||
+	    stored_rights(a, mailbox_id, "-" MAIL_ACL_ANYONE, &nany, error_r) < 0)
 		return -1;
+	/* "anyone" is every account of the owner's tenant: its grant counts
+	 * only for an event of the tenant it was made in (its index key). */
+	if (any != 0) {
+		char *val = NULL;
+		int r;
+
+		mail_acl_anyone_key(&a->key, a->ctx->ev->tenant != NULL ? a->ctx->ev->tenant : "", a->address,
+				    mailbox_id);
+		if ((r = view_batch_get(a->ctx->batch, a->key.data, a->key.len, &val, NULL, error_r)) < 0)
+			return -1;
+		free(val);
+		if (r == 0)
+			any = 0;
 	}
+	*bits_r = mail_rights_effective(own, any, nown, nany);
 	return 0;
 }
 
-/* 1 when who has every right of need on the mailbox, 0 not, -1 error. */
-static int has_rights(struct mail_acct *a, const char *mailbox_id, const char *who, unsigned need,
-		      const char **error_r)
+void mail_acl_grant(struct mail_acct *a, const char *mailbox_id, const char *who, unsigned bits)
 {
-	unsigned have;
-
-	if (mailbox_id == NULL || mailbox_id[0] == '\0')
-		return 0;
-	if (stored_rights(a, mailbox_id, who, &have, error_r) < 0)
-		return -1;
-	return (have & need) == need;
-}
-
-enum apply_status mail_acl_check(struct mail_acct *a, const char **error_r)
-{
-	struct apply_ctx *ctx = a->ctx;
-	char norm[EVM_ADDRESS_MAX + 1], id[MAIL_ID_LEN + 1];
-	const char *as, *to, *error = NULL;
-	unsigned need;
-	int r;
-
-	if ((as = evm_data_str(ctx->ev, "as", EVM_ADDRESS_MAX, &error)) == NULL)
-		return apply_reject(ctx, "invalid", "as: %s", error);
-	if (evm_address_normalize(as, norm, &error) < 0 || strcmp(norm, as) != 0)
-		return apply_reject(ctx, "invalid", "as: not an address in normal form");
-	if (strcmp(as, a->address) == 0)
-		return APPLY_ACCEPTED;   /* the owner: every right */
-	if ((r = needed_rights(a, id, &need, &to, error_r)) == -2)
-		return APPLY_FAILED;
-	if (r < 0)
-		return apply_reject(ctx, "forbidden", "%s is the owner's alone", ctx->ev->type);
-	if ((r = has_rights(a, id, as, need, error_r)) < 0)
-		return APPLY_FAILED;
-	if (r == 1 && to != NULL && (r = has_rights(a, to, as, MAIL_R_INSERT, error_r)) < 0)
-		return APPLY_FAILED;
-	if (r == 0)
-		return apply_reject(ctx, "forbidden", "%s lacks the rights for %s", as, ctx->ev->type);
-	return APPLY_ACCEPTED;
-}
-
-/* Writes (bits != 0) or removes one grant and its sharee index entry. */
-static void put_grant(struct mail_acct *a, const char *mailbox_id, const char *who, unsigned bits)
-{
+	const char *tenant = a->ctx->ev->tenant != NULL ? a->ctx->ev->tenant : "";
 	char rights[MAIL_RIGHTS_LEN];
+	int kind = mail_acl_identifier_kind(who);
 	json_t *idx;
 
 	mail_rights_string(bits, 0, rights);
@@ -196,30 +98,44 @@ static void put_grant(struct mail_acct *a, const char *mailbox_id, const char *w
 		mail_batch_delete(a->ctx->batch, &a->key);
 	else
 		mail_batch_put_str(a->ctx->batch, &a->key, rights);
-	shared_key(&a->key, who, a->address, mailbox_id);
-	if (bits == 0) {
-		mail_batch_delete(a->ctx->batch, &a->key);
+	if (kind == MAIL_ID_USER) {
+		shared_key(&a->key, who, a->address, mailbox_id);
+		idx = json_pack("{s:s, s:s}", "rights", rights, "tenant", tenant);
+	} else if (kind == MAIL_ID_ANYONE) {
+		mail_acl_anyone_key(&a->key, tenant, a->address, mailbox_id);
+		idx = json_pack("{s:s}", "rights", rights);
 	} else {
-		idx = json_pack("{s:s, s:s}", "rights", rights, "tenant",
-				a->ctx->ev->tenant != NULL ? a->ctx->ev->tenant : "");
-		mail_batch_put_json(a->ctx->batch, &a->key, idx);
-		json_decref(idx);
+		/* A negative entry is in no index (mail_acl.h); its sharee's
+		 * sessions learn of it. */
+		if (kind == MAIL_ID_NEG_USER)
+			apply_changed(a->ctx, who + 1);
+		return;
 	}
-	apply_changed(a->ctx, who);
+	if (bits == 0)
+		mail_batch_delete(a->ctx->batch, &a->key);
+	else
+		mail_batch_put_json(a->ctx->batch, &a->key, idx);
+	json_decref(idx);
+	if (kind == MAIL_ID_USER) {
+		apply_changed(a->ctx, who);
+	} else {
+		mail_acl_anyone_channel(&a->key, tenant);
+		apply_changed(a->ctx, a->key.data);
+	}
 }
 
-/* The identifier field: an address in normal form. NULL after rejecting. */
+/* The identifier field: an RFC 4314 identifier (mail_acl.h). NULL after
+ * rejecting. */
 static const char *field_identifier(struct apply_ctx *ctx)
 {
-	char norm[EVM_ADDRESS_MAX + 1];
 	const char *who, *error = NULL;
 
-	if ((who = evm_data_str(ctx->ev, "identifier", EVM_ADDRESS_MAX, &error)) == NULL) {
+	if ((who = evm_data_str(ctx->ev, "identifier", MAIL_ACL_ID_MAX, &error)) == NULL) {
 		apply_reject(ctx, "invalid", "identifier: %s", error);
 		return NULL;
 	}
-	if (evm_address_normalize(who, norm, &error) < 0 || strcmp(norm, who) != 0) {
-		apply_reject(ctx, "invalid", "identifier: not an address in normal form");
+	if (mail_acl_identifier_kind(who) < 0) {
+		apply_reject(ctx, "invalid", "identifier: not an address in normal form, anyone, or -either");
 		return NULL;
 	}
 	return who;
@@ -253,7 +169,7 @@ enum apply_status mail_apply_acl(struct apply_ctx *ctx, const char **error_r)
 	}
 	if ((st = mail_acct_open(ctx, &a, error_r)) != APPLY_ACCEPTED)
 		goto out;
-	if (strcmp(who, a.address) == 0) {
+	if (strcmp(who + (who[0] == '-'), a.address) == 0) {
 		st = apply_reject(ctx, "forbidden", "the owner's rights are fixed");
 		goto out;
 	}
@@ -273,7 +189,7 @@ enum apply_status mail_apply_acl(struct apply_ctx *ctx, const char **error_r)
 		bits = 0;
 	mail_acct_begin_write(&a);
 	if (bits != have)
-		put_grant(&a, id, who, bits);
+		mail_acl_grant(&a, id, who, bits);
 	mail_rights_string(bits, 0, out);
 	mail_result(ctx, "mailbox_id", json_string(id));
 	mail_result(ctx, "identifier", json_string(who));
@@ -306,7 +222,7 @@ static void unescape(const char *in, char *out, size_t size)
 
 int mail_acl_drop(struct mail_acct *a, const char *mailbox_id, const char **error_r)
 {
-	char who[EVM_ADDRESS_MAX + 1];
+	char who[MAIL_ACL_ID_MAX + 1];
 	json_t *names = json_array(), *v;
 	size_t i;
 	int ret = -1;
@@ -316,7 +232,7 @@ int mail_acl_drop(struct mail_acct *a, const char *mailbox_id, const char **erro
 		goto out;
 	json_array_foreach(names, i, v) {
 		unescape(json_string_value(v), who, sizeof who);
-		put_grant(a, mailbox_id, who, 0);
+		mail_acl_grant(a, mailbox_id, who, 0);
 	}
 	ret = 0;
 out:

@@ -1,7 +1,8 @@
 /* mail_acl_read - the ACL read API of projector/mail_acl.h over the
- * committed view. */
+ * committed view: effective rights, the sharee and "anyone" indexes. */
 #include "projector/mail_internal.h"
 #include "projector/mail_acl.h"
+#include "projector/keys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ struct acl_scan {
 	json_t *out;
 	size_t plen;
 	const char *tenant;
+	const char *sharee;
 	int corrupt;
 };
 
@@ -54,7 +56,7 @@ int mail_acl_list(struct view *view, const char *owner, const char *mailbox_id, 
 		  const char **error_r)
 {
 	char acct[EVM_ADDRESS_MAX + 1];
-	struct acl_scan sc = { json_object(), 0, NULL, 0 };
+	struct acl_scan sc = { json_object(), 0, NULL, NULL, 0 };
 	struct buf k = BUF_INIT;
 	int ret = 0;
 
@@ -73,12 +75,33 @@ int mail_acl_list(struct view *view, const char *owner, const char *mailbox_id, 
 	return 0;
 }
 
+/* The entry of id on the mailbox at the prefix in k (restored after). 0
+ * or -1. */
+static int entry_rights(struct view *view, struct buf *k, size_t plen, const char *id, unsigned *bits_r,
+			const char **error_r)
+{
+	char *val = NULL;
+	int r;
+
+	*bits_r = 0;
+	buf_truncate(k, plen);
+	mail_key_escape(k, id);
+	r = view_get(view, k->data, k->len, &val, NULL, error_r);
+	if (r > 0 && mail_rights_parse(val, bits_r) < 0) {
+		*error_r = MAIL_CORRUPT;
+		r = -1;
+	}
+	free(val);
+	return r < 0 ? -1 : 0;
+}
+
 int mail_acl_rights(struct view *view, const char *owner, const char *mailbox_id, const char *who,
 		    unsigned *bits_r, const char **error_r)
 {
-	char acct[EVM_ADDRESS_MAX + 1], user[EVM_ADDRESS_MAX + 1];
+	char acct[EVM_ADDRESS_MAX + 1], user[EVM_ADDRESS_MAX + 1], neg[MAIL_ACL_ID_MAX + 1];
+	unsigned own, any, nown, nany;
 	struct buf k = BUF_INIT;
-	char *val = NULL;
+	size_t plen;
 	int r;
 
 	*bits_r = 0;
@@ -89,17 +112,19 @@ int mail_acl_rights(struct view *view, const char *owner, const char *mailbox_id
 		return 0;
 	}
 	mail_key_uid(&k, acct, MAIL_K_ACL, mailbox_id, 0);
-	mail_key_escape(&k, user);
-	r = view_get(view, k.data, k.len, &val, NULL, error_r);
+	plen = k.len;
+	mail_acl_negative(user, neg);
+	r = entry_rights(view, &k, plen, user, &own, error_r) < 0 ||
+	    entry_rights(view, &k, plen, MAIL_ACL_ANYONE, &any, error_r) < 0 ||
+	    entry_rights(view, &k, plen, neg, &nown, error_r) < 0 ||
+	    entry_rights(view, &k, plen, "-" MAIL_ACL_ANYONE, &nany, error_r) < 0 ? -1 : 0;
 	buf_free(&k);
-	if (r > 0 && mail_rights_parse(val, bits_r) < 0) {
-		*error_r = MAIL_CORRUPT;
-		r = -1;
-	}
-	free(val);
-	return r < 0 ? -1 : 0;
+	if (r == 0)
+		*bits_r = mail_rights_effective(own, any, nown, nany);
+	return r;
 }
 
+/* One entry of the sharee index: mail/<sharee>/shared/<owner>/<id>. */
 static int shared_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct acl_scan *sc = vctx;
@@ -118,10 +143,79 @@ static int shared_cb(void *vctx, const char *key, size_t klen, const char *val, 
 	}
 	if (sc->tenant == NULL || strcmp(tenant, sc->tenant) == 0) {
 		unescape(rest, (size_t)(slash - rest), owner, sizeof owner);
-		json_array_append_new(sc->out, json_pack("{s:s, s:s%, s:s}", "owner", owner, "mailbox_id",
-							 slash + 1, (size_t)MAIL_ID_LEN, "rights", rights));
+		json_array_append_new(sc->out, json_pack("{s:s, s:s%, s:b}", "owner", owner, "mailbox_id",
+							 slash + 1, (size_t)MAIL_ID_LEN, "direct", 1));
 	}
 	json_decref(rec);
+	return 0;
+}
+
+/* One entry of the tenant's "anyone" index: mailany/<tenant>/<owner>/<id>;
+ * the sharee's own mailboxes are not shared with it. */
+static int anyone_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct acl_scan *sc = vctx;
+	const char *rest = key + sc->plen, *slash;
+	size_t rlen = klen - sc->plen;
+	char owner[EVM_ADDRESS_MAX + 1];
+
+	(void)val;
+	(void)vlen;
+	slash = memchr(rest, '/', rlen);
+	if (slash == NULL || rest + rlen - slash - 1 != MAIL_ID_LEN) {
+		sc->corrupt = 1;
+		return 1;
+	}
+	unescape(rest, (size_t)(slash - rest), owner, sizeof owner);
+	if (strcmp(owner, sc->sharee) != 0)
+		json_array_append_new(sc->out, json_pack("{s:s, s:s%, s:b}", "owner", owner, "mailbox_id",
+							 slash + 1, (size_t)MAIL_ID_LEN, "direct", 0));
+	return 0;
+}
+
+/* Order of mail_shared_list: owner, then mailbox id. */
+static int entry_cmp(const void *x, const void *y)
+{
+	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+	int c = strcmp(json_string_value(json_object_get(a, "owner")), json_string_value(json_object_get(b, "owner")));
+
+	return c != 0 ? c : strcmp(json_string_value(json_object_get(a, "mailbox_id")),
+				   json_string_value(json_object_get(b, "mailbox_id")));
+}
+
+/* Sorts the entries, drops an anyone entry the sharee index also has, and
+ * sets each one's effective rights. 0 or -1. */
+static int shared_finish(struct view *view, const char *sharee, json_t *list, json_t **out_r,
+			 const char **error_r)
+{
+	size_t n = json_array_size(list), i;
+	json_t **v = xcalloc(n + 1, sizeof *v), *out = json_array();
+	char rights[MAIL_RIGHTS_LEN];
+	unsigned bits;
+	int ret = 0;
+
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(list, i);
+	qsort(v, n, sizeof *v, entry_cmp);
+	for (i = 0; i < n && ret == 0; i++) {
+		if (i > 0 && entry_cmp(&v[i - 1], &v[i]) == 0) {
+			if (json_is_true(json_object_get(v[i], "direct")))
+				json_object_set_new(json_array_get(out, json_array_size(out) - 1), "direct",
+						    json_true());
+			continue;
+		}
+		ret = mail_acl_rights(view, json_string_value(json_object_get(v[i], "owner")),
+				      json_string_value(json_object_get(v[i], "mailbox_id")), sharee, &bits, error_r);
+		mail_rights_string(bits, 0, rights);
+		json_object_set_new(v[i], "rights", json_string(rights));
+		json_array_append(out, v[i]);
+	}
+	free(v);
+	if (ret < 0) {
+		json_decref(out);
+		return -1;
+	}
+	*out_r = out;
 	return 0;
 }
 
@@ -129,25 +223,35 @@ int mail_shared_list(struct view *view, const char *sharee, const char *tenant, 
 		     const char **error_r)
 {
 	char acct[EVM_ADDRESS_MAX + 1];
-	struct acl_scan sc = { json_array(), 0, tenant, 0 };
+	struct acl_scan sc = { json_array(), 0, tenant, acct, 0 };
 	struct buf k = BUF_INIT;
 	int ret = 0;
 
 	*list_r = NULL;
-	if (norm(sharee, acct) == 0) {
+	if (norm(sharee, acct) < 0) {
+		*list_r = sc.out;   /* not an account: nothing is shared with it */
+		return 0;
+	}
+	{
 		mail_key(&k, acct, MAIL_K_SHARED, NULL);
 		sc.plen = k.len;
 		ret = view_scan(view, k.data, k.len, shared_cb, &sc, error_r);
+		if (ret == 0 && !sc.corrupt && tenant != NULL) {
+			buf_truncate(&k, 0);
+			buf_puts(&k, KEY_ACL_ANYONE);
+			mail_key_escape(&k, tenant);
+			buf_puts(&k, "/");
+			sc.plen = k.len;
+			ret = view_scan(view, k.data, k.len, anyone_cb, &sc, error_r);
+		}
 	}
 	buf_free(&k);
 	if (ret == 0 && sc.corrupt) {
 		*error_r = MAIL_CORRUPT;
 		ret = -1;
 	}
-	if (ret < 0) {
-		json_decref(sc.out);
-		return -1;
-	}
-	*list_r = sc.out;
-	return 0;
+	if (ret == 0)
+		ret = shared_finish(view, acct, sc.out, list_r, error_r);
+	json_decref(sc.out);
+	return ret < 0 ? -1 : 0;
 }

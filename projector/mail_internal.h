@@ -276,6 +276,15 @@ applier_fn mail_apply_acl;
 /* From mail_acct_open when the event's data has "as": the sharee's rights
  * on the owner's mailboxes. APPLY_ACCEPTED means go on. */
 enum apply_status mail_acl_check(struct mail_acct *a, const char **error_r);
+/* who's effective rights on the account's mailbox from the batch
+ * (mail_acl.h): every right for the account itself. 0 or -1. */
+int mail_acl_batch_rights(struct mail_acct *a, const char *mailbox_id, const char *who, unsigned *bits_r,
+			  const char **error_r);
+/* Writes (bits != 0) or removes who's entry on the mailbox and its index
+ * entry (sharee index for an address, the tenant's for anyone). */
+void mail_acl_grant(struct mail_acct *a, const char *mailbox_id, const char *who, unsigned bits);
+/* Sets k to mailany/<tenant>/<owner>/<mailbox id> (projector/keys.h). */
+void mail_acl_anyone_key(struct buf *k, const char *tenant, const char *owner, const char *mailbox_id);
 /* Removes every grant on a mailbox and its sharee index entries (with
  * mailbox.delete). 0 or -1. */
 int mail_acl_drop(struct mail_acct *a, const char *mailbox_id, const char **error_r);

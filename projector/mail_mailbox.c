@@ -2,6 +2,7 @@
  * mailbox.rename, mailbox.delete and mailbox.subscribe (projector/mail.h). */
 #include "projector/mail_internal.h"
 #include "projector/mail_jmap.h"
+#include "projector/mail_acl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,7 @@ enum apply_status mail_apply_quota(struct apply_ctx *ctx, const char **error_r)
 enum apply_status mail_apply_mailbox_create(struct apply_ctx *ctx, const char **error_r)
 {
 	char name[MAIL_MAILBOX_NAME_MAX + 1], other[MAIL_ID_LEN + 1];
-	const char *id, *su = "", *error = NULL;
+	const char *id, *su = "", *error = NULL, *as;
 	struct mail_acct a;
 	enum apply_status st;
 	json_t *mbox = NULL;
@@ -118,6 +119,11 @@ enum apply_status mail_apply_mailbox_create(struct apply_ctx *ctx, const char **
 		goto out;
 	mail_key(&a.key, a.address, MAIL_K_NAME, name);
 	mail_batch_put_str(ctx->batch, &a.key, id);
+	/* Created by a sharee (k on the parent, mail_acl_check): its ACL
+	 * starts with every right for the creator (mail_acl.h). */
+	as = json_string_value(json_object_get(ctx->ev->data, "as"));
+	if (as != NULL && strcmp(as, a.address) != 0)
+		mail_acl_grant(&a, id, as, MAIL_R_EVERY);
 	mail_result(ctx, "mailbox_id", json_string(id));
 	mail_result(ctx, "uidvalidity", json_integer(mail_uidvalidity(ctx->offset)));
 	st = APPLY_ACCEPTED;

@@ -9,12 +9,14 @@
  * event's ts: the body collector takes them after its grace), and ends
  * its JMAP uploads' holds on bodies at the event's ts; removes the
  * sharee index entries this partition wrote under other accounts
- * (mail/<sharee>/shared/<acct>/<mailbox id>, one per acl/ grant); and
+ * (mail/<sharee>/shared/<acct>/<mailbox id>, one per acl/ grant, and
+ * mailany/<tenant>/<acct>/<mailbox id> of a grant to anyone); and
  * drops the node-local text index (local/fts/<acct>/, not in the digest).
  * It reads and writes only what the account's partition owns, so it is
  * deterministic, and idempotent: a second purge finds nothing. */
 #include "projector/blob_internal.h"
 #include "projector/mail_internal.h"
+#include "projector/mail_acl.h"
 #include "common/log.h"
 
 #include <stdlib.h>
@@ -127,6 +129,18 @@ static void drop_shares(struct apply_ctx *ctx, const char *account, json_t *shar
 		const char *mailbox_id = json_string_value(json_array_get(g, 0));
 		const char *sharee = json_string_value(json_array_get(g, 1));
 
+		/* "anyone" has the tenant's index; a negative entry none
+		 * (projector/mail_acl.h). */
+		if (strcmp(sharee, MAIL_ACL_ANYONE) == 0) {
+			mail_acl_anyone_key(&key, ctx->ev->tenant != NULL ? ctx->ev->tenant : "", account,
+					    mailbox_id);
+			mail_batch_delete(ctx->batch, &key);
+			mail_acl_anyone_channel(&who, ctx->ev->tenant);
+			apply_changed(ctx, who.data);
+			continue;
+		}
+		if (sharee[0] == '-')
+			continue;
 		buf_truncate(&key, 0);
 		buf_printf(&key, "%s%s/%s", KEY_MAIL, sharee, MAIL_K_SHARED);
 		mail_key_escape(&key, account);

@@ -6,6 +6,7 @@
 #include "projector/mail.h"
 #include "projector/mail_acl.h"
 #include "projector/mail_internal.h"
+#include "projector/keys.h"
 #include "tests/unit/testlib.h"
 
 #include <inttypes.h>
@@ -193,10 +194,180 @@ static void test_acl_set(void)
 	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, ALICE, "set", "lz")), "invalid");
 	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, ALICE, "grant", "l")), "invalid");
 	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "Alice@ACME.test", "set", "l")), "invalid");
-	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "anyone", "set", "l")), "invalid");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "-" BOB, "set", "l")), "forbidden");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "-Alice@ACME.test", "set", "l")), "invalid");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "Anyone", "set", "l")), "invalid");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "--anyone", "set", "l")), "invalid");
 	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(MB1, ALICE, "set", "l")), "not-found");
 	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, ALICE, "set", NULL)), "invalid");
 	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data("xyz", ALICE, "set", "l")), "invalid");
+}
+
+static int count_keys(const char *prefix);
+
+/* RFC 4314 2: effective rights and identifiers, pure arithmetic. */
+static void test_rights_arith(void)
+{
+	unsigned l = MAIL_R_LOOKUP, r = MAIL_R_READ, i = MAIL_R_INSERT;
+
+	CHECK_EQ_INT((int)mail_rights_effective(0, 0, 0, 0), 0);
+	CHECK_EQ_INT((int)mail_rights_effective(l | r, 0, 0, 0), (int)(l | r));
+	CHECK_EQ_INT((int)mail_rights_effective(0, l | r, 0, 0), (int)(l | r));
+	CHECK_EQ_INT((int)mail_rights_effective(i, l | r, 0, 0), (int)(l | r | i));
+	/* Negative entries win over both positive ones. */
+	CHECK_EQ_INT((int)mail_rights_effective(l | r, 0, r, 0), (int)l);
+	CHECK_EQ_INT((int)mail_rights_effective(0, l | r, r, 0), (int)l);
+	CHECK_EQ_INT((int)mail_rights_effective(l | r, l | i, 0, l), (int)(r | i));
+	CHECK_EQ_INT((int)mail_rights_effective(MAIL_R_EVERY, 0, MAIL_R_EVERY, 0), 0);
+	CHECK_EQ_INT((int)mail_rights_effective(0xffffu, 0, 0, 0), (int)MAIL_R_EVERY);
+	CHECK_EQ_INT(mail_acl_identifier_kind(ALICE), MAIL_ID_USER);
+	CHECK_EQ_INT(mail_acl_identifier_kind("anyone"), MAIL_ID_ANYONE);
+	CHECK_EQ_INT(mail_acl_identifier_kind("-" ALICE), MAIL_ID_NEG_USER);
+	CHECK_EQ_INT(mail_acl_identifier_kind("-anyone"), MAIL_ID_NEG_ANYONE);
+	CHECK_EQ_INT(mail_acl_identifier_kind("ANYONE"), -1);
+	CHECK_EQ_INT(mail_acl_identifier_kind("-"), -1);
+	CHECK_EQ_INT(mail_acl_identifier_kind(""), -1);
+	/* RFC 4314 2: a leading "-" is always negative, even before an
+	 * address that itself starts with one. */
+	CHECK_EQ_INT(mail_acl_identifier_kind("--" ALICE), MAIL_ID_NEG_USER);
+	CHECK_EQ_INT(mail_acl_identifier_kind("-Alice@acme.test"), -1);
+	CHECK_EQ_INT(mail_acl_identifier_kind("owner"), -1);
+}
+
+/* "anyone" (the tenant's index) and negative entries, applied. */
+static void test_anyone_negative(void)
+{
+	char inbox[33], drafts[33];
+
+	fresh("acl-anyone");
+	CHECK_EQ_STR(run("mailbox.provision", BOB, json_object()), "accepted");
+	snprintf(inbox, sizeof inbox, "%s", mb_id("INBOX"));
+	snprintf(drafts, sizeof drafts, "%s", mb_id("Drafts"));
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "anyone", "set", "lr")), "accepted");
+	CHECK_EQ_STR(rights_of(inbox, ALICE), "lr");
+	CHECK_EQ_STR(rights_of(inbox, CAROL), "lr");
+	CHECK_EQ_STR(rights_of(inbox, BOB), "lrswipkxtea");
+	CHECK_EQ_INT(count_keys(KEY_ACL_ANYONE), 1);
+	CHECK_EQ_INT(count_keys("mail/" ALICE "/"), 0);   /* no per-sharee entry */
+	/* Listed for every account of the tenant, never another's or the owner. */
+	CHECK_EQ_INT(shared_count(ALICE, "acme"), 1);
+	CHECK_EQ_INT(shared_count(CAROL, "acme"), 1);
+	CHECK_EQ_INT(shared_count(CAROL, "other"), 0);
+	CHECK_EQ_INT(shared_count(CAROL, NULL), 0);
+	CHECK_EQ_INT(shared_count(BOB, "acme"), 0);
+	/* Own and anyone entries add up; one list entry, marked direct. */
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, ALICE, "set", "i")), "accepted");
+	CHECK_EQ_STR(rights_of(inbox, ALICE), "lri");
+	CHECK_EQ_INT(shared_count(ALICE, "acme"), 1);
+	CHECK_EQ_STR(run("message.append", BOB, as(append_data(inbox, "[]"), ALICE)), "accepted");
+	CHECK_EQ_STR(run("message.append", BOB, as(append_data(inbox, "[]"), CAROL)), "forbidden");
+	/* anyone is of the owner's tenant: an event of another tenant's
+	 * envelope gets nothing from it (alice keeps her own i only). */
+	env.tenant = "other";
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, as(json_pack("{s:s}", "mailbox_id", inbox), CAROL)),
+		     "forbidden");
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, as(json_pack("{s:s}", "mailbox_id", inbox), ALICE)),
+		     "forbidden");
+	CHECK_EQ_STR(run("message.append", BOB, as(append_data(inbox, "[]"), ALICE)), "accepted");
+	env.tenant = "acme";
+	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, as(json_pack("{s:s}", "mailbox_id", inbox), CAROL)),
+		     "accepted");
+	/* Negative entries take away from both. */
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "-" ALICE, "set", "ri")), "accepted");
+	CHECK_EQ_STR(rights_of(inbox, ALICE), "l");
+	CHECK_EQ_STR(rights_of(inbox, CAROL), "lr");
+	CHECK_EQ_STR(run("message.append", BOB, as(append_data(inbox, "[]"), ALICE)), "forbidden");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "-anyone", "set", "l")), "accepted");
+	CHECK_EQ_STR(rights_of(inbox, ALICE), "");
+	CHECK_EQ_STR(rights_of(inbox, CAROL), "r");
+	CHECK_EQ_STR(rights_of(inbox, BOB), "lrswipkxtea");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "-anyone", "delete", NULL)), "accepted");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(inbox, "-" ALICE, "remove", "i")), "accepted");
+	CHECK_EQ_STR(rights_of(inbox, ALICE), "li");
+	/* "anyone" with a; the ACL lists every kind of entry. */
+	CHECK_EQ_STR(run("mailbox.acl", BOB, as(acl_data(inbox, CAROL, "set", "l"), ALICE)), "forbidden");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(drafts, "anyone", "set", "l")), "accepted");
+	CHECK_EQ_INT(shared_count(CAROL, "acme"), 2);
+	CHECK_EQ_INT(count_keys(KEY_ACL_ANYONE), 2);
+	/* The index goes with the grant, and with the mailbox. */
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(drafts, "anyone", "remove", "l")), "accepted");
+	CHECK_EQ_INT(count_keys(KEY_ACL_ANYONE), 1);
+	CHECK_EQ_STR(run("mailbox.create", BOB, json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Team")),
+		     "accepted");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(MB1, "anyone", "set", "lr")), "accepted");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(MB1, "-" CAROL, "set", "r")), "accepted");
+	CHECK_EQ_INT(count_keys(KEY_ACL_ANYONE), 2);
+	CHECK_EQ_STR(run("mailbox.delete", BOB, json_pack("{s:s}", "mailbox_id", MB1)), "accepted");
+	CHECK_EQ_INT(count_keys(KEY_ACL_ANYONE), 1);
+	/* account.purge takes the rest. */
+	CHECK_EQ_STR(run("account.purge", BOB, json_object()), "accepted");
+	CHECK_EQ_INT(count_keys(KEY_ACL_ANYONE), 0);
+	CHECK_EQ_INT(count_keys("mail/"), 0);
+}
+
+/* RFC 4314 4: a sharee's CREATE (k on the parent), DELETE (x), RENAME (x,
+ * and k on the new parent); the creator's rights on what it made. */
+static void test_sharee_mailboxes(void)
+{
+	char archive[33], drafts[33];
+	json_t *list = NULL;
+	const char *error;
+
+	fresh("acl-sharee-mbox");
+	CHECK_EQ_STR(run("mailbox.provision", BOB, json_object()), "accepted");
+	snprintf(archive, sizeof archive, "%s", mb_id("Archive"));
+	snprintf(drafts, sizeof drafts, "%s", mb_id("Drafts"));
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(archive, ALICE, "set", "lr")), "accepted");
+	CHECK_EQ_STR(run("mailbox.create", BOB,
+			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Archive/Sub"), ALICE)),
+		     "forbidden");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(archive, ALICE, "add", "k")), "accepted");
+	/* Top-level, or below a mailbox that does not exist: no parent. */
+	CHECK_EQ_STR(run("mailbox.create", BOB,
+			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Top"), ALICE)),
+		     "forbidden");
+	CHECK_EQ_STR(run("mailbox.create", BOB,
+			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Nope/Sub"), ALICE)),
+		     "forbidden");
+	CHECK_EQ_STR(run("mailbox.create", BOB,
+			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Archive/Sub"), CAROL)),
+		     "forbidden");
+	CHECK_EQ_STR(run("mailbox.create", BOB,
+			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Archive/Sub"), ALICE)),
+		     "accepted");
+	CHECK_EQ_STR(mb_id("Archive/Sub"), MB1);   /* the owner's */
+	CHECK_EQ_STR(rights_of(MB1, ALICE), "lrswipkxtea");
+	CHECK_EQ_STR(rights_of(MB1, CAROL), "");
+	CHECK_EQ_INT(mail_shared_list(view, ALICE, "acme", &list, &error), 0);
+	CHECK_EQ_INT((int)json_array_size(list), 2);
+	json_decref(list);
+	/* DELETE needs x: not on Archive, on what alice created. */
+	CHECK_EQ_STR(run("mailbox.delete", BOB, as(json_pack("{s:s}", "mailbox_id", archive), ALICE)),
+		     "forbidden");
+	/* RENAME: x on the source, k on the new parent. */
+	CHECK_EQ_STR(run("mailbox.rename", BOB,
+			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Drafts/Sub"), ALICE)),
+		     "forbidden");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(drafts, ALICE, "set", "lk")), "accepted");
+	CHECK_EQ_STR(run("mailbox.rename", BOB,
+			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Sub"), ALICE)),
+		     "forbidden");
+	CHECK_EQ_STR(run("mailbox.rename", BOB,
+			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Drafts/Sub"), ALICE)),
+		     "accepted");
+	CHECK_EQ_STR(mb_id("Drafts/Sub"), MB1);
+	CHECK_EQ_STR(run("mailbox.rename", BOB,
+			 as(json_pack("{s:s, s:s}", "mailbox_id", drafts, "name", "Archive/D"), ALICE)),
+		     "forbidden");   /* no x on Drafts */
+	/* A negative entry takes x away again. */
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(MB1, "-" ALICE, "set", "x")), "accepted");
+	CHECK_EQ_STR(run("mailbox.delete", BOB, as(json_pack("{s:s}", "mailbox_id", MB1), ALICE)),
+		     "forbidden");
+	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(MB1, "-" ALICE, "delete", NULL)), "accepted");
+	CHECK_EQ_STR(run("mailbox.delete", BOB, as(json_pack("{s:s}", "mailbox_id", MB1), ALICE)),
+		     "accepted");
+	CHECK_EQ_STR(mb_id("Drafts/Sub"), "");
+	CHECK_EQ_INT(shared_count(ALICE, "acme"), 2);   /* Archive and Drafts */
 }
 
 static void test_as_rights(void)
@@ -350,6 +521,14 @@ static void workload(struct view *v)
 	run_on(v, "mailbox.acl", BOB, acl_data(ids[2], CAROL, "delete", NULL));
 	run_on(v, "message.expunge", BOB, json_pack("{s:s, s:[[i,i]]}", "mailbox_id", ids[1], "uids", 1, 9));
 	run_on(v, "mailbox.delete", BOB, json_pack("{s:s}", "mailbox_id", ids[1]));
+	/* anyone, negative entries, and a sharee's mailbox commands. */
+	run_on(v, "mailbox.acl", ALICE, acl_data(ids[2], "anyone", "set", "lrk"));
+	run_on(v, "mailbox.acl", ALICE, acl_data(ids[2], "-" CAROL, "set", "k"));
+	run_on(v, "mailbox.create", ALICE,
+	       as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "C/ByBob"), BOB));
+	run_on(v, "mailbox.rename", ALICE, as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "C/Bob2"), BOB));
+	run_on(v, "mailbox.create", ALICE,
+	       as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "C/ByCarol"), CAROL));
 }
 
 static void test_determinism(void)
@@ -362,8 +541,16 @@ static void test_determinism(void)
 	fresh("acl-det-1");
 	workload(view);
 	CHECK_EQ_INT(shared_count(ALICE, "acme"), 2);   /* B was deleted */
-	CHECK_EQ_INT(shared_count(BOB, "acme"), 3);
-	CHECK_EQ_INT(shared_count(CAROL, "acme"), 1);
+	CHECK_EQ_INT(shared_count(BOB, "acme"), 4);   /* + C/Bob2, his creation */
+	CHECK_EQ_INT(shared_count(CAROL, "acme"), 2);   /* + alice's C, to anyone */
+	CHECK_EQ_INT(count_keys(KEY_ACL_ANYONE), 1);
+	{
+		json_t *m = NULL;
+
+		CHECK_EQ_INT(mail_mailbox_by_name(view, ALICE, "C/Bob2", &m, &error), 1);
+		json_decref(m);
+		CHECK_EQ_INT(mail_mailbox_by_name(view, ALICE, "C/ByCarol", &m, &error), 0);
+	}
 	CHECK_EQ_INT(view_digest(view, d1, &k1, &error), 0);
 	next_offset = 0;
 	v2 = open_view_at("acl-det-2");
@@ -378,6 +565,9 @@ int main(void)
 {
 	test_run("rights letters, c and d (RFC 4314 2.1.1)", test_rights_strings);
 	test_run("mailbox.acl: set/add/remove/delete, sharee index, rejections", test_acl_set);
+	test_run("effective rights and identifiers (RFC 4314 2)", test_rights_arith);
+	test_run("anyone (the tenant index) and negative entries", test_anyone_negative);
+	test_run("a sharee's CREATE / DELETE / RENAME: k and x (RFC 4314 4)", test_sharee_mailboxes);
 	test_run("writes as a sharee: the rights of every event type", test_as_rights);
 	test_run("rename keeps grants, delete drops them and the index", test_rename_delete);
 	test_run("determinism of a sharing workload", test_determinism);

@@ -8,7 +8,11 @@
  * like a mailbox that does not exist (RFC 4314 6: NO [NONEXISTENT], absent
  * from LIST, STATUS, GETACL, MYRIGHTS). The session reads the owner's
  * records from the local view; writes go to the owner's partition with
- * "as" = the session's account, checked again by the owner's applier. */
+ * "as" = the session's account, checked again by the owner's applier.
+ * Rights are the effective ones (the session's entry and "anyone" less
+ * the negative entries, projector/mail_acl.h). With k on a parent the
+ * session may CREATE a child in the owner's tree, with x DELETE, with x
+ * and k on the new parent RENAME (RFC 4314 4, imap_acl_mbox.c). */
 #ifndef EVM_IMAP_ACL_H
 #define EVM_IMAP_ACL_H
 
@@ -49,6 +53,27 @@ int imap_acl_route(struct imap_session *s, json_t *data, char owner[EVM_ADDRESS_
 /* imap_submit for another account's partition, with "as" set. */
 void imap_acl_submit(struct imap_session *s, const char *owner, const char *type, json_t *data,
 		     imap_write_cb *cb);
+/* Splits "Other Users/<owner>/<rest>": 1 with owner and *rest_r (in
+ * name), 0 when name is not of that form. */
+int imap_acl_split(const char *name, char owner[EVM_ADDRESS_MAX + 1], const char **rest_r);
+/* The parent of name in owner's tree, with the k right (RFC 4314 4):
+ * 1 with *parent_r (a new ref, imap_acl_lookup's record), or 0 answered
+ * NO [NOPERM] (top-level, no parent, no k). */
+int imap_acl_parent(struct imap_session *s, const char *name, const char *owner, json_t **parent_r);
+/* CREATE of name under "Other Users": k on the parent, then
+ * mailbox.create {mailbox_id id, special_use use} in the owner's
+ * partition (projector/mail_acl.h). Answers. */
+void imap_acl_create(struct imap_session *s, const char *name, const char *id, const char *use);
+/* RENAME of box (found with x) to to: the new name in the owner's tree
+ * into *name_r (points into to). 1, or 0 answered (another account, a
+ * missing k on the new parent, an own mailbox to "Other Users"). */
+int imap_acl_rename_target(struct imap_session *s, json_t *box, const char *to, const char **name_r);
+/* An RFC 4314 2 identifier argument: an address (normalized), "anyone"
+ * in any case, either after "-". The identifier as stored into out, the
+ * address or "anyone" without the "-" into base. 0, or -1 when it is none
+ * of those. */
+int imap_acl_identifier_parse(const char *arg, char out[MAIL_ACL_ID_MAX + 1], char base[EVM_ADDRESS_MAX + 1],
+			      const char **error_r);
 /* A shared mailbox was selected: the session also learns of the owner's
  * changes (IDLE). Unsubscribed by imap_mbox_free. */
 void imap_acl_watch(struct imap_session *s, struct imap_mbox *mb);

@@ -1,9 +1,11 @@
 /* imap_cmd_acl - SETACL, DELETEACL, GETACL, LISTRIGHTS and MYRIGHTS
  * (RFC 4314 3) on the session's own mailboxes and on those shared with it
- * (imap_acl.h). Identifiers are accounts of the session's tenant; the
- * owner always holds every right and is listed first; "anyone" and
- * negative rights are not supported. A change is one mailbox.acl event in
- * the owner's partition (projector/mail_acl.h). */
+ * (imap_acl.h). Identifiers (RFC 4314 2) are accounts of the session's
+ * tenant, "anyone" (every account of the owner's tenant), and either with
+ * a leading "-": a negative entry, taking its rights away (effective
+ * rights, projector/mail_acl.h). The owner always holds every right and is
+ * listed first. A change is one mailbox.acl event in the owner's
+ * partition (projector/mail_acl.h). */
 #include "gateway/imap/imap_acl.h"
 #include "projector/directory.h"
 #include "projector/mail.h"
@@ -13,7 +15,9 @@
 #include "gateway/node.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* The mailbox argument, looked up with the rights need: 1, or 0 answered. */
 static int acl_mailbox(struct imap_session *s, const struct imap_arg *a, unsigned need, json_t **box_r)
@@ -27,11 +31,30 @@ static int acl_mailbox(struct imap_session *s, const struct imap_arg *a, unsigne
 	return imap_acl_find(s, name, need, "NONEXISTENT", box_r);
 }
 
-/* The identifier argument as an account of the session's tenant in
- * normal form, not the mailbox's owner: 1, or 0 answered. */
-static int acl_identifier(struct imap_session *s, const struct imap_arg *a, json_t *box,
-			  char out[EVM_ADDRESS_MAX + 1])
+int imap_acl_identifier_parse(const char *arg, char out[MAIL_ACL_ID_MAX + 1], char base[EVM_ADDRESS_MAX + 1],
+			      const char **error_r)
 {
+	int neg = arg[0] == '-';
+	const char *b = arg + neg;
+
+	/* RFC 4314 2: "anyone" is case-sensitive in the RFC's examples;
+	 * Cyrus and Dovecot take it in any case, so do we. */
+	if (strcasecmp(b, MAIL_ACL_ANYONE) == 0) {
+		snprintf(base, EVM_ADDRESS_MAX + 1, "%s", MAIL_ACL_ANYONE);
+	} else if (evm_address_normalize(b, base, error_r) < 0) {
+		return -1;
+	}
+	snprintf(out, MAIL_ACL_ID_MAX + 1, "%s%s", neg ? "-" : "", base);
+	return mail_acl_identifier_kind(out) < 0 ? -1 : 0;
+}
+
+/* The identifier argument (imap_acl_identifier_parse) for a change: an
+ * account of the session's tenant, or anyone, negative or not, never the
+ * mailbox's owner. 1, or 0 answered. */
+static int acl_identifier(struct imap_session *s, const struct imap_arg *a, json_t *box,
+			  char out[MAIL_ACL_ID_MAX + 1])
+{
+	char base[EVM_ADDRESS_MAX + 1];
 	const char *who = imap_arg_str(a), *error = NULL, *tenant;
 	json_t *acc = NULL;
 	int r;
@@ -40,19 +63,17 @@ static int acl_identifier(struct imap_session *s, const struct imap_arg *a, json
 		imap_bad(s, "%s needs an identifier", s->cur->name);
 		return 0;
 	}
-	if (who[0] == '-') {
-		imap_no(s, "[CANNOT] Negative rights are not supported");   /* RFC 4314 2 */
+	if (imap_acl_identifier_parse(who, out, base, &error) < 0) {
+		imap_no(s, "[CANNOT] Rights are granted to accounts of this domain's tenant and anyone only");
 		return 0;
 	}
-	if (evm_address_normalize(who, out, &error) < 0) {
-		imap_no(s, "[CANNOT] Rights are granted to accounts of this domain's tenant only");
-		return 0;
-	}
-	if (strcmp(out, imap_acl_box_owner(s, box)) == 0) {
+	if (strcmp(base, MAIL_ACL_ANYONE) == 0)
+		return 1;   /* the owner's tenant: the applier records it */
+	if (strcmp(base, imap_acl_box_owner(s, box)) == 0) {
 		imap_no(s, "[CANNOT] The owner's rights cannot be changed");
 		return 0;
 	}
-	if ((r = directory_account_get(s->node->view, out, &acc, &error)) < 0) {
+	if ((r = directory_account_get(s->node->view, base, &acc, &error)) < 0) {
 		imap_no(s, "[SERVERBUG] Cannot read the directory: %s", error);
 		return 0;
 	}
@@ -60,7 +81,7 @@ static int acl_identifier(struct imap_session *s, const struct imap_arg *a, json
 	r = r > 0 && tenant != NULL && strcmp(tenant, s->tenant) == 0;
 	json_decref(acc);
 	if (!r)
-		imap_no(s, "[CANNOT] Rights are granted to accounts of this domain's tenant only");
+		imap_no(s, "[CANNOT] Rights are granted to accounts of this domain's tenant and anyone only");
 	return r;
 }
 
@@ -85,7 +106,7 @@ static void acl_submit(struct imap_session *s, json_t *box, const char *who, con
 /* RFC 4314 3.1: SETACL mailbox identifier [+|-]rights. */
 void imap_cmd_setacl(struct imap_session *s, const struct imap_command *cmd)
 {
-	char who[EVM_ADDRESS_MAX + 1], canon[MAIL_RIGHTS_LEN];
+	char who[MAIL_ACL_ID_MAX + 1], canon[MAIL_RIGHTS_LEN];
 	const char *rights, *action = "set";
 	json_t *box = NULL;
 	unsigned bits;
@@ -112,7 +133,7 @@ void imap_cmd_setacl(struct imap_session *s, const struct imap_command *cmd)
 /* RFC 4314 3.2: DELETEACL mailbox identifier. */
 void imap_cmd_deleteacl(struct imap_session *s, const struct imap_command *cmd)
 {
-	char who[EVM_ADDRESS_MAX + 1];
+	char who[MAIL_ACL_ID_MAX + 1];
 	json_t *box = NULL;
 
 	if (cmd->nargs != 2 || imap_arg_str(&cmd->args[1]) == NULL) {
@@ -168,11 +189,12 @@ void imap_cmd_getacl(struct imap_session *s, const struct imap_command *cmd)
 	imap_ok(s, "GETACL completed");
 }
 
-/* RFC 4314 3.4: what may be granted to identifier: the owner holds every
- * right; anybody else may get each right on its own. */
+/* RFC 4314 3.4: what may be granted to identifier: the owner (and its
+ * negative entry) holds every right for good; anybody else, anyone and
+ * negative entries may get each right on its own. */
 void imap_cmd_listrights(struct imap_session *s, const struct imap_command *cmd)
 {
-	char who[EVM_ADDRESS_MAX + 1], out[MAIL_RIGHTS_LEN];
+	char who[MAIL_ACL_ID_MAX + 1], base[EVM_ADDRESS_MAX + 1], out[MAIL_RIGHTS_LEN];
 	const char *arg, *error = NULL;
 	struct buf line = BUF_INIT;
 	json_t *box = NULL;
@@ -187,9 +209,10 @@ void imap_cmd_listrights(struct imap_session *s, const struct imap_command *cmd)
 	imap_quote_mailbox(s, &line, json_string_value(json_object_get(box, "name")));
 	buf_puts(&line, " ");
 	imap_quote(&line, arg);
-	if (evm_address_normalize(arg, who, &error) == 0 && strcmp(who, imap_acl_box_owner(s, box)) == 0) {
+	if (imap_acl_identifier_parse(arg, who, base, &error) == 0 &&
+	    strcmp(base, imap_acl_box_owner(s, box)) == 0) {
 		mail_rights_string(MAIL_R_EVERY, 1, out);
-		buf_printf(&line, " %s", out);
+		buf_printf(&line, " %s", who[0] == '-' ? "\"\"" : out);
 	} else {
 		buf_puts(&line, " \"\" l r s w i p k x t e a c d");
 	}

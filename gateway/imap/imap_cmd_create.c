@@ -1,6 +1,7 @@
 /* imap_cmd_create - CREATE (RFC 9051 6.3.4) with the USE parameter (RFC 6154
  * 3, CREATE-SPECIAL-USE) and the MAILBOXID response code (RFC 8474 4.1):
- * one mailbox.create event. */
+ * one mailbox.create event; under "Other Users" in the owner's partition
+ * (imap_acl_mbox.c). */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_session_write.h"
 #include "gateway/imap/imap_mbox_name.h"
@@ -79,11 +80,11 @@ void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
 		imap_no(s, "[ALREADYEXISTS] INBOX always exists");
 		return;
 	}
-	if (imap_acl_is_other(name)) {   /* RFC 2342: other users' namespace */
-		imap_no(s, "[NOPERM] Mailboxes under \"" IMAP_OTHER_USERS "\" belong to their owners");
+	evm_random_id(id);
+	if (imap_acl_is_other(name)) {   /* RFC 4314 4: k on the owner's parent */
+		imap_acl_create(s, name, id, use);
 		return;
 	}
-	evm_random_id(id);
 	imap_submit(s, "mailbox.create",
 		    json_pack("{s:s, s:s, s:s}", "mailbox_id", id, "name", name, "special_use", use),
 		    create_done);

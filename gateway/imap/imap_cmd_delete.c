@@ -1,9 +1,12 @@
-/* imap_cmd_delete - DELETE (RFC 9051 6.3.5): one mailbox.delete event. */
+/* imap_cmd_delete - DELETE (RFC 9051 6.3.5): one mailbox.delete event; a
+ * shared mailbox's needs x (RFC 4314 4) and goes to its owner's partition
+ * (imap_submit routes it, imap_acl.h). */
 #include "gateway/imap/imap_session_private.h"
 #include "gateway/imap/imap_session_write.h"
 #include "gateway/imap/imap_mbox_name.h"
 #include "gateway/imap/imap_commands.h"
 #include "projector/mail.h"
+#include "gateway/imap/imap_acl.h"
 
 #include <string.h>
 
@@ -20,7 +23,7 @@ void imap_cmd_delete(struct imap_session *s, const struct imap_command *cmd)
 		imap_no(s, "[CANNOT] INBOX cannot be deleted");
 		return;
 	}
-	if (!imap_mailbox_find(s, name, &box, "NONEXISTENT"))
+	if (!imap_acl_find(s, name, MAIL_R_DELMBOX, "NONEXISTENT", &box))
 		return;
 	imap_submit(s, "mailbox.delete",
 		    json_pack("{s:O}", "mailbox_id", json_object_get(box, "id")), imap_done_simple);

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "gateway/imap/imap_parser.h"
 
 #define IMAP_NOTIFY_GROUPS_MAX 32     /* event groups in one NOTIFY SET */
@@ -91,5 +93,24 @@ void imap_notify_changed(struct imap_session *s);
  * pending; ok: the command did not fail with BAD. */
 void imap_notify_flush(struct imap_session *s, bool ok);
 void imap_notify_free(struct imap_session *s);
+
+/* ---- imap_notify_shared.c: mailboxes shared with the session ---- */
+/* The owners whose partitions a NOTIFY session listens to. */
+struct imap_notify_owners {
+	json_t *names;                 /* owner -> true */
+	struct projector_sub **subs;
+	size_t n;
+};
+/* Adds to boxes (id -> record with keys, and "owner") the mailboxes shared
+ * with the session on which it holds l and r, named "Other Users/..."
+ * (RFC 4314 4), when a group of sp can take such a name (subscribed,
+ * subtree, mailboxes; RFC 5465 6): true then, false when none can. */
+bool imap_notify_shared_add(struct imap_session *s, const struct imap_notify_spec *sp, json_t *boxes,
+			    const char *const *keys, size_t nkeys);
+/* Listens to the partitions of the owners in boxes (their changes call
+ * imap_notify_changed), and to no other; with anyone, to the changes of
+ * the tenant's grants to anyone too (projector/mail_acl.h). */
+void imap_notify_owners_update(struct imap_session *s, struct imap_notify_owners *w, json_t *boxes, bool anyone);
+void imap_notify_owners_free(struct imap_notify_owners *w);
 
 #endif

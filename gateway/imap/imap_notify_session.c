@@ -11,7 +11,10 @@
  * IMAP_NOTIFY_OVERFLOW responses at once give NOTIFICATIONOVERFLOW and
  * turn NOTIFY off (5.8). The selected mailbox keeps the usual EXISTS /
  * EXPUNGE / FETCH updates, sent as soon as they happen with the selected
- * filter (and FETCH with the MessageNew attributes for new messages). */
+ * filter (and FETCH with the MessageNew attributes for new messages).
+ * Mailboxes shared with the session (l and r) are watched like its own
+ * when a subscribed / subtree / mailboxes filter names them
+ * (imap_notify_shared.c); their METADATA is the owner's and not watched. */
 #include "gateway/imap/imap_session_util.h"
 #include "gateway/imap/imap_notify.h"
 #include "gateway/imap/imap_session_private.h"
@@ -35,6 +38,7 @@ struct imap_notify {
 	json_t *subs;         /* subscribed name -> true */
 	json_t *server_meta;  /* entry -> value hash */
 	bool pending;         /* a change arrived during a command */
+	struct imap_notify_owners owners;   /* of the shared mailboxes in boxes */
 };
 
 /* FNV-1a of a metadata value: only equality matters. */
@@ -75,6 +79,7 @@ static int snapshot(struct imap_session *s, struct imap_notify *st)
 					     "highestmodseq", "id" };
 	unsigned ev = imap_notify_all_events(st->spec);
 	json_t *list = NULL, *subs = NULL, *b, *v;
+	bool shared;
 	const char *error = NULL;
 	size_t i;
 
@@ -104,6 +109,9 @@ static int snapshot(struct imap_session *s, struct imap_notify *st)
 			json_object_set_new(rec, "meta", meta_snapshot(s, id));
 		json_object_set_new(st->boxes, id, rec);
 	}
+	/* RFC 5465 6 with RFC 4314: shared mailboxes a filter names. */
+	shared = imap_notify_shared_add(s, st->spec, st->boxes, keys, sizeof keys / sizeof keys[0]);
+	imap_notify_owners_update(s, &st->owners, st->boxes, shared);
 	json_array_foreach(subs, i, v)
 		json_object_set_new(st->subs, json_string_value(v), json_true());
 	if (ev & IMAP_NE_SERVER_METADATA) {
@@ -389,6 +397,7 @@ void imap_notify_free(struct imap_session *s)
 	if (st == NULL)
 		return;
 	imap_notify_spec_free(&st->spec);
+	imap_notify_owners_free(&st->owners);
 	json_decref(st->boxes);
 	json_decref(st->subs);
 	json_decref(st->server_meta);

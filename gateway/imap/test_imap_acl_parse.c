@@ -1,6 +1,7 @@
 /* test_imap_acl_parse - the RFC 4314 commands through the IMAP push
  * parser (fed whole, one octet, seven octets at a time and in random
- * splits, with identical transcripts), the rights strings they carry
+ * splits, with identical transcripts), the rights strings and the
+ * identifiers (anyone, -identifier, RFC 4314 2) they carry
  * (projector/mail_acl.h) and the "Other Users" names (imap_acl.h). */
 #include "gateway/imap/imap_acl.h"
 #include "gateway/imap/imap_parser.h"
@@ -57,6 +58,11 @@ static void test_commands(void)
 		  "C e GETACL INBOX\nC f MYRIGHTS \"Other Users/amy@acme.test/INBOX\"\n" },
 		{ "g LISTRIGHTS INBOX anyone\r\n", "C g LISTRIGHTS INBOX anyone\n" },
 		{ "h SETACL INBOX \"\" \"\"\r\n", "C h SETACL INBOX \"\" \"\"\n" },
+		/* RFC 4314 2: anyone and negative identifiers */
+		{ "i SETACL INBOX -anyone -lr\r\n", "C i SETACL INBOX -anyone -lr\n" },
+		{ "j DELETEACL Team \"-bob@acme.test\"\r\n", "C j DELETEACL Team \"-bob@acme.test\"\n" },
+		{ "k SETACL Team {14+}\r\n-bob@acme.test +x\r\n", "C k SETACL Team {14}\"-bob@acme.test\" +x\n" },
+		{ "l LISTRIGHTS INBOX -anyone\r\n", "C l LISTRIGHTS INBOX -anyone\n" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -83,9 +89,60 @@ static void test_rights_and_names(void)
 	CHECK(!imap_acl_is_other("INBOX"));
 }
 
+/* out and base of one argument, or "(invalid)". */
+static const char *parsed(const char *arg, char base[EVM_ADDRESS_MAX + 1])
+{
+	static char out[MAIL_ACL_ID_MAX + 1];
+	const char *err = NULL;
+
+	if (imap_acl_identifier_parse(arg, out, base, &err) < 0)
+		return "(invalid)";
+	return out;
+}
+
+static void test_identifiers(void)
+{
+	char base[EVM_ADDRESS_MAX + 1];
+
+	CHECK_EQ_STR(parsed("bob@acme.test", base), "bob@acme.test");
+	CHECK_EQ_STR(base, "bob@acme.test");
+	CHECK_EQ_STR(parsed("Bob@ACME.test", base), "bob@acme.test");   /* the normal form */
+	CHECK_EQ_STR(parsed("-Bob@ACME.test", base), "-bob@acme.test");
+	CHECK_EQ_STR(base, "bob@acme.test");
+	CHECK_EQ_STR(parsed("anyone", base), "anyone");
+	CHECK_EQ_STR(parsed("Anyone", base), "anyone");
+	CHECK_EQ_STR(parsed("-ANYONE", base), "-anyone");
+	CHECK_EQ_STR(base, "anyone");
+	CHECK_EQ_STR(parsed("", base), "(invalid)");
+	CHECK_EQ_STR(parsed("-", base), "(invalid)");
+	CHECK_EQ_STR(parsed("owner", base), "(invalid)");
+	CHECK_EQ_STR(parsed("-anybody", base), "(invalid)");
+	CHECK_EQ_STR(parsed("bob@", base), "(invalid)");
+	CHECK_EQ_STR(parsed("--anyone", base), "(invalid)");
+}
+
+/* "Other Users/<owner>/<rest>" (imap_acl_split). */
+static void test_split(void)
+{
+	char owner[EVM_ADDRESS_MAX + 1];
+	const char *rest = NULL;
+
+	CHECK(imap_acl_split("Other Users/amy@acme.test/Team/Sub", owner, &rest));
+	CHECK_EQ_STR(owner, "amy@acme.test");
+	CHECK_EQ_STR(rest, "Team/Sub");
+	CHECK(imap_acl_split("Other Users/amy@acme.test/Top", owner, &rest));
+	CHECK_EQ_STR(rest, "Top");
+	CHECK(!imap_acl_split("Other Users/amy@acme.test/", owner, &rest));
+	CHECK(!imap_acl_split("Other Users/amy@acme.test", owner, &rest));
+	CHECK(!imap_acl_split("Other Users", owner, &rest));
+	CHECK(!imap_acl_split("INBOX/x", owner, &rest));
+}
+
 int main(void)
 {
 	test_run("ACL commands parse the same in every split", test_commands);
 	test_run("rights strings and Other Users names", test_rights_and_names);
+	test_run("identifiers: address, anyone, -identifier", test_identifiers);
+	test_run("Other Users/<owner>/<rest>", test_split);
 	return test_done();
 }

@@ -5,6 +5,7 @@
 #include "gateway/jmap/jmap_shared.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "projector/mail_acl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ struct jmap_shared_push {
 	void *ctx;
 	struct shared_owner *owners;
 	size_t n;
+	struct projector_sub *anyone_sub;   /* the tenant's grants to anyone */
 };
 
 static void owner_clear(struct shared_owner *o)
@@ -86,12 +88,18 @@ struct jmap_shared_push *jmap_shared_push_new(struct jmap_mail_req *req, unsigne
 					      projector_change_cb *cb, void *ctx)
 {
 	struct jmap_shared_push *sp = xcalloc(1, sizeof *sp);
+	struct buf channel = BUF_INIT;
 
 	jmap_mail_req_ref(req);
 	sp->req = req;
 	sp->mask = mask & SHARED_TYPES;
 	sp->cb = cb;
 	sp->ctx = ctx;
+	/* A mailbox shared with anyone of the tenant reports no sharee's
+	 * account changed, but this (projector/mail_acl.h). */
+	mail_acl_anyone_channel(&channel, req->tenant);
+	sp->anyone_sub = projector_subscribe(req->node->projector, channel.data, cb, ctx);
+	buf_free(&channel);
 	refresh(sp);
 	/* The states now are what the client is told first (or compares with). */
 	for (size_t i = 0; from_now && i < sp->n; i++)
@@ -108,6 +116,7 @@ void jmap_shared_push_free(struct jmap_shared_push **spp)
 		return;
 	for (size_t i = 0; i < sp->n; i++)
 		owner_clear(&sp->owners[i]);
+	projector_unsubscribe(&sp->anyone_sub);
 	free(sp->owners);
 	jmap_mail_req_unref(&sp->req);
 	free(sp);

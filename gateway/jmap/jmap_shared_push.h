@@ -10,7 +10,9 @@
  * time it is asked for changes: a share granted later is pushed at once
  * (the owner's ACL applier reports the sharee's account changed,
  * projector/mail_acl.c, which wakes the user's own subscription), a
- * revoked one is dropped. Each owner's account is subscribed to on the projector, so a
+ * revoked one is dropped; a mailbox shared with anyone of the user's tenant
+ * is learnt of through the tenant's anyone channel (projector/mail_acl.h).
+ * Each owner's account is subscribed to on the projector, so a
  * change applied on this node wakes the push once. Loop thread only. */
 #ifndef EVM_JMAP_SHARED_PUSH_H
 #define EVM_JMAP_SHARED_PUSH_H

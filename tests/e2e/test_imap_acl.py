@@ -73,7 +73,6 @@ def test_share_read_write_idle_rebuild(node):
         assert typ == "OK" and data[0].decode().endswith("lrswipkxteacd")
         # obsolete rights and a member of another tenant
         assert owner.setacl("INBOX", DAVE, "lr")[0] == "NO"
-        assert owner.setacl("INBOX", "anyone", "lr")[0] == "NO"
         assert owner.setacl("INBOX", USER, "lr")[0] == "NO"
         # --- bob: NAMESPACE, LIST, STATUS, MYRIGHTS, EXAMINE/SELECT, FETCH
         typ, data = bob.namespace()

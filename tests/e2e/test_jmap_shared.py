@@ -485,3 +485,67 @@ def test_identity_changes_after_alias(node):
                   using=using, user=SHAREE)
     assert r["methodResponses"][0][0] == "Identity/changes", r
     assert r["methodResponses"][0][1]["newState"] == got["state"]
+
+
+def test_anyone_and_negative_my_rights(node):
+    """RFC 8621 2 myRights from the effective rights (RFC 4314 2): a grant
+    to anyone reaches every account of the owner's tenant and none of
+    another; a negative entry takes rights away."""
+    owner2 = f"anyo@{DOMAIN}"
+    assert_ok(node.ctl("account", "add", owner2, "--password-stdin", input=PASSWORD + "\n"))
+    owner = imap(node, owner2)
+    try:
+        own_id = session(node, owner2)["primaryAccounts"][MAIL]
+        assert owner._simple_command("SETACL", "INBOX", "anyone", "lri")[0] == "OK"
+        for user in (SHAREE, OWNER):
+            s = session(node, user)
+            assert own_id in s["accounts"], (user, s["accounts"])
+            _, r = call(node, user, "Mailbox/get", {"accountId": own_id})
+            rights = r["list"][0]["myRights"]
+            assert rights["mayReadItems"] and rights["mayAddItems"], rights
+            assert not rights["maySetSeen"] and not rights["mayDelete"], rights
+        assert own_id not in session(node, ALIEN)["accounts"]
+        assert call(node, ALIEN, "Mailbox/get", {"accountId": own_id})[1]["type"] == "accountNotFound"
+        # -sharee i: still readable, no longer mayAddItems
+        assert owner._simple_command("SETACL", "INBOX", f"-{SHAREE}", "i")[0] == "OK"
+        _, r = call(node, SHAREE, "Mailbox/get", {"accountId": own_id})
+        rights = r["list"][0]["myRights"]
+        assert rights["mayReadItems"] and not rights["mayAddItems"], rights
+        _, r = call(node, OWNER, "Mailbox/get", {"accountId": own_id})
+        assert r["list"][0]["myRights"]["mayAddItems"], r
+        # -sharee r: the account is gone for the sharee only
+        assert owner._simple_command("SETACL", "INBOX", f"-{SHAREE}", "r")[0] == "OK"
+        wait_until(lambda: own_id not in session(node, SHAREE)["accounts"], timeout=20)
+        assert own_id in session(node, OWNER)["accounts"]
+    finally:
+        owner._simple_command("DELETEACL", "INBOX", "anyone")
+        owner._simple_command("DELETEACL", "INBOX", f"-{SHAREE}")
+        owner.logout()
+
+
+def test_push_of_share_with_anyone(node):
+    """A grant to anyone reports no sharee's account changed; the push
+    learns of it through the tenant's anyone channel (mail_acl.h)."""
+    from test_jmap import hostport, read_events
+    owner3 = f"anyone3@{DOMAIN}"
+    assert_ok(node.ctl("account", "add", owner3, "--password-stdin", input=PASSWORD + "\n"))
+    owner = imap(node, owner3)
+    s = None
+    try:
+        own_id = session(node, owner3)["primaryAccounts"][MAIL]
+        assert own_id not in session(node, SHAREE)["accounts"]
+        s = socket.create_connection(hostport(node), timeout=1)
+        s.sendall(f"GET /jmap/eventsource/?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: x\r\n"
+                  f"Authorization: {auth(SHAREE, PASSWORD)}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        events, _ = read_events(s, 1, time.monotonic() + 30)
+        assert events and events[0][0] == "state", events
+        assert owner._simple_command("SETACL", "INBOX", "anyone", "lr")[0] == "OK"
+        events, _ = read_events(s, 1, time.monotonic() + 30)
+        assert events, "no StateChange after the grant to anyone"
+        change = json.loads(events[0][1].split(b"\r\n")[0])
+        assert set(change["changed"][own_id]) == {"Mailbox", "Email", "Thread"}, change
+    finally:
+        if s is not None:
+            s.close()
+        owner._simple_command("DELETEACL", "INBOX", "anyone")
+        owner.logout()
