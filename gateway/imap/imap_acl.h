@@ -60,10 +60,6 @@ int imap_acl_split(const char *name, char owner[EVM_ADDRESS_MAX + 1], const char
  * 1 with *parent_r (a new ref, imap_acl_lookup's record), or 0 answered
  * NO [NOPERM] (top-level, no parent, no k). */
 int imap_acl_parent(struct imap_session *s, const char *name, const char *owner, json_t **parent_r);
-/* CREATE of name under "Other Users": k on the parent, then
- * mailbox.create {mailbox_id id, special_use use} in the owner's
- * partition (projector/mail_acl.h). Answers. */
-void imap_acl_create(struct imap_session *s, const char *name, const char *id, const char *use);
 /* RENAME of box (found with x) to to: the new name in the owner's tree
  * into *name_r (points into to). 1, or 0 answered (another account, a
  * missing k on the new parent, an own mailbox to "Other Users"). */

@@ -1,12 +1,16 @@
-/* imap_acl_mbox - CREATE, DELETE and RENAME in another account's tree
- * (RFC 4314 4): the gateway's check of k and x, then one event in the
- * owner's partition with "as", checked again by the owner's applier
- * (projector/mail_acl.h "ACTING AS A SHAREE"). */
+/* imap_acl_mbox - names and identifiers for shared mailboxes (RFC 4314):
+ * splitting "Other Users/<owner>/<rest>", the k check on a parent for
+ * CREATE and RENAME in another account's tree, the target of such a
+ * RENAME, and the identifier argument of the ACL commands ("anyone",
+ * "-identifier"). The commands submit one event in the owner's partition
+ * with "as", checked again by the owner's applier (projector/mail_acl.h
+ * "ACTING AS A SHAREE"). */
 #include "gateway/imap/imap_acl.h"
-#include "gateway/imap/imap_session_write.h"
 #include "projector/mail.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 int imap_acl_split(const char *name, char owner[EVM_ADDRESS_MAX + 1], const char **rest_r)
 {
@@ -43,39 +47,6 @@ int imap_acl_parent(struct imap_session *s, const char *name, const char *owner,
 	return imap_acl_find(s, parent, MAIL_R_CREATE, "NOPERM", parent_r);
 }
 
-/* The outcome of a sharee's mailbox.create: OK [MAILBOXID] (RFC 8474 4.1). */
-static void create_done(struct imap_session *s, int status, json_t *outcome, const char *error)
-{
-	const char *id;
-
-	if (!imap_outcome_ok(s, status, outcome, error, "CREATE"))
-		return;
-	id = json_string_value(json_object_get(outcome, "mailbox_id"));
-	if (id != NULL)
-		imap_ok(s, "[MAILBOXID (%s)] CREATE completed", id);
-	else
-		imap_ok(s, "CREATE completed");
-}
-
-void imap_acl_create(struct imap_session *s, const char *name, const char *id, const char *use)
-{
-	char owner[EVM_ADDRESS_MAX + 1];
-	const char *rest;
-	json_t *parent = NULL;
-
-	if (!imap_acl_split(name, owner, &rest)) {
-		imap_no(s, "[NOPERM] Mailboxes under \"" IMAP_OTHER_USERS "\" belong to their owners");
-		return;
-	}
-	if (!imap_acl_parent(s, name, owner, &parent))
-		return;
-	/* The parent's record names the owner in normal form. */
-	imap_acl_submit(s, imap_acl_box_owner(s, parent), "mailbox.create",
-			json_pack("{s:s, s:s, s:s}", "mailbox_id", id, "name", rest, "special_use", use),
-			create_done);
-	json_decref(parent);
-}
-
 int imap_acl_rename_target(struct imap_session *s, json_t *box, const char *to, const char **name_r)
 {
 	const char *owner = imap_acl_box_owner(s, box), *rest;
@@ -100,4 +71,21 @@ int imap_acl_rename_target(struct imap_session *s, json_t *box, const char *to, 
 	json_decref(parent);
 	*name_r = rest;
 	return 1;
+}
+
+int imap_acl_identifier_parse(const char *arg, char out[MAIL_ACL_ID_MAX + 1], char base[EVM_ADDRESS_MAX + 1],
+			      const char **error_r)
+{
+	int neg = arg[0] == '-';
+	const char *b = arg + neg;
+
+	/* RFC 4314 2: "anyone" is case-sensitive in the RFC's examples;
+	 * Cyrus and Dovecot take it in any case, so do we. */
+	if (strcasecmp(b, MAIL_ACL_ANYONE) == 0) {
+		snprintf(base, EVM_ADDRESS_MAX + 1, "%s", MAIL_ACL_ANYONE);
+	} else if (evm_address_normalize(b, base, error_r) < 0) {
+		return -1;
+	}
+	snprintf(out, MAIL_ACL_ID_MAX + 1, "%s%s", neg ? "-" : "", base);
+	return mail_acl_identifier_kind(out) < 0 ? -1 : 0;
 }

@@ -31,23 +31,6 @@ static int acl_mailbox(struct imap_session *s, const struct imap_arg *a, unsigne
 	return imap_acl_find(s, name, need, "NONEXISTENT", box_r);
 }
 
-int imap_acl_identifier_parse(const char *arg, char out[MAIL_ACL_ID_MAX + 1], char base[EVM_ADDRESS_MAX + 1],
-			      const char **error_r)
-{
-	int neg = arg[0] == '-';
-	const char *b = arg + neg;
-
-	/* RFC 4314 2: "anyone" is case-sensitive in the RFC's examples;
-	 * Cyrus and Dovecot take it in any case, so do we. */
-	if (strcasecmp(b, MAIL_ACL_ANYONE) == 0) {
-		snprintf(base, EVM_ADDRESS_MAX + 1, "%s", MAIL_ACL_ANYONE);
-	} else if (evm_address_normalize(b, base, error_r) < 0) {
-		return -1;
-	}
-	snprintf(out, MAIL_ACL_ID_MAX + 1, "%s%s", neg ? "-" : "", base);
-	return mail_acl_identifier_kind(out) < 0 ? -1 : 0;
-}
-
 /* The identifier argument (imap_acl_identifier_parse) for a change: an
  * account of the session's tenant, or anyone, negative or not, never the
  * mailbox's owner. 1, or 0 answered. */

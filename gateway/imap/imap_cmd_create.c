@@ -60,6 +60,27 @@ static void create_done(struct imap_session *s, int status, json_t *outcome, con
 		imap_ok(s, "CREATE completed");
 }
 
+/* CREATE under "Other Users/<owner>/": k on the parent, then one
+ * mailbox.create in the owner's partition with "as" (RFC 4314 4). */
+static void create_shared(struct imap_session *s, const char *name, const char *id, const char *use)
+{
+	char owner[EVM_ADDRESS_MAX + 1];
+	const char *rest;
+	json_t *parent = NULL;
+
+	if (!imap_acl_split(name, owner, &rest)) {
+		imap_no(s, "[NOPERM] Mailboxes under \"" IMAP_OTHER_USERS "\" belong to their owners");
+		return;
+	}
+	if (!imap_acl_parent(s, name, owner, &parent))
+		return;
+	/* The parent's record names the owner in normal form. */
+	imap_acl_submit(s, imap_acl_box_owner(s, parent), "mailbox.create",
+			json_pack("{s:s, s:s, s:s}", "mailbox_id", id, "name", rest, "special_use", use),
+			create_done);
+	json_decref(parent);
+}
+
 void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
 {
 	char name[MAIL_MAILBOX_NAME_MAX + 1], id[EVM_ID_HEX_LEN + 1];
@@ -82,7 +103,7 @@ void imap_cmd_create(struct imap_session *s, const struct imap_command *cmd)
 	}
 	evm_random_id(id);
 	if (imap_acl_is_other(name)) {   /* RFC 4314 4: k on the owner's parent */
-		imap_acl_create(s, name, id, use);
+		create_shared(s, name, id, use);
 		return;
 	}
 	imap_submit(s, "mailbox.create",
