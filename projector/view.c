@@ -1,5 +1,6 @@
 /* view - see view.h. RocksDB through its C API. */
 #include "projector/view.h"
+#include "projector/view_wbwi.h"
 #include "projector/projector_view.h"
 #include "projector/view_private.h"
 #include "common/buf.h"
@@ -272,6 +273,8 @@ int view_get(struct view *view, const void *key, size_t klen,
 struct scan_opts {
 	rocksdb_readoptions_t *ro;
 	char *bound;
+	size_t bound_len;
+	void *wbwi_bound;    /* view_wbwi_iterator's copy, for a batch scan */
 };
 
 /* Bounds a scan to the keys starting with prefix: forward scans stop at the
@@ -286,6 +289,8 @@ static rocksdb_readoptions_t *scan_opts_init(struct scan_opts *so, const void *p
 
 	so->ro = rocksdb_readoptions_create();
 	so->bound = NULL;
+	so->bound_len = 0;
+	so->wbwi_bound = NULL;
 	if (reverse) {
 		if (plen > 0) {
 			so->bound = xmalloc(plen);
@@ -301,6 +306,7 @@ static rocksdb_readoptions_t *scan_opts_init(struct scan_opts *so, const void *p
 		so->bound = xmalloc(n);
 		memcpy(so->bound, prefix, n);
 		so->bound[n - 1] = (char)((unsigned char)so->bound[n - 1] + 1);
+		so->bound_len = n;
 		rocksdb_readoptions_set_iterate_upper_bound(so->ro, so->bound, n);
 	}
 	return so->ro;
@@ -311,6 +317,17 @@ static void scan_opts_free(struct scan_opts *so)
 {
 	rocksdb_readoptions_destroy(so->ro);
 	free(so->bound);
+	view_wbwi_bound_free(so->wbwi_bound);
+}
+
+/* The batch's writes over the view, both bounded by so's upper bound
+ * (view_wbwi.h: without it, scans in a batch of many deletions cost
+ * O(batch)). */
+static rocksdb_iterator_t *batch_iter(struct view_batch *b, struct scan_opts *so)
+{
+	rocksdb_iterator_t *base = rocksdb_create_iterator(b->view->db, so->ro);
+
+	return view_wbwi_iterator(b->view->db, b->wb, base, so->bound, so->bound_len, &so->wbwi_bound);
 }
 
 /* Iterates from the iterator's position while keys start with prefix;
@@ -322,11 +339,13 @@ static int scan_iter_from(rocksdb_iterator_t *it, const void *prefix, size_t ple
 
 	for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
 		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v = rocksdb_iter_value(it, &vlen);
+		const char *k = rocksdb_iter_key(it, &klen), *v;
 
+		/* Checked before the value: a batch iterator may stand on a
+		 * deletion at its bound (test_view_wbwi.c). */
 		if (klen < plen || memcmp(k, prefix, plen) != 0)
 			break;
+		v = rocksdb_iter_value(it, &vlen);
 		if (cb(ctx, k, klen, v, vlen) != 0)
 			break;
 	}
@@ -412,11 +431,13 @@ int view_scan_reverse_from(struct view *view, const void *prefix, size_t plen, c
 	it = rocksdb_create_iterator(view->db, scan_opts_init(&so, prefix, plen, 1));
 	for (rocksdb_iter_seek_for_prev(it, start, slen); rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
 		size_t klen, vlen;
-		const char *k = rocksdb_iter_key(it, &klen);
-		const char *v = rocksdb_iter_value(it, &vlen);
+		const char *k = rocksdb_iter_key(it, &klen), *v;
 
+		/* Checked before the value: a batch iterator may stand on a
+		 * deletion at its bound (test_view_wbwi.c). */
 		if (klen < plen || memcmp(k, prefix, plen) != 0)
 			break;
+		v = rocksdb_iter_value(it, &vlen);
 		if (cb(ctx, k, klen, v, vlen) != 0)
 			break;
 	}
@@ -490,14 +511,13 @@ int view_batch_scan(struct view_batch *b, const void *prefix, size_t plen,
 {
 	struct view *view = b->view;
 	struct scan_opts so;
-	rocksdb_iterator_t *base, *it;
+	rocksdb_iterator_t *it;
 	int ret;
 
 	if (view_lock_open(view, error_r) < 0)
 		return -1;
-	base = rocksdb_create_iterator(view->db, scan_opts_init(&so, prefix, plen, 0));
-	/* The merged iterator takes ownership of base. */
-	it = rocksdb_writebatch_wi_create_iterator_with_base(b->wb, base);
+	scan_opts_init(&so, prefix, plen, 0);
+	it = batch_iter(b, &so);
 	ret = scan_iter(it, prefix, plen, cb, ctx, error_r);
 	pthread_rwlock_unlock(&view->lock);
 	scan_opts_free(&so);
@@ -515,8 +535,8 @@ int view_batch_scan_from(struct view_batch *b, const void *prefix, size_t plen, 
 
 	if (view_lock_open(view, error_r) < 0)
 		return -1;
-	it = rocksdb_writebatch_wi_create_iterator_with_base(b->wb,
-		rocksdb_create_iterator(view->db, scan_opts_init(&so, prefix, plen, 0)));
+	scan_opts_init(&so, prefix, plen, 0);
+	it = batch_iter(b, &so);
 	rocksdb_iter_seek(it, start, slen);
 	ret = scan_iter_from(it, prefix, plen, cb, ctx, error_r);
 	pthread_rwlock_unlock(&view->lock);
