@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	json_t *s2 = plen < size ? mime_parse(data + plen, size - plen, NULL) : json_object();
 	int cut;
 
-	cut = evm_fts_doc_message(&d, msg, size, plen, s2);
+	cut = evm_fts_doc_message(&d, msg, size, plen, s2, NULL);
 	evm_fts_body_text(msg, size, plen, s2, &body);
 	if (!cut && body.len > 0) {
 		char *m = fts_casemap(body.data, body.len);

@@ -145,11 +145,11 @@ static void test_odd_input(void)
 	/* no summary at all, no header block */
 	evm_fts_body_text("", 0, 0, NULL, &out);
 	CHECK_EQ_INT(out.len, 0);
-	CHECK_EQ_INT(evm_fts_doc_message(&d, "", 0, 0, NULL), 0);
+	CHECK_EQ_INT(evm_fts_doc_message(&d, "", 0, 0, NULL, NULL), 0);
 	{
 		json_t *empty = json_object();
 
-		CHECK_EQ_INT(evm_fts_doc_message(&d, "no colon\r\n:x\r\n", 14, 0, empty), 0);
+		CHECK_EQ_INT(evm_fts_doc_message(&d, "no colon\r\n:x\r\n", 14, 0, empty, NULL), 0);
 		json_decref(empty);
 	}
 	CHECK_EQ_INT(evm_fts_doc_add(&d, EVM_FTS_F_BODY, "ab", 2), 0);

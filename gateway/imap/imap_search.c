@@ -5,8 +5,10 @@
  * substring matches under i;unicode-casemap (RFC 5051, fts_casemap.c) on
  * decoded UTF-8 text (fts.h, THE TEXT: BODY is the decoded text of
  * the text parts); the text index (fts.h) first removes the messages
- * a text key cannot match, so only candidates and messages not indexed
- * yet are read. Dates compare by UTC day; OLDER / YOUNGER
+ * a text key cannot match, and confirms TEXT / BODY on a candidate from
+ * the casemapped text it stored (fts.h, THE TEXT STORED), so only
+ * messages not indexed yet (or indexed partially) are read and decoded
+ * here. Dates compare by UTC day; OLDER / YOUNGER
  * (RFC 5032) by seconds against the wall clock. "$" (RFC 5182) is the
  * saved result wherever a sequence set is allowed. */
 #include "gateway/imap/imap_search.h"
@@ -65,6 +67,8 @@ struct imap_search {
 	int body_missing;
 	struct buf btext;         /* BODY's decoded text of the message */
 	int btext_done;
+	struct evm_fts_text dtext;   /* the index's stored text of the message */
+	int dtext_state;          /* 0 not looked up, 1 in dtext, -1 none */
 	/* the text index (fts.h), opened on the first match */
 	int fts_ready;
 	struct evm_fts *fts;
@@ -384,6 +388,7 @@ void imap_search_free(struct imap_search **sr)
 	json_decref((*sr)->summary);
 	free((*sr)->body);
 	buf_free(&(*sr)->btext);
+	evm_fts_text_clear(&(*sr)->dtext);
 	imap_recs_free(&(*sr)->recs);
 	free(*sr);
 	*sr = NULL;
@@ -537,6 +542,36 @@ static int text_may_match(struct imap_search *sr, const struct snode *n, json_t 
 	return evm_fts_may_match(sr->fts, n->cand, id);
 }
 
+/* The stored text of an indexed candidate (fts.h, THE TEXT STORED), or
+ * NULL: then the message itself is read and decoded. */
+static const struct evm_fts_text *stored_text(struct imap_search *sr, json_t *rec)
+{
+	const char *error = NULL;
+	int r;
+
+	if (sr->dtext_state == 0) {
+		r = sr->fts != NULL ? evm_fts_text_get(sr->fts, msg_email_id(rec), &sr->dtext, &error) : 0;
+		if (r < 0)
+			log_warn("imap search: text index: %s", error ? error : "failed");
+		sr->dtext_state = r > 0 ? 1 : -1;
+	}
+	return sr->dtext_state > 0 ? &sr->dtext : NULL;
+}
+
+/* BODY (part 'x') or TEXT (header or body, RFC 9051 6.4.4) of an
+ * indexed message from its stored text, else from the message. */
+static int text_match(struct imap_session *s, struct imap_search *sr, struct imap_msg *m, json_t *rec,
+		      int text, const char *str)
+{
+	const struct evm_fts_text *t = stored_text(sr, rec);
+
+	if (t != NULL)
+		return (text && evm_fts_text_find(t, EVM_FTS_F_HEADER, str)) || evm_fts_text_find(t, EVM_FTS_F_BODY, str);
+	if (text)
+		return body(s, sr, m) && (header_match(sr->body, sr->len, NULL, str) || body_match(s, sr, m, rec, str));
+	return body_match(s, sr, m, rec, str);
+}
+
 /* RFC 9051 6.4.4 FROM/TO/CC/BCC: str (case-mapped) within a display name
  * or an address of the field (list: the summary's headers form), or
  * within the name of a group (env: its envelope form, where a group start
@@ -671,10 +706,9 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body(s, sr, m) &&
 		       header_match(sr->body, sr->len, n->field, n->mapped);
 	case S_BODY:
-		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body_match(s, sr, m, msg_rec(s, sr, idx), n->mapped);
 	case S_TEXT:
-		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body(s, sr, m) &&
-		       (header_match(sr->body, sr->len, NULL, n->mapped) || body_match(s, sr, m, msg_rec(s, sr, idx), n->mapped));
+		return text_may_match(sr, n, msg_rec(s, sr, idx)) &&
+		       text_match(s, sr, m, msg_rec(s, sr, idx), n->k == S_TEXT, n->mapped);
 	case S_MODSEQ:
 		return m->modseq >= n->num;
 	}
@@ -711,5 +745,7 @@ int imap_search_match(struct imap_session *s, struct imap_search *sr, size_t idx
 	sr->body = NULL;
 	sr->body_missing = 0;
 	sr->btext_done = 0;
+	evm_fts_text_clear(&sr->dtext);
+	sr->dtext_state = 0;
 	return r;
 }
