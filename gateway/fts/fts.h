@@ -23,8 +23,10 @@
  *   local/fts/<acct>/seg/<segno %010u>   the segment's documents: per
  *        document 32 hex digits of its email id and 't' (fully indexed,
  *        its text stored), '1' (fully indexed by a version that stored
- *        no text: indexed again, and the 't' document wins) or 'p' (text
+ *        no text: indexed again, and the 't' document wins), 'p' (text
  *        past EVM_FTS_TEXT_MAX: always a candidate, checked by scanning)
+ *        or 'x' (dead: its email id left the account, fts_gc.c; not
+ *        indexed, so a scan if it ever comes back)
  *   local/fts/<acct>/p/<f><trigram hex6>/<segno %010u>   the documents
  *        of the segment whose field f (FTS_F_*) holds the trigram, as
  *        ascending 16-bit little-endian document numbers
@@ -136,6 +138,10 @@ void evm_fts_key_account(struct buf *k, const char *account);
 /* Indexes the account's messages that are not indexed yet, on the calling
  * thread (the worker; tests). 0, or -1 with *error_r. */
 int evm_fts_index_account(struct view *view, const char *account, const char **error_r);
+/* fts_gc.c: marks dead ('x') the documents of email ids not in live (a
+ * set: the account's messages) and deletes their stored texts, once they
+ * are more than a quarter of the index. 0, or -1 with *error_r. */
+int evm_fts_gc(struct view *view, const struct buf *acct, json_t *live, const char **error_r);
 /* Documents written to the index by this process (any thread; /metrics). */
 uint64_t evm_fts_docs_written(void);
 

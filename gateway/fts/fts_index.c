@@ -131,6 +131,7 @@ struct run {
 	const char *account;
 	struct evm_fts *f;
 	json_t *seen;              /* email ids taken in this run */
+	json_t *live;              /* every email id of the account's messages */
 	struct buf acct;
 	struct seg sg;
 	uint32_t segno;
@@ -151,6 +152,7 @@ static int index_message(struct run *r, const char *mailbox_id, json_t *msg, con
 
 	if (id == NULL || strlen(id) != 32 || json_object_get(r->seen, id) != NULL)
 		return 0;
+	json_object_set_new(r->live, id, json_true());
 	if ((state = evm_fts_doc_state(r->f, id)) == 't' || state == 'p')
 		return 0;   /* '1': indexed before texts were stored, again now */
 	got = mail_message_body(r->view, r->account, mailbox_id,
@@ -205,7 +207,8 @@ static int drop_index(struct view *view, const char *account, const char **error
 /* Every mailbox's messages (fts.h, WHEN). */
 int evm_fts_index_account(struct view *view, const char *account, const char **error_r)
 {
-	struct run r = { view, account, NULL, json_object(), BUF_INIT, { .docs = BUF_INIT, .text = BUF_INIT }, 0 };
+	struct run r = { view, account, NULL, json_object(), json_object(), BUF_INIT,
+			 { .docs = BUF_INIT, .text = BUF_INIT }, 0 };
 	json_t *boxes = NULL, *box, *usage = NULL;
 	size_t i;
 	int ret = -1, have;
@@ -237,10 +240,12 @@ int evm_fts_index_account(struct view *view, const char *account, const char **e
 		}
 		json_decref(msgs);
 	}
-	ret = seg_write(view, &r.acct, r.segno, &r.sg, error_r);
+	if ((ret = seg_write(view, &r.acct, r.segno, &r.sg, error_r)) == 0)
+		ret = evm_fts_gc(view, &r.acct, r.live, error_r);
 out:
 	json_decref(boxes);
 	json_decref(r.seen);
+	json_decref(r.live);
 	evm_fts_close(&r.f);
 	buf_free(&r.acct);
 	buf_free(&r.sg.docs);

@@ -115,6 +115,8 @@ static int seg_cb(void *ctx, const char *key, size_t klen, const char *val, size
 	for (size_t d = 0; d < nd; d++) {
 		char st = val[d * 33 + 32];
 
+		if (st == 'x')
+			continue;   /* dead (fts_gc.c): not indexed */
 		insert(f, val + d * 33, (uint32_t)f->nseg, (uint16_t)d, st);
 		f->npartial += st != '1' && st != 't';
 	}

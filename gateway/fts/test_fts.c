@@ -604,6 +604,67 @@ static void test_text_limits(void)
 	buf_free(&text);
 }
 
+/* The messages of expunged mail leave the index ('x', no stored text)
+ * once they are many enough; an email id that comes back is indexed
+ * again; a few expunged messages change nothing. */
+static void test_gc(void)
+{
+	const char *error = NULL;
+	struct evm_fts *f = NULL;
+	char ids[80][33], mbox[64] = "", msg[128];
+	json_t *uids = json_array(), *few = json_array();   /* UID ranges [lo, hi] */
+
+	fresh("fts_gc");
+	for (int i = 0; i < 80; i++) {
+		snprintf(msg, sizeof msg, "Subject: gc %d\r\n\r\nbody number%d here\r\n", i, i);
+		snprintf(ids[i], sizeof ids[i], "%s", deliver(msg));
+		snprintf(mbox, sizeof mbox, "%s", json_string_value(json_object_get(last, "mailbox_id")));
+		if (i >= 10)
+			json_array_append_new(i < 13 ? few : uids, json_pack("[I,I]", json_integer_value(json_object_get(last, "uid")),
+									      json_integer_value(json_object_get(last, "uid"))));
+	}
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	/* 3 of 80 gone: below the threshold, nothing marked */
+	run("message.expunge", json_pack("{s:s, s:O}", "mailbox_id", mbox, "uids", few));
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_docs(f), 80);
+	evm_fts_close(&f);
+	CHECK_EQ_INT(stored_raw(ids[11], 0, "number11 "), 1);
+	/* 70 of 80 gone: marked dead, texts deleted */
+	run("message.expunge", json_pack("{s:s, s:O}", "mailbox_id", mbox, "uids", uids));
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_docs(f), 10);
+	CHECK_EQ_INT(evm_fts_doc_state(f, ids[40]), 0);
+	CHECK_EQ_INT(evm_fts_doc_state(f, ids[5]), 't');
+	evm_fts_close(&f);
+	{
+		struct buf k = BUF_INIT, acct = BUF_INIT;
+		char *val = NULL;
+		size_t vlen = 0;
+
+		evm_fts_key_account(&acct, BOB);
+		evm_fts_key_text(&k, &acct, ids[40]);
+		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 0);
+		evm_fts_key_text(&k, &acct, ids[5]);
+		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 1);
+		free(val);
+		buf_free(&k);
+		buf_free(&acct);
+	}
+	CHECK_EQ_INT(stored_raw(ids[5], 0, "number5 "), 1);
+	CHECK_EQ_INT(may("x", "number40 ", ids[40]), 1);   /* not indexed: a candidate */
+	/* the same content again: the same email id, indexed anew */
+	deliver("Subject: gc 40\r\n\r\nbody number40 here\r\n");
+	CHECK_EQ_STR(json_string_value(json_object_get(last, "email_id")), ids[40]);
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK_EQ_INT(stored_raw(ids[40], 0, "number40 "), 1);
+	CHECK_EQ_INT(may("x", "number41 ", ids[40]), 0);
+	json_decref(uids);
+	json_decref(few);
+}
+
 int main(void)
 {
 	test_run("body_decoding", test_body_decoding);
@@ -616,6 +677,7 @@ int main(void)
 	test_run("stored_text", test_stored_text);
 	test_run("stored_upgrade", test_stored_upgrade);
 	test_run("text_limits", test_text_limits);
+	test_run("gc", test_gc);
 	view_close(&view);
 	json_decref(last);
 	return test_done();
