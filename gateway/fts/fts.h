@@ -150,6 +150,11 @@ struct node;
  * first use) and from then on re-queues it whenever the projector
  * changes it. Loop thread. */
 void evm_fts_activate(struct node *node, const char *account);
+struct evm_fts_ids;
+/* node's cache of the email ids of a mailbox's UIDs (fts_idcache.h),
+ * NULL when node has no indexer. Loop thread; valid until the next call. */
+struct evm_fts_ids *evm_fts_ids_box(struct node *node, const char *owner, const char *mailbox_id,
+				    uint32_t uidvalidity);
 /* Queues an active account again (a search met messages not indexed). */
 void evm_fts_kick(struct node *node, const char *account);
 /* Stops node's worker (before its projector and view close). Loop thread. */

@@ -20,6 +20,7 @@
 #include "gateway/imap/imap_searchres.h"
 #include "gateway/fts/fts_casemap.h"
 #include "gateway/fts/fts.h"
+#include "gateway/fts/fts_idcache.h"
 #include "gateway/node.h"
 #include "common/log.h"
 #include "common/mime.h"
@@ -72,6 +73,8 @@ struct imap_search {
 	/* the text index (fts.h), opened on the first match */
 	int fts_ready;
 	struct evm_fts *fts;
+	struct evm_fts_ids *ids;   /* the node's email ids of this mailbox's UIDs */
+	char idbuf[33];
 	struct node *node;
 	char account[EVM_ADDRESS_MAX + 1];
 	size_t unindexed;         /* messages a text key met that are not indexed */
@@ -524,17 +527,33 @@ static void fts_prepare(struct imap_session *s, struct imap_search *sr)
 		log_warn("imap search: text index: %s", error ? error : "failed");
 		return;
 	}
+	sr->ids = evm_fts_ids_box(s->node, s->mbox->owner, s->mbox->id, s->mbox->uidvalidity);
 	fts_narrow(sr, sr->root);
 }
 
-/* 0 when the index rules the message out for text key n, else 1. */
-static int text_may_match(struct imap_search *sr, const struct snode *n, json_t *rec)
+/* Message idx's email id: from the node's cache, else from its record
+ * (then cached): no record is read for a message the index rules out. */
+static const char *msg_id(struct imap_session *s, struct imap_search *sr, size_t idx)
+{
+	uint32_t uid = s->mbox->msgs[idx].uid;
+	const char *id;
+
+	if (sr->ids != NULL && evm_fts_ids_get(sr->ids, uid, sr->idbuf))
+		return sr->idbuf;
+	id = msg_email_id(msg_rec(s, sr, idx));
+	if (sr->ids != NULL && id != NULL)
+		evm_fts_ids_put(sr->ids, uid, id);
+	return id;
+}
+
+/* 0 when the index rules message idx out for text key n, else 1. */
+static int text_may_match(struct imap_session *s, struct imap_search *sr, const struct snode *n, size_t idx)
 {
 	const char *id;
 
 	if (sr->fts == NULL)
 		return 1;
-	id = msg_email_id(rec);
+	id = msg_id(s, sr, idx);
 	if (!evm_fts_indexed(sr->fts, id)) {
 		sr->unindexed++;
 		return 1;
@@ -544,13 +563,13 @@ static int text_may_match(struct imap_search *sr, const struct snode *n, json_t 
 
 /* The stored text of an indexed candidate (fts.h, THE TEXT STORED), or
  * NULL: then the message itself is read and decoded. */
-static const struct evm_fts_text *stored_text(struct imap_search *sr, json_t *rec)
+static const struct evm_fts_text *stored_text(struct imap_session *s, struct imap_search *sr, size_t idx)
 {
 	const char *error = NULL;
 	int r;
 
 	if (sr->dtext_state == 0) {
-		r = sr->fts != NULL ? evm_fts_text_get(sr->fts, msg_email_id(rec), &sr->dtext, &error) : 0;
+		r = sr->fts != NULL ? evm_fts_text_get(sr->fts, msg_id(s, sr, idx), &sr->dtext, &error) : 0;
 		if (r < 0)
 			log_warn("imap search: text index: %s", error ? error : "failed");
 		sr->dtext_state = r > 0 ? 1 : -1;
@@ -560,13 +579,15 @@ static const struct evm_fts_text *stored_text(struct imap_search *sr, json_t *re
 
 /* BODY (part 'x') or TEXT (header or body, RFC 9051 6.4.4) of an
  * indexed message from its stored text, else from the message. */
-static int text_match(struct imap_session *s, struct imap_search *sr, struct imap_msg *m, json_t *rec,
-		      int text, const char *str)
+static int text_match(struct imap_session *s, struct imap_search *sr, size_t idx, int text, const char *str)
 {
-	const struct evm_fts_text *t = stored_text(sr, rec);
+	const struct evm_fts_text *t = stored_text(s, sr, idx);
+	struct imap_msg *m = &s->mbox->msgs[idx];
+	json_t *rec;
 
 	if (t != NULL)
 		return (text && evm_fts_text_find(t, EVM_FTS_F_HEADER, str)) || evm_fts_text_find(t, EVM_FTS_F_BODY, str);
+	rec = msg_rec(s, sr, idx);
 	if (text)
 		return body(s, sr, m) && (header_match(sr->body, sr->len, NULL, str) || body_match(s, sr, m, rec, str));
 	return body_match(s, sr, m, rec, str);
@@ -691,24 +712,23 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 		day = (ms >= 0 ? ms : ms - 86399999) / 86400000;
 		return n->k == S_SENTBEFORE ? day < n->num : n->k == S_SENTON ? day == n->num : day >= n->num;
 	case S_ADDR:
-		if (!text_may_match(sr, n, msg_rec(s, sr, idx)))
+		if (!text_may_match(s, sr, n, idx))
 			return 0;
 		h = json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers");
 		return addr_match(json_object_get(h, n->field),
 				  json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "envelope"), n->field),
 				  n->mapped);
 	case S_SUBJECT:
-		if (!text_may_match(sr, n, msg_rec(s, sr, idx)))
+		if (!text_may_match(s, sr, n, idx))
 			return 0;
 		v = json_string_value(json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers"), "subject"));
 		return v != NULL && fts_casemap_find(v, strlen(v), n->mapped);
 	case S_HEADER:
-		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body(s, sr, m) &&
+		return text_may_match(s, sr, n, idx) && body(s, sr, m) &&
 		       header_match(sr->body, sr->len, n->field, n->mapped);
 	case S_BODY:
 	case S_TEXT:
-		return text_may_match(sr, n, msg_rec(s, sr, idx)) &&
-		       text_match(s, sr, m, msg_rec(s, sr, idx), n->k == S_TEXT, n->mapped);
+		return text_may_match(s, sr, n, idx) && text_match(s, sr, idx, n->k == S_TEXT, n->mapped);
 	case S_MODSEQ:
 		return m->modseq >= n->num;
 	}
