@@ -8,7 +8,9 @@
  * a text key cannot match, and confirms TEXT / BODY on a candidate from
  * the casemapped text it stored (fts.h, THE TEXT STORED), so only
  * messages not indexed yet (or indexed partially) are read and decoded
- * here. Dates compare by UTC day; OLDER / YOUNGER
+ * here; a message's email id (what the index knows it by) comes from the
+ * node's cache (fts_idcache.c) once a search met it, so a message the
+ * index rules out costs no view read at all. Dates compare by UTC day; OLDER / YOUNGER
  * (RFC 5032) by seconds against the wall clock. "$" (RFC 5182) is the
  * saved result wherever a sequence set is allowed. */
 #include "gateway/imap/imap_search.h"
