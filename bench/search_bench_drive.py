@@ -60,7 +60,8 @@ def prefill_maildir(root, addr, n, uid, gid):
 
 
 QUERIES = [("SUBJECT", "w05f"), ("SUBJECT", "message 4999"), ("FROM", "sender7@"),
-           ("BODY", "zanzibar"), ("BODY", "line3 of 12"), ("TEXT", "w33h")]
+           ("BODY", "zanzibar"), ("BODY", "line3 of 12"), ("BODY", "w33h"),
+           ("TEXT", "w33h"), ("TEXT", "zanzibar"), ("TEXT", "sender7@")]
 
 
 def timed(m, key, needle):

@@ -21,11 +21,17 @@
  * THE INDEX (fts_index.c writes, evm_fts_query.c reads), node-local
  * under KEY_LOCAL (not in the digest); <acct> escaped like mail/<acct>/:
  *   local/fts/<acct>/seg/<segno %010u>   the segment's documents: per
- *        document 32 hex digits of its email id and '1' (fully indexed)
- *        or 'p' (text past EVM_FTS_TEXT_MAX: always a candidate)
+ *        document 32 hex digits of its email id and 't' (fully indexed,
+ *        its text stored), '1' (fully indexed by a version that stored
+ *        no text: indexed again, and the 't' document wins), 'p' (text
+ *        past EVM_FTS_TEXT_MAX: always a candidate, checked by scanning)
+ *        or 'x' (dead: its email id left the account, fts_gc.c; not
+ *        indexed, so a scan if it ever comes back)
  *   local/fts/<acct>/p/<f><trigram hex6>/<segno %010u>   the documents
  *        of the segment whose field f (FTS_F_*) holds the trigram, as
  *        ascending 16-bit little-endian document numbers
+ *   local/fts/<acct>/d/<email id>   the stored text of a 't' document
+ *        (THE TEXT STORED), written in its segment's batch
  * A trigram is three consecutive octets of the casemapped UTF-8 text, so
  * every trigram of a casemapped needle of >= 3 octets occurs in every
  * piece that contains it: the index only removes messages that cannot
@@ -33,6 +39,17 @@
  * are a function of its content (the email id is a hash of it), so they
  * never go stale; those of an email id no longer in the account (eref 0)
  * are ignored (SEARCH only asks about the mailbox's messages).
+ *
+ * THE TEXT STORED (fts_doctext.c). Trigrams only narrow ("abcd" and
+ * "abc bcd" hold the same ones), so a candidate must be confirmed; to
+ * confirm without reading and decoding the message again, the indexer
+ * keeps what TEXT and BODY match, casemapped: a 4-octet little-endian
+ * length H, then H octets of HEADER's pieces ("name:value" per field,
+ * casemapped, each followed by a NUL), then BODY's text casemapped. A
+ * needle holds no NUL, so it occurs in the header part exactly when it
+ * occurs in one of its pieces: memmem over each part gives the answer a
+ * scan gives (RFC 9051 6.4.4). The text of an email id never changes
+ * (its content is immutable), so it is never stale either.
  *
  * WHEN (fts_index.c): an account is indexed on this node once it
  * has been searched here (activation), on a worker thread: the account's
@@ -91,9 +108,29 @@ struct evm_fts_doc {
 };
 int evm_fts_doc_add(struct evm_fts_doc *d, int f, const char *mapped, size_t len);
 void evm_fts_doc_free(struct evm_fts_doc *d);
-/* Every field of a stored message into d (casemapped here). Returns 1
- * when some field was cut at EVM_FTS_TEXT_MAX. */
-int evm_fts_doc_message(struct evm_fts_doc *d, const char *msg, size_t len, size_t plen, json_t *summary);
+/* Every field of a stored message into d (casemapped here), and unless
+ * text is NULL its stored text (THE TEXT STORED) appended to text.
+ * Returns 1 when some field was cut at EVM_FTS_TEXT_MAX (then nothing is
+ * appended to text). */
+int evm_fts_doc_message(struct evm_fts_doc *d, const char *msg, size_t len, size_t plen, json_t *summary,
+			struct buf *text);
+
+/* ---- fts_doctext.c: the stored text of a document ---- */
+/* A stored text, parsed: head[hlen] and body[blen] point into val. */
+struct evm_fts_text {
+	char *val;
+	const char *head, *body;
+	size_t hlen, blen;
+};
+/* "local/fts/<acct>/d/<email id>" into k (acct: evm_fts_key_account). */
+void evm_fts_key_text(struct buf *k, const struct buf *acct, const char *email_id);
+/* Takes val[vlen] (malloc'ed) into t. 0, or -1 when it is malformed
+ * (then val is freed). */
+int evm_fts_text_parse(char *val, size_t vlen, struct evm_fts_text *t);
+/* 1 when the casemapped needle occurs in t's header part (part 'h') or
+ * body part ('x'), else 0 (an empty needle is everywhere). */
+int evm_fts_text_find(const struct evm_fts_text *t, int part, const char *mapped);
+void evm_fts_text_clear(struct evm_fts_text *t);
 
 /* ---- fts_index.c: the write side ---- */
 /* "local/fts/<acct>/" into k. */
@@ -101,6 +138,10 @@ void evm_fts_key_account(struct buf *k, const char *account);
 /* Indexes the account's messages that are not indexed yet, on the calling
  * thread (the worker; tests). 0, or -1 with *error_r. */
 int evm_fts_index_account(struct view *view, const char *account, const char **error_r);
+/* fts_gc.c: marks dead ('x') the documents of email ids not in live (a
+ * set: the account's messages) and deletes their stored texts, once they
+ * are more than a quarter of the index. 0, or -1 with *error_r. */
+int evm_fts_gc(struct view *view, const struct buf *acct, json_t *live, const char **error_r);
 /* Documents written to the index by this process (any thread; /metrics). */
 uint64_t evm_fts_docs_written(void);
 
@@ -109,6 +150,11 @@ struct node;
  * first use) and from then on re-queues it whenever the projector
  * changes it. Loop thread. */
 void evm_fts_activate(struct node *node, const char *account);
+struct evm_fts_ids;
+/* node's cache of the email ids of a mailbox's UIDs (fts_idcache.h),
+ * NULL when node has no indexer. Loop thread; valid until the next call. */
+struct evm_fts_ids *evm_fts_ids_box(struct node *node, const char *owner, const char *mailbox_id,
+				    uint32_t uidvalidity);
 /* Queues an active account again (a search met messages not indexed). */
 void evm_fts_kick(struct node *node, const char *account);
 /* Stops node's worker (before its projector and view close). Loop thread. */
@@ -143,6 +189,12 @@ int evm_fts_may_match(const struct evm_fts *f, const struct evm_fts_cand *c, con
 size_t evm_fts_cand_count(const struct evm_fts *f, const struct evm_fts_cand *c);
 /* 1 when email_id is indexed. */
 int evm_fts_indexed(const struct evm_fts *f, const char *email_id);
+/* How email_id is indexed: 0 (not), 't', '1' or 'p' (THE INDEX). */
+int evm_fts_doc_state(const struct evm_fts *f, const char *email_id);
+/* The stored text of a 't' document: 1 and *t, 0 when there is none
+ * (not indexed, partial, indexed before texts were stored, or written
+ * after evm_fts_open), -1 with *error_r. */
+int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r);
 void evm_fts_cand_free(struct evm_fts_cand **c);
 
 #endif

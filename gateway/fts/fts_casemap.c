@@ -72,6 +72,12 @@ static void casemap_buf(const char *s, size_t len, struct buf *out)
 	buf_free(&t);
 }
 
+/* RFC 5051 2: the casemapped form appended to out (NULs kept). */
+void fts_casemap_append(const char *s, size_t len, struct buf *out)
+{
+	casemap_buf(s, len, out);
+}
+
 /* RFC 5051 2: the casemapped form, malloc'ed. */
 char *fts_casemap(const char *s, size_t len)
 {

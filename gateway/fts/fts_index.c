@@ -17,9 +17,16 @@ uint64_t evm_fts_docs_written(void)
 	return (uint64_t)atomic_load(&docs_written);
 }
 
+/* A segment is written before its stored texts pass this many octets
+ * (it holds at most EVM_FTS_SEG_DOCS documents of up to ~2 fields of
+ * EVM_FTS_TEXT_MAX each otherwise). */
+#define FTS_SEG_TEXT_BYTES (16u * 1024 * 1024)
+
 struct seg {
 	struct buf docs;           /* 33 octets per document (fts.h) */
 	size_t ndocs;
+	struct buf text;           /* the documents' stored texts, one after another */
+	size_t text_end[EVM_FTS_SEG_DOCS];   /* per document, where its text ends in text */
 	uint64_t *ent;             /* (trigram key << 16) | document */
 	size_t n, cap;
 };
@@ -40,13 +47,15 @@ void evm_fts_key_account(struct buf *k, const char *account)
 	buf_puts(k, "/");
 }
 
-/* Adds one document's trigram set to the segment. */
+/* Adds one document's trigram set to the segment (its stored text is
+ * already appended to sg->text; none when partial). */
 static void seg_add(struct seg *sg, const char *email_id, int partial, const struct evm_fts_doc *d)
 {
 	uint64_t doc = sg->ndocs++;
 
+	sg->text_end[doc] = sg->text.len;
 	buf_append(&sg->docs, email_id, 32);
-	buf_append(&sg->docs, partial ? "p" : "1", 1);
+	buf_append(&sg->docs, partial ? "p" : "t", 1);
 	if (sg->n + d->n > sg->cap) {
 		sg->cap = (sg->n + d->n) * 2;
 		sg->ent = xrealloc(sg->ent, sg->cap * sizeof *sg->ent);
@@ -90,6 +99,17 @@ static int seg_write(struct view *view, const struct buf *acct, uint32_t segno, 
 		buf_printf(&k, "p/%c%06x/%010u", (char)(key >> 24), key & 0xffffff, segno);
 		view_batch_put(b, k.data, k.len, v.data, v.len);
 	}
+	for (size_t d = 0; d < ndocs; d++) {   /* THE TEXT STORED */
+		size_t from = d > 0 ? sg->text_end[d - 1] : 0;
+		char id[33];
+
+		if (sg->docs.data[d * 33 + 32] != 't')
+			continue;
+		memcpy(id, sg->docs.data + d * 33, 32);
+		id[32] = '\0';
+		evm_fts_key_text(&k, acct, id);
+		view_batch_put(b, k.data, k.len, sg->text.data + from, sg->text_end[d] - from);
+	}
 	buf_truncate(&k, 0);
 	buf_append(&k, acct->data, acct->len);
 	buf_printf(&k, "seg/%010u", segno);
@@ -97,6 +117,7 @@ static int seg_write(struct view *view, const struct buf *acct, uint32_t segno, 
 	buf_free(&k);
 	buf_free(&v);
 	buf_truncate(&sg->docs, 0);
+	buf_truncate(&sg->text, 0);
 	sg->ndocs = 0;
 	sg->n = 0;
 	if (view_batch_commit(&b, error_r) < 0)
@@ -110,13 +131,14 @@ struct run {
 	const char *account;
 	struct evm_fts *f;
 	json_t *seen;              /* email ids taken in this run */
+	json_t *live;              /* every email id of the account's messages */
 	struct buf acct;
 	struct seg sg;
 	uint32_t segno;
 };
 
-/* Indexes one message unless its email id is indexed or its blob is not
- * complete here. 0, or -1 with *error_r. */
+/* Indexes one message unless its email id is indexed (with its text, or
+ * partially) or its blob is not complete here. 0, or -1 with *error_r. */
 static int index_message(struct run *r, const char *mailbox_id, json_t *msg, const char **error_r)
 {
 	const char *id = json_string_value(json_object_get(msg, "email_id"));
@@ -125,10 +147,14 @@ static int index_message(struct run *r, const char *mailbox_id, json_t *msg, con
 	struct evm_fts_doc d = { 0 };
 	char *data = NULL;
 	size_t len = 0;
-	int got, cut;
+	size_t from = r->sg.text.len;
+	int got, cut, state;
 
-	if (id == NULL || strlen(id) != 32 || evm_fts_indexed(r->f, id) || json_object_get(r->seen, id) != NULL)
+	if (id == NULL || strlen(id) != 32 || json_object_get(r->seen, id) != NULL)
 		return 0;
+	json_object_set_new(r->live, id, json_true());
+	if ((state = evm_fts_doc_state(r->f, id)) == 't' || state == 'p')
+		return 0;   /* '1': indexed before texts were stored, again now */
 	got = mail_message_body(r->view, r->account, mailbox_id,
 				(uint32_t)json_integer_value(json_object_get(msg, "uid")), &data, &len, error_r);
 	if (got <= 0)
@@ -137,13 +163,15 @@ static int index_message(struct run *r, const char *mailbox_id, json_t *msg, con
 		free(data);
 		return got;
 	}
-	cut = evm_fts_doc_message(&d, data, len, prefix ? strlen(prefix) : 0, summary);
+	cut = evm_fts_doc_message(&d, data, len, prefix ? strlen(prefix) : 0, summary, &r->sg.text);
+	if (cut)
+		buf_truncate(&r->sg.text, from);
 	seg_add(&r->sg, id, cut, &d);
 	json_object_set_new(r->seen, id, json_true());
 	evm_fts_doc_free(&d);
 	json_decref(summary);
 	free(data);
-	if (r->sg.ndocs >= EVM_FTS_SEG_DOCS)
+	if (r->sg.ndocs >= EVM_FTS_SEG_DOCS || r->sg.text.len >= FTS_SEG_TEXT_BYTES)
 		return seg_write(r->view, &r->acct, r->segno++, &r->sg, error_r);
 	return 0;
 }
@@ -179,7 +207,8 @@ static int drop_index(struct view *view, const char *account, const char **error
 /* Every mailbox's messages (fts.h, WHEN). */
 int evm_fts_index_account(struct view *view, const char *account, const char **error_r)
 {
-	struct run r = { view, account, NULL, json_object(), BUF_INIT, { BUF_INIT, 0, NULL, 0, 0 }, 0 };
+	struct run r = { view, account, NULL, json_object(), json_object(), BUF_INIT,
+			 { .docs = BUF_INIT, .text = BUF_INIT }, 0 };
 	json_t *boxes = NULL, *box, *usage = NULL;
 	size_t i;
 	int ret = -1, have;
@@ -211,13 +240,16 @@ int evm_fts_index_account(struct view *view, const char *account, const char **e
 		}
 		json_decref(msgs);
 	}
-	ret = seg_write(view, &r.acct, r.segno, &r.sg, error_r);
+	if ((ret = seg_write(view, &r.acct, r.segno, &r.sg, error_r)) == 0)
+		ret = evm_fts_gc(view, &r.acct, r.live, error_r);
 out:
 	json_decref(boxes);
 	json_decref(r.seen);
+	json_decref(r.live);
 	evm_fts_close(&r.f);
 	buf_free(&r.acct);
 	buf_free(&r.sg.docs);
+	buf_free(&r.sg.text);
 	free(r.sg.ent);
 	return ret;
 }

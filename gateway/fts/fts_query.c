@@ -14,7 +14,7 @@ struct fts_ent {
 	char id[32];
 	uint32_t seg;        /* index into segno[] */
 	uint16_t doc;
-	uint8_t partial;
+	char state;          /* 't', '1' or 'p' (fts.h, THE INDEX) */
 	uint8_t used;
 };
 
@@ -57,8 +57,9 @@ static const struct fts_ent *lookup(const struct evm_fts *f, const char *id)
 	}
 }
 
-/* Adds a document (the first segment that has an email id wins). */
-static void insert(struct evm_fts *f, const char *id, uint32_t seg, uint16_t doc, int partial)
+/* Adds a document: the first segment that has an email id wins, but a
+ * document with its text stored ('t') wins over one without ('1'). */
+static void insert(struct evm_fts *f, const char *id, uint32_t seg, uint16_t doc, char state)
 {
 	if ((f->n + 1) * 2 > f->cap) {
 		struct fts_ent *old = f->tab;
@@ -69,20 +70,26 @@ static void insert(struct evm_fts *f, const char *id, uint32_t seg, uint16_t doc
 		f->n = 0;
 		for (size_t i = 0; i < ocap; i++) {
 			if (old[i].used)
-				insert(f, old[i].id, old[i].seg, old[i].doc, old[i].partial);
+				insert(f, old[i].id, old[i].seg, old[i].doc, old[i].state);
 		}
 		free(old);
 	}
 	for (size_t i = id_hash(id) & (f->cap - 1);; i = (i + 1) & (f->cap - 1)) {
 		struct fts_ent *e = &f->tab[i];
 
-		if (e->used && memcmp(e->id, id, 32) == 0)
+		if (e->used && memcmp(e->id, id, 32) == 0) {
+			if (e->state == '1' && state == 't') {
+				e->seg = seg;
+				e->doc = doc;
+				e->state = state;
+			}
 			return;
+		}
 		if (!e->used) {
 			memcpy(e->id, id, 32);
 			e->seg = seg;
 			e->doc = doc;
-			e->partial = (uint8_t)partial;
+			e->state = state == 't' || state == '1' ? state : 'p';
 			e->used = 1;
 			f->n++;
 			return;
@@ -106,8 +113,12 @@ static int seg_cb(void *ctx, const char *key, size_t klen, const char *val, size
 	f->segno[f->nseg] = (uint32_t)strtoul(num, NULL, 10);
 	f->ndocs[f->nseg] = (uint16_t)nd;
 	for (size_t d = 0; d < nd; d++) {
-		insert(f, val + d * 33, (uint32_t)f->nseg, (uint16_t)d, val[d * 33 + 32] != '1');
-		f->npartial += val[d * 33 + 32] != '1';
+		char st = val[d * 33 + 32];
+
+		if (st == 'x')
+			continue;   /* dead (fts_gc.c): not indexed */
+		insert(f, val + d * 33, (uint32_t)f->nseg, (uint16_t)d, st);
+		f->npartial += st != '1' && st != 't';
 	}
 	f->nseg++;
 	return 0;
@@ -162,6 +173,33 @@ uint32_t evm_fts_next_seg(const struct evm_fts *f)
 int evm_fts_indexed(const struct evm_fts *f, const char *email_id)
 {
 	return lookup(f, email_id) != NULL;
+}
+
+int evm_fts_doc_state(const struct evm_fts *f, const char *email_id)
+{
+	const struct fts_ent *e = lookup(f, email_id);
+
+	return e != NULL ? e->state : 0;
+}
+
+/* The d/<email id> value of a 't' document, parsed. */
+int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r)
+{
+	const struct fts_ent *e = lookup(f, email_id);
+	struct buf k = BUF_INIT;
+	char *val = NULL;
+	size_t vlen = 0;
+	int r;
+
+	memset(t, 0, sizeof *t);
+	if (e == NULL || e->state != 't')
+		return 0;
+	evm_fts_key_text(&k, &f->prefix, email_id);
+	r = view_get(f->view, k.data, k.len, &val, &vlen, error_r);
+	buf_free(&k);
+	if (r <= 0)
+		return r;
+	return evm_fts_text_parse(val, vlen, t) == 0;   /* malformed: none, the message is scanned */
 }
 
 static struct evm_fts_cand *cand_new(const struct evm_fts *f)
@@ -313,7 +351,7 @@ int evm_fts_may_match(const struct evm_fts *f, const struct evm_fts_cand *c, con
 {
 	const struct fts_ent *e = lookup(f, email_id);
 
-	if (c == NULL || e == NULL || e->partial || e->seg >= c->nseg)
+	if (c == NULL || e == NULL || e->state == 'p' || e->seg >= c->nseg)
 		return 1;
 	return (c->bits[e->seg][e->doc / 64] >> (e->doc % 64)) & 1;
 }

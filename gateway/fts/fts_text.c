@@ -215,13 +215,18 @@ void evm_fts_doc_free(struct evm_fts_doc *d)
 	memset(d, 0, sizeof *d);
 }
 
-/* Casemaps text[len] and adds it under f. */
-static int add_text(struct evm_fts_doc *d, int f, const char *text, size_t len)
+/* Casemaps text[len] and adds its trigrams under f (NUL octets
+ * included); the casemapped form is appended to keep unless NULL. */
+static int add_text(struct evm_fts_doc *d, int f, const char *text, size_t len, struct buf *keep)
 {
-	char *m = fts_casemap(text, len);
-	int cut = evm_fts_doc_add(d, f, m, strlen(m));
+	struct buf m = BUF_INIT;
+	int cut;
 
-	free(m);
+	fts_casemap_append(text, len, &m);
+	cut = evm_fts_doc_add(d, f, m.data, m.len);
+	if (keep != NULL)
+		buf_append(keep, m.data, m.len);
+	buf_free(&m);
 	return cut;
 }
 
@@ -229,6 +234,7 @@ struct hdr_ctx {
 	struct evm_fts_doc *d;
 	int cut;
 	struct buf line;
+	struct buf *text;          /* the stored text being built, or NULL */
 };
 
 /* One "name:value" header piece into the document. */
@@ -240,27 +246,42 @@ static int hdr_add(void *ctx, const char *name, size_t nlen, const char *value)
 	buf_append(&h->line, name, nlen);
 	buf_append(&h->line, ":", 1);
 	buf_puts(&h->line, value);
-	h->cut |= add_text(h->d, EVM_FTS_F_HEADER, h->line.data, h->line.len);
+	h->cut |= add_text(h->d, EVM_FTS_F_HEADER, h->line.data, h->line.len, h->text);
+	if (h->text != NULL)
+		buf_append(h->text, "", 1);   /* pieces end with a NUL (fts.h, THE TEXT STORED) */
 	return 0;
 }
 
-/* Every field of a stored message into d. */
-int evm_fts_doc_message(struct evm_fts_doc *d, const char *msg, size_t len, size_t plen, json_t *summary)
+/* Every field of a stored message into d, and its stored text (fts.h,
+ * THE TEXT STORED) appended to text unless NULL or cut. */
+int evm_fts_doc_message(struct evm_fts_doc *d, const char *msg, size_t len, size_t plen, json_t *summary,
+			struct buf *text)
 {
 	static const int sf[] = { EVM_FTS_F_SUBJECT, EVM_FTS_F_FROM, EVM_FTS_F_TO, EVM_FTS_F_CC, EVM_FTS_F_BCC };
-	struct hdr_ctx h = { d, 0, BUF_INIT };
+	struct hdr_ctx h = { d, 0, BUF_INIT, text };
 	struct buf t = BUF_INIT;
+	size_t base = text != NULL ? text->len : 0, hlen;
 
 	for (size_t k = 0; k < sizeof sf / sizeof sf[0]; k++) {
 		buf_truncate(&t, 0);
 		evm_fts_summary_text(summary, sf[k], &t);
 		for (size_t i = 0; i < t.len; i += strlen(t.data + i) + 1)
-			h.cut |= add_text(d, sf[k], t.data + i, strlen(t.data + i));
+			h.cut |= add_text(d, sf[k], t.data + i, strlen(t.data + i), NULL);
 	}
+	if (text != NULL)
+		buf_append(text, "\0\0\0\0", 4);   /* the header part's length, set below */
 	evm_fts_header_fields(msg, len, hdr_add, &h);
+	if (text != NULL) {
+		hlen = text->len - base - 4;
+		h.cut |= hlen > 0xffffffffu;
+		for (int i = 0; i < 4; i++)
+			text->data[base + (size_t)i] = (char)(hlen >> (8 * i) & 0xff);
+	}
 	buf_truncate(&t, 0);
 	evm_fts_body_text(msg, len, plen, summary, &t);
-	h.cut |= add_text(d, EVM_FTS_F_BODY, t.data, t.len);
+	h.cut |= add_text(d, EVM_FTS_F_BODY, t.data, t.len, text);
+	if (text != NULL && h.cut)
+		buf_truncate(text, base);
 	buf_free(&t);
 	buf_free(&h.line);
 	return h.cut;

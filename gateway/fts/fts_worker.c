@@ -8,6 +8,7 @@
  * are the ones to index, and reading and tokenising bodies belongs off
  * the loop thread. */
 #include "gateway/fts/fts.h"
+#include "gateway/fts/fts_idcache.h"
 #include "gateway/node.h"
 #include "common/log.h"
 
@@ -32,6 +33,7 @@ struct fts_worker {
 	int stop;                    /* under mu */
 	json_t *active;              /* loop thread: the activated accounts */
 	struct projector_sub *sub;
+	struct evm_fts_idcache *ids;  /* loop thread: searches' email ids (fts_idcache.c) */
 	struct fts_worker *next;
 };
 
@@ -109,12 +111,14 @@ static struct fts_worker *worker_of(struct node *node)
 		w->view = node->view;
 		w->queue = json_object();
 		w->active = json_object();
+		w->ids = evm_fts_idcache_new();
 		pthread_mutex_init(&w->mu, NULL);
 		pthread_cond_init(&w->cv, NULL);
 		if (pthread_create(&w->th, NULL, run, w) != 0) {
 			log_warn("fts: cannot start the indexer thread");
 			json_decref(w->queue);
 			json_decref(w->active);
+			evm_fts_idcache_free(&w->ids);
 			free(w);
 			w = NULL;
 		} else {
@@ -136,6 +140,14 @@ void evm_fts_activate(struct node *node, const char *account)
 		return;
 	json_object_set_new(w->active, account, json_true());
 	enqueue(w, account);
+}
+
+struct evm_fts_ids *evm_fts_ids_box(struct node *node, const char *owner, const char *mailbox_id,
+				    uint32_t uidvalidity)
+{
+	struct fts_worker *w = worker_of(node);
+
+	return w != NULL ? evm_fts_idcache_box(w->ids, owner, mailbox_id, uidvalidity) : NULL;
 }
 
 void evm_fts_kick(struct node *node, const char *account)
@@ -195,5 +207,6 @@ void evm_fts_stop(struct node *node)
 	pthread_cond_destroy(&w->cv);
 	json_decref(w->queue);
 	json_decref(w->active);
+	evm_fts_idcache_free(&w->ids);
 	free(w);
 }

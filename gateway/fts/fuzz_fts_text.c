@@ -4,7 +4,9 @@
  * Input: a message. Its summary is parsed, its pieces and trigram set
  * built; then the invariant the index rests on is checked: every trigram
  * of a slice of the casemapped BODY text is in the document's set (no
- * message may be ruled out that contains a needle). Aborts otherwise. */
+ * message may be ruled out that contains a needle), and that the stored
+ * text answers TEXT and BODY for a needle as a scan of the message does
+ * (fts.h, THE TEXT STORED). Aborts otherwise. */
 #include "gateway/fts/fts.h"
 #include "gateway/fts/fts_casemap.h"
 #include "common/mime.h"
@@ -26,6 +28,59 @@ static int has(const struct evm_fts_doc *d, int f, const unsigned char *t)
 	return 0;
 }
 
+struct scan {
+	const char *needle;
+	int hit;
+};
+
+/* One header field as the scan matches it ("name:value" casemapped). */
+static int scan_field(void *ctx, const char *name, size_t nlen, const char *value)
+{
+	struct scan *sc = ctx;
+	struct buf line = BUF_INIT;
+
+	buf_append(&line, name, nlen);
+	buf_append(&line, ":", 1);
+	buf_puts(&line, value);
+	sc->hit |= fts_casemap_find(line.data, line.len, sc->needle);
+	buf_free(&line);
+	return sc->hit;
+}
+
+/* The needle: the input's last up-to-5 octets (no NUL), casemapped. */
+static char *needle_of(const unsigned char *data, size_t size)
+{
+	size_t n = size < 5 ? size : 5, k = 0;
+	char raw[6];
+
+	for (size_t i = size - n; i < size; i++) {
+		if (data[i] != 0)
+			raw[k++] = (char)data[i];
+	}
+	return fts_casemap(raw, k);
+}
+
+/* The stored text against the scan, for TEXT and BODY. */
+static void check_stored(const char *msg, size_t size, const struct buf *body, struct buf *text,
+			 const char *needle)
+{
+	struct evm_fts_text t;
+	struct scan sc = { needle, 0 };
+	size_t tlen = text->len;
+	int in_body;
+
+	if (evm_fts_text_parse(buf_steal(text), tlen, &t) < 0)
+		abort();
+	evm_fts_header_fields(msg, size, scan_field, &sc);
+	in_body = fts_casemap_find(body->data, body->len, needle);
+	/* BODY, and TEXT = a header piece or the body (an empty needle is
+	 * in every text, even in a header block without fields) */
+	if (evm_fts_text_find(&t, EVM_FTS_F_BODY, needle) != in_body ||
+	    (evm_fts_text_find(&t, EVM_FTS_F_HEADER, needle) || in_body) != (sc.hit || in_body))
+		abort();
+	evm_fts_text_clear(&t);
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	const char *msg = (const char *)data;
@@ -33,10 +88,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct buf body = BUF_INIT;
 	size_t plen = size > 0 ? data[0] % 8 : 0;   /* a stored prefix of up to 7 octets */
 	json_t *s2 = plen < size ? mime_parse(data + plen, size - plen, NULL) : json_object();
+	struct buf text = BUF_INIT;
+	char *needle = needle_of(data, size);
 	int cut;
 
-	cut = evm_fts_doc_message(&d, msg, size, plen, s2);
+	cut = evm_fts_doc_message(&d, msg, size, plen, s2, &text);
 	evm_fts_body_text(msg, size, plen, s2, &body);
+	if (!cut)
+		check_stored(msg, size, &body, &text, needle);
+	free(needle);
+	buf_free(&text);
 	if (!cut && body.len > 0) {
 		char *m = fts_casemap(body.data, body.len);
 		size_t ml = strlen(m), at = ml / 2, n = ml - at < 9 ? ml - at : 9;

@@ -145,11 +145,11 @@ static void test_odd_input(void)
 	/* no summary at all, no header block */
 	evm_fts_body_text("", 0, 0, NULL, &out);
 	CHECK_EQ_INT(out.len, 0);
-	CHECK_EQ_INT(evm_fts_doc_message(&d, "", 0, 0, NULL), 0);
+	CHECK_EQ_INT(evm_fts_doc_message(&d, "", 0, 0, NULL, NULL), 0);
 	{
 		json_t *empty = json_object();
 
-		CHECK_EQ_INT(evm_fts_doc_message(&d, "no colon\r\n:x\r\n", 14, 0, empty), 0);
+		CHECK_EQ_INT(evm_fts_doc_message(&d, "no colon\r\n:x\r\n", 14, 0, empty, NULL), 0);
 		json_decref(empty);
 	}
 	CHECK_EQ_INT(evm_fts_doc_add(&d, EVM_FTS_F_BODY, "ab", 2), 0);
@@ -387,6 +387,284 @@ static void test_no_false_negatives(void)
 	CHECK(ruled_out > 1000);   /* and the index narrows */
 }
 
+
+/* What a scan answers for TEXT (text 1) or BODY of raw msg: the
+ * casemapped needle in one header piece or in the body text. */
+struct scan_hdr {
+	const char *needle;
+	int hit;
+};
+
+static int scan_hdr_cb(void *ctx, const char *name, size_t nlen, const char *value)
+{
+	struct scan_hdr *h = ctx;
+	struct buf line = BUF_INIT;
+
+	buf_append(&line, name, nlen);
+	buf_append(&line, ":", 1);
+	buf_puts(&line, value);
+	h->hit |= fts_casemap_find(line.data, line.len, h->needle);
+	buf_free(&line);
+	return h->hit;
+}
+
+static int scan_match(const char *msg, size_t len, int text, const char *mapped)
+{
+	json_t *sum = mime_parse(msg, len, NULL);
+	struct scan_hdr h = { mapped, 0 };
+	struct buf body = BUF_INIT;
+	int hit;
+
+	if (text)
+		evm_fts_header_fields(msg, len, scan_hdr_cb, &h);
+	evm_fts_body_text(msg, len, 0, sum, &body);
+	hit = h.hit || fts_casemap_find(body.data, body.len, mapped);
+	buf_free(&body);
+	json_decref(sum);
+	return hit;
+}
+
+/* The stored text's answer for id: 1/0, or 2 when it has none. */
+static int stored_match(const char *id, int text, const char *mapped)
+{
+	struct evm_fts *f = NULL;
+	struct evm_fts_text t;
+	const char *error = NULL;
+	int r;
+
+	if (evm_fts_open(view, BOB, &f, &error) < 0 || (r = evm_fts_text_get(f, id, &t, &error)) < 0)
+		abort();
+	if (r == 1)
+		r = (text && evm_fts_text_find(&t, EVM_FTS_F_HEADER, mapped)) || evm_fts_text_find(&t, EVM_FTS_F_BODY, mapped);
+	else
+		r = 2;
+	evm_fts_text_clear(&t);
+	evm_fts_close(&f);
+	return r;
+}
+
+/* stored_match with the needle casemapped here. */
+static int stored_raw(const char *id, int text, const char *needle)
+{
+	char *m = fts_casemap(needle, strlen(needle));
+	int r = stored_match(id, text, m);
+
+	free(m);
+	return r;
+}
+
+/* The stored text answers TEXT and BODY as a scan of the message does:
+ * header only, body only, quoted-printable, base64, ISO-8859-1, an
+ * attached message, trigrams present but not the needle ("abc bcd"). */
+static void test_stored_text(void)
+{
+	static const char *const msgs[] = {
+		"Subject: Header Only Word\r\nX-Tag: Zebra\r\n\r\nplain body abc bcd\r\n",
+		"Subject: s\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+		"Content-Type: text/plain; charset=iso-8859-1\r\n\r\nK=E4se und Wu=\r\nrst\r\n",
+		"Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		"aMOpbGxvIHdvcmxk\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nnested text\r\n--b--\r\n",
+	};
+	static const char *const needles[] = {
+		"header only", "zebra", "x-tag: zeb", "subject:", "abc bcd", "abcd", "k\xc3\x84SE UND WURST",
+		"K=E4se", "h\xc3\xa9llo", "HELLO", "aMOpbG", "subject: inner", "nested text", "only word\r\nx-tag",
+		"", "s", "\xc3\xa4", "und wu=",
+	};
+	const char *error = NULL;
+	char ids[3][33];
+
+	fresh("fts_stored");
+	for (size_t i = 0; i < 3; i++)
+		snprintf(ids[i], sizeof ids[i], "%s", deliver(msgs[i]));
+	CHECK_EQ_INT(stored_match(ids[0], 1, "ZEBRA"), 2);   /* not indexed yet: none */
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	for (size_t i = 0; i < 3; i++) {
+		for (size_t n = 0; n < sizeof needles / sizeof needles[0]; n++) {
+			char *m = fts_casemap(needles[n], strlen(needles[n]));
+
+			for (int text = 0; text <= 1; text++) {
+				int want = scan_match(msgs[i], strlen(msgs[i]), text, m);
+
+				if (stored_match(ids[i], text, m) != want)
+					fprintf(stderr, "message %zu needle [%s] text %d: want %d\n", i, needles[n], text, want);
+				CHECK_EQ_INT(stored_match(ids[i], text, m), want);
+			}
+			free(m);
+		}
+	}
+	/* the cases the brief names, spelled out */
+	CHECK_EQ_INT(stored_match(ids[0], 1, "ZEBRA"), 1);
+	CHECK_EQ_INT(stored_match(ids[0], 0, "ZEBRA"), 0);
+	CHECK_EQ_INT(stored_match(ids[0], 1, "ABCD"), 0);
+	CHECK_EQ_INT(may("hx", "abcd", ids[0]), 1);   /* a candidate all the same */
+	CHECK_EQ_INT(stored_raw(ids[1], 0, "k\xc3\xa4se und wurst"), 1);   /* QP, ISO-8859-1 */
+	CHECK_EQ_INT(stored_raw(ids[1], 0, "K=E4se"), 0);
+	CHECK_EQ_INT(stored_raw(ids[2], 0, "H\xc3\x89LLO WORLD"), 1);     /* base64 */
+	CHECK_EQ_INT(stored_raw(ids[2], 0, "aMOpbG"), 0);
+}
+
+/* Documents indexed before texts were stored ('1') are indexed again
+ * and the new document wins; a stored value that does not parse is
+ * "none" (the message is scanned). */
+static void test_stored_upgrade(void)
+{
+	const char *error = NULL;
+	struct evm_fts *f = NULL;
+	struct view_batch *b;
+	struct buf k = BUF_INIT, acct = BUF_INIT;
+	char id[33], *val = NULL;
+	size_t vlen = 0;
+	uint64_t written;
+
+	fresh("fts_upgrade");
+	snprintf(id, sizeof id, "%s", deliver("Subject: old\r\n\r\nold index body\r\n"));
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	/* make it an index of the version before: '1', no d/ key */
+	evm_fts_key_account(&acct, BOB);
+	buf_append(&k, acct.data, acct.len);
+	buf_puts(&k, "seg/0000000000");
+	CHECK(view_get(view, k.data, k.len, &val, &vlen, &error) == 1);
+	CHECK_EQ_INT(vlen, 33);
+	CHECK(val[32] == 't');
+	val[32] = '1';
+	b = view_batch_begin(view);
+	view_batch_put(b, k.data, k.len, val, vlen);
+	evm_fts_key_text(&k, &acct, id);
+	view_batch_delete(b, k.data, k.len);
+	CHECK(view_batch_commit(&b, &error) == 0);
+	free(val);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_doc_state(f, id), '1');
+	evm_fts_close(&f);
+	CHECK_EQ_INT(stored_match(id, 0, "INDEX BODY"), 2);
+	CHECK_EQ_INT(may("x", "index body", id), 1);
+	CHECK_EQ_INT(may("x", "nowhere", id), 0);
+	written = evm_fts_docs_written();
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_docs_written() == written + 1);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_doc_state(f, id), 't');
+	CHECK_EQ_INT(evm_fts_docs(f), 1);
+	CHECK_EQ_INT(evm_fts_next_seg(f), 2);
+	evm_fts_close(&f);
+	CHECK_EQ_INT(stored_match(id, 0, "INDEX BODY"), 1);
+	CHECK_EQ_INT(may("x", "index body", id), 1);   /* the new segment's postings */
+	CHECK_EQ_INT(may("x", "nowhere", id), 0);
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);   /* and not a third time */
+	CHECK(evm_fts_docs_written() == written + 1);
+	/* a broken value: none */
+	b = view_batch_begin(view);
+	view_batch_put(b, k.data, k.len, "\x09\0\0\0abc", 7);
+	CHECK(view_batch_commit(&b, &error) == 0);
+	CHECK_EQ_INT(stored_match(id, 0, "ABC"), 2);
+	buf_free(&k);
+	buf_free(&acct);
+}
+
+/* The value's bounds, and a document over EVM_FTS_TEXT_MAX stores no
+ * text (it is partial: always a candidate, always scanned). */
+static void test_text_limits(void)
+{
+	struct evm_fts_text t;
+	struct evm_fts_doc d = { 0 };
+	struct buf text = BUF_INIT, msg = BUF_INIT;
+	json_t *sum;
+
+	CHECK_EQ_INT(evm_fts_text_parse(NULL, 0, &t), -1);
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("\0\0\0", 3), 3, &t), -1);
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("\x02\0\0\0a", 5), 5, &t), -1);
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("\x01\0\0\x01" "a", 5), 5, &t), -1);
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("\x01\0\0\0a", 5), 5, &t), 0);
+	CHECK(t.hlen == 1 && t.blen == 0 && evm_fts_text_find(&t, EVM_FTS_F_HEADER, "a") &&
+	      !evm_fts_text_find(&t, EVM_FTS_F_BODY, "a") && evm_fts_text_find(&t, EVM_FTS_F_BODY, ""));
+	evm_fts_text_clear(&t);
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("\0\0\0\0bc", 6), 6, &t), 0);
+	CHECK(t.hlen == 0 && t.blen == 2 && evm_fts_text_find(&t, EVM_FTS_F_BODY, "BC") == 0 &&
+	      evm_fts_text_find(&t, EVM_FTS_F_BODY, "bc"));
+	evm_fts_text_clear(&t);
+	/* a message and its text: the header part holds "SUBJECT:X\0" */
+	sum = mime_parse("Subject:x\r\n\r\nbody\r\n", 19, NULL);
+	buf_puts(&text, "keep");
+	CHECK_EQ_INT(evm_fts_doc_message(&d, "Subject:x\r\n\r\nbody\r\n", 19, 0, sum, &text), 0);
+	CHECK(text.len > 23 && memcmp(text.data, "keep\x0b\0\0\0SUBJECT:X \0BODY", 23) == 0);   /* the CR: a space */
+	json_decref(sum);
+	evm_fts_doc_free(&d);
+	/* over the limit: nothing appended */
+	buf_puts(&msg, "Subject: big\r\n\r\n");
+	while (msg.len <= EVM_FTS_TEXT_MAX + 100)
+		buf_puts(&msg, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\r\n");
+	sum = mime_parse(msg.data, msg.len, NULL);
+	buf_truncate(&text, 4);
+	CHECK_EQ_INT(evm_fts_doc_message(&d, msg.data, msg.len, 0, sum, &text), 1);
+	CHECK_EQ_INT(text.len, 4);
+	json_decref(sum);
+	evm_fts_doc_free(&d);
+	buf_free(&msg);
+	buf_free(&text);
+}
+
+/* The messages of expunged mail leave the index ('x', no stored text)
+ * once they are many enough; an email id that comes back is indexed
+ * again; a few expunged messages change nothing. */
+static void test_gc(void)
+{
+	const char *error = NULL;
+	struct evm_fts *f = NULL;
+	char ids[80][33], mbox[64] = "", msg[128];
+	json_t *uids = json_array(), *few = json_array();   /* UID ranges [lo, hi] */
+
+	fresh("fts_gc");
+	for (int i = 0; i < 80; i++) {
+		snprintf(msg, sizeof msg, "Subject: gc %d\r\n\r\nbody number%d here\r\n", i, i);
+		snprintf(ids[i], sizeof ids[i], "%s", deliver(msg));
+		snprintf(mbox, sizeof mbox, "%s", json_string_value(json_object_get(last, "mailbox_id")));
+		if (i >= 10)
+			json_array_append_new(i < 13 ? few : uids, json_pack("[I,I]", json_integer_value(json_object_get(last, "uid")),
+									      json_integer_value(json_object_get(last, "uid"))));
+	}
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	/* 3 of 80 gone: below the threshold, nothing marked */
+	run("message.expunge", json_pack("{s:s, s:O}", "mailbox_id", mbox, "uids", few));
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_docs(f), 80);
+	evm_fts_close(&f);
+	CHECK_EQ_INT(stored_raw(ids[11], 0, "number11 "), 1);
+	/* 70 of 80 gone: marked dead, texts deleted */
+	run("message.expunge", json_pack("{s:s, s:O}", "mailbox_id", mbox, "uids", uids));
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	CHECK_EQ_INT(evm_fts_docs(f), 10);
+	CHECK_EQ_INT(evm_fts_doc_state(f, ids[40]), 0);
+	CHECK_EQ_INT(evm_fts_doc_state(f, ids[5]), 't');
+	evm_fts_close(&f);
+	{
+		struct buf k = BUF_INIT, acct = BUF_INIT;
+		char *val = NULL;
+		size_t vlen = 0;
+
+		evm_fts_key_account(&acct, BOB);
+		evm_fts_key_text(&k, &acct, ids[40]);
+		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 0);
+		evm_fts_key_text(&k, &acct, ids[5]);
+		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 1);
+		free(val);
+		buf_free(&k);
+		buf_free(&acct);
+	}
+	CHECK_EQ_INT(stored_raw(ids[5], 0, "number5 "), 1);
+	CHECK_EQ_INT(may("x", "number40 ", ids[40]), 1);   /* not indexed: a candidate */
+	/* the same content again: the same email id, indexed anew */
+	deliver("Subject: gc 40\r\n\r\nbody number40 here\r\n");
+	CHECK_EQ_STR(json_string_value(json_object_get(last, "email_id")), ids[40]);
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK_EQ_INT(stored_raw(ids[40], 0, "number40 "), 1);
+	CHECK_EQ_INT(may("x", "number41 ", ids[40]), 0);
+	json_decref(uids);
+	json_decref(few);
+}
+
 int main(void)
 {
 	test_run("body_decoding", test_body_decoding);
@@ -396,6 +674,10 @@ int main(void)
 	test_run("index_query", test_index_query);
 	test_run("no_false_negatives", test_no_false_negatives);
 	test_run("purge", test_purge);
+	test_run("stored_text", test_stored_text);
+	test_run("stored_upgrade", test_stored_upgrade);
+	test_run("text_limits", test_text_limits);
+	test_run("gc", test_gc);
 	view_close(&view);
 	json_decref(last);
 	return test_done();

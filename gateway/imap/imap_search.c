@@ -5,8 +5,12 @@
  * substring matches under i;unicode-casemap (RFC 5051, fts_casemap.c) on
  * decoded UTF-8 text (fts.h, THE TEXT: BODY is the decoded text of
  * the text parts); the text index (fts.h) first removes the messages
- * a text key cannot match, so only candidates and messages not indexed
- * yet are read. Dates compare by UTC day; OLDER / YOUNGER
+ * a text key cannot match, and confirms TEXT / BODY on a candidate from
+ * the casemapped text it stored (fts.h, THE TEXT STORED), so only
+ * messages not indexed yet (or indexed partially) are read and decoded
+ * here; a message's email id (what the index knows it by) comes from the
+ * node's cache (fts_idcache.c) once a search met it, so a message the
+ * index rules out costs no view read at all. Dates compare by UTC day; OLDER / YOUNGER
  * (RFC 5032) by seconds against the wall clock. "$" (RFC 5182) is the
  * saved result wherever a sequence set is allowed. */
 #include "gateway/imap/imap_search.h"
@@ -18,6 +22,7 @@
 #include "gateway/imap/imap_searchres.h"
 #include "gateway/fts/fts_casemap.h"
 #include "gateway/fts/fts.h"
+#include "gateway/fts/fts_idcache.h"
 #include "gateway/node.h"
 #include "common/log.h"
 #include "common/mime.h"
@@ -65,9 +70,13 @@ struct imap_search {
 	int body_missing;
 	struct buf btext;         /* BODY's decoded text of the message */
 	int btext_done;
+	struct evm_fts_text dtext;   /* the index's stored text of the message */
+	int dtext_state;          /* 0 not looked up, 1 in dtext, -1 none */
 	/* the text index (fts.h), opened on the first match */
 	int fts_ready;
 	struct evm_fts *fts;
+	struct evm_fts_ids *ids;   /* the node's email ids of this mailbox's UIDs */
+	char idbuf[33];
 	struct node *node;
 	char account[EVM_ADDRESS_MAX + 1];
 	size_t unindexed;         /* messages a text key met that are not indexed */
@@ -384,6 +393,7 @@ void imap_search_free(struct imap_search **sr)
 	json_decref((*sr)->summary);
 	free((*sr)->body);
 	buf_free(&(*sr)->btext);
+	evm_fts_text_clear(&(*sr)->dtext);
 	imap_recs_free(&(*sr)->recs);
 	free(*sr);
 	*sr = NULL;
@@ -519,22 +529,70 @@ static void fts_prepare(struct imap_session *s, struct imap_search *sr)
 		log_warn("imap search: text index: %s", error ? error : "failed");
 		return;
 	}
+	sr->ids = evm_fts_ids_box(s->node, s->mbox->owner, s->mbox->id, s->mbox->uidvalidity);
 	fts_narrow(sr, sr->root);
 }
 
-/* 0 when the index rules the message out for text key n, else 1. */
-static int text_may_match(struct imap_search *sr, const struct snode *n, json_t *rec)
+/* Message idx's email id: from the node's cache, else from its record
+ * (then cached): no record is read for a message the index rules out. */
+static const char *msg_id(struct imap_session *s, struct imap_search *sr, size_t idx)
+{
+	uint32_t uid = s->mbox->msgs[idx].uid;
+	const char *id;
+
+	if (sr->ids != NULL && evm_fts_ids_get(sr->ids, uid, sr->idbuf))
+		return sr->idbuf;
+	id = msg_email_id(msg_rec(s, sr, idx));
+	if (sr->ids != NULL && id != NULL)
+		evm_fts_ids_put(sr->ids, uid, id);
+	return id;
+}
+
+/* 0 when the index rules message idx out for text key n, else 1. */
+static int text_may_match(struct imap_session *s, struct imap_search *sr, const struct snode *n, size_t idx)
 {
 	const char *id;
 
 	if (sr->fts == NULL)
 		return 1;
-	id = msg_email_id(rec);
+	id = msg_id(s, sr, idx);
 	if (!evm_fts_indexed(sr->fts, id)) {
 		sr->unindexed++;
 		return 1;
 	}
 	return evm_fts_may_match(sr->fts, n->cand, id);
+}
+
+/* The stored text of an indexed candidate (fts.h, THE TEXT STORED), or
+ * NULL: then the message itself is read and decoded. */
+static const struct evm_fts_text *stored_text(struct imap_session *s, struct imap_search *sr, size_t idx)
+{
+	const char *error = NULL;
+	int r;
+
+	if (sr->dtext_state == 0) {
+		r = sr->fts != NULL ? evm_fts_text_get(sr->fts, msg_id(s, sr, idx), &sr->dtext, &error) : 0;
+		if (r < 0)
+			log_warn("imap search: text index: %s", error ? error : "failed");
+		sr->dtext_state = r > 0 ? 1 : -1;
+	}
+	return sr->dtext_state > 0 ? &sr->dtext : NULL;
+}
+
+/* BODY (part 'x') or TEXT (header or body, RFC 9051 6.4.4) of an
+ * indexed message from its stored text, else from the message. */
+static int text_match(struct imap_session *s, struct imap_search *sr, size_t idx, int text, const char *str)
+{
+	const struct evm_fts_text *t = stored_text(s, sr, idx);
+	struct imap_msg *m = &s->mbox->msgs[idx];
+	json_t *rec;
+
+	if (t != NULL)
+		return (text && evm_fts_text_find(t, EVM_FTS_F_HEADER, str)) || evm_fts_text_find(t, EVM_FTS_F_BODY, str);
+	rec = msg_rec(s, sr, idx);
+	if (text)
+		return body(s, sr, m) && (header_match(sr->body, sr->len, NULL, str) || body_match(s, sr, m, rec, str));
+	return body_match(s, sr, m, rec, str);
 }
 
 /* RFC 9051 6.4.4 FROM/TO/CC/BCC: str (case-mapped) within a display name
@@ -656,25 +714,23 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 		day = (ms >= 0 ? ms : ms - 86399999) / 86400000;
 		return n->k == S_SENTBEFORE ? day < n->num : n->k == S_SENTON ? day == n->num : day >= n->num;
 	case S_ADDR:
-		if (!text_may_match(sr, n, msg_rec(s, sr, idx)))
+		if (!text_may_match(s, sr, n, idx))
 			return 0;
 		h = json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers");
 		return addr_match(json_object_get(h, n->field),
 				  json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "envelope"), n->field),
 				  n->mapped);
 	case S_SUBJECT:
-		if (!text_may_match(sr, n, msg_rec(s, sr, idx)))
+		if (!text_may_match(s, sr, n, idx))
 			return 0;
 		v = json_string_value(json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers"), "subject"));
 		return v != NULL && fts_casemap_find(v, strlen(v), n->mapped);
 	case S_HEADER:
-		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body(s, sr, m) &&
+		return text_may_match(s, sr, n, idx) && body(s, sr, m) &&
 		       header_match(sr->body, sr->len, n->field, n->mapped);
 	case S_BODY:
-		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body_match(s, sr, m, msg_rec(s, sr, idx), n->mapped);
 	case S_TEXT:
-		return text_may_match(sr, n, msg_rec(s, sr, idx)) && body(s, sr, m) &&
-		       (header_match(sr->body, sr->len, NULL, n->mapped) || body_match(s, sr, m, msg_rec(s, sr, idx), n->mapped));
+		return text_may_match(s, sr, n, idx) && text_match(s, sr, idx, n->k == S_TEXT, n->mapped);
 	case S_MODSEQ:
 		return m->modseq >= n->num;
 	}
@@ -711,5 +767,7 @@ int imap_search_match(struct imap_session *s, struct imap_search *sr, size_t idx
 	sr->body = NULL;
 	sr->body_missing = 0;
 	sr->btext_done = 0;
+	evm_fts_text_clear(&sr->dtext);
+	sr->dtext_state = 0;
 	return r;
 }

@@ -7,7 +7,9 @@ ESORT, PARTIAL and UPDATE contexts followed across two sessions
 SEARCHRES "$" in later commands (RFC 5182), WITHIN (RFC 5032) and
 i;unicode-casemap text matching (RFC 5051)."""
 
+import base64
 import imaplib
+import re
 import time
 
 import pytest
@@ -206,3 +208,83 @@ def test_context_update(box):
     got = updates(box, 1)
     assert got == [f'(TAG "{stag}") UID ADDTO (2 1)'.encode()], got
     other.logout()
+
+
+B64_WORD = base64.b64encode("Ωmega wombat".encode()).decode()
+TEXTS = [
+    # 1: the word only in a header field
+    b"From: ann@x.org\r\nSubject: plain\r\nX-Note: quokka colony\r\n\r\nnothing to see\r\n",
+    # 2: the word only in the body
+    b"From: ann@x.org\r\nSubject: plain\r\n\r\nthe quokka jumps\r\n",
+    # 3: quoted-printable, ISO-8859-1
+    b"From: ann@x.org\r\nSubject: qp\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+    b"Content-Transfer-Encoding: quoted-printable\r\n\r\nK=E4se aus K=F6ln, sehr gro=\r\nssartig\r\n",
+    # 4: base64, UTF-8
+    b"From: ann@x.org\r\nSubject: b64\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\n" + B64_WORD.encode() + b"\r\n",
+    # 5: 8bit windows-1252 (not UTF-8)
+    b"From: ann@x.org\r\nSubject: cp\r\nContent-Type: text/plain; charset=windows-1252\r\n"
+    b"Content-Transfer-Encoding: 8bit\r\n\r\nprice 5\x80, caf\xe9 cr\xe8me\r\n",
+    # 6: every trigram of "abcd", not the string
+    b"From: ann@x.org\r\nSubject: trap\r\n\r\nabc bcd\r\n",
+]
+# (key, needle, UIDs in the Texts mailbox): RFC 9051 6.4.4, TEXT = header + body
+TEXT_QUERIES = [
+    ("TEXT", "quokka", [1, 2]), ("BODY", "quokka", [2]), ("TEXT", "X-NOTE: QUOKKA", [1]),
+    ("TEXT", "quokka colony", [1]), ("BODY", "colony", []), ("BODY", "köln", [3]),
+    ("TEXT", "KÄSE AUS", [3]), ("BODY", "grossartig", [3]),
+    ("BODY", "K=E4se", []), ("TEXT", "ωMEGA WOM", [4]), ("BODY", B64_WORD[:8], []),
+    ("BODY", "5€", [5]), ("TEXT", "CRÈME", [5]), ("TEXT", "abcd", []), ("BODY", "abc bcd", [6]),
+    ("TEXT", "subject: trap", [6]), ("BODY", "subject: trap", []), ("TEXT", "ann@x.org", [1, 2, 3, 4, 5, 6]),
+]
+
+
+def text_uids(m, key, needle):
+    m.literal = needle.encode()
+    typ, data = m.uid("SEARCH", "CHARSET", "UTF-8", key)
+    assert typ == "OK", (key, needle, data)
+    return sorted(int(x) for x in data[0].split())
+
+
+def fts_caught_up(node, docs, timeout=60):
+    """Waits until the node's text indexer has nothing pending and has
+    written at least docs documents (/metrics)."""
+    import re
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        t = node.metrics()
+        pend = re.search(r"^evmail_fts_accounts_pending (\d+)$", t, re.M)
+        done = re.search(r"^evmail_fts_documents_indexed_total (\d+)$", t, re.M)
+        if pend and done and int(pend.group(1)) == 0 and int(done.group(1)) >= docs:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the text index did not catch up")
+
+
+def test_text_body_from_index(box):
+    """TEXT and BODY give the same exact answers before the index exists
+    (every message scanned), once it has caught up (candidates confirmed
+    on the text it stored), and for a message delivered after it: header
+    only, body only, quoted-printable, base64, a non-UTF-8 charset, and
+    a string whose trigrams are all in a message that does not hold it."""
+    assert box.create("Texts")[0] == "OK"
+    for raw in TEXTS:
+        assert box.append("Texts", None, None, raw)[0] == "OK"
+    assert box.select("Texts")[0] == "OK"
+    for key, needle, want in TEXT_QUERIES:   # nothing indexed yet
+        assert text_uids(box, key, needle) == want, (key, needle)
+    fts_caught_up(box.evm_node, len(MSGS) + len(TEXTS))
+    for key, needle, want in TEXT_QUERIES:   # from the index
+        assert text_uids(box, key, needle) == want, (key, needle)
+    # delivered now: found at once, indexed or not
+    assert box.append("Texts", None, None, b"From: bo@y.org\r\nX-Note: late quokka\r\n\r\nabcd\r\n")[0] == "OK"
+    assert box.noop()[0] == "OK"
+    assert text_uids(box, "TEXT", "quokka") == [1, 2, 7]
+    assert text_uids(box, "TEXT", "abcd") == [7]
+    assert text_uids(box, "BODY", "quokka") == [2]
+    fts_caught_up(box.evm_node, len(MSGS) + len(TEXTS) + 1)
+    assert text_uids(box, "TEXT", "quokka") == [1, 2, 7]
+    assert text_uids(box, "TEXT", "abcd") == [7]
+    box.literal = b"wombat"
+    typ, data = box.uid("SEARCH", "CHARSET", "UTF-8", "NOT", "TEXT")
+    assert typ == "OK" and sorted(int(x) for x in data[0].split()) == [1, 2, 3, 5, 6, 7], data
