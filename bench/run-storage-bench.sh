@@ -17,7 +17,8 @@
 #      +FLAGS.SILENT (\Deleted), EXPUNGE;
 #   3. waits for evmail's body GC (evmail_blob_gc_blobs_deleted_total
 #      reaches the number expunged) and takes a view checkpoint (flushes
-#      the RocksDB memtable, drops the old WAL); Dovecot mdbox: doveadm
+#      the RocksDB memtable, drops the old WAL) and waits until the view's
+#      size is stable (STABLE s: the compaction that follows); Dovecot mdbox: doveadm
 #      purge (what frees its expunged mail);
 #   4. if evmaild has log.embedded_compact_interval_s (compaction of the
 #      embedded log): waits until the log's size is stable; else "n/a";
@@ -199,6 +200,20 @@ ready() {
 		die "evmail log-mode: not ready (projector behind) after $1"
 }
 
+# checkpoints STEP: a view checkpoint (memtable flush) of each evmail node,
+# then until each view's size is stable: the flush starts a compaction, and
+# du during it counts its inputs and its outputs at once.
+checkpoints() {
+	drive checkpoint "$MGMT" "$TMP/checkpoint.bin" > "$RESULTS/ckpt-$1.txt" || die "evmail: checkpoint failed"
+	rm -f "$TMP/checkpoint.bin"
+	if [ "$LOGMODE" = 1 ]; then
+		drive checkpoint "$LMGMT" "$TMP/checkpoint.bin" > "$RESULTS/ckpt-log-$1.txt" || die "evmail log-mode: checkpoint failed"
+		rm -f "$TMP/checkpoint.bin"
+	fi
+	drive wait-stable "$EVM_DIR/data/view" "$STABLE" 300 > "$RESULTS/view-stable-$1.json"
+	[ "$LOGMODE" != 1 ] || drive wait-stable "$EVL_DIR/data/view" "$STABLE" 300 > "$RESULTS/view-stable-log-$1.json"
+}
+
 # gc_wait TARGET STEP: evmail's body GC until TARGET bodies were deleted,
 # then a view checkpoint (memtable flush); log compaction when there is one.
 gc_wait() {
@@ -214,12 +229,7 @@ gc_wait() {
 	ready "GC ($2)"
 	sleep 2       # the blob.gc events' tombstones, appended after the decisions
 	ready "GC ($2)"
-	drive checkpoint "$MGMT" "$TMP/checkpoint.bin" > "$RESULTS/ckpt-$2.txt" || die "evmail: checkpoint failed"
-	rm -f "$TMP/checkpoint.bin"
-	if [ "$LOGMODE" = 1 ]; then
-		drive checkpoint "$LMGMT" "$TMP/checkpoint.bin" > "$RESULTS/ckpt-log-$2.txt" || die "evmail log-mode: checkpoint failed"
-		rm -f "$TMP/checkpoint.bin"
-	fi
+	checkpoints "$2"
 }
 
 # ---------------------------------------------------------------- 1. deliver
@@ -250,12 +260,7 @@ fi
 disk delivered
 # the same after a view checkpoint (memtable flushed, WAL dropped): what
 # the bodies cost each view, without the preallocated WAL
-drive checkpoint "$MGMT" "$TMP/checkpoint.bin" > "$RESULTS/ckpt-delivered.txt" || die "evmail: checkpoint failed"
-rm -f "$TMP/checkpoint.bin"
-if [ "$LOGMODE" = 1 ]; then
-	drive checkpoint "$LMGMT" "$TMP/checkpoint.bin" > "$RESULTS/ckpt-log-delivered.txt" || die "evmail log-mode: checkpoint failed"
-	rm -f "$TMP/checkpoint.bin"
-fi
+checkpoints delivered
 disk delivered_ckpt
 
 # ---------------------------------------------------------------- 2. expunge
