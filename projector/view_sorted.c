@@ -75,7 +75,8 @@ rocksdb_writebatch_t *view_sorted_batch(rocksdb_writebatch_wi_t *wb)
 		return NULL;
 	}
 	out = rocksdb_writebatch_create();
-	qsort(ws.w, ws.n, sizeof *ws.w, write_cmp);
+	if (ws.n > 1)
+		qsort(ws.w, ws.n, sizeof *ws.w, write_cmp);
 	for (size_t i = 0; i < ws.n; i++) {
 		const struct write *w = &ws.w[i];
 
