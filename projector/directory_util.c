@@ -73,6 +73,7 @@ void dir_batch_put_json(struct view_batch *b, const struct buf *key, json_t *obj
 {
 	struct buf s = BUF_INIT;
 
+	buf_reserve(&s, 256);   /* most records: no regrowth */
 	record_json_append(&s, obj);
 	view_batch_put(b, key->data, key->len, s.data, s.len);
 	buf_free(&s);

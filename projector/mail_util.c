@@ -129,6 +129,7 @@ void mail_batch_put_json(struct view_batch *b, const struct buf *key, json_t *ob
 {
 	struct buf s = BUF_INIT;
 
+	buf_reserve(&s, 256);   /* most records: no regrowth */
 	record_json_append(&s, obj);
 	view_batch_put(b, key->data, key->len, s.data, s.len);
 	buf_free(&s);

@@ -16,11 +16,23 @@ struct member {
 	json_t *value;
 };
 
+/* Appends one character: most of a record's fragments are one. */
+static void put_char(struct buf *b, char c)
+{
+	if (b->len + 1 < b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+	} else {
+		buf_append(b, &c, 1);
+	}
+}
+
 void record_json_string(struct buf *b, const char *s, size_t len)
 {
 	size_t run = 0;
 
-	buf_append(b, "\"", 1);
+	buf_reserve(b, len + 2);
+	put_char(b, '"');
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		const char *esc = NULL;
@@ -45,7 +57,7 @@ void record_json_string(struct buf *b, const char *s, size_t len)
 		buf_puts(b, esc);
 	}
 	buf_append(b, s + run, len - run);
-	buf_append(b, "\"", 1);
+	put_char(b, '"');
 }
 
 /* Jansson's key order: bytes, then the shorter first. */
@@ -88,6 +100,19 @@ static void append_int(struct buf *b, json_int_t n)
 
 static void append_value(struct buf *b, json_t *v, int depth);
 
+/* Sorts an object's members: insertion sort, as objects are small. */
+static void sort_members(struct member *m, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct member x = m[i];
+		size_t j = i;
+
+		for (; j > 0 && member_cmp(&m[j - 1], &x) > 0; j--)
+			m[j] = m[j - 1];
+		m[j] = x;
+	}
+}
+
 /* An object, its members in key order. */
 static void append_object(struct buf *b, json_t *o, int depth)
 {
@@ -101,16 +126,19 @@ static void append_object(struct buf *b, json_t *o, int depth)
 		m = xmalloc(n * sizeof *m);
 	json_object_keylen_foreach(o, key, klen, v)
 		m[i++] = (struct member){ key, klen, v };
-	qsort(m, i, sizeof *m, member_cmp);
-	buf_append(b, "{", 1);
+	if (i > SORT_ON_STACK)
+		qsort(m, i, sizeof *m, member_cmp);
+	else
+		sort_members(m, i);
+	put_char(b, '{');
 	for (size_t j = 0; j < i; j++) {
 		if (j > 0)
-			buf_append(b, ",", 1);
+			put_char(b, ',');
 		record_json_string(b, m[j].key, m[j].len);
-		buf_append(b, ":", 1);
+		put_char(b, ':');
 		append_value(b, m[j].value, depth + 1);
 	}
-	buf_append(b, "}", 1);
+	put_char(b, '}');
 	if (m != stack)
 		free(m);
 }
@@ -129,13 +157,13 @@ static void append_value(struct buf *b, json_t *v, int depth)
 		append_object(b, v, depth);
 		return;
 	case JSON_ARRAY:
-		buf_append(b, "[", 1);
+		put_char(b, '[');
 		json_array_foreach(v, i, e) {
 			if (i > 0)
-				buf_append(b, ",", 1);
+				put_char(b, ',');
 			append_value(b, e, depth + 1);
 		}
-		buf_append(b, "]", 1);
+		put_char(b, ']');
 		return;
 	case JSON_STRING:
 		record_json_string(b, json_string_value(v), json_string_length(v));
