@@ -143,6 +143,7 @@ static void append_object(struct buf *b, json_t *o, int depth)
 		free(m);
 }
 
+/* Any value, depth levels down from the record. */
 static void append_value(struct buf *b, json_t *v, int depth)
 {
 	size_t i;

@@ -28,6 +28,7 @@ struct writes {
 	size_t n, cap;
 };
 
+/* Notes one write, in batch order. */
 static void add(struct writes *ws, const char *k, size_t klen, const char *v, size_t vlen)
 {
 	if (ws->n == ws->cap) {
@@ -38,6 +39,7 @@ static void add(struct writes *ws, const char *k, size_t klen, const char *v, si
 	ws->n++;
 }
 
+/* rocksdb_writebatch_wi_iterate's callbacks. */
 static void on_put(void *ctx, const char *k, size_t klen, const char *v, size_t vlen)
 {
 	add(ctx, k, klen, v != NULL ? v : "", vlen);
