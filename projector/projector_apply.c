@@ -114,7 +114,9 @@ static int apply_event(struct proj_batch *b, const struct evlog_record *rec,
 
 	snprintf(key, sizeof key, "%s%s", KEY_EVENT, ev->id);
 	/* In a bulk apply, an id never written is not looked up. */
-	ret = proj_seen_maybe(b->p, ev->id) ? view_batch_get(b->vb, key, strlen(key), &val, NULL, error_r) : 0;
+	ret = 0;
+	if (proj_seen_maybe(b->p, ev->id))
+		ret = view_batch_get(b->vb, key, strlen(key), &val, NULL, error_r);
 	if (ret < 0)
 		return -1;
 	if (ret > 0) {

@@ -81,8 +81,9 @@ rocksdb_writebatch_t *view_sorted_batch(rocksdb_writebatch_wi_t *wb)
 		qsort(ws.w, ws.n, sizeof *ws.w, write_cmp);
 	for (size_t i = 0; i < ws.n; i++) {
 		const struct write *w = &ws.w[i];
+		const struct write *next = i + 1 < ws.n ? &ws.w[i + 1] : NULL;
 
-		if (i + 1 < ws.n && w->klen == ws.w[i + 1].klen && memcmp(w->key, ws.w[i + 1].key, w->klen) == 0)
+		if (next != NULL && next->klen == w->klen && memcmp(next->key, w->key, w->klen) == 0)
 			continue;  /* a later write of the same key follows */
 		if (w->value != NULL)
 			rocksdb_writebatch_put(out, w->key, w->klen, w->value, w->vlen);
