@@ -36,6 +36,7 @@ struct bench_result {
 	size_t count;              /* records that went through */
 	size_t failed;
 	double cpu;                /* process CPU seconds of the run (rebuild rows) */
+	char digest[65];           /* bench_replay: the view's digest once caught up, or "" */
 	char note[256];
 };
 

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/mime.h"
 
+#include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 struct gen {
 	const struct rebuild_opts *o;
 	uint64_t rng;
+	uint64_t seq;              /* events encoded: their id and time */
 	size_t dir_next, msg_next;
 	int append_due;            /* the chunk of msg_next - 1 went out */
 	char blob_id[65];
@@ -72,10 +74,16 @@ static void make_body(struct gen *g, size_t j)
 		snprintf(g->blob_id + 2 * i, 3, "%02x", sum[i]);
 }
 
-/* Encodes ev into r (and clears ev). */
-static void encode(struct evm_event *ev, struct gen_rec *r)
+/* Encodes ev into r (and clears ev). Its id and time come from a counter,
+ * not the random id and clock of evm_event_init: every run writes the same
+ * log, so the replay's view digest can be compared between builds. */
+static void encode(struct gen *g, struct evm_event *ev, struct gen_rec *r)
 {
 	const char *error;
+
+	g->seq++;
+	snprintf(ev->id, sizeof ev->id, "%032" PRIx64, g->seq);
+	ev->ts = 1796540400000LL + (int64_t)g->seq;
 
 	if (evm_event_encode(ev, &r->value, &r->len, &error) < 0)
 		log_panic("bench: encode %s: %s", ev->type, error);
@@ -102,7 +110,7 @@ static void gen_chunk(struct gen *g, struct gen_rec *r)
 	r->topic = EVM_TOPIC_BLOB;
 	r->partition = evm_partition_for(g->blob_id, 64, g->parts[EVM_TOPIC_BLOB]);
 	snprintf(r->key, sizeof r->key, "%s/0", g->blob_id);
-	encode(&ev, r);
+	encode(g, &ev, r);
 }
 
 /* The message.append of the blob just written. */
@@ -123,7 +131,7 @@ static void gen_append(struct gen *g, struct gen_rec *r)
 	r->topic = EVM_TOPIC_MAIL;
 	r->partition = evm_partition_for(addr, strlen(addr), g->parts[EVM_TOPIC_MAIL]);
 	snprintf(r->key, sizeof r->key, "%s", addr);
-	encode(&ev, r);
+	encode(g, &ev, r);
 	g->msg_next++;
 }
 
@@ -146,7 +154,7 @@ static int gen_next(struct gen *g, struct gen_rec *r)
 		r->topic = EVM_TOPIC_DIRECTORY;
 		r->partition = 0;
 		snprintf(r->key, sizeof r->key, "%s", ev.id);
-		encode(&ev, r);
+		encode(g, &ev, r);
 		g->dir_next++;
 		return 0;
 	}
@@ -289,7 +297,8 @@ void bench_rebuild(const struct rebuild_opts *o, const char *dir, struct bench_r
 	snprintf(path, sizeof path, "%s/view", dir);
 	bench_replay(&cfg, f.log, f.base, path, f.sent, o->timeout_s, o->verbose, replay_r, &accepted);
 	if (replay_r->ok)
-		snprintf(replay_r->note, sizeof replay_r->note, "accepted %zu of %zu", accepted, f.sent);
+		snprintf(replay_r->note, sizeof replay_r->note, "accepted %zu of %zu, digest %.16s", accepted,
+			 f.sent, replay_r->digest);
 	json_decref(g.summary);
 	free(g.body);
 	evlog_close(&f.log);

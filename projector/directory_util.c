@@ -1,5 +1,6 @@
 /* directory_util - see directory_internal.h */
 #include "projector/directory_internal.h"
+#include "projector/record_json.h"
 #include "common/log.h"
 #include "common/password.h"
 
@@ -67,14 +68,15 @@ int dir_batch_any(struct view_batch *b, const struct buf *prefix, const char **e
 	return found;
 }
 
+/* The bytes of json_dumps(obj, DIR_JSON_FLAGS), see record_json.h. */
 void dir_batch_put_json(struct view_batch *b, const struct buf *key, json_t *obj)
 {
-	char *s = json_dumps(obj, DIR_JSON_FLAGS);
+	struct buf s = BUF_INIT;
 
-	if (s == NULL)
-		log_panic("directory: cannot serialise the record for %s", key->data);
-	view_batch_put(b, key->data, key->len, s, strlen(s));
-	free(s);
+	buf_reserve(&s, 256);   /* most records: no regrowth */
+	record_json_append(&s, obj);
+	view_batch_put(b, key->data, key->len, s.data, s.len);
+	buf_free(&s);
 }
 
 void dir_batch_put_empty(struct view_batch *b, const struct buf *key)

@@ -1,6 +1,7 @@
 /* mail_util - keys, stored records and field validation for the mail
  * appliers (see mail_internal.h and mail_keys.h). */
 #include "projector/mail_internal.h"
+#include "projector/record_json.h"
 #include "common/ids.h"
 #include "common/log.h"
 
@@ -123,14 +124,15 @@ int mail_batch_get_int(struct view_batch *b, const struct buf *key, int64_t *val
 	return 1;
 }
 
+/* The bytes of json_dumps(obj, MAIL_JSON_FLAGS), see record_json.h. */
 void mail_batch_put_json(struct view_batch *b, const struct buf *key, json_t *obj)
 {
-	char *s = json_dumps(obj, MAIL_JSON_FLAGS);
+	struct buf s = BUF_INIT;
 
-	if (s == NULL)
-		log_panic("mail: cannot serialise the record for %s", key->data);
-	view_batch_put(b, key->data, key->len, s, strlen(s));
-	free(s);
+	buf_reserve(&s, 256);   /* most records: no regrowth */
+	record_json_append(&s, obj);
+	view_batch_put(b, key->data, key->len, s.data, s.len);
+	buf_free(&s);
 }
 
 void mail_batch_put_int(struct view_batch *b, const struct buf *key, int64_t val)

@@ -88,6 +88,7 @@ void projector_destroy(struct projector **pp)
 	json_decref(p->changed);
 	free(p->parts);
 	free(p->next);
+	proj_seen_end(p);
 	free(p);
 	*pp = NULL;
 }

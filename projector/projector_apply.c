@@ -29,6 +29,7 @@ static void put_outcome(struct proj_batch *b, const struct apply_ctx *ctx, enum 
 	char *s;
 
 	snprintf(key, sizeof key, "%s%s", KEY_EVENT, ctx->ev->id);
+	proj_seen_add(b->p, ctx->ev->id);
 	if (st == APPLY_ACCEPTED && proj_outcome_accepted(ctx, &out) == 0) {
 		view_batch_put(b->vb, key, strlen(key), out.data, out.len);
 		buf_free(&out);
@@ -112,7 +113,10 @@ static int apply_event(struct proj_batch *b, const struct evlog_record *rec,
 	int ret;
 
 	snprintf(key, sizeof key, "%s%s", KEY_EVENT, ev->id);
-	ret = view_batch_get(b->vb, key, strlen(key), &val, NULL, error_r);
+	/* In a bulk apply, an id never written is not looked up. */
+	ret = 0;
+	if (proj_seen_maybe(b->p, ev->id))
+		ret = view_batch_get(b->vb, key, strlen(key), &val, NULL, error_r);
 	if (ret < 0)
 		return -1;
 	if (ret > 0) {

@@ -33,6 +33,7 @@ static int bulk_begin(struct projector *p, uint64_t records, const char **error_
 	if (view_bulk_begin(p->view, error_r) < 0)
 		return -1;
 	p->bulk = true;
+	proj_seen_begin(p, records);
 	log_info("projector: bulk apply of %llu records (no write-ahead log until caught up)",
 		 (unsigned long long)records);
 	return 0;
@@ -79,6 +80,7 @@ int proj_bulk_at_start(struct projector *p, const char **error_r)
 int proj_bulk_rebuild(struct projector *p, uint64_t total, const char **error_r)
 {
 	p->bulk = false;   /* view_wipe dropped any earlier bulk state */
+	proj_seen_end(p);
 	if (p->cfg->projector_bulk_min == 0 || total < (uint64_t)p->cfg->projector_bulk_min)
 		return 0;
 	return bulk_begin(p, total, error_r);
@@ -97,6 +99,7 @@ int proj_bulk_check(struct projector *p, const char **error_r)
 	if (view_bulk_end(p->view, error_r) < 0)
 		return -1;
 	p->bulk = false;
+	proj_seen_end(p);
 	log_info("projector: bulk apply done, the view is flushed and durable");
 	return 0;
 }

@@ -102,6 +102,7 @@ struct projector {
 	int64_t *next;             /* per part: committed next offset */
 	int64_t next_end_refresh;  /* monotonic ms */
 	bool bulk;                 /* the view is in bulk apply (projector_bulk.c) */
+	struct proj_seen *seen;    /* during a bulk apply: ids written (projector_seen.c) */
 
 	/* loop thread */
 	struct event *wake;
@@ -166,6 +167,14 @@ int proj_bulk_check(struct projector *p, const char **error_r);
  * the result is too large for it (the caller uses Jansson then). */
 struct buf;
 int proj_outcome_accepted(const struct apply_ctx *ctx, struct buf *out);
+
+/* projector_seen.c: the ids of the outcomes written during a bulk apply
+ * (a bloom filter); false from proj_seen_maybe means ev/<id> is certainly
+ * not in the view. Without a filter (outside bulk) every id is a maybe. */
+void proj_seen_begin(struct projector *p, uint64_t ids);
+void proj_seen_end(struct projector *p);
+void proj_seen_add(struct projector *p, const char *id);
+bool proj_seen_maybe(const struct projector *p, const char *id);
 
 /* projector_wait.c */
 void proj_wake_cb(evutil_socket_t fd, short what, void *arg);

@@ -116,6 +116,7 @@ static int rebuild(struct projector *p, const char **error_r)
 	    proj_format_stamp(p, error_r) < 0)
 		return -1;
 	p->bulk = false;
+	proj_seen_end(p);
 	proj_refresh_ends(p);
 	pthread_mutex_lock(&p->mu);
 	for (size_t i = 0; i < p->nparts; i++) {

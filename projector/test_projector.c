@@ -240,6 +240,39 @@ static void test_duplicate_malformed_unknown(void)
 	env_close(&e);
 }
 
+/* In a bulk apply (projector_seen.c skips the lookup of ids never
+ * written), duplicates are still found: one in the same batch, two of
+ * events committed in an earlier batch (batches of 7 records). */
+static void test_duplicate_bulk(void)
+{
+	struct env e;
+	char name[16], st[32], code[32], id[EVM_ID_HEX_LEN + 1];
+	const char *error = NULL;
+	long long off = -1;
+
+	CHECK(env_open(&e, "proj-dup-bulk") == 0);
+	CHECK(config_set(&e.cfg, "projector.bulk_min", "1", &error) == 0);
+	for (unsigned i = 1; i <= 9; i++) {
+		snprintf(name, sizeof name, "t%u", i);
+		push_dir(&e, i, "tenant.create", "", json_pack("{s:s}", "name", name));
+	}
+	push_dir(&e, 9, "tenant.create", "", json_pack("{s:s}", "name", "again"));
+	push_dir(&e, 1, "tenant.create", "", json_pack("{s:s}", "name", "again"));
+	push_dir(&e, 5, "tenant.create", "", json_pack("{s:s}", "name", "again"));
+	push_dir(&e, 10, "tenant.create", "", json_pack("{s:s}", "name", "t10"));
+	CHECK(start(&e) == 0);
+	CHECK(run_until(&e, pred_caught_up, &e, 5000));
+	CHECK_EQ_INT(status_int(e.p, "duplicates"), 3);
+	CHECK_EQ_INT(status_int(e.p, "events_applied"), 10);
+	CHECK_EQ_INT(status_int(e.p, "events_rejected"), 0);
+	CHECK_EQ_INT(outcome(&e, fake_id(1, id), st, code, &off), 1);
+	CHECK_EQ_INT(off, 0);
+	CHECK_EQ_INT(outcome(&e, fake_id(10, id), st, code, &off), 1);
+	CHECK_EQ_STR(st, "accepted");
+	CHECK_EQ_INT(off, 12);
+	env_close(&e);
+}
+
 struct waited {
 	int calls;
 	int status;
@@ -675,6 +708,7 @@ int main(void)
 	log_set_level(LOG_ERROR);
 	test_run("events applied in order, outcomes stored", test_outcomes_in_order);
 	test_run("duplicates, undecodable and unknown records", test_duplicate_malformed_unknown);
+	test_run("duplicates in a bulk apply", test_duplicate_bulk);
 	test_run("waiters fire after apply, time out, cancel, stop", test_waiters);
 	test_run("subscriptions told of changed accounts", test_subscriptions);
 	test_run("status: waiting for topics, ready, nodes", test_status_and_topics);

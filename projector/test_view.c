@@ -217,6 +217,39 @@ static void test_batch_overlay(void)
 	view_close(&v);
 }
 
+/* A commit writes the latest write of each key (view_sorted.c): keys
+ * written, deleted and written again in one batch, out of key order, with
+ * an empty value and a rolled-back write among them. */
+static void test_commit_latest_write(void)
+{
+	struct view *v = open_view("view-latest");
+	struct collect c = { .n = 0 };
+	const char *error = NULL;
+	struct view_batch *b;
+
+	CHECK(v != NULL);
+	put_commit(v, "k/d", "oldd");
+	put_commit(v, "k/e", "olde");
+	b = view_batch_begin(v);
+	view_batch_put(b, "k/c", 3, "c1", 2);
+	view_batch_put(b, "k/a", 3, "a1", 2);
+	view_batch_put(b, "k/b", 3, "b1", 2);
+	view_batch_put(b, "k/a", 3, "a2", 2);
+	view_batch_delete(b, "k/b", 3);
+	view_batch_delete(b, "k/c", 3);
+	view_batch_put(b, "k/c", 3, "c2", 2);
+	view_batch_delete(b, "k/d", 3);
+	view_batch_put(b, "k/e", 3, "", 0);
+	view_batch_put(b, "k", 1, "short", 5);
+	view_batch_savepoint(b);
+	view_batch_put(b, "k/a", 3, "a3", 2);
+	CHECK_EQ_INT(view_batch_rollback(b, &error), 0);
+	CHECK_EQ_INT(view_batch_commit(&b, &error), 0);
+	CHECK_EQ_INT(view_scan(v, "k", 1, collect_cb, &c, &error), 0);
+	CHECK_EQ_STR(c.text, "k=short;k/a=a2;k/c=c2;k/e=;");
+	view_close(&v);
+}
+
 static void test_savepoint(void)
 {
 	struct view *v = open_view("view-savepoint");
@@ -484,6 +517,7 @@ int main(void)
 	test_run("get, put and prefix scan", test_get_put_scan);
 	test_run("scans stay within their prefix", test_scan_bounds);
 	test_run("batch reads through its own writes", test_batch_overlay);
+	test_run("a commit writes the latest write of each key", test_commit_latest_write);
 	test_run("save points roll back one event's writes", test_savepoint);
 	test_run("digest: same content equal, local/ excluded", test_digest);
 	test_run("wipe empties the view", test_wipe);

@@ -569,7 +569,6 @@ int view_batch_rollback(struct view_batch *b, const char **error_r)
 	return 0;
 }
 
-/* Writes the batch atomically (unsynced, see view_open) and frees it. */
 /* Refuses a commit while the view's file system is (nearly) full. RocksDB
  * (7.x) must not meet ENOSPC in its WAL: after a failed WAL write it asserts
  * on the next use of that file (RocksDB PR 12448) instead of returning the
@@ -598,18 +597,27 @@ static int view_space_check(struct view *view, const char **error_r)
 	return -1;
 }
 
+/* Writes the batch atomically (unsynced, see view_open) and frees it;
+ * its writes go in key order (view_sorted.c). */
 int view_batch_commit(struct view_batch **bp, const char **error_r)
 {
 	struct view_batch *b = *bp;
 	struct view *view = b->view;
+	rocksdb_writebatch_t *sorted;
+	rocksdb_writeoptions_t *wopts;
 	char *err = NULL;
 
 	if (view_space_check(view, error_r) < 0 || view_lock_open(view, error_r) < 0) {
 		view_batch_abort(bp);
 		return -1;
 	}
-	rocksdb_write_writebatch_wi(view->db, __atomic_load_n(&view->bulk, __ATOMIC_ACQUIRE) ?
-				    view->wopts_bulk : view->wopts, b->wb, &err);
+	wopts = __atomic_load_n(&view->bulk, __ATOMIC_ACQUIRE) ? view->wopts_bulk : view->wopts;
+	if ((sorted = view_sorted_batch(b->wb)) != NULL) {
+		rocksdb_write(view->db, wopts, sorted, &err);
+		rocksdb_writebatch_destroy(sorted);
+	} else {
+		rocksdb_write_writebatch_wi(view->db, wopts, b->wb, &err);
+	}
 	if (err != NULL)
 		__atomic_store_n(&view->write_failed, 1, __ATOMIC_RELAXED);
 	pthread_rwlock_unlock(&view->lock);
