@@ -35,7 +35,7 @@ fi
 
 if [ -z "${FUZZ_NO_BUILD:-}" ]; then
   echo "=== build ${#TARGETS[@]} fuzz targets (clang, $BUILD) ==="
-  CC=clang cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEVMAIL_FUZZ=ON >/dev/null || exit 1
+  CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEVMAIL_FUZZ=ON >/dev/null || exit 1
   ninja -C "$BUILD" ${FUZZ_JOBS:+-j "$FUZZ_JOBS"} "${TARGETS[@]}" || exit 1
 fi
 rm -rf "$OUT"

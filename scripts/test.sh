@@ -26,7 +26,7 @@ if [ -z "${SKIP_ASAN:-}" ]; then
 fi
 if [ -z "${SKIP_FUZZ:-}" ]; then
   step "build (libFuzzer targets, clang)"
-  CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEVMAIL_FUZZ=ON >/dev/null && ninja -C build-fuzz || exit 1
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEVMAIL_FUZZ=ON >/dev/null && ninja -C build-fuzz || exit 1
 fi
 
 step "start Kafka broker"
