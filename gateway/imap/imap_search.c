@@ -5,8 +5,9 @@
  * substring matches under i;unicode-casemap (RFC 5051, fts_casemap.c) on
  * decoded UTF-8 text (fts.h, THE TEXT: BODY is the decoded text of
  * the text parts); the text index (fts.h) first removes the messages
- * a text key cannot match, and confirms TEXT / BODY on a candidate from
- * the casemapped text it stored (fts.h, THE TEXT STORED), so only
+ * a text key cannot match, and confirms every text key (SUBJECT, FROM..
+ * BCC, HEADER, BODY, TEXT) on a candidate from the casemapped text it
+ * stored (fts.h, THE TEXT STORED), so only
  * messages not indexed yet (or indexed partially) are read and decoded
  * here; a message's email id (what the index knows it by) comes from the
  * node's cache (fts_idcache.c) once a search met it, so a message the
@@ -642,9 +643,11 @@ static int64_t zone_ms(const char *raw)
 static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n, size_t idx)
 {
 	struct imap_msg *m = &s->mbox->msgs[idx];
+	const struct evm_fts_text *t;
 	json_t *h;
 	const char *v;
 	int64_t day, ms;
+	int r;
 
 	switch (n->k) {
 	case S_ALL:
@@ -716,6 +719,8 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 	case S_ADDR:
 		if (!text_may_match(s, sr, n, idx))
 			return 0;
+		if ((t = stored_text(s, sr, idx)) != NULL)
+			return evm_fts_text_find(t, n->fts_fields[0], n->mapped);
 		h = json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers");
 		return addr_match(json_object_get(h, n->field),
 				  json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "envelope"), n->field),
@@ -723,11 +728,16 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 	case S_SUBJECT:
 		if (!text_may_match(s, sr, n, idx))
 			return 0;
+		if ((t = stored_text(s, sr, idx)) != NULL)
+			return evm_fts_text_find(t, EVM_FTS_F_SUBJECT, n->mapped);
 		v = json_string_value(json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers"), "subject"));
 		return v != NULL && fts_casemap_find(v, strlen(v), n->mapped);
 	case S_HEADER:
-		return text_may_match(s, sr, n, idx) && body(s, sr, m) &&
-		       header_match(sr->body, sr->len, n->field, n->mapped);
+		if (!text_may_match(s, sr, n, idx))
+			return 0;
+		if ((t = stored_text(s, sr, idx)) != NULL && (r = evm_fts_text_header(t, n->field, n->mapped)) >= 0)
+			return r;
+		return body(s, sr, m) && header_match(sr->body, sr->len, n->field, n->mapped);
 	case S_BODY:
 	case S_TEXT:
 		return text_may_match(s, sr, n, idx) && text_match(s, sr, idx, n->k == S_TEXT, n->mapped);
