@@ -615,7 +615,7 @@ static void test_stored_fields(void)
 	static const char *const needles[] = {
 		"", "alice", "ALICE SMITH", "smith<alice", "smithalice", "alice@example.com", "bob", "x.orgcarol",
 		"carol", "friends", "FRIENDS DAVE", "dave", "erin", "frank", "undisclosed-recipients", "recipients",
-		"gr\xc3\xbc\xc3\x9f" "e aus k\xc3\xb6ln", "GRUSSE", "k\xc3\xb6ln end", "=?UTF-8", "endalice",
+		"gr\xc3\xbc\xc3\x9f\x65 aus k\xc3\xb6ln", "GRUSSE", "k\xc3\xb6ln end", "=?UTF-8", "endalice",
 		"zebra", "zebrasecond", "second", "x-tag", "x-tag:", "tag: zeb", "j\xc3\xbcrgen m\xc3\xbcller", "jm@m",
 		"plain folded", "plain  ", "list@l", "subject", "undisclosed", "empty", "smith\"",
 	};
