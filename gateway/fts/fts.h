@@ -31,8 +31,9 @@
  *   local/fts/<acct>/p/<f><trigram hex6>/<segno %010u>   the documents
  *        of the segment whose field f (FTS_F_*) holds the trigram, as
  *        ascending 16-bit little-endian document numbers
- *   local/fts/<acct>/d/<email id>   the stored text of a 'u' document
- *        (THE TEXT STORED), written in its segment's batch
+ *   local/fts/<acct>/d/<email id>   the stored fields of a 'u' document
+ *        and local/fts/<acct>/b/<email id> its stored body text (THE
+ *        TEXT STORED), written in its segment's batch
  * A trigram is three consecutive octets of the casemapped UTF-8 text, so
  * every trigram of a casemapped needle of >= 3 octets occurs in every
  * piece that contains it: the index only removes messages that cannot
@@ -49,7 +50,9 @@
  * else 'n'; then six parts, SUBJECT, FROM, TO, CC, BCC and HEADER, each
  * a 4-octet little-endian length L and L octets: the criterion's pieces
  * (THE TEXT; HEADER's as "name:value" per field), casemapped, each
- * followed by a NUL; then BODY's text casemapped. A needle holds no NUL,
+ * followed by a NUL (the value of d/<email id>); then BODY's text
+ * casemapped (the value of b/<email id>: a search of the fields reads
+ * the small value only). A needle holds no NUL,
  * so it occurs in a part exactly when it occurs in one of its pieces:
  * memmem over each part gives the answer a scan gives (RFC 9051 6.4.4).
  * HEADER name string looks for "NAME:" at the start of a piece and the
@@ -128,16 +131,21 @@ int evm_fts_doc_message(struct evm_fts_doc *d, const char *msg, size_t len, size
  * letter in EVM_FTS_TEXT_PARTS) and body[blen] point into val. */
 #define EVM_FTS_TEXT_PARTS "sftcbh"
 struct evm_fts_text {
-	char *val;
+	char *val, *bval;         /* the fields' value, the body's (or NULL) */
 	const char *part[6], *body;
 	size_t plen[6], blen;
 	int names_ascii;          /* the 'a' octet (THE TEXT STORED) */
 };
 /* "local/fts/<acct>/d/<email id>" into k (acct: evm_fts_key_account). */
 void evm_fts_key_text(struct buf *k, const struct buf *acct, const char *email_id);
-/* Takes val[vlen] (malloc'ed) into t. 0, or -1 when it is malformed
- * (then val is freed). */
+/* "local/fts/<acct>/b/<email id>" into k. */
+void evm_fts_key_body(struct buf *k, const struct buf *acct, const char *email_id);
+/* Takes val[vlen] (malloc'ed: the fields, then the body text, which may
+ * be empty) into t. 0, or -1 when it is malformed (then val is freed). */
 int evm_fts_text_parse(char *val, size_t vlen, struct evm_fts_text *t);
+/* Where the fields end in a stored text val[vlen] (the writer splits it
+ * into d/ and b/ there): 0 and *at_r, -1 when it is malformed. */
+int evm_fts_text_split(const char *val, size_t vlen, size_t *at_r);
 /* 1 when the casemapped needle occurs in a piece of t's part (an
  * EVM_FTS_F_* letter: 'h' HEADER's "name:value" pieces, 'x' the body),
  * else 0. An empty needle is in every piece: 1 for 's'..'b' when the
@@ -208,10 +216,13 @@ size_t evm_fts_cand_count(const struct evm_fts *f, const struct evm_fts_cand *c)
 int evm_fts_indexed(const struct evm_fts *f, const char *email_id);
 /* How email_id is indexed: 0 (not), 'u', 't', '1' or 'p' (THE INDEX). */
 int evm_fts_doc_state(const struct evm_fts *f, const char *email_id);
-/* The stored text of a 'u' document: 1 and *t, 0 when there is none
- * (not indexed, partial, indexed by an older version, or written
- * after evm_fts_open), -1 with *error_r. */
+/* The stored fields of a 'u' document (body empty): 1 and *t, 0 when
+ * there are none (not indexed, partial, indexed by an older version, or
+ * written after evm_fts_open), -1 with *error_r. */
 int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r);
+/* The stored body text of a 'u' document as t (its body; no fields):
+ * 1, 0 when there is none, -1 with *error_r. */
+int evm_fts_text_get_body(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r);
 void evm_fts_cand_free(struct evm_fts_cand **c);
 
 #endif

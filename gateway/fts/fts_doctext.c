@@ -15,42 +15,69 @@ void evm_fts_key_text(struct buf *k, const struct buf *acct, const char *email_i
 	buf_puts(k, email_id);
 }
 
+/* "local/fts/<acct>/b/<email id>". */
+void evm_fts_key_body(struct buf *k, const struct buf *acct, const char *email_id)
+{
+	buf_truncate(k, 0);
+	buf_append(k, acct->data, acct->len);
+	buf_puts(k, "b/");
+	buf_puts(k, email_id);
+}
+
 /* A 4-octet little-endian length at u. */
 static size_t le32(const unsigned char *u)
 {
 	return (size_t)u[0] | (size_t)u[1] << 8 | (size_t)u[2] << 16 | (size_t)u[3] << 24;
 }
 
-/* The names octet, the six length-prefixed parts, then the body. */
-int evm_fts_text_parse(char *val, size_t vlen, struct evm_fts_text *t)
+/* The names octet and the six length-prefixed parts: their parts into
+ * t unless NULL, and where they end. 0, or -1 when malformed. */
+static int parts_of(const char *val, size_t vlen, struct evm_fts_text *t, size_t *at_r)
 {
 	size_t at = 1;
 
-	memset(t, 0, sizeof *t);
 	if (val == NULL || vlen < 1 || (val[0] != 'a' && val[0] != 'n'))
-		goto bad;
-	t->names_ascii = val[0] == 'a';
+		return -1;
 	for (size_t i = 0; i < 6; i++) {
 		size_t l;
 
 		if (vlen - at < 4)
-			goto bad;
+			return -1;
 		l = le32((const unsigned char *)val + at);
 		at += 4;
 		if (l > vlen - at || (l > 0 && val[at + l - 1] != '\0'))
-			goto bad;   /* pieces end with a NUL */
-		t->part[i] = val + at;
-		t->plen[i] = l;
+			return -1;   /* pieces end with a NUL */
+		if (t != NULL) {
+			t->part[i] = val + at;
+			t->plen[i] = l;
+		}
 		at += l;
 	}
+	*at_r = at;
+	return 0;
+}
+
+int evm_fts_text_split(const char *val, size_t vlen, size_t *at_r)
+{
+	return parts_of(val, vlen, NULL, at_r);
+}
+
+/* The fields, then the body. */
+int evm_fts_text_parse(char *val, size_t vlen, struct evm_fts_text *t)
+{
+	size_t at;
+
+	memset(t, 0, sizeof *t);
+	if (parts_of(val, vlen, t, &at) < 0) {
+		free(val);
+		memset(t, 0, sizeof *t);
+		return -1;
+	}
+	t->names_ascii = val[0] == 'a';
 	t->val = val;
 	t->body = val + at;
 	t->blen = vlen - at;
 	return 0;
-bad:
-	free(val);
-	memset(t, 0, sizeof *t);
-	return -1;
 }
 
 /* RFC 9051 6.4.4 substring match on one casemapped part. */
@@ -99,5 +126,6 @@ int evm_fts_text_header(const struct evm_fts_text *t, const char *name, const ch
 void evm_fts_text_clear(struct evm_fts_text *t)
 {
 	free(t->val);
+	free(t->bval);
 	memset(t, 0, sizeof *t);
 }

@@ -48,6 +48,8 @@ static int seg_gc(void *ctx, const char *key, size_t klen, const char *val, size
 		if (st == 't' || st == 'u') {   /* both stored a text */
 			evm_fts_key_text(&g->k, g->acct, id);
 			view_batch_delete(g->b, g->k.data, g->k.len);
+			evm_fts_key_body(&g->k, g->acct, id);
+			view_batch_delete(g->b, g->k.data, g->k.len);
 		}
 	}
 	if (changed)

@@ -100,15 +100,19 @@ static int seg_write(struct view *view, const struct buf *acct, uint32_t segno, 
 		view_batch_put(b, k.data, k.len, v.data, v.len);
 	}
 	for (size_t d = 0; d < ndocs; d++) {   /* THE TEXT STORED */
-		size_t from = d > 0 ? sg->text_end[d - 1] : 0;
+		size_t from = d > 0 ? sg->text_end[d - 1] : 0, at;
 		char id[33];
 
 		if (sg->docs.data[d * 33 + 32] != 'u')
 			continue;
+		if (evm_fts_text_split(sg->text.data + from, sg->text_end[d] - from, &at) < 0)
+			continue;   /* cannot happen; without d/ the message is scanned */
 		memcpy(id, sg->docs.data + d * 33, 32);
 		id[32] = '\0';
 		evm_fts_key_text(&k, acct, id);
-		view_batch_put(b, k.data, k.len, sg->text.data + from, sg->text_end[d] - from);
+		view_batch_put(b, k.data, k.len, sg->text.data + from, at);
+		evm_fts_key_body(&k, acct, id);
+		view_batch_put(b, k.data, k.len, sg->text.data + from + at, sg->text_end[d] - from - at);
 	}
 	buf_truncate(&k, 0);
 	buf_append(&k, acct->data, acct->len);

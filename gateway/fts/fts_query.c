@@ -202,6 +202,29 @@ int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_tex
 	return evm_fts_text_parse(val, vlen, t) == 0;   /* malformed: none, the message is scanned */
 }
 
+/* The b/<email id> value of a 'u' document as t's body. */
+int evm_fts_text_get_body(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r)
+{
+	const struct fts_ent *e = lookup(f, email_id);
+	struct buf k = BUF_INIT;
+	char *val = NULL;
+	size_t vlen = 0;
+	int r;
+
+	memset(t, 0, sizeof *t);
+	if (e == NULL || e->state != 'u')
+		return 0;
+	evm_fts_key_body(&k, &f->prefix, email_id);
+	r = view_get(f->view, k.data, k.len, &val, &vlen, error_r);
+	buf_free(&k);
+	if (r <= 0)
+		return r;
+	t->bval = val;
+	t->body = val;
+	t->blen = vlen;
+	return 1;
+}
+
 static struct evm_fts_cand *cand_new(const struct evm_fts *f)
 {
 	struct evm_fts_cand *c = xcalloc(1, sizeof *c);

@@ -121,10 +121,13 @@ static void check_stored(const char *msg, size_t size, json_t *sum, const struct
 {
 	struct evm_fts_text t;
 	struct scan sc = { needle, 0, NULL, NULL };
-	size_t tlen = text->len;
+	size_t tlen = text->len, at;
 	int in_body;
 
-	if (evm_fts_text_parse(buf_steal(text), tlen, &t) < 0)
+	/* the writer's split (d/, b/) is where the parsed body begins */
+	if (evm_fts_text_split(text->data, tlen, &at) < 0)
+		abort();
+	if (evm_fts_text_parse(buf_steal(text), tlen, &t) < 0 || t.body != t.val + at)
 		abort();
 	evm_fts_header_fields(msg, size, scan_field, &sc);
 	in_body = fts_casemap_find(body->data, body->len, needle);

@@ -428,17 +428,19 @@ static int scan_match(const char *msg, size_t len, int text, const char *mapped)
 static int stored_match(const char *id, int text, const char *mapped)
 {
 	struct evm_fts *f = NULL;
-	struct evm_fts_text t;
+	struct evm_fts_text t, b;
 	const char *error = NULL;
-	int r;
+	int r, rb;
 
-	if (evm_fts_open(view, BOB, &f, &error) < 0 || (r = evm_fts_text_get(f, id, &t, &error)) < 0)
+	if (evm_fts_open(view, BOB, &f, &error) < 0 || (r = evm_fts_text_get(f, id, &t, &error)) < 0 ||
+	    (rb = evm_fts_text_get_body(f, id, &b, &error)) < 0)
 		abort();
-	if (r == 1)
-		r = (text && evm_fts_text_find(&t, EVM_FTS_F_HEADER, mapped)) || evm_fts_text_find(&t, EVM_FTS_F_BODY, mapped);
+	if (r == 1 && rb == 1)
+		r = (text && evm_fts_text_find(&t, EVM_FTS_F_HEADER, mapped)) || evm_fts_text_find(&b, EVM_FTS_F_BODY, mapped);
 	else
 		r = 2;
 	evm_fts_text_clear(&t);
+	evm_fts_text_clear(&b);
 	evm_fts_close(&f);
 	return r;
 }
@@ -782,6 +784,14 @@ static void test_text_limits(void)
 	CHECK_EQ_INT(evm_fts_doc_message(&d, "Subject:x\r\n\r\nbody\r\n", 19, 0, sum, &text), 0);
 	CHECK(text.len > 46 && memcmp(text.data, "keep" "a" "\x02\0\0\0X\0" "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
 				      "\x0b\0\0\0SUBJECT:X \0BODY", 46) == 0);
+	{   /* the writer's split: d/ the fields, b/ the body */
+		size_t at = 0;
+
+		CHECK_EQ_INT(evm_fts_text_split(text.data + 4, text.len - 4, &at), 0);
+		CHECK_EQ_INT(at, 38);
+		CHECK_EQ_INT(evm_fts_text_split(text.data + 4, 37, &at), -1);
+		CHECK_EQ_INT(evm_fts_text_split("b", 1, &at), -1);
+	}
 	json_decref(sum);
 	evm_fts_doc_free(&d);
 	/* over the limit: nothing appended */
@@ -841,7 +851,12 @@ static void test_gc(void)
 		evm_fts_key_account(&acct, BOB);
 		evm_fts_key_text(&k, &acct, ids[40]);
 		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 0);
+		evm_fts_key_body(&k, &acct, ids[40]);
+		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 0);
 		evm_fts_key_text(&k, &acct, ids[5]);
+		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 1);
+		free(val);
+		evm_fts_key_body(&k, &acct, ids[5]);
 		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 1);
 		free(val);
 		buf_free(&k);

@@ -71,8 +71,10 @@ struct imap_search {
 	int body_missing;
 	struct buf btext;         /* BODY's decoded text of the message */
 	int btext_done;
-	struct evm_fts_text dtext;   /* the index's stored text of the message */
-	int dtext_state;          /* 0 not looked up, 1 in dtext, -1 none */
+	struct evm_fts_text dtext;   /* the index's stored fields of the message */
+	struct evm_fts_text dbody;   /* and its stored body text */
+	int dtext_state;          /* its fields: 0 not looked up, 1 in dtext, -1 none */
+	int dbody_state;          /* its body text, the same */
 	/* the text index (fts.h), opened on the first match */
 	int fts_ready;
 	struct evm_fts *fts;
@@ -395,6 +397,7 @@ void imap_search_free(struct imap_search **sr)
 	free((*sr)->body);
 	buf_free(&(*sr)->btext);
 	evm_fts_text_clear(&(*sr)->dtext);
+	evm_fts_text_clear(&(*sr)->dbody);
 	imap_recs_free(&(*sr)->recs);
 	free(*sr);
 	*sr = NULL;
@@ -564,8 +567,8 @@ static int text_may_match(struct imap_session *s, struct imap_search *sr, const 
 	return evm_fts_may_match(sr->fts, n->cand, id);
 }
 
-/* The stored text of an indexed candidate (fts.h, THE TEXT STORED), or
- * NULL: then the message itself is read and decoded. */
+/* The stored fields of an indexed candidate (fts.h, THE TEXT STORED),
+ * or NULL: then the summary or the message is read. */
 static const struct evm_fts_text *stored_text(struct imap_session *s, struct imap_search *sr, size_t idx)
 {
 	const char *error = NULL;
@@ -580,16 +583,33 @@ static const struct evm_fts_text *stored_text(struct imap_session *s, struct ima
 	return sr->dtext_state > 0 ? &sr->dtext : NULL;
 }
 
+/* Its stored body text, or NULL. */
+static const struct evm_fts_text *stored_body(struct imap_session *s, struct imap_search *sr, size_t idx)
+{
+	const char *error = NULL;
+	int r;
+
+	if (sr->dbody_state == 0) {
+		r = sr->fts != NULL ? evm_fts_text_get_body(sr->fts, msg_id(s, sr, idx), &sr->dbody, &error) : 0;
+		if (r < 0)
+			log_warn("imap search: text index: %s", error ? error : "failed");
+		sr->dbody_state = r > 0 ? 1 : -1;
+	}
+	return sr->dbody_state > 0 ? &sr->dbody : NULL;
+}
+
 /* BODY (part 'x') or TEXT (header or body, RFC 9051 6.4.4) of an
  * indexed message from its stored text, else from the message. */
 static int text_match(struct imap_session *s, struct imap_search *sr, size_t idx, int text, const char *str)
 {
-	const struct evm_fts_text *t = stored_text(s, sr, idx);
+	const struct evm_fts_text *t = text ? stored_text(s, sr, idx) : NULL;
 	struct imap_msg *m = &s->mbox->msgs[idx];
 	json_t *rec;
 
-	if (t != NULL)
-		return (text && evm_fts_text_find(t, EVM_FTS_F_HEADER, str)) || evm_fts_text_find(t, EVM_FTS_F_BODY, str);
+	if (t != NULL && evm_fts_text_find(t, EVM_FTS_F_HEADER, str))
+		return 1;
+	if ((t != NULL || !text) && (t = stored_body(s, sr, idx)) != NULL)
+		return evm_fts_text_find(t, EVM_FTS_F_BODY, str);
 	rec = msg_rec(s, sr, idx);
 	if (text)
 		return body(s, sr, m) && (header_match(sr->body, sr->len, NULL, str) || body_match(s, sr, m, rec, str));
@@ -778,6 +798,8 @@ int imap_search_match(struct imap_session *s, struct imap_search *sr, size_t idx
 	sr->body_missing = 0;
 	sr->btext_done = 0;
 	evm_fts_text_clear(&sr->dtext);
+	evm_fts_text_clear(&sr->dbody);
 	sr->dtext_state = 0;
+	sr->dbody_state = 0;
 	return r;
 }
