@@ -599,17 +599,20 @@ static const struct evm_fts_text *stored_body(struct imap_session *s, struct ima
 }
 
 /* BODY (part 'x') or TEXT (header or body, RFC 9051 6.4.4) of an
- * indexed message from its stored text, else from the message. */
+ * indexed message from its stored text (the body first: a word in every
+ * body costs one read), else from the message. */
 static int text_match(struct imap_session *s, struct imap_search *sr, size_t idx, int text, const char *str)
 {
-	const struct evm_fts_text *t = text ? stored_text(s, sr, idx) : NULL;
+	const struct evm_fts_text *b = stored_body(s, sr, idx), *t;
 	struct imap_msg *m = &s->mbox->msgs[idx];
 	json_t *rec;
 
-	if (t != NULL && evm_fts_text_find(t, EVM_FTS_F_HEADER, str))
+	if (b != NULL && evm_fts_text_find(b, EVM_FTS_F_BODY, str))
 		return 1;
-	if ((t != NULL || !text) && (t = stored_body(s, sr, idx)) != NULL)
-		return evm_fts_text_find(t, EVM_FTS_F_BODY, str);
+	if (b != NULL && !text)
+		return 0;
+	if (b != NULL && (t = stored_text(s, sr, idx)) != NULL)
+		return evm_fts_text_find(t, EVM_FTS_F_HEADER, str);
 	rec = msg_rec(s, sr, idx);
 	if (text)
 		return body(s, sr, m) && (header_match(sr->body, sr->len, NULL, str) || body_match(s, sr, m, rec, str));
