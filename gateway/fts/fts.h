@@ -52,15 +52,15 @@
  * (THE TEXT; HEADER's as "name:value" per field), casemapped, each
  * followed by a NUL (the value of d/<email id>); then BODY's text
  * casemapped (the value of b/<email id>: a search of the fields reads
- * the small value only). A needle holds no NUL,
- * so it occurs in a part exactly when it occurs in one of its pieces:
- * memmem over each part gives the answer a scan gives (RFC 9051 6.4.4).
- * HEADER name string looks for "NAME:" at the start of a piece and the
- * needle after it; an ASCII name casemaps to its upper case and holds no
- * ':', so that is exact, but another name may casemap to octets holding
- * ':' (U+FF1A), so an 'n' document's HEADER is checked by scanning.
- * The text of an email id never changes
- * (its content is immutable), so it is never stale either.
+ * the small value only). A needle holds no NUL, so it occurs in a part
+ * exactly when it occurs in one of its pieces: memmem over each part
+ * gives the answer a scan gives (RFC 9051 6.4.4). HEADER name string
+ * looks for "NAME:" at the start of a piece and the needle after it; an
+ * ASCII name casemaps to its upper case and holds no ':', so that is
+ * exact, but another name may casemap to octets holding ':' (U+FF1A), so
+ * an 'n' document's HEADER is checked by scanning. The text of an email
+ * id never changes (its content is immutable), so it is never stale
+ * either.
  *
  * WHEN (fts_index.c): an account is indexed on this node once it
  * has been searched here (activation), on a worker thread: the account's
