@@ -3,7 +3,8 @@
 
   prefill-smtp PORT ADDR N          N messages to ADDR over SMTP
   prefill-maildir DIR ADDR N UID GID  the same N messages into DIR/ADDR/Maildir/new
-  measure LABEL PORT USER PASSWORD  UID SEARCH SUBJECT / BODY / TEXT in INBOX:
+  measure LABEL PORT USER PASSWORD  UID SEARCH SUBJECT / FROM / TO / HEADER /
+      BODY / TEXT in INBOX:
       "cold" = the first run of each query (evmail: before its text index
       exists), then WAIT seconds, then "warm" = the median of REPEAT runs;
       prints one JSON line per query.
@@ -60,6 +61,7 @@ def prefill_maildir(root, addr, n, uid, gid):
 
 
 QUERIES = [("SUBJECT", "w05f"), ("SUBJECT", "message 4999"), ("FROM", "sender7@"),
+           ("FROM", "sender 7 "), ("TO", "user1@"), ("HEADER Subject", "w05f"), ("HEADER Date", ":07:"),
            ("BODY", "zanzibar"), ("BODY", "line3 of 12"), ("BODY", "w33h"),
            ("TEXT", "w33h"), ("TEXT", "zanzibar"), ("TEXT", "sender7@")]
 

@@ -21,17 +21,19 @@
  * THE INDEX (fts_index.c writes, evm_fts_query.c reads), node-local
  * under KEY_LOCAL (not in the digest); <acct> escaped like mail/<acct>/:
  *   local/fts/<acct>/seg/<segno %010u>   the segment's documents: per
- *        document 32 hex digits of its email id and 't' (fully indexed,
- *        its text stored), '1' (fully indexed by a version that stored
- *        no text: indexed again, and the 't' document wins), 'p' (text
+ *        document 32 hex digits of its email id and 'u' (fully indexed,
+ *        its text stored), 't' or '1' (fully indexed by an older version:
+ *        't' stored the text of TEXT and BODY only, '1' no text; indexed
+ *        again, and the 'u' document wins), 'p' (text
  *        past EVM_FTS_TEXT_MAX: always a candidate, checked by scanning)
  *        or 'x' (dead: its email id left the account, fts_gc.c; not
  *        indexed, so a scan if it ever comes back)
  *   local/fts/<acct>/p/<f><trigram hex6>/<segno %010u>   the documents
  *        of the segment whose field f (FTS_F_*) holds the trigram, as
  *        ascending 16-bit little-endian document numbers
- *   local/fts/<acct>/d/<email id>   the stored text of a 't' document
- *        (THE TEXT STORED), written in its segment's batch
+ *   local/fts/<acct>/d/<email id>   the stored fields of a 'u' document
+ *        and local/fts/<acct>/b/<email id> its stored body text (THE
+ *        TEXT STORED), written in its segment's batch
  * A trigram is three consecutive octets of the casemapped UTF-8 text, so
  * every trigram of a casemapped needle of >= 3 octets occurs in every
  * piece that contains it: the index only removes messages that cannot
@@ -43,13 +45,22 @@
  * THE TEXT STORED (fts_doctext.c). Trigrams only narrow ("abcd" and
  * "abc bcd" hold the same ones), so a candidate must be confirmed; to
  * confirm without reading and decoding the message again, the indexer
- * keeps what TEXT and BODY match, casemapped: a 4-octet little-endian
- * length H, then H octets of HEADER's pieces ("name:value" per field,
- * casemapped, each followed by a NUL), then BODY's text casemapped. A
- * needle holds no NUL, so it occurs in the header part exactly when it
- * occurs in one of its pieces: memmem over each part gives the answer a
- * scan gives (RFC 9051 6.4.4). The text of an email id never changes
- * (its content is immutable), so it is never stale either.
+ * keeps what each criterion matches, casemapped: one octet, 'a' when
+ * every field name of the top header block is ASCII without NUL octets,
+ * else 'n'; then six parts, SUBJECT, FROM, TO, CC, BCC and HEADER, each
+ * a 4-octet little-endian length L and L octets: the criterion's pieces
+ * (THE TEXT; HEADER's as "name:value" per field), casemapped, each
+ * followed by a NUL (the value of d/<email id>); then BODY's text
+ * casemapped (the value of b/<email id>: a search of the fields reads
+ * the small value only). A needle holds no NUL, so it occurs in a part
+ * exactly when it occurs in one of its pieces: memmem over each part
+ * gives the answer a scan gives (RFC 9051 6.4.4). HEADER name string
+ * looks for "NAME:" at the start of a piece and the needle after it; an
+ * ASCII name casemaps to its upper case and holds no ':', so that is
+ * exact, but another name may casemap to octets holding ':' (U+FF1A), so
+ * an 'n' document's HEADER is checked by scanning. The text of an email
+ * id never changes (its content is immutable), so it is never stale
+ * either.
  *
  * WHEN (fts_index.c): an account is indexed on this node once it
  * has been searched here (activation), on a worker thread: the account's
@@ -116,20 +127,34 @@ int evm_fts_doc_message(struct evm_fts_doc *d, const char *msg, size_t len, size
 			struct buf *text);
 
 /* ---- fts_doctext.c: the stored text of a document ---- */
-/* A stored text, parsed: head[hlen] and body[blen] point into val. */
+/* A stored text, parsed: part[i][plen[i]] (i: the position of its
+ * letter in EVM_FTS_TEXT_PARTS) and body[blen] point into val. */
+#define EVM_FTS_TEXT_PARTS "sftcbh"
 struct evm_fts_text {
-	char *val;
-	const char *head, *body;
-	size_t hlen, blen;
+	char *val, *bval;         /* the fields' value, the body's (or NULL) */
+	const char *part[6], *body;
+	size_t plen[6], blen;
+	int names_ascii;          /* the 'a' octet (THE TEXT STORED) */
 };
 /* "local/fts/<acct>/d/<email id>" into k (acct: evm_fts_key_account). */
 void evm_fts_key_text(struct buf *k, const struct buf *acct, const char *email_id);
-/* Takes val[vlen] (malloc'ed) into t. 0, or -1 when it is malformed
- * (then val is freed). */
+/* "local/fts/<acct>/b/<email id>" into k. */
+void evm_fts_key_body(struct buf *k, const struct buf *acct, const char *email_id);
+/* Takes val[vlen] (malloc'ed: the fields, then the body text, which may
+ * be empty) into t. 0, or -1 when it is malformed (then val is freed). */
 int evm_fts_text_parse(char *val, size_t vlen, struct evm_fts_text *t);
-/* 1 when the casemapped needle occurs in t's header part (part 'h') or
- * body part ('x'), else 0 (an empty needle is everywhere). */
+/* Where the fields end in a stored text val[vlen] (the writer splits it
+ * into d/ and b/ there): 0 and *at_r, -1 when it is malformed. */
+int evm_fts_text_split(const char *val, size_t vlen, size_t *at_r);
+/* 1 when the casemapped needle occurs in a piece of t's part (an
+ * EVM_FTS_F_* letter: 'h' HEADER's "name:value" pieces, 'x' the body),
+ * else 0. An empty needle is in every piece: 1 for 's'..'b' when the
+ * part has a piece, always for 'h' and 'x' (TEXT, BODY). */
 int evm_fts_text_find(const struct evm_fts_text *t, int part, const char *mapped);
+/* HEADER name string (RFC 9051 6.4.4): 1 when the casemapped needle
+ * occurs in the value of a field of that name (ASCII case-insensitive),
+ * 0 when not, -1 when t cannot tell (a field name not ASCII: scan). */
+int evm_fts_text_header(const struct evm_fts_text *t, const char *name, const char *mapped);
 void evm_fts_text_clear(struct evm_fts_text *t);
 
 /* ---- fts_index.c: the write side ---- */
@@ -189,12 +214,15 @@ int evm_fts_may_match(const struct evm_fts *f, const struct evm_fts_cand *c, con
 size_t evm_fts_cand_count(const struct evm_fts *f, const struct evm_fts_cand *c);
 /* 1 when email_id is indexed. */
 int evm_fts_indexed(const struct evm_fts *f, const char *email_id);
-/* How email_id is indexed: 0 (not), 't', '1' or 'p' (THE INDEX). */
+/* How email_id is indexed: 0 (not), 'u', 't', '1' or 'p' (THE INDEX). */
 int evm_fts_doc_state(const struct evm_fts *f, const char *email_id);
-/* The stored text of a 't' document: 1 and *t, 0 when there is none
- * (not indexed, partial, indexed before texts were stored, or written
- * after evm_fts_open), -1 with *error_r. */
+/* The stored fields of a 'u' document (body empty): 1 and *t, 0 when
+ * there are none (not indexed, partial, indexed by an older version, or
+ * written after evm_fts_open), -1 with *error_r. */
 int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r);
+/* The stored body text of a 'u' document as t (its body; no fields):
+ * 1, 0 when there is none, -1 with *error_r. */
+int evm_fts_text_get_body(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r);
 void evm_fts_cand_free(struct evm_fts_cand **c);
 
 #endif

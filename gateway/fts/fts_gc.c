@@ -45,8 +45,10 @@ static int seg_gc(void *ctx, const char *key, size_t klen, const char *val, size
 			continue;
 		g->v.data[d * 33 + 32] = 'x';
 		changed = 1;
-		if (st == 't') {
+		if (st == 't' || st == 'u') {   /* both stored a text */
 			evm_fts_key_text(&g->k, g->acct, id);
+			view_batch_delete(g->b, g->k.data, g->k.len);
+			evm_fts_key_body(&g->k, g->acct, id);
 			view_batch_delete(g->b, g->k.data, g->k.len);
 		}
 	}

@@ -55,7 +55,7 @@ static void seg_add(struct seg *sg, const char *email_id, int partial, const str
 
 	sg->text_end[doc] = sg->text.len;
 	buf_append(&sg->docs, email_id, 32);
-	buf_append(&sg->docs, partial ? "p" : "t", 1);
+	buf_append(&sg->docs, partial ? "p" : "u", 1);
 	if (sg->n + d->n > sg->cap) {
 		sg->cap = (sg->n + d->n) * 2;
 		sg->ent = xrealloc(sg->ent, sg->cap * sizeof *sg->ent);
@@ -100,15 +100,19 @@ static int seg_write(struct view *view, const struct buf *acct, uint32_t segno, 
 		view_batch_put(b, k.data, k.len, v.data, v.len);
 	}
 	for (size_t d = 0; d < ndocs; d++) {   /* THE TEXT STORED */
-		size_t from = d > 0 ? sg->text_end[d - 1] : 0;
+		size_t from = d > 0 ? sg->text_end[d - 1] : 0, at;
 		char id[33];
 
-		if (sg->docs.data[d * 33 + 32] != 't')
+		if (sg->docs.data[d * 33 + 32] != 'u')
 			continue;
+		if (evm_fts_text_split(sg->text.data + from, sg->text_end[d] - from, &at) < 0)
+			continue;   /* cannot happen; without d/ the message is scanned */
 		memcpy(id, sg->docs.data + d * 33, 32);
 		id[32] = '\0';
 		evm_fts_key_text(&k, acct, id);
-		view_batch_put(b, k.data, k.len, sg->text.data + from, sg->text_end[d] - from);
+		view_batch_put(b, k.data, k.len, sg->text.data + from, at);
+		evm_fts_key_body(&k, acct, id);
+		view_batch_put(b, k.data, k.len, sg->text.data + from + at, sg->text_end[d] - from - at);
 	}
 	buf_truncate(&k, 0);
 	buf_append(&k, acct->data, acct->len);
@@ -153,8 +157,8 @@ static int index_message(struct run *r, const char *mailbox_id, json_t *msg, con
 	if (id == NULL || strlen(id) != 32 || json_object_get(r->seen, id) != NULL)
 		return 0;
 	json_object_set_new(r->live, id, json_true());
-	if ((state = evm_fts_doc_state(r->f, id)) == 't' || state == 'p')
-		return 0;   /* '1': indexed before texts were stored, again now */
+	if ((state = evm_fts_doc_state(r->f, id)) == 'u' || state == 'p')
+		return 0;   /* 't', '1': indexed by an older version, again now */
 	got = mail_message_body(r->view, r->account, mailbox_id,
 				(uint32_t)json_integer_value(json_object_get(msg, "uid")), &data, &len, error_r);
 	if (got <= 0)

@@ -14,7 +14,7 @@ struct fts_ent {
 	char id[32];
 	uint32_t seg;        /* index into segno[] */
 	uint16_t doc;
-	char state;          /* 't', '1' or 'p' (fts.h, THE INDEX) */
+	char state;          /* 'u', 't', '1' or 'p' (fts.h, THE INDEX) */
 	uint8_t used;
 };
 
@@ -58,7 +58,7 @@ static const struct fts_ent *lookup(const struct evm_fts *f, const char *id)
 }
 
 /* Adds a document: the first segment that has an email id wins, but a
- * document with its text stored ('t') wins over one without ('1'). */
+ * document of this version ('u') wins over an older one ('t', '1'). */
 static void insert(struct evm_fts *f, const char *id, uint32_t seg, uint16_t doc, char state)
 {
 	if ((f->n + 1) * 2 > f->cap) {
@@ -78,7 +78,7 @@ static void insert(struct evm_fts *f, const char *id, uint32_t seg, uint16_t doc
 		struct fts_ent *e = &f->tab[i];
 
 		if (e->used && memcmp(e->id, id, 32) == 0) {
-			if (e->state == '1' && state == 't') {
+			if ((e->state == '1' || e->state == 't') && state == 'u') {
 				e->seg = seg;
 				e->doc = doc;
 				e->state = state;
@@ -89,7 +89,7 @@ static void insert(struct evm_fts *f, const char *id, uint32_t seg, uint16_t doc
 			memcpy(e->id, id, 32);
 			e->seg = seg;
 			e->doc = doc;
-			e->state = state == 't' || state == '1' ? state : 'p';
+			e->state = state == 'u' || state == 't' || state == '1' ? state : 'p';
 			e->used = 1;
 			f->n++;
 			return;
@@ -118,7 +118,7 @@ static int seg_cb(void *ctx, const char *key, size_t klen, const char *val, size
 		if (st == 'x')
 			continue;   /* dead (fts_gc.c): not indexed */
 		insert(f, val + d * 33, (uint32_t)f->nseg, (uint16_t)d, st);
-		f->npartial += st != '1' && st != 't';
+		f->npartial += st != '1' && st != 't' && st != 'u';
 	}
 	f->nseg++;
 	return 0;
@@ -182,7 +182,7 @@ int evm_fts_doc_state(const struct evm_fts *f, const char *email_id)
 	return e != NULL ? e->state : 0;
 }
 
-/* The d/<email id> value of a 't' document, parsed. */
+/* The d/<email id> value of a 'u' document, parsed. */
 int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r)
 {
 	const struct fts_ent *e = lookup(f, email_id);
@@ -192,7 +192,7 @@ int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_tex
 	int r;
 
 	memset(t, 0, sizeof *t);
-	if (e == NULL || e->state != 't')
+	if (e == NULL || e->state != 'u')
 		return 0;
 	evm_fts_key_text(&k, &f->prefix, email_id);
 	r = view_get(f->view, k.data, k.len, &val, &vlen, error_r);
@@ -200,6 +200,29 @@ int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_tex
 	if (r <= 0)
 		return r;
 	return evm_fts_text_parse(val, vlen, t) == 0;   /* malformed: none, the message is scanned */
+}
+
+/* The b/<email id> value of a 'u' document as t's body. */
+int evm_fts_text_get_body(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r)
+{
+	const struct fts_ent *e = lookup(f, email_id);
+	struct buf k = BUF_INIT;
+	char *val = NULL;
+	size_t vlen = 0;
+	int r;
+
+	memset(t, 0, sizeof *t);
+	if (e == NULL || e->state != 'u')
+		return 0;
+	evm_fts_key_body(&k, &f->prefix, email_id);
+	r = view_get(f->view, k.data, k.len, &val, &vlen, error_r);
+	buf_free(&k);
+	if (r <= 0)
+		return r;
+	t->bval = val;
+	t->body = val;
+	t->blen = vlen;
+	return 1;
 }
 
 static struct evm_fts_cand *cand_new(const struct evm_fts *f)

@@ -233,6 +233,7 @@ static int add_text(struct evm_fts_doc *d, int f, const char *text, size_t len, 
 struct hdr_ctx {
 	struct evm_fts_doc *d;
 	int cut;
+	int odd_name;              /* a field name not ASCII, or with a NUL */
 	struct buf line;
 	struct buf *text;          /* the stored text being built, or NULL */
 };
@@ -242,6 +243,8 @@ static int hdr_add(void *ctx, const char *name, size_t nlen, const char *value)
 {
 	struct hdr_ctx *h = ctx;
 
+	for (size_t i = 0; i < nlen; i++)
+		h->odd_name |= name[i] == '\0' || (unsigned char)name[i] >= 0x80;
 	buf_truncate(&h->line, 0);
 	buf_append(&h->line, name, nlen);
 	buf_append(&h->line, ":", 1);
@@ -252,31 +255,56 @@ static int hdr_add(void *ctx, const char *name, size_t nlen, const char *value)
 	return 0;
 }
 
+/* Reserves a part's 4-octet length in text (NULL: none): its offset. */
+static size_t part_open(struct buf *text)
+{
+	if (text == NULL)
+		return 0;
+	buf_append(text, "\0\0\0\0", 4);
+	return text->len - 4;
+}
+
+/* Sets the length of the part opened at at; 1 when it is too long. */
+static int part_close(struct buf *text, size_t at)
+{
+	size_t l;
+
+	if (text == NULL)
+		return 0;
+	l = text->len - at - 4;
+	for (int i = 0; i < 4; i++)
+		text->data[at + (size_t)i] = (char)(l >> (8 * i) & 0xff);
+	return l > 0xffffffffu;
+}
+
 /* Every field of a stored message into d, and its stored text (fts.h,
  * THE TEXT STORED) appended to text unless NULL or cut. */
 int evm_fts_doc_message(struct evm_fts_doc *d, const char *msg, size_t len, size_t plen, json_t *summary,
 			struct buf *text)
 {
 	static const int sf[] = { EVM_FTS_F_SUBJECT, EVM_FTS_F_FROM, EVM_FTS_F_TO, EVM_FTS_F_CC, EVM_FTS_F_BCC };
-	struct hdr_ctx h = { d, 0, BUF_INIT, text };
+	struct hdr_ctx h = { d, 0, 0, BUF_INIT, text };
 	struct buf t = BUF_INIT;
-	size_t base = text != NULL ? text->len : 0, hlen;
+	size_t base = text != NULL ? text->len : 0, at;
 
+	if (text != NULL)
+		buf_append(text, "a", 1);   /* 'n' below if a field name is not ASCII */
 	for (size_t k = 0; k < sizeof sf / sizeof sf[0]; k++) {
 		buf_truncate(&t, 0);
 		evm_fts_summary_text(summary, sf[k], &t);
-		for (size_t i = 0; i < t.len; i += strlen(t.data + i) + 1)
-			h.cut |= add_text(d, sf[k], t.data + i, strlen(t.data + i), NULL);
+		at = part_open(text);
+		for (size_t i = 0; i < t.len; i += strlen(t.data + i) + 1) {
+			h.cut |= add_text(d, sf[k], t.data + i, strlen(t.data + i), text);
+			if (text != NULL)
+				buf_append(text, "", 1);
+		}
+		h.cut |= part_close(text, at);
 	}
-	if (text != NULL)
-		buf_append(text, "\0\0\0\0", 4);   /* the header part's length, set below */
+	at = part_open(text);
 	evm_fts_header_fields(msg, len, hdr_add, &h);
-	if (text != NULL) {
-		hlen = text->len - base - 4;
-		h.cut |= hlen > 0xffffffffu;
-		for (int i = 0; i < 4; i++)
-			text->data[base + (size_t)i] = (char)(hlen >> (8 * i) & 0xff);
-	}
+	h.cut |= part_close(text, at);
+	if (text != NULL && h.odd_name)
+		text->data[base] = 'n';
 	buf_truncate(&t, 0);
 	evm_fts_body_text(msg, len, plen, summary, &t);
 	h.cut |= add_text(d, EVM_FTS_F_BODY, t.data, t.len, text);

@@ -428,17 +428,19 @@ static int scan_match(const char *msg, size_t len, int text, const char *mapped)
 static int stored_match(const char *id, int text, const char *mapped)
 {
 	struct evm_fts *f = NULL;
-	struct evm_fts_text t;
+	struct evm_fts_text t, b;
 	const char *error = NULL;
-	int r;
+	int r, rb;
 
-	if (evm_fts_open(view, BOB, &f, &error) < 0 || (r = evm_fts_text_get(f, id, &t, &error)) < 0)
+	if (evm_fts_open(view, BOB, &f, &error) < 0 || (r = evm_fts_text_get(f, id, &t, &error)) < 0 ||
+	    (rb = evm_fts_text_get_body(f, id, &b, &error)) < 0)
 		abort();
-	if (r == 1)
-		r = (text && evm_fts_text_find(&t, EVM_FTS_F_HEADER, mapped)) || evm_fts_text_find(&t, EVM_FTS_F_BODY, mapped);
+	if (r == 1 && rb == 1)
+		r = (text && evm_fts_text_find(&t, EVM_FTS_F_HEADER, mapped)) || evm_fts_text_find(&b, EVM_FTS_F_BODY, mapped);
 	else
 		r = 2;
 	evm_fts_text_clear(&t);
+	evm_fts_text_clear(&b);
 	evm_fts_close(&f);
 	return r;
 }
@@ -504,10 +506,179 @@ static void test_stored_text(void)
 	CHECK_EQ_INT(stored_raw(ids[2], 0, "aMOpbG"), 0);
 }
 
-/* Documents indexed before texts were stored ('1') are indexed again
- * and the new document wins; a stored value that does not parse is
- * "none" (the message is scanned). */
-static void test_stored_upgrade(void)
+/* What a scan answers (imap_search.c) for SUBJECT (field "subject"),
+ * FROM..BCC ("from".."bcc": each group name of the envelope, each display
+ * name and address of the summary) or HEADER name (any other field) of
+ * raw msg. */
+struct scan_field {
+	const char *name, *needle;
+	int hit;
+};
+
+static int scan_field_cb(void *ctx, const char *name, size_t nlen, const char *value)
+{
+	struct scan_field *h = ctx;
+
+	if (strlen(h->name) == nlen && strncasecmp(name, h->name, nlen) == 0)
+		h->hit |= fts_casemap_find(value, strlen(value), h->needle);
+	return h->hit;
+}
+
+/* A summary string (NULL: none) holding the casemapped needle. */
+static int scan_str(json_t *v, const char *mapped)
+{
+	const char *s = json_string_value(v);
+
+	return s != NULL && fts_casemap_find(s, strlen(s), mapped);
+}
+
+static int scan_field(const char *msg, const char *field, const char *mapped)
+{
+	json_t *sum = mime_parse(msg, strlen(msg), NULL), *h = json_object_get(sum, "headers"), *a;
+	struct scan_field sf = { field, mapped, 0 };
+	size_t i;
+
+	if (strcmp(field, "subject") == 0) {
+		sf.hit = scan_str(json_object_get(h, "subject"), mapped);
+	} else if (strcmp(field, "from") == 0 || strcmp(field, "to") == 0 || strcmp(field, "cc") == 0 ||
+		   strcmp(field, "bcc") == 0) {
+		json_array_foreach(json_object_get(json_object_get(sum, "envelope"), field), i, a)
+			sf.hit |= json_is_null(json_object_get(a, "host")) && scan_str(json_object_get(a, "mailbox"), mapped);
+		json_array_foreach(json_object_get(h, field), i, a)
+			sf.hit |= scan_str(json_object_get(a, "name"), mapped) || scan_str(json_object_get(a, "email"), mapped);
+	} else {
+		evm_fts_header_fields(msg, strlen(msg), scan_field_cb, &sf);
+	}
+	json_decref(sum);
+	return sf.hit;
+}
+
+/* The stored text's answer for a field of id (as scan_field names it):
+ * 1/0, 2 when it has none, 3 when it cannot tell (HEADER). */
+static int stored_field(const char *id, const char *field, const char *mapped)
+{
+	static const struct { const char *name; int f; } crit[] = {
+		{ "subject", EVM_FTS_F_SUBJECT }, { "from", EVM_FTS_F_FROM }, { "to", EVM_FTS_F_TO },
+		{ "cc", EVM_FTS_F_CC }, { "bcc", EVM_FTS_F_BCC },
+	};
+	struct evm_fts *f = NULL;
+	struct evm_fts_text t;
+	const char *error = NULL;
+	int r;
+
+	if (evm_fts_open(view, BOB, &f, &error) < 0 || (r = evm_fts_text_get(f, id, &t, &error)) < 0)
+		abort();
+	if (r == 1) {
+		r = evm_fts_text_header(&t, field, mapped);
+		for (size_t i = 0; i < sizeof crit / sizeof crit[0]; i++) {
+			if (strcmp(field, crit[i].name) == 0)
+				r = evm_fts_text_find(&t, crit[i].f, mapped);
+		}
+		r = r < 0 ? 3 : r;
+	} else {
+		r = 2;
+	}
+	evm_fts_text_clear(&t);
+	evm_fts_close(&f);
+	return r;
+}
+
+/* stored_field with the needle casemapped here. */
+static int stored_field_raw(const char *id, const char *field, const char *needle)
+{
+	char *m = fts_casemap(needle, strlen(needle));
+	int r = stored_field(id, field, m);
+
+	free(m);
+	return r;
+}
+
+/* The stored text answers SUBJECT, FROM..BCC and HEADER as a scan does:
+ * display names, group names, RFC 2047 encoded words, addresses; a
+ * needle across two pieces (or two parts) matches neither. */
+static void test_stored_fields(void)
+{
+	static const char *const msgs[] = {
+		"From: \"Alice Smith\" <alice@example.com>\r\n"
+		"To: bob@x.org, \"Carol\" <carol@y.org>\r\n"
+		"Cc: Friends: dave@z.org, Erin <erin@z.org>;, frank@w.org\r\n"
+		"Bcc: undisclosed-recipients:;\r\n"
+		"Subject: =?UTF-8?B?R3LDvMOfZSBhdXM=?= =?ISO-8859-1?Q?K=F6ln?= end\r\n"
+		"X-Tag: Zebra\r\nX-Tag: second value\r\n\r\nbody alice\r\n",
+		"From: =?UTF-8?Q?J=C3=BCrgen_M=C3=BCller?= <jm@m.de>\r\n"
+		"Subject: plain\r\n  folded subject\r\n"
+		"Reply-To: list@l.org\r\n\r\nno more\r\n",
+		"Subject:\r\nTo: Undisclosed:;\r\n\r\nempty subject\r\n",
+	};
+	static const char *const fields[] = {
+		"subject", "from", "to", "cc", "bcc", "x-tag", "X-TAG", "reply-to", "Subject", "to", "date", "",
+		"x-tag:", "subject: ",
+	};
+	static const char *const needles[] = {
+		"", "alice", "ALICE SMITH", "smith<alice", "smithalice", "alice@example.com", "bob", "x.orgcarol",
+		"carol", "friends", "FRIENDS DAVE", "dave", "erin", "frank", "undisclosed-recipients", "recipients",
+		"gr\xc3\xbc\xc3\x9f\x65 aus k\xc3\xb6ln", "GRUSSE", "k\xc3\xb6ln end", "=?UTF-8", "endalice",
+		"zebra", "zebrasecond", "second", "x-tag", "x-tag:", "tag: zeb", "j\xc3\xbcrgen m\xc3\xbcller", "jm@m",
+		"plain folded", "plain  ", "list@l", "subject", "undisclosed", "empty", "smith\"",
+	};
+	const char *error = NULL;
+	char ids[3][33];
+
+	fresh("fts_fields");
+	for (size_t i = 0; i < 3; i++)
+		snprintf(ids[i], sizeof ids[i], "%s", deliver(msgs[i]));
+	CHECK_EQ_INT(stored_field(ids[0], "from", "ALICE"), 2);   /* not indexed yet: none */
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	for (size_t i = 0; i < 3; i++) {
+		for (size_t fi = 0; fi < sizeof fields / sizeof fields[0]; fi++) {
+			for (size_t n = 0; n < sizeof needles / sizeof needles[0]; n++) {
+				char *m = fts_casemap(needles[n], strlen(needles[n]));
+				int want = scan_field(msgs[i], fields[fi], m), got = stored_field(ids[i], fields[fi], m);
+
+				if (got != want)
+					fprintf(stderr, "message %zu %s [%s]: want %d got %d\n", i, fields[fi], needles[n], want, got);
+				CHECK_EQ_INT(got, want);
+				free(m);
+			}
+		}
+	}
+	/* the cases the brief names, spelled out */
+	CHECK_EQ_INT(stored_field_raw(ids[0], "from", "alice smith"), 1);          /* a display name */
+	CHECK_EQ_INT(stored_field_raw(ids[0], "from", "smithalice"), 0);           /* across two pieces */
+	CHECK_EQ_INT(stored_field_raw(ids[0], "to", "x.orgcarol"), 0);
+	CHECK_EQ_INT(stored_field_raw(ids[0], "cc", "friends"), 1);               /* a group name */
+	CHECK_EQ_INT(stored_field_raw(ids[0], "bcc", "undisclosed-recipients"), 1);
+	CHECK_EQ_INT(stored_field_raw(ids[0], "subject", "GR\xc3\x9c\xc3\x9f" "E AUS"), 1);   /* RFC 2047 */
+	CHECK_EQ_INT(stored_field_raw(ids[0], "subject", "endalice"), 0);          /* across two parts */
+	CHECK_EQ_INT(stored_field_raw(ids[0], "x-tag", "zebrasecond"), 0);
+	CHECK_EQ_INT(stored_field_raw(ids[0], "x-tag", "second"), 1);
+	CHECK_EQ_INT(stored_field_raw(ids[0], "x-tag", "x-tag"), 0);              /* the name is not the value */
+	CHECK_EQ_INT(stored_field_raw(ids[1], "from", "j\xc3\xbcrgen"), 1);
+	CHECK_EQ_INT(stored_field_raw(ids[2], "subject", ""), 1);                  /* present, empty */
+	CHECK_EQ_INT(stored_field_raw(ids[2], "cc", ""), 0);                       /* absent */
+}
+
+/* A field name that is not ASCII: HEADER cannot be told from the stored
+ * text (a casemapped name may hold ':'), the others still can. */
+static void test_stored_odd_name(void)
+{
+	static const char msg[] = "Subject: zoo\r\nX-\xef\xbc\x9a" "A: zebra\r\n\r\nbody\r\n";
+	const char *error = NULL;
+	char id[33];
+
+	fresh("fts_odd_name");
+	snprintf(id, sizeof id, "%s", deliver(msg));
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	CHECK_EQ_INT(stored_field_raw(id, "x-", "a: zebra"), 3);
+	CHECK_EQ_INT(scan_field(msg, "x-", "A: ZEBRA"), 0);
+	CHECK_EQ_INT(stored_field_raw(id, "subject", "zoo"), 1);
+	CHECK_EQ_INT(stored_match(id, 1, "X-:A: ZEBRA"), 1);   /* TEXT: "name:value" casemapped */
+}
+
+/* Documents of an older version ('1': no text stored, 't': the text of
+ * TEXT and BODY only) are indexed again and the new document wins; a
+ * stored value that does not parse is "none" (the message is scanned). */
+static void upgrade_from(char old)
 {
 	const char *error = NULL;
 	struct evm_fts *f = NULL;
@@ -517,25 +688,29 @@ static void test_stored_upgrade(void)
 	size_t vlen = 0;
 	uint64_t written;
 
-	fresh("fts_upgrade");
 	snprintf(id, sizeof id, "%s", deliver("Subject: old\r\n\r\nold index body\r\n"));
 	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
-	/* make it an index of the version before: '1', no d/ key */
+	/* make it an index of an older version: '1' with no d/ key, or 't'
+	 * with a text of its layout (the header part's length, its pieces,
+	 * the body) */
 	evm_fts_key_account(&acct, BOB);
 	buf_append(&k, acct.data, acct.len);
 	buf_puts(&k, "seg/0000000000");
 	CHECK(view_get(view, k.data, k.len, &val, &vlen, &error) == 1);
 	CHECK_EQ_INT(vlen, 33);
-	CHECK(val[32] == 't');
-	val[32] = '1';
+	CHECK(val[32] == 'u');
+	val[32] = old;
 	b = view_batch_begin(view);
 	view_batch_put(b, k.data, k.len, val, vlen);
 	evm_fts_key_text(&k, &acct, id);
-	view_batch_delete(b, k.data, k.len);
+	if (old == '1')
+		view_batch_delete(b, k.data, k.len);
+	else
+		view_batch_put(b, k.data, k.len, "\x0c\0\0\0SUBJECT:OLD\0OLD INDEX BODY\n", 31);
 	CHECK(view_batch_commit(&b, &error) == 0);
 	free(val);
 	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
-	CHECK_EQ_INT(evm_fts_doc_state(f, id), '1');
+	CHECK_EQ_INT(evm_fts_doc_state(f, id), old);
 	evm_fts_close(&f);
 	CHECK_EQ_INT(stored_match(id, 0, "INDEX BODY"), 2);
 	CHECK_EQ_INT(may("x", "index body", id), 1);
@@ -544,7 +719,7 @@ static void test_stored_upgrade(void)
 	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
 	CHECK(evm_fts_docs_written() == written + 1);
 	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
-	CHECK_EQ_INT(evm_fts_doc_state(f, id), 't');
+	CHECK_EQ_INT(evm_fts_doc_state(f, id), 'u');
 	CHECK_EQ_INT(evm_fts_docs(f), 1);
 	CHECK_EQ_INT(evm_fts_next_seg(f), 2);
 	evm_fts_close(&f);
@@ -562,6 +737,18 @@ static void test_stored_upgrade(void)
 	buf_free(&acct);
 }
 
+static void test_stored_upgrade(void)
+{
+	fresh("fts_upgrade1");
+	upgrade_from('1');
+	fresh("fts_upgrade_t");
+	upgrade_from('t');
+}
+
+/* Five empty parts (SUBJECT..BCC) of a stored text: its names octet and
+ * 20 octets of lengths. */
+#define EMPTY5 "a\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+
 /* The value's bounds, and a document over EVM_FTS_TEXT_MAX stores no
  * text (it is partial: always a candidate, always scanned). */
 static void test_text_limits(void)
@@ -572,22 +759,39 @@ static void test_text_limits(void)
 	json_t *sum;
 
 	CHECK_EQ_INT(evm_fts_text_parse(NULL, 0, &t), -1);
-	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("\0\0\0", 3), 3, &t), -1);
-	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("\x02\0\0\0a", 5), 5, &t), -1);
-	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("\x01\0\0\x01" "a", 5), 5, &t), -1);
-	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("\x01\0\0\0a", 5), 5, &t), 0);
-	CHECK(t.hlen == 1 && t.blen == 0 && evm_fts_text_find(&t, EVM_FTS_F_HEADER, "a") &&
-	      !evm_fts_text_find(&t, EVM_FTS_F_BODY, "a") && evm_fts_text_find(&t, EVM_FTS_F_BODY, ""));
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("a", 1), 1, &t), -1);
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup(EMPTY5 "\0\0\0", 24), 24, &t), -1);
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("x" EMPTY5 "\0\0\0\0", 25), 25, &t), -1);
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup(EMPTY5 "\x03\0\0\0a\0", 27), 27, &t), -1);
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup(EMPTY5 "\x01\0\0\x01" "\0", 26), 26, &t), -1);
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup(EMPTY5 "\x01\0\0\0a", 26), 26, &t), -1);   /* no NUL */
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup(EMPTY5 "\x02\0\0\0a\0", 27), 27, &t), 0);
+	CHECK(t.plen[5] == 2 && t.blen == 0 && t.names_ascii && evm_fts_text_find(&t, EVM_FTS_F_HEADER, "a") &&
+	      !evm_fts_text_find(&t, EVM_FTS_F_BODY, "a") && evm_fts_text_find(&t, EVM_FTS_F_BODY, "") &&
+	      !evm_fts_text_find(&t, EVM_FTS_F_SUBJECT, "") && evm_fts_text_header(&t, "a", "") == 0);
 	evm_fts_text_clear(&t);
-	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("\0\0\0\0bc", 6), 6, &t), 0);
-	CHECK(t.hlen == 0 && t.blen == 2 && evm_fts_text_find(&t, EVM_FTS_F_BODY, "BC") == 0 &&
-	      evm_fts_text_find(&t, EVM_FTS_F_BODY, "bc"));
+	CHECK_EQ_INT(evm_fts_text_parse(xstrndup("n" "\x02\0\0\0" "a\0" "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+						"\x04\0\0\0A:B\0bc", 33), 33, &t), 0);
+	CHECK(t.plen[5] == 4 && t.blen == 2 && evm_fts_text_find(&t, EVM_FTS_F_BODY, "BC") == 0 &&
+	      evm_fts_text_find(&t, EVM_FTS_F_BODY, "bc") && evm_fts_text_find(&t, EVM_FTS_F_SUBJECT, "") &&
+	      evm_fts_text_find(&t, EVM_FTS_F_SUBJECT, "a") && !evm_fts_text_find(&t, EVM_FTS_F_FROM, "a") &&
+	      evm_fts_text_header(&t, "a", "B") == -1);   /* 'n': HEADER is scanned */
 	evm_fts_text_clear(&t);
-	/* a message and its text: the header part holds "SUBJECT:X\0" */
+	/* a message and its text: SUBJECT's part "X\0" (the summary's), the
+	 * header part "SUBJECT:X \0" (the CR: a space), then the body */
 	sum = mime_parse("Subject:x\r\n\r\nbody\r\n", 19, NULL);
 	buf_puts(&text, "keep");
 	CHECK_EQ_INT(evm_fts_doc_message(&d, "Subject:x\r\n\r\nbody\r\n", 19, 0, sum, &text), 0);
-	CHECK(text.len > 23 && memcmp(text.data, "keep\x0b\0\0\0SUBJECT:X \0BODY", 23) == 0);   /* the CR: a space */
+	CHECK(text.len > 46 && memcmp(text.data, "keep" "a" "\x02\0\0\0X\0" "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+				      "\x0b\0\0\0SUBJECT:X \0BODY", 46) == 0);
+	{   /* the writer's split: d/ the fields, b/ the body */
+		size_t at = 0;
+
+		CHECK_EQ_INT(evm_fts_text_split(text.data + 4, text.len - 4, &at), 0);
+		CHECK_EQ_INT(at, 38);
+		CHECK_EQ_INT(evm_fts_text_split(text.data + 4, 37, &at), -1);
+		CHECK_EQ_INT(evm_fts_text_split("b", 1, &at), -1);
+	}
 	json_decref(sum);
 	evm_fts_doc_free(&d);
 	/* over the limit: nothing appended */
@@ -637,7 +841,7 @@ static void test_gc(void)
 	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
 	CHECK_EQ_INT(evm_fts_docs(f), 10);
 	CHECK_EQ_INT(evm_fts_doc_state(f, ids[40]), 0);
-	CHECK_EQ_INT(evm_fts_doc_state(f, ids[5]), 't');
+	CHECK_EQ_INT(evm_fts_doc_state(f, ids[5]), 'u');
 	evm_fts_close(&f);
 	{
 		struct buf k = BUF_INIT, acct = BUF_INIT;
@@ -647,7 +851,12 @@ static void test_gc(void)
 		evm_fts_key_account(&acct, BOB);
 		evm_fts_key_text(&k, &acct, ids[40]);
 		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 0);
+		evm_fts_key_body(&k, &acct, ids[40]);
+		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 0);
 		evm_fts_key_text(&k, &acct, ids[5]);
+		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 1);
+		free(val);
+		evm_fts_key_body(&k, &acct, ids[5]);
 		CHECK_EQ_INT(view_get(view, k.data, k.len, &val, &vlen, &error), 1);
 		free(val);
 		buf_free(&k);
@@ -675,6 +884,8 @@ int main(void)
 	test_run("no_false_negatives", test_no_false_negatives);
 	test_run("purge", test_purge);
 	test_run("stored_text", test_stored_text);
+	test_run("stored_fields", test_stored_fields);
+	test_run("stored_odd_name", test_stored_odd_name);
 	test_run("stored_upgrade", test_stored_upgrade);
 	test_run("text_limits", test_text_limits);
 	test_run("gc", test_gc);

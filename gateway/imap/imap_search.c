@@ -5,8 +5,9 @@
  * substring matches under i;unicode-casemap (RFC 5051, fts_casemap.c) on
  * decoded UTF-8 text (fts.h, THE TEXT: BODY is the decoded text of
  * the text parts); the text index (fts.h) first removes the messages
- * a text key cannot match, and confirms TEXT / BODY on a candidate from
- * the casemapped text it stored (fts.h, THE TEXT STORED), so only
+ * a text key cannot match, and confirms every text key (SUBJECT, FROM..
+ * BCC, HEADER, BODY, TEXT) on a candidate from the casemapped text it
+ * stored (fts.h, THE TEXT STORED), so only
  * messages not indexed yet (or indexed partially) are read and decoded
  * here; a message's email id (what the index knows it by) comes from the
  * node's cache (fts_idcache.c) once a search met it, so a message the
@@ -70,8 +71,10 @@ struct imap_search {
 	int body_missing;
 	struct buf btext;         /* BODY's decoded text of the message */
 	int btext_done;
-	struct evm_fts_text dtext;   /* the index's stored text of the message */
-	int dtext_state;          /* 0 not looked up, 1 in dtext, -1 none */
+	struct evm_fts_text dtext;   /* the index's stored fields of the message */
+	struct evm_fts_text dbody;   /* and its stored body text */
+	int dtext_state;          /* its fields: 0 not looked up, 1 in dtext, -1 none */
+	int dbody_state;          /* its body text, the same */
 	/* the text index (fts.h), opened on the first match */
 	int fts_ready;
 	struct evm_fts *fts;
@@ -394,6 +397,7 @@ void imap_search_free(struct imap_search **sr)
 	free((*sr)->body);
 	buf_free(&(*sr)->btext);
 	evm_fts_text_clear(&(*sr)->dtext);
+	evm_fts_text_clear(&(*sr)->dbody);
 	imap_recs_free(&(*sr)->recs);
 	free(*sr);
 	*sr = NULL;
@@ -563,8 +567,8 @@ static int text_may_match(struct imap_session *s, struct imap_search *sr, const 
 	return evm_fts_may_match(sr->fts, n->cand, id);
 }
 
-/* The stored text of an indexed candidate (fts.h, THE TEXT STORED), or
- * NULL: then the message itself is read and decoded. */
+/* The stored fields of an indexed candidate (fts.h, THE TEXT STORED),
+ * or NULL: then the summary or the message is read. */
 static const struct evm_fts_text *stored_text(struct imap_session *s, struct imap_search *sr, size_t idx)
 {
 	const char *error = NULL;
@@ -579,16 +583,36 @@ static const struct evm_fts_text *stored_text(struct imap_session *s, struct ima
 	return sr->dtext_state > 0 ? &sr->dtext : NULL;
 }
 
+/* Its stored body text, or NULL. */
+static const struct evm_fts_text *stored_body(struct imap_session *s, struct imap_search *sr, size_t idx)
+{
+	const char *error = NULL;
+	int r;
+
+	if (sr->dbody_state == 0) {
+		r = sr->fts != NULL ? evm_fts_text_get_body(sr->fts, msg_id(s, sr, idx), &sr->dbody, &error) : 0;
+		if (r < 0)
+			log_warn("imap search: text index: %s", error ? error : "failed");
+		sr->dbody_state = r > 0 ? 1 : -1;
+	}
+	return sr->dbody_state > 0 ? &sr->dbody : NULL;
+}
+
 /* BODY (part 'x') or TEXT (header or body, RFC 9051 6.4.4) of an
- * indexed message from its stored text, else from the message. */
+ * indexed message from its stored text (the body first: a word in every
+ * body costs one read), else from the message. */
 static int text_match(struct imap_session *s, struct imap_search *sr, size_t idx, int text, const char *str)
 {
-	const struct evm_fts_text *t = stored_text(s, sr, idx);
+	const struct evm_fts_text *b = stored_body(s, sr, idx), *t;
 	struct imap_msg *m = &s->mbox->msgs[idx];
 	json_t *rec;
 
-	if (t != NULL)
-		return (text && evm_fts_text_find(t, EVM_FTS_F_HEADER, str)) || evm_fts_text_find(t, EVM_FTS_F_BODY, str);
+	if (b != NULL && evm_fts_text_find(b, EVM_FTS_F_BODY, str))
+		return 1;
+	if (b != NULL && !text)
+		return 0;
+	if (b != NULL && (t = stored_text(s, sr, idx)) != NULL)
+		return evm_fts_text_find(t, EVM_FTS_F_HEADER, str);
 	rec = msg_rec(s, sr, idx);
 	if (text)
 		return body(s, sr, m) && (header_match(sr->body, sr->len, NULL, str) || body_match(s, sr, m, rec, str));
@@ -642,9 +666,11 @@ static int64_t zone_ms(const char *raw)
 static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n, size_t idx)
 {
 	struct imap_msg *m = &s->mbox->msgs[idx];
+	const struct evm_fts_text *t;
 	json_t *h;
 	const char *v;
 	int64_t day, ms;
+	int r;
 
 	switch (n->k) {
 	case S_ALL:
@@ -716,6 +742,8 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 	case S_ADDR:
 		if (!text_may_match(s, sr, n, idx))
 			return 0;
+		if ((t = stored_text(s, sr, idx)) != NULL)
+			return evm_fts_text_find(t, n->fts_fields[0], n->mapped);
 		h = json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers");
 		return addr_match(json_object_get(h, n->field),
 				  json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "envelope"), n->field),
@@ -723,11 +751,16 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 	case S_SUBJECT:
 		if (!text_may_match(s, sr, n, idx))
 			return 0;
+		if ((t = stored_text(s, sr, idx)) != NULL)
+			return evm_fts_text_find(t, EVM_FTS_F_SUBJECT, n->mapped);
 		v = json_string_value(json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers"), "subject"));
 		return v != NULL && fts_casemap_find(v, strlen(v), n->mapped);
 	case S_HEADER:
-		return text_may_match(s, sr, n, idx) && body(s, sr, m) &&
-		       header_match(sr->body, sr->len, n->field, n->mapped);
+		if (!text_may_match(s, sr, n, idx))
+			return 0;
+		if ((t = stored_text(s, sr, idx)) != NULL && (r = evm_fts_text_header(t, n->field, n->mapped)) >= 0)
+			return r;
+		return body(s, sr, m) && header_match(sr->body, sr->len, n->field, n->mapped);
 	case S_BODY:
 	case S_TEXT:
 		return text_may_match(s, sr, n, idx) && text_match(s, sr, idx, n->k == S_TEXT, n->mapped);
@@ -768,6 +801,8 @@ int imap_search_match(struct imap_session *s, struct imap_search *sr, size_t idx
 	sr->body_missing = 0;
 	sr->btext_done = 0;
 	evm_fts_text_clear(&sr->dtext);
+	evm_fts_text_clear(&sr->dbody);
 	sr->dtext_state = 0;
+	sr->dbody_state = 0;
 	return r;
 }
