@@ -182,22 +182,37 @@ int evm_fts_doc_state(const struct evm_fts *f, const char *email_id)
 	return e != NULL ? e->state : 0;
 }
 
-/* The d/<email id> value of a 'u' document, parsed. */
-int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r)
+/* The d/ (body 0) or b/ (body 1) value of a 'u' document: 1 read (*val_r
+ * to free), 0 none, -1 error. */
+static int stored_value(struct evm_fts *f, const char *email_id, int body, char **val_r, size_t *vlen_r,
+			const char **error_r)
 {
 	const struct fts_ent *e = lookup(f, email_id);
 	struct buf k = BUF_INIT;
-	char *val = NULL;
-	size_t vlen = 0;
+	int r;
+
+	*val_r = NULL;
+	*vlen_r = 0;
+	if (e == NULL || e->state != 'u')
+		return 0;
+	if (body)
+		evm_fts_key_body(&k, &f->prefix, email_id);
+	else
+		evm_fts_key_text(&k, &f->prefix, email_id);
+	r = view_get(f->view, k.data, k.len, val_r, vlen_r, error_r);
+	buf_free(&k);
+	return r;
+}
+
+/* The d/<email id> value of a 'u' document, parsed. */
+int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r)
+{
+	char *val;
+	size_t vlen;
 	int r;
 
 	memset(t, 0, sizeof *t);
-	if (e == NULL || e->state != 'u')
-		return 0;
-	evm_fts_key_text(&k, &f->prefix, email_id);
-	r = view_get(f->view, k.data, k.len, &val, &vlen, error_r);
-	buf_free(&k);
-	if (r <= 0)
+	if ((r = stored_value(f, email_id, 0, &val, &vlen, error_r)) <= 0)
 		return r;
 	return evm_fts_text_parse(val, vlen, t) == 0;   /* malformed: none, the message is scanned */
 }
@@ -205,19 +220,12 @@ int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_tex
 /* The b/<email id> value of a 'u' document as t's body. */
 int evm_fts_text_get_body(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r)
 {
-	const struct fts_ent *e = lookup(f, email_id);
-	struct buf k = BUF_INIT;
-	char *val = NULL;
-	size_t vlen = 0;
+	char *val;
+	size_t vlen;
 	int r;
 
 	memset(t, 0, sizeof *t);
-	if (e == NULL || e->state != 'u')
-		return 0;
-	evm_fts_key_body(&k, &f->prefix, email_id);
-	r = view_get(f->view, k.data, k.len, &val, &vlen, error_r);
-	buf_free(&k);
-	if (r <= 0)
+	if ((r = stored_value(f, email_id, 1, &val, &vlen, error_r)) <= 0)
 		return r;
 	t->bval = val;
 	t->body = val;

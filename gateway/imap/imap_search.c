@@ -567,35 +567,37 @@ static int text_may_match(struct imap_session *s, struct imap_search *sr, const 
 	return evm_fts_may_match(sr->fts, n->cand, id);
 }
 
-/* The stored fields of an indexed candidate (fts.h, THE TEXT STORED),
- * or NULL: then the summary or the message is read. */
-static const struct evm_fts_text *stored_text(struct imap_session *s, struct imap_search *sr, size_t idx)
+typedef int stored_get_fn(struct evm_fts *f, const char *email_id, struct evm_fts_text *t,
+			  const char **error_r);
+
+/* A stored value of an indexed candidate, read once per message into t
+ * (*state: 0 not read yet, 1 read, -1 none), or NULL. */
+static const struct evm_fts_text *stored(struct imap_session *s, struct imap_search *sr, size_t idx,
+					 stored_get_fn *get, struct evm_fts_text *t, int *state)
 {
 	const char *error = NULL;
 	int r;
 
-	if (sr->dtext_state == 0) {
-		r = sr->fts != NULL ? evm_fts_text_get(sr->fts, msg_id(s, sr, idx), &sr->dtext, &error) : 0;
+	if (*state == 0) {
+		r = sr->fts != NULL ? get(sr->fts, msg_id(s, sr, idx), t, &error) : 0;
 		if (r < 0)
 			log_warn("imap search: text index: %s", error ? error : "failed");
-		sr->dtext_state = r > 0 ? 1 : -1;
+		*state = r > 0 ? 1 : -1;
 	}
-	return sr->dtext_state > 0 ? &sr->dtext : NULL;
+	return *state > 0 ? t : NULL;
+}
+
+/* The stored fields of an indexed candidate (fts.h, THE TEXT STORED),
+ * or NULL: then the summary or the message is read. */
+static const struct evm_fts_text *stored_text(struct imap_session *s, struct imap_search *sr, size_t idx)
+{
+	return stored(s, sr, idx, evm_fts_text_get, &sr->dtext, &sr->dtext_state);
 }
 
 /* Its stored body text, or NULL. */
 static const struct evm_fts_text *stored_body(struct imap_session *s, struct imap_search *sr, size_t idx)
 {
-	const char *error = NULL;
-	int r;
-
-	if (sr->dbody_state == 0) {
-		r = sr->fts != NULL ? evm_fts_text_get_body(sr->fts, msg_id(s, sr, idx), &sr->dbody, &error) : 0;
-		if (r < 0)
-			log_warn("imap search: text index: %s", error ? error : "failed");
-		sr->dbody_state = r > 0 ? 1 : -1;
-	}
-	return sr->dbody_state > 0 ? &sr->dbody : NULL;
+	return stored(s, sr, idx, evm_fts_text_get_body, &sr->dbody, &sr->dbody_state);
 }
 
 /* BODY (part 'x') or TEXT (header or body, RFC 9051 6.4.4) of an
