@@ -9,6 +9,7 @@
  * again and go with their mailbox. Loop thread only. */
 #include "gateway/fts/fts_idcache.h"
 #include "common/buf.h"
+#include "common/ids.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -132,24 +133,19 @@ static size_t find(struct evm_fts_ids *b, uint32_t uid)
 
 int evm_fts_ids_get(struct evm_fts_ids *b, uint32_t uid, char hex_r[33])
 {
-	static const char hx[] = "0123456789abcdef";
 	size_t i = find(b, uid);
 
 	if (i >= b->n || b->ent[i].uid != uid)
 		return 0;
 	b->pos = i + 1;
-	for (int k = 0; k < 16; k++) {
-		hex_r[2 * k] = hx[b->ent[i].id[k] >> 4];
-		hex_r[2 * k + 1] = hx[b->ent[i].id[k] & 15];
-	}
-	hex_r[32] = '\0';
+	evm_hex_encode(b->ent[i].id, 16, hex_r);
 	return 1;
 }
 
-/* One lower-case hex digit's value, or -1. */
+/* One lower-case hex digit's value (email ids are lower case), or -1. */
 static int hexval(char ch)
 {
-	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+	return ch >= 'A' && ch <= 'F' ? -1 : evm_hex_value((unsigned char)ch);
 }
 
 void evm_fts_ids_put(struct evm_fts_ids *b, uint32_t uid, const char *email_id)
