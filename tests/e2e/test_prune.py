@@ -115,19 +115,26 @@ def expunge(c, uids):
     c.ok(f"UID EXPUNGE {uids}")
 
 
-def test_prune_horizon(nodes):
-    node = nodes("prune", env={"EVMAIL_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
-                               "EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH": "1",
-                               "EVMAIL_MAIL_TOMBSTONE_DAYS": "0.00003"})
+def start_with_six(node, tag):
+    """Starts node with the test account and six APPENDed messages
+    (Subject <tag>0..<tag>5); the logged-in session that appended them."""
     node.start(wait="ready")
     assert_ok(node.ctl("tenant", "create", "prunet"))
     assert_ok(node.ctl("domain", "add", DOMAIN, "--tenant", "prunet"))
     assert_ok(node.ctl("account", "add", USER, "--password-stdin", input=PASSWORD + "\n"))
     w = login(node)
     for i in range(6):
-        m = f"From: b@x.example\r\nSubject: p{i}\r\nMessage-ID: <p{i}@x>\r\n\r\nbody {i}\r\n".encode()
+        m = f"From: b@x.example\r\nSubject: {tag}{i}\r\nMessage-ID: <{tag}{i}@x>\r\n\r\nbody {i}\r\n".encode()
         out = w.cmd(f"APPEND INBOX () {{{len(m)}+}}", m + b"\r\n")
         assert "OK [APPENDUID" in out[-1], out
+    return w
+
+
+def test_prune_horizon(nodes):
+    node = nodes("prune", env={"EVMAIL_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
+                               "EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH": "1",
+                               "EVMAIL_MAIL_TOMBSTONE_DAYS": "0.00003"})
+    w = start_with_six(node, "p")
     sel = w.ok("SELECT INBOX")
     uv = num(sel, r"\[UIDVALIDITY (\d+)\]")
 
@@ -177,15 +184,7 @@ def test_selected_session_behind_the_horizon(nodes):
     never keeps showing messages that are gone."""
     node = nodes("prunesel", env={"EVMAIL_IMAP_ALLOW_PLAINTEXT_AUTH": "1",
                                   "EVMAIL_MAIL_TOMBSTONE_DAYS": "0.00003"})
-    node.start(wait="ready")
-    assert_ok(node.ctl("tenant", "create", "prunet"))
-    assert_ok(node.ctl("domain", "add", DOMAIN, "--tenant", "prunet"))
-    assert_ok(node.ctl("account", "add", USER, "--password-stdin", input=PASSWORD + "\n"))
-    w = login(node)
-    for i in range(6):
-        m = f"From: b@x.example\r\nSubject: s{i}\r\nMessage-ID: <s{i}@x>\r\n\r\nbody {i}\r\n".encode()
-        out = w.cmd(f"APPEND INBOX () {{{len(m)}+}}", m + b"\r\n")
-        assert "OK [APPENDUID" in out[-1], out
+    w = start_with_six(node, "s")
     w.ok("SELECT INBOX")
     s = Raw(node)
     s.ok(f"LOGIN {USER} {PASSWORD}")
