@@ -261,21 +261,28 @@ def fts_caught_up(node, docs, timeout=60):
     raise AssertionError("the text index did not catch up")
 
 
+def same_before_and_after_index(box, mailbox, raws, queries, uids):
+    """Appends raws to a new mailbox, selects it and checks every (key,
+    needle, wanted UIDs) of queries with uids(box, key, needle): before
+    the index exists, then once it has caught up with every message."""
+    assert box.create(mailbox)[0] == "OK"
+    for raw in raws:
+        assert box.append(mailbox, None, None, raw)[0] == "OK"
+    assert box.select(mailbox)[0] == "OK"
+    for key, needle, want in queries:   # nothing indexed yet
+        assert uids(box, key, needle) == want, (key, needle)
+    fts_caught_up(box.evm_node, len(MSGS) + len(raws))
+    for key, needle, want in queries:   # from the index
+        assert uids(box, key, needle) == want, (key, needle)
+
+
 def test_text_body_from_index(box):
     """TEXT and BODY give the same exact answers before the index exists
     (every message scanned), once it has caught up (candidates confirmed
     on the text it stored), and for a message delivered after it: header
     only, body only, quoted-printable, base64, a non-UTF-8 charset, and
     a string whose trigrams are all in a message that does not hold it."""
-    assert box.create("Texts")[0] == "OK"
-    for raw in TEXTS:
-        assert box.append("Texts", None, None, raw)[0] == "OK"
-    assert box.select("Texts")[0] == "OK"
-    for key, needle, want in TEXT_QUERIES:   # nothing indexed yet
-        assert text_uids(box, key, needle) == want, (key, needle)
-    fts_caught_up(box.evm_node, len(MSGS) + len(TEXTS))
-    for key, needle, want in TEXT_QUERIES:   # from the index
-        assert text_uids(box, key, needle) == want, (key, needle)
+    same_before_and_after_index(box, "Texts", TEXTS, TEXT_QUERIES, text_uids)
     # delivered now: found at once, indexed or not
     assert box.append("Texts", None, None, b"From: bo@y.org\r\nX-Note: late quokka\r\n\r\nabcd\r\n")[0] == "OK"
     assert box.noop()[0] == "OK"
@@ -325,12 +332,4 @@ def test_fields_from_index(box):
     caught up (confirmed on the text it stored): display names, group
     names, RFC 2047 encoded words, addresses, and a string across two
     pieces of a field, which matches neither."""
-    assert box.create("Fields")[0] == "OK"
-    for raw in FIELDS:
-        assert box.append("Fields", None, None, raw)[0] == "OK"
-    assert box.select("Fields")[0] == "OK"
-    for key, needle, want in FIELD_QUERIES:   # nothing indexed yet
-        assert field_uids(box, key, needle) == want, (key, needle)
-    fts_caught_up(box.evm_node, len(MSGS) + len(FIELDS))
-    for key, needle, want in FIELD_QUERIES:   # from the index
-        assert field_uids(box, key, needle) == want, (key, needle)
+    same_before_and_after_index(box, "Fields", FIELDS, FIELD_QUERIES, field_uids)
