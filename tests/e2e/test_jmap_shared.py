@@ -296,18 +296,14 @@ def test_copy_with_destroy_original(node):
 
 
 def test_push_of_shared_account(node):
-    from test_jmap import hostport, read_events
+    from test_jmap import read_events
     owner = imap(node, OWNER)
     s = None
     try:
         own_id = session(node, OWNER)["primaryAccounts"][MAIL]
         assert owner._simple_command("SETACL", "INBOX", SHAREE, "lr")[0] == "OK"
         wait_until(lambda: own_id in session(node, SHAREE)["accounts"], timeout=20)
-        s = socket.create_connection(hostport(node), timeout=1)
-        s.sendall(f"GET /jmap/eventsource/?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: x\r\n"
-                  f"Authorization: {auth(SHAREE, PASSWORD)}\r\nAccept: text/event-stream\r\n\r\n".encode())
-        events, _ = read_events(s, 1, time.monotonic() + 30)
-        assert events and events[0][0] == "state", events
+        s, events = sharee_eventsource(node)
         first = json.loads(events[0][1].split(b"\r\n")[0])
         before = first["changed"][own_id]
         assert set(before) == {"Mailbox", "Email", "Thread"}, before
@@ -438,18 +434,26 @@ def test_create_and_import_in_shared_account(node):
         owner.logout()
 
 
-def test_push_of_share_granted_later(node):
+def sharee_eventsource(node):
+    """The sharee's JMAP EventSource (RFC 8620 7.3), connected: the socket
+    and its first events (the initial state)."""
     from test_jmap import hostport, read_events
+    s = socket.create_connection(hostport(node), timeout=1)
+    s.sendall(f"GET /jmap/eventsource/?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: x\r\n"
+              f"Authorization: {auth(SHAREE, PASSWORD)}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    events, _ = read_events(s, 1, time.monotonic() + 30)
+    assert events and events[0][0] == "state", events
+    return s, events
+
+
+def test_push_of_share_granted_later(node):
+    from test_jmap import read_events
     owner = imap(node, OWNER)
     s = None
     try:
         own_id = session(node, OWNER)["primaryAccounts"][MAIL]
         assert own_id not in session(node, SHAREE)["accounts"]
-        s = socket.create_connection(hostport(node), timeout=1)
-        s.sendall(f"GET /jmap/eventsource/?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: x\r\n"
-                  f"Authorization: {auth(SHAREE, PASSWORD)}\r\nAccept: text/event-stream\r\n\r\n".encode())
-        events, _ = read_events(s, 1, time.monotonic() + 30)
-        assert events and events[0][0] == "state", events
+        s, events = sharee_eventsource(node)
         assert own_id not in json.loads(events[0][1].split(b"\r\n")[0])["changed"]
         # The grant alone (no change of the sharee's own) reaches the stream.
         assert owner._simple_command("SETACL", "INBOX", SHAREE, "lr")[0] == "OK"
@@ -526,7 +530,7 @@ def test_anyone_and_negative_my_rights(node):
 def test_push_of_share_with_anyone(node):
     """A grant to anyone reports no sharee's account changed; the push
     learns of it through the tenant's anyone channel (mail_acl.h)."""
-    from test_jmap import hostport, read_events
+    from test_jmap import read_events
     owner3 = f"anyone3@{DOMAIN}"
     assert_ok(node.ctl("account", "add", owner3, "--password-stdin", input=PASSWORD + "\n"))
     owner = imap(node, owner3)
@@ -534,11 +538,7 @@ def test_push_of_share_with_anyone(node):
     try:
         own_id = session(node, owner3)["primaryAccounts"][MAIL]
         assert own_id not in session(node, SHAREE)["accounts"]
-        s = socket.create_connection(hostport(node), timeout=1)
-        s.sendall(f"GET /jmap/eventsource/?types=*&closeafter=no&ping=0 HTTP/1.1\r\nHost: x\r\n"
-                  f"Authorization: {auth(SHAREE, PASSWORD)}\r\nAccept: text/event-stream\r\n\r\n".encode())
-        events, _ = read_events(s, 1, time.monotonic() + 30)
-        assert events and events[0][0] == "state", events
+        s, events = sharee_eventsource(node)
         assert owner._simple_command("SETACL", "INBOX", "anyone", "lr")[0] == "OK"
         events, _ = read_events(s, 1, time.monotonic() + 30)
         assert events, "no StateChange after the grant to anyone"
