@@ -307,6 +307,12 @@ static void test_anyone_negative(void)
 
 /* RFC 4314 4: a sharee's CREATE (k on the parent), DELETE (x), RENAME (x,
  * and k on the new parent); the creator's rights on what it made. */
+/* A mailbox.create or mailbox.rename of MB1 to name in bob's tree, by who. */
+static const char *bob_named(const char *type, const char *name, const char *who)
+{
+	return run(type, BOB, as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", name), who));
+}
+
 static void test_sharee_mailboxes(void)
 {
 	char archive[33], drafts[33];
@@ -318,23 +324,13 @@ static void test_sharee_mailboxes(void)
 	snprintf(archive, sizeof archive, "%s", mb_id("Archive"));
 	snprintf(drafts, sizeof drafts, "%s", mb_id("Drafts"));
 	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(archive, ALICE, "set", "lr")), "accepted");
-	CHECK_EQ_STR(run("mailbox.create", BOB,
-			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Archive/Sub"), ALICE)),
-		     "forbidden");
+	CHECK_EQ_STR(bob_named("mailbox.create", "Archive/Sub", ALICE), "forbidden");
 	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(archive, ALICE, "add", "k")), "accepted");
 	/* Top-level, or below a mailbox that does not exist: no parent. */
-	CHECK_EQ_STR(run("mailbox.create", BOB,
-			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Top"), ALICE)),
-		     "forbidden");
-	CHECK_EQ_STR(run("mailbox.create", BOB,
-			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Nope/Sub"), ALICE)),
-		     "forbidden");
-	CHECK_EQ_STR(run("mailbox.create", BOB,
-			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Archive/Sub"), CAROL)),
-		     "forbidden");
-	CHECK_EQ_STR(run("mailbox.create", BOB,
-			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Archive/Sub"), ALICE)),
-		     "accepted");
+	CHECK_EQ_STR(bob_named("mailbox.create", "Top", ALICE), "forbidden");
+	CHECK_EQ_STR(bob_named("mailbox.create", "Nope/Sub", ALICE), "forbidden");
+	CHECK_EQ_STR(bob_named("mailbox.create", "Archive/Sub", CAROL), "forbidden");
+	CHECK_EQ_STR(bob_named("mailbox.create", "Archive/Sub", ALICE), "accepted");
 	CHECK_EQ_STR(mb_id("Archive/Sub"), MB1);   /* the owner's */
 	CHECK_EQ_STR(rights_of(MB1, ALICE), "lrswipkxtea");
 	CHECK_EQ_STR(rights_of(MB1, CAROL), "");
@@ -345,16 +341,10 @@ static void test_sharee_mailboxes(void)
 	CHECK_EQ_STR(run("mailbox.delete", BOB, as(json_pack("{s:s}", "mailbox_id", archive), ALICE)),
 		     "forbidden");
 	/* RENAME: x on the source, k on the new parent. */
-	CHECK_EQ_STR(run("mailbox.rename", BOB,
-			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Drafts/Sub"), ALICE)),
-		     "forbidden");
+	CHECK_EQ_STR(bob_named("mailbox.rename", "Drafts/Sub", ALICE), "forbidden");
 	CHECK_EQ_STR(run("mailbox.acl", BOB, acl_data(drafts, ALICE, "set", "lk")), "accepted");
-	CHECK_EQ_STR(run("mailbox.rename", BOB,
-			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Sub"), ALICE)),
-		     "forbidden");
-	CHECK_EQ_STR(run("mailbox.rename", BOB,
-			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "Drafts/Sub"), ALICE)),
-		     "accepted");
+	CHECK_EQ_STR(bob_named("mailbox.rename", "Sub", ALICE), "forbidden");
+	CHECK_EQ_STR(bob_named("mailbox.rename", "Drafts/Sub", ALICE), "accepted");
 	CHECK_EQ_STR(mb_id("Drafts/Sub"), MB1);
 	CHECK_EQ_STR(run("mailbox.rename", BOB,
 			 as(json_pack("{s:s, s:s}", "mailbox_id", drafts, "name", "Archive/D"), ALICE)),
@@ -428,9 +418,7 @@ static void test_as_rights(void)
 	CHECK_EQ_STR(run("mailbox.claim_recent", BOB, as(json_pack("{s:s}", "mailbox_id", inbox), ALICE)),
 		     "accepted");
 	/* The owner's alone: mailbox commands, and the ACL without a. */
-	CHECK_EQ_STR(run("mailbox.create", BOB,
-			 as(json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "INBOX/x"), ALICE)),
-		     "forbidden");
+	CHECK_EQ_STR(bob_named("mailbox.create", "INBOX/x", ALICE), "forbidden");
 	CHECK_EQ_STR(run("mailbox.delete", BOB, as(json_pack("{s:s}", "mailbox_id", archive), ALICE)),
 		     "forbidden");
 	CHECK_EQ_STR(run("mailbox.acl", BOB, as(acl_data(inbox, CAROL, "set", "l"), ALICE)), "forbidden");
