@@ -13,7 +13,6 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
-#include <string>
 
 struct rocksdb_t {
 	rocksdb::DB *rep;
@@ -25,30 +24,16 @@ struct rocksdb_iterator_t {
 	rocksdb::Iterator *rep;
 };
 
-namespace {
-/* The bound's bytes and the Slice BaseDeltaIterator points at: both must
- * outlive the iterator. */
-struct wbwi_bound {
-	std::string bytes;
-	rocksdb::Slice slice;
-};
-}
-
 extern "C" rocksdb_iterator_t *view_wbwi_iterator(rocksdb_t *db, rocksdb_writebatch_wi_t *wb,
 						  rocksdb_iterator_t *base, const char *upper, size_t ulen,
 						  void **bound_r)
 {
 	rocksdb::ReadOptions ro;
-	wbwi_bound *bound = nullptr;
+	rocksdb::Slice *bound = ulen > 0 ? new rocksdb::Slice(upper, ulen) : nullptr;
 	rocksdb_iterator_t *it = new rocksdb_iterator_t;
 
-	if (ulen > 0) {
-		bound = new wbwi_bound;
-		bound->bytes.assign(upper, ulen);
-		bound->slice = rocksdb::Slice(bound->bytes);
-		ro.iterate_upper_bound = &bound->slice;
-	}
-	/* The BaseDeltaIterator keeps the bound's pointer, not ro. */
+	/* The BaseDeltaIterator keeps the Slice's address, not ro. */
+	ro.iterate_upper_bound = bound;
 	it->rep = wb->rep->NewIteratorWithBase(db->rep->DefaultColumnFamily(), base->rep, &ro);
 	delete base;   /* its Iterator now belongs to it->rep */
 	*bound_r = bound;
@@ -57,5 +42,5 @@ extern "C" rocksdb_iterator_t *view_wbwi_iterator(rocksdb_t *db, rocksdb_writeba
 
 extern "C" void view_wbwi_bound_free(void *bound)
 {
-	delete static_cast<wbwi_bound *>(bound);
+	delete static_cast<rocksdb::Slice *>(bound);
 }

@@ -22,8 +22,9 @@ extern "C" {
 #endif
 
 /* The batch's entries over base (an iterator of db, which it takes over),
- * stopping at upper (ulen octets, copied; ulen 0: no bound). *bound_r is
- * what view_wbwi_bound_free frees once the iterator is destroyed. */
+ * stopping at upper (ulen octets; ulen 0: no bound). upper is not copied:
+ * it must outlive the iterator, like *bound_r, which view_wbwi_bound_free
+ * frees once the iterator is destroyed. */
 rocksdb_iterator_t *view_wbwi_iterator(rocksdb_t *db, rocksdb_writebatch_wi_t *wb, rocksdb_iterator_t *base,
 				       const char *upper, size_t ulen, void **bound_r);
 void view_wbwi_bound_free(void *bound);
