@@ -1,6 +1,7 @@
 /* test_view - the RocksDB view wrapper. */
 #include "projector/view.h"
 #include "projector/projector_view.h"
+#include "projector/view_private.h"
 #include "tests/unit/testlib.h"
 
 #include <dirent.h>
@@ -445,6 +446,58 @@ static void test_bulk_marker(void)
 	view_close(&v);
 }
 
+/* Bytes in the active memtable. */
+static uint64_t active_memtable(struct view *v)
+{
+	uint64_t n = 0;
+
+	if (rocksdb_property_int(v->db, "rocksdb.cur-size-active-mem-table", &n) != 0)
+		test_fail(__FILE__, __LINE__, "no rocksdb.cur-size-active-mem-table");
+	return n;
+}
+
+/* Writes 3 MiB in 1 KiB values under prefix, 64 per commit. */
+static void put_3mib(struct view *v, const char *prefix)
+{
+	char key[64], val[1024];
+	const char *error = NULL;
+
+	memset(val, 'x', sizeof val);
+	for (int i = 0; i < 3072; i += 64) {
+		struct view_batch *b = view_batch_begin(v);
+		for (int k = i; k < i + 64; k++) {
+			snprintf(key, sizeof key, "%s/%05d", prefix, k);
+			view_batch_put(b, key, strlen(key), val, sizeof val);
+		}
+		CHECK_EQ_INT(view_batch_commit(&b, &error), 0);
+	}
+}
+
+/* A small memtable (projector.view_write_buffer_mb) grows to 64 MiB for
+ * bulk apply and is small again after it: 3 MiB stay in one memtable
+ * during bulk apply, but not after (flushed at 1 MiB). */
+static void test_bulk_memtable(void)
+{
+	const char *dir = test_tmpdir("view-bulk-mem");
+	const char *error = NULL;
+	struct view *v = NULL;
+	char path[1100];
+
+	snprintf(path, sizeof path, "%s/db", dir);
+	CHECK_EQ_INT(view_open_sized(path, 1 << 20, &v, &error), 0);
+	put_3mib(v, "a");
+	CHECK(active_memtable(v) < (2u << 20));
+	CHECK_EQ_INT(view_bulk_begin(v, &error), 0);
+	/* The new size takes effect from the next memtable on. */
+	put_3mib(v, "b");
+	put_3mib(v, "c");
+	CHECK(active_memtable(v) >= (3u << 20));
+	CHECK_EQ_INT(view_bulk_end(v, &error), 0);
+	put_3mib(v, "d");
+	CHECK(active_memtable(v) < (2u << 20));
+	view_close(&v);
+}
+
 /* 1 when some file of directory dir holds needle. */
 static int dir_holds(const char *dir, const char *needle)
 {
@@ -524,6 +577,7 @@ int main(void)
 	test_run("a wipe killed part way leaves a view that opens", test_wipe_killed);
 	test_run("committed data survives reopen", test_reopen);
 	test_run("bulk apply: marker until ended, data flushed", test_bulk_marker);
+	test_run("bulk apply: a small memtable grows to 64 MiB and back", test_bulk_memtable);
 	test_run("compact: deleted values leave the files", test_compact);
 	return test_done();
 }

@@ -137,6 +137,7 @@ int view_open_sized(const char *path, size_t write_buffer_bytes, struct view **v
 	view_tune(view);
 	if (write_buffer_bytes > 0)
 		rocksdb_options_set_write_buffer_size(view->opts, write_buffer_bytes);
+	view->write_buffer_bytes = write_buffer_bytes;
 	view->ropts = rocksdb_readoptions_create();
 	view->wopts = rocksdb_writeoptions_create();
 	/* No fsync per commit: the view is derived from the log. A batch lost

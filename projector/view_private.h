@@ -23,6 +23,7 @@ struct view {
 	 * database is closed, destroyed and reopened. */
 	pthread_rwlock_t lock;
 	int write_failed;          /* a write failed once (e.g. ENOSPC): see view_close */
+	size_t write_buffer_bytes; /* the memtable size asked for (0: RocksDB's default) */
 	struct blob_store *blob_store;   /* __atomic; view_set_blob_store */
 };
 
