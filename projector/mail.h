@@ -262,6 +262,11 @@ int mail_pushsub_get(struct view *view, const char *account, const char *id, jso
 int mail_mailboxes(struct view *view, const char *account, json_t **list_r, const char **error_r);
 int mail_mailbox_get(struct view *view, const char *account, const char *mailbox_id,
 		     json_t **mailbox_r, const char **error_r);
+/* The mailbox record as stored, without mail_mailbox_get's "subscribed"
+ * (a second lookup, in the subscription keys): for readers that only want
+ * its counters and modseqs, such as an IMAP session's sync. */
+int mail_mailbox_record(struct view *view, const char *account, const char *mailbox_id,
+			json_t **mailbox_r, const char **error_r);
 int mail_mailbox_by_name(struct view *view, const char *account, const char *name,
 			 json_t **mailbox_r, const char **error_r);
 /* Messages of a mailbox in UID order, from uid_min on (0: all). */

@@ -174,10 +174,10 @@ fail:
 	return -1;
 }
 
-int mail_mailbox_get(struct view *view, const char *account, const char *mailbox_id,
-		     json_t **mailbox_r, const char **error_r)
+/* The record of mailbox_id into *mailbox_r, acct its normalised account. */
+static int mailbox_record(struct view *view, const char *account, const char *mailbox_id,
+			  char acct[EVM_ADDRESS_MAX + 1], json_t **mailbox_r, const char **error_r)
 {
-	char acct[EVM_ADDRESS_MAX + 1];
 	struct buf key = BUF_INIT;
 	int r;
 
@@ -187,6 +187,23 @@ int mail_mailbox_get(struct view *view, const char *account, const char *mailbox
 	mail_key(&key, acct, MAIL_K_MBOX, mailbox_id);
 	r = get_json(view, &key, mailbox_r, error_r);
 	buf_free(&key);
+	return r;
+}
+
+int mail_mailbox_record(struct view *view, const char *account, const char *mailbox_id,
+			json_t **mailbox_r, const char **error_r)
+{
+	char acct[EVM_ADDRESS_MAX + 1];
+
+	return mailbox_record(view, account, mailbox_id, acct, mailbox_r, error_r);
+}
+
+int mail_mailbox_get(struct view *view, const char *account, const char *mailbox_id,
+		     json_t **mailbox_r, const char **error_r)
+{
+	char acct[EVM_ADDRESS_MAX + 1];
+	int r = mailbox_record(view, account, mailbox_id, acct, mailbox_r, error_r);
+
 	if (r == 1 && is_subscribed(view, acct, *mailbox_r, error_r) < 0) {
 		json_decref(*mailbox_r);
 		*mailbox_r = NULL;

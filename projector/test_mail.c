@@ -398,6 +398,13 @@ static void test_mailbox_create(void)
 	CHECK_EQ_INT(mail_mailbox_get(view, BOB, MB1, &m, &error), 1);
 	CHECK(json_is_false(json_object_get(m, "subscribed")));
 	json_decref(m);
+	/* The stored record: the same counters, no subscription lookup. */
+	CHECK_EQ_INT(mail_mailbox_record(view, BOB, MB1, &m, &error), 1);
+	CHECK(json_object_get(m, "subscribed") == NULL);
+	CHECK_EQ_INT(json_integer_value(json_object_get(m, "uidvalidity")), off + 1);
+	json_decref(m);
+	CHECK_EQ_INT(mail_mailbox_record(view, BOB, MB2, &m, &error), 0);
+	CHECK(m == NULL);
 	CHECK_EQ_STR(run("mailbox.create", BOB, create_data(MB2, "Work/Projects", "\\Flagged")), "accepted");
 	CHECK_EQ_STR(run("mailbox.create", BOB, create_data(MB3, "Work", "")), "exists");
 	CHECK_EQ_STR(run("mailbox.create", BOB, create_data(MB3, "INBOX", "")), "exists");

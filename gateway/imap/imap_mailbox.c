@@ -144,7 +144,7 @@ int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **er
 	int64_t pruned;
 	int r;
 
-	if ((r = mail_mailbox_get(s->node->view, mb->owner, mb->id, &box, error_r)) < 0)
+	if ((r = mail_mailbox_record(s->node->view, mb->owner, mb->id, &box, error_r)) < 0)
 		return -1;
 	if (r == 0) {
 		/* Deleted under us: every message is gone. */
