@@ -1,6 +1,7 @@
 /* event - see event.h */
 #include "ingest/event.h"
 #include "common/buf.h"
+#include "common/record_json.h"
 
 #include <string.h>
 
@@ -68,25 +69,23 @@ int evm_event_encode(const struct evm_event *ev, char **out_r, size_t *len_r, co
 			      "v", ev->v, "type", ev->type, "id", ev->id, "ts", (json_int_t)ev->ts,
 			      "tenant", ev->tenant, "account", ev->account, "actor", ev->actor,
 			      "data", ev->data);
-	char *s;
+	struct buf out = BUF_INIT;
 
 	if (o == NULL) {
 		*error_r = "cannot encode event (invalid UTF-8 in a field?)";
 		return -1;
 	}
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	/* The bytes of json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS |
+	 * JSON_ENSURE_ASCII), written without Jansson's dumper. */
+	record_json_append_ascii(&out, o);
 	json_decref(o);
-	if (s == NULL) {
-		*error_r = "cannot encode event";
-		return -1;
-	}
-	if (strlen(s) > EVM_EVENT_MAX_BYTES) {
-		free(s);
+	if (out.len > EVM_EVENT_MAX_BYTES) {
+		buf_free(&out);
 		*error_r = "event larger than the 1 MiB limit";
 		return -1;
 	}
-	*out_r = s;
-	*len_r = strlen(s);
+	*len_r = out.len;
+	*out_r = buf_steal(&out);
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /* directory_util - see directory_internal.h */
 #include "projector/directory_internal.h"
-#include "projector/record_json.h"
+#include "common/record_json.h"
 #include "common/log.h"
 #include "common/password.h"
 

@@ -3,6 +3,7 @@
 #include "projector/keyring_internal.h"
 #include "projector/keys.h"
 #include "common/base64.h"
+#include "common/record_json.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -94,9 +95,9 @@ int keyring_seal_event(struct keyring *kr, struct view *view, struct evm_event *
 	struct key_src src = { .view = view };
 	unsigned char dek[SEAL_KEY_LEN];
 	char kid[KEYRING_KID_LEN + 1];
-	struct buf aad = BUF_INIT, ct = BUF_INIT;
+	struct buf aad = BUF_INIT, ct = BUF_INIT, pt = BUF_INIT;
 	enum key_found found;
-	char *pt, *b64;
+	char *b64;
 	int r;
 
 	if (kr == NULL || ev->account[0] == '\0' || json_object_get(ev->data, "sealed") != NULL)
@@ -109,17 +110,13 @@ int keyring_seal_event(struct keyring *kr, struct view *view, struct evm_event *
 		*error_r = "the account's current data key is not usable";
 		return -1;
 	}
-	pt = json_dumps(ev->data, JSON_COMPACT | JSON_SORT_KEYS);
-	if (pt == NULL) {
-		OPENSSL_cleanse(dek, sizeof dek);
-		*error_r = "cannot encode the event data";
-		return -1;
-	}
+	/* json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS)'s bytes */
+	record_json_append(&pt, ev->data);
 	event_aad(&aad, ev);
-	r = seal_close(dek, aad.data, aad.len, pt, strlen(pt), &ct, error_r);
+	r = seal_close(dek, aad.data, aad.len, pt.data, pt.len, &ct, error_r);
 	OPENSSL_cleanse(dek, sizeof dek);
-	OPENSSL_cleanse(pt, strlen(pt));
-	free(pt);
+	OPENSSL_cleanse(pt.data, pt.len);
+	buf_free(&pt);
 	buf_free(&aad);
 	if (r < 0)
 		return -1;

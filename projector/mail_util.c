@@ -1,7 +1,7 @@
 /* mail_util - keys, stored records and field validation for the mail
  * appliers (see mail_internal.h and mail_keys.h). */
 #include "projector/mail_internal.h"
-#include "projector/record_json.h"
+#include "common/record_json.h"
 #include "common/ids.h"
 #include "common/log.h"
 

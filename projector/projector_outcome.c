@@ -8,7 +8,7 @@
  * test compares the two on every kind of value. This saves building,
  * hashing and sorting a second object per event on the apply path. */
 #include "projector/projector_internal.h"
-#include "projector/record_json.h"
+#include "common/record_json.h"
 #include "common/buf.h"
 #include "common/log.h"
 

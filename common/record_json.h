@@ -23,6 +23,10 @@ struct buf;
  * Jansson itself. */
 #define RECORD_JSON_DEPTH 32
 void record_json_append(struct buf *out, json_t *v);
+/* The same with JSON_ENSURE_ASCII added: the bytes of a logged event
+ * (ingest/event.h), where Jansson's own dumper walks every code point of
+ * a chunk's 5 KB of base64 once per event. */
+void record_json_append_ascii(struct buf *out, json_t *v);
 
 /* A JSON string's bytes as Jansson writes them (no JSON_ENSURE_ASCII, no
  * JSON_ESCAPE_SLASH): quotes, '"', '\\' and controls escaped. */

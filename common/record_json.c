@@ -1,8 +1,9 @@
 /* record_json - see record_json.h */
-#include "projector/record_json.h"
+#include "common/record_json.h"
 #include "common/buf.h"
 #include "common/log.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,31 @@ static void put_char(struct buf *b, char c)
 	}
 }
 
-void record_json_string(struct buf *b, const char *s, size_t len)
+/* The code point of the UTF-8 sequence at s[0..len) (valid UTF-8: the
+ * bytes come from a json_t) and its length in *n. */
+static uint32_t utf8_decode(const unsigned char *s, size_t len, size_t *n)
+{
+	if (s[0] < 0xe0 && len >= 2) {
+		*n = 2;
+		return ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
+	}
+	if (s[0] < 0xf0 && len >= 3) {
+		*n = 3;
+		return ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
+	}
+	if (len >= 4) {
+		*n = 4;
+		return ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3f) << 12) |
+		       ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
+	}
+	*n = 1;   /* not reached with valid UTF-8 */
+	return s[0];
+}
+
+/* A string; with ascii, every code point above 0x7f as Jansson's
+ * JSON_ENSURE_ASCII writes it: \uXXXX, a UTF-16 surrogate pair beyond the
+ * BMP (RFC 8259 section 7). */
+static void append_string(struct buf *b, const char *s, size_t len, int ascii)
 {
 	size_t run = 0;
 
@@ -36,9 +61,9 @@ void record_json_string(struct buf *b, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		const char *esc = NULL;
-		char u[8];
+		char u[16];
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !ascii))
 			continue;
 		buf_append(b, s + run, i - run);
 		run = i + 1;
@@ -51,13 +76,31 @@ void record_json_string(struct buf *b, const char *s, size_t len)
 		case '\r': esc = "\\r"; break;
 		case '\t': esc = "\\t"; break;
 		default:
-			snprintf(u, sizeof u, "\\u%04X", c);
+			if (c < 0x80) {
+				snprintf(u, sizeof u, "\\u%04X", c);
+			} else {
+				size_t n;
+				uint32_t cp = utf8_decode((const unsigned char *)s + i, len - i, &n);
+
+				if (cp < 0x10000)
+					snprintf(u, sizeof u, "\\u%04X", (unsigned)cp);
+				else
+					snprintf(u, sizeof u, "\\u%04X\\u%04X", (unsigned)(0xd800 + ((cp - 0x10000) >> 10)),
+						 (unsigned)(0xdc00 + ((cp - 0x10000) & 0x3ff)));
+				i += n - 1;
+				run = i + 1;
+			}
 			esc = u;
 		}
 		buf_puts(b, esc);
 	}
 	buf_append(b, s + run, len - run);
 	put_char(b, '"');
+}
+
+void record_json_string(struct buf *b, const char *s, size_t len)
+{
+	append_string(b, s, len, 0);
 }
 
 /* Jansson's key order: bytes, then the shorter first. */
@@ -73,12 +116,12 @@ static int member_cmp(const void *a, const void *b)
 
 /* A value Jansson writes itself (a real's digits, or a record too deep
  * for this writer's recursion). */
-static void append_jansson(struct buf *b, json_t *v)
+static void append_jansson(struct buf *b, json_t *v, int ascii)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | (ascii ? JSON_ENSURE_ASCII : 0));
 
 	if (s == NULL)
-		log_panic("projector: cannot encode a view record");
+		log_panic("record_json: cannot encode a JSON value");
 	buf_puts(b, s);
 	free(s);
 }
@@ -98,7 +141,7 @@ static void append_int(struct buf *b, json_int_t n)
 	buf_append(b, p, (size_t)(num + sizeof num - p));
 }
 
-static void append_value(struct buf *b, json_t *v, int depth);
+static void append_value(struct buf *b, json_t *v, int depth, int ascii);
 
 /* Sorts an object's members: insertion sort, as objects are small. */
 static void sort_members(struct member *m, size_t n)
@@ -114,7 +157,7 @@ static void sort_members(struct member *m, size_t n)
 }
 
 /* An object, its members in key order. */
-static void append_object(struct buf *b, json_t *o, int depth)
+static void append_object(struct buf *b, json_t *o, int depth, int ascii)
 {
 	struct member stack[SORT_ON_STACK], *m = stack;
 	size_t n = json_object_size(o), i = 0;
@@ -134,9 +177,9 @@ static void append_object(struct buf *b, json_t *o, int depth)
 	for (size_t j = 0; j < i; j++) {
 		if (j > 0)
 			put_char(b, ',');
-		record_json_string(b, m[j].key, m[j].len);
+		append_string(b, m[j].key, m[j].len, ascii);
 		put_char(b, ':');
-		append_value(b, m[j].value, depth + 1);
+		append_value(b, m[j].value, depth + 1, ascii);
 	}
 	put_char(b, '}');
 	if (m != stack)
@@ -144,30 +187,30 @@ static void append_object(struct buf *b, json_t *o, int depth)
 }
 
 /* Any value, depth levels down from the record. */
-static void append_value(struct buf *b, json_t *v, int depth)
+static void append_value(struct buf *b, json_t *v, int depth, int ascii)
 {
 	size_t i;
 	json_t *e;
 
 	if (depth > RECORD_JSON_DEPTH) {
-		append_jansson(b, v);
+		append_jansson(b, v, ascii);
 		return;
 	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		append_object(b, v, depth);
+		append_object(b, v, depth, ascii);
 		return;
 	case JSON_ARRAY:
 		put_char(b, '[');
 		json_array_foreach(v, i, e) {
 			if (i > 0)
 				put_char(b, ',');
-			append_value(b, e, depth + 1);
+			append_value(b, e, depth + 1, ascii);
 		}
 		put_char(b, ']');
 		return;
 	case JSON_STRING:
-		record_json_string(b, json_string_value(v), json_string_length(v));
+		append_string(b, json_string_value(v), json_string_length(v), ascii);
 		return;
 	case JSON_INTEGER:
 		append_int(b, json_integer_value(v));
@@ -182,11 +225,16 @@ static void append_value(struct buf *b, json_t *v, int depth)
 		buf_append(b, "null", 4);
 		return;
 	default:
-		append_jansson(b, v);
+		append_jansson(b, v, ascii);
 	}
 }
 
 void record_json_append(struct buf *out, json_t *v)
 {
-	append_value(out, v, 0);
+	append_value(out, v, 0, 0);
+}
+
+void record_json_append_ascii(struct buf *out, json_t *v)
+{
+	append_value(out, v, 0, 1);
 }

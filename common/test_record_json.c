@@ -1,8 +1,9 @@
-/* test_projector_json - record_json writes exactly the bytes of
+/* test_record_json - record_json writes exactly the bytes of
  * json_dumps(JSON_COMPACT | JSON_SORT_KEYS), so views stay byte-identical
- * (their digests) across builds: hand-picked values, then many generated
- * trees of every kind of value. */
-#include "projector/record_json.h"
+ * (their digests) across builds, and with JSON_ENSURE_ASCII added, the
+ * bytes of logged events: hand-picked values, then many generated trees
+ * of every kind of value, both ways. */
+#include "common/record_json.h"
 #include "common/buf.h"
 #include "tests/unit/testlib.h"
 
@@ -10,23 +11,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Encodes v (stolen) both ways; 1 when the bytes are the same. */
-static int same_bytes(json_t *v)
+/* Encodes v with flags added (0 or JSON_ENSURE_ASCII) by Jansson and by
+ * record_json; 1 when the bytes are the same. */
+static int same_bytes_as(json_t *v, size_t flags)
 {
 	struct buf out = BUF_INIT;
 	char *ref;
 	int same;
 
-	if (v == NULL)
-		return 0;
-	ref = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	record_json_append(&out, v);
+	ref = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | flags);
+	if (flags & JSON_ENSURE_ASCII)
+		record_json_append_ascii(&out, v);
+	else
+		record_json_append(&out, v);
 	buf_append(&out, "", 1);
 	same = ref != NULL && strcmp(out.data, ref) == 0;
 	if (!same)
-		fprintf(stderr, "  record_json: %s\n  jansson:     %s\n", out.data, ref ? ref : "(null)");
+		fprintf(stderr, "  record_json%s: %s\n  jansson:     %s\n", flags ? " (ascii)" : "", out.data,
+			ref ? ref : "(null)");
 	free(ref);
 	buf_free(&out);
+	return same;
+}
+
+/* Encodes v (stolen) both ways, with and without JSON_ENSURE_ASCII. */
+static int same_bytes(json_t *v)
+{
+	int same;
+
+	if (v == NULL)
+		return 0;
+	same = same_bytes_as(v, 0) && same_bytes_as(v, JSON_ENSURE_ASCII);
 	json_decref(v);
 	return same;
 }
@@ -43,6 +58,10 @@ static void test_values(void)
 				   "d000000.bench.test", "display_name", "Bench User", "quota",
 				   (json_int_t)10737418240LL, "state", "active", "password_hash", "$y$j9T$x$y",
 				   "created", (json_int_t)1796540400001LL, "updated", (json_int_t)0)));
+	/* Every escape Jansson makes, and what it leaves alone; in ASCII mode
+	 * the largest code point of each UTF-8 length, and one past the BMP. */
+	CHECK(same_bytes(json_pack("{s:s, s:s}", "\xc2\x80\xdf\xbf", "\xe0\xa0\x80\xef\xbf\xbf",
+				   "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf x\xc3\xa9")));
 	/* Every escape Jansson makes, and what it leaves alone. */
 	CHECK(same_bytes(json_pack("{s:s, s:s, s:s, s:s}", "q", "a\"b\\c/d", "c", "\x01\b\f\n\r\t\x1f\x7f",
 				   "u", "\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80", "e", "")));
@@ -140,7 +159,7 @@ static void test_generated(void)
 
 int main(void)
 {
-	test_run("record_json writes Jansson's bytes", test_values);
+	test_run("record_json writes Jansson's bytes (and with JSON_ENSURE_ASCII)", test_values);
 	test_run("the same on generated trees", test_generated);
 	return test_done();
 }
