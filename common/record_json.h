@@ -7,7 +7,7 @@
  * dumper pays, per object, a loop-detection table keyed by the object's
  * address printed with snprintf, a heap array of keys and a hash lookup
  * per key, and a callback per fragment; this writer gives the same bytes
- * without those (test_projector_json compares the two on every kind of
+ * without those (test_record_json compares the two on every kind of
  * value). */
 #ifndef EVM_RECORD_JSON_H
 #define EVM_RECORD_JSON_H
