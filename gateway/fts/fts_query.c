@@ -236,45 +236,39 @@ int evm_fts_text_get_body(struct evm_fts *f, const char *email_id, struct evm_ft
 	return 1;
 }
 
-/* An id asked for by evm_fts_text_each, and its position in the ask. */
-struct each_ent {
-	const char *id;
-	size_t i;
-};
-
-static int each_cmp(const void *x, const void *y)
-{
-	const struct each_ent *a = x, *b = y;
-	int c = memcmp(a->id, b->id, 32);
-
-	return c != 0 ? c : (a->i > b->i) - (a->i < b->i);
-}
-
 struct each_ctx {
-	const struct each_ent *e;
-	size_t n, at;
+	const struct evm_fts *f;
+	uint32_t *first;           /* per table slot: its first id asked for + 1 */
+	uint32_t *next;            /* per id asked for: the next of its slot + 1 */
+	size_t left;               /* ids asked for not answered yet */
 	size_t plen;               /* of local/fts/<acct>/d/ */
 	evm_fts_text_cb *cb;
 	void *ctx;
 };
 
-/* One d/<email id> key of the scan: the ids asked for that it is (the
- * ids come sorted, so both go up together). Stops past the last one. */
+/* One d/<email id> key of the scan: the ids asked for that are it.
+ * Stops once every one is answered. */
 static int each_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct each_ctx *x = ctx;
+	const struct fts_ent *e;
 	struct evm_fts_text t;
+	char id[33];
 
 	if (klen != x->plen + 32)
 		return 0;
-	while (x->at < x->n && memcmp(x->e[x->at].id, key + x->plen, 32) < 0)
-		x->at++;
-	if (x->at < x->n && memcmp(x->e[x->at].id, key + x->plen, 32) == 0 &&
-	    evm_fts_text_view(val, vlen, &t) == 0) {   /* malformed: none, as evm_fts_text_get */
-		for (; x->at < x->n && memcmp(x->e[x->at].id, key + x->plen, 32) == 0; x->at++)
-			x->cb(x->ctx, x->e[x->at].i, &t);
+	memcpy(id, key + x->plen, 32);
+	id[32] = '\0';
+	if ((e = lookup(x->f, id)) == NULL || x->first[e - x->f->tab] == 0)
+		return 0;
+	if (evm_fts_text_view(val, vlen, &t) == 0) {   /* malformed: none, as evm_fts_text_get */
+		for (uint32_t k = x->first[e - x->f->tab]; k != 0; k = x->next[k - 1])
+			x->cb(x->ctx, k - 1, &t);
 	}
-	return x->at >= x->n;
+	for (uint32_t k = x->first[e - x->f->tab]; k != 0; k = x->next[k - 1])
+		x->left--;
+	x->first[e - x->f->tab] = 0;
+	return x->left == 0;
 }
 
 static int ent_may_match(const struct evm_fts_cand *c, const struct fts_ent *e);
@@ -282,44 +276,58 @@ static int ent_may_match(const struct evm_fts_cand *c, const struct fts_ent *e);
 /* The stored fields of the 'u' documents among ids[n] that c leaves:
  * one scan of the d/ keys when they are at least 1/FTS_EACH_SCAN_SHARE
  * of the documents (a step of the iterator costs a fraction of a point
- * read), else a point read each. */
+ * read; each key's document is found in the table, so the ids need no
+ * sorting), else a point read each. */
 #define FTS_EACH_SCAN_SHARE 4
 int evm_fts_text_each(struct evm_fts *f, const struct evm_fts_cand *c, const char (*ids)[33], size_t n,
 		      evm_fts_text_cb *cb, void *ctx, const char **error_r)
 {
-	struct each_ent *e = xmalloc((n + 1) * sizeof *e);
-	struct each_ctx x = { e, 0, 0, 0, cb, ctx };
+	struct each_ctx x = { f, NULL, NULL, 0, 0, cb, ctx };
+	size_t *want = xmalloc((n + 1) * sizeof *want);
 	struct buf k = BUF_INIT;
 	int r = 0;
 
+	if (n >= UINT32_MAX) {
+		free(want);
+		*error_r = "text index: too many ids at once";
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct fts_ent *d = lookup(f, ids[i]);
 
 		if (d == NULL || d->state != 'u')
 			continue;
 		if (ent_may_match(c, d))
-			e[x.n++] = (struct each_ent){ ids[i], i };
+			want[x.left++] = i;
 		else
 			cb(ctx, i, NULL);
 	}
-	qsort(e, x.n, sizeof *e, each_cmp);
-	if (x.n > 0 && x.n * FTS_EACH_SCAN_SHARE >= f->n) {
+	if (x.left > 0 && x.left * FTS_EACH_SCAN_SHARE >= f->n) {
+		x.first = xcalloc(f->cap, sizeof *x.first);
+		x.next = xcalloc(n, sizeof *x.next);
+		for (size_t j = x.left; j-- > 0;) {   /* each slot's ids in the order asked */
+			size_t slot = (size_t)(lookup(f, ids[want[j]]) - f->tab);
+
+			x.next[want[j]] = x.first[slot];
+			x.first[slot] = (uint32_t)want[j] + 1;
+		}
 		buf_append(&k, f->prefix.data, f->prefix.len);
 		buf_puts(&k, "d/");
 		x.plen = k.len;
-		buf_append(&k, e[0].id, 32);   /* from the first id asked for */
-		r = view_scan_from(f->view, k.data, x.plen, k.data, k.len, each_cb, &x, error_r);
+		r = view_scan(f->view, k.data, k.len, each_cb, &x, error_r);
+		free(x.first);
+		free(x.next);
 	} else {
-		for (size_t j = 0; j < x.n && r >= 0; j++) {
+		for (size_t j = 0; j < x.left && r >= 0; j++) {
 			struct evm_fts_text t;
 
-			if ((r = evm_fts_text_get(f, e[j].id, &t, error_r)) > 0)
-				cb(ctx, e[j].i, &t);
+			if ((r = evm_fts_text_get(f, ids[want[j]], &t, error_r)) > 0)
+				cb(ctx, want[j], &t);
 			evm_fts_text_clear(&t);
 		}
 	}
 	buf_free(&k);
-	free(e);
+	free(want);
 	return r < 0 ? -1 : 0;
 }
 

@@ -889,8 +889,10 @@ int imap_search_match(struct imap_session *s, struct imap_search *sr, size_t idx
 	sr->body = NULL;
 	sr->body_missing = 0;
 	sr->btext_done = 0;
-	evm_fts_text_clear(&sr->dtext);
-	evm_fts_text_clear(&sr->dbody);
+	if (sr->dtext_state > 0)   /* else nothing was read into it */
+		evm_fts_text_clear(&sr->dtext);
+	if (sr->dbody_state > 0)
+		evm_fts_text_clear(&sr->dbody);
 	sr->dtext_state = 0;
 	sr->dbody_state = 0;
 	return r;
