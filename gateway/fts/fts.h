@@ -232,7 +232,8 @@ int evm_fts_text_get_body(struct evm_fts *f, const char *email_id, struct evm_ft
  * i, NULL) when c (NULL: no narrowing) rules it out, else cb(ctx, i, t)
  * with its stored fields as evm_fts_text_get gives them (t borrowed for
  * the call) unless it has none. The d/ keys are read with one iterator
- * when those left are a large share of the documents, else one at a
+ * when those left are a large share of the documents (cb is then called
+ * during the view's scan: it must not use the view), else one at a
  * time. 0, or -1 with *error_r. */
 typedef void evm_fts_text_cb(void *ctx, size_t i, const struct evm_fts_text *t);
 int evm_fts_text_each(struct evm_fts *f, const struct evm_fts_cand *c, const char (*ids)[33], size_t n,

@@ -254,20 +254,21 @@ static int each_cb(void *ctx, const char *key, size_t klen, const char *val, siz
 	const struct fts_ent *e;
 	struct evm_fts_text t;
 	char id[33];
+	size_t sl;
 
 	if (klen != x->plen + 32)
 		return 0;
 	memcpy(id, key + x->plen, 32);
 	id[32] = '\0';
-	if ((e = lookup(x->f, id)) == NULL || x->first[e - x->f->tab] == 0)
+	if ((e = lookup(x->f, id)) == NULL || x->first[sl = (size_t)(e - x->f->tab)] == 0)
 		return 0;
 	if (evm_fts_text_view(val, vlen, &t) == 0) {   /* malformed: none, as evm_fts_text_get */
-		for (uint32_t k = x->first[e - x->f->tab]; k != 0; k = x->next[k - 1])
+		for (uint32_t k = x->first[sl]; k != 0; k = x->next[k - 1])
 			x->cb(x->ctx, k - 1, &t);
 	}
-	for (uint32_t k = x->first[e - x->f->tab]; k != 0; k = x->next[k - 1])
+	for (uint32_t k = x->first[sl]; k != 0; k = x->next[k - 1])
 		x->left--;
-	x->first[e - x->f->tab] = 0;
+	x->first[sl] = 0;
 	return x->left == 0;
 }
 
@@ -283,12 +284,13 @@ int evm_fts_text_each(struct evm_fts *f, const struct evm_fts_cand *c, const cha
 		      evm_fts_text_cb *cb, void *ctx, const char **error_r)
 {
 	struct each_ctx x = { f, NULL, NULL, 0, 0, cb, ctx };
-	size_t *want = xmalloc((n + 1) * sizeof *want);
+	size_t *want = xmalloc((n + 1) * sizeof *want), *slot = xmalloc((n + 1) * sizeof *slot);
 	struct buf k = BUF_INIT;
 	int r = 0;
 
 	if (n >= UINT32_MAX) {
 		free(want);
+		free(slot);
 		*error_r = "text index: too many ids at once";
 		return -1;
 	}
@@ -297,19 +299,19 @@ int evm_fts_text_each(struct evm_fts *f, const struct evm_fts_cand *c, const cha
 
 		if (d == NULL || d->state != 'u')
 			continue;
-		if (ent_may_match(c, d))
+		if (ent_may_match(c, d)) {
+			slot[x.left] = (size_t)(d - f->tab);
 			want[x.left++] = i;
-		else
+		} else {
 			cb(ctx, i, NULL);
+		}
 	}
 	if (x.left > 0 && x.left * FTS_EACH_SCAN_SHARE >= f->n) {
 		x.first = xcalloc(f->cap, sizeof *x.first);
 		x.next = xcalloc(n, sizeof *x.next);
 		for (size_t j = x.left; j-- > 0;) {   /* each slot's ids in the order asked */
-			size_t slot = (size_t)(lookup(f, ids[want[j]]) - f->tab);
-
-			x.next[want[j]] = x.first[slot];
-			x.first[slot] = (uint32_t)want[j] + 1;
+			x.next[want[j]] = x.first[slot[j]];
+			x.first[slot[j]] = (uint32_t)want[j] + 1;
 		}
 		buf_append(&k, f->prefix.data, f->prefix.len);
 		buf_puts(&k, "d/");
@@ -328,6 +330,7 @@ int evm_fts_text_each(struct evm_fts *f, const struct evm_fts_cand *c, const cha
 	}
 	buf_free(&k);
 	free(want);
+	free(slot);
 	return r < 0 ? -1 : 0;
 }
 
