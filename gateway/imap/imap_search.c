@@ -7,7 +7,9 @@
  * the text parts); the text index (fts.h) first removes the messages
  * a text key cannot match, and confirms every text key (SUBJECT, FROM..
  * BCC, HEADER, BODY, TEXT) on a candidate from the casemapped text it
- * stored (fts.h, THE TEXT STORED), so only
+ * stored (fts.h, THE TEXT STORED; a field key most documents are
+ * candidates of reads that of every message left in one pass,
+ * field_answers), so only
  * messages not indexed yet (or indexed partially) are read and decoded
  * here; a message's email id (what the index knows it by) comes from the
  * node's cache (fts_idcache.c) once a search met it, so a message the
