@@ -143,6 +143,9 @@ void evm_fts_key_body(struct buf *k, const struct buf *acct, const char *email_i
 /* Takes val[vlen] (malloc'ed: the fields, then the body text, which may
  * be empty) into t. 0, or -1 when it is malformed (then val is freed). */
 int evm_fts_text_parse(char *val, size_t vlen, struct evm_fts_text *t);
+/* The same without taking val: t points into it (clearing t frees
+ * nothing of it). 0, or -1 when it is malformed. */
+int evm_fts_text_view(const char *val, size_t vlen, struct evm_fts_text *t);
 /* Where the fields end in a stored text val[vlen] (the writer splits it
  * into d/ and b/ there): 0 and *at_r, -1 when it is malformed. */
 int evm_fts_text_split(const char *val, size_t vlen, size_t *at_r);
@@ -223,6 +226,18 @@ int evm_fts_text_get(struct evm_fts *f, const char *email_id, struct evm_fts_tex
 /* The stored body text of a 'u' document as t (its body; no fields):
  * 1, 0 when there is none, -1 with *error_r. */
 int evm_fts_text_get_body(struct evm_fts *f, const char *email_id, struct evm_fts_text *t, const char **error_r);
+/* The stored fields of many documents in one pass (a field search most
+ * of a mailbox's messages are candidates of): for each ids[i] (i < n;
+ * 32 hex digits and a NUL each) that is a 'u' document, calls cb(ctx,
+ * i, NULL) when c (NULL: no narrowing) rules it out, else cb(ctx, i, t)
+ * with its stored fields as evm_fts_text_get gives them (t borrowed for
+ * the call) unless it has none. The d/ keys are read with one iterator
+ * when those left are a large share of the documents (cb is then called
+ * during the view's scan: it must not use the view), else one at a
+ * time. 0, or -1 with *error_r. */
+typedef void evm_fts_text_cb(void *ctx, size_t i, const struct evm_fts_text *t);
+int evm_fts_text_each(struct evm_fts *f, const struct evm_fts_cand *c, const char (*ids)[33], size_t n,
+		      evm_fts_text_cb *cb, void *ctx, const char **error_r);
 void evm_fts_cand_free(struct evm_fts_cand **c);
 
 #endif

@@ -62,21 +62,30 @@ int evm_fts_text_split(const char *val, size_t vlen, size_t *at_r)
 	return parts_of(val, vlen, NULL, at_r);
 }
 
-/* The fields, then the body. */
-int evm_fts_text_parse(char *val, size_t vlen, struct evm_fts_text *t)
+/* The fields, then the body, pointing into val (not taken). */
+int evm_fts_text_view(const char *val, size_t vlen, struct evm_fts_text *t)
 {
 	size_t at;
 
 	memset(t, 0, sizeof *t);
 	if (parts_of(val, vlen, t, &at) < 0) {
-		free(val);
 		memset(t, 0, sizeof *t);
 		return -1;
 	}
 	t->names_ascii = val[0] == 'a';
-	t->val = val;
 	t->body = val + at;
 	t->blen = vlen - at;
+	return 0;
+}
+
+/* The same, taking val. */
+int evm_fts_text_parse(char *val, size_t vlen, struct evm_fts_text *t)
+{
+	if (evm_fts_text_view(val, vlen, t) < 0) {
+		free(val);
+		return -1;
+	}
+	t->val = val;
 	return 0;
 }
 

@@ -34,14 +34,17 @@ struct evm_fts_cand {
 	size_t nseg;
 };
 
-/* A hash of 32 hex digits. */
+/* A hash of 32 hex digits: an email id is SHA-256 output (mail.h), so
+ * mixing its octets eight at a time spreads it as well as a byte-wise
+ * hash, at a fraction of the cost (a search looks up every message). */
 static size_t id_hash(const char *id)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t w[4], h;
 
-	for (int i = 0; i < 32; i++)
-		h = (h ^ (unsigned char)id[i]) * 1099511628211ull;
-	return (size_t)h;
+	memcpy(w, id, sizeof w);
+	h = (w[0] ^ w[1] * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+	h = (h ^ w[2] ^ w[3] * 0xc4ceb9fe1a85ec53ull) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h ^ h >> 29);
 }
 
 /* The entry of an email id, or NULL. */
@@ -233,6 +236,104 @@ int evm_fts_text_get_body(struct evm_fts *f, const char *email_id, struct evm_ft
 	return 1;
 }
 
+struct each_ctx {
+	const struct evm_fts *f;
+	uint32_t *first;           /* per table slot: its first id asked for + 1 */
+	uint32_t *next;            /* per id asked for: the next of its slot + 1 */
+	size_t left;               /* ids asked for not answered yet */
+	size_t plen;               /* of local/fts/<acct>/d/ */
+	evm_fts_text_cb *cb;
+	void *ctx;
+};
+
+/* One d/<email id> key of the scan: the ids asked for that are it.
+ * Stops once every one is answered. */
+static int each_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
+{
+	struct each_ctx *x = ctx;
+	const struct fts_ent *e;
+	struct evm_fts_text t;
+	char id[33];
+	size_t sl;
+
+	if (klen != x->plen + 32)
+		return 0;
+	memcpy(id, key + x->plen, 32);
+	id[32] = '\0';
+	if ((e = lookup(x->f, id)) == NULL || x->first[sl = (size_t)(e - x->f->tab)] == 0)
+		return 0;
+	if (evm_fts_text_view(val, vlen, &t) == 0) {   /* malformed: none, as evm_fts_text_get */
+		for (uint32_t k = x->first[sl]; k != 0; k = x->next[k - 1])
+			x->cb(x->ctx, k - 1, &t);
+	}
+	for (uint32_t k = x->first[sl]; k != 0; k = x->next[k - 1])
+		x->left--;
+	x->first[sl] = 0;
+	return x->left == 0;
+}
+
+static int ent_may_match(const struct evm_fts_cand *c, const struct fts_ent *e);
+
+/* The stored fields of the 'u' documents among ids[n] that c leaves:
+ * one scan of the d/ keys when they are at least 1/FTS_EACH_SCAN_SHARE
+ * of the documents (a step of the iterator costs a fraction of a point
+ * read; each key's document is found in the table, so the ids need no
+ * sorting), else a point read each. */
+#define FTS_EACH_SCAN_SHARE 4
+int evm_fts_text_each(struct evm_fts *f, const struct evm_fts_cand *c, const char (*ids)[33], size_t n,
+		      evm_fts_text_cb *cb, void *ctx, const char **error_r)
+{
+	struct each_ctx x = { f, NULL, NULL, 0, 0, cb, ctx };
+	size_t *want = xmalloc((n + 1) * sizeof *want), *slot = xmalloc((n + 1) * sizeof *slot);
+	struct buf k = BUF_INIT;
+	int r = 0;
+
+	if (n >= UINT32_MAX) {
+		free(want);
+		free(slot);
+		*error_r = "text index: too many ids at once";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct fts_ent *d = lookup(f, ids[i]);
+
+		if (d == NULL || d->state != 'u')
+			continue;
+		if (ent_may_match(c, d)) {
+			slot[x.left] = (size_t)(d - f->tab);
+			want[x.left++] = i;
+		} else {
+			cb(ctx, i, NULL);
+		}
+	}
+	if (x.left > 0 && x.left * FTS_EACH_SCAN_SHARE >= f->n) {
+		x.first = xcalloc(f->cap, sizeof *x.first);
+		x.next = xcalloc(n, sizeof *x.next);
+		for (size_t j = x.left; j-- > 0;) {   /* each slot's ids in the order asked */
+			x.next[want[j]] = x.first[slot[j]];
+			x.first[slot[j]] = (uint32_t)want[j] + 1;
+		}
+		buf_append(&k, f->prefix.data, f->prefix.len);
+		buf_puts(&k, "d/");
+		x.plen = k.len;
+		r = view_scan(f->view, k.data, k.len, each_cb, &x, error_r);
+		free(x.first);
+		free(x.next);
+	} else {
+		for (size_t j = 0; j < x.left && r >= 0; j++) {
+			struct evm_fts_text t;
+
+			if ((r = evm_fts_text_get(f, ids[want[j]], &t, error_r)) > 0)
+				cb(ctx, want[j], &t);
+			evm_fts_text_clear(&t);
+		}
+	}
+	buf_free(&k);
+	free(want);
+	free(slot);
+	return r < 0 ? -1 : 0;
+}
+
 static struct evm_fts_cand *cand_new(const struct evm_fts *f)
 {
 	struct evm_fts_cand *c = xcalloc(1, sizeof *c);
@@ -377,12 +478,16 @@ size_t evm_fts_cand_count(const struct evm_fts *f, const struct evm_fts_cand *c)
 	return n;
 }
 
-/* 0 when the message cannot match, else 1. */
-int evm_fts_may_match(const struct evm_fts *f, const struct evm_fts_cand *c, const char *email_id)
+/* 0 when the document of e (NULL: not indexed) cannot match, else 1. */
+static int ent_may_match(const struct evm_fts_cand *c, const struct fts_ent *e)
 {
-	const struct fts_ent *e = lookup(f, email_id);
-
 	if (c == NULL || e == NULL || e->state == 'p' || e->seg >= c->nseg)
 		return 1;
 	return (c->bits[e->seg][e->doc / 64] >> (e->doc % 64)) & 1;
+}
+
+/* 0 when the message cannot match, else 1. */
+int evm_fts_may_match(const struct evm_fts *f, const struct evm_fts_cand *c, const char *email_id)
+{
+	return ent_may_match(c, lookup(f, email_id));
 }

@@ -745,6 +745,101 @@ static void test_stored_upgrade(void)
 	upgrade_from('t');
 }
 
+#define EACH_MSGS 12
+struct each_seen {
+	struct evm_fts *f;
+	const char (*ids)[33];
+	int calls[EACH_MSGS + 4];
+	int same[EACH_MSGS + 4];   /* 1 the text evm_fts_text_get gives, 2 ruled out */
+};
+
+/* One answer of evm_fts_text_each: what evm_fts_text_get gives? */
+static void each_cb(void *ctx, size_t i, const struct evm_fts_text *t)
+{
+	struct each_seen *e = ctx;
+	struct evm_fts_text g;
+	const char *error = NULL;
+	int same;
+
+	if (t == NULL) {
+		e->calls[i]++;
+		e->same[i] = 2;
+		return;
+	}
+	if (evm_fts_text_get(e->f, e->ids[i], &g, &error) != 1) {
+		e->calls[i]++;
+		return;
+	}
+	same = g.names_ascii == t->names_ascii;
+	for (size_t p = 0; p < 6; p++)
+		same &= g.plen[p] == t->plen[p] && memcmp(g.part[p], t->part[p], g.plen[p]) == 0;
+	e->calls[i]++;
+	e->same[i] = same;
+	evm_fts_text_clear(&g);
+}
+
+/* evm_fts_text_each on ids[n] with candidates c: every 'u' id answered
+ * once, as evm_fts_text_get answers it (want 1) or ruled out by c (2);
+ * the others not at all (0). */
+static void check_each(struct evm_fts *f, const struct evm_fts_cand *c, const char (*ids)[33], size_t n,
+		       const int *want)
+{
+	struct each_seen e = { f, ids, { 0 }, { 0 } };
+	const char *error = NULL;
+
+	CHECK(evm_fts_text_each(f, c, ids, n, each_cb, &e, &error) == 0);
+	for (size_t i = 0; i < n; i++) {
+		CHECK_EQ_INT(e.calls[i], want[i] != 0);
+		CHECK_EQ_INT(e.same[i], want[i]);
+	}
+}
+
+/* The stored fields of many documents in one pass (all asked for: one
+ * scan of the d/ keys) or of a few (point reads): each the one
+ * evm_fts_text_get reads, an id asked twice answered twice, ids not
+ * indexed (or unknown) not answered. */
+static void test_text_each(void)
+{
+	char ids[EACH_MSGS + 4][33], few[3][33];
+	int want[EACH_MSGS + 4], want_few[3] = { 1, 0, 1 }, want_s1[EACH_MSGS + 4];
+	struct evm_fts *f = NULL;
+	struct evm_fts_cand *c = NULL;
+	const char *error = NULL;
+
+	fresh("fts_each");
+	for (size_t i = 0; i < EACH_MSGS; i++) {
+		char msg[200];
+
+		snprintf(msg, sizeof msg, "From: s%zu@x.test\r\nTo: bob@acme.test\r\nSubject: m %zu\r\n\r\nbody %zu\r\n", i,
+			 i, i);
+		snprintf(ids[i], sizeof ids[i], "%s", deliver(msg));
+		want[i] = 1;
+	}
+	CHECK(evm_fts_index_account(view, BOB, &error) == 0);
+	snprintf(ids[EACH_MSGS], sizeof ids[0], "%s", deliver("Subject: late\r\n\r\nnot indexed\r\n"));
+	snprintf(ids[EACH_MSGS + 1], sizeof ids[0], "%032d", 7);   /* no such document */
+	memcpy(ids[EACH_MSGS + 2], ids[3], 33);                    /* asked twice */
+	memcpy(ids[EACH_MSGS + 3], ids[0], 33);
+	want[EACH_MSGS] = want[EACH_MSGS + 1] = 0;
+	want[EACH_MSGS + 2] = want[EACH_MSGS + 3] = 1;
+	CHECK(evm_fts_open(view, BOB, &f, &error) == 0);
+	check_each(f, NULL, (const char (*)[33])ids, EACH_MSGS + 4, want);
+	check_each(f, NULL, (const char (*)[33])ids + 5, 4, want + 5);   /* a third: still one scan */
+	memcpy(few[0], ids[9], 33);
+	memcpy(few[1], ids[EACH_MSGS], 33);
+	memcpy(few[2], ids[2], 33);
+	check_each(f, NULL, (const char (*)[33])few, 3, want_few);        /* a quarter: point reads */
+	check_each(f, NULL, (const char (*)[33])few, 1, want_few);
+	check_each(f, NULL, (const char (*)[33])few, 0, want_few);
+	/* FROM "s1@x": the others indexed are ruled out, not read */
+	CHECK(evm_fts_query(f, "f", "S1@X", &c, &error) == 1);
+	for (size_t i = 0; i < EACH_MSGS + 4; i++)
+		want_s1[i] = want[i] == 0 ? 0 : i == 1 ? 1 : 2;
+	check_each(f, c, (const char (*)[33])ids, EACH_MSGS + 4, want_s1);
+	evm_fts_cand_free(&c);
+	evm_fts_close(&f);
+}
+
 /* Five empty parts (SUBJECT..BCC) of a stored text: its names octet and
  * 20 octets of lengths. */
 #define EMPTY5 "a\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
@@ -887,6 +982,7 @@ int main(void)
 	test_run("stored_fields", test_stored_fields);
 	test_run("stored_odd_name", test_stored_odd_name);
 	test_run("stored_upgrade", test_stored_upgrade);
+	test_run("text_each", test_text_each);
 	test_run("text_limits", test_text_limits);
 	test_run("gc", test_gc);
 	view_close(&view);

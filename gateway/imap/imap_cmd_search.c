@@ -17,6 +17,20 @@
 #include <string.h>
 #include <strings.h>
 
+/* " n" appended to out: the answer may list every message of the
+ * mailbox, a printf each cost more than finding them. */
+static void put_num(struct buf *out, unsigned v)
+{
+	char d[12];
+	size_t i = sizeof d;
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	d[--i] = ' ';
+	buf_append(out, d + i, sizeof d - i);
+}
+
 void imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 {
 	const struct imap_arg *args = cmd->args;
@@ -65,7 +79,7 @@ void imap_cmd_search(struct imap_session *s, const struct imap_command *cmd)
 
 		buf_puts(&out, "* SEARCH");
 		for (size_t i = 0; i < n; i++)
-			buf_printf(&out, " %u", cmd->uid ? s->mbox->msgs[idx[i]].uid : (unsigned)(idx[i] + 1));
+			put_num(&out, cmd->uid ? s->mbox->msgs[idx[i]].uid : (unsigned)(idx[i] + 1));
 		if (ret.modseq && n > 0)   /* RFC 7162 3.1.6 */
 			buf_printf(&out, " (MODSEQ %lld)",
 				   (long long)imap_result_modseq(s, idx, n, IMAP_RET_ALL, 0, 0));

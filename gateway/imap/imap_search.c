@@ -7,7 +7,9 @@
  * the text parts); the text index (fts.h) first removes the messages
  * a text key cannot match, and confirms every text key (SUBJECT, FROM..
  * BCC, HEADER, BODY, TEXT) on a candidate from the casemapped text it
- * stored (fts.h, THE TEXT STORED), so only
+ * stored (fts.h, THE TEXT STORED; a field key most documents are
+ * candidates of reads that of every message left in one pass,
+ * field_answers), so only
  * messages not indexed yet (or indexed partially) are read and decoded
  * here; a message's email id (what the index knows it by) comes from the
  * node's cache (fts_idcache.c) once a search met it, so a message the
@@ -60,7 +62,13 @@ struct snode {
 	size_t nr;
 	const char *fts_fields;   /* text keys: the index fields (FTS_F_*) */
 	struct evm_fts_cand *cand;   /* NULL: no narrowing (short needle, no index) */
+	/* a field key's answers from the stored fields, read in one pass
+	 * (field_answers): per message index ANS_*, NULL when not read */
+	signed char *ans;
+	int ans_done;
 };
+
+enum { ANS_UNKNOWN, ANS_MATCH, ANS_NO };
 
 struct imap_search {
 	struct snode *root;
@@ -103,6 +111,7 @@ static void node_free(struct snode *n)
 	free(n->kids);
 	free(n->r);
 	free(n->mapped);
+	free(n->ans);
 	evm_fts_cand_free(&n->cand);
 	free(n);
 }
@@ -567,6 +576,80 @@ static int text_may_match(struct imap_session *s, struct imap_search *sr, const 
 	return evm_fts_may_match(sr->fts, n->cand, id);
 }
 
+/* A field key (SUBJECT, FROM..BCC, HEADER) on stored fields t: 1, 0,
+ * or -1 when t cannot tell (HEADER of a non-ASCII field name). */
+static int field_on_stored(const struct snode *n, const struct evm_fts_text *t)
+{
+	if (n->k == S_HEADER)
+		return evm_fts_text_header(t, n->field, n->mapped);
+	return evm_fts_text_find(t, n->fts_fields[0], n->mapped);   /* 's', 'f'..'b' */
+}
+
+struct answers {
+	const struct snode *n;
+	const size_t *idx;         /* message index of each id asked for */
+};
+
+/* t NULL: the index rules the message out. */
+static void answer_cb(void *ctx, size_t i, const struct evm_fts_text *t)
+{
+	struct answers *a = ctx;
+	int r = t != NULL ? field_on_stored(a->n, t) : 0;
+
+	if (r >= 0)
+		a->n->ans[a->idx[i]] = r ? ANS_MATCH : ANS_NO;
+}
+
+/* When most documents are candidates of field key n (an address every
+ * message holds), the answers for messages from idx on, read with one
+ * pass over the stored fields (evm_fts_text_each) instead of a point
+ * read per message: a message the index rules out is ANS_NO, an indexed
+ * candidate the answer on its stored fields, any other ANS_UNKNOWN
+ * (checked one by one as before). Once per key and search. */
+#define ANS_DENSE_SHARE 4   /* candidates at least 1/4 of the documents */
+static void field_answers(struct imap_session *s, struct imap_search *sr, struct snode *n, size_t idx)
+{
+	struct imap_mbox *mb = s->mbox;
+	struct answers a = { n, NULL };
+	char (*ids)[33];
+	size_t *at, k = 0;
+	const char *error = NULL;
+
+	n->ans_done = 1;
+	if (sr->fts == NULL || n->cand == NULL ||
+	    evm_fts_cand_count(sr->fts, n->cand) * ANS_DENSE_SHARE < evm_fts_docs(sr->fts))
+		return;
+	n->ans = xcalloc(mb->n + 1, 1);
+	ids = xmalloc((mb->n - idx + 1) * sizeof *ids);
+	at = xmalloc((mb->n - idx + 1) * sizeof *at);
+	for (size_t j = idx; j < mb->n && j < mb->exists_sent; j++) {
+		const char *id;
+
+		if (mb->msgs[j].expunged || (id = msg_id(s, sr, j)) == NULL || strlen(id) != 32)
+			continue;
+		memcpy(ids[k], id, 33);
+		at[k++] = j;
+	}
+	a.idx = at;
+	if (evm_fts_text_each(sr->fts, n->cand, (const char (*)[33])ids, k, answer_cb, &a, &error) < 0) {
+		log_warn("imap search: text index: %s", error ? error : "failed");
+		memset(n->ans, ANS_UNKNOWN, mb->n);
+	}
+	free(ids);
+	free(at);
+}
+
+/* Field key n's answer for message idx from field_answers: 1, 0, or -1
+ * when it must be checked on its own. */
+static int field_answer(struct imap_session *s, struct imap_search *sr, struct snode *n, size_t idx)
+{
+	if (!n->ans_done)
+		field_answers(s, sr, n, idx);
+	if (n->ans == NULL || n->ans[idx] == ANS_UNKNOWN)
+		return -1;
+	return n->ans[idx] == ANS_MATCH;
+}
+
 typedef int stored_get_fn(struct evm_fts *f, const char *email_id, struct evm_fts_text *t,
 			  const char **error_r);
 
@@ -742,25 +825,31 @@ static int eval(struct imap_session *s, struct imap_search *sr, struct snode *n,
 		day = (ms >= 0 ? ms : ms - 86399999) / 86400000;
 		return n->k == S_SENTBEFORE ? day < n->num : n->k == S_SENTON ? day == n->num : day >= n->num;
 	case S_ADDR:
+		if ((r = field_answer(s, sr, n, idx)) >= 0)
+			return r;
 		if (!text_may_match(s, sr, n, idx))
 			return 0;
 		if ((t = stored_text(s, sr, idx)) != NULL)
-			return evm_fts_text_find(t, n->fts_fields[0], n->mapped);
+			return field_on_stored(n, t);
 		h = json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers");
 		return addr_match(json_object_get(h, n->field),
 				  json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "envelope"), n->field),
 				  n->mapped);
 	case S_SUBJECT:
+		if ((r = field_answer(s, sr, n, idx)) >= 0)
+			return r;
 		if (!text_may_match(s, sr, n, idx))
 			return 0;
 		if ((t = stored_text(s, sr, idx)) != NULL)
-			return evm_fts_text_find(t, EVM_FTS_F_SUBJECT, n->mapped);
+			return field_on_stored(n, t);
 		v = json_string_value(json_object_get(json_object_get(summary(s, sr, msg_rec(s, sr, idx)), "headers"), "subject"));
 		return v != NULL && fts_casemap_find(v, strlen(v), n->mapped);
 	case S_HEADER:
+		if ((r = field_answer(s, sr, n, idx)) >= 0)
+			return r;
 		if (!text_may_match(s, sr, n, idx))
 			return 0;
-		if ((t = stored_text(s, sr, idx)) != NULL && (r = evm_fts_text_header(t, n->field, n->mapped)) >= 0)
+		if ((t = stored_text(s, sr, idx)) != NULL && (r = field_on_stored(n, t)) >= 0)
 			return r;
 		return body(s, sr, m) && header_match(sr->body, sr->len, n->field, n->mapped);
 	case S_BODY:
@@ -802,8 +891,10 @@ int imap_search_match(struct imap_session *s, struct imap_search *sr, size_t idx
 	sr->body = NULL;
 	sr->body_missing = 0;
 	sr->btext_done = 0;
-	evm_fts_text_clear(&sr->dtext);
-	evm_fts_text_clear(&sr->dbody);
+	if (sr->dtext_state > 0)   /* else nothing was read into it */
+		evm_fts_text_clear(&sr->dtext);
+	if (sr->dbody_state > 0)
+		evm_fts_text_clear(&sr->dbody);
 	sr->dtext_state = 0;
 	sr->dbody_state = 0;
 	return r;

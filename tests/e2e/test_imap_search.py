@@ -271,7 +271,7 @@ def same_before_and_after_index(box, mailbox, raws, queries, uids):
     assert box.select(mailbox)[0] == "OK"
     for key, needle, want in queries:   # nothing indexed yet
         assert uids(box, key, needle) == want, (key, needle)
-    fts_caught_up(box.evm_node, len(MSGS) + len(raws))
+    fts_caught_up(box.evm_node, len(MSGS) + len(set(raws)))   # one document per content
     for key, needle, want in queries:   # from the index
         assert uids(box, key, needle) == want, (key, needle)
 
@@ -333,3 +333,45 @@ def test_fields_from_index(box):
     names, RFC 2047 encoded words, addresses, and a string across two
     pieces of a field, which matches neither."""
     same_before_and_after_index(box, "Fields", FIELDS, FIELD_QUERIES, field_uids)
+
+
+DENSE_TO = [
+    b"To: Team <team@dense.test>",                             # 1
+    b"To: team@dense.test, other@x.org",                       # 2
+    b"To: \"Team Dense\" <t@dense.test>",                      # 3: "team dense" is a display name
+    b"To: Crew: team@dense.test;",                             # 4: a group
+    b"To: =?UTF-8?Q?T=C3=A9am?= <team@dense.test>",           # 5
+    b"To: nobody@elsewhere.org",                               # 6
+    b"To: TEAM@DENSE.TEST",                                    # 7: a field name not ASCII (below)
+    b"To: Team <team@dense.test>",                             # 8: the same message as 1 (one email id)
+    b"To: team@dense.test",                                    # 9
+    b"To: Team <team@dense.test>\r\nCc: team@dense.test",       # 10
+]
+DENSE = [to + b"\r\nSubject: common " + (b"one" if i in (0, 7) else b"%d" % i) +
+         (b"\r\nX-\xef\xbc\x9aA: zebra" if i == 6 else b"") + b"\r\n\r\nbody\r\n"
+         for i, to in enumerate(DENSE_TO)]
+ALL_DENSE = list(range(1, len(DENSE) + 1))
+# (key, needle, UIDs in the Dense mailbox): the candidates are most of the
+# account's messages, so the stored fields are read in one pass
+DENSE_QUERIES = [
+    (("TO",), "team@dense", [1, 2, 4, 5, 7, 8, 9, 10]), (("TO",), "dense.test", [1, 2, 3, 4, 5, 7, 8, 9, 10]),
+    (("TO",), "team dense", [3]), (("TO",), "crew", [4]), (("TO",), "téam", [5]), (("CC",), "team@dense", [10]),
+    (("SUBJECT",), "common", ALL_DENSE), (("SUBJECT",), "common one", [1, 8]),
+    (("HEADER", "To"), "team@dense", [1, 2, 4, 5, 7, 8, 9, 10]), (("HEADER", "Subject"), "common", ALL_DENSE),
+    (("NOT", "TO"), "team@dense", [3, 6]), (("UID", "2:4", "TO"), "dense.test", [2, 3, 4]),
+    (("OR", "SUBJECT", "nowhere", "TO"), "team@dense", [1, 2, 4, 5, 7, 8, 9, 10]),
+    (("SUBJECT", "1", "TO"), "team@dense", [2]), (("SUBJECT", "2", "TO"), "team@dense", []),
+]
+
+
+def test_fields_dense_from_index(box):
+    """A field most messages hold (the stored fields of every candidate
+    read in one pass): the same exact answers before the index exists and
+    once it has caught up, with one message appended twice, a field name
+    that is not ASCII (its HEADER scanned), and a message delivered after
+    the index."""
+    same_before_and_after_index(box, "Dense", DENSE, DENSE_QUERIES, field_uids)
+    assert box.append("Dense", None, None, b"To: team@dense.test\r\nSubject: late common\r\n\r\nx\r\n")[0] == "OK"
+    assert box.noop()[0] == "OK"
+    assert field_uids(box, ("TO",), "team@dense") == [1, 2, 4, 5, 7, 8, 9, 10, 11]
+    assert field_uids(box, ("SUBJECT",), "common") == ALL_DENSE + [11]
