@@ -50,8 +50,8 @@ static uint32_t utf8_decode(const unsigned char *s, size_t len, size_t *n)
 }
 
 /* A string; with ascii, every code point above 0x7f as Jansson's
- * JSON_ENSURE_ASCII writes it: \uXXXX, a UTF-16 surrogate pair beyond the
- * BMP (RFC 8259 section 7). */
+ * JSON_ENSURE_ASCII writes it: "\u" and four upper-case hex digits, a
+ * UTF-16 surrogate pair beyond the BMP (RFC 8259 section 7). */
 static void append_string(struct buf *b, const char *s, size_t len, int ascii)
 {
 	size_t run = 0;

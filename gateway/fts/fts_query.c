@@ -313,8 +313,7 @@ int evm_fts_text_each(struct evm_fts *f, const struct evm_fts_cand *c, const cha
 			x.next[want[j]] = x.first[slot[j]];
 			x.first[slot[j]] = (uint32_t)want[j] + 1;
 		}
-		buf_append(&k, f->prefix.data, f->prefix.len);
-		buf_puts(&k, "d/");
+		evm_fts_key_text(&k, &f->prefix, "");   /* the d/ prefix */
 		x.plen = k.len;
 		r = view_scan(f->view, k.data, k.len, each_cb, &x, error_r);
 		free(x.first);
