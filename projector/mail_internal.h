@@ -226,8 +226,12 @@ int mail_special_use_valid(const char *su);
 /* ---- pruning after the horizon (mail_prune.c) ---- */
 enum mail_jtype;
 /* Before a mailbox record is written: removes its oldest expunge
- * tombstones older than the horizon and sets "pruned_modseq" in mbox. 0 or
- * -1. */
+ * tombstones older than the horizon and sets "pruned_modseq" in mbox, and
+ * "prune_next", the expunge time of the first tombstone left after it
+ * (MAIL_PRUNE_NONE: none is left; absent or 0: not known), so that an
+ * event finding that time inside the horizon skips the scan, which would
+ * stop at that first entry. 0 or -1. */
+#define MAIL_PRUNE_NONE (-1)
 int mail_prune_mailbox(struct mail_acct *a, json_t *mbox, const char **error_r);
 /* Once per event and type: removes destroyed objects of type t older than
  * the horizon from the change index (jseq/, jobj/, jprn/). 0 or -1. */

@@ -17,6 +17,10 @@
  *                                           (mailbox.update; absent = 0),
  *                                           pruned_modseq (the highest modseq of a
  *                                           pruned tombstone, mail_prune.c; absent = 0),
+ *                                           prune_next (the expunge time of the first
+ *                                           tombstone after it; -1 none, absent = 0 =
+ *                                           not known), expunged_modseq (the newest
+ *                                           tombstone's modseq; absent = not known),
  *                                           retention_ms (the mailbox's retention rule,
  *                                           projector/retention.h; absent = none)}
  *   mail/<acct>/name/<name>                 the mailbox id (name index)

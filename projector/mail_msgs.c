@@ -202,7 +202,14 @@ int mail_msgs_remove(struct mail_acct *a, const char *mailbox_id, json_t *mbox, 
 		if (mail_email_ref(a, email_id, mailbox_id, NULL, 0, -1, error_r) < 0)
 			return -1;
 	}
-	if (tombstones && json_array_size(msgs) > 0)
+	if (tombstones && json_array_size(msgs) > 0) {
 		mail_rec_set(mbox, "highestmodseq", a->modseq);
+		/* What the sync and the pruner read instead of scanning mexp/
+		 * (mail_keys.h): the newest tombstone's modseq, and, when no
+		 * tombstone was left, this one's time as the first's. */
+		mail_rec_set(mbox, "expunged_modseq", a->modseq);
+		if (json_integer_value(json_object_get(mbox, "prune_next")) == MAIL_PRUNE_NONE)
+			mail_rec_set(mbox, "prune_next", a->ctx->ev->ts);
+	}
 	return 0;
 }

@@ -60,6 +60,7 @@ struct mexp_scan {
 	int64_t modseq[MAIL_PRUNE_MAX];
 	uint32_t uid[MAIL_PRUNE_MAX];
 	size_t n;
+	int64_t next;   /* the time of the entry the scan stopped at */
 	int corrupt;
 };
 
@@ -75,8 +76,10 @@ static int mexp_cb(void *vctx, const char *key, size_t klen, const char *val, si
 		c->corrupt = 1;
 		return 1;
 	}
-	if (ts >= c->limit || c->n == MAIL_PRUNE_MAX)
+	if (ts >= c->limit || c->n == MAIL_PRUNE_MAX) {
+		c->next = ts;
 		return 1;
+	}
 	c->modseq[c->n] = modseq;
 	c->uid[c->n++] = uid;
 	return 0;
@@ -86,11 +89,16 @@ int mail_prune_mailbox(struct mail_acct *a, json_t *mbox, const char **error_r)
 {
 	const char *id = json_string_value(json_object_get(mbox, "id"));
 	int64_t pruned = json_integer_value(json_object_get(mbox, "pruned_modseq"));
-	struct mexp_scan c = { .limit = prune_limit(a) };
+	int64_t next = json_integer_value(json_object_get(mbox, "prune_next"));
+	struct mexp_scan c = { .limit = prune_limit(a), .next = MAIL_PRUNE_NONE };
 	struct buf start = BUF_INIT;
 	int r;
 
 	if (c.limit == 0 || id == NULL)
+		return 0;
+	/* The scan would stop at once: no tombstone left, or the first one
+	 * still inside the horizon (mail_internal.h). */
+	if (next == MAIL_PRUNE_NONE || (next > 0 && next >= c.limit))
 		return 0;
 	mail_key(&a->key, a->address, MAIL_K_MEXP, id);
 	buf_puts(&a->key, "/");
@@ -117,6 +125,7 @@ int mail_prune_mailbox(struct mail_acct *a, json_t *mbox, const char **error_r)
 	}
 	if (c.n > 0)
 		mail_rec_set(mbox, "pruned_modseq", c.modseq[c.n - 1]);
+	mail_rec_set(mbox, "prune_next", c.next);
 	return 0;
 }
 

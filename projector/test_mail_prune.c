@@ -253,6 +253,70 @@ static void test_jmap_skip(void)
 	view_close(&view);
 }
 
+/* A member of MB1's record (0 when absent, -2 when the record is). */
+static int64_t mbox_field(const char *member)
+{
+	const char *error;
+	json_t *box = NULL;
+	int64_t v;
+
+	if (mail_mailbox_record(view, BOB, MB1, &box, &error) != 1)
+		return -2;
+	v = json_integer_value(json_object_get(box, member));
+	json_decref(box);
+	return v;
+}
+
+/* The mailbox scan is skipped while it would stop at its first entry
+ * ("prune_next"): the record says when the first tombstone left was
+ * expunged, or that none is left; an expunge after every tombstone went
+ * is still pruned once the horizon passes, and only then; the sync's
+ * "expunged_modseq" follows the newest expunge. */
+static void test_mbox_skip(void)
+{
+	int64_t again;
+
+	view = open_at("prune-mbox-skip");
+	next_offset = 0;
+	apply_tombstone_ms = HORIZON;
+	apply_ts = T0;
+	seen = 0;
+	CHECK_EQ_STR(run_on(view, "mailbox.create", json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "A")),
+		     "accepted");
+	for (int i = 1; i <= 4; i++)
+		append_on(view, i);
+	/* The appends' scans found no tombstone. */
+	CHECK_EQ_INT((int)mbox_field("prune_next"), MAIL_PRUNE_NONE);
+	CHECK_EQ_INT((int)mbox_field("expunged_modseq"), 0);
+	apply_ts = T0 + 100;
+	expunge_on(view, 2, 2);
+	CHECK_EQ_INT((int)mbox_field("expunged_modseq"), (int)next_offset);
+	CHECK(mbox_field("prune_next") == T0 + 100);
+	apply_ts = T0 + 100 + HORIZON - 1;
+	store_on(view, 1);
+	CHECK_EQ_INT(count(view, "mexp/"), 1);                /* not old enough yet */
+	apply_ts = T0 + 100 + HORIZON + 1;
+	store_on(view, 1);
+	CHECK_EQ_INT(count(view, "mexp/"), 0);
+	CHECK_EQ_INT((int)mbox_field("prune_next"), MAIL_PRUNE_NONE);
+	/* Every tombstone gone; a new expunge is the first again. */
+	apply_ts = T0 + 5000;
+	expunge_on(view, 3, 3);
+	again = next_offset;
+	CHECK_EQ_INT((int)mbox_field("expunged_modseq"), (int)again);
+	CHECK(mbox_field("prune_next") == T0 + 5000);
+	apply_ts = T0 + 5000 + 10;
+	expunge_on(view, 4, 4);                               /* the first stays the first */
+	CHECK(mbox_field("prune_next") == T0 + 5000);
+	CHECK_EQ_INT((int)mbox_field("expunged_modseq"), (int)next_offset);
+	apply_ts = T0 + 5000 + HORIZON + 1;
+	store_on(view, 1);
+	CHECK_EQ_INT(count(view, "mexp/"), 1);                /* uid 3's went, uid 4's stays */
+	CHECK(mbox_field("prune_next") == T0 + 5010);
+	CHECK_EQ_INT((int)pruned_modseq(), (int)again);
+	view_close(&view);
+}
+
 /* The workload and the pruning events, then equal digests of two views. */
 static void replay(struct view *v)
 {
@@ -316,6 +380,7 @@ int main(void)
 	test_run("prune: older than the horizon go, newer stay, bounded per event", test_prune);
 	test_run("prune: no horizon, nothing pruned", test_no_horizon);
 	test_run("prune: the JMAP scan waits until it can prune", test_jmap_skip);
+	test_run("prune: the mailbox scan waits until it can prune", test_mbox_skip);
 	test_run("prune: equal digests on replay", test_determinism);
 	test_run("prune: key suffix parser", test_key_num_uid);
 	json_decref(env.result);

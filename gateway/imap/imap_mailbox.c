@@ -140,9 +140,9 @@ static int on_change(void *ctx, const struct mail_change *c)
 int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **error_r)
 {
 	struct sync y = { .mb = mb, .nold = mb->n };
-	json_t *box = NULL;
+	json_t *box = NULL, *expunged;
 	int64_t pruned;
-	int r;
+	int r, with_expunged;
 
 	if ((r = mail_mailbox_record(s->node->view, mb->owner, mb->id, &box, error_r)) < 0)
 		return -1;
@@ -154,6 +154,11 @@ int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **er
 	}
 	load_state(mb, box);
 	pruned = json_integer_value(json_object_get(box, "pruned_modseq"));
+	/* No expunge after our position: the mexp/ scan is skipped (the
+	 * record's "expunged_modseq", projector/mail_keys.h; absent in
+	 * records written before it was kept, which are scanned). */
+	expunged = json_object_get(box, "expunged_modseq");
+	with_expunged = expunged == NULL || json_integer_value(expunged) > mb->synced;
 	json_decref(box);
 	if (mb->highestmodseq <= mb->synced && mb->nkwsets > 0)
 		return 0;   /* nothing changed in this mailbox */
@@ -168,7 +173,7 @@ int imap_mbox_sync(struct imap_session *s, struct imap_mbox *mb, const char **er
 	if (mb->synced > 0 && mb->synced < pruned)
 		y.seen = xcalloc(y.nold + 1, 1);
 	if (mail_changes(s->node->view, mb->owner, mb->id, y.seen != NULL ? 0 : mb->synced,
-			 mb->synced > 0 && y.seen == NULL, on_change, &y, error_r) < 0) {
+			 mb->synced > 0 && y.seen == NULL && with_expunged, on_change, &y, error_r) < 0) {
 		free(y.add);
 		free(y.seen);
 		return -1;
