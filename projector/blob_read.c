@@ -65,8 +65,20 @@ int mail_blob_read(struct view *view, const char *blob_id, char **data_r, size_t
 		buf_free(&key);
 		return blob_store_read(view_blob_store(view), view, blob_id, count, size, data_r, len_r, error_r);
 	}
-	blob_key(&key, blob_id, -1);
-	r = view_scan(view, key.data, key.len, gather_cb, &g, error_r);
+	if (count == 1) {
+		/* Most bodies are one chunk: one point read, which the bloom
+		 * filters serve, instead of an iterator's seek through every
+		 * sorted run (a third of a FETCH of BODY[] under load). */
+		blob_key(&key, blob_id, 0);
+		r = view_get(view, key.data, key.len, &val, &vlen, error_r);
+		if (r == 1) {
+			gather_cb(&g, key.data, key.len, val, vlen);
+			free(val);
+		}
+	} else {
+		blob_key(&key, blob_id, -1);
+		r = view_scan(view, key.data, key.len, gather_cb, &g, error_r);
+	}
 	buf_free(&key);
 	if (r < 0) {
 		buf_free(&g.data);
