@@ -154,7 +154,22 @@ int mail_messages_range(struct view *view, const char *account, const char *mail
 	mail_key_uid(&prefix, acct, MAIL_K_MSG, mailbox_id, 0);
 	mail_key_uid(&start, acct, MAIL_K_MSG, mailbox_id, lo);
 	r.plen = prefix.len;
-	ret = view_scan_from(view, prefix.data, prefix.len, start.data, start.len, range_cb, &r, error_r);
+	if (lo == hi) {
+		/* One UID (a UID FETCH of one message): a point read, which
+		 * the bloom filters serve, not an iterator's seek. */
+		char *val = NULL;
+		size_t vlen = 0;
+
+		ret = view_get(view, start.data, start.len, &val, &vlen, error_r);
+		if (ret == 1) {
+			range_cb(&r, start.data, start.len, val, vlen);
+			free(val);
+			ret = 0;
+		}
+	} else {
+		ret = view_scan_from(view, prefix.data, prefix.len, start.data, start.len, range_cb, &r,
+				     error_r);
+	}
 	buf_free(&prefix);
 	buf_free(&start);
 	if (ret == 0 && r.corrupt) {
