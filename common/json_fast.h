@@ -23,8 +23,9 @@
  *   - the top level is an object or an array (JSON_DECODE_ANY is not
  *     supported), followed only by space, \t, \n or \r up to the end;
  *   - strings: raw bytes below 0x20 are rejected; escapes \" \\ \/ \b \f \n
- *     \r \t and \u with four hex digits; a high surrogate escape must be followed at once by a
- *     low one (RFC 8259 section 7), any other surrogate escape is rejected;
+ *     \r \t and \u with four hex digits; a high surrogate escape must be
+ *     followed at once by a low one (RFC 8259 section 7), any other
+ *     surrogate escape is rejected;
  *     \u0000 is rejected (in keys and values; JSON_ALLOW_NUL is not
  *     supported); UTF-8 is strict (RFC 3629 section 4: no overlongs, no
  *     encoded surrogates, nothing above U+10FFFF);
