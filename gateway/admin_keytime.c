@@ -8,6 +8,7 @@
 #include "gateway/admin_erase.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 #include "projector/keyring.h"
 
 #include <event2/event.h>
@@ -95,7 +96,7 @@ static int earliest_key(struct node *node, json_t *kids, int32_t *partition_r, i
 		snprintf(key, sizeof key, "akey/%s", json_string_value(kid));
 		if (view_get(node->view, key, strlen(key), &val, &vlen, &error) <= 0)
 			continue;
-		rec = json_loadb(val, vlen, 0, NULL);
+		rec = evm_json_loadb(val, vlen, 0, NULL);
 		free(val);
 		val = NULL;
 		if (json_string_value(json_object_get(rec, "event")) != NULL &&

@@ -6,6 +6,7 @@
 #include "gateway/deliver.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 #include "projector/directory.h"
 #include "projector/keys.h"
 
@@ -140,7 +141,7 @@ static int lookup_catch_all(struct resolve *r, const char *domain, enum deliver_
 	}
 	if (ret == 0)
 		return -1;
-	obj = json_loadb(val, vlen, 0, NULL);
+	obj = evm_json_loadb(val, vlen, 0, NULL);
 	free(val);
 	if (!json_is_object(obj)) {
 		json_decref(obj);

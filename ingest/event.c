@@ -2,6 +2,7 @@
 #include "ingest/event.h"
 #include "common/buf.h"
 #include "common/record_json.h"
+#include "common/json_fast.h"
 
 #include <string.h>
 
@@ -125,7 +126,7 @@ int evm_event_decode(const void *buf, size_t len, struct evm_event *ev_r, const 
 		*error_r = "event larger than the 1 MiB limit";
 		return -1;
 	}
-	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	o = evm_json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL) {
 		*error_r = "event is not valid JSON";
 		return -1;

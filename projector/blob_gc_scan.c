@@ -9,6 +9,7 @@
 #include "projector/blob_internal.h"
 #include "projector/mail_internal.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,7 @@ struct refs {
 static int refs_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct refs *rf = vctx;
-	json_t *rec = json_loadb(val, vlen, 0, NULL);
+	json_t *rec = evm_json_loadb(val, vlen, 0, NULL);
 	json_int_t n, drop, until;
 
 	(void)key;
@@ -126,7 +127,7 @@ struct ups {
 static int ups_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct ups *u = vctx;
-	json_t *rec = json_loadb(val, vlen, 0, NULL);
+	json_t *rec = evm_json_loadb(val, vlen, 0, NULL);
 	json_t *ts = json_object_get(rec, "ts");
 
 	if (!json_is_integer(ts)) {
@@ -236,7 +237,7 @@ static int named_cb(void *vctx, const char *key, size_t klen, const char *val, s
 {
 	struct named *nm = vctx;
 	char *name = strndup(key + nm->plen, klen - nm->plen);
-	json_t *v = json_loadb(val, vlen, 0, NULL);
+	json_t *v = evm_json_loadb(val, vlen, 0, NULL);
 
 	json_object_set_new(nm->obj, name, v != NULL ? v : json_stringn(val, vlen));
 	free(name);

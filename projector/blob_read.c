@@ -5,6 +5,7 @@
 #include "projector/mail_internal.h"
 #include "projector/blob_store.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ int mail_blob_read(struct view *view, const char *blob_id, char **data_r, size_t
 		buf_free(&key);
 		return r;
 	}
-	meta = json_loadb(val, vlen, 0, NULL);
+	meta = evm_json_loadb(val, vlen, 0, NULL);
 	free(val);
 	if (json_unpack(meta, "{s:I, s:I, s:I}", "count", &count, "present", &present, "size", &size) < 0) {
 		json_decref(meta);

@@ -11,6 +11,7 @@
 #include "projector/directory_internal.h"
 #include "common/log.h"
 #include "common/scram.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -166,7 +167,7 @@ struct dkim_collect {
 static int collect_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct dkim_collect *c = vctx;
-	json_t *obj = json_loadb(val, vlen, 0, NULL);
+	json_t *obj = evm_json_loadb(val, vlen, 0, NULL);
 
 	if (obj == NULL || !json_is_object(obj)) {
 		json_decref(obj);

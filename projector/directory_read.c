@@ -9,6 +9,7 @@
 #include "projector/directory.h"
 #include "projector/directory_internal.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@ static int get_record(struct view *view, const char *prefix, const char *name, j
 		buf_free(&key);
 		return r;
 	}
-	obj = json_loadb(val, vlen, 0, NULL);
+	obj = evm_json_loadb(val, vlen, 0, NULL);
 	free(val);
 	if (obj == NULL || !json_is_object(obj)) {
 		json_decref(obj);
@@ -63,7 +64,7 @@ static int collect_cb(void *vctx, const char *key, size_t klen, const char *val,
 		json_array_append_new(c->list, json_stringn(key + c->plen, klen - c->plen));
 		return 0;
 	}
-	obj = json_loadb(val, vlen, 0, NULL);
+	obj = evm_json_loadb(val, vlen, 0, NULL);
 	if (obj == NULL || !json_is_object(obj)) {
 		json_decref(obj);
 		log_error("directory: record %.*s in the view is not a JSON object", (int)klen, key);

@@ -3,6 +3,7 @@
 #include "common/record_json.h"
 #include "common/log.h"
 #include "common/password.h"
+#include "common/json_fast.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,7 +32,7 @@ int dir_batch_get_json(struct view_batch *b, const struct buf *key, json_t **obj
 	r = view_batch_get(b, key->data, key->len, &val, &vlen, error_r);
 	if (r <= 0)
 		return r;
-	obj = json_loadb(val, vlen, 0, NULL);
+	obj = evm_json_loadb(val, vlen, 0, NULL);
 	free(val);
 	if (obj == NULL || !json_is_object(obj)) {
 		json_decref(obj);

@@ -4,6 +4,7 @@
 #include "projector/keys.h"
 #include "common/base64.h"
 #include "common/record_json.h"
+#include "common/json_fast.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -155,7 +156,7 @@ static int open_ct(const unsigned char dek[SEAL_KEY_LEN], const struct evm_event
 	event_aad(&aad, ev);
 	if (seal_open(dek, aad.data, aad.len, raw, n, &pt, error_r) < 0)
 		goto out;
-	*data_r = json_loadb(pt.data, pt.len, JSON_REJECT_DUPLICATES, NULL);
+	*data_r = evm_json_loadb(pt.data, pt.len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(*data_r)) {
 		json_decref(*data_r);
 		*data_r = NULL;

@@ -1,6 +1,7 @@
 /* mail_acl_read - the ACL read API of projector/mail_acl.h over the
  * committed view: effective rights, the sharee and "anyone" indexes. */
 #include "projector/mail_internal.h"
+#include "common/json_fast.h"
 #include "projector/mail_acl.h"
 #include "projector/keys.h"
 
@@ -131,7 +132,7 @@ static int shared_cb(void *vctx, const char *key, size_t klen, const char *val, 
 	const char *rest = key + sc->plen, *slash;
 	size_t rlen = klen - sc->plen;
 	char owner[EVM_ADDRESS_MAX + 1];
-	json_t *rec = json_loadb(val, vlen, 0, NULL);
+	json_t *rec = evm_json_loadb(val, vlen, 0, NULL);
 	const char *rights = json_string_value(json_object_get(rec, "rights"));
 	const char *tenant = json_string_value(json_object_get(rec, "tenant"));
 

@@ -3,6 +3,7 @@
  * apply only the changes since the modseq it has seen (mail.h). */
 #include "projector/mail_internal.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -126,7 +127,7 @@ static int range_cb(void *vctx, const char *key, size_t klen, const char *val, s
 	digits[10] = '\0';
 	if ((uint32_t)strtoul(digits, NULL, 10) > r->hi)
 		return 1;
-	msg = json_loadb(val, vlen, 0, NULL);
+	msg = evm_json_loadb(val, vlen, 0, NULL);
 	if (!json_is_object(msg)) {
 		json_decref(msg);
 		r->corrupt = 1;

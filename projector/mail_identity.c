@@ -11,6 +11,7 @@
 #include "projector/mail_internal.h"
 #include "projector/mail_jmap.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -231,7 +232,7 @@ struct ident_scan {
 static int scan_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct ident_scan *s = vctx;
-	json_t *rec = json_loadb(val, vlen, 0, NULL);
+	json_t *rec = evm_json_loadb(val, vlen, 0, NULL);
 
 	(void)key;
 	(void)klen;

@@ -4,6 +4,7 @@
 #include "projector/mail_internal.h"
 #include "projector/mail_jmap.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static int collect_cb(void *vctx, const char *key, size_t klen, const char *val,
 	uid = (uint32_t)strtoul(digits, NULL, 10);
 	if (c->set != NULL && !mail_uidset_has(c->set, uid))
 		return 0;
-	msg = json_loadb(val, vlen, 0, NULL);
+	msg = evm_json_loadb(val, vlen, 0, NULL);
 	if (!json_is_object(msg)) {
 		json_decref(msg);
 		c->corrupt = 1;

@@ -18,6 +18,7 @@
 #include "projector/mail_internal.h"
 #include "projector/mail_acl.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static void scan_keep(struct purge_scan *s, const char *key, size_t klen)
 /* A msg/ record: the body it references. */
 static void scan_msg(struct purge_scan *s, const char *val, size_t vlen)
 {
-	json_t *msg = json_loadb(val, vlen, 0, NULL);
+	json_t *msg = evm_json_loadb(val, vlen, 0, NULL);
 	const char *blob_id = json_string_value(json_object_get(msg, "blob_id"));
 
 	if (blob_id == NULL)

@@ -12,6 +12,7 @@
  * Keys: mail_keys.h psub/. */
 #include "projector/mail_internal.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -142,7 +143,7 @@ struct psub_scan {
 static int scan_cb(void *vctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct psub_scan *s = vctx;
-	json_t *rec = json_loadb(val, vlen, 0, NULL);
+	json_t *rec = evm_json_loadb(val, vlen, 0, NULL);
 
 	if (!json_is_object(rec)) {
 		json_decref(rec);

@@ -7,6 +7,7 @@
  * one snapshot: a listing reads each record as it is at that moment. */
 #include "projector/mail_internal.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@ static int get_json(struct view *view, const struct buf *key, json_t **obj_r, co
 	r = view_get(view, key->data, key->len, &val, &vlen, error_r);
 	if (r <= 0)
 		return r;
-	obj = json_loadb(val, vlen, 0, NULL);
+	obj = evm_json_loadb(val, vlen, 0, NULL);
 	free(val);
 	if (!json_is_object(obj)) {
 		json_decref(obj);
@@ -74,7 +75,7 @@ static int scan_cb(void *vctx, const char *key, size_t klen, const char *val, si
 		json_array_append_new(s->list, pair);
 		return 0;
 	}
-	obj = json_loadb(val, vlen, 0, NULL);
+	obj = evm_json_loadb(val, vlen, 0, NULL);
 	if (!json_is_object(obj)) {
 		json_decref(obj);
 		s->corrupt = 1;

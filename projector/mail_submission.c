@@ -4,6 +4,7 @@
 #include "projector/mail_internal.h"
 #include "projector/mail_jmap.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +190,7 @@ int mail_submission_get(struct view *view, const char *account, const char *id, 
 		buf_free(&key);
 		return r;
 	}
-	*sub_r = json_loadb(val, vlen, 0, NULL);
+	*sub_r = evm_json_loadb(val, vlen, 0, NULL);
 	free(val);
 	if (!record_ok(*sub_r)) {
 		log_error("mail: %s in the view is not a submission record", key.data);
@@ -211,7 +212,7 @@ struct sub_scan {
 static int scan_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct sub_scan *s = ctx;
-	json_t *rec = json_loadb(val, vlen, 0, NULL);
+	json_t *rec = evm_json_loadb(val, vlen, 0, NULL);
 
 	(void)key;
 	(void)klen;

@@ -12,6 +12,7 @@
 #include "projector/blob_internal.h"
 #include "projector/mail_internal.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,7 @@ int mail_upload_get(struct view *view, const char *account, const char *blob_id,
 		buf_free(&key);
 		return r;
 	}
-	rec = json_loadb(val, vlen, 0, NULL);
+	rec = evm_json_loadb(val, vlen, 0, NULL);
 	free(val);
 	if (json_unpack(rec, "{s:I, s:I, s:s}", "at", &at, "size", &size, "type", &type) < 0 || size < 0) {
 		log_error("mail: %s in the view is not an upload record", key.data);

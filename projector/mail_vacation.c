@@ -17,6 +17,7 @@
 #include "projector/mail_internal.h"
 #include "projector/mail_jmap.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +164,7 @@ int mail_vacation_get(struct view *view, const char *account, json_t **vac_r, co
 	buf_free(&key);
 	if (r <= 0)
 		return r;
-	*vac_r = json_loadb(val, vlen, 0, NULL);
+	*vac_r = evm_json_loadb(val, vlen, 0, NULL);
 	free(val);
 	if (!json_is_object(*vac_r)) {
 		json_decref(*vac_r);

@@ -6,6 +6,7 @@
 #include "projector/keyring.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,7 +138,7 @@ int projector_outcome(struct projector *p, const char *event_id, json_t **outcom
 	ret = view_get(p->view, key, strlen(key), &val, &vlen, error_r);
 	if (ret <= 0)
 		return ret;
-	*outcome_r = json_loadb(val, vlen, 0, &jerr);
+	*outcome_r = evm_json_loadb(val, vlen, 0, &jerr);
 	free(val);
 	if (*outcome_r == NULL) {
 		*error_r = "stored outcome is not valid JSON";

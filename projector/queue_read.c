@@ -3,6 +3,7 @@
 #include "projector/queue_internal.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 /* Parses a stored item; NULL (logged) when it is not one. */
 static json_t *parse_item(const char *key, size_t klen, const char *val, size_t vlen)
 {
-	json_t *item = json_loadb(val, vlen, 0, NULL);
+	json_t *item = evm_json_loadb(val, vlen, 0, NULL);
 
 	if (!json_is_object(item) || !json_is_array(json_object_get(item, "rcpts"))) {
 		json_decref(item);

@@ -4,6 +4,7 @@
 #include "projector/blob_internal.h"
 #include "projector/queue_internal.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -128,7 +129,7 @@ static int load_item(struct view_batch *b, const char *id, json_t **item_r, cons
 	buf_free(&key);
 	if (r <= 0)
 		return r;
-	*item_r = json_loadb(val, vlen, 0, NULL);
+	*item_r = evm_json_loadb(val, vlen, 0, NULL);
 	free(val);
 	if (!json_is_object(*item_r) || !json_is_array(json_object_get(*item_r, "rcpts"))) {
 		json_decref(*item_r);

@@ -5,6 +5,7 @@
 #include "common/address.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/json_fast.h"
 #include "projector/directory.h"
 #include "projector/keys.h"
 #include "projector/mail.h"
@@ -213,7 +214,7 @@ struct account_list {
 static int account_cb(void *ctx, const char *key, size_t klen, const char *val, size_t vlen)
 {
 	struct account_list *al = ctx;
-	json_t *a = json_loadb(val, vlen, 0, NULL);
+	json_t *a = evm_json_loadb(val, vlen, 0, NULL);
 
 	(void)key;
 	(void)klen;
