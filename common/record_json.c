@@ -52,6 +52,23 @@ static uint32_t utf8_decode(const unsigned char *s, size_t len, size_t *n)
 /* A string; with ascii, every code point above 0x7f as Jansson's
  * JSON_ENSURE_ASCII writes it: "\u" and four upper-case hex digits, a
  * UTF-16 surrogate pair beyond the BMP (RFC 8259 section 7). */
+/* 1 when none of the eight bytes at s needs an escape: no control
+ * character, '"' or '\\', and with ascii nothing above 0x7f. The
+ * has-less-than and has-zero-byte tests of "Bit Twiddling Hacks" (exact
+ * as a yes/no answer: a borrow only misplaces which byte). */
+static int clean8(const char *s, int ascii)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t x, quote, bslash;
+
+	memcpy(&x, s, 8);
+	quote = x ^ (ones * '"');
+	bslash = x ^ (ones * '\\');
+	if ((((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash)) & highs)
+		return 0;
+	return !(ascii && (x & highs));
+}
+
 static void append_string(struct buf *b, const char *s, size_t len, int ascii)
 {
 	size_t run = 0;
@@ -59,10 +76,16 @@ static void append_string(struct buf *b, const char *s, size_t len, int ascii)
 	buf_reserve(b, len + 2);
 	put_char(b, '"');
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		const char *esc = NULL;
 		char u[16];
 
+		/* Long runs that need no escape (a chunk's base64) in words. */
+		while (i + 8 <= len && clean8(s + i, ascii))
+			i += 8;
+		if (i == len)
+			break;
+		c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !ascii))
 			continue;
 		buf_append(b, s + run, i - run);

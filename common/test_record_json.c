@@ -157,9 +157,36 @@ static void test_generated(void)
 		CHECK(same_bytes(gen_value(1 + i % 5)));
 }
 
+/* Long runs that need no escape are skipped a word at a time: one byte
+ * that needs one (or a multi-byte character), at every offset of strings
+ * of every length up to 40, around the eight-byte boundaries. */
+static void test_word_boundaries(void)
+{
+	static const char *const odd[] = { "\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9",
+					   "\xe2\x82\xac", "\xf0\x9f\x98\x80", "+", "/" };
+	char text[64];
+
+	for (size_t len = 0; len <= 40; len++) {
+		for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+			for (size_t at = 0; at <= len; at++) {
+				size_t olen = strlen(odd[k]), n = 0;
+
+				for (size_t i = 0; i < at; i++)
+					text[n++] = (char)("AZaz09+/"[i % 8]);
+				memcpy(text + n, odd[k], olen);
+				n += olen;
+				for (size_t i = at; i < len; i++)
+					text[n++] = (char)("QWqw56=+"[i % 8]);
+				CHECK(same_bytes(json_stringn(text, n)));
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	test_run("record_json writes Jansson's bytes (and with JSON_ENSURE_ASCII)", test_values);
 	test_run("the same on generated trees", test_generated);
+	test_run("escapes at every offset around the word-at-a-time skip", test_word_boundaries);
 	return test_done();
 }

@@ -77,7 +77,9 @@ int evm_event_encode(const struct evm_event *ev, char **out_r, size_t *len_r, co
 		return -1;
 	}
 	/* The bytes of json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS |
-	 * JSON_ENSURE_ASCII), written without Jansson's dumper. */
+	 * JSON_ENSURE_ASCII), written without Jansson's dumper, into one
+	 * allocation that holds a chunk event (not eight doublings). */
+	buf_reserve(&out, 8192);
 	record_json_append_ascii(&out, o);
 	json_decref(o);
 	if (out.len > EVM_EVENT_MAX_BYTES) {
