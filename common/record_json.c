@@ -164,6 +164,11 @@ static void append_int(struct buf *b, json_int_t n)
 	buf_append(b, p, (size_t)(num + sizeof num - p));
 }
 
+void record_json_int(struct buf *out, json_int_t n)
+{
+	append_int(out, n);
+}
+
 static void append_value(struct buf *b, json_t *v, int depth, int ascii);
 
 /* Sorts an object's members: insertion sort, as objects are small. */

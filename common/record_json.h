@@ -31,5 +31,7 @@ void record_json_append_ascii(struct buf *out, json_t *v);
 /* A JSON string's bytes as Jansson writes them (no JSON_ENSURE_ASCII, no
  * JSON_ESCAPE_SLASH): quotes, '"', '\\' and controls escaped. */
 void record_json_string(struct buf *out, const char *s, size_t len);
+/* An integer as Jansson writes it ("%lld"). */
+void record_json_int(struct buf *out, json_int_t n);
 
 #endif

@@ -31,6 +31,13 @@ struct dir_account_fields {
 	const char *password_hash;
 };
 
+/* Appends the stored account record: the bytes of json_dumps(JSON_COMPACT
+ * | JSON_SORT_KEYS) of {address, tenant, domain, display_name, quota,
+ * state, password_hash, created, updated} plus scram_sha256 when not NULL;
+ * created and updated are event times. */
+void dir_account_record(struct buf *out, const struct dir_account_fields *f, json_t *scram,
+			const char *tenant, const char *domain, int64_t created, int64_t updated);
+
 /* The appliers (tables in directory_appliers.c). */
 applier_fn dir_apply_tenant_create;
 applier_fn dir_apply_tenant_delete;
