@@ -12,15 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Runs without '%' or '/' are appended whole: keys are built per write,
+ * and a byte at a time this was 4 % of a mail replay's instructions. */
 void mail_key_escape(struct buf *k, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '%')
-			buf_puts(k, "%25");
-		else if (*s == '/')
-			buf_puts(k, "%2F");
-		else
-			buf_append(k, s, 1);
+	for (;;) {
+		size_t run = strcspn(s, "%/");
+
+		buf_append(k, s, run);
+		s += run;
+		if (*s == '\0')
+			return;
+		buf_puts(k, *s == '%' ? "%25" : "%2F");
+		s++;
 	}
 }
 
