@@ -67,7 +67,9 @@ static void test_same_bytes(void)
 	}
 	f.state = "disabled";
 	snprintf(f.address, sizeof f.address, "%s", "a.b+c@xn--bcher-kva.test");
-	CHECK(same_bytes(&f, json_object(), "", "xn--bcher-kva.test", 5, 6));
+	json_decref(scram);
+	scram = json_object();
+	CHECK(same_bytes(&f, scram, "", "xn--bcher-kva.test", 5, 6));
 	json_decref(scram);
 }
 
