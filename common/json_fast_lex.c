@@ -311,10 +311,21 @@ static json_t *number_value(struct jf *j, const unsigned char *s, const unsigned
 	return v;
 }
 
+/* Past one or more digits at p; NULL when p holds no digit (a fraction
+ * or an exponent without digits is not a number). */
+static const unsigned char *past_digits(const unsigned char *p, const unsigned char *end)
+{
+	if (p >= end || *p < '0' || *p > '9')
+		return NULL;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
 /* Scans a number at j->p (Jansson's grammar, see json_fast.h). */
 json_t *jf_scan_number(struct jf *j)
 {
-	const unsigned char *s = j->p, *p = j->p, *end = j->end, *digits;
+	const unsigned char *s = j->p, *p = j->p, *end = j->end, *digits, *next;
 	size_t ndigits;
 	int is_real = 0;
 
@@ -333,21 +344,20 @@ json_t *jf_scan_number(struct jf *j)
 	}
 	ndigits = (size_t)(p - digits);
 	if (p < end && *p == '.') {
-		p++;
-		if (p >= end || *p < '0' || *p > '9')
-			goto bad;
-		while (p < end && *p >= '0' && *p <= '9')
+		if ((next = past_digits(p + 1, end)) == NULL) {
 			p++;
+			goto bad;
+		}
+		p = next;
 		is_real = 1;
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			p++;
-		if (p >= end || *p < '0' || *p > '9')
+		if ((next = past_digits(p, end)) == NULL)
 			goto bad;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
+		p = next;
 		is_real = 1;
 	}
 	j->p = p;

@@ -217,6 +217,21 @@ static void test_no_horizon(void)
 	view_close(&view);
 }
 
+/* A fresh view "name" with the horizon on, MB1 created at T0 and n
+ * messages appended to it. */
+static void start_skip_view(const char *name, int n)
+{
+	view = open_at(name);
+	next_offset = 0;
+	apply_tombstone_ms = HORIZON;
+	apply_ts = T0;
+	seen = 0;
+	CHECK_EQ_STR(run_on(view, "mailbox.create", json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "A")),
+		     "accepted");
+	for (int i = 1; i <= n; i++)
+		append_on(view, i);
+}
+
 /* The JMAP scan is skipped while it cannot prune (jprn's "next"): after
  * many events that destroy nothing, a destroy, and the horizon passing,
  * the destroyed email still goes, and only then. */
@@ -224,15 +239,7 @@ static void test_jmap_skip(void)
 {
 	int64_t destroyed_at;
 
-	view = open_at("prune-skip");
-	next_offset = 0;
-	apply_tombstone_ms = HORIZON;
-	apply_ts = T0;
-	seen = 0;
-	CHECK_EQ_STR(run_on(view, "mailbox.create", json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "A")),
-		     "accepted");
-	for (int i = 1; i <= 3; i++)
-		append_on(view, i);
+	start_skip_view("prune-skip", 3);
 	for (int i = 0; i < 20; i++) {
 		apply_ts = T0 + 10 + i;
 		store_on(view, 1);      /* live touches only: nothing to prune */
@@ -276,15 +283,7 @@ static void test_mbox_skip(void)
 {
 	int64_t again;
 
-	view = open_at("prune-mbox-skip");
-	next_offset = 0;
-	apply_tombstone_ms = HORIZON;
-	apply_ts = T0;
-	seen = 0;
-	CHECK_EQ_STR(run_on(view, "mailbox.create", json_pack("{s:s, s:s}", "mailbox_id", MB1, "name", "A")),
-		     "accepted");
-	for (int i = 1; i <= 4; i++)
-		append_on(view, i);
+	start_skip_view("prune-mbox-skip", 4);
 	/* The appends' scans found no tombstone. */
 	CHECK_EQ_INT((int)mbox_field("prune_next"), MAIL_PRUNE_NONE);
 	CHECK_EQ_INT((int)mbox_field("expunged_modseq"), 0);
